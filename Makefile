@@ -1,0 +1,54 @@
+# Developer entry points for juki. `make test` is what CI runs (see .ci/run).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV        := .venv
+BIN         := $(VENV)/bin
+SETUP_STAMP := $(VENV)/.setup-stamp
+
+DEMO_ARGS   ?=
+PYTEST_ARGS ?=
+BENCH_ARGS  ?=
+
+.PHONY: help setup demo test check fix bench clean
+
+help:
+	@echo "make setup   - install uv / system packages, sync .venv (scripts/setup.sh)"
+	@echo "make demo    - seed a demo SQLite database under var/demo and serve the API (DEMO_ARGS=...)"
+	@echo "make test    - lint, format check, type check, then pytest (PYTEST_ARGS=...)"
+	@echo "make check   - lint, format check and type check only"
+	@echo "make fix     - apply ruff fixes and formatting"
+	@echo "make bench   - run the benchmarks (BENCH_ARGS=...)"
+	@echo "make clean   - remove var/ and tool caches"
+
+# Re-run setup only when its inputs change (or the venv is gone).
+$(SETUP_STAMP): pyproject.toml uv.lock scripts/setup.sh
+	bash scripts/setup.sh
+	@touch $@
+
+setup: $(SETUP_STAMP)
+
+demo: setup
+	$(BIN)/juki demo $(DEMO_ARGS)
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+check: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+fix: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: setup
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf var/ .pytest_cache/ .mypy_cache/ .ruff_cache/ .hypothesis/ test-artifacts/
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -exec rm -rf {} +

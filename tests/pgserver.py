@@ -1,0 +1,332 @@
+"""A throwaway PostgreSQL server for tests.
+
+Starts a private cluster in a temporary directory on a free port of 127.0.0.1
+(trust authentication, superuser ``juki``, durability switched off for speed) and
+removes everything again on :meth:`PostgresServer.stop`.
+
+When running as root the server runs as the ``postgres`` system user (PostgreSQL
+refuses to run as root), via ``runuser -u postgres --``.
+
+Usage::
+
+    with PostgresServer() as server:
+        url = server.create_database("t_example")
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from glob import glob
+from pathlib import Path
+from types import TracebackType
+
+import psycopg
+from psycopg import sql
+
+__all__ = ["PostgresServer", "PostgresServerError", "find_bindir"]
+
+SUPERUSER = "juki"
+HOST = "127.0.0.1"
+SYSTEM_USER = "postgres"
+DEBIAN_GLOB = "/usr/lib/postgresql/*/bin"
+START_ATTEMPTS = 3  # retry when the picked port got taken in the meantime
+
+
+class PostgresServerError(RuntimeError):
+    """The throwaway server could not be set up, started or stopped."""
+
+
+def _has_server_binaries(bindir: Path) -> bool:
+    return all((bindir / name).is_file() for name in ("initdb", "pg_ctl", "postgres"))
+
+
+def _version_key(bindir: str) -> tuple[int, ...]:
+    # /usr/lib/postgresql/15/bin -> (15,)
+    version = Path(bindir).parent.name
+    return tuple(int(part) for part in re.findall(r"\d+", version)) or (0,)
+
+
+def find_bindir() -> Path:
+    """Locate the directory holding ``initdb`` and ``pg_ctl``.
+
+    Order: ``$JUKI_PG_BINDIR``, ``pg_config --bindir``, the newest
+    ``/usr/lib/postgresql/*/bin``, then ``initdb`` on ``PATH``.
+    """
+    override = os.environ.get("JUKI_PG_BINDIR")
+    if override:
+        if _has_server_binaries(Path(override)):
+            return Path(override)
+        raise PostgresServerError(f"JUKI_PG_BINDIR={override} has no initdb/pg_ctl/postgres")
+
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        try:
+            out = subprocess.run(
+                [pg_config, "--bindir"], capture_output=True, text=True, check=True, timeout=30
+            ).stdout.strip()
+        except (subprocess.SubprocessError, OSError):
+            out = ""
+        # libpq-dev's pg_config may name a bindir without the server binaries.
+        if out and _has_server_binaries(Path(out)):
+            return Path(out)
+
+    for candidate in sorted(glob(DEBIAN_GLOB), key=_version_key, reverse=True):
+        if _has_server_binaries(Path(candidate)):
+            return Path(candidate)
+
+    initdb = shutil.which("initdb")
+    if initdb and _has_server_binaries(Path(initdb).parent):
+        return Path(initdb).parent
+
+    raise PostgresServerError(
+        "PostgreSQL server binaries (initdb, pg_ctl) not found; "
+        "run scripts/setup.sh or `apt-get install -y postgresql-15`"
+    )
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "(no log)"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+class PostgresServer:
+    """A private PostgreSQL cluster living in a temporary directory."""
+
+    def __init__(self, *, dbname: str = "juki", bindir: Path | str | None = None) -> None:
+        self.dbname = dbname
+        self._bindir = Path(bindir) if bindir is not None else None
+        self._base: Path | None = None
+        self._port: int | None = None
+        self._running = False
+        self._as_root = hasattr(os, "geteuid") and os.geteuid() == 0
+
+    # -- paths ----------------------------------------------------------------
+
+    @property
+    def base_dir(self) -> Path:
+        if self._base is None:
+            raise PostgresServerError("server not started")
+        return self._base
+
+    @property
+    def data_dir(self) -> Path:
+        return self.base_dir / "data"
+
+    @property
+    def socket_dir(self) -> Path:
+        return self.base_dir / "sock"
+
+    @property
+    def log_file(self) -> Path:
+        return self.base_dir / "postgres.log"
+
+    # -- connection info --------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        if self._port is None or not self._running:
+            raise PostgresServerError("server not started")
+        return self._port
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def url_for(self, dbname: str) -> str:
+        """SQLAlchemy URL of database *dbname* on this server."""
+        return f"postgresql+psycopg://{SUPERUSER}@{HOST}:{self.port}/{dbname}"
+
+    @property
+    def url(self) -> str:
+        """SQLAlchemy URL of the default database (created on start)."""
+        return self.url_for(self.dbname)
+
+    def connect(self, dbname: str = "postgres") -> psycopg.Connection[tuple[object, ...]]:
+        """A raw autocommit psycopg connection (caller closes it)."""
+        return psycopg.connect(
+            host=HOST, port=self.port, user=SUPERUSER, dbname=dbname, autocommit=True
+        )
+
+    def create_database(self, name: str) -> str:
+        """Create a fresh database and return its SQLAlchemy URL."""
+        with self.connect() as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        return self.url_for(name)
+
+    def drop_database(self, name: str) -> None:
+        with self.connect() as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+    # -- lifecycle --------------------------------------------------------------
+
+    def _run(
+        self, args: Sequence[str], *, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
+        cmd = list(args)
+        if self._as_root:
+            cmd = ["runuser", "-u", SYSTEM_USER, "--", *cmd]
+        # cwd: the postgres user may not be able to enter the caller's cwd (e.g. /root).
+        return subprocess.run(
+            cmd,
+            cwd=self.base_dir,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def _prepare_dirs(self) -> None:
+        # Explicitly /tmp: a long $TMPDIR could exceed the unix socket path limit,
+        # and the postgres user must be able to reach the directory.
+        self._base = Path(tempfile.mkdtemp(prefix="juki-pg-", dir="/tmp"))
+        self._base.chmod(0o755)
+        self.socket_dir.mkdir(mode=0o755)
+        if self._as_root:
+            try:
+                shutil.chown(self._base, user=SYSTEM_USER, group=SYSTEM_USER)
+                shutil.chown(self.socket_dir, user=SYSTEM_USER, group=SYSTEM_USER)
+            except LookupError as exc:
+                raise PostgresServerError(
+                    f"running as root but there is no {SYSTEM_USER!r} user to run PostgreSQL "
+                    "(install postgresql-15 or run as a normal user)"
+                ) from exc
+
+    def start(self) -> PostgresServer:
+        if self._running:
+            return self
+        bindir = self._bindir or find_bindir()
+        try:
+            self._prepare_dirs()
+            initdb = self._run(
+                [
+                    str(bindir / "initdb"),
+                    "-D",
+                    str(self.data_dir),
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                    "-A",
+                    "trust",
+                    "-U",
+                    SUPERUSER,
+                    "--no-sync",
+                ]
+            )
+            if initdb.returncode != 0:
+                raise PostgresServerError(
+                    f"initdb failed ({initdb.returncode}):\n{initdb.stdout}\n{initdb.stderr}"
+                )
+            self._start_server(bindir)
+            atexit.register(self.stop)
+            if self.dbname != "postgres":
+                self.create_database(self.dbname)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start_server(self, bindir: Path) -> None:
+        last_error = ""
+        for _ in range(START_ATTEMPTS):
+            port = _free_port()
+            options = " ".join(
+                [
+                    f"-p {port}",
+                    f"-k {self.socket_dir}",
+                    f"-c listen_addresses={HOST}",
+                    "-c fsync=off",
+                    "-c synchronous_commit=off",
+                    "-c full_page_writes=off",
+                ]
+            )
+            result = self._run(
+                [
+                    str(bindir / "pg_ctl"),
+                    "-D",
+                    str(self.data_dir),
+                    "-l",
+                    str(self.log_file),
+                    "-w",
+                    "-t",
+                    "60",
+                    "-o",
+                    options,
+                    "start",
+                ]
+            )
+            if result.returncode == 0:
+                self._port = port
+                self._running = True
+                self._bindir = bindir
+                return
+            log = _tail(self.log_file)
+            last_error = (
+                f"pg_ctl start failed ({result.returncode}):\n{result.stdout}\n{result.stderr}\n"
+                f"--- {self.log_file} (tail) ---\n{log}"
+            )
+            if "could not bind" not in log and "already in use" not in log:
+                break
+            # Port raced away: make sure nothing is left half-started, then retry.
+            self._run([str(bindir / "pg_ctl"), "-D", str(self.data_dir), "stop", "-m", "immediate"])
+        raise PostgresServerError(last_error)
+
+    def stop(self) -> None:
+        """Stop the server (if running) and delete its directory. Idempotent."""
+        atexit.unregister(self.stop)
+        if self._running and self._bindir is not None:
+            self._running = False
+            result = self._run(
+                [
+                    str(self._bindir / "pg_ctl"),
+                    "-D",
+                    str(self.data_dir),
+                    "-w",
+                    "stop",
+                    "-m",
+                    "immediate",
+                ]
+            )
+            if result.returncode != 0 and self.data_dir.joinpath("postmaster.pid").exists():
+                raise PostgresServerError(
+                    f"pg_ctl stop failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+                )
+        self._running = False
+        self._port = None
+        if self._base is not None:
+            shutil.rmtree(self._base, ignore_errors=True)
+            self._base = None
+
+    def __enter__(self) -> PostgresServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = f"port={self._port}" if self._running else "stopped"
+        return f"<PostgresServer {state} base={self._base}>"
