@@ -1,0 +1,244 @@
+"""Commands: what a counter clerk (or the node) asks the registry to do, as small frozen values."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from juki.registry.model import ForeignResidentCategory, Relationship, Sex
+
+
+@dataclass(frozen=True, slots=True)
+class ForeignItems:
+    """外国人住民の記載事項 (住民基本台帳法 第30条の45)."""
+
+    nationality: str
+    category: ForeignResidentCategory
+    residence_status: str | None = None
+    period_of_stay: str | None = None
+    stay_expiry: date | None = None
+    residence_card_number: str | None = None
+    alias_name: str | None = None
+    alias_name_kana: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalItems:
+    """The items a person brings to a new record (出生, 転入, 職権記載)."""
+
+    family_name: str
+    given_name: str
+    family_name_kana: str
+    given_name_kana: str
+    birth_date: date
+    sex: Sex
+    honseki: str | None = None
+    koseki_head: str | None = None
+    former_surname: str | None = None
+    former_surname_kana: str | None = None
+    foreign: ForeignItems | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JoinHousehold:
+    """Join an existing household with the given relationship to its householder."""
+
+    household_id: str
+    relationship: Relationship
+
+
+@dataclass(frozen=True, slots=True)
+class NewHousehold:
+    """Start a new household with this person as householder."""
+
+
+Placement = JoinHousehold | NewHousehold
+
+
+class MoveInOrigin(StrEnum):
+    CERTIFICATE = "certificate"  # 転出証明書を添えた転入
+    CARD = "card"  # 転入届の特例 (card_move_in): no paper certificate
+    ABROAD = "abroad"  # 国外からの転入
+
+
+@dataclass(frozen=True, slots=True)
+class RecordBirth:
+    person: PersonalItems
+    household_id: str
+    relationship: Relationship
+    notified_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class RecordDeath:
+    record_id: str
+    died_on: date
+    notified_on: date
+    new_householder_id: str | None = None
+    relationships: Mapping[str, Relationship] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordMoveIn:
+    person: PersonalItems
+    origin: MoveInOrigin
+    address: str
+    moved_on: date
+    notified_on: date
+    previous_address: str
+    placement: Placement
+    resident_code: str | None = None
+    my_number: str | None = None
+    move_out_certificate_number: str | None = None
+    previous_lg_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordMoveOut:
+    """転出届 (or 国外転出届): the record is removed as of the planned date."""
+
+    record_ids: tuple[str, ...]
+    destination_address: str
+    planned_on: date
+    notified_on: date
+    abroad: bool = False
+    new_householder_id: str | None = None
+    relationships: Mapping[str, Relationship] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmMoveOut:
+    """転出確定: the new municipality's move-in notice says where and when the person arrived."""
+
+    resident_code: str
+    confirmed_address: str
+    confirmed_on: date
+    notified_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRelocation:
+    """転居: some or all members of a household move to another address in the municipality.
+
+    Moving a whole household needs no placement. Moving part of one either starts a new household
+    at the new address (`new_householder_id`) or joins the household already there
+    (`join_household_id`); `relationships` gives every mover's new relationship, and, when the
+    householder moves away from the others, theirs to `remaining_householder_id`.
+    """
+
+    record_ids: tuple[str, ...]
+    new_address: str
+    moved_on: date
+    notified_on: date
+    new_householder_id: str | None = None
+    join_household_id: str | None = None
+    remaining_householder_id: str | None = None
+    relationships: Mapping[str, Relationship] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SplitHousehold:
+    """世帯分離: members leave to form their own household at the same address.
+
+    `relationships` gives the leavers' relationships to their new householder and, when the old
+    householder leaves, the remaining members' relationships to `remaining_householder_id`.
+    """
+
+    record_ids: tuple[str, ...]
+    new_householder_id: str
+    relationships: Mapping[str, Relationship]
+    effective_on: date
+    notified_on: date
+    remaining_householder_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MergeHouseholds:
+    """世帯合併: every member of one household joins another at the same address."""
+
+    from_household_id: str
+    into_household_id: str
+    relationships: Mapping[str, Relationship]
+    effective_on: date
+    notified_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeHouseholder:
+    """世帯主変更: `relationships` gives every member's relationship to the new householder."""
+
+    household_id: str
+    new_householder_id: str
+    relationships: Mapping[str, Relationship]
+    effective_on: date
+    notified_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeName:
+    record_id: str
+    family_name: str
+    given_name: str
+    family_name_kana: str
+    given_name_kana: str
+    effective_on: date
+    notified_on: date
+    former_surname: str | None = None
+    former_surname_kana: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EnterByAuthority:
+    """職権記載: a person found living here without a record."""
+
+    person: PersonalItems
+    address: str
+    resident_since: date
+    placement: Placement
+    note: str
+    resident_code: str | None = None
+    my_number: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CorrectByAuthority:
+    """職権修正: set record items that were recorded wrongly."""
+
+    record_id: str
+    fields: Mapping[str, Any]
+    effective_on: date
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveByAuthority:
+    """職権消除: a person found not to live here any more."""
+
+    record_id: str
+    removed_on: date
+    note: str
+    new_householder_id: str | None = None
+    relationships: Mapping[str, Relationship] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AssignMyNumber:
+    record_id: str
+    my_number: str
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterSeal:
+    record_id: str
+    image_png: bytes
+    registered_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class AbolishSeal:
+    registration_number: str
+    abolished_on: date
+    reason: str

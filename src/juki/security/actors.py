@@ -1,0 +1,24 @@
+"""Actors: every service call is made by someone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from juki.security.permissions import Role
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """An authenticated party: an operator at a terminal, or the node itself.
+
+    `terminal_id` says where the action was taken; the oplog needs it to answer "from which
+    terminal" (seed 001 第16, 002: operation history).
+    """
+
+    actor_id: str
+    role: Role
+    terminal_id: str = "-"
+
+    @classmethod
+    def system(cls, name: str = "system") -> Actor:
+        return cls(actor_id=name, role=Role.SYSTEM, terminal_id=name)

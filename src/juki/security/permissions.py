@@ -1,0 +1,108 @@
+"""The single authorisation table: which role may perform which action.
+
+Seed 002 separates 照合ID (who the operator is) from 操作者ID (what authority they hold); here the
+operator_id is the former and the role the latter. Every service checks one `Permission` through
+`authorize`, so the table below is the whole policy a council needs to read.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Final
+
+from juki.core.errors import PermissionDeniedError
+
+
+class Permission(StrEnum):
+    VIEW_RECORD = "view_record"
+    SEARCH_RECORDS = "search_records"
+    VIEW_STATS = "view_stats"
+    RECORD_BIRTH = "record_birth"
+    RECORD_DEATH = "record_death"
+    RECORD_MOVE_IN = "record_move_in"
+    RECORD_MOVE_OUT = "record_move_out"
+    CONFIRM_MOVE_OUT = "confirm_move_out"
+    RECORD_RELOCATION = "record_relocation"
+    CHANGE_HOUSEHOLD = "change_household"
+    CHANGE_NAME = "change_name"
+    ENTER_BY_AUTHORITY = "enter_by_authority"
+    CORRECT_BY_AUTHORITY = "correct_by_authority"
+    REMOVE_BY_AUTHORITY = "remove_by_authority"
+    ASSIGN_MY_NUMBER = "assign_my_number"
+    REGISTER_SEAL = "register_seal"
+    ABOLISH_SEAL = "abolish_seal"
+    VIEW_SEAL = "view_seal"
+    SEED_POPULATION = "seed_population"
+    MANAGE_OPERATORS = "manage_operators"
+    VIEW_OPLOG = "view_oplog"
+
+
+class Role(StrEnum):
+    """操作者ID: the authority an operator holds."""
+
+    COUNTER_CLERK = "counter_clerk"  # 窓口担当者: notifications filed by residents
+    REGISTRY_SUPERVISOR = "registry_supervisor"  # 管理者: adds actions by authority (職権)
+    OPERATIONS_MANAGER = "operations_manager"  # 運用管理者: operators, data loads
+    AUDITOR = "auditor"  # 監査: read the log and statistics, nothing personal
+    SYSTEM = "system"  # the node itself (network handlers, scheduled jobs)
+
+
+_CLERK: Final = frozenset(
+    {
+        Permission.VIEW_RECORD,
+        Permission.SEARCH_RECORDS,
+        Permission.VIEW_STATS,
+        Permission.RECORD_BIRTH,
+        Permission.RECORD_DEATH,
+        Permission.RECORD_MOVE_IN,
+        Permission.RECORD_MOVE_OUT,
+        Permission.RECORD_RELOCATION,
+        Permission.CHANGE_HOUSEHOLD,
+        Permission.CHANGE_NAME,
+        Permission.REGISTER_SEAL,
+        Permission.ABOLISH_SEAL,
+        Permission.VIEW_SEAL,
+    }
+)
+
+ROLE_PERMISSIONS: Final = MappingProxyType(
+    {
+        Role.COUNTER_CLERK: _CLERK,
+        Role.REGISTRY_SUPERVISOR: _CLERK
+        | {
+            Permission.ENTER_BY_AUTHORITY,
+            Permission.CORRECT_BY_AUTHORITY,
+            Permission.REMOVE_BY_AUTHORITY,
+            Permission.CONFIRM_MOVE_OUT,
+            Permission.VIEW_OPLOG,
+        },
+        Role.OPERATIONS_MANAGER: frozenset(
+            {
+                Permission.VIEW_STATS,
+                Permission.SEED_POPULATION,
+                Permission.MANAGE_OPERATORS,
+                Permission.VIEW_OPLOG,
+            }
+        ),
+        Role.AUDITOR: frozenset({Permission.VIEW_STATS, Permission.VIEW_OPLOG}),
+        Role.SYSTEM: frozenset(
+            {
+                Permission.VIEW_RECORD,
+                Permission.VIEW_STATS,
+                Permission.CONFIRM_MOVE_OUT,
+                Permission.ASSIGN_MY_NUMBER,
+                Permission.SEED_POPULATION,
+            }
+        ),
+    }
+)
+
+
+def is_allowed(role: Role, permission: Permission) -> bool:
+    return permission in ROLE_PERMISSIONS.get(role, frozenset())
+
+
+def authorize(actor_id: str, role: Role, permission: Permission) -> None:
+    if not is_allowed(role, permission):
+        raise PermissionDeniedError(actor_id, permission.value)

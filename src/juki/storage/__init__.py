@@ -1,0 +1,1 @@
+"""Storage adapters: engines, tables, migrations and the unit of work."""

@@ -1,0 +1,324 @@
+"""The registry's records, households and change history in SQL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from juki.core.errors import DomainRuleError, JukiError, NotFoundError
+from juki.core.identifiers import ResidentCode
+from juki.core.text import normalize_kana
+from juki.registry.model import (
+    ChangeReason,
+    Household,
+    HouseholdStatus,
+    RecordChange,
+    RecordedChange,
+    RecordStatus,
+    Relationship,
+    ResidentRecord,
+    decode_fields,
+    encode_fields,
+    record_from_row,
+    record_to_row,
+)
+from juki.registry.ports import Municipality, SearchQuery
+from juki.storage.tables import (
+    code_allotments,
+    households,
+    municipality,
+    record_changes,
+    resident_records,
+)
+
+RESIDENT_CODE = "resident_code"
+
+
+class ConcurrentChangeError(JukiError):
+    """Another transaction changed the record first; the caller may retry the whole action."""
+
+
+def name_kana_key(family_kana: str, given_kana: str) -> str:
+    return normalize_kana(family_kana + given_kana)
+
+
+def _row_for(record: ResidentRecord, version: int) -> dict[str, Any]:
+    row = record_to_row(record)
+    row["name_kana_key"] = name_kana_key(record.family_name_kana, record.given_name_kana)
+    row["version"] = version
+    return row
+
+
+def change_row(
+    record_id: str, seq: int, change: RecordChange, actor_id: str, at: datetime
+) -> dict[str, Any]:
+    return {
+        "record_id": record_id,
+        "seq": seq,
+        "reason": change.reason.value,
+        "effective_on": change.effective_on,
+        "notified_on": change.notified_on,
+        "fields": json.dumps(encode_fields(change.fields), ensure_ascii=False, sort_keys=True),
+        "note": change.note,
+        "actor_id": actor_id,
+        "recorded_at": at.isoformat(),
+    }
+
+
+def household_from_row(row: Mapping[Any, Any]) -> Household:
+    return Household(
+        household_id=row["household_id"],
+        lg_code=row["lg_code"],
+        address=row["address"],
+        formed_on=row["formed_on"],
+        status=HouseholdStatus(row["status"]),
+        dissolved_on=row["dissolved_on"],
+    )
+
+
+def household_row(h: Household) -> dict[str, Any]:
+    return {
+        "household_id": h.household_id,
+        "lg_code": h.lg_code,
+        "address": h.address,
+        "formed_on": h.formed_on,
+        "status": h.status.value,
+        "dissolved_on": h.dissolved_on,
+    }
+
+
+_HOUSEHOLDER_FIRST = sa.case(
+    (resident_records.c.relationship == Relationship.HOUSEHOLDER.value, 0), else_=1
+)
+
+
+class SqlRegistry:
+    def __init__(self, conn: sa.Connection, now: Any) -> None:
+        self._conn = conn
+        self._now = now
+
+    def get(self, record_id: str) -> ResidentRecord:
+        row = (
+            self._conn.execute(
+                sa.select(resident_records).where(resident_records.c.record_id == record_id)
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotFoundError("resident_record", record_id)
+        return record_from_row(row)
+
+    def _records(self, where: sa.ColumnElement[bool]) -> list[ResidentRecord]:
+        rows = self._conn.execute(
+            sa.select(resident_records)
+            .where(where)
+            .order_by(
+                _HOUSEHOLDER_FIRST, resident_records.c.birth_date, resident_records.c.record_id
+            )
+        ).mappings()
+        return [record_from_row(r) for r in rows]
+
+    def find_by_resident_code(self, resident_code: str) -> Sequence[ResidentRecord]:
+        return self._records(resident_records.c.resident_code == resident_code)
+
+    def find_by_my_number(self, my_number: str) -> Sequence[ResidentRecord]:
+        return self._records(resident_records.c.my_number == my_number)
+
+    def members(self, household_id: str) -> Sequence[ResidentRecord]:
+        return self._records(
+            (resident_records.c.household_id == household_id)
+            & (resident_records.c.status == RecordStatus.ACTIVE.value)
+        )
+
+    def get_household(self, household_id: str) -> Household:
+        row = (
+            self._conn.execute(
+                sa.select(households).where(households.c.household_id == household_id)
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotFoundError("household", household_id)
+        return household_from_row(row)
+
+    def add_household(self, household: Household) -> None:
+        self._conn.execute(households.insert().values(household_row(household)))
+
+    def save_household(self, household: Household) -> None:
+        self._conn.execute(
+            households.update()
+            .where(households.c.household_id == household.household_id)
+            .values(household_row(household))
+        )
+
+    def add_record(self, record: ResidentRecord, change: RecordChange, actor_id: str) -> None:
+        self._conn.execute(resident_records.insert().values(_row_for(record, 1)))
+        self._conn.execute(
+            record_changes.insert().values(
+                change_row(record.record_id, 1, change, actor_id, self._now())
+            )
+        )
+
+    def append_change(self, after: ResidentRecord, change: RecordChange, actor_id: str) -> int:
+        version = int(
+            self._conn.execute(
+                sa.select(resident_records.c.version).where(
+                    resident_records.c.record_id == after.record_id
+                )
+            ).scalar_one()
+        )
+        updated = self._conn.execute(
+            resident_records.update()
+            .where(
+                (resident_records.c.record_id == after.record_id)
+                & (resident_records.c.version == version)
+            )
+            .values(_row_for(after, version + 1))
+        )
+        if updated.rowcount != 1:
+            raise ConcurrentChangeError(f"record {after.record_id} changed concurrently")
+        self._conn.execute(
+            record_changes.insert().values(
+                change_row(after.record_id, version + 1, change, actor_id, self._now())
+            )
+        )
+        return version + 1
+
+    def history(self, record_id: str) -> Sequence[RecordedChange]:
+        rows = self._conn.execute(
+            sa.select(record_changes)
+            .where(record_changes.c.record_id == record_id)
+            .order_by(record_changes.c.seq)
+        ).mappings()
+        return [
+            RecordedChange(
+                record_id=r["record_id"],
+                seq=r["seq"],
+                change=RecordChange(
+                    reason=ChangeReason(r["reason"]),
+                    effective_on=r["effective_on"],
+                    notified_on=r["notified_on"],
+                    fields=decode_fields(json.loads(r["fields"])),
+                    note=r["note"],
+                ),
+                actor_id=r["actor_id"],
+                recorded_at=r["recorded_at"],
+            )
+            for r in rows
+        ]
+
+    def search(self, query: SearchQuery) -> Sequence[ResidentRecord]:
+        c = resident_records.c
+        conds: list[sa.ColumnElement[bool]] = []
+        if not query.include_removed:
+            conds.append(c.status == RecordStatus.ACTIVE.value)
+        if query.name_kana:
+            conds.append(
+                c.name_kana_key.startswith(normalize_kana(query.name_kana), autoescape=True)
+            )
+        if query.name:
+            name = query.name.replace(" ", "").replace("\u3000", "")
+            conds.append((c.family_name + c.given_name).startswith(name, autoescape=True))
+        if query.birth_date:
+            conds.append(c.birth_date == query.birth_date)
+        if query.resident_code:
+            conds.append(c.resident_code == query.resident_code)
+        rows = self._conn.execute(
+            sa.select(resident_records)
+            .where(sa.and_(*conds))
+            .order_by(c.name_kana_key, c.birth_date, c.record_id)
+            .limit(max(1, min(query.limit, 500)))
+        ).mappings()
+        return [record_from_row(r) for r in rows]
+
+    def stats(self) -> Mapping[str, int]:
+        c = resident_records.c
+        active = c.status == RecordStatus.ACTIVE.value
+
+        def count(where: sa.ColumnElement[bool]) -> int:
+            return int(
+                self._conn.execute(
+                    sa.select(sa.func.count()).select_from(resident_records).where(where)
+                ).scalar_one()
+            )
+
+        hh = int(
+            self._conn.execute(
+                sa.select(sa.func.count())
+                .select_from(households)
+                .where(households.c.status == HouseholdStatus.ACTIVE.value)
+            ).scalar_one()
+        )
+        return {
+            "residents": count(active),
+            "households": hh,
+            "foreign_residents": count(active & c.is_foreign.is_(True)),
+            "removed_records": count(c.status == RecordStatus.REMOVED.value),
+            "male": count(active & (c.sex == "male")),
+            "female": count(active & (c.sex == "female")),
+            "without_my_number": count(active & c.my_number.is_(None)),
+        }
+
+    def allot_resident_code(self) -> str:
+        a = code_allotments.c
+        stmt = (
+            sa.select(a.allotment_id, a.next_body)
+            .where((a.kind == RESIDENT_CODE) & (a.next_body <= a.last_body))
+            .order_by(a.allotment_id)
+            .limit(1)
+            .with_for_update()
+        )
+        row = self._conn.execute(stmt).first()
+        if row is None:
+            raise DomainRuleError(
+                "resident_code",
+                "allotment_exhausted",
+                "no resident codes left in this municipality's allotment",
+                "住民票コードの割当範囲を使い切りました。機構に追加の割当を依頼してください",
+            )
+        self._conn.execute(
+            code_allotments.update()
+            .where(a.allotment_id == row.allotment_id)
+            .values(next_body=row.next_body + 1)
+        )
+        return ResidentCode.complete(f"{row.next_body:010d}").value
+
+
+def load_municipality(conn: sa.Connection) -> Municipality:
+    row = conn.execute(sa.select(municipality)).mappings().first()
+    if row is None:
+        raise NotFoundError("municipality", "(not initialised: run `juki seed` or `juki db init`)")
+    return Municipality(lg_code=row["lg_code"], prefecture=row["prefecture"], name=row["name"])
+
+
+def save_municipality(conn: sa.Connection, m: Municipality) -> None:
+    existing = conn.execute(sa.select(municipality.c.lg_code)).scalars().all()
+    if existing and existing != [m.lg_code]:
+        raise DomainRuleError(
+            "municipality",
+            "already_initialised",
+            f"this database belongs to municipality {existing[0]}",
+            f"このデータベースは団体コード{existing[0]}の市区町村のものです",
+        )
+    if not existing:
+        conn.execute(
+            municipality.insert().values(lg_code=m.lg_code, prefecture=m.prefecture, name=m.name)
+        )
+
+
+def add_allotment(conn: sa.Connection, first_body: int, last_body: int, allotted_by: str) -> None:
+    conn.execute(
+        code_allotments.insert().values(
+            kind=RESIDENT_CODE,
+            first_body=first_body,
+            last_body=last_body,
+            next_body=first_body,
+            allotted_by=allotted_by,
+        )
+    )

@@ -1,0 +1,97 @@
+"""Seal registrations (印鑑登録) in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from juki.core.errors import NotFoundError
+from juki.registry.seal import SealRegistration, SealStatus
+from juki.storage.tables import counters, seal_registrations
+
+SEAL_COUNTER = "seal_registration"
+
+
+def _seal(row: Mapping[Any, Any]) -> SealRegistration:
+    return SealRegistration(
+        registration_number=row["registration_number"],
+        record_id=row["record_id"],
+        image_png=bytes(row["image_png"]),
+        image_sha256=row["image_sha256"],
+        registered_on=row["registered_on"],
+        status=SealStatus(row["status"]),
+        abolished_on=row["abolished_on"],
+        abolish_reason=row["abolish_reason"],
+    )
+
+
+def _row(s: SealRegistration) -> dict[str, Any]:
+    return {
+        "registration_number": s.registration_number,
+        "record_id": s.record_id,
+        "image_png": s.image_png,
+        "image_sha256": s.image_sha256,
+        "registered_on": s.registered_on,
+        "status": s.status.value,
+        "abolished_on": s.abolished_on,
+        "abolish_reason": s.abolish_reason,
+    }
+
+
+def next_counter(conn: sa.Connection, name: str) -> int:
+    """A gap-free sequence that rolls back with its transaction (unlike a database sequence)."""
+    updated = conn.execute(
+        counters.update().where(counters.c.name == name).values(value=counters.c.value + 1)
+    )
+    if updated.rowcount == 0:
+        conn.execute(counters.insert().values(name=name, value=1))
+    return int(
+        conn.execute(sa.select(counters.c.value).where(counters.c.name == name)).scalar_one()
+    )
+
+
+class SqlSeals:
+    def __init__(self, conn: sa.Connection) -> None:
+        self._conn = conn
+
+    def live_for(self, record_id: str) -> SealRegistration | None:
+        row = (
+            self._conn.execute(
+                sa.select(seal_registrations).where(
+                    (seal_registrations.c.record_id == record_id)
+                    & (seal_registrations.c.status == SealStatus.LIVE.value)
+                )
+            )
+            .mappings()
+            .first()
+        )
+        return _seal(row) if row else None
+
+    def get(self, registration_number: str) -> SealRegistration:
+        row = (
+            self._conn.execute(
+                sa.select(seal_registrations).where(
+                    seal_registrations.c.registration_number == registration_number
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotFoundError("seal_registration", registration_number)
+        return _seal(row)
+
+    def add(self, registration: SealRegistration) -> None:
+        self._conn.execute(seal_registrations.insert().values(_row(registration)))
+
+    def save(self, registration: SealRegistration) -> None:
+        self._conn.execute(
+            seal_registrations.update()
+            .where(seal_registrations.c.registration_number == registration.registration_number)
+            .values(_row(registration))
+        )
+
+    def next_number(self) -> str:
+        return f"{next_counter(self._conn, SEAL_COUNTER):08d}"

@@ -1,0 +1,230 @@
+"""The registry database, as SQLAlchemy Core tables.
+
+Migrations (`juki/storage/migrations/versions`) create exactly these; a test compares the two.
+Every table is classified in `TABLE_CLASSES` so a meta-test can prove which personal data may
+leave the municipality (only identity_info, via the outbox).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+# SQLite's INTEGER PRIMARY KEY is its rowid; PostgreSQL gets a 64-bit identity.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+Name = sa.String(200)
+Address = sa.String(400)
+Code = sa.String(32)
+Timestamp = sa.String(40)  # ISO 8601 with offset: exact and ordered the same on every backend
+
+municipality = sa.Table(
+    "municipality",
+    metadata,
+    sa.Column("lg_code", sa.String(6), primary_key=True),
+    sa.Column("prefecture", sa.String(8), nullable=False),
+    sa.Column("name", sa.String(40), nullable=False),
+)
+
+households = sa.Table(
+    "households",
+    metadata,
+    sa.Column("household_id", sa.String(36), primary_key=True),
+    sa.Column("lg_code", sa.String(6), nullable=False),
+    sa.Column("address", Address, nullable=False),
+    sa.Column("formed_on", sa.Date, nullable=False),
+    sa.Column("status", Code, nullable=False),
+    sa.Column("dissolved_on", sa.Date),
+)
+
+resident_records = sa.Table(
+    "resident_records",
+    metadata,
+    sa.Column("record_id", sa.String(36), primary_key=True),
+    sa.Column("lg_code", sa.String(6), nullable=False),
+    sa.Column("resident_code", sa.String(11), nullable=False, index=True),
+    sa.Column("my_number", sa.String(12), index=True),
+    sa.Column("family_name", Name, nullable=False),
+    sa.Column("given_name", Name, nullable=False),
+    sa.Column("family_name_kana", Name, nullable=False),
+    sa.Column("given_name_kana", Name, nullable=False),
+    sa.Column("name_kana_key", sa.String(400), nullable=False, index=True),
+    sa.Column("former_surname", Name),
+    sa.Column("former_surname_kana", Name),
+    sa.Column("birth_date", sa.Date, nullable=False, index=True),
+    sa.Column("sex", Code, nullable=False),
+    sa.Column(
+        "household_id",
+        sa.String(36),
+        sa.ForeignKey("households.household_id"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("relationship", Code, nullable=False),
+    sa.Column("honseki", Address),
+    sa.Column("koseki_head", Name),
+    sa.Column("resident_since", sa.Date, nullable=False),
+    sa.Column("address", Address, nullable=False),
+    sa.Column("address_since", sa.Date, nullable=False),
+    sa.Column("notified_on", sa.Date),
+    sa.Column("previous_address", Address),
+    sa.Column("move_out_planned_address", Address),
+    sa.Column("move_out_planned_on", sa.Date),
+    sa.Column("move_out_confirmed_address", Address),
+    sa.Column("move_out_confirmed_on", sa.Date),
+    sa.Column("electoral_registered", sa.Boolean, nullable=False),
+    sa.Column("nhi_insured_since", sa.Date),
+    sa.Column("late_elderly_insured_since", sa.Date),
+    sa.Column("ltc_insured_since", sa.Date),
+    sa.Column("national_pension_category", Code),
+    sa.Column("national_pension_since", sa.Date),
+    sa.Column("child_allowance_since", sa.Date),
+    sa.Column("is_foreign", sa.Boolean, nullable=False),
+    sa.Column("nationality", Name),
+    sa.Column("foreign_category", Code),
+    sa.Column("residence_status", Name),
+    sa.Column("period_of_stay", Name),
+    sa.Column("stay_expiry", sa.Date),
+    sa.Column("residence_card_number", sa.String(12)),
+    sa.Column("alias_name", Name),
+    sa.Column("alias_name_kana", Name),
+    sa.Column("status", Code, nullable=False),
+    sa.Column("removal_reason", Code),
+    sa.Column("removed_on", sa.Date),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+# One active record per resident code in a municipality; removed records (除票) may repeat it.
+sa.Index(
+    "uq_resident_records_active_code",
+    resident_records.c.resident_code,
+    unique=True,
+    sqlite_where=resident_records.c.status == "active",
+    postgresql_where=resident_records.c.status == "active",
+)
+
+record_changes = sa.Table(
+    "record_changes",
+    metadata,
+    sa.Column("change_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "record_id", sa.String(36), sa.ForeignKey("resident_records.record_id"), nullable=False
+    ),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("reason", Code, nullable=False),
+    sa.Column("effective_on", sa.Date, nullable=False),
+    sa.Column("notified_on", sa.Date, nullable=False),
+    sa.Column("fields", sa.Text, nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("actor_id", sa.String(64), nullable=False),
+    sa.Column("recorded_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("record_id", "seq"),
+)
+
+seal_registrations = sa.Table(
+    "seal_registrations",
+    metadata,
+    sa.Column("registration_number", sa.String(16), primary_key=True),
+    sa.Column(
+        "record_id",
+        sa.String(36),
+        sa.ForeignKey("resident_records.record_id"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("image_png", sa.LargeBinary, nullable=False),
+    sa.Column("image_sha256", sa.String(64), nullable=False),
+    sa.Column("registered_on", sa.Date, nullable=False),
+    sa.Column("status", Code, nullable=False),
+    sa.Column("abolished_on", sa.Date),
+    sa.Column("abolish_reason", sa.String(200)),
+)
+
+# One live seal per person (印鑑登録は一人一個).
+sa.Index(
+    "uq_seal_registrations_live",
+    seal_registrations.c.record_id,
+    unique=True,
+    sqlite_where=seal_registrations.c.status == "live",
+    postgresql_where=seal_registrations.c.status == "live",
+)
+
+code_allotments = sa.Table(
+    "code_allotments",
+    metadata,
+    sa.Column("allotment_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("kind", Code, nullable=False),
+    sa.Column("first_body", sa.BigInteger, nullable=False),
+    sa.Column("last_body", sa.BigInteger, nullable=False),
+    sa.Column("next_body", sa.BigInteger, nullable=False),
+    sa.Column("allotted_by", sa.String(64), nullable=False),
+)
+
+counters = sa.Table(
+    "counters",
+    metadata,
+    sa.Column("name", Code, primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("outbox_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("message_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("message_type", sa.String(64), nullable=False),
+    sa.Column("key", Code, nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("delivered_at", Timestamp),
+)
+
+oplog = sa.Table(
+    "oplog",
+    metadata,
+    sa.Column("entry_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("at", Timestamp, nullable=False),
+    sa.Column("actor_id", sa.String(64), nullable=False),
+    sa.Column("role", Code, nullable=False),
+    sa.Column("terminal_id", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("target", sa.String(400), nullable=False),
+    sa.Column("outcome", Code, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+)
+
+operators = sa.Table(
+    "operators",
+    metadata,
+    sa.Column("operator_id", sa.String(64), primary_key=True),
+    sa.Column("display_name", Name, nullable=False),
+    sa.Column("role", Code, nullable=False),
+    sa.Column("token_sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+)
+
+# How each table is treated: `personal` tables hold data about residents and never leave the
+# municipality except through `outbox`, whose payload is identity_info only.
+TABLE_CLASSES: Final = {
+    "municipality": "config",
+    "households": "personal",
+    "resident_records": "personal",
+    "record_changes": "personal",
+    "seal_registrations": "personal",
+    "code_allotments": "config",
+    "counters": "config",
+    "outbox": "identity_info",
+    "oplog": "audit",
+    "operators": "security",
+}
