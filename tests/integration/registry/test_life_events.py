@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -45,6 +46,7 @@ from juki.registry.commands import (
     RemoveByAuthority,
     SplitHousehold,
 )
+from juki.registry.identity_info import IDENTITY_FIELDS
 from juki.registry.model import (
     ChangeReason,
     ForeignResidentCategory,
@@ -779,3 +781,13 @@ def test_a_failed_oplog_write_rolls_the_change_back(env: Env) -> None:
     with pytest.raises(JukiError, match="oplog disk full"):
         svc.record_move_in(_UowWithBrokenLog(env.engine, clock=env.clock), CLERK, move_in_cmd)
     assert env.counts() == dict.fromkeys(env.counts(), 0)
+
+
+def test_outbox_carries_identity_info_only(env: Env) -> None:
+    family(env)
+    with env.engine.connect() as conn:
+        payloads = conn.execute(sa.select(tables.outbox.c.payload)).scalars().all()
+    allowed = set(IDENTITY_FIELDS) | {"lg_code", "change_reason", "changed_on"}
+    assert payloads
+    for raw in payloads:
+        assert set(json.loads(raw)) == allowed

@@ -1,0 +1,1 @@
+"""Pure domain building blocks shared by every layer: errors, identifiers, dates and text."""
