@@ -107,6 +107,8 @@ class RecordMoveOut:
     abroad: bool = False
     new_householder_id: str | None = None
     relationships: Mapping[str, Relationship] = field(default_factory=dict)
+    destination_lg_code: str | None = None
+    card: bool = False  # 転出届の特例: filed with the card; 転出証明書情報 goes ahead by network
 
 
 @dataclass(frozen=True, slots=True)

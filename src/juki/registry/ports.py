@@ -88,6 +88,12 @@ class SealRepository(Protocol):
     def next_number(self) -> str: ...
 
 
+class MoveOutInfos(Protocol):
+    """転出証明書情報 the CS received ahead of a card-based move-in (転入届の特例)."""
+
+    def take(self, resident_code: str, from_lg_code: str) -> Mapping[str, Any] | None: ...
+
+
 class Outbox(Protocol):
     def put(self, message_type: str, key: str, payload: Mapping[str, Any]) -> None: ...
 
@@ -114,6 +120,9 @@ class UnitOfWork(Protocol):
 
     @property
     def oplog(self) -> OpLog: ...
+
+    @property
+    def move_out_infos(self) -> MoveOutInfos: ...
 
     @property
     def clock(self) -> Clock: ...

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any, Final
 
 from juki.core.errors import DomainRuleError, NotFoundError, ValidationError
-from juki.core.identifiers import MyNumber, ResidentCode
+from juki.core.identifiers import LgCode, MyNumber, ResidentCode
 from juki.core.text import validate_kana, validate_name
 from juki.registry import rules
 from juki.registry.commands import (
@@ -58,7 +58,11 @@ from juki.security.actions import perform
 from juki.security.actors import Actor
 from juki.security.permissions import Permission
 
+# What the registry hands its CS (the outbox is their whole interface; see juki.nodes.cs).
 IDENTITY_INFO_CHANGED: Final = "identity_info_changed"
+MOVE_IN_NOTICE: Final = "move_in_notice"
+FUHYO_NOTICE: Final = "fuhyo_notice"
+MOVE_OUT_CERTIFICATE_INFO: Final = "move_out_certificate_info"
 MAX_ADDRESS_LEN: Final = 200
 MOVE_OUT_NOTICE_DAYS: Final = 14  # 転出届は転出予定日の14日前から (運用)
 MAX_RELATED_RECORDS: Final = 50
@@ -167,8 +171,46 @@ class _Batch:
             if touches_identity_info(before, change):
                 info = identity_info_of(after, change)
                 self.uow.outbox.put(IDENTITY_INFO_CHANGED, after.resident_code, info.to_payload())
+            if _fuhyo_due(before, after, change):
+                self.uow.outbox.put(
+                    FUHYO_NOTICE, after.resident_code, _fuhyo_payload(after, change)
+                )
             written.append(after)
         return written
+
+
+_FUHYO_ITEMS: Final = ("address", "family_name", "given_name", "status", "honseki")
+
+
+def _fuhyo_due(before: ResidentRecord | None, after: ResidentRecord, change: RecordChange) -> bool:
+    """附票記載事項通知 (法第19条): address or name changes go to the 本籍 municipality."""
+    if after.is_foreign or not after.honseki or not after.koseki_head:
+        return False
+    if change.reason is ChangeReason.MOVE_OUT_CONFIRMED:
+        return False  # the new municipality notifies the new address
+    if before is None:
+        return True
+    return any(getattr(before, k) != getattr(after, k) for k in _FUHYO_ITEMS)
+
+
+def _fuhyo_payload(record: ResidentRecord, change: RecordChange) -> dict[str, Any]:
+    return {
+        "resident_code": record.resident_code,
+        "family_name": record.family_name,
+        "given_name": record.given_name,
+        "family_name_kana": record.family_name_kana,
+        "given_name_kana": record.given_name_kana,
+        "birth_date": record.birth_date.isoformat(),
+        "sex": record.sex.value,
+        "honseki": record.honseki,
+        "koseki_head": record.koseki_head,
+        "address": record.address,
+        "address_since": record.address_since.isoformat(),
+        "status": record.status.value,
+        "change_reason": change.reason.value,
+        "changed_on": change.effective_on.isoformat(),
+        "from_lg_code": record.lg_code,
+    }
 
 
 # -- validation of the items a person brings --------------------------------------------------
@@ -563,6 +605,7 @@ def record_move_in(uow: UnitOfWork, by: Actor, cmd: RecordMoveIn) -> ResidentRec
                 )
             else:
                 _require(cmd.my_number, "my_number", "個人番号（転入届の特例にはカードが必要）")
+                _card_move_out_info(uow, cmd)
         batch = _Batch(uow, by, cmd.moved_on, cmd.notified_on)
         record = _new_record(
             batch,
@@ -578,9 +621,47 @@ def record_move_in(uow: UnitOfWork, by: Actor, cmd: RecordMoveIn) -> ResidentRec
         )
         batch.note = cmd.origin.value
         batch.flush()
+        if reason is ChangeReason.MOVE_IN and cmd.previous_lg_code:
+            uow.outbox.put(
+                MOVE_IN_NOTICE,
+                record.resident_code,
+                {
+                    "resident_code": record.resident_code,
+                    "new_address": record.address,
+                    "moved_on": cmd.moved_on.isoformat(),
+                    "notified_on": cmd.notified_on.isoformat(),
+                    "from_lg_code": cmd.previous_lg_code,
+                    "to_lg_code": uow.municipality.lg_code,
+                },
+            )
         return record
 
     return perform(uow, by, Permission.RECORD_MOVE_IN, "move_in", run, describe=_rid)
+
+
+def _card_move_out_info(uow: UnitOfWork, cmd: RecordMoveIn) -> None:
+    """転入届の特例: the old municipality's 転出証明書情報 must have arrived, for this person."""
+    code = ResidentCode.parse(cmd.resident_code or "").value
+    previous = LgCode.parse(cmd.previous_lg_code or "").value
+    info = uow.move_out_infos.take(code, previous)
+    if info is None:
+        raise DomainRuleError(
+            "resident_code",
+            "move_out_info_missing",
+            f"no move-out information from {previous} for this resident code has arrived",
+            "転出元からの転出証明書情報が届いていません。転出届の状況を確認してください",
+        )
+    identity = info.get("identity", {})
+    if (
+        identity.get("birth_date") != cmd.person.birth_date.isoformat()
+        or identity.get("my_number") != cmd.my_number
+    ):
+        raise DomainRuleError(
+            "my_number",
+            "move_out_info_mismatch",
+            "the card holder does not match the move-out information",
+            "転出証明書情報とカードの記録が一致しません",
+        )
 
 
 def _require(value: object | None, field: str, what_ja: str) -> None:
@@ -612,6 +693,7 @@ def record_move_out(uow: UnitOfWork, by: Actor, cmd: RecordMoveOut) -> list[Resi
                 "destination_address", destination, uow.municipality.address_prefix
             )
         reason = ChangeReason.EMIGRATION if cmd.abroad else ChangeReason.MOVE_OUT_PLANNED
+        destination_lg = _card_destination(cmd, records)
         batch = _Batch(uow, by, cmd.planned_on, cmd.notified_on)
         _rehead(batch, household_id, set(ids), cmd.new_householder_id, cmd.relationships)
         out = [
@@ -629,9 +711,52 @@ def record_move_out(uow: UnitOfWork, by: Actor, cmd: RecordMoveOut) -> list[Resi
         for r in records:
             _abolish_seal_of(uow, r.record_id, cmd.planned_on, reason.label_ja)
         batch.flush()
+        if destination_lg is not None:
+            for after in out:
+                change = RecordChange(reason, cmd.planned_on, cmd.notified_on)
+                uow.outbox.put(
+                    MOVE_OUT_CERTIFICATE_INFO,
+                    after.resident_code,
+                    {
+                        "identity": identity_info_of(after, change).to_payload(),
+                        "destination_address": destination,
+                        "planned_on": cmd.planned_on.isoformat(),
+                        "from_lg_code": uow.municipality.lg_code,
+                        "to_lg_code": destination_lg,
+                    },
+                )
         return out
 
     return perform(uow, by, Permission.RECORD_MOVE_OUT, "records:" + ",".join(cmd.record_ids), run)
+
+
+def _card_destination(cmd: RecordMoveOut, records: Sequence[ResidentRecord]) -> str | None:
+    """転出届の特例 needs the destination municipality and every mover's my_number."""
+    if not cmd.card:
+        return None
+    if cmd.abroad:
+        raise ValidationError(
+            "card",
+            "not_abroad",
+            "a move abroad has no card-based special case",
+            "国外転出には転出届の特例は使えません",
+        )
+    if cmd.destination_lg_code is None:
+        raise ValidationError(
+            "destination_lg_code",
+            "required",
+            "the destination municipality is required for a card-based move-out",
+            "転出届の特例では転出先の市区町村を指定してください",
+        )
+    for r in records:
+        if r.my_number is None:
+            raise DomainRuleError(
+                "record_ids",
+                "card_required",
+                f"{r.record_id} has no my_number, so no card: use a move-out certificate",
+                f"{r.full_name}さんは個人番号カードがないため、転出証明書を交付してください",
+            )
+    return LgCode.parse(cmd.destination_lg_code).value
 
 
 def confirm_move_out(uow: UnitOfWork, by: Actor, cmd: ConfirmMoveOut) -> ResidentRecord:

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from juki.registry.ports import IdSource, OpLogEntry
-from juki.storage.tables import oplog, outbox
+from juki.storage.tables import move_out_infos, oplog, outbox
 
 
 class SqlOutbox:
@@ -50,3 +50,27 @@ class SqlOpLog:
 
     def append(self, entry: OpLogEntry) -> None:
         self._conn.execute(oplog.insert().values(oplog_row(entry)))
+
+
+class SqlMoveOutInfos:
+    """転出証明書情報 received by this municipality's CS, taken once by a card-based move-in."""
+
+    def __init__(self, conn: sa.Connection, now: Callable[[], datetime]) -> None:
+        self._conn = conn
+        self._now = now
+
+    def take(self, resident_code: str, from_lg_code: str) -> Mapping[str, Any] | None:
+        m = move_out_infos.c
+        where = (
+            (m.resident_code == resident_code)
+            & (m.from_lg_code == from_lg_code)
+            & m.used_at.is_(None)
+        )
+        body = self._conn.execute(sa.select(m.body).where(where)).scalar_one_or_none()
+        if body is None:
+            return None
+        self._conn.execute(
+            move_out_infos.update().where(where).values(used_at=self._now().isoformat())
+        )
+        loaded: dict[str, Any] = json.loads(body)
+        return loaded

@@ -214,6 +214,180 @@ operators = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
 )
 
+# -- the network (every node kind has these; each uses the ones its role needs) -------------
+
+net_links = sa.Table(
+    "net_links",
+    metadata,
+    sa.Column("peer", sa.String(16), primary_key=True),
+    sa.Column("next_send_seq", sa.BigInteger, nullable=False),
+    sa.Column("last_recv_seq", sa.BigInteger, nullable=False),
+)
+
+net_outbox = sa.Table(
+    "net_outbox",
+    metadata,
+    sa.Column("outbox_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("message_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("peer", sa.String(16), nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("message_type", sa.String(64), nullable=False),
+    sa.Column("schema_version", sa.Integer, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("status", Code, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", Timestamp, nullable=False),
+    sa.Column("last_error", sa.Text),
+    sa.Column("delivered_at", Timestamp),
+    sa.Column("outcome", Code),
+    sa.UniqueConstraint("peer", "seq"),
+    sa.Index(None, "status", "peer", "seq"),
+)
+
+net_inbox = sa.Table(
+    "net_inbox",
+    metadata,
+    sa.Column("message_id", sa.String(36), primary_key=True),
+    sa.Column("sender", sa.String(16), nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("message_type", sa.String(64), nullable=False),
+    sa.Column("received_at", Timestamp, nullable=False),
+    sa.Column("outcome", Code, nullable=False),
+)
+
+net_dead_letters = sa.Table(
+    "net_dead_letters",
+    metadata,
+    sa.Column("dead_letter_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("direction", Code, nullable=False),
+    sa.Column("message_id", sa.String(36), nullable=False),
+    sa.Column("peer", sa.String(16), nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("message_type", sa.String(64), nullable=False),
+    sa.Column("schema_version", sa.Integer, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("reason", Code, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("at", Timestamp, nullable=False),
+    sa.Column("replayed_at", Timestamp),
+)
+
+net_refusals = sa.Table(
+    "net_refusals",
+    metadata,
+    sa.Column("refusal_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("at", Timestamp, nullable=False),
+    sa.Column("claimed_sender", sa.String(64), nullable=False),
+    sa.Column("claimed_message_id", sa.String(64), nullable=False),
+    sa.Column("reason", Code, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+)
+
+net_state = sa.Table(
+    "net_state",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+# A node's copy of identity_info: the CS's of its residents, a prefecture's of its
+# municipalities', the national node's of everyone. Keyed by municipality and resident code.
+identity_copies = sa.Table(
+    "identity_copies",
+    metadata,
+    sa.Column("lg_code", sa.String(6), primary_key=True),
+    sa.Column("resident_code", sa.String(11), primary_key=True),
+    sa.Column("my_number", sa.String(12), index=True),
+    sa.Column("family_name", Name, nullable=False),
+    sa.Column("given_name", Name, nullable=False),
+    sa.Column("family_name_kana", Name, nullable=False),
+    sa.Column("given_name_kana", Name, nullable=False),
+    sa.Column("name_kana_key", sa.String(400), nullable=False, index=True),
+    sa.Column("birth_date", sa.Date, nullable=False),
+    sa.Column("sex", Code, nullable=False),
+    sa.Column("address", Address, nullable=False),
+    sa.Column("status", Code, nullable=False),
+    sa.Column("change_reason", Code, nullable=False),
+    sa.Column("changed_on", sa.Date, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("snapshot_id", sa.String(36)),
+    sa.Index(None, "resident_code"),
+)
+
+identity_changes = sa.Table(
+    "identity_changes",
+    metadata,
+    sa.Column("change_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("lg_code", sa.String(6), nullable=False),
+    sa.Column("resident_code", sa.String(11), nullable=False),
+    sa.Column("message_id", sa.String(36), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("received_at", Timestamp, nullable=False),
+    sa.Index(None, "lg_code", "resident_code"),
+)
+
+my_numbers = sa.Table(
+    "my_numbers",
+    metadata,
+    sa.Column("my_number", sa.String(12), primary_key=True),
+    sa.Column("resident_code", sa.String(11), nullable=False, unique=True),
+    sa.Column("lg_code", sa.String(6), nullable=False),
+    sa.Column("assigned_at", Timestamp, nullable=False),
+)
+
+issued_allotments = sa.Table(
+    "issued_allotments",
+    metadata,
+    sa.Column("allotment_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("lg_code", sa.String(6), nullable=False),
+    sa.Column("first_body", sa.BigInteger, nullable=False),
+    sa.Column("last_body", sa.BigInteger, nullable=False),
+    sa.Column("issued_at", Timestamp, nullable=False),
+)
+
+fuhyo_entries = sa.Table(
+    "fuhyo_entries",
+    metadata,
+    sa.Column("entry_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("message_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("honseki", Address, nullable=False),
+    sa.Column("koseki_head", Name, nullable=False),
+    sa.Column("resident_code", sa.String(11), nullable=False, index=True),
+    sa.Column("family_name", Name, nullable=False),
+    sa.Column("given_name", Name, nullable=False),
+    sa.Column("family_name_kana", Name, nullable=False),
+    sa.Column("given_name_kana", Name, nullable=False),
+    sa.Column("birth_date", sa.Date, nullable=False),
+    sa.Column("sex", Code, nullable=False),
+    sa.Column("address", Address, nullable=False),
+    sa.Column("address_since", sa.Date, nullable=False),
+    sa.Column("status", Code, nullable=False),
+    sa.Column("change_reason", Code, nullable=False),
+    sa.Column("changed_on", sa.Date, nullable=False),
+    sa.Column("from_lg_code", sa.String(6), nullable=False),
+    sa.Column("received_at", Timestamp, nullable=False),
+    sa.Index(None, "honseki", "koseki_head"),
+)
+
+move_out_infos = sa.Table(
+    "move_out_infos",
+    metadata,
+    sa.Column("resident_code", sa.String(11), primary_key=True),
+    sa.Column("from_lg_code", sa.String(6), primary_key=True),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("received_at", Timestamp, nullable=False),
+    sa.Column("used_at", Timestamp),
+)
+
+my_number_requests = sa.Table(
+    "my_number_requests",
+    metadata,
+    sa.Column("resident_code", sa.String(11), primary_key=True),
+    sa.Column("requested_at", Timestamp, nullable=False),
+    sa.Column("assigned_at", Timestamp),
+)
+
 # How each table is treated: `personal` tables hold data about residents and never leave the
 # municipality except through `outbox`, whose payload is identity_info only.
 TABLE_CLASSES: Final = {
@@ -227,4 +401,17 @@ TABLE_CLASSES: Final = {
     "outbox": "identity_info",
     "oplog": "audit",
     "operators": "security",
+    "net_links": "network",
+    "net_outbox": "network",
+    "net_inbox": "network",
+    "net_dead_letters": "network",
+    "net_refusals": "network",
+    "net_state": "network",
+    "identity_copies": "identity_info",
+    "identity_changes": "identity_info",
+    "my_numbers": "identity_info",
+    "issued_allotments": "config",
+    "fuhyo_entries": "fuhyo",
+    "move_out_infos": "identity_info",
+    "my_number_requests": "identity_info",
 }

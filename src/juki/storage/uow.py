@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from juki.core.clock import Clock, SystemClock
 from juki.registry.ports import IdSource, Municipality
-from juki.storage.journal import SqlOpLog, SqlOutbox
+from juki.storage.journal import SqlMoveOutInfos, SqlOpLog, SqlOutbox
 from juki.storage.registry_store import SqlRegistry, load_municipality
 from juki.storage.seal_store import SqlSeals
 
@@ -27,16 +27,25 @@ class SqlUnitOfWork:
     seals: SqlSeals
     outbox: SqlOutbox
     oplog: SqlOpLog
+    move_out_infos: SqlMoveOutInfos
 
     def __init__(
-        self, engine: sa.Engine, *, clock: Clock | None = None, ids: IdSource | None = None
+        self,
+        engine: sa.Engine,
+        *,
+        clock: Clock | None = None,
+        ids: IdSource | None = None,
+        connection: sa.Connection | None = None,
     ) -> None:
+        """With `connection`, every `with uow:` is a savepoint inside the caller's transaction:
+        a network handler applies a registry service and its inbox row atomically."""
         self.engine = engine
         self.clock: Clock = clock or SystemClock()
         self.ids: IdSource = ids or RandomIds()
+        self._outer = connection
         self._municipality: Municipality | None = None
         self._conn: sa.Connection | None = None
-        self._tx: sa.RootTransaction | None = None
+        self._tx: sa.RootTransaction | sa.NestedTransaction | None = None
 
     @property
     def connection(self) -> sa.Connection:
@@ -53,12 +62,17 @@ class SqlUnitOfWork:
     def __enter__(self) -> Self:
         if self._conn is not None:
             raise RuntimeError("unit of work is already in a transaction")
-        self._conn = self.engine.connect()
-        self._tx = self._conn.begin()
+        if self._outer is not None:
+            self._conn = self._outer
+            self._tx = self._outer.begin_nested()
+        else:
+            self._conn = self.engine.connect()
+            self._tx = self._conn.begin()
         self.registry = SqlRegistry(self._conn, self.clock.now)
         self.seals = SqlSeals(self._conn)
         self.outbox = SqlOutbox(self._conn, self.ids, self.clock.now)
         self.oplog = SqlOpLog(self._conn)
+        self.move_out_infos = SqlMoveOutInfos(self._conn, self.clock.now)
         return self
 
     def __exit__(
@@ -71,7 +85,7 @@ class SqlUnitOfWork:
             if self._tx is not None and self._tx.is_active:
                 self._tx.rollback()
         finally:
-            if self._conn is not None:
+            if self._conn is not None and self._outer is None:
                 self._conn.close()
             self._conn = None
             self._tx = None

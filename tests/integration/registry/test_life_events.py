@@ -100,6 +100,23 @@ class Env:
             )
         }
 
+    def outbox_types(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return list(
+                conn.execute(
+                    sa.select(tables.outbox.c.message_type).order_by(tables.outbox.c.outbox_id)
+                ).scalars()
+            )
+
+    def outbox_payloads(self, message_type: str) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(tables.outbox.c.payload)
+                .where(tables.outbox.c.message_type == message_type)
+                .order_by(tables.outbox.c.outbox_id)
+            ).scalars()
+            return [json.loads(r) for r in rows]
+
     def get(self, record_id: str) -> ResidentRecord:
         return svc.get_record(self.uow(), CLERK, record_id)
 
@@ -176,7 +193,8 @@ def family(env: Env) -> tuple[ResidentRecord, ResidentRecord, ResidentRecord]:
         CLERK,
         RecordMoveIn(
             person=person("山田", "花子", "ヤマダ", "ハナコ", date(1982, 7, 7), Sex.FEMALE),
-            origin=MoveInOrigin.CARD,
+            origin=MoveInOrigin.CERTIFICATE,
+            move_out_certificate_number="142051-0002",
             address=head.address,
             moved_on=date(2025, 3, 20),
             notified_on=date(2025, 3, 25),
@@ -223,7 +241,7 @@ def test_move_in_creates_record_history_outbox_and_oplog(env: Env) -> None:
     history = env.history(record.record_id)
     assert [h.change.reason for h in history] == [ChangeReason.MOVE_IN]
     assert history[0].actor_id == "clerk-1"
-    assert env.count(tables.outbox) == 1
+    assert env.outbox_types() == ["identity_info_changed", "fuhyo_notice", "move_in_notice"]
     assert env.count(tables.oplog, tables.oplog.c.outcome == "ok") >= 1
 
 
@@ -233,7 +251,7 @@ def test_birth_allots_a_valid_resident_code_and_awaits_my_number(env: Env) -> No
     assert child.resident_code.startswith("1322500000")
     assert child.my_number is None
     assert child.relationship is Relationship.CHILD
-    assert env.count(tables.outbox) == 3
+    assert env.outbox_types().count("identity_info_changed") == 3
 
 
 def test_birth_in_the_future_is_refused_and_changes_nothing(env: Env) -> None:
@@ -784,10 +802,108 @@ def test_a_failed_oplog_write_rolls_the_change_back(env: Env) -> None:
 
 
 def test_outbox_carries_identity_info_only(env: Env) -> None:
+    """The registry's outbox is its whole interface to the CS: identity_info and notices."""
     family(env)
+    identity = set(IDENTITY_FIELDS) | {"lg_code", "change_reason", "changed_on"}
+    allowed = {
+        "identity_info_changed": identity,
+        "move_in_notice": {
+            "resident_code",
+            "new_address",
+            "moved_on",
+            "notified_on",
+            "from_lg_code",
+            "to_lg_code",
+        },
+        # 附票記載事項通知 (法第19条) is the one notice that carries 本籍 and 筆頭者.
+        "fuhyo_notice": (identity - {"my_number", "lg_code"})
+        | {"honseki", "koseki_head", "address_since", "from_lg_code"},
+    }
+    types = set(env.outbox_types())
+    assert types == set(allowed)
+    for message_type, keys in allowed.items():
+        for payload in env.outbox_payloads(message_type):
+            assert set(payload) == keys
+
+
+def test_card_move_out_sends_the_certificate_info_ahead(env: Env) -> None:
+    head = move_in(env)
+    svc.record_move_out(
+        env.uow(),
+        CLERK,
+        RecordMoveOut(
+            (head.record_id,),
+            "神奈川県藤沢市鵠沼石上1丁目1番1号",
+            date(2025, 4, 5),
+            TODAY,
+            destination_lg_code="142051",
+            card=True,
+        ),
+    )
+    (info,) = env.outbox_payloads("move_out_certificate_info")
+    assert info["to_lg_code"] == "142051"
+    assert info["from_lg_code"] == "132250"
+    assert info["identity"]["resident_code"] == head.resident_code
+    assert set(info) == {
+        "identity",
+        "destination_address",
+        "planned_on",
+        "from_lg_code",
+        "to_lg_code",
+    }
+
+
+def test_card_move_out_needs_a_destination_municipality(env: Env) -> None:
+    head = move_in(env)
+    with pytest.raises(ValidationError) as err:
+        svc.record_move_out(
+            env.uow(),
+            CLERK,
+            RecordMoveOut((head.record_id,), "神奈川県藤沢市鵠沼1番地", TODAY, TODAY, card=True),
+        )
+    assert (err.value.field, err.value.rule) == ("destination_lg_code", "required")
+
+
+def _card_move_in(env: Env, p: PersonalItems, number: str) -> ResidentRecord:
+    return svc.record_move_in(
+        env.uow(),
+        CLERK,
+        RecordMoveIn(
+            person=p,
+            origin=MoveInOrigin.CARD,
+            address=f"{PREFIX}平尾1丁目1番1号",
+            moved_on=date(2025, 3, 30),
+            notified_on=TODAY,
+            previous_address="神奈川県藤沢市鵠沼海岸1丁目2番3号",
+            placement=NewHousehold(),
+            resident_code="24727059608",
+            my_number=number,
+            previous_lg_code="142051",
+        ),
+    )
+
+
+def test_card_move_in_needs_the_move_out_info_and_uses_it_once(env: Env) -> None:
+    number = MyNumber.complete("12345678901").value
+    p = person()
+    with pytest.raises(DomainRuleError) as err:
+        _card_move_in(env, p, number)
+    assert err.value.rule == "move_out_info_missing"
+    body = {"identity": {"birth_date": p.birth_date.isoformat(), "my_number": number}}
+    with env.engine.begin() as conn:
+        conn.execute(
+            tables.move_out_infos.insert().values(
+                resident_code="24727059608",
+                from_lg_code="142051",
+                body=json.dumps(body),
+                received_at="2025-03-29T10:00:00+09:00",
+            )
+        )
+    with pytest.raises(DomainRuleError) as err:
+        _card_move_in(env, p, MyNumber.complete("99999999999").value)
+    assert err.value.rule == "move_out_info_mismatch"
+    record = _card_move_in(env, p, number)
+    assert record.is_active
     with env.engine.connect() as conn:
-        payloads = conn.execute(sa.select(tables.outbox.c.payload)).scalars().all()
-    allowed = set(IDENTITY_FIELDS) | {"lg_code", "change_reason", "changed_on"}
-    assert payloads
-    for raw in payloads:
-        assert set(json.loads(raw)) == allowed
+        used = conn.execute(sa.select(tables.move_out_infos.c.used_at)).scalar_one()
+    assert used is not None

@@ -1,0 +1,1 @@
+"""住基ネット itself: signed envelopes, the directory, and delivery that loses nothing."""

@@ -1,0 +1,146 @@
+"""Sending: the outbox is drained in order per link, one message per step, until acknowledged.
+
+Retries are not a loop here: a failed attempt writes its next attempt time (exponential backoff
+with full jitter, from the node's seeded random source) into the outbox row, so a crash or a
+restart loses no schedule, and the simulator can drive `step()` one message at a time under its
+own clock. Nothing here reads the wall clock or sleeps.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Final
+
+import sqlalchemy as sa
+import structlog
+
+from juki.core.clock import Clock
+from juki.network import pki, store
+from juki.network.directory import Directory, DirectoryError
+from juki.network.envelope import Envelope
+from juki.network.transport import Reply, ReplyStatus, Transport, TransportError
+
+log = structlog.get_logger("juki.network.delivery")
+
+# A refusal that retrying cannot cure: the message itself is wrong.
+PERMANENT_REFUSALS: Final = frozenset(
+    {"malformed", "unsigned", "oversized", "bad_signature", "misaddressed", "replay"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    base: timedelta = timedelta(seconds=1)
+    cap: timedelta = timedelta(minutes=5)
+
+    def delay(self, attempts: int, rng: random.Random) -> timedelta:
+        ceiling: timedelta = min(self.cap, self.base * (2 ** min(attempts, 20)))
+        return ceiling * rng.random()
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    message_id: str
+    peer: str
+    seq: int
+    outcome: str  # the reply status, or "error"
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        node_id: str,
+        key: pki.PrivateKey,
+        directory: Callable[[], Directory],
+        transport: Transport,
+        clock: Clock,
+        rng: random.Random,
+        *,
+        is_disconnected: Callable[[], bool] = lambda: False,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.engine = engine
+        self.node_id = node_id
+        self.key = key
+        self.directory = directory
+        self.transport = transport
+        self.clock = clock
+        self.rng = rng
+        self.is_disconnected = is_disconnected
+        self.backoff = backoff or Backoff()
+
+    def _blocked(self, directory: Directory) -> frozenset[str]:
+        """Peers not to send to now: unknown, or disconnected (their traffic waits here)."""
+        with self.engine.connect() as conn:
+            peers = {q.peer for q in store.queues(conn)}
+        return frozenset(p for p in peers if not directory.is_active(p))
+
+    def step(self) -> StepResult | None:
+        """Send the next due message, if any; return what happened to it."""
+        if self.is_disconnected():
+            return None
+        directory = self.directory()
+        now = self.clock.now()
+        with self.engine.connect() as conn:
+            msg = store.next_due(conn, now, self._blocked(directory))
+        if msg is None:
+            return None
+        try:
+            endpoint = directory.require(msg.peer).endpoint
+        except DirectoryError as exc:
+            return self._failed(msg, "unknown_peer", str(exc))
+        env = Envelope(
+            message_id=msg.message_id,
+            message_type=msg.message_type,
+            schema_version=msg.schema_version,
+            sender=self.node_id,
+            recipient=msg.peer,
+            created_at=now.isoformat(),  # signed at each attempt: freshness is per attempt
+            seq=msg.seq,
+            body=msg.body,
+        ).signed(self.key)
+        try:
+            reply = self.transport.send(msg.peer, endpoint, env.to_bytes())
+        except TransportError as exc:
+            return self._failed(msg, "transport", str(exc))
+        return self._settle(msg, reply)
+
+    def _settle(self, msg: store.Outgoing, reply: Reply) -> StepResult:
+        now = self.clock.now()
+        result = StepResult(msg.message_id, msg.peer, msg.seq, reply.status.value)
+        if reply.acknowledged:
+            with self.engine.begin() as conn:
+                store.mark_delivered(conn, msg.outbox_id, reply.status.value, now)
+            return result
+        if reply.status is ReplyStatus.GAP and reply.expected_seq is not None:
+            with self.engine.begin() as conn:
+                rewound = store.rewind(conn, msg.peer, reply.expected_seq, now)
+            log.warning("gap", node=self.node_id, peer=msg.peer, expected=reply.expected_seq,
+                        rewound=rewound)
+            return result
+        if reply.status is ReplyStatus.REFUSED and reply.reason in PERMANENT_REFUSALS:
+            with self.engine.begin() as conn:
+                store.mark_dead(conn, msg, reply.reason, reply.detail, now)
+            log.error("dead letter", node=self.node_id, peer=msg.peer, reason=reply.reason)
+            return result
+        self._failed(msg, reply.reason or reply.status.value, reply.detail)
+        return result
+
+    def _failed(self, msg: store.Outgoing, reason: str, detail: str) -> StepResult:
+        now = self.clock.now()
+        attempts = msg.attempts + 1
+        next_at = now + self.backoff.delay(attempts, self.rng)
+        with self.engine.begin() as conn:
+            store.mark_retry(conn, msg.outbox_id, attempts, next_at, f"{reason}: {detail}")
+        return StepResult(msg.message_id, msg.peer, msg.seq, "error")
+
+    def drain(self, limit: int = 10_000) -> int:
+        """Send until nothing is due (or `limit` steps): for tests and the simulator."""
+        sent = 0
+        while sent < limit and self.step() is not None:
+            sent += 1
+        return sent

@@ -1,0 +1,246 @@
+"""Receiving: every check before the body is looked at, then apply exactly once.
+
+Order of checks (each refusal is logged with its reason and changes nothing): size, shape and
+signature presence, recipient, sender in the directory and active, signature, freshness, replay
+(message id already in the inbox: acknowledged, not applied again), sequence (a gap asks the sender
+for the missing number). Then the body's schema and the handler, in one transaction with the inbox
+row; a genuine message that cannot be applied goes to the dead-letter list.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+import structlog
+
+from juki.core.clock import Clock
+from juki.core.errors import JukiError
+from juki.network import store
+from juki.network.directory import Directory
+from juki.network.envelope import MAX_ENVELOPE_BYTES, Envelope, EnvelopeError
+from juki.network.messages import SchemaError, _Body, parse_body
+from juki.network.transport import Reply, ReplyStatus
+
+log = structlog.get_logger("juki.network.receiver")
+
+Handler = Callable[[sa.Connection, Envelope, Any], None]
+
+
+class NetworkEvents(Protocol):
+    """What a node reports about its traffic (Prometheus in production, nothing in tests)."""
+
+    def received(self, message_type: str, outcome: str) -> None: ...
+
+    def refused(self, reason: str) -> None: ...
+
+
+class NoEvents:
+    def received(self, message_type: str, outcome: str) -> None:
+        return None
+
+    def refused(self, reason: str) -> None:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiverConfig:
+    freshness: timedelta = timedelta(minutes=5)
+    max_bytes: int = MAX_ENVELOPE_BYTES
+
+
+class Receiver:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        node_id: str,
+        directory: Callable[[], Directory],
+        clock: Clock,
+        handlers: Mapping[str, Handler],
+        *,
+        is_disconnected: Callable[[], bool] = lambda: False,
+        events: NetworkEvents | None = None,
+        config: ReceiverConfig | None = None,
+    ) -> None:
+        self.engine = engine
+        self.node_id = node_id
+        self.directory = directory
+        self.clock = clock
+        self.handlers = dict(handlers)
+        self.is_disconnected = is_disconnected
+        self.events: NetworkEvents = events or NoEvents()
+        self.config = config or ReceiverConfig()
+
+    # -- refusals ----------------------------------------------------------------------------
+
+    def _refuse(self, reason: str, detail: str, sender: str = "?", message_id: str = "?") -> Reply:
+        log.warning(
+            "message refused", node=self.node_id, reason=reason, detail=detail, sender=sender
+        )
+        self.events.refused(reason)
+        try:
+            with self.engine.begin() as conn:
+                store.record_refusal(
+                    conn,
+                    sender=sender,
+                    message_id=message_id,
+                    reason=reason,
+                    detail=detail,
+                    now=self.clock.now(),
+                )
+        except sa.exc.SQLAlchemyError:
+            log.error("could not record refusal", node=self.node_id, reason=reason)
+        return Reply(ReplyStatus.REFUSED, reason, detail)
+
+    def _check(self, raw: bytes) -> Envelope | Reply:
+        if self.is_disconnected():
+            return Reply(
+                ReplyStatus.UNAVAILABLE, "recipient_disconnected", f"{self.node_id} 離脱中"
+            )
+        try:
+            env = Envelope.from_bytes(raw, max_bytes=self.config.max_bytes)
+        except EnvelopeError as exc:
+            sender, mid = _claimed(raw)
+            return self._refuse(exc.reason, exc.detail, sender, mid)
+        who = {"sender": env.sender, "message_id": env.message_id}
+        if env.recipient != self.node_id:
+            return self._refuse("misaddressed", f"addressed to {env.recipient}", **who)
+        directory = self.directory()
+        entry = directory.get(env.sender)
+        if entry is None:
+            return self._refuse("unknown_sender", f"{env.sender} is not in the directory", **who)
+        if not directory.is_active(env.sender):
+            return self._refuse("sender_disconnected", f"{env.sender} is disconnected", **who)
+        if not env.has_valid_signature(directory.public_key(env.sender)):
+            return self._refuse("bad_signature", "signature does not verify", **who)
+        now = self.clock.now()
+        age = now - env.created
+        if age > self.config.freshness:
+            return self._refuse("stale", f"signed {age} ago", **who)
+        if -age > self.config.freshness:
+            return self._refuse("future", f"signed {-age} ahead of this node's clock", **who)
+        return env
+
+    # -- receiving ---------------------------------------------------------------------------
+
+    def receive(self, raw: bytes) -> Reply:
+        checked = self._check(raw)
+        if isinstance(checked, Reply):
+            return checked
+        env = checked
+        try:
+            return self._apply(env)
+        except sa.exc.SQLAlchemyError as exc:
+            log.error(
+                "could not apply", node=self.node_id, message_id=env.message_id, error=str(exc)
+            )
+            return Reply(ReplyStatus.UNAVAILABLE, "storage", type(exc).__name__)
+
+    def _apply(self, env: Envelope) -> Reply:
+        now = self.clock.now()
+        replayed_after: int | None = None
+        with self.engine.begin() as conn:
+            seen = store.inbox_outcome(conn, env.message_id)
+            if seen is not None:
+                self.events.received(env.message_type, "duplicate")
+                return Reply(ReplyStatus.DUPLICATE, seen)
+            last = store.last_received(conn, env.sender)
+            if env.seq > last + 1:
+                return Reply(ReplyStatus.GAP, "gap", f"expected {last + 1}", expected_seq=last + 1)
+            if env.seq <= last:
+                replayed_after = last
+            else:
+                reply = self._apply_in(conn, env, now)
+        if replayed_after is not None:
+            # Refused outside the transaction: SQLite has one writer at a time.
+            return self._refuse(
+                "replay",
+                f"sequence {env.seq} already used (last {replayed_after})",
+                env.sender,
+                env.message_id,
+            )
+        self.events.received(env.message_type, reply.status.value)
+        return reply
+
+    def _apply_in(self, conn: sa.Connection, env: Envelope, now: datetime) -> Reply:
+        try:
+            body = parse_body(env.message_type, env.schema_version, dict(env.body))
+            handler = self.handlers.get(env.message_type)
+            if handler is None:
+                raise SchemaError("unhandled", f"{self.node_id} does not take {env.message_type}")
+            with conn.begin_nested():
+                handler(conn, env, body)
+        except (SchemaError, JukiError) as exc:
+            reason = exc.reason if isinstance(exc, SchemaError) else type(exc).__name__
+            store.add_dead_letter(
+                conn,
+                direction="in",
+                message_id=env.message_id,
+                peer=env.sender,
+                seq=env.seq,
+                message_type=env.message_type,
+                schema_version=env.schema_version,
+                body=dict(env.body),
+                reason=reason,
+                detail=str(exc),
+                now=now,
+            )
+            store.record_received(conn, env, "dead_letter", now)
+            log.warning("dead letter", node=self.node_id, message_id=env.message_id, reason=reason)
+            return Reply(ReplyStatus.DEAD_LETTER, reason, str(exc))
+        store.record_received(conn, env, "applied", now)
+        return Reply(ReplyStatus.APPLIED)
+
+    def replay_dead_letter(self, dead_letter_id: int) -> Reply:
+        """Apply an incoming dead letter again, after an administrator fixed its cause."""
+        from juki.storage.tables import net_dead_letters
+
+        now = self.clock.now()
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                sa.select(net_dead_letters).where(
+                    (net_dead_letters.c.dead_letter_id == dead_letter_id)
+                    & (net_dead_letters.c.direction == "in")
+                    & net_dead_letters.c.replayed_at.is_(None)
+                )
+            ).first()
+            if row is None:
+                return Reply(
+                    ReplyStatus.REFUSED, "not_found", f"no open dead letter {dead_letter_id}"
+                )
+            env = Envelope(
+                message_id=row.message_id,
+                message_type=row.message_type,
+                schema_version=row.schema_version,
+                sender=row.peer,
+                recipient=self.node_id,
+                created_at=now.isoformat(),
+                seq=row.seq,
+                body=json.loads(row.body),
+            )
+            try:
+                body: _Body = parse_body(env.message_type, env.schema_version, dict(env.body))
+                handler = self.handlers[env.message_type]
+                with conn.begin_nested():
+                    handler(conn, env, body)
+            except (SchemaError, JukiError, KeyError) as exc:
+                return Reply(ReplyStatus.DEAD_LETTER, "still_failing", str(exc))
+            conn.execute(
+                net_dead_letters.update()
+                .where(net_dead_letters.c.dead_letter_id == dead_letter_id)
+                .values(replayed_at=now.isoformat())
+            )
+        return Reply(ReplyStatus.APPLIED, "replayed")
+
+
+def _claimed(raw: bytes) -> tuple[str, str]:
+    """Best-effort sender and id of a message that failed to parse, for the refusal log."""
+    try:
+        data = json.loads(raw[:MAX_ENVELOPE_BYTES])
+        return str(data.get("sender", "?"))[:64], str(data.get("message_id", "?"))[:64]
+    except (ValueError, AttributeError, UnicodeDecodeError):
+        return "?", "?"

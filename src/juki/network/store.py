@@ -1,0 +1,287 @@
+"""Outbox, inbox, links, dead letters and refusals in the node's own database.
+
+Functions take a connection in an open transaction: the caller decides what commits together
+(an outgoing message with the change that caused it; an incoming one's inbox row with its effect).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from juki.network.envelope import Envelope, canonical_json
+from juki.storage.tables import (
+    net_dead_letters,
+    net_inbox,
+    net_links,
+    net_outbox,
+    net_refusals,
+    net_state,
+)
+
+PENDING = "pending"
+DELIVERED = "delivered"
+DEAD = "dead"
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    outbox_id: int
+    message_id: str
+    peer: str
+    seq: int
+    message_type: str
+    schema_version: int
+    body: dict[str, Any]
+    created_at: str
+    attempts: int
+
+
+def _link(conn: sa.Connection, peer: str) -> sa.Row[Any]:
+    row = conn.execute(
+        sa.select(net_links).where(net_links.c.peer == peer).with_for_update()
+    ).first()
+    if row is None:
+        conn.execute(net_links.insert().values(peer=peer, next_send_seq=1, last_recv_seq=0))
+        row = conn.execute(sa.select(net_links).where(net_links.c.peer == peer)).one()
+    return row
+
+
+def enqueue(
+    conn: sa.Connection,
+    *,
+    peer: str,
+    message_type: str,
+    schema_version: int,
+    body: dict[str, Any],
+    message_id: str,
+    now: datetime,
+) -> int:
+    """Queue a message for `peer`, taking the link's next sequence number."""
+    seq = int(_link(conn, peer).next_send_seq)
+    conn.execute(net_links.update().where(net_links.c.peer == peer).values(next_send_seq=seq + 1))
+    stamp = now.isoformat()
+    conn.execute(
+        net_outbox.insert().values(
+            message_id=message_id,
+            peer=peer,
+            seq=seq,
+            message_type=message_type,
+            schema_version=schema_version,
+            body=canonical_json(body).decode("utf-8"),
+            created_at=stamp,
+            status=PENDING,
+            attempts=0,
+            next_attempt_at=stamp,
+        )
+    )
+    return seq
+
+
+def _outgoing(row: Any) -> Outgoing:
+    return Outgoing(
+        outbox_id=int(row.outbox_id),
+        message_id=row.message_id,
+        peer=row.peer,
+        seq=int(row.seq),
+        message_type=row.message_type,
+        schema_version=int(row.schema_version),
+        body=json.loads(row.body),
+        created_at=row.created_at,
+        attempts=int(row.attempts),
+    )
+
+
+def next_due(conn: sa.Connection, now: datetime, blocked: frozenset[str]) -> Outgoing | None:
+    """The head of the link whose head is due soonest: links are sent strictly in order."""
+    o = net_outbox.c
+    heads = (
+        sa.select(o.peer, sa.func.min(o.seq).label("seq"))
+        .where(o.status == PENDING)
+        .group_by(o.peer)
+        .subquery()
+    )
+    stmt = (
+        sa.select(net_outbox)
+        .join(heads, (o.peer == heads.c.peer) & (o.seq == heads.c.seq))
+        .where(o.next_attempt_at <= now.isoformat())
+        .order_by(o.next_attempt_at, o.peer)
+    )
+    if blocked:
+        stmt = stmt.where(o.peer.not_in(sorted(blocked)))
+    row = conn.execute(stmt.limit(1)).first()
+    return _outgoing(row) if row is not None else None
+
+
+def mark_delivered(conn: sa.Connection, outbox_id: int, outcome: str, now: datetime) -> None:
+    conn.execute(
+        net_outbox.update()
+        .where(net_outbox.c.outbox_id == outbox_id)
+        .values(status=DELIVERED, outcome=outcome, delivered_at=now.isoformat())
+    )
+
+
+def mark_retry(
+    conn: sa.Connection, outbox_id: int, attempts: int, next_at: datetime, error: str
+) -> None:
+    conn.execute(
+        net_outbox.update()
+        .where(net_outbox.c.outbox_id == outbox_id)
+        .values(attempts=attempts, next_attempt_at=next_at.isoformat(), last_error=error[:1000])
+    )
+
+
+def mark_dead(conn: sa.Connection, msg: Outgoing, reason: str, detail: str, now: datetime) -> None:
+    conn.execute(
+        net_outbox.update()
+        .where(net_outbox.c.outbox_id == msg.outbox_id)
+        .values(status=DEAD, outcome=reason, last_error=detail[:1000])
+    )
+    add_dead_letter(
+        conn,
+        direction="out",
+        message_id=msg.message_id,
+        peer=msg.peer,
+        seq=msg.seq,
+        message_type=msg.message_type,
+        schema_version=msg.schema_version,
+        body=msg.body,
+        reason=reason,
+        detail=detail,
+        now=now,
+    )
+
+
+def rewind(conn: sa.Connection, peer: str, from_seq: int, now: datetime) -> int:
+    """The receiver asked for `from_seq` again: every message from there on is pending again."""
+    result = conn.execute(
+        net_outbox.update()
+        .where(
+            (net_outbox.c.peer == peer)
+            & (net_outbox.c.seq >= from_seq)
+            & (net_outbox.c.status == DELIVERED)
+        )
+        .values(status=PENDING, next_attempt_at=now.isoformat())
+    )
+    return int(result.rowcount)
+
+
+# -- inbox ------------------------------------------------------------------------------------
+
+
+def inbox_outcome(conn: sa.Connection, message_id: str) -> str | None:
+    return conn.execute(
+        sa.select(net_inbox.c.outcome).where(net_inbox.c.message_id == message_id)
+    ).scalar_one_or_none()
+
+
+def last_received(conn: sa.Connection, peer: str) -> int:
+    return int(_link(conn, peer).last_recv_seq)
+
+
+def record_received(conn: sa.Connection, env: Envelope, outcome: str, now: datetime) -> None:
+    conn.execute(
+        net_inbox.insert().values(
+            message_id=env.message_id,
+            sender=env.sender,
+            seq=env.seq,
+            message_type=env.message_type,
+            received_at=now.isoformat(),
+            outcome=outcome,
+        )
+    )
+    conn.execute(
+        net_links.update().where(net_links.c.peer == env.sender).values(last_recv_seq=env.seq)
+    )
+
+
+def add_dead_letter(
+    conn: sa.Connection,
+    *,
+    direction: str,
+    message_id: str,
+    peer: str,
+    seq: int,
+    message_type: str,
+    schema_version: int,
+    body: dict[str, Any],
+    reason: str,
+    detail: str,
+    now: datetime,
+) -> None:
+    conn.execute(
+        net_dead_letters.insert().values(
+            direction=direction,
+            message_id=message_id,
+            peer=peer,
+            seq=seq,
+            message_type=message_type,
+            schema_version=schema_version,
+            body=canonical_json(body).decode("utf-8"),
+            reason=reason,
+            detail=detail[:2000],
+            at=now.isoformat(),
+        )
+    )
+
+
+def record_refusal(
+    conn: sa.Connection, *, sender: str, message_id: str, reason: str, detail: str, now: datetime
+) -> None:
+    conn.execute(
+        net_refusals.insert().values(
+            at=now.isoformat(),
+            claimed_sender=sender[:64],
+            claimed_message_id=message_id[:64],
+            reason=reason,
+            detail=detail[:2000],
+        )
+    )
+
+
+# -- state ------------------------------------------------------------------------------------
+
+
+def get_state(conn: sa.Connection, key: str) -> str | None:
+    return conn.execute(
+        sa.select(net_state.c.value).where(net_state.c.key == key)
+    ).scalar_one_or_none()
+
+
+def set_state(conn: sa.Connection, key: str, value: str) -> None:
+    updated = conn.execute(net_state.update().where(net_state.c.key == key).values(value=value))
+    if updated.rowcount == 0:
+        conn.execute(net_state.insert().values(key=key, value=value))
+
+
+@dataclass(frozen=True, slots=True)
+class LinkQueue:
+    peer: str
+    pending: int
+    oldest_created_at: str | None
+    max_attempts: int
+
+
+def queues(conn: sa.Connection) -> list[LinkQueue]:
+    o = net_outbox.c
+    rows = conn.execute(
+        sa.select(o.peer, sa.func.count(), sa.func.min(o.created_at), sa.func.max(o.attempts))
+        .where(o.status == PENDING)
+        .group_by(o.peer)
+        .order_by(o.peer)
+    ).all()
+    return [LinkQueue(r[0], int(r[1]), r[2], int(r[3] or 0)) for r in rows]
+
+
+def dead_letter_count(conn: sa.Connection) -> int:
+    return int(
+        conn.execute(
+            sa.select(sa.func.count())
+            .select_from(net_dead_letters)
+            .where(net_dead_letters.c.replayed_at.is_(None))
+        ).scalar_one()
+    )

@@ -1,0 +1,84 @@
+"""How envelopes move between nodes: one interface, an in-memory and an HTTPS implementation.
+
+The in-memory transport calls the recipient's receiver directly; unit tests and the simulator use
+it, and the simulator wraps it to drop, duplicate, delay and reorder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+
+class ReplyStatus(StrEnum):
+    APPLIED = "applied"  # applied now
+    DUPLICATE = "duplicate"  # applied before; acknowledged again, not applied again
+    DEAD_LETTER = "dead_letter"  # genuine but cannot be applied; kept for an administrator
+    GAP = "gap"  # the receiver expects an earlier sequence number first
+    REFUSED = "refused"  # failed a security check (signature, recipient, directory …)
+    UNAVAILABLE = "unavailable"  # try again later (disconnected, overloaded, disk full)
+
+
+ACKNOWLEDGED = frozenset({ReplyStatus.APPLIED, ReplyStatus.DUPLICATE, ReplyStatus.DEAD_LETTER})
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status: ReplyStatus
+    reason: str = ""
+    detail: str = ""
+    expected_seq: int | None = None
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.status in ACKNOWLEDGED
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "status": self.status.value,
+            "reason": self.reason,
+            "detail": self.detail,
+            "expected_seq": self.expected_seq,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Reply:
+        expected = data.get("expected_seq")
+        return cls(
+            status=ReplyStatus(str(data["status"])),
+            reason=str(data.get("reason", "")),
+            detail=str(data.get("detail", "")),
+            expected_seq=int(expected) if isinstance(expected, int) else None,
+        )
+
+
+class TransportError(Exception):
+    """The message may or may not have arrived: the sender must try again."""
+
+
+class Transport(Protocol):
+    def send(self, recipient: str, endpoint: str, payload: bytes) -> Reply: ...
+
+
+Receive = Callable[[bytes], Reply]
+
+
+class MemoryTransport:
+    """Delivers by calling the recipient's receiver in the same process."""
+
+    def __init__(self) -> None:
+        self._receivers: dict[str, Receive] = {}
+
+    def register(self, node_id: str, receive: Receive) -> None:
+        self._receivers[node_id] = receive
+
+    def unregister(self, node_id: str) -> None:
+        self._receivers.pop(node_id, None)
+
+    def send(self, recipient: str, endpoint: str, payload: bytes) -> Reply:
+        receive = self._receivers.get(recipient)
+        if receive is None:
+            raise TransportError(f"{recipient} is not reachable")
+        return receive(payload)
