@@ -122,6 +122,16 @@ class _Batch:
                 members.pop(rid, None)
         return members
 
+    def _current_identity(self, record: ResidentRecord) -> bool:
+        """A removed record speaks for the person only while they have no active record here
+        (someone who moved out and back keeps their resident code)."""
+        if record.is_active:
+            return True
+        return not any(
+            other.is_active and other.record_id != record.record_id
+            for other in self.uow.registry.find_by_resident_code(record.resident_code)
+        )
+
     def flush(self) -> list[ResidentRecord]:
         registry = self.uow.registry
         new_ids = {h.household_id for h in self.new_households}
@@ -168,7 +178,7 @@ class _Batch:
                     reason, self.effective_on, self.notified_on, fields, self.note
                 )
                 registry.append_change(after, change, self.by.actor_id)
-            if touches_identity_info(before, change):
+            if touches_identity_info(before, change) and self._current_identity(after):
                 info = identity_info_of(after, change)
                 self.uow.outbox.put(IDENTITY_INFO_CHANGED, after.resident_code, info.to_payload())
             if _fuhyo_due(before, after, change):
@@ -516,6 +526,7 @@ def _new_record(
 def record_birth(uow: UnitOfWork, by: Actor, cmd: RecordBirth) -> ResidentRecord:
     def run(uow: UnitOfWork) -> ResidentRecord:
         today = uow.clock.today()
+        rules.not_in_future("birth_date", cmd.person.birth_date, today)
         rules.event_dates(cmd.person.birth_date, cmd.notified_on, today, cmd.person.birth_date)
         household = _active_household(uow, cmd.household_id)
         if cmd.relationship is Relationship.HOUSEHOLDER and uow.registry.members(
@@ -579,6 +590,7 @@ def record_move_in(uow: UnitOfWork, by: Actor, cmd: RecordMoveIn) -> ResidentRec
 
     def run(uow: UnitOfWork) -> ResidentRecord:
         today = uow.clock.today()
+        rules.not_in_future("birth_date", cmd.person.birth_date, today)
         rules.event_dates(cmd.moved_on, cmd.notified_on, today, cmd.person.birth_date)
         prefix = uow.municipality.address_prefix
         address = _address("address", cmd.address)
@@ -1031,6 +1043,7 @@ def enter_by_authority(uow: UnitOfWork, by: Actor, cmd: EnterByAuthority) -> Res
 
     def run(uow: UnitOfWork) -> ResidentRecord:
         today = uow.clock.today()
+        rules.not_in_future("birth_date", cmd.person.birth_date, today)
         rules.event_dates(cmd.resident_since, today, today, cmd.person.birth_date)
         address = _address("address", cmd.address)
         rules.address_in_municipality("address", address, uow.municipality.address_prefix)

@@ -158,7 +158,13 @@ class SqlRegistry:
         )
 
     def add_record(self, record: ResidentRecord, change: RecordChange, actor_id: str) -> None:
-        self._conn.execute(resident_records.insert().values(_row_for(record, 1)))
+        try:
+            self._conn.execute(resident_records.insert().values(_row_for(record, 1)))
+        except sa.exc.IntegrityError as exc:
+            # Two counters racing for the same resident code: the loser retries and is refused.
+            raise ConcurrentChangeError(
+                f"resident code {record.resident_code} was recorded concurrently"
+            ) from exc
         self._conn.execute(
             record_changes.insert().values(
                 change_row(record.record_id, 1, change, actor_id, self._now())

@@ -1,0 +1,146 @@
+"""Operators (操作者) and their bearer tokens.
+
+A stand-in for operator verification: a later issue replaces the token with a WebAuthn
+credential (照合情報), and everything downstream only sees the `Actor` that `authenticate`
+returns. Managing operators is an action like any other, so it goes through `perform`: it is
+authorised by `Permission.MANAGE_OPERATORS` and written to the oplog in the same transaction,
+and a refused call is logged too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from typing import Final
+
+import sqlalchemy as sa
+
+from juki.core.clock import Clock
+from juki.core.errors import DomainRuleError, NotFoundError, ValidationError
+from juki.core.text import validate_name
+from juki.registry.ports import UnitOfWork
+from juki.security.actions import perform
+from juki.security.actors import Actor
+from juki.security.permissions import Permission, Role
+from juki.storage import operator_store
+from juki.storage.uow import SqlUnitOfWork
+
+OPERATOR_ID_RE: Final = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+MAX_TOKEN_LEN: Final = 256  # token_urlsafe(32) is 43 characters; anything far longer is not ours
+
+
+def token_sha256(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def validate_operator_id(operator_id: str) -> str:
+    """照合ID: a short ASCII id, because it is written into every oplog entry and header."""
+    if not OPERATOR_ID_RE.fullmatch(operator_id):
+        raise ValidationError(
+            "operator_id",
+            "format",
+            "operator_id must be 1-64 characters of A-Z, a-z, 0-9, '_', '.', '-'",
+            "照合IDは半角英数字と「_」「.」「-」の1〜64文字で入力してください",
+        )
+    return operator_id
+
+
+def _target(operator_id: str) -> str:
+    return f"operator:{operator_id[:64]}"
+
+
+def create_operator(
+    engine: sa.Engine,
+    by: Actor,
+    operator_id: str,
+    display_name: str,
+    role: Role,
+    clock: Clock | None = None,
+) -> str:
+    """Register an operator and return their new token; only its hash is kept, so show it once."""
+    uow = SqlUnitOfWork(engine, clock=clock)
+    token = secrets.token_urlsafe(32)
+
+    def run(_: UnitOfWork) -> str:
+        oid = validate_operator_id(operator_id)
+        name = validate_name("display_name", display_name)
+        if Role(role) is Role.SYSTEM:
+            # The node acts as itself; a person holding its role could assign 個人番号 by hand.
+            raise DomainRuleError(
+                "role",
+                "system_role",
+                "the system role belongs to the node, not to an operator",
+                "システム権限は操作者に付与できません",
+            )
+        conn = uow.connection
+        if operator_store.find_operator(conn, oid) is not None:
+            raise DomainRuleError(
+                "operator_id",
+                "duplicate",
+                f"operator {oid} already exists",
+                f"照合ID「{oid}」は既に登録されています",
+            )
+        operator_store.add_operator(
+            conn,
+            operator_id=oid,
+            display_name=name,
+            role=Role(role),
+            token_sha256=token_sha256(token),
+            created_at=uow.clock.now().isoformat(),
+        )
+        return token
+
+    return perform(
+        uow,
+        by,
+        Permission.MANAGE_OPERATORS,
+        _target(operator_id),
+        run,
+        describe=lambda _: f"created with role {Role(role).value}",
+    )
+
+
+def deactivate_operator(
+    engine: sa.Engine, by: Actor, operator_id: str, clock: Clock | None = None
+) -> None:
+    """Stop an operator's token from working; the row stays so the oplog keeps its meaning."""
+    uow = SqlUnitOfWork(engine, clock=clock)
+
+    def run(_: UnitOfWork) -> None:
+        conn = uow.connection
+        current = operator_store.find_operator(conn, operator_id)
+        if current is None:
+            raise NotFoundError("operator", operator_id[:64])
+        if current.operator_id == by.actor_id:
+            raise DomainRuleError(
+                "operator_id",
+                "self_deactivation",
+                "an operator cannot deactivate themselves",
+                "自分自身の照合IDは無効にできません",
+            )
+        if not current.active:
+            raise DomainRuleError(
+                "operator_id",
+                "already_inactive",
+                f"operator {operator_id} is already inactive",
+                f"照合ID「{operator_id}」は既に無効です",
+            )
+        operator_store.set_active(conn, operator_id, False)
+
+    perform(uow, by, Permission.MANAGE_OPERATORS, _target(operator_id), run, describe=_deactivated)
+
+
+def _deactivated(_: None) -> str:
+    return "deactivated"
+
+
+def authenticate(engine: sa.Engine, token: str, terminal_id: str) -> Actor | None:
+    """The actor a bearer token stands for, or None for an unknown or deactivated operator."""
+    if not token or len(token) > MAX_TOKEN_LEN:
+        return None
+    with engine.connect() as conn:
+        found = operator_store.find_active_by_token_hash(conn, token_sha256(token))
+    if found is None:
+        return None
+    return Actor(actor_id=found.operator_id, role=found.role, terminal_id=terminal_id)

@@ -1,0 +1,1 @@
+"""HTTP entry points: they translate requests into commands and domain errors into responses."""
