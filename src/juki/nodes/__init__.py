@@ -1,0 +1,1 @@
+"""How each kind of node is wired: municipality (registry + CS), prefecture, national."""

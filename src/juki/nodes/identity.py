@@ -1,0 +1,149 @@
+"""Each level's copy of identity_info, and the digests that prove the levels agree.
+
+A digest is a count and a SHA-256 over one canonical line per resident code of a municipality,
+so two levels agree exactly when their digests are equal, and a disagreement names the
+municipality to repair.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+import sqlalchemy as sa
+
+from juki.core.text import normalize_kana
+from juki.network.messages import IdentityInfoBody, IdentitySnapshot
+from juki.storage.tables import identity_changes, identity_copies, record_changes, resident_records
+
+DIGEST_FIELDS: Final = (
+    "resident_code",
+    "my_number",
+    "family_name",
+    "given_name",
+    "family_name_kana",
+    "given_name_kana",
+    "birth_date",
+    "sex",
+    "address",
+    "status",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    lg_code: str
+    count: int
+    sha256: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"lg_code": self.lg_code, "count": self.count, "sha256": self.sha256}
+
+
+def _line(values: Sequence[Any]) -> bytes:
+    return json.dumps(
+        [v.isoformat() if hasattr(v, "isoformat") else v for v in values],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode("utf-8")
+
+
+def digest_of(lg_code: str, rows: Iterable[Sequence[Any]]) -> Digest:
+    h = hashlib.sha256()
+    count = 0
+    for row in sorted(rows, key=lambda r: str(r[0])):
+        h.update(_line(row))
+        h.update(b"\n")
+        count += 1
+    return Digest(lg_code, count, h.hexdigest())
+
+
+def copies_digest(conn: sa.Connection, lg_code: str) -> Digest:
+    c = identity_copies.c
+    rows = conn.execute(sa.select(*(c[f] for f in DIGEST_FIELDS)).where(c.lg_code == lg_code)).all()
+    return digest_of(lg_code, rows)
+
+
+def registry_digest(conn: sa.Connection, lg_code: str) -> Digest:
+    """The registry's own view: per resident code, the active record, else the latest changed."""
+    r = resident_records.c
+    last_change = (
+        sa.select(record_changes.c.record_id, sa.func.max(record_changes.c.change_id).label("last"))
+        .group_by(record_changes.c.record_id)
+        .subquery()
+    )
+    rows = conn.execute(
+        sa.select(*(r[f] for f in DIGEST_FIELDS), last_change.c.last)
+        .join(last_change, last_change.c.record_id == r.record_id)
+        .where(r.lg_code == lg_code)
+    ).all()
+    best: dict[str, tuple[tuple[int, int], Sequence[Any]]] = {}
+    for row in rows:
+        rank = (1 if row.status == "active" else 0, int(row.last))
+        current = best.get(row.resident_code)
+        if current is None or rank > current[0]:
+            best[row.resident_code] = (rank, tuple(row)[: len(DIGEST_FIELDS)])
+    return digest_of(lg_code, (v for _, v in best.values()))
+
+
+def lg_codes_in_copies(conn: sa.Connection) -> list[str]:
+    return list(
+        conn.execute(
+            sa.select(identity_copies.c.lg_code).distinct().order_by(identity_copies.c.lg_code)
+        ).scalars()
+    )
+
+
+def apply_identity(
+    conn: sa.Connection,
+    info: IdentityInfoBody,
+    *,
+    message_id: str,
+    now: datetime,
+    snapshot_id: str | None = None,
+) -> None:
+    """Upsert one person's identity_info and append it to this level's history."""
+    values = info.model_dump()
+    values["name_kana_key"] = normalize_kana(info.family_name_kana + info.given_name_kana)
+    values["updated_at"] = now.isoformat()
+    values["snapshot_id"] = snapshot_id
+    key = (identity_copies.c.lg_code == info.lg_code) & (
+        identity_copies.c.resident_code == info.resident_code
+    )
+    updated = conn.execute(identity_copies.update().where(key).values(values))
+    if updated.rowcount == 0:
+        conn.execute(identity_copies.insert().values(values))
+    conn.execute(
+        identity_changes.insert().values(
+            lg_code=info.lg_code,
+            resident_code=info.resident_code,
+            message_id=message_id,
+            body=info.model_dump_json(),
+            received_at=now.isoformat(),
+        )
+    )
+
+
+def apply_snapshot(
+    conn: sa.Connection, snapshot: IdentitySnapshot, *, message_id: str, now: datetime
+) -> int:
+    """Apply one part of a repair snapshot; the last part drops what the municipality no
+    longer has. Returns how many copies the last part removed."""
+    for entry in snapshot.entries:
+        if entry.lg_code != snapshot.lg_code:
+            raise ValueError(f"snapshot of {snapshot.lg_code} carries {entry.lg_code}")
+        apply_identity(
+            conn, entry, message_id=message_id, now=now, snapshot_id=snapshot.snapshot_id
+        )
+    if snapshot.part < snapshot.parts:
+        return 0
+    stale = (identity_copies.c.lg_code == snapshot.lg_code) & (
+        identity_copies.c.snapshot_id.is_(None)
+        | (identity_copies.c.snapshot_id != snapshot.snapshot_id)
+    )
+    removed = conn.execute(identity_copies.delete().where(stale))
+    return int(removed.rowcount)

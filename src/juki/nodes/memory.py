@@ -1,0 +1,192 @@
+"""A whole network in one process on the in-memory transport: for tests and the simulator.
+
+Each node still has its own database, key and certificate; only the wire is replaced.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from juki.core.clock import Clock
+from juki.network import pki
+from juki.network.directory import Directory, DirectoryEntry, NodeKind, NodeStatus
+from juki.network.receiver import NetworkEvents
+from juki.network.transport import MemoryTransport, Transport
+from juki.nodes.check import Disagreement, compare
+from juki.nodes.layout import NodeSpec
+from juki.nodes.municipality import MunicipalityNode
+from juki.nodes.national import NationalNode
+from juki.nodes.node import Node, NodeIdentity
+from juki.nodes.prefecture import PrefectureNode
+from juki.registry.ports import Municipality
+from juki.storage.engine import make_engine
+from juki.storage.migrate import upgrade
+from juki.storage.registry_store import save_municipality
+
+NODE_CLASSES: dict[NodeKind, type[Node]] = {
+    NodeKind.MUNICIPALITY: MunicipalityNode,
+    NodeKind.PREFECTURE: PrefectureNode,
+    NodeKind.NATIONAL: NationalNode,
+}
+
+
+@dataclass
+class InProcessNetwork:
+    nodes: dict[str, Node]
+    transport: MemoryTransport
+    root_key: pki.PrivateKey
+    root_cert: object
+    engines: list[sa.Engine] = field(default_factory=list)
+
+    @property
+    def national(self) -> NationalNode:
+        node = self.nodes["national"]
+        assert isinstance(node, NationalNode)
+        return node
+
+    def municipality(self, lg_code: str) -> MunicipalityNode:
+        node = self.nodes[lg_code]
+        assert isinstance(node, MunicipalityNode)
+        return node
+
+    def municipalities(self) -> list[MunicipalityNode]:
+        return [n for n in self.nodes.values() if isinstance(n, MunicipalityNode)]
+
+    def prefectures(self) -> list[PrefectureNode]:
+        return [n for n in self.nodes.values() if isinstance(n, PrefectureNode)]
+
+    def step_all(self) -> int:
+        """One step of every node, in a fixed order; how many did something."""
+        return sum(1 for node in self.nodes.values() if node.step())
+
+    def run_until_quiet(self, max_rounds: int = 100_000) -> int:
+        rounds = 0
+        while rounds < max_rounds and self.step_all():
+            rounds += 1
+        return rounds
+
+    def pending(self) -> int:
+        return sum(int(n.status()["pending"]) for n in self.nodes.values())
+
+    def check(self) -> list[Disagreement]:
+        municipal = {m.node_id: m.digests()[0] for m in self.municipalities()}
+        pref_digests = {p.node_id: {d.lg_code: d for d in p.digests()} for p in self.prefectures()}
+        directory = self.national.directory()
+        prefectural = {
+            lg: (pid, pref_digests.get(pid, {}))
+            for lg in municipal
+            for pid in [directory.require(lg).parent or ""]
+        }
+        national = {d.lg_code: d for d in self.national.digests()}
+        return compare(municipal, prefectural, ("national", national))
+
+    def repair(self, disagreements: Iterable[Disagreement]) -> int:
+        """Have each municipality that disagrees somewhere send its whole set up again."""
+        lg_codes = sorted({d.lg_code for d in disagreements})
+        for lg in lg_codes:
+            self.municipality(lg).send_snapshot(
+                str(uuid.UUID(int=self.national.rng.getrandbits(128)))
+            )
+        return len(lg_codes)
+
+    def disconnect(self, node_id: str) -> None:
+        """離脱: the node stops sending and receiving; the directory marks it disconnected."""
+        self.nodes[node_id].set_disconnected(True)
+        self.national.set_node_status(node_id, NodeStatus.DISCONNECTED)
+        self.refresh_directories()
+
+    def reconnect(self, node_id: str) -> None:
+        self.national.set_node_status(node_id, NodeStatus.ACTIVE)
+        self.nodes[node_id].set_disconnected(False)
+        self.refresh_directories()
+
+    def refresh_directories(self) -> None:
+        for node in self.nodes.values():
+            if node is not self.national:
+                node.refresh_directory()
+
+    def dispose(self) -> None:
+        for engine in self.engines:
+            engine.dispose()
+
+
+def build_network(
+    layout: Sequence[NodeSpec],
+    db_url: Callable[[str], str],
+    clock: Clock,
+    seed: int,
+    *,
+    transport: Transport | None = None,
+    events: Callable[[str], NetworkEvents] | None = None,
+) -> InProcessNetwork:
+    """Create the root, every node's key, certificate and database, and the signed directory."""
+    rng = random.Random(seed)
+    memory = MemoryTransport()
+    wire: Transport = transport or memory
+    root_key, root_cert = pki.create_root(clock.now())
+    nodes: dict[str, Node] = {}
+    entries: list[DirectoryEntry] = []
+    engines: list[sa.Engine] = []
+    national: NationalNode | None = None
+    for spec in layout:
+        key = pki.generate_key()
+        cert = pki.issue_certificate(
+            root_key,
+            root_cert,
+            node_id=spec.node_id,
+            kind=spec.kind.value,
+            public_key=key.public_key(),
+            now=clock.now(),
+        )
+        engine = make_engine(db_url(spec.node_id))
+        upgrade(engine)
+        engines.append(engine)
+        if spec.kind is NodeKind.MUNICIPALITY:
+            with engine.begin() as conn:
+                save_municipality(
+                    conn, Municipality(spec.node_id, spec.prefecture, spec.municipality)
+                )
+        cls = NODE_CLASSES[spec.kind]
+        node = cls(
+            engine=engine,
+            identity=NodeIdentity(spec.node_id, spec.kind, key, cert),
+            root=root_cert,
+            transport=wire,
+            clock=clock,
+            rng=random.Random(rng.getrandbits(64)),
+            fetch_directory=(lambda: _national(nodes).directory_bytes()),
+            events=events(spec.node_id) if events else None,
+        )
+        if isinstance(node, NationalNode):
+            node.root_key = root_key
+            national = node
+        nodes[spec.node_id] = node
+        memory.register(spec.node_id, node.receiver.receive)
+        entries.append(
+            DirectoryEntry(
+                node_id=spec.node_id,
+                kind=spec.kind,
+                name=spec.name,
+                parent=spec.parent,
+                endpoint=f"memory://{spec.node_id}",
+                certificate_pem=pki.cert_to_pem(cert).decode(),
+                status=NodeStatus.ACTIVE,
+            )
+        )
+    if national is None:
+        raise ValueError("a network needs a national node")
+    national.publish(Directory(serial=1, issued_at=clock.now().isoformat(), entries=tuple(entries)))
+    network = InProcessNetwork(nodes, memory, root_key, root_cert, engines)
+    network.refresh_directories()
+    return network
+
+
+def _national(nodes: dict[str, Node]) -> NationalNode:
+    node = nodes["national"]
+    assert isinstance(node, NationalNode)
+    return node

@@ -1,0 +1,347 @@
+"""A municipality: its registry and its communication server (CS), the only door to the network.
+
+The registry hands the CS its outbox rows (identity_info changes, move-in notices, 附票 notices,
+card move-out information); the CS keeps a copy of its residents' identity_info, turns the rows
+into signed messages, and applies what other nodes send (seed 002 第2条: 転入通知, 附票記載事項
+通知, 転出証明書情報, 個人番号の生成要求 and its answer).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Final
+
+import sqlalchemy as sa
+import structlog
+
+from juki.core.errors import DomainRuleError, NotFoundError
+from juki.network.directory import NATIONAL_ID, NodeKind
+from juki.network.envelope import Envelope
+from juki.network.messages import (
+    FUHYO_NOTICE,
+    IDENTITY_INFO_CHANGED,
+    MOVE_IN_NOTICE,
+    MOVE_OUT_CERTIFICATE_INFO,
+    MY_NUMBER_ASSIGNED,
+    RESIDENT_CODE_ALLOTMENT,
+    FuhyoNotice,
+    IdentityInfoBody,
+    IdentityInfoChanged,
+    IdentitySnapshot,
+    MoveInNotice,
+    MoveOutCertificateInfo,
+    MyNumberAssigned,
+    MyNumberRequest,
+    ResidentCodeAllotment,
+)
+from juki.network.receiver import Handler
+from juki.nodes.identity import Digest, apply_identity, registry_digest
+from juki.nodes.node import Node
+from juki.registry.commands import AssignMyNumber, ConfirmMoveOut
+from juki.registry.services import assign_my_number, confirm_move_out
+from juki.security.actors import Actor
+from juki.storage.registry_store import add_allotment
+from juki.storage.tables import (
+    fuhyo_entries,
+    identity_copies,
+    move_out_infos,
+    my_number_requests,
+    outbox,
+    resident_records,
+)
+from juki.storage.uow import SqlUnitOfWork
+
+log = structlog.get_logger("juki.nodes.municipality")
+
+PUMP_BATCH: Final = 100
+SNAPSHOT_PART: Final = 500
+# A new resident without a my_number gets one requested from the national node.
+_NEEDS_NUMBER: Final = frozenset({"birth", "immigration", "entry_by_authority", "move_in"})
+
+
+class MunicipalityNode(Node):
+    kind = NodeKind.MUNICIPALITY
+
+    def system_actor(self) -> Actor:
+        return Actor.system(f"cs:{self.node_id}")
+
+    def _uow(self, conn: sa.Connection) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, clock=self.clock, connection=conn)
+
+    # -- the CS forwards its registry's changes -----------------------------------------------
+
+    def pump(self) -> int:
+        """Move up to a batch of registry outbox rows onto the network, in one transaction."""
+        if self._directory is None and self.fetch_directory is None:
+            try:
+                self.directory()
+            except Exception:  # no directory yet: nothing can be routed
+                return 0
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                sa.select(outbox)
+                .where(outbox.c.delivered_at.is_(None))
+                .order_by(outbox.c.outbox_id)
+                .limit(PUMP_BATCH)
+            ).all()
+            now = self.clock.now().isoformat()
+            for row in rows:
+                self._forward(conn, row.message_type, row.message_id, json.loads(row.payload))
+                conn.execute(
+                    outbox.update()
+                    .where(outbox.c.outbox_id == row.outbox_id)
+                    .values(delivered_at=now)
+                )
+        return len(rows)
+
+    def _forward(
+        self, conn: sa.Connection, message_type: str, message_id: str, payload: dict[str, Any]
+    ) -> None:
+        directory = self.directory()
+        if message_type == IDENTITY_INFO_CHANGED:
+            info = IdentityInfoBody.model_validate(payload)
+            apply_identity(conn, info, message_id=message_id, now=self.clock.now())
+            parent = self.parent
+            if parent is not None:
+                self.send(conn, parent, IdentityInfoChanged(identity=info))
+            if info.my_number is None and info.status == "active":
+                self._request_my_number(conn, info)
+        elif message_type == MOVE_IN_NOTICE:
+            notice = MoveInNotice.model_validate(payload)
+            if directory.get(notice.from_lg_code) is None:
+                log.info("move-in from outside the network", from_lg=notice.from_lg_code)
+            else:
+                self.send(conn, notice.from_lg_code, notice)
+        elif message_type == FUHYO_NOTICE:
+            fuhyo = FuhyoNotice.model_validate(payload)
+            target = directory.municipality_at(fuhyo.honseki)
+            if target is None:
+                log.info("本籍 outside the network", honseki_prefix=fuhyo.honseki[:6])
+            elif target.node_id == self.node_id:
+                _record_fuhyo(conn, fuhyo, message_id, self.clock.now().isoformat())
+            else:
+                self.send(conn, target.node_id, fuhyo)
+        elif message_type == MOVE_OUT_CERTIFICATE_INFO:
+            info_msg = MoveOutCertificateInfo.model_validate(payload)
+            if directory.get(info_msg.to_lg_code) is not None:
+                self.send(conn, info_msg.to_lg_code, info_msg)
+        else:
+            raise ValueError(f"the registry outbox holds an unknown message type {message_type}")
+
+    def _request_my_number(self, conn: sa.Connection, info: IdentityInfoBody) -> None:
+        if info.change_reason not in _NEEDS_NUMBER:
+            return
+        exists = conn.execute(
+            sa.select(my_number_requests.c.resident_code).where(
+                my_number_requests.c.resident_code == info.resident_code
+            )
+        ).first()
+        if exists is not None:
+            return
+        conn.execute(
+            my_number_requests.insert().values(
+                resident_code=info.resident_code, requested_at=self.clock.now().isoformat()
+            )
+        )
+        self.send(
+            conn,
+            NATIONAL_ID,
+            MyNumberRequest(resident_code=info.resident_code, lg_code=self.node_id),
+        )
+
+    # -- what other nodes send ------------------------------------------------------------------
+
+    def handlers(self) -> Mapping[str, Handler]:
+        return {
+            MOVE_IN_NOTICE: self._on_move_in_notice,
+            MY_NUMBER_ASSIGNED: self._on_my_number,
+            MOVE_OUT_CERTIFICATE_INFO: self._on_move_out_info,
+            FUHYO_NOTICE: self._on_fuhyo,
+            RESIDENT_CODE_ALLOTMENT: self._on_allotment,
+        }
+
+    def _on_move_in_notice(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
+        notice: MoveInNotice = body
+        _addressed_here(notice.from_lg_code, self.node_id, "from_lg_code")
+        _from(env, notice.to_lg_code)
+        confirm_move_out(
+            self._uow(conn),
+            self.system_actor(),
+            ConfirmMoveOut(
+                resident_code=notice.resident_code,
+                confirmed_address=notice.new_address,
+                confirmed_on=notice.moved_on,
+                notified_on=notice.notified_on,
+            ),
+        )
+
+    def _on_my_number(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
+        assigned: MyNumberAssigned = body
+        _addressed_here(assigned.lg_code, self.node_id, "lg_code")
+        _from(env, NATIONAL_ID)
+        record_id = conn.execute(
+            sa.select(resident_records.c.record_id).where(
+                (resident_records.c.resident_code == assigned.resident_code)
+                & (resident_records.c.status == "active")
+            )
+        ).scalar_one_or_none()
+        conn.execute(
+            my_number_requests.update()
+            .where(my_number_requests.c.resident_code == assigned.resident_code)
+            .values(assigned_at=self.clock.now().isoformat())
+        )
+        if record_id is None:
+            raise NotFoundError("active resident for my_number", assigned.resident_code)
+        assign_my_number(
+            self._uow(conn), self.system_actor(), AssignMyNumber(record_id, assigned.my_number)
+        )
+
+    def _on_move_out_info(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
+        info: MoveOutCertificateInfo = body
+        _addressed_here(info.to_lg_code, self.node_id, "to_lg_code")
+        _from(env, info.from_lg_code)
+        key = (move_out_infos.c.resident_code == info.identity.resident_code) & (
+            move_out_infos.c.from_lg_code == info.from_lg_code
+        )
+        conn.execute(move_out_infos.delete().where(key))
+        conn.execute(
+            move_out_infos.insert().values(
+                resident_code=info.identity.resident_code,
+                from_lg_code=info.from_lg_code,
+                body=info.model_dump_json(),
+                received_at=self.clock.now().isoformat(),
+            )
+        )
+
+    def _on_fuhyo(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
+        notice: FuhyoNotice = body
+        _from(env, notice.from_lg_code)
+        here = self.directory().municipality_at(notice.honseki)
+        if here is None or here.node_id != self.node_id:
+            raise DomainRuleError(
+                "honseki",
+                "not_our_honseki",
+                "this 附票 notice names a 本籍 in another municipality",
+                "本籍地が当市区町村ではない附票記載事項通知です",
+            )
+        _record_fuhyo(conn, notice, env.message_id, self.clock.now().isoformat())
+
+    def _on_allotment(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
+        allotment: ResidentCodeAllotment = body
+        _addressed_here(allotment.lg_code, self.node_id, "lg_code")
+        if allotment.first_body > allotment.last_body:
+            raise DomainRuleError("first_body", "range", "empty range", "割当範囲が不正です")
+        add_allotment(conn, allotment.first_body, allotment.last_body, f"national via {env.sender}")
+
+    # -- digests and repair ----------------------------------------------------------------------
+
+    def covered_lg_codes(self) -> list[str]:
+        return [self.node_id]
+
+    def digests(self) -> list[Digest]:
+        with self.engine.connect() as conn:
+            return [registry_digest(conn, self.node_id)]
+
+    def send_snapshot(self, snapshot_id: str) -> int:
+        """Repair: send the whole identity_info set up, so every level can replace its copy."""
+        with self.engine.begin() as conn:
+            rows = (
+                conn.execute(
+                    sa.select(identity_copies)
+                    .where(identity_copies.c.lg_code == self.node_id)
+                    .order_by(identity_copies.c.resident_code)
+                )
+                .mappings()
+                .all()
+            )
+            entries = [
+                IdentityInfoBody.model_validate({k: r[k] for k in IdentityInfoBody.model_fields})
+                for r in rows
+            ]
+            parts = max(1, -(-len(entries) // SNAPSHOT_PART))
+            parent = self.parent
+            if parent is None:
+                return 0
+            for i in range(parts):
+                chunk = entries[i * SNAPSHOT_PART : (i + 1) * SNAPSHOT_PART]
+                self.send(
+                    conn,
+                    parent,
+                    IdentitySnapshot(
+                        lg_code=self.node_id,
+                        snapshot_id=snapshot_id,
+                        part=i + 1,
+                        parts=parts,
+                        entries=chunk,
+                    ),
+                )
+        return len(entries)
+
+    def unconfirmed_move_outs(self, older_than_days: int = 0) -> list[dict[str, Any]]:
+        """転入通知未着者一覧: planned move-outs whose move-in notice never came."""
+        r = resident_records.c
+        cutoff = self.clock.today().toordinal() - older_than_days
+        with self.engine.connect() as conn:
+            rows = (
+                conn.execute(
+                    sa.select(
+                        r.record_id,
+                        r.resident_code,
+                        r.family_name,
+                        r.given_name,
+                        r.move_out_planned_address,
+                        r.move_out_planned_on,
+                    )
+                    .where(
+                        (r.removal_reason == "move_out_planned") & r.move_out_confirmed_on.is_(None)
+                    )
+                    .order_by(r.move_out_planned_on, r.resident_code)
+                )
+                .mappings()
+                .all()
+            )
+        return [
+            dict(row)
+            for row in rows
+            if row["move_out_planned_on"] is not None
+            and row["move_out_planned_on"].toordinal() <= cutoff
+        ]
+
+
+def _record_fuhyo(conn: sa.Connection, notice: FuhyoNotice, message_id: str, now: str) -> None:
+    values = notice.model_dump()
+    values.update(message_id=message_id, received_at=now)
+    conn.execute(fuhyo_entries.insert().values(values))
+
+
+def _addressed_here(value: str, node_id: str, field: str) -> None:
+    if value != node_id:
+        raise DomainRuleError(
+            field, "not_for_this_node", f"{field} {value} is not {node_id}", "宛先の団体が違います"
+        )
+
+
+def _from(env: Envelope, expected: str) -> None:
+    if env.sender != expected:
+        raise DomainRuleError(
+            "sender",
+            "wrong_sender",
+            f"{env.message_type} from {env.sender}, expected {expected}",
+            "送信元の団体が違います",
+        )
+
+
+def fuhyo_history(conn: sa.Connection, honseki: str, koseki_head: str) -> list[dict[str, Any]]:
+    """附票: the address history of everyone in one family register, oldest first."""
+    f = fuhyo_entries.c
+    rows = (
+        conn.execute(
+            sa.select(fuhyo_entries)
+            .where((f.honseki == honseki) & (f.koseki_head == koseki_head))
+            .order_by(f.resident_code, f.address_since, f.entry_id)
+        )
+        .mappings()
+        .all()
+    )
+    return [dict(r) for r in rows]

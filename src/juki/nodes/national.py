@@ -1,0 +1,255 @@
+"""The national node (機構): everyone's identity_info, my_number generation, resident-code
+allotment, the directory it signs as the network's root, and lookups for agencies."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any, Final
+
+import sqlalchemy as sa
+
+from juki.core.errors import DomainRuleError, ValidationError
+from juki.core.identifiers import LgCode, MyNumber, ResidentCode
+from juki.core.text import normalize_kana
+from juki.network import pki, store
+from juki.network.directory import Directory, NodeKind, NodeStatus
+from juki.network.envelope import Envelope
+from juki.network.messages import (
+    IDENTITY_INFO_CHANGED,
+    IDENTITY_SNAPSHOT,
+    MY_NUMBER_REQUEST,
+    IdentityInfoChanged,
+    IdentitySnapshot,
+    MyNumberAssigned,
+    MyNumberRequest,
+    ResidentCodeAllotment,
+)
+from juki.network.receiver import Handler
+from juki.nodes.identity import apply_identity, apply_snapshot
+from juki.nodes.node import DIRECTORY_KEY, Node
+from juki.storage.tables import identity_copies, issued_allotments, my_numbers
+
+MAX_NUMBER_DRAWS: Final = 1000
+LOOKUP_LIMIT: Final = 100
+
+
+class NationalNode(Node):
+    kind = NodeKind.NATIONAL
+    root_key: pki.PrivateKey | None = None
+
+    def handlers(self) -> Mapping[str, Handler]:
+        return {
+            IDENTITY_INFO_CHANGED: self._on_identity,
+            IDENTITY_SNAPSHOT: self._on_snapshot,
+            MY_NUMBER_REQUEST: self._on_my_number_request,
+        }
+
+    def _check_prefecture_of(self, env: Envelope, lg_code: str) -> None:
+        entry = self.directory().get(lg_code)
+        if entry is None or entry.parent != env.sender:
+            raise DomainRuleError(
+                "lg_code",
+                "wrong_prefecture",
+                f"{env.sender} is not the prefecture of {lg_code}",
+                "市区町村の属する都道府県からの送信ではありません",
+            )
+
+    def _on_identity(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
+        msg: IdentityInfoChanged = body
+        self._check_prefecture_of(env, msg.identity.lg_code)
+        apply_identity(conn, msg.identity, message_id=env.message_id, now=self.clock.now())
+
+    def _on_snapshot(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
+        snap: IdentitySnapshot = body
+        self._check_prefecture_of(env, snap.lg_code)
+        apply_snapshot(conn, snap, message_id=env.message_id, now=self.clock.now())
+
+    # -- my_number (個人番号の生成) --------------------------------------------------------------
+
+    def _on_my_number_request(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
+        request: MyNumberRequest = body
+        if request.lg_code != env.sender:
+            raise DomainRuleError(
+                "lg_code",
+                "wrong_sender",
+                "a municipality asks only for its own residents",
+                "他団体の住民の個人番号は要求できません",
+            )
+        number = self.my_number_for(conn, request.resident_code, request.lg_code)
+        self.send(
+            conn,
+            env.sender,
+            MyNumberAssigned(
+                resident_code=request.resident_code, my_number=number, lg_code=request.lg_code
+            ),
+        )
+
+    def my_number_for(self, conn: sa.Connection, resident_code: str, lg_code: str) -> str:
+        """The resident's number: the one already generated, or a new one unique nationwide."""
+        existing = conn.execute(
+            sa.select(my_numbers.c.my_number).where(my_numbers.c.resident_code == resident_code)
+        ).scalar_one_or_none()
+        if existing is not None:
+            return str(existing)
+        for _ in range(MAX_NUMBER_DRAWS):
+            body = f"{self.rng.randrange(10**10, 10**11):011d}"
+            number = MyNumber.complete(body).value
+            taken = conn.execute(
+                sa.select(my_numbers.c.my_number).where(my_numbers.c.my_number == number)
+            ).first()
+            if taken is None:
+                conn.execute(
+                    my_numbers.insert().values(
+                        my_number=number,
+                        resident_code=resident_code,
+                        lg_code=lg_code,
+                        assigned_at=self.clock.now().isoformat(),
+                    )
+                )
+                return number
+        raise DomainRuleError(
+            "my_number", "exhausted", "no free my_number found", "個人番号の生成に失敗しました"
+        )
+
+    def register_existing_numbers(self, conn: sa.Connection) -> int:
+        """Numbers that arrived with identity_info (a seeded population) are reserved too."""
+        rows = conn.execute(
+            sa.select(
+                identity_copies.c.my_number,
+                identity_copies.c.resident_code,
+                identity_copies.c.lg_code,
+            ).where(identity_copies.c.my_number.is_not(None))
+        ).all()
+        known = set(conn.execute(sa.select(my_numbers.c.my_number)).scalars())
+        added = 0
+        for number, code, lg in rows:
+            if number not in known:
+                conn.execute(
+                    my_numbers.insert().values(
+                        my_number=number,
+                        resident_code=code,
+                        lg_code=lg,
+                        assigned_at=self.clock.now().isoformat(),
+                    )
+                )
+                known.add(number)
+                added += 1
+        return added
+
+    # -- resident-code allotment ---------------------------------------------------------------
+
+    def allot(self, lg_code: str, count: int) -> ResidentCodeAllotment:
+        """Give a municipality the next free range of resident-code bodies, via its prefecture."""
+        lg = LgCode.parse(lg_code).value
+        if not 1 <= count <= 10_000_000:
+            raise ValidationError("count", "range", "count must be 1..10000000", "割当数が不正です")
+        entry = self.directory().require(lg)
+        if entry.kind is not NodeKind.MUNICIPALITY or entry.parent is None:
+            raise ValidationError(
+                "lg_code",
+                "not_a_municipality",
+                f"{lg} is not a municipality",
+                "市区町村ではありません",
+            )
+        with self.engine.begin() as conn:
+            top = conn.execute(sa.select(sa.func.max(issued_allotments.c.last_body))).scalar_one()
+            first = int(top) + 1 if top is not None else 1_000_000_000
+            allotment = ResidentCodeAllotment(
+                lg_code=lg, first_body=first, last_body=first + count - 1
+            )
+            conn.execute(
+                issued_allotments.insert().values(
+                    lg_code=lg,
+                    first_body=allotment.first_body,
+                    last_body=allotment.last_body,
+                    issued_at=self.clock.now().isoformat(),
+                )
+            )
+            self.send(conn, entry.parent, allotment)
+        return allotment
+
+    # -- the directory it signs ----------------------------------------------------------------
+
+    def publish(self, directory: Directory) -> Directory:
+        if self.root_key is None:
+            raise RuntimeError("the national node needs the root key to sign the directory")
+        signed = directory.signed(self.root_key)
+        with self.engine.begin() as conn:
+            store.set_state(conn, DIRECTORY_KEY, signed.to_bytes().decode())
+        self._directory = signed
+        return signed
+
+    def set_node_status(self, node_id: str, status: NodeStatus) -> Directory:
+        """Mark a node disconnected (離脱) or active again, in a newly signed directory."""
+        current = self.directory()
+        return self.publish(current.with_status(node_id, status, self.clock.now().isoformat()))
+
+    def directory_bytes(self) -> bytes:
+        return self.directory().to_bytes()
+
+    # -- lookups for agencies (permissions and disclosure come with the provision issue) --------
+
+    def lookup_by_code(self, resident_code: str) -> list[dict[str, Any]]:
+        code = ResidentCode.parse(resident_code).value
+        with self.engine.connect() as conn:
+            rows = (
+                conn.execute(
+                    sa.select(identity_copies).where(identity_copies.c.resident_code == code)
+                )
+                .mappings()
+                .all()
+            )
+        return [_public(r) for r in rows]
+
+    def lookup_by_basic_items(
+        self,
+        *,
+        name_kana: str,
+        birth_date: date,
+        sex: str | None = None,
+        address_prefix: str | None = None,
+    ) -> Sequence[dict[str, Any]]:
+        """基本4情報: reading (kana-normalised), birth date, and optionally sex and address."""
+        key = normalize_kana(name_kana)
+        if not key:
+            raise ValidationError(
+                "name_kana", "required", "a reading is required", "氏名（カナ）を入力してください"
+            )
+        c = identity_copies.c
+        stmt = sa.select(identity_copies).where(
+            (c.name_kana_key == key) & (c.birth_date == birth_date) & (c.status == "active")
+        )
+        if sex is not None:
+            stmt = stmt.where(c.sex == sex)
+        if address_prefix:
+            stmt = stmt.where(c.address.startswith(address_prefix, autoescape=True))
+        with self.engine.connect() as conn:
+            rows = (
+                conn.execute(stmt.order_by(c.lg_code, c.resident_code).limit(LOOKUP_LIMIT))
+                .mappings()
+                .all()
+            )
+        return [_public(r) for r in rows]
+
+
+def _public(row: Mapping[Any, Any]) -> dict[str, Any]:
+    fields = (
+        "lg_code",
+        "resident_code",
+        "my_number",
+        "family_name",
+        "given_name",
+        "family_name_kana",
+        "given_name_kana",
+        "birth_date",
+        "sex",
+        "address",
+        "status",
+        "change_reason",
+        "changed_on",
+    )
+    out = {k: row[k] for k in fields}
+    out["birth_date"] = row["birth_date"].isoformat()
+    out["changed_on"] = row["changed_on"].isoformat()
+    return out

@@ -1,0 +1,234 @@
+"""What every node is: an identity, a database, the directory, a receiver and a delivery worker.
+
+The same objects run in a node's own process (over HTTPS) and, many at once, inside the
+simulator (over the in-memory transport): nothing here reads the wall clock, sleeps, or builds
+anything at import time.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+import structlog
+from cryptography import x509
+
+from juki.core.clock import Clock
+from juki.network import pki, store
+from juki.network.delivery import DeliveryWorker
+from juki.network.directory import Directory, DirectoryError, NodeKind, NodeStatus
+from juki.network.envelope import uuid7
+from juki.network.messages import CURRENT_VERSION, _Body, body_of, type_of
+from juki.network.receiver import Handler, NetworkEvents, NoEvents, Receiver
+from juki.network.transport import Transport
+from juki.nodes.identity import Digest, copies_digest
+
+log = structlog.get_logger("juki.nodes")
+
+DIRECTORY_KEY = "directory"
+DISCONNECTED_KEY = "disconnected"
+LAST_CHECK_KEY = "last_digest_check"
+
+
+@dataclass(frozen=True)
+class NodeIdentity:
+    node_id: str
+    kind: NodeKind
+    key: pki.PrivateKey
+    certificate: x509.Certificate
+
+
+class Node:
+    kind: ClassVar[NodeKind]
+
+    def __init__(
+        self,
+        *,
+        engine: sa.Engine,
+        identity: NodeIdentity,
+        root: x509.Certificate,
+        transport: Transport,
+        clock: Clock,
+        rng: random.Random,
+        fetch_directory: Callable[[], bytes] | None = None,
+        events: NetworkEvents | None = None,
+    ) -> None:
+        if identity.kind is not self.kind:
+            raise ValueError(f"{identity.node_id} is a {identity.kind}, not a {self.kind}")
+        self.engine = engine
+        self.identity = identity
+        self.node_id = identity.node_id
+        self.root = root
+        self.clock = clock
+        self.rng = rng
+        self.fetch_directory = fetch_directory
+        self.events: NetworkEvents = events or NoEvents()
+        self._directory: Directory | None = None
+        self._disconnected: bool | None = None
+        self.receiver = Receiver(
+            engine,
+            self.node_id,
+            self.directory,
+            clock,
+            self.handlers(),
+            is_disconnected=self.is_disconnected,
+            events=self.events,
+        )
+        self.worker = DeliveryWorker(
+            engine,
+            self.node_id,
+            identity.key,
+            self.directory,
+            transport,
+            clock,
+            rng,
+            is_disconnected=self.is_disconnected,
+        )
+
+    # -- what a kind adds ------------------------------------------------------------------
+
+    def handlers(self) -> Mapping[str, Handler]:
+        return {}
+
+    def pump(self) -> int:
+        """Work the node does on its own (a CS forwarding its registry's changes)."""
+        return 0
+
+    def digests(self) -> list[Digest]:
+        with self.engine.connect() as conn:
+            return [copies_digest(conn, lg) for lg in self.covered_lg_codes()]
+
+    def covered_lg_codes(self) -> list[str]:
+        directory = self.directory()
+        return [e.node_id for e in directory.of_kind(NodeKind.MUNICIPALITY)]
+
+    # -- directory ---------------------------------------------------------------------------
+
+    def directory(self) -> Directory:
+        if self._directory is None:
+            with self.engine.connect() as conn:
+                raw = store.get_state(conn, DIRECTORY_KEY)
+            if raw is None:
+                self.refresh_directory()
+                if self._directory is None:
+                    raise DirectoryError(f"{self.node_id} has no directory yet")
+            else:
+                self._directory = Directory.from_bytes(raw.encode(), self.root, self.clock.now())
+        return self._directory
+
+    def install_directory(self, raw: bytes) -> bool:
+        """Keep a newer directory if the root signed it; an older or forged one changes nothing."""
+        candidate = Directory.from_bytes(raw, self.root, self.clock.now())
+        current = self._directory
+        if current is None:
+            with self.engine.connect() as conn:
+                stored = store.get_state(conn, DIRECTORY_KEY)
+            if stored is not None:
+                current = Directory.from_bytes(stored.encode(), self.root, self.clock.now())
+        if current is not None and candidate.serial <= current.serial:
+            self._directory = current
+            return False
+        if candidate.get(self.node_id) is None:
+            raise DirectoryError(f"the directory does not list {self.node_id}")
+        with self.engine.begin() as conn:
+            store.set_state(conn, DIRECTORY_KEY, candidate.to_bytes().decode())
+        self._directory = candidate
+        return True
+
+    def refresh_directory(self) -> bool:
+        if self.fetch_directory is None:
+            return False
+        try:
+            return self.install_directory(self.fetch_directory())
+        except (DirectoryError, OSError) as exc:
+            log.warning("directory refresh failed", node=self.node_id, error=str(exc))
+            return False
+
+    @property
+    def parent(self) -> str | None:
+        return self.directory().require(self.node_id).parent
+
+    # -- disconnect (離脱) --------------------------------------------------------------------
+
+    def is_disconnected(self) -> bool:
+        if self._disconnected is None:
+            with self.engine.connect() as conn:
+                self._disconnected = store.get_state(conn, DISCONNECTED_KEY) == "1"
+        return self._disconnected
+
+    def set_disconnected(self, disconnected: bool) -> None:
+        with self.engine.begin() as conn:
+            store.set_state(conn, DISCONNECTED_KEY, "1" if disconnected else "0")
+        self._disconnected = disconnected
+        log.info("disconnect" if disconnected else "reconnect", node=self.node_id)
+
+    # -- sending and stepping ----------------------------------------------------------------
+
+    def send(self, conn: sa.Connection, peer: str, message: _Body) -> None:
+        """Queue a message in the caller's transaction (the transactional outbox)."""
+        name = type_of(message)
+        store.enqueue(
+            conn,
+            peer=peer,
+            message_type=name,
+            schema_version=CURRENT_VERSION[name],
+            body=body_of(message),
+            message_id=uuid7(self.clock.now(), self.rng),
+            now=self.clock.now(),
+        )
+
+    def step(self) -> bool:
+        """Do one unit of work: forward local changes, else send one message."""
+        if self.pump():
+            return True
+        return self.worker.step() is not None
+
+    def drain(self, limit: int = 100_000) -> int:
+        done = 0
+        while done < limit and self.step():
+            done += 1
+        return done
+
+    # -- operations -------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        now = self.clock.now()
+        with self.engine.connect() as conn:
+            queues = store.queues(conn)
+            dead = store.dead_letter_count(conn)
+            last_check = store.get_state(conn, LAST_CHECK_KEY)
+        oldest = [q.oldest_created_at for q in queues if q.oldest_created_at]
+        oldest_age = (now - min(_parse(o) for o in oldest)).total_seconds() if oldest else None
+        try:
+            serial: int | None = self.directory().serial
+        except DirectoryError:
+            serial = None
+        return {
+            "node_id": self.node_id,
+            "kind": self.kind.value,
+            "disconnected": self.is_disconnected(),
+            "directory_serial": serial,
+            "queues": {q.peer: q.pending for q in queues},
+            "pending": sum(q.pending for q in queues),
+            "oldest_undelivered_age_s": oldest_age,
+            "dead_letters": dead,
+            "last_digest_check": last_check,
+        }
+
+    def record_check(self, summary: str) -> None:
+        with self.engine.begin() as conn:
+            store.set_state(conn, LAST_CHECK_KEY, summary)
+
+
+def _parse(stamp: str) -> Any:
+    from datetime import datetime
+
+    return datetime.fromisoformat(stamp)
+
+
+def node_status_in(directory: Directory, node_id: str) -> NodeStatus | None:
+    entry = directory.get(node_id)
+    return entry.status if entry else None
