@@ -92,6 +92,8 @@ class Envelope:
             sig = base64.b64decode(self.signature, validate=True)
         except ValueError:
             return False
+        if base64.b64encode(sig).decode("ascii") != self.signature:
+            return False  # only the canonical encoding: no two spellings of one signature
         return pki.verify(public_key, sig, self.signing_bytes())
 
     def to_bytes(self) -> bytes:

@@ -1,0 +1,87 @@
+"""Envelopes: signatures cover everything, parsing is strict, ids are UUIDv7."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from juki.network import pki
+from juki.network.envelope import Envelope, EnvelopeError, uuid7
+
+KEY = pki.generate_key()
+NOW = datetime(2025, 4, 1, tzinfo=UTC)
+
+
+def envelope(**overrides: object) -> Envelope:
+    base = Envelope(
+        message_id=uuid7(NOW, random.Random(1)),
+        message_type="move_in_notice",
+        schema_version=1,
+        sender="142051",
+        recipient="132250",
+        created_at=NOW.isoformat(),
+        seq=3,
+        body={"resident_code": "24727059608", "new_address": "神奈川県藤沢市辻堂1番地"},
+    )
+    return dataclasses.replace(base, **overrides).signed(KEY)  # type: ignore[arg-type]
+
+
+def test_round_trip_and_signature() -> None:
+    env = envelope()
+    parsed = Envelope.from_bytes(env.to_bytes())
+    assert parsed == env
+    assert parsed.has_valid_signature(KEY.public_key())
+    assert not parsed.has_valid_signature(pki.generate_key().public_key())
+
+
+@settings(max_examples=60)
+@given(st.data())
+def test_any_changed_byte_breaks_the_signature_or_the_parse(data: st.DataObject) -> None:
+    raw = bytearray(envelope().to_bytes())
+    i = data.draw(st.integers(0, len(raw) - 1))
+    raw[i] = (raw[i] + data.draw(st.integers(1, 255))) % 256
+    try:
+        parsed = Envelope.from_bytes(bytes(raw))
+    except EnvelopeError:
+        return
+    assert parsed != envelope()
+    assert not parsed.has_valid_signature(KEY.public_key())
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"[]", "malformed"),
+        (b"not json", "malformed"),
+        (b"{" + b" " * 300_000 + b"}", "oversized"),
+    ],
+)
+def test_bad_shapes(raw: bytes, reason: str) -> None:
+    with pytest.raises(EnvelopeError) as err:
+        Envelope.from_bytes(raw)
+    assert err.value.reason == reason
+
+
+def test_missing_signature_is_unsigned() -> None:
+    import json
+
+    data = json.loads(envelope().to_bytes())
+    del data["signature"]
+    with pytest.raises(EnvelopeError) as err:
+        Envelope.from_bytes(json.dumps(data).encode())
+    assert err.value.reason == "unsigned"
+
+
+def test_uuid7_is_time_ordered_and_versioned() -> None:
+    rng = random.Random(5)
+    a = uuid7(NOW, rng)
+    b = uuid7(datetime(2025, 4, 2, tzinfo=UTC), rng)
+    assert uuid.UUID(a).version == 7
+    assert a < b
+    assert uuid7(NOW, random.Random(9)) == uuid7(NOW, random.Random(9))
