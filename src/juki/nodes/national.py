@@ -95,9 +95,17 @@ class NationalNode(Node):
         for _ in range(MAX_NUMBER_DRAWS):
             body = f"{self.rng.randrange(10**10, 10**11):011d}"
             number = MyNumber.complete(body).value
-            taken = conn.execute(
-                sa.select(my_numbers.c.my_number).where(my_numbers.c.my_number == number)
-            ).first()
+            taken = (
+                conn.execute(
+                    sa.select(my_numbers.c.my_number).where(my_numbers.c.my_number == number)
+                ).first()
+                or conn.execute(
+                    # numbers that arrived with identity_info (a seeded population) are taken too
+                    sa.select(identity_copies.c.my_number).where(
+                        identity_copies.c.my_number == number
+                    )
+                ).first()
+            )
             if taken is None:
                 conn.execute(
                     my_numbers.insert().values(

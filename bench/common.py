@@ -1,0 +1,71 @@
+"""What the benchmarks share: throwaway databases and the result table."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+TESTS = Path(__file__).resolve().parent.parent / "tests"
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A backend that can make brand-new, empty databases on demand."""
+
+    name: str
+    new_url: Callable[[], str]
+
+
+@contextmanager
+def backends(which: str) -> Iterator[list[Backend]]:
+    """SQLite files in a temporary directory and/or databases on a throwaway PostgreSQL server."""
+    out: list[Backend] = []
+    with tempfile.TemporaryDirectory(prefix="juki-bench-") as tmp:
+        if which in ("sqlite", "both"):
+            out.append(Backend("sqlite", lambda: f"sqlite:///{tmp}/{uuid.uuid4().hex}.db"))
+        server: Any = None
+        if which in ("postgres", "both"):
+            sys.path.insert(0, str(TESTS))
+            from pgserver import PostgresServer, PostgresServerError  # type: ignore[import-not-found]
+
+            try:
+                server = PostgresServer().start()
+            except PostgresServerError as exc:
+                print(f"(postgres skipped: {exc})")
+            else:
+                srv = server
+                out.append(
+                    Backend("postgres", lambda: srv.create_database(f"b_{uuid.uuid4().hex}"))
+                )
+        try:
+            yield out
+        finally:
+            if server is not None:
+                server.stop()
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    def cell(v: object) -> str:
+        if isinstance(v, float):
+            return f"{v:,.2f}" if v < 100 else f"{v:,.0f}"
+        return str(v)
+
+    cells = [[cell(v) for v in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in cells]
+    return "\n".join(lines)
