@@ -110,9 +110,10 @@ class Envelope:
         if len(raw) > max_bytes:
             raise EnvelopeError("oversized", f"{len(raw)} bytes, limit {max_bytes}")
         try:
-            data = json.loads(raw)
+            # Strict UTF-8 first: json.loads(bytes) would let lone surrogates through.
+            data = json.loads(raw.decode("utf-8"))
         except (ValueError, UnicodeDecodeError) as exc:
-            raise EnvelopeError("malformed", f"not JSON: {exc}") from exc
+            raise EnvelopeError("malformed", f"not UTF-8 JSON: {exc}") from exc
         if not isinstance(data, dict):
             raise EnvelopeError("malformed", "envelope is not an object")
         expected = {*HEADER_FIELDS, "body", "signature"}
@@ -138,6 +139,7 @@ class Envelope:
             )
             uuid.UUID(env.message_id)
             env.created  # noqa: B018  (parses, or raises ValueError)
+            env.signing_bytes()  # a lone surrogate from a JSON escape cannot be signed
         except (TypeError, ValueError) as exc:
             raise EnvelopeError("malformed", str(exc)) from exc
         if not env.signature:
