@@ -19,7 +19,7 @@ import structlog
 
 from juki.core.clock import Clock
 from juki.network import pki, store
-from juki.network.directory import Directory, DirectoryError
+from juki.network.directory import Directory, DirectoryError, NodeStatus
 from juki.network.envelope import Envelope
 from juki.network.transport import Reply, ReplyStatus, Transport, TransportError
 
@@ -73,11 +73,10 @@ class DeliveryWorker:
         self.is_disconnected = is_disconnected
         self.backoff = backoff or Backoff()
 
-    def _blocked(self, directory: Directory) -> frozenset[str]:
-        """Peers not to send to now: unknown, or disconnected (their traffic waits here)."""
-        with self.engine.connect() as conn:
-            peers = {q.peer for q in store.queues(conn)}
-        return frozenset(p for p in peers if not directory.is_active(p))
+    @staticmethod
+    def _blocked(directory: Directory) -> frozenset[str]:
+        """Peers not to send to now: disconnected ones (their traffic waits here)."""
+        return frozenset(e.node_id for e in directory.entries if e.status is not NodeStatus.ACTIVE)
 
     def step(self) -> StepResult | None:
         """Send the next due message, if any; return what happened to it."""
@@ -119,8 +118,13 @@ class DeliveryWorker:
         if reply.status is ReplyStatus.GAP and reply.expected_seq is not None:
             with self.engine.begin() as conn:
                 rewound = store.rewind(conn, msg.peer, reply.expected_seq, now)
-            log.warning("gap", node=self.node_id, peer=msg.peer, expected=reply.expected_seq,
-                        rewound=rewound)
+            log.warning(
+                "gap",
+                node=self.node_id,
+                peer=msg.peer,
+                expected=reply.expected_seq,
+                rewound=rewound,
+            )
             return result
         if reply.status is ReplyStatus.REFUSED and reply.reason in PERMANENT_REFUSALS:
             with self.engine.begin() as conn:

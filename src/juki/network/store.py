@@ -63,23 +63,32 @@ def enqueue(
 ) -> int:
     """Queue a message for `peer`, taking the link's next sequence number."""
     seq = int(_link(conn, peer).next_send_seq)
-    conn.execute(net_links.update().where(net_links.c.peer == peer).values(next_send_seq=seq + 1))
+    conn.execute(_ADVANCE_SEND, {"k_peer": peer, "next_send_seq": seq + 1})
     stamp = now.isoformat()
     conn.execute(
-        net_outbox.insert().values(
-            message_id=message_id,
-            peer=peer,
-            seq=seq,
-            message_type=message_type,
-            schema_version=schema_version,
-            body=canonical_json(body).decode("utf-8"),
-            created_at=stamp,
-            status=PENDING,
-            attempts=0,
-            next_attempt_at=stamp,
-        )
+        _INSERT_OUT,
+        {
+            "message_id": message_id,
+            "peer": peer,
+            "seq": seq,
+            "message_type": message_type,
+            "schema_version": schema_version,
+            "body": canonical_json(body).decode("utf-8"),
+            "created_at": stamp,
+            "status": PENDING,
+            "attempts": 0,
+            "next_attempt_at": stamp,
+        },
     )
     return seq
+
+
+# Built once and executed with parameters: compiled a single time (see nodes/identity.py).
+_ADVANCE_SEND = net_links.update().where(net_links.c.peer == sa.bindparam("k_peer"))
+_ADVANCE_RECV = net_links.update().where(net_links.c.peer == sa.bindparam("k_peer"))
+_INSERT_OUT = net_outbox.insert()
+_INSERT_IN = net_inbox.insert()
+_SETTLE_OUT = net_outbox.update().where(net_outbox.c.outbox_id == sa.bindparam("k_id"))
 
 
 def _outgoing(row: Any) -> Outgoing:
@@ -98,6 +107,11 @@ def _outgoing(row: Any) -> Outgoing:
 
 def next_due(conn: sa.Connection, now: datetime, blocked: frozenset[str]) -> Outgoing | None:
     """The head of the link whose head is due soonest: links are sent strictly in order."""
+    row = conn.execute(_NEXT_DUE, {"now": now.isoformat(), "blocked": sorted(blocked)}).first()
+    return _outgoing(row) if row is not None else None
+
+
+def _next_due_statement() -> sa.Select[Any]:
     o = net_outbox.c
     heads = (
         sa.select(o.peer, sa.func.min(o.seq).label("seq"))
@@ -105,23 +119,28 @@ def next_due(conn: sa.Connection, now: datetime, blocked: frozenset[str]) -> Out
         .group_by(o.peer)
         .subquery()
     )
-    stmt = (
+    return (
         sa.select(net_outbox)
         .join(heads, (o.peer == heads.c.peer) & (o.seq == heads.c.seq))
-        .where(o.next_attempt_at <= now.isoformat())
+        .where(o.next_attempt_at <= sa.bindparam("now"))
+        .where(o.peer.not_in(sa.bindparam("blocked", expanding=True)))
         .order_by(o.next_attempt_at, o.peer)
+        .limit(1)
     )
-    if blocked:
-        stmt = stmt.where(o.peer.not_in(sorted(blocked)))
-    row = conn.execute(stmt.limit(1)).first()
-    return _outgoing(row) if row is not None else None
+
+
+_NEXT_DUE = _next_due_statement()
 
 
 def mark_delivered(conn: sa.Connection, outbox_id: int, outcome: str, now: datetime) -> None:
     conn.execute(
-        net_outbox.update()
-        .where(net_outbox.c.outbox_id == outbox_id)
-        .values(status=DELIVERED, outcome=outcome, delivered_at=now.isoformat())
+        _SETTLE_OUT,
+        {
+            "k_id": outbox_id,
+            "status": DELIVERED,
+            "outcome": outcome,
+            "delivered_at": now.isoformat(),
+        },
     )
 
 
@@ -185,18 +204,17 @@ def last_received(conn: sa.Connection, peer: str) -> int:
 
 def record_received(conn: sa.Connection, env: Envelope, outcome: str, now: datetime) -> None:
     conn.execute(
-        net_inbox.insert().values(
-            message_id=env.message_id,
-            sender=env.sender,
-            seq=env.seq,
-            message_type=env.message_type,
-            received_at=now.isoformat(),
-            outcome=outcome,
-        )
+        _INSERT_IN,
+        {
+            "message_id": env.message_id,
+            "sender": env.sender,
+            "seq": env.seq,
+            "message_type": env.message_type,
+            "received_at": now.isoformat(),
+            "outcome": outcome,
+        },
     )
-    conn.execute(
-        net_links.update().where(net_links.c.peer == env.sender).values(last_recv_seq=env.seq)
-    )
+    conn.execute(_ADVANCE_RECV, {"k_peer": env.sender, "last_recv_seq": env.seq})
 
 
 def add_dead_letter(

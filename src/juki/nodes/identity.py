@@ -111,21 +111,29 @@ def apply_identity(
     values["name_kana_key"] = normalize_kana(info.family_name_kana + info.given_name_kana)
     values["updated_at"] = now.isoformat()
     values["snapshot_id"] = snapshot_id
-    key = (identity_copies.c.lg_code == info.lg_code) & (
-        identity_copies.c.resident_code == info.resident_code
-    )
-    updated = conn.execute(identity_copies.update().where(key).values(values))
-    if updated.rowcount == 0:
-        conn.execute(identity_copies.insert().values(values))
+    keyed = {**values, "k_lg": info.lg_code, "k_code": info.resident_code}
+    if conn.execute(_UPDATE_COPY, keyed).rowcount == 0:
+        conn.execute(_INSERT_COPY, values)
     conn.execute(
-        identity_changes.insert().values(
-            lg_code=info.lg_code,
-            resident_code=info.resident_code,
-            message_id=message_id,
-            body=info.model_dump_json(),
-            received_at=now.isoformat(),
-        )
+        _INSERT_CHANGE,
+        {
+            "lg_code": info.lg_code,
+            "resident_code": info.resident_code,
+            "message_id": message_id,
+            "body": info.model_dump_json(),
+            "received_at": now.isoformat(),
+        },
     )
+
+
+# Built once: with parameters passed at execution, SQLAlchemy compiles these a single time
+# (building `.values(...)` per call cost more than the database work on the hot path).
+_UPDATE_COPY: Final = identity_copies.update().where(
+    (identity_copies.c.lg_code == sa.bindparam("k_lg"))
+    & (identity_copies.c.resident_code == sa.bindparam("k_code"))
+)
+_INSERT_COPY: Final = identity_copies.insert()
+_INSERT_CHANGE: Final = identity_changes.insert()
 
 
 def apply_snapshot(

@@ -9,6 +9,8 @@ into signed messages, and applies what other nodes send (seed 002 第2条: 転�
 from __future__ import annotations
 
 import json
+import random
+import uuid
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -67,7 +69,7 @@ class MunicipalityNode(Node):
         return Actor.system(f"cs:{self.node_id}")
 
     def _uow(self, conn: sa.Connection) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, clock=self.clock, connection=conn)
+        return SqlUnitOfWork(self.engine, clock=self.clock, connection=conn, ids=_RngIds(self.rng))
 
     # -- the CS forwards its registry's changes -----------------------------------------------
 
@@ -110,14 +112,14 @@ class MunicipalityNode(Node):
         elif message_type == MOVE_IN_NOTICE:
             notice = MoveInNotice.model_validate(payload)
             if directory.get(notice.from_lg_code) is None:
-                log.info("move-in from outside the network", from_lg=notice.from_lg_code)
+                log.debug("move-in from outside the network", from_lg=notice.from_lg_code)
             else:
                 self.send(conn, notice.from_lg_code, notice)
         elif message_type == FUHYO_NOTICE:
             fuhyo = FuhyoNotice.model_validate(payload)
             target = directory.municipality_at(fuhyo.honseki)
             if target is None:
-                log.info("本籍 outside the network", honseki_prefix=fuhyo.honseki[:6])
+                log.debug("本籍 outside the network", honseki_prefix=fuhyo.honseki[:6])
             elif target.node_id == self.node_id:
                 _record_fuhyo(conn, fuhyo, message_id, self.clock.now().isoformat())
             else:
@@ -307,6 +309,17 @@ class MunicipalityNode(Node):
             if row["move_out_planned_on"] is not None
             and row["move_out_planned_on"].toordinal() <= cutoff
         ]
+
+
+class _RngIds:
+    """Ids for what handlers write (registry outbox rows) from the node's seeded random source:
+    the default uuid4 would make a simulated run differ from its replay."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self._rng = rng
+
+    def new_id(self) -> str:
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
 
 def _record_fuhyo(conn: sa.Connection, notice: FuhyoNotice, message_id: str, now: str) -> None:

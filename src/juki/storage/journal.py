@@ -21,14 +21,19 @@ class SqlOutbox:
 
     def put(self, message_type: str, key: str, payload: Mapping[str, Any]) -> None:
         self._conn.execute(
-            outbox.insert().values(
-                message_id=self._ids.new_id(),
-                message_type=message_type,
-                key=key,
-                payload=json.dumps(payload, ensure_ascii=False, sort_keys=True),
-                created_at=self._now().isoformat(),
-            )
+            _INSERT_OUTBOX,
+            {
+                "message_id": self._ids.new_id(),
+                "message_type": message_type,
+                "key": key,
+                "payload": json.dumps(payload, ensure_ascii=False, sort_keys=True),
+                "created_at": self._now().isoformat(),
+            },
         )
+
+
+_INSERT_OUTBOX = outbox.insert()
+_INSERT_OPLOG = oplog.insert()
 
 
 def oplog_row(entry: OpLogEntry) -> dict[str, Any]:
@@ -49,7 +54,7 @@ class SqlOpLog:
         self._conn = conn
 
     def append(self, entry: OpLogEntry) -> None:
-        self._conn.execute(oplog.insert().values(oplog_row(entry)))
+        self._conn.execute(_INSERT_OPLOG, oplog_row(entry))
 
 
 class SqlMoveOutInfos:
