@@ -12,6 +12,7 @@ from typing import Any
 
 from juki.core.errors import JukiError, RuleViolation
 from juki.core.identifiers import IdentifierKind, complete_identifier, parse_identifier
+from juki.nodes.cli import register_network_commands
 from juki.security.actors import Actor
 from juki.security.permissions import Role
 from juki.settings import Settings, masked_url
@@ -206,56 +207,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """One municipality with a synthetic population and its API, ready to try."""
-    from juki.core.clock import SystemClock
-    from juki.registry.seeding import seed_registry
-    from juki.security.operators import create_operator
-    from juki.storage.migrate import current_revision
+    """The demo network: created once under --dir, started, stopped again on Ctrl-C."""
+    from juki.nodes.cli import run_demo
 
-    directory = Path(args.dir)
-    directory.mkdir(parents=True, exist_ok=True)
-    db = f"sqlite:///{directory / 'registry.db'}"
-    engine = _engine(db)
-    try:
-        if current_revision(engine) is None:
-            update, close = _progress_bar(args.residents, "住民を作成中")
-            try:
-                seed_registry(
-                    engine,
-                    lg_code=args.municipality,
-                    residents=args.residents,
-                    seed=args.seed,
-                    by=_cli_actor(),
-                    clock=SystemClock(),
-                    progress=update,
-                )
-            finally:
-                close()
-        token_file = directory / "operator-token"
-        if not token_file.exists():
-            token = create_operator(
-                engine,
-                _cli_actor(),
-                "demo-clerk",
-                "デモ窓口担当",
-                Role.COUNTER_CLERK,
-                SystemClock(),
-            )
-            token_file.write_text(token + "\n")
-            token_file.chmod(0o600)
-        token = token_file.read_text().strip()
-    finally:
-        engine.dispose()
-
-    def banner(base: str) -> None:
-        print(f"juki demo: municipality {args.municipality}, database {db}")
-        print(f"API docs (interactive): {base}/docs")
-        print(f"Health:                 {base}/health")
-        print(f"Operator token (counter clerk), from {token_file}:")
-        print(f"  curl -H 'Authorization: Bearer {token}' {base}/api/v1/stats")
-        sys.stdout.flush()
-
-    return _serve(db, args.host, args.port, banner)
+    if not 1 <= args.residents <= 100_000:
+        return _fail("residents: must be between 1 and 100000 [range]")
+    return run_demo(
+        Path(args.dir),
+        residents=args.residents,
+        seed=args.seed,
+        base_port=args.base_port,
+        out=sys.stdout,
+    )
 
 
 # -- parser -------------------------------------------------------------------------------------
@@ -320,16 +283,15 @@ def build_parser() -> argparse.ArgumentParser:
     server_args(p, 8000)
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("demo", help="seed a demo municipality (SQLite) and serve its API")
-    p.add_argument("--dir", default="var/demo")
-    p.add_argument("--municipality", default="132250", metavar="LGCODE")
-    p.add_argument("--residents", type=int, default=5000)
+    p = sub.add_parser("demo", help="start the demo network (one process per node) until Ctrl-C")
+    p.add_argument("--dir", default="var/demo-network")
+    p.add_argument("--residents", type=int, default=300, help="per municipality, at creation")
     p.add_argument("--seed", type=int, default=1)
-    server_args(p, 8000)
+    p.add_argument("--base-port", type=int, default=8400, metavar="PORT")
     p.set_defaults(func=cmd_demo)
 
     # Command groups that live with their packages register themselves here.
-    # network commands
+    register_network_commands(sub)  # network commands
     # cert commands
     # sim commands
     return parser

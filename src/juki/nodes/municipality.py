@@ -75,7 +75,9 @@ class MunicipalityNode(Node):
 
     def pump(self) -> int:
         """Move up to a batch of registry outbox rows onto the network, in one transaction."""
-        if self._directory is None and self.fetch_directory is None:
+        if self._directory is None:
+            # Load it before the write transaction: loading it inside would open a second
+            # SQLite connection that waits out busy_timeout on this one's lock, then fails.
             try:
                 self.directory()
             except Exception:  # no directory yet: nothing can be routed

@@ -139,11 +139,14 @@ class Node:
         return True
 
     def refresh_directory(self) -> bool:
+        """Fetch and keep a newer directory; False when there is none or it failed. A failed
+        write (disk full) is a failed refresh like a failed fetch: the old directory stays in
+        use and the next refresh tries again, so callers' loops never die of it."""
         if self.fetch_directory is None:
             return False
         try:
             return self.install_directory(self.fetch_directory())
-        except (DirectoryError, OSError) as exc:
+        except (DirectoryError, OSError, sa.exc.SQLAlchemyError) as exc:
             log.warning("directory refresh failed", node=self.node_id, error=str(exc))
             return False
 

@@ -1,0 +1,153 @@
+"""`juki node run`: one node in its own process, serving HTTPS with mutual TLS.
+
+Two things run: uvicorn serving the node app, and a stepper thread that forwards local changes
+and delivers the outbox one message at a time. The network code never sleeps or reads the wall
+clock; the waiting happens here (an `Event.wait` when there is nothing to do), so the same
+network code runs under the simulator's clock elsewhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Final, TextIO
+
+import structlog
+import uvicorn
+
+from juki.nodes.app import create_node_app
+from juki.nodes.config import NodeConfig, bootstrap, close_node
+from juki.nodes.node import Node
+
+IDLE_WAIT: Final = 0.05  # seconds to wait when there is nothing to send
+ERROR_WAIT: Final = 1.0  # after an unexpected error in a step (the database is busy, …)
+DIRECTORY_REFRESH: Final = 5.0  # seconds between directory refreshes
+
+log = structlog.get_logger("juki.nodes.runner")
+
+
+def configure_logging(path: Path, node_id: str) -> TextIO:
+    """JSON lines to the node's log file, from structlog and from the standard library."""
+    stream = path.open("a", encoding="utf-8", buffering=1)
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(ensure_ascii=False),
+        ],
+        logger_factory=structlog.WriteLoggerFactory(file=stream),
+        cache_logger_on_first_use=True,
+    )
+    structlog.contextvars.bind_contextvars(node=node_id)
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per message is too many
+    return stream
+
+
+class Stepper:
+    """Calls `node.step()` until told to stop; waits briefly when idle."""
+
+    def __init__(
+        self,
+        node: Node,
+        *,
+        idle_wait: float = IDLE_WAIT,
+        error_wait: float = ERROR_WAIT,
+        refresh_every: float = DIRECTORY_REFRESH,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.node = node
+        self.idle_wait = idle_wait
+        self.error_wait = error_wait
+        self.refresh_every = refresh_every
+        self.monotonic = monotonic
+        self.stop = threading.Event()
+        self.thread = threading.Thread(
+            target=self._run, name=f"stepper-{node.node_id}", daemon=True
+        )
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def join(self, timeout: float | None = None) -> None:
+        self.stop.set()
+        self.thread.join(timeout)
+
+    def _run(self) -> None:
+        next_refresh = self.monotonic()
+        while not self.stop.is_set():
+            try:
+                if self.monotonic() >= next_refresh:
+                    next_refresh = self.monotonic() + self.refresh_every
+                    self.node.refresh_directory()
+                busy = self.node.step()
+            except Exception as exc:  # keep delivering after a transient fault; say so
+                log.exception("step failed", error=str(exc))
+                self.stop.wait(self.error_wait)
+                continue
+            if not busy:
+                self.stop.wait(self.idle_wait)
+
+
+def _server_ssl_context(
+    config: uvicorn.Config, default: Callable[[], ssl.SSLContext]
+) -> ssl.SSLContext:
+    """uvicorn's context (certificate, key, CA, CERT_REQUIRED) with TLS 1.2 as the floor."""
+    ctx = default()
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    return ctx
+
+
+def run_node(config_path: Path) -> int:
+    config = NodeConfig.load(config_path)
+    stream = configure_logging(Path(config.log), config.node_id)
+    node = bootstrap(config)
+    app = create_node_app(node, config)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=config.host,
+            port=config.port,
+            ssl_certfile=config.certificate,
+            ssl_keyfile=config.key,
+            ssl_ca_certs=config.root_certificate,
+            ssl_cert_reqs=ssl.CERT_REQUIRED,
+            ssl_context_factory=_server_ssl_context,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=3,
+        )
+    )
+    stepper = Stepper(node)
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        # uvicorn handles the signal while serving and raises it again once it has shut
+        # down; this handler then only makes sure the stepper stops too.
+        stepper.stop.set()
+        server.should_exit = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    log.info("node starting", endpoint=config.endpoint, kind=config.kind.value)
+    stepper.start()
+    try:
+        server.run()
+    finally:
+        stepper.join(timeout=30)
+        close_node(node)
+        log.info("node stopped")
+        stream.close()
+    return 0 if server.started else 1

@@ -1,0 +1,118 @@
+"""`juki network init` and `bootstrap`: what lands on disk, who can read it, and what refuses."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import stat
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from juki.network.directory import NodeKind
+from juki.nodes.config import (
+    ConfigError,
+    NetworkFiles,
+    NodeConfig,
+    bootstrap,
+    close_node,
+    free_ports,
+    init_network,
+    token_sha256,
+)
+from juki.nodes.national import NationalNode
+from juki.storage import tables
+
+
+@pytest.fixture(scope="module")
+def network(tmp_path_factory: pytest.TempPathFactory) -> NetworkFiles:
+    root = tmp_path_factory.mktemp("init") / "net"
+    init_network(root, layout="small", base_port=free_ports(29400, 1)[0])
+    return NetworkFiles(root.resolve())
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_secrets_are_private_and_the_root_key_is_only_with_the_national_node(
+    network: NetworkFiles,
+) -> None:
+    root_keys = sorted(p.relative_to(network.root) for p in network.root.rglob("root-key.pem"))
+    assert root_keys == [Path("national/root-key.pem")]
+    assert mode(network.root) == 0o700
+    for node_id in network.node_ids():
+        home = network.root / node_id
+        assert mode(home) == 0o700
+        assert mode(home / "key.pem") == 0o600
+        assert mode(home / "admin-token") == 0o600
+        config = NodeConfig.load(home / "node.json")
+        token = network.admin_token(node_id)
+        assert config.admin_token_sha256 == token_sha256(token)
+        assert token not in (home / "node.json").read_text()
+    assert mode(network.root / "national" / "root-key.pem") == 0o600
+    assert mode(network.console_key) == 0o600
+
+
+def test_every_node_has_the_signed_directory_and_the_allotments_are_queued(
+    network: NetworkFiles,
+) -> None:
+    configs = network.configs()
+    assert [c.node_id for c in configs] == [
+        "national",
+        "130001",
+        "140007",
+        "200000",
+        "132250",
+        "142051",
+        "202011",
+    ]
+    assert len({c.port for c in configs}) == len(configs)
+    for config in configs:
+        node = bootstrap(config)
+        try:
+            directory = node.directory()
+            assert directory.serial == 1
+            assert directory.require(config.node_id).endpoint == config.endpoint
+            if isinstance(node, NationalNode):
+                assert node.root_key is not None
+                with node.engine.connect() as conn:
+                    queued = conn.execute(
+                        sa.select(tables.net_outbox.c.peer, tables.net_outbox.c.message_type)
+                    ).all()
+                assert sorted(queued) == sorted(
+                    (p, "resident_code_allotment") for p in ("130001", "140007", "200000")
+                )
+        finally:
+            close_node(node)
+
+
+def test_bootstrap_refuses_a_certificate_of_another_node(network: NetworkFiles) -> None:
+    inagi = NodeConfig.load(network.node_file("132250"))
+    fujisawa = NodeConfig.load(network.node_file("142051"))
+    mixed = dataclasses.replace(inagi, certificate=fujisawa.certificate)
+    with pytest.raises(ConfigError, match="names municipality 142051"):
+        bootstrap(mixed)
+
+
+def test_init_refuses_a_directory_in_use(network: NetworkFiles, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="already holds a network"):
+        init_network(network.root, layout="small")
+    (tmp_path / "something").write_text("x")
+    with pytest.raises(ConfigError, match="not empty"):
+        init_network(tmp_path, layout="small")
+    with pytest.raises(ConfigError, match="layout"):
+        init_network(tmp_path / "new", layout="huge")
+
+
+def test_a_national_configuration_without_the_root_key_is_refused(
+    network: NetworkFiles, tmp_path: Path
+) -> None:
+    data = json.loads(network.node_file("national").read_text())
+    data["root_key"] = None
+    path = tmp_path / "node.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ConfigError, match="root_key"):
+        NodeConfig.load(path)
+    assert NodeConfig.load(network.node_file("national")).kind is NodeKind.NATIONAL
