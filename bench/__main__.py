@@ -1,21 +1,22 @@
-"""`python -m bench seed|events|network|all [--residents N] [--events K] [--backend …]`."""
+"""`python -m bench seed|events|network|certificates|all [--residents N] [--backend …] …`."""
 
 from __future__ import annotations
 
 import argparse
 
-from bench import events, network, seed
+from bench import certificates, events, network, seed
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("which", choices=["seed", "events", "network", "all"])
+    parser.add_argument("which", choices=["seed", "events", "network", "certificates", "all"])
     parser.add_argument("--residents", type=int, default=20_000, help="residents to seed")
     parser.add_argument("--events", type=int, default=500, help="events of each kind")
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--lg-code", default="132250", help="municipality (default 稲城市)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--changes", type=int, default=300, help="relocations through the network")
+    parser.add_argument("--certificates", type=int, default=100, help="certificates to issue")
     args = parser.parse_args(argv)
     if args.which in ("seed", "all"):
         seed.main(args.residents, args.backend, args.lg_code, args.seed)
@@ -23,6 +24,8 @@ def main(argv: list[str] | None = None) -> None:
         events.main(args.residents, args.events, args.backend, args.lg_code, args.seed)
     if args.which in ("network", "all"):
         network.main(min(args.residents, 5_000), args.changes, args.backend)
+    if args.which in ("certificates", "all"):
+        certificates.main(min(args.residents, 5_000), args.certificates, args.backend)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,9 @@ PG_BINDIR="/usr/lib/postgresql/15/bin"
 # Debian packages the project needs. Later additions (fonts, chromium, ...) go here.
 APT_PACKAGES=(
     postgresql-15
+    fonts-ipamj-mincho
+    fonts-ipaexfont-gothic
+    chromium
 )
 
 log() { printf '[setup] %s\n' "$*"; }

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from juki.certificates.cli import register_cert_commands
 from juki.core.errors import JukiError, RuleViolation
 from juki.core.identifiers import IdentifierKind, complete_identifier, parse_identifier
 from juki.nodes.cli import register_network_commands
@@ -293,6 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     # Command groups that live with their packages register themselves here.
     register_network_commands(sub)  # network commands
     # cert commands
+    register_cert_commands(sub)
     # sim commands
     return parser
 

@@ -9,12 +9,24 @@ from dataclasses import dataclass
 from sqlalchemy.engine import make_url
 
 DEFAULT_DB = "sqlite:///var/juki.db"
+DEFAULT_KEYS_DIR = "var/keys"
+DEFAULT_PRINT_DIR = "var/print"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
     db_url: str = DEFAULT_DB
     log_level: str = "INFO"
+    # Certificates: the municipality's certificate-issuing key and certificate, and the national
+    # root that certifies it (PEM paths). Unset for a standalone registry: a local root and key
+    # are then created under `keys_dir/<lg_code>/` on first use (see docs/certificates.md).
+    signing_key: str | None = None
+    signing_cert: str | None = None
+    root_cert: str | None = None
+    keys_dir: str = DEFAULT_KEYS_DIR
+    print_dir: str = DEFAULT_PRINT_DIR  # the print sink: where "printed" certificates land
+    public_url: str = DEFAULT_PUBLIC_URL  # base of the verification page the QR code points at
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -22,11 +34,22 @@ class Settings:
         return cls(
             db_url=env.get("JUKI_DB", DEFAULT_DB),
             log_level=env.get("JUKI_LOG_LEVEL", "INFO").upper(),
+            signing_key=env.get("JUKI_SIGNING_KEY") or None,
+            signing_cert=env.get("JUKI_SIGNING_CERT") or None,
+            root_cert=env.get("JUKI_ROOT_CERT") or None,
+            keys_dir=env.get("JUKI_KEYS_DIR", DEFAULT_KEYS_DIR),
+            print_dir=env.get("JUKI_PRINT_DIR", DEFAULT_PRINT_DIR),
+            public_url=env.get("JUKI_PUBLIC_URL", DEFAULT_PUBLIC_URL).rstrip("/"),
         )
 
     def __repr__(self) -> str:
-        # A PostgreSQL URL may carry a password: never print it.
-        return f"Settings(db_url={masked_url(self.db_url)!r}, log_level={self.log_level!r})"
+        # A PostgreSQL URL may carry a password: never print it. Key paths are not secrets.
+        return (
+            f"Settings(db_url={masked_url(self.db_url)!r}, log_level={self.log_level!r}, "
+            f"signing_key={self.signing_key!r}, signing_cert={self.signing_cert!r}, "
+            f"root_cert={self.root_cert!r}, keys_dir={self.keys_dir!r}, "
+            f"print_dir={self.print_dir!r}, public_url={self.public_url!r})"
+        )
 
 
 def masked_url(url: str) -> str:

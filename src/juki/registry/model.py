@@ -251,6 +251,9 @@ class ResidentRecord:
     status: RecordStatus = RecordStatus.ACTIVE
     removal_reason: ChangeReason | None = None
     removed_on: date | None = None
+    # 支援措置 (DV・ストーカー等の被害者への支援措置): no certificate shows this person without an
+    # authorised override (第12条第6項, 事務処理要領 第5-10).
+    support_measure: bool = False
 
     @property
     def full_name(self) -> str:

@@ -36,6 +36,11 @@ class Permission(StrEnum):
     SEED_POPULATION = "seed_population"
     MANAGE_OPERATORS = "manage_operators"
     VIEW_OPLOG = "view_oplog"
+    ISSUE_CERTIFICATE = "issue_certificate"
+    VOID_CERTIFICATE = "void_certificate"
+    OVERRIDE_SUPPORT_MEASURE = "override_support_measure"
+    VIEW_CERTIFICATE_REGISTER = "view_certificate_register"
+    MANAGE_CERTIFICATE_FEES = "manage_certificate_fees"
 
 
 class Role(StrEnum):
@@ -63,6 +68,7 @@ _CLERK: Final = frozenset(
         Permission.REGISTER_SEAL,
         Permission.ABOLISH_SEAL,
         Permission.VIEW_SEAL,
+        Permission.ISSUE_CERTIFICATE,
     }
 )
 
@@ -76,6 +82,10 @@ ROLE_PERMISSIONS: Final = MappingProxyType(
             Permission.REMOVE_BY_AUTHORITY,
             Permission.CONFIRM_MOVE_OUT,
             Permission.VIEW_OPLOG,
+            # 証明書の無効化, and issuing to a person under 支援措置 after checking the request.
+            Permission.VOID_CERTIFICATE,
+            Permission.OVERRIDE_SUPPORT_MEASURE,
+            Permission.VIEW_CERTIFICATE_REGISTER,
         },
         Role.OPERATIONS_MANAGER: frozenset(
             {
@@ -83,9 +93,13 @@ ROLE_PERMISSIONS: Final = MappingProxyType(
                 Permission.SEED_POPULATION,
                 Permission.MANAGE_OPERATORS,
                 Permission.VIEW_OPLOG,
+                Permission.MANAGE_CERTIFICATE_FEES,
             }
         ),
-        Role.AUDITOR: frozenset({Permission.VIEW_STATS, Permission.VIEW_OPLOG}),
+        # The register names the subject by resident code only, as the oplog's targets do.
+        Role.AUDITOR: frozenset(
+            {Permission.VIEW_STATS, Permission.VIEW_OPLOG, Permission.VIEW_CERTIFICATE_REGISTER}
+        ),
         Role.SYSTEM: frozenset(
             {
                 Permission.VIEW_RECORD,

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, status
 from fastapi.responses import JSONResponse
 
+from juki.certificates.web import install_certificates
 from juki.core.clock import Clock, SystemClock
 from juki.core.errors import JukiError, NotFoundError
 from juki.registry import services
@@ -549,4 +550,5 @@ def create_registry_app(engine: sa.Engine, *, clock: Clock | None = None) -> Fas
     app.include_router(_read_router())
     app.include_router(_event_router())
     app.include_router(_seal_router())
+    install_certificates(app)
     return app

@@ -65,9 +65,18 @@ def test_every_route_declares_exactly_one_authentication(app: FastAPI) -> None:
     assert wrong == {}
 
 
-def test_only_health_is_public(app: FastAPI) -> None:
+# Deliberately public: the health probe, and certificate verification, which residents and banks
+# use without a login and which answers only to the holder of a certificate's id and digest.
+PUBLIC_PATHS = {
+    "/health",
+    "/api/v1/certificates/verification",
+    "/api/v1/certificates/{certificate_id}/verification",
+}
+
+
+def test_only_health_and_verification_are_public(app: FastAPI) -> None:
     public_paths = {r.path for r in api_routes(app) if auth_markers_of(r) == ["public"]}
-    assert public_paths == {"/health"}
+    assert public_paths == PUBLIC_PATHS
 
 
 def test_every_route_is_in_the_openapi_document(app: FastAPI) -> None:

@@ -1,0 +1,404 @@
+"""`juki cert …`: issue, verify, void and register certificates from the server console.
+
+Whoever runs these on the console acts as the role the task needs (a counter clerk issues, a
+registry supervisor voids, an auditor reads the register, the operations manager sets fees),
+as `juki` does for its other console commands; `--operator-token` (or
+`JUKI_OPERATOR_TOKEN`) acts as that operator instead, with that operator's permissions. Either
+way every action is authorised and written to the oplog. Heavy libraries load only when a
+command runs, so `juki --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from juki.certificates.content import (
+    ALL_MEMBERS,
+    CertificateKind,
+    CertificateRequest,
+    Members,
+    OptionalItem,
+    Requester,
+    SupportOverride,
+)
+from juki.core.errors import ValidationError
+from juki.security.actors import Actor
+from juki.security.permissions import Role
+from juki.settings import Settings, masked_url
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+EXIT_OK: Final = 0
+EXIT_FAILED: Final = 1
+
+KIND_ARGS: Final = {
+    "residence": CertificateKind.RESIDENCE,
+    "record-items": CertificateKind.RECORD_ITEMS,
+    "seal": CertificateKind.SEAL,
+}
+ITEM_ARGS: Final = {
+    "honseki": OptionalItem.HONSEKI,
+    "householder": OptionalItem.HOUSEHOLDER,
+    "resident-code": OptionalItem.RESIDENT_CODE,
+    "my-number": OptionalItem.MY_NUMBER,
+    "former-surname": OptionalItem.FORMER_SURNAME,
+    "foreign": OptionalItem.FOREIGN_ITEMS,
+}
+TERMINAL_PATTERN: Final = r"^[A-Za-z0-9_.:-]{1,64}$"
+
+
+def _fail(message: str) -> int:
+    print(message, file=sys.stderr)
+    return EXIT_FAILED
+
+
+def parse_items(text: str | None) -> frozenset[OptionalItem]:
+    if not text:
+        return frozenset()
+    items: set[OptionalItem] = set()
+    for position, raw in enumerate(text.split(",")):
+        name = raw.strip()
+        if name not in ITEM_ARGS:
+            raise ValidationError(
+                f"items.{position}",
+                "unknown_item",
+                f"unknown item {name[:32]!r}; choose from {', '.join(ITEM_ARGS)}",
+                "記載事項の指定が正しくありません",
+            )
+        items.add(ITEM_ARGS[name])
+    return frozenset(items)
+
+
+def parse_members(text: str | None) -> Members:
+    if not text:
+        return ()
+    if text.strip() == ALL_MEMBERS:
+        return ALL_MEMBERS
+    codes = tuple(code.strip() for code in text.split(","))
+    if any(not code for code in codes):
+        raise ValidationError(
+            "members",
+            "format",
+            "give 'all' or resident codes separated by commas",
+            "世帯員の指定が正しくありません",
+        )
+    return codes
+
+
+def _engine(url: str) -> sa.Engine:
+    from juki.storage.engine import make_engine
+
+    return make_engine(url)
+
+
+def _require_schema(engine: sa.Engine, url: str) -> None:
+    from juki.storage.migrate import current_revision, head_revision
+
+    current = current_revision(engine)
+    if current != head_revision():
+        raise SystemExit(
+            _fail(
+                f"db: {masked_url(url)} is not a juki registry at the current schema "
+                f"(revision {current or 'none'}); run `juki db upgrade` first"
+            )
+        )
+
+
+def _actor(engine: sa.Engine, args: argparse.Namespace, role: Role) -> Actor:
+    """The console as `role`, or the operator whose token was given."""
+    token = args.operator_token or os.environ.get("JUKI_OPERATOR_TOKEN")
+    if token:
+        from juki.security.operators import authenticate
+
+        actor = authenticate(engine, token, args.terminal)
+        if actor is None:
+            raise SystemExit(_fail("operator-token: not the token of an active operator"))
+        return actor
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return Actor(actor_id=f"cli:{user}", role=role, terminal_id=args.terminal)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings.from_env()
+    if getattr(args, "public_url", None):
+        from dataclasses import replace
+
+        settings = replace(settings, public_url=args.public_url.rstrip("/"))
+    return settings
+
+
+def _setup_errors() -> tuple[type[Exception], ...]:
+    from juki.certificates.fonts import FontMissingError
+    from juki.certificates.signing import SigningSetupError
+
+    return (SigningSetupError, FontMissingError)
+
+
+# -- commands -----------------------------------------------------------------------------------
+
+
+def cmd_issue(args: argparse.Namespace) -> int:
+    from juki.certificates.desk import CertificateDesk, FilePrintSink
+
+    out = Path(args.out)
+    if out.is_dir():
+        return _fail("out: is a directory; give a file name such as certificate.pdf")
+    request = CertificateRequest(
+        kind=KIND_ARGS[args.kind],
+        resident_code=args.resident_code,
+        members=parse_members(args.members),
+        items=parse_items(args.items),
+        copies=args.copies,
+        requester=Requester.THIRD_PARTY if args.third_party else Requester.SELF,
+        removed=args.removed,
+        support_override=(
+            SupportOverride(approved_by="", reason=args.support_override)
+            if args.support_override is not None
+            else None
+        ),
+    )
+    engine = _engine(args.db)
+    try:
+        _require_schema(engine, args.db)
+        desk = CertificateDesk(engine, _settings(args))
+        by = _actor(engine, args, Role.COUNTER_CLERK)
+        try:
+            issued = desk.issue(by, request, sink=FilePrintSink(out))
+        except _setup_errors() as exc:
+            return _fail(f"setup: {exc}")
+    finally:
+        engine.dispose()
+    print(
+        f"issued {issued.content.title} ({issued.kind.value}) {issued.certificate_id}: "
+        f"{len(issued.issue_numbers)} copy(ies) {', '.join(issued.issue_numbers)}; "
+        f"{len(issued.content.persons)} person(s); fee {issued.fee_yen} yen; "
+        f"written to {issued.printed_to}"
+    )
+    print(f"digest {issued.digest}")
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    import logging
+
+    from juki.certificates.signing import trust_roots
+    from juki.certificates.verify import StatusLookup, http_status_lookup, verify_pdf
+
+    # pyhanko logs a traceback for every malformed signature it meets; the verdict says why.
+    logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
+
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return _fail(f"file: cannot read {path}: {exc.strerror}")
+    settings = Settings.from_env()
+    try:
+        roots = trust_roots(settings, tuple(Path(r) for r in args.root or ()))
+    except _setup_errors() as exc:
+        return _fail(f"root: {exc}")
+    if not roots:
+        return _fail(
+            "root: no trusted root; set JUKI_ROOT_CERT, pass --root, or run where the "
+            "standalone keys are (JUKI_KEYS_DIR)"
+        )
+    lookup: StatusLookup | None = None
+    engine = None
+    if args.url:
+        lookup = http_status_lookup(args.url)
+    elif args.db:
+        from juki.certificates.desk import CertificateDesk
+
+        engine = _engine(args.db)
+        _require_schema(engine, args.db)
+        lookup = CertificateDesk(engine, settings).lookup
+    try:
+        verdict = verify_pdf(data, roots, lookup)
+    finally:
+        if engine is not None:
+            engine.dispose()
+    if args.json:
+        print(json.dumps(verdict.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(verdict.summary())
+        if verdict.ok and lookup is None:
+            print("  (status not checked: give --db or --url to check for voiding)")
+    return EXIT_OK if verdict.ok else EXIT_FAILED
+
+
+def cmd_void(args: argparse.Namespace) -> int:
+    from juki.certificates.services import void_certificate
+    from juki.certificates.store import SqlCertificateUnitOfWork
+
+    engine = _engine(args.db)
+    try:
+        _require_schema(engine, args.db)
+        by = _actor(engine, args, Role.REGISTRY_SUPERVISOR)
+        record = void_certificate(SqlCertificateUnitOfWork(engine), by, args.id, args.reason)
+    finally:
+        engine.dispose()
+    print(f"void: {record.certificate_id} ({record.kind.value}) at {record.voided_at}")
+    return EXIT_OK
+
+
+def cmd_spoil(args: argparse.Namespace) -> int:
+    from juki.certificates.services import record_spoiled_copy
+    from juki.certificates.store import SqlCertificateUnitOfWork
+
+    engine = _engine(args.db)
+    try:
+        _require_schema(engine, args.db)
+        by = _actor(engine, args, Role.COUNTER_CLERK)
+        entry = record_spoiled_copy(
+            SqlCertificateUnitOfWork(engine), by, args.id, args.issue_number, args.disposal
+        )
+    finally:
+        engine.dispose()
+    print(f"spoiled: {', '.join(entry.issue_numbers)} of {entry.certificate_id}")
+    return EXIT_OK
+
+
+def _entry_dict(entry: Any) -> dict[str, Any]:
+    import dataclasses
+
+    out = dataclasses.asdict(entry)
+    out["event"] = entry.event.value
+    out["kind"] = entry.kind.value
+    return out
+
+
+def cmd_register(args: argparse.Namespace) -> int:
+    from juki.certificates.services import certificate_register
+    from juki.certificates.store import SqlCertificateUnitOfWork
+
+    engine = _engine(args.db)
+    try:
+        _require_schema(engine, args.db)
+        by = _actor(engine, args, Role.AUDITOR)
+        entries = certificate_register(SqlCertificateUnitOfWork(engine), by, args.date)
+    finally:
+        engine.dispose()
+    if args.json:
+        print(json.dumps([_entry_dict(e) for e in entries], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    for e in entries:
+        print(
+            f"{e.at}  {e.event.value:8} {e.kind.value:13} {e.certificate_id}  "
+            f"resident {e.subject_resident_code}  copies {e.copies}  fee {e.fee_yen}  "
+            f"terminal {e.terminal_id}  operator {e.operator_id}  "
+            f"{','.join(e.issue_numbers)}" + (f"  [{e.disposal}]" if e.disposal else "")
+        )
+    return EXIT_OK
+
+
+def cmd_fee(args: argparse.Namespace) -> int:
+    from juki.certificates.services import set_fee
+    from juki.certificates.store import SqlCertificateUnitOfWork
+
+    engine = _engine(args.db)
+    try:
+        _require_schema(engine, args.db)
+        by = _actor(engine, args, Role.OPERATIONS_MANAGER)
+        fee = set_fee(SqlCertificateUnitOfWork(engine), by, KIND_ARGS[args.kind], args.yen)
+    finally:
+        engine.dispose()
+    print(f"fee: {args.kind} {fee} yen per copy")
+    return EXIT_OK
+
+
+# -- parser -------------------------------------------------------------------------------------
+
+
+def _date(text: str) -> Any:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError("use YYYY-MM-DD") from exc
+
+
+def _terminal(text: str) -> str:
+    import re
+
+    if not re.fullmatch(TERMINAL_PATTERN, text):
+        raise argparse.ArgumentTypeError("1-64 characters of A-Z a-z 0-9 _ . : -")
+    return text
+
+
+def register_cert_commands(sub: Any) -> None:
+    """Add `juki cert …` to the top-level parser's subcommands."""
+    settings = Settings.from_env()
+    cert = sub.add_parser("cert", help="certificates: issue, verify, void, register, fees")
+    cert_sub = cert.add_subparsers(dest="cert_command", required=True)
+
+    def common(p: argparse.ArgumentParser, *, db: bool = True) -> None:
+        if db:
+            p.add_argument("--db", default=settings.db_url, help="SQLAlchemy URL")
+        p.add_argument("--terminal", type=_terminal, default="console", help="terminal id")
+        p.add_argument(
+            "--operator-token",
+            default=None,
+            help="act as this operator (default: the console, or $JUKI_OPERATOR_TOKEN)",
+        )
+
+    p = cert_sub.add_parser("issue", help="issue a certificate and write its signed PDF")
+    common(p)
+    p.add_argument("--resident-code", required=True, metavar="CODE")
+    p.add_argument("--kind", required=True, choices=list(KIND_ARGS))
+    p.add_argument("--members", metavar="all|CODE,…", help="household members (default: subject)")
+    p.add_argument("--items", metavar=",".join(ITEM_ARGS), help="optional items to show")
+    p.add_argument("--copies", type=int, default=1, metavar="N")
+    p.add_argument("--removed", action="store_true", help="a 除票 (removed record) copy")
+    p.add_argument("--third-party", action="store_true", help="requested by a third party")
+    p.add_argument(
+        "--support-override",
+        metavar="REASON",
+        help="issue despite 支援措置 (needs a supervisor's token); the reason is recorded",
+    )
+    p.add_argument("--public-url", help="verification base URL for the QR code")
+    p.add_argument("--out", required=True, metavar="FILE.pdf")
+    p.set_defaults(func=cmd_issue)
+
+    p = cert_sub.add_parser("verify", help="check a certificate PDF (exit 0 valid, 1 not)")
+    p.add_argument("file", metavar="FILE.pdf")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--url", help="check status online at this registry's verification API")
+    p.add_argument("--db", help="check status in this registry database")
+    p.add_argument("--root", action="append", metavar="PEM", help="trusted root (repeatable)")
+    p.set_defaults(func=cmd_verify)
+
+    p = cert_sub.add_parser("void", help="declare a certificate void (supervisor)")
+    common(p)
+    p.add_argument("--id", required=True, metavar="CERTIFICATE_ID")
+    p.add_argument("--reason", required=True)
+    p.set_defaults(func=cmd_void)
+
+    p = cert_sub.add_parser("spoil", help="record a spoiled copy (書損) and its disposal")
+    common(p)
+    p.add_argument("--id", required=True, metavar="CERTIFICATE_ID")
+    p.add_argument("--issue-number", required=True)
+    p.add_argument("--disposal", required=True, help="how the copy was disposed of")
+    p.set_defaults(func=cmd_spoil)
+
+    p = cert_sub.add_parser("register", help="the issuance register (交付履歴)")
+    common(p)
+    p.add_argument("--date", type=_date, help="only this day (YYYY-MM-DD)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_register)
+
+    p = cert_sub.add_parser("fee", help="set the fee per copy for a kind (operations manager)")
+    common(p)
+    p.add_argument("--kind", required=True, choices=list(KIND_ARGS))
+    p.add_argument("--yen", required=True, type=int)
+    p.set_defaults(func=cmd_fee)

@@ -1,0 +1,615 @@
+"""What a certificate says: which members and which items, as pure rules over one snapshot.
+
+住民基本台帳法 第12条 and the 住民票の写し等の交付に関する事務処理要領 decide the
+items: by default a 住民票の写し leaves off 世帯主・続柄, 本籍・筆頭者, 住民票コード and
+個人番号 (and a foreign resident's 国籍・在留 items) and shows them only when the applicant
+asks; 旧氏 is shown when recorded and asked for; a removed record (除票) is only ever shown
+on a 除票 request; a wide-area copy (広域交付, 第12条の4) never carries 本籍・筆頭者; a third
+party (第12条の3) never gets 住民票コード or 個人番号; and a person under DV support
+measures (支援措置) is never shown unless an authorised override is recorded.
+
+The result, `CertificateContent`, is exactly what gets printed — nothing else of the record is
+in it — and it serialises to canonical JSON. That JSON is what the certificate's digest covers,
+what the PDF embeds and the database keeps, and what a municipality's CS can later carry to
+another municipality for a wide-area issuance (the home municipality builds the content, the
+issuing one adds its `Issuance` and renders).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, Final, Literal
+
+from juki.core.era import to_wareki
+from juki.core.errors import DomainRuleError, ValidationError
+from juki.registry.model import Relationship, ResidentRecord
+from juki.registry.ports import Municipality
+from juki.registry.seal import SealRegistration
+
+CONTENT_VERSION: Final = 1
+MAX_COPIES: Final = 10
+ALL_MEMBERS: Final = "all"
+
+
+class CertificateKind(StrEnum):
+    RESIDENCE = "residence"  # 住民票の写し
+    RECORD_ITEMS = "record_items"  # 住民票記載事項証明書
+    SEAL = "seal"  # 印鑑登録証明書
+
+    @property
+    def label_ja(self) -> str:
+        return _KIND_JA[self]
+
+
+_KIND_JA: Final = {
+    CertificateKind.RESIDENCE: "住民票の写し",
+    CertificateKind.RECORD_ITEMS: "住民票記載事項証明書",
+    CertificateKind.SEAL: "印鑑登録証明書",
+}
+
+
+class OptionalItem(StrEnum):
+    """Items left off unless the applicant asks for them."""
+
+    HOUSEHOLDER = "householder"  # 世帯主の氏名及び続柄
+    HONSEKI = "honseki"  # 本籍及び筆頭者
+    RESIDENT_CODE = "resident_code"  # 住民票コード
+    MY_NUMBER = "my_number"  # 個人番号
+    FORMER_SURNAME = "former_surname"  # 旧氏
+    FOREIGN_ITEMS = "foreign_items"  # 国籍・地域, 第30条の45に規定する区分, 在留資格 …
+
+    @property
+    def label_ja(self) -> str:
+        return _ITEM_JA[self]
+
+
+_ITEM_JA: Final = {
+    OptionalItem.HOUSEHOLDER: "世帯主・続柄",
+    OptionalItem.HONSEKI: "本籍・筆頭者",
+    OptionalItem.RESIDENT_CODE: "住民票コード",
+    OptionalItem.MY_NUMBER: "個人番号",
+    OptionalItem.FORMER_SURNAME: "旧氏",
+    OptionalItem.FOREIGN_ITEMS: "国籍・在留資格等（外国人住民）",
+}
+
+ALLOWED_ITEMS: Final[Mapping[CertificateKind, frozenset[OptionalItem]]] = {
+    CertificateKind.RESIDENCE: frozenset(OptionalItem),
+    CertificateKind.RECORD_ITEMS: frozenset(OptionalItem),
+    # 印鑑登録証明書: 印影・氏名・生年月日・住所, and 旧氏 when the seal was registered with it.
+    CertificateKind.SEAL: frozenset({OptionalItem.FORMER_SURNAME}),
+}
+
+
+class Requester(StrEnum):
+    SELF = "self"  # 本人又は同一世帯の者 (第12条)
+    THIRD_PARTY = "third_party"  # 第三者 (第12条の3)
+
+    @property
+    def label_ja(self) -> str:
+        return {"self": "本人・同一世帯員", "third_party": "第三者"}[self.value]
+
+
+class Channel(StrEnum):
+    COUNTER = "counter"  # 窓口
+    WIDE_AREA = "wide_area"  # 広域交付 (第12条の4)
+
+    @property
+    def label_ja(self) -> str:
+        return {"counter": "窓口", "wide_area": "広域交付"}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class SupportOverride:
+    """A supervisor's recorded decision to issue despite 支援措置 (e.g. the person's own
+    request, identity checked in person)."""
+
+    approved_by: str
+    reason: str
+
+
+Members = tuple[str, ...] | Literal["all"]
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateRequest:
+    """What the applicant asked for. `members=()` means the subject alone."""
+
+    kind: CertificateKind
+    resident_code: str
+    members: Members = ()
+    items: frozenset[OptionalItem] = frozenset()
+    copies: int = 1
+    requester: Requester = Requester.SELF
+    channel: Channel = Channel.COUNTER
+    removed: bool = False  # 除票の写し
+    support_override: SupportOverride | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything one transaction read for a request; the content is built from this alone."""
+
+    municipality: Municipality
+    subject: ResidentRecord
+    household_members: tuple[ResidentRecord, ...]  # active members, householder first
+    seal: SealRegistration | None
+    read_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One printed item: a stable key (for machines and tests), its label and its text."""
+
+    key: str
+    label: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class PersonEntry:
+    name: str
+    lines: tuple[Line, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateContent:
+    """The record side of a certificate: exactly what is printed about the people on it."""
+
+    kind: CertificateKind
+    title: str
+    record_lg_code: str
+    record_municipality: str
+    as_of: str
+    scope: str
+    header: tuple[Line, ...]
+    persons: tuple[PersonEntry, ...]
+    certification: str
+    items: tuple[str, ...]
+    channel: Channel
+    removed: bool
+    seal_sha256: str | None = None
+    version: int = CONTENT_VERSION
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.persons)
+
+
+@dataclass(frozen=True, slots=True)
+class Issuance:
+    """The issuing side: who certifies, when, where, and the number of every copy."""
+
+    certificate_id: str
+    lg_code: str
+    municipality: str
+    signatory: str
+    issued_at: str
+    issued_on: str
+    terminal_id: str
+    issue_numbers: tuple[str, ...]
+    verify_base_url: str
+
+    @property
+    def issued_date(self) -> date:
+        return date.fromisoformat(self.issued_on)
+
+
+# -- dates -------------------------------------------------------------------------------------
+
+
+def western_date(d: date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def person_date(d: date, *, foreign: bool) -> str:
+    """Japanese residents' dates in the era (令和7年4月1日); a foreign resident's in the Western
+    calendar, as the 事務処理要領 has it for 外国人住民 (their documents carry Western dates)."""
+    return western_date(d) if foreign else to_wareki(d)
+
+
+# -- validation of the request on its own -------------------------------------------------------
+
+
+def check_request(request: CertificateRequest) -> None:
+    """Rules that need no record: copies, items allowed for the kind, channel, requester."""
+    if not 1 <= request.copies <= MAX_COPIES:
+        raise ValidationError(
+            "copies",
+            "range",
+            f"copies must be between 1 and {MAX_COPIES}",
+            f"部数は1〜{MAX_COPIES}通で指定してください",
+        )
+    not_allowed = sorted(request.items - ALLOWED_ITEMS[request.kind])
+    if not_allowed:
+        item = OptionalItem(not_allowed[0])
+        raise ValidationError(
+            "items",
+            "not_for_kind",
+            f"{item.value} cannot be requested on a {request.kind.value} certificate",
+            f"{request.kind.label_ja}には「{item.label_ja}」を記載できません",
+        )
+    if request.requester is Requester.THIRD_PARTY and request.items & {
+        OptionalItem.RESIDENT_CODE,
+        OptionalItem.MY_NUMBER,
+    }:
+        raise DomainRuleError(
+            "items",
+            "third_party_identifiers",
+            "a third party never receives the resident code or the my number",
+            "第三者請求では住民票コード・個人番号を記載できません",
+        )
+    if request.channel is Channel.WIDE_AREA:
+        if request.kind is not CertificateKind.RESIDENCE or request.removed:
+            raise DomainRuleError(
+                "kind",
+                "wide_area_kind",
+                "wide-area issuance is for a residence certificate of a current record only",
+                "広域交付できるのは住民票の写し（除票を除く）のみです",
+            )
+        if OptionalItem.HONSEKI in request.items:
+            raise DomainRuleError(
+                "items",
+                "wide_area_honseki",
+                "a wide-area copy never carries the honseki or the koseki head",
+                "広域交付の住民票の写しには本籍・筆頭者を記載できません",
+            )
+    if request.removed and request.kind is CertificateKind.SEAL:
+        raise DomainRuleError(
+            "removed",
+            "seal_removed",
+            "there is no seal certificate of a removed record",
+            "除票の印鑑登録証明書は交付できません",
+        )
+    if isinstance(request.members, tuple) and len(set(request.members)) != len(request.members):
+        raise ValidationError(
+            "members", "duplicate", "a member is listed twice", "同じ世帯員が重複しています"
+        )
+
+
+# -- members ------------------------------------------------------------------------------------
+
+
+def select_members(request: CertificateRequest, snapshot: Snapshot) -> tuple[ResidentRecord, ...]:
+    """The records the certificate shows, in household order (householder first)."""
+    subject = snapshot.subject
+    subject_only = request.members in ((), (subject.resident_code,))
+    if request.kind is CertificateKind.SEAL or request.removed:
+        if not subject_only:
+            raise ValidationError(
+                "members",
+                "subject_only",
+                "this certificate is about the applicant alone; members cannot be selected",
+                f"{_title(request)}は本人分のみ交付できます（世帯員は選択できません）",
+            )
+        return (subject,)
+    if request.members == ALL_MEMBERS:
+        return snapshot.household_members
+    if not request.members:
+        return (subject,)
+    by_code = {m.resident_code: m for m in snapshot.household_members}
+    for position, code in enumerate(request.members):
+        if code not in by_code:
+            raise DomainRuleError(
+                f"members.{position}",
+                "not_in_household",
+                "a selected member is not an active member of the subject's household",
+                f"選択された{position + 1}人目は同じ世帯の住民ではありません",
+            )
+    chosen = set(request.members)
+    return tuple(m for m in snapshot.household_members if m.resident_code in chosen)
+
+
+def _householder(snapshot: Snapshot) -> ResidentRecord | None:
+    for m in snapshot.household_members:
+        if m.relationship is Relationship.HOUSEHOLDER:
+            return m
+    return None
+
+
+def check_record_state(request: CertificateRequest, snapshot: Snapshot) -> None:
+    subject = snapshot.subject
+    if subject.is_active and request.removed:
+        raise DomainRuleError(
+            "removed",
+            "not_removed",
+            "the record is not removed; ask for a current certificate instead",
+            "この住民票は消除されていません（除票ではありません）",
+        )
+    if not subject.is_active and not request.removed:
+        raise DomainRuleError(
+            "resident_code",
+            "removed_record",
+            "the record is removed (除票); only a 除票 request may show it",
+            "この住民票は消除されています。除票の写しとして請求してください",
+        )
+    if request.kind is CertificateKind.SEAL:
+        seal = snapshot.seal
+        if seal is None or not seal.is_live or seal.record_id != subject.record_id:
+            raise DomainRuleError(
+                "kind",
+                "no_live_seal",
+                "the person has no live seal registration; an abolished seal is never certified",
+                "有効な印鑑登録がありません（廃止された印鑑は証明できません）",
+            )
+
+
+def check_support_measures(
+    request: CertificateRequest, shown: Sequence[ResidentRecord], householder: ResidentRecord | None
+) -> None:
+    """Refuse when anyone whose data would be printed is under 支援措置, unless overridden."""
+    people = list(shown)
+    if householder is not None and OptionalItem.HOUSEHOLDER in request.items:
+        people.append(householder)
+    if any(p.support_measure for p in people) and request.support_override is None:
+        raise DomainRuleError(
+            "resident_code",
+            "support_measure",
+            "a person on this certificate is under support measures (支援措置); "
+            "a supervisor must record an override",
+            "支援措置の対象者が含まれるため交付できません（管理者による確認と承認が必要です）",
+        )
+    override = request.support_override
+    if override is not None and not override.reason.strip():
+        raise ValidationError(
+            "support_override.reason",
+            "required",
+            "an override needs a reason",
+            "支援措置の解除理由を入力してください",
+        )
+
+
+# -- the lines of one person --------------------------------------------------------------------
+
+
+def _name_lines(r: ResidentRecord, items: frozenset[OptionalItem]) -> list[Line]:
+    lines = [
+        Line("name", "氏名", r.full_name),
+        Line("name_kana", "フリガナ", r.full_name_kana),
+    ]
+    if r.is_foreign and r.alias_name:
+        # 通称 is part of how a foreign resident is named on the record (令第30条の26).
+        lines.append(Line("alias_name", "通称", r.alias_name))
+    if OptionalItem.FORMER_SURNAME in items and r.former_surname:
+        lines.append(Line("former_surname", "旧氏", r.former_surname))
+    return lines
+
+
+def _foreign_lines(r: ResidentRecord) -> list[Line]:
+    lines: list[Line] = []
+    if r.nationality:
+        lines.append(Line("nationality", "国籍・地域", r.nationality))
+    if r.foreign_category:
+        lines.append(
+            Line("foreign_category", "第30条の45に規定する区分", r.foreign_category.label_ja)
+        )
+    if r.residence_status:
+        lines.append(Line("residence_status", "在留資格", r.residence_status))
+    if r.period_of_stay:
+        lines.append(Line("period_of_stay", "在留期間", r.period_of_stay))
+    if r.stay_expiry:
+        lines.append(Line("stay_expiry", "在留期間の満了の日", western_date(r.stay_expiry)))
+    if r.residence_card_number:
+        lines.append(Line("residence_card_number", "在留カード等の番号", r.residence_card_number))
+    return lines
+
+
+def person_lines(
+    kind: CertificateKind, r: ResidentRecord, items: frozenset[OptionalItem], *, removed: bool
+) -> tuple[Line, ...]:
+    foreign = r.is_foreign
+
+    def when(d: date) -> str:
+        return person_date(d, foreign=foreign)
+
+    lines = _name_lines(r, items)
+    lines.append(Line("birth_date", "生年月日", when(r.birth_date)))
+    if kind is not CertificateKind.SEAL:
+        lines.append(Line("sex", "性別", r.sex.label_ja))
+        if OptionalItem.HOUSEHOLDER in items:
+            lines.append(Line("relationship", "続柄", r.relationship.label_ja))
+    if kind is CertificateKind.RESIDENCE:
+        lines.append(Line("resident_since", "住民となった年月日", when(r.resident_since)))
+        lines.append(Line("address_since", "住所を定めた年月日", when(r.address_since)))
+        if r.notified_on:
+            lines.append(Line("notified_on", "届出日", when(r.notified_on)))
+        if r.previous_address:
+            lines.append(Line("previous_address", "前住所", r.previous_address))
+        if r.move_out_planned_address and r.move_out_planned_on:
+            lines.append(
+                Line(
+                    "move_out_planned",
+                    "転出予定",
+                    f"{when(r.move_out_planned_on)}　{r.move_out_planned_address}",
+                )
+            )
+        if r.move_out_confirmed_address and r.move_out_confirmed_on:
+            lines.append(
+                Line(
+                    "move_out_confirmed",
+                    "転出確定",
+                    f"{when(r.move_out_confirmed_on)}　{r.move_out_confirmed_address}",
+                )
+            )
+    else:
+        lines.append(Line("address", "住所", r.address))
+    if OptionalItem.HONSEKI in items and not foreign and r.honseki:
+        lines.append(Line("honseki", "本籍", r.honseki))
+        if r.koseki_head:
+            lines.append(Line("koseki_head", "筆頭者", r.koseki_head))
+    if OptionalItem.RESIDENT_CODE in items:
+        lines.append(Line("resident_code", "住民票コード", r.resident_code))
+    if OptionalItem.MY_NUMBER in items and r.my_number:
+        lines.append(Line("my_number", "個人番号", r.my_number))
+    if OptionalItem.FOREIGN_ITEMS in items and foreign:
+        lines.extend(_foreign_lines(r))
+    if removed:
+        if r.removal_reason:
+            lines.append(Line("removal_reason", "消除事由", r.removal_reason.label_ja))
+        if r.removed_on:
+            lines.append(Line("removed_on", "消除日", when(r.removed_on)))
+    return tuple(lines)
+
+
+# -- the whole content -------------------------------------------------------------------------
+
+
+def _title(request: CertificateRequest) -> str:
+    if request.kind is CertificateKind.RESIDENCE and request.removed:
+        return "住民票の除票の写し"
+    return request.kind.label_ja
+
+
+def _scope(request: CertificateRequest, shown: int, household: int) -> str:
+    if request.kind is CertificateKind.SEAL:
+        return ""
+    if request.removed:
+        return "除票"
+    if shown == household and shown > 1:
+        return "世帯全員"
+    return "世帯の一部" if household > 1 else "本人"
+
+
+def _certification(request: CertificateRequest, scope: str) -> str:
+    if request.kind is CertificateKind.SEAL:
+        return "この写しは、登録されている印影と相違ないことを証明する。"
+    if request.kind is CertificateKind.RECORD_ITEMS:
+        return "上記の事項は、住民票に記載されている事項と相違ないことを証明する。"
+    if request.removed:
+        return "この写しは、住民票の除票の原本と相違ないことを証明する。"
+    if scope == "世帯全員":
+        return "この写しは、世帯全員の住民票の原本と相違ないことを証明する。"
+    return "この写しは、住民票の原本と相違ないことを証明する。"
+
+
+def build_content(request: CertificateRequest, snapshot: Snapshot) -> CertificateContent:
+    """Apply every rule to one snapshot and return what will be printed, or raise why not."""
+    check_request(request)
+    check_record_state(request, snapshot)
+    shown = select_members(request, snapshot)
+    householder = _householder(snapshot) if snapshot.subject.is_active else None
+    check_support_measures(request, shown, householder)
+    subject = snapshot.subject
+    header: list[Line] = []
+    if request.kind is CertificateKind.RESIDENCE:
+        header.append(Line("address", "住所", subject.address))
+        if OptionalItem.HOUSEHOLDER in request.items and householder is not None:
+            header.append(Line("householder", "世帯主", householder.full_name))
+    persons = tuple(
+        PersonEntry(
+            name=r.full_name,
+            lines=person_lines(request.kind, r, request.items, removed=request.removed),
+        )
+        for r in shown
+    )
+    scope = _scope(request, len(shown), len(snapshot.household_members))
+    m = snapshot.municipality
+    return CertificateContent(
+        kind=request.kind,
+        title=_title(request),
+        record_lg_code=m.lg_code,
+        record_municipality=m.address_prefix,
+        as_of=snapshot.read_at.isoformat(),
+        scope=scope,
+        header=tuple(header),
+        persons=persons,
+        certification=_certification(request, scope),
+        items=tuple(sorted(i.value for i in request.items)),
+        channel=request.channel,
+        removed=request.removed,
+        seal_sha256=(
+            snapshot.seal.image_sha256
+            if request.kind is CertificateKind.SEAL and snapshot.seal is not None
+            else None
+        ),
+    )
+
+
+def all_lines(content: CertificateContent) -> Iterable[Line]:
+    yield from content.header
+    for person in content.persons:
+        yield from person.lines
+
+
+# -- canonical JSON and the digest --------------------------------------------------------------
+
+
+def to_document(content: CertificateContent, issuance: Issuance) -> dict[str, Any]:
+    return {"content": dataclasses.asdict(content), "issuance": dataclasses.asdict(issuance)}
+
+
+def canonical_json(content: CertificateContent, issuance: Issuance) -> str:
+    """One spelling per certificate: sorted keys, no spaces, characters (and IVS) as they are."""
+    return json.dumps(
+        to_document(content, issuance), ensure_ascii=False, sort_keys=True, separators=(",", ":")
+    )
+
+
+def digest_of(content: CertificateContent, issuance: Issuance) -> str:
+    return hashlib.sha256(canonical_json(content, issuance).encode("utf-8")).hexdigest()
+
+
+class ContentFormatError(ValueError):
+    """A certificate document that is not one juki wrote."""
+
+
+def _lines(raw: Any) -> tuple[Line, ...]:
+    return tuple(Line(key=str(x["key"]), label=str(x["label"]), value=str(x["value"])) for x in raw)
+
+
+def from_document(doc: Mapping[str, Any]) -> tuple[CertificateContent, Issuance]:
+    """Parse a certificate document (from a PDF, the database or another municipality)."""
+    try:
+        c = doc["content"]
+        i = doc["issuance"]
+        if int(c["version"]) != CONTENT_VERSION:
+            raise ContentFormatError(f"content version {c['version']} is not supported")
+        content = CertificateContent(
+            kind=CertificateKind(c["kind"]),
+            title=str(c["title"]),
+            record_lg_code=str(c["record_lg_code"]),
+            record_municipality=str(c["record_municipality"]),
+            as_of=str(c["as_of"]),
+            scope=str(c["scope"]),
+            header=_lines(c["header"]),
+            persons=tuple(
+                PersonEntry(name=str(p["name"]), lines=_lines(p["lines"])) for p in c["persons"]
+            ),
+            certification=str(c["certification"]),
+            items=tuple(str(x) for x in c["items"]),
+            channel=Channel(c["channel"]),
+            removed=bool(c["removed"]),
+            seal_sha256=None if c["seal_sha256"] is None else str(c["seal_sha256"]),
+            version=int(c["version"]),
+        )
+        issuance = Issuance(
+            certificate_id=str(i["certificate_id"]),
+            lg_code=str(i["lg_code"]),
+            municipality=str(i["municipality"]),
+            signatory=str(i["signatory"]),
+            issued_at=str(i["issued_at"]),
+            issued_on=str(i["issued_on"]),
+            terminal_id=str(i["terminal_id"]),
+            issue_numbers=tuple(str(x) for x in i["issue_numbers"]),
+            verify_base_url=str(i["verify_base_url"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, ContentFormatError):
+            raise
+        raise ContentFormatError(f"not a juki certificate document: {exc}") from exc
+    return content, issuance
+
+
+def parse_document(text: str) -> tuple[CertificateContent, Issuance]:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ContentFormatError(f"certificate document is not JSON: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise ContentFormatError("certificate document is not a JSON object")
+    return from_document(doc)

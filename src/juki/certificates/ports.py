@@ -1,0 +1,134 @@
+"""What certificate services need from storage and from the printer, as protocols."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Protocol
+
+from juki.certificates.content import CertificateKind, Snapshot
+from juki.certificates.verify import CertificateStatus
+from juki.registry.ports import Municipality, UnitOfWork
+
+
+class CertificateState(StrEnum):
+    ISSUED = "issued"
+    VOID = "void"
+
+
+class RegisterEvent(StrEnum):
+    ISSUED = "issued"  # 交付
+    SPOILED = "spoiled"  # 書損: a copy jammed or misprinted, and how it was disposed of
+    VOIDED = "voided"  # 無効
+    FAILED = "failed"  # rendering, signing or printing failed after the numbers were taken
+
+    @property
+    def label_ja(self) -> str:
+        return {"issued": "交付", "spoiled": "書損", "voided": "無効", "failed": "発行失敗"}[
+            self.value
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateRecord:
+    certificate_id: str
+    lg_code: str
+    record_lg_code: str
+    kind: CertificateKind
+    channel: str
+    subject_resident_code: str
+    subject_record_id: str | None
+    content_json: str
+    digest: str
+    issue_numbers: tuple[str, ...]
+    copies: int
+    fee_yen: int
+    issued_at: str
+    issued_on: date
+    operator_id: str
+    terminal_id: str
+    status: CertificateState = CertificateState.ISSUED
+    printed_at: str | None = None
+    pdf_sha256: str | None = None
+    signer_sha256: str | None = None
+    voided_at: str | None = None
+    voided_by: str | None = None
+    void_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterEntry:
+    """One line of the 交付履歴."""
+
+    at: str
+    event: RegisterEvent
+    certificate_id: str
+    lg_code: str
+    terminal_id: str
+    operator_id: str
+    subject_resident_code: str
+    kind: CertificateKind
+    items: str
+    members: int
+    copies: int
+    issue_numbers: tuple[str, ...]
+    fee_yen: int
+    requester: str
+    override_by: str | None = None
+    override_reason: str | None = None
+    disposal: str | None = None
+    entry_id: int | None = None
+
+
+class CertificateRepository(Protocol):
+    def snapshot(
+        self,
+        resident_code: str,
+        *,
+        removed: bool,
+        with_seal: bool,
+        municipality: Municipality,
+        read_at: datetime,
+    ) -> Snapshot: ...
+
+    def fee(self, lg_code: str, kind: CertificateKind) -> int | None: ...
+
+    def set_fee(
+        self, lg_code: str, kind: CertificateKind, fee_yen: int, at: str, by: str
+    ) -> None: ...
+
+    def take_sequence(self, name: str, count: int) -> int: ...
+
+    def add(self, record: CertificateRecord) -> None: ...
+
+    def get(self, certificate_id: str) -> CertificateRecord: ...
+
+    def save(self, record: CertificateRecord) -> None: ...
+
+    def append_register(self, entry: RegisterEntry) -> None: ...
+
+    def register(self, on: date | None, limit: int) -> Sequence[RegisterEntry]: ...
+
+    def spoiled_numbers(self, certificate_id: str) -> tuple[str, ...]: ...
+
+    def status(self, certificate_id: str, digest: str) -> CertificateStatus | None: ...
+
+
+class CertificateUnitOfWork(UnitOfWork, Protocol):
+    @property
+    def certificates(self) -> CertificateRepository: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ProducedPdf:
+    pdf: bytes
+    sha256: str
+    signer_sha256: str
+
+
+class PrintSink(Protocol):
+    """Where a produced certificate goes: a printer queue; here a directory or a file."""
+
+    def print(self, pdf: bytes, name: str) -> str: ...

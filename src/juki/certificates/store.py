@@ -1,0 +1,367 @@
+"""Certificates, the issuance register and fees in SQL, and the snapshot they are built from.
+
+The snapshot is read inside the issuing transaction. On SQLite that transaction already holds
+the write lock (BEGIN IMMEDIATE), so nothing can change underneath it. On PostgreSQL (READ
+COMMITTED) each statement sees its own committed state, so the rows read are locked FOR SHARE:
+the subject, the household's members and the seal cannot change until the certificate is
+recorded, and each set is read in one statement — the certificate shows one consistent state.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from juki.certificates.content import CertificateKind, Snapshot, parse_document
+from juki.certificates.ports import (
+    CertificateRecord,
+    CertificateState,
+    RegisterEntry,
+    RegisterEvent,
+)
+from juki.certificates.verify import CertificateStatus
+from juki.core.clock import Clock
+from juki.core.errors import NotFoundError
+from juki.registry.model import RecordStatus, Relationship, record_from_row
+from juki.registry.ports import IdSource, Municipality
+from juki.registry.seal import SealRegistration, SealStatus
+from juki.storage.tables import (
+    certificate_fees,
+    certificate_register,
+    certificates,
+    counters,
+    resident_records,
+    seal_registrations,
+)
+from juki.storage.uow import SqlUnitOfWork
+
+_HOUSEHOLDER_FIRST = sa.case(
+    (resident_records.c.relationship == Relationship.HOUSEHOLDER.value, 0), else_=1
+)
+
+
+def _seal(row: Mapping[Any, Any]) -> SealRegistration:
+    return SealRegistration(
+        registration_number=row["registration_number"],
+        record_id=row["record_id"],
+        image_png=bytes(row["image_png"]),
+        image_sha256=row["image_sha256"],
+        registered_on=row["registered_on"],
+        status=SealStatus(row["status"]),
+        abolished_on=row["abolished_on"],
+        abolish_reason=row["abolish_reason"],
+    )
+
+
+def _record_row(r: CertificateRecord) -> dict[str, Any]:
+    return {
+        "certificate_id": r.certificate_id,
+        "lg_code": r.lg_code,
+        "record_lg_code": r.record_lg_code,
+        "kind": r.kind.value,
+        "channel": r.channel,
+        "subject_resident_code": r.subject_resident_code,
+        "subject_record_id": r.subject_record_id,
+        "content": r.content_json,
+        "content_digest": r.digest,
+        "issue_numbers": json.dumps(list(r.issue_numbers)),
+        "copies": r.copies,
+        "fee_yen": r.fee_yen,
+        "issued_at": r.issued_at,
+        "issued_on": r.issued_on,
+        "operator_id": r.operator_id,
+        "terminal_id": r.terminal_id,
+        "status": r.status.value,
+        "printed_at": r.printed_at,
+        "pdf_sha256": r.pdf_sha256,
+        "signer_sha256": r.signer_sha256,
+        "voided_at": r.voided_at,
+        "voided_by": r.voided_by,
+        "void_reason": r.void_reason,
+    }
+
+
+def _record(row: Mapping[Any, Any]) -> CertificateRecord:
+    return CertificateRecord(
+        certificate_id=row["certificate_id"],
+        lg_code=row["lg_code"],
+        record_lg_code=row["record_lg_code"],
+        kind=CertificateKind(row["kind"]),
+        channel=row["channel"],
+        subject_resident_code=row["subject_resident_code"],
+        subject_record_id=row["subject_record_id"],
+        content_json=row["content"],
+        digest=row["content_digest"],
+        issue_numbers=tuple(json.loads(row["issue_numbers"])),
+        copies=row["copies"],
+        fee_yen=row["fee_yen"],
+        issued_at=row["issued_at"],
+        issued_on=row["issued_on"],
+        operator_id=row["operator_id"],
+        terminal_id=row["terminal_id"],
+        status=CertificateState(row["status"]),
+        printed_at=row["printed_at"],
+        pdf_sha256=row["pdf_sha256"],
+        signer_sha256=row["signer_sha256"],
+        voided_at=row["voided_at"],
+        voided_by=row["voided_by"],
+        void_reason=row["void_reason"],
+    )
+
+
+def _entry_row(e: RegisterEntry) -> dict[str, Any]:
+    return {
+        "at": e.at,
+        "event": e.event.value,
+        "certificate_id": e.certificate_id,
+        "lg_code": e.lg_code,
+        "terminal_id": e.terminal_id,
+        "operator_id": e.operator_id,
+        "subject_resident_code": e.subject_resident_code,
+        "kind": e.kind.value,
+        "items": e.items,
+        "members": e.members,
+        "copies": e.copies,
+        "issue_numbers": json.dumps(list(e.issue_numbers)),
+        "fee_yen": e.fee_yen,
+        "requester": e.requester,
+        "override_by": e.override_by,
+        "override_reason": e.override_reason,
+        "disposal": e.disposal,
+    }
+
+
+def _entry(row: Mapping[Any, Any]) -> RegisterEntry:
+    return RegisterEntry(
+        entry_id=row["entry_id"],
+        at=row["at"],
+        event=RegisterEvent(row["event"]),
+        certificate_id=row["certificate_id"],
+        lg_code=row["lg_code"],
+        terminal_id=row["terminal_id"],
+        operator_id=row["operator_id"],
+        subject_resident_code=row["subject_resident_code"],
+        kind=CertificateKind(row["kind"]),
+        items=row["items"],
+        members=row["members"],
+        copies=row["copies"],
+        issue_numbers=tuple(json.loads(row["issue_numbers"])),
+        fee_yen=row["fee_yen"],
+        requester=row["requester"],
+        override_by=row["override_by"],
+        override_reason=row["override_reason"],
+        disposal=row["disposal"],
+    )
+
+
+class SqlCertificates:
+    def __init__(self, conn: sa.Connection) -> None:
+        self._conn = conn
+
+    # -- the snapshot ----------------------------------------------------------------------
+
+    def snapshot(
+        self,
+        resident_code: str,
+        *,
+        removed: bool,
+        with_seal: bool,
+        municipality: Municipality,
+        read_at: datetime,
+    ) -> Snapshot:
+        c = resident_records.c
+        rows = (
+            self._conn.execute(
+                sa.select(resident_records)
+                .where(c.resident_code == resident_code)
+                .order_by(c.record_id)
+                .with_for_update(read=True)
+            )
+            .mappings()
+            .all()
+        )
+        records = [record_from_row(r) for r in rows]
+        active = [r for r in records if r.status is RecordStatus.ACTIVE]
+        gone = sorted(
+            (r for r in records if r.status is RecordStatus.REMOVED),
+            key=lambda r: (r.removed_on or date.min, r.record_id),
+            reverse=True,
+        )
+        ordered = (gone + active) if removed else (active + gone)
+        if not ordered:
+            raise NotFoundError("resident_record", resident_code)
+        subject = ordered[0]
+        members: tuple[Any, ...] = ()
+        if subject.is_active:
+            member_rows = (
+                self._conn.execute(
+                    sa.select(resident_records)
+                    .where(
+                        (c.household_id == subject.household_id)
+                        & (c.status == RecordStatus.ACTIVE.value)
+                    )
+                    .order_by(_HOUSEHOLDER_FIRST, c.birth_date, c.record_id)
+                    .with_for_update(read=True)
+                )
+                .mappings()
+                .all()
+            )
+            members = tuple(record_from_row(r) for r in member_rows)
+        seal = None
+        if with_seal:
+            s = seal_registrations.c
+            seal_row = (
+                self._conn.execute(
+                    sa.select(seal_registrations)
+                    .where((s.record_id == subject.record_id) & (s.status == SealStatus.LIVE.value))
+                    .with_for_update(read=True)
+                )
+                .mappings()
+                .first()
+            )
+            seal = _seal(seal_row) if seal_row else None
+        return Snapshot(
+            municipality=municipality,
+            subject=subject,
+            household_members=members,
+            seal=seal,
+            read_at=read_at,
+        )
+
+    # -- fees and numbers ------------------------------------------------------------------
+
+    def fee(self, lg_code: str, kind: CertificateKind) -> int | None:
+        f = certificate_fees.c
+        value = self._conn.execute(
+            sa.select(f.fee_yen).where((f.lg_code == lg_code) & (f.kind == kind.value))
+        ).scalar_one_or_none()
+        return None if value is None else int(value)
+
+    def set_fee(self, lg_code: str, kind: CertificateKind, fee_yen: int, at: str, by: str) -> None:
+        f = certificate_fees.c
+        values = {"fee_yen": fee_yen, "updated_at": at, "updated_by": by}
+        updated = self._conn.execute(
+            certificate_fees.update()
+            .where((f.lg_code == lg_code) & (f.kind == kind.value))
+            .values(**values)
+        )
+        if updated.rowcount == 0:
+            self._conn.execute(
+                certificate_fees.insert().values(lg_code=lg_code, kind=kind.value, **values)
+            )
+
+    def take_sequence(self, name: str, count: int) -> int:
+        """Take `count` consecutive numbers from a named counter; return the first.
+
+        The counter rolls back with the transaction, so numbers have no gaps; two
+        transactions creating the same new counter race only for the insert, which the
+        loser skips (inside a savepoint) before taking its numbers in turn.
+        """
+        where = counters.c.name == name
+        bump = counters.update().where(where).values(value=counters.c.value + count)
+        if self._conn.execute(bump).rowcount == 0:
+            try:
+                with self._conn.begin_nested():
+                    self._conn.execute(counters.insert().values(name=name, value=0))
+            except sa.exc.IntegrityError:
+                pass
+            self._conn.execute(bump)
+        last = int(self._conn.execute(sa.select(counters.c.value).where(where)).scalar_one())
+        return last - count + 1
+
+    # -- certificates and the register -----------------------------------------------------
+
+    def add(self, record: CertificateRecord) -> None:
+        self._conn.execute(certificates.insert().values(_record_row(record)))
+
+    def get(self, certificate_id: str) -> CertificateRecord:
+        row = (
+            self._conn.execute(
+                sa.select(certificates).where(certificates.c.certificate_id == certificate_id)
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotFoundError("certificate", certificate_id[:36])
+        return _record(row)
+
+    def save(self, record: CertificateRecord) -> None:
+        self._conn.execute(
+            certificates.update()
+            .where(certificates.c.certificate_id == record.certificate_id)
+            .values(_record_row(record))
+        )
+
+    def append_register(self, entry: RegisterEntry) -> None:
+        self._conn.execute(certificate_register.insert().values(_entry_row(entry)))
+
+    def register(self, on: date | None, limit: int) -> Sequence[RegisterEntry]:
+        r = certificate_register.c
+        stmt = sa.select(certificate_register).order_by(r.entry_id.desc()).limit(limit)
+        if on is not None:
+            stmt = stmt.where(r.at.startswith(on.isoformat()))
+        return [_entry(row) for row in self._conn.execute(stmt).mappings()]
+
+    def spoiled_numbers(self, certificate_id: str) -> tuple[str, ...]:
+        r = certificate_register.c
+        rows = self._conn.execute(
+            sa.select(r.issue_numbers)
+            .where((r.certificate_id == certificate_id) & (r.event == RegisterEvent.SPOILED.value))
+            .order_by(r.entry_id)
+        ).scalars()
+        return tuple(n for raw in rows for n in json.loads(raw))
+
+    def status(self, certificate_id: str, digest: str) -> CertificateStatus | None:
+        c = certificates.c
+        row = (
+            self._conn.execute(
+                sa.select(certificates).where(
+                    (c.certificate_id == certificate_id) & (c.content_digest == digest)
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            return None
+        record = _record(row)
+        content, issuance = parse_document(record.content_json)
+        return CertificateStatus(
+            certificate_id=record.certificate_id,
+            status="void" if record.status is CertificateState.VOID else "valid",
+            kind=record.kind,
+            issuer_lg_code=record.lg_code,
+            issuer_name=issuance.municipality,
+            issued_at=record.issued_at,
+            issue_numbers=record.issue_numbers,
+            spoiled_issue_numbers=self.spoiled_numbers(record.certificate_id),
+            names=content.names,
+            voided_at=record.voided_at,
+            pdf_sha256=record.pdf_sha256,
+        )
+
+
+class SqlCertificateUnitOfWork(SqlUnitOfWork):
+    """The registry's unit of work plus the certificate tables, in the same transaction."""
+
+    certificates: SqlCertificates
+
+    def __init__(
+        self,
+        engine: sa.Engine,
+        *,
+        clock: Clock | None = None,
+        ids: IdSource | None = None,
+        connection: sa.Connection | None = None,
+    ) -> None:
+        super().__init__(engine, clock=clock, ids=ids, connection=connection)
+
+    def __enter__(self) -> SqlCertificateUnitOfWork:
+        super().__enter__()
+        self.certificates = SqlCertificates(self.connection)
+        return self

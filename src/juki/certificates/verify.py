@@ -1,0 +1,401 @@
+"""Is this PDF a genuine, unaltered, still-valid juki certificate? Offline, or with a status source.
+
+The checks, in order, each naming what failed:
+
+1. it is one PDF with exactly one signature, in juki's field;
+2. the signature's hex string is exactly what the signer wrote (upper-case hex, DER then zero
+   padding) — the only bytes a PDF signature does not cover, so with this check *any* changed
+   byte of the file fails;
+3. the PAdES signature is intact, covers the entire file, and chains to a trusted root;
+4. the signer's certificate is a certificate-issuing one for the municipality the document names;
+5. the embedded certificate document hashes to the digest the PDF (and its QR code) carries;
+6. with a status source (the registry database, or the public verification API), the
+   certificate was issued, is not void, and is this very file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from juki.certificates.content import (
+    CertificateKind,
+    ContentFormatError,
+    digest_of,
+    parse_document,
+)
+from juki.certificates.render import DOCUMENT_NAME
+from juki.certificates.signing import SIGNATURE_FIELD, SIGNER_KIND, outside_event_loop
+
+MAX_PDF_BYTES: Final = 8 * 1024 * 1024
+SUBJECT_PREFIX: Final = "juki-certificate:"
+_HEX: Final = frozenset(b"0123456789ABCDEF")
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateStatus:
+    """What the issuing registry says about a certificate; nothing a holder does not have."""
+
+    certificate_id: str
+    status: str  # "valid" | "void"
+    kind: CertificateKind
+    issuer_lg_code: str
+    issuer_name: str
+    issued_at: str
+    issue_numbers: tuple[str, ...]
+    spoiled_issue_numbers: tuple[str, ...]
+    names: tuple[str, ...]
+    voided_at: str | None
+    pdf_sha256: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["kind_ja"] = self.kind.label_ja
+        return out
+
+
+StatusLookup = Callable[[str, str], CertificateStatus | None]
+"""(certificate id, digest) → status, or None when no such certificate was issued."""
+
+
+class StatusUnavailable(Exception):
+    """The status source could not be asked (network down, server error)."""
+
+
+_REASONS: Final = {
+    "too_large": ("the file is too large to be a certificate", "ファイルが大きすぎます"),
+    "not_pdf": ("the file is not a PDF", "PDFファイルではありません"),
+    "unreadable": ("the PDF cannot be read", "PDFを読み取れません（改変されている可能性）"),
+    "no_signature": ("the PDF carries no juki signature", "電子署名がありません"),
+    "tampered": (
+        "the file was changed after it was signed",
+        "署名後にファイルが改変されています",
+    ),
+    "signature_invalid": (
+        "the signature does not match the document",
+        "電子署名が文書と一致しません（改変されています）",
+    ),
+    "untrusted_signer": (
+        "the signing key is not certified by a trusted root",
+        "署名鍵が信頼できる認証局に認証されていません",
+    ),
+    "wrong_signer": (
+        "the signing certificate is not a certificate issuer for this municipality",
+        "署名者が証明書を発行する市区町村ではありません",
+    ),
+    "no_document": (
+        "the PDF does not carry its certificate document",
+        "証明内容のデータが含まれていません",
+    ),
+    "digest_mismatch": (
+        "the certificate's content does not match its digest",
+        "証明内容が照合番号と一致しません",
+    ),
+    "unknown_certificate": (
+        "the issuing registry has no such certificate",
+        "発行元にこの証明書の発行記録がありません",
+    ),
+    "voided": ("the certificate has been declared void", "この証明書は無効とされています"),
+    "not_this_file": (
+        "the issuing registry recorded a different file for this certificate",
+        "発行元の記録と異なるファイルです",
+    ),
+    "status_unavailable": (
+        "the issuing registry could not be asked for the certificate's status",
+        "発行元に状態を照会できませんでした",
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    ok: bool
+    reason: str | None = None
+    message: str = ""
+    message_ja: str = ""
+    detail: str = ""
+    certificate_id: str | None = None
+    digest: str | None = None
+    kind: str | None = None
+    title: str | None = None
+    issuer_lg_code: str | None = None
+    issuer_name: str | None = None
+    signatory: str | None = None
+    issued_at: str | None = None
+    issue_numbers: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    signer: str | None = None
+    signer_fingerprint: str | None = None
+    status: str = "not_checked"  # valid | void | not_checked
+    spoiled_issue_numbers: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def summary(self) -> str:
+        """What the certificate certifies, for a person reading a terminal."""
+        if not self.ok:
+            return f"NOT VALID: {self.message} [{self.reason}]" + (
+                f" ({self.detail})" if self.detail else ""
+            )
+        lines = [
+            f"VALID: {self.title} ({self.kind}) issued by {self.issuer_name} "
+            f"({self.issuer_lg_code}) at {self.issued_at}",
+            f"  certificate id: {self.certificate_id}",
+            f"  digest:         {self.digest}",
+            f"  issue numbers:  {', '.join(self.issue_numbers)}",
+            f"  persons:        {', '.join(self.names)}",
+            f"  signed by:      {self.signer} (SHA-256 {self.signer_fingerprint})",
+            f"  status:         {self.status}",
+        ]
+        if self.spoiled_issue_numbers:
+            lines.append(f"  spoiled copies: {', '.join(self.spoiled_issue_numbers)} (void)")
+        return "\n".join(lines)
+
+
+def _fail(reason: str, detail: str = "", **known: Any) -> Verdict:
+    en, ja = _REASONS[reason]
+    return Verdict(ok=False, reason=reason, message=en, message_ja=ja, detail=detail, **known)
+
+
+def _signature_hex_is_pristine(data: bytes, byte_range: Sequence[int]) -> str | None:
+    """Check the one region a PDF signature does not cover; return what is wrong, or None."""
+    if len(byte_range) != 4 or byte_range[0] != 0:
+        return "unexpected /ByteRange"
+    start, end = byte_range[1], byte_range[2]
+    if byte_range[2] + byte_range[3] != len(data) or not 0 < start < end <= len(data):
+        return "the /ByteRange does not span the file"
+    region = data[start:end]
+    if len(region) < 4 or region[:1] != b"<" or region[-1:] != b">":
+        return "the signature is not a hex string"
+    hexdigits = region[1:-1]
+    if len(hexdigits) % 2 or not set(hexdigits) <= _HEX:
+        return "the signature hex string was altered"
+    blob = bytes.fromhex(hexdigits.decode("ascii"))
+    if len(blob) < 2 or blob[0] != 0x30:
+        return "the signature is not DER"
+    if blob[1] < 0x80:
+        total = 2 + blob[1]
+    else:
+        n = blob[1] & 0x7F
+        total = 2 + n + int.from_bytes(blob[2 : 2 + n], "big")
+    if total > len(blob) or any(blob[total:]):
+        return "bytes after the signature were altered"
+    return _canonical_der_problem(blob[:total])
+
+
+def _canonical_der_problem(der: bytes) -> str | None:
+    """The signature container must be exactly what juki's signer writes around its signature.
+
+    A CMS SignedData has fields no signature covers (its version, the digest-algorithm set, the
+    certificate set, the encodings of lengths); verifiers ignore most of them, so a changed byte
+    there would go unnoticed. The container is therefore rebuilt from its covered parts — the
+    signed attributes, the signature value and the signer's certificate (bound by the ESS
+    signing-certificate-v2 attribute) — and must equal the file's bytes exactly.
+    """
+    from asn1crypto import cms  # type: ignore[import-untyped]
+
+    try:
+        parsed = cms.ContentInfo.load(der, strict=True)
+        signed = parsed["content"]
+        certs = signed["certificates"]
+        signers = signed["signer_infos"]
+        if len(certs) != 1 or len(signers) != 1:
+            return "the signature container has unexpected parts"
+        cert = certs[0].chosen
+        signer = signers[0]
+        expected = cms.ContentInfo(
+            {
+                "content_type": "signed_data",
+                "content": cms.SignedData(
+                    {
+                        "version": "v1",
+                        "digest_algorithms": [cms.DigestAlgorithm({"algorithm": "sha256"})],
+                        "encap_content_info": {"content_type": "data"},
+                        "certificates": [cert],
+                        "signer_infos": [
+                            cms.SignerInfo(
+                                {
+                                    "version": "v1",
+                                    "sid": cms.SignerIdentifier(
+                                        name="issuer_and_serial_number",
+                                        value={
+                                            "issuer": cert.issuer,
+                                            "serial_number": cert.serial_number,
+                                        },
+                                    ),
+                                    "digest_algorithm": {"algorithm": "sha256"},
+                                    "signed_attrs": signer["signed_attrs"],
+                                    "signature_algorithm": {"algorithm": "sha256_ecdsa"},
+                                    "signature": signer["signature"].native,
+                                }
+                            )
+                        ],
+                    }
+                ),
+            }
+        )
+        if expected.dump() != der:
+            return "the signature container was altered"
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        return f"the signature container does not parse: {exc}"[:200]
+    return None
+
+
+def _name_attr(native: dict[str, Any], key: str) -> str | None:
+    value = native.get(key)
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return None if value is None else str(value)
+
+
+def _asn1(cert: x509.Certificate) -> Any:
+    from asn1crypto import x509 as asn1_x509
+
+    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+
+
+def verify_pdf(
+    data: bytes, roots: Sequence[x509.Certificate], lookup: StatusLookup | None = None
+) -> Verdict:
+    """Check a certificate PDF; never raises for a bad file, only says why it is not valid."""
+    if len(data) > MAX_PDF_BYTES:
+        return _fail("too_large")
+    if not data.startswith(b"%PDF-"):
+        return _fail("not_pdf")
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=True)
+        signatures = list(reader.embedded_signatures)
+    except Exception as exc:  # a damaged file can fail anywhere in the parser
+        return _fail("unreadable", f"{type(exc).__name__}: {exc}"[:300])
+    if len(signatures) != 1 or signatures[0].field_name != SIGNATURE_FIELD:
+        return _fail("no_signature", f"{len(signatures)} signature field(s)")
+    sig = signatures[0]
+    try:
+        problem = _signature_hex_is_pristine(data, [int(x) for x in sig.byte_range])
+    except Exception as exc:
+        problem = f"{type(exc).__name__}: {exc}"
+    if problem:
+        return _fail("tampered", problem)
+    try:
+        context = ValidationContext(trust_roots=[_asn1(r) for r in roots], allow_fetching=False)
+        status = outside_event_loop(lambda: validate_pdf_signature(sig, context))
+    except Exception as exc:
+        return _fail("signature_invalid", f"{type(exc).__name__}: {exc}"[:300])
+    if not (status.intact and status.valid):
+        return _fail("signature_invalid")
+    if status.coverage is None or status.coverage.name != "ENTIRE_FILE":
+        return _fail("tampered", "the signature does not cover the entire file")
+    if status.modification_level is None or status.modification_level.name != "NONE":
+        return _fail("tampered", "the file was modified after signing")
+    cert_native = status.signing_cert.subject.native
+    signer = status.signing_cert.subject.human_friendly
+    signer_fp = hashlib.sha256(status.signing_cert.dump()).hexdigest()
+    known: dict[str, Any] = {"signer": signer, "signer_fingerprint": signer_fp}
+    if not status.trusted:
+        return _fail("untrusted_signer", **known)
+    if _name_attr(cert_native, "organizational_unit_name") != SIGNER_KIND:
+        return _fail("wrong_signer", "the signer is not a certificate issuer", **known)
+    try:
+        from pypdf import PdfReader
+
+        plain = PdfReader(io.BytesIO(data))
+        documents = plain.attachments.get(DOCUMENT_NAME) or []
+        metadata = plain.metadata
+        subject = str(metadata.get("/Subject", "")) if metadata is not None else ""
+    except Exception as exc:
+        return _fail("unreadable", f"{type(exc).__name__}: {exc}"[:300], **known)
+    if len(documents) != 1:
+        return _fail("no_document", **known)
+    try:
+        content, issuance = parse_document(documents[0].decode("utf-8"))
+    except (ContentFormatError, UnicodeDecodeError) as exc:
+        return _fail("no_document", str(exc)[:300], **known)
+    digest = digest_of(content, issuance)
+    known.update(
+        certificate_id=issuance.certificate_id,
+        digest=digest,
+        kind=content.kind.value,
+        title=content.title,
+        issuer_lg_code=issuance.lg_code,
+        issuer_name=issuance.municipality,
+        signatory=issuance.signatory,
+        issued_at=issuance.issued_at,
+        issue_numbers=issuance.issue_numbers,
+        names=content.names,
+    )
+    if subject != f"{SUBJECT_PREFIX}{issuance.certificate_id}:{digest}":
+        return _fail("digest_mismatch", **known)
+    if _name_attr(cert_native, "common_name") != issuance.lg_code:
+        return _fail("wrong_signer", "the signer is another municipality", **known)
+    if lookup is None:
+        return Verdict(
+            ok=True, message="genuine and unaltered", message_ja="真正な証明書です", **known
+        )
+    try:
+        registered = lookup(issuance.certificate_id, digest)
+    except StatusUnavailable as exc:
+        return _fail("status_unavailable", str(exc)[:300], **known)
+    if registered is None:
+        return _fail("unknown_certificate", **known)
+    known["spoiled_issue_numbers"] = registered.spoiled_issue_numbers
+    if registered.status == "void":
+        return _fail("voided", f"voided at {registered.voided_at}", status="void", **known)
+    if registered.pdf_sha256 and registered.pdf_sha256 != hashlib.sha256(data).hexdigest():
+        return _fail("not_this_file", status=registered.status, **known)
+    return Verdict(
+        ok=True,
+        message="genuine, unaltered and valid",
+        message_ja="真正かつ有効な証明書です",
+        status=registered.status,
+        **known,
+    )
+
+
+def status_from_dict(data: dict[str, Any]) -> CertificateStatus:
+    return CertificateStatus(
+        certificate_id=str(data["certificate_id"]),
+        status=str(data["status"]),
+        kind=CertificateKind(data["kind"]),
+        issuer_lg_code=str(data["issuer_lg_code"]),
+        issuer_name=str(data["issuer_name"]),
+        issued_at=str(data["issued_at"]),
+        issue_numbers=tuple(str(x) for x in data["issue_numbers"]),
+        spoiled_issue_numbers=tuple(str(x) for x in data["spoiled_issue_numbers"]),
+        names=tuple(str(x) for x in data["names"]),
+        voided_at=None if data.get("voided_at") is None else str(data["voided_at"]),
+        pdf_sha256=None if data.get("pdf_sha256") is None else str(data["pdf_sha256"]),
+    )
+
+
+def http_status_lookup(base_url: str, *, timeout: float = 10.0) -> StatusLookup:
+    """Ask a registry's public verification API (`GET /api/v1/certificates/{id}/verification`)."""
+    import httpx
+
+    def lookup(certificate_id: str, digest: str) -> CertificateStatus | None:
+        url = f"{base_url.rstrip('/')}/api/v1/certificates/{certificate_id}/verification"
+        try:
+            response = httpx.get(url, params={"digest": digest}, timeout=timeout)
+        except httpx.HTTPError as exc:
+            raise StatusUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise StatusUnavailable(f"HTTP {response.status_code} from {url}")
+        try:
+            return status_from_dict(response.json())
+        except (KeyError, TypeError, ValueError) as exc:
+            raise StatusUnavailable(f"unexpected answer from {url}: {exc}") from exc
+
+    return lookup

@@ -1,0 +1,194 @@
+"""The counter terminal in Chromium, by keyboard alone: sign in, search, choose, confirm, issue,
+and check the certificate on the public verification page. Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cert_population import (
+    KUZU_IVS,
+    MANAGER,
+    TSUJI_IVS,
+    CertEnv,
+    LiveServer,
+    cert_env,
+    registry_app,
+)
+from juki.security.operators import create_operator
+from juki.security.permissions import Role
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CertEnv, str, str]]:
+    tmp = tmp_path_factory.mktemp("e2e")
+    env = cert_env(f"sqlite:///{tmp}/registry.db", tmp)
+    token = create_operator(
+        env.engine, MANAGER, "clerk-1", "窓口 一郎", Role.COUNTER_CLERK, env.reg.clock
+    )
+    with LiveServer(registry_app(env)) as server:
+        yield env, server.url, token
+    env.engine.dispose()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
+    p = context.new_page()
+    p.set_default_timeout(10_000)
+    try:
+        yield p
+    finally:
+        context.close()
+
+
+def focused(page: Any) -> dict[str, Any]:
+    info: dict[str, Any] = page.evaluate(
+        """() => {
+            const e = document.activeElement;
+            const s = getComputedStyle(e);
+            return {tag: e.tagName, id: e.id, name: e.name || "", value: e.value || "",
+                    text: (e.innerText || "").trim(), label: e.getAttribute("aria-label") || "",
+                    outline: s.outlineStyle + " " + s.outlineWidth};
+        }"""
+    )
+    return info
+
+
+def wait_for_focus(page: Any, element_id: str) -> None:
+    """Autofocus lands after the load event; wait for it rather than type into nowhere."""
+    page.wait_for_function(
+        f"document.activeElement && document.activeElement.id === {element_id!r}"
+    )
+
+
+def tab_to(page: Any, match: Callable[[dict[str, Any]], bool], limit: int = 60) -> dict[str, Any]:
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        info = focused(page)
+        if match(info):
+            return info
+    raise AssertionError("could not reach the element with the Tab key")
+
+
+def accesskey(page: Any, key: str) -> None:
+    """Press Alt+key as a person would. Playwright's `keyboard.press("Alt+s")` leaves out the
+    key's unmodified text, which Blink's access-key lookup needs, so send the event over CDP."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        alt = {"key": "Alt", "code": "AltLeft", "windowsVirtualKeyCode": 18}
+        code = {"key": key, "code": f"Key{key.upper()}", "windowsVirtualKeyCode": ord(key.upper())}
+        cdp.send("Input.dispatchKeyEvent", {"type": "rawKeyDown", "modifiers": 0, **alt})
+        cdp.send(
+            "Input.dispatchKeyEvent",
+            {"type": "keyDown", "modifiers": 1, "unmodifiedText": key, **code},
+        )
+        cdp.send("Input.dispatchKeyEvent", {"type": "keyUp", "modifiers": 1, **code})
+        cdp.send("Input.dispatchKeyEvent", {"type": "keyUp", "modifiers": 0, **alt})
+    finally:
+        cdp.detach()
+
+
+def unlabelled_inputs(page: Any) -> list[str]:
+    found: list[str] = page.evaluate(
+        """() => [...document.querySelectorAll("input, select, textarea")]
+            .filter(e => e.type !== "hidden")
+            .filter(e => !(e.labels && e.labels.length) && !e.getAttribute("aria-label"))
+            .map(e => e.name || e.id)"""
+    )
+    return found
+
+
+def test_issue_a_certificate_by_keyboard(
+    page: Any, served: tuple[CertEnv, str, str], artifacts: Path
+) -> None:
+    env, base, token = served
+    head = env.people.head
+    page.goto(f"{base}/terminal/residents")
+    assert page.url.endswith("/terminal/login")  # not signed in: sent to sign in
+    wait_for_focus(page, "token")  # the first field has focus
+    assert unlabelled_inputs(page) == []
+    page.keyboard.type(token)
+    page.keyboard.press("Tab")
+    page.keyboard.type("T01")
+    page.screenshot(path=str(artifacts / "cert-01-login.png"))
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/terminal/$"))
+    assert "窓口担当者" in page.inner_text("header")
+
+    accesskey(page, "s")  # 住民検索
+    page.wait_for_url(re.compile(r"/terminal/residents"))
+    wait_for_focus(page, "kana")
+    page.keyboard.type("カサイ")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("table")
+    assert f"{KUZU_IVS}西　{TSUJI_IVS}" in page.inner_text("main")
+    page.screenshot(path=str(artifacts / "cert-02-search.png"))
+    link = tab_to(page, lambda f: f["label"].startswith(f"{KUZU_IVS}西　{TSUJI_IVS}"))
+    assert "solid" in link["outline"] and link["outline"].endswith("3px")  # visible focus
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/terminal/certificates/new"))
+
+    assert unlabelled_inputs(page) == []
+    wait_for_focus(page, "kind-residence")
+    tab_to(page, lambda f: f["id"] == f"member-{env.people.wife.resident_code}")
+    page.keyboard.press("Space")
+    tab_to(page, lambda f: f["id"] == "item-householder")
+    page.keyboard.press("Space")
+    tab_to(page, lambda f: f["id"] == "copies")
+    page.keyboard.press("Control+a")
+    page.keyboard.type("2")
+    page.screenshot(path=str(artifacts / "cert-03-request.png"), full_page=True)
+    accesskey(page, "k")  # 内容を確認
+    page.wait_for_url(re.compile(r"/terminal/certificates/confirm"))
+    assert page.inner_text("#fee") == "600円"
+    page.wait_for_function(  # the confirm button has the focus: Enter issues
+        "document.activeElement && document.activeElement.innerText.startsWith('交付する')"
+    )
+    page.screenshot(path=str(artifacts / "cert-04-confirm.png"))
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#issued")
+    numbers = page.inner_text("#issue-numbers").split()
+    assert len(numbers) == 2 and all(n.startswith("20250401-132250-T01-") for n in numbers)
+    certificate_id = page.inner_text("#certificate-id")
+    page.screenshot(path=str(artifacts / "cert-05-issued.png"), full_page=True)
+
+    printed = env.tmp / "print" / f"{certificate_id}.pdf"
+    assert printed.exists()
+    from juki.certificates.verify import verify_pdf
+
+    verdict = verify_pdf(printed.read_bytes(), env.desk.roots(), env.desk.lookup)
+    assert verdict.ok and verdict.names == (head.full_name, env.people.wife.full_name)
+
+    # the public page the QR code leads to shows the names as printed, variants included
+    page.goto(f"{base}/verify/{certificate_id}?d={verdict.digest}")
+    names = page.inner_text("dd >> nth=3")
+    assert f"{KUZU_IVS}西　{TSUJI_IVS}" in names
+    assert "有効です" in page.inner_text("main")
+    page.screenshot(path=str(artifacts / "cert-06-verify.png"), full_page=True)
+
+
+def test_refusal_is_announced_and_focusable(
+    page: Any, served: tuple[CertEnv, str, str], artifacts: Path
+) -> None:
+    env, base, token = served
+    page.goto(f"{base}/terminal/login")
+    wait_for_focus(page, "token")
+    page.keyboard.type(token)
+    page.keyboard.press("Tab")
+    page.keyboard.type("T02")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/terminal/$"))
+    page.goto(f"{base}/terminal/certificates/new?code={env.people.abolished.resident_code}")
+    wait_for_focus(page, "kind-residence")
+    page.keyboard.press("ArrowDown")  # within a radio group the arrow keys choose
+    page.keyboard.press("ArrowDown")
+    assert focused(page)["id"] == "kind-seal"
+    accesskey(page, "k")
+    alert = page.wait_for_selector("[role=alert]")
+    assert "廃止された印鑑は証明できません" in alert.inner_text()
+    page.screenshot(path=str(artifacts / "cert-07-refused.png"))

@@ -1,0 +1,283 @@
+"""What the PDF says, read back: each kind with and without each optional item, era and Western
+dates, issue numbers per copy, and the IVS variant drawn as its own glyph."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+from typing import Any
+
+import pypdfium2 as pdfium
+import pytest
+from pypdf import PdfReader
+
+from cert_population import CLERK, KUZU_IVS, NOW, TSUJI_IVS, CertEnv, plain_record, shared_renderer
+from juki.certificates.content import (
+    ALLOWED_ITEMS,
+    CertificateKind,
+    CertificateRequest,
+    Issuance,
+    OptionalItem,
+    Snapshot,
+    build_content,
+    digest_of,
+)
+from juki.certificates.render import DOCUMENT_NAME
+from juki.certificates.services import IssuedCertificate
+from juki.registry.ports import Municipality
+
+# Text that appears on a certificate if, and only if, the item was asked for (label and value).
+ITEM_TEXT: dict[OptionalItem, tuple[str, ...]] = {
+    OptionalItem.HOUSEHOLDER: ("続柄",),
+    OptionalItem.HONSEKI: ("本籍", "筆頭者", "2111番地"),
+    OptionalItem.RESIDENT_CODE: ("住民票コード",),
+    OptionalItem.MY_NUMBER: ("個人番号",),
+    OptionalItem.FORMER_SURNAME: ("旧氏", "佐藤"),
+    OptionalItem.FOREIGN_ITEMS: (
+        "国籍・地域",
+        "アメリカ合衆国",
+        "在留資格",
+        "在留期間の満了の日",
+        "在留カード等の番号",
+        "AB12345678CD",
+    ),
+}
+
+
+def pdf_text(pdf: bytes) -> str:
+    reader = PdfReader(io.BytesIO(pdf))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def embedded_document(pdf: bytes) -> dict[str, Any]:
+    raw = PdfReader(io.BytesIO(pdf)).attachments[DOCUMENT_NAME][0]
+    loaded: dict[str, Any] = json.loads(raw)
+    return loaded
+
+
+def subject_for(env: CertEnv, kind: CertificateKind, item: OptionalItem | None) -> Any:
+    p = env.people
+    if item is OptionalItem.FOREIGN_ITEMS:
+        return p.foreigner
+    if kind is CertificateKind.SEAL or item is OptionalItem.FORMER_SURNAME:
+        return p.wife  # has a 旧氏 and a live seal
+    return p.head
+
+
+CASES = [(kind, item) for kind in CertificateKind for item in [None, *sorted(ALLOWED_ITEMS[kind])]]
+
+
+@pytest.fixture(scope="module")
+def issued(shared_env: CertEnv) -> dict[tuple[CertificateKind, OptionalItem | None], Any]:
+    """One certificate per case, rendered once for the module."""
+    out: dict[tuple[CertificateKind, OptionalItem | None], Any] = {}
+    for kind, item in CASES:
+        subject = subject_for(shared_env, kind, item)
+        request = CertificateRequest(
+            kind=kind,
+            resident_code=subject.resident_code,
+            items=frozenset({item}) if item else frozenset(),
+        )
+        result = shared_env.desk.issue(CLERK, request)
+        out[(kind, item)] = (subject, result, pdf_text(result.pdf))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("kind", "item"), CASES, ids=[f"{k.value}-{i.value if i else 'default'}" for k, i in CASES]
+)
+def test_pdf_shows_exactly_the_allowed_items(
+    issued: dict[Any, Any], kind: CertificateKind, item: OptionalItem | None
+) -> None:
+    subject, result, text = issued[(kind, item)]
+    assert result.content.title in text.replace(" ", "")
+    assert subject.family_name in text and subject.given_name in text
+    for other, snippets in ITEM_TEXT.items():
+        for snippet in snippets:
+            if other is item:
+                assert snippet in text, f"{snippet} missing for {item}"
+            else:
+                assert snippet not in text, f"{snippet} shown without being asked for"
+    # values that only optional items carry
+    for value, owner in (
+        (subject.resident_code, OptionalItem.RESIDENT_CODE),
+        (subject.my_number, OptionalItem.MY_NUMBER),
+    ):
+        assert (value in text) is (item is owner)
+    # the household block (世帯主 and the householder's 続柄 value) only when asked for
+    assert ("世帯主" in text) is (item is OptionalItem.HOUSEHOLDER)
+    assert "以下余白" in text
+    assert "証明する" in text
+
+
+def test_seal_certificate_carries_the_impression_and_its_items(issued: dict[Any, Any]) -> None:
+    _, result, text = issued[(CertificateKind.SEAL, None)]
+    assert result.content.seal_sha256
+    for label in ("氏名", "生年月日", "住所"):
+        assert label in text
+    assert "性別" not in text
+    assert "登録されている印影と相違ないことを証明する" in text
+    reader = PdfReader(io.BytesIO(result.pdf))
+    images = [img for page in reader.pages for img in page.images]
+    assert len(images) >= 2  # the impression and the mayor's seal
+
+
+def test_ivs_name_survives_storage_and_rendering(issued: dict[Any, Any]) -> None:
+    subject, result, text = issued[(CertificateKind.RESIDENCE, None)]
+    name = f"{KUZU_IVS}西　{TSUJI_IVS}"
+    assert subject.full_name == name
+    assert name in text
+    doc = embedded_document(result.pdf)
+    assert doc["content"]["persons"][0]["name"] == name
+
+
+def test_era_dates_across_the_boundary_and_western_dates_for_foreigners(
+    shared_env: CertEnv,
+) -> None:
+    p = shared_env.people
+    family = shared_env.desk.issue(
+        CLERK, CertificateRequest(CertificateKind.RESIDENCE, p.head.resident_code, members="all")
+    )
+    text = pdf_text(family.pdf)
+    assert "平成31年4月30日" in text and "令和元年5月1日" in text
+    assert "昭和55年5月5日" in text  # the householder's birth date
+    assert "令和7年4月1日" in text  # the date of the 認証文
+    assert "世帯全員" in text
+    foreign = shared_env.desk.issue(
+        CLERK, CertificateRequest(CertificateKind.RESIDENCE, p.foreigner.resident_code)
+    )
+    ftext = pdf_text(foreign.pdf)
+    assert "1985年3月2日" in ftext and "昭和60年" not in ftext
+    assert "山田　ジョン" in ftext  # 通称
+    assert "令和7年4月1日" in ftext  # the 認証文 stays in the era
+
+
+def test_every_copy_has_its_own_issue_number_on_every_page(shared_env: CertEnv) -> None:
+    p = shared_env.people
+    result: IssuedCertificate = shared_env.desk.issue(
+        CLERK,
+        CertificateRequest(
+            CertificateKind.RESIDENCE, p.head.resident_code, members="all", copies=3
+        ),
+    )
+    numbers = result.issue_numbers
+    assert len(set(numbers)) == 3
+    reader = PdfReader(io.BytesIO(result.pdf))
+    pages = [page.extract_text() for page in reader.pages]
+    per_copy = len(pages) // 3
+    assert per_copy >= 1 and len(pages) == 3 * per_copy
+    for copy_index, number in enumerate(numbers):
+        for page_index in range(per_copy):
+            page = pages[copy_index * per_copy + page_index]
+            assert number in page
+            assert f"{copy_index + 1}通目" in page
+            assert f"{page_index + 1}／{per_copy}頁" in page
+    # the 認証文 and the mayor's seal are on each copy's last page
+    for copy_index in range(3):
+        last = pages[copy_index * per_copy + per_copy - 1]
+        assert "相違ないことを証明する" in last and "東京都稲城市長" in last
+    date_part, lg, terminal, seq = numbers[0].split("-")
+    assert (date_part, lg, terminal) == ("20250401", "132250", "T01") and len(seq) == 6
+
+
+# -- the IVS variant is a different glyph on the page -----------------------------------------
+
+
+def _render_name(family: str, given: str) -> bytes:
+    record = plain_record(family, given)
+    snapshot = Snapshot(Municipality("132250", "東京都", "稲城市"), record, (record,), None, NOW)
+    content = build_content(CertificateRequest(CertificateKind.RESIDENCE, "24727059608"), snapshot)
+    issuance = Issuance(
+        certificate_id="0b6a2f1c-1111-2222-3333-444455556666",
+        lg_code="132250",
+        municipality="東京都稲城市",
+        signatory="東京都稲城市長",
+        issued_at=NOW.isoformat(),
+        issued_on="2025-04-01",
+        terminal_id="T01",
+        issue_numbers=("20250401-132250-T01-000001",),
+        verify_base_url="http://verify.test",
+    )
+    return shared_renderer().render(
+        content, issuance, digest_of(content, issuance), municipality_name="稲城市"
+    )
+
+
+def _glyph(pdf: bytes, char: str) -> Any:
+    """The rendered pixels of the first `char` on page 1, at 4× scale, and where they are."""
+    doc = pdfium.PdfDocument(pdf)
+    page = doc[0]
+    text = page.get_textpage()
+    # pdfium counts UTF-16 units (a selector after 葛 is two), so look the character up by index.
+    index = next(i for i in range(text.count_chars()) if text.get_text_range(i, 1) == char)
+    left, bottom, right, top = text.get_charbox(index)
+    scale = 4
+    image = page.render(scale=scale).to_pil().convert("L")
+    height = page.get_height()
+    box = (
+        int(left * scale),
+        int((height - top) * scale),
+        int(right * scale),
+        int((height - bottom) * scale),
+    )
+    return box, image.crop(box)
+
+
+@pytest.fixture(scope="module")
+def name_pdfs() -> tuple[bytes, bytes]:
+    return _render_name(f"{KUZU_IVS}西", TSUJI_IVS), _render_name("葛西", "辻")
+
+
+@pytest.mark.parametrize("char", ["葛", "辻"])
+def test_ivs_glyph_differs_from_the_plain_one(name_pdfs: tuple[bytes, bytes], char: str) -> None:
+    from PIL import ImageChops
+
+    ivs_box, ivs = _glyph(name_pdfs[0], char)
+    plain_box, plain = _glyph(name_pdfs[1], char)
+    assert ivs_box == plain_box  # same place on the page …
+    assert ImageChops.difference(ivs, plain).getbbox() is not None  # … different glyph
+    # while a character written the same way in both is pixel-identical
+    _, ivs_sa = _glyph(name_pdfs[0], "サ")
+    _, plain_sa = _glyph(name_pdfs[1], "サ")
+    assert ImageChops.difference(ivs_sa, plain_sa).getbbox() is None
+
+
+def test_content_rendered_is_the_recorded_content(shared_env: CertEnv) -> None:
+    """The PDF embeds the very document the database recorded and the digest covers."""
+    import sqlalchemy as sa
+
+    from juki.storage.tables import certificates
+
+    p = shared_env.people
+    result = shared_env.desk.issue(
+        CLERK, CertificateRequest(CertificateKind.RECORD_ITEMS, p.wife.resident_code)
+    )
+    with shared_env.engine.connect() as conn:
+        stored = conn.execute(
+            sa.select(certificates.c.content, certificates.c.content_digest).where(
+                certificates.c.certificate_id == result.certificate_id
+            )
+        ).one()
+    assert json.loads(stored.content) == embedded_document(result.pdf)
+    assert stored.content_digest == result.digest
+    assert (
+        json.loads(json.dumps(dataclasses.asdict(result.content)))
+        == (embedded_document(result.pdf)["content"])
+    )
+
+
+def test_qr_code_carries_the_certificate_id_and_digest(issued: dict[Any, Any]) -> None:
+    from PIL import Image, ImageChops
+
+    from juki.certificates.render import qr_png, verification_url
+
+    _, result, _ = issued[(CertificateKind.RESIDENCE, None)]
+    url = verification_url(result.issuance, result.digest)
+    assert url == f"http://verify.test/verify/{result.certificate_id}?d={result.digest}"
+    expected = Image.open(io.BytesIO(qr_png(url))).convert("L")
+    images = [img.image.convert("L") for img in PdfReader(io.BytesIO(result.pdf)).pages[0].images]
+    assert any(
+        im.size == expected.size and ImageChops.difference(im, expected).getbbox() is None
+        for im in images
+    )

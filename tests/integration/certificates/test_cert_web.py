@@ -1,0 +1,342 @@
+"""The public verification API and page, and the terminal's screens over HTTP (no browser)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from cert_population import (
+    CLERK,
+    KUZU_IVS,
+    MANAGER,
+    SUPERVISOR,
+    TSUJI_IVS,
+    CertEnv,
+    registry_app,
+)
+from juki.certificates import services
+from juki.certificates.content import CertificateKind, CertificateRequest
+from juki.security.operators import create_operator
+from juki.security.permissions import Role
+from juki.storage import tables
+
+API = "/api/v1/certificates"
+
+
+@pytest.fixture
+def client(env: CertEnv) -> Iterator[TestClient]:
+    with TestClient(registry_app(env), base_url="https://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+def issued(env: CertEnv) -> Any:
+    return env.desk.issue(
+        CLERK, CertificateRequest(CertificateKind.RESIDENCE, env.people.head.resident_code)
+    )
+
+
+# -- the public API -----------------------------------------------------------------------------
+
+
+def test_status_needs_id_and_digest_and_reveals_only_names(client: TestClient, issued: Any) -> None:
+    url = f"{API}/{issued.certificate_id}/verification"
+    response = client.get(url, params={"digest": issued.digest})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "valid" and body["kind"] == "residence"
+    assert body["names"] == [f"{KUZU_IVS}西　{TSUJI_IVS}"]  # the IVS survives JSON
+    assert body["issuer_name"] == "東京都稲城市"
+    text = response.text
+    for secret in ("address", "birth", "resident_code", "my_number", "honseki"):
+        assert secret not in text
+    wrong = client.get(url, params={"digest": "0" * 64})
+    assert wrong.status_code == 404 and wrong.json()["type"] == "not_found"
+    unknown = client.get(
+        f"{API}/00000000-0000-0000-0000-000000000000/verification",
+        params={"digest": issued.digest},
+    )
+    assert unknown.status_code == 404
+    assert wrong.json() == unknown.json()  # no hint whether the id exists
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/not-a-uuid!/verification", {"digest": "0" * 64}),
+        ("/00000000-0000-0000-0000-000000000000/verification", {"digest": "xyz"}),
+        ("/00000000-0000-0000-0000-000000000000/verification", {}),
+    ],
+)
+def test_malformed_status_requests_are_422(
+    client: TestClient, path: str, params: dict[str, str]
+) -> None:
+    response = client.get(f"{API}{path}", params=params)
+    assert response.status_code in (404, 422)
+    if response.status_code == 422:
+        assert response.json()["detail"][0]["msg_ja"]
+
+
+def test_uploaded_pdf_is_verified(client: TestClient, env: CertEnv, issued: Any) -> None:
+    response = client.post(
+        f"{API}/verification", content=issued.pdf, headers={"Content-Type": "application/pdf"}
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert (
+        body["ok"] and body["status"] == "valid" and body["certificate_id"] == issued.certificate_id
+    )
+    changed = bytearray(issued.pdf)
+    changed[1000] ^= 0x10
+    response = client.post(f"{API}/verification", content=bytes(changed))
+    assert response.status_code == 200 and not response.json()["ok"]
+    assert client.post(f"{API}/verification", content=b"junk").json()["reason"] == "not_pdf"
+    too_big = client.post(f"{API}/verification", content=b"%PDF-" + b"0" * (9 * 1024 * 1024))
+    assert too_big.status_code == 413
+    services.void_certificate(env.desk.uow(), SUPERVISOR, issued.certificate_id, "回収")
+    voided = client.post(f"{API}/verification", content=issued.pdf).json()
+    assert not voided["ok"] and voided["reason"] == "voided"
+
+
+# -- the public page ----------------------------------------------------------------------------
+
+
+def test_verification_page_from_the_qr_code(client: TestClient, issued: Any) -> None:
+    page = client.get(f"/verify/{issued.certificate_id}", params={"d": issued.digest})
+    assert page.status_code == 200
+    assert "有効です" in page.text
+    assert f"{KUZU_IVS}西　{TSUJI_IVS}" in page.text  # the variant reaches the page
+    assert issued.issue_numbers[0] in page.text
+    assert "東長沼" not in page.text  # no address
+    assert page.headers["cache-control"] == "no-store"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    forged = client.get(f"/verify/{issued.certificate_id}", params={"d": "1" * 64})
+    assert forged.status_code == 404 and "発行されていません" in forged.text
+    bad = client.get("/verify/check", params={"certificate_id": "x", "d": "y"})
+    assert bad.status_code == 422 and "入力してください" in bad.text
+    assert client.get("/verify/").status_code == 200
+
+
+def test_verification_page_with_a_pdf(client: TestClient, issued: Any) -> None:
+    page = client.post("/verify/pdf", files={"file": ("c.pdf", issued.pdf, "application/pdf")})
+    assert page.status_code == 200 and "真正かつ有効な証明書です" in page.text
+    tampered = bytearray(issued.pdf)
+    tampered[-50] ^= 0x01
+    page = client.post("/verify/pdf", files={"file": ("c.pdf", bytes(tampered), "application/pdf")})
+    assert "有効と確認できません" in page.text
+    assert f"{KUZU_IVS}西" not in page.text  # nothing from a failed file is shown as fact
+
+
+# -- the terminal over HTTP ---------------------------------------------------------------------
+
+
+def tokens(env: CertEnv) -> dict[str, str]:
+    clock = env.reg.clock
+    return {
+        "clerk": create_operator(
+            env.engine, MANAGER, "clerk-1", "窓口 一郎", Role.COUNTER_CLERK, clock
+        ),
+        "super": create_operator(
+            env.engine, MANAGER, "super-1", "管理 花子", Role.REGISTRY_SUPERVISOR, clock
+        ),
+        "auditor": create_operator(
+            env.engine, MANAGER, "audit-1", "監査 三郎", Role.AUDITOR, clock
+        ),
+    }
+
+
+def login(client: TestClient, token: str, terminal: str = "T01") -> str:
+    """Sign in; return the page's CSRF token."""
+    form = client.get("/terminal/login")
+    nonce = re.search(r'name="nonce" value="([^"]+)"', form.text)
+    assert nonce
+    response = client.post(
+        "/terminal/login",
+        data={"token": token, "terminal": terminal, "nonce": nonce.group(1)},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    home = client.get("/terminal/")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', home.text)
+    assert csrf
+    return csrf.group(1)
+
+
+def test_terminal_requires_sign_in_and_sets_strict_cookies(
+    client: TestClient, env: CertEnv
+) -> None:
+    response = client.get("/terminal/residents", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/terminal/login"
+    t = tokens(env)
+    form = client.get("/terminal/login")
+    nonce = re.search(r'name="nonce" value="([^"]+)"', form.text)
+    assert nonce
+    bad = client.post(
+        "/terminal/login", data={"token": "wrong", "terminal": "T01", "nonce": nonce.group(1)}
+    )
+    assert bad.status_code == 401 and "正しくない" in bad.text
+    forged = client.post(
+        "/terminal/login", data={"token": t["clerk"], "terminal": "T01", "nonce": "forged"}
+    )
+    assert forged.status_code == 401 and "有効期限" in forged.text
+    nonce = re.search(r'name="nonce" value="([^"]+)"', forged.text)
+    assert nonce
+    response = client.post(
+        "/terminal/login",
+        data={"token": t["clerk"], "terminal": "T01", "nonce": nonce.group(1)},
+        follow_redirects=False,
+    )
+    cookies = [v for k, v in response.headers.multi_items() if k == "set-cookie"]
+    operator_cookie = next(c for c in cookies if c.startswith("juki_operator="))
+    for flag in ("HttpOnly", "SameSite=strict", "Path=/terminal", "Secure"):
+        assert flag.lower() in operator_cookie.lower()
+
+
+def _issue_form(env: CertEnv, csrf: str, **over: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "csrf": csrf,
+        "resident_code": env.people.head.resident_code,
+        "kind": "residence",
+        "members": [env.people.head.resident_code, env.people.wife.resident_code],
+        "items": ["householder"],
+        "copies": "2",
+        "requester": "self",
+        "removed": "",
+        "override_reason": "",
+    }
+    data.update(over)
+    return data
+
+
+def test_terminal_issue_flow(client: TestClient, env: CertEnv) -> None:
+    csrf = login(client, tokens(env)["clerk"])
+    search = client.get("/terminal/residents", params={"kana": "カサイ"})
+    assert search.status_code == 200 and f"{KUZU_IVS}西" in search.text
+    form = client.get("/terminal/certificates/new", params={"code": env.people.head.resident_code})
+    assert form.status_code == 200 and 'accesskey="k"' in form.text
+    confirm = client.post("/terminal/certificates/confirm", data=_issue_form(env, csrf))
+    assert confirm.status_code == 200 and "600円" in confirm.text
+    before = env.count(tables.certificates)
+    done = client.post(
+        "/terminal/certificates", data=_issue_form(env, csrf), follow_redirects=False
+    )
+    assert done.status_code == 303
+    assert env.count(tables.certificates) == before + 1
+    result = client.get(done.headers["location"])
+    assert "交付し、印刷しました" in result.text
+    numbers = re.findall(r"20250401-132250-T01-\d{6}", result.text)
+    assert len(set(numbers)) == 2
+    cid = re.search(r'id="certificate-id">([0-9a-f-]{36})<', result.text)
+    assert cid
+    printed = list((env.tmp / "print").glob(f"{cid.group(1)}.pdf"))
+    assert printed and printed[0].stat().st_mode & 0o077 == 0
+    spoiled = client.post(
+        f"/terminal/certificates/{cid.group(1)}/spoiled",
+        data={"csrf": csrf, "issue_number": numbers[0], "disposal": "「無効」印を押し裁断"},
+        follow_redirects=False,
+    )
+    assert spoiled.status_code == 303
+    assert "書損を記録しました" in client.get(spoiled.headers["location"]).text
+
+
+@pytest.mark.parametrize(
+    ("over", "message"),
+    [
+        ({"copies": "0"}, "部数"),
+        ({"copies": "abc"}, "部数"),
+        ({"members": []}, "世帯員"),
+        ({"kind": "passport"}, "種類"),
+        ({"items": ["my_number"], "requester": "third_party"}, "第三者"),
+        ({"items": ["bogus"]}, "記載事項"),
+        ({"kind": "seal"}, "印鑑登録"),
+    ],
+)
+def test_terminal_bad_input_is_explained_and_changes_nothing(
+    client: TestClient, env: CertEnv, over: dict[str, Any], message: str
+) -> None:
+    csrf = login(client, tokens(env)["clerk"])
+    before = env.state()
+    for path in ("/terminal/certificates/confirm", "/terminal/certificates"):
+        response = client.post(path, data=_issue_form(env, csrf, **over))
+        assert response.status_code == 422, response.text
+        assert message in response.text and 'role="alert"' in response.text
+    assert env.state() == before
+
+
+def test_terminal_rejects_a_missing_or_wrong_csrf_token(client: TestClient, env: CertEnv) -> None:
+    login(client, tokens(env)["clerk"])
+    before = env.state()
+    response = client.post("/terminal/certificates", data=_issue_form(env, "0" * 64))
+    assert response.status_code == 422 and "有効期限" in response.text
+    data = _issue_form(env, "x")
+    data.pop("csrf")
+    assert client.post("/terminal/certificates", data=data).status_code == 422
+    assert env.state() == before
+
+
+def test_terminal_roles(client: TestClient, env: CertEnv) -> None:
+    t = tokens(env)
+    issued = env.desk.issue(
+        CLERK, CertificateRequest(CertificateKind.RESIDENCE, env.people.wife.resident_code)
+    )
+    csrf = login(client, t["clerk"])
+    assert client.get("/terminal/register").status_code == 403
+    assert client.get(f"/terminal/certificates/{issued.certificate_id}/void").status_code == 403
+    denied = client.post(
+        f"/terminal/certificates/{issued.certificate_id}/void",
+        data={"csrf": csrf, "reason": "誤交付"},
+    )
+    assert denied.status_code == 403 and "権限がありません" in denied.text
+    client.cookies.clear()
+    csrf = login(client, t["super"], "T02")
+    register = client.get("/terminal/register", params={"day": "2025-04-01"})
+    assert register.status_code == 200 and issued.certificate_id in register.text
+    voided = client.post(
+        f"/terminal/certificates/{issued.certificate_id}/void",
+        data={"csrf": csrf, "reason": "誤交付のため回収"},
+        follow_redirects=False,
+    )
+    assert voided.status_code == 303
+    assert "無効にしました" in client.get(voided.headers["location"]).text
+    client.cookies.clear()
+    login(client, t["auditor"], "T09")
+    assert client.get("/terminal/residents", params={"kana": "カサイ"}).status_code == 403
+    register = client.get("/terminal/register")
+    assert register.status_code == 200 and "無効" in register.text
+    assert f"/terminal/certificates/{issued.certificate_id}" not in register.text
+    assert client.get(f"/terminal/certificates/{issued.certificate_id}").status_code == 403
+
+
+def test_malformed_form_posts_get_an_html_error(client: TestClient, env: CertEnv) -> None:
+    csrf = login(client, tokens(env)["clerk"])
+    before = env.state()
+    response = client.post(
+        "/terminal/certificates", data=_issue_form(env, csrf, resident_code="1" * 40)
+    )
+    assert response.status_code == 422 and "入力内容が正しくありません" in response.text
+    assert response.headers["content-type"].startswith("text/html")
+    assert client.post("/verify/pdf").status_code == 422
+    assert env.state() == before
+
+
+def test_support_measure_needs_a_supervisor_at_the_terminal(
+    client: TestClient, env: CertEnv
+) -> None:
+    t = tokens(env)
+    code = env.people.supported.resident_code
+    csrf = login(client, t["clerk"])
+    form = _issue_form(env, csrf, resident_code=code, members=[code], items=[])
+    refused = client.post("/terminal/certificates/confirm", data=form)
+    assert refused.status_code == 422 and "支援措置" in refused.text
+    form["override_reason"] = "本人からの請求（本人確認済み）"
+    assert client.post("/terminal/certificates", data=form).status_code == 403
+    client.cookies.clear()
+    csrf = login(client, t["super"], "T02")
+    form["csrf"] = csrf
+    assert client.post("/terminal/certificates", data=form, follow_redirects=False).status_code == (
+        303
+    )
