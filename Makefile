@@ -52,3 +52,8 @@ bench: setup
 clean:
 	rm -rf var/ .pytest_cache/ .mypy_cache/ .ruff_cache/ .hypothesis/ test-artifacts/
 	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -exec rm -rf {} +
+
+# Many seeded simulations (docs/simulation.md), one per core; prints simulated node-days/s.
+.PHONY: soak
+soak: setup
+	$(BIN)/python -m juki.sim.soak $(SOAK_ARGS)

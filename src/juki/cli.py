@@ -17,6 +17,7 @@ from juki.nodes.cli import register_network_commands
 from juki.security.actors import Actor
 from juki.security.permissions import Role
 from juki.settings import Settings, masked_url
+from juki.sim.cli import register_sim_commands
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -296,6 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     # cert commands
     register_cert_commands(sub)
     # sim commands
+    register_sim_commands(sub)
     return parser
 
 

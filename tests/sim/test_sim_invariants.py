@@ -1,0 +1,160 @@
+"""The final checks are not vacuous: damage one thing in a finished network, and the check that
+owns it says so (each tampering below breaks exactly what a bug in the node code would)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+
+from juki.network.directory import NATIONAL_ID
+from juki.sim.cluster import Cluster
+from juki.sim.invariants import FinalCheck
+from juki.sim.runner import SimConfig, Simulation, run
+from juki.storage import tables as t
+
+CONFIG = SimConfig(seed=2, days=3, municipalities=4, population=240, scale=150.0)
+
+
+def _first(cluster: Cluster, node_id: str, stmt: sa.Select[Any]) -> Any:
+    with cluster.node(node_id).engine.connect() as conn:
+        row = conn.execute(stmt.limit(1)).first()
+    assert row is not None, f"nothing to tamper with at {node_id}: {stmt}"
+    return row
+
+
+def _write(cluster: Cluster, node_id: str, stmt: Any) -> None:
+    with cluster.node(node_id).engine.begin() as conn:
+        assert conn.execute(stmt).rowcount == 1
+
+
+def _muni(cluster: Cluster, i: int) -> str:
+    return [n for n in cluster.order if cluster.specs[n].kind.value == "municipality"][i]
+
+
+def _prefecture_copy_differs(c: Cluster) -> None:
+    pref = c.specs[_muni(c, 0)].parent or ""
+    code = _first(c, pref, sa.select(t.identity_copies.c.resident_code)).resident_code
+    _write(
+        c,
+        pref,
+        t.identity_copies.update()
+        .where(t.identity_copies.c.resident_code == code)
+        .values(family_name="改竄"),
+    )
+
+
+def _national_applied_a_change_twice(c: Cluster) -> None:
+    row = _first(
+        c,
+        NATIONAL_ID,
+        sa.select(t.identity_changes).order_by(t.identity_changes.c.change_id.desc()),
+    )
+    values = dict(row._mapping)
+    del values["change_id"]
+    values["message_id"] = "00000000-0000-7000-8000-00000000dup1"
+    _write(c, NATIONAL_ID, t.identity_changes.insert().values(values))
+
+
+def _the_dead_come_back(c: Cluster) -> None:
+    r = t.resident_records.c
+    for lg in [_muni(c, i) for i in range(4)]:
+        with c.node(lg).engine.connect() as conn:
+            dead = conn.execute(sa.select(r.record_id).where(r.removal_reason == "death")).first()
+        if dead is not None:
+            _write(
+                c,
+                lg,
+                t.resident_records.update()
+                .where(r.record_id == dead.record_id)
+                .values(status="active", removal_reason=None),
+            )
+            return
+    raise AssertionError("nobody died in this run")
+
+
+def _an_inbox_row_is_lost(c: Cluster) -> None:
+    row = _first(c, NATIONAL_ID, sa.select(t.net_inbox.c.message_id))
+    _write(c, NATIONAL_ID, t.net_inbox.delete().where(t.net_inbox.c.message_id == row.message_id))
+
+
+def _a_fuhyo_entry_is_lost(c: Cluster) -> None:
+    for lg in [_muni(c, i) for i in range(4)]:
+        with c.node(lg).engine.connect() as conn:
+            row = conn.execute(sa.select(t.fuhyo_entries.c.entry_id)).first()
+        if row is not None:
+            _write(
+                c, lg, t.fuhyo_entries.delete().where(t.fuhyo_entries.c.entry_id == row.entry_id)
+            )
+            return
+    raise AssertionError("no 附票 entry in this run")
+
+
+def _a_confirmation_is_lost(c: Cluster) -> None:
+    r = t.resident_records.c
+    for lg in [_muni(c, i) for i in range(4)]:
+        with c.node(lg).engine.connect() as conn:
+            row = conn.execute(
+                sa.select(r.record_id).where(r.move_out_confirmed_on.is_not(None))
+            ).first()
+        if row is not None:
+            _write(
+                c,
+                lg,
+                t.resident_records.update()
+                .where(r.record_id == row.record_id)
+                .values(move_out_confirmed_on=None, move_out_confirmed_address=None),
+            )
+            return
+    raise AssertionError("no confirmed move-out in this run")
+
+
+def _two_people_share_a_number(c: Cluster) -> None:
+    lg = _muni(c, 1)
+    r = t.resident_records.c
+    with c.node(lg).engine.connect() as conn:
+        a, b = conn.execute(
+            sa.select(r.record_id, r.my_number)
+            .where(r.my_number.is_not(None) & (r.status == "active"))
+            .order_by(r.record_id)
+            .limit(2)
+        ).all()
+    _write(
+        c,
+        lg,
+        t.resident_records.update().where(r.record_id == b.record_id).values(my_number=a.my_number),
+    )
+
+
+TAMPERING: dict[str, Callable[[Cluster], None]] = {
+    "levels_agree": _prefecture_copy_differs,
+    "resident_of_one_municipality": _the_dead_come_back,
+    "messages_accounted": _an_inbox_row_is_lost,
+    "fuhyo_matches_addresses": _a_fuhyo_entry_is_lost,
+    "move_outs_end_confirmed": _a_confirmation_is_lost,
+    "my_numbers_unique": _two_people_share_a_number,
+}
+
+
+def test_every_final_check_catches_the_damage_it_owns(monkeypatch: Any) -> None:
+    found: dict[str, set[str]] = {}
+    finish = Simulation._finish
+
+    def finish_then_tamper(self: Simulation) -> bool:
+        converged = finish(self)
+        assert FinalCheck(self.cluster, self.truth, faults=False).run() == []
+        before: set[str] = set()
+        for invariant, tamper in [*TAMPERING.items(), ("twice", _national_applied_a_change_twice)]:
+            tamper(self.cluster)
+            seen = FinalCheck(self.cluster, self.truth, faults=False).run()
+            found[invariant] = {v.invariant for v in seen if v.detail not in before}
+            before |= {v.detail for v in seen}
+        return converged
+
+    monkeypatch.setattr(Simulation, "_finish", finish_then_tamper)
+    result = run(CONFIG)
+    assert result["violations"] == []
+    for invariant in TAMPERING:
+        assert invariant in found[invariant], (invariant, found[invariant])
+    assert found["twice"] == {"levels_agree"}  # the national history has one change too many
