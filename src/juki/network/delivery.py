@@ -20,7 +20,7 @@ import structlog
 from juki.core.clock import Clock
 from juki.network import pki, store
 from juki.network.directory import Directory, DirectoryError, NodeStatus
-from juki.network.envelope import Envelope
+from juki.network.envelope import Envelope, uuid7
 from juki.network.transport import Reply, ReplyStatus, Transport, TransportError
 
 log = structlog.get_logger("juki.network.delivery")
@@ -128,8 +128,17 @@ class DeliveryWorker:
             return result
         if reply.status is ReplyStatus.REFUSED and reply.reason in PERMANENT_REFUSALS:
             with self.engine.begin() as conn:
-                store.mark_dead(conn, msg, reply.reason, reply.detail, now)
-            log.error("dead letter", node=self.node_id, peer=msg.peer, reason=reply.reason)
+                skipped = store.mark_dead(
+                    conn, msg, reply.reason, reply.detail, now, uuid7(now, self.rng)
+                )
+            log.error(
+                "dead letter",
+                node=self.node_id,
+                peer=msg.peer,
+                seq=msg.seq,
+                reason=reply.reason,
+                link_skip_queued=skipped,
+            )
             return result
         self._failed(msg, reply.reason or reply.status.value, reply.detail)
         return result

@@ -116,6 +116,16 @@ class ResidentCodeAllotment(_Body):
     last_body: Annotated[int, Field(ge=0, le=9_999_999_999)]
 
 
+class LinkSkip(_Body):
+    """The sender gave up on the message at this sequence number (it is in the sender's
+    dead-letter list): the receiver records the number as skipped so the link goes on.
+    Carries no personal data, only which message was given up and why."""
+
+    skipped_message_id: Annotated[str, Field(min_length=36, max_length=36)]
+    skipped_message_type: Annotated[str, Field(min_length=1, max_length=64)]
+    refusal: Annotated[str, Field(min_length=1, max_length=64)]
+
+
 IDENTITY_INFO_CHANGED: Final = "identity_info_changed"
 IDENTITY_SNAPSHOT: Final = "identity_snapshot"
 MOVE_OUT_CERTIFICATE_INFO: Final = "move_out_certificate_info"
@@ -124,6 +134,7 @@ FUHYO_NOTICE: Final = "fuhyo_notice"
 MY_NUMBER_REQUEST: Final = "my_number_request"
 MY_NUMBER_ASSIGNED: Final = "my_number_assigned"
 RESIDENT_CODE_ALLOTMENT: Final = "resident_code_allotment"
+LINK_SKIP: Final = "link_skip"
 
 # (message type, schema version) → schema
 SCHEMAS: Final[dict[tuple[str, int], type[_Body]]] = {
@@ -135,6 +146,7 @@ SCHEMAS: Final[dict[tuple[str, int], type[_Body]]] = {
     (MY_NUMBER_REQUEST, 1): MyNumberRequest,
     (MY_NUMBER_ASSIGNED, 1): MyNumberAssigned,
     (RESIDENT_CODE_ALLOTMENT, 1): ResidentCodeAllotment,
+    (LINK_SKIP, 1): LinkSkip,
 }
 CURRENT_VERSION: Final = dict(SCHEMAS.keys())
 

@@ -23,7 +23,7 @@ from juki.core.errors import JukiError
 from juki.network import store
 from juki.network.directory import Directory
 from juki.network.envelope import MAX_ENVELOPE_BYTES, Envelope, EnvelopeError
-from juki.network.messages import SchemaError, _Body, parse_body
+from juki.network.messages import LINK_SKIP, LinkSkip, SchemaError, _Body, parse_body
 from juki.network.transport import Reply, ReplyStatus
 
 log = structlog.get_logger("juki.network.receiver")
@@ -151,6 +151,10 @@ class Receiver:
             last = store.last_received(conn, env.sender)
             if env.seq > last + 1:
                 return Reply(ReplyStatus.GAP, "gap", f"expected {last + 1}", expected_seq=last + 1)
+            if env.seq <= last and env.message_type == LINK_SKIP:
+                # Nothing left to skip: this number was used already. Acknowledged so the
+                # sender stops, and not recorded (it applied nothing).
+                return Reply(ReplyStatus.DUPLICATE, "skip_past", f"last {last}")
             if env.seq <= last:
                 replayed_after = last
             else:
@@ -167,6 +171,8 @@ class Receiver:
         return reply
 
     def _apply_in(self, conn: sa.Connection, env: Envelope, now: datetime) -> Reply:
+        if env.message_type == LINK_SKIP:
+            return self._skip(conn, env, now)
         try:
             body = parse_body(env.message_type, env.schema_version, dict(env.body))
             handler = self.handlers.get(env.message_type)
@@ -194,6 +200,26 @@ class Receiver:
             return Reply(ReplyStatus.DEAD_LETTER, reason, str(exc))
         store.record_received(conn, env, "applied", now)
         return Reply(ReplyStatus.APPLIED)
+
+    def _skip(self, conn: sa.Connection, env: Envelope, now: datetime) -> Reply:
+        """The sender gave up on this number (it holds the message as a dead letter): record the
+        number as skipped, so the link goes on and the inbox shows what never came."""
+        try:
+            notice = parse_body(env.message_type, env.schema_version, dict(env.body))
+        except SchemaError as exc:
+            return Reply(ReplyStatus.REFUSED, "malformed", exc.detail)
+        assert isinstance(notice, LinkSkip)
+        store.record_received(conn, env, "skipped", now)
+        log.warning(
+            "sender skipped a message",
+            node=self.node_id,
+            sender=env.sender,
+            seq=env.seq,
+            skipped_message_id=notice.skipped_message_id,
+            skipped_type=notice.skipped_message_type,
+            refusal=notice.refusal,
+        )
+        return Reply(ReplyStatus.APPLIED, "skipped")
 
     def replay_dead_letter(self, dead_letter_id: int) -> Reply:
         """Apply an incoming dead letter again, after an administrator fixed its cause."""

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from juki.network.envelope import Envelope, canonical_json
+from juki.network.messages import CURRENT_VERSION, LINK_SKIP, LinkSkip, body_of
 from juki.storage.tables import (
     net_dead_letters,
     net_inbox,
@@ -154,12 +155,18 @@ def mark_retry(
     )
 
 
-def mark_dead(conn: sa.Connection, msg: Outgoing, reason: str, detail: str, now: datetime) -> None:
-    conn.execute(
-        net_outbox.update()
-        .where(net_outbox.c.outbox_id == msg.outbox_id)
-        .values(status=DEAD, outcome=reason, last_error=detail[:1000])
-    )
+def mark_dead(
+    conn: sa.Connection,
+    msg: Outgoing,
+    reason: str,
+    detail: str,
+    now: datetime,
+    skip_message_id: str,
+) -> bool:
+    """Give up on `msg`: it goes to the dead-letter list, and its place on the link is taken by a
+    `link_skip` notice (same sequence number, a new message id) so the receiver can move past the
+    number instead of asking for it forever. A skip notice that is itself refused for good ends
+    dead with no replacement; True when a skip notice was queued."""
     add_dead_letter(
         conn,
         direction="out",
@@ -173,6 +180,32 @@ def mark_dead(conn: sa.Connection, msg: Outgoing, reason: str, detail: str, now:
         detail=detail,
         now=now,
     )
+    if msg.message_type == LINK_SKIP:
+        conn.execute(
+            net_outbox.update()
+            .where(net_outbox.c.outbox_id == msg.outbox_id)
+            .values(status=DEAD, outcome=reason, last_error=detail[:1000])
+        )
+        return False
+    skip = LinkSkip(
+        skipped_message_id=msg.message_id,
+        skipped_message_type=msg.message_type,
+        refusal=reason[:64],
+    )
+    conn.execute(
+        net_outbox.update()
+        .where(net_outbox.c.outbox_id == msg.outbox_id)
+        .values(
+            message_id=skip_message_id,
+            message_type=LINK_SKIP,
+            schema_version=CURRENT_VERSION[LINK_SKIP],
+            body=canonical_json(body_of(skip)).decode("utf-8"),
+            attempts=0,
+            next_attempt_at=now.isoformat(),
+            last_error=f"{reason}: {detail}"[:1000],
+        )
+    )
+    return True
 
 
 def rewind(conn: sa.Connection, peer: str, from_seq: int, now: datetime) -> int:

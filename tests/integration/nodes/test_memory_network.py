@@ -499,3 +499,49 @@ def test_a_genuine_message_that_cannot_apply_is_a_dead_letter_and_can_be_replaye
     assert inagi.receiver.replay_dead_letter(int(dead_id)).status is ReplyStatus.APPLIED
     assert inagi.status()["dead_letters"] == 0
     assert svc.get_record(uow(inagi), CLERK, person.record_id).move_out_confirmed_on == TODAY
+
+
+def test_a_message_the_sender_gives_up_on_is_skipped_and_the_link_goes_on(
+    net: InProcessNetwork,
+) -> None:
+    """A permanent refusal dead-letters the message at the sender; a link_skip notice takes its
+    sequence number, so the next change is not held behind a gap that can never be filled."""
+    from juki.network import store
+
+    inagi = net.municipality("132250")
+    with inagi.engine.begin() as conn:
+        oversized_seq = store.enqueue(
+            conn,
+            peer="130001",
+            message_type="identity_info_changed",
+            schema_version=1,
+            body={"padding": "x" * (300 * 1024)},
+            message_id="01890000-0000-7000-8000-0000000000aa",
+            now=inagi.clock.now(),
+        )
+    person = arrive(inagi, "十郎", "ジュウロウ")
+    net.run_until_quiet()
+
+    tokyo = net.nodes["130001"]
+    assert copy_of(tokyo, "132250", person.resident_code) is not None
+    assert copy_of(net.national, "132250", person.resident_code) is not None
+    assert inagi.status()["dead_letters"] == 1
+    assert net.pending() == 0
+    with inagi.engine.connect() as conn:
+        dead = conn.execute(
+            sa.select(tables.net_dead_letters.c.message_id, tables.net_dead_letters.c.reason)
+        ).one()
+        sent_links = {r.peer: r.next_send_seq for r in conn.execute(sa.select(tables.net_links))}
+    assert tuple(dead) == ("01890000-0000-7000-8000-0000000000aa", "oversized")
+    with tokyo.engine.connect() as conn:
+        inbox = conn.execute(
+            sa.select(tables.net_inbox.c.message_type, tables.net_inbox.c.outcome).where(
+                (tables.net_inbox.c.sender == "132250")
+                & (tables.net_inbox.c.seq == oversized_seq)
+            )
+        ).one()
+        last = conn.execute(
+            sa.select(tables.net_links.c.last_recv_seq).where(tables.net_links.c.peer == "132250")
+        ).scalar_one()
+    assert tuple(inbox) == ("link_skip", "skipped")
+    assert last == sent_links["130001"] - 1
