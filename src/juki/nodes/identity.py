@@ -17,6 +17,7 @@ from typing import Any, Final
 import sqlalchemy as sa
 
 from juki.core.text import normalize_kana
+from juki.network.envelope import canonical_json
 from juki.network.messages import IdentityInfoBody, IdentitySnapshot
 from juki.storage.tables import identity_changes, identity_copies, record_changes, resident_records
 
@@ -134,6 +135,32 @@ _UPDATE_COPY: Final = identity_copies.update().where(
 )
 _INSERT_COPY: Final = identity_copies.insert()
 _INSERT_CHANGE: Final = identity_changes.insert()
+
+
+# A snapshot part's body stays well under the envelope limit (256 KiB) whatever the addresses
+# are like: entries are counted in encoded bytes, not only in number.
+SNAPSHOT_PART_ENTRIES: Final = 500
+SNAPSHOT_PART_BYTES: Final = 200 * 1024
+
+
+def snapshot_parts(
+    entries: Sequence[IdentityInfoBody],
+    max_entries: int = SNAPSHOT_PART_ENTRIES,
+    max_bytes: int = SNAPSHOT_PART_BYTES,
+) -> list[list[IdentityInfoBody]]:
+    """Split a snapshot into parts of at most `max_entries` entries and about `max_bytes` of
+    canonical JSON each (always at least one entry per part, and one part for no entries)."""
+    parts: list[list[IdentityInfoBody]] = [[]]
+    size = 0
+    for entry in entries:
+        encoded = len(canonical_json(entry.model_dump(mode="json"))) + 1
+        current = parts[-1]
+        if current and (len(current) >= max_entries or size + encoded > max_bytes):
+            parts.append([])
+            size = 0
+        parts[-1].append(entry)
+        size += encoded
+    return parts
 
 
 def apply_snapshot(

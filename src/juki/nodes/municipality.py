@@ -38,7 +38,7 @@ from juki.network.messages import (
     ResidentCodeAllotment,
 )
 from juki.network.receiver import Handler
-from juki.nodes.identity import Digest, apply_identity, registry_digest
+from juki.nodes.identity import Digest, apply_identity, registry_digest, snapshot_parts
 from juki.nodes.node import Node
 from juki.registry.commands import AssignMyNumber, ConfirmMoveOut
 from juki.registry.services import assign_my_number, confirm_move_out
@@ -57,7 +57,6 @@ from juki.storage.uow import SqlUnitOfWork
 log = structlog.get_logger("juki.nodes.municipality")
 
 PUMP_BATCH: Final = 100
-SNAPSHOT_PART: Final = 500
 # A new resident without a my_number gets one requested from the national node.
 _NEEDS_NUMBER: Final = frozenset({"birth", "immigration", "entry_by_authority", "move_in"})
 
@@ -263,12 +262,12 @@ class MunicipalityNode(Node):
                 IdentityInfoBody.model_validate({k: r[k] for k in IdentityInfoBody.model_fields})
                 for r in rows
             ]
-            parts = max(1, -(-len(entries) // SNAPSHOT_PART))
+            chunks = snapshot_parts(entries)
+            parts = len(chunks)
             parent = self.parent
             if parent is None:
                 return 0
-            for i in range(parts):
-                chunk = entries[i * SNAPSHOT_PART : (i + 1) * SNAPSHOT_PART]
+            for i, chunk in enumerate(chunks):
                 self.send(
                     conn,
                     parent,
