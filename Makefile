@@ -14,11 +14,12 @@ BENCH_ARGS  ?=
 
 help:
 	@echo "make setup   - install uv / system packages, sync .venv (scripts/setup.sh)"
-	@echo "make demo    - seed a demo SQLite database under var/demo and serve the API (DEMO_ARGS=...)"
+	@echo "make demo    - start the demo network under var/demo-network, one process per node (DEMO_ARGS=...)"
 	@echo "make test    - lint, format check, type check, then pytest (PYTEST_ARGS=...)"
 	@echo "make check   - lint, format check and type check only"
 	@echo "make fix     - apply ruff fixes and formatting"
 	@echo "make bench   - run the benchmarks (BENCH_ARGS=...)"
+	@echo "make soak    - run many simulator seeds on every core (SOAK_ARGS=...)"
 	@echo "make clean   - remove var/ and tool caches"
 
 # Re-run setup only when its inputs change (or the venv is gone).

@@ -44,7 +44,9 @@ class OpLogEntry:
     terminal_id: str
     action: str
     target: str
-    outcome: str  # ok | denied | rejected
+    outcome: (
+        str  # ok | denied | rejected | failed (an allowed action whose I/O failed after it began)
+    )
     detail: str = ""
 
 
