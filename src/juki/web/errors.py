@@ -12,6 +12,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Final
 
+import sqlalchemy as sa
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -19,6 +21,8 @@ from fastapi.responses import JSONResponse
 from juki.core.errors import JukiError, NotFoundError, PermissionDeniedError, RuleViolation
 from juki.storage.registry_store import ConcurrentChangeError
 from juki.web.schemas import ErrorOut, FieldErrorOut, ValidationErrorOut
+
+log = structlog.get_logger("juki.web")
 
 
 class AuthenticationRequired(JukiError):
@@ -140,6 +144,31 @@ async def _on_concurrent_change(request: Request, exc: Exception) -> JSONRespons
     )
 
 
+# PostgreSQL's deadlock_detected, serialization_failure and lock_not_available: the transaction
+# lost a race and was rolled back whole, so the client may simply try again.
+_TRANSIENT_SQLSTATES: Final = frozenset({"40P01", "40001", "55P03"})
+
+
+def is_transient(exc: sa.exc.DBAPIError) -> bool:
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate in _TRANSIENT_SQLSTATES:
+        return True
+    return isinstance(exc, sa.exc.OperationalError) and "database is locked" in str(exc.orig)
+
+
+async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, sa.exc.DBAPIError)
+    if is_transient(exc):
+        return await _on_concurrent_change(request, exc)
+    log.error("database error", path=request.url.path, error=type(exc.orig).__name__)
+    return _error(
+        500,
+        "storage_error",
+        "the database could not complete the request; nothing was changed",
+        "データベースで処理できませんでした。変更は行われていません",
+    )
+
+
 async def _on_unauthenticated(request: Request, exc: Exception) -> JSONResponse:
     return _error(
         401,
@@ -163,6 +192,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotFoundError, _on_not_found)
     app.add_exception_handler(PermissionDeniedError, _on_permission_denied)
     app.add_exception_handler(ConcurrentChangeError, _on_concurrent_change)
+    app.add_exception_handler(sa.exc.DBAPIError, _on_database_error)
     app.add_exception_handler(AuthenticationRequired, _on_unauthenticated)
     app.add_exception_handler(JukiError, _on_other_juki_error)
 
