@@ -167,6 +167,10 @@ def cmd_issue(args: argparse.Namespace) -> int:
             else None
         ),
     )
+    if args.from_lg_code is not None:
+        return _issue_wide_area(args, request, out)
+    if args.node_config is not None:
+        return _fail("node-config: only with --from-lg-code (広域交付)")
     engine = _engine(args.db)
     try:
         _require_schema(engine, args.db)
@@ -178,6 +182,58 @@ def cmd_issue(args: argparse.Namespace) -> int:
             return _fail(f"setup: {exc}")
     finally:
         engine.dispose()
+    return _issued(issued)
+
+
+def _issue_wide_area(args: argparse.Namespace, request: CertificateRequest, out: Path) -> int:
+    """広域交付 from the console of the issuing municipality's node: this CS asks the home one.
+
+    The node's configuration gives its database, key and directory; the question goes over
+    HTTPS with mutual TLS, as the running node's would.
+    """
+    from juki.certificates.desk import CertificateDesk, FilePrintSink
+    from juki.nodes.config import ConfigError, NodeConfig, bootstrap, close_node
+    from juki.nodes.municipality import MunicipalityNode
+    from juki.nodes.wide_area import CsContentSource
+
+    if args.node_config is None:
+        return _fail(
+            "node-config: 広域交付 asks through this municipality's CS; give its node.json "
+            "(DIR/<lg_code>/node.json from `juki network init`)"
+        )
+    try:
+        config = NodeConfig.load(Path(args.node_config))
+        if args.db not in (Settings.from_env().db_url, config.db):
+            return _fail(f"db: 広域交付 uses the node's own database ({masked_url(config.db)})")
+        node = bootstrap(config)
+    except ConfigError as exc:
+        return _fail(f"node-config: {exc}")
+    try:
+        if not isinstance(node, MunicipalityNode):
+            return _fail(
+                f"node-config: {config.node_id} is a {config.kind.value}, not a municipality"
+            )
+        _require_schema(node.engine, config.db)
+        node.refresh_directory()  # the current 離脱 status of the home municipality
+        desk = CertificateDesk(node.engine, _settings(args))
+        by = _actor(node.engine, args, Role.COUNTER_CLERK)
+        try:
+            issued = desk.issue_wide_area(
+                by,
+                request,
+                home_lg_code=args.from_lg_code,
+                source=CsContentSource(node),
+                sink=FilePrintSink(out),
+            )
+        except _setup_errors() as exc:
+            return _fail(f"setup: {exc}")
+    finally:
+        close_node(node)
+    print(f"広域交付: content from {issued.content.record_municipality} ({args.from_lg_code})")
+    return _issued(issued)
+
+
+def _issued(issued: Any) -> int:
     print(
         f"issued {issued.content.title} ({issued.kind.value}) {issued.certificate_id}: "
         f"{len(issued.issue_numbers)} copy(ies) {', '.join(issued.issue_numbers)}; "
@@ -367,6 +423,16 @@ def register_cert_commands(sub: Any) -> None:
         help="issue despite 支援措置 (needs a supervisor's token); the reason is recorded",
     )
     p.add_argument("--public-url", help="verification base URL for the QR code")
+    p.add_argument(
+        "--from-lg-code",
+        metavar="LG_CODE",
+        help="広域交付: the applicant's home municipality; its CS supplies the content",
+    )
+    p.add_argument(
+        "--node-config",
+        metavar="node.json",
+        help="with --from-lg-code: this municipality's node configuration (its CS)",
+    )
     p.add_argument("--out", required=True, metavar="FILE.pdf")
     p.set_defaults(func=cmd_issue)
 

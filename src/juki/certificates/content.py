@@ -562,14 +562,18 @@ def _lines(raw: Any) -> tuple[Line, ...]:
     return tuple(Line(key=str(x["key"]), label=str(x["label"]), value=str(x["value"])) for x in raw)
 
 
-def from_document(doc: Mapping[str, Any]) -> tuple[CertificateContent, Issuance]:
-    """Parse a certificate document (from a PDF, the database or another municipality)."""
+def content_to_json(content: CertificateContent) -> dict[str, Any]:
+    """The content alone as plain JSON values (what a wide-area answer carries)."""
+    value: dict[str, Any] = json.loads(json.dumps(dataclasses.asdict(content), ensure_ascii=False))
+    return value
+
+
+def content_from_json(c: Mapping[str, Any]) -> CertificateContent:
+    """The inverse of `content_to_json`; `ContentFormatError` for anything juki did not write."""
     try:
-        c = doc["content"]
-        i = doc["issuance"]
         if int(c["version"]) != CONTENT_VERSION:
             raise ContentFormatError(f"content version {c['version']} is not supported")
-        content = CertificateContent(
+        return CertificateContent(
             kind=CertificateKind(c["kind"]),
             title=str(c["title"]),
             record_lg_code=str(c["record_lg_code"]),
@@ -587,6 +591,17 @@ def from_document(doc: Mapping[str, Any]) -> tuple[CertificateContent, Issuance]
             seal_sha256=None if c["seal_sha256"] is None else str(c["seal_sha256"]),
             version=int(c["version"]),
         )
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, ContentFormatError):
+            raise
+        raise ContentFormatError(f"not juki certificate content: {exc}") from exc
+
+
+def from_document(doc: Mapping[str, Any]) -> tuple[CertificateContent, Issuance]:
+    """Parse a certificate document (from a PDF or the database)."""
+    try:
+        content = content_from_json(doc["content"])
+        i = doc["issuance"]
         issuance = Issuance(
             certificate_id=str(i["certificate_id"]),
             lg_code=str(i["lg_code"]),

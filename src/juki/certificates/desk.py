@@ -19,7 +19,7 @@ from cryptography import x509
 
 from juki.certificates.content import CertificateRequest
 from juki.certificates.fonts import GlyphCoverage, ipamj_coverage
-from juki.certificates.ports import PrintSink, ProducedPdf
+from juki.certificates.ports import ContentSource, PrintSink, ProducedPdf
 from juki.certificates.render import CertificateRenderer
 from juki.certificates.services import (
     IssuedCertificate,
@@ -160,6 +160,30 @@ class CertificateDesk:
             self.uow(),
             by,
             request,
+            coverage=self.coverage,
+            producer=self.producer(),
+            sink=sink or self.sink,
+            verify_base_url=self.settings.public_url,
+        )
+
+    def issue_wide_area(
+        self,
+        by: Actor,
+        request: CertificateRequest,
+        *,
+        home_lg_code: str,
+        source: ContentSource,
+        sink: PrintSink | None = None,
+    ) -> IssuedCertificate:
+        """広域交付: the content comes from the home municipality through this node's CS."""
+        from juki.certificates.wide_area import issue_wide_area_certificate
+
+        return issue_wide_area_certificate(
+            self.uow(),
+            by,
+            request,
+            home_lg_code=home_lg_code,
+            source=source,
             coverage=self.coverage,
             producer=self.producer(),
             sink=sink or self.sink,

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol
 
-from juki.certificates.content import CertificateKind, Snapshot
+from juki.certificates.content import CertificateContent, CertificateKind, Members, Snapshot
 from juki.certificates.verify import CertificateStatus
 from juki.registry.ports import Municipality, UnitOfWork
 
@@ -56,6 +56,7 @@ class CertificateRecord:
     voided_at: str | None = None
     voided_by: str | None = None
     void_reason: str | None = None
+    source_request_id: str | None = None  # 広域交付: the request the home municipality answered
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +80,29 @@ class RegisterEntry:
     override_by: str | None = None
     override_reason: str | None = None
     disposal: str | None = None
+    source_lg_code: str | None = None  # 広域交付: the home municipality that supplied the content
     entry_id: int | None = None
+
+
+class WideAreaOutcome(StrEnum):
+    ANSWERED = "answered"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True, slots=True)
+class WideAreaRequestEntry:
+    """One line of the home municipality's register of wide-area requests (広域交付の照会記録)."""
+
+    request_id: str
+    at: str
+    requesting_lg_code: str
+    requested_by: str
+    subject_resident_code: str
+    members: str  # "self", "all", or the resident codes asked for, comma-separated
+    items: str
+    outcome: WideAreaOutcome
+    persons: int
+    rule: str | None = None
 
 
 class CertificateRepository(Protocol):
@@ -115,6 +138,12 @@ class CertificateRepository(Protocol):
 
     def status(self, certificate_id: str, digest: str) -> CertificateStatus | None: ...
 
+    def wide_area_request_seen(self, request_id: str) -> bool: ...
+
+    def add_wide_area_request(self, entry: WideAreaRequestEntry) -> None: ...
+
+    def wide_area_requests(self, limit: int) -> Sequence[WideAreaRequestEntry]: ...
+
 
 class CertificateUnitOfWork(UnitOfWork, Protocol):
     @property
@@ -132,3 +161,34 @@ class PrintSink(Protocol):
     """Where a produced certificate goes: a printer queue; here a directory or a file."""
 
     def print(self, pdf: bytes, name: str) -> str: ...
+
+
+# -- wide-area issuance: what the issuing municipality asks of the home one ----------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WideAreaAsk:
+    """What B asks A for: one applicant (and the household members chosen) and the items."""
+
+    home_lg_code: str
+    resident_code: str
+    members: Members
+    items: tuple[str, ...]
+    operator_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SuppliedContent:
+    """A's answer after B's CS verified it: signed by A, bound to B's request."""
+
+    request_id: str
+    home_lg_code: str
+    home_name: str
+    resident_code: str
+    content: CertificateContent
+
+
+class ContentSource(Protocol):
+    """The municipality's CS, asking a home municipality's CS (juki.nodes.wide_area)."""
+
+    def fetch(self, ask: WideAreaAsk) -> SuppliedContent: ...

@@ -43,6 +43,7 @@ from juki.certificates.ports import (
     ProducedPdf,
     RegisterEntry,
     RegisterEvent,
+    SuppliedContent,
 )
 from juki.certificates.verify import CertificateStatus
 from juki.core.errors import DomainRuleError, JukiError, NotFoundError, ValidationError
@@ -169,6 +170,93 @@ def _target(request: CertificateRequest) -> str:
     return f"resident_code:{request.resident_code[:11]}"
 
 
+def _record(
+    uow: CertificateUnitOfWork,
+    by: Actor,
+    req: CertificateRequest,
+    content: CertificateContent,
+    per_copy: int,
+    seal_png: bytes | None,
+    record_id: str | None,
+    *,
+    verify_base_url: str,
+    source: SuppliedContent | None = None,
+) -> PreparedCertificate:
+    """Take the issue numbers and record the certificate and its register line (in the
+    caller's transaction); a wide-area issuance also records where its content came from."""
+    municipality = uow.municipality
+    now = uow.clock.now()
+    today = uow.clock.today()
+    day = today.strftime("%Y%m%d")
+    first = uow.certificates.take_sequence(f"certificate:{municipality.lg_code}:{day}", req.copies)
+    numbers = tuple(
+        f"{day}-{municipality.lg_code}-{by.terminal_id}-{n:06d}"
+        for n in range(first, first + req.copies)
+    )
+    issuance = Issuance(
+        certificate_id=uow.ids.new_id(),
+        lg_code=municipality.lg_code,
+        municipality=municipality.address_prefix,
+        signatory=f"{municipality.address_prefix}長",
+        issued_at=now.isoformat(),
+        issued_on=today.isoformat(),
+        terminal_id=by.terminal_id,
+        issue_numbers=numbers,
+        verify_base_url=verify_base_url.rstrip("/"),
+    )
+    digest = digest_of(content, issuance)
+    record = CertificateRecord(
+        certificate_id=issuance.certificate_id,
+        lg_code=issuance.lg_code,
+        record_lg_code=content.record_lg_code,
+        kind=req.kind,
+        channel=req.channel.value,
+        subject_resident_code=req.resident_code,
+        subject_record_id=record_id,
+        content_json=canonical_json(content, issuance),
+        digest=digest,
+        issue_numbers=numbers,
+        copies=req.copies,
+        fee_yen=per_copy * req.copies,
+        issued_at=issuance.issued_at,
+        issued_on=today,
+        operator_id=by.actor_id,
+        terminal_id=by.terminal_id,
+        source_request_id=source.request_id if source else None,
+    )
+    uow.certificates.add(record)
+    override = req.support_override
+    uow.certificates.append_register(
+        RegisterEntry(
+            at=issuance.issued_at,
+            event=RegisterEvent.ISSUED,
+            certificate_id=record.certificate_id,
+            lg_code=record.lg_code,
+            terminal_id=record.terminal_id,
+            operator_id=record.operator_id,
+            subject_resident_code=record.subject_resident_code,
+            kind=record.kind,
+            items=",".join(content.items),
+            members=len(content.persons),
+            copies=record.copies,
+            issue_numbers=numbers,
+            fee_yen=record.fee_yen,
+            requester=req.requester.value,
+            override_by=override.approved_by if override else None,
+            override_reason=override.reason if override else None,
+            source_lg_code=source.home_lg_code if source else None,
+        )
+    )
+    return PreparedCertificate(
+        record=record,
+        content=content,
+        issuance=issuance,
+        digest=digest,
+        seal_png=seal_png,
+        municipality_name=municipality.name,
+    )
+
+
 # -- issuing ------------------------------------------------------------------------------------
 
 
@@ -206,76 +294,15 @@ def prepare_certificate(
         _parse_code(request)
         req = _with_override(request, by)
         content, per_copy, seal_png, record_id = _build(uow, req, coverage)
-        municipality = uow.municipality
-        now = uow.clock.now()
-        today = uow.clock.today()
-        day = today.strftime("%Y%m%d")
-        first = uow.certificates.take_sequence(
-            f"certificate:{municipality.lg_code}:{day}", req.copies
-        )
-        numbers = tuple(
-            f"{day}-{municipality.lg_code}-{by.terminal_id}-{n:06d}"
-            for n in range(first, first + req.copies)
-        )
-        issuance = Issuance(
-            certificate_id=uow.ids.new_id(),
-            lg_code=municipality.lg_code,
-            municipality=municipality.address_prefix,
-            signatory=f"{municipality.address_prefix}長",
-            issued_at=now.isoformat(),
-            issued_on=today.isoformat(),
-            terminal_id=by.terminal_id,
-            issue_numbers=numbers,
-            verify_base_url=verify_base_url.rstrip("/"),
-        )
-        digest = digest_of(content, issuance)
-        record = CertificateRecord(
-            certificate_id=issuance.certificate_id,
-            lg_code=issuance.lg_code,
-            record_lg_code=content.record_lg_code,
-            kind=req.kind,
-            channel=req.channel.value,
-            subject_resident_code=req.resident_code,
-            subject_record_id=record_id,
-            content_json=canonical_json(content, issuance),
-            digest=digest,
-            issue_numbers=numbers,
-            copies=req.copies,
-            fee_yen=per_copy * req.copies,
-            issued_at=issuance.issued_at,
-            issued_on=today,
-            operator_id=by.actor_id,
-            terminal_id=by.terminal_id,
-        )
-        uow.certificates.add(record)
-        override = req.support_override
-        uow.certificates.append_register(
-            RegisterEntry(
-                at=issuance.issued_at,
-                event=RegisterEvent.ISSUED,
-                certificate_id=record.certificate_id,
-                lg_code=record.lg_code,
-                terminal_id=record.terminal_id,
-                operator_id=record.operator_id,
-                subject_resident_code=record.subject_resident_code,
-                kind=record.kind,
-                items=",".join(content.items),
-                members=len(content.persons),
-                copies=record.copies,
-                issue_numbers=numbers,
-                fee_yen=record.fee_yen,
-                requester=req.requester.value,
-                override_by=override.approved_by if override else None,
-                override_reason=override.reason if override else None,
-            )
-        )
-        return PreparedCertificate(
-            record=record,
-            content=content,
-            issuance=issuance,
-            digest=digest,
-            seal_png=seal_png,
-            municipality_name=municipality.name,
+        return _record(
+            uow,
+            by,
+            req,
+            content,
+            per_copy,
+            seal_png,
+            record_id,
+            verify_base_url=verify_base_url,
         )
 
     return perform(
@@ -308,12 +335,24 @@ def issue_certificate(
     prepared = prepare_certificate(
         uow, by, request, coverage=coverage, verify_base_url=verify_base_url
     )
+    return _produce(uow, by, prepared, producer, sink, Permission.ISSUE_CERTIFICATE)
+
+
+def _produce(
+    uow: CertificateUnitOfWork,
+    by: Actor,
+    prepared: PreparedCertificate,
+    producer: CertificateProducer,
+    sink: PrintSink,
+    action: Permission,
+) -> IssuedCertificate:
+    """Step 2: render, sign and print the recorded certificate; void it if that fails."""
     record = prepared.record
     try:
         produced = producer.produce(prepared)
         printed_to = sink.print(produced.pdf, record.certificate_id)
     except Exception as exc:
-        _void_after_failure(uow, by, record, f"{type(exc).__name__}: {exc}")
+        _void_after_failure(uow, by, record, f"{type(exc).__name__}: {exc}", action)
         raise ProductionError(record.certificate_id, type(exc).__name__) from exc
     with uow:
         current = uow.certificates.get(record.certificate_id)
@@ -341,7 +380,11 @@ def issue_certificate(
 
 
 def _void_after_failure(
-    uow: CertificateUnitOfWork, by: Actor, record: CertificateRecord, cause: str
+    uow: CertificateUnitOfWork,
+    by: Actor,
+    record: CertificateRecord,
+    cause: str,
+    action: Permission = Permission.ISSUE_CERTIFICATE,
 ) -> None:
     with uow:
         now = uow.clock.now().isoformat()
@@ -363,7 +406,7 @@ def _void_after_failure(
                 actor_id=by.actor_id,
                 role=by.role.value,
                 terminal_id=by.terminal_id,
-                action=Permission.ISSUE_CERTIFICATE.value,
+                action=action.value,
                 target=f"certificate:{record.certificate_id}",
                 outcome="failed",
                 detail=cause[:500],

@@ -22,6 +22,8 @@ from juki.certificates.ports import (
     CertificateState,
     RegisterEntry,
     RegisterEvent,
+    WideAreaOutcome,
+    WideAreaRequestEntry,
 )
 from juki.certificates.verify import CertificateStatus
 from juki.core.clock import Clock
@@ -36,6 +38,7 @@ from juki.storage.tables import (
     counters,
     resident_records,
     seal_registrations,
+    wide_area_requests,
 )
 from juki.storage.uow import SqlUnitOfWork
 
@@ -82,6 +85,7 @@ def _record_row(r: CertificateRecord) -> dict[str, Any]:
         "voided_at": r.voided_at,
         "voided_by": r.voided_by,
         "void_reason": r.void_reason,
+        "source_request_id": r.source_request_id,
     }
 
 
@@ -110,6 +114,7 @@ def _record(row: Mapping[Any, Any]) -> CertificateRecord:
         voided_at=row["voided_at"],
         voided_by=row["voided_by"],
         void_reason=row["void_reason"],
+        source_request_id=row["source_request_id"],
     )
 
 
@@ -132,6 +137,7 @@ def _entry_row(e: RegisterEntry) -> dict[str, Any]:
         "override_by": e.override_by,
         "override_reason": e.override_reason,
         "disposal": e.disposal,
+        "source_lg_code": e.source_lg_code,
     }
 
 
@@ -155,6 +161,7 @@ def _entry(row: Mapping[Any, Any]) -> RegisterEntry:
         override_by=row["override_by"],
         override_reason=row["override_reason"],
         disposal=row["disposal"],
+        source_lg_code=row["source_lg_code"],
     )
 
 
@@ -344,6 +351,55 @@ class SqlCertificates:
             voided_at=record.voided_at,
             pdf_sha256=record.pdf_sha256,
         )
+
+    # -- wide-area requests answered here (the home municipality's side) -----------------------
+
+    def wide_area_request_seen(self, request_id: str) -> bool:
+        w = wide_area_requests.c
+        found = self._conn.execute(
+            sa.select(w.request_id).where(w.request_id == request_id)
+        ).first()
+        return found is not None
+
+    def add_wide_area_request(self, entry: WideAreaRequestEntry) -> None:
+        self._conn.execute(wide_area_requests.insert().values(_wide_area_row(entry)))
+
+    def wide_area_requests(self, limit: int) -> Sequence[WideAreaRequestEntry]:
+        w = wide_area_requests.c
+        rows = self._conn.execute(
+            sa.select(wide_area_requests).order_by(w.at.desc(), w.request_id.desc()).limit(limit)
+        ).mappings()
+        return [_wide_area_entry(r) for r in rows]
+
+
+def _wide_area_row(e: WideAreaRequestEntry) -> dict[str, Any]:
+    return {
+        "request_id": e.request_id,
+        "at": e.at,
+        "requesting_lg_code": e.requesting_lg_code,
+        "requested_by": e.requested_by,
+        "subject_resident_code": e.subject_resident_code,
+        "members": e.members,
+        "items": e.items,
+        "outcome": e.outcome.value,
+        "persons": e.persons,
+        "rule": e.rule,
+    }
+
+
+def _wide_area_entry(row: Mapping[Any, Any]) -> WideAreaRequestEntry:
+    return WideAreaRequestEntry(
+        request_id=row["request_id"],
+        at=row["at"],
+        requesting_lg_code=row["requesting_lg_code"],
+        requested_by=row["requested_by"],
+        subject_resident_code=row["subject_resident_code"],
+        members=row["members"],
+        items=row["items"],
+        outcome=WideAreaOutcome(row["outcome"]),
+        persons=row["persons"],
+        rule=row["rule"],
+    )
 
 
 class SqlCertificateUnitOfWork(SqlUnitOfWork):

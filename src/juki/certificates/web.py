@@ -12,20 +12,30 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI, File, Path, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from juki.certificates.content import (
+    ALL_MEMBERS,
+    CertificateKind,
+    CertificateRequest,
+    Members,
+    OptionalItem,
+)
 from juki.certificates.desk import CertificateDesk
+from juki.certificates.ports import ContentSource
+from juki.certificates.services import IssuedCertificate
 from juki.certificates.verify import MAX_PDF_BYTES, CertificateStatus, Verdict
 from juki.core.clock import Clock
+from juki.core.errors import DomainRuleError
 from juki.settings import Settings
-from juki.web.auth import PUBLIC
-from juki.web.errors import RESPONSES_404, RESPONSES_422
+from juki.web.auth import PUBLIC, OperatorActor
+from juki.web.errors import RESPONSES_404, RESPONSES_422, WRITE_RESPONSES
 from juki.web.schemas import ErrorOut
 
 CertificateIdPath = Annotated[
@@ -189,6 +199,109 @@ def verification_router(desk: Callable[[], CertificateDesk]) -> APIRouter:
     return router
 
 
+# -- 広域交付: issuing for a resident of another municipality ------------------------------------
+
+ResidentCodeStr = Annotated[str, Field(pattern=r"^[0-9]{11}$")]
+
+
+class WideAreaIssueIn(BaseModel):
+    """A resident of `from_lg_code` asks at this counter, having shown ID (本人確認済み)."""
+
+    from_lg_code: Annotated[
+        str, Field(pattern=r"^[0-9]{6}$", description="住所地の地方公共団体コード (home)")
+    ]
+    resident_code: Annotated[ResidentCodeStr, Field(description="the applicant's 住民票コード")]
+    members: Literal["all"] | Annotated[list[ResidentCodeStr], Field(max_length=50)] = Field(
+        default_factory=list,
+        description="household members to show: 'all', or their codes (default: the applicant)",
+    )
+    items: Annotated[list[OptionalItem], Field(max_length=6)] = Field(
+        default_factory=list,
+        description="optional items; a wide-area copy never carries honseki (refused by rule)",
+    )
+    copies: Annotated[int, Field(ge=1, le=10)] = 1
+
+    def to_request(self) -> CertificateRequest:
+        members: Members = ALL_MEMBERS if self.members == ALL_MEMBERS else tuple(self.members)
+        return CertificateRequest(
+            kind=CertificateKind.RESIDENCE,
+            resident_code=self.resident_code,
+            members=members,
+            items=frozenset(self.items),
+            copies=self.copies,
+        )
+
+
+class WideAreaIssuedOut(BaseModel):
+    """The issued certificate: its numbers, where its content came from, and the signed PDF."""
+
+    certificate_id: str
+    title: str
+    subject_resident_code: str
+    record_lg_code: str
+    record_municipality: str
+    issuer_lg_code: str
+    persons: int
+    issue_numbers: list[str]
+    fee_yen: int
+    digest: str
+    pdf_base64: str
+
+    @classmethod
+    def of(cls, issued: IssuedCertificate) -> WideAreaIssuedOut:
+        import base64
+
+        return cls(
+            certificate_id=issued.certificate_id,
+            title=issued.content.title,
+            subject_resident_code=issued.subject_resident_code,
+            record_lg_code=issued.content.record_lg_code,
+            record_municipality=issued.content.record_municipality,
+            issuer_lg_code=issued.issuance.lg_code,
+            persons=len(issued.content.persons),
+            issue_numbers=list(issued.issue_numbers),
+            fee_yen=issued.fee_yen,
+            digest=issued.digest,
+            pdf_base64=base64.b64encode(issued.pdf).decode("ascii"),
+        )
+
+
+class NotOnNetwork(DomainRuleError):
+    def __init__(self) -> None:
+        super().__init__(
+            "from_lg_code",
+            "not_on_network",
+            "this registry has no communication server: wide-area issuance needs the network",
+            "この住民基本台帳は住基ネットに接続されていないため、広域交付できません",
+        )
+
+
+def wide_area_router(
+    desk: Callable[[], CertificateDesk], source: ContentSource | None
+) -> APIRouter:
+    router = APIRouter(prefix="/api/v1/certificates", tags=["certificates"])
+
+    @router.post(
+        "/wide-area",
+        response_model=WideAreaIssuedOut,
+        responses=WRITE_RESPONSES,
+    )
+    def issue_wide_area(body: WideAreaIssueIn, by: OperatorActor) -> WideAreaIssuedOut:
+        """広域交付: ask the home municipality's CS for the content, then issue it here.
+
+        Refusals are 422 with the rule in `type` (home_disconnected, home_unreachable,
+        not_resident, support_measure, wide_area_honseki, answer_mismatch …) and `msg_ja`.
+        """
+        if source is None:
+            raise NotOnNetwork()
+        issued = desk().issue_wide_area(
+            by, body.to_request(), home_lg_code=body.from_lg_code, source=source
+        )
+        return WideAreaIssuedOut.of(issued)
+
+    return router
+
+
 # -- HTML: the public verification page ---------------------------------------------------------
 
 
@@ -263,13 +376,18 @@ def verification_pages(desk: Callable[[], CertificateDesk]) -> FastAPI:
     return app
 
 
-def install_certificates(app: FastAPI) -> CertificateDeskHolder:
-    """Add certificate verification (API and page) and the counter terminal to the registry app."""
+def install_certificates(
+    app: FastAPI, *, wide_area: ContentSource | None = None
+) -> CertificateDeskHolder:
+    """Add certificate verification (API and page), wide-area issuance (when the registry has a
+    CS to ask through) and the counter terminal to the registry app."""
     from juki.certificates.terminal import terminal_app
 
     holder = CertificateDeskHolder(app)
     app.state.certificates = holder
+    app.state.wide_area = wide_area
     app.include_router(verification_router(holder))
+    app.include_router(wide_area_router(holder, wide_area))
     app.mount("/verify", verification_pages(holder))
     app.mount("/terminal", terminal_app(holder))
     return holder

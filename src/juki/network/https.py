@@ -19,9 +19,11 @@ from typing import Final
 
 import httpx
 
-from juki.network.transport import Reply, ReplyStatus, TransportError
+from juki.network.envelope import MAX_ENVELOPE_BYTES
+from juki.network.transport import QueryRefused, Reply, ReplyStatus, TransportError
 
 MESSAGES_PATH: Final = "/net/v1/messages"
+QUERIES_PATH: Final = "/net/v1/queries"  # request/response (広域交付): the answer is an envelope
 DIRECTORY_PATH: Final = "/net/v1/directory"
 ENVELOPE_CONTENT_TYPE: Final = "application/juki-envelope+json"
 CONNECT_TIMEOUT: Final = 2.0
@@ -134,6 +136,29 @@ class HttpsTransport:
         except httpx.HTTPError as exc:  # connect, TLS, timeout, protocol: may not have arrived
             raise TransportError(f"{recipient} at {url}: {type(exc).__name__}: {exc}") from exc
         return reply_from_response(response.status_code, response.content)
+
+    def query(self, recipient: str, endpoint: str, payload: bytes) -> bytes:
+        """POST a signed question to `{endpoint}/net/v1/queries`; 200 carries the signed answer,
+        any other status the `Reply` refusing it (mapped as for messages)."""
+        url = endpoint.rstrip("/") + QUERIES_PATH
+        try:
+            response = self.client.post(
+                url,
+                content=payload,
+                headers={
+                    "content-type": ENVELOPE_CONTENT_TYPE,
+                    "accept": f"{ENVELOPE_CONTENT_TYPE}, application/json",
+                },
+            )
+        except httpx.HTTPError as exc:
+            raise TransportError(f"{recipient} at {url}: {type(exc).__name__}: {exc}") from exc
+        if response.status_code == 200:
+            if response.headers.get("content-type", "").split(";")[0] != ENVELOPE_CONTENT_TYPE:
+                raise TransportError(f"{recipient}: HTTP 200 without an envelope")
+            if len(response.content) > MAX_ENVELOPE_BYTES:
+                raise TransportError(f"{recipient}: the answer is larger than any envelope")
+            return response.content
+        raise QueryRefused(reply_from_response(response.status_code, response.content))
 
     def fetch_directory(self, endpoint: str) -> bytes:
         """The national node's signed directory; the caller verifies it against the root.

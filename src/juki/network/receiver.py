@@ -96,7 +96,8 @@ class Receiver:
             log.error("could not record refusal", node=self.node_id, reason=reason)
         return Reply(ReplyStatus.REFUSED, reason, detail)
 
-    def _check(self, raw: bytes) -> Envelope | Reply:
+    def check(self, raw: bytes) -> Envelope | Reply:
+        """Every check before the body is looked at; also run on queries and their answers."""
         if self.is_disconnected():
             return Reply(
                 ReplyStatus.UNAVAILABLE, "recipient_disconnected", f"{self.node_id} 離脱中"
@@ -128,7 +129,7 @@ class Receiver:
     # -- receiving ---------------------------------------------------------------------------
 
     def receive(self, raw: bytes) -> Reply:
-        checked = self._check(raw)
+        checked = self.check(raw)
         if isinstance(checked, Reply):
             return checked
         env = checked

@@ -2,6 +2,11 @@
 
 The in-memory transport calls the recipient's receiver directly; unit tests and the simulator use
 it, and the simulator wraps it to drop, duplicate, delay and reorder.
+
+`send` delivers a message and returns only an acknowledgement. `query` is the synchronous
+request/response path for a question someone waits for at a counter (広域交付): the request and
+the answer are both signed envelopes, and the answer is returned as bytes for the asking node
+to verify itself. A query is never retried here: the clerk decides whether to ask again.
 """
 
 from __future__ import annotations
@@ -58,11 +63,28 @@ class TransportError(Exception):
     """The message may or may not have arrived: the sender must try again."""
 
 
+class QueryRefused(Exception):
+    """The recipient read the query and would not answer it (its `Reply` says why)."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(f"{reply.status.value}: {reply.reason} {reply.detail}".strip())
+        self.reply = reply
+
+
 class Transport(Protocol):
     def send(self, recipient: str, endpoint: str, payload: bytes) -> Reply: ...
 
 
+class QueryTransport(Protocol):
+    def query(self, recipient: str, endpoint: str, payload: bytes) -> bytes:
+        """The recipient's signed answer; `QueryRefused` when it refused the request, and
+        `TransportError` when it could not be reached or its answer did not arrive."""
+        ...
+
+
 Receive = Callable[[bytes], Reply]
+# A node's answer to a query: the signed answer envelope, or the `Reply` refusing the request.
+Answer = Callable[[bytes], "bytes | Reply"]
 
 
 class MemoryTransport:
@@ -70,15 +92,29 @@ class MemoryTransport:
 
     def __init__(self) -> None:
         self._receivers: dict[str, Receive] = {}
+        self._answers: dict[str, Answer] = {}
 
     def register(self, node_id: str, receive: Receive) -> None:
         self._receivers[node_id] = receive
 
+    def register_answer(self, node_id: str, answer: Answer) -> None:
+        self._answers[node_id] = answer
+
     def unregister(self, node_id: str) -> None:
         self._receivers.pop(node_id, None)
+        self._answers.pop(node_id, None)
 
     def send(self, recipient: str, endpoint: str, payload: bytes) -> Reply:
         receive = self._receivers.get(recipient)
         if receive is None:
             raise TransportError(f"{recipient} is not reachable")
         return receive(payload)
+
+    def query(self, recipient: str, endpoint: str, payload: bytes) -> bytes:
+        answer = self._answers.get(recipient)
+        if answer is None:
+            raise TransportError(f"{recipient} is not reachable")
+        result = answer(payload)
+        if isinstance(result, Reply):
+            raise QueryRefused(result)
+        return result

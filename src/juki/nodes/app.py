@@ -30,13 +30,20 @@ from starlette.concurrency import run_in_threadpool
 
 from juki.core.errors import JukiError
 from juki.network.directory import DirectoryError, NodeStatus
-from juki.network.https import DIRECTORY_PATH, MESSAGES_PATH, status_code_for
-from juki.network.transport import ReplyStatus
+from juki.network.https import (
+    DIRECTORY_PATH,
+    ENVELOPE_CONTENT_TYPE,
+    MESSAGES_PATH,
+    QUERIES_PATH,
+    status_code_for,
+)
+from juki.network.transport import Reply, ReplyStatus
 from juki.nodes.config import NodeConfig, token_sha256
 from juki.nodes.metrics import NodeMetrics
 from juki.nodes.municipality import MunicipalityNode
 from juki.nodes.national import NationalNode
 from juki.nodes.node import Node
+from juki.nodes.wide_area import CsContentSource
 from juki.storage.tables import net_dead_letters, outbox
 from juki.web.auth import PUBLIC
 from juki.web.errors import install_error_handlers
@@ -152,6 +159,28 @@ def _network_router(node: Node) -> APIRouter:
         raw = await _read_limited(request, limit)
         reply = await run_in_threadpool(node.receiver.receive, raw)
         return JSONResponse(status_code=status_code_for(reply), content=reply.as_json())
+
+    @router.post(
+        QUERIES_PATH,
+        dependencies=[PUBLIC],
+        responses={
+            200: {
+                "description": "the signed answer envelope (広域交付: certificate content)",
+                "content": {ENVELOPE_CONTENT_TYPE: {}},
+            },
+            400: {"description": "refused: malformed, unsigned or misaddressed"},
+            403: {"description": "refused: unknown or disconnected sender, bad signature, replay"},
+            413: {"description": "refused: oversized"},
+            503: {"description": "unavailable: disconnected (離脱) or storage trouble"},
+        },
+    )
+    async def answer_query(request: Request) -> Response:
+        """One signed question from another node, answered at once with a signed envelope."""
+        raw = await _read_limited(request, limit)
+        answer = await run_in_threadpool(node.answer, raw)
+        if isinstance(answer, Reply):
+            return JSONResponse(status_code=status_code_for(answer), content=answer.as_json())
+        return Response(answer, media_type=ENVELOPE_CONTENT_TYPE)
 
     if isinstance(node, NationalNode):
         national = node
@@ -342,5 +371,8 @@ def create_node_app(node: Node, config: NodeConfig) -> FastAPI:
     app.include_router(_service_router(node, metrics))
     app.include_router(_admin_router(node))
     if isinstance(node, MunicipalityNode):
-        app.mount("/registry", create_registry_app(node.engine, clock=node.clock))
+        app.mount(
+            "/registry",
+            create_registry_app(node.engine, clock=node.clock, wide_area=CsContentSource(node)),
+        )
     return app

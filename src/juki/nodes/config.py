@@ -241,6 +241,7 @@ def bootstrap(config: NodeConfig, *, clock: Clock | None = None) -> Node:
         if national
         else partial(transport.fetch_directory, config.directory_url),
         events=NodeMetrics(),
+        query_transport=transport,
     )
     if isinstance(node, NationalNode):
         assert config.root_key is not None  # checked by NodeConfig.from_json

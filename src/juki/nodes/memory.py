@@ -161,12 +161,14 @@ def build_network(
             rng=random.Random(rng.getrandbits(64)),
             fetch_directory=(lambda: _national(nodes).directory_bytes()),
             events=events(spec.node_id) if events else None,
+            query_transport=memory,
         )
         if isinstance(node, NationalNode):
             node.root_key = root_key
             national = node
         nodes[spec.node_id] = node
         memory.register(spec.node_id, node.receiver.receive)
+        memory.register_answer(spec.node_id, node.answer)
         entries.append(
             DirectoryEntry(
                 node_id=spec.node_id,

@@ -21,6 +21,7 @@ from juki.core.errors import DomainRuleError, NotFoundError
 from juki.network.directory import NATIONAL_ID, NodeKind
 from juki.network.envelope import Envelope
 from juki.network.messages import (
+    CERTIFICATE_CONTENT_REQUEST,
     FUHYO_NOTICE,
     IDENTITY_INFO_CHANGED,
     MOVE_IN_NOTICE,
@@ -39,7 +40,8 @@ from juki.network.messages import (
 )
 from juki.network.receiver import Handler
 from juki.nodes.identity import Digest, apply_identity, registry_digest, snapshot_parts
-from juki.nodes.node import Node
+from juki.nodes.node import Node, QueryHandler
+from juki.nodes.wide_area import answer_content_request
 from juki.registry.commands import AssignMyNumber, ConfirmMoveOut
 from juki.registry.services import assign_my_number, confirm_move_out
 from juki.security.actors import Actor
@@ -162,6 +164,11 @@ class MunicipalityNode(Node):
             MOVE_OUT_CERTIFICATE_INFO: self._on_move_out_info,
             FUHYO_NOTICE: self._on_fuhyo,
             RESIDENT_CODE_ALLOTMENT: self._on_allotment,
+        }
+
+    def query_handlers(self) -> Mapping[str, QueryHandler]:
+        return {
+            CERTIFICATE_CONTENT_REQUEST: lambda env, body: answer_content_request(self, env, body),
         }
 
     def _on_move_in_notice(self, conn: sa.Connection, env: Envelope, body: Any) -> None:

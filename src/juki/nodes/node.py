@@ -20,10 +20,18 @@ from juki.core.clock import Clock
 from juki.network import pki, store
 from juki.network.delivery import DeliveryWorker
 from juki.network.directory import Directory, DirectoryError, NodeKind, NodeStatus
-from juki.network.envelope import uuid7
-from juki.network.messages import CURRENT_VERSION, _Body, body_of, type_of
+from juki.network.envelope import Envelope, uuid7
+from juki.network.messages import (
+    CURRENT_VERSION,
+    QUERY_SEQ,
+    SchemaError,
+    _Body,
+    body_of,
+    parse_body,
+    type_of,
+)
 from juki.network.receiver import Handler, NetworkEvents, NoEvents, Receiver
-from juki.network.transport import Transport
+from juki.network.transport import QueryTransport, Reply, ReplyStatus, Transport
 from juki.nodes.identity import Digest, copies_digest
 
 log = structlog.get_logger("juki.nodes")
@@ -31,6 +39,28 @@ log = structlog.get_logger("juki.nodes")
 DIRECTORY_KEY = "directory"
 DISCONNECTED_KEY = "disconnected"
 LAST_CHECK_KEY = "last_digest_check"
+
+
+# Answers a verified query: returns the answer's body, or raises `QueryRejected`.
+QueryHandler = Callable[[Envelope, Any], _Body]
+
+
+class QueryRejected(Exception):
+    """A genuine query this node will not answer (a replayed id, a question not for it)."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+class AnswerRejected(Exception):
+    """The answer to this node's query failed a check; nothing of it may be used."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -55,6 +85,7 @@ class Node:
         rng: random.Random,
         fetch_directory: Callable[[], bytes] | None = None,
         events: NetworkEvents | None = None,
+        query_transport: QueryTransport | None = None,
     ) -> None:
         if identity.kind is not self.kind:
             raise ValueError(f"{identity.node_id} is a {identity.kind}, not a {self.kind}")
@@ -65,6 +96,7 @@ class Node:
         self.clock = clock
         self.rng = rng
         self.fetch_directory = fetch_directory
+        self.query_transport = query_transport
         self.events: NetworkEvents = events or NoEvents()
         self._directory: Directory | None = None
         self._disconnected: bool | None = None
@@ -194,6 +226,101 @@ class Node:
         while done < limit and self.step():
             done += 1
         return done
+
+    # -- queries: a signed question, a signed answer, while someone waits ---------------------
+
+    def query_handlers(self) -> Mapping[str, QueryHandler]:
+        return {}
+
+    def _refused_query(self, sender: str, message_id: str, reason: str, detail: str) -> Reply:
+        self.events.refused(reason)
+        log.warning("query refused", node=self.node_id, sender=sender, reason=reason)
+        try:
+            with self.engine.begin() as conn:
+                store.record_refusal(
+                    conn,
+                    sender=sender,
+                    message_id=message_id,
+                    reason=reason,
+                    detail=detail,
+                    now=self.clock.now(),
+                )
+        except sa.exc.SQLAlchemyError:
+            log.error("could not record refusal", node=self.node_id, reason=reason)
+        return Reply(ReplyStatus.REFUSED, reason, detail)
+
+    def answer(self, raw: bytes) -> bytes | Reply:
+        """Answer a query envelope, or say why not.
+
+        The checks are the receiver's own (size, shape, recipient, sender in the directory and
+        connected, signature, freshness; this node not disconnected), so a query passes exactly
+        what a message passes. Replay is the handler's to refuse: it keeps the ids it answered.
+        """
+        checked = self.receiver.check(raw)
+        if isinstance(checked, Reply):
+            return checked
+        env = checked
+        handler = self.query_handlers().get(env.message_type)
+        if handler is None:
+            return self._refused_query(
+                env.sender,
+                env.message_id,
+                "unhandled",
+                f"{self.node_id} answers no {env.message_type}",
+            )
+        try:
+            body = parse_body(env.message_type, env.schema_version, dict(env.body))
+            answer = handler(env, body)
+        except SchemaError as exc:
+            return self._refused_query(env.sender, env.message_id, exc.reason, exc.detail)
+        except QueryRejected as exc:
+            return self._refused_query(env.sender, env.message_id, exc.reason, exc.detail)
+        except sa.exc.SQLAlchemyError as exc:
+            log.error("could not answer", node=self.node_id, error=str(exc))
+            return Reply(ReplyStatus.UNAVAILABLE, "storage", type(exc).__name__)
+        return self._signed(env.sender, answer).to_bytes()
+
+    def _signed(self, peer: str, message: _Body) -> Envelope:
+        name = type_of(message)
+        return Envelope(
+            message_id=uuid7(self.clock.now(), self.rng),
+            message_type=name,
+            schema_version=CURRENT_VERSION[name],
+            sender=self.node_id,
+            recipient=peer,
+            created_at=self.clock.now().isoformat(),
+            seq=QUERY_SEQ,
+            body=body_of(message),
+        ).signed(self.identity.key)
+
+    def ask(self, peer: str, question: _Body, answer_type: str) -> tuple[Envelope, Envelope, Any]:
+        """Send a signed question and return (question, answer envelope, answer body).
+
+        The answer passes the receiver's checks (signed by `peer`, addressed here, fresh, the
+        peer still connected) or `AnswerRejected` is raised; binding the answer to the
+        question's content is the caller's. `TransportError` and `QueryRefused` pass through.
+        """
+        if self.query_transport is None:
+            raise AnswerRejected("no_query_transport", f"{self.node_id} cannot send queries")
+        endpoint = self.directory().require(peer).endpoint
+        request = self._signed(peer, question)
+        raw = self.query_transport.query(peer, endpoint, request.to_bytes())
+        checked = self.receiver.check(raw)
+        if isinstance(checked, Reply):
+            raise AnswerRejected(checked.reason, checked.detail)
+        if checked.sender != peer or checked.message_type != answer_type:
+            self._refused_query(
+                checked.sender, checked.message_id, "unexpected_answer", checked.message_type
+            )
+            raise AnswerRejected(
+                "unexpected_answer", f"{checked.message_type} from {checked.sender}"
+            )
+        try:
+            body = parse_body(checked.message_type, checked.schema_version, dict(checked.body))
+        except SchemaError as exc:
+            self._refused_query(checked.sender, checked.message_id, exc.reason, exc.detail)
+            raise AnswerRejected(exc.reason, exc.detail) from exc
+        return request, checked, body
 
     # -- operations -------------------------------------------------------------------------
 

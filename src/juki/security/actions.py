@@ -63,3 +63,32 @@ def perform(
         _log_alone(uow, _entry(uow, by, action, target, "rejected", f"{type(exc).__name__}: {exc}"))
         raise
     return result
+
+
+def perform_remote(
+    uow: UnitOfWork,
+    by: Actor,
+    action: Permission,
+    target: str,
+    fn: Callable[[], T],
+    *,
+    describe: Callable[[T], str] = lambda _: "",
+) -> T:
+    """An action whose work is a question to another node (広域交付): authorise, ask, log.
+
+    No transaction of ours is open while the other node answers (on SQLite it would hold the
+    write lock for as long as the network takes); the oplog entry is written in a transaction
+    of its own before the result is returned, whatever the outcome.
+    """
+    try:
+        authorize(by.actor_id, by.role, action)
+    except PermissionDeniedError as exc:
+        _log_alone(uow, _entry(uow, by, action, target, "denied", str(exc)))
+        raise
+    try:
+        result = fn()
+    except JukiError as exc:
+        _log_alone(uow, _entry(uow, by, action, target, "rejected", f"{type(exc).__name__}: {exc}"))
+        raise
+    _log_alone(uow, _entry(uow, by, action, target, "ok", describe(result)))
+    return result

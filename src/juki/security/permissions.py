@@ -41,6 +41,9 @@ class Permission(StrEnum):
     OVERRIDE_SUPPORT_MEASURE = "override_support_measure"
     VIEW_CERTIFICATE_REGISTER = "view_certificate_register"
     MANAGE_CERTIFICATE_FEES = "manage_certificate_fees"
+    # 広域交付: a clerk at B asks A's CS for a resident's certificate content; A's CS answers.
+    REQUEST_WIDE_AREA_ISSUANCE = "request_wide_area_issuance"
+    ANSWER_WIDE_AREA_REQUEST = "answer_wide_area_request"
 
 
 class Role(StrEnum):
@@ -69,6 +72,7 @@ _CLERK: Final = frozenset(
         Permission.ABOLISH_SEAL,
         Permission.VIEW_SEAL,
         Permission.ISSUE_CERTIFICATE,
+        Permission.REQUEST_WIDE_AREA_ISSUANCE,
     }
 )
 
@@ -107,6 +111,9 @@ ROLE_PERMISSIONS: Final = MappingProxyType(
                 Permission.CONFIRM_MOVE_OUT,
                 Permission.ASSIGN_MY_NUMBER,
                 Permission.SEED_POPULATION,
+                # Builds a wide-area copy's content for another municipality's counter: the
+                # content rules decide what it may hold, and the request is registered here.
+                Permission.ANSWER_WIDE_AREA_REQUEST,
             }
         ),
     }

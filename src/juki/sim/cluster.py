@@ -206,6 +206,7 @@ class Cluster:
         self.network.nodes[node_id] = node
         self.network.engines.append(engine)
         self.network.transport.register(node_id, node.receiver.receive)
+        self.network.transport.register_answer(node_id, node.answer)
         self.down.pop(node_id, None)
         self.restarts += 1
         self.trace.add(self.master.now(), f"{node_id} restarted", [f"node:{node_id}"])

@@ -419,6 +419,8 @@ certificates = sa.Table(
     sa.Column("voided_at", Timestamp),
     sa.Column("voided_by", sa.String(64)),
     sa.Column("void_reason", sa.String(400)),
+    # 広域交付: the id of the request the home municipality (record_lg_code) answered.
+    sa.Column("source_request_id", sa.String(36)),
 )
 
 # 交付履歴: every issuance, spoiled copy (書損) and voiding, in order, for staff and auditors.
@@ -449,6 +451,7 @@ certificate_register = sa.Table(
     sa.Column("override_by", sa.String(64)),
     sa.Column("override_reason", sa.String(400)),
     sa.Column("disposal", sa.String(400)),
+    sa.Column("source_lg_code", sa.String(6)),  # 広域交付: who supplied the content
 )
 
 # 手数料: per municipality and kind, per copy; a kind without a row costs the default.
@@ -460,6 +463,24 @@ certificate_fees = sa.Table(
     sa.Column("fee_yen", sa.Integer, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
     sa.Column("updated_by", sa.String(64), nullable=False),
+)
+
+# 広域交付の照会記録: at the home municipality, every wide-area request another municipality's CS
+# made for one of its residents, answered or refused, so a resident (and an auditor) can see
+# where their certificate content went.
+wide_area_requests = sa.Table(
+    "wide_area_requests",
+    metadata,
+    sa.Column("request_id", sa.String(36), primary_key=True),
+    sa.Column("at", Timestamp, nullable=False, index=True),
+    sa.Column("requesting_lg_code", sa.String(6), nullable=False),
+    sa.Column("requested_by", sa.String(64), nullable=False),
+    sa.Column("subject_resident_code", sa.String(11), nullable=False, index=True),
+    sa.Column("members", sa.String(600), nullable=False),
+    sa.Column("items", sa.String(200), nullable=False),
+    sa.Column("outcome", Code, nullable=False),
+    sa.Column("persons", sa.Integer, nullable=False),
+    sa.Column("rule", sa.String(64)),
 )
 
 # How each table is treated: `personal` tables hold data about residents and never leave the
@@ -491,4 +512,5 @@ TABLE_CLASSES: Final = {
     "certificates": "personal",
     "certificate_register": "personal",
     "certificate_fees": "config",
+    "wide_area_requests": "personal",
 }

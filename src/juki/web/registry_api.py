@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, status
 from fastapi.responses import JSONResponse
 
+from juki.certificates.ports import ContentSource
 from juki.certificates.web import install_certificates
 from juki.core.clock import Clock, SystemClock
 from juki.core.errors import JukiError, NotFoundError
@@ -535,8 +536,13 @@ def _seal_router() -> APIRouter:
     return router
 
 
-def create_registry_app(engine: sa.Engine, *, clock: Clock | None = None) -> FastAPI:
-    """Build the registry API around an engine; tests and the node wiring pass their own clock."""
+def create_registry_app(
+    engine: sa.Engine, *, clock: Clock | None = None, wide_area: ContentSource | None = None
+) -> FastAPI:
+    """Build the registry API around an engine; tests and the node wiring pass their own clock.
+
+    A municipality node passes its CS as `wide_area`: 広域交付 asks home municipalities
+    through it."""
     app = FastAPI(
         title="juki registry API",
         description=DESCRIPTION,
@@ -550,5 +556,5 @@ def create_registry_app(engine: sa.Engine, *, clock: Clock | None = None) -> Fas
     app.include_router(_read_router())
     app.include_router(_event_router())
     app.include_router(_seal_router())
-    install_certificates(app)
+    install_certificates(app, wide_area=wide_area)
     return app

@@ -536,8 +536,7 @@ def test_a_message_the_sender_gives_up_on_is_skipped_and_the_link_goes_on(
     with tokyo.engine.connect() as conn:
         inbox = conn.execute(
             sa.select(tables.net_inbox.c.message_type, tables.net_inbox.c.outcome).where(
-                (tables.net_inbox.c.sender == "132250")
-                & (tables.net_inbox.c.seq == oversized_seq)
+                (tables.net_inbox.c.sender == "132250") & (tables.net_inbox.c.seq == oversized_seq)
             )
         ).one()
         last = conn.execute(

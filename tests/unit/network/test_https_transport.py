@@ -19,11 +19,12 @@ from juki.network import pki
 from juki.network.https import (
     ENVELOPE_CONTENT_TYPE,
     MESSAGES_PATH,
+    QUERIES_PATH,
     HttpsTransport,
     client_ssl_context,
     status_code_for,
 )
-from juki.network.transport import Reply, ReplyStatus, TransportError
+from juki.network.transport import QueryRefused, Reply, ReplyStatus, TransportError
 
 
 def transport_answering(status: int, body: object, seen: list[httpx.Request]) -> HttpsTransport:
@@ -166,3 +167,67 @@ def test_the_client_trusts_only_the_network_root(node_files: tuple[Path, Path, P
     assert ctx.minimum_version >= ssl.TLSVersion.TLSv1_2
     (only,) = ctx.get_ca_certs()
     assert dict(x[0] for x in only["subject"])["commonName"] == "juki national root"
+
+
+def query_transport(
+    status: int, body: bytes, content_type: str, seen: list[httpx.Request]
+) -> HttpsTransport:
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(status, content=body, headers={"content-type": content_type})
+
+    return HttpsTransport(httpx.Client(transport=httpx.MockTransport(handler)))
+
+
+def test_a_query_returns_the_signed_answer_bytes() -> None:
+    seen: list[httpx.Request] = []
+    transport = query_transport(200, b'{"answer":1}', ENVELOPE_CONTENT_TYPE, seen)
+    assert transport.query("132250", "https://127.0.0.1:1/", b'{"q":1}') == b'{"answer":1}'
+    (request,) = seen
+    assert request.method == "POST"
+    assert request.url.path == QUERIES_PATH
+    assert request.headers["content-type"] == ENVELOPE_CONTENT_TYPE
+    assert request.content == b'{"q":1}'
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(ReplyStatus.REFUSED, "replay", "answered before"),
+        Reply(ReplyStatus.REFUSED, "malformed"),
+        Reply(ReplyStatus.REFUSED, "sender_disconnected"),
+        Reply(ReplyStatus.UNAVAILABLE, "recipient_disconnected", "離脱中"),
+    ],
+)
+def test_a_refused_query_raises_the_recipients_reply(reply: Reply) -> None:
+    body = json.dumps(reply.as_json()).encode()
+    transport = query_transport(status_code_for(reply), body, "application/json", [])
+    with pytest.raises(QueryRefused) as err:
+        transport.query("132250", "https://127.0.0.1:1", b"{}")
+    assert err.value.reply == reply
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "content_type"),
+    [
+        (200, b'{"status":"applied"}', "application/json"),  # an ack is not an answer
+        (200, b"x" * (300 * 1024), ENVELOPE_CONTENT_TYPE),  # larger than any envelope
+        (500, b"oops", "text/plain"),
+        (404, b"not here", "text/plain"),
+    ],
+)
+def test_an_unexpected_query_answer_is_a_transport_error(
+    status: int, body: bytes, content_type: str
+) -> None:
+    transport = query_transport(status, body, content_type, [])
+    with pytest.raises(TransportError):
+        transport.query("132250", "https://127.0.0.1:1", b"{}")
+
+
+def test_a_query_to_a_closed_port_is_a_transport_error(node_files: tuple[Path, Path, Path]) -> None:
+    transport = HttpsTransport.for_node(*node_files)
+    try:
+        with pytest.raises(TransportError, match="132250"):
+            transport.query("132250", f"https://127.0.0.1:{closed_port()}", b"{}")
+    finally:
+        transport.close()

@@ -8,7 +8,10 @@ import pytest
 from pydantic import BaseModel
 
 from juki.network.messages import (
+    CERTIFICATE_CONTENT_RESPONSE,
     SCHEMAS,
+    WIDE_AREA_LINE_KEYS,
+    CertificateContentResponse,
     IdentityInfoBody,
     MoveInNotice,
     SchemaError,
@@ -40,6 +43,11 @@ ROUTING = {
 }
 # 附票記載事項通知 (住民基本台帳法 第19条) carries 本籍 and 筆頭者 to the 本籍 municipality.
 FUHYO_ONLY = {"honseki", "koseki_head", "address_since"}
+# 広域交付 (第12条の4): the answer carries one applicant's certificate content. Its field names are
+# the content's own (`version` is the content format's, not the record's); what the content may
+# say is bounded by its line keys, checked below and against the content rules in
+# tests/unit/certificates/test_cert_wide_area.py.
+CERTIFICATE_CONTENT_ONLY = {"version"}
 
 
 def _fields(model: type[BaseModel]) -> set[str]:
@@ -61,7 +69,135 @@ def test_no_message_carries_another_record_item(
     columns = set(resident_records.c.keys())
     carried = _fields(schema) & columns
     allowed = set(IDENTITY_FIELDS) | ROUTING | (FUHYO_ONLY if key[0] == "fuhyo_notice" else set())
+    if key[0] == CERTIFICATE_CONTENT_RESPONSE:
+        allowed |= CERTIFICATE_CONTENT_ONLY
     assert carried <= allowed, f"{key[0]} carries {sorted(carried - allowed)}"
+
+
+def test_only_the_wide_area_answer_carries_certificate_content() -> None:
+    for (name, _version), schema in SCHEMAS.items():
+        carries = "persons" in _fields(schema) or "lines" in _fields(schema)
+        assert carries == (name == CERTIFICATE_CONTENT_RESPONSE), name
+
+
+def test_wide_area_line_keys_exclude_honseki_and_removal_items() -> None:
+    assert not WIDE_AREA_LINE_KEYS & {"honseki", "koseki_head", "removal_reason", "removed_on"}
+    # every key is a printed item of the record or its header, not an unrelated column
+    columns = set(resident_records.c.keys())
+    unrelated = (
+        columns
+        - set(IDENTITY_FIELDS)
+        - {
+            "relationship",
+            "resident_since",
+            "address_since",
+            "notified_on",
+            "previous_address",
+            "former_surname",
+            "alias_name",
+            "nationality",
+            "foreign_category",
+            "residence_status",
+            "period_of_stay",
+            "stay_expiry",
+            "residence_card_number",
+        }
+    )
+    assert not WIDE_AREA_LINE_KEYS & unrelated
+
+
+def wide_area_answer(**content: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "kind": "residence",
+        "title": "住民票の写し",
+        "record_lg_code": "132250",
+        "record_municipality": "東京都稲城市",
+        "as_of": "2025-04-01T10:00:00+09:00",
+        "scope": "本人",
+        "header": [{"key": "address", "label": "住所", "value": "東京都稲城市東長沼1番地"}],
+        "persons": [
+            {
+                "name": "山田　太郎",
+                "lines": [
+                    {"key": "name", "label": "氏名", "value": "山田　太郎"},
+                    {"key": "birth_date", "label": "生年月日", "value": "昭和55年5月5日"},
+                ],
+            }
+        ],
+        "certification": "この写しは、住民票の原本と相違ないことを証明する。",
+        "items": [],
+        "channel": "wide_area",
+        "removed": False,
+        "seal_sha256": None,
+        "version": 1,
+    }
+    body.update(content)
+    return {
+        "request_id": "01890000-0000-7000-8000-000000000001",
+        "resident_code": "24727059608",
+        "from_lg_code": "132250",
+        "to_lg_code": "142051",
+        "outcome": "answered",
+        "content": body,
+    }
+
+
+def test_a_wide_area_answer_parses() -> None:
+    answer = parse_body(CERTIFICATE_CONTENT_RESPONSE, 1, wide_area_answer())
+    assert isinstance(answer, CertificateContentResponse)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {
+            "persons": [
+                {"name": "山田", "lines": [{"key": "honseki", "label": "本籍", "value": "x"}]}
+            ]
+        },
+        {"header": [{"key": "koseki_head", "label": "筆頭者", "value": "山田　一郎"}]},
+        {
+            "persons": [
+                {"name": "山田", "lines": [{"key": "removed_on", "label": "消除日", "value": "x"}]}
+            ]
+        },
+        {
+            "persons": [
+                {"name": "山田", "lines": [{"key": "household_id", "label": "世帯", "value": "x"}]}
+            ]
+        },
+        {"removed": True},
+        {"channel": "counter"},
+        {"kind": "seal"},
+        {"items": ["honseki"]},
+        {"seal_sha256": "0" * 64},
+        {"record_lg_code": "142051"},  # not the answering municipality's record
+        {"persons": []},
+        {"extra": "field"},
+    ],
+)
+def test_a_wide_area_answer_cannot_carry_anything_else(change: dict[str, Any]) -> None:
+    with pytest.raises(SchemaError) as err:
+        parse_body(CERTIFICATE_CONTENT_RESPONSE, 1, wide_area_answer(**change))
+    assert err.value.reason == "schema"
+
+
+def test_a_refusal_carries_a_rule_and_no_content() -> None:
+    refusal = {
+        **wide_area_answer(),
+        "outcome": "refused",
+        "content": None,
+        "rule": "support_measure",
+        "message_en": "under support measures",
+        "message_ja": "支援措置の対象者です",
+    }
+    parse_body(CERTIFICATE_CONTENT_RESPONSE, 1, refusal)
+    with pytest.raises(SchemaError):
+        parse_body(
+            CERTIFICATE_CONTENT_RESPONSE, 1, {**refusal, "content": wide_area_answer()["content"]}
+        )
+    with pytest.raises(SchemaError):
+        parse_body(CERTIFICATE_CONTENT_RESPONSE, 1, {**wide_area_answer(), "content": None})
 
 
 def test_unknown_fields_are_refused() -> None:

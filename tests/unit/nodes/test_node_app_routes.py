@@ -14,18 +14,24 @@ from typing import Any
 
 import fastapi.routing
 import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Mount
 
+from juki.certificates.ports import WideAreaAsk
+from juki.certificates.wide_area import WideAreaRefused
 from juki.core.clock import JST, FixedClock
 from juki.network.envelope import Envelope
+from juki.network.https import HttpsTransport
 from juki.network.messages import MoveInNotice, body_of
 from juki.nodes.app import admin, create_node_app
 from juki.nodes.config import NodeConfig, small_layout, token_sha256
 from juki.nodes.memory import InProcessNetwork, build_network
+from juki.nodes.wide_area import CsContentSource
+from juki.storage import tables
 from juki.web.auth import operator_actor, public
 
 AUTH_MARKERS: tuple[Callable[..., Any], ...] = (admin, operator_actor, public)
@@ -119,10 +125,11 @@ def test_every_route_of_every_kind_declares_exactly_one_authentication(
 
 
 def test_only_the_network_door_health_and_metrics_are_public(apps: dict[str, FastAPI]) -> None:
+    door = {"/net/v1/messages", "/net/v1/queries"}
     expected = {
-        "national": {"/net/v1/messages", "/net/v1/directory", "/health", "/metrics"},
-        "130001": {"/net/v1/messages", "/health", "/metrics"},
-        "132250": {"/net/v1/messages", "/health", "/metrics"},
+        "national": door | {"/net/v1/directory", "/health", "/metrics"},
+        "130001": door | {"/health", "/metrics"},
+        "132250": door | {"/health", "/metrics"},
     }
     for node_id, app in apps.items():
         public_paths = {p for p, r in routes_of(app) if markers_of(r) == ["public"]}
@@ -277,3 +284,88 @@ def test_a_dead_letter_is_listed_and_replay_says_when_it_still_fails(
     assert "body" not in dead  # identity_info stays out of the admin listing
     replay = client.post(f"/admin/v1/dead-letters/{dead['dead_letter_id']}/replay", headers=auth)
     assert (replay.status_code, replay.json()["reason"]) == (409, "still_failing")
+
+
+def test_every_route_is_in_the_openapi_document(apps: dict[str, FastAPI]) -> None:
+    for node_id, app in apps.items():
+        paths = app.openapi()["paths"]
+        missing = [
+            f"{node_id} {method} {path}"
+            for path, r in routes_of(app)
+            for method in r.methods
+            if method.lower() not in paths.get(path, {})
+        ]
+        assert missing == []
+
+
+def test_the_query_door_refuses_what_the_message_door_refuses(apps: dict[str, FastAPI]) -> None:
+    client = TestClient(apps["132250"])
+    garbage = client.post("/net/v1/queries", content=b"\xff not json")
+    assert (garbage.status_code, garbage.json()["reason"]) == (400, "malformed")
+    huge = client.post("/net/v1/queries", content=b"{" + b" " * (300 * 1024) + b"}")
+    assert (huge.status_code, huge.json()["reason"]) == (413, "oversized")
+
+
+class ToEndpoint:
+    """The in-process directory names `memory://` endpoints; send to the test app instead."""
+
+    def __init__(self, transport: HttpsTransport, endpoint: str) -> None:
+        self.transport = transport
+        self.endpoint = endpoint
+
+    def query(self, recipient: str, endpoint: str, payload: bytes) -> bytes:
+        return self.transport.query(recipient, self.endpoint, payload)
+
+
+def test_a_wide_area_query_over_https_gets_a_signed_answer(
+    apps: dict[str, FastAPI], net: InProcessNetwork
+) -> None:
+    """B's CS asks A's node app through the HTTPS transport (TestClient is an httpx client):
+    the route, the transport's mapping and B's verification of A's signed answer, end to end.
+    Nobody lives in this 稲城市, so A answers with its signed refusal, registered at A."""
+    fujisawa = net.municipality("142051")
+    inagi = net.municipality("132250")
+    client = TestClient(apps["132250"], base_url="https://127.0.0.1:1")
+    fujisawa.query_transport = ToEndpoint(HttpsTransport(client), "https://127.0.0.1:1")
+    try:
+        with pytest.raises(WideAreaRefused) as err:
+            CsContentSource(fujisawa).fetch(
+                WideAreaAsk(
+                    home_lg_code="132250",
+                    resident_code="24727059608",
+                    members=(),
+                    items=(),
+                    operator_id="fujisawa-clerk",
+                )
+            )
+    finally:
+        fujisawa.query_transport = net.transport
+    assert err.value.rule == "not_resident"
+    assert err.value.message_ja.startswith("東京都稲城市")
+    with inagi.engine.connect() as conn:
+        (row,) = conn.execute(sa.select(tables.wide_area_requests)).mappings().all()
+    assert (row["requesting_lg_code"], row["outcome"], row["rule"]) == (
+        "142051",
+        "refused",
+        "not_resident",
+    )
+    # The same request again is a replay: refused by A before anything is read (403).
+    request = Envelope(
+        message_id=row["request_id"],
+        message_type="certificate_content_request",
+        schema_version=1,
+        sender="142051",
+        recipient="132250",
+        created_at=fujisawa.clock.now().isoformat(),
+        seq=0,
+        body={
+            "resident_code": "24727059608",
+            "members": [],
+            "items": [],
+            "from_lg_code": "142051",
+            "to_lg_code": "132250",
+            "operator_id": "fujisawa-clerk",
+        },
+    ).signed(fujisawa.identity.key)
+    again = client.post("/net/v1/queries", content=request.to_bytes())
+    assert (again.status_code, again.json()["reason"]) == (403, "replay")

@@ -1,0 +1,360 @@
+"""Wide-area issuance (広域交付, 住民基本台帳法 第12条の4), as services on both sides.
+
+At the issuing municipality B, `issue_wide_area_certificate` checks the request, asks the home
+municipality A for the content through B's CS (a `ContentSource`), checks that the answer is the
+one asked for, then records, renders, signs and prints it like a counter certificate — the
+register line naming A as the source. At A, `answer_wide_area_request` builds the content with
+the same content rules (channel wide-area: a residence certificate of a current record, never
+本籍・筆頭者; 支援措置 refuses, with no override from afar) and registers the request whatever the
+outcome. Neither side does I/O here: B's CS and A's CS are behind ports.
+
+The two parts of B's side are two oplog entries: asking A (logged when A answered or refused,
+no transaction held while A is asked) and recording the certificate (one transaction, with its
+numbers and register line), followed by producing it as at the counter.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from juki.certificates.content import (
+    ALL_MEMBERS,
+    CertificateContent,
+    CertificateKind,
+    CertificateRequest,
+    Channel,
+    Members,
+    OptionalItem,
+    Requester,
+    build_content,
+    check_request,
+)
+from juki.certificates.fonts import GlyphCoverage
+from juki.certificates.ports import (
+    CertificateUnitOfWork,
+    ContentSource,
+    PrintSink,
+    SuppliedContent,
+    WideAreaAsk,
+    WideAreaOutcome,
+    WideAreaRequestEntry,
+)
+from juki.certificates.services import (
+    CertificateProducer,
+    IssuedCertificate,
+    PreparedCertificate,
+    _fee_per_copy,
+    _parse_code,
+    _produce,
+    _record,
+    ensure_printable,
+)
+from juki.core.errors import DomainRuleError, NotFoundError, RuleViolation, ValidationError
+from juki.core.identifiers import LgCode
+from juki.registry.ports import UnitOfWork
+from juki.security.actions import perform, perform_remote
+from juki.security.actors import Actor
+from juki.security.permissions import Permission
+
+# Line keys that a wide-area copy can never carry (本籍・筆頭者; a removed record's items).
+FORBIDDEN_KEYS: Final = frozenset({"honseki", "koseki_head", "removal_reason", "removed_on"})
+REGISTER_LIMIT: Final = 5000
+
+
+class WideAreaRefused(DomainRuleError):
+    """広域交付 refused, naming the rule: by the home municipality, or before it was asked."""
+
+
+# -- the issuing municipality (B) -----------------------------------------------------------------
+
+
+def wide_area_request(request: CertificateRequest, home_lg_code: str) -> CertificateRequest:
+    """Check everything B can check before asking anyone; the request as a wide-area one."""
+    req = dataclasses.replace(request, channel=Channel.WIDE_AREA)
+    try:
+        LgCode.parse(home_lg_code)
+    except ValidationError as exc:
+        raise ValidationError("from_lg_code", exc.rule, exc.message_en, exc.message_ja) from exc
+    _parse_code(req)
+    check_request(req)
+    if req.requester is not Requester.SELF:
+        raise WideAreaRefused(
+            "requester",
+            "wide_area_requester",
+            "wide-area issuance is only for the person or a member of the same household",
+            "広域交付は本人又は同一世帯の方の請求に限ります",
+        )
+    if req.support_override is not None:
+        raise WideAreaRefused(
+            "support_override",
+            "wide_area_override",
+            "a support-measure override cannot be given for a wide-area copy",
+            "広域交付では支援措置の確認を省略できません（住所地の市区町村の窓口で請求してください）",
+        )
+    return req
+
+
+def _asked_persons(members: Members) -> int | None:
+    if members == ALL_MEMBERS:
+        return None
+    return max(1, len(members))
+
+
+def check_supplied(
+    supplied: SuppliedContent, req: CertificateRequest, home_lg_code: str
+) -> SuppliedContent:
+    """The answer is for the person asked about, from the municipality asked, and a wide-area
+    residence certificate of the items asked for: one person's certificate can never come out
+    for another, and nothing B did not ask for is printed."""
+    content = supplied.content
+    keys = {line.key for line in content.header} | {
+        line.key for person in content.persons for line in person.lines
+    }
+    expected_persons = _asked_persons(req.members)
+    problems = [
+        supplied.resident_code != req.resident_code and "another person",
+        supplied.home_lg_code != home_lg_code and "another municipality",
+        content.record_lg_code != home_lg_code and "another municipality's record",
+        content.kind is not CertificateKind.RESIDENCE and "another kind",
+        content.channel is not Channel.WIDE_AREA and "not a wide-area copy",
+        content.removed and "a removed record",
+        keys & FORBIDDEN_KEYS and f"forbidden items {sorted(keys & FORBIDDEN_KEYS)}",
+        set(content.items) != {i.value for i in req.items} and "other items",
+        not content.persons and "nobody",
+        expected_persons is not None
+        and len(content.persons) != expected_persons
+        and "other members",
+    ]
+    found = [p for p in problems if p]
+    if found:
+        raise WideAreaRefused(
+            "resident_code",
+            "wide_area_mismatch",
+            f"the home municipality's answer does not match the request: {', '.join(found)}",
+            "住所地の市区町村からの回答が請求内容と一致しないため交付できません",
+        )
+    return supplied
+
+
+def issue_wide_area_certificate(
+    uow: CertificateUnitOfWork,
+    by: Actor,
+    request: CertificateRequest,
+    *,
+    home_lg_code: str,
+    source: ContentSource,
+    coverage: GlyphCoverage,
+    producer: CertificateProducer,
+    sink: PrintSink,
+    verify_base_url: str,
+) -> IssuedCertificate:
+    """広域交付 at this counter: ask the home municipality, then record, render, sign, print."""
+    target = f"resident_code:{request.resident_code[:11]}@{home_lg_code[:6]}"
+    action = Permission.REQUEST_WIDE_AREA_ISSUANCE
+
+    def ask() -> SuppliedContent:
+        req = wide_area_request(request, home_lg_code)
+        supplied = source.fetch(
+            WideAreaAsk(
+                home_lg_code=home_lg_code,
+                resident_code=req.resident_code,
+                members=req.members,
+                items=tuple(sorted(i.value for i in req.items)),
+                operator_id=by.actor_id,
+            )
+        )
+        return check_supplied(supplied, req, home_lg_code)
+
+    supplied = perform_remote(
+        uow,
+        by,
+        action,
+        target,
+        ask,
+        describe=lambda s: (
+            f"content from {s.home_lg_code} (request {s.request_id}), "
+            f"{len(s.content.persons)} person(s)"
+        ),
+    )
+    req = dataclasses.replace(request, channel=Channel.WIDE_AREA)
+
+    def record(_: UnitOfWork) -> PreparedCertificate:
+        if uow.municipality.lg_code == home_lg_code:
+            raise WideAreaRefused(
+                "from_lg_code",
+                "own_municipality",
+                "the resident lives here: issue at the counter instead",
+                "当団体の住民です。通常の窓口交付で発行してください",
+            )
+        ensure_printable(supplied.content, coverage)
+        per_copy = _fee_per_copy(uow, uow.municipality.lg_code, CertificateKind.RESIDENCE)
+        return _record(
+            uow,
+            by,
+            req,
+            supplied.content,
+            per_copy,
+            None,
+            None,
+            verify_base_url=verify_base_url,
+            source=supplied,
+        )
+
+    prepared = perform(
+        uow,
+        by,
+        action,
+        target,
+        record,
+        describe=lambda p: (
+            f"wide-area residence certificate {p.record.certificate_id} from "
+            f"{home_lg_code} (request {supplied.request_id}), {p.record.copies} copies "
+            f"{','.join(p.record.issue_numbers)}, {len(p.content.persons)} person(s)"
+        ),
+    )
+    return _produce(uow, by, prepared, producer, sink, action)
+
+
+# -- the home municipality (A) --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WideAreaQuestion:
+    """A verified request from another municipality's CS (B), as A's services see it."""
+
+    request_id: str
+    requesting_lg_code: str
+    requested_by: str
+    resident_code: str
+    members: Members
+    items: frozenset[OptionalItem]
+
+
+def _members_text(members: Members) -> str:
+    if members == ALL_MEMBERS:
+        return ALL_MEMBERS
+    return ",".join(members) if members else "self"
+
+
+def _refusal_for_wide_area(exc: RuleViolation | NotFoundError, home: str) -> WideAreaRefused:
+    """The reason as B's staff should read it: not "ask for a 除票" or "a supervisor may
+    override", which only A's own counter can do."""
+    if isinstance(exc, NotFoundError) or exc.rule == "removed_record":
+        return WideAreaRefused(
+            "resident_code",
+            "not_resident",
+            f"not a resident of {home} (no record, or the record is removed)",
+            f"{home}の住民ではありません（住民票がないか、転出・死亡等で消除されています）",
+        )
+    if exc.rule == "support_measure":
+        return WideAreaRefused(
+            exc.field,
+            "support_measure",
+            "a person on this certificate is under support measures (支援措置): "
+            "no wide-area issuance",
+            "支援措置の対象者が含まれるため広域交付できません（住所地の市区町村の窓口で請求してください）",
+        )
+    return WideAreaRefused(exc.field, exc.rule, exc.message_en, exc.message_ja)
+
+
+def answer_wide_area_request(
+    uow: CertificateUnitOfWork, by: Actor, question: WideAreaQuestion
+) -> CertificateContent:
+    """Build one applicant's wide-area content for B, and register that B asked.
+
+    A refusal is registered too (in a transaction of its own, after the oplog's "rejected"
+    entry) and raised as `WideAreaRefused`; a request id seen before is refused as a replay
+    and not registered again.
+    """
+    request = CertificateRequest(
+        kind=CertificateKind.RESIDENCE,
+        resident_code=question.resident_code,
+        members=question.members,
+        items=question.items,
+        channel=Channel.WIDE_AREA,
+    )
+    target = f"resident_code:{question.resident_code[:11]}"
+
+    def entry(outcome: WideAreaOutcome, persons: int, rule: str | None) -> WideAreaRequestEntry:
+        return WideAreaRequestEntry(
+            request_id=question.request_id,
+            at=uow.clock.now().isoformat(),
+            requesting_lg_code=question.requesting_lg_code,
+            requested_by=question.requested_by,
+            subject_resident_code=question.resident_code,
+            members=_members_text(question.members)[:600],
+            items=",".join(sorted(i.value for i in question.items)),
+            outcome=outcome,
+            persons=persons,
+            rule=rule,
+        )
+
+    def run(_: UnitOfWork) -> CertificateContent:
+        if uow.certificates.wide_area_request_seen(question.request_id):
+            raise DomainRuleError(
+                "request_id",
+                "replay",
+                "this request was answered before",
+                "同じ照会が再送されました",
+            )
+        home = uow.municipality.address_prefix
+        _parse_code(request)
+        check_request(request)
+        try:
+            snapshot = uow.certificates.snapshot(
+                question.resident_code,
+                removed=False,
+                with_seal=False,
+                municipality=uow.municipality,
+                read_at=uow.clock.now(),
+            )
+        except NotFoundError as exc:
+            raise _refusal_for_wide_area(exc, home) from exc
+        try:
+            content = build_content(request, snapshot)
+        except RuleViolation as exc:
+            raise _refusal_for_wide_area(exc, home) from exc
+        uow.certificates.add_wide_area_request(
+            entry(WideAreaOutcome.ANSWERED, len(content.persons), None)
+        )
+        return content
+
+    try:
+        return perform(
+            uow,
+            by,
+            Permission.ANSWER_WIDE_AREA_REQUEST,
+            target,
+            run,
+            describe=lambda c: (
+                f"wide-area content for {question.requesting_lg_code} "
+                f"(request {question.request_id}, operator {question.requested_by}), "
+                f"{len(c.persons)} person(s)"
+            ),
+        )
+    except RuleViolation as exc:
+        if exc.rule == "replay":
+            raise
+        with uow:
+            uow.certificates.add_wide_area_request(entry(WideAreaOutcome.REFUSED, 0, exc.rule))
+            uow.commit()
+        if isinstance(exc, WideAreaRefused):
+            raise
+        raise WideAreaRefused(exc.field, exc.rule, exc.message_en, exc.message_ja) from exc
+
+
+def wide_area_register(
+    uow: CertificateUnitOfWork, by: Actor, limit: int = 500
+) -> Sequence[WideAreaRequestEntry]:
+    """広域交付の照会記録, newest first: who asked for which resident's content, and the answer."""
+    return perform(
+        uow,
+        by,
+        Permission.VIEW_CERTIFICATE_REGISTER,
+        "wide_area_register:recent",
+        lambda _: uow.certificates.wide_area_requests(max(1, min(limit, REGISTER_LIMIT))),
+        describe=lambda rows: f"{len(rows)} entries",
+    )

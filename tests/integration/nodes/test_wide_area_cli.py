@@ -1,0 +1,165 @@
+"""`juki cert issue --from-lg-code` over real HTTPS with mutual TLS, without extra processes.
+
+A network directory from `juki network init`; 稲城市's node app served by uvicorn (TLS, client
+certificates required) in a thread; the CLI bootstraps 藤沢市's node from its node.json and asks.
+"""
+
+from __future__ import annotations
+
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+import uvicorn
+from pypdf import PdfReader
+
+from cert_population import People, Registry, populate
+from juki import cli
+from juki.nodes.app import create_node_app
+from juki.nodes.config import (
+    NetworkFiles,
+    NodeConfig,
+    bootstrap,
+    close_node,
+    free_ports,
+    init_network,
+)
+from juki.storage import tables
+from juki.storage.engine import make_engine
+from juki.storage.registry_store import add_allotment
+
+A = "132250"
+B = "142051"
+
+
+@pytest.fixture(scope="module")
+def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NetworkFiles, People]]:
+    root = tmp_path_factory.mktemp("wide") / "net"
+    init_network(root, layout="small", base_port=free_ports(29600, 1)[0])
+    files = NetworkFiles(root.resolve())
+    config = NodeConfig.load(files.node_file(A))
+    engine = make_engine(config.db)
+    with engine.begin() as conn:
+        add_allotment(conn, 1322500000, 1322599999, "test")
+    people = populate(Registry(engine))
+    engine.dispose()
+    node = bootstrap(config)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_node_app(node, config),
+            host=config.host,
+            port=config.port,
+            ssl_certfile=config.certificate,
+            ssl_keyfile=config.key,
+            ssl_ca_certs=config.root_certificate,
+            ssl_cert_reqs=ssl.CERT_REQUIRED,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "A's node did not start"
+        time.sleep(0.02)
+    yield files, people
+    server.should_exit = True
+    thread.join(timeout=10)
+    close_node(node)
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        code = cli.main(argv)
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def issue(files: NetworkFiles, code: str, out: Path, *extra: str) -> list[str]:
+    return [
+        "cert",
+        "issue",
+        "--resident-code",
+        code,
+        "--kind",
+        "residence",
+        "--from-lg-code",
+        A,
+        "--node-config",
+        str(files.node_file(B)),
+        "--out",
+        str(out),
+        *extra,
+    ]
+
+
+@pytest.fixture(autouse=True)
+def keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JUKI_KEYS_DIR", str(tmp_path / "keys"))
+    for name in ("JUKI_ROOT_CERT", "JUKI_SIGNING_KEY", "JUKI_SIGNING_CERT", "JUKI_DB"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_the_cli_issues_over_mutual_tls(
+    network: tuple[NetworkFiles, People], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files, people = network
+    out = tmp_path / "wide.pdf"
+    code, stdout, err = run(issue(files, people.wife.resident_code, out), capsys)
+    assert code == 0, err
+    assert "広域交付" in stdout and "東京都稲城市" in stdout
+    text = PdfReader(str(out)).pages[0].extract_text()
+    assert "花子" in text and "本籍" not in text
+    a_db = NodeConfig.load(files.node_file(A)).db
+    engine = make_engine(a_db)
+    try:
+        with engine.connect() as conn:
+            asked = conn.execute(sa.select(tables.wide_area_requests)).mappings().all()
+    finally:
+        engine.dispose()
+    assert [(r["requesting_lg_code"], r["outcome"]) for r in asked][-1] == (B, "answered")
+
+
+def test_the_cli_names_the_rule_when_refused(
+    network: tuple[NetworkFiles, People], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files, people = network
+    code, _out, err = run(issue(files, people.supported.resident_code, tmp_path / "x.pdf"), capsys)
+    assert code == 1 and "[support_measure]" in err
+    code, _out, err = run(
+        issue(files, people.head.resident_code, tmp_path / "x.pdf", "--items", "honseki"), capsys
+    )
+    assert code == 1 and "[wide_area_honseki]" in err
+    assert not (tmp_path / "x.pdf").exists()
+
+
+def test_the_cli_needs_the_node_configuration(
+    network: tuple[NetworkFiles, People], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files, people = network
+    argv = issue(files, people.head.resident_code, tmp_path / "x.pdf")
+    without = argv[: argv.index("--node-config")] + argv[argv.index("--node-config") + 2 :]
+    code, _out, err = run(without, capsys)
+    assert code == 1 and "node-config" in err
+    national = [*argv[: argv.index("--node-config") + 1], str(files.node_file("national"))]
+    national += argv[argv.index("--node-config") + 2 :]
+    code, _out, err = run(national, capsys)
+    assert code == 1 and "not a municipality" in err
+
+
+def test_an_unreachable_home_is_refused(
+    network: tuple[NetworkFiles, People], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files, people = network
+    argv = issue(files, people.head.resident_code, tmp_path / "x.pdf")
+    argv[argv.index(A)] = "202011"  # 長野市: its node is not running
+    code, _out, err = run(argv, capsys)
+    assert code == 1 and "[home_unreachable]" in err
