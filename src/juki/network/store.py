@@ -222,6 +222,45 @@ def rewind(conn: sa.Connection, peer: str, from_seq: int, now: datetime) -> int:
     return int(result.rowcount)
 
 
+def requeue_dead_letter(
+    conn: sa.Connection, dead_letter_id: int, message_id: str, now: datetime
+) -> int | None:
+    """Send an outgoing dead letter again, once its cause is fixed: the same content under a new
+    message id and the link's next sequence number (its old number was skipped). The new
+    sequence number, or None when there is no such open outgoing dead letter."""
+    d = net_dead_letters.c
+    row = conn.execute(
+        sa.select(net_dead_letters).where(
+            (d.dead_letter_id == dead_letter_id) & (d.direction == "out") & d.replayed_at.is_(None)
+        )
+    ).first()
+    if row is None:
+        return None
+    seq = enqueue(
+        conn,
+        peer=row.peer,
+        message_type=row.message_type,
+        schema_version=int(row.schema_version),
+        body=json.loads(row.body),
+        message_id=message_id,
+        now=now,
+    )
+    conn.execute(
+        net_dead_letters.update()
+        .where(d.dead_letter_id == dead_letter_id)
+        .values(replayed_at=now.isoformat())
+    )
+    return seq
+
+
+def dead_letter_direction(conn: sa.Connection, dead_letter_id: int) -> str | None:
+    return conn.execute(
+        sa.select(net_dead_letters.c.direction).where(
+            net_dead_letters.c.dead_letter_id == dead_letter_id
+        )
+    ).scalar_one_or_none()
+
+
 # -- inbox ------------------------------------------------------------------------------------
 
 

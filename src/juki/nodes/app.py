@@ -296,8 +296,9 @@ def _admin_router(node: Node) -> APIRouter:
 
     @router.post("/dead-letters/{dead_letter_id}/replay")
     def replay(dead_letter_id: Annotated[int, Path(ge=1)]) -> JSONResponse:
-        """Apply an incoming dead letter again, once its cause is fixed."""
-        reply = node.receiver.replay_dead_letter(dead_letter_id)
+        """Once its cause is fixed: apply an incoming dead letter again, or queue an outgoing
+        one again for its peer."""
+        reply = node.replay_dead_letter(dead_letter_id)
         if reply.reason == "not_found":
             return _not_found(reply.detail, "未処理のデッドレターが見つかりません")
         applied = reply.status is ReplyStatus.APPLIED

@@ -215,6 +215,21 @@ class Node:
             now=self.clock.now(),
         )
 
+    def replay_dead_letter(self, dead_letter_id: int) -> Reply:
+        """An administrator's replay: an incoming dead letter is applied again; an outgoing one
+        is queued again for its peer (a new message id and sequence number)."""
+        with self.engine.connect() as conn:
+            direction = store.dead_letter_direction(conn, dead_letter_id)
+        if direction != "out":
+            return self.receiver.replay_dead_letter(dead_letter_id)
+        now = self.clock.now()
+        with self.engine.begin() as conn:
+            seq = store.requeue_dead_letter(conn, dead_letter_id, uuid7(now, self.rng), now)
+        if seq is None:
+            return Reply(ReplyStatus.REFUSED, "not_found", f"no open dead letter {dead_letter_id}")
+        log.info("dead letter queued again", node=self.node_id, dead_letter=dead_letter_id, seq=seq)
+        return Reply(ReplyStatus.APPLIED, "queued", f"sequence {seq}")
+
     def step(self) -> bool:
         """Do one unit of work: forward local changes, else send one message."""
         if self.pump():

@@ -544,3 +544,46 @@ def test_a_message_the_sender_gives_up_on_is_skipped_and_the_link_goes_on(
         ).scalar_one()
     assert tuple(inbox) == ("link_skip", "skipped")
     assert last == sent_links["130001"] - 1
+
+
+def test_an_outgoing_dead_letter_is_queued_again_once_its_cause_is_fixed(
+    net: InProcessNetwork,
+) -> None:
+    from juki.network import store
+    from juki.network.receiver import ReceiverConfig
+
+    inagi = net.municipality("132250")
+    tokyo = net.nodes["130001"]
+    with inagi.engine.begin() as conn:
+        store.enqueue(
+            conn,
+            peer="130001",
+            message_type="identity_info_changed",
+            schema_version=1,
+            body={"padding": "x" * (300 * 1024)},
+            message_id="01890000-0000-7000-8000-0000000000bb",
+            now=inagi.clock.now(),
+        )
+    net.run_until_quiet()
+    with inagi.engine.connect() as conn:
+        dead_id = conn.execute(sa.select(tables.net_dead_letters.c.dead_letter_id)).scalar_one()
+    tokyo.receiver.config = ReceiverConfig(max_bytes=1024 * 1024)  # the cause, fixed
+
+    reply = inagi.replay_dead_letter(int(dead_id))
+    assert (reply.status, reply.reason) == (ReplyStatus.APPLIED, "queued")
+    assert inagi.status()["dead_letters"] == 0
+    assert inagi.replay_dead_letter(int(dead_id)).reason == "not_found"  # only once
+    net.run_until_quiet()
+    assert net.pending() == 0
+    with tokyo.engine.connect() as conn:
+        outcomes = [
+            tuple(r)
+            for r in conn.execute(
+                sa.select(tables.net_inbox.c.message_type, tables.net_inbox.c.outcome)
+                .where(tables.net_inbox.c.sender == "132250")
+                .order_by(tables.net_inbox.c.seq.desc())
+                .limit(2)
+            )
+        ]
+    # The padding is not an identity_info body: it arrives now, and is Tokyo's dead letter.
+    assert outcomes == [("identity_info_changed", "dead_letter"), ("link_skip", "skipped")]
