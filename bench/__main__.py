@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from bench import certificates, events, network, seed
+from juki.logs import configure_console
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -18,6 +19,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--changes", type=int, default=300, help="relocations through the network")
     parser.add_argument("--certificates", type=int, default=100, help="certificates to issue")
     args = parser.parse_args(argv)
+    configure_console("WARNING")  # a log line per message would measure the terminal
     if args.which in ("seed", "all"):
         seed.main(args.residents, args.backend, args.lg_code, args.seed)
     if args.which in ("events", "all"):

@@ -13,6 +13,7 @@ from typing import Any
 from juki.certificates.cli import register_cert_commands
 from juki.core.errors import JukiError, RuleViolation
 from juki.core.identifiers import IdentifierKind, complete_identifier, parse_identifier
+from juki.logs import configure_console
 from juki.nodes.cli import register_network_commands
 from juki.security.actors import Actor
 from juki.security.permissions import Role
@@ -305,6 +306,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        configure_console(Settings.from_env().log_level)
+    except ValueError as exc:
+        return _fail(f"JUKI_LOG_LEVEL: {exc}")
     try:
         return func(args)
     except RuleViolation as exc:
