@@ -77,9 +77,17 @@ class Receiver:
 
     # -- refusals ----------------------------------------------------------------------------
 
-    def _refuse(self, reason: str, detail: str, sender: str = "?", message_id: str = "?") -> Reply:
+    def refuse(
+        self,
+        reason: str,
+        detail: str,
+        sender: str = "?",
+        message_id: str = "?",
+        what: str = "message",
+    ) -> Reply:
+        """Count, log and record a refusal (a query's too), and the reply that says why."""
         log.warning(
-            "message refused", node=self.node_id, reason=reason, detail=detail, sender=sender
+            f"{what} refused", node=self.node_id, reason=reason, detail=detail, sender=sender
         )
         self.events.refused(reason)
         try:
@@ -106,24 +114,24 @@ class Receiver:
             env = Envelope.from_bytes(raw, max_bytes=self.config.max_bytes)
         except EnvelopeError as exc:
             sender, mid = _claimed(raw)
-            return self._refuse(exc.reason, exc.detail, sender, mid)
+            return self.refuse(exc.reason, exc.detail, sender, mid)
         who = {"sender": env.sender, "message_id": env.message_id}
         if env.recipient != self.node_id:
-            return self._refuse("misaddressed", f"addressed to {env.recipient}", **who)
+            return self.refuse("misaddressed", f"addressed to {env.recipient}", **who)
         directory = self.directory()
         entry = directory.get(env.sender)
         if entry is None:
-            return self._refuse("unknown_sender", f"{env.sender} is not in the directory", **who)
+            return self.refuse("unknown_sender", f"{env.sender} is not in the directory", **who)
         if not directory.is_active(env.sender):
-            return self._refuse("sender_disconnected", f"{env.sender} is disconnected", **who)
+            return self.refuse("sender_disconnected", f"{env.sender} is disconnected", **who)
         if not env.has_valid_signature(directory.public_key(env.sender)):
-            return self._refuse("bad_signature", "signature does not verify", **who)
+            return self.refuse("bad_signature", "signature does not verify", **who)
         now = self.clock.now()
         age = now - env.created
         if age > self.config.freshness:
-            return self._refuse("stale", f"signed {age} ago", **who)
+            return self.refuse("stale", f"signed {age} ago", **who)
         if -age > self.config.freshness:
-            return self._refuse("future", f"signed {-age} ahead of this node's clock", **who)
+            return self.refuse("future", f"signed {-age} ahead of this node's clock", **who)
         return env
 
     # -- receiving ---------------------------------------------------------------------------
@@ -162,7 +170,7 @@ class Receiver:
                 reply = self._apply_in(conn, env, now)
         if replayed_after is not None:
             # Refused outside the transaction: SQLite has one writer at a time.
-            return self._refuse(
+            return self.refuse(
                 "replay",
                 f"sequence {env.seq} already used (last {replayed_after})",
                 env.sender,

@@ -19,20 +19,10 @@ import sqlalchemy as sa
 from juki.core.text import normalize_kana
 from juki.network.envelope import canonical_json
 from juki.network.messages import IdentityInfoBody, IdentitySnapshot
+from juki.registry.identity_info import IDENTITY_FIELDS
 from juki.storage.tables import identity_changes, identity_copies, record_changes, resident_records
 
-DIGEST_FIELDS: Final = (
-    "resident_code",
-    "my_number",
-    "family_name",
-    "given_name",
-    "family_name_kana",
-    "given_name_kana",
-    "birth_date",
-    "sex",
-    "address",
-    "status",
-)
+DIGEST_FIELDS: Final = IDENTITY_FIELDS  # identity_info, not the change information
 
 
 @dataclass(frozen=True, slots=True)

@@ -248,21 +248,7 @@ class Node:
         return {}
 
     def _refused_query(self, sender: str, message_id: str, reason: str, detail: str) -> Reply:
-        self.events.refused(reason)
-        log.warning("query refused", node=self.node_id, sender=sender, reason=reason)
-        try:
-            with self.engine.begin() as conn:
-                store.record_refusal(
-                    conn,
-                    sender=sender,
-                    message_id=message_id,
-                    reason=reason,
-                    detail=detail,
-                    now=self.clock.now(),
-                )
-        except sa.exc.SQLAlchemyError:
-            log.error("could not record refusal", node=self.node_id, reason=reason)
-        return Reply(ReplyStatus.REFUSED, reason, detail)
+        return self.receiver.refuse(reason, detail, sender, message_id, what="query")
 
     def answer(self, raw: bytes) -> bytes | Reply:
         """Answer a query envelope, or say why not.

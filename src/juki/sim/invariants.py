@@ -18,6 +18,7 @@ from typing import Any, Final
 import sqlalchemy as sa
 
 from juki.network.directory import NATIONAL_ID, Directory, NodeKind
+from juki.network.messages import IdentityInfoBody
 from juki.nodes.municipality import MunicipalityNode
 from juki.registry.services import FUHYO_NOTICE, IDENTITY_INFO_CHANGED, MOVE_IN_NOTICE
 from juki.sim.cluster import Cluster
@@ -37,21 +38,9 @@ from juki.storage.tables import (
 )
 
 MAX_PER_INVARIANT: Final = 5  # violations of one kind reported; the rest are counted
-COPY_FIELDS: Final = (
-    "resident_code",
-    "my_number",
-    "family_name",
-    "given_name",
-    "family_name_kana",
-    "given_name_kana",
-    "birth_date",
-    "sex",
-    "address",
-    "status",
-    "lg_code",
-    "change_reason",
-    "changed_on",
-)
+# What the CS, the prefecture and the national node each hold per person: identity_info and
+# its change information, exactly the fields of the message that carries it.
+COPY_FIELDS: Final = tuple(IdentityInfoBody.model_fields)
 RECORD_FIELDS: Final = (
     "record_id",
     "resident_code",
