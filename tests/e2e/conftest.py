@@ -43,3 +43,15 @@ def artifacts() -> Path:
     """Where screenshots go (git-ignored), kept after the run for people to look at."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh context (cookies, storage) and page per test, Japanese locale."""
+    context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
+    p = context.new_page()
+    p.set_default_timeout(10_000)
+    try:
+        yield p
+    finally:
+        context.close()

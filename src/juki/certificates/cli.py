@@ -1,7 +1,7 @@
 """`juki cert …`: issue, verify, void and register certificates from the server console.
 
 Whoever runs these on the console acts as the role the task needs (a counter clerk issues, a
-registry supervisor voids, an auditor reads the register, the operations manager sets fees),
+registry supervisor voids, an auditor reads the registers, the operations manager sets fees),
 as `juki` does for its other console commands; `--operator-token` (or
 `JUKI_OPERATOR_TOKEN`) acts as that operator instead, with that operator's permissions. Either
 way every action is authorised and written to the oplog. Heavy libraries load only when a
@@ -357,6 +357,37 @@ def cmd_register(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_wide_area_register(args: argparse.Namespace) -> int:
+    """広域交付の照会記録 of this (home) municipality: who asked for which resident's content."""
+    import dataclasses
+
+    from juki.certificates.store import SqlCertificateUnitOfWork
+    from juki.certificates.wide_area import wide_area_register
+
+    engine = _engine(args.db)
+    try:
+        _require_schema(engine, args.db)
+        by = _actor(engine, args, Role.AUDITOR)
+        entries = wide_area_register(
+            SqlCertificateUnitOfWork(engine), by, args.limit, since=args.since, until=args.until
+        )
+    finally:
+        engine.dispose()
+    if args.json:
+        rows = [dict(dataclasses.asdict(e), outcome=e.outcome.value) for e in entries]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    for e in entries:
+        print(
+            f"{e.at}  from {e.requesting_lg_code}  operator {e.requested_by}  "
+            f"resident {e.subject_resident_code}  members {e.members}  "
+            f"items {e.items or '-'}  {e.outcome.value}"
+            + (f" [{e.rule}]" if e.rule else f" ({e.persons} person(s))")
+            + f"  request {e.request_id}"
+        )
+    return EXIT_OK
+
+
 def cmd_fee(args: argparse.Namespace) -> int:
     from juki.certificates.services import set_fee
     from juki.certificates.store import SqlCertificateUnitOfWork
@@ -462,6 +493,17 @@ def register_cert_commands(sub: Any) -> None:
     p.add_argument("--date", type=_date, help="only this day (YYYY-MM-DD)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_register)
+
+    p = cert_sub.add_parser(
+        "wide-area-register",
+        help="wide-area requests received from other municipalities (広域交付の照会記録)",
+    )
+    common(p)
+    p.add_argument("--since", type=_date, help="from this day (YYYY-MM-DD)")
+    p.add_argument("--until", type=_date, help="to this day, inclusive (YYYY-MM-DD)")
+    p.add_argument("--limit", type=int, default=500, metavar="N", help="at most N (1-5000)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_wide_area_register)
 
     p = cert_sub.add_parser("fee", help="set the fee per copy for a kind (operations manager)")
     common(p)

@@ -10,6 +10,7 @@ from typing import Protocol
 
 from juki.certificates.content import CertificateContent, CertificateKind, Members, Snapshot
 from juki.certificates.verify import CertificateStatus
+from juki.core.errors import DomainRuleError
 from juki.registry.ports import Municipality, UnitOfWork
 
 
@@ -105,6 +106,15 @@ class WideAreaRequestEntry:
     rule: str | None = None
 
 
+class WideAreaReplay(DomainRuleError):
+    """The home municipality has registered a request with this id: a replay, answered once."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "request_id", "replay", "this request was answered before", "同じ照会が再送されました"
+        )
+
+
 class CertificateRepository(Protocol):
     def snapshot(
         self,
@@ -140,9 +150,16 @@ class CertificateRepository(Protocol):
 
     def wide_area_request_seen(self, request_id: str) -> bool: ...
 
-    def add_wide_area_request(self, entry: WideAreaRequestEntry) -> None: ...
+    def add_wide_area_request(self, entry: WideAreaRequestEntry) -> None:
+        """Register a request; `WideAreaReplay` if its id is registered already (also when a
+        concurrent transaction registered it first), leaving the transaction usable."""
+        ...
 
-    def wide_area_requests(self, limit: int) -> Sequence[WideAreaRequestEntry]: ...
+    def wide_area_requests(
+        self, limit: int, since: date | None = None, until: date | None = None
+    ) -> Sequence[WideAreaRequestEntry]:
+        """Newest first; `since`/`until` are inclusive days of the request's time."""
+        ...
 
 
 class CertificateUnitOfWork(UnitOfWork, Protocol):

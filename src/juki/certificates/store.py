@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +23,7 @@ from juki.certificates.ports import (
     RegisterEntry,
     RegisterEvent,
     WideAreaOutcome,
+    WideAreaReplay,
     WideAreaRequestEntry,
 )
 from juki.certificates.verify import CertificateStatus
@@ -362,13 +363,32 @@ class SqlCertificates:
         return found is not None
 
     def add_wide_area_request(self, entry: WideAreaRequestEntry) -> None:
-        self._conn.execute(wide_area_requests.insert().values(_wide_area_row(entry)))
+        """Two CS workers answering the same request id at once both pass the "seen" check on
+        PostgreSQL (READ COMMITTED); the later insert then meets the primary key. The insert runs
+        in a savepoint so that loss leaves the transaction usable, and is reported as the replay
+        it is (the id now visible) rather than as a storage failure."""
+        savepoint = self._conn.begin_nested()
+        try:
+            self._conn.execute(wide_area_requests.insert().values(_wide_area_row(entry)))
+        except sa.exc.IntegrityError:
+            savepoint.rollback()
+            if self.wide_area_request_seen(entry.request_id):
+                raise WideAreaReplay() from None
+            raise
+        savepoint.commit()
 
-    def wide_area_requests(self, limit: int) -> Sequence[WideAreaRequestEntry]:
+    def wide_area_requests(
+        self, limit: int, since: date | None = None, until: date | None = None
+    ) -> Sequence[WideAreaRequestEntry]:
         w = wide_area_requests.c
-        rows = self._conn.execute(
-            sa.select(wide_area_requests).order_by(w.at.desc(), w.request_id.desc()).limit(limit)
-        ).mappings()
+        stmt = sa.select(wide_area_requests).order_by(w.at.desc(), w.request_id.desc())
+        # `at` is ISO 8601 text in the municipality's offset: a day's entries sort between
+        # "YYYY-MM-DD" and the next day's "YYYY-MM-DD", on every backend.
+        if since is not None:
+            stmt = stmt.where(w.at >= since.isoformat())
+        if until is not None and until < date.max:
+            stmt = stmt.where(w.at < (until + timedelta(days=1)).isoformat())
+        rows = self._conn.execute(stmt.limit(limit)).mappings()
         return [_wide_area_entry(r) for r in rows]
 
 

@@ -33,7 +33,7 @@ from juki.certificates.content import (
     SupportOverride,
 )
 from juki.certificates.desk import CertificateDesk
-from juki.certificates.ports import CertificateRecord
+from juki.certificates.ports import CertificateRecord, ContentSource
 from juki.certificates.services import (
     certificate_register,
     preview_certificate,
@@ -41,6 +41,7 @@ from juki.certificates.services import (
     view_issued_certificate,
     void_certificate,
 )
+from juki.certificates.wide_area import preview_wide_area, wide_area_register
 from juki.core.errors import JukiError, NotFoundError, PermissionDeniedError, RuleViolation
 from juki.registry import services as registry
 from juki.registry.model import ResidentRecord
@@ -63,6 +64,7 @@ ROLE_JA: Final = {
     Role.SYSTEM: "システム",
 }
 SEARCH_LIMIT: Final = 30
+REGISTER_LIMIT_SCREEN: Final = 300
 
 
 class LoginRequired(Exception):
@@ -207,20 +209,120 @@ def request_form(
 
 PostedRequest = Annotated[RequestForm, Depends(request_form)]
 
+# 広域交付: what the clerk may choose. 本籍・筆頭者 is not offered at all (a wide-area copy never
+# carries it; a crafted post is still refused by the rule).
+WIDE_AREA_ITEMS: Final = tuple(i for i in OptionalItem if i is not OptionalItem.HONSEKI)
+MEMBER_MODES: Final = ("self", "all", "chosen")
+MAX_CHOSEN: Final = 20
+# The rule behind a refusal, named for the clerk (the message says what to do).
+WIDE_AREA_RULE_JA: Final = {
+    "home_disconnected": "住所地市区町村の離脱",
+    "own_disconnected": "当団体の離脱",
+    "home_unreachable": "住所地市区町村に接続不可",
+    "home_unknown": "住基ネットにない団体",
+    "home_refused_request": "住所地市区町村が照会を拒否",
+    "own_municipality": "当団体の住民",
+    "no_directory": "ディレクトリ取得不可",
+    "request_not_sendable": "照会できない請求内容",
+    "answer_not_verified": "回答の検証失敗",
+    "answer_mismatch": "回答と照会の不一致",
+    "wide_area_mismatch": "回答と請求内容の不一致",
+    "not_resident": "住所地市区町村の住民でない",
+    "support_measure": "支援措置",
+    "not_in_household": "同一世帯でない",
+    "wide_area_honseki": "本籍・筆頭者は記載不可",
+    "wide_area_kind": "広域交付できない証明書",
+    "wide_area_requester": "本人・同一世帯員以外の請求",
+    "wide_area_override": "支援措置の確認省略不可",
+    "not_on_network": "住基ネット未接続",
+    "not_answered": "住所地市区町村で回答作成不可",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class WideAreaForm:
+    """The 広域交付 form as posted: home municipality, applicant, members, items, copies."""
+
+    from_lg_code: str
+    resident_code: str
+    members_mode: str
+    member_codes: str
+    items: list[str]
+    copies: str
+
+    @property
+    def chosen(self) -> list[str]:
+        return [c for c in re.split(r"[\s,、，]+", self.member_codes) if c]
+
+    def to_request(self) -> CertificateRequest:
+        try:
+            items = frozenset(OptionalItem(i) for i in self.items)
+        except ValueError:
+            raise _invalid("items", "記載事項の指定が正しくありません") from None
+        if not re.fullmatch(r"[0-9]{1,2}", self.copies.strip()):
+            raise _invalid("copies", "部数は1〜10の数字で入力してください")
+        if self.members_mode not in MEMBER_MODES:
+            raise _invalid("members", "記載する世帯員を選択してください")
+        members: Members = ()
+        if self.members_mode == "all":
+            members = ALL_MEMBERS
+        elif self.members_mode == "chosen":
+            chosen = self.chosen
+            if not chosen:
+                raise _invalid("members", "記載する世帯員の住民票コードを入力してください")
+            if len(chosen) > MAX_CHOSEN:
+                raise _invalid("members", f"指定できる世帯員は{MAX_CHOSEN}人までです")
+            members = () if chosen == [self.resident_code.strip()] else tuple(chosen)
+        return CertificateRequest(
+            kind=CertificateKind.RESIDENCE,
+            resident_code=self.resident_code.strip(),
+            members=members,
+            items=items,
+            copies=int(self.copies.strip()),
+        )
+
+
+def wide_area_form(
+    from_lg_code: Annotated[str, Form(max_length=32)],
+    resident_code: Annotated[str, Form(max_length=32)],
+    members_mode: Annotated[str, Form(max_length=16)] = "self",
+    member_codes: Annotated[str, Form(max_length=600)] = "",
+    items: Annotated[list[str] | None, Form(max_length=32)] = None,
+    copies: Annotated[str, Form(max_length=4)] = "1",
+) -> WideAreaForm:
+    return WideAreaForm(
+        from_lg_code=from_lg_code.strip(),
+        resident_code=resident_code.strip(),
+        members_mode=members_mode,
+        member_codes=member_codes,
+        items=(items or [])[:10],
+        copies=copies,
+    )
+
+
+PostedWideArea = Annotated[WideAreaForm, Depends(wide_area_form)]
+
 
 # -- the app ------------------------------------------------------------------------------------
 
 
-def terminal_app(desk: Callable[[], CertificateDesk]) -> FastAPI:
-    from juki.certificates.web import _templates, with_security_headers
+def terminal_app(
+    desk: Callable[[], CertificateDesk], wide_area: ContentSource | None = None
+) -> FastAPI:
+    """The terminal; `wide_area` is this municipality's CS when the registry runs in a network
+    node (the same source the API's 広域交付 route uses), None when it runs alone."""
+    from juki.certificates.web import NotOnNetwork, _templates, with_security_headers
 
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     app.state.desk = desk
+    app.state.wide_area = wide_area
     with_security_headers(app)
     env = _templates()
     env.globals["kinds"] = list(CertificateKind)
     env.globals["optional_items"] = list(OptionalItem)
     env.globals["base"] = BASE
+    env.globals["wide_area_items"] = WIDE_AREA_ITEMS
+    env.globals["on_network"] = wide_area is not None
 
     def page(name: str, session: Session | None, status: int = 200, **context: Any) -> HTMLResponse:
         html = env.get_template(f"terminal/{name}").render(session=session, **context)
@@ -443,6 +545,87 @@ def terminal_app(desk: Callable[[], CertificateDesk]) -> FastAPI:
             )
         entries = certificate_register(desk().uow(), session.actor, on, limit=300)
         return page("register.html", session, entries=entries, day=day)
+
+    # -- 広域交付 (for a resident of another municipality) ------------------------------------
+
+    def _wide_area_page(
+        session: Session, posted: WideAreaForm | None, error: RuleViolation | None = None
+    ) -> HTMLResponse:
+        rule_ja = WIDE_AREA_RULE_JA.get(error.rule, error.rule) if error else None
+        return page(
+            "wide_area.html",
+            session,
+            200 if error is None else 422,
+            form=posted,
+            error=error,
+            rule_ja=rule_ja,
+        )
+
+    def _source() -> ContentSource:
+        if wide_area is None:
+            raise NotOnNetwork()
+        return wide_area
+
+    @app.get("/wide-area", response_class=HTMLResponse)
+    def wide_area_form_page(session: TerminalSession) -> HTMLResponse:
+        if not session.can(Permission.REQUEST_WIDE_AREA_ISSUANCE):
+            raise PermissionDeniedError(
+                session.actor.actor_id, Permission.REQUEST_WIDE_AREA_ISSUANCE.value
+            )
+        return _wide_area_page(session, None)
+
+    @app.post("/wide-area/confirm", response_class=HTMLResponse)
+    def wide_area_confirm(session: FormSession, posted: PostedWideArea) -> HTMLResponse:
+        _source()
+        try:
+            preview = preview_wide_area(
+                desk().uow(),
+                session.actor,
+                posted.to_request(),
+                home_lg_code=posted.from_lg_code,
+            )
+        except RuleViolation as exc:
+            return _wide_area_page(session, posted, exc)
+        return page("wide_area_confirm.html", session, form=posted, preview=preview)
+
+    @app.post("/wide-area", response_class=HTMLResponse)
+    def wide_area_issue(session: FormSession, posted: PostedWideArea) -> Response:
+        source = _source()
+        try:
+            issued = desk().issue_wide_area(
+                session.actor,
+                posted.to_request(),
+                home_lg_code=posted.from_lg_code,
+                source=source,
+            )
+        except RuleViolation as exc:
+            return _wide_area_page(session, posted, exc)
+        return see_other(f"/certificates/{issued.certificate_id}?done=1")
+
+    @app.get("/wide-area/register", response_class=HTMLResponse)
+    def wide_area_requests(
+        session: TerminalSession,
+        since: Annotated[str, Query(max_length=10)] = "",
+        until: Annotated[str, Query(max_length=10)] = "",
+    ) -> HTMLResponse:
+        try:
+            start = date.fromisoformat(since) if since else None
+            end = date.fromisoformat(until) if until else None
+        except ValueError:
+            return page(
+                "error.html", session, 422, message="日付は「2025-04-01」の形式です", field="since"
+            )
+        entries = wide_area_register(
+            desk().uow(), session.actor, REGISTER_LIMIT_SCREEN, since=start, until=end
+        )
+        return page(
+            "wide_area_register.html",
+            session,
+            entries=entries,
+            since=since,
+            until=until,
+            rules=WIDE_AREA_RULE_JA,
+        )
 
     @app.get("/certificates/{certificate_id}/void", response_class=HTMLResponse)
     def void_form(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import date
 from typing import Annotated, Any, Final, Literal
 
 import sqlalchemy as sa
@@ -28,14 +29,15 @@ from juki.certificates.content import (
     OptionalItem,
 )
 from juki.certificates.desk import CertificateDesk
-from juki.certificates.ports import ContentSource
+from juki.certificates.ports import ContentSource, WideAreaOutcome, WideAreaRequestEntry
 from juki.certificates.services import IssuedCertificate
 from juki.certificates.verify import MAX_PDF_BYTES, CertificateStatus, Verdict
+from juki.certificates.wide_area import REGISTER_LIMIT, wide_area_register
 from juki.core.clock import Clock
 from juki.core.errors import DomainRuleError
 from juki.settings import Settings
 from juki.web.auth import PUBLIC, OperatorActor
-from juki.web.errors import RESPONSES_404, RESPONSES_422, WRITE_RESPONSES
+from juki.web.errors import READ_RESPONSES, RESPONSES_404, RESPONSES_422, WRITE_RESPONSES
 from juki.web.schemas import ErrorOut
 
 CertificateIdPath = Annotated[
@@ -266,6 +268,40 @@ class WideAreaIssuedOut(BaseModel):
         )
 
 
+class WideAreaRequestOut(BaseModel):
+    """One line of 広域交付の照会記録: a request another municipality's CS made here."""
+
+    request_id: str
+    at: str
+    requesting_lg_code: str
+    requested_by: str = Field(description="the operator at the requesting municipality")
+    subject_resident_code: str
+    members: str = Field(description="'self', 'all', or the resident codes asked for")
+    items: list[str]
+    outcome: Literal["answered", "refused"]
+    rule: str | None = Field(description="the rule that refused it (None when answered)")
+    persons: int
+
+    @classmethod
+    def of(cls, e: WideAreaRequestEntry) -> WideAreaRequestOut:
+        return cls(
+            request_id=e.request_id,
+            at=e.at,
+            requesting_lg_code=e.requesting_lg_code,
+            requested_by=e.requested_by,
+            subject_resident_code=e.subject_resident_code,
+            members=e.members,
+            items=[i for i in e.items.split(",") if i],
+            outcome="answered" if e.outcome is WideAreaOutcome.ANSWERED else "refused",
+            rule=e.rule,
+            persons=e.persons,
+        )
+
+
+class WideAreaRegisterOut(BaseModel):
+    entries: list[WideAreaRequestOut]
+
+
 class NotOnNetwork(DomainRuleError):
     def __init__(self) -> None:
         super().__init__(
@@ -298,6 +334,22 @@ def wide_area_router(
             by, body.to_request(), home_lg_code=body.from_lg_code, source=source
         )
         return WideAreaIssuedOut.of(issued)
+
+    @router.get(
+        "/wide-area/requests",
+        response_model=WideAreaRegisterOut,
+        responses=READ_RESPONSES,
+    )
+    def wide_area_requests(
+        by: OperatorActor,
+        since: Annotated[date | None, Query(description="from this day (YYYY-MM-DD)")] = None,
+        until: Annotated[date | None, Query(description="to this day, inclusive")] = None,
+        limit: Annotated[int, Query(ge=1, le=REGISTER_LIMIT)] = 500,
+    ) -> WideAreaRegisterOut:
+        """広域交付の照会記録: the requests other municipalities made here for our residents'
+        content, answered or refused, newest first (permission `view_certificate_register`)."""
+        entries = wide_area_register(desk().uow(), by, limit, since=since, until=until)
+        return WideAreaRegisterOut(entries=[WideAreaRequestOut.of(e) for e in entries])
 
     return router
 
@@ -389,5 +441,5 @@ def install_certificates(
     app.include_router(verification_router(holder))
     app.include_router(wide_area_router(holder, wide_area))
     app.mount("/verify", verification_pages(holder))
-    app.mount("/terminal", terminal_app(holder))
+    app.mount("/terminal", terminal_app(holder, wide_area))
     return holder

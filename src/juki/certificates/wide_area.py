@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Final
 
 from juki.certificates.content import (
@@ -40,6 +41,7 @@ from juki.certificates.ports import (
     SuppliedContent,
     WideAreaAsk,
     WideAreaOutcome,
+    WideAreaReplay,
     WideAreaRequestEntry,
 )
 from juki.certificates.services import (
@@ -97,6 +99,15 @@ def wide_area_request(request: CertificateRequest, home_lg_code: str) -> Certifi
     return req
 
 
+def _own_municipality() -> WideAreaRefused:
+    return WideAreaRefused(
+        "from_lg_code",
+        "own_municipality",
+        "the resident lives here: issue at the counter instead",
+        "当団体の住民です。通常の窓口交付で発行してください",
+    )
+
+
 def _asked_persons(members: Members) -> int | None:
     if members == ALL_MEMBERS:
         return None
@@ -137,6 +148,43 @@ def check_supplied(
             "住所地の市区町村からの回答が請求内容と一致しないため交付できません",
         )
     return supplied
+
+
+@dataclass(frozen=True, slots=True)
+class WideAreaPreview:
+    """What the counter confirms before asking: the checked request and the fee."""
+
+    request: CertificateRequest
+    home_lg_code: str
+    fee_per_copy: int
+    fee_yen: int
+
+
+def preview_wide_area(
+    uow: CertificateUnitOfWork, by: Actor, request: CertificateRequest, *, home_lg_code: str
+) -> WideAreaPreview:
+    """Check a wide-area request and price it here, without asking the home municipality.
+
+    A is asked once, when the clerk issues: every question is registered at A as the
+    resident's content leaving it, so a confirmation screen must not ask.
+    """
+    target = f"resident_code:{request.resident_code[:11]}@{home_lg_code[:6]}"
+
+    def run(_: UnitOfWork) -> WideAreaPreview:
+        req = wide_area_request(request, home_lg_code)
+        if uow.municipality.lg_code == home_lg_code:
+            raise _own_municipality()
+        per_copy = _fee_per_copy(uow, uow.municipality.lg_code, CertificateKind.RESIDENCE)
+        return WideAreaPreview(req, home_lg_code, per_copy, per_copy * req.copies)
+
+    return perform(
+        uow,
+        by,
+        Permission.REQUEST_WIDE_AREA_ISSUANCE,
+        target,
+        run,
+        describe=lambda p: f"preview wide-area residence certificate, fee {p.fee_yen}",
+    )
 
 
 def issue_wide_area_certificate(
@@ -183,12 +231,7 @@ def issue_wide_area_certificate(
 
     def record(_: UnitOfWork) -> PreparedCertificate:
         if uow.municipality.lg_code == home_lg_code:
-            raise WideAreaRefused(
-                "from_lg_code",
-                "own_municipality",
-                "the resident lives here: issue at the counter instead",
-                "当団体の住民です。通常の窓口交付で発行してください",
-            )
+            raise _own_municipality()
         ensure_printable(supplied.content, coverage)
         per_copy = _fee_per_copy(uow, uow.municipality.lg_code, CertificateKind.RESIDENCE)
         return _record(
@@ -266,8 +309,9 @@ def answer_wide_area_request(
     """Build one applicant's wide-area content for B, and register that B asked.
 
     A refusal is registered too (in a transaction of its own, after the oplog's "rejected"
-    entry) and raised as `WideAreaRefused`; a request id seen before is refused as a replay
-    and not registered again.
+    entry) and raised as `WideAreaRefused`; a request id seen before — or registered by a
+    concurrent answer to the same request while this one ran — is refused as `WideAreaReplay`
+    and not registered again, so duplicates racing in are refused, never a storage failure.
     """
     request = CertificateRequest(
         kind=CertificateKind.RESIDENCE,
@@ -294,12 +338,7 @@ def answer_wide_area_request(
 
     def run(_: UnitOfWork) -> CertificateContent:
         if uow.certificates.wide_area_request_seen(question.request_id):
-            raise DomainRuleError(
-                "request_id",
-                "replay",
-                "this request was answered before",
-                "同じ照会が再送されました",
-            )
+            raise WideAreaReplay()
         home = uow.municipality.address_prefix
         _parse_code(request)
         check_request(request)
@@ -336,9 +375,13 @@ def answer_wide_area_request(
             ),
         )
     except RuleViolation as exc:
-        if exc.rule == "replay":
+        if isinstance(exc, WideAreaReplay):
             raise
         with uow:
+            # A twin of this request may have been registered since `run` looked: refuse this
+            # one as the replay it is (the store does the same when both insert at once).
+            if uow.certificates.wide_area_request_seen(question.request_id):
+                raise WideAreaReplay() from exc
             uow.certificates.add_wide_area_request(entry(WideAreaOutcome.REFUSED, 0, exc.rule))
             uow.commit()
         if isinstance(exc, WideAreaRefused):
@@ -347,14 +390,39 @@ def answer_wide_area_request(
 
 
 def wide_area_register(
-    uow: CertificateUnitOfWork, by: Actor, limit: int = 500
+    uow: CertificateUnitOfWork,
+    by: Actor,
+    limit: int = 500,
+    *,
+    since: date | None = None,
+    until: date | None = None,
 ) -> Sequence[WideAreaRequestEntry]:
-    """広域交付の照会記録, newest first: who asked for which resident's content, and the answer."""
+    """広域交付の照会記録, newest first: who asked for which resident's content, and the answer.
+
+    The register is personal data (whose content went where), so each reading is authorised
+    and logged like any other action; bad bounds are refused, not silently clamped.
+    """
+
+    def run(_: UnitOfWork) -> Sequence[WideAreaRequestEntry]:
+        if not 1 <= limit <= REGISTER_LIMIT:
+            raise ValidationError(
+                "limit",
+                "range",
+                f"limit must be 1-{REGISTER_LIMIT}",
+                f"表示件数は1〜{REGISTER_LIMIT}件で指定してください",
+            )
+        if since is not None and until is not None and since > until:
+            raise ValidationError(
+                "since", "range", "since is after until", "開始日が終了日より後になっています"
+            )
+        return uow.certificates.wide_area_requests(limit, since, until)
+
+    span = f"{since.isoformat() if since else ''}..{until.isoformat() if until else ''}"
     return perform(
         uow,
         by,
         Permission.VIEW_CERTIFICATE_REGISTER,
-        "wide_area_register:recent",
-        lambda _: uow.certificates.wide_area_requests(max(1, min(limit, REGISTER_LIMIT))),
+        f"wide_area_register:{span if since or until else 'recent'}",
+        run,
         describe=lambda rows: f"{len(rows)} entries",
     )

@@ -26,7 +26,7 @@ from juki.certificates.content import (
     content_from_json,
     content_to_json,
 )
-from juki.certificates.ports import SuppliedContent, WideAreaAsk
+from juki.certificates.ports import SuppliedContent, WideAreaAsk, WideAreaReplay
 from juki.certificates.store import SqlCertificateUnitOfWork
 from juki.certificates.wide_area import (
     WideAreaQuestion,
@@ -93,9 +93,10 @@ def answer_content_request(
     }
     try:
         content = answer_wide_area_request(uow, node.system_actor(), question)
+    except WideAreaReplay as exc:
+        # Also the loser of two identical requests answered at once: refused, not a 503.
+        raise QueryRejected("replay", f"request {env.message_id} was answered before") from exc
     except WideAreaRefused as exc:
-        if exc.rule == "replay":
-            raise QueryRejected("replay", f"request {env.message_id} was answered before") from exc
         return CertificateContentResponse(
             **common,
             outcome="refused",
@@ -104,8 +105,6 @@ def answer_content_request(
             message_ja=exc.message_ja[:300],
         )
     except JukiError as exc:
-        if getattr(exc, "rule", None) == "replay":
-            raise QueryRejected("replay", f"request {env.message_id} was answered before") from exc
         log.error("wide-area request failed", node=node.node_id, error=type(exc).__name__)
         return CertificateContentResponse(
             **common,

@@ -8,8 +8,11 @@ the wire: the in-memory transport's answer for A is wrapped.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
 import json
+import re
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,6 +25,7 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
 from cert_population import HONSEKI, People, Registry, fixed_clock, make_desk, populate
+from juki import cli
 from juki.certificates.content import (
     ALL_MEMBERS,
     CertificateKind,
@@ -31,6 +35,7 @@ from juki.certificates.content import (
     SupportOverride,
 )
 from juki.certificates.desk import CertificateDesk
+from juki.certificates.ports import WideAreaOutcome, WideAreaReplay, WideAreaRequestEntry
 from juki.certificates.store import SqlCertificateUnitOfWork
 from juki.certificates.wide_area import WideAreaRefused, wide_area_register
 from juki.core.errors import PermissionDeniedError, RuleViolation, ValidationError
@@ -495,3 +500,365 @@ def test_a_registry_without_a_cs_refuses_wide_area(wide: WideArea) -> None:
     )
     assert r.status_code == 422
     assert r.json()["detail"][0]["type"] == "not_on_network"
+
+
+# -- the same request twice at once ---------------------------------------------------------------
+
+
+def held_request(wide: WideArea, code: str) -> bytes:
+    """B's signed request for `code`, kept on the wire: A has not seen it."""
+    held: list[bytes] = []
+
+    def hold(raw: bytes) -> Reply:
+        held.append(raw)
+        return Reply(ReplyStatus.UNAVAILABLE, "held", "kept for the test")
+
+    wide.net.transport.register_answer(A, hold)
+    assert wide.refused(code).rule == "home_refused_request"
+    (raw,) = held
+    return raw
+
+
+def waiting_on_locks(engine: sa.Engine) -> int:
+    with engine.connect() as conn:  # a fresh transaction: pg_stat_activity is per-snapshot
+        return int(
+            conn.execute(
+                sa.text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            ).scalar_one()
+        )
+
+
+def race(wide: WideArea, raw: bytes) -> list[bytes | Reply]:
+    """A answers the same envelope in two threads at once.
+
+    On PostgreSQL both answers are held inside their transactions (the oplog is locked, so
+    neither can commit) until both have passed the "seen before?" check and are waiting; then
+    they are let go, and the primary key of `wide_area_requests` decides. On SQLite, writers
+    queue on BEGIN IMMEDIATE, so the second one's check sees the first one's row.
+    """
+    a = wide.a
+    results: list[bytes | Reply] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def answer() -> None:
+        try:
+            start.wait(timeout=30)
+            results.append(a.answer(raw))
+        except BaseException as exc:  # reported by the test, not lost in the thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=answer) for _ in range(2)]
+    postgres = a.engine.dialect.name == "postgresql"
+    with a.engine.connect() as lock:
+        if postgres:
+            lock.begin()
+            lock.execute(sa.text("LOCK TABLE oplog IN EXCLUSIVE MODE"))
+        for t in threads:
+            t.start()
+        if postgres:
+            for _ in range(3000):  # until both wait (a timeout fails the test, never a hang)
+                if waiting_on_locks(a.engine) >= 2:
+                    break
+                threading.Event().wait(0.01)
+            else:
+                pytest.fail("the two answers never both waited")
+            lock.rollback()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    return results
+
+
+@pytest.mark.parametrize("who", ["head", "supported"], ids=["answered", "refused"])
+def test_the_same_request_twice_at_once_is_answered_once_and_refused_as_replay(
+    wide: WideArea, who: str
+) -> None:
+    code = getattr(wide.people, who).resident_code
+    raw = held_request(wide, code)
+    results = race(wide, raw)
+    answers = [r for r in results if isinstance(r, bytes)]
+    refusals = [r for r in results if isinstance(r, Reply)]
+    assert len(answers) == 1, results
+    assert [(r.status, r.reason) for r in refusals] == [(ReplyStatus.REFUSED, "replay")]
+    (asked,) = wide.a_register()
+    assert asked["outcome"] == ("answered" if who == "head" else "refused")
+    with wide.a.engine.connect() as conn:
+        reasons = conn.execute(sa.select(tables.net_refusals.c.reason)).scalars().all()
+    assert reasons == ["replay"]
+
+
+# -- the counter terminal at B, and A's register on screen, over the API and on the console --------
+
+
+def app_of(wide: WideArea, node: MunicipalityNode, *, on_network: bool = True) -> Any:
+    app = create_registry_app(
+        node.engine, clock=node.clock, wide_area=CsContentSource(node) if on_network else None
+    )
+    if node is wide.b:
+        app.state.certificates.use(wide.desk)
+    return app
+
+
+def operator(node: MunicipalityNode, actor_id: str, role: Role) -> str:
+    manager = Actor(f"{node.node_id}-ops", Role.OPERATIONS_MANAGER, "console")
+    return create_operator(node.engine, manager, actor_id, "操作 太郎", role, node.clock)
+
+
+def sign_in(client: TestClient, token: str, terminal: str = "F01") -> str:
+    """Sign in at the terminal; the page's CSRF token."""
+    form = client.get("/terminal/login")
+    nonce = re.search(r'name="nonce" value="([^"]+)"', form.text)
+    assert nonce
+    signed = client.post(
+        "/terminal/login",
+        data={"token": token, "terminal": terminal, "nonce": nonce.group(1)},
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303, signed.text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/terminal/").text)
+    assert csrf
+    return csrf.group(1)
+
+
+def wide_form(csrf: str, code: str, **over: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "csrf": csrf,
+        "from_lg_code": A,
+        "resident_code": code,
+        "members_mode": "self",
+        "member_codes": "",
+        "items": [],
+        "copies": "1",
+    }
+    data.update(over)
+    return data
+
+
+def test_terminal_wide_area_confirms_the_fee_then_issues(wide: WideArea) -> None:
+    people = wide.people
+    client = TestClient(app_of(wide, wide.b), base_url="https://testserver")
+    csrf = sign_in(client, operator(wide.b, "fujisawa-clerk", Role.COUNTER_CLERK))
+    form = client.get("/terminal/wide-area")
+    assert form.status_code == 200
+    assert 'name="from_lg_code"' in form.text
+    assert "item-honseki" not in form.text and 'value="honseki"' not in form.text
+    chosen = f"{people.head.resident_code}, {people.wife.resident_code}"
+    data = wide_form(
+        csrf,
+        people.head.resident_code,
+        members_mode="chosen",
+        member_codes=chosen,
+        items=["householder"],
+        copies="2",
+    )
+    confirm = client.post("/terminal/wide-area/confirm", data=data)
+    assert confirm.status_code == 200, confirm.text
+    assert re.search(r'id="fee">600円', confirm.text)
+    assert wide.a_register() == []  # confirming asks no one
+    issued = client.post("/terminal/wide-area", data=data, follow_redirects=False)
+    assert issued.status_code == 303, issued.text
+    result = client.get(issued.headers["location"])
+    assert "広域交付" in result.text and "稲城市" in result.text
+    assert "2通交付し" in result.text
+    (cert,) = wide.b_certificates()
+    assert (cert["record_lg_code"], cert["operator_id"]) == (A, "fujisawa-clerk")
+    (asked,) = wide.a_register()
+    assert asked["members"] == chosen.replace(" ", "") and asked["persons"] == 2
+
+
+@pytest.mark.parametrize(
+    ("change", "rule"),
+    [
+        ({"from_lg_code": "13225"}, "length"),
+        ({"from_lg_code": "132251"}, "check_digit"),
+        ({"from_lg_code": B}, "own_municipality"),
+        ({"resident_code": "abc"}, "digits"),
+        ({"copies": "x"}, "invalid"),
+        ({"copies": "11"}, "range"),
+        ({"members_mode": "chosen", "member_codes": " , "}, "invalid"),
+        ({"members_mode": "everyone"}, "invalid"),
+        ({"items": ["honseki"]}, "wide_area_honseki"),  # never offered; a crafted post
+        ({"items": ["x"]}, "invalid"),
+    ],
+)
+def test_terminal_wide_area_bad_input_is_explained_and_asks_no_one(
+    wide: WideArea, change: dict[str, Any], rule: str
+) -> None:
+    client = TestClient(app_of(wide, wide.b), base_url="https://testserver")
+    csrf = sign_in(client, operator(wide.b, "fujisawa-clerk", Role.COUNTER_CLERK))
+    data = wide_form(csrf, wide.people.head.resident_code, **change)
+    for path in ("/terminal/wide-area/confirm", "/terminal/wide-area"):
+        page = client.post(path, data=data)
+        assert page.status_code == 422
+        assert f"規則: {rule}" in page.text and 'role="alert"' in page.text
+    assert wide.a_register() == []
+    assert wide.b_certificates() == []
+
+
+def test_terminal_wide_area_refusals_name_the_rule_in_japanese(wide: WideArea) -> None:
+    client = TestClient(app_of(wide, wide.b), base_url="https://testserver")
+    csrf = sign_in(client, operator(wide.b, "fujisawa-clerk", Role.COUNTER_CLERK))
+    supported = client.post(
+        "/terminal/wide-area", data=wide_form(csrf, wide.people.supported.resident_code)
+    )
+    assert supported.status_code == 422
+    assert "【支援措置】" in supported.text and "支援措置の対象者" in supported.text
+    unknown = client.post("/terminal/wide-area", data=wide_form(csrf, "24727059608"))
+    assert "【住所地市区町村の住民でない】" in unknown.text
+    wide.net.disconnect(A)
+    away = client.post("/terminal/wide-area", data=wide_form(csrf, wide.people.head.resident_code))
+    assert away.status_code == 422
+    assert "【住所地市区町村の離脱】" in away.text and "離脱中" in away.text
+    assert wide.b_certificates() == []
+
+
+def test_terminal_wide_area_needs_the_network_and_the_permission(wide: WideArea) -> None:
+    alone = TestClient(app_of(wide, wide.b, on_network=False), base_url="https://testserver")
+    csrf = sign_in(alone, operator(wide.b, "fujisawa-clerk", Role.COUNTER_CLERK))
+    page = alone.get("/terminal/wide-area")
+    assert 'id="unavailable"' in page.text and "住基ネットへの接続が必要" in page.text
+    assert 'name="from_lg_code"' not in page.text
+    refused = alone.post(
+        "/terminal/wide-area", data=wide_form(csrf, wide.people.head.resident_code)
+    )
+    assert refused.status_code == 422 and "住基ネットに接続されていない" in refused.text
+
+    client = TestClient(app_of(wide, wide.b), base_url="https://testserver")
+    csrf = sign_in(client, operator(wide.b, "fujisawa-audit", Role.AUDITOR), "F09")
+    assert client.get("/terminal/wide-area").status_code == 403
+    denied = client.post(
+        "/terminal/wide-area", data=wide_form(csrf, wide.people.head.resident_code)
+    )
+    assert denied.status_code == 403
+    assert wide.a_register() == []
+    assert [e["outcome"] for e in oplog(wide.b.engine, "request_wide_area_issuance")] == ["denied"]
+
+
+def test_a_reads_its_register_on_the_terminal(wide: WideArea) -> None:
+    wide.issue(wide.people.head.resident_code)
+    wide.refused(wide.people.supported.resident_code)
+    client = TestClient(app_of(wide, wide.a), base_url="https://testserver")
+    sign_in(client, operator(wide.a, "inagi-super", Role.REGISTRY_SUPERVISOR), "A02")
+    page = client.get("/terminal/wide-area/register", params={"since": "2025-04-01"})
+    assert page.status_code == 200
+    table = page.text[page.text.index('id="wide-area-requests"') :]
+    assert table.count("<tr><td>") == 2
+    assert "回答（1人）" in table and "支援措置（support_measure）" in table
+    assert CLERK_B.actor_id in table and B in table
+    empty = client.get("/terminal/wide-area/register", params={"until": "2025-03-31"})
+    assert "記録はありません" in empty.text
+    assert client.get("/terminal/wide-area/register", params={"since": "4/1"}).status_code == 422
+    backwards = client.get(
+        "/terminal/wide-area/register", params={"since": "2025-04-02", "until": "2025-04-01"}
+    )
+    assert backwards.status_code == 422 and "開始日が終了日より後" in backwards.text
+
+    clerk = TestClient(app_of(wide, wide.a), base_url="https://testserver")
+    sign_in(clerk, operator(wide.a, "inagi-clerk", Role.COUNTER_CLERK), "A01")
+    assert "広域交付照会履歴" not in clerk.get("/terminal/").text
+    assert clerk.get("/terminal/wide-area/register").status_code == 403
+
+
+def test_a_reads_its_register_over_the_api(wide: WideArea) -> None:
+    wide.issue(wide.people.head.resident_code, members=ALL_MEMBERS)
+    wide.refused(wide.people.supported.resident_code)
+    client = TestClient(app_of(wide, wide.a))
+    path = "/api/v1/certificates/wide-area/requests"
+    auditor = {"Authorization": f"Bearer {operator(wide.a, 'inagi-audit', Role.AUDITOR)}"}
+    listed = client.get(path, headers=auditor)
+    assert listed.status_code == 200, listed.text
+    entries = listed.json()["entries"]
+    # both at the same (fixed) time: the order between them is the request ids'
+    assert sorted((e["outcome"], e["rule"] or "", e["persons"]) for e in entries) == [
+        ("answered", "", 4),
+        ("refused", "support_measure", 0),
+    ]
+    answered = next(e for e in entries if e["outcome"] == "answered")
+    assert (answered["requesting_lg_code"], answered["requested_by"], answered["members"]) == (
+        B,
+        CLERK_B.actor_id,
+        "all",
+    )
+    assert answered["subject_resident_code"] == wide.people.head.resident_code
+    one = client.get(path, params={"limit": 1, "since": "2025-04-01"}, headers=auditor)
+    assert len(one.json()["entries"]) == 1
+    before = client.get(path, params={"until": "2025-03-31"}, headers=auditor)
+    assert before.json()["entries"] == []
+    for bad in (
+        {"limit": 0},
+        {"limit": 5001},
+        {"limit": "many"},
+        {"since": "2025-02-30"},
+        {"until": "yesterday"},
+        {"since": "2025-04-02", "until": "2025-04-01"},
+    ):
+        assert client.get(path, params=bad, headers=auditor).status_code == 422, bad
+    backwards = client.get(
+        path, params={"since": "2025-04-02", "until": "2025-04-01"}, headers=auditor
+    )
+    assert backwards.json()["detail"][0]["type"] == "range"
+    clerk = {"Authorization": f"Bearer {operator(wide.a, 'inagi-clerk', Role.COUNTER_CLERK)}"}
+    assert client.get(path, headers=clerk).status_code == 403
+    assert client.get(path).status_code == 401
+    reads = oplog(wide.a.engine, "view_certificate_register")
+    assert [e["outcome"] for e in reads] == ["ok", "ok", "ok", "rejected", "rejected", "denied"]
+
+
+def test_a_reads_its_register_on_the_console(
+    wide: WideArea, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wide.issue(wide.people.head.resident_code)
+    capsys.readouterr()  # the nodes' log lines
+    db = wide.a.engine.url.render_as_string(hide_password=False)
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        try:
+            code = cli.main(["cert", "wide-area-register", "--db", db, *argv])
+        except SystemExit as exc:  # argparse usage errors
+            code = int(exc.code or 0)
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    code, out, err = run("--json")
+    assert code == 0, err
+    (entry,) = json.loads(out)
+    assert (entry["requesting_lg_code"], entry["outcome"], entry["persons"]) == (B, "answered", 1)
+    code, out, _ = run("--since", "2025-04-01", "--until", "2025-04-01")
+    assert code == 0 and f"from {B}" in out and "answered (1 person(s))" in out
+    assert run("--until", "2025-03-31") == (0, "", "")
+    code, _, err = run("--limit", "0")
+    assert code == 1 and "[range]" in err
+    code, _, err = run("--since", "2025-04-02", "--until", "2025-04-01")
+    assert code == 1 and "since" in err and "[range]" in err
+    assert run("--since", "2025-13-01")[0] == 2
+    clerk = operator(wide.a, "inagi-clerk", Role.COUNTER_CLERK)
+    code, _, err = run("--operator-token", clerk)
+    assert code == 1
+    assert oplog(wide.a.engine, "view_certificate_register")[-1]["outcome"] == "denied"
+
+
+def test_registering_a_request_id_twice_is_a_replay_and_the_transaction_goes_on(
+    wide: WideArea,
+) -> None:
+    """The store's side of the race, on its own: the primary key's refusal is the replay (not
+    a storage error), and the savepoint leaves the rest of the transaction usable."""
+    wide.issue(wide.people.head.resident_code)
+    (first,) = wide.a_register()
+    uow = SqlCertificateUnitOfWork(wide.a.engine, clock=wide.a.clock)
+    entry = WideAreaRequestEntry(
+        **{k: v for k, v in first.items() if k not in ("outcome",)},
+        outcome=WideAreaOutcome(first["outcome"]),
+    )
+    with uow:
+        with pytest.raises(WideAreaReplay):
+            uow.certificates.add_wide_area_request(entry)
+        other = dataclasses.replace(entry, request_id=str(uuid.uuid4()))
+        uow.certificates.add_wide_area_request(other)
+        uow.commit()
+    assert sorted(r["request_id"] for r in wide.a_register()) == sorted(
+        [first["request_id"], other.request_id]
+    )

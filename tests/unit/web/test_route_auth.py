@@ -108,3 +108,18 @@ def test_meta_test_flags_a_route_without_a_marker() -> None:
         return {}
 
     assert [auth_markers_of(r) for r in api_routes(bare)] == [[]]
+
+
+# Routes that read personal registers: an operator's token, never public, errors documented.
+OPERATOR_READS = {
+    ("GET", "/api/v1/certificates/wide-area/requests"),  # 広域交付の照会記録
+}
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(OPERATOR_READS))
+def test_register_reads_need_an_operator(app: FastAPI, method: str, path: str) -> None:
+    (route,) = [r for r in api_routes(app) if r.path == path and method in r.methods]
+    assert auth_markers_of(route) == ["operator_actor"]
+    operation = app.openapi()["paths"][path][method.lower()]
+    assert {"200", "401", "403", "422"} <= set(operation["responses"])
+    assert {p["name"] for p in operation["parameters"]} >= {"since", "until", "limit"}
