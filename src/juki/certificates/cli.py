@@ -128,8 +128,9 @@ def _actor(engine: sa.Engine, args: argparse.Namespace, role: Role) -> Actor:
     return Actor(actor_id=f"cli:{user}", role=role, terminal_id=args.terminal)
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    settings = Settings.from_env()
+def _settings(args: argparse.Namespace, base: Settings | None = None) -> Settings:
+    """The environment's settings, or a node's own (`base`: its network-issued signing key)."""
+    settings = base or Settings.from_env()
     if getattr(args, "public_url", None):
         from dataclasses import replace
 
@@ -169,12 +170,25 @@ def cmd_issue(args: argparse.Namespace) -> int:
     )
     if args.from_lg_code is not None:
         return _issue_wide_area(args, request, out)
+    base: Settings | None = None
     if args.node_config is not None:
-        return _fail("node-config: only with --from-lg-code (広域交付)")
+        # At a network municipality's console: its database and its network-issued key.
+        from juki.nodes.config import ConfigError, NodeConfig
+
+        try:
+            config = NodeConfig.load(Path(args.node_config))
+        except ConfigError as exc:
+            return _fail(f"node-config: {exc}")
+        if config.signing_key is None:
+            return _fail(f"node-config: {config.node_id} is not a municipality with a signing key")
+        if args.db not in (Settings.from_env().db_url, config.db):
+            return _fail(f"db: the node's own database is used ({masked_url(config.db)})")
+        args.db = config.db
+        base = config.certificate_settings()
     engine = _engine(args.db)
     try:
         _require_schema(engine, args.db)
-        desk = CertificateDesk(engine, _settings(args))
+        desk = CertificateDesk(engine, _settings(args, base))
         by = _actor(engine, args, Role.COUNTER_CLERK)
         try:
             issued = desk.issue(by, request, sink=FilePrintSink(out))
@@ -215,7 +229,7 @@ def _issue_wide_area(args: argparse.Namespace, request: CertificateRequest, out:
             )
         _require_schema(node.engine, config.db)
         node.refresh_directory()  # the current 離脱 status of the home municipality
-        desk = CertificateDesk(node.engine, _settings(args))
+        desk = CertificateDesk(node.engine, _settings(args, config.certificate_settings()))
         by = _actor(node.engine, args, Role.COUNTER_CLERK)
         try:
             issued = desk.issue_wide_area(
@@ -462,7 +476,10 @@ def register_cert_commands(sub: Any) -> None:
     p.add_argument(
         "--node-config",
         metavar="node.json",
-        help="with --from-lg-code: this municipality's node configuration (its CS)",
+        help=(
+            "this municipality's node configuration: its database and network-issued signing "
+            "key; with --from-lg-code, its CS asks the home municipality"
+        ),
     )
     p.add_argument("--out", required=True, metavar="FILE.pdf")
     p.set_defaults(func=cmd_issue)

@@ -65,8 +65,9 @@ class CertificateDeskHolder:
     Tests and the node wiring can `use()` a desk of their own.
     """
 
-    def __init__(self, app: FastAPI) -> None:
+    def __init__(self, app: FastAPI, settings: Settings | None = None) -> None:
         self._app = app
+        self._settings = settings
         self._desk: CertificateDesk | None = None
         self._lock = threading.Lock()
 
@@ -78,7 +79,8 @@ class CertificateDeskHolder:
             if self._desk is None:
                 engine: sa.Engine = self._app.state.engine
                 clock: Clock = self._app.state.clock
-                self._desk = CertificateDesk(engine, Settings.from_env(), clock=clock)
+                settings = self._settings or Settings.from_env()
+                self._desk = CertificateDesk(engine, settings, clock=clock)
             return self._desk
 
 
@@ -429,13 +431,13 @@ def verification_pages(desk: Callable[[], CertificateDesk]) -> FastAPI:
 
 
 def install_certificates(
-    app: FastAPI, *, wide_area: ContentSource | None = None
+    app: FastAPI, *, wide_area: ContentSource | None = None, settings: Settings | None = None
 ) -> CertificateDeskHolder:
     """Add certificate verification (API and page), wide-area issuance (when the registry has a
     CS to ask through) and the counter terminal to the registry app."""
     from juki.certificates.terminal import terminal_app
 
-    holder = CertificateDeskHolder(app)
+    holder = CertificateDeskHolder(app, settings)
     app.state.certificates = holder
     app.state.wide_area = wide_area
     app.include_router(verification_router(holder))

@@ -44,6 +44,7 @@ from juki.nodes.municipality import MunicipalityNode
 from juki.nodes.national import NationalNode
 from juki.nodes.node import Node
 from juki.nodes.wide_area import CsContentSource
+from juki.settings import Settings
 from juki.storage.tables import net_dead_letters, outbox
 from juki.web.auth import PUBLIC
 from juki.web.errors import install_error_handlers
@@ -374,6 +375,11 @@ def create_node_app(node: Node, config: NodeConfig) -> FastAPI:
     if isinstance(node, MunicipalityNode):
         app.mount(
             "/registry",
-            create_registry_app(node.engine, clock=node.clock, wide_area=CsContentSource(node)),
+            create_registry_app(
+                node.engine,
+                clock=node.clock,
+                wide_area=CsContentSource(node),
+                settings=config.certificate_settings(Settings.from_env().log_level),
+            ),
         )
     return app

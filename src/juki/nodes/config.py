@@ -32,6 +32,9 @@ from typing import Any, Final
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
 
+from juki.certificates.signing import CERT_FILE as SIGNING_CERT_FILE
+from juki.certificates.signing import KEY_FILE as SIGNING_KEY_FILE
+from juki.certificates.signing import SIGNER_KIND
 from juki.core.clock import Clock, SystemClock
 from juki.core.errors import JukiError
 from juki.network import pki
@@ -46,6 +49,7 @@ from juki.nodes.node import Node, NodeIdentity
 from juki.registry.ports import Municipality
 from juki.security.actors import Actor
 from juki.security.permissions import Role
+from juki.settings import Settings
 from juki.storage.engine import make_engine
 from juki.storage.migrate import upgrade
 from juki.storage.registry_store import save_municipality
@@ -110,6 +114,11 @@ class NodeConfig:
     root_key: str | None = None  # the national node only
     municipality: str = ""  # 稲城市, for municipalities
     prefecture: str = ""  # 東京都, for municipalities and prefectures
+    # Municipalities: the certificate-issuing key (住民票の写し等に署名する鍵) and its certificate,
+    # issued by the network root like the node key but of another kind, so neither can stand in
+    # for the other.
+    signing_key: str | None = None
+    signing_cert: str | None = None
 
     @property
     def endpoint(self) -> str:
@@ -119,6 +128,21 @@ class NodeConfig:
     def directory(self) -> Path:
         """The node's own directory (where its node.json is)."""
         return Path(self.key).parent
+
+    def certificate_settings(self, log_level: str = "INFO") -> Settings:
+        """What the municipality's certificate desk runs with: the network-issued signing key,
+        the network root as the one trusted root, and its print sink and key directory in the
+        node's own directory (never the working directory of whoever started it)."""
+        return Settings(
+            db_url=self.db,
+            log_level=log_level,
+            signing_key=self.signing_key,
+            signing_cert=self.signing_cert,
+            root_cert=self.root_certificate if self.signing_key else None,
+            keys_dir=str(self.directory / "keys"),
+            print_dir=str(self.directory / "print"),
+            public_url=f"{self.endpoint}/registry",
+        )
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -415,6 +439,23 @@ def _create_node(
     (home / "cert.pem").write_bytes(pki.cert_to_pem(cert))
     token = secrets.token_urlsafe(32)
     _write_private(home / ADMIN_TOKEN_FILE, (token + "\n").encode())
+    signing_key_path = signing_cert_path = None
+    if spec.kind is NodeKind.MUNICIPALITY:
+        signing_key = pki.generate_key()
+        signing_cert = pki.issue_certificate(
+            root_key,
+            root_cert,
+            node_id=spec.node_id,
+            kind=SIGNER_KIND,
+            public_key=signing_key.public_key(),
+            now=clock.now(),
+            hosts=(f"certificates.{spec.node_id}.juki.invalid",),
+            ips=(),
+        )
+        _write_private(home / SIGNING_KEY_FILE, pki.key_to_pem(signing_key))
+        (home / SIGNING_CERT_FILE).write_bytes(pki.cert_to_pem(signing_cert))
+        signing_key_path = str(home / SIGNING_KEY_FILE)
+        signing_cert_path = str(home / SIGNING_CERT_FILE)
     root_key_path: str | None = None
     if spec.kind is NodeKind.NATIONAL:
         _write_private(home / ROOT_KEY_FILE, pki.key_to_pem(root_key))
@@ -436,6 +477,8 @@ def _create_node(
         root_key=root_key_path,
         municipality=spec.municipality,
         prefecture=spec.prefecture,
+        signing_key=signing_key_path,
+        signing_cert=signing_cert_path,
     )
     config.save(home / NODE_FILE)
     return config

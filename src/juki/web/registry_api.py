@@ -45,6 +45,7 @@ from juki.registry.commands import (
 )
 from juki.registry.model import ResidentRecord
 from juki.registry.ports import SearchQuery
+from juki.settings import Settings
 from juki.storage.registry_store import load_municipality
 from juki.storage.uow import SqlUnitOfWork
 from juki.web.auth import PUBLIC, OperatorActor
@@ -537,12 +538,17 @@ def _seal_router() -> APIRouter:
 
 
 def create_registry_app(
-    engine: sa.Engine, *, clock: Clock | None = None, wide_area: ContentSource | None = None
+    engine: sa.Engine,
+    *,
+    clock: Clock | None = None,
+    wide_area: ContentSource | None = None,
+    settings: Settings | None = None,
 ) -> FastAPI:
     """Build the registry API around an engine; tests and the node wiring pass their own clock.
 
-    A municipality node passes its CS as `wide_area`: 広域交付 asks home municipalities
-    through it."""
+    A municipality node passes its CS as `wide_area` (広域交付 asks home municipalities through
+    it) and its own `settings` (the network-issued signing key); otherwise they come from the
+    environment."""
     app = FastAPI(
         title="juki registry API",
         description=DESCRIPTION,
@@ -556,5 +562,5 @@ def create_registry_app(
     app.include_router(_read_router())
     app.include_router(_event_router())
     app.include_router(_seal_router())
-    install_certificates(app, wide_area=wide_area)
+    install_certificates(app, wide_area=wide_area, settings=settings)
     return app

@@ -116,3 +116,35 @@ def test_a_national_configuration_without_the_root_key_is_refused(
     with pytest.raises(ConfigError, match="root_key"):
         NodeConfig.load(path)
     assert NodeConfig.load(network.node_file("national")).kind is NodeKind.NATIONAL
+
+
+def test_each_municipality_signs_certificates_with_a_network_issued_key(
+    network: NetworkFiles,
+) -> None:
+    """The certificate desk of a node uses the key `init` issued under the network root (not a
+    standalone root in whatever directory the node was started from), and it is a certificate
+    issuer's key, distinct from the node's own network key."""
+    from juki.certificates.signing import SIGNER_KIND, load_signing_material
+    from juki.network import pki
+
+    root = pki.cert_from_pem(network.root_certificate.read_bytes())
+    municipalities = 0
+    for node_id in network.node_ids():
+        config = NodeConfig.load(network.node_file(node_id))
+        if config.kind is not NodeKind.MUNICIPALITY:
+            assert config.signing_key is None and config.signing_cert is None
+            continue
+        municipalities += 1
+        assert config.signing_key is not None
+        assert mode(Path(config.signing_key)) == 0o600
+        settings = config.certificate_settings()
+        material = load_signing_material(settings, node_id)
+        assert material.mode == "configured"
+        assert material.root == root
+        named = pki.check_issued_by(material.cert, root, material.cert.not_valid_before_utc)
+        assert (named.node_id, named.kind) == (node_id, SIGNER_KIND)
+        node_cert = pki.cert_from_pem(Path(config.certificate).read_bytes())
+        assert pki.public_key_of(node_cert) != pki.public_key_of(material.cert)
+        assert Path(settings.print_dir).parent == config.directory
+        assert settings.public_url == f"{config.endpoint}/registry"
+    assert municipalities == 3

@@ -163,3 +163,39 @@ def test_an_unreachable_home_is_refused(
     argv[argv.index(A)] = "202011"  # 長野市: its node is not running
     code, _out, err = run(argv, capsys)
     assert code == 1 and "[home_unreachable]" in err
+
+
+def test_certificates_chain_to_the_network_root_at_the_counter_and_by_wide_area(
+    network: tuple[NetworkFiles, People], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Signed with each municipality's network-issued key: they verify against the network
+    root and against nothing else (a standalone root under JUKI_KEYS_DIR does not do)."""
+    files, people = network
+    wide = tmp_path / "wide.pdf"
+    assert run(issue(files, people.wife.resident_code, wide), capsys)[0] == 0
+    counter = tmp_path / "counter.pdf"
+    argv = [
+        "cert",
+        "issue",
+        "--node-config",
+        str(files.node_file(A)),
+        "--resident-code",
+        people.head.resident_code,
+        "--kind",
+        "residence",
+        "--out",
+        str(counter),
+    ]
+    code, stdout, err = run(argv, capsys)
+    assert code == 0, err
+    root = str(files.root_certificate)
+    for pdf, issuer in ((wide, B), (counter, A)):
+        code, stdout, err = run(["cert", "verify", str(pdf), "--root", root, "--json"], capsys)
+        assert code == 0, err
+        assert issuer in stdout
+        code, _out, err = run(["cert", "verify", str(pdf)], capsys)  # no network root trusted
+        assert code == 1
+    national = [*argv]
+    national[national.index(str(files.node_file(A)))] = str(files.node_file("national"))
+    code, _out, err = run(national, capsys)
+    assert code == 1 and "signing key" in err
