@@ -155,6 +155,9 @@ def test_wide_area_refusal_names_the_rule(page: Any, towns: TwoTowns, artifacts:
     page.keyboard.type(towns.people.supported.resident_code)
     accesskey(page, "k")
     page.wait_for_url(re.compile(r"/terminal/wide-area/confirm"))
+    page.wait_for_function(  # autofocus lands after the load event: Enter before it does nothing
+        "document.activeElement && document.activeElement.innerText.startsWith('照会して交付する')"
+    )
     page.keyboard.press("Enter")  # A is asked, and refuses
     alert = page.wait_for_selector("[role=alert]")
     text = alert.inner_text()
