@@ -31,7 +31,8 @@ from juki.core.clock import Clock
 from juki.core.errors import NotFoundError
 from juki.registry.model import RecordStatus, Relationship, record_from_row
 from juki.registry.ports import IdSource, Municipality
-from juki.registry.seal import SealRegistration, SealStatus
+from juki.registry.seal import SealStatus
+from juki.storage.seal_store import seal_from_row
 from juki.storage.tables import (
     certificate_fees,
     certificate_register,
@@ -46,19 +47,6 @@ from juki.storage.uow import SqlUnitOfWork
 _HOUSEHOLDER_FIRST = sa.case(
     (resident_records.c.relationship == Relationship.HOUSEHOLDER.value, 0), else_=1
 )
-
-
-def _seal(row: Mapping[Any, Any]) -> SealRegistration:
-    return SealRegistration(
-        registration_number=row["registration_number"],
-        record_id=row["record_id"],
-        image_png=bytes(row["image_png"]),
-        image_sha256=row["image_sha256"],
-        registered_on=row["registered_on"],
-        status=SealStatus(row["status"]),
-        abolished_on=row["abolished_on"],
-        abolish_reason=row["abolish_reason"],
-    )
 
 
 def _record_row(r: CertificateRecord) -> dict[str, Any]:
@@ -231,7 +219,7 @@ class SqlCertificates:
                 .mappings()
                 .first()
             )
-            seal = _seal(seal_row) if seal_row else None
+            seal = seal_from_row(seal_row) if seal_row else None
         return Snapshot(
             municipality=municipality,
             subject=subject,

@@ -14,7 +14,7 @@ from juki.storage.tables import counters, seal_registrations
 SEAL_COUNTER = "seal_registration"
 
 
-def _seal(row: Mapping[Any, Any]) -> SealRegistration:
+def seal_from_row(row: Mapping[Any, Any]) -> SealRegistration:
     return SealRegistration(
         registration_number=row["registration_number"],
         record_id=row["record_id"],
@@ -67,7 +67,7 @@ class SqlSeals:
             .mappings()
             .first()
         )
-        return _seal(row) if row else None
+        return seal_from_row(row) if row else None
 
     def get(self, registration_number: str) -> SealRegistration:
         row = (
@@ -81,7 +81,7 @@ class SqlSeals:
         )
         if row is None:
             raise NotFoundError("seal_registration", registration_number)
-        return _seal(row)
+        return seal_from_row(row)
 
     def add(self, registration: SealRegistration) -> None:
         self._conn.execute(seal_registrations.insert().values(_row(registration)))
