@@ -114,7 +114,7 @@ class Preview:
 # -- helpers ----------------------------------------------------------------------------------
 
 
-def _parse_code(request: CertificateRequest) -> None:
+def parse_request_code(request: CertificateRequest) -> None:
     ResidentCode.parse(request.resident_code)
     if isinstance(request.members, tuple):
         for position, code in enumerate(request.members):
@@ -143,7 +143,7 @@ def ensure_printable(content: CertificateContent, coverage: GlyphCoverage) -> No
         coverage.ensure(line.key, line.label, line.value)
 
 
-def _fee_per_copy(uow: CertificateUnitOfWork, lg_code: str, kind: CertificateKind) -> int:
+def fee_per_copy(uow: CertificateUnitOfWork, lg_code: str, kind: CertificateKind) -> int:
     fee = uow.certificates.fee(lg_code, kind)
     return DEFAULT_FEE_YEN if fee is None else fee
 
@@ -161,7 +161,7 @@ def _build(
     )
     content = build_content(request, snapshot)
     ensure_printable(content, coverage)
-    per_copy = _fee_per_copy(uow, snapshot.municipality.lg_code, request.kind)
+    per_copy = fee_per_copy(uow, snapshot.municipality.lg_code, request.kind)
     seal_png = snapshot.seal.image_png if content.seal_sha256 and snapshot.seal else None
     return content, per_copy, seal_png, snapshot.subject.record_id
 
@@ -170,7 +170,7 @@ def _target(request: CertificateRequest) -> str:
     return f"resident_code:{request.resident_code[:11]}"
 
 
-def _record(
+def record_certificate(
     uow: CertificateUnitOfWork,
     by: Actor,
     req: CertificateRequest,
@@ -266,7 +266,7 @@ def preview_certificate(
     """Everything issuing would check and show, without taking numbers; logged as a read."""
 
     def run(_: UnitOfWork) -> Preview:
-        _parse_code(request)
+        parse_request_code(request)
         content, per_copy, _seal, _rid = _build(uow, _with_override(request, by), coverage)
         return Preview(content=content, fee_yen=per_copy * request.copies, fee_per_copy=per_copy)
 
@@ -291,10 +291,10 @@ def prepare_certificate(
     """Step 1: record the certificate (content, digest, numbers, fee) and its register line."""
 
     def run(_: UnitOfWork) -> PreparedCertificate:
-        _parse_code(request)
+        parse_request_code(request)
         req = _with_override(request, by)
         content, per_copy, seal_png, record_id = _build(uow, req, coverage)
-        return _record(
+        return record_certificate(
             uow,
             by,
             req,
@@ -335,10 +335,10 @@ def issue_certificate(
     prepared = prepare_certificate(
         uow, by, request, coverage=coverage, verify_base_url=verify_base_url
     )
-    return _produce(uow, by, prepared, producer, sink, Permission.ISSUE_CERTIFICATE)
+    return produce_certificate(uow, by, prepared, producer, sink, Permission.ISSUE_CERTIFICATE)
 
 
-def _produce(
+def produce_certificate(
     uow: CertificateUnitOfWork,
     by: Actor,
     prepared: PreparedCertificate,

@@ -48,11 +48,11 @@ from juki.certificates.services import (
     CertificateProducer,
     IssuedCertificate,
     PreparedCertificate,
-    _fee_per_copy,
-    _parse_code,
-    _produce,
-    _record,
     ensure_printable,
+    fee_per_copy,
+    parse_request_code,
+    produce_certificate,
+    record_certificate,
 )
 from juki.core.errors import DomainRuleError, NotFoundError, RuleViolation, ValidationError
 from juki.core.identifiers import LgCode
@@ -80,7 +80,7 @@ def wide_area_request(request: CertificateRequest, home_lg_code: str) -> Certifi
         LgCode.parse(home_lg_code)
     except ValidationError as exc:
         raise ValidationError("from_lg_code", exc.rule, exc.message_en, exc.message_ja) from exc
-    _parse_code(req)
+    parse_request_code(req)
     check_request(req)
     if req.requester is not Requester.SELF:
         raise WideAreaRefused(
@@ -174,7 +174,7 @@ def preview_wide_area(
         req = wide_area_request(request, home_lg_code)
         if uow.municipality.lg_code == home_lg_code:
             raise _own_municipality()
-        per_copy = _fee_per_copy(uow, uow.municipality.lg_code, CertificateKind.RESIDENCE)
+        per_copy = fee_per_copy(uow, uow.municipality.lg_code, CertificateKind.RESIDENCE)
         return WideAreaPreview(req, home_lg_code, per_copy, per_copy * req.copies)
 
     return perform(
@@ -233,8 +233,8 @@ def issue_wide_area_certificate(
         if uow.municipality.lg_code == home_lg_code:
             raise _own_municipality()
         ensure_printable(supplied.content, coverage)
-        per_copy = _fee_per_copy(uow, uow.municipality.lg_code, CertificateKind.RESIDENCE)
-        return _record(
+        per_copy = fee_per_copy(uow, uow.municipality.lg_code, CertificateKind.RESIDENCE)
+        return record_certificate(
             uow,
             by,
             req,
@@ -258,7 +258,7 @@ def issue_wide_area_certificate(
             f"{','.join(p.record.issue_numbers)}, {len(p.content.persons)} person(s)"
         ),
     )
-    return _produce(uow, by, prepared, producer, sink, action)
+    return produce_certificate(uow, by, prepared, producer, sink, action)
 
 
 # -- the home municipality (A) --------------------------------------------------------------------
@@ -340,7 +340,7 @@ def answer_wide_area_request(
         if uow.certificates.wide_area_request_seen(question.request_id):
             raise WideAreaReplay()
         home = uow.municipality.address_prefix
-        _parse_code(request)
+        parse_request_code(request)
         check_request(request)
         try:
             snapshot = uow.certificates.snapshot(
