@@ -97,9 +97,23 @@ _HOUSEHOLDER_FIRST = sa.case(
 
 
 class SqlRegistry:
+    """Records as one transaction reads and writes them.
+
+    A change applies only to the version of the record the transaction first read (ADR 0001):
+    every read remembers each record's version, and `append_change` updates the row only if it
+    is still at that version. Without this, on PostgreSQL's READ COMMITTED a change computed
+    from a record read before another transaction's commit would silently put back the other
+    change's fields.
+    """
+
     def __init__(self, conn: sa.Connection, now: Any) -> None:
         self._conn = conn
         self._now = now
+        self._read_versions: dict[str, int] = {}
+
+    def _loaded(self, row: Mapping[Any, Any]) -> ResidentRecord:
+        self._read_versions.setdefault(row["record_id"], int(row["version"]))
+        return record_from_row(row)
 
     def get(self, record_id: str) -> ResidentRecord:
         row = (
@@ -111,7 +125,7 @@ class SqlRegistry:
         )
         if row is None:
             raise NotFoundError("resident_record", record_id)
-        return record_from_row(row)
+        return self._loaded(row)
 
     def _records(self, where: sa.ColumnElement[bool]) -> list[ResidentRecord]:
         rows = self._conn.execute(
@@ -121,7 +135,7 @@ class SqlRegistry:
                 _HOUSEHOLDER_FIRST, resident_records.c.birth_date, resident_records.c.record_id
             )
         ).mappings()
-        return [record_from_row(r) for r in rows]
+        return [self._loaded(r) for r in rows]
 
     def find_by_resident_code(self, resident_code: str) -> Sequence[ResidentRecord]:
         return self._records(resident_records.c.resident_code == resident_code)
@@ -165,6 +179,7 @@ class SqlRegistry:
             raise ConcurrentChangeError(
                 f"resident code {record.resident_code} was recorded concurrently"
             ) from exc
+        self._read_versions[record.record_id] = 1
         self._conn.execute(
             record_changes.insert().values(
                 change_row(record.record_id, 1, change, actor_id, self._now())
@@ -172,13 +187,9 @@ class SqlRegistry:
         )
 
     def append_change(self, after: ResidentRecord, change: RecordChange, actor_id: str) -> int:
-        version = int(
-            self._conn.execute(
-                sa.select(resident_records.c.version).where(
-                    resident_records.c.record_id == after.record_id
-                )
-            ).scalar_one()
-        )
+        version = self._read_versions.get(after.record_id)
+        if version is None:
+            raise RuntimeError(f"record {after.record_id} changed without being read first")
         updated = self._conn.execute(
             resident_records.update()
             .where(
@@ -189,6 +200,7 @@ class SqlRegistry:
         )
         if updated.rowcount != 1:
             raise ConcurrentChangeError(f"record {after.record_id} changed concurrently")
+        self._read_versions[after.record_id] = version + 1
         self._conn.execute(
             record_changes.insert().values(
                 change_row(after.record_id, version + 1, change, actor_id, self._now())
@@ -241,7 +253,7 @@ class SqlRegistry:
             .order_by(c.name_kana_key, c.birth_date, c.record_id)
             .limit(max(1, min(query.limit, 500)))
         ).mappings()
-        return [record_from_row(r) for r in rows]
+        return [self._loaded(r) for r in rows]
 
     def stats(self) -> Mapping[str, int]:
         c = resident_records.c

@@ -27,7 +27,7 @@ from juki.security.operators import authenticate, create_operator, deactivate_op
 from juki.security.permissions import Role
 from juki.storage.engine import make_engine
 from juki.storage.migrate import upgrade
-from juki.storage.registry_store import ConcurrentChangeError, add_allotment, save_municipality
+from juki.storage.registry_store import add_allotment, save_municipality
 from juki.storage.tables import (
     households,
     oplog,
@@ -36,7 +36,6 @@ from juki.storage.tables import (
     resident_records,
     seal_registrations,
 )
-from juki.web.auth import PUBLIC
 from juki.web.registry_api import create_registry_app
 
 ADMIN = Actor("admin", Role.OPERATIONS_MANAGER, "console")
@@ -923,20 +922,6 @@ def test_my_number_assignment_is_for_the_node_not_for_operators(
 
 
 # -- error mapping and health ----------------------------------------------------------------
-
-
-def test_concurrent_change_is_409(engine: sa.Engine) -> None:
-    app = create_registry_app(engine)
-
-    @app.get("/boom", dependencies=[PUBLIC])
-    def boom() -> None:
-        raise ConcurrentChangeError("record r1 changed concurrently")
-
-    with TestClient(app) as c:
-        r = c.get("/boom")
-    assert r.status_code == 409
-    assert r.json()["type"] == "concurrent_change"
-    assert r.json()["msg_ja"]
 
 
 def test_health_without_a_database_is_503(tmp_path: Path) -> None:
