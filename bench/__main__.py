@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from bench import certificates, events, network, seed
-from juki.logs import configure_console
+from juki.core.logs import configure_console
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -36,14 +36,13 @@ from juki.certificates.render import CertificateRenderer
 from juki.certificates.signing import PdfCertificateSigner, load_signing_material
 from juki.certificates.verify import verify_pdf
 from juki.core.clock import JST, FixedClock
-from juki.registry.model import Relationship, ResidentRecord, Sex
-from juki.registry.ports import Municipality
-from juki.registry.seeding import seed_registry
+from juki.core.settings import Settings
+from juki.population.seeding import seed_registry
+from juki.registry.model import Municipality, Relationship, ResidentRecord, Sex
+from juki.registry.tables import resident_records
 from juki.security.actors import Actor
 from juki.security.permissions import Role
-from juki.settings import Settings
 from juki.storage.engine import make_engine
-from juki.storage.tables import resident_records
 
 CLERK = Actor("bench", Role.COUNTER_CLERK, "B01")
 SEEDER = Actor("bench", Role.OPERATIONS_MANAGER, "bench")

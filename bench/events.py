@@ -1,7 +1,7 @@
 """Life-event throughput through the real services, next to single-row commits of the same database.
 
 After seeding N residents: K relocations (転居) of whole households to a new address in the same
-municipality, and K name changes (氏名変更), each its own `SqlUnitOfWork` transaction by a counter
+municipality, and K name changes (氏名変更), each its own unit-of-work transaction by a counter
 clerk — authorisation, household rules, change history, outbox and oplog included. The raw figure
 is one single-row INSERT and COMMIT per operation on the same database (SQLite with the engine's
 pragmas, synchronous=FULL; PostgreSQL through psycopg).
@@ -22,16 +22,16 @@ from faker import Faker
 from bench.common import Backend, backends, table, timed
 from juki.core.clock import JST, FixedClock
 from juki.core.errors import DomainRuleError
+from juki.population.addresses import municipality_from_lg_code, town_areas
+from juki.population.seeding import seed_registry
 from juki.registry import services as svc
-from juki.registry.addresses import municipality_from_lg_code, town_areas
+from juki.registry import tables as registry_tables
 from juki.registry.commands import ChangeName, RecordRelocation
-from juki.registry.seeding import seed_registry
+from juki.registry.store.records import SqlRegistry
+from juki.registry.uow import SqlRegistryUnitOfWork
 from juki.security.actors import Actor
 from juki.security.permissions import Role
-from juki.storage import tables
 from juki.storage.engine import make_engine
-from juki.storage.registry_store import SqlRegistry
-from juki.storage.uow import SqlUnitOfWork
 
 CLOCK = FixedClock(datetime(2025, 4, 1, 10, 0, tzinfo=JST))
 CLERK = Actor("bench", Role.COUNTER_CLERK, "bench")
@@ -81,7 +81,7 @@ def run_backend(
         fake = Faker("ja_JP")
         fake.seed_instance(seed)
         towns = town_areas(lg_code)
-        r = tables.resident_records.c
+        r = registry_tables.resident_records.c
         with engine.connect() as conn:
             pairs = conn.execute(sa.select(r.household_id, r.record_id).order_by(r.record_id))
             members: dict[str, list[str]] = defaultdict(list)
@@ -107,7 +107,9 @@ def run_backend(
                         notified_on=CLOCK.today(),
                     )
                     try:
-                        svc.record_relocation(SqlUnitOfWork(engine, clock=CLOCK), CLERK, cmd)
+                        svc.record_relocation(
+                            SqlRegistryUnitOfWork(engine, clock=CLOCK), CLERK, cmd
+                        )
                         break
                     except DomainRuleError as exc:  # the same address drawn again
                         if exc.rule != "same_address":
@@ -138,7 +140,7 @@ def run_backend(
 
         def rename() -> None:
             for cmd in renames:
-                svc.change_name(SqlUnitOfWork(engine, clock=CLOCK), CLERK, cmd)
+                svc.change_name(SqlRegistryUnitOfWork(engine, clock=CLOCK), CLERK, cmd)
 
         statements = [0]
 

@@ -20,14 +20,15 @@ from juki.network import pki
 from juki.network.envelope import Envelope, uuid7
 from juki.nodes.layout import municipality, national, prefecture
 from juki.nodes.memory import build_network
+from juki.nodes.tables import identity_changes
+from juki.population.seeding import seed_registry
 from juki.registry import services as svc
 from juki.registry.commands import RecordRelocation
-from juki.registry.seeding import seed_registry
+from juki.registry.tables import resident_records
+from juki.registry.uow import SqlRegistryUnitOfWork
 from juki.security.actors import Actor
 from juki.security.permissions import Role
 from juki.storage.engine import make_engine
-from juki.storage.tables import identity_changes, resident_records
-from juki.storage.uow import SqlUnitOfWork
 
 CLERK = Actor("bench", Role.COUNTER_CLERK, "bench")
 
@@ -111,13 +112,13 @@ def run_backend(backend: Backend, residents: int, changes: int) -> list[list[obj
         start = time.perf_counter()
         moved = 0
         for i, rid in enumerate(ids):
-            record = svc.get_record(SqlUnitOfWork(inagi.engine, clock=clock), CLERK, rid)
+            record = svc.get_record(SqlRegistryUnitOfWork(inagi.engine, clock=clock), CLERK, rid)
             household = svc.household_view(
-                SqlUnitOfWork(inagi.engine, clock=clock), CLERK, record.household_id
+                SqlRegistryUnitOfWork(inagi.engine, clock=clock), CLERK, record.household_id
             )[1]
             out = (
                 svc.record_relocation(
-                    SqlUnitOfWork(inagi.engine, clock=clock),
+                    SqlRegistryUnitOfWork(inagi.engine, clock=clock),
                     CLERK,
                     RecordRelocation(
                         tuple(m.record_id for m in household),

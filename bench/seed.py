@@ -20,12 +20,12 @@ from psycopg import sql
 
 from bench.common import Backend, backends, table, timed
 from juki.core.clock import JST, FixedClock
-from juki.registry.addresses import municipality_from_lg_code, town_areas
-from juki.registry.seeding import seed_registry
-from juki.registry.synthetic import generate_population
+from juki.population.addresses import municipality_from_lg_code, town_areas
+from juki.population.bulk import RECORD_COLUMNS
+from juki.population.seeding import seed_registry
+from juki.population.synthetic import generate_population
 from juki.security.actors import Actor
 from juki.security.permissions import Role
-from juki.storage.bulk import RECORD_COLUMNS
 from juki.storage.engine import make_engine
 from juki.storage.migrate import upgrade
 

@@ -15,11 +15,14 @@ from typing import Any
 import sqlalchemy as sa
 from PIL import Image, ImageDraw
 
+from juki.certificates import tables as certificate_tables
 from juki.certificates.desk import CertificateDesk
 from juki.certificates.render import CertificateRenderer
 from juki.core.clock import JST, FixedClock
 from juki.core.identifiers import MyNumber, ResidentCode
+from juki.core.settings import Settings
 from juki.registry import services as svc
+from juki.registry import tables as registry_tables
 from juki.registry.commands import (
     AbolishSeal,
     CorrectByAuthority,
@@ -33,16 +36,20 @@ from juki.registry.commands import (
     RegisterSeal,
     RemoveByAuthority,
 )
-from juki.registry.model import ForeignResidentCategory, Relationship, ResidentRecord, Sex
-from juki.registry.ports import Municipality
+from juki.registry.model import (
+    ForeignResidentCategory,
+    Municipality,
+    Relationship,
+    ResidentRecord,
+    Sex,
+)
+from juki.registry.store.municipality import add_allotment, save_municipality
+from juki.registry.uow import SqlRegistryUnitOfWork
 from juki.security.actors import Actor
 from juki.security.permissions import Role
-from juki.settings import Settings
-from juki.storage import tables
+from juki.storage import counters as counters_module
 from juki.storage.engine import make_engine
 from juki.storage.migrate import upgrade
-from juki.storage.registry_store import add_allotment, save_municipality
-from juki.storage.uow import SqlUnitOfWork
 
 INAGI = Municipality("132250", "東京都", "稲城市")
 CLERK = Actor("clerk-1", Role.COUNTER_CLERK, "T01")
@@ -116,8 +123,8 @@ class Registry:
         self._code = 2000000000
         self._number = 30000000000
 
-    def uow(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, clock=self.clock)
+    def uow(self) -> SqlRegistryUnitOfWork:
+        return SqlRegistryUnitOfWork(self.engine, clock=self.clock)
 
     def next_code(self) -> str:
         self._code += 7
@@ -333,20 +340,25 @@ class CertEnv:
         """Everything issuance may change, to show a refused request changed none of it."""
         with self.engine.connect() as conn:
             counters = dict(
-                conn.execute(sa.select(tables.counters.c.name, tables.counters.c.value)).all()
+                conn.execute(
+                    sa.select(counters_module.counters.c.name, counters_module.counters.c.value)
+                ).all()
             )
             statuses = sorted(
                 conn.execute(
-                    sa.select(tables.certificates.c.certificate_id, tables.certificates.c.status)
+                    sa.select(
+                        certificate_tables.certificates.c.certificate_id,
+                        certificate_tables.certificates.c.status,
+                    )
                 ).all()
             )
         printed = sorted(p.name for p in (self.tmp / "print").glob("*"))
         return {
             "certificates": statuses,
-            "register": self.count(tables.certificate_register),
-            "fees": self.count(tables.certificate_fees),
+            "register": self.count(certificate_tables.certificate_register),
+            "fees": self.count(certificate_tables.certificate_fees),
             "counters": counters,
-            "records": self.count(tables.resident_records),
+            "records": self.count(registry_tables.resident_records),
             "printed": printed,
         }
 
@@ -412,7 +424,7 @@ class LiveServer:
 
 
 def registry_app(env: CertEnv) -> Any:
-    from juki.web.registry_api import create_registry_app
+    from juki.nodes.apps import create_registry_app
 
     app = create_registry_app(env.engine, clock=env.reg.clock)
     app.state.certificates.use(env.desk)

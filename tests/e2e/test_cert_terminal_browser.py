@@ -22,6 +22,7 @@ from cert_population import (
 )
 from juki.security.operators import create_operator
 from juki.security.permissions import Role
+from juki.security.uow import SqlUnitOfWork
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CertEnv, 
     tmp = tmp_path_factory.mktemp("e2e")
     env = cert_env(f"sqlite:///{tmp}/registry.db", tmp)
     token = create_operator(
-        env.engine, MANAGER, "clerk-1", "窓口 一郎", Role.COUNTER_CLERK, env.reg.clock
+        SqlUnitOfWork(env.engine, clock=env.reg.clock),
+        MANAGER,
+        "clerk-1",
+        "窓口 一郎",
+        Role.COUNTER_CLERK,
     )
     with LiveServer(registry_app(env)) as server:
         yield env, server.url, token

@@ -28,13 +28,18 @@ import sqlalchemy as sa
 from juki.cli import main
 from juki.core.clock import JST
 from juki.network import pki
+from juki.network import tables as network_tables
 from juki.network.envelope import Envelope
-from juki.nodes.cli import Console, running_pid
-from juki.nodes.config import NetworkFiles, free_ports
+from juki.nodes import tables as node_tables
+from juki.nodes.config import NetworkFiles
+from juki.nodes.console import Console
+from juki.nodes.netinit import free_ports
+from juki.nodes.supervisor import running_pid
+from juki.registry import tables as registry_tables
 from juki.security.actors import Actor
 from juki.security.operators import create_operator
 from juki.security.permissions import Role
-from juki.storage import tables
+from juki.security.uow import SqlUnitOfWork
 from juki.storage.engine import make_engine
 
 INAGI, FUJISAWA, NAGANO = "132250", "142051", "202011"
@@ -125,7 +130,7 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
         engine = make_engine(f"sqlite:///{root / lg}/node.db")
         try:
             tokens[lg] = create_operator(
-                engine, ADMIN, "e2e-clerk", "窓口 試験", Role.COUNTER_CLERK
+                SqlUnitOfWork(engine), ADMIN, "e2e-clerk", "窓口 試験", Role.COUNTER_CLERK
             )
         finally:
             engine.dispose()
@@ -183,10 +188,10 @@ def arrive_from_abroad(net: Net, lg: str, given: str, kana: str, address: str) -
 
 
 def copy_at(net: Net, node_id: str, lg: str, code: str) -> Any:
-    c = tables.identity_copies.c
+    c = node_tables.identity_copies.c
     found = net.rows(
         node_id,
-        sa.select(tables.identity_copies).where((c.lg_code == lg) & (c.resident_code == code)),
+        sa.select(node_tables.identity_copies).where((c.lg_code == lg) & (c.resident_code == code)),
     )
     return found[0] if found else None
 
@@ -281,10 +286,10 @@ def test_a_move_from_inagi_to_fujisawa_reaches_every_level_and_a_notice_applies_
     assert r.status_code == 201, r.text
     moved_in = r.json()
     wait_for(lambda: net.admin("GET", FUJISAWA, "/status")["registry_outbox"] == 0)
-    o = tables.net_outbox.c
+    o = network_tables.net_outbox.c
     queued = net.rows(
         FUJISAWA,
-        sa.select(tables.net_outbox)
+        sa.select(network_tables.net_outbox)
         .where((o.peer == INAGI) & (o.status == "pending"))
         .order_by(o.seq),
     )
@@ -392,14 +397,14 @@ def test_a_node_killed_mid_burst_loses_nothing_and_applies_nothing_twice(net: Ne
             net.rows(
                 INAGI,
                 sa.select(sa.func.count())
-                .select_from(tables.net_outbox)
-                .where(tables.net_outbox.c.status == "pending"),
+                .select_from(network_tables.net_outbox)
+                .where(network_tables.net_outbox.c.status == "pending"),
             )[0][0]
             + net.rows(
                 INAGI,
                 sa.select(sa.func.count())
-                .select_from(tables.outbox)
-                .where(tables.outbox.c.delivered_at.is_(None)),
+                .select_from(registry_tables.outbox)
+                .where(registry_tables.outbox.c.delivered_at.is_(None)),
             )[0][0]
         )
         print(f"killed after {burst.successes} relocations; {at_kill} changes not yet delivered")
@@ -418,7 +423,7 @@ def test_a_node_killed_mid_burst_loses_nothing_and_applies_nothing_twice(net: Ne
     assert burst.successes <= len(relocations) <= burst.successes + burst.ambiguous
     final_address = net.api(INAGI, "GET", f"/residents/{record_id}").json()["address"]
 
-    ch = tables.identity_changes.c
+    ch = node_tables.identity_changes.c
     for node_id in ("130001", "national"):
         bodies = [
             json.loads(row.body)
@@ -434,13 +439,13 @@ def test_a_node_killed_mid_burst_loses_nothing_and_applies_nothing_twice(net: Ne
         assert moved == [h["fields"]["address"] for h in relocations], node_id
         assert copy_at(net, node_id, INAGI, code).address == final_address
     for node_id in ("130001", "national"):
-        i = tables.net_inbox.c
+        i = network_tables.net_inbox.c
         total, distinct = net.rows(
             node_id,
             sa.select(
                 sa.func.count(),
                 sa.func.count(sa.distinct(i.sender + ":" + sa.cast(i.seq, sa.String))),
-            ).select_from(tables.net_inbox),
+            ).select_from(network_tables.net_inbox),
         )[0]
         assert total == distinct  # no (sender, seq) applied under two message ids
     assert net.cli("network", "check") == 0

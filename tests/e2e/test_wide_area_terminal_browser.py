@@ -20,14 +20,15 @@ from browser_keys import accesskey, focused, tab_to, unlabelled_inputs, wait_for
 from cert_population import LiveServer, People, Registry, fixed_clock, make_desk, populate
 from juki.certificates.desk import CertificateDesk
 from juki.certificates.verify import verify_pdf
-from juki.nodes.config import small_layout
+from juki.nodes.apps import create_registry_app
+from juki.nodes.layout import small_layout
 from juki.nodes.memory import InProcessNetwork, build_network
 from juki.nodes.municipality import MunicipalityNode
 from juki.nodes.wide_area import CsContentSource
 from juki.security.actors import Actor
 from juki.security.operators import create_operator
 from juki.security.permissions import Role
-from juki.web.registry_api import create_registry_app
+from juki.security.uow import SqlUnitOfWork
 
 A = "132250"  # 稲城市
 B = "142051"  # 藤沢市
@@ -47,7 +48,9 @@ class TwoTowns:
 
 def _token(node: MunicipalityNode, actor_id: str, role: Role) -> str:
     manager = Actor(f"{node.node_id}-ops", Role.OPERATIONS_MANAGER, "console")
-    return create_operator(node.engine, manager, actor_id, "操作 太郎", role, node.clock)
+    return create_operator(
+        SqlUnitOfWork(node.engine, clock=node.clock), manager, actor_id, "操作 太郎", role
+    )
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from juki.network.directory import NATIONAL_ID
+from juki.network.tables import net_inbox
+from juki.nodes.tables import identity_changes, identity_copies
+from juki.registry.tables import fuhyo_entries, resident_records
 from juki.sim.cluster import Cluster
 from juki.sim.invariants import FinalCheck
 from juki.sim.runner import SimConfig, Simulation, run
-from juki.storage import tables as t
 
 CONFIG = SimConfig(seed=2, days=3, municipalities=4, population=240, scale=150.0)
 
@@ -35,12 +37,12 @@ def _muni(cluster: Cluster, i: int) -> str:
 
 def _prefecture_copy_differs(c: Cluster) -> None:
     pref = c.specs[_muni(c, 0)].parent or ""
-    code = _first(c, pref, sa.select(t.identity_copies.c.resident_code)).resident_code
+    code = _first(c, pref, sa.select(identity_copies.c.resident_code)).resident_code
     _write(
         c,
         pref,
-        t.identity_copies.update()
-        .where(t.identity_copies.c.resident_code == code)
+        identity_copies.update()
+        .where(identity_copies.c.resident_code == code)
         .values(family_name="改竄"),
     )
 
@@ -49,16 +51,16 @@ def _national_applied_a_change_twice(c: Cluster) -> None:
     row = _first(
         c,
         NATIONAL_ID,
-        sa.select(t.identity_changes).order_by(t.identity_changes.c.change_id.desc()),
+        sa.select(identity_changes).order_by(identity_changes.c.change_id.desc()),
     )
     values = dict(row._mapping)
     del values["change_id"]
     values["message_id"] = "00000000-0000-7000-8000-00000000dup1"
-    _write(c, NATIONAL_ID, t.identity_changes.insert().values(values))
+    _write(c, NATIONAL_ID, identity_changes.insert().values(values))
 
 
 def _the_dead_come_back(c: Cluster) -> None:
-    r = t.resident_records.c
+    r = resident_records.c
     for lg in [_muni(c, i) for i in range(4)]:
         with c.node(lg).engine.connect() as conn:
             dead = conn.execute(sa.select(r.record_id).where(r.removal_reason == "death")).first()
@@ -66,7 +68,7 @@ def _the_dead_come_back(c: Cluster) -> None:
             _write(
                 c,
                 lg,
-                t.resident_records.update()
+                resident_records.update()
                 .where(r.record_id == dead.record_id)
                 .values(status="active", removal_reason=None),
             )
@@ -75,24 +77,22 @@ def _the_dead_come_back(c: Cluster) -> None:
 
 
 def _an_inbox_row_is_lost(c: Cluster) -> None:
-    row = _first(c, NATIONAL_ID, sa.select(t.net_inbox.c.message_id))
-    _write(c, NATIONAL_ID, t.net_inbox.delete().where(t.net_inbox.c.message_id == row.message_id))
+    row = _first(c, NATIONAL_ID, sa.select(net_inbox.c.message_id))
+    _write(c, NATIONAL_ID, net_inbox.delete().where(net_inbox.c.message_id == row.message_id))
 
 
 def _a_fuhyo_entry_is_lost(c: Cluster) -> None:
     for lg in [_muni(c, i) for i in range(4)]:
         with c.node(lg).engine.connect() as conn:
-            row = conn.execute(sa.select(t.fuhyo_entries.c.entry_id)).first()
+            row = conn.execute(sa.select(fuhyo_entries.c.entry_id)).first()
         if row is not None:
-            _write(
-                c, lg, t.fuhyo_entries.delete().where(t.fuhyo_entries.c.entry_id == row.entry_id)
-            )
+            _write(c, lg, fuhyo_entries.delete().where(fuhyo_entries.c.entry_id == row.entry_id))
             return
     raise AssertionError("no 附票 entry in this run")
 
 
 def _a_confirmation_is_lost(c: Cluster) -> None:
-    r = t.resident_records.c
+    r = resident_records.c
     for lg in [_muni(c, i) for i in range(4)]:
         with c.node(lg).engine.connect() as conn:
             row = conn.execute(
@@ -102,7 +102,7 @@ def _a_confirmation_is_lost(c: Cluster) -> None:
             _write(
                 c,
                 lg,
-                t.resident_records.update()
+                resident_records.update()
                 .where(r.record_id == row.record_id)
                 .values(move_out_confirmed_on=None, move_out_confirmed_address=None),
             )
@@ -112,7 +112,7 @@ def _a_confirmation_is_lost(c: Cluster) -> None:
 
 def _two_people_share_a_number(c: Cluster) -> None:
     lg = _muni(c, 1)
-    r = t.resident_records.c
+    r = resident_records.c
     with c.node(lg).engine.connect() as conn:
         a, b = conn.execute(
             sa.select(r.record_id, r.my_number)
@@ -123,7 +123,7 @@ def _two_people_share_a_number(c: Cluster) -> None:
     _write(
         c,
         lg,
-        t.resident_records.update().where(r.record_id == b.record_id).values(my_number=a.my_number),
+        resident_records.update().where(r.record_id == b.record_id).values(my_number=a.my_number),
     )
 
 

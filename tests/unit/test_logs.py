@@ -8,7 +8,7 @@ import pytest
 import structlog
 
 from juki.cli import main
-from juki.logs import configure_console
+from juki.core.logs import configure_console
 
 
 @pytest.fixture(autouse=True)

@@ -2,21 +2,25 @@
 
 Whoever runs these on the console acts as the role the task needs (a counter clerk issues, a
 registry supervisor voids, an auditor reads the registers, the operations manager sets fees),
-as `juki` does for its other console commands; `--operator-token` (or
-`JUKI_OPERATOR_TOKEN`) acts as that operator instead, with that operator's permissions. Either
-way every action is authorised and written to the oplog. Heavy libraries load only when a
-command runs, so `juki --help` stays fast.
+as `juki` does for its other console commands; `--operator-token` (or `JUKI_OPERATOR_TOKEN`)
+acts as that operator instead, with that operator's permissions. Either way every action is
+authorised and written to the oplog. At a network municipality's console, `juki.nodes.cert_cli`
+adds what needs the node: its network-issued key, and 広域交付 through its CS.
 """
 
 from __future__ import annotations
 
 import argparse
-import getpass
+import dataclasses
 import json
-import os
-import sys
+import logging
+import re
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
+
+import sqlalchemy as sa
 
 from juki.certificates.content import (
     ALL_MEMBERS,
@@ -27,16 +31,30 @@ from juki.certificates.content import (
     Requester,
     SupportOverride,
 )
+from juki.certificates.desk import CertificateDesk, FilePrintSink
+from juki.certificates.fonts import FontMissingError
+from juki.certificates.ports import RegisterEntry
+from juki.certificates.services import (
+    IssuedCertificate,
+    certificate_register,
+    record_spoiled_copy,
+    set_fee,
+    void_certificate,
+)
+from juki.certificates.signing import SigningSetupError, trust_roots
+from juki.certificates.store import SqlCertificateUnitOfWork
+from juki.certificates.verify import StatusLookup, http_status_lookup, verify_pdf
+from juki.certificates.wide_area import wide_area_register
+from juki.core.console import EXIT_FAILED, EXIT_OK, ConsoleError, Subparsers, fail
 from juki.core.errors import ValidationError
+from juki.core.settings import Settings
 from juki.security.actors import Actor
+from juki.security.operators import authenticate
 from juki.security.permissions import Role
-from juki.settings import Settings, masked_url
+from juki.security.uow import SqlUnitOfWork
+from juki.storage.engine import open_existing
 
-if TYPE_CHECKING:
-    import sqlalchemy as sa
-
-EXIT_OK: Final = 0
-EXIT_FAILED: Final = 1
+Handler = Callable[[argparse.Namespace, Settings], int]
 
 KIND_ARGS: Final = {
     "residence": CertificateKind.RESIDENCE,
@@ -52,11 +70,8 @@ ITEM_ARGS: Final = {
     "foreign": OptionalItem.FOREIGN_ITEMS,
 }
 TERMINAL_PATTERN: Final = r"^[A-Za-z0-9_.:-]{1,64}$"
-
-
-def _fail(message: str) -> int:
-    print(message, file=sys.stderr)
-    return EXIT_FAILED
+# A missing key or font is set-up, not a refused request: said as such, with what to do.
+SETUP_ERRORS: Final = (SigningSetupError, FontMissingError)
 
 
 def parse_items(text: str | None) -> frozenset[OptionalItem]:
@@ -92,69 +107,29 @@ def parse_members(text: str | None) -> Members:
     return codes
 
 
-def _engine(url: str) -> sa.Engine:
-    from juki.storage.engine import make_engine
-
-    return make_engine(url)
-
-
-def _require_schema(engine: sa.Engine, url: str) -> None:
-    from juki.storage.migrate import current_revision, head_revision
-
-    current = current_revision(engine)
-    if current != head_revision():
-        raise SystemExit(
-            _fail(
-                f"db: {masked_url(url)} is not a juki registry at the current schema "
-                f"(revision {current or 'none'}); run `juki db upgrade` first"
-            )
-        )
-
-
-def _actor(engine: sa.Engine, args: argparse.Namespace, role: Role) -> Actor:
+def actor_for(engine: sa.Engine, args: argparse.Namespace, role: Role, settings: Settings) -> Actor:
     """The console as `role`, or the operator whose token was given."""
-    token = args.operator_token or os.environ.get("JUKI_OPERATOR_TOKEN")
+    token = args.operator_token or settings.operator_token
     if token:
-        from juki.security.operators import authenticate
-
-        actor = authenticate(engine, token, args.terminal)
+        actor = authenticate(SqlUnitOfWork(engine), token, args.terminal)
         if actor is None:
-            raise SystemExit(_fail("operator-token: not the token of an active operator"))
+            raise ConsoleError("operator-token: not the token of an active operator")
         return actor
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
-    return Actor(actor_id=f"cli:{user}", role=role, terminal_id=args.terminal)
+    return Actor.console(role, args.terminal)
 
 
-def _settings(args: argparse.Namespace, base: Settings | None = None) -> Settings:
-    """The environment's settings, or a node's own (`base`: its network-issued signing key)."""
-    settings = base or Settings.from_env()
+def with_public_url(settings: Settings, args: argparse.Namespace) -> Settings:
+    """The settings, with the verification URL `--public-url` gave (for the QR code)."""
     if getattr(args, "public_url", None):
-        from dataclasses import replace
-
-        settings = replace(settings, public_url=args.public_url.rstrip("/"))
+        return dataclasses.replace(settings, public_url=args.public_url.rstrip("/"))
     return settings
 
 
-def _setup_errors() -> tuple[type[Exception], ...]:
-    from juki.certificates.fonts import FontMissingError
-    from juki.certificates.signing import SigningSetupError
-
-    return (SigningSetupError, FontMissingError)
+# -- commands ---
 
 
-# -- commands -----------------------------------------------------------------------------------
-
-
-def cmd_issue(args: argparse.Namespace) -> int:
-    from juki.certificates.desk import CertificateDesk, FilePrintSink
-
-    out = Path(args.out)
-    if out.is_dir():
-        return _fail("out: is a directory; give a file name such as certificate.pdf")
-    request = CertificateRequest(
+def request_of(args: argparse.Namespace) -> CertificateRequest:
+    return CertificateRequest(
         kind=KIND_ARGS[args.kind],
         resident_code=args.resident_code,
         members=parse_members(args.members),
@@ -168,86 +143,41 @@ def cmd_issue(args: argparse.Namespace) -> int:
             else None
         ),
     )
-    if args.from_lg_code is not None:
-        return _issue_wide_area(args, request, out)
-    base: Settings | None = None
-    if args.node_config is not None:
-        # At a network municipality's console: its database and its network-issued key.
-        from juki.nodes.config import ConfigError, NodeConfig
 
-        try:
-            config = NodeConfig.load(Path(args.node_config))
-        except ConfigError as exc:
-            return _fail(f"node-config: {exc}")
-        if config.signing_key is None:
-            return _fail(f"node-config: {config.node_id} is not a municipality with a signing key")
-        if args.db not in (Settings.from_env().db_url, config.db):
-            return _fail(f"db: the node's own database is used ({masked_url(config.db)})")
-        args.db = config.db
-        base = config.certificate_settings()
-    engine = _engine(args.db)
+
+def out_file(args: argparse.Namespace) -> Path:
+    out = Path(args.out)
+    if out.is_dir():
+        raise ConsoleError("out: is a directory; give a file name such as certificate.pdf")
+    return out
+
+
+def cmd_issue(args: argparse.Namespace, settings: Settings) -> int:
+    """Issue from this registry database (`--db`), signed with the configured key."""
+    if args.from_lg_code is not None or args.node_config is not None:
+        return fail("node-config: 広域交付 and a node's own key need a network node's console")
+    return issue_from(args.db, with_public_url(settings, args), args, request_of(args))
+
+
+def issue_from(
+    db: str, settings: Settings, args: argparse.Namespace, request: CertificateRequest
+) -> int:
+    """Issue at the counter of the registry in `db`, signed as `settings` say."""
+    out = out_file(args)
+    engine = open_existing(db)
     try:
-        _require_schema(engine, args.db)
-        desk = CertificateDesk(engine, _settings(args, base))
-        by = _actor(engine, args, Role.COUNTER_CLERK)
+        desk = CertificateDesk(engine, settings)
+        by = actor_for(engine, args, Role.COUNTER_CLERK, settings)
         try:
             issued = desk.issue(by, request, sink=FilePrintSink(out))
-        except _setup_errors() as exc:
-            return _fail(f"setup: {exc}")
+        except SETUP_ERRORS as exc:
+            return fail(f"setup: {exc}")
     finally:
         engine.dispose()
-    return _issued(issued)
+    return print_issued(issued)
 
 
-def _issue_wide_area(args: argparse.Namespace, request: CertificateRequest, out: Path) -> int:
-    """広域交付 from the console of the issuing municipality's node: this CS asks the home one.
-
-    The node's configuration gives its database, key and directory; the question goes over
-    HTTPS with mutual TLS, as the running node's would.
-    """
-    from juki.certificates.desk import CertificateDesk, FilePrintSink
-    from juki.nodes.config import ConfigError, NodeConfig, bootstrap, close_node
-    from juki.nodes.municipality import MunicipalityNode
-    from juki.nodes.wide_area import CsContentSource
-
-    if args.node_config is None:
-        return _fail(
-            "node-config: 広域交付 asks through this municipality's CS; give its node.json "
-            "(DIR/<lg_code>/node.json from `juki network init`)"
-        )
-    try:
-        config = NodeConfig.load(Path(args.node_config))
-        if args.db not in (Settings.from_env().db_url, config.db):
-            return _fail(f"db: 広域交付 uses the node's own database ({masked_url(config.db)})")
-        node = bootstrap(config)
-    except ConfigError as exc:
-        return _fail(f"node-config: {exc}")
-    try:
-        if not isinstance(node, MunicipalityNode):
-            return _fail(
-                f"node-config: {config.node_id} is a {config.kind.value}, not a municipality"
-            )
-        _require_schema(node.engine, config.db)
-        node.refresh_directory()  # the current 離脱 status of the home municipality
-        desk = CertificateDesk(node.engine, _settings(args, config.certificate_settings()))
-        by = _actor(node.engine, args, Role.COUNTER_CLERK)
-        try:
-            issued = desk.issue_wide_area(
-                by,
-                request,
-                home_lg_code=args.from_lg_code,
-                source=CsContentSource(node),
-                sink=FilePrintSink(out),
-            )
-        except _setup_errors() as exc:
-            return _fail(f"setup: {exc}")
-    finally:
-        close_node(node)
-    print(f"広域交付: content from {issued.content.record_municipality} ({args.from_lg_code})")
-    return _issued(issued)
-
-
-def _issued(issued: Any) -> int:
+def print_issued(issued: IssuedCertificate) -> int:
     print(
         f"issued {issued.content.title} ({issued.kind.value}) {issued.certificate_id}: "
         f"{len(issued.issue_numbers)} copy(ies) {', '.join(issued.issue_numbers)}; "
@@ -258,11 +188,7 @@ def _issued(issued: Any) -> int:
     return EXIT_OK
 
 
-def cmd_verify(args: argparse.Namespace) -> int:
-    import logging
-
-    from juki.certificates.signing import trust_roots
-    from juki.certificates.verify import StatusLookup, http_status_lookup, verify_pdf
+def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
 
     # pyhanko logs a traceback for every malformed signature it meets; the verdict says why.
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
@@ -271,14 +197,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        return _fail(f"file: cannot read {path}: {exc.strerror}")
-    settings = Settings.from_env()
+        return fail(f"file: cannot read {path}: {exc.strerror}")
     try:
         roots = trust_roots(settings, tuple(Path(r) for r in args.root or ()))
-    except _setup_errors() as exc:
-        return _fail(f"root: {exc}")
+    except SETUP_ERRORS as exc:
+        return fail(f"root: {exc}")
     if not roots:
-        return _fail(
+        return fail(
             "root: no trusted root; set JUKI_ROOT_CERT, pass --root, or run where the "
             "standalone keys are (JUKI_KEYS_DIR)"
         )
@@ -289,8 +214,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     elif args.db:
         from juki.certificates.desk import CertificateDesk
 
-        engine = _engine(args.db)
-        _require_schema(engine, args.db)
+        engine = open_existing(args.db)
         lookup = CertificateDesk(engine, settings).lookup
     try:
         verdict = verify_pdf(data, roots, lookup)
@@ -306,14 +230,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return EXIT_OK if verdict.ok else EXIT_FAILED
 
 
-def cmd_void(args: argparse.Namespace) -> int:
-    from juki.certificates.services import void_certificate
-    from juki.certificates.store import SqlCertificateUnitOfWork
+def cmd_void(args: argparse.Namespace, settings: Settings) -> int:
 
-    engine = _engine(args.db)
+    engine = open_existing(args.db)
     try:
-        _require_schema(engine, args.db)
-        by = _actor(engine, args, Role.REGISTRY_SUPERVISOR)
+        by = actor_for(engine, args, Role.REGISTRY_SUPERVISOR, settings)
         record = void_certificate(SqlCertificateUnitOfWork(engine), by, args.id, args.reason)
     finally:
         engine.dispose()
@@ -321,14 +242,11 @@ def cmd_void(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_spoil(args: argparse.Namespace) -> int:
-    from juki.certificates.services import record_spoiled_copy
-    from juki.certificates.store import SqlCertificateUnitOfWork
+def cmd_spoil(args: argparse.Namespace, settings: Settings) -> int:
 
-    engine = _engine(args.db)
+    engine = open_existing(args.db)
     try:
-        _require_schema(engine, args.db)
-        by = _actor(engine, args, Role.COUNTER_CLERK)
+        by = actor_for(engine, args, Role.COUNTER_CLERK, settings)
         entry = record_spoiled_copy(
             SqlCertificateUnitOfWork(engine), by, args.id, args.issue_number, args.disposal
         )
@@ -338,23 +256,18 @@ def cmd_spoil(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _entry_dict(entry: Any) -> dict[str, Any]:
-    import dataclasses
-
+def _entry_dict(entry: RegisterEntry) -> dict[str, Any]:
     out = dataclasses.asdict(entry)
     out["event"] = entry.event.value
     out["kind"] = entry.kind.value
     return out
 
 
-def cmd_register(args: argparse.Namespace) -> int:
-    from juki.certificates.services import certificate_register
-    from juki.certificates.store import SqlCertificateUnitOfWork
+def cmd_register(args: argparse.Namespace, settings: Settings) -> int:
 
-    engine = _engine(args.db)
+    engine = open_existing(args.db)
     try:
-        _require_schema(engine, args.db)
-        by = _actor(engine, args, Role.AUDITOR)
+        by = actor_for(engine, args, Role.AUDITOR, settings)
         entries = certificate_register(SqlCertificateUnitOfWork(engine), by, args.date)
     finally:
         engine.dispose()
@@ -371,17 +284,12 @@ def cmd_register(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_wide_area_register(args: argparse.Namespace) -> int:
+def cmd_wide_area_register(args: argparse.Namespace, settings: Settings) -> int:
     """広域交付の照会記録 of this (home) municipality: who asked for which resident's content."""
-    import dataclasses
 
-    from juki.certificates.store import SqlCertificateUnitOfWork
-    from juki.certificates.wide_area import wide_area_register
-
-    engine = _engine(args.db)
+    engine = open_existing(args.db)
     try:
-        _require_schema(engine, args.db)
-        by = _actor(engine, args, Role.AUDITOR)
+        by = actor_for(engine, args, Role.AUDITOR, settings)
         entries = wide_area_register(
             SqlCertificateUnitOfWork(engine), by, args.limit, since=args.since, until=args.until
         )
@@ -402,14 +310,11 @@ def cmd_wide_area_register(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_fee(args: argparse.Namespace) -> int:
-    from juki.certificates.services import set_fee
-    from juki.certificates.store import SqlCertificateUnitOfWork
+def cmd_fee(args: argparse.Namespace, settings: Settings) -> int:
 
-    engine = _engine(args.db)
+    engine = open_existing(args.db)
     try:
-        _require_schema(engine, args.db)
-        by = _actor(engine, args, Role.OPERATIONS_MANAGER)
+        by = actor_for(engine, args, Role.OPERATIONS_MANAGER, settings)
         fee = set_fee(SqlCertificateUnitOfWork(engine), by, KIND_ARGS[args.kind], args.yen)
     finally:
         engine.dispose()
@@ -417,12 +322,10 @@ def cmd_fee(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# -- parser -------------------------------------------------------------------------------------
+# -- parser ---
 
 
-def _date(text: str) -> Any:
-    from datetime import date
-
+def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError as exc:
@@ -430,17 +333,16 @@ def _date(text: str) -> Any:
 
 
 def _terminal(text: str) -> str:
-    import re
-
     if not re.fullmatch(TERMINAL_PATTERN, text):
         raise argparse.ArgumentTypeError("1-64 characters of A-Z a-z 0-9 _ . : -")
     return text
 
 
-def register_cert_commands(sub: Any) -> None:
-    """Add `juki cert …` to the top-level parser's subcommands."""
-    settings = Settings.from_env()
-    cert = sub.add_parser("cert", help="certificates: issue, verify, void, register, fees")
+def register(
+    sub: Subparsers, name: str, settings: Settings, *, issue: Handler | None = None
+) -> None:
+    """`juki cert …`; a network node's console passes its own `issue` (广域交付, its key)."""
+    cert = sub.add_parser(name, help="certificates: issue, verify, void, register, fees")
     cert_sub = cert.add_subparsers(dest="cert_command", required=True)
 
     def common(p: argparse.ArgumentParser, *, db: bool = True) -> None:
@@ -482,7 +384,7 @@ def register_cert_commands(sub: Any) -> None:
         ),
     )
     p.add_argument("--out", required=True, metavar="FILE.pdf")
-    p.set_defaults(func=cmd_issue)
+    p.set_defaults(handler=issue or cmd_issue)
 
     p = cert_sub.add_parser("verify", help="check a certificate PDF (exit 0 valid, 1 not)")
     p.add_argument("file", metavar="FILE.pdf")
@@ -490,26 +392,26 @@ def register_cert_commands(sub: Any) -> None:
     p.add_argument("--url", help="check status online at this registry's verification API")
     p.add_argument("--db", help="check status in this registry database")
     p.add_argument("--root", action="append", metavar="PEM", help="trusted root (repeatable)")
-    p.set_defaults(func=cmd_verify)
+    p.set_defaults(handler=cmd_verify)
 
     p = cert_sub.add_parser("void", help="declare a certificate void (supervisor)")
     common(p)
     p.add_argument("--id", required=True, metavar="CERTIFICATE_ID")
     p.add_argument("--reason", required=True)
-    p.set_defaults(func=cmd_void)
+    p.set_defaults(handler=cmd_void)
 
     p = cert_sub.add_parser("spoil", help="record a spoiled copy (書損) and its disposal")
     common(p)
     p.add_argument("--id", required=True, metavar="CERTIFICATE_ID")
     p.add_argument("--issue-number", required=True)
     p.add_argument("--disposal", required=True, help="how the copy was disposed of")
-    p.set_defaults(func=cmd_spoil)
+    p.set_defaults(handler=cmd_spoil)
 
     p = cert_sub.add_parser("register", help="the issuance register (交付履歴)")
     common(p)
     p.add_argument("--date", type=_date, help="only this day (YYYY-MM-DD)")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_register)
+    p.set_defaults(handler=cmd_register)
 
     p = cert_sub.add_parser(
         "wide-area-register",
@@ -520,10 +422,10 @@ def register_cert_commands(sub: Any) -> None:
     p.add_argument("--until", type=_date, help="to this day, inclusive (YYYY-MM-DD)")
     p.add_argument("--limit", type=int, default=500, metavar="N", help="at most N (1-5000)")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_wide_area_register)
+    p.set_defaults(handler=cmd_wide_area_register)
 
     p = cert_sub.add_parser("fee", help="set the fee per copy for a kind (operations manager)")
     common(p)
     p.add_argument("--kind", required=True, choices=list(KIND_ARGS))
     p.add_argument("--yen", required=True, type=int)
-    p.set_defaults(func=cmd_fee)
+    p.set_defaults(handler=cmd_fee)

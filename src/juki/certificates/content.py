@@ -28,8 +28,7 @@ from typing import Any, Final, Literal
 
 from juki.core.era import to_wareki
 from juki.core.errors import DomainRuleError, ValidationError
-from juki.registry.model import Relationship, ResidentRecord
-from juki.registry.ports import Municipality
+from juki.registry.model import Municipality, Relationship, ResidentRecord
 from juki.registry.seal import SealRegistration
 
 CONTENT_VERSION: Final = 1

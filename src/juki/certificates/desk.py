@@ -35,10 +35,10 @@ from juki.certificates.signing import (
 from juki.certificates.store import SqlCertificateUnitOfWork
 from juki.certificates.verify import CertificateStatus, Verdict, verify_pdf
 from juki.core.clock import Clock, SystemClock
-from juki.registry.ports import IdSource
+from juki.core.ports import IdSource
+from juki.core.settings import Settings
+from juki.registry.store.municipality import load_municipality
 from juki.security.actors import Actor
-from juki.settings import Settings
-from juki.storage.registry_store import load_municipality
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

@@ -11,7 +11,8 @@ from typing import Protocol
 from juki.certificates.content import CertificateContent, CertificateKind, Members, Snapshot
 from juki.certificates.verify import CertificateStatus
 from juki.core.errors import DomainRuleError
-from juki.registry.ports import Municipality, UnitOfWork
+from juki.registry.model import Municipality
+from juki.registry.ports import RegistryUnitOfWork
 
 
 class CertificateState(StrEnum):
@@ -162,7 +163,7 @@ class CertificateRepository(Protocol):
         ...
 
 
-class CertificateUnitOfWork(UnitOfWork, Protocol):
+class CertificateUnitOfWork(RegistryUnitOfWork, Protocol):
     @property
     def certificates(self) -> CertificateRepository: ...
 

@@ -48,8 +48,9 @@ from juki.certificates.ports import (
 from juki.certificates.verify import CertificateStatus
 from juki.core.errors import DomainRuleError, JukiError, NotFoundError, ValidationError
 from juki.core.identifiers import ResidentCode
+from juki.core.ports import OpLogEntry
 from juki.core.text import validate_name
-from juki.registry.ports import OpLogEntry, UnitOfWork
+from juki.registry.ports import RegistryUnitOfWork
 from juki.security.actions import perform
 from juki.security.actors import Actor
 from juki.security.permissions import Permission, authorize, is_allowed
@@ -265,7 +266,7 @@ def preview_certificate(
 ) -> Preview:
     """Everything issuing would check and show, without taking numbers; logged as a read."""
 
-    def run(_: UnitOfWork) -> Preview:
+    def run(_: RegistryUnitOfWork) -> Preview:
         parse_request_code(request)
         content, per_copy, _seal, _rid = _build(uow, _with_override(request, by), coverage)
         return Preview(content=content, fee_yen=per_copy * request.copies, fee_per_copy=per_copy)
@@ -290,7 +291,7 @@ def prepare_certificate(
 ) -> PreparedCertificate:
     """Step 1: record the certificate (content, digest, numbers, fee) and its register line."""
 
-    def run(_: UnitOfWork) -> PreparedCertificate:
+    def run(_: RegistryUnitOfWork) -> PreparedCertificate:
         parse_request_code(request)
         req = _with_override(request, by)
         content, per_copy, seal_png, record_id = _build(uow, req, coverage)
@@ -460,7 +461,7 @@ def void_certificate(
 ) -> CertificateRecord:
     """無効: the certificate stops verifying; the paper copies must be collected."""
 
-    def run(_: UnitOfWork) -> CertificateRecord:
+    def run(_: RegistryUnitOfWork) -> CertificateRecord:
         why = _reason("reason", reason, "無効とする理由")
         record = uow.certificates.get(certificate_id)
         if record.status is CertificateState.VOID:
@@ -492,7 +493,7 @@ def record_spoiled_copy(
 ) -> RegisterEntry:
     """書損: one copy jammed or misprinted; its number becomes void and its disposal is noted."""
 
-    def run(_: UnitOfWork) -> RegisterEntry:
+    def run(_: RegistryUnitOfWork) -> RegisterEntry:
         how = _reason("disposal", disposal, "書損の処理内容")
         record = uow.certificates.get(certificate_id)
         if issue_number not in record.issue_numbers:
@@ -554,7 +555,7 @@ def view_issued_certificate(
     any_certificate = is_allowed(by.role, Permission.VOID_CERTIFICATE)
     permission = Permission.VOID_CERTIFICATE if any_certificate else Permission.ISSUE_CERTIFICATE
 
-    def run(_: UnitOfWork) -> CertificateRecord:
+    def run(_: RegistryUnitOfWork) -> CertificateRecord:
         record = uow.certificates.get(certificate_id)
         if not any_certificate and record.operator_id != by.actor_id:
             raise NotFoundError("certificate", certificate_id[:36])
@@ -566,7 +567,7 @@ def view_issued_certificate(
 def set_fee(uow: CertificateUnitOfWork, by: Actor, kind: CertificateKind, fee_yen: int) -> int:
     """手数料 per copy for this municipality."""
 
-    def run(_: UnitOfWork) -> int:
+    def run(_: RegistryUnitOfWork) -> int:
         if not 0 <= fee_yen <= MAX_FEE_YEN:
             raise ValidationError(
                 "fee_yen",

@@ -36,8 +36,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from juki.core.identifiers import LgCode
+from juki.core.settings import Settings
 from juki.network import pki
-from juki.settings import Settings
 
 SIGNER_KIND: Final = "certificate_issuer"
 SIGNATURE_FIELD: Final = "JukiCertificateSignature"

@@ -26,23 +26,22 @@ from juki.certificates.ports import (
     WideAreaReplay,
     WideAreaRequestEntry,
 )
-from juki.certificates.verify import CertificateStatus
-from juki.core.clock import Clock
-from juki.core.errors import NotFoundError
-from juki.registry.model import RecordStatus, Relationship, record_from_row
-from juki.registry.ports import IdSource, Municipality
-from juki.registry.seal import SealStatus
-from juki.storage.seal_store import seal_from_row
-from juki.storage.tables import (
+from juki.certificates.tables import (
     certificate_fees,
     certificate_register,
     certificates,
-    counters,
-    resident_records,
-    seal_registrations,
     wide_area_requests,
 )
-from juki.storage.uow import SqlUnitOfWork
+from juki.certificates.verify import CertificateStatus
+from juki.core.clock import Clock
+from juki.core.errors import NotFoundError
+from juki.core.ports import IdSource
+from juki.registry.model import Municipality, RecordStatus, Relationship, record_from_row
+from juki.registry.seal import SealStatus
+from juki.registry.store.seals import seal_from_row
+from juki.registry.tables import resident_records, seal_registrations
+from juki.registry.uow import SqlRegistryUnitOfWork
+from juki.storage.counters import counters
 
 _HOUSEHOLDER_FIRST = sa.case(
     (resident_records.c.relationship == Relationship.HOUSEHOLDER.value, 0), else_=1
@@ -410,7 +409,7 @@ def _wide_area_entry(row: Mapping[Any, Any]) -> WideAreaRequestEntry:
     )
 
 
-class SqlCertificateUnitOfWork(SqlUnitOfWork):
+class SqlCertificateUnitOfWork(SqlRegistryUnitOfWork):
     """The registry's unit of work plus the certificate tables, in the same transaction."""
 
     certificates: SqlCertificates

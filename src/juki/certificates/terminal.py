@@ -49,6 +49,7 @@ from juki.registry.ports import SearchQuery
 from juki.security.actors import Actor
 from juki.security.operators import MAX_TOKEN_LEN, authenticate, token_sha256
 from juki.security.permissions import Permission, Role, is_allowed
+from juki.security.uow import SqlUnitOfWork
 from juki.web.auth import PUBLIC
 
 BASE: Final = "/terminal"
@@ -102,7 +103,7 @@ def terminal_operator(request: Request) -> Session:
     terminal = request.cookies.get(TERMINAL_COOKIE, "-")
     if not token or len(token) > MAX_TOKEN_LEN or not TERMINAL_RE.fullmatch(terminal):
         raise LoginRequired()
-    actor = authenticate(_desk_of(request).engine, token, terminal)
+    actor = authenticate(SqlUnitOfWork(_desk_of(request).engine), token, terminal)
     if actor is None:
         raise LoginRequired()
     return Session(actor=actor, csrf=csrf_for(token))
@@ -379,7 +380,7 @@ def terminal_app(
         elif not TERMINAL_RE.fullmatch(terminal):
             error = "端末IDは半角英数字と「_ . : -」の1〜64文字で入力してください"
         else:
-            actor = authenticate(desk().engine, token, terminal)
+            actor = authenticate(SqlUnitOfWork(desk().engine), token, terminal)
             if actor is None:
                 error = "操作者トークンが正しくないか、無効になっています"
         if error or actor is None:

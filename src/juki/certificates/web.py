@@ -35,7 +35,7 @@ from juki.certificates.verify import MAX_PDF_BYTES, CertificateStatus, Verdict
 from juki.certificates.wide_area import REGISTER_LIMIT, wide_area_register
 from juki.core.clock import Clock
 from juki.core.errors import DomainRuleError
-from juki.settings import Settings
+from juki.core.settings import Settings
 from juki.web.auth import PUBLIC, OperatorActor
 from juki.web.errors import READ_RESPONSES, RESPONSES_404, RESPONSES_422, WRITE_RESPONSES
 from juki.web.schemas import ErrorOut
@@ -65,7 +65,7 @@ class CertificateDeskHolder:
     Tests and the node wiring can `use()` a desk of their own.
     """
 
-    def __init__(self, app: FastAPI, settings: Settings | None = None) -> None:
+    def __init__(self, app: FastAPI, settings: Settings) -> None:
         self._app = app
         self._settings = settings
         self._desk: CertificateDesk | None = None
@@ -79,8 +79,7 @@ class CertificateDeskHolder:
             if self._desk is None:
                 engine: sa.Engine = self._app.state.engine
                 clock: Clock = self._app.state.clock
-                settings = self._settings or Settings.from_env()
-                self._desk = CertificateDesk(engine, settings, clock=clock)
+                self._desk = CertificateDesk(engine, self._settings, clock=clock)
             return self._desk
 
 
@@ -431,7 +430,7 @@ def verification_pages(desk: Callable[[], CertificateDesk]) -> FastAPI:
 
 
 def install_certificates(
-    app: FastAPI, *, wide_area: ContentSource | None = None, settings: Settings | None = None
+    app: FastAPI, *, settings: Settings, wide_area: ContentSource | None = None
 ) -> CertificateDeskHolder:
     """Add certificate verification (API and page), wide-area issuance (when the registry has a
     CS to ask through) and the counter terminal to the registry app."""

@@ -56,8 +56,8 @@ from juki.certificates.services import (
 )
 from juki.core.errors import DomainRuleError, NotFoundError, RuleViolation, ValidationError
 from juki.core.identifiers import LgCode
-from juki.registry.ports import UnitOfWork
-from juki.security.actions import perform, perform_remote
+from juki.registry.ports import RegistryUnitOfWork
+from juki.security.actions import perform, perform_outside
 from juki.security.actors import Actor
 from juki.security.permissions import Permission
 
@@ -170,7 +170,7 @@ def preview_wide_area(
     """
     target = f"resident_code:{request.resident_code[:11]}@{home_lg_code[:6]}"
 
-    def run(_: UnitOfWork) -> WideAreaPreview:
+    def run(_: RegistryUnitOfWork) -> WideAreaPreview:
         req = wide_area_request(request, home_lg_code)
         if uow.municipality.lg_code == home_lg_code:
             raise _own_municipality()
@@ -216,7 +216,7 @@ def issue_wide_area_certificate(
         )
         return check_supplied(supplied, req, home_lg_code)
 
-    supplied = perform_remote(
+    supplied = perform_outside(
         uow,
         by,
         action,
@@ -229,7 +229,7 @@ def issue_wide_area_certificate(
     )
     req = dataclasses.replace(request, channel=Channel.WIDE_AREA)
 
-    def record(_: UnitOfWork) -> PreparedCertificate:
+    def record(_: RegistryUnitOfWork) -> PreparedCertificate:
         if uow.municipality.lg_code == home_lg_code:
             raise _own_municipality()
         ensure_printable(supplied.content, coverage)
@@ -336,7 +336,7 @@ def answer_wide_area_request(
             rule=rule,
         )
 
-    def run(_: UnitOfWork) -> CertificateContent:
+    def run(_: RegistryUnitOfWork) -> CertificateContent:
         if uow.certificates.wide_area_request_seen(question.request_id):
             raise WideAreaReplay()
         home = uow.municipality.address_prefix
@@ -403,7 +403,7 @@ def wide_area_register(
     and logged like any other action; bad bounds are refused, not silently clamped.
     """
 
-    def run(_: UnitOfWork) -> Sequence[WideAreaRequestEntry]:
+    def run(_: RegistryUnitOfWork) -> Sequence[WideAreaRequestEntry]:
         if not 1 <= limit <= REGISTER_LIMIT:
             raise ValidationError(
                 "limit",

@@ -64,3 +64,12 @@ class PermissionDeniedError(JukiError):
 
     def __str__(self) -> str:
         return self.message_en
+
+
+class ConcurrentChangeError(JukiError):
+    """Another transaction changed the data first; the caller may retry the whole action.
+
+    Raised by stores (a record no longer at the version read, two counters racing for one
+    resident code) and by the database itself (deadlock, serialization failure, a locked SQLite
+    file); the API answers 409 `concurrent_change`.
+    """

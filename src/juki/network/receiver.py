@@ -232,7 +232,7 @@ class Receiver:
 
     def replay_dead_letter(self, dead_letter_id: int) -> Reply:
         """Apply an incoming dead letter again, after an administrator fixed its cause."""
-        from juki.storage.tables import net_dead_letters
+        from juki.network.tables import net_dead_letters
 
         now = self.clock.now()
         with self.engine.begin() as conn:

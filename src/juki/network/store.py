@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from juki.network.envelope import Envelope, canonical_json
 from juki.network.messages import CURRENT_VERSION, LINK_SKIP, LinkSkip, body_of
-from juki.storage.tables import (
+from juki.network.tables import (
     net_dead_letters,
     net_inbox,
     net_links,

@@ -19,8 +19,9 @@ import sqlalchemy as sa
 from juki.core.text import normalize_kana
 from juki.network.envelope import canonical_json
 from juki.network.messages import IdentityInfoBody, IdentitySnapshot
+from juki.nodes.tables import identity_changes, identity_copies
 from juki.registry.identity_info import IDENTITY_FIELDS
-from juki.storage.tables import identity_changes, identity_copies, record_changes, resident_records
+from juki.registry.tables import record_changes, resident_records
 
 DIGEST_FIELDS: Final = IDENTITY_FIELDS  # identity_info, not the change information
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -59,3 +60,25 @@ def demo_layout() -> tuple[NodeSpec, ...]:
 
 
 DEMO_MUNICIPALITIES: Final = ("132250", "132292", "142051", "352063", "202011")
+
+
+def small_layout() -> tuple[NodeSpec, ...]:
+    """Three municipalities in three prefectures: enough for every flow, quick to start."""
+    tokyo = prefecture("130001", "東京都")
+    kanagawa = prefecture("140007", "神奈川県")
+    nagano = prefecture("200000", "長野県")
+    return (
+        national(),
+        tokyo,
+        kanagawa,
+        nagano,
+        municipality("132250", tokyo, "稲城市"),
+        municipality("142051", kanagawa, "藤沢市"),
+        municipality("202011", nagano, "長野市"),
+    )
+
+
+LAYOUTS: Final[dict[str, Callable[[], tuple[NodeSpec, ...]]]] = {
+    "demo": demo_layout,
+    "small": small_layout,
+}

@@ -23,10 +23,10 @@ from juki.nodes.municipality import MunicipalityNode
 from juki.nodes.national import NationalNode
 from juki.nodes.node import Node, NodeIdentity
 from juki.nodes.prefecture import PrefectureNode
-from juki.registry.ports import Municipality
+from juki.registry.model import Municipality
+from juki.registry.store.municipality import save_municipality
 from juki.storage.engine import make_engine
 from juki.storage.migrate import upgrade
-from juki.storage.registry_store import save_municipality
 
 NODE_CLASSES: dict[NodeKind, type[Node]] = {
     NodeKind.MUNICIPALITY: MunicipalityNode,

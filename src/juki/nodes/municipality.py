@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import random
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 import sqlalchemy as sa
@@ -37,28 +37,26 @@ from juki.network.messages import (
     MyNumberAssigned,
     MyNumberRequest,
     ResidentCodeAllotment,
+    parse_body,
 )
 from juki.network.receiver import Handler
 from juki.nodes.identity import Digest, apply_identity, registry_digest, snapshot_parts
 from juki.nodes.node import Node, QueryHandler
+from juki.nodes.tables import identity_copies, my_number_requests
 from juki.nodes.wide_area import answer_content_request
 from juki.registry.commands import AssignMyNumber, ConfirmMoveOut
 from juki.registry.services import assign_my_number, confirm_move_out
+from juki.registry.store.journal import keep_move_out_info, record_fuhyo
+from juki.registry.store.municipality import add_allotment
+from juki.registry.tables import outbox, resident_records
+from juki.registry.uow import SqlRegistryUnitOfWork
 from juki.security.actors import Actor
-from juki.storage.registry_store import add_allotment
-from juki.storage.tables import (
-    fuhyo_entries,
-    identity_copies,
-    move_out_infos,
-    my_number_requests,
-    outbox,
-    resident_records,
-)
-from juki.storage.uow import SqlUnitOfWork
 
 log = structlog.get_logger("juki.nodes.municipality")
 
 PUMP_BATCH: Final = 100
+# Forwards one registry event (a message body) onto the network, in the pump's transaction.
+Forwarder = Callable[[sa.Connection, str, Any], None]
 # A new resident without a my_number gets one requested from the national node.
 _NEEDS_NUMBER: Final = frozenset({"birth", "immigration", "entry_by_authority", "move_in"})
 
@@ -69,8 +67,10 @@ class MunicipalityNode(Node):
     def system_actor(self) -> Actor:
         return Actor.system(f"cs:{self.node_id}")
 
-    def _uow(self, conn: sa.Connection) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, clock=self.clock, connection=conn, ids=_RngIds(self.rng))
+    def _uow(self, conn: sa.Connection) -> SqlRegistryUnitOfWork:
+        return SqlRegistryUnitOfWork(
+            self.engine, clock=self.clock, connection=conn, ids=_RngIds(self.rng)
+        )
 
     # -- the CS forwards its registry's changes -----------------------------------------------
 
@@ -83,6 +83,7 @@ class MunicipalityNode(Node):
                 self.directory()
             except Exception:  # no directory yet: nothing can be routed
                 return 0
+        forwarders = self.forwarders()
         with self.engine.begin() as conn:
             rows = conn.execute(
                 sa.select(outbox)
@@ -92,7 +93,11 @@ class MunicipalityNode(Node):
             ).all()
             now = self.clock.now().isoformat()
             for row in rows:
-                self._forward(conn, row.message_type, row.message_id, json.loads(row.payload))
+                event = parse_body(row.message_type, row.schema_version, json.loads(row.payload))
+                forward = forwarders.get(row.message_type)
+                if forward is None:
+                    raise ValueError(f"the registry outbox holds {row.message_type}, not an event")
+                forward(conn, row.message_id, event)
                 conn.execute(
                     outbox.update()
                     .where(outbox.c.outbox_id == row.outbox_id)
@@ -100,39 +105,46 @@ class MunicipalityNode(Node):
                 )
         return len(rows)
 
-    def _forward(
-        self, conn: sa.Connection, message_type: str, message_id: str, payload: dict[str, Any]
-    ) -> None:
-        directory = self.directory()
-        if message_type == IDENTITY_INFO_CHANGED:
-            info = IdentityInfoBody.model_validate(payload)
-            apply_identity(conn, info, message_id=message_id, now=self.clock.now())
-            parent = self.parent
-            if parent is not None:
-                self.send(conn, parent, IdentityInfoChanged(identity=info))
-            if info.my_number is None and info.status == "active":
-                self._request_my_number(conn, info)
-        elif message_type == MOVE_IN_NOTICE:
-            notice = MoveInNotice.model_validate(payload)
-            if directory.get(notice.from_lg_code) is None:
-                log.debug("move-in from outside the network", from_lg=notice.from_lg_code)
-            else:
-                self.send(conn, notice.from_lg_code, notice)
-        elif message_type == FUHYO_NOTICE:
-            fuhyo = FuhyoNotice.model_validate(payload)
-            target = directory.municipality_at(fuhyo.honseki)
-            if target is None:
-                log.debug("本籍 outside the network", honseki_prefix=fuhyo.honseki[:6])
-            elif target.node_id == self.node_id:
-                _record_fuhyo(conn, fuhyo, message_id, self.clock.now().isoformat())
-            else:
-                self.send(conn, target.node_id, fuhyo)
-        elif message_type == MOVE_OUT_CERTIFICATE_INFO:
-            info_msg = MoveOutCertificateInfo.model_validate(payload)
-            if directory.get(info_msg.to_lg_code) is not None:
-                self.send(conn, info_msg.to_lg_code, info_msg)
+    def forwarders(self) -> Mapping[str, Forwarder]:
+        """The registry's events (`juki.registry.events`) and where each goes, by message type."""
+        return {
+            IDENTITY_INFO_CHANGED: self._forward_identity,
+            MOVE_IN_NOTICE: self._forward_move_in_notice,
+            FUHYO_NOTICE: self._forward_fuhyo,
+            MOVE_OUT_CERTIFICATE_INFO: self._forward_move_out_info,
+        }
+
+    def _forward_identity(self, conn: sa.Connection, message_id: str, event: Any) -> None:
+        changed: IdentityInfoChanged = event
+        info = changed.identity
+        apply_identity(conn, info, message_id=message_id, now=self.clock.now())
+        parent = self.parent
+        if parent is not None:
+            self.send(conn, parent, changed)
+        if info.my_number is None and info.status == "active":
+            self._request_my_number(conn, info)
+
+    def _forward_move_in_notice(self, conn: sa.Connection, message_id: str, event: Any) -> None:
+        notice: MoveInNotice = event
+        if self.directory().get(notice.from_lg_code) is None:
+            log.debug("move-in from outside the network", from_lg=notice.from_lg_code)
         else:
-            raise ValueError(f"the registry outbox holds an unknown message type {message_type}")
+            self.send(conn, notice.from_lg_code, notice)
+
+    def _forward_fuhyo(self, conn: sa.Connection, message_id: str, event: Any) -> None:
+        fuhyo: FuhyoNotice = event
+        target = self.directory().municipality_at(fuhyo.honseki)
+        if target is None:
+            log.debug("本籍 outside the network", honseki_prefix=fuhyo.honseki[:6])
+        elif target.node_id == self.node_id:
+            record_fuhyo(conn, fuhyo, message_id, self.clock.now().isoformat())
+        else:
+            self.send(conn, target.node_id, fuhyo)
+
+    def _forward_move_out_info(self, conn: sa.Connection, message_id: str, event: Any) -> None:
+        info: MoveOutCertificateInfo = event
+        if self.directory().get(info.to_lg_code) is not None:
+            self.send(conn, info.to_lg_code, info)
 
     def _request_my_number(self, conn: sa.Connection, info: IdentityInfoBody) -> None:
         if info.change_reason not in _NEEDS_NUMBER:
@@ -211,18 +223,7 @@ class MunicipalityNode(Node):
         info: MoveOutCertificateInfo = body
         _addressed_here(info.to_lg_code, self.node_id, "to_lg_code")
         _from(env, info.from_lg_code)
-        key = (move_out_infos.c.resident_code == info.identity.resident_code) & (
-            move_out_infos.c.from_lg_code == info.from_lg_code
-        )
-        conn.execute(move_out_infos.delete().where(key))
-        conn.execute(
-            move_out_infos.insert().values(
-                resident_code=info.identity.resident_code,
-                from_lg_code=info.from_lg_code,
-                body=info.model_dump_json(),
-                received_at=self.clock.now().isoformat(),
-            )
-        )
+        keep_move_out_info(conn, info, self.clock.now().isoformat())
 
     def _on_fuhyo(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
         notice: FuhyoNotice = body
@@ -235,7 +236,7 @@ class MunicipalityNode(Node):
                 "this 附票 notice names a 本籍 in another municipality",
                 "本籍地が当市区町村ではない附票記載事項通知です",
             )
-        _record_fuhyo(conn, notice, env.message_id, self.clock.now().isoformat())
+        record_fuhyo(conn, notice, env.message_id, self.clock.now().isoformat())
 
     def _on_allotment(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
         allotment: ResidentCodeAllotment = body
@@ -330,12 +331,6 @@ class _RngIds:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
 
-def _record_fuhyo(conn: sa.Connection, notice: FuhyoNotice, message_id: str, now: str) -> None:
-    values = notice.model_dump()
-    values.update(message_id=message_id, received_at=now)
-    conn.execute(fuhyo_entries.insert().values(values))
-
-
 def _addressed_here(value: str, node_id: str, field: str) -> None:
     if value != node_id:
         raise DomainRuleError(
@@ -351,18 +346,3 @@ def _from(env: Envelope, expected: str) -> None:
             f"{env.message_type} from {env.sender}, expected {expected}",
             "送信元の団体が違います",
         )
-
-
-def fuhyo_history(conn: sa.Connection, honseki: str, koseki_head: str) -> list[dict[str, Any]]:
-    """附票: the address history of everyone in one family register, oldest first."""
-    f = fuhyo_entries.c
-    rows = (
-        conn.execute(
-            sa.select(fuhyo_entries)
-            .where((f.honseki == honseki) & (f.koseki_head == koseki_head))
-            .order_by(f.resident_code, f.address_since, f.entry_id)
-        )
-        .mappings()
-        .all()
-    )
-    return [dict(r) for r in rows]

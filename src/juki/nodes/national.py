@@ -28,7 +28,7 @@ from juki.network.messages import (
 from juki.network.receiver import Handler
 from juki.nodes.identity import apply_identity, apply_snapshot
 from juki.nodes.node import DIRECTORY_KEY, Node
-from juki.storage.tables import identity_copies, issued_allotments, my_numbers
+from juki.nodes.tables import identity_copies, issued_allotments, my_numbers
 
 MAX_NUMBER_DRAWS: Final = 1000
 LOOKUP_LIMIT: Final = 100

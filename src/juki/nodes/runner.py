@@ -21,8 +21,10 @@ from typing import Final, TextIO
 import structlog
 import uvicorn
 
-from juki.nodes.app import create_node_app
-from juki.nodes.config import NodeConfig, bootstrap, close_node
+from juki.core.settings import Settings
+from juki.nodes.apps import create_node_app
+from juki.nodes.bootstrap import bootstrap, close_node
+from juki.nodes.config import NodeConfig
 from juki.nodes.node import Node
 
 IDLE_WAIT: Final = 0.05  # seconds to wait when there is nothing to send
@@ -110,11 +112,11 @@ def _server_ssl_context(
     return ctx
 
 
-def run_node(config_path: Path) -> int:
+def run_node(config_path: Path, settings: Settings) -> int:
     config = NodeConfig.load(config_path)
     stream = configure_logging(Path(config.log), config.node_id)
     node = bootstrap(config)
-    app = create_node_app(node, config)
+    app = create_node_app(node, config, settings)
     server = uvicorn.Server(
         uvicorn.Config(
             app,

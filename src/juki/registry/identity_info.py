@@ -1,67 +1,27 @@
 """本人確認情報: the only personal data that ever leaves the municipality (seed 001 第8).
 
-The network issue carries these values; nothing else of a record can be put in a message because
-the message schema is built from `IDENTITY_FIELDS` alone.
+A record's identity_info is built as the network's own message body (`IdentityInfoBody`), so
+nothing else of a record can be put in a message: the schema admits these fields alone.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-from typing import Any, Final
+from typing import Final
 
-from juki.registry.model import ChangeReason, RecordChange, RecordStatus, ResidentRecord, Sex
+from juki.network.messages import IdentityInfoBody
+from juki.registry.model import ChangeReason, RecordChange, ResidentRecord
 
-IDENTITY_FIELDS: Final = (
-    "resident_code",
-    "my_number",
-    "family_name",
-    "given_name",
-    "family_name_kana",
-    "given_name_kana",
-    "birth_date",
-    "sex",
-    "address",
-    "status",
+# The record's fields that identity_info carries (the rest of the body is the municipality and
+# the change information: why and when it last changed).
+IDENTITY_FIELDS: Final = tuple(
+    name
+    for name in IdentityInfoBody.model_fields
+    if name not in ("lg_code", "change_reason", "changed_on")
 )
 
 
-@dataclass(frozen=True, slots=True)
-class IdentityInfo:
-    resident_code: str
-    my_number: str | None
-    family_name: str
-    given_name: str
-    family_name_kana: str
-    given_name_kana: str
-    birth_date: date
-    sex: Sex
-    address: str
-    status: RecordStatus
-    lg_code: str
-    change_reason: ChangeReason  # 変更情報: why and when it last changed
-    changed_on: date
-
-    def to_payload(self) -> dict[str, Any]:
-        return {
-            "resident_code": self.resident_code,
-            "my_number": self.my_number,
-            "family_name": self.family_name,
-            "given_name": self.given_name,
-            "family_name_kana": self.family_name_kana,
-            "given_name_kana": self.given_name_kana,
-            "birth_date": self.birth_date.isoformat(),
-            "sex": self.sex.value,
-            "address": self.address,
-            "status": self.status.value,
-            "lg_code": self.lg_code,
-            "change_reason": self.change_reason.value,
-            "changed_on": self.changed_on.isoformat(),
-        }
-
-
-def identity_info_of(record: ResidentRecord, change: RecordChange) -> IdentityInfo:
-    return IdentityInfo(
+def identity_info_of(record: ResidentRecord, change: RecordChange) -> IdentityInfoBody:
+    return IdentityInfoBody(
         resident_code=record.resident_code,
         my_number=record.my_number,
         family_name=record.family_name,
@@ -69,11 +29,11 @@ def identity_info_of(record: ResidentRecord, change: RecordChange) -> IdentityIn
         family_name_kana=record.family_name_kana,
         given_name_kana=record.given_name_kana,
         birth_date=record.birth_date,
-        sex=record.sex,
+        sex=record.sex.value,
         address=record.address,
-        status=record.status,
+        status=record.status.value,
         lg_code=record.lg_code,
-        change_reason=change.reason,
+        change_reason=change.reason.value,
         changed_on=change.effective_on,
     )
 

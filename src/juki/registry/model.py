@@ -202,6 +202,19 @@ class ForeignResidentCategory(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Municipality:
+    """The municipality a registry belongs to (全国地方公共団体コード, prefecture and name)."""
+
+    lg_code: str
+    prefecture: str
+    name: str
+
+    @property
+    def address_prefix(self) -> str:
+        return f"{self.prefecture}{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
 class ResidentRecord:
     """住民票: one person's record, every item of 住民基本台帳法 第7条 (and 第30条の45)."""
 

@@ -4,24 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from types import TracebackType
-from typing import Any, Protocol, Self
+from datetime import date
+from typing import Any, Protocol
 
-from juki.core.clock import Clock
-from juki.registry.model import Household, RecordChange, RecordedChange, ResidentRecord
+from juki.core.ports import UnitOfWork
+from juki.registry.events import RegistryEvent
+from juki.registry.model import (
+    Household,
+    Municipality,
+    RecordChange,
+    RecordedChange,
+    ResidentRecord,
+)
 from juki.registry.seal import SealRegistration
-
-
-@dataclass(frozen=True, slots=True)
-class Municipality:
-    lg_code: str
-    prefecture: str
-    name: str
-
-    @property
-    def address_prefix(self) -> str:
-        return f"{self.prefecture}{self.name}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,21 +31,10 @@ class SearchQuery:
     limit: int = 50
 
 
-@dataclass(frozen=True, slots=True)
-class OpLogEntry:
-    at: datetime
-    actor_id: str
-    role: str
-    terminal_id: str
-    action: str
-    target: str
-    outcome: (
-        str  # ok | denied | rejected | failed (an allowed action whose I/O failed after it began)
-    )
-    detail: str = ""
-
-
 class RegistryRepository(Protocol):
+    """Records and households. A change applies only to the version of the record this
+    transaction read first (`append_change` raises `ConcurrentChangeError` otherwise)."""
+
     def get(self, record_id: str) -> ResidentRecord: ...
 
     def find_by_resident_code(self, resident_code: str) -> Sequence[ResidentRecord]: ...
@@ -97,20 +81,12 @@ class MoveOutInfos(Protocol):
 
 
 class Outbox(Protocol):
-    def put(self, message_type: str, key: str, payload: Mapping[str, Any]) -> None: ...
+    """The registry's whole interface to its CS: typed events, in the change's transaction."""
+
+    def put(self, event: RegistryEvent, key: str) -> None: ...
 
 
-class OpLog(Protocol):
-    def append(self, entry: OpLogEntry) -> None: ...
-
-
-class IdSource(Protocol):
-    def new_id(self) -> str: ...
-
-
-class UnitOfWork(Protocol):
-    """One transaction. `with uow:` begins it; leaving without `commit()` rolls it back."""
-
+class RegistryUnitOfWork(UnitOfWork, Protocol):
     @property
     def registry(self) -> RegistryRepository: ...
 
@@ -121,29 +97,7 @@ class UnitOfWork(Protocol):
     def outbox(self) -> Outbox: ...
 
     @property
-    def oplog(self) -> OpLog: ...
-
-    @property
     def move_out_infos(self) -> MoveOutInfos: ...
 
     @property
-    def clock(self) -> Clock: ...
-
-    @property
-    def ids(self) -> IdSource: ...
-
-    @property
     def municipality(self) -> Municipality: ...
-
-    def __enter__(self) -> Self: ...
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-
-    def commit(self) -> None: ...
-
-    def rollback(self) -> None: ...

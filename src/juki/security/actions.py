@@ -1,9 +1,17 @@
 """The one way an action runs: authorise, do, write the oplog, commit — or log the refusal.
 
 Every call, allowed or refused, reaches the oplog before its result is returned (seed 001 第16,
-seed 002: 操作履歴). A successful action's entry is in the same transaction as its change, so a
-failed log write rolls the change back; a refused or rejected call is logged in a transaction of
-its own after the change was rolled back.
+seed 002: 操作履歴). Whoever acts — an operator at a terminal, the command line, the node
+itself applying a message, the seeding of a population — goes through here:
+
+- `perform`: the work runs in the unit of work's transaction, and the oplog entry is written in
+  that same transaction, so a failed log write rolls the change back;
+- `perform_outside`: the work manages its own transactions or none (a question to another
+  node, a bulk load in chunks); the entry is written in a transaction of its own afterwards.
+
+A refused (`denied`) or rejected call is logged in a transaction of its own after the change
+was rolled back; an allowed call whose I/O failed half-way (`failed`) is logged by
+`perform_outside`, whose work may have committed part of itself.
 """
 
 from __future__ import annotations
@@ -12,15 +20,21 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from juki.core.errors import JukiError, PermissionDeniedError
-from juki.registry.ports import OpLogEntry, UnitOfWork
+from juki.core.ports import OpLogEntry, Outcome, UnitOfWork
 from juki.security.actors import Actor
 from juki.security.permissions import Permission, authorize
 
 T = TypeVar("T")
+U = TypeVar("U", bound=UnitOfWork)
+MAX_DETAIL = 500
+
+
+def _nothing(_: object) -> str:
+    return ""
 
 
 def _entry(
-    uow: UnitOfWork, by: Actor, action: Permission, target: str, outcome: str, detail: str
+    uow: UnitOfWork, by: Actor, action: Permission, target: str, outcome: Outcome, detail: str
 ) -> OpLogEntry:
     return OpLogEntry(
         at=uow.clock.now(),
@@ -30,65 +44,74 @@ def _entry(
         action=action.value,
         target=target,
         outcome=outcome,
-        detail=detail[:500],
+        detail=detail[:MAX_DETAIL],
     )
 
 
-def _log_alone(uow: UnitOfWork, entry: OpLogEntry) -> None:
+def log_alone(uow: UnitOfWork, entry: OpLogEntry) -> None:
+    """Write one entry in a transaction of its own."""
     with uow:
         uow.oplog.append(entry)
         uow.commit()
 
 
-def perform(
-    uow: UnitOfWork,
-    by: Actor,
-    action: Permission,
-    target: str,
-    fn: Callable[[UnitOfWork], T],
-    *,
-    describe: Callable[[T], str] = lambda _: "",
-) -> T:
+def _authorized(uow: UnitOfWork, by: Actor, action: Permission, target: str) -> None:
     try:
         authorize(by.actor_id, by.role, action)
     except PermissionDeniedError as exc:
-        _log_alone(uow, _entry(uow, by, action, target, "denied", str(exc)))
+        log_alone(uow, _entry(uow, by, action, target, "denied", str(exc)))
         raise
+
+
+def _rejected(exc: JukiError) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def perform(
+    uow: U,
+    by: Actor,
+    action: Permission,
+    target: str,
+    fn: Callable[[U], T],
+    *,
+    describe: Callable[[T], str] = _nothing,
+) -> T:
+    _authorized(uow, by, action, target)
     try:
         with uow:
             result = fn(uow)
             uow.oplog.append(_entry(uow, by, action, target, "ok", describe(result)))
             uow.commit()
     except JukiError as exc:
-        _log_alone(uow, _entry(uow, by, action, target, "rejected", f"{type(exc).__name__}: {exc}"))
+        log_alone(uow, _entry(uow, by, action, target, "rejected", _rejected(exc)))
         raise
     return result
 
 
-def perform_remote(
+def perform_outside(
     uow: UnitOfWork,
     by: Actor,
     action: Permission,
     target: str,
     fn: Callable[[], T],
     *,
-    describe: Callable[[T], str] = lambda _: "",
+    describe: Callable[[T], str] = _nothing,
+    failed: Callable[[Exception], str] | None = None,
 ) -> T:
-    """An action whose work is a question to another node (広域交付): authorise, ask, log.
-
-    No transaction of ours is open while the other node answers (on SQLite it would hold the
-    write lock for as long as the network takes); the oplog entry is written in a transaction
-    of its own before the result is returned, whatever the outcome.
-    """
-    try:
-        authorize(by.actor_id, by.role, action)
-    except PermissionDeniedError as exc:
-        _log_alone(uow, _entry(uow, by, action, target, "denied", str(exc)))
-        raise
+    """An action whose work runs outside the unit of work's transaction: a question to another
+    node (広域交付: no transaction of ours is open while the other node answers; on SQLite it
+    would hold the write lock for as long as the network takes), or a bulk load that commits in
+    chunks. With `failed`, an unexpected error is logged as `failed` (with what `failed` says
+    about it, e.g. how much was done) and re-raised."""
+    _authorized(uow, by, action, target)
     try:
         result = fn()
     except JukiError as exc:
-        _log_alone(uow, _entry(uow, by, action, target, "rejected", f"{type(exc).__name__}: {exc}"))
+        log_alone(uow, _entry(uow, by, action, target, "rejected", _rejected(exc)))
         raise
-    _log_alone(uow, _entry(uow, by, action, target, "ok", describe(result)))
+    except Exception as exc:
+        if failed is not None:
+            log_alone(uow, _entry(uow, by, action, target, "failed", failed(exc)))
+        raise
+    log_alone(uow, _entry(uow, by, action, target, "ok", describe(result)))
     return result

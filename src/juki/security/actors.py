@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from dataclasses import dataclass
 
 from juki.security.permissions import Role
@@ -22,3 +23,12 @@ class Actor:
     @classmethod
     def system(cls, name: str = "system") -> Actor:
         return cls(actor_id=name, role=Role.SYSTEM, terminal_id=name)
+
+    @classmethod
+    def console(cls, role: Role, terminal_id: str = "console") -> Actor:
+        """Whoever runs a command on the server's console, acting in `role`."""
+        try:
+            user = getpass.getuser()
+        except (KeyError, OSError):
+            user = "unknown"
+        return cls(actor_id=f"cli:{user}", role=role, terminal_id=terminal_id)

@@ -14,17 +14,12 @@ import re
 import secrets
 from typing import Final
 
-import sqlalchemy as sa
-
-from juki.core.clock import Clock
 from juki.core.errors import DomainRuleError, NotFoundError, ValidationError
 from juki.core.text import validate_name
-from juki.registry.ports import UnitOfWork
 from juki.security.actions import perform
 from juki.security.actors import Actor
 from juki.security.permissions import Permission, Role
-from juki.storage import operator_store
-from juki.storage.uow import SqlUnitOfWork
+from juki.security.ports import OperatorUnitOfWork
 
 OPERATOR_ID_RE: Final = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 MAX_TOKEN_LEN: Final = 256  # token_urlsafe(32) is 43 characters; anything far longer is not ours
@@ -51,18 +46,12 @@ def _target(operator_id: str) -> str:
 
 
 def create_operator(
-    engine: sa.Engine,
-    by: Actor,
-    operator_id: str,
-    display_name: str,
-    role: Role,
-    clock: Clock | None = None,
+    uow: OperatorUnitOfWork, by: Actor, operator_id: str, display_name: str, role: Role
 ) -> str:
     """Register an operator and return their new token; only its hash is kept, so show it once."""
-    uow = SqlUnitOfWork(engine, clock=clock)
     token = secrets.token_urlsafe(32)
 
-    def run(_: UnitOfWork) -> str:
+    def run(uow: OperatorUnitOfWork) -> str:
         oid = validate_operator_id(operator_id)
         name = validate_name("display_name", display_name)
         if Role(role) is Role.SYSTEM:
@@ -73,16 +62,14 @@ def create_operator(
                 "the system role belongs to the node, not to an operator",
                 "システム権限は操作者に付与できません",
             )
-        conn = uow.connection
-        if operator_store.find_operator(conn, oid) is not None:
+        if uow.operators.find(oid) is not None:
             raise DomainRuleError(
                 "operator_id",
                 "duplicate",
                 f"operator {oid} already exists",
                 f"照合ID「{oid}」は既に登録されています",
             )
-        operator_store.add_operator(
-            conn,
+        uow.operators.add(
             operator_id=oid,
             display_name=name,
             role=Role(role),
@@ -101,15 +88,11 @@ def create_operator(
     )
 
 
-def deactivate_operator(
-    engine: sa.Engine, by: Actor, operator_id: str, clock: Clock | None = None
-) -> None:
+def deactivate_operator(uow: OperatorUnitOfWork, by: Actor, operator_id: str) -> None:
     """Stop an operator's token from working; the row stays so the oplog keeps its meaning."""
-    uow = SqlUnitOfWork(engine, clock=clock)
 
-    def run(_: UnitOfWork) -> None:
-        conn = uow.connection
-        current = operator_store.find_operator(conn, operator_id)
+    def run(uow: OperatorUnitOfWork) -> None:
+        current = uow.operators.find(operator_id)
         if current is None:
             raise NotFoundError("operator", operator_id[:64])
         if current.operator_id == by.actor_id:
@@ -126,7 +109,7 @@ def deactivate_operator(
                 f"operator {operator_id} is already inactive",
                 f"照合ID「{operator_id}」は既に無効です",
             )
-        operator_store.set_active(conn, operator_id, False)
+        uow.operators.set_active(operator_id, False)
 
     perform(uow, by, Permission.MANAGE_OPERATORS, _target(operator_id), run, describe=_deactivated)
 
@@ -135,12 +118,12 @@ def _deactivated(_: None) -> str:
     return "deactivated"
 
 
-def authenticate(engine: sa.Engine, token: str, terminal_id: str) -> Actor | None:
+def authenticate(uow: OperatorUnitOfWork, token: str, terminal_id: str) -> Actor | None:
     """The actor a bearer token stands for, or None for an unknown or deactivated operator."""
     if not token or len(token) > MAX_TOKEN_LEN:
         return None
-    with engine.connect() as conn:
-        found = operator_store.find_active_by_token_hash(conn, token_sha256(token))
+    with uow:
+        found = uow.operators.find_active_by_token_hash(token_sha256(token))
     if found is None:
         return None
     return Actor(actor_id=found.operator_id, role=found.role, terminal_id=terminal_id)

@@ -12,15 +12,18 @@ from typing import Any
 
 import structlog
 
+from juki.core.console import Subparsers
+from juki.core.settings import Settings
 from juki.sim.faults import PRESETS, parse_override
+from juki.sim.runner import SimConfig, run
 
 EXIT_OK = 0
 EXIT_VIOLATION = 1
 
 
-def register_sim_commands(sub: Any) -> None:
+def register(sub: Subparsers, name: str, settings: Settings) -> None:
     p = sub.add_parser(
-        "sim",
+        name,
         help="simulate the whole network in one process under a seeded clock, with faults",
         description=(
             "Run every node's real code in one process, seeded: the same seed gives the same "
@@ -51,7 +54,7 @@ def register_sim_commands(sub: Any) -> None:
         "--replay", action="store_true", help="trace every event and node log line to stderr"
     )
     p.add_argument("--keep", metavar="DIR", help="keep the nodes' SQLite files in DIR")
-    p.set_defaults(func=cmd_sim)
+    p.set_defaults(handler=cmd_sim)
 
 
 def _quiet_logs(replay: bool) -> None:
@@ -70,9 +73,7 @@ def _quiet_logs(replay: bool) -> None:
     )
 
 
-def cmd_sim(args: argparse.Namespace) -> int:
-    from juki.sim.runner import SimConfig, run
-
+def cmd_sim(args: argparse.Namespace, settings: Settings) -> int:
     try:
         overrides = tuple(parse_override(text) for text in args.fault)
         config = SimConfig(

@@ -21,11 +21,13 @@ import sqlalchemy as sa
 from juki.core.clock import JST, FixedClock
 from juki.network import store
 from juki.network.directory import NATIONAL_ID
+from juki.network.tables import net_outbox
 from juki.nodes.layout import NodeSpec
 from juki.nodes.memory import NODE_CLASSES, InProcessNetwork, build_network
 from juki.nodes.municipality import MunicipalityNode
 from juki.nodes.national import NationalNode
 from juki.nodes.node import Node, NodeIdentity
+from juki.registry.tables import outbox
 from juki.sim.faults import (
     DiskState,
     FaultRates,
@@ -37,7 +39,6 @@ from juki.sim.faults import (
 from juki.sim.trace import Trace
 from juki.sim.transport import FaultyTransport
 from juki.storage.engine import make_engine
-from juki.storage.tables import net_outbox, outbox
 
 STEP: Final = timedelta(milliseconds=2)  # simulated time one node step takes
 ERROR_PAUSE: Final = timedelta(seconds=30)  # a step that failed (disk full) is retried after

@@ -18,24 +18,18 @@ from typing import Any, Final
 import sqlalchemy as sa
 
 from juki.network.directory import NATIONAL_ID, Directory, NodeKind
-from juki.network.messages import IdentityInfoBody
+from juki.network.messages import (
+    FUHYO_NOTICE,
+    IDENTITY_INFO_CHANGED,
+    MOVE_IN_NOTICE,
+    IdentityInfoBody,
+)
+from juki.network.tables import net_dead_letters, net_inbox, net_links, net_outbox
 from juki.nodes.municipality import MunicipalityNode
-from juki.registry.services import FUHYO_NOTICE, IDENTITY_INFO_CHANGED, MOVE_IN_NOTICE
+from juki.nodes.tables import identity_changes, identity_copies, my_numbers
+from juki.registry.tables import fuhyo_entries, outbox, record_changes, resident_records
 from juki.sim.cluster import Cluster
 from juki.sim.population import Truth, Whereabouts
-from juki.storage.tables import (
-    fuhyo_entries,
-    identity_changes,
-    identity_copies,
-    my_numbers,
-    net_dead_letters,
-    net_inbox,
-    net_links,
-    net_outbox,
-    outbox,
-    record_changes,
-    resident_records,
-)
 
 MAX_PER_INVARIANT: Final = 5  # violations of one kind reported; the rest are counted
 # What the CS, the prefecture and the national node each hold per person: identity_info and

@@ -16,7 +16,7 @@ from typing import Final
 from juki.core.identifiers import LgCode
 from juki.network.directory import NodeKind
 from juki.nodes.layout import NodeSpec, municipality, national, prefecture
-from juki.registry.addresses import municipality_from_lg_code
+from juki.population.addresses import municipality_from_lg_code
 
 # JIS codes (5 digits), in the order the layout takes them.
 CATALOGUE: Final = (

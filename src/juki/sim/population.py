@@ -1,7 +1,7 @@
 """The synthetic population, loaded through the real bulk seeding path, and the simulator's
 own account of where everyone is (the truth the invariants compare the registries with).
 
-Seeding mirrors `juki.registry.seeding.seed_registry` step for step (resident codes reserved from
+Seeding mirrors `juki.population.seeding.seed_registry` step for step (resident codes reserved from
 the national allotment, `generate_population`, `load_population`), but passes seeded id sources:
 `seed_registry` gives the outbox rows uuid4 message ids, and a replay must write the same bytes.
 """
@@ -18,14 +18,14 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 
-from juki.registry.addresses import municipality_from_lg_code, town_areas
-from juki.registry.ports import OpLogEntry
-from juki.registry.seeding import reserve_resident_codes
-from juki.registry.synthetic import SyntheticHousehold, generate_population
+from juki.core.ports import OpLogEntry
+from juki.population.addresses import municipality_from_lg_code, town_areas
+from juki.population.bulk import load_population
+from juki.population.seeding import reserve_resident_codes
+from juki.population.synthetic import SyntheticHousehold, generate_population
 from juki.security.actors import Actor
 from juki.security.permissions import Permission, authorize
-from juki.storage.bulk import load_population
-from juki.storage.journal import SqlOpLog
+from juki.security.store import SqlOpLog
 
 
 class SeededIds:

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from juki.core.clock import JST, FixedClock
 from juki.network.directory import NodeKind
+from juki.network.tables import net_dead_letters, net_inbox, net_outbox
 from juki.security.actors import Actor
 from juki.security.permissions import Role
 from juki.sim.cluster import STEP, Cluster
@@ -44,7 +45,6 @@ from juki.sim.population import SeededIds, Truth, Whereabouts, seed_municipality
 from juki.sim.trace import Trace
 from juki.sim.transport import FaultyTransport
 from juki.sim.workload import Workload, poisson
-from juki.storage.tables import net_dead_letters, net_inbox, net_outbox
 
 SETUP_AT: Final = datetime(2025, 3, 31, 9, 0, tzinfo=JST)
 FIRST_DAY: Final = date(2025, 4, 1)

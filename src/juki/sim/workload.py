@@ -24,8 +24,9 @@ import sqlalchemy as sa
 
 from juki.core.clock import JST
 from juki.core.errors import JukiError
+from juki.population.addresses import TownArea, town_areas
+from juki.population.synthetic import NATIONS, PERIODS
 from juki.registry import services as svc
-from juki.registry.addresses import TownArea, town_areas
 from juki.registry.commands import (
     ChangeHouseholder,
     ChangeName,
@@ -51,7 +52,9 @@ from juki.registry.model import (
     ResidentRecord,
     Sex,
 )
-from juki.registry.synthetic import NATIONS, PERIODS
+from juki.registry.store.records import SqlRegistry
+from juki.registry.tables import households, move_out_infos, resident_records
+from juki.registry.uow import SqlRegistryUnitOfWork
 from juki.security.actors import Actor
 from juki.security.permissions import Role
 from juki.sim.cluster import Cluster
@@ -65,9 +68,6 @@ from juki.sim.population import (
     Whereabouts,
 )
 from juki.sim.trace import Trace
-from juki.storage.registry_store import SqlRegistry
-from juki.storage.tables import households, move_out_infos, resident_records
-from juki.storage.uow import SqlUnitOfWork
 
 CLERK: Final = Actor("sim-clerk", Role.COUNTER_CLERK, "sim-counter")
 SUPERVISOR: Final = Actor("sim-supervisor", Role.REGISTRY_SUPERVISOR, "sim-counter")
@@ -310,7 +310,7 @@ class Workload:
     # -- running a command at a counter ---------------------------------------------------------
 
     def _counter(
-        self, kind: str, lg: str, command: Callable[[SqlUnitOfWork], str], keys: list[str]
+        self, kind: str, lg: str, command: Callable[[SqlRegistryUnitOfWork], str], keys: list[str]
     ) -> bool:
         """File one command at `lg`'s counter; count and trace what happened."""
         node = self.cluster.municipality(lg)
@@ -319,7 +319,7 @@ class Workload:
             self.stats.skipped[kind] += 1
             self.trace.add(now, f"{lg} {kind}: counter system down", [f"node:{lg}", *keys])
             return False
-        uow = SqlUnitOfWork(node.engine, clock=node.clock, ids=self.ids[lg])
+        uow = SqlRegistryUnitOfWork(node.engine, clock=node.clock, ids=self.ids[lg])
         try:
             text = command(uow)
         except JukiError as exc:
@@ -437,7 +437,7 @@ class Workload:
         cmd = RecordBirth(person, head.household_id, Relationship.CHILD, today)
         out: list[ResidentRecord] = []
 
-        def run(uow: SqlUnitOfWork) -> str:
+        def run(uow: SqlRegistryUnitOfWork) -> str:
             out.append(svc.record_birth(uow, CLERK, cmd))
             return f"birth of {out[0].resident_code} ({given})"
 
@@ -466,7 +466,7 @@ class Workload:
         died_on = self._days_ago(lg, 6, who.birth_date)
         cmd = RecordDeath(who.record_id, died_on, self._today(lg), new_head, relationships)
 
-        def run(uow: SqlUnitOfWork) -> str:
+        def run(uow: SqlRegistryUnitOfWork) -> str:
             svc.record_death(uow, CLERK, cmd)
             return f"death of {who.resident_code} on {died_on}"
 
@@ -518,7 +518,7 @@ class Workload:
         )
         codes = [m.resident_code for m in movers]
 
-        def run(uow: SqlUnitOfWork) -> str:
+        def run(uow: SqlRegistryUnitOfWork) -> str:
             svc.record_move_out(uow, CLERK, cmd)
             route = "card" if card else "certificate"
             return f"move-out of {codes} to {to_lg or destination} ({route}) planned {planned_on}"
@@ -609,7 +609,7 @@ class Workload:
             out: list[ResidentRecord] = []
 
             def run(
-                uow: SqlUnitOfWork, cmd: RecordMoveIn = cmd, out: list[ResidentRecord] = out
+                uow: SqlRegistryUnitOfWork, cmd: RecordMoveIn = cmd, out: list[ResidentRecord] = out
             ) -> str:
                 out.append(svc.record_move_in(uow, CLERK, cmd))
                 return f"move-in of {cmd.resident_code} from {plan.from_lg} ({cmd.origin.value})"
@@ -662,7 +662,7 @@ class Workload:
         )
         codes = [m.resident_code for m in movers]
 
-        def run(uow: SqlUnitOfWork) -> str:
+        def run(uow: SqlRegistryUnitOfWork) -> str:
             svc.record_relocation(uow, CLERK, cmd)
             return f"relocation of {codes} to {address}"
 
@@ -699,7 +699,7 @@ class Workload:
             )
             out: list[ResidentRecord] = []
 
-            def run_split(uow: SqlUnitOfWork) -> str:
+            def run_split(uow: SqlRegistryUnitOfWork) -> str:
                 out.extend(svc.split_household(uow, CLERK, split))
                 return f"household split: {leaver.resident_code} leaves {head.household_id[:8]}"
 
@@ -722,7 +722,7 @@ class Workload:
             notified_on=today,
         )
 
-        def run_change(uow: SqlUnitOfWork) -> str:
+        def run_change(uow: SqlRegistryUnitOfWork) -> str:
             svc.change_householder(uow, CLERK, change)
             return f"householder of {head.household_id[:8]} is now {new_head.resident_code}"
 
@@ -743,7 +743,7 @@ class Workload:
             notified_on=today,
         )
 
-        def run(uow: SqlUnitOfWork) -> str:
+        def run(uow: SqlRegistryUnitOfWork) -> str:
             svc.merge_households(uow, CLERK, merge)
             return f"households merged: {source[:8]} into {target[:8]}"
 
@@ -769,7 +769,7 @@ class Workload:
             notified_on=today,
         )
 
-        def run(uow: SqlUnitOfWork) -> str:
+        def run(uow: SqlRegistryUnitOfWork) -> str:
             svc.change_name(uow, CLERK, cmd)
             return f"name change of {r.resident_code} to {family}"
 
@@ -790,7 +790,7 @@ class Workload:
             fields = {"birth_date": min(shifted, today).isoformat()}
         cmd = CorrectByAuthority(r.record_id, fields, today, "職権修正（届出内容の誤り）")
 
-        def run(uow: SqlUnitOfWork) -> str:
+        def run(uow: SqlRegistryUnitOfWork) -> str:
             svc.correct_by_authority(uow, SUPERVISOR, cmd)
             return f"correction of {r.resident_code}: {sorted(fields)}"
 
@@ -823,7 +823,7 @@ class Workload:
         )
         codes = [m.resident_code for m in members]
 
-        def run(uow: SqlUnitOfWork) -> str:
+        def run(uow: SqlRegistryUnitOfWork) -> str:
             svc.record_move_out(uow, CLERK, cmd)
             return f"emigration of {codes} to {country}"
 
@@ -857,7 +857,7 @@ class Workload:
         )
         out: list[ResidentRecord] = []
 
-        def run(uow: SqlUnitOfWork) -> str:
+        def run(uow: SqlRegistryUnitOfWork) -> str:
             out.append(svc.record_move_in(uow, CLERK, cmd))
             return f"arrival from abroad of {out[0].resident_code} ({items.family_name})"
 

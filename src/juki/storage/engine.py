@@ -45,3 +45,38 @@ def make_engine(url: str, *, echo: bool = False) -> sa.Engine:
 
         return engine
     return sa.create_engine(parsed, echo=echo, pool_pre_ping=True)
+
+
+def open_existing(url: str) -> sa.Engine:
+    """An engine for a database that must already exist at the current schema: never create an
+    empty SQLite file, and say what to run when it is missing or behind."""
+    from juki.core.console import ConsoleError
+    from juki.core.settings import masked_url
+
+    parsed = make_url(url)
+    database = parsed.database or ""
+    is_file = parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:")
+    if is_file and not Path(database).exists():
+        raise ConsoleError(
+            f"db: {masked_url(url)} does not exist; run `juki seed` or `juki db upgrade` first"
+        )
+    engine = make_engine(url)
+    try:
+        require_schema(engine, url)
+    except ConsoleError:
+        engine.dispose()
+        raise
+    return engine
+
+
+def require_schema(engine: sa.Engine, url: str) -> None:
+    from juki.core.console import ConsoleError
+    from juki.core.settings import masked_url
+    from juki.storage.migrate import current_revision, head_revision
+
+    current = current_revision(engine)
+    if current != head_revision():
+        raise ConsoleError(
+            f"db: {masked_url(url)} is not a juki registry at the current schema "
+            f"(revision {current or 'none'}); run `juki seed` or `juki db upgrade` first"
+        )

@@ -1,4 +1,9 @@
-"""The SQL unit of work: one connection, one transaction, the repositories bound to it."""
+"""The SQL transaction every feature's unit of work is built on.
+
+A feature's unit of work subclasses `SqlTransaction` and binds its repositories to the
+connection in `_bind`; `juki.security.uow.SqlUnitOfWork` adds the oplog, each feature adds its
+own stores on top. Nothing here knows a table.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,7 @@ from typing import Self
 import sqlalchemy as sa
 
 from juki.core.clock import Clock, SystemClock
-from juki.registry.ports import IdSource, Municipality
-from juki.storage.journal import SqlMoveOutInfos, SqlOpLog, SqlOutbox
-from juki.storage.registry_store import SqlRegistry, load_municipality
-from juki.storage.seal_store import SqlSeals
+from juki.core.ports import IdSource
 
 
 class RandomIds:
@@ -22,13 +24,7 @@ class RandomIds:
         return str(uuid.uuid4())
 
 
-class SqlUnitOfWork:
-    registry: SqlRegistry
-    seals: SqlSeals
-    outbox: SqlOutbox
-    oplog: SqlOpLog
-    move_out_infos: SqlMoveOutInfos
-
+class SqlTransaction:
     def __init__(
         self,
         engine: sa.Engine,
@@ -43,7 +39,6 @@ class SqlUnitOfWork:
         self.clock: Clock = clock or SystemClock()
         self.ids: IdSource = ids or RandomIds()
         self._outer = connection
-        self._municipality: Municipality | None = None
         self._conn: sa.Connection | None = None
         self._tx: sa.RootTransaction | sa.NestedTransaction | None = None
 
@@ -53,11 +48,8 @@ class SqlUnitOfWork:
             raise RuntimeError("unit of work used outside `with`")
         return self._conn
 
-    @property
-    def municipality(self) -> Municipality:
-        if self._municipality is None:
-            self._municipality = load_municipality(self.connection)
-        return self._municipality
+    def _bind(self, conn: sa.Connection) -> None:
+        """Bind the repositories to this transaction's connection."""
 
     def __enter__(self) -> Self:
         if self._conn is not None:
@@ -68,11 +60,7 @@ class SqlUnitOfWork:
         else:
             self._conn = self.engine.connect()
             self._tx = self._conn.begin()
-        self.registry = SqlRegistry(self._conn, self.clock.now)
-        self.seals = SqlSeals(self._conn)
-        self.outbox = SqlOutbox(self._conn, self.ids, self.clock.now)
-        self.oplog = SqlOpLog(self._conn)
-        self.move_out_infos = SqlMoveOutInfos(self._conn, self.clock.now)
+        self._bind(self._conn)
         return self
 
     def __exit__(

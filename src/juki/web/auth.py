@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from juki.security.actors import Actor
 from juki.security.operators import authenticate
+from juki.security.uow import SqlUnitOfWork
 from juki.web.errors import AuthenticationRequired
 
 TERMINAL_HEADER: Final = "X-Juki-Terminal"
@@ -42,7 +43,9 @@ def operator_actor(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthenticationRequired()
     actor = authenticate(
-        request.app.state.engine, credentials.credentials, terminal_id or UNKNOWN_TERMINAL
+        SqlUnitOfWork(request.app.state.engine),
+        credentials.credentials,
+        terminal_id or UNKNOWN_TERMINAL,
     )
     if actor is None:
         raise AuthenticationRequired()

@@ -18,8 +18,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from juki.core.errors import JukiError, NotFoundError, PermissionDeniedError, RuleViolation
-from juki.storage.registry_store import ConcurrentChangeError
+from juki.core.errors import (
+    ConcurrentChangeError,
+    JukiError,
+    NotFoundError,
+    PermissionDeniedError,
+    RuleViolation,
+)
 from juki.web.schemas import ErrorOut, FieldErrorOut, ValidationErrorOut
 
 log = structlog.get_logger("juki.web")

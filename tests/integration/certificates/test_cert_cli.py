@@ -11,6 +11,7 @@ from cert_population import MANAGER, CertEnv
 from juki import cli
 from juki.security.operators import create_operator
 from juki.security.permissions import Role
+from juki.security.uow import SqlUnitOfWork
 
 
 @pytest.fixture
@@ -163,7 +164,11 @@ def test_operator_tokens_carry_their_roles(
     console: CertEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     clerk_token = create_operator(
-        console.engine, MANAGER, "clerk-9", "窓口 九郎", Role.COUNTER_CLERK, console.reg.clock
+        SqlUnitOfWork(console.engine, clock=console.reg.clock),
+        MANAGER,
+        "clerk-9",
+        "窓口 九郎",
+        Role.COUNTER_CLERK,
     )
     out_file = tmp_path / "seal.pdf"
     code, out, err = run(

@@ -15,6 +15,7 @@ from pypdf import PdfReader
 
 from cert_population import AUDITOR, CLERK, MANAGER, SUPERVISOR, CertEnv, person
 from juki.certificates import services
+from juki.certificates import tables as certificate_tables
 from juki.certificates.content import (
     CertificateKind,
     CertificateRequest,
@@ -29,7 +30,7 @@ from juki.certificates.render import DOCUMENT_NAME
 from juki.core.errors import JukiError, NotFoundError, PermissionDeniedError, RuleViolation
 from juki.registry import services as registry
 from juki.registry.commands import AbolishSeal, CorrectByAuthority
-from juki.storage import tables
+from juki.security import tables as security_tables
 
 R = CertificateKind.RESIDENCE
 
@@ -38,9 +39,9 @@ def oplog(env: CertEnv, outcome: str) -> list[Any]:
     with env.engine.connect() as conn:
         return list(
             conn.execute(
-                sa.select(tables.oplog).where(
-                    (tables.oplog.c.outcome == outcome)
-                    & tables.oplog.c.action.in_(
+                sa.select(security_tables.oplog).where(
+                    (security_tables.oplog.c.outcome == outcome)
+                    & security_tables.oplog.c.action.in_(
                         ["issue_certificate", "void_certificate", "manage_certificate_fees"]
                     )
                 )
@@ -348,7 +349,8 @@ def test_hundred_concurrent_requests_each_get_their_own_certificate(env: CertEnv
     with env.engine.connect() as conn:
         rows = conn.execute(
             sa.select(
-                tables.certificates.c.certificate_id, tables.certificates.c.subject_resident_code
+                certificate_tables.certificates.c.certificate_id,
+                certificate_tables.certificates.c.subject_resident_code,
             )
         ).all()
     assert {row.certificate_id: row.subject_resident_code for row in rows} == {

@@ -25,7 +25,7 @@ from juki.certificates.content import (
 )
 from juki.certificates.render import DOCUMENT_NAME
 from juki.certificates.services import IssuedCertificate
-from juki.registry.ports import Municipality
+from juki.registry.model import Municipality
 
 # Text that appears on a certificate if, and only if, the item was asked for (label and value).
 ITEM_TEXT: dict[OptionalItem, tuple[str, ...]] = {
@@ -247,7 +247,7 @@ def test_content_rendered_is_the_recorded_content(shared_env: CertEnv) -> None:
     """The PDF embeds the very document the database recorded and the digest covers."""
     import sqlalchemy as sa
 
-    from juki.storage.tables import certificates
+    from juki.certificates.tables import certificates
 
     p = shared_env.people
     result = shared_env.desk.issue(

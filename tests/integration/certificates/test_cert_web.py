@@ -19,10 +19,11 @@ from cert_population import (
     registry_app,
 )
 from juki.certificates import services
+from juki.certificates import tables as certificate_tables
 from juki.certificates.content import CertificateKind, CertificateRequest
 from juki.security.operators import create_operator
 from juki.security.permissions import Role
-from juki.storage import tables
+from juki.security.uow import SqlUnitOfWork
 
 API = "/api/v1/certificates"
 
@@ -138,13 +139,21 @@ def tokens(env: CertEnv) -> dict[str, str]:
     clock = env.reg.clock
     return {
         "clerk": create_operator(
-            env.engine, MANAGER, "clerk-1", "窓口 一郎", Role.COUNTER_CLERK, clock
+            SqlUnitOfWork(env.engine, clock=clock),
+            MANAGER,
+            "clerk-1",
+            "窓口 一郎",
+            Role.COUNTER_CLERK,
         ),
         "super": create_operator(
-            env.engine, MANAGER, "super-1", "管理 花子", Role.REGISTRY_SUPERVISOR, clock
+            SqlUnitOfWork(env.engine, clock=clock),
+            MANAGER,
+            "super-1",
+            "管理 花子",
+            Role.REGISTRY_SUPERVISOR,
         ),
         "auditor": create_operator(
-            env.engine, MANAGER, "audit-1", "監査 三郎", Role.AUDITOR, clock
+            SqlUnitOfWork(env.engine, clock=clock), MANAGER, "audit-1", "監査 三郎", Role.AUDITOR
         ),
     }
 
@@ -220,12 +229,12 @@ def test_terminal_issue_flow(client: TestClient, env: CertEnv) -> None:
     assert form.status_code == 200 and 'accesskey="k"' in form.text
     confirm = client.post("/terminal/certificates/confirm", data=_issue_form(env, csrf))
     assert confirm.status_code == 200 and "600円" in confirm.text
-    before = env.count(tables.certificates)
+    before = env.count(certificate_tables.certificates)
     done = client.post(
         "/terminal/certificates", data=_issue_form(env, csrf), follow_redirects=False
     )
     assert done.status_code == 303
-    assert env.count(tables.certificates) == before + 1
+    assert env.count(certificate_tables.certificates) == before + 1
     result = client.get(done.headers["location"])
     assert "交付し、印刷しました" in result.text
     numbers = re.findall(r"20250401-132250-T01-\d{6}", result.text)

@@ -15,14 +15,17 @@ import sqlalchemy as sa
 from juki.core.clock import JST, FixedClock
 from juki.core.identifiers import MyNumber, ResidentCode
 from juki.network import pki
+from juki.network import tables as network_tables
 from juki.network.directory import NodeStatus
 from juki.network.envelope import Envelope
 from juki.network.messages import MoveInNotice, body_of
 from juki.network.transport import ReplyStatus
+from juki.nodes import tables as node_tables
 from juki.nodes.layout import DEMO_MUNICIPALITIES, demo_layout
 from juki.nodes.memory import InProcessNetwork, build_network
-from juki.nodes.municipality import MunicipalityNode, fuhyo_history
+from juki.nodes.municipality import MunicipalityNode
 from juki.registry import services as svc
+from juki.registry import tables as registry_tables
 from juki.registry.commands import (
     MoveInOrigin,
     NewHousehold,
@@ -33,10 +36,10 @@ from juki.registry.commands import (
     RecordRelocation,
 )
 from juki.registry.model import Relationship, ResidentRecord, Sex
+from juki.registry.store.journal import fuhyo_history
+from juki.registry.uow import SqlRegistryUnitOfWork
 from juki.security.actors import Actor
 from juki.security.permissions import Role
-from juki.storage import tables
-from juki.storage.uow import SqlUnitOfWork
 
 CLERK = Actor("clerk", Role.COUNTER_CLERK, "T1")
 TODAY = date(2025, 4, 1)
@@ -55,8 +58,8 @@ def net(tmp_path: Path) -> Iterator[InProcessNetwork]:
     network.dispose()
 
 
-def uow(node: MunicipalityNode) -> SqlUnitOfWork:
-    return SqlUnitOfWork(node.engine, clock=node.clock)
+def uow(node: MunicipalityNode) -> SqlRegistryUnitOfWork:
+    return SqlRegistryUnitOfWork(node.engine, clock=node.clock)
 
 
 def arrive(
@@ -99,9 +102,9 @@ def copy_of(node: Any, lg: str, code: str) -> dict[str, Any] | None:
     with node.engine.connect() as conn:
         row = (
             conn.execute(
-                sa.select(tables.identity_copies).where(
-                    (tables.identity_copies.c.lg_code == lg)
-                    & (tables.identity_copies.c.resident_code == code)
+                sa.select(node_tables.identity_copies).where(
+                    (node_tables.identity_copies.c.lg_code == lg)
+                    & (node_tables.identity_copies.c.resident_code == code)
                 )
             )
             .mappings()
@@ -134,7 +137,7 @@ def test_resident_codes_come_from_the_national_allotment(net: InProcessNetwork) 
     ]
     assert len(set(codes)) == 2
     with net.national.engine.connect() as conn:
-        ranges = conn.execute(sa.select(tables.issued_allotments)).all()
+        ranges = conn.execute(sa.select(node_tables.issued_allotments)).all()
     bodies = [int(c[:10]) for c in codes]
     assert all(any(r.first_body <= b <= r.last_body for r in ranges) for b in bodies)
 
@@ -222,7 +225,9 @@ def test_a_move_in_notice_sent_twice_is_applied_once(net: InProcessNetwork) -> N
         fujisawa.send(conn, "132250", notice)
     with fujisawa.engine.connect() as conn:
         row = conn.execute(
-            sa.select(tables.net_outbox).order_by(tables.net_outbox.c.outbox_id.desc())
+            sa.select(network_tables.net_outbox).order_by(
+                network_tables.net_outbox.c.outbox_id.desc()
+            )
         ).first()
     assert row is not None
     envelope = Envelope(
@@ -281,12 +286,12 @@ def test_divergence_is_found_and_repaired(net: InProcessNetwork) -> None:
     net.run_until_quiet()
     with net.national.engine.begin() as conn:
         conn.execute(
-            tables.identity_copies.update()
-            .where(tables.identity_copies.c.lg_code == "132250")
+            node_tables.identity_copies.update()
+            .where(node_tables.identity_copies.c.lg_code == "132250")
             .values(address="改ざんされた住所")
         )
         conn.execute(
-            tables.identity_copies.insert().values(
+            node_tables.identity_copies.insert().values(
                 lg_code="132250",
                 resident_code="00000000000",
                 family_name="幽霊",
@@ -327,9 +332,9 @@ def test_relocation_flows_up_in_order(net: InProcessNetwork) -> None:
     with net.national.engine.connect() as conn:
         bodies = (
             conn.execute(
-                sa.select(tables.identity_changes.c.body)
-                .where(tables.identity_changes.c.resident_code == person.resident_code)
-                .order_by(tables.identity_changes.c.change_id)
+                sa.select(node_tables.identity_changes.c.body)
+                .where(node_tables.identity_changes.c.resident_code == person.resident_code)
+                .order_by(node_tables.identity_changes.c.change_id)
             )
             .scalars()
             .all()
@@ -396,14 +401,18 @@ def _envelope(net: InProcessNetwork, **overrides: Any) -> Envelope:
 
 def _refusals(node: MunicipalityNode) -> list[str]:
     with node.engine.connect() as conn:
-        return list(conn.execute(sa.select(tables.net_refusals.c.reason)).scalars())
+        return list(conn.execute(sa.select(network_tables.net_refusals.c.reason)).scalars())
 
 
 def _state(node: MunicipalityNode) -> tuple[int, int, int]:
     with node.engine.connect() as conn:
         return tuple(  # type: ignore[return-value]
             int(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one())
-            for t in (tables.net_inbox, tables.record_changes, tables.net_dead_letters)
+            for t in (
+                network_tables.net_inbox,
+                registry_tables.record_changes,
+                network_tables.net_dead_letters,
+            )
         )
 
 
@@ -495,7 +504,9 @@ def test_a_genuine_message_that_cannot_apply_is_a_dead_letter_and_can_be_replaye
         RecordMoveOut((person.record_id,), "神奈川県藤沢市辻堂1番地", TODAY, TODAY),
     )
     with inagi.engine.connect() as conn:
-        dead_id = conn.execute(sa.select(tables.net_dead_letters.c.dead_letter_id)).scalar_one()
+        dead_id = conn.execute(
+            sa.select(network_tables.net_dead_letters.c.dead_letter_id)
+        ).scalar_one()
     assert inagi.receiver.replay_dead_letter(int(dead_id)).status is ReplyStatus.APPLIED
     assert inagi.status()["dead_letters"] == 0
     assert svc.get_record(uow(inagi), CLERK, person.record_id).move_out_confirmed_on == TODAY
@@ -529,18 +540,28 @@ def test_a_message_the_sender_gives_up_on_is_skipped_and_the_link_goes_on(
     assert net.pending() == 0
     with inagi.engine.connect() as conn:
         dead = conn.execute(
-            sa.select(tables.net_dead_letters.c.message_id, tables.net_dead_letters.c.reason)
+            sa.select(
+                network_tables.net_dead_letters.c.message_id,
+                network_tables.net_dead_letters.c.reason,
+            )
         ).one()
-        sent_links = {r.peer: r.next_send_seq for r in conn.execute(sa.select(tables.net_links))}
+        sent_links = {
+            r.peer: r.next_send_seq for r in conn.execute(sa.select(network_tables.net_links))
+        }
     assert tuple(dead) == ("01890000-0000-7000-8000-0000000000aa", "oversized")
     with tokyo.engine.connect() as conn:
         inbox = conn.execute(
-            sa.select(tables.net_inbox.c.message_type, tables.net_inbox.c.outcome).where(
-                (tables.net_inbox.c.sender == "132250") & (tables.net_inbox.c.seq == oversized_seq)
+            sa.select(
+                network_tables.net_inbox.c.message_type, network_tables.net_inbox.c.outcome
+            ).where(
+                (network_tables.net_inbox.c.sender == "132250")
+                & (network_tables.net_inbox.c.seq == oversized_seq)
             )
         ).one()
         last = conn.execute(
-            sa.select(tables.net_links.c.last_recv_seq).where(tables.net_links.c.peer == "132250")
+            sa.select(network_tables.net_links.c.last_recv_seq).where(
+                network_tables.net_links.c.peer == "132250"
+            )
         ).scalar_one()
     assert tuple(inbox) == ("link_skip", "skipped")
     assert last == sent_links["130001"] - 1
@@ -566,7 +587,9 @@ def test_an_outgoing_dead_letter_is_queued_again_once_its_cause_is_fixed(
         )
     net.run_until_quiet()
     with inagi.engine.connect() as conn:
-        dead_id = conn.execute(sa.select(tables.net_dead_letters.c.dead_letter_id)).scalar_one()
+        dead_id = conn.execute(
+            sa.select(network_tables.net_dead_letters.c.dead_letter_id)
+        ).scalar_one()
     tokyo.receiver.config = ReceiverConfig(max_bytes=1024 * 1024)  # the cause, fixed
 
     reply = inagi.replay_dead_letter(int(dead_id))
@@ -579,9 +602,11 @@ def test_an_outgoing_dead_letter_is_queued_again_once_its_cause_is_fixed(
         outcomes = [
             tuple(r)
             for r in conn.execute(
-                sa.select(tables.net_inbox.c.message_type, tables.net_inbox.c.outcome)
-                .where(tables.net_inbox.c.sender == "132250")
-                .order_by(tables.net_inbox.c.seq.desc())
+                sa.select(
+                    network_tables.net_inbox.c.message_type, network_tables.net_inbox.c.outcome
+                )
+                .where(network_tables.net_inbox.c.sender == "132250")
+                .order_by(network_tables.net_inbox.c.seq.desc())
                 .limit(2)
             )
         ]

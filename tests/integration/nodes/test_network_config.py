@@ -10,19 +10,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from juki.network import tables as network_tables
 from juki.network.directory import NodeKind
-from juki.nodes.config import (
-    ConfigError,
-    NetworkFiles,
-    NodeConfig,
-    bootstrap,
-    close_node,
-    free_ports,
-    init_network,
-    token_sha256,
-)
+from juki.nodes.bootstrap import bootstrap, close_node
+from juki.nodes.config import ConfigError, NetworkFiles, NodeConfig
 from juki.nodes.national import NationalNode
-from juki.storage import tables
+from juki.nodes.netinit import free_ports, init_network
+from juki.security.operators import token_sha256
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +73,10 @@ def test_every_node_has_the_signed_directory_and_the_allotments_are_queued(
                 assert node.root_key is not None
                 with node.engine.connect() as conn:
                     queued = conn.execute(
-                        sa.select(tables.net_outbox.c.peer, tables.net_outbox.c.message_type)
+                        sa.select(
+                            network_tables.net_outbox.c.peer,
+                            network_tables.net_outbox.c.message_type,
+                        )
                     ).all()
                 assert sorted(queued) == sorted(
                     (p, "resident_code_allotment") for p in ("130001", "140007", "200000")

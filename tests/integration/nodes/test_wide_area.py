@@ -26,6 +26,7 @@ from pypdf import PdfReader
 
 from cert_population import HONSEKI, People, Registry, fixed_clock, make_desk, populate
 from juki import cli
+from juki.certificates import tables as certificate_tables
 from juki.certificates.content import (
     ALL_MEMBERS,
     CertificateKind,
@@ -39,17 +40,19 @@ from juki.certificates.ports import WideAreaOutcome, WideAreaReplay, WideAreaReq
 from juki.certificates.store import SqlCertificateUnitOfWork
 from juki.certificates.wide_area import WideAreaRefused, wide_area_register
 from juki.core.errors import PermissionDeniedError, RuleViolation, ValidationError
+from juki.network import tables as network_tables
 from juki.network.envelope import Envelope
 from juki.network.transport import Reply, ReplyStatus
-from juki.nodes.config import small_layout
+from juki.nodes.apps import create_registry_app
+from juki.nodes.layout import small_layout
 from juki.nodes.memory import InProcessNetwork, build_network
 from juki.nodes.municipality import MunicipalityNode
 from juki.nodes.wide_area import CsContentSource
+from juki.security import tables as security_tables
 from juki.security.actors import Actor
 from juki.security.operators import create_operator
 from juki.security.permissions import Role
-from juki.storage import tables
-from juki.web.registry_api import create_registry_app
+from juki.security.uow import SqlUnitOfWork
 
 A = "132250"  # 稲城市: the home municipality
 B = "142051"  # 藤沢市: where the resident asks
@@ -94,10 +97,10 @@ class WideArea:
         return err.value
 
     def a_register(self) -> list[dict[str, Any]]:
-        return rows(self.a.engine, tables.wide_area_requests)
+        return rows(self.a.engine, certificate_tables.wide_area_requests)
 
     def b_certificates(self) -> list[dict[str, Any]]:
-        return rows(self.b.engine, tables.certificates)
+        return rows(self.b.engine, certificate_tables.certificates)
 
 
 def rows(engine: sa.Engine, table: sa.Table) -> list[dict[str, Any]]:
@@ -110,7 +113,7 @@ def oplog(engine: sa.Engine, action: str) -> list[dict[str, Any]]:
         return [
             dict(r)
             for r in conn.execute(
-                sa.select(tables.oplog).where(tables.oplog.c.action == action)
+                sa.select(security_tables.oplog).where(security_tables.oplog.c.action == action)
             ).mappings()
         ]
 
@@ -168,7 +171,7 @@ def test_b_issues_a_residents_household_copy_and_both_registers_show_it(wide: Wi
     assert (cert["lg_code"], cert["record_lg_code"], cert["channel"]) == (B, A, "wide_area")
     assert cert["subject_resident_code"] == people.wife.resident_code
     assert cert["subject_record_id"] is None  # the record is A's, not B's
-    (line,) = rows(wide.b.engine, tables.certificate_register)
+    (line,) = rows(wide.b.engine, certificate_tables.certificate_register)
     assert (line["lg_code"], line["source_lg_code"], line["subject_resident_code"]) == (
         B,
         A,
@@ -365,7 +368,7 @@ def test_a_tampered_answer_is_refused(wide: WideArea) -> None:
     assert err.rule == "answer_not_verified"
     assert wide.b_certificates() == []
     with wide.b.engine.connect() as conn:
-        reasons = conn.execute(sa.select(tables.net_refusals.c.reason)).scalars().all()
+        reasons = conn.execute(sa.select(network_tables.net_refusals.c.reason)).scalars().all()
     assert "bad_signature" in reasons
 
 
@@ -433,7 +436,11 @@ def test_the_registry_api_issues_and_refuses_with_the_rule(wide: WideArea) -> No
     app = create_registry_app(engine, clock=clock, wide_area=CsContentSource(wide.b))
     app.state.certificates.use(wide.desk)
     token = create_operator(
-        engine, MANAGER_B, "fujisawa-clerk", "窓口 一郎", Role.COUNTER_CLERK, clock
+        SqlUnitOfWork(engine, clock=clock),
+        MANAGER_B,
+        "fujisawa-clerk",
+        "窓口 一郎",
+        Role.COUNTER_CLERK,
     )
     client = TestClient(app)
     auth = {"Authorization": f"Bearer {token}", "X-Juki-Terminal": "F01"}
@@ -491,7 +498,11 @@ def test_a_registry_without_a_cs_refuses_wide_area(wide: WideArea) -> None:
     engine = wide.b.engine
     app = create_registry_app(engine, clock=wide.b.clock)
     token = create_operator(
-        engine, MANAGER_B, "fujisawa-clerk", "窓口 一郎", Role.COUNTER_CLERK, wide.b.clock
+        SqlUnitOfWork(engine, clock=wide.b.clock),
+        MANAGER_B,
+        "fujisawa-clerk",
+        "窓口 一郎",
+        Role.COUNTER_CLERK,
     )
     r = TestClient(app).post(
         "/api/v1/certificates/wide-area",
@@ -587,7 +598,7 @@ def test_the_same_request_twice_at_once_is_answered_once_and_refused_as_replay(
     (asked,) = wide.a_register()
     assert asked["outcome"] == ("answered" if who == "head" else "refused")
     with wide.a.engine.connect() as conn:
-        reasons = conn.execute(sa.select(tables.net_refusals.c.reason)).scalars().all()
+        reasons = conn.execute(sa.select(network_tables.net_refusals.c.reason)).scalars().all()
     assert reasons == ["replay"]
 
 
@@ -605,7 +616,9 @@ def app_of(wide: WideArea, node: MunicipalityNode, *, on_network: bool = True) -
 
 def operator(node: MunicipalityNode, actor_id: str, role: Role) -> str:
     manager = Actor(f"{node.node_id}-ops", Role.OPERATIONS_MANAGER, "console")
-    return create_operator(node.engine, manager, actor_id, "操作 太郎", role, node.clock)
+    return create_operator(
+        SqlUnitOfWork(node.engine, clock=node.clock), manager, actor_id, "操作 太郎", role
+    )
 
 
 def sign_in(client: TestClient, token: str, terminal: str = "F01") -> str:

@@ -19,18 +19,14 @@ from pypdf import PdfReader
 
 from cert_population import People, Registry, populate
 from juki import cli
-from juki.nodes.app import create_node_app
-from juki.nodes.config import (
-    NetworkFiles,
-    NodeConfig,
-    bootstrap,
-    close_node,
-    free_ports,
-    init_network,
-)
-from juki.storage import tables
+from juki.certificates import tables as certificate_tables
+from juki.core.settings import Settings
+from juki.nodes.apps import create_node_app
+from juki.nodes.bootstrap import bootstrap, close_node
+from juki.nodes.config import NetworkFiles, NodeConfig
+from juki.nodes.netinit import free_ports, init_network
+from juki.registry.store.municipality import add_allotment
 from juki.storage.engine import make_engine
-from juki.storage.registry_store import add_allotment
 
 A = "132250"
 B = "142051"
@@ -50,7 +46,7 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NetworkF
     node = bootstrap(config)
     server = uvicorn.Server(
         uvicorn.Config(
-            create_node_app(node, config),
+            create_node_app(node, config, Settings()),
             host=config.host,
             port=config.port,
             ssl_certfile=config.certificate,
@@ -122,7 +118,7 @@ def test_the_cli_issues_over_mutual_tls(
     engine = make_engine(a_db)
     try:
         with engine.connect() as conn:
-            asked = conn.execute(sa.select(tables.wide_area_requests)).mappings().all()
+            asked = conn.execute(sa.select(certificate_tables.wide_area_requests)).mappings().all()
     finally:
         engine.dispose()
     assert [(r["requesting_lg_code"], r["outcome"]) for r in asked][-1] == (B, "answered")

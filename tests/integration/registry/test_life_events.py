@@ -23,6 +23,7 @@ from juki.core.errors import (
 )
 from juki.core.identifiers import MyNumber, ResidentCode
 from juki.registry import services as svc
+from juki.registry import tables as registry_tables
 from juki.registry.commands import (
     AbolishSeal,
     AssignMyNumber,
@@ -51,21 +52,22 @@ from juki.registry.model import (
     ChangeReason,
     ForeignResidentCategory,
     HouseholdStatus,
+    Municipality,
     RecordStatus,
     Relationship,
     ResidentRecord,
     Sex,
     fold,
 )
-from juki.registry.ports import Municipality, SearchQuery
+from juki.registry.ports import SearchQuery
 from juki.registry.seal import SealStatus
+from juki.registry.store.municipality import add_allotment, save_municipality
+from juki.registry.uow import SqlRegistryUnitOfWork
+from juki.security import tables as security_tables
 from juki.security.actors import Actor
 from juki.security.permissions import Role
-from juki.storage import tables
 from juki.storage.engine import make_engine
 from juki.storage.migrate import upgrade
-from juki.storage.registry_store import add_allotment, save_municipality
-from juki.storage.uow import SqlUnitOfWork
 
 TODAY = date(2025, 4, 1)
 CLERK = Actor("clerk-1", Role.COUNTER_CLERK, "T01")
@@ -78,8 +80,8 @@ class Env:
         self.engine = engine
         self.clock = FixedClock(datetime(2025, 4, 1, 10, 0, tzinfo=JST))
 
-    def uow(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, clock=self.clock)
+    def uow(self) -> SqlRegistryUnitOfWork:
+        return SqlRegistryUnitOfWork(self.engine, clock=self.clock)
 
     def count(self, table: sa.Table, where: Any = None) -> int:
         stmt = sa.select(sa.func.count()).select_from(table)
@@ -92,11 +94,11 @@ class Env:
         return {
             t.name: self.count(t)
             for t in (
-                tables.resident_records,
-                tables.record_changes,
-                tables.households,
-                tables.outbox,
-                tables.seal_registrations,
+                registry_tables.resident_records,
+                registry_tables.record_changes,
+                registry_tables.households,
+                registry_tables.outbox,
+                registry_tables.seal_registrations,
             )
         }
 
@@ -104,16 +106,18 @@ class Env:
         with self.engine.connect() as conn:
             return list(
                 conn.execute(
-                    sa.select(tables.outbox.c.message_type).order_by(tables.outbox.c.outbox_id)
+                    sa.select(registry_tables.outbox.c.message_type).order_by(
+                        registry_tables.outbox.c.outbox_id
+                    )
                 ).scalars()
             )
 
     def outbox_payloads(self, message_type: str) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             rows = conn.execute(
-                sa.select(tables.outbox.c.payload)
-                .where(tables.outbox.c.message_type == message_type)
-                .order_by(tables.outbox.c.outbox_id)
+                sa.select(registry_tables.outbox.c.payload)
+                .where(registry_tables.outbox.c.message_type == message_type)
+                .order_by(registry_tables.outbox.c.outbox_id)
             ).scalars()
             return [json.loads(r) for r in rows]
 
@@ -226,7 +230,7 @@ def png(size: int = 64) -> bytes:
 
 def assert_projection_is_fold(env: Env) -> None:
     with env.engine.connect() as conn:
-        ids = conn.execute(sa.select(tables.resident_records.c.record_id)).scalars().all()
+        ids = conn.execute(sa.select(registry_tables.resident_records.c.record_id)).scalars().all()
     for rid in ids:
         assert fold(c.change for c in env.history(rid)) == env.get(rid)
 
@@ -242,7 +246,7 @@ def test_move_in_creates_record_history_outbox_and_oplog(env: Env) -> None:
     assert [h.change.reason for h in history] == [ChangeReason.MOVE_IN]
     assert history[0].actor_id == "clerk-1"
     assert env.outbox_types() == ["identity_info_changed", "fuhyo_notice", "move_in_notice"]
-    assert env.count(tables.oplog, tables.oplog.c.outcome == "ok") >= 1
+    assert env.count(security_tables.oplog, security_tables.oplog.c.outcome == "ok") >= 1
 
 
 def test_birth_allots_a_valid_resident_code_and_awaits_my_number(env: Env) -> None:
@@ -271,7 +275,7 @@ def test_birth_in_the_future_is_refused_and_changes_nothing(env: Env) -> None:
     assert err.value.field == "birth_date" or err.value.field == "effective_on"
     assert err.value.rule == "future_date"
     assert env.counts() == before
-    assert env.count(tables.oplog, tables.oplog.c.outcome == "rejected") == 1
+    assert env.count(security_tables.oplog, security_tables.oplog.c.outcome == "rejected") == 1
 
 
 def test_child_born_before_householder_is_refused(env: Env) -> None:
@@ -677,7 +681,7 @@ def test_clerk_cannot_act_by_authority_and_the_refusal_is_logged(env: Env) -> No
             CorrectByAuthority(head.record_id, {"given_name": "太朗"}, TODAY, "誤記"),
         )
     assert env.counts() == before
-    assert env.count(tables.oplog, tables.oplog.c.outcome == "denied") == 1
+    assert env.count(security_tables.oplog, security_tables.oplog.c.outcome == "denied") == 1
 
 
 def test_correction_by_authority_keeps_history(env: Env) -> None:
@@ -779,7 +783,7 @@ class _BrokenOpLog:
         raise JukiError("oplog disk full")
 
 
-class _UowWithBrokenLog(SqlUnitOfWork):
+class _UowWithBrokenLog(SqlRegistryUnitOfWork):
     def __enter__(self) -> _UowWithBrokenLog:
         super().__enter__()
         self.oplog = _BrokenOpLog()  # type: ignore[assignment]
@@ -806,7 +810,7 @@ def test_outbox_carries_identity_info_only(env: Env) -> None:
     family(env)
     identity = set(IDENTITY_FIELDS) | {"lg_code", "change_reason", "changed_on"}
     allowed = {
-        "identity_info_changed": identity,
+        "identity_info_changed": {"identity"},
         "move_in_notice": {
             "resident_code",
             "new_address",
@@ -824,6 +828,8 @@ def test_outbox_carries_identity_info_only(env: Env) -> None:
     for message_type, keys in allowed.items():
         for payload in env.outbox_payloads(message_type):
             assert set(payload) == keys
+    for payload in env.outbox_payloads("identity_info_changed"):
+        assert set(payload["identity"]) == identity
 
 
 def test_card_move_out_sends_the_certificate_info_ahead(env: Env) -> None:
@@ -892,7 +898,7 @@ def test_card_move_in_needs_the_move_out_info_and_uses_it_once(env: Env) -> None
     body = {"identity": {"birth_date": p.birth_date.isoformat(), "my_number": number}}
     with env.engine.begin() as conn:
         conn.execute(
-            tables.move_out_infos.insert().values(
+            registry_tables.move_out_infos.insert().values(
                 resident_code="24727059608",
                 from_lg_code="142051",
                 body=json.dumps(body),
@@ -905,5 +911,5 @@ def test_card_move_in_needs_the_move_out_info_and_uses_it_once(env: Env) -> None
     record = _card_move_in(env, p, number)
     assert record.is_active
     with env.engine.connect() as conn:
-        used = conn.execute(sa.select(tables.move_out_infos.c.used_at)).scalar_one()
+        used = conn.execute(sa.select(registry_tables.move_out_infos.c.used_at)).scalar_one()
     assert used is not None

@@ -18,10 +18,14 @@ from typing import Any, Self
 
 import pytest
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 
 from juki.core.clock import JST, FixedClock
+from juki.core.errors import ConcurrentChangeError
 from juki.core.identifiers import MyNumber, ResidentCode
+from juki.nodes.apps import create_registry_app
 from juki.registry import services as svc
+from juki.registry.api.deps import new_uow
 from juki.registry.commands import (
     AssignMyNumber,
     ChangeName,
@@ -30,14 +34,16 @@ from juki.registry.commands import (
     PersonalItems,
     RecordMoveIn,
 )
-from juki.registry.model import ResidentRecord, Sex, fold
-from juki.registry.ports import Municipality
+from juki.registry.model import Municipality, ResidentRecord, Sex, fold
+from juki.registry.store.municipality import add_allotment, save_municipality
+from juki.registry.uow import SqlRegistryUnitOfWork
 from juki.security.actors import Actor
+from juki.security.operators import create_operator
 from juki.security.permissions import Role
+from juki.security.tables import oplog
+from juki.security.uow import SqlUnitOfWork
 from juki.storage.engine import is_sqlite, make_engine
 from juki.storage.migrate import upgrade
-from juki.storage.registry_store import ConcurrentChangeError, add_allotment, save_municipality
-from juki.storage.uow import SqlUnitOfWork
 
 CLERK = Actor("clerk-1", Role.COUNTER_CLERK, "T01")
 CS = Actor.system("cs:132250")
@@ -64,7 +70,7 @@ class _ReadHook:
         return getattr(self._inner, name)
 
 
-class InterruptedUnitOfWork(SqlUnitOfWork):
+class InterruptedUnitOfWork(SqlRegistryUnitOfWork):
     """The clerk's unit of work: someone else commits between its read and its write."""
 
     def __init__(self, engine: sa.Engine, clock: FixedClock, after_read: Callable[[], None]):
@@ -103,7 +109,7 @@ def clock() -> FixedClock:
 
 def _resident(engine: sa.Engine, clock: FixedClock) -> ResidentRecord:
     return svc.record_move_in(
-        SqlUnitOfWork(engine, clock=clock),
+        SqlRegistryUnitOfWork(engine, clock=clock),
         CLERK,
         RecordMoveIn(
             person=PersonalItems("山田", "太郎", "ヤマダ", "タロウ", date(1980, 5, 5), Sex.MALE),
@@ -142,7 +148,9 @@ def test_a_change_never_reverts_one_committed_after_its_read(
     def cs_assigns_my_number() -> None:
         try:
             svc.assign_my_number(
-                SqlUnitOfWork(engine, clock=clock), CS, AssignMyNumber(record.record_id, NUMBER)
+                SqlRegistryUnitOfWork(engine, clock=clock),
+                CS,
+                AssignMyNumber(record.record_id, NUMBER),
             )
         except BaseException as exc:  # reported by the main thread
             cs_errors.append(exc)
@@ -166,8 +174,10 @@ def test_a_change_never_reverts_one_committed_after_its_read(
     cs.join(JOIN_LIMIT_S)
     assert not cs.is_alive() and not cs_errors, cs_errors
 
-    current = svc.get_record(SqlUnitOfWork(engine, clock=clock), CLERK, record.record_id)
-    history = svc.record_history(SqlUnitOfWork(engine, clock=clock), CLERK, record.record_id)
+    current = svc.get_record(SqlRegistryUnitOfWork(engine, clock=clock), CLERK, record.record_id)
+    history = svc.record_history(
+        SqlRegistryUnitOfWork(engine, clock=clock), CLERK, record.record_id
+    )
     assert current == fold(h.change for h in history), "the row is not the fold of its history"
     assert current.my_number == NUMBER, "the clerk's change reverted the assigned my_number"
     if is_sqlite(engine.url):
@@ -176,8 +186,10 @@ def test_a_change_never_reverts_one_committed_after_its_read(
         # The clerk read the record before the CS's change: the clerk's change is refused
         # (409 concurrent_change at the API) and may be filed again on the current record.
         assert refused and current.family_name == "山田"
-        svc.change_name(SqlUnitOfWork(engine, clock=clock), CLERK, _name_change(record.record_id))
-        again = svc.get_record(SqlUnitOfWork(engine, clock=clock), CLERK, record.record_id)
+        svc.change_name(
+            SqlRegistryUnitOfWork(engine, clock=clock), CLERK, _name_change(record.record_id)
+        )
+        again = svc.get_record(SqlRegistryUnitOfWork(engine, clock=clock), CLERK, record.record_id)
         assert (again.family_name, again.my_number) == ("佐藤", NUMBER)
 
 
@@ -185,12 +197,6 @@ def test_a_change_never_reverts_one_committed_after_its_read(
 def test_the_api_answers_a_lost_race_with_409(pg_url: str, clock: FixedClock) -> None:
     """The same race through the registry API: the clerk's request is a 409 the client may
     file again, and the operation log says it was rejected."""
-    from fastapi.testclient import TestClient
-
-    from juki.security.operators import create_operator
-    from juki.storage.tables import oplog
-    from juki.web.registry_api import create_registry_app, new_uow
-
     engine = make_engine(pg_url)
     upgrade(engine)
     with engine.begin() as conn:
@@ -199,11 +205,15 @@ def test_the_api_answers_a_lost_race_with_409(pg_url: str, clock: FixedClock) ->
     try:
         record = _resident(engine, clock)
         admin = Actor("admin", Role.OPERATIONS_MANAGER, "console")
-        token = create_operator(engine, admin, "clerk.01", "窓口 一郎", Role.COUNTER_CLERK, clock)
+        token = create_operator(
+            SqlUnitOfWork(engine, clock=clock), admin, "clerk.01", "窓口 一郎", Role.COUNTER_CLERK
+        )
 
         def cs_commits_first() -> None:
             svc.assign_my_number(
-                SqlUnitOfWork(engine, clock=clock), CS, AssignMyNumber(record.record_id, NUMBER)
+                SqlRegistryUnitOfWork(engine, clock=clock),
+                CS,
+                AssignMyNumber(record.record_id, NUMBER),
             )
 
         app = create_registry_app(engine, clock=clock)
@@ -233,7 +243,9 @@ def test_the_api_answers_a_lost_race_with_409(pg_url: str, clock: FixedClock) ->
                 sa.select(oplog.c.outcome).where(oplog.c.action == "change_name")
             ).scalars()
             assert list(outcomes) == ["rejected"]
-        current = svc.get_record(SqlUnitOfWork(engine, clock=clock), CLERK, record.record_id)
+        current = svc.get_record(
+            SqlRegistryUnitOfWork(engine, clock=clock), CLERK, record.record_id
+        )
         assert (current.family_name, current.my_number) == ("山田", NUMBER)
     finally:
         engine.dispose()

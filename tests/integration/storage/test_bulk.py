@@ -12,22 +12,25 @@ import sqlalchemy as sa
 from juki.core.clock import JST, FixedClock
 from juki.core.errors import DomainRuleError, PermissionDeniedError, ValidationError
 from juki.core.identifiers import MyNumber, ResidentCode
+from juki.network.messages import IDENTITY_INFO_CHANGED, body_of
+from juki.population.addresses import municipality_from_lg_code, town_areas
+from juki.population.bulk import load_population
+from juki.population.seeding import OVERFLOW_BASE, SeedResult, reserve_resident_codes, seed_registry
+from juki.population.synthetic import generate_population
 from juki.registry import services as svc
-from juki.registry.addresses import municipality_from_lg_code, town_areas
+from juki.registry import tables as registry_tables
 from juki.registry.commands import RecordRelocation
-from juki.registry.identity_info import identity_info_of
+from juki.registry.events import identity_info_changed
 from juki.registry.model import fold
 from juki.registry.ports import SearchQuery
-from juki.registry.seeding import OVERFLOW_BASE, SeedResult, reserve_resident_codes, seed_registry
-from juki.registry.synthetic import generate_population
+from juki.registry.store.municipality import add_allotment, save_municipality
+from juki.registry.store.records import SqlRegistry
+from juki.registry.uow import SqlRegistryUnitOfWork
+from juki.security import tables as security_tables
 from juki.security.actors import Actor
 from juki.security.permissions import Role
-from juki.storage import tables
-from juki.storage.bulk import load_population
 from juki.storage.engine import make_engine
 from juki.storage.migrate import upgrade
-from juki.storage.registry_store import SqlRegistry, add_allotment, save_municipality
-from juki.storage.uow import SqlUnitOfWork
 
 CLOCK = FixedClock(datetime(2025, 4, 1, 10, 0, tzinfo=JST))
 LOADER = Actor("ops-1", Role.OPERATIONS_MANAGER, "T09")
@@ -70,21 +73,23 @@ def test_seed_writes_what_the_services_would(engine: sa.Engine) -> None:
     )
     assert (result.residents, result.municipality.name) == (N, "稲城市")
     assert sum(progress) == N and len(progress) >= 3
-    assert count(engine, tables.resident_records) == N
-    assert count(engine, tables.record_changes) == N
-    assert count(engine, tables.households) == result.households
-    assert count(engine, tables.outbox) == N
-    foreign = count(engine, tables.resident_records, tables.resident_records.c.is_foreign)
+    assert count(engine, registry_tables.resident_records) == N
+    assert count(engine, registry_tables.record_changes) == N
+    assert count(engine, registry_tables.households) == result.households
+    assert count(engine, registry_tables.outbox) == N
+    foreign = count(
+        engine, registry_tables.resident_records, registry_tables.resident_records.c.is_foreign
+    )
     assert foreign == result.foreign_residents > 0
 
-    stats = svc.registry_stats(SqlUnitOfWork(engine, clock=CLOCK), CLERK)
+    stats = svc.registry_stats(SqlRegistryUnitOfWork(engine, clock=CLOCK), CLERK)
     assert stats["residents"] == N and stats["households"] == result.households
     assert stats["without_my_number"] == 0
 
     # Every projection is the fold of its history, read back through the repository.
     with engine.connect() as conn:
         registry = SqlRegistry(conn, CLOCK.now)
-        ids = conn.execute(sa.select(tables.resident_records.c.record_id)).scalars().all()
+        ids = conn.execute(sa.select(registry_tables.resident_records.c.record_id)).scalars().all()
         for record_id in ids:
             record = registry.get(record_id)
             history = registry.history(record_id)
@@ -92,19 +97,19 @@ def test_seed_writes_what_the_services_would(engine: sa.Engine) -> None:
             assert history[0].actor_id == LOADER.actor_id
             assert fold(h.change for h in history) == record
         # The outbox carries exactly identity_info of each record.
-        messages = conn.execute(sa.select(tables.outbox)).mappings().all()
-        assert {m["message_type"] for m in messages} == {svc.IDENTITY_INFO_CHANGED}
+        messages = conn.execute(sa.select(registry_tables.outbox)).mappings().all()
+        assert {m["message_type"] for m in messages} == {IDENTITY_INFO_CHANGED}
         assert len({m["message_id"] for m in messages}) == N
         by_code = {m["key"]: json.loads(m["payload"]) for m in messages}
         for record_id in ids[:200]:
             record = registry.get(record_id)
             change = registry.history(record_id)[0].change
-            assert by_code[record.resident_code] == identity_info_of(record, change).to_payload()
+            assert by_code[record.resident_code] == body_of(identity_info_changed(record, change))
         # Households are searchable and consistent through the repository as well.
         some = registry.get(ids[0])
         assert registry.search(SearchQuery(name_kana=some.family_name_kana))
         assert some in registry.members(some.household_id)
-        oplog = conn.execute(sa.select(tables.oplog)).mappings().all()
+        oplog = conn.execute(sa.select(security_tables.oplog)).mappings().all()
     assert [(e["action"], e["target"], e["outcome"], e["detail"]) for e in oplog][:1] == [
         ("seed_population", "lg_code:132250", "ok", f"{N} residents, seed 11")
     ]
@@ -113,13 +118,16 @@ def test_seed_writes_what_the_services_would(engine: sa.Engine) -> None:
 def test_seeding_again_adds_more_with_distinct_codes(engine: sa.Engine) -> None:
     first = seed(engine)
     second = seed(engine)  # the same seed again
-    assert count(engine, tables.resident_records) == 2 * N
-    assert count(engine, tables.outbox) == 2 * N
+    assert count(engine, registry_tables.resident_records) == 2 * N
+    assert count(engine, registry_tables.outbox) == 2 * N
     with engine.connect() as conn:
         rows = conn.execute(
-            sa.select(tables.resident_records.c.resident_code, tables.resident_records.c.my_number)
+            sa.select(
+                registry_tables.resident_records.c.resident_code,
+                registry_tables.resident_records.c.my_number,
+            )
         ).all()
-        allotment = conn.execute(sa.select(tables.code_allotments)).mappings().one()
+        allotment = conn.execute(sa.select(registry_tables.code_allotments)).mappings().one()
     codes = [r[0] for r in rows]
     numbers = [r[1] for r in rows]
     assert len(set(codes)) == len(codes) and len(set(numbers)) == len(numbers)
@@ -131,7 +139,7 @@ def test_seeding_again_adds_more_with_distinct_codes(engine: sa.Engine) -> None:
     assert (allotment["first_body"], allotment["last_body"]) == (1322500000, 1322599999)
     assert allotment["next_body"] == 1322500000 + 2 * N
     # The services allot the next code after the seeded ones.
-    with SqlUnitOfWork(engine, clock=CLOCK) as uow:
+    with SqlRegistryUnitOfWork(engine, clock=CLOCK) as uow:
         assert (
             uow.registry.allot_resident_code()
             == ResidentCode.complete(f"{1322500000 + 2 * N}").value
@@ -141,11 +149,13 @@ def test_seeding_again_adds_more_with_distinct_codes(engine: sa.Engine) -> None:
 def test_life_events_work_on_seeded_records(engine: sa.Engine) -> None:
     seed(engine, residents=50)
     with engine.connect() as conn:
-        hid = conn.execute(sa.select(tables.households.c.household_id).limit(1)).scalar_one()
-    uow = SqlUnitOfWork(engine, clock=CLOCK)
+        hid = conn.execute(
+            sa.select(registry_tables.households.c.household_id).limit(1)
+        ).scalar_one()
+    uow = SqlRegistryUnitOfWork(engine, clock=CLOCK)
     _, members = svc.household_view(uow, CLERK, hid)
     moved = svc.record_relocation(
-        SqlUnitOfWork(engine, clock=CLOCK),
+        SqlRegistryUnitOfWork(engine, clock=CLOCK),
         CLERK,
         RecordRelocation(
             record_ids=tuple(m.record_id for m in members),
@@ -180,7 +190,7 @@ def test_load_refuses_codes_outside_every_allotment(engine: sa.Engine) -> None:
     )
     with pytest.raises(ValueError, match="outside every"):
         load_population(engine, population, actor_id="x", now=CLOCK.now())
-    assert count(engine, tables.resident_records) == 0
+    assert count(engine, registry_tables.resident_records) == 0
 
 
 def test_refusals_are_logged_and_change_nothing(engine: sa.Engine) -> None:
@@ -201,10 +211,14 @@ def test_refusals_are_logged_and_change_nothing(engine: sa.Engine) -> None:
     assert err.value.field == "lg_code"
     with pytest.raises(DomainRuleError):  # the database belongs to 稲城市
         seed_registry(engine, lg_code="352063", residents=10, seed=1, by=LOADER, clock=CLOCK)
-    assert count(engine, tables.resident_records) == 10
+    assert count(engine, registry_tables.resident_records) == 10
     with engine.connect() as conn:
         outcomes = (
-            conn.execute(sa.select(tables.oplog.c.outcome).order_by(tables.oplog.c.entry_id))
+            conn.execute(
+                sa.select(security_tables.oplog.c.outcome).order_by(
+                    security_tables.oplog.c.entry_id
+                )
+            )
             .scalars()
             .all()
         )

@@ -9,7 +9,7 @@ from alembic.runtime.migration import MigrationContext
 
 from juki.storage.engine import make_engine
 from juki.storage.migrate import MIGRATIONS, current_revision, head_revision, upgrade
-from juki.storage.tables import metadata
+from support.schema import all_tables
 
 
 def test_migrations_build_the_declared_schema(db_url: str) -> None:
@@ -18,7 +18,7 @@ def test_migrations_build_the_declared_schema(db_url: str) -> None:
         upgrade(engine)
         assert current_revision(engine) == head_revision()
         with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), metadata)
+            diff = compare_metadata(MigrationContext.configure(conn), all_tables())
         assert diff == []
         upgrade(engine)  # a second run is a no-op
         assert current_revision(engine) == head_revision()

@@ -21,22 +21,23 @@ from PIL import Image, ImageDraw
 from juki.core.clock import JST, FixedClock
 from juki.core.errors import DomainRuleError, PermissionDeniedError, ValidationError
 from juki.core.identifiers import ResidentCode
-from juki.registry.ports import Municipality
-from juki.security.actors import Actor
-from juki.security.operators import authenticate, create_operator, deactivate_operator
-from juki.security.permissions import Role
-from juki.storage.engine import make_engine
-from juki.storage.migrate import upgrade
-from juki.storage.registry_store import add_allotment, save_municipality
-from juki.storage.tables import (
+from juki.nodes.apps import create_registry_app
+from juki.registry.model import Municipality
+from juki.registry.store.municipality import add_allotment, save_municipality
+from juki.registry.tables import (
     households,
-    oplog,
     outbox,
     record_changes,
     resident_records,
     seal_registrations,
 )
-from juki.web.registry_api import create_registry_app
+from juki.security.actors import Actor
+from juki.security.operators import authenticate, create_operator, deactivate_operator
+from juki.security.permissions import Role
+from juki.security.tables import oplog
+from juki.security.uow import SqlUnitOfWork
+from juki.storage.engine import make_engine
+from juki.storage.migrate import upgrade
 
 ADMIN = Actor("admin", Role.OPERATIONS_MANAGER, "console")
 TODAY = date(2025, 4, 1)
@@ -69,9 +70,15 @@ def engine(db_url: str) -> Iterator[sa.Engine]:
 @pytest.fixture
 def tokens(engine: sa.Engine, clock: FixedClock) -> dict[str, str]:
     return {
-        "clerk": create_operator(engine, ADMIN, "clerk.01", "窓口 一郎", Role.COUNTER_CLERK, clock),
+        "clerk": create_operator(
+            SqlUnitOfWork(engine, clock=clock), ADMIN, "clerk.01", "窓口 一郎", Role.COUNTER_CLERK
+        ),
         "supervisor": create_operator(
-            engine, ADMIN, "super-01", "管理 花子", Role.REGISTRY_SUPERVISOR, clock
+            SqlUnitOfWork(engine, clock=clock),
+            ADMIN,
+            "super-01",
+            "管理 花子",
+            Role.REGISTRY_SUPERVISOR,
         ),
     }
 
@@ -504,9 +511,9 @@ def test_deactivated_operator_is_401(
     client: TestClient, engine: sa.Engine, clock: FixedClock, tokens: dict[str, str]
 ) -> None:
     assert client.get(f"{API}/stats", headers=auth(tokens["clerk"])).status_code == 200
-    deactivate_operator(engine, ADMIN, "clerk.01", clock)
+    deactivate_operator(SqlUnitOfWork(engine, clock=clock), ADMIN, "clerk.01")
     assert client.get(f"{API}/stats", headers=auth(tokens["clerk"])).status_code == 401
-    assert authenticate(engine, tokens["clerk"], "T-01") is None
+    assert authenticate(SqlUnitOfWork(engine), tokens["clerk"], "T-01") is None
 
 
 def test_malformed_terminal_header_is_422(client: TestClient, tokens: dict[str, str]) -> None:
@@ -741,7 +748,7 @@ def test_create_operator_stores_only_the_token_hash(
         stored = conn.execute(sa.text("SELECT token_sha256 FROM operators")).scalars().all()
     assert all(len(h) == 64 for h in stored)
     assert not set(tokens.values()) & set(stored)
-    actor = authenticate(engine, tokens["supervisor"], "T-09")
+    actor = authenticate(SqlUnitOfWork(engine), tokens["supervisor"], "T-09")
     assert actor == Actor("super-01", Role.REGISTRY_SUPERVISOR, "T-09")
 
 
@@ -750,7 +757,9 @@ def test_create_operator_needs_manage_operators_and_logs_the_refusal(
 ) -> None:
     clerk = Actor("clerk.99", Role.COUNTER_CLERK, "T-02")
     with pytest.raises(PermissionDeniedError):
-        create_operator(engine, clerk, "new.one", "新人", Role.REGISTRY_SUPERVISOR, clock)
+        create_operator(
+            SqlUnitOfWork(engine, clock=clock), clerk, "new.one", "新人", Role.REGISTRY_SUPERVISOR
+        )
     entries = oplog_rows(engine)
     assert [(e["actor_id"], e["action"], e["outcome"]) for e in entries] == [
         ("clerk.99", "manage_operators", "denied")
@@ -764,14 +773,16 @@ def test_create_operator_validates_the_id(
     engine: sa.Engine, clock: FixedClock, operator_id: str
 ) -> None:
     with pytest.raises(ValidationError) as caught:
-        create_operator(engine, ADMIN, operator_id, "名前", Role.COUNTER_CLERK, clock)
+        create_operator(
+            SqlUnitOfWork(engine, clock=clock), ADMIN, operator_id, "名前", Role.COUNTER_CLERK
+        )
     assert caught.value.field == "operator_id"
     assert [e["outcome"] for e in oplog_rows(engine)] == ["rejected"]
 
 
 def test_no_operator_gets_the_system_role(engine: sa.Engine, clock: FixedClock) -> None:
     with pytest.raises(DomainRuleError) as caught:
-        create_operator(engine, ADMIN, "robot", "ロボット", Role.SYSTEM, clock)
+        create_operator(SqlUnitOfWork(engine, clock=clock), ADMIN, "robot", "ロボット", Role.SYSTEM)
     assert (caught.value.field, caught.value.rule) == ("role", "system_role")
 
 

@@ -37,12 +37,12 @@ from juki.core.errors import DomainRuleError, RuleViolation, ValidationError
 from juki.registry.model import (
     ChangeReason,
     ForeignResidentCategory,
+    Municipality,
     RecordStatus,
     Relationship,
     ResidentRecord,
     Sex,
 )
-from juki.registry.ports import Municipality
 from juki.registry.seal import SealRegistration, SealStatus
 
 INAGI = Municipality("132250", "東京都", "稲城市")

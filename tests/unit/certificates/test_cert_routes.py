@@ -15,8 +15,8 @@ from fastapi.routing import APIRoute
 from starlette.routing import Mount
 
 from juki.certificates.terminal import csrf_checked, terminal_operator
+from juki.nodes.apps import create_registry_app
 from juki.web.auth import operator_actor, public
-from juki.web.registry_api import create_registry_app
 
 MARKERS: tuple[Callable[..., Any], ...] = (operator_actor, public, terminal_operator)
 

@@ -19,8 +19,8 @@ from juki.certificates.signing import (
     trust_roots,
 )
 from juki.core.errors import ValidationError
+from juki.core.settings import Settings
 from juki.network import pki
-from juki.settings import Settings
 
 NOW = datetime.now(UTC)
 

@@ -36,8 +36,13 @@ from juki.certificates.wide_area import (
 from juki.core.clock import JST
 from juki.core.errors import DomainRuleError, ValidationError
 from juki.network.messages import WIDE_AREA_LINE_KEYS, WideAreaContent
-from juki.registry.model import ForeignResidentCategory, Relationship, ResidentRecord, Sex
-from juki.registry.ports import Municipality
+from juki.registry.model import (
+    ForeignResidentCategory,
+    Municipality,
+    Relationship,
+    ResidentRecord,
+    Sex,
+)
 
 INAGI = Municipality("132250", "東京都", "稲城市")
 READ_AT = datetime(2025, 4, 1, 10, 0, tzinfo=JST)

@@ -19,7 +19,7 @@ from juki.network.messages import (
     parse_body,
 )
 from juki.registry.identity_info import IDENTITY_FIELDS
-from juki.storage.tables import resident_records
+from juki.registry.tables import resident_records
 
 # Routing and change information that is not a record item.
 ROUTING = {

@@ -21,17 +21,21 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Mount
 
+from juki.certificates import tables as certificate_tables
 from juki.certificates.ports import WideAreaAsk
 from juki.certificates.wide_area import WideAreaRefused
 from juki.core.clock import JST, FixedClock
+from juki.core.settings import Settings
 from juki.network.envelope import Envelope
 from juki.network.https import HttpsTransport
 from juki.network.messages import MoveInNotice, body_of
-from juki.nodes.app import admin, create_node_app
-from juki.nodes.config import NodeConfig, small_layout, token_sha256
+from juki.nodes.admin_api import admin
+from juki.nodes.apps import create_node_app
+from juki.nodes.config import NodeConfig
+from juki.nodes.layout import small_layout
 from juki.nodes.memory import InProcessNetwork, build_network
 from juki.nodes.wide_area import CsContentSource
-from juki.storage import tables
+from juki.security.operators import token_sha256
 from juki.web.auth import operator_actor, public
 
 AUTH_MARKERS: tuple[Callable[..., Any], ...] = (admin, operator_actor, public)
@@ -104,7 +108,7 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessNetwork]:
 @pytest.fixture(scope="module")
 def apps(net: InProcessNetwork) -> dict[str, FastAPI]:
     return {
-        node_id: create_node_app(node, config_for(node_id, node.kind, node_id))
+        node_id: create_node_app(node, config_for(node_id, node.kind, node_id), Settings())
         for node_id, node in net.nodes.items()
         if node_id in ("national", "130001", "132250")
     }
@@ -343,7 +347,7 @@ def test_a_wide_area_query_over_https_gets_a_signed_answer(
     assert err.value.rule == "not_resident"
     assert err.value.message_ja.startswith("東京都稲城市")
     with inagi.engine.connect() as conn:
-        (row,) = conn.execute(sa.select(tables.wide_area_requests)).mappings().all()
+        (row,) = conn.execute(sa.select(certificate_tables.wide_area_requests)).mappings().all()
     assert (row["requesting_lg_code"], row["outcome"], row["rule"]) == (
         "142051",
         "refused",

@@ -6,7 +6,7 @@ import pytest
 
 from juki.core.errors import ValidationError
 from juki.core.identifiers import LgCode
-from juki.registry.addresses import municipality_from_lg_code, town_areas
+from juki.population.addresses import municipality_from_lg_code, town_areas
 
 
 @pytest.mark.parametrize(

@@ -11,21 +11,21 @@ import pytest
 
 from juki.core.identifiers import MyNumber, ResidentCode
 from juki.core.text import validate_kana, validate_name
+from juki.population.addresses import TownArea, municipality_from_lg_code, town_areas
+from juki.population.synthetic import SyntheticHousehold, generate_population, my_number_for
 from juki.registry import rules
-from juki.registry.addresses import TownArea, municipality_from_lg_code, town_areas
 from juki.registry.model import (
     FEMALE_ONLY,
     MALE_ONLY,
     ChangeReason,
     ForeignResidentCategory,
+    Municipality,
     Relationship,
     ResidentRecord,
     Sex,
     fold,
     initial_fields,
 )
-from juki.registry.ports import Municipality
-from juki.registry.synthetic import SyntheticHousehold, generate_population, my_number_for
 
 TODAY = date(2025, 4, 1)
 FIRST_BODY = 1322500000

@@ -16,8 +16,8 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
+from juki.nodes.apps import create_registry_app
 from juki.web.auth import operator_actor, public
-from juki.web.registry_api import create_registry_app
 
 AUTH_MARKERS: tuple[Callable[..., Any], ...] = (operator_actor, public)
 

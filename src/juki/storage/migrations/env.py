@@ -1,10 +1,11 @@
-"""Alembic environment: always runs on a connection handed in by `juki.storage.migrate`."""
+"""Alembic environment: always runs on a connection handed in by `juki.storage.migrate`.
+
+Migrations are written by hand (no autogenerate), so no metadata is needed here; a test
+compares what they build with every feature's declared tables."""
 
 from __future__ import annotations
 
 from alembic import context
-
-from juki.storage.tables import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:
@@ -12,7 +13,6 @@ if connection is None:
 
 context.configure(
     connection=connection,
-    target_metadata=metadata,
     render_as_batch=connection.dialect.name == "sqlite",
 )
 with context.begin_transaction():

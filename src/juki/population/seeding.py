@@ -1,4 +1,4 @@
-"""`juki seed`: fill a municipality's registry with a synthetic population.
+"""Seeding: fill a municipality's registry with a synthetic population.
 
 Allowed only to roles holding `Permission.SEED_POPULATION`, written down in the oplog like any other
 action (one entry for the whole load, or one saying it was refused or failed), and built from the
@@ -31,18 +31,20 @@ from typing import Final
 import sqlalchemy as sa
 
 from juki.core.clock import Clock
-from juki.core.errors import JukiError, PermissionDeniedError, ValidationError
+from juki.core.errors import ValidationError
 from juki.core.identifiers import LgCode, ResidentCode
-from juki.registry.addresses import municipality_from_lg_code, town_areas
-from juki.registry.ports import Municipality, OpLogEntry
-from juki.registry.synthetic import generate_population
+from juki.population.addresses import municipality_from_lg_code, town_areas
+from juki.population.bulk import load_population
+from juki.population.synthetic import generate_population
+from juki.registry.model import Municipality
+from juki.registry.store.municipality import add_allotment, save_municipality
+from juki.registry.store.records import RESIDENT_CODE
+from juki.registry.tables import code_allotments
+from juki.security.actions import perform_outside
 from juki.security.actors import Actor
 from juki.security.permissions import Permission, authorize
-from juki.storage.bulk import load_population
-from juki.storage.journal import SqlOpLog
+from juki.security.uow import SqlUnitOfWork
 from juki.storage.migrate import upgrade
-from juki.storage.registry_store import RESIDENT_CODE, add_allotment, save_municipality
-from juki.storage.tables import code_allotments
 
 MAX_RESIDENTS: Final = 2_000_000
 STANDALONE_BLOCK: Final = 100_000
@@ -61,30 +63,6 @@ class SeedResult:
     foreign_residents: int
     first_resident_code: str
     last_resident_code: str
-
-
-def _entry(by: Actor, clock: Clock, target: str, outcome: str, detail: str) -> OpLogEntry:
-    return OpLogEntry(
-        at=clock.now(),
-        actor_id=by.actor_id,
-        role=by.role.value,
-        terminal_id=by.terminal_id,
-        action=Permission.SEED_POPULATION.value,
-        target=target,
-        outcome=outcome,
-        detail=detail[:500],
-    )
-
-
-def _log(engine: sa.Engine, entry: OpLogEntry) -> None:
-    """Write one oplog entry in its own transaction, if the database has an oplog yet.
-
-    A refusal before the first migration has nowhere to go: nothing was written either.
-    """
-    if not sa.inspect(engine).has_table("oplog"):
-        return
-    with engine.begin() as conn:
-        SqlOpLog(conn).append(entry)
 
 
 def _validate_residents(residents: int) -> int:
@@ -178,29 +156,18 @@ def seed_registry(
 ) -> SeedResult:
     """Migrate, register the municipality, and load `residents` synthetic residents.
 
-    `progress` is called with the number of residents each committed chunk added (for a tqdm
-    bar). On failure after some chunks were committed, those residents stay (each chunk is
-    complete on its own) and the oplog says how many were loaded.
+    An action like any other (`perform_outside`: the load commits in chunks of its own): one
+    oplog entry for the whole load, or one saying it was refused, rejected or failed. `progress`
+    is called with the number of residents each committed chunk added (for a tqdm bar). On
+    failure after some chunks were committed, those residents stay (each chunk is complete on
+    its own) and the oplog says how many were loaded. A refusal on a database not migrated yet
+    has nowhere to be logged: nothing is written, not even the schema.
     """
-    target = f"lg_code:{lg_code}"
-    try:
+    if not sa.inspect(engine).has_table("oplog"):
+        # A new database: a refusal has nowhere to be logged, so nothing is written at all;
+        # an allowed seed creates the schema first, so a rejection can be logged.
         authorize(by.actor_id, by.role, Permission.SEED_POPULATION)
-    except PermissionDeniedError as exc:
-        _log(engine, _entry(by, clock, target, "denied", str(exc)))
-        raise
-    try:
-        lg = LgCode.parse(lg_code)
-        n = _validate_residents(residents)
         upgrade(engine)
-        municipality = municipality_from_lg_code(lg.value)
-        towns = town_areas(lg.value)
-        with engine.begin() as conn:
-            save_municipality(conn, municipality)
-            bodies = reserve_resident_codes(conn, lg.jis_code, n)
-    except JukiError as exc:
-        _log(engine, _entry(by, clock, target, "rejected", f"{type(exc).__name__}: {exc}"))
-        raise
-
     loaded = 0
 
     def counted(k: int) -> None:
@@ -209,29 +176,45 @@ def seed_registry(
         if progress is not None:
             progress(k)
 
-    population = generate_population(
-        municipality,
-        towns,
-        n,
-        seed=seed,
-        today=clock.today(),
-        resident_code_bodies=itertools.chain.from_iterable(bodies),
-    )
-    try:
+    def load() -> SeedResult:
+        lg = LgCode.parse(lg_code)
+        n = _validate_residents(residents)
+        upgrade(engine)
+        municipality = municipality_from_lg_code(lg.value)
+        towns = town_areas(lg.value)
+        with engine.begin() as conn:
+            save_municipality(conn, municipality)
+            bodies = reserve_resident_codes(conn, lg.jis_code, n)
+        population = generate_population(
+            municipality,
+            towns,
+            n,
+            seed=seed,
+            today=clock.today(),
+            resident_code_bodies=itertools.chain.from_iterable(bodies),
+        )
         result = load_population(
             engine, population, actor_id=by.actor_id, now=clock.now(), chunk=chunk, progress=counted
         )
-    except Exception as exc:
-        detail = f"{loaded} of {n} residents loaded, seed {seed}; {type(exc).__name__}: {exc}"
-        _log(engine, _entry(by, clock, target, "failed", detail))
-        raise
-    _log(engine, _entry(by, clock, target, "ok", f"{result.residents} residents, seed {seed}"))
-    return SeedResult(
-        municipality=municipality,
-        seed=seed,
-        households=result.households,
-        residents=result.residents,
-        foreign_residents=result.foreign_residents,
-        first_resident_code=ResidentCode.complete(f"{bodies[0][0]:010d}").value,
-        last_resident_code=ResidentCode.complete(f"{bodies[-1][-1]:010d}").value,
+        return SeedResult(
+            municipality=municipality,
+            seed=seed,
+            households=result.households,
+            residents=result.residents,
+            foreign_residents=result.foreign_residents,
+            first_resident_code=ResidentCode.complete(f"{bodies[0][0]:010d}").value,
+            last_resident_code=ResidentCode.complete(f"{bodies[-1][-1]:010d}").value,
+        )
+
+    def failed(exc: Exception) -> str:
+        return f"{loaded} of {residents} residents loaded, seed {seed}; {type(exc).__name__}: {exc}"
+
+    return perform_outside(
+        SqlUnitOfWork(engine, clock=clock),
+        by,
+        Permission.SEED_POPULATION,
+        f"lg_code:{lg_code}",
+        load,
+        describe=lambda r: f"{r.residents} residents, seed {seed}",
+        failed=failed,
     )

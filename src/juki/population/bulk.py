@@ -26,12 +26,12 @@ import psycopg
 import sqlalchemy as sa
 from psycopg import sql
 
-from juki.registry.identity_info import identity_info_of
+from juki.population.synthetic import SyntheticHousehold
+from juki.registry.events import identity_info_changed
 from juki.registry.model import RecordChange, ResidentRecord
-from juki.registry.services import IDENTITY_INFO_CHANGED
-from juki.registry.synthetic import SyntheticHousehold
-from juki.storage.registry_store import RESIDENT_CODE, change_row, household_row, name_kana_key
-from juki.storage.tables import (
+from juki.registry.store.journal import outbox_row
+from juki.registry.store.records import RESIDENT_CODE, change_row, household_row, name_kana_key
+from juki.registry.tables import (
     code_allotments,
     households,
     outbox,
@@ -181,15 +181,9 @@ class _RowBuilder:
             encoded.append(name_kana_key(record.family_name_kana, record.given_name_kana))
             encoded.append(1)  # version
             r_rows.append(_RECORD_ROW(encoded))
-            payload = identity_info_of(record, change).to_payload()
-            message = {
-                "message_id": self.message_ids(),
-                "message_type": IDENTITY_INFO_CHANGED,
-                "key": record.resident_code,
-                "payload": json.dumps(payload, ensure_ascii=False, sort_keys=True),
-                "created_at": self.created_at,
-                "delivered_at": None,
-            }
+            event = identity_info_changed(record, change)
+            message = outbox_row(self.message_ids(), event, record.resident_code, self.now)
+            message["delivered_at"] = None
             o_rows.append(tuple(message[c] for c in OUTBOX_COLUMNS))
             chunk.bodies.append(int(record.resident_code[:10]))
             chunk.foreign += record.is_foreign

@@ -1,4 +1,5 @@
-"""One settings object, read from the environment (`JUKI_*`), SQLite by default."""
+"""One settings object, read from the environment (`JUKI_*`) once, at the entry point
+(`juki.cli.main`), and handed down; SQLite by default."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ class Settings:
     keys_dir: str = DEFAULT_KEYS_DIR
     print_dir: str = DEFAULT_PRINT_DIR  # the print sink: where "printed" certificates land
     public_url: str = DEFAULT_PUBLIC_URL  # base of the verification page the QR code points at
+    # The console acts as this operator instead of as the role a command needs (a secret).
+    operator_token: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -40,6 +43,7 @@ class Settings:
             keys_dir=env.get("JUKI_KEYS_DIR", DEFAULT_KEYS_DIR),
             print_dir=env.get("JUKI_PRINT_DIR", DEFAULT_PRINT_DIR),
             public_url=env.get("JUKI_PUBLIC_URL", DEFAULT_PUBLIC_URL).rstrip("/"),
+            operator_token=env.get("JUKI_OPERATOR_TOKEN") or None,
         )
 
     def __repr__(self) -> str:
@@ -48,7 +52,8 @@ class Settings:
             f"Settings(db_url={masked_url(self.db_url)!r}, log_level={self.log_level!r}, "
             f"signing_key={self.signing_key!r}, signing_cert={self.signing_cert!r}, "
             f"root_cert={self.root_cert!r}, keys_dir={self.keys_dir!r}, "
-            f"print_dir={self.print_dir!r}, public_url={self.public_url!r})"
+            f"print_dir={self.print_dir!r}, public_url={self.public_url!r}, "
+            f"operator_token={'***' if self.operator_token else None})"
         )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from juki.core.errors import DomainRuleError, JukiError, NotFoundError
+from juki.core.errors import ConcurrentChangeError, DomainRuleError, NotFoundError
 from juki.core.identifiers import ResidentCode
 from juki.core.text import normalize_kana
 from juki.registry.model import (
@@ -26,20 +26,10 @@ from juki.registry.model import (
     record_from_row,
     record_to_row,
 )
-from juki.registry.ports import Municipality, SearchQuery
-from juki.storage.tables import (
-    code_allotments,
-    households,
-    municipality,
-    record_changes,
-    resident_records,
-)
+from juki.registry.ports import SearchQuery
+from juki.registry.tables import code_allotments, households, record_changes, resident_records
 
-RESIDENT_CODE = "resident_code"
-
-
-class ConcurrentChangeError(JukiError):
-    """Another transaction changed the record first; the caller may retry the whole action."""
+RESIDENT_CODE = "resident_code"  # the kind of code an allotment holds
 
 
 def name_kana_key(family_kana: str, given_kana: str) -> str:
@@ -306,37 +296,3 @@ class SqlRegistry:
             .values(next_body=row.next_body + 1)
         )
         return ResidentCode.complete(f"{row.next_body:010d}").value
-
-
-def load_municipality(conn: sa.Connection) -> Municipality:
-    row = conn.execute(sa.select(municipality)).mappings().first()
-    if row is None:
-        raise NotFoundError("municipality", "(not initialised: run `juki seed` or `juki db init`)")
-    return Municipality(lg_code=row["lg_code"], prefecture=row["prefecture"], name=row["name"])
-
-
-def save_municipality(conn: sa.Connection, m: Municipality) -> None:
-    existing = conn.execute(sa.select(municipality.c.lg_code)).scalars().all()
-    if existing and existing != [m.lg_code]:
-        raise DomainRuleError(
-            "municipality",
-            "already_initialised",
-            f"this database belongs to municipality {existing[0]}",
-            f"このデータベースは団体コード{existing[0]}の市区町村のものです",
-        )
-    if not existing:
-        conn.execute(
-            municipality.insert().values(lg_code=m.lg_code, prefecture=m.prefecture, name=m.name)
-        )
-
-
-def add_allotment(conn: sa.Connection, first_body: int, last_body: int, allotted_by: str) -> None:
-    conn.execute(
-        code_allotments.insert().values(
-            kind=RESIDENT_CODE,
-            first_body=first_body,
-            last_body=last_body,
-            next_body=first_body,
-            allotted_by=allotted_by,
-        )
-    )

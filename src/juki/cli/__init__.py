@@ -1,0 +1,76 @@
+"""`juki …`: the command line. It only parses and calls.
+
+Each command belongs to the package that does the work (`juki.<feature>.cli`), which declares
+its arguments (`register`) and its handler. The parser loads only the module of the command
+being run, so `juki id validate` imports identifiers and nothing else; `juki --help` lists
+every command from the table below without importing any of them. Settings are read once,
+here, and handed to the handler.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import Final
+
+from juki.core.console import EXIT_FAILED, ConsoleError, fail
+from juki.core.errors import JukiError, RuleViolation
+from juki.core.settings import Settings
+
+# command → (the module that registers and runs it, its one-line help)
+COMMANDS: Final = {
+    "id": ("juki.core.cli", "validate or complete identifiers (check digits)"),
+    "seed": ("juki.population.cli", "create or migrate a registry and add a synthetic population"),
+    "db": ("juki.storage.cli", "database schema"),
+    "registry": ("juki.registry.cli", "registry reports"),
+    "operator": ("juki.security.cli", "terminal operators"),
+    "cert": ("juki.nodes.cert_cli", "certificates: issue, verify, void, register, fees"),
+    "serve": ("juki.nodes.cli", "serve the registry API"),
+    "demo": ("juki.nodes.cli", "start the demo network (one process per node) until Ctrl-C"),
+    "network": ("juki.nodes.cli", "the network of nodes (住基ネット)"),
+    "node": ("juki.nodes.cli", "run one node"),
+    "sim": ("juki.sim.cli", "simulate the whole network in one process, seeded, with faults"),
+}
+
+
+def _command_in(argv: Sequence[str]) -> str | None:
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
+
+
+def build_parser(settings: Settings, argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The parser for `argv`: the named command in full, the others by name and help only."""
+    parser = argparse.ArgumentParser(prog="juki", description="juki: 住民基本台帳ネットワーク")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    wanted = _command_in(argv)
+    for name, (module, help_) in COMMANDS.items():
+        if name == wanted:
+            importlib.import_module(module).register(sub, name, settings)
+        else:
+            sub.add_parser(name, help=help_)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_in = list(sys.argv[1:] if argv is None else argv)
+    settings = Settings.from_env()
+    args = build_parser(settings, args_in).parse_args(args_in)
+    try:
+        from juki.core.logs import configure_console
+
+        configure_console(settings.log_level)
+    except ValueError as exc:
+        return fail(f"JUKI_LOG_LEVEL: {exc}")
+    try:
+        code: int = args.handler(args, settings)
+    except ConsoleError as exc:
+        return fail(str(exc))
+    except RuleViolation as exc:
+        return fail(f"{exc.field}: {exc.message_en} [{exc.rule}]")
+    except JukiError as exc:
+        return fail(f"error: {exc}")
+    return code if code is not None else EXIT_FAILED

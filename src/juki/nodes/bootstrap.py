@@ -1,0 +1,73 @@
+"""The one wiring point of a network node: `bootstrap(config)` builds a running node's engine,
+key, transport, clock and random source from its `node.json`, and nothing else builds them."""
+
+from __future__ import annotations
+
+import random
+from functools import partial
+from pathlib import Path
+
+from juki.core.clock import Clock, SystemClock
+from juki.network import pki
+from juki.network.directory import NodeKind
+from juki.network.https import HttpsTransport
+from juki.nodes.config import ConfigError, NodeConfig
+from juki.nodes.memory import NODE_CLASSES
+from juki.nodes.metrics import NodeMetrics
+from juki.nodes.national import NationalNode
+from juki.nodes.node import Node, NodeIdentity
+from juki.storage.engine import make_engine
+
+
+def bootstrap(config: NodeConfig, *, clock: Clock | None = None) -> Node:
+    """Build a node from its configuration: engine, key, transport, clock, random source."""
+    try:
+        key = pki.key_from_pem(Path(config.key).read_bytes())
+        certificate = pki.cert_from_pem(Path(config.certificate).read_bytes())
+        root = pki.cert_from_pem(Path(config.root_certificate).read_bytes())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{config.node_id}: cannot read its key or certificates: {exc}") from exc
+    clock = clock or SystemClock()
+    try:
+        named = pki.check_issued_by(certificate, root, clock.now())
+    except ValueError as exc:
+        raise ConfigError(f"{config.node_id}: {exc}") from exc
+    if (named.node_id, named.kind) != (config.node_id, config.kind.value):
+        raise ConfigError(
+            f"{config.node_id}: its certificate names {named.kind} {named.node_id}; "
+            "the configuration and the certificate belong to different nodes"
+        )
+    transport = HttpsTransport.for_node(
+        Path(config.certificate), Path(config.key), Path(config.root_certificate)
+    )
+    national = config.kind is NodeKind.NATIONAL
+    node = NODE_CLASSES[config.kind](
+        engine=make_engine(config.db),
+        identity=NodeIdentity(config.node_id, config.kind, key, certificate),
+        root=root,
+        transport=transport,
+        clock=clock,
+        # Unpredictable in production (message ids, backoff jitter, my_numbers); the
+        # simulator passes its own seeded Random to the same classes instead.
+        rng=random.Random(random.SystemRandom().getrandbits(128)),
+        fetch_directory=None
+        if national
+        else partial(transport.fetch_directory, config.directory_url),
+        events=NodeMetrics(),
+        query_transport=transport,
+    )
+    if isinstance(node, NationalNode):
+        assert config.root_key is not None  # checked by NodeConfig.from_json
+        try:
+            node.root_key = pki.key_from_pem(Path(config.root_key).read_bytes())
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"national: cannot read the root key: {exc}") from exc
+    return node
+
+
+def close_node(node: Node) -> None:
+    """Release what `bootstrap` opened."""
+    transport = node.worker.transport
+    if isinstance(transport, HttpsTransport):
+        transport.close()
+    node.engine.dispose()

@@ -1,0 +1,72 @@
+"""`juki demo`: create the demo network once, start every node, and stop them on Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import TextIO
+
+from juki.core.console import EXIT_FAILED, EXIT_OK
+from juki.nodes.config import ConfigError, NetworkFiles, NodeConfig
+from juki.nodes.netinit import init_network
+from juki.nodes.supervisor import network_down, network_up, running_pid
+
+
+def run_demo(root: Path, *, residents: int, seed: int, base_port: int, out: TextIO) -> int:
+    """`juki demo`: create the demo network once, start it, and stop it on Ctrl-C."""
+    files = NetworkFiles(root.resolve())
+    if not files.exists():
+        print(f"デモネットワークを作成中 (creating) {files.root} …", file=out)
+        try:
+            init_network(
+                files.root,
+                layout="demo",
+                demo=True,
+                residents=residents,
+                seed=seed,
+                base_port=base_port,
+                progress=lambda message: print(message, file=out),
+            )
+        except ConfigError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+    stop = threading.Event()
+
+    def on_term(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        code = network_up(files, out=out)
+        if code != EXIT_OK:
+            return code
+        token_file = files.root / "132250" / "operator-token"
+        if token_file.exists():
+            endpoint = NodeConfig.load(files.node_file("132250")).endpoint
+            print(
+                "Try (counter clerk token of 稲城市):\n"
+                f"  curl --cacert {files.root_certificate} --cert {files.console_certificate} "
+                f"--key {files.console_key} \\\n"
+                f'    -H "Authorization: Bearer $(cat {token_file})" '
+                f"{endpoint}/registry/api/v1/stats\n"
+                f"  juki network status --dir {files.root}\n"
+                f"  juki network check --dir {files.root}",
+                file=out,
+            )
+        print("Ctrl-C で停止します (Ctrl-C stops the network)", file=out)
+        out.flush()
+        reported: set[str] = set()
+        while not stop.wait(1.0):
+            for node_id in files.node_ids():
+                if node_id not in reported and running_pid(files, node_id) is None:
+                    reported.add(node_id)
+                    print(f"警告: {node_id} が停止しています (stopped)", file=sys.stderr)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        network_down(files, out=out)
+    return EXIT_OK

@@ -1,0 +1,79 @@
+"""What the node kinds keep beyond the network itself: copies of identity_info (the CS of its
+residents, a prefecture of its municipalities', the national node of everyone) and their
+changes, my_numbers and allotments issued by the national node, my_number requests of a CS."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from juki.storage.metadata import Address, BigId, Code, Name, Timestamp, metadata
+
+# A node's copy of identity_info: the CS's of its residents, a prefecture's of its
+# municipalities', the national node's of everyone. Keyed by municipality and resident code.
+identity_copies = sa.Table(
+    "identity_copies",
+    metadata,
+    sa.Column("lg_code", sa.String(6), primary_key=True),
+    sa.Column("resident_code", sa.String(11), primary_key=True),
+    sa.Column("my_number", sa.String(12), index=True),
+    sa.Column("family_name", Name, nullable=False),
+    sa.Column("given_name", Name, nullable=False),
+    sa.Column("family_name_kana", Name, nullable=False),
+    sa.Column("given_name_kana", Name, nullable=False),
+    sa.Column("name_kana_key", sa.String(400), nullable=False, index=True),
+    sa.Column("birth_date", sa.Date, nullable=False),
+    sa.Column("sex", Code, nullable=False),
+    sa.Column("address", Address, nullable=False),
+    sa.Column("status", Code, nullable=False),
+    sa.Column("change_reason", Code, nullable=False),
+    sa.Column("changed_on", sa.Date, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("snapshot_id", sa.String(36)),
+    sa.Index(None, "resident_code"),
+    info={"class": "identity_info"},
+)
+
+identity_changes = sa.Table(
+    "identity_changes",
+    metadata,
+    sa.Column("change_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("lg_code", sa.String(6), nullable=False),
+    sa.Column("resident_code", sa.String(11), nullable=False),
+    sa.Column("message_id", sa.String(36), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("received_at", Timestamp, nullable=False),
+    sa.Index(None, "lg_code", "resident_code"),
+    info={"class": "identity_info"},
+)
+
+my_numbers = sa.Table(
+    "my_numbers",
+    metadata,
+    sa.Column("my_number", sa.String(12), primary_key=True),
+    sa.Column("resident_code", sa.String(11), nullable=False, unique=True),
+    sa.Column("lg_code", sa.String(6), nullable=False),
+    sa.Column("assigned_at", Timestamp, nullable=False),
+    info={"class": "identity_info"},
+)
+
+issued_allotments = sa.Table(
+    "issued_allotments",
+    metadata,
+    sa.Column("allotment_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("lg_code", sa.String(6), nullable=False),
+    sa.Column("first_body", sa.BigInteger, nullable=False),
+    sa.Column("last_body", sa.BigInteger, nullable=False),
+    sa.Column("issued_at", Timestamp, nullable=False),
+    info={"class": "config"},
+)
+
+my_number_requests = sa.Table(
+    "my_number_requests",
+    metadata,
+    sa.Column("resident_code", sa.String(11), primary_key=True),
+    sa.Column("requested_at", Timestamp, nullable=False),
+    sa.Column("assigned_at", Timestamp),
+    info={"class": "identity_info"},
+)
+
+# -- certificates (住民票の写し, 住民票記載事項証明書, 印鑑登録証明書) ---------------------------

@@ -1,0 +1,345 @@
+"""Life events and actions by authority over HTTP: each route turns its body into a command
+(`juki.registry.api.requests`) and the service authorises, changes, logs and commits."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from juki.registry import services
+from juki.registry.api.deps import API_PREFIX, UoW
+from juki.registry.api.requests import (
+    BIRTH_FIELDS,
+    DEATH_FIELDS,
+    ENTRY_FIELDS,
+    MOVE_IN_FIELDS,
+    RELOCATION_FIELDS,
+    REMOVAL_FIELDS,
+    personal_items,
+    placement,
+    records_out,
+)
+from juki.registry.api.schemas import (
+    BirthIn,
+    CorrectionByAuthorityIn,
+    DeathIn,
+    EntryByAuthorityIn,
+    HouseholderChangeIn,
+    HouseholdMergeIn,
+    HouseholdSplitIn,
+    MoveInIn,
+    MoveOutConfirmationIn,
+    MoveOutIn,
+    MyNumberAssignmentIn,
+    NameChangeIn,
+    RelocationIn,
+    RemovalByAuthorityIn,
+    ResidentRecordOut,
+)
+from juki.registry.commands import (
+    AssignMyNumber,
+    ChangeHouseholder,
+    ChangeName,
+    ConfirmMoveOut,
+    CorrectByAuthority,
+    EnterByAuthority,
+    MergeHouseholds,
+    RecordBirth,
+    RecordDeath,
+    RecordMoveIn,
+    RecordMoveOut,
+    RecordRelocation,
+    RemoveByAuthority,
+    SplitHousehold,
+)
+from juki.web.auth import OperatorActor
+from juki.web.errors import (
+    WRITE_RESPONSES,
+    renamed_fields,
+)
+
+
+def birth(by: OperatorActor, uow: UoW, body: BirthIn) -> ResidentRecordOut:
+    """出生: a newborn joins an existing household."""
+    cmd = RecordBirth(
+        person=personal_items(body.person),
+        household_id=body.household_id,
+        relationship=body.relationship,
+        notified_on=body.notified_on,
+    )
+    with renamed_fields(BIRTH_FIELDS):
+        return ResidentRecordOut.of(services.record_birth(uow, by, cmd))
+
+
+def death(by: OperatorActor, uow: UoW, body: DeathIn) -> ResidentRecordOut:
+    """死亡: the record is removed; a sole remaining member becomes householder."""
+    cmd = RecordDeath(
+        record_id=body.record_id,
+        died_on=body.died_on,
+        notified_on=body.notified_on,
+        new_householder_id=body.new_householder_id,
+        relationships=body.relationships,
+    )
+    with renamed_fields(DEATH_FIELDS):
+        return ResidentRecordOut.of(services.record_death(uow, by, cmd))
+
+
+def move_in(by: OperatorActor, uow: UoW, body: MoveInIn) -> ResidentRecordOut:
+    """転入 / 転入届の特例 / 国外転入."""
+    cmd = RecordMoveIn(
+        person=personal_items(body.person),
+        origin=body.origin,
+        address=body.address,
+        moved_on=body.moved_on,
+        notified_on=body.notified_on,
+        previous_address=body.previous_address,
+        placement=placement(body.placement),
+        resident_code=body.resident_code,
+        my_number=body.my_number,
+        move_out_certificate_number=body.move_out_certificate_number,
+        previous_lg_code=body.previous_lg_code,
+    )
+    with renamed_fields(MOVE_IN_FIELDS):
+        return ResidentRecordOut.of(services.record_move_in(uow, by, cmd))
+
+
+def move_out(by: OperatorActor, uow: UoW, body: MoveOutIn) -> list[ResidentRecordOut]:
+    """転出 / 国外転出: the records are removed as of the planned date."""
+    cmd = RecordMoveOut(
+        record_ids=tuple(body.record_ids),
+        destination_address=body.destination_address,
+        planned_on=body.planned_on,
+        notified_on=body.notified_on,
+        abroad=body.abroad,
+        new_householder_id=body.new_householder_id,
+        relationships=body.relationships,
+        destination_lg_code=body.destination_lg_code,
+        card=body.card,
+    )
+    return records_out(services.record_move_out(uow, by, cmd))
+
+
+def move_out_confirmation(
+    by: OperatorActor, uow: UoW, body: MoveOutConfirmationIn
+) -> ResidentRecordOut:
+    """転出確定: record where a moved-out resident arrived."""
+    cmd = ConfirmMoveOut(
+        resident_code=body.resident_code,
+        confirmed_address=body.confirmed_address,
+        confirmed_on=body.confirmed_on,
+        notified_on=body.notified_on,
+    )
+    return ResidentRecordOut.of(services.confirm_move_out(uow, by, cmd))
+
+
+def relocation(by: OperatorActor, uow: UoW, body: RelocationIn) -> list[ResidentRecordOut]:
+    """転居 within the municipality, of a whole household or part of one."""
+    cmd = RecordRelocation(
+        record_ids=tuple(body.record_ids),
+        new_address=body.new_address,
+        moved_on=body.moved_on,
+        notified_on=body.notified_on,
+        new_householder_id=body.new_householder_id,
+        join_household_id=body.join_household_id,
+        remaining_householder_id=body.remaining_householder_id,
+        relationships=body.relationships,
+    )
+    with renamed_fields(RELOCATION_FIELDS):
+        return records_out(services.record_relocation(uow, by, cmd))
+
+
+def household_split(by: OperatorActor, uow: UoW, body: HouseholdSplitIn) -> list[ResidentRecordOut]:
+    """世帯分離."""
+    cmd = SplitHousehold(
+        record_ids=tuple(body.record_ids),
+        new_householder_id=body.new_householder_id,
+        relationships=body.relationships,
+        effective_on=body.effective_on,
+        notified_on=body.notified_on,
+        remaining_householder_id=body.remaining_householder_id,
+    )
+    return records_out(services.split_household(uow, by, cmd))
+
+
+def household_merge(by: OperatorActor, uow: UoW, body: HouseholdMergeIn) -> list[ResidentRecordOut]:
+    """世帯合併."""
+    cmd = MergeHouseholds(
+        from_household_id=body.from_household_id,
+        into_household_id=body.into_household_id,
+        relationships=body.relationships,
+        effective_on=body.effective_on,
+        notified_on=body.notified_on,
+    )
+    return records_out(services.merge_households(uow, by, cmd))
+
+
+def householder_change(
+    by: OperatorActor, uow: UoW, body: HouseholderChangeIn
+) -> list[ResidentRecordOut]:
+    """世帯主変更."""
+    cmd = ChangeHouseholder(
+        household_id=body.household_id,
+        new_householder_id=body.new_householder_id,
+        relationships=body.relationships,
+        effective_on=body.effective_on,
+        notified_on=body.notified_on,
+    )
+    return records_out(services.change_householder(uow, by, cmd))
+
+
+def name_change(by: OperatorActor, uow: UoW, body: NameChangeIn) -> ResidentRecordOut:
+    """氏名の変更."""
+    cmd = ChangeName(
+        record_id=body.record_id,
+        family_name=body.family_name,
+        given_name=body.given_name,
+        family_name_kana=body.family_name_kana,
+        given_name_kana=body.given_name_kana,
+        effective_on=body.effective_on,
+        notified_on=body.notified_on,
+        former_surname=body.former_surname,
+        former_surname_kana=body.former_surname_kana,
+    )
+    return ResidentRecordOut.of(services.change_name(uow, by, cmd))
+
+
+def entry_by_authority(by: OperatorActor, uow: UoW, body: EntryByAuthorityIn) -> ResidentRecordOut:
+    """職権記載 (registry supervisors only)."""
+    cmd = EnterByAuthority(
+        person=personal_items(body.person),
+        address=body.address,
+        resident_since=body.resident_since,
+        placement=placement(body.placement),
+        note=body.note,
+        resident_code=body.resident_code,
+        my_number=body.my_number,
+    )
+    with renamed_fields(ENTRY_FIELDS):
+        return ResidentRecordOut.of(services.enter_by_authority(uow, by, cmd))
+
+
+def correction_by_authority(
+    by: OperatorActor, uow: UoW, body: CorrectionByAuthorityIn
+) -> ResidentRecordOut:
+    """職権修正 (registry supervisors only)."""
+    cmd = CorrectByAuthority(
+        record_id=body.record_id,
+        fields=body.fields,
+        effective_on=body.effective_on,
+        note=body.note,
+    )
+    return ResidentRecordOut.of(services.correct_by_authority(uow, by, cmd))
+
+
+def removal_by_authority(
+    by: OperatorActor, uow: UoW, body: RemovalByAuthorityIn
+) -> ResidentRecordOut:
+    """職権消除 (registry supervisors only)."""
+    cmd = RemoveByAuthority(
+        record_id=body.record_id,
+        removed_on=body.removed_on,
+        note=body.note,
+        new_householder_id=body.new_householder_id,
+        relationships=body.relationships,
+    )
+    with renamed_fields(REMOVAL_FIELDS):
+        return ResidentRecordOut.of(services.remove_by_authority(uow, by, cmd))
+
+
+def my_number_assignment(
+    by: OperatorActor, uow: UoW, body: MyNumberAssignmentIn
+) -> ResidentRecordOut:
+    """個人番号の指定: record the number the national node generated."""
+    cmd = AssignMyNumber(record_id=body.record_id, my_number=body.my_number)
+    return ResidentRecordOut.of(services.assign_my_number(uow, by, cmd))
+
+
+def event_router() -> APIRouter:
+    router = APIRouter(prefix=f"{API_PREFIX}/events", tags=["events"], responses=WRITE_RESPONSES)
+    created = status.HTTP_201_CREATED
+    router.add_api_route(
+        "/birth", birth, methods=["POST"], status_code=created, response_model=ResidentRecordOut
+    )
+    router.add_api_route(
+        "/death", death, methods=["POST"], status_code=created, response_model=ResidentRecordOut
+    )
+    router.add_api_route(
+        "/move-in", move_in, methods=["POST"], status_code=created, response_model=ResidentRecordOut
+    )
+    router.add_api_route(
+        "/move-out",
+        move_out,
+        methods=["POST"],
+        status_code=created,
+        response_model=list[ResidentRecordOut],
+    )
+    router.add_api_route(
+        "/move-out-confirmation",
+        move_out_confirmation,
+        methods=["POST"],
+        status_code=created,
+        response_model=ResidentRecordOut,
+    )
+    router.add_api_route(
+        "/relocation",
+        relocation,
+        methods=["POST"],
+        status_code=created,
+        response_model=list[ResidentRecordOut],
+    )
+    router.add_api_route(
+        "/household-split",
+        household_split,
+        methods=["POST"],
+        status_code=created,
+        response_model=list[ResidentRecordOut],
+    )
+    router.add_api_route(
+        "/household-merge",
+        household_merge,
+        methods=["POST"],
+        status_code=created,
+        response_model=list[ResidentRecordOut],
+    )
+    router.add_api_route(
+        "/householder-change",
+        householder_change,
+        methods=["POST"],
+        status_code=created,
+        response_model=list[ResidentRecordOut],
+    )
+    router.add_api_route(
+        "/name-change",
+        name_change,
+        methods=["POST"],
+        status_code=created,
+        response_model=ResidentRecordOut,
+    )
+    router.add_api_route(
+        "/entry-by-authority",
+        entry_by_authority,
+        methods=["POST"],
+        status_code=created,
+        response_model=ResidentRecordOut,
+    )
+    router.add_api_route(
+        "/correction-by-authority",
+        correction_by_authority,
+        methods=["POST"],
+        status_code=created,
+        response_model=ResidentRecordOut,
+    )
+    router.add_api_route(
+        "/removal-by-authority",
+        removal_by_authority,
+        methods=["POST"],
+        status_code=created,
+        response_model=ResidentRecordOut,
+    )
+    router.add_api_route(
+        "/my-number-assignment",
+        my_number_assignment,
+        methods=["POST"],
+        status_code=created,
+        response_model=ResidentRecordOut,
+    )
+    return router

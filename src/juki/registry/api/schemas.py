@@ -1,0 +1,475 @@
+"""The registry API's request and response bodies (pydantic v2).
+
+These bound what may arrive — lengths, digit patterns, dates, enums, no unknown fields — so a
+malformed request fails before a transaction starts. The domain still checks everything that
+has a rule behind it (check digits, kana, dates against today); limits here only need to be no
+tighter than the domain's, and are mostly there to refuse absurd input cheaply.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import date
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
+from pydantic_core import PydanticCustomError
+
+from juki.registry.commands import MoveInOrigin
+from juki.registry.model import (
+    ChangeReason,
+    ForeignResidentCategory,
+    Household,
+    HouseholdStatus,
+    RecordedChange,
+    RecordStatus,
+    Relationship,
+    ResidentRecord,
+    Sex,
+    encode_fields,
+)
+from juki.registry.seal import MAX_IMAGE_BYTES, SealRegistration, SealStatus
+
+# Names are capped by the domain at 64 characters of up to two code points each (IVS), addresses
+# at 200; readings may arrive as half-width kana, which takes up to two code points per kana.
+NAME_MAX: Final = 128
+KANA_MAX: Final = 256
+ADDRESS_MAX: Final = 400
+NOTE_MAX: Final = 500
+MAX_RECORDS: Final = 50
+# Base64 grows data by 4/3; allow the largest image the domain accepts, plus line padding.
+IMAGE_B64_MAX: Final = (MAX_IMAGE_BYTES * 4) // 3 + 8
+
+RecordId = Annotated[str, StringConstraints(min_length=1, max_length=36)]
+Name = Annotated[str, StringConstraints(max_length=NAME_MAX)]
+Kana = Annotated[str, StringConstraints(max_length=KANA_MAX)]
+Address = Annotated[str, StringConstraints(max_length=ADDRESS_MAX)]
+Note = Annotated[str, StringConstraints(max_length=NOTE_MAX)]
+ResidentCodeStr = Annotated[str, StringConstraints(pattern=r"^[0-9]{11}$")]
+MyNumberStr = Annotated[str, StringConstraints(pattern=r"^[0-9]{12}$")]
+LgCodeStr = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
+RecordIds = Annotated[list[RecordId], Field(min_length=1, max_length=MAX_RECORDS)]
+Relationships = Annotated[dict[RecordId, Relationship], Field(max_length=MAX_RECORDS)]
+FieldName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+FieldValue = StrictBool | Annotated[str, StringConstraints(max_length=ADDRESS_MAX)] | None
+
+
+class Request(BaseModel):
+    """Base of every request body: unknown fields are refused, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- the parts of commands ------------------------------------------------------------------
+
+
+class ForeignItemsIn(Request):
+    """外国人住民の記載事項."""
+
+    nationality: Name
+    category: ForeignResidentCategory
+    residence_status: Name | None = None
+    period_of_stay: Name | None = None
+    stay_expiry: date | None = None
+    residence_card_number: Annotated[str, StringConstraints(max_length=16)] | None = None
+    alias_name: Name | None = None
+    alias_name_kana: Kana | None = None
+
+
+class PersonalItemsIn(Request):
+    family_name: Name
+    given_name: Name
+    family_name_kana: Kana
+    given_name_kana: Kana
+    birth_date: date
+    sex: Sex
+    honseki: Address | None = None
+    koseki_head: Name | None = None
+    former_surname: Name | None = None
+    former_surname_kana: Kana | None = None
+    foreign: ForeignItemsIn | None = None
+
+
+class NewHouseholdIn(Request):
+    """Start a new household with this person as householder."""
+
+    kind: Literal["new_household"]
+
+
+class JoinHouseholdIn(Request):
+    """Join an existing household at the same address."""
+
+    kind: Literal["join_household"]
+    household_id: RecordId
+    relationship: Relationship
+
+
+PlacementIn = Annotated[NewHouseholdIn | JoinHouseholdIn, Field(discriminator="kind")]
+
+
+# -- life events ----------------------------------------------------------------------------
+
+
+class BirthIn(Request):
+    """出生届."""
+
+    person: PersonalItemsIn
+    household_id: RecordId
+    relationship: Relationship
+    notified_on: date
+
+
+class DeathIn(Request):
+    """死亡届. When the householder dies, name the new one unless one member remains."""
+
+    record_id: RecordId
+    died_on: date
+    notified_on: date
+    new_householder_id: RecordId | None = None
+    relationships: Relationships = Field(default_factory=dict)
+
+
+class MoveInIn(Request):
+    """転入届 (with 転出証明書, with the card, or from abroad)."""
+
+    person: PersonalItemsIn
+    origin: MoveInOrigin
+    address: Address
+    moved_on: date
+    notified_on: date
+    previous_address: Address
+    placement: PlacementIn
+    resident_code: ResidentCodeStr | None = None
+    my_number: MyNumberStr | None = None
+    move_out_certificate_number: Annotated[str, StringConstraints(max_length=32)] | None = None
+    previous_lg_code: LgCodeStr | None = None
+
+
+class MoveOutIn(Request):
+    """転出届 / 国外転出届; `card` for 転出届の特例 (filed with the card)."""
+
+    record_ids: RecordIds
+    destination_address: Address
+    planned_on: date
+    notified_on: date
+    abroad: bool = False
+    new_householder_id: RecordId | None = None
+    relationships: Relationships = Field(default_factory=dict)
+    destination_lg_code: LgCodeStr | None = None
+    card: bool = False
+
+
+class MoveOutConfirmationIn(Request):
+    """転出確定: the new municipality's move-in notice."""
+
+    resident_code: ResidentCodeStr
+    confirmed_address: Address
+    confirmed_on: date
+    notified_on: date
+
+
+class RelocationIn(Request):
+    """転居 within the municipality."""
+
+    record_ids: RecordIds
+    new_address: Address
+    moved_on: date
+    notified_on: date
+    new_householder_id: RecordId | None = None
+    join_household_id: RecordId | None = None
+    remaining_householder_id: RecordId | None = None
+    relationships: Relationships = Field(default_factory=dict)
+
+
+class HouseholdSplitIn(Request):
+    """世帯分離."""
+
+    record_ids: RecordIds
+    new_householder_id: RecordId
+    relationships: Relationships
+    effective_on: date
+    notified_on: date
+    remaining_householder_id: RecordId | None = None
+
+
+class HouseholdMergeIn(Request):
+    """世帯合併."""
+
+    from_household_id: RecordId
+    into_household_id: RecordId
+    relationships: Relationships
+    effective_on: date
+    notified_on: date
+
+
+class HouseholderChangeIn(Request):
+    """世帯主変更."""
+
+    household_id: RecordId
+    new_householder_id: RecordId
+    relationships: Relationships
+    effective_on: date
+    notified_on: date
+
+
+class NameChangeIn(Request):
+    """氏名の変更."""
+
+    record_id: RecordId
+    family_name: Name
+    given_name: Name
+    family_name_kana: Kana
+    given_name_kana: Kana
+    effective_on: date
+    notified_on: date
+    former_surname: Name | None = None
+    former_surname_kana: Kana | None = None
+
+
+class EntryByAuthorityIn(Request):
+    """職権記載."""
+
+    person: PersonalItemsIn
+    address: Address
+    resident_since: date
+    placement: PlacementIn
+    note: Note
+    resident_code: ResidentCodeStr | None = None
+    my_number: MyNumberStr | None = None
+
+
+class CorrectionByAuthorityIn(Request):
+    """職権修正: record items by name; dates as ISO strings, enums by value."""
+
+    record_id: RecordId
+    fields: Annotated[dict[FieldName, FieldValue], Field(min_length=1, max_length=MAX_RECORDS)]
+    effective_on: date
+    note: Note
+
+
+class RemovalByAuthorityIn(Request):
+    """職権消除."""
+
+    record_id: RecordId
+    removed_on: date
+    note: Note
+    new_householder_id: RecordId | None = None
+    relationships: Relationships = Field(default_factory=dict)
+
+
+class MyNumberAssignmentIn(Request):
+    """個人番号の指定."""
+
+    record_id: RecordId
+    my_number: MyNumberStr
+
+
+# -- seal registration ----------------------------------------------------------------------
+
+
+def decode_base64(value: str) -> bytes:
+    """Strict base64: characters outside the alphabet are an error, not silently skipped."""
+    return base64.b64decode(value, validate=True)
+
+
+class SealRegistrationIn(Request):
+    """印鑑登録申請: the impression travels as base64 of a PNG file."""
+
+    record_id: RecordId
+    registered_on: date
+    image_png_base64: Annotated[str, StringConstraints(min_length=1, max_length=IMAGE_B64_MAX)]
+
+    @field_validator("image_png_base64")
+    @classmethod
+    def _is_base64(cls, value: str) -> str:
+        try:
+            decode_base64(value)
+        except (binascii.Error, ValueError):
+            raise PydanticCustomError(
+                "base64", "image_png_base64 is not valid base64 (RFC 4648, no line breaks)"
+            ) from None
+        return value
+
+
+class SealAbolitionIn(Request):
+    """印鑑登録の廃止."""
+
+    abolished_on: date
+    reason: Annotated[str, StringConstraints(max_length=200)]
+
+
+# -- responses ------------------------------------------------------------------------------
+
+
+class ResidentSummaryOut(BaseModel):
+    """A search hit: enough to pick the right person, without 個人番号 or other items."""
+
+    record_id: str
+    resident_code: str
+    family_name: str
+    given_name: str
+    family_name_kana: str
+    given_name_kana: str
+    birth_date: date
+    sex: Sex
+    household_id: str
+    relationship: Relationship
+    address: str
+    status: RecordStatus
+
+    @classmethod
+    def of(cls, record: ResidentRecord) -> ResidentSummaryOut:
+        return cls(**{name: getattr(record, name) for name in cls.model_fields})
+
+
+class ResidentRecordOut(BaseModel):
+    """住民票: every item of the record."""
+
+    record_id: str
+    lg_code: str
+    resident_code: str
+    family_name: str
+    given_name: str
+    family_name_kana: str
+    given_name_kana: str
+    birth_date: date
+    sex: Sex
+    household_id: str
+    relationship: Relationship
+    resident_since: date
+    address: str
+    address_since: date
+    my_number: str | None
+    former_surname: str | None
+    former_surname_kana: str | None
+    honseki: str | None
+    koseki_head: str | None
+    notified_on: date | None
+    previous_address: str | None
+    move_out_planned_address: str | None
+    move_out_planned_on: date | None
+    move_out_confirmed_address: str | None
+    move_out_confirmed_on: date | None
+    electoral_registered: bool
+    nhi_insured_since: date | None
+    late_elderly_insured_since: date | None
+    ltc_insured_since: date | None
+    national_pension_category: str | None
+    national_pension_since: date | None
+    child_allowance_since: date | None
+    is_foreign: bool
+    nationality: str | None
+    foreign_category: ForeignResidentCategory | None
+    residence_status: str | None
+    period_of_stay: str | None
+    stay_expiry: date | None
+    residence_card_number: str | None
+    alias_name: str | None
+    alias_name_kana: str | None
+    status: RecordStatus
+    removal_reason: ChangeReason | None
+    removed_on: date | None
+
+    @classmethod
+    def of(cls, record: ResidentRecord) -> ResidentRecordOut:
+        return cls(**{name: getattr(record, name) for name in cls.model_fields})
+
+
+class HouseholdOut(BaseModel):
+    """世帯 and its active members, householder first."""
+
+    household_id: str
+    lg_code: str
+    address: str
+    formed_on: date
+    status: HouseholdStatus
+    dissolved_on: date | None
+    members: list[ResidentSummaryOut]
+
+    @classmethod
+    def of(cls, household: Household, members: list[ResidentRecord]) -> HouseholdOut:
+        return cls(
+            household_id=household.household_id,
+            lg_code=household.lg_code,
+            address=household.address,
+            formed_on=household.formed_on,
+            status=household.status,
+            dissolved_on=household.dissolved_on,
+            members=[ResidentSummaryOut.of(m) for m in members],
+        )
+
+
+class RecordedChangeOut(BaseModel):
+    """One 異動 in a record's history: the items it set, why, when, and by whom."""
+
+    record_id: str
+    seq: int
+    reason: ChangeReason
+    reason_ja: str
+    effective_on: date
+    notified_on: date
+    fields: dict[str, Any]
+    note: str
+    actor_id: str
+    recorded_at: str
+
+    @classmethod
+    def of(cls, recorded: RecordedChange) -> RecordedChangeOut:
+        change = recorded.change
+        return cls(
+            record_id=recorded.record_id,
+            seq=recorded.seq,
+            reason=change.reason,
+            reason_ja=change.reason.label_ja,
+            effective_on=change.effective_on,
+            notified_on=change.notified_on,
+            fields=encode_fields(change.fields),
+            note=change.note,
+            actor_id=recorded.actor_id,
+            recorded_at=recorded.recorded_at,
+        )
+
+
+class SealRegistrationOut(BaseModel):
+    """印鑑登録: the registration's metadata; the impression only on the single-seal endpoint."""
+
+    registration_number: str
+    record_id: str
+    image_sha256: str
+    registered_on: date
+    status: SealStatus
+    abolished_on: date | None
+    abolish_reason: str | None
+
+    @classmethod
+    def of(cls, seal: SealRegistration) -> SealRegistrationOut:
+        return cls(**{name: getattr(seal, name) for name in cls.model_fields})
+
+
+class SealDetailOut(SealRegistrationOut):
+    image_png_base64: str
+
+    @classmethod
+    def of(cls, seal: SealRegistration) -> SealDetailOut:
+        return cls(
+            **SealRegistrationOut.of(seal).model_dump(),
+            image_png_base64=base64.b64encode(seal.image_png).decode("ascii"),
+        )
+
+
+class StatsOut(BaseModel):
+    """Counts for the registry's overview; no personal data."""
+
+    residents: int
+    households: int
+    foreign_residents: int
+    removed_records: int
+    male: int
+    female: int
+    without_my_number: int
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "unavailable"]
+    lg_code: str | None

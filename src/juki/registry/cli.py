@@ -1,0 +1,35 @@
+"""`juki registry stats`: the registry's counts, as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from juki.core.console import EXIT_OK, Subparsers
+from juki.core.settings import Settings
+from juki.registry.services import registry_stats
+from juki.registry.uow import SqlRegistryUnitOfWork
+from juki.security.actors import Actor
+from juki.security.permissions import Role
+from juki.storage.cli import db_arg
+from juki.storage.engine import open_existing
+
+
+def register(sub: Subparsers, name: str, settings: Settings) -> None:
+    reg = sub.add_parser(name, help="registry reports")
+    reg_sub = reg.add_subparsers(dest="registry_command", required=True)
+    p = reg_sub.add_parser("stats", help="counts as JSON")
+    db_arg(p, settings)
+    p.set_defaults(handler=cmd_stats)
+
+
+def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    engine = open_existing(args.db)
+    try:
+        stats = registry_stats(
+            SqlRegistryUnitOfWork(engine), Actor.console(Role.OPERATIONS_MANAGER)
+        )
+    finally:
+        engine.dispose()
+    print(json.dumps(dict(stats), ensure_ascii=False, sort_keys=True))
+    return EXIT_OK

@@ -1,0 +1,91 @@
+"""The registry's events for its CS, typed by the network's own message schemas.
+
+A life event that changes identity_info, moves a person in, changes what the 本籍
+municipality's 附票 records, or files a card-based move-out hands its CS one of these, in the
+change's transaction (the outbox). Each is the body of the network message the CS sends, so
+its name and schema are written once (`juki.network.messages`), and the CS dispatches them by
+type (`juki.nodes.municipality.MunicipalityNode.forwarders`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Final
+
+from juki.network.messages import (
+    FuhyoNotice,
+    IdentityInfoChanged,
+    MoveInNotice,
+    MoveOutCertificateInfo,
+)
+from juki.registry.identity_info import identity_info_of
+from juki.registry.model import ChangeReason, RecordChange, ResidentRecord
+
+RegistryEvent = IdentityInfoChanged | MoveInNotice | FuhyoNotice | MoveOutCertificateInfo
+EVENT_TYPES: Final = (IdentityInfoChanged, MoveInNotice, FuhyoNotice, MoveOutCertificateInfo)
+
+_FUHYO_ITEMS: Final = ("address", "family_name", "given_name", "status", "honseki")
+
+
+def identity_info_changed(record: ResidentRecord, change: RecordChange) -> IdentityInfoChanged:
+    return IdentityInfoChanged(identity=identity_info_of(record, change))
+
+
+def fuhyo_due(before: ResidentRecord | None, after: ResidentRecord, change: RecordChange) -> bool:
+    """附票記載事項通知 (法第19条): address or name changes go to the 本籍 municipality."""
+    if after.is_foreign or not after.honseki or not after.koseki_head:
+        return False
+    if change.reason is ChangeReason.MOVE_OUT_CONFIRMED:
+        return False  # the new municipality notifies the new address
+    if before is None:
+        return True
+    return any(getattr(before, k) != getattr(after, k) for k in _FUHYO_ITEMS)
+
+
+def fuhyo_notice(record: ResidentRecord, change: RecordChange) -> FuhyoNotice:
+    if not record.honseki or not record.koseki_head:
+        raise ValueError("a 附票 notice needs the 本籍 and the 筆頭者")
+    return FuhyoNotice(
+        resident_code=record.resident_code,
+        family_name=record.family_name,
+        given_name=record.given_name,
+        family_name_kana=record.family_name_kana,
+        given_name_kana=record.given_name_kana,
+        birth_date=record.birth_date,
+        sex=record.sex.value,
+        honseki=record.honseki,
+        koseki_head=record.koseki_head,
+        address=record.address,
+        address_since=record.address_since,
+        status=record.status.value,
+        change_reason=change.reason.value,
+        changed_on=change.effective_on,
+        from_lg_code=record.lg_code,
+    )
+
+
+def move_in_notice(
+    record: ResidentRecord, *, moved_on: date, notified_on: date, from_lg_code: str
+) -> MoveInNotice:
+    """転入通知: tells the municipality the person moved out of where they arrived."""
+    return MoveInNotice(
+        resident_code=record.resident_code,
+        new_address=record.address,
+        moved_on=moved_on,
+        notified_on=notified_on,
+        from_lg_code=from_lg_code,
+        to_lg_code=record.lg_code,
+    )
+
+
+def move_out_certificate_info(
+    record: ResidentRecord, change: RecordChange, *, destination_address: str, to_lg_code: str
+) -> MoveOutCertificateInfo:
+    """転出証明書情報, sent ahead of a card-based move-in (転入届の特例)."""
+    return MoveOutCertificateInfo(
+        identity=identity_info_of(record, change),
+        destination_address=destination_address,
+        planned_on=change.effective_on,
+        from_lg_code=record.lg_code,
+        to_lg_code=to_lg_code,
+    )

@@ -1,0 +1,229 @@
+"""Moves across the municipality's border: 転入 (with a 転出証明書, the card-based special
+case, or from abroad), 転出 (and 国外転出), and 転出確定 when the new municipality's move-in
+notice arrives."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Final
+
+from juki.core.errors import DomainRuleError, NotFoundError, ValidationError
+from juki.core.identifiers import LgCode, ResidentCode
+from juki.registry import rules
+from juki.registry.commands import ConfirmMoveOut, MoveInOrigin, RecordMoveIn, RecordMoveOut
+from juki.registry.events import move_in_notice, move_out_certificate_info
+from juki.registry.model import ChangeReason, RecordChange, RecordStatus, ResidentRecord
+from juki.registry.ports import RegistryUnitOfWork
+from juki.registry.services.batch import Batch
+from juki.registry.services.checks import (
+    active_record,
+    distinct_ids,
+    record_target,
+    require,
+    same_household,
+    valid_address,
+)
+from juki.registry.services.placement import abolish_seal_of, new_record, rehead
+from juki.security.actions import perform
+from juki.security.actors import Actor
+from juki.security.permissions import Permission
+
+MOVE_OUT_NOTICE_DAYS: Final = 14  # 転出届は転出予定日の14日前から (運用)
+
+
+def record_move_in(uow: RegistryUnitOfWork, by: Actor, cmd: RecordMoveIn) -> ResidentRecord:
+    """転入 (with 転出証明書 or the card-based special case) and 国外転入."""
+
+    def run(uow: RegistryUnitOfWork) -> ResidentRecord:
+        today = uow.clock.today()
+        rules.not_in_future("birth_date", cmd.person.birth_date, today)
+        rules.event_dates(cmd.moved_on, cmd.notified_on, today, cmd.person.birth_date)
+        prefix = uow.municipality.address_prefix
+        address = valid_address("address", cmd.address)
+        rules.address_in_municipality("address", address, prefix)
+        previous = valid_address("previous_address", cmd.previous_address)
+        if cmd.origin is MoveInOrigin.ABROAD:
+            reason = ChangeReason.IMMIGRATION
+        else:
+            reason = ChangeReason.MOVE_IN
+            rules.address_outside_municipality("previous_address", previous, prefix)
+            require(cmd.resident_code, "resident_code", "住民票コード")
+            if cmd.previous_lg_code is None:
+                raise ValidationError(
+                    "previous_lg_code",
+                    "required",
+                    "the previous municipality is required",
+                    "転出元の市区町村を指定してください",
+                )
+            if cmd.origin is MoveInOrigin.CERTIFICATE:
+                require(
+                    cmd.move_out_certificate_number,
+                    "move_out_certificate_number",
+                    "転出証明書の番号",
+                )
+            else:
+                require(cmd.my_number, "my_number", "個人番号（転入届の特例にはカードが必要）")
+                _card_move_out_info(uow, cmd)
+        batch = Batch(uow, by, cmd.moved_on, cmd.notified_on)
+        record = new_record(
+            batch,
+            cmd.person,
+            placement=cmd.placement,
+            address=address,
+            resident_since=cmd.moved_on,
+            notified_on=cmd.notified_on,
+            previous_address=previous,
+            resident_code=cmd.resident_code,
+            my_number=cmd.my_number,
+            reason=reason,
+        )
+        batch.note = cmd.origin.value
+        batch.flush()
+        if reason is ChangeReason.MOVE_IN and cmd.previous_lg_code:
+            notice = move_in_notice(
+                record,
+                moved_on=cmd.moved_on,
+                notified_on=cmd.notified_on,
+                from_lg_code=cmd.previous_lg_code,
+            )
+            uow.outbox.put(notice, record.resident_code)
+        return record
+
+    return perform(uow, by, Permission.RECORD_MOVE_IN, "move_in", run, describe=record_target)
+
+
+def _card_move_out_info(uow: RegistryUnitOfWork, cmd: RecordMoveIn) -> None:
+    """転入届の特例: the old municipality's 転出証明書情報 must have arrived, for this person."""
+    code = ResidentCode.parse(cmd.resident_code or "").value
+    previous = LgCode.parse(cmd.previous_lg_code or "").value
+    info = uow.move_out_infos.take(code, previous)
+    if info is None:
+        raise DomainRuleError(
+            "resident_code",
+            "move_out_info_missing",
+            f"no move-out information from {previous} for this resident code has arrived",
+            "転出元からの転出証明書情報が届いていません。転出届の状況を確認してください",
+        )
+    identity = info.get("identity", {})
+    if (
+        identity.get("birth_date") != cmd.person.birth_date.isoformat()
+        or identity.get("my_number") != cmd.my_number
+    ):
+        raise DomainRuleError(
+            "my_number",
+            "move_out_info_mismatch",
+            "the card holder does not match the move-out information",
+            "転出証明書情報とカードの記録が一致しません",
+        )
+
+
+def record_move_out(uow: RegistryUnitOfWork, by: Actor, cmd: RecordMoveOut) -> list[ResidentRecord]:
+    """転出届: the records are removed (転出予定) as of the planned date."""
+
+    def run(uow: RegistryUnitOfWork) -> list[ResidentRecord]:
+        ids = distinct_ids("record_ids", cmd.record_ids)
+        records = [active_record(uow, rid) for rid in ids]
+        household_id = same_household(records)
+        today = uow.clock.today()
+        rules.not_in_future("notified_on", cmd.notified_on, today)
+        if cmd.planned_on > cmd.notified_on + timedelta(days=MOVE_OUT_NOTICE_DAYS):
+            raise ValidationError(
+                "planned_on",
+                "too_far_ahead",
+                f"a move-out may be notified at most {MOVE_OUT_NOTICE_DAYS} days ahead",
+                f"転出届は転出予定日の{MOVE_OUT_NOTICE_DAYS}日前から受け付けます",
+            )
+        for r in records:
+            rules.not_before("planned_on", cmd.planned_on, r.birth_date, "birth date", "生年月日")
+        destination = valid_address("destination_address", cmd.destination_address)
+        if not cmd.abroad:
+            rules.address_outside_municipality(
+                "destination_address", destination, uow.municipality.address_prefix
+            )
+        reason = ChangeReason.EMIGRATION if cmd.abroad else ChangeReason.MOVE_OUT_PLANNED
+        destination_lg = _card_destination(cmd, records)
+        batch = Batch(uow, by, cmd.planned_on, cmd.notified_on)
+        rehead(batch, household_id, set(ids), cmd.new_householder_id, cmd.relationships)
+        out = [
+            batch.change(
+                r,
+                reason,
+                status=RecordStatus.REMOVED,
+                removal_reason=reason,
+                removed_on=cmd.planned_on,
+                move_out_planned_address=destination,
+                move_out_planned_on=cmd.planned_on,
+            )
+            for r in records
+        ]
+        for r in records:
+            abolish_seal_of(uow, r.record_id, cmd.planned_on, reason.label_ja)
+        batch.flush()
+        if destination_lg is not None:
+            for after in out:
+                change = RecordChange(reason, cmd.planned_on, cmd.notified_on)
+                info = move_out_certificate_info(
+                    after, change, destination_address=destination, to_lg_code=destination_lg
+                )
+                uow.outbox.put(info, after.resident_code)
+        return out
+
+    return perform(uow, by, Permission.RECORD_MOVE_OUT, "records:" + ",".join(cmd.record_ids), run)
+
+
+def _card_destination(cmd: RecordMoveOut, records: Sequence[ResidentRecord]) -> str | None:
+    """転出届の特例 needs the destination municipality and every mover's my_number."""
+    if not cmd.card:
+        return None
+    if cmd.abroad:
+        raise ValidationError(
+            "card",
+            "not_abroad",
+            "a move abroad has no card-based special case",
+            "国外転出には転出届の特例は使えません",
+        )
+    if cmd.destination_lg_code is None:
+        raise ValidationError(
+            "destination_lg_code",
+            "required",
+            "the destination municipality is required for a card-based move-out",
+            "転出届の特例では転出先の市区町村を指定してください",
+        )
+    for r in records:
+        if r.my_number is None:
+            raise DomainRuleError(
+                "record_ids",
+                "card_required",
+                f"{r.record_id} has no my_number, so no card: use a move-out certificate",
+                f"{r.full_name}さんは個人番号カードがないため、転出証明書を交付してください",
+            )
+    return LgCode.parse(cmd.destination_lg_code).value
+
+
+def confirm_move_out(uow: RegistryUnitOfWork, by: Actor, cmd: ConfirmMoveOut) -> ResidentRecord:
+    """転出確定: record where the person arrived, keeping what was planned. The latest wins."""
+
+    def run(uow: RegistryUnitOfWork) -> ResidentRecord:
+        code = ResidentCode.parse(cmd.resident_code).value
+        candidates = [
+            r
+            for r in uow.registry.find_by_resident_code(code)
+            if r.removal_reason is ChangeReason.MOVE_OUT_PLANNED
+        ]
+        if not candidates:
+            raise NotFoundError("planned move-out", code)
+        record = max(candidates, key=lambda r: (r.removed_on or date.min, r.record_id))
+        rules.not_in_future("confirmed_on", cmd.confirmed_on, uow.clock.today())
+        address = valid_address("confirmed_address", cmd.confirmed_address)
+        batch = Batch(uow, by, cmd.confirmed_on, cmd.notified_on)
+        after = batch.change(
+            record,
+            ChangeReason.MOVE_OUT_CONFIRMED,
+            move_out_confirmed_address=address,
+            move_out_confirmed_on=cmd.confirmed_on,
+        )
+        batch.flush()
+        return after
+
+    return perform(uow, by, Permission.CONFIRM_MOVE_OUT, f"resident_code:{cmd.resident_code}", run)

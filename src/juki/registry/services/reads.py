@@ -1,0 +1,65 @@
+"""Reads, logged like changes: who looked at whom is part of the operation history."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from juki.core.errors import ValidationError
+from juki.core.identifiers import ResidentCode
+from juki.registry.model import Household, RecordedChange, ResidentRecord
+from juki.registry.ports import RegistryUnitOfWork, SearchQuery
+from juki.security.actions import perform
+from juki.security.actors import Actor
+from juki.security.permissions import Permission
+
+
+def get_record(uow: RegistryUnitOfWork, by: Actor, record_id: str) -> ResidentRecord:
+    return perform(
+        uow, by, Permission.VIEW_RECORD, f"record:{record_id}", lambda u: u.registry.get(record_id)
+    )
+
+
+def record_history(uow: RegistryUnitOfWork, by: Actor, record_id: str) -> Sequence[RecordedChange]:
+    def run(u: RegistryUnitOfWork) -> Sequence[RecordedChange]:
+        u.registry.get(record_id)
+        return u.registry.history(record_id)
+
+    return perform(uow, by, Permission.VIEW_RECORD, f"record:{record_id}", run)
+
+
+def household_view(
+    uow: RegistryUnitOfWork, by: Actor, household_id: str
+) -> tuple[Household, Sequence[ResidentRecord]]:
+    def run(u: RegistryUnitOfWork) -> tuple[Household, Sequence[ResidentRecord]]:
+        return u.registry.get_household(household_id), u.registry.members(household_id)
+
+    return perform(uow, by, Permission.VIEW_RECORD, f"household:{household_id}", run)
+
+
+def search_records(
+    uow: RegistryUnitOfWork, by: Actor, query: SearchQuery
+) -> Sequence[ResidentRecord]:
+    if not (query.name_kana or query.name or query.resident_code or query.birth_date):
+        raise ValidationError(
+            "query",
+            "required",
+            "give a reading, a name, a resident code or a birth date",
+            "検索条件（カナ氏名・氏名・住民票コード・生年月日）を入力してください",
+        )
+    if query.resident_code is not None:
+        ResidentCode.parse(query.resident_code)
+    target = "search:" + ",".join(
+        k for k in ("name_kana", "name", "birth_date", "resident_code") if getattr(query, k)
+    )
+    return perform(
+        uow,
+        by,
+        Permission.SEARCH_RECORDS,
+        target,
+        lambda u: u.registry.search(query),
+        describe=lambda rs: f"{len(rs)} hits",
+    )
+
+
+def registry_stats(uow: RegistryUnitOfWork, by: Actor) -> Mapping[str, int]:
+    return perform(uow, by, Permission.VIEW_STATS, "stats", lambda u: u.registry.stats())

@@ -1,0 +1,97 @@
+"""Operators (操作者) and the operation log in SQL.
+
+Only the SHA-256 of a bearer token is stored, so a copy of the database cannot be used to act
+as an operator. Nothing here commits: the caller's transaction also holds the oplog entry.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from juki.core.errors import NotFoundError
+from juki.core.ports import OpLogEntry
+from juki.security.permissions import Role
+from juki.security.ports import StoredOperator
+from juki.security.tables import operators, oplog
+
+_INSERT_OPLOG = oplog.insert()
+
+
+def oplog_row(entry: OpLogEntry) -> dict[str, Any]:
+    return {
+        "at": entry.at.isoformat(),
+        "actor_id": entry.actor_id,
+        "role": entry.role,
+        "terminal_id": entry.terminal_id,
+        "action": entry.action,
+        "target": entry.target,
+        "outcome": entry.outcome,
+        "detail": entry.detail,
+    }
+
+
+class SqlOpLog:
+    def __init__(self, conn: sa.Connection) -> None:
+        self._conn = conn
+
+    def append(self, entry: OpLogEntry) -> None:
+        self._conn.execute(_INSERT_OPLOG, oplog_row(entry))
+
+
+def _operator(row: sa.RowMapping) -> StoredOperator:
+    return StoredOperator(
+        operator_id=row["operator_id"],
+        display_name=row["display_name"],
+        role=Role(row["role"]),
+        active=bool(row["active"]),
+        created_at=row["created_at"],
+    )
+
+
+class SqlOperators:
+    def __init__(self, conn: sa.Connection) -> None:
+        self._conn = conn
+
+    def add(
+        self, *, operator_id: str, display_name: str, role: Role, token_sha256: str, created_at: str
+    ) -> None:
+        self._conn.execute(
+            operators.insert().values(
+                operator_id=operator_id,
+                display_name=display_name,
+                role=role.value,
+                token_sha256=token_sha256,
+                active=True,
+                created_at=created_at,
+            )
+        )
+
+    def find(self, operator_id: str) -> StoredOperator | None:
+        row = (
+            self._conn.execute(sa.select(operators).where(operators.c.operator_id == operator_id))
+            .mappings()
+            .first()
+        )
+        return _operator(row) if row is not None else None
+
+    def find_active_by_token_hash(self, token_sha256: str) -> StoredOperator | None:
+        """Look up by the token's hash: the index does the comparison, so no timing oracle."""
+        row = (
+            self._conn.execute(
+                sa.select(operators).where(
+                    (operators.c.token_sha256 == token_sha256) & operators.c.active.is_(True)
+                )
+            )
+            .mappings()
+            .first()
+        )
+        return _operator(row) if row is not None else None
+
+    def set_active(self, operator_id: str, active: bool) -> None:
+        updated = self._conn.execute(
+            operators.update().where(operators.c.operator_id == operator_id).values(active=active)
+        )
+        if updated.rowcount != 1:
+            raise NotFoundError("operator", operator_id)

@@ -1,0 +1,18 @@
+"""The SQL unit of work with what every action needs: the oplog, and the operators."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from juki.security.store import SqlOperators, SqlOpLog
+from juki.storage.uow import SqlTransaction
+
+
+class SqlUnitOfWork(SqlTransaction):
+    oplog: SqlOpLog
+    operators: SqlOperators
+
+    def _bind(self, conn: sa.Connection) -> None:
+        super()._bind(conn)
+        self.oplog = SqlOpLog(conn)
+        self.operators = SqlOperators(conn)

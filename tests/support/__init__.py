@@ -1,0 +1,1 @@
+"""Helpers the tests share: fixtures' building blocks, fakes of the ports, browser keys."""
