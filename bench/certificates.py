@@ -23,15 +23,10 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench.common import Backend, backends, table
-from juki.certificates.content import (
-    CertificateKind,
-    CertificateRequest,
-    Issuance,
-    Snapshot,
-    build_content,
-    digest_of,
-)
+from juki.certificates.content import build_content
 from juki.certificates.desk import CertificateDesk
+from juki.certificates.document import digest_of
+from juki.certificates.model import CertificateKind, CertificateRequest, Issuance, Snapshot
 from juki.certificates.render import CertificateRenderer
 from juki.certificates.signing import PdfCertificateSigner, load_signing_material
 from juki.certificates.verify import verify_pdf

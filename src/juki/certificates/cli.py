@@ -22,7 +22,9 @@ from typing import Any, Final
 
 import sqlalchemy as sa
 
-from juki.certificates.content import (
+from juki.certificates.desk import CertificateDesk, FilePrintSink
+from juki.certificates.fonts import FontMissingError
+from juki.certificates.model import (
     ALL_MEMBERS,
     CertificateKind,
     CertificateRequest,
@@ -31,8 +33,6 @@ from juki.certificates.content import (
     Requester,
     SupportOverride,
 )
-from juki.certificates.desk import CertificateDesk, FilePrintSink
-from juki.certificates.fonts import FontMissingError
 from juki.certificates.ports import RegisterEntry
 from juki.certificates.services import (
     IssuedCertificate,

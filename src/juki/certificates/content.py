@@ -8,74 +8,36 @@ on a 除票 request; a wide-area copy (広域交付, 第12条の4) never carries
 party (第12条の3) never gets 住民票コード or 個人番号; and a person under DV support
 measures (支援措置) is never shown unless an authorised override is recorded.
 
-The result, `CertificateContent`, is exactly what gets printed — nothing else of the record is
-in it — and it serialises to canonical JSON. That JSON is what the certificate's digest covers,
-what the PDF embeds and the database keeps, and what a municipality's CS can later carry to
-another municipality for a wide-area issuance (the home municipality builds the content, the
-issuing one adds its `Issuance` and renders).
+The result, a `juki.certificates.model.CertificateContent`, is exactly what gets printed —
+nothing else of the record is in it — and `juki.certificates.document` gives it the one JSON
+spelling its digest covers, that the PDF embeds and the database keeps, and that a
+municipality's CS can later carry to another municipality for a wide-area issuance (the home
+municipality builds the content, the issuing one adds its `Issuance` and renders).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
-from enum import StrEnum
-from typing import Any, Final, Literal
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Final
 
+from juki.certificates.model import (
+    ALL_MEMBERS,
+    CertificateContent,
+    CertificateKind,
+    CertificateRequest,
+    Channel,
+    Line,
+    OptionalItem,
+    PersonEntry,
+    Requester,
+    Snapshot,
+)
 from juki.core.era import to_wareki
 from juki.core.errors import DomainRuleError, ValidationError
-from juki.registry.model import Municipality, Relationship, ResidentRecord
-from juki.registry.seal import SealRegistration
+from juki.registry.model import Relationship, ResidentRecord
 
-CONTENT_VERSION: Final = 1
 MAX_COPIES: Final = 10
-ALL_MEMBERS: Final = "all"
-
-
-class CertificateKind(StrEnum):
-    RESIDENCE = "residence"  # 住民票の写し
-    RECORD_ITEMS = "record_items"  # 住民票記載事項証明書
-    SEAL = "seal"  # 印鑑登録証明書
-
-    @property
-    def label_ja(self) -> str:
-        return _KIND_JA[self]
-
-
-_KIND_JA: Final = {
-    CertificateKind.RESIDENCE: "住民票の写し",
-    CertificateKind.RECORD_ITEMS: "住民票記載事項証明書",
-    CertificateKind.SEAL: "印鑑登録証明書",
-}
-
-
-class OptionalItem(StrEnum):
-    """Items left off unless the applicant asks for them."""
-
-    HOUSEHOLDER = "householder"  # 世帯主の氏名及び続柄
-    HONSEKI = "honseki"  # 本籍及び筆頭者
-    RESIDENT_CODE = "resident_code"  # 住民票コード
-    MY_NUMBER = "my_number"  # 個人番号
-    FORMER_SURNAME = "former_surname"  # 旧氏
-    FOREIGN_ITEMS = "foreign_items"  # 国籍・地域, 第30条の45に規定する区分, 在留資格 …
-
-    @property
-    def label_ja(self) -> str:
-        return _ITEM_JA[self]
-
-
-_ITEM_JA: Final = {
-    OptionalItem.HOUSEHOLDER: "世帯主・続柄",
-    OptionalItem.HONSEKI: "本籍・筆頭者",
-    OptionalItem.RESIDENT_CODE: "住民票コード",
-    OptionalItem.MY_NUMBER: "個人番号",
-    OptionalItem.FORMER_SURNAME: "旧氏",
-    OptionalItem.FOREIGN_ITEMS: "国籍・在留資格等（外国人住民）",
-}
 
 ALLOWED_ITEMS: Final[Mapping[CertificateKind, frozenset[OptionalItem]]] = {
     CertificateKind.RESIDENCE: frozenset(OptionalItem),
@@ -83,120 +45,6 @@ ALLOWED_ITEMS: Final[Mapping[CertificateKind, frozenset[OptionalItem]]] = {
     # 印鑑登録証明書: 印影・氏名・生年月日・住所, and 旧氏 when the seal was registered with it.
     CertificateKind.SEAL: frozenset({OptionalItem.FORMER_SURNAME}),
 }
-
-
-class Requester(StrEnum):
-    SELF = "self"  # 本人又は同一世帯の者 (第12条)
-    THIRD_PARTY = "third_party"  # 第三者 (第12条の3)
-
-    @property
-    def label_ja(self) -> str:
-        return {"self": "本人・同一世帯員", "third_party": "第三者"}[self.value]
-
-
-class Channel(StrEnum):
-    COUNTER = "counter"  # 窓口
-    WIDE_AREA = "wide_area"  # 広域交付 (第12条の4)
-
-    @property
-    def label_ja(self) -> str:
-        return {"counter": "窓口", "wide_area": "広域交付"}[self.value]
-
-
-@dataclass(frozen=True, slots=True)
-class SupportOverride:
-    """A supervisor's recorded decision to issue despite 支援措置 (e.g. the person's own
-    request, identity checked in person)."""
-
-    approved_by: str
-    reason: str
-
-
-Members = tuple[str, ...] | Literal["all"]
-
-
-@dataclass(frozen=True, slots=True)
-class CertificateRequest:
-    """What the applicant asked for. `members=()` means the subject alone."""
-
-    kind: CertificateKind
-    resident_code: str
-    members: Members = ()
-    items: frozenset[OptionalItem] = frozenset()
-    copies: int = 1
-    requester: Requester = Requester.SELF
-    channel: Channel = Channel.COUNTER
-    removed: bool = False  # 除票の写し
-    support_override: SupportOverride | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """Everything one transaction read for a request; the content is built from this alone."""
-
-    municipality: Municipality
-    subject: ResidentRecord
-    household_members: tuple[ResidentRecord, ...]  # active members, householder first
-    seal: SealRegistration | None
-    read_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One printed item: a stable key (for machines and tests), its label and its text."""
-
-    key: str
-    label: str
-    value: str
-
-
-@dataclass(frozen=True, slots=True)
-class PersonEntry:
-    name: str
-    lines: tuple[Line, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class CertificateContent:
-    """The record side of a certificate: exactly what is printed about the people on it."""
-
-    kind: CertificateKind
-    title: str
-    record_lg_code: str
-    record_municipality: str
-    as_of: str
-    scope: str
-    header: tuple[Line, ...]
-    persons: tuple[PersonEntry, ...]
-    certification: str
-    items: tuple[str, ...]
-    channel: Channel
-    removed: bool
-    seal_sha256: str | None = None
-    version: int = CONTENT_VERSION
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(p.name for p in self.persons)
-
-
-@dataclass(frozen=True, slots=True)
-class Issuance:
-    """The issuing side: who certifies, when, where, and the number of every copy."""
-
-    certificate_id: str
-    lg_code: str
-    municipality: str
-    signatory: str
-    issued_at: str
-    issued_on: str
-    terminal_id: str
-    issue_numbers: tuple[str, ...]
-    verify_base_url: str
-
-    @property
-    def issued_date(self) -> date:
-        return date.fromisoformat(self.issued_on)
 
 
 # -- dates -------------------------------------------------------------------------------------
@@ -527,103 +375,3 @@ def build_content(request: CertificateRequest, snapshot: Snapshot) -> Certificat
             else None
         ),
     )
-
-
-def all_lines(content: CertificateContent) -> Iterable[Line]:
-    yield from content.header
-    for person in content.persons:
-        yield from person.lines
-
-
-# -- canonical JSON and the digest --------------------------------------------------------------
-
-
-def to_document(content: CertificateContent, issuance: Issuance) -> dict[str, Any]:
-    return {"content": dataclasses.asdict(content), "issuance": dataclasses.asdict(issuance)}
-
-
-def canonical_json(content: CertificateContent, issuance: Issuance) -> str:
-    """One spelling per certificate: sorted keys, no spaces, characters (and IVS) as they are."""
-    return json.dumps(
-        to_document(content, issuance), ensure_ascii=False, sort_keys=True, separators=(",", ":")
-    )
-
-
-def digest_of(content: CertificateContent, issuance: Issuance) -> str:
-    return hashlib.sha256(canonical_json(content, issuance).encode("utf-8")).hexdigest()
-
-
-class ContentFormatError(ValueError):
-    """A certificate document that is not one juki wrote."""
-
-
-def _lines(raw: Any) -> tuple[Line, ...]:
-    return tuple(Line(key=str(x["key"]), label=str(x["label"]), value=str(x["value"])) for x in raw)
-
-
-def content_to_json(content: CertificateContent) -> dict[str, Any]:
-    """The content alone as plain JSON values (what a wide-area answer carries)."""
-    value: dict[str, Any] = json.loads(json.dumps(dataclasses.asdict(content), ensure_ascii=False))
-    return value
-
-
-def content_from_json(c: Mapping[str, Any]) -> CertificateContent:
-    """The inverse of `content_to_json`; `ContentFormatError` for anything juki did not write."""
-    try:
-        if int(c["version"]) != CONTENT_VERSION:
-            raise ContentFormatError(f"content version {c['version']} is not supported")
-        return CertificateContent(
-            kind=CertificateKind(c["kind"]),
-            title=str(c["title"]),
-            record_lg_code=str(c["record_lg_code"]),
-            record_municipality=str(c["record_municipality"]),
-            as_of=str(c["as_of"]),
-            scope=str(c["scope"]),
-            header=_lines(c["header"]),
-            persons=tuple(
-                PersonEntry(name=str(p["name"]), lines=_lines(p["lines"])) for p in c["persons"]
-            ),
-            certification=str(c["certification"]),
-            items=tuple(str(x) for x in c["items"]),
-            channel=Channel(c["channel"]),
-            removed=bool(c["removed"]),
-            seal_sha256=None if c["seal_sha256"] is None else str(c["seal_sha256"]),
-            version=int(c["version"]),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        if isinstance(exc, ContentFormatError):
-            raise
-        raise ContentFormatError(f"not juki certificate content: {exc}") from exc
-
-
-def from_document(doc: Mapping[str, Any]) -> tuple[CertificateContent, Issuance]:
-    """Parse a certificate document (from a PDF or the database)."""
-    try:
-        content = content_from_json(doc["content"])
-        i = doc["issuance"]
-        issuance = Issuance(
-            certificate_id=str(i["certificate_id"]),
-            lg_code=str(i["lg_code"]),
-            municipality=str(i["municipality"]),
-            signatory=str(i["signatory"]),
-            issued_at=str(i["issued_at"]),
-            issued_on=str(i["issued_on"]),
-            terminal_id=str(i["terminal_id"]),
-            issue_numbers=tuple(str(x) for x in i["issue_numbers"]),
-            verify_base_url=str(i["verify_base_url"]),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        if isinstance(exc, ContentFormatError):
-            raise
-        raise ContentFormatError(f"not a juki certificate document: {exc}") from exc
-    return content, issuance
-
-
-def parse_document(text: str) -> tuple[CertificateContent, Issuance]:
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ContentFormatError(f"certificate document is not JSON: {exc}") from exc
-    if not isinstance(doc, dict):
-        raise ContentFormatError("certificate document is not a JSON object")
-    return from_document(doc)

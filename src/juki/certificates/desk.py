@@ -17,8 +17,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from cryptography import x509
 
-from juki.certificates.content import CertificateRequest
 from juki.certificates.fonts import GlyphCoverage, ipamj_coverage
+from juki.certificates.model import CertificateRequest
 from juki.certificates.ports import ContentSource, PrintSink, ProducedPdf
 from juki.certificates.render import CertificateRenderer
 from juki.certificates.services import (

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol
 
-from juki.certificates.content import CertificateContent, CertificateKind, Members, Snapshot
+from juki.certificates.model import CertificateContent, CertificateKind, Members, Snapshot
 from juki.certificates.verify import CertificateStatus
 from juki.core.errors import DomainRuleError
 from juki.registry.model import Municipality

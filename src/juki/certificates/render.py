@@ -20,13 +20,9 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any, Final
 
-from juki.certificates.content import (
-    CertificateContent,
-    Issuance,
-    Line,
-    canonical_json,
-)
+from juki.certificates.document import canonical_json
 from juki.certificates.fonts import find_ipamj
+from juki.certificates.model import CertificateContent, Issuance, Line
 from juki.core.era import to_wareki
 
 DOCUMENT_NAME: Final = "certificate.json"

@@ -22,19 +22,17 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final, Protocol
 
-from juki.certificates.content import (
+from juki.certificates.content import build_content, check_request
+from juki.certificates.document import canonical_json, digest_of
+from juki.certificates.fonts import GlyphCoverage
+from juki.certificates.model import (
     CertificateContent,
     CertificateKind,
     CertificateRequest,
     Issuance,
     SupportOverride,
     all_lines,
-    build_content,
-    canonical_json,
-    check_request,
-    digest_of,
 )
-from juki.certificates.fonts import GlyphCoverage
 from juki.certificates.ports import (
     CertificateRecord,
     CertificateState,

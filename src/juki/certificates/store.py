@@ -16,7 +16,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from juki.certificates.content import CertificateKind, Snapshot, parse_document
+from juki.certificates.document import parse_document
+from juki.certificates.model import CertificateKind, Snapshot
 from juki.certificates.ports import (
     CertificateRecord,
     CertificateState,

@@ -23,7 +23,8 @@ from fastapi import Depends, FastAPI, Form, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from juki.certificates.content import (
+from juki.certificates.desk import CertificateDesk
+from juki.certificates.model import (
     ALL_MEMBERS,
     CertificateKind,
     CertificateRequest,
@@ -32,7 +33,6 @@ from juki.certificates.content import (
     Requester,
     SupportOverride,
 )
-from juki.certificates.desk import CertificateDesk
 from juki.certificates.ports import CertificateRecord, ContentSource
 from juki.certificates.services import (
     certificate_register,
@@ -656,7 +656,7 @@ def _id_path() -> Any:
 
 
 def _doc(record: CertificateRecord) -> dict[str, Any]:
-    from juki.certificates.content import parse_document
+    from juki.certificates.document import parse_document
 
     content, issuance = parse_document(record.content_json)
     return {"content": content, "issuance": issuance}

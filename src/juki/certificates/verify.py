@@ -25,12 +25,8 @@ from typing import Any, Final
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from juki.certificates.content import (
-    CertificateKind,
-    ContentFormatError,
-    digest_of,
-    parse_document,
-)
+from juki.certificates.document import ContentFormatError, digest_of, parse_document
+from juki.certificates.model import CertificateKind
 from juki.certificates.render import DOCUMENT_NAME
 from juki.certificates.signing import SIGNATURE_FIELD, SIGNER_KIND, outside_event_loop
 

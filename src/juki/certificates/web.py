@@ -21,14 +21,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from juki.certificates.content import (
+from juki.certificates.desk import CertificateDesk
+from juki.certificates.model import (
     ALL_MEMBERS,
     CertificateKind,
     CertificateRequest,
     Members,
     OptionalItem,
 )
-from juki.certificates.desk import CertificateDesk
 from juki.certificates.ports import ContentSource, WideAreaOutcome, WideAreaRequestEntry
 from juki.certificates.services import IssuedCertificate
 from juki.certificates.verify import MAX_PDF_BYTES, CertificateStatus, Verdict

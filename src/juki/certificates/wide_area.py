@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
-from juki.certificates.content import (
+from juki.certificates.content import build_content, check_request
+from juki.certificates.fonts import GlyphCoverage
+from juki.certificates.model import (
     ALL_MEMBERS,
     CertificateContent,
     CertificateKind,
@@ -30,10 +32,7 @@ from juki.certificates.content import (
     Members,
     OptionalItem,
     Requester,
-    build_content,
-    check_request,
 )
-from juki.certificates.fonts import GlyphCoverage
 from juki.certificates.ports import (
     CertificateUnitOfWork,
     ContentSource,

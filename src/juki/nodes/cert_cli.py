@@ -8,8 +8,8 @@ import argparse
 from pathlib import Path
 
 from juki.certificates import cli as certificates_cli
-from juki.certificates.content import CertificateRequest
 from juki.certificates.desk import CertificateDesk, FilePrintSink
+from juki.certificates.model import CertificateRequest
 from juki.core.console import EXIT_OK, ConsoleError, Subparsers, fail
 from juki.core.settings import Settings, masked_url
 from juki.nodes.bootstrap import bootstrap, close_node

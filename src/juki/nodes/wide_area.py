@@ -20,12 +20,8 @@ from typing import TYPE_CHECKING, Any
 import pydantic
 import structlog
 
-from juki.certificates.content import (
-    ContentFormatError,
-    OptionalItem,
-    content_from_json,
-    content_to_json,
-)
+from juki.certificates.document import ContentFormatError, content_from_json, content_to_json
+from juki.certificates.model import OptionalItem
 from juki.certificates.ports import SuppliedContent, WideAreaAsk, WideAreaReplay
 from juki.certificates.store import SqlCertificateUnitOfWork
 from juki.certificates.wide_area import (

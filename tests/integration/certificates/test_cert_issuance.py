@@ -16,7 +16,8 @@ from pypdf import PdfReader
 from cert_population import AUDITOR, CLERK, MANAGER, SUPERVISOR, CertEnv, person
 from juki.certificates import services
 from juki.certificates import tables as certificate_tables
-from juki.certificates.content import (
+from juki.certificates.desk import DirectoryPrintSink
+from juki.certificates.model import (
     CertificateKind,
     CertificateRequest,
     Channel,
@@ -24,7 +25,6 @@ from juki.certificates.content import (
     Requester,
     SupportOverride,
 )
-from juki.certificates.desk import DirectoryPrintSink
 from juki.certificates.ports import CertificateState, RegisterEvent
 from juki.certificates.render import DOCUMENT_NAME
 from juki.core.errors import JukiError, NotFoundError, PermissionDeniedError, RuleViolation

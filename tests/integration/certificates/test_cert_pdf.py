@@ -13,15 +13,14 @@ import pytest
 from pypdf import PdfReader
 
 from cert_population import CLERK, KUZU_IVS, NOW, TSUJI_IVS, CertEnv, plain_record, shared_renderer
-from juki.certificates.content import (
-    ALLOWED_ITEMS,
+from juki.certificates.content import ALLOWED_ITEMS, build_content
+from juki.certificates.document import digest_of
+from juki.certificates.model import (
     CertificateKind,
     CertificateRequest,
     Issuance,
     OptionalItem,
     Snapshot,
-    build_content,
-    digest_of,
 )
 from juki.certificates.render import DOCUMENT_NAME
 from juki.certificates.services import IssuedCertificate

@@ -22,7 +22,7 @@ from cert_population import (
 )
 from juki import cli
 from juki.certificates import services
-from juki.certificates.content import CertificateKind, CertificateRequest
+from juki.certificates.model import CertificateKind, CertificateRequest
 from juki.certificates.services import PreparedCertificate
 from juki.certificates.signing import (
     ROOT_KEY_FILE,

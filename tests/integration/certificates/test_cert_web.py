@@ -20,7 +20,7 @@ from cert_population import (
 )
 from juki.certificates import services
 from juki.certificates import tables as certificate_tables
-from juki.certificates.content import CertificateKind, CertificateRequest
+from juki.certificates.model import CertificateKind, CertificateRequest
 from juki.security.operators import create_operator
 from juki.security.permissions import Role
 from juki.security.uow import SqlUnitOfWork

@@ -27,7 +27,8 @@ from pypdf import PdfReader
 from cert_population import HONSEKI, People, Registry, fixed_clock, make_desk, populate
 from juki import cli
 from juki.certificates import tables as certificate_tables
-from juki.certificates.content import (
+from juki.certificates.desk import CertificateDesk
+from juki.certificates.model import (
     ALL_MEMBERS,
     CertificateKind,
     CertificateRequest,
@@ -35,7 +36,6 @@ from juki.certificates.content import (
     Requester,
     SupportOverride,
 )
-from juki.certificates.desk import CertificateDesk
 from juki.certificates.ports import WideAreaOutcome, WideAreaReplay, WideAreaRequestEntry
 from juki.certificates.store import SqlCertificateUnitOfWork
 from juki.certificates.wide_area import WideAreaRefused, wide_area_register

@@ -10,27 +10,27 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from juki.certificates.content import (
+from juki.certificates.content import ALLOWED_ITEMS, MAX_COPIES, build_content
+from juki.certificates.document import (
+    ContentFormatError,
+    canonical_json,
+    digest_of,
+    from_document,
+    parse_document,
+    to_document,
+)
+from juki.certificates.model import (
     ALL_MEMBERS,
-    ALLOWED_ITEMS,
-    MAX_COPIES,
     CertificateContent,
     CertificateKind,
     CertificateRequest,
     Channel,
-    ContentFormatError,
     Issuance,
     OptionalItem,
     Requester,
     Snapshot,
     SupportOverride,
     all_lines,
-    build_content,
-    canonical_json,
-    digest_of,
-    from_document,
-    parse_document,
-    to_document,
 )
 from juki.core.clock import JST
 from juki.core.errors import DomainRuleError, RuleViolation, ValidationError

@@ -11,7 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from juki.certificates.content import (
+from juki.certificates.content import build_content
+from juki.certificates.document import content_from_json, content_to_json
+from juki.certificates.model import (
     ALL_MEMBERS,
     CertificateContent,
     CertificateKind,
@@ -22,9 +24,6 @@ from juki.certificates.content import (
     PersonEntry,
     Snapshot,
     all_lines,
-    build_content,
-    content_from_json,
-    content_to_json,
 )
 from juki.certificates.ports import SuppliedContent
 from juki.certificates.wide_area import (

@@ -1,0 +1,184 @@
+"""A certificate as plain values: what was asked for, what was read, and what is printed.
+
+These types carry no rule (the rules that fill them are in `content`) and do no I/O, so the
+counter, the CLI, the wide-area messages, the renderer and the verifier all speak of a
+certificate in the same terms. `CertificateContent` is exactly what gets printed about the
+people on it; `Issuance` is the issuing municipality's side (numbers, date, signatory).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Final, Literal
+
+from juki.registry.model import Municipality, ResidentRecord
+from juki.registry.seal import SealRegistration
+
+CONTENT_VERSION: Final = 1
+ALL_MEMBERS: Final = "all"
+
+
+class CertificateKind(StrEnum):
+    RESIDENCE = "residence"  # 住民票の写し
+    RECORD_ITEMS = "record_items"  # 住民票記載事項証明書
+    SEAL = "seal"  # 印鑑登録証明書
+
+    @property
+    def label_ja(self) -> str:
+        return _KIND_JA[self]
+
+
+_KIND_JA: Final = {
+    CertificateKind.RESIDENCE: "住民票の写し",
+    CertificateKind.RECORD_ITEMS: "住民票記載事項証明書",
+    CertificateKind.SEAL: "印鑑登録証明書",
+}
+
+
+class OptionalItem(StrEnum):
+    """Items left off unless the applicant asks for them."""
+
+    HOUSEHOLDER = "householder"  # 世帯主の氏名及び続柄
+    HONSEKI = "honseki"  # 本籍及び筆頭者
+    RESIDENT_CODE = "resident_code"  # 住民票コード
+    MY_NUMBER = "my_number"  # 個人番号
+    FORMER_SURNAME = "former_surname"  # 旧氏
+    FOREIGN_ITEMS = "foreign_items"  # 国籍・地域, 第30条の45に規定する区分, 在留資格 …
+
+    @property
+    def label_ja(self) -> str:
+        return _ITEM_JA[self]
+
+
+_ITEM_JA: Final = {
+    OptionalItem.HOUSEHOLDER: "世帯主・続柄",
+    OptionalItem.HONSEKI: "本籍・筆頭者",
+    OptionalItem.RESIDENT_CODE: "住民票コード",
+    OptionalItem.MY_NUMBER: "個人番号",
+    OptionalItem.FORMER_SURNAME: "旧氏",
+    OptionalItem.FOREIGN_ITEMS: "国籍・在留資格等（外国人住民）",
+}
+
+
+class Requester(StrEnum):
+    SELF = "self"  # 本人又は同一世帯の者 (第12条)
+    THIRD_PARTY = "third_party"  # 第三者 (第12条の3)
+
+    @property
+    def label_ja(self) -> str:
+        return {"self": "本人・同一世帯員", "third_party": "第三者"}[self.value]
+
+
+class Channel(StrEnum):
+    COUNTER = "counter"  # 窓口
+    WIDE_AREA = "wide_area"  # 広域交付 (第12条の4)
+
+    @property
+    def label_ja(self) -> str:
+        return {"counter": "窓口", "wide_area": "広域交付"}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class SupportOverride:
+    """A supervisor's recorded decision to issue despite 支援措置 (e.g. the person's own
+    request, identity checked in person)."""
+
+    approved_by: str
+    reason: str
+
+
+Members = tuple[str, ...] | Literal["all"]
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateRequest:
+    """What the applicant asked for. `members=()` means the subject alone."""
+
+    kind: CertificateKind
+    resident_code: str
+    members: Members = ()
+    items: frozenset[OptionalItem] = frozenset()
+    copies: int = 1
+    requester: Requester = Requester.SELF
+    channel: Channel = Channel.COUNTER
+    removed: bool = False  # 除票の写し
+    support_override: SupportOverride | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything one transaction read for a request; the content is built from this alone."""
+
+    municipality: Municipality
+    subject: ResidentRecord
+    household_members: tuple[ResidentRecord, ...]  # active members, householder first
+    seal: SealRegistration | None
+    read_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One printed item: a stable key (for machines and tests), its label and its text."""
+
+    key: str
+    label: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class PersonEntry:
+    name: str
+    lines: tuple[Line, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateContent:
+    """The record side of a certificate: exactly what is printed about the people on it."""
+
+    kind: CertificateKind
+    title: str
+    record_lg_code: str
+    record_municipality: str
+    as_of: str
+    scope: str
+    header: tuple[Line, ...]
+    persons: tuple[PersonEntry, ...]
+    certification: str
+    items: tuple[str, ...]
+    channel: Channel
+    removed: bool
+    seal_sha256: str | None = None
+    version: int = CONTENT_VERSION
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.persons)
+
+
+@dataclass(frozen=True, slots=True)
+class Issuance:
+    """The issuing side: who certifies, when, where, and the number of every copy."""
+
+    certificate_id: str
+    lg_code: str
+    municipality: str
+    signatory: str
+    issued_at: str
+    issued_on: str
+    terminal_id: str
+    issue_numbers: tuple[str, ...]
+    verify_base_url: str
+
+    @property
+    def issued_date(self) -> date:
+        return date.fromisoformat(self.issued_on)
+
+
+def all_lines(content: CertificateContent) -> Iterable[Line]:
+    """Every printed line of the content, header first (each must be drawable in the font)."""
+    yield from content.header
+    for person in content.persons:
+        yield from person.lines
