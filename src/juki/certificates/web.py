@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI, File, Path, Query, Request, UploadFile
@@ -29,12 +29,12 @@ from juki.certificates.model import (
     Members,
     OptionalItem,
 )
+from juki.certificates.pages import templates, with_security_headers
 from juki.certificates.ports import ContentSource, WideAreaOutcome, WideAreaRequestEntry
 from juki.certificates.services import IssuedCertificate
 from juki.certificates.verify import MAX_PDF_BYTES, CertificateStatus, Verdict
-from juki.certificates.wide_area import REGISTER_LIMIT, wide_area_register
+from juki.certificates.wide_area import REGISTER_LIMIT, NotOnNetwork, wide_area_register
 from juki.core.clock import Clock
-from juki.core.errors import DomainRuleError
 from juki.core.settings import Settings
 from juki.web.auth import PUBLIC, OperatorActor
 from juki.web.errors import READ_RESPONSES, RESPONSES_404, RESPONSES_422, WRITE_RESPONSES
@@ -46,17 +46,6 @@ CertificateIdPath = Annotated[
 DigestQuery = Annotated[
     str, Query(pattern=r"^[0-9a-f]{64}$", description="照合番号: the SHA-256 digest printed")
 ]
-
-SECURITY_HEADERS: Final = {
-    "Content-Security-Policy": (
-        "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
 
 
 class CertificateDeskHolder:
@@ -303,16 +292,6 @@ class WideAreaRegisterOut(BaseModel):
     entries: list[WideAreaRequestOut]
 
 
-class NotOnNetwork(DomainRuleError):
-    def __init__(self) -> None:
-        super().__init__(
-            "from_lg_code",
-            "not_on_network",
-            "this registry has no communication server: wide-area issuance needs the network",
-            "この住民基本台帳は住基ネットに接続されていないため、広域交付できません",
-        )
-
-
 def wide_area_router(
     desk: Callable[[], CertificateDesk], source: ContentSource | None
 ) -> APIRouter:
@@ -358,30 +337,11 @@ def wide_area_router(
 # -- HTML: the public verification page ---------------------------------------------------------
 
 
-def _templates() -> Any:
-    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
-    return Environment(
-        loader=PackageLoader("juki.certificates", "templates"),
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
-    )
-
-
-def with_security_headers(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def _headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
-
-
 def verification_pages(desk: Callable[[], CertificateDesk]) -> FastAPI:
     """`/verify`: a page anyone can use, in Japanese, reached from the certificate's QR code."""
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     with_security_headers(app)
-    env = _templates()
+    env = templates()
 
     def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
         return HTMLResponse(env.get_template(name).render(**context), status_code=status)
@@ -434,7 +394,7 @@ def install_certificates(
 ) -> CertificateDeskHolder:
     """Add certificate verification (API and page), wide-area issuance (when the registry has a
     CS to ask through) and the counter terminal to the registry app."""
-    from juki.certificates.terminal import terminal_app
+    from juki.certificates.terminal.app import terminal_app
 
     holder = CertificateDeskHolder(app, settings)
     app.state.certificates = holder

@@ -69,6 +69,18 @@ class WideAreaRefused(DomainRuleError):
     """広域交付 refused, naming the rule: by the home municipality, or before it was asked."""
 
 
+class NotOnNetwork(DomainRuleError):
+    """This registry has no CS to ask through (it runs alone, not as a network node)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "from_lg_code",
+            "not_on_network",
+            "this registry has no communication server: wide-area issuance needs the network",
+            "この住民基本台帳は住基ネットに接続されていないため、広域交付できません",
+        )
+
+
 # -- the issuing municipality (B) -----------------------------------------------------------------
 
 

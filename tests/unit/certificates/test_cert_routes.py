@@ -14,7 +14,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.routing import Mount
 
-from juki.certificates.terminal import csrf_checked, terminal_operator
+from juki.certificates.terminal.session import csrf_checked, terminal_operator
 from juki.nodes.apps import create_registry_app
 from juki.web.auth import operator_actor, public
 

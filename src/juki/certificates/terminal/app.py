@@ -1,0 +1,78 @@
+"""The terminal app: builds one FastAPI app for a registry and adds every screen to it.
+
+The screens are module-level functions listed by their modules (`signin`, `counter`,
+`wide_area`); this factory only wires them — the desk and the CS they read through `Screens`,
+the templates' shared names, the security headers — and turns refusals into pages: no session
+sends the browser to sign in, a malformed form or a refused action shows the error page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, Response
+
+from juki.certificates.desk import CertificateDesk
+from juki.certificates.model import CertificateKind, OptionalItem
+from juki.certificates.pages import templates, with_security_headers
+from juki.certificates.ports import ContentSource
+from juki.certificates.terminal import counter, signin
+from juki.certificates.terminal import wide_area as wide_area_screens
+from juki.certificates.terminal.forms import WIDE_AREA_ITEMS
+from juki.certificates.terminal.screens import Screens, screens_of, see_other
+from juki.certificates.terminal.session import BASE, LoginRequired
+from juki.core.errors import JukiError, NotFoundError, PermissionDeniedError
+from juki.web.auth import PUBLIC
+
+
+def terminal_app(
+    desk: Callable[[], CertificateDesk], wide_area: ContentSource | None = None
+) -> FastAPI:
+    """The terminal; `wide_area` is this municipality's CS when the registry runs in a
+    network node (the same source the API's 広域交付 route uses), None when it runs alone."""
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    env = templates()
+    env.globals["kinds"] = list(CertificateKind)
+    env.globals["optional_items"] = list(OptionalItem)
+    env.globals["base"] = BASE
+    env.globals["wide_area_items"] = WIDE_AREA_ITEMS
+    env.globals["on_network"] = wide_area is not None
+    app.state.desk = desk
+    app.state.screens = Screens(desk=desk, wide_area=wide_area, templates=env)
+    with_security_headers(app)
+    app.add_exception_handler(LoginRequired, _login)
+    app.add_exception_handler(RequestValidationError, _malformed)
+    app.add_exception_handler(JukiError, _refused)
+    for route in (*signin.ROUTES, *counter.ROUTES, *wide_area_screens.ROUTES):
+        app.add_api_route(
+            route.path,
+            route.endpoint,
+            methods=[route.method],
+            response_class=HTMLResponse,
+            dependencies=[PUBLIC] if route.public else None,
+        )
+    return app
+
+
+async def _login(request: Request, exc: Exception) -> Response:
+    return see_other("/login")
+
+
+async def _malformed(request: Request, exc: Exception) -> Response:
+    return screens_of(request).page(
+        "error.html", None, 422, message="入力内容が正しくありません", field=""
+    )
+
+
+async def _refused(request: Request, exc: Exception) -> Response:
+    status = 422
+    if isinstance(exc, PermissionDeniedError):
+        status = 403
+    elif isinstance(exc, NotFoundError):
+        status = 404
+    message = getattr(exc, "message_ja", "この操作は受け付けられませんでした")
+    return screens_of(request).page(
+        "error.html", None, status, message=message, field=getattr(exc, "field", "")
+    )

@@ -1,0 +1,68 @@
+"""What every terminal screen answers with: a page from the templates, or a redirect.
+
+`Screens` is built once per terminal app (by `terminal_app`) and reaches the route functions as
+a dependency, so the routes are plain module-level functions: they read the desk, the CS (when
+the registry runs in a network node) and the templates from it instead of from a closure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import Depends, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from juki.certificates.desk import CertificateDesk
+from juki.certificates.document import parse_document
+from juki.certificates.ports import CertificateRecord, ContentSource
+from juki.certificates.terminal.session import BASE, Session
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+CertificateIdPath = Annotated[str, Path(pattern=r"^[0-9a-fA-F-]{36}$")]
+
+
+@dataclass(frozen=True, slots=True)
+class Screens:
+    """One terminal app's desk, CS (None when the registry runs alone) and templates."""
+
+    desk: Callable[[], CertificateDesk]
+    wide_area: ContentSource | None
+    templates: Environment
+
+    def page(
+        self, name: str, session: Session | None, status: int = 200, **context: Any
+    ) -> HTMLResponse:
+        html = self.templates.get_template(f"terminal/{name}").render(session=session, **context)
+        return HTMLResponse(html, status_code=status)
+
+
+def screens_of(request: Request) -> Screens:
+    screens: Screens = request.app.state.screens
+    return screens
+
+
+TerminalScreens = Annotated[Screens, Depends(screens_of)]
+
+
+def see_other(path: str) -> RedirectResponse:
+    return RedirectResponse(f"{BASE}{path}", status_code=303)
+
+
+def document_of(record: CertificateRecord) -> dict[str, Any]:
+    """What an issued certificate says, as the result and void screens show it."""
+    content, issuance = parse_document(record.content_json)
+    return {"content": content, "issuance": issuance}
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One screen: `terminal_app` adds it (an HTML response; sign-in only when not `public`)."""
+
+    method: str
+    path: str
+    endpoint: Callable[..., Any]
+    public: bool = False

@@ -1,0 +1,111 @@
+"""Who is at the terminal: the operator's sign-in cookies, the session and its CSRF token.
+
+Operators sign in with their operator token, which is kept in an HttpOnly, SameSite=Strict
+cookie scoped to `/terminal`; every form carries a CSRF token derived from it (so a page of
+another session cannot post here), and the sign-in form its own double-submit token.
+`terminal_operator` is both the dependency every signed-in screen takes and the marker the
+route meta-test looks for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Final
+
+from fastapi import Depends, Form, Request
+from fastapi.responses import Response
+
+from juki.certificates.desk import CertificateDesk
+from juki.core.errors import JukiError
+from juki.security.actors import Actor
+from juki.security.operators import MAX_TOKEN_LEN, authenticate, token_sha256
+from juki.security.permissions import Permission, Role, is_allowed
+from juki.security.uow import SqlUnitOfWork
+
+BASE: Final = "/terminal"
+TOKEN_COOKIE: Final = "juki_operator"  # noqa: S105 (a cookie name, not a secret)
+TERMINAL_COOKIE: Final = "juki_terminal"
+LOGIN_COOKIE: Final = "juki_login_csrf"
+TERMINAL_RE: Final = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+ROLE_JA: Final = {
+    Role.COUNTER_CLERK: "窓口担当者",
+    Role.REGISTRY_SUPERVISOR: "管理者",
+    Role.OPERATIONS_MANAGER: "運用管理者",
+    Role.AUDITOR: "監査",
+    Role.SYSTEM: "システム",
+}
+
+
+class LoginRequired(Exception):
+    """No valid operator cookie: the handler sends the browser to the sign-in form."""
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    actor: Actor
+    csrf: str
+
+    @property
+    def role_ja(self) -> str:
+        return ROLE_JA.get(self.actor.role, self.actor.role.value)
+
+    def can(self, permission: Permission) -> bool:
+        return is_allowed(self.actor.role, permission)
+
+
+def csrf_for(token: str) -> str:
+    """Bound to the operator's token, so a page of another session cannot post here."""
+    key = bytes.fromhex(token_sha256(token))
+    return hmac.new(key, b"juki-terminal-csrf", hashlib.sha256).hexdigest()
+
+
+def desk_of(request: Request) -> CertificateDesk:
+    """The terminal app's desk (set by `terminal_app`): its engine authenticates operators."""
+    desk: Callable[[], CertificateDesk] = request.app.state.desk
+    return desk()
+
+
+def terminal_operator(request: Request) -> Session:
+    """Marker and dependency: the operator signed in at this terminal, or a redirect to sign in."""
+    token = request.cookies.get(TOKEN_COOKIE, "")
+    terminal = request.cookies.get(TERMINAL_COOKIE, "-")
+    if not token or len(token) > MAX_TOKEN_LEN or not TERMINAL_RE.fullmatch(terminal):
+        raise LoginRequired()
+    actor = authenticate(SqlUnitOfWork(desk_of(request).engine), token, terminal)
+    if actor is None:
+        raise LoginRequired()
+    return Session(actor=actor, csrf=csrf_for(token))
+
+
+TerminalSession = Annotated[Session, Depends(terminal_operator)]
+
+
+class CsrfRejected(JukiError):
+    message_en = "the form's CSRF token does not match this session"
+    message_ja = "画面の有効期限が切れました。もう一度操作してください"
+
+
+def csrf_checked(session: TerminalSession, csrf: Annotated[str, Form(max_length=128)]) -> Session:
+    if not hmac.compare_digest(csrf, session.csrf):
+        raise CsrfRejected()
+    return session
+
+
+FormSession = Annotated[Session, Depends(csrf_checked)]
+
+
+def set_cookie(response: Response, request: Request, name: str, value: str) -> None:
+    """A terminal cookie: HttpOnly, SameSite=Strict, scoped to the terminal, for a work day."""
+    response.set_cookie(
+        name,
+        value,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path=BASE,
+        max_age=12 * 3600,
+    )

@@ -1,0 +1,86 @@
+"""Signing in and out at the terminal: the only screens open without an operator's session.
+
+The sign-in form carries a double-submit nonce (a cookie and a hidden field that must match), so
+another site cannot sign the browser in as someone else; a good token sets the operator and
+terminal cookies and sends the browser home, a bad one shows the form again with a fresh nonce.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Annotated, Final
+
+from fastapi import Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from juki.certificates.terminal.screens import Route, TerminalScreens, see_other
+from juki.certificates.terminal.session import (
+    BASE,
+    LOGIN_COOKIE,
+    TERMINAL_COOKIE,
+    TERMINAL_RE,
+    TOKEN_COOKIE,
+    FormSession,
+    set_cookie,
+)
+from juki.security.operators import MAX_TOKEN_LEN, authenticate
+from juki.security.uow import SqlUnitOfWork
+
+
+def login_form(request: Request, screens: TerminalScreens) -> HTMLResponse:
+    nonce = secrets.token_urlsafe(24)
+    response = screens.page(
+        "login.html",
+        None,
+        nonce=nonce,
+        terminal=request.cookies.get(TERMINAL_COOKIE, ""),
+        error=None,
+    )
+    set_cookie(response, request, LOGIN_COOKIE, nonce)
+    return response
+
+
+def login(
+    request: Request,
+    screens: TerminalScreens,
+    token: Annotated[str, Form(max_length=MAX_TOKEN_LEN)],
+    terminal: Annotated[str, Form(max_length=64)],
+    nonce: Annotated[str, Form(max_length=64)],
+) -> Response:
+    expected = request.cookies.get(LOGIN_COOKIE, "")
+    error = None
+    actor = None
+    if not expected or not hmac.compare_digest(expected, nonce):
+        error = "画面の有効期限が切れました。もう一度ログインしてください"
+    elif not TERMINAL_RE.fullmatch(terminal):
+        error = "端末IDは半角英数字と「_ . : -」の1〜64文字で入力してください"
+    else:
+        actor = authenticate(SqlUnitOfWork(screens.desk().engine), token, terminal)
+        if actor is None:
+            error = "操作者トークンが正しくないか、無効になっています"
+    if error or actor is None:
+        fresh = secrets.token_urlsafe(24)
+        response = screens.page(
+            "login.html", None, 401, nonce=fresh, terminal=terminal[:64], error=error
+        )
+        set_cookie(response, request, LOGIN_COOKIE, fresh)
+        return response
+    signed_in = see_other("/")
+    set_cookie(signed_in, request, TOKEN_COOKIE, token)
+    set_cookie(signed_in, request, TERMINAL_COOKIE, terminal)
+    signed_in.delete_cookie(LOGIN_COOKIE, path=BASE)
+    return signed_in
+
+
+def logout(session: FormSession) -> Response:
+    response = see_other("/login")
+    response.delete_cookie(TOKEN_COOKIE, path=BASE)
+    return response
+
+
+ROUTES: Final = (
+    Route("GET", "/login", login_form, public=True),
+    Route("POST", "/login", login, public=True),
+    Route("POST", "/logout", logout),
+)
