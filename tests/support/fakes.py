@@ -1,0 +1,474 @@
+"""An in-memory registry unit of work, so the registry's services run without a database.
+
+The services are rules over a few reads and writes; running each scenario through SQL costs a
+migrated database per test. These repositories answer the SQL stores' queries in Python over
+the in-memory tables of `support.fakedb`, whose rows are the SQL tables' rows, written and read
+back by the SQL stores' own row mappers (`record_to_row`, `change_row`, `outbox_row`, …). What
+the services depend on is mirrored, not approximated: READ COMMITTED transactions that publish
+on `commit()` and leave nothing behind otherwise, the record version a change applies to, the
+order of members and of search hits, the allotment of resident codes, gap-free seal numbers,
+`NotFoundError` where SQL raises it, and the tables' constraints.
+
+`FakeDatabase` is the shared state (one per test); `FakeRegistryUnitOfWork` is one action's
+transaction over it. `tests/integration/registry/test_repository_contract.py` runs the same
+cases against this fake and the SQL unit of work on SQLite and PostgreSQL, so it cannot drift.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final, Self
+
+import sqlalchemy as sa
+
+from juki.core.clock import Clock, SystemClock
+from juki.core.errors import ConcurrentChangeError, DomainRuleError, NotFoundError
+from juki.core.identifiers import ResidentCode
+from juki.core.ports import IdSource, OpLogEntry
+from juki.core.text import normalize_kana
+from juki.network.messages import MoveOutCertificateInfo
+from juki.registry.events import RegistryEvent
+from juki.registry.model import (
+    ChangeReason,
+    Household,
+    HouseholdStatus,
+    Municipality,
+    RecordChange,
+    RecordedChange,
+    RecordStatus,
+    Relationship,
+    ResidentRecord,
+    decode_fields,
+    record_from_row,
+    record_to_row,
+)
+from juki.registry.ports import SearchQuery
+from juki.registry.seal import SealRegistration, SealStatus
+from juki.registry.store.journal import outbox_row
+from juki.registry.store.records import (
+    RESIDENT_CODE,
+    change_row,
+    household_from_row,
+    household_row,
+    name_kana_key,
+)
+from juki.registry.store.seals import SEAL_COUNTER, seal_from_row
+from juki.security.store import oplog_row
+from juki.storage.uow import RandomIds
+from support.fakedb import FakeConnection, FakeTables, Row
+
+if TYPE_CHECKING:
+    from juki.registry.ports import RegistryUnitOfWork
+
+
+class FakeDatabase(FakeTables):
+    """One registry's state, shared by every unit of work of a test as a database is by
+    every connection. The set-up a node does outside the services mirrors the SQL function of
+    the same name, so a test sets up a fake as it would a database."""
+
+    def save_municipality(self, m: Municipality) -> None:
+        """`juki.registry.store.municipality.save_municipality`."""
+        with self.begin() as tx:
+            existing = [row["lg_code"] for row in tx.scan("municipality")]
+            if existing and existing != [m.lg_code]:
+                raise DomainRuleError(
+                    "municipality",
+                    "already_initialised",
+                    f"this database belongs to municipality {existing[0]}",
+                    f"このデータベースは団体コード{existing[0]}の市区町村のものです",
+                )
+            if not existing:
+                tx.insert(
+                    "municipality",
+                    {"lg_code": m.lg_code, "prefecture": m.prefecture, "name": m.name},
+                )
+
+    def add_allotment(self, first_body: int, last_body: int, allotted_by: str) -> None:
+        """`juki.registry.store.municipality.add_allotment`."""
+        with self.begin() as tx:
+            tx.insert(
+                "code_allotments",
+                {
+                    "kind": RESIDENT_CODE,
+                    "first_body": first_body,
+                    "last_body": last_body,
+                    "next_body": first_body,
+                    "allotted_by": allotted_by,
+                },
+            )
+
+    def keep_move_out_info(self, info: MoveOutCertificateInfo, now: str) -> None:
+        """`juki.registry.store.journal.keep_move_out_info`: a later one replaces the earlier."""
+        with self.begin() as tx:
+            tx.delete("move_out_infos", info.identity.resident_code, info.from_lg_code)
+            tx.insert(
+                "move_out_infos",
+                {
+                    "resident_code": info.identity.resident_code,
+                    "from_lg_code": info.from_lg_code,
+                    "body": info.model_dump_json(),
+                    "received_at": now,
+                },
+            )
+
+
+_RECORDS: Final = "resident_records"
+
+
+def _member_order(record: ResidentRecord) -> tuple[int, Any, str]:
+    head = 0 if record.relationship is Relationship.HOUSEHOLDER else 1
+    return head, record.birth_date, record.record_id
+
+
+class FakeRegistry:
+    """`SqlRegistry` in memory: every read remembers the version it first saw of each record,
+    and `append_change` applies only to that version (ADR 0001)."""
+
+    def __init__(self, conn: FakeConnection, now: Callable[[], datetime]) -> None:
+        self._conn = conn
+        self._now = now
+        self._read_versions: dict[str, int] = {}
+
+    def _loaded(self, row: Row) -> ResidentRecord:
+        self._read_versions.setdefault(row["record_id"], int(row["version"]))
+        return record_from_row(row)
+
+    def _row(self, record: ResidentRecord, version: int) -> Row:
+        key = name_kana_key(record.family_name_kana, record.given_name_kana)
+        return record_to_row(record) | {"name_kana_key": key, "version": version}
+
+    def get(self, record_id: str) -> ResidentRecord:
+        row = self._conn.tx.get(_RECORDS, record_id)
+        if row is None:
+            raise NotFoundError("resident_record", record_id)
+        return self._loaded(row)
+
+    def _records(self, where: Callable[[Row], bool]) -> list[ResidentRecord]:
+        rows = [row for row in self._conn.tx.scan(_RECORDS) if where(row)]
+        return sorted((self._loaded(row) for row in rows), key=_member_order)
+
+    def find_by_resident_code(self, resident_code: str) -> Sequence[ResidentRecord]:
+        return self._records(lambda row: row["resident_code"] == resident_code)
+
+    def find_by_my_number(self, my_number: str) -> Sequence[ResidentRecord]:
+        return self._records(lambda row: row["my_number"] == my_number)
+
+    def members(self, household_id: str) -> Sequence[ResidentRecord]:
+        return self._records(
+            lambda row: (
+                row["household_id"] == household_id and row["status"] == RecordStatus.ACTIVE.value
+            )
+        )
+
+    def get_household(self, household_id: str) -> Household:
+        row = self._conn.tx.get("households", household_id)
+        if row is None:
+            raise NotFoundError("household", household_id)
+        return household_from_row(row)
+
+    def add_household(self, household: Household) -> None:
+        self._conn.tx.insert("households", household_row(household))
+
+    def save_household(self, household: Household) -> None:
+        self._conn.tx.update("households", household_row(household))
+
+    def add_record(self, record: ResidentRecord, change: RecordChange, actor_id: str) -> None:
+        try:
+            self._conn.tx.insert(_RECORDS, self._row(record, 1))
+        except sa.exc.IntegrityError as exc:
+            raise ConcurrentChangeError(
+                f"resident code {record.resident_code} was recorded concurrently"
+            ) from exc
+        self._read_versions[record.record_id] = 1
+        self._conn.tx.insert(
+            "record_changes", change_row(record.record_id, 1, change, actor_id, self._now())
+        )
+
+    def append_change(self, after: ResidentRecord, change: RecordChange, actor_id: str) -> int:
+        version = self._read_versions.get(after.record_id)
+        if version is None:
+            raise RuntimeError(f"record {after.record_id} changed without being read first")
+        current = self._conn.tx.get(_RECORDS, after.record_id)
+        if current is None or current["version"] != version:
+            raise ConcurrentChangeError(f"record {after.record_id} changed concurrently")
+        self._conn.tx.update(_RECORDS, self._row(after, version + 1))
+        self._read_versions[after.record_id] = version + 1
+        self._conn.tx.insert(
+            "record_changes",
+            change_row(after.record_id, version + 1, change, actor_id, self._now()),
+        )
+        return version + 1
+
+    def history(self, record_id: str) -> Sequence[RecordedChange]:
+        rows = [r for r in self._conn.tx.scan("record_changes") if r["record_id"] == record_id]
+        return [
+            RecordedChange(
+                record_id=r["record_id"],
+                seq=r["seq"],
+                change=RecordChange(
+                    reason=ChangeReason(r["reason"]),
+                    effective_on=r["effective_on"],
+                    notified_on=r["notified_on"],
+                    fields=decode_fields(json.loads(r["fields"])),
+                    note=r["note"],
+                ),
+                actor_id=r["actor_id"],
+                recorded_at=r["recorded_at"],
+            )
+            for r in sorted(rows, key=lambda r: r["seq"])
+        ]
+
+    def search(self, query: SearchQuery) -> Sequence[ResidentRecord]:
+        """The SQL's conditions: LIKE prefixes (autoescaped, so `%` and `_` are literal) as
+        `startswith`, with PostgreSQL's case-sensitive LIKE."""
+        kana = normalize_kana(query.name_kana) if query.name_kana else None
+        name = query.name.replace(" ", "").replace("\u3000", "") if query.name else None
+
+        def matches(row: Row) -> bool:
+            return (
+                (query.include_removed or row["status"] == RecordStatus.ACTIVE.value)
+                and (kana is None or row["name_kana_key"].startswith(kana))
+                and (name is None or (row["family_name"] + row["given_name"]).startswith(name))
+                and (not query.birth_date or row["birth_date"] == query.birth_date)
+                and (not query.resident_code or row["resident_code"] == query.resident_code)
+            )
+
+        rows = sorted(
+            (row for row in self._conn.tx.scan(_RECORDS) if matches(row)),
+            key=lambda row: (row["name_kana_key"], row["birth_date"], row["record_id"]),
+        )
+        return [self._loaded(row) for row in rows[: max(1, min(query.limit, 500))]]
+
+    def stats(self) -> Mapping[str, int]:
+        rows = self._conn.tx.scan(_RECORDS)
+        active = [r for r in rows if r["status"] == RecordStatus.ACTIVE.value]
+        households = self._conn.tx.scan("households")
+        return {
+            "residents": len(active),
+            "households": sum(h["status"] == HouseholdStatus.ACTIVE.value for h in households),
+            "foreign_residents": sum(r["is_foreign"] is True for r in active),
+            "removed_records": sum(r["status"] == RecordStatus.REMOVED.value for r in rows),
+            "male": sum(r["sex"] == "male" for r in active),
+            "female": sum(r["sex"] == "female" for r in active),
+            "without_my_number": sum(r["my_number"] is None for r in active),
+        }
+
+    def allot_resident_code(self) -> str:
+        tx = self._conn.tx
+        open_ = [
+            a
+            for a in tx.scan("code_allotments")
+            if a["kind"] == RESIDENT_CODE and a["next_body"] <= a["last_body"]
+        ]
+        if not open_:
+            raise DomainRuleError(
+                "resident_code",
+                "allotment_exhausted",
+                "no resident codes left in this municipality's allotment",
+                "住民票コードの割当範囲を使い切りました。機構に追加の割当を依頼してください",
+            )
+        allotment = min(open_, key=lambda a: a["allotment_id"])
+        tx.update("code_allotments", allotment | {"next_body": allotment["next_body"] + 1})
+        return ResidentCode.complete(f"{allotment['next_body']:010d}").value
+
+
+class FakeSeals:
+    """`SqlSeals` in memory; registration numbers come from a gap-free counter that rolls back
+    with its transaction."""
+
+    def __init__(self, conn: FakeConnection) -> None:
+        self._conn = conn
+
+    def live_for(self, record_id: str) -> SealRegistration | None:
+        for row in self._conn.tx.scan("seal_registrations"):
+            if row["record_id"] == record_id and row["status"] == SealStatus.LIVE.value:
+                return seal_from_row(row)
+        return None
+
+    def get(self, registration_number: str) -> SealRegistration:
+        row = self._conn.tx.get("seal_registrations", registration_number)
+        if row is None:
+            raise NotFoundError("seal_registration", registration_number)
+        return seal_from_row(row)
+
+    def add(self, registration: SealRegistration) -> None:
+        self._conn.tx.insert("seal_registrations", _seal_row(registration))
+
+    def save(self, registration: SealRegistration) -> None:
+        self._conn.tx.update("seal_registrations", _seal_row(registration))
+
+    def next_number(self) -> str:
+        tx = self._conn.tx
+        row = tx.get("counters", SEAL_COUNTER)
+        if row is None:
+            row = tx.insert("counters", {"name": SEAL_COUNTER, "value": 1})
+        else:
+            row["value"] += 1
+            tx.update("counters", row)
+        return f"{row['value']:08d}"
+
+
+def _seal_row(s: SealRegistration) -> Row:
+    return {
+        "registration_number": s.registration_number,
+        "record_id": s.record_id,
+        "image_png": s.image_png,
+        "image_sha256": s.image_sha256,
+        "registered_on": s.registered_on,
+        "status": s.status.value,
+        "abolished_on": s.abolished_on,
+        "abolish_reason": s.abolish_reason,
+    }
+
+
+class FakeOutbox:
+    """Rows exactly as `SqlOutbox` writes them: the message body as JSON, its type and version."""
+
+    def __init__(self, conn: FakeConnection, ids: IdSource, now: Callable[[], datetime]) -> None:
+        self._conn = conn
+        self._ids = ids
+        self._now = now
+
+    def put(self, event: RegistryEvent, key: str) -> None:
+        self._conn.tx.insert("outbox", outbox_row(self._ids.new_id(), event, key, self._now()))
+
+
+class FakeMoveOutInfos:
+    """転出証明書情報 the CS kept (`FakeDatabase.keep_move_out_info`), taken once."""
+
+    def __init__(self, conn: FakeConnection, now: Callable[[], datetime]) -> None:
+        self._conn = conn
+        self._now = now
+
+    def take(self, resident_code: str, from_lg_code: str) -> Mapping[str, Any] | None:
+        row = self._conn.tx.get("move_out_infos", resident_code, from_lg_code)
+        if row is None or row["used_at"] is not None:
+            return None
+        self._conn.tx.update("move_out_infos", row | {"used_at": self._now().isoformat()})
+        loaded: dict[str, Any] = json.loads(row["body"])
+        return loaded
+
+
+class FakeOpLog:
+    def __init__(self, conn: FakeConnection) -> None:
+        self._conn = conn
+
+    def append(self, entry: OpLogEntry) -> None:
+        self._conn.tx.insert("oplog", oplog_row(entry))
+
+
+class CountingIds:
+    """Ids shaped like the UUIDs `RandomIds` gives, counted so that they sort in creation order
+    and a scenario reads the same on every run."""
+
+    def __init__(self, start: int = 1) -> None:
+        self._next = itertools.count(start)
+
+    def new_id(self) -> str:
+        return str(uuid.UUID(int=next(self._next)))
+
+
+# Bound at `with` and kept after it, as the SQL unit of work keeps its stores: using one after
+# the block fails on the closed connection.
+_Repositories = tuple[FakeRegistry, FakeSeals, FakeOutbox, FakeMoveOutInfos, FakeOpLog]
+
+
+class FakeRegistryUnitOfWork:
+    """One action's transaction on a `FakeDatabase`, as `SqlRegistryUnitOfWork` is on an
+    engine: `with uow:` begins, `commit()` publishes, leaving without it discards."""
+
+    def __init__(
+        self, db: FakeDatabase, *, clock: Clock | None = None, ids: IdSource | None = None
+    ) -> None:
+        self.db = db
+        self.clock: Clock = clock or SystemClock()
+        self.ids: IdSource = ids or RandomIds()
+        self._conn: FakeConnection | None = None
+        self._repos: _Repositories | None = None
+        self._municipality: Municipality | None = None
+
+    @property
+    def connection(self) -> FakeConnection:
+        if self._conn is None:
+            raise RuntimeError("unit of work used outside `with`")
+        return self._conn
+
+    def _repositories(self) -> _Repositories:
+        if self._repos is None:
+            raise RuntimeError("unit of work used before `with`")
+        return self._repos
+
+    @property
+    def registry(self) -> FakeRegistry:
+        return self._repositories()[0]
+
+    @property
+    def seals(self) -> FakeSeals:
+        return self._repositories()[1]
+
+    @property
+    def outbox(self) -> FakeOutbox:
+        return self._repositories()[2]
+
+    @property
+    def move_out_infos(self) -> FakeMoveOutInfos:
+        return self._repositories()[3]
+
+    @property
+    def oplog(self) -> FakeOpLog:
+        return self._repositories()[4]
+
+    @property
+    def municipality(self) -> Municipality:
+        """Loaded once per unit of work, as the SQL one caches it."""
+        if self._municipality is None:
+            rows = self.connection.tx.scan("municipality")
+            if not rows:
+                raise NotFoundError(
+                    "municipality", "(not initialised: run `juki seed` or `juki db init`)"
+                )
+            row = rows[0]
+            self._municipality = Municipality(row["lg_code"], row["prefecture"], row["name"])
+        return self._municipality
+
+    def __enter__(self) -> Self:
+        if self._conn is not None:
+            raise RuntimeError("unit of work is already in a transaction")
+        conn = self._conn = FakeConnection(self.db)
+        now = self.clock.now
+        self._repos = (
+            FakeRegistry(conn, now),
+            FakeSeals(conn),
+            FakeOutbox(conn, self.ids, now),
+            FakeMoveOutInfos(conn, now),
+            FakeOpLog(conn),
+        )
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        self._conn = None
+
+    def commit(self) -> None:
+        if self._conn is None:
+            raise RuntimeError("no transaction to commit")
+        self._conn.commit()
+
+    def rollback(self) -> None:
+        if self._conn is not None:
+            self._conn.rollback()
+
+
+if TYPE_CHECKING:
+    _conforms: type[RegistryUnitOfWork] = FakeRegistryUnitOfWork
