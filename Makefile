@@ -10,13 +10,14 @@ DEMO_ARGS   ?=
 PYTEST_ARGS ?=
 BENCH_ARGS  ?=
 
-.PHONY: help setup demo test check fix bench clean
+.PHONY: help setup demo test test-fast check fix bench clean
 
 help:
 	@echo "make setup   - install uv / system packages, sync .venv (scripts/setup.sh)"
 	@echo "make demo    - start the demo network under var/demo-network, one process per node (DEMO_ARGS=...)"
-	@echo "make test    - lint, format check, type check, then pytest (PYTEST_ARGS=...)"
-	@echo "make check   - lint, format check and type check only"
+	@echo "make test    - lint, format, types, import layers, then every test (PYTEST_ARGS=...)"
+	@echo "make test-fast - the edit loop: unit tests only, no PostgreSQL, browser or processes"
+	@echo "make check   - lint, format check, type check and import layers only"
 	@echo "make fix     - apply ruff fixes and formatting"
 	@echo "make bench   - run the benchmarks (BENCH_ARGS=...)"
 	@echo "make soak    - run many simulator seeds on every core (SOAK_ARGS=...)"
@@ -32,16 +33,17 @@ setup: $(SETUP_STAMP)
 demo: setup
 	$(BIN)/juki demo $(DEMO_ARGS)
 
-test: setup
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/mypy
+test: check
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-fast: setup
+	$(BIN)/pytest -q tests/unit $(PYTEST_ARGS)
 
 check: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 fix: setup
 	$(BIN)/ruff check --fix .

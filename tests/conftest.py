@@ -8,11 +8,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 # Make helper modules in tests/ (e.g. pgserver) importable without __init__.py files.
 sys.path.insert(0, str(Path(__file__).parent))
 
 from pgserver import PostgresServer
+
+# Property tests check behaviour, never speed: no per-example deadline, so a busy CI machine
+# (the cores may be shared) cannot fail them.
+settings.register_profile("juki", deadline=None, print_blob=True)
+settings.load_profile("juki")
 
 
 @pytest.fixture(scope="session")

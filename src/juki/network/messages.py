@@ -20,11 +20,13 @@ NameStr = Annotated[str, Field(min_length=1, max_length=200)]
 AddressStr = Annotated[str, Field(min_length=1, max_length=400)]
 
 
-class _Body(BaseModel):
+class MessageBody(BaseModel):
+    """Every message body: frozen, and refusing any field its schema does not name."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class IdentityInfoBody(_Body):
+class IdentityInfoBody(MessageBody):
     """本人確認情報 and its change information (変更情報)."""
 
     resident_code: ResidentCodeStr
@@ -42,11 +44,11 @@ class IdentityInfoBody(_Body):
     changed_on: date
 
 
-class IdentityInfoChanged(_Body):
+class IdentityInfoChanged(MessageBody):
     identity: IdentityInfoBody
 
 
-class IdentitySnapshot(_Body):
+class IdentitySnapshot(MessageBody):
     """A municipality's whole identity_info set, in parts, to repair a level that diverged."""
 
     lg_code: LgCodeStr
@@ -56,7 +58,7 @@ class IdentitySnapshot(_Body):
     entries: Annotated[list[IdentityInfoBody], Field(max_length=500)]
 
 
-class MoveOutCertificateInfo(_Body):
+class MoveOutCertificateInfo(MessageBody):
     """転出証明書情報: sent ahead to the destination for the card-based move (転入届の特例)."""
 
     identity: IdentityInfoBody
@@ -66,7 +68,7 @@ class MoveOutCertificateInfo(_Body):
     to_lg_code: LgCodeStr
 
 
-class MoveInNotice(_Body):
+class MoveInNotice(MessageBody):
     """転入通知: the new municipality tells the old one where the person arrived."""
 
     resident_code: ResidentCodeStr
@@ -77,7 +79,7 @@ class MoveInNotice(_Body):
     to_lg_code: LgCodeStr
 
 
-class FuhyoNotice(_Body):
+class FuhyoNotice(MessageBody):
     """附票記載事項通知: to the 本籍 municipality, which keeps the address history (附票)."""
 
     resident_code: ResidentCodeStr
@@ -97,18 +99,18 @@ class FuhyoNotice(_Body):
     from_lg_code: LgCodeStr
 
 
-class MyNumberRequest(_Body):
+class MyNumberRequest(MessageBody):
     resident_code: ResidentCodeStr
     lg_code: LgCodeStr
 
 
-class MyNumberAssigned(_Body):
+class MyNumberAssigned(MessageBody):
     resident_code: ResidentCodeStr
     my_number: MyNumberStr
     lg_code: LgCodeStr
 
 
-class ResidentCodeAllotment(_Body):
+class ResidentCodeAllotment(MessageBody):
     """A range of resident-code bodies for one municipality, from the national node."""
 
     lg_code: LgCodeStr
@@ -116,7 +118,7 @@ class ResidentCodeAllotment(_Body):
     last_body: Annotated[int, Field(ge=0, le=9_999_999_999)]
 
 
-class LinkSkip(_Body):
+class LinkSkip(MessageBody):
     """The sender gave up on the message at this sequence number (it is in the sender's
     dead-letter list): the receiver records the number as skipped so the link goes on.
     Carries no personal data, only which message was given up and why."""
@@ -137,7 +139,7 @@ RESIDENT_CODE_ALLOTMENT: Final = "resident_code_allotment"
 LINK_SKIP: Final = "link_skip"
 
 # (message type, schema version) → schema
-SCHEMAS: Final[dict[tuple[str, int], type[_Body]]] = {
+SCHEMAS: Final[dict[tuple[str, int], type[MessageBody]]] = {
     (IDENTITY_INFO_CHANGED, 1): IdentityInfoChanged,
     (IDENTITY_SNAPSHOT, 1): IdentitySnapshot,
     (MOVE_OUT_CERTIFICATE_INFO, 1): MoveOutCertificateInfo,
@@ -158,7 +160,7 @@ class SchemaError(Exception):
         self.detail = detail
 
 
-def parse_body(message_type: str, version: int, body: dict[str, Any]) -> _Body:
+def parse_body(message_type: str, version: int, body: dict[str, Any]) -> MessageBody:
     schema = SCHEMAS.get((message_type, version))
     if schema is None:
         raise SchemaError("unknown_type", f"{message_type} v{version} is not a known message")
@@ -170,11 +172,11 @@ def parse_body(message_type: str, version: int, body: dict[str, Any]) -> _Body:
         raise SchemaError("schema", f"{message_type}.{where}: {first['msg']}") from exc
 
 
-def body_of(message: _Body) -> dict[str, Any]:
+def body_of(message: MessageBody) -> dict[str, Any]:
     return message.model_dump(mode="json")
 
 
-def type_of(message: _Body) -> str:
+def type_of(message: MessageBody) -> str:
     for (name, _version), schema in SCHEMAS.items():
         if isinstance(message, schema):
             return name
@@ -232,7 +234,7 @@ RuleStr = Annotated[str, Field(pattern=r"^[a-z_]{1,64}$")]
 MessageStr = Annotated[str, Field(min_length=1, max_length=300)]
 
 
-class CertificateContentRequest(_Body):
+class CertificateContentRequest(MessageBody):
     """B's CS asks A's CS for one applicant's wide-area residence certificate content.
 
     The request id is the envelope's message id: the answer must echo it.
@@ -246,18 +248,18 @@ class CertificateContentRequest(_Body):
     operator_id: OperatorIdStr  # B's counter clerk, for A's register
 
 
-class ContentLine(_Body):
+class ContentLine(MessageBody):
     key: WideAreaLineKey
     label: Annotated[str, Field(min_length=1, max_length=64)]
     value: Annotated[str, Field(max_length=400)]
 
 
-class ContentPerson(_Body):
+class ContentPerson(MessageBody):
     name: NameStr
     lines: Annotated[list[ContentLine], Field(min_length=1, max_length=40)]
 
 
-class WideAreaContent(_Body):
+class WideAreaContent(MessageBody):
     """`CertificateContent` of a wide-area residence certificate, field for field."""
 
     kind: Literal["residence"]
@@ -276,7 +278,7 @@ class WideAreaContent(_Body):
     version: Literal[1]
 
 
-class CertificateContentResponse(_Body):
+class CertificateContentResponse(MessageBody):
     """A's answer: the content, or why not (a rule code and the reason for B's staff)."""
 
     request_id: Annotated[str, Field(min_length=36, max_length=36)]

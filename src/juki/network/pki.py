@@ -151,6 +151,31 @@ class CertifiedNode:
     kind: str
 
 
+def issue_key_pair(
+    root_key: PrivateKey,
+    root_cert: x509.Certificate,
+    *,
+    node_id: str,
+    kind: str,
+    now: datetime,
+    hosts: tuple[str, ...] = ("localhost",),
+    ips: tuple[str, ...] = ("127.0.0.1",),
+) -> tuple[PrivateKey, x509.Certificate]:
+    """A new key and its root-issued certificate: a node, the console, a signing key."""
+    key = generate_key()
+    cert = issue_certificate(
+        root_key,
+        root_cert,
+        node_id=node_id,
+        kind=kind,
+        public_key=key.public_key(),
+        now=now,
+        hosts=hosts,
+        ips=ips,
+    )
+    return key, cert
+
+
 def check_issued_by(cert: x509.Certificate, root: x509.Certificate, at: datetime) -> CertifiedNode:
     """Verify the root's signature and the validity period; return who the certificate names."""
     try:

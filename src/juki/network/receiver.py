@@ -23,7 +23,7 @@ from juki.core.errors import JukiError
 from juki.network import store
 from juki.network.directory import Directory
 from juki.network.envelope import MAX_ENVELOPE_BYTES, Envelope, EnvelopeError
-from juki.network.messages import LINK_SKIP, LinkSkip, SchemaError, _Body, parse_body
+from juki.network.messages import LINK_SKIP, LinkSkip, MessageBody, SchemaError, parse_body
 from juki.network.transport import Reply, ReplyStatus
 
 log = structlog.get_logger("juki.network.receiver")
@@ -258,7 +258,7 @@ class Receiver:
                 body=json.loads(row.body),
             )
             try:
-                body: _Body = parse_body(env.message_type, env.schema_version, dict(env.body))
+                body: MessageBody = parse_body(env.message_type, env.schema_version, dict(env.body))
                 handler = self.handlers[env.message_type]
                 with conn.begin_nested():
                     handler(conn, env, body)

@@ -375,3 +375,26 @@ def dead_letter_count(conn: sa.Connection) -> int:
             .where(net_dead_letters.c.replayed_at.is_(None))
         ).scalar_one()
     )
+
+
+def open_dead_letters(conn: sa.Connection, limit: int) -> list[dict[str, Any]]:
+    """Dead letters not replayed yet, oldest first, without their bodies (they hold
+    identity_info): what an administrator needs to decide on a replay."""
+    d = net_dead_letters.c
+    rows = conn.execute(
+        sa.select(
+            d.dead_letter_id,
+            d.direction,
+            d.message_id,
+            d.peer,
+            d.seq,
+            d.message_type,
+            d.reason,
+            d.detail,
+            d.at,
+        )
+        .where(d.replayed_at.is_(None))
+        .order_by(d.dead_letter_id)
+        .limit(limit)
+    ).mappings()
+    return [dict(r) for r in rows]

@@ -8,22 +8,21 @@ from __future__ import annotations
 import hmac
 import uuid
 from datetime import date
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final, Literal, cast
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from juki.core.errors import JukiError
+from juki.network import store
 from juki.network.directory import DirectoryError, NodeStatus
-from juki.network.tables import net_dead_letters
 from juki.network.transport import ReplyStatus
 from juki.nodes.municipality import MunicipalityNode
 from juki.nodes.national import NationalNode
 from juki.nodes.node import Node
-from juki.registry.tables import outbox
+from juki.registry.store.journal import pending_events
 from juki.security.operators import token_sha256
 
 ADMIN_PREFIX: Final = "/admin/v1"
@@ -103,134 +102,143 @@ def node_status(node: Node) -> dict[str, Any]:
     """`Node.status()`, plus registry changes the municipality's CS has not forwarded yet."""
     status = node.status()
     status["name"] = node.directory().require(node.node_id).name
+    status["registry_outbox"] = 0
     if isinstance(node, MunicipalityNode):
         with node.engine.connect() as conn:
-            status["registry_outbox"] = int(
-                conn.execute(
-                    sa.select(sa.func.count())
-                    .select_from(outbox)
-                    .where(outbox.c.delivered_at.is_(None))
-                ).scalar_one()
-            )
-    else:
-        status["registry_outbox"] = 0
+            status["registry_outbox"] = pending_events(conn)
     return status
 
 
+# -- routes: module functions on the node the app serves ----------------------------------------
+
+
+def current_node(request: Request) -> Node:
+    return cast(Node, request.app.state.node)
+
+
+def current_municipality(request: Request) -> MunicipalityNode:
+    return cast(MunicipalityNode, request.app.state.node)
+
+
+def current_national(request: Request) -> NationalNode:
+    return cast(NationalNode, request.app.state.node)
+
+
+ThisNode = Annotated[Node, Depends(current_node)]
+ThisMunicipality = Annotated[MunicipalityNode, Depends(current_municipality)]
+ThisNational = Annotated[NationalNode, Depends(current_national)]
+
+
+def get_status(node: ThisNode) -> dict[str, Any]:
+    """Queues, oldest undelivered age, dead letters, disconnect flag, last digest check."""
+    return node_status(node)
+
+
+def get_digests(node: ThisNode) -> list[dict[str, Any]]:
+    """Count and hash of identity_info per municipality this node holds."""
+    return [d.as_json() for d in node.digests()]
+
+
+def disconnect(node: ThisNode) -> dict[str, Any]:
+    """離脱: stop sending and receiving; traffic waits in the outboxes."""
+    node.set_disconnected(True)
+    return {"node_id": node.node_id, "disconnected": True}
+
+
+def reconnect(node: ThisNode) -> dict[str, Any]:
+    """Back on the network: the queues drain in order."""
+    node.set_disconnected(False)
+    return {"node_id": node.node_id, "disconnected": False}
+
+
+def refresh_directory(node: ThisNode) -> dict[str, Any]:
+    """Fetch the national directory now instead of at the next periodic refresh."""
+    changed = node.refresh_directory()
+    return {"changed": changed, "serial": node.directory().serial}
+
+
+def check_result(node: ThisNode, body: CheckResultIn) -> dict[str, Any]:
+    """Record the outcome of the last digest comparison (`juki network check`)."""
+    node.record_check(body.summary)
+    return {"recorded": True}
+
+
+def dead_letters(node: ThisNode) -> list[dict[str, Any]]:
+    """Open dead letters, without their bodies (they hold identity_info)."""
+    with node.engine.connect() as conn:
+        return store.open_dead_letters(conn, DEAD_LETTER_LIMIT)
+
+
+def replay(node: ThisNode, dead_letter_id: Annotated[int, Path(ge=1)]) -> JSONResponse:
+    """Once its cause is fixed: apply an incoming dead letter again, or queue an outgoing
+    one again for its peer."""
+    reply = node.replay_dead_letter(dead_letter_id)
+    if reply.reason == "not_found":
+        return not_found(reply.detail, "未処理のデッドレターが見つかりません")
+    applied = reply.status is ReplyStatus.APPLIED
+    return JSONResponse(reply.as_json(), status_code=200 if applied else 409)
+
+
+def snapshot(municipality: ThisMunicipality) -> dict[str, Any]:
+    """Repair: send the whole identity_info set up to the prefecture and national."""
+    snapshot_id = str(uuid.UUID(int=municipality.rng.getrandbits(128), version=4))
+    count = municipality.send_snapshot(snapshot_id)
+    return {"snapshot_id": snapshot_id, "entries": count}
+
+
+def set_node_status(
+    national: ThisNational, node_id: Annotated[str, Path(max_length=16)], body: NodeStatusIn
+) -> JSONResponse:
+    """Mark a node disconnected (離脱) or active in a newly signed directory."""
+    try:
+        directory = national.set_node_status(node_id, body.status)
+    except DirectoryError as exc:
+        return not_found(str(exc), f"ノード {node_id} はディレクトリにありません")
+    return JSONResponse(
+        {"node_id": node_id, "status": body.status.value, "serial": directory.serial}
+    )
+
+
+def lookup_by_code(
+    national: ThisNational, resident_code: Annotated[str, Path(max_length=11)]
+) -> list[dict[str, Any]]:
+    """本人確認情報 by 住民票コード (first version of agency provision)."""
+    return national.lookup_by_code(resident_code)
+
+
+def lookup_basic(
+    national: ThisNational,
+    name_kana: Annotated[str, Query(min_length=1, max_length=128)],
+    birth_date: date,
+    sex: Literal["male", "female"] | None = None,
+    address: Annotated[str | None, Query(max_length=200)] = None,
+) -> list[dict[str, Any]]:
+    """本人確認情報 by the basic items (基本4情報): reading, birth date, sex, address prefix."""
+    return list(
+        national.lookup_by_basic_items(
+            name_kana=name_kana, birth_date=birth_date, sex=sex, address_prefix=address
+        )
+    )
+
+
 def admin_router(node: Node) -> APIRouter:
+    """The admin routes of a node of this kind (the snapshot on a municipality, the directory
+    and lookups on the national node)."""
     router = APIRouter(prefix=ADMIN_PREFIX, tags=["admin"], dependencies=[ADMIN])
-
-    @router.get("/status")
-    def status() -> dict[str, Any]:
-        """Queues, oldest undelivered age, dead letters, disconnect flag, last digest check."""
-        return node_status(node)
-
-    @router.get("/digests")
-    def digests() -> list[dict[str, Any]]:
-        """Count and hash of identity_info per municipality this node holds."""
-        return [d.as_json() for d in node.digests()]
-
-    @router.post("/disconnect")
-    def disconnect() -> dict[str, Any]:
-        """離脱: stop sending and receiving; traffic waits in the outboxes."""
-        node.set_disconnected(True)
-        return {"node_id": node.node_id, "disconnected": True}
-
-    @router.post("/reconnect")
-    def reconnect() -> dict[str, Any]:
-        """Back on the network: the queues drain in order."""
-        node.set_disconnected(False)
-        return {"node_id": node.node_id, "disconnected": False}
-
-    @router.post("/directory/refresh")
-    def refresh_directory() -> dict[str, Any]:
-        """Fetch the national directory now instead of at the next periodic refresh."""
-        changed = node.refresh_directory()
-        return {"changed": changed, "serial": node.directory().serial}
-
-    @router.post("/check-result")
-    def check_result(body: CheckResultIn) -> dict[str, Any]:
-        """Record the outcome of the last digest comparison (`juki network check`)."""
-        node.record_check(body.summary)
-        return {"recorded": True}
-
-    @router.get("/dead-letters")
-    def dead_letters() -> list[dict[str, Any]]:
-        """Open dead letters, without their bodies (they hold identity_info)."""
-        d = net_dead_letters.c
-        with node.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(
-                    d.dead_letter_id,
-                    d.direction,
-                    d.message_id,
-                    d.peer,
-                    d.seq,
-                    d.message_type,
-                    d.reason,
-                    d.detail,
-                    d.at,
-                )
-                .where(d.replayed_at.is_(None))
-                .order_by(d.dead_letter_id)
-                .limit(DEAD_LETTER_LIMIT)
-            ).mappings()
-            return [dict(r) for r in rows]
-
-    @router.post("/dead-letters/{dead_letter_id}/replay")
-    def replay(dead_letter_id: Annotated[int, Path(ge=1)]) -> JSONResponse:
-        """Once its cause is fixed: apply an incoming dead letter again, or queue an outgoing
-        one again for its peer."""
-        reply = node.replay_dead_letter(dead_letter_id)
-        if reply.reason == "not_found":
-            return not_found(reply.detail, "未処理のデッドレターが見つかりません")
-        applied = reply.status is ReplyStatus.APPLIED
-        return JSONResponse(reply.as_json(), status_code=200 if applied else 409)
-
+    router.add_api_route("/status", get_status, methods=["GET"])
+    router.add_api_route("/digests", get_digests, methods=["GET"])
+    router.add_api_route("/disconnect", disconnect, methods=["POST"])
+    router.add_api_route("/reconnect", reconnect, methods=["POST"])
+    router.add_api_route("/directory/refresh", refresh_directory, methods=["POST"])
+    router.add_api_route("/check-result", check_result, methods=["POST"])
+    router.add_api_route("/dead-letters", dead_letters, methods=["GET"])
+    router.add_api_route("/dead-letters/{dead_letter_id}/replay", replay, methods=["POST"])
     if isinstance(node, MunicipalityNode):
-        municipality = node
-
-        @router.post("/snapshot")
-        def snapshot() -> dict[str, Any]:
-            """Repair: send the whole identity_info set up to the prefecture and national."""
-            snapshot_id = str(uuid.UUID(int=municipality.rng.getrandbits(128), version=4))
-            count = municipality.send_snapshot(snapshot_id)
-            return {"snapshot_id": snapshot_id, "entries": count}
-
+        router.add_api_route("/snapshot", snapshot, methods=["POST"])
     if isinstance(node, NationalNode):
-        _national_routes(router, node)
+        router.add_api_route("/nodes/{node_id}/status", set_node_status, methods=["POST"])
+        router.add_api_route(
+            "/lookup/resident-code/{resident_code}", lookup_by_code, methods=["GET"]
+        )
+        router.add_api_route("/lookup/basic", lookup_basic, methods=["GET"])
     return router
-
-
-def _national_routes(router: APIRouter, national: NationalNode) -> None:
-    @router.post("/nodes/{node_id}/status")
-    def set_node_status(
-        node_id: Annotated[str, Path(max_length=16)], body: NodeStatusIn
-    ) -> JSONResponse:
-        """Mark a node disconnected (離脱) or active in a newly signed directory."""
-        try:
-            directory = national.set_node_status(node_id, body.status)
-        except DirectoryError as exc:
-            return not_found(str(exc), f"ノード {node_id} はディレクトリにありません")
-        return JSONResponse(
-            {"node_id": node_id, "status": body.status.value, "serial": directory.serial}
-        )
-
-    @router.get("/lookup/resident-code/{resident_code}")
-    def lookup_by_code(resident_code: Annotated[str, Path(max_length=11)]) -> list[dict[str, Any]]:
-        """本人確認情報 by 住民票コード (first version of agency provision)."""
-        return national.lookup_by_code(resident_code)
-
-    @router.get("/lookup/basic")
-    def lookup_basic(
-        name_kana: Annotated[str, Query(min_length=1, max_length=128)],
-        birth_date: date,
-        sex: Literal["male", "female"] | None = None,
-        address: Annotated[str | None, Query(max_length=200)] = None,
-    ) -> list[dict[str, Any]]:
-        """本人確認情報 by the basic items (基本4情報): reading, birth date, sex, address prefix."""
-        return list(
-            national.lookup_by_basic_items(
-                name_kana=name_kana, birth_date=birth_date, sex=sex, address_prefix=address
-            )
-        )

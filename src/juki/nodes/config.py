@@ -18,7 +18,6 @@ running node from its `node.json`.
 from __future__ import annotations
 
 import json
-import os
 import socket
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -173,13 +172,6 @@ class NetworkFiles:
 
     def configs(self) -> list[NodeConfig]:
         return [NodeConfig.load(self.node_file(n)) for n in self.node_ids()]
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Create a file only its owner can read, without a moment of wider permissions."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
 
 
 def port_is_free(port: int, host: str = HOST) -> bool:

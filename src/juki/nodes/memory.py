@@ -134,14 +134,8 @@ def build_network(
     engines: list[sa.Engine] = []
     national: NationalNode | None = None
     for spec in layout:
-        key = pki.generate_key()
-        cert = pki.issue_certificate(
-            root_key,
-            root_cert,
-            node_id=spec.node_id,
-            kind=spec.kind.value,
-            public_key=key.public_key(),
-            now=clock.now(),
+        key, cert = pki.issue_key_pair(
+            root_key, root_cert, node_id=spec.node_id, kind=spec.kind.value, now=clock.now()
         )
         engine = make_engine(db_url(spec.node_id))
         upgrade(engine)

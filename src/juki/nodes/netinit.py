@@ -16,6 +16,7 @@ from juki.certificates.signing import CERT_FILE as SIGNING_CERT_FILE
 from juki.certificates.signing import KEY_FILE as SIGNING_KEY_FILE
 from juki.certificates.signing import SIGNER_KIND
 from juki.core.clock import Clock, SystemClock
+from juki.core.files import write_private
 from juki.network import pki
 from juki.network.directory import Directory, DirectoryEntry, NodeKind, NodeStatus
 from juki.nodes.bootstrap import bootstrap, close_node
@@ -32,7 +33,6 @@ from juki.nodes.config import (
     NetworkFiles,
     NodeConfig,
     port_is_free,
-    write_private,
 )
 from juki.nodes.layout import LAYOUTS, NodeSpec
 from juki.nodes.national import NationalNode
@@ -137,14 +137,8 @@ def _console_identity(
     nodes that require mutual TLS. It is not in the directory, so it can sign no message."""
     console = files.root / CONSOLE_DIR
     console.mkdir(mode=0o700)
-    key = pki.generate_key()
-    cert = pki.issue_certificate(
-        root_key,
-        root_cert,
-        node_id="console",
-        kind="operator",
-        public_key=key.public_key(),
-        now=clock.now(),
+    key, cert = pki.issue_key_pair(
+        root_key, root_cert, node_id="console", kind="operator", now=clock.now()
     )
     write_private(files.console_key, pki.key_to_pem(key))
     files.console_certificate.write_bytes(pki.cert_to_pem(cert))
@@ -167,14 +161,8 @@ def _create_node(
 ) -> NodeConfig:
     home = files.root / spec.node_id
     home.mkdir(mode=0o700)
-    key = pki.generate_key()
-    cert = pki.issue_certificate(
-        root_key,
-        root_cert,
-        node_id=spec.node_id,
-        kind=spec.kind.value,
-        public_key=key.public_key(),
-        now=clock.now(),
+    key, cert = pki.issue_key_pair(
+        root_key, root_cert, node_id=spec.node_id, kind=spec.kind.value, now=clock.now()
     )
     write_private(home / "key.pem", pki.key_to_pem(key))
     (home / "cert.pem").write_bytes(pki.cert_to_pem(cert))
@@ -182,13 +170,11 @@ def _create_node(
     write_private(home / ADMIN_TOKEN_FILE, (token + "\n").encode())
     signing_key_path = signing_cert_path = None
     if spec.kind is NodeKind.MUNICIPALITY:
-        signing_key = pki.generate_key()
-        signing_cert = pki.issue_certificate(
+        signing_key, signing_cert = pki.issue_key_pair(
             root_key,
             root_cert,
             node_id=spec.node_id,
             kind=SIGNER_KIND,
-            public_key=signing_key.public_key(),
             now=clock.now(),
             hosts=(f"certificates.{spec.node_id}.juki.invalid",),
             ips=(),

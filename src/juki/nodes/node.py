@@ -24,8 +24,8 @@ from juki.network.envelope import Envelope, uuid7
 from juki.network.messages import (
     CURRENT_VERSION,
     QUERY_SEQ,
+    MessageBody,
     SchemaError,
-    _Body,
     body_of,
     parse_body,
     type_of,
@@ -42,7 +42,7 @@ LAST_CHECK_KEY = "last_digest_check"
 
 
 # Answers a verified query: returns the answer's body, or raises `QueryRejected`.
-QueryHandler = Callable[[Envelope, Any], _Body]
+QueryHandler = Callable[[Envelope, Any], MessageBody]
 
 
 class QueryRejected(Exception):
@@ -202,7 +202,7 @@ class Node:
 
     # -- sending and stepping ----------------------------------------------------------------
 
-    def send(self, conn: sa.Connection, peer: str, message: _Body) -> None:
+    def send(self, conn: sa.Connection, peer: str, message: MessageBody) -> None:
         """Queue a message in the caller's transaction (the transactional outbox)."""
         name = type_of(message)
         store.enqueue(
@@ -281,7 +281,7 @@ class Node:
             return Reply(ReplyStatus.UNAVAILABLE, "storage", type(exc).__name__)
         return self._signed(env.sender, answer).to_bytes()
 
-    def _signed(self, peer: str, message: _Body) -> Envelope:
+    def _signed(self, peer: str, message: MessageBody) -> Envelope:
         name = type_of(message)
         return Envelope(
             message_id=uuid7(self.clock.now(), self.rng),
@@ -294,7 +294,9 @@ class Node:
             body=body_of(message),
         ).signed(self.identity.key)
 
-    def ask(self, peer: str, question: _Body, answer_type: str) -> tuple[Envelope, Envelope, Any]:
+    def ask(
+        self, peer: str, question: MessageBody, answer_type: str
+    ) -> tuple[Envelope, Envelope, Any]:
         """Send a signed question and return (question, answer envelope, answer body).
 
         The answer passes the receiver's checks (signed by `peer`, addressed here, fresh, the

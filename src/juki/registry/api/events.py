@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import APIRouter, status
 
 from juki.registry import services
@@ -255,91 +258,29 @@ def my_number_assignment(
 
 def event_router() -> APIRouter:
     router = APIRouter(prefix=f"{API_PREFIX}/events", tags=["events"], responses=WRITE_RESPONSES)
-    created = status.HTTP_201_CREATED
-    router.add_api_route(
-        "/birth", birth, methods=["POST"], status_code=created, response_model=ResidentRecordOut
-    )
-    router.add_api_route(
-        "/death", death, methods=["POST"], status_code=created, response_model=ResidentRecordOut
-    )
-    router.add_api_route(
-        "/move-in", move_in, methods=["POST"], status_code=created, response_model=ResidentRecordOut
-    )
-    router.add_api_route(
-        "/move-out",
-        move_out,
-        methods=["POST"],
-        status_code=created,
-        response_model=list[ResidentRecordOut],
-    )
-    router.add_api_route(
-        "/move-out-confirmation",
-        move_out_confirmation,
-        methods=["POST"],
-        status_code=created,
-        response_model=ResidentRecordOut,
-    )
-    router.add_api_route(
-        "/relocation",
-        relocation,
-        methods=["POST"],
-        status_code=created,
-        response_model=list[ResidentRecordOut],
-    )
-    router.add_api_route(
-        "/household-split",
-        household_split,
-        methods=["POST"],
-        status_code=created,
-        response_model=list[ResidentRecordOut],
-    )
-    router.add_api_route(
-        "/household-merge",
-        household_merge,
-        methods=["POST"],
-        status_code=created,
-        response_model=list[ResidentRecordOut],
-    )
-    router.add_api_route(
-        "/householder-change",
-        householder_change,
-        methods=["POST"],
-        status_code=created,
-        response_model=list[ResidentRecordOut],
-    )
-    router.add_api_route(
-        "/name-change",
-        name_change,
-        methods=["POST"],
-        status_code=created,
-        response_model=ResidentRecordOut,
-    )
-    router.add_api_route(
-        "/entry-by-authority",
-        entry_by_authority,
-        methods=["POST"],
-        status_code=created,
-        response_model=ResidentRecordOut,
-    )
-    router.add_api_route(
-        "/correction-by-authority",
-        correction_by_authority,
-        methods=["POST"],
-        status_code=created,
-        response_model=ResidentRecordOut,
-    )
-    router.add_api_route(
-        "/removal-by-authority",
-        removal_by_authority,
-        methods=["POST"],
-        status_code=created,
-        response_model=ResidentRecordOut,
-    )
-    router.add_api_route(
-        "/my-number-assignment",
-        my_number_assignment,
-        methods=["POST"],
-        status_code=created,
-        response_model=ResidentRecordOut,
-    )
+    one, many = ResidentRecordOut, list[ResidentRecordOut]
+    routes: list[tuple[str, Callable[..., Any], Any]] = [
+        ("/birth", birth, one),
+        ("/death", death, one),
+        ("/move-in", move_in, one),
+        ("/move-out", move_out, many),
+        ("/move-out-confirmation", move_out_confirmation, one),
+        ("/relocation", relocation, many),
+        ("/household-split", household_split, many),
+        ("/household-merge", household_merge, many),
+        ("/householder-change", householder_change, many),
+        ("/name-change", name_change, one),
+        ("/entry-by-authority", entry_by_authority, one),
+        ("/correction-by-authority", correction_by_authority, one),
+        ("/removal-by-authority", removal_by_authority, one),
+        ("/my-number-assignment", my_number_assignment, one),
+    ]
+    for path, endpoint, response_model in routes:
+        router.add_api_route(
+            path,
+            endpoint,
+            methods=["POST"],
+            status_code=status.HTTP_201_CREATED,
+            response_model=response_model,
+        )
     return router

@@ -18,7 +18,6 @@ from juki.registry.commands import (
 )
 from juki.registry.model import (
     ChangeReason,
-    RecordStatus,
     ResidentRecord,
     decode_fields,
     initial_fields,
@@ -33,7 +32,7 @@ from juki.registry.services.checks import (
     unused_my_number,
     valid_address,
 )
-from juki.registry.services.placement import abolish_seal_of, new_record, rehead
+from juki.registry.services.placement import new_record, remove_one
 from juki.security.actions import perform
 from juki.security.actors import Actor
 from juki.security.permissions import Permission
@@ -188,21 +187,14 @@ def remove_by_authority(
         require(cmd.note.strip(), "note", "職権消除の理由")
         batch = Batch(uow, by, cmd.removed_on, today)
         batch.note = cmd.note.strip()[:500]
-        rehead(
+        after = remove_one(
             batch,
-            record.household_id,
-            {record.record_id},
+            record,
+            ChangeReason.REMOVAL_BY_AUTHORITY,
+            cmd.removed_on,
             cmd.new_householder_id,
             cmd.relationships,
         )
-        after = batch.change(
-            record,
-            ChangeReason.REMOVAL_BY_AUTHORITY,
-            status=RecordStatus.REMOVED,
-            removal_reason=ChangeReason.REMOVAL_BY_AUTHORITY,
-            removed_on=cmd.removed_on,
-        )
-        abolish_seal_of(uow, record.record_id, cmd.removed_on, "職権消除")
         batch.flush()
         return after
 

@@ -65,64 +65,80 @@ def record_relocation(
             ]
             batch.flush()
             return out
-        if (cmd.new_householder_id is None) == (cmd.join_household_id is None):
-            raise ValidationError(
-                "new_householder_id",
-                "placement_required",
-                "moving part of a household: give either new_householder_id or join_household_id",
-                "世帯の一部の転居では、新しい世帯主か加入する世帯のどちらかを指定してください",
-            )
-        if not whole:
-            rehead(
-                batch,
-                household_id,
-                set(ids),
-                cmd.remaining_householder_id,
-                cmd.relationships,
-                field="remaining_householder_id",
-            )
-        if cmd.join_household_id is not None:
-            target = active_household(uow, cmd.join_household_id)
-            if target.address != address:
-                raise DomainRuleError(
-                    "join_household_id",
-                    "address_mismatch",
-                    "the household to join is not at the new address",
-                    "加入する世帯の住所が転居先と異なります",
-                )
-            new_household_id = target.household_id
-        else:
-            if cmd.new_householder_id not in ids:
-                raise DomainRuleError(
-                    "new_householder_id",
-                    "not_a_mover",
-                    "the new householder must be one of the members moving",
-                    "新しい世帯主は転居する方から選んでください",
-                )
-            new_household_id = batch.household(address).household_id
-        out = []
-        for r in records:
-            rel = (
-                Relationship.HOUSEHOLDER
-                if r.record_id == cmd.new_householder_id
-                else relationship_for(cmd.relationships, r)
-            )
-            out.append(
-                batch.change(
-                    r,
-                    ChangeReason.RELOCATION,
-                    address=address,
-                    address_since=cmd.moved_on,
-                    household_id=new_household_id,
-                    relationship=rel,
-                )
-            )
-        batch.flush()
-        return out
+        return _relocate_part(batch, cmd, records, address, whole)
 
     return perform(
         uow, by, Permission.RECORD_RELOCATION, "records:" + ",".join(cmd.record_ids), run
     )
+
+
+def _relocate_part(
+    batch: Batch,
+    cmd: RecordRelocation,
+    records: list[ResidentRecord],
+    address: str,
+    whole: bool,
+) -> list[ResidentRecord]:
+    """Some members move (or all of them into another household): they start a household at
+    the new address or join the one there, and those who stay get a householder."""
+    if (cmd.new_householder_id is None) == (cmd.join_household_id is None):
+        raise ValidationError(
+            "new_householder_id",
+            "placement_required",
+            "moving part of a household: give either new_householder_id or join_household_id",
+            "世帯の一部の転居では、新しい世帯主か加入する世帯のどちらかを指定してください",
+        )
+    ids = {r.record_id for r in records}
+    if not whole:
+        rehead(
+            batch,
+            records[0].household_id,
+            ids,
+            cmd.remaining_householder_id,
+            cmd.relationships,
+            field="remaining_householder_id",
+        )
+    new_household_id = _destination_household(batch, cmd, ids, address)
+    out = []
+    for r in records:
+        rel = (
+            Relationship.HOUSEHOLDER
+            if r.record_id == cmd.new_householder_id
+            else relationship_for(cmd.relationships, r)
+        )
+        out.append(
+            batch.change(
+                r,
+                ChangeReason.RELOCATION,
+                address=address,
+                address_since=cmd.moved_on,
+                household_id=new_household_id,
+                relationship=rel,
+            )
+        )
+    batch.flush()
+    return out
+
+
+def _destination_household(batch: Batch, cmd: RecordRelocation, ids: set[str], address: str) -> str:
+    if cmd.join_household_id is not None:
+        target = active_household(batch.uow, cmd.join_household_id)
+        if target.address != address:
+            raise DomainRuleError(
+                "join_household_id",
+                "address_mismatch",
+                "the household to join is not at the new address",
+                "加入する世帯の住所が転居先と異なります",
+            )
+        return target.household_id
+    if cmd.new_householder_id not in ids:
+        raise DomainRuleError(
+            "new_householder_id",
+            "not_a_mover",
+            "the new householder must be one of the members moving",
+            "新しい世帯主は転居する方から選んでください",
+        )
+    return batch.household(address).household_id
 
 
 def split_household(

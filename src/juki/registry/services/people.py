@@ -14,11 +14,11 @@ from juki.core.errors import DomainRuleError
 from juki.core.text import validate_kana, validate_name
 from juki.registry import rules
 from juki.registry.commands import ChangeName, RecordBirth, RecordDeath
-from juki.registry.model import ChangeReason, RecordStatus, Relationship, ResidentRecord
+from juki.registry.model import ChangeReason, Relationship, ResidentRecord
 from juki.registry.ports import RegistryUnitOfWork
 from juki.registry.services.batch import Batch
 from juki.registry.services.checks import active_household, active_record, record_target
-from juki.registry.services.placement import abolish_seal_of, new_record, rehead
+from juki.registry.services.placement import new_record, remove_one
 from juki.security.actions import perform
 from juki.security.actors import Actor
 from juki.security.permissions import Permission
@@ -70,21 +70,14 @@ def record_death(uow: RegistryUnitOfWork, by: Actor, cmd: RecordDeath) -> Reside
         record = active_record(uow, cmd.record_id)
         rules.event_dates(cmd.died_on, cmd.notified_on, uow.clock.today(), record.birth_date)
         batch = Batch(uow, by, cmd.died_on, cmd.notified_on)
-        rehead(
+        after = remove_one(
             batch,
-            record.household_id,
-            {record.record_id},
+            record,
+            ChangeReason.DEATH,
+            cmd.died_on,
             cmd.new_householder_id,
             cmd.relationships,
         )
-        after = batch.change(
-            record,
-            ChangeReason.DEATH,
-            status=RecordStatus.REMOVED,
-            removal_reason=ChangeReason.DEATH,
-            removed_on=cmd.died_on,
-        )
-        abolish_seal_of(uow, record.record_id, cmd.died_on, "死亡")
         batch.flush()
         return after
 

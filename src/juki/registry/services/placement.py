@@ -9,7 +9,7 @@ from datetime import date
 
 from juki.core.errors import DomainRuleError, ValidationError
 from juki.registry.commands import JoinHousehold, PersonalItems, Placement
-from juki.registry.model import ChangeReason, Relationship, ResidentRecord
+from juki.registry.model import ChangeReason, RecordStatus, Relationship, ResidentRecord
 from juki.registry.ports import RegistryUnitOfWork
 from juki.registry.seal import SealStatus
 from juki.registry.services.batch import Batch
@@ -101,6 +101,28 @@ def abolish_seal_of(uow: RegistryUnitOfWork, record_id: str, on: date, reason: s
                 seal, status=SealStatus.ABOLISHED, abolished_on=on, abolish_reason=reason
             )
         )
+
+
+def remove_one(
+    batch: Batch,
+    record: ResidentRecord,
+    reason: ChangeReason,
+    removed_on: date,
+    new_householder_id: str | None,
+    relationships: Mapping[str, Relationship],
+) -> ResidentRecord:
+    """A person leaves the registry alone (死亡, 職権消除): the household gets a householder if
+    theirs it was, the record becomes a 除票, and a live seal is abolished by authority."""
+    rehead(batch, record.household_id, {record.record_id}, new_householder_id, relationships)
+    after = batch.change(
+        record,
+        reason,
+        status=RecordStatus.REMOVED,
+        removal_reason=reason,
+        removed_on=removed_on,
+    )
+    abolish_seal_of(batch.uow, record.record_id, removed_on, reason.label_ja)
+    return after
 
 
 def new_record(

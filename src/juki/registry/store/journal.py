@@ -108,3 +108,12 @@ def fuhyo_history(conn: sa.Connection, honseki: str, koseki_head: str) -> list[d
         .all()
     )
     return [dict(r) for r in rows]
+
+
+def pending_events(conn: sa.Connection) -> int:
+    """Events the CS has not forwarded yet."""
+    return int(
+        conn.execute(
+            sa.select(sa.func.count()).select_from(outbox).where(outbox.c.delivered_at.is_(None))
+        ).scalar_one()
+    )
