@@ -60,7 +60,8 @@ def document_of(record: CertificateRecord) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """One screen: `terminal_app` adds it (an HTML response; sign-in only when not `public`)."""
+    """One screen for `terminal_app` to add: method, path and function. A `public` one (sign-in)
+    is marked open; every other one takes the operator's session in its signature."""
 
     method: str
     path: str
