@@ -344,19 +344,26 @@ def register(
     """`juki cert …`; a network node's console passes its own `issue` (广域交付, its key)."""
     cert = sub.add_parser(name, help="certificates: issue, verify, void, register, fees")
     cert_sub = cert.add_subparsers(dest="cert_command", required=True)
+    _add_issue(cert_sub, settings, issue or cmd_issue)
+    _add_verify(cert_sub)
+    _add_after_issue(cert_sub, settings)
 
-    def common(p: argparse.ArgumentParser, *, db: bool = True) -> None:
-        if db:
-            p.add_argument("--db", default=settings.db_url, help="SQLAlchemy URL")
-        p.add_argument("--terminal", type=_terminal, default="console", help="terminal id")
-        p.add_argument(
-            "--operator-token",
-            default=None,
-            help="act as this operator (default: the console, or $JUKI_OPERATOR_TOKEN)",
-        )
 
+def _common(p: argparse.ArgumentParser, settings: Settings, *, db: bool = True) -> None:
+    """The options of every command that acts on a registry: its database, terminal, operator."""
+    if db:
+        p.add_argument("--db", default=settings.db_url, help="SQLAlchemy URL")
+    p.add_argument("--terminal", type=_terminal, default="console", help="terminal id")
+    p.add_argument(
+        "--operator-token",
+        default=None,
+        help="act as this operator (default: the console, or $JUKI_OPERATOR_TOKEN)",
+    )
+
+
+def _add_issue(cert_sub: Subparsers, settings: Settings, handler: Handler) -> None:
     p = cert_sub.add_parser("issue", help="issue a certificate and write its signed PDF")
-    common(p)
+    _common(p, settings)
     p.add_argument("--resident-code", required=True, metavar="CODE")
     p.add_argument("--kind", required=True, choices=list(KIND_ARGS))
     p.add_argument("--members", metavar="all|CODE,…", help="household members (default: subject)")
@@ -384,8 +391,10 @@ def register(
         ),
     )
     p.add_argument("--out", required=True, metavar="FILE.pdf")
-    p.set_defaults(handler=issue or cmd_issue)
+    p.set_defaults(handler=handler)
 
+
+def _add_verify(cert_sub: Subparsers) -> None:
     p = cert_sub.add_parser("verify", help="check a certificate PDF (exit 0 valid, 1 not)")
     p.add_argument("file", metavar="FILE.pdf")
     p.add_argument("--json", action="store_true")
@@ -394,21 +403,24 @@ def register(
     p.add_argument("--root", action="append", metavar="PEM", help="trusted root (repeatable)")
     p.set_defaults(handler=cmd_verify)
 
+
+def _add_after_issue(cert_sub: Subparsers, settings: Settings) -> None:
+    """Voiding, spoiled copies, the two registers and the fees."""
     p = cert_sub.add_parser("void", help="declare a certificate void (supervisor)")
-    common(p)
+    _common(p, settings)
     p.add_argument("--id", required=True, metavar="CERTIFICATE_ID")
     p.add_argument("--reason", required=True)
     p.set_defaults(handler=cmd_void)
 
     p = cert_sub.add_parser("spoil", help="record a spoiled copy (書損) and its disposal")
-    common(p)
+    _common(p, settings)
     p.add_argument("--id", required=True, metavar="CERTIFICATE_ID")
     p.add_argument("--issue-number", required=True)
     p.add_argument("--disposal", required=True, help="how the copy was disposed of")
     p.set_defaults(handler=cmd_spoil)
 
     p = cert_sub.add_parser("register", help="the issuance register (交付履歴)")
-    common(p)
+    _common(p, settings)
     p.add_argument("--date", type=_date, help="only this day (YYYY-MM-DD)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_register)
@@ -417,7 +429,7 @@ def register(
         "wide-area-register",
         help="wide-area requests received from other municipalities (広域交付の照会記録)",
     )
-    common(p)
+    _common(p, settings)
     p.add_argument("--since", type=_date, help="from this day (YYYY-MM-DD)")
     p.add_argument("--until", type=_date, help="to this day, inclusive (YYYY-MM-DD)")
     p.add_argument("--limit", type=int, default=500, metavar="N", help="at most N (1-5000)")
@@ -425,7 +437,7 @@ def register(
     p.set_defaults(handler=cmd_wide_area_register)
 
     p = cert_sub.add_parser("fee", help="set the fee per copy for a kind (operations manager)")
-    common(p)
+    _common(p, settings)
     p.add_argument("--kind", required=True, choices=list(KIND_ARGS))
     p.add_argument("--yen", required=True, type=int)
     p.set_defaults(handler=cmd_fee)

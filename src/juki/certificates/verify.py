@@ -26,7 +26,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from juki.certificates.document import ContentFormatError, digest_of, parse_document
-from juki.certificates.model import CertificateKind
+from juki.certificates.model import CertificateContent, CertificateKind, Issuance
 from juki.certificates.render import DOCUMENT_NAME
 from juki.certificates.signing import SIGNATURE_FIELD, SIGNER_KIND, outside_event_loop
 
@@ -258,6 +258,14 @@ def _asn1(cert: x509.Certificate) -> Any:
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
+class _NotValid(Exception):
+    """Ends `verify_pdf` at a failed step, carrying the verdict that says why."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        super().__init__(verdict.reason)
+        self.verdict = verdict
+
+
 def verify_pdf(
     data: bytes, roots: Sequence[x509.Certificate], lookup: StatusLookup | None = None
 ) -> Verdict:
@@ -266,58 +274,11 @@ def verify_pdf(
         return _fail("too_large")
     if not data.startswith(b"%PDF-"):
         return _fail("not_pdf")
-    from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko_certvalidator import ValidationContext
-
     try:
-        reader = PdfFileReader(io.BytesIO(data), strict=True)
-        signatures = list(reader.embedded_signatures)
-    except Exception as exc:  # a damaged file can fail anywhere in the parser
-        return _fail("unreadable", f"{type(exc).__name__}: {exc}"[:300])
-    if len(signatures) != 1 or signatures[0].field_name != SIGNATURE_FIELD:
-        return _fail("no_signature", f"{len(signatures)} signature field(s)")
-    sig = signatures[0]
-    try:
-        problem = _signature_hex_is_pristine(data, [int(x) for x in sig.byte_range])
-    except Exception as exc:
-        problem = f"{type(exc).__name__}: {exc}"
-    if problem:
-        return _fail("tampered", problem)
-    try:
-        context = ValidationContext(trust_roots=[_asn1(r) for r in roots], allow_fetching=False)
-        status = outside_event_loop(lambda: validate_pdf_signature(sig, context))
-    except Exception as exc:
-        return _fail("signature_invalid", f"{type(exc).__name__}: {exc}"[:300])
-    if not (status.intact and status.valid):
-        return _fail("signature_invalid")
-    if status.coverage is None or status.coverage.name != "ENTIRE_FILE":
-        return _fail("tampered", "the signature does not cover the entire file")
-    if status.modification_level is None or status.modification_level.name != "NONE":
-        return _fail("tampered", "the file was modified after signing")
-    cert_native = status.signing_cert.subject.native
-    signer = status.signing_cert.subject.human_friendly
-    signer_fp = hashlib.sha256(status.signing_cert.dump()).hexdigest()
-    known: dict[str, Any] = {"signer": signer, "signer_fingerprint": signer_fp}
-    if not status.trusted:
-        return _fail("untrusted_signer", **known)
-    if _name_attr(cert_native, "organizational_unit_name") != SIGNER_KIND:
-        return _fail("wrong_signer", "the signer is not a certificate issuer", **known)
-    try:
-        from pypdf import PdfReader
-
-        plain = PdfReader(io.BytesIO(data))
-        documents = plain.attachments.get(DOCUMENT_NAME) or []
-        metadata = plain.metadata
-        subject = str(metadata.get("/Subject", "")) if metadata is not None else ""
-    except Exception as exc:
-        return _fail("unreadable", f"{type(exc).__name__}: {exc}"[:300], **known)
-    if len(documents) != 1:
-        return _fail("no_document", **known)
-    try:
-        content, issuance = parse_document(documents[0].decode("utf-8"))
-    except (ContentFormatError, UnicodeDecodeError) as exc:
-        return _fail("no_document", str(exc)[:300], **known)
+        signer, known = _trusted_signer(_the_signature(data), roots)
+        content, issuance, subject = _the_document(data, known)
+    except _NotValid as refusal:
+        return refusal.verdict
     digest = digest_of(content, issuance)
     known.update(
         certificate_id=issuance.certificate_id,
@@ -333,14 +294,95 @@ def verify_pdf(
     )
     if subject != f"{SUBJECT_PREFIX}{issuance.certificate_id}:{digest}":
         return _fail("digest_mismatch", **known)
-    if _name_attr(cert_native, "common_name") != issuance.lg_code:
+    if _name_attr(signer, "common_name") != issuance.lg_code:
         return _fail("wrong_signer", "the signer is another municipality", **known)
     if lookup is None:
         return Verdict(
             ok=True, message="genuine and unaltered", message_ja="真正な証明書です", **known
         )
+    return _with_status(data, issuance.certificate_id, digest, lookup, known)
+
+
+def _the_signature(data: bytes) -> Any:
+    """Steps 1 and 2: the one signature, in juki's field, with its hex string as signed."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
     try:
-        registered = lookup(issuance.certificate_id, digest)
+        reader = PdfFileReader(io.BytesIO(data), strict=True)
+        signatures = list(reader.embedded_signatures)
+    except Exception as exc:  # a damaged file can fail anywhere in the parser
+        raise _NotValid(_fail("unreadable", f"{type(exc).__name__}: {exc}"[:300])) from exc
+    if len(signatures) != 1 or signatures[0].field_name != SIGNATURE_FIELD:
+        raise _NotValid(_fail("no_signature", f"{len(signatures)} signature field(s)"))
+    sig = signatures[0]
+    try:
+        problem = _signature_hex_is_pristine(data, [int(x) for x in sig.byte_range])
+    except Exception as exc:
+        problem = f"{type(exc).__name__}: {exc}"
+    if problem:
+        raise _NotValid(_fail("tampered", problem))
+    return sig
+
+
+def _trusted_signer(
+    sig: Any, roots: Sequence[x509.Certificate]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Steps 3 and 4: the signature is intact, covers the whole file and chains to a root, and
+    its signer issues certificates; the signer's subject and what the verdict says of it."""
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    try:
+        context = ValidationContext(trust_roots=[_asn1(r) for r in roots], allow_fetching=False)
+        status = outside_event_loop(lambda: validate_pdf_signature(sig, context))
+    except Exception as exc:
+        raise _NotValid(_fail("signature_invalid", f"{type(exc).__name__}: {exc}"[:300])) from exc
+    if not (status.intact and status.valid):
+        raise _NotValid(_fail("signature_invalid"))
+    if status.coverage is None or status.coverage.name != "ENTIRE_FILE":
+        raise _NotValid(_fail("tampered", "the signature does not cover the entire file"))
+    if status.modification_level is None or status.modification_level.name != "NONE":
+        raise _NotValid(_fail("tampered", "the file was modified after signing"))
+    signer: dict[str, Any] = status.signing_cert.subject.native
+    known: dict[str, Any] = {
+        "signer": status.signing_cert.subject.human_friendly,
+        "signer_fingerprint": hashlib.sha256(status.signing_cert.dump()).hexdigest(),
+    }
+    if not status.trusted:
+        raise _NotValid(_fail("untrusted_signer", **known))
+    if _name_attr(signer, "organizational_unit_name") != SIGNER_KIND:
+        raise _NotValid(_fail("wrong_signer", "the signer is not a certificate issuer", **known))
+    return signer, known
+
+
+def _the_document(data: bytes, known: dict[str, Any]) -> tuple[CertificateContent, Issuance, str]:
+    """Step 5's inputs: the embedded certificate document, and the subject (id and digest) the
+    PDF's metadata carries."""
+    try:
+        from pypdf import PdfReader
+
+        plain = PdfReader(io.BytesIO(data))
+        documents = plain.attachments.get(DOCUMENT_NAME) or []
+        metadata = plain.metadata
+        subject = str(metadata.get("/Subject", "")) if metadata is not None else ""
+    except Exception as exc:
+        raise _NotValid(_fail("unreadable", f"{type(exc).__name__}: {exc}"[:300], **known)) from exc
+    if len(documents) != 1:
+        raise _NotValid(_fail("no_document", **known))
+    try:
+        content, issuance = parse_document(documents[0].decode("utf-8"))
+    except (ContentFormatError, UnicodeDecodeError) as exc:
+        raise _NotValid(_fail("no_document", str(exc)[:300], **known)) from exc
+    return content, issuance, subject
+
+
+def _with_status(
+    data: bytes, certificate_id: str, digest: str, lookup: StatusLookup, known: dict[str, Any]
+) -> Verdict:
+    """Step 6: the issuing registry issued this certificate, has not voided it, and recorded
+    this very file."""
+    try:
+        registered = lookup(certificate_id, digest)
     except StatusUnavailable as exc:
         return _fail("status_unavailable", str(exc)[:300], **known)
     if registered is None:

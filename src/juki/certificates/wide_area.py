@@ -324,61 +324,13 @@ def answer_wide_area_request(
     concurrent answer to the same request while this one ran — is refused as `WideAreaReplay`
     and not registered again, so duplicates racing in are refused, never a storage failure.
     """
-    request = CertificateRequest(
-        kind=CertificateKind.RESIDENCE,
-        resident_code=question.resident_code,
-        members=question.members,
-        items=question.items,
-        channel=Channel.WIDE_AREA,
-    )
-    target = f"resident_code:{question.resident_code[:11]}"
-
-    def entry(outcome: WideAreaOutcome, persons: int, rule: str | None) -> WideAreaRequestEntry:
-        return WideAreaRequestEntry(
-            request_id=question.request_id,
-            at=uow.clock.now().isoformat(),
-            requesting_lg_code=question.requesting_lg_code,
-            requested_by=question.requested_by,
-            subject_resident_code=question.resident_code,
-            members=_members_text(question.members)[:600],
-            items=",".join(sorted(i.value for i in question.items)),
-            outcome=outcome,
-            persons=persons,
-            rule=rule,
-        )
-
-    def run(_: RegistryUnitOfWork) -> CertificateContent:
-        if uow.certificates.wide_area_request_seen(question.request_id):
-            raise WideAreaReplay()
-        home = uow.municipality.address_prefix
-        parse_request_code(request)
-        check_request(request)
-        try:
-            snapshot = uow.certificates.snapshot(
-                question.resident_code,
-                removed=False,
-                with_seal=False,
-                municipality=uow.municipality,
-                read_at=uow.clock.now(),
-            )
-        except NotFoundError as exc:
-            raise _refusal_for_wide_area(exc, home) from exc
-        try:
-            content = build_content(request, snapshot)
-        except RuleViolation as exc:
-            raise _refusal_for_wide_area(exc, home) from exc
-        uow.certificates.add_wide_area_request(
-            entry(WideAreaOutcome.ANSWERED, len(content.persons), None)
-        )
-        return content
-
     try:
         return perform(
             uow,
             by,
             Permission.ANSWER_WIDE_AREA_REQUEST,
-            target,
-            run,
+            f"resident_code:{question.resident_code[:11]}",
+            lambda _: _answer(uow, question),
             describe=lambda c: (
                 f"wide-area content for {question.requesting_lg_code} "
                 f"(request {question.request_id}, operator {question.requested_by}), "
@@ -388,16 +340,80 @@ def answer_wide_area_request(
     except RuleViolation as exc:
         if isinstance(exc, WideAreaReplay):
             raise
-        with uow:
-            # A twin of this request may have been registered since `run` looked: refuse this
-            # one as the replay it is (the store does the same when both insert at once).
-            if uow.certificates.wide_area_request_seen(question.request_id):
-                raise WideAreaReplay() from exc
-            uow.certificates.add_wide_area_request(entry(WideAreaOutcome.REFUSED, 0, exc.rule))
-            uow.commit()
+        _register_refusal(uow, question, exc)
         if isinstance(exc, WideAreaRefused):
             raise
         raise WideAreaRefused(exc.field, exc.rule, exc.message_en, exc.message_ja) from exc
+
+
+def _answer(uow: CertificateUnitOfWork, question: WideAreaQuestion) -> CertificateContent:
+    """The content for B by the same rules as at A's counter, registered as answered."""
+    if uow.certificates.wide_area_request_seen(question.request_id):
+        raise WideAreaReplay()
+    request = CertificateRequest(
+        kind=CertificateKind.RESIDENCE,
+        resident_code=question.resident_code,
+        members=question.members,
+        items=question.items,
+        channel=Channel.WIDE_AREA,
+    )
+    home = uow.municipality.address_prefix
+    parse_request_code(request)
+    check_request(request)
+    try:
+        snapshot = uow.certificates.snapshot(
+            question.resident_code,
+            removed=False,
+            with_seal=False,
+            municipality=uow.municipality,
+            read_at=uow.clock.now(),
+        )
+    except NotFoundError as exc:
+        raise _refusal_for_wide_area(exc, home) from exc
+    try:
+        content = build_content(request, snapshot)
+    except RuleViolation as exc:
+        raise _refusal_for_wide_area(exc, home) from exc
+    uow.certificates.add_wide_area_request(
+        _register_entry(uow, question, WideAreaOutcome.ANSWERED, len(content.persons), None)
+    )
+    return content
+
+
+def _register_refusal(
+    uow: CertificateUnitOfWork, question: WideAreaQuestion, exc: RuleViolation
+) -> None:
+    """Register a refused request, in a transaction of its own (the answer's was rolled back)."""
+    with uow:
+        # A twin of this request may have been registered since `_answer` looked: refuse this
+        # one as the replay it is (the store does the same when both insert at once).
+        if uow.certificates.wide_area_request_seen(question.request_id):
+            raise WideAreaReplay() from exc
+        uow.certificates.add_wide_area_request(
+            _register_entry(uow, question, WideAreaOutcome.REFUSED, 0, exc.rule)
+        )
+        uow.commit()
+
+
+def _register_entry(
+    uow: CertificateUnitOfWork,
+    question: WideAreaQuestion,
+    outcome: WideAreaOutcome,
+    persons: int,
+    rule: str | None,
+) -> WideAreaRequestEntry:
+    return WideAreaRequestEntry(
+        request_id=question.request_id,
+        at=uow.clock.now().isoformat(),
+        requesting_lg_code=question.requesting_lg_code,
+        requested_by=question.requested_by,
+        subject_resident_code=question.resident_code,
+        members=_members_text(question.members)[:600],
+        items=",".join(sorted(i.value for i in question.items)),
+        outcome=outcome,
+        persons=persons,
+        rule=rule,
+    )
 
 
 def wide_area_register(

@@ -130,8 +130,14 @@ class CsContentSource:
         self.node = node
 
     def fetch(self, ask: WideAreaAsk) -> SuppliedContent:
-        node = self.node
         home = ask.home_lg_code
+        name = self._home_name(home)
+        request, response = self._ask(home, name, self._question(ask))
+        return self._supplied(ask, name, request, response)
+
+    def _home_name(self, home: str) -> str:
+        """The home municipality's name, once both it and this one are on the network."""
+        node = self.node
         if home == node.node_id:
             raise _refused(
                 "own_municipality",
@@ -159,21 +165,24 @@ class CsContentSource:
                 f"{home} is not a municipality on the network",
                 f"地方公共団体コード {home} の市区町村は住基ネットにありません",
             )
-        name = entry.name
         if entry.status is not NodeStatus.ACTIVE:
             raise _refused(
                 "home_disconnected",
                 f"{home} is disconnected from the network (directory status {entry.status})",
-                f"住所地の{name}は住基ネットから離脱中のため、広域交付できません",
+                f"住所地の{entry.name}は住基ネットから離脱中のため、広域交付できません",
             )
+        return entry.name
+
+    def _question(self, ask: WideAreaAsk) -> CertificateContentRequest:
+        """The ask as the network's message, or refused if it does not fit the schema."""
         try:
-            question = CertificateContentRequest.model_validate(
+            return CertificateContentRequest.model_validate(
                 {
                     "resident_code": ask.resident_code,
                     "members": ask.members if ask.members == "all" else list(ask.members),
                     "items": list(ask.items),
-                    "from_lg_code": node.node_id,
-                    "to_lg_code": home,
+                    "from_lg_code": self.node.node_id,
+                    "to_lg_code": ask.home_lg_code,
                     "operator_id": ask.operator_id,
                 }
             )
@@ -183,8 +192,13 @@ class CsContentSource:
                 f"the request does not fit the message schema: {exc.errors()[0]['msg']}",
                 "この請求内容では住所地の市区町村に照会できません",
             ) from exc
+
+    def _ask(
+        self, home: str, name: str, question: CertificateContentRequest
+    ) -> tuple[Envelope, CertificateContentResponse]:
+        """Send the signed question; the envelope sent and A's verified answer."""
         try:
-            request, _answer, body = node.ask(home, question, CERTIFICATE_CONTENT_RESPONSE)
+            request, _answer, body = self.node.ask(home, question, CERTIFICATE_CONTENT_RESPONSE)
         except TransportError as exc:
             log.warning("wide-area: home unreachable", home=home, error=str(exc))
             raise _refused(
@@ -206,11 +220,22 @@ class CsContentSource:
                 f"住所地の{name}からの回答を検証できないため、交付できません",
             ) from exc
         response: CertificateContentResponse = body
+        return request, response
+
+    def _supplied(
+        self,
+        ask: WideAreaAsk,
+        name: str,
+        request: Envelope,
+        response: CertificateContentResponse,
+    ) -> SuppliedContent:
+        """A's answer bound to this question, and its content read; or why not."""
+        home = ask.home_lg_code
         if (
             response.request_id != request.message_id
             or response.resident_code != ask.resident_code
             or response.from_lg_code != home
-            or response.to_lg_code != node.node_id
+            or response.to_lg_code != self.node.node_id
         ):
             raise _refused(
                 "answer_mismatch",
