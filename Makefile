@@ -10,13 +10,14 @@ DEMO_ARGS   ?=
 PYTEST_ARGS ?=
 BENCH_ARGS  ?=
 
-.PHONY: help setup demo test test-fast check fix bench clean
+.PHONY: help setup demo test test-fast test-slow check fix bench clean
 
 help:
 	@echo "make setup   - install uv / system packages, sync .venv (scripts/setup.sh)"
 	@echo "make demo    - start the demo network under var/demo-network, one process per node (DEMO_ARGS=...)"
 	@echo "make test    - lint, format, types, import layers, then every test (PYTEST_ARGS=...)"
 	@echo "make test-fast - the edit loop: unit tests only, no PostgreSQL, browser or processes"
+	@echo "make test-slow - the load and long runs kept out of make test"
 	@echo "make check   - lint, format check, type check and import layers only"
 	@echo "make fix     - apply ruff fixes and formatting"
 	@echo "make bench   - run the benchmarks (BENCH_ARGS=...)"
@@ -33,8 +34,13 @@ setup: $(SETUP_STAMP)
 demo: setup
 	$(BIN)/juki demo $(DEMO_ARGS)
 
+# Two workers, one per core; a module runs whole on one worker (--dist loadscope), so its
+# module-scoped fixtures (a network of node processes, served apps) are built once.
 test: check
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 --dist loadscope $(PYTEST_ARGS)
+
+test-slow: setup
+	$(BIN)/pytest -n 2 --dist loadscope -m slow $(PYTEST_ARGS)
 
 test-fast: setup
 	$(BIN)/pytest -q tests/unit $(PYTEST_ARGS)

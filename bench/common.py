@@ -33,7 +33,7 @@ def backends(which: str) -> Iterator[list[Backend]]:
         server: Any = None
         if which in ("postgres", "both"):
             sys.path.insert(0, str(TESTS))
-            from pgserver import PostgresServer, PostgresServerError  # type: ignore[import-not-found]
+            from support.pgserver import PostgresServer, PostgresServerError  # type: ignore[import-not-found]
 
             try:
                 server = PostgresServer().start()

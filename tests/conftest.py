@@ -1,19 +1,27 @@
-"""Shared fixtures: SQLite and throwaway-PostgreSQL database URLs."""
+"""Shared fixtures: SQLite and throwaway-PostgreSQL database URLs, empty or migrated.
+
+A migrated SQLite database is a copy of a template migrated once per process (see
+`juki.storage.migrate.create_migrated`); a migrated PostgreSQL database comes from a pool of
+copies of a template migrated once per session, emptied between tests (`DatabasePool`). Tests
+neither run the migrations nor create databases each.
+"""
 
 from __future__ import annotations
 
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
 
-# Make helper modules in tests/ (e.g. pgserver) importable without __init__.py files.
+# Make the shared helpers (tests/support) importable as `support` without __init__.py files.
 sys.path.insert(0, str(Path(__file__).parent))
 
-from pgserver import PostgresServer
+from juki.storage.engine import make_engine
+from juki.storage.migrate import create_migrated, upgrade
+from support.pgserver import DatabasePool, PostgresServer
 
 # Property tests check behaviour, never speed: no per-example deadline, so a busy CI machine
 # (the cores may be shared) cannot fail them.
@@ -55,3 +63,84 @@ def db_url(request: pytest.FixtureRequest) -> str:
     else:
         url = request.getfixturevalue("sqlite_url")
     return url
+
+
+PG_TEMPLATE = "juki_migrated_template"
+
+
+@pytest.fixture(scope="session")
+def pg_template(postgres_server: PostgresServer) -> str:
+    """A PostgreSQL database at the head revision, copied by `migrated_pg_url`."""
+    url = postgres_server.create_database(PG_TEMPLATE)
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    return PG_TEMPLATE
+
+
+@pytest.fixture(scope="session")
+def pg_pool(postgres_server: PostgresServer, pg_template: str) -> DatabasePool:
+    return DatabasePool(postgres_server, pg_template)
+
+
+@pytest.fixture
+def migrated_pg_url(pg_pool: DatabasePool) -> Iterator[str]:
+    """An empty PostgreSQL database at the head revision, for this test alone."""
+    url = pg_pool.take()
+    yield url
+    pg_pool.give_back(url)
+
+
+@pytest.fixture
+def migrated_sqlite_url(sqlite_url: str) -> str:
+    """A new SQLite database at the head revision."""
+    create_migrated(sqlite_url)
+    return sqlite_url
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+    ids=["sqlite", "postgres"],
+)
+def migrated_db_url(request: pytest.FixtureRequest) -> str:
+    """`db_url`, at the head revision already."""
+    fixture = "migrated_pg_url" if request.param == "postgres" else "migrated_sqlite_url"
+    url: str = request.getfixturevalue(fixture)
+    return url
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+    ids=["sqlite", "postgres"],
+)
+def node_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[str], str]]:
+    """For an in-process network: each node's database URL. In the postgres variant the
+    municipalities' databases (the registries and CSs such tests are about) are on PostgreSQL,
+    from the pool and given back after the test; the prefectures' and the national node's stay
+    on SQLite, as nodes of one network may run on different databases."""
+
+    def sqlite(node_id: str) -> str:
+        return f"sqlite:///{tmp_path}/{node_id}.db"
+
+    if request.param == "sqlite":
+        yield sqlite
+        return
+    pool: DatabasePool = request.getfixturevalue("pg_pool")
+    taken: list[str] = []
+
+    def mixed(node_id: str) -> str:
+        if not is_municipality(node_id):
+            return sqlite(node_id)
+        taken.append(pool.take())
+        return taken[-1]
+
+    yield mixed
+    for url in taken:
+        pool.give_back(url)
+
+
+def is_municipality(node_id: str) -> bool:
+    """A prefecture's 団体コード is its two digits, 000 and the check digit (130001)."""
+    return node_id != "national" and node_id[2:5] != "000"

@@ -1,6 +1,9 @@
 """End-to-end fixtures: one Debian Chromium for the whole test session.
 
 Never `playwright install`: it downloads a browser; Debian's chromium is set up by setup.sh.
+`make test` runs two pytest-xdist workers with `--dist loadscope`: a module runs whole on one
+worker, so its network of node processes or its served apps are built once. No test relies on
+another having run before it.
 """
 
 from __future__ import annotations

@@ -10,8 +10,11 @@ from typing import Any
 
 import pytest
 
-from browser_keys import accesskey, focused, tab_to, unlabelled_inputs, wait_for_focus
-from cert_population import (
+from juki.security.operators import create_operator
+from juki.security.permissions import Role
+from juki.security.uow import SqlUnitOfWork
+from support.browser_keys import accesskey, focused, tab_to, unlabelled_inputs, wait_for_focus
+from support.cert_population import (
     KUZU_IVS,
     MANAGER,
     TSUJI_IVS,
@@ -20,9 +23,6 @@ from cert_population import (
     cert_env,
     registry_app,
 )
-from juki.security.operators import create_operator
-from juki.security.permissions import Role
-from juki.security.uow import SqlUnitOfWork
 
 
 @pytest.fixture(scope="module")

@@ -104,8 +104,11 @@ def _kill_all(files: NetworkFiles) -> None:
 @pytest.fixture(scope="module")
 def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
     root = tmp_path_factory.mktemp("network") / "net"
-    # below Linux's ephemeral range (32768-60999), where outgoing connections take ports
-    base = free_ports(random.randrange(20000, 32000), 1)[0]
+    # Below Linux's ephemeral range (32768-60999), where outgoing connections take ports; each
+    # pytest-xdist worker draws from its own range, so two networks never race for a port.
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    low = 20000 + (worker % 4) * 3000
+    base = free_ports(random.randrange(low, low + 2900), 1)[0]
     assert (
         main(
             [

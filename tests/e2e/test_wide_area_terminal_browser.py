@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from browser_keys import accesskey, focused, tab_to, unlabelled_inputs, wait_for_focus
-from cert_population import LiveServer, People, Registry, fixed_clock, make_desk, populate
 from juki.certificates.desk import CertificateDesk
+from juki.certificates.model import CertificateKind, CertificateRequest
 from juki.certificates.verify import verify_pdf
+from juki.core.errors import RuleViolation
 from juki.nodes.apps import create_registry_app
 from juki.nodes.layout import small_layout
 from juki.nodes.memory import InProcessNetwork, build_network
@@ -29,6 +29,8 @@ from juki.security.actors import Actor
 from juki.security.operators import create_operator
 from juki.security.permissions import Role
 from juki.security.uow import SqlUnitOfWork
+from support.browser_keys import accesskey, focused, tab_to, unlabelled_inputs, wait_for_focus
+from support.cert_population import LiveServer, People, Registry, fixed_clock, make_desk, populate
 
 A = "132250"  # 稲城市
 B = "142051"  # 藤沢市
@@ -170,6 +172,14 @@ def test_wide_area_refusal_names_the_rule(page: Any, towns: TwoTowns, artifacts:
 
 
 def test_home_supervisor_reads_who_asked(page: Any, towns: TwoTowns, artifacts: Path) -> None:
+    # This test's own question from B's counter, refused by A (支援措置): A registers it.
+    with pytest.raises(RuleViolation):
+        towns.desk.issue_wide_area(
+            Actor("fujisawa-clerk", Role.COUNTER_CLERK, "F03"),
+            CertificateRequest(CertificateKind.RESIDENCE, towns.people.supported.resident_code),
+            home_lg_code=A,
+            source=CsContentSource(towns.net.municipality(B)),
+        )
     sign_in(page, towns.a_url, towns.a_supervisor, "A02")
     accesskey(page, "h")  # 広域交付照会履歴
     page.wait_for_url(re.compile(r"/terminal/wide-area/register"))

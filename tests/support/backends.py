@@ -26,7 +26,7 @@ from juki.registry.store import journal
 from juki.registry.store import municipality as municipality_store
 from juki.registry.uow import SqlRegistryUnitOfWork
 from juki.storage.engine import is_sqlite, make_engine
-from juki.storage.migrate import upgrade
+from juki.storage.migrate import create_migrated
 from support.fakedb import TABLES
 from support.fakes import CountingIds, FakeDatabase, FakeRegistryUnitOfWork
 from support.schema import all_tables
@@ -142,9 +142,9 @@ class SqlBackend:
 @contextmanager
 def sql_backend(url: str) -> Iterator[SqlBackend]:
     """A fresh database at `url`, built by the migrations as everywhere else."""
+    create_migrated(url)
     backend = SqlBackend(make_engine(url))
     try:
-        upgrade(backend.engine)
         yield backend
     finally:
         backend.dispose()

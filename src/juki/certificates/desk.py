@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from cryptography import x509
 
 from juki.certificates.fonts import GlyphCoverage, ipamj_coverage
-from juki.certificates.model import CertificateRequest
+from juki.certificates.model import CertificateRequest, CertificateStatus
 from juki.certificates.ports import ContentSource, PrintSink, ProducedPdf
 from juki.certificates.render import CertificateRenderer
 from juki.certificates.services import (
@@ -33,7 +33,7 @@ from juki.certificates.signing import (
     trust_roots,
 )
 from juki.certificates.store import SqlCertificateUnitOfWork
-from juki.certificates.verify import CertificateStatus, Verdict, verify_pdf
+from juki.certificates.verify import Verdict, verify_pdf
 from juki.core.clock import Clock, SystemClock
 from juki.core.ports import IdSource
 from juki.core.settings import Settings

@@ -8,11 +8,12 @@ people on it; `Issuance` is the issuing municipality's side (numbers, date, sign
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from juki.registry.model import Municipality, ResidentRecord
 from juki.registry.seal import SealRegistration
@@ -182,3 +183,25 @@ def all_lines(content: CertificateContent) -> Iterable[Line]:
     yield from content.header
     for person in content.persons:
         yield from person.lines
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateStatus:
+    """What the issuing registry says about a certificate; nothing a holder does not have."""
+
+    certificate_id: str
+    status: str  # "valid" | "void"
+    kind: CertificateKind
+    issuer_lg_code: str
+    issuer_name: str
+    issued_at: str
+    issue_numbers: tuple[str, ...]
+    spoiled_issue_numbers: tuple[str, ...]
+    names: tuple[str, ...]
+    voided_at: str | None
+    pdf_sha256: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["kind_ja"] = self.kind.label_ja
+        return out

@@ -8,8 +8,13 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol
 
-from juki.certificates.model import CertificateContent, CertificateKind, Members, Snapshot
-from juki.certificates.verify import CertificateStatus
+from juki.certificates.model import (
+    CertificateContent,
+    CertificateKind,
+    CertificateStatus,
+    Members,
+    Snapshot,
+)
 from juki.core.errors import DomainRuleError
 from juki.registry.model import Municipality
 from juki.registry.ports import RegistryUnitOfWork

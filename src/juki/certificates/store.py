@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from juki.certificates.document import parse_document
-from juki.certificates.model import CertificateKind, Snapshot
+from juki.certificates.model import CertificateKind, CertificateStatus, Snapshot
 from juki.certificates.ports import (
     CertificateRecord,
     CertificateState,
@@ -33,7 +33,6 @@ from juki.certificates.tables import (
     certificates,
     wide_area_requests,
 )
-from juki.certificates.verify import CertificateStatus
 from juki.core.clock import Clock
 from juki.core.errors import NotFoundError
 from juki.core.ports import IdSource

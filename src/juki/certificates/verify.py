@@ -26,35 +26,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from juki.certificates.document import ContentFormatError, digest_of, parse_document
-from juki.certificates.model import CertificateContent, CertificateKind, Issuance
+from juki.certificates.model import CertificateContent, CertificateKind, CertificateStatus, Issuance
 from juki.certificates.render import DOCUMENT_NAME
 from juki.certificates.signing import SIGNATURE_FIELD, SIGNER_KIND, outside_event_loop
 
 MAX_PDF_BYTES: Final = 8 * 1024 * 1024
 SUBJECT_PREFIX: Final = "juki-certificate:"
 _HEX: Final = frozenset(b"0123456789ABCDEF")
-
-
-@dataclass(frozen=True, slots=True)
-class CertificateStatus:
-    """What the issuing registry says about a certificate; nothing a holder does not have."""
-
-    certificate_id: str
-    status: str  # "valid" | "void"
-    kind: CertificateKind
-    issuer_lg_code: str
-    issuer_name: str
-    issued_at: str
-    issue_numbers: tuple[str, ...]
-    spoiled_issue_numbers: tuple[str, ...]
-    names: tuple[str, ...]
-    voided_at: str | None
-    pdf_sha256: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        out = dataclasses.asdict(self)
-        out["kind_ja"] = self.kind.label_ja
-        return out
 
 
 StatusLookup = Callable[[str, str], CertificateStatus | None]

@@ -26,13 +26,15 @@ from juki.certificates.model import (
     ALL_MEMBERS,
     CertificateKind,
     CertificateRequest,
+    CertificateStatus,
     Members,
     OptionalItem,
 )
 from juki.certificates.pages import templates, with_security_headers
 from juki.certificates.ports import ContentSource, WideAreaOutcome, WideAreaRequestEntry
 from juki.certificates.services import IssuedCertificate
-from juki.certificates.verify import MAX_PDF_BYTES, CertificateStatus, Verdict
+from juki.certificates.terminal.app import terminal_app
+from juki.certificates.verify import MAX_PDF_BYTES, Verdict
 from juki.certificates.wide_area import REGISTER_LIMIT, NotOnNetwork, wide_area_register
 from juki.core.clock import Clock
 from juki.core.settings import Settings
@@ -394,11 +396,8 @@ def install_certificates(
 ) -> CertificateDeskHolder:
     """Add certificate verification (API and page), wide-area issuance (when the registry has a
     CS to ask through) and the counter terminal to the registry app."""
-    from juki.certificates.terminal.app import terminal_app
-
     holder = CertificateDeskHolder(app, settings)
     app.state.certificates = holder
-    app.state.wide_area = wide_area
     app.include_router(verification_router(holder))
     app.include_router(wide_area_router(holder, wide_area))
     app.mount("/verify", verification_pages(holder))

@@ -188,7 +188,7 @@ def type_of(message: MessageBody) -> str:
 # A question and its answer between two municipalities' CSs, carried by `Transport.query` (not
 # the outbox: the resident waits at the counter). The answer is the one statutory exception to
 # "identity_info only": the certificate content of the one applicant (and the household members
-# asked for), as `juki.certificates.content.CertificateContent` builds it for a wide-area copy.
+# asked for), as `juki.certificates.model.CertificateContent` builds it for a wide-area copy.
 # The schema admits nothing else: a residence certificate of a current record, never 本籍・筆頭者
 # and never a removed record's items (`tests/unit/network/test_messages.py` checks the keys
 # against the content rules).

@@ -26,7 +26,7 @@ from juki.nodes.prefecture import PrefectureNode
 from juki.registry.model import Municipality
 from juki.registry.store.municipality import save_municipality
 from juki.storage.engine import make_engine
-from juki.storage.migrate import upgrade
+from juki.storage.migrate import create_migrated
 
 NODE_CLASSES: dict[NodeKind, type[Node]] = {
     NodeKind.MUNICIPALITY: MunicipalityNode,
@@ -124,7 +124,10 @@ def build_network(
     transport: Transport | None = None,
     events: Callable[[str], NetworkEvents] | None = None,
 ) -> InProcessNetwork:
-    """Create the root, every node's key, certificate and database, and the signed directory."""
+    """Create the root, every node's key, certificate and database, and the signed directory.
+
+    An in-process network is for tests and the simulator: its databases are thrown away
+    afterwards, so they skip the fsync of every commit (`make_engine(durable=False)`)."""
     rng = random.Random(seed)
     memory = MemoryTransport()
     wire: Transport = transport or memory
@@ -137,8 +140,9 @@ def build_network(
         key, cert = pki.issue_key_pair(
             root_key, root_cert, node_id=spec.node_id, kind=spec.kind.value, now=clock.now()
         )
-        engine = make_engine(db_url(spec.node_id))
-        upgrade(engine)
+        url = db_url(spec.node_id)
+        create_migrated(url)
+        engine = make_engine(url, durable=False)
         engines.append(engine)
         if spec.kind is NodeKind.MUNICIPALITY:
             with engine.begin() as conn:

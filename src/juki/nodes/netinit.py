@@ -44,7 +44,7 @@ from juki.security.operators import create_operator, token_sha256
 from juki.security.permissions import Role
 from juki.security.uow import SqlUnitOfWork
 from juki.storage.engine import make_engine
-from juki.storage.migrate import upgrade
+from juki.storage.migrate import create_migrated
 
 
 def free_ports(base: int, count: int) -> list[int]:
@@ -212,9 +212,9 @@ def _create_node(
 
 
 def _migrate(config: NodeConfig, spec: NodeSpec) -> None:
+    create_migrated(config.db)
     engine = make_engine(config.db)
     try:
-        upgrade(engine)
         if spec.kind is NodeKind.MUNICIPALITY:
             with engine.begin() as conn:
                 save_municipality(

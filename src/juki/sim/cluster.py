@@ -146,7 +146,7 @@ class Cluster:
         node = self.network.nodes.get(node_id)
         if node is not None:
             return node.engine, False
-        return make_engine(self.url(node_id)), True
+        return make_engine(self.url(node_id), durable=False), True
 
     # -- crash and restart ----------------------------------------------------------------------
 
@@ -190,7 +190,7 @@ class Cluster:
         if node_id in self.network.nodes:
             return
         spec = self.specs[node_id]
-        engine = make_engine(self.url(node_id))
+        engine = make_engine(self.url(node_id), durable=False)
         never_wait_for_locks(engine)
         node = NODE_CLASSES[spec.kind](
             engine=engine,

@@ -13,12 +13,15 @@ def is_sqlite(url: str | sa.URL) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def make_engine(url: str, *, echo: bool = False) -> sa.Engine:
+def make_engine(url: str, *, echo: bool = False, durable: bool = True) -> sa.Engine:
     """Build an engine; for SQLite create the directory and take the write lock up front.
 
     SQLite's deferred transactions fail with "database is locked" when a reader upgrades to a
     writer under contention; BEGIN IMMEDIATE makes writers queue on busy_timeout instead.
     Records of legal effect use synchronous=FULL (STACK-NOTES: NORMAL can lose commits).
+    `durable=False` (synchronous=OFF) is only for databases thrown away after the process:
+    the simulator's nodes and in-process test networks, whose crashes are simulated above the
+    database, where an fsync per commit costs half the run and proves nothing.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -34,7 +37,7 @@ def make_engine(url: str, *, echo: bool = False) -> sa.Engine:
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute(f"PRAGMA synchronous={'FULL' if durable else 'OFF'}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()

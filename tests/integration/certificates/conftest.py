@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from cert_population import CertEnv, cert_env
+from support.cert_population import CertEnv, cert_env
 
 
 @pytest.fixture
-def env(db_url: str, tmp_path: Path) -> Iterator[CertEnv]:
+def env(migrated_db_url: str, tmp_path: Path) -> Iterator[CertEnv]:
     """A fresh registry per test, on SQLite and on PostgreSQL."""
-    e = cert_env(db_url, tmp_path)
+    e = cert_env(migrated_db_url, tmp_path)
     yield e
     e.engine.dispose()
 

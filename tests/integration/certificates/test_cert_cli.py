@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from cert_population import MANAGER, CertEnv
 from juki import cli
 from juki.security.operators import create_operator
 from juki.security.permissions import Role
 from juki.security.uow import SqlUnitOfWork
+from support.cert_population import MANAGER, CertEnv
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import pypdfium2 as pdfium
 import pytest
 from pypdf import PdfReader
 
-from cert_population import CLERK, KUZU_IVS, NOW, TSUJI_IVS, CertEnv, plain_record, shared_renderer
 from juki.certificates.content import ALLOWED_ITEMS, build_content
 from juki.certificates.document import digest_of
 from juki.certificates.model import (
@@ -25,6 +24,15 @@ from juki.certificates.model import (
 from juki.certificates.render import DOCUMENT_NAME
 from juki.certificates.services import IssuedCertificate
 from juki.registry.model import Municipality
+from support.cert_population import (
+    CLERK,
+    KUZU_IVS,
+    NOW,
+    TSUJI_IVS,
+    CertEnv,
+    plain_record,
+    shared_renderer,
+)
 
 # Text that appears on a certificate if, and only if, the item was asked for (label and value).
 ITEM_TEXT: dict[OptionalItem, tuple[str, ...]] = {

@@ -12,14 +12,6 @@ from typing import Any
 
 import pytest
 
-from cert_population import (
-    CLERK,
-    SUPERVISOR,
-    CertEnv,
-    LiveServer,
-    cert_env,
-    registry_app,
-)
 from juki import cli
 from juki.certificates import services
 from juki.certificates.model import CertificateKind, CertificateRequest
@@ -32,6 +24,14 @@ from juki.certificates.signing import (
 )
 from juki.certificates.verify import Verdict, verify_pdf
 from juki.network import pki
+from support.cert_population import (
+    CLERK,
+    SUPERVISOR,
+    CertEnv,
+    LiveServer,
+    cert_env,
+    registry_app,
+)
 
 NOW = datetime.now(UTC)
 

@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from cert_population import (
+from juki.certificates import services
+from juki.certificates import tables as certificate_tables
+from juki.certificates.model import CertificateKind, CertificateRequest
+from juki.security.operators import create_operator
+from juki.security.permissions import Role
+from juki.security.uow import SqlUnitOfWork
+from support.cert_population import (
     CLERK,
     KUZU_IVS,
     MANAGER,
@@ -18,12 +24,6 @@ from cert_population import (
     CertEnv,
     registry_app,
 )
-from juki.certificates import services
-from juki.certificates import tables as certificate_tables
-from juki.certificates.model import CertificateKind, CertificateRequest
-from juki.security.operators import create_operator
-from juki.security.permissions import Role
-from juki.security.uow import SqlUnitOfWork
 
 API = "/api/v1/certificates"
 

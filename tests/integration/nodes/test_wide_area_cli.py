@@ -17,7 +17,6 @@ import sqlalchemy as sa
 import uvicorn
 from pypdf import PdfReader
 
-from cert_population import People, Registry, populate
 from juki import cli
 from juki.certificates import tables as certificate_tables
 from juki.core.settings import Settings
@@ -27,6 +26,7 @@ from juki.nodes.config import NetworkFiles, NodeConfig
 from juki.nodes.netinit import free_ports, init_network
 from juki.registry.store.municipality import add_allotment
 from juki.storage.engine import make_engine
+from support.cert_population import People, Registry, populate
 
 A = "132250"
 B = "142051"

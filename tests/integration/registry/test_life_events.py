@@ -41,8 +41,8 @@ from support.residents import CLERK, CS, HOME, TODAY, family, get, history, move
 
 
 @pytest.fixture
-def backend(db_url: str) -> Iterator[SqlBackend]:
-    with sql_backend(db_url) as sql:
+def backend(migrated_db_url: str) -> Iterator[SqlBackend]:
+    with sql_backend(migrated_db_url) as sql:
         seed(sql)
         yield sql
 

@@ -92,8 +92,8 @@ class InterruptedUnitOfWork(SqlRegistryUnitOfWork):
 
 
 @pytest.fixture
-def engine(db_url: str) -> Iterator[sa.Engine]:
-    engine = make_engine(db_url)
+def engine(migrated_db_url: str) -> Iterator[sa.Engine]:
+    engine = make_engine(migrated_db_url)
     upgrade(engine)
     with engine.begin() as conn:
         save_municipality(conn, Municipality("132250", "東京都", "稲城市"))
@@ -194,10 +194,10 @@ def test_a_change_never_reverts_one_committed_after_its_read(
 
 
 @pytest.mark.postgres
-def test_the_api_answers_a_lost_race_with_409(pg_url: str, clock: FixedClock) -> None:
+def test_the_api_answers_a_lost_race_with_409(migrated_pg_url: str, clock: FixedClock) -> None:
     """The same race through the registry API: the clerk's request is a 409 the client may
     file again, and the operation log says it was rejected."""
-    engine = make_engine(pg_url)
+    engine = make_engine(migrated_pg_url)
     upgrade(engine)
     with engine.begin() as conn:
         save_municipality(conn, Municipality("132250", "東京都", "稲城市"))

@@ -65,7 +65,7 @@ def _open(request: pytest.FixtureRequest, kind: str) -> Iterator[Backend]:
     if kind == "fake":
         yield FakeBackend()
         return
-    url = request.getfixturevalue("pg_url" if kind == "postgres" else "sqlite_url")
+    url = request.getfixturevalue("migrated_pg_url" if kind == "postgres" else "sqlite_url")
     with sql_backend(url) as backend:
         yield backend
 

@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Sequence
 from datetime import date
 
+from juki.certificates.model import CertificateStatus
 from juki.certificates.ports import (
     CertificateRecord,
     CertificateState,
@@ -20,7 +21,6 @@ from juki.certificates.ports import (
     RegisterEvent,
 )
 from juki.certificates.services.recording import MAX_REASON, event_entry
-from juki.certificates.verify import CertificateStatus
 from juki.core.errors import DomainRuleError, NotFoundError, ValidationError
 from juki.core.text import validate_name
 from juki.registry.ports import RegistryUnitOfWork

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, text
 
-from pgserver import PostgresServer
+from support.pgserver import PostgresServer
 
 
 @pytest.mark.postgres

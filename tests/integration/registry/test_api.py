@@ -55,8 +55,8 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def engine(db_url: str) -> Iterator[sa.Engine]:
-    engine = make_engine(db_url)
+def engine(migrated_db_url: str) -> Iterator[sa.Engine]:
+    engine = make_engine(migrated_db_url)
     upgrade(engine)
     with engine.begin() as conn:
         save_municipality(conn, Municipality("132250", "東京都", "稲城市"))

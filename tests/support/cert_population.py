@@ -49,7 +49,7 @@ from juki.security.actors import Actor
 from juki.security.permissions import Role
 from juki.storage import counters as counters_module
 from juki.storage.engine import make_engine
-from juki.storage.migrate import upgrade
+from juki.storage.migrate import create_migrated
 
 INAGI = Municipality("132250", "東京都", "稲城市")
 CLERK = Actor("clerk-1", Role.COUNTER_CLERK, "T01")
@@ -68,8 +68,8 @@ def fixed_clock() -> FixedClock:
 
 
 def init_registry(url: str) -> sa.Engine:
+    create_migrated(url)
     engine = make_engine(url)
-    upgrade(engine)
     with engine.begin() as conn:
         save_municipality(conn, INAGI)
         add_allotment(conn, 1322500000, 1322599999, "test")
@@ -400,7 +400,10 @@ class LiveServer:
 
         import uvicorn
 
-        self.config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
+        # A browser keeps connections open after its page is closed: stop waiting for them.
+        self.config = uvicorn.Config(
+            app, host="127.0.0.1", port=0, log_level="warning", timeout_graceful_shutdown=1
+        )
         self.server = uvicorn.Server(self.config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.url = ""

@@ -1,0 +1,40 @@
+"""The simulator's CI seed set, second part: the fault presets together, and properties that
+need a particular mix (duplicates suppressed, a clock skew healed). `test_sim_faults.py` runs
+each fault class alone; `make soak` explores many more seeds and bigger networks."""
+
+from __future__ import annotations
+
+import pytest
+
+from support.simulation import assert_held, simulate
+
+
+@pytest.mark.parametrize(
+    ("faults", "seed"), [("none", 1), ("network", 2), ("crash", 3), ("all", 4)]
+)
+def test_invariants_hold_under_each_preset(faults: str, seed: int) -> None:
+    result = simulate(seed, faults)
+    assert_held(result)
+    if faults == "none":
+        assert result["dead_letters"] == 0
+        assert result["duplicates_suppressed"] == 0
+
+
+def test_duplicates_are_suppressed_not_applied() -> None:
+    result = simulate(5, "none", duplicate=0.5, drop_reply=0.3)
+    assert_held(result)
+    assert result["duplicates_suppressed"] > 0
+    assert result["messages_applied"] == result["messages_sent"] - result["dead_letters"]
+
+
+def test_a_clock_skew_beyond_the_freshness_window_heals_once_corrected() -> None:
+    result = simulate(6, "none", skew_beyond=8.0)
+    assert_held(result)
+    assert result["faults_injected"]["skew_beyond"] > 0
+    assert result["refusals"].keys() & {"stale", "future"}  # refused while it lasted
+
+
+@pytest.mark.slow  # more seeds of the same mix; `make soak` explores far more
+@pytest.mark.parametrize("seed", [31, 32])
+def test_invariants_hold_under_all_faults_on_more_seeds(seed: int) -> None:
+    assert_held(simulate(seed, "all"))
