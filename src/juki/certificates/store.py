@@ -33,9 +33,7 @@ from juki.certificates.tables import (
     certificates,
     wide_area_requests,
 )
-from juki.core.clock import Clock
 from juki.core.errors import NotFoundError
-from juki.core.ports import IdSource
 from juki.registry.model import Municipality, RecordStatus, Relationship, record_from_row
 from juki.registry.seal import SealStatus
 from juki.registry.store.seals import seal_from_row
@@ -414,17 +412,6 @@ class SqlCertificateUnitOfWork(SqlRegistryUnitOfWork):
 
     certificates: SqlCertificates
 
-    def __init__(
-        self,
-        engine: sa.Engine,
-        *,
-        clock: Clock | None = None,
-        ids: IdSource | None = None,
-        connection: sa.Connection | None = None,
-    ) -> None:
-        super().__init__(engine, clock=clock, ids=ids, connection=connection)
-
-    def __enter__(self) -> SqlCertificateUnitOfWork:
-        super().__enter__()
-        self.certificates = SqlCertificates(self.connection)
-        return self
+    def _bind(self, conn: sa.Connection) -> None:
+        super()._bind(conn)
+        self.certificates = SqlCertificates(conn)
