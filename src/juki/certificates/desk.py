@@ -8,8 +8,6 @@ or a CLI parser never touches keys or fonts.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,24 +33,11 @@ from juki.certificates.signing import (
 from juki.certificates.store import SqlCertificateUnitOfWork
 from juki.certificates.verify import Verdict, verify_pdf
 from juki.core.clock import Clock, SystemClock
+from juki.core.files import replace_private
 from juki.core.ports import IdSource
 from juki.core.settings import Settings
 from juki.registry.store.municipality import load_municipality
 from juki.security.actors import Actor
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write a file readable only by its owner: a certificate is personal data."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".print-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class DirectoryPrintSink:
@@ -63,7 +48,7 @@ class DirectoryPrintSink:
 
     def print(self, pdf: bytes, name: str) -> str:
         path = self.directory / f"{Path(name).name}.pdf"
-        _write_atomically(path, pdf)
+        replace_private(path, pdf)
         return str(path)
 
 
@@ -74,7 +59,7 @@ class FilePrintSink:
         self.path = path
 
     def print(self, pdf: bytes, name: str) -> str:
-        _write_atomically(self.path, pdf)
+        replace_private(self.path, pdf)
         return str(self.path)
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
-import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -35,6 +34,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from juki.core.files import write_private
 from juki.core.identifiers import LgCode
 from juki.core.settings import Settings
 from juki.network import pki
@@ -140,12 +140,6 @@ def _configured(settings: Settings) -> SigningMaterial | None:
     return SigningMaterial(key=key, cert=cert, root=root, mode="configured")
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-
-
 def create_standalone(directory: Path, lg_code: str, now: datetime) -> None:
     """A local root and a certificate-issuing key it certifies, created all at once.
 
@@ -156,19 +150,17 @@ def create_standalone(directory: Path, lg_code: str, now: datetime) -> None:
     staging = Path(tempfile.mkdtemp(prefix=f".{lg_code}-", dir=directory.parent))
     try:
         root_key, root = pki.create_root(now, name=f"juki standalone root {lg_code}")
-        key = pki.generate_key()
-        cert = pki.issue_certificate(
+        key, cert = pki.issue_key_pair(
             root_key,
             root,
             node_id=lg_code,
             kind=SIGNER_KIND,
-            public_key=key.public_key(),
             now=now,
             hosts=(f"certificates.{lg_code}.juki.invalid",),
             ips=(),
         )
-        _write_private(staging / ROOT_KEY_FILE, pki.key_to_pem(root_key))
-        _write_private(staging / KEY_FILE, pki.key_to_pem(key))
+        write_private(staging / ROOT_KEY_FILE, pki.key_to_pem(root_key))
+        write_private(staging / KEY_FILE, pki.key_to_pem(key))
         (staging / ROOT_FILE).write_bytes(pki.cert_to_pem(root))
         (staging / CERT_FILE).write_bytes(pki.cert_to_pem(cert))
         try:

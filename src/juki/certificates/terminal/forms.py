@@ -32,6 +32,17 @@ MEMBER_MODES: Final = ("self", "all", "chosen")
 MAX_CHOSEN: Final = 20
 
 
+def items_and_copies(items: Sequence[str], copies: str) -> tuple[frozenset[OptionalItem], int]:
+    """The optional items and the number of copies as both forms post them."""
+    try:
+        chosen = frozenset(OptionalItem(i) for i in items)
+    except ValueError:
+        raise invalid("items", "記載事項の指定が正しくありません") from None
+    if not re.fullmatch(r"[0-9]{1,2}", copies.strip()):
+        raise invalid("copies", "部数は1〜10の数字で入力してください")
+    return chosen, int(copies.strip())
+
+
 @dataclass(frozen=True, slots=True)
 class RequestForm:
     """The issuance form as posted; turned into a `CertificateRequest` in one place."""
@@ -50,12 +61,7 @@ class RequestForm:
             kind = CertificateKind(self.kind)
         except ValueError:
             raise invalid("kind", "証明書の種類を選択してください") from None
-        try:
-            items = frozenset(OptionalItem(i) for i in self.items)
-        except ValueError:
-            raise invalid("items", "記載事項の指定が正しくありません") from None
-        if not re.fullmatch(r"[0-9]{1,2}", self.copies.strip()):
-            raise invalid("copies", "部数は1〜10の数字で入力してください")
+        items, copies = items_and_copies(self.items, self.copies)
         members: Members
         chosen = [m for m in self.members if m]
         if kind is CertificateKind.SEAL or self.removed:
@@ -74,7 +80,7 @@ class RequestForm:
             resident_code=self.resident_code,
             members=members,
             items=items,
-            copies=int(self.copies.strip()),
+            copies=copies,
             requester=Requester.THIRD_PARTY
             if self.requester == Requester.THIRD_PARTY.value
             else Requester.SELF,
@@ -129,12 +135,7 @@ class WideAreaForm:
         return [c for c in re.split(r"[\s,、，]+", self.member_codes) if c]
 
     def to_request(self) -> CertificateRequest:
-        try:
-            items = frozenset(OptionalItem(i) for i in self.items)
-        except ValueError:
-            raise invalid("items", "記載事項の指定が正しくありません") from None
-        if not re.fullmatch(r"[0-9]{1,2}", self.copies.strip()):
-            raise invalid("copies", "部数は1〜10の数字で入力してください")
+        items, copies = items_and_copies(self.items, self.copies)
         if self.members_mode not in MEMBER_MODES:
             raise invalid("members", "記載する世帯員を選択してください")
         members: Members = ()
@@ -152,7 +153,7 @@ class WideAreaForm:
             resident_code=self.resident_code.strip(),
             members=members,
             items=items,
-            copies=int(self.copies.strip()),
+            copies=copies,
         )
 
 
