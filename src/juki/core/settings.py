@@ -7,8 +7,6 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy.engine import make_url
-
 DEFAULT_DB = "sqlite:///var/juki.db"
 DEFAULT_KEYS_DIR = "var/keys"
 DEFAULT_PRINT_DIR = "var/print"
@@ -58,4 +56,7 @@ class Settings:
 
 
 def masked_url(url: str) -> str:
+    # Imported here: settings are read by every command, SQLAlchemy is needed by few of them.
+    from sqlalchemy.engine import make_url
+
     return make_url(url).render_as_string(hide_password=True)
