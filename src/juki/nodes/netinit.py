@@ -40,7 +40,7 @@ from juki.population.seeding import seed_registry
 from juki.registry.model import Municipality
 from juki.registry.store.municipality import save_municipality
 from juki.security.actors import Actor
-from juki.security.operators import create_operator, token_sha256
+from juki.security.operators import create_operator, new_token, token_sha256
 from juki.security.permissions import Role
 from juki.security.uow import SqlUnitOfWork
 from juki.storage.engine import make_engine
@@ -166,7 +166,7 @@ def _create_node(
     )
     write_private(home / "key.pem", pki.key_to_pem(key))
     (home / "cert.pem").write_bytes(pki.cert_to_pem(cert))
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     write_private(home / ADMIN_TOKEN_FILE, (token + "\n").encode())
     signing_key_path = signing_cert_path = None
     if spec.kind is NodeKind.MUNICIPALITY:

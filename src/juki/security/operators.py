@@ -22,7 +22,15 @@ from juki.security.permissions import Permission, Role
 from juki.security.ports import OperatorUnitOfWork
 
 OPERATOR_ID_RE: Final = re.compile(r"[A-Za-z0-9_.-]{1,64}")
-MAX_TOKEN_LEN: Final = 256  # token_urlsafe(32) is 43 characters; anything far longer is not ours
+MAX_TOKEN_LEN: Final = 256  # a new token is 48 characters; anything far longer is not ours
+# Every token starts with this: recognisable in a leaked file or log, and never with "-", which
+# a command line would take for an option (`--operator-token -x…` failed for 1 token in 64).
+TOKEN_PREFIX: Final = "juki_"  # noqa: S105 (a prefix, not a secret)
+
+
+def new_token() -> str:
+    """A bearer token: 256 random bits, URL-safe, behind `TOKEN_PREFIX`."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
 def token_sha256(token: str) -> str:
@@ -49,7 +57,7 @@ def create_operator(
     uow: OperatorUnitOfWork, by: Actor, operator_id: str, display_name: str, role: Role
 ) -> str:
     """Register an operator and return their new token; only its hash is kept, so show it once."""
-    token = secrets.token_urlsafe(32)
+    token = new_token()
 
     def run(uow: OperatorUnitOfWork) -> str:
         oid = validate_operator_id(operator_id)
