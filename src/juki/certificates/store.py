@@ -33,9 +33,11 @@ from juki.certificates.tables import (
     certificates,
     wide_area_requests,
 )
+from juki.core.clock import JST
 from juki.core.errors import NotFoundError
 from juki.registry.model import Municipality, RecordStatus, Relationship, record_from_row
 from juki.registry.seal import SealStatus
+from juki.registry.standing import PLANNED_REMOVALS, as_of, household_on
 from juki.registry.store.seals import seal_from_row
 from juki.registry.tables import resident_records, seal_registrations
 from juki.registry.uow import SqlRegistryUnitOfWork
@@ -177,7 +179,8 @@ class SqlCertificates:
             .mappings()
             .all()
         )
-        records = [record_from_row(r) for r in rows]
+        day = read_at.astimezone(JST).date()  # a pending move-out is a 住民票 until its date
+        records = [as_of(record_from_row(r), day) for r in rows]
         active = [r for r in records if r.status is RecordStatus.ACTIVE]
         gone = sorted(
             (r for r in records if r.status is RecordStatus.REMOVED),
@@ -195,7 +198,14 @@ class SqlCertificates:
                     sa.select(resident_records)
                     .where(
                         (c.household_id == subject.household_id)
-                        & (c.status == RecordStatus.ACTIVE.value)
+                        & (
+                            (c.status == RecordStatus.ACTIVE.value)
+                            | (
+                                c.removal_reason.in_([r.value for r in PLANNED_REMOVALS])
+                                & (c.removed_on > day)
+                                & c.move_out_confirmed_on.is_(None)
+                            )
+                        )
                     )
                     .order_by(_HOUSEHOLDER_FIRST, c.birth_date, c.record_id)
                     .with_for_update(read=True)
@@ -203,7 +213,7 @@ class SqlCertificates:
                 .mappings()
                 .all()
             )
-            members = tuple(record_from_row(r) for r in member_rows)
+            members = household_on(day, [record_from_row(r) for r in member_rows])
         seal = None
         if with_seal:
             s = seal_registrations.c

@@ -82,6 +82,24 @@ class RecordDeath:
 
 
 @dataclass(frozen=True, slots=True)
+class MoveOutCertificateItems:
+    """What a paper 転出証明書 (令23条) says, read at the new municipality's counter: the
+    move-in takes these as its input and checks them against the person and the 転入届."""
+
+    certificate_number: str
+    lg_code: str  # 転出元 (the issuing municipality)
+    resident_code: str
+    family_name: str
+    given_name: str
+    birth_date: date
+    sex: Sex
+    address: str  # 住所 (the address moved out of)
+    destination_address: str  # 転出先
+    planned_on: date  # 転出の予定年月日
+    my_number: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RecordMoveIn:
     person: PersonalItems
     origin: MoveInOrigin
@@ -94,6 +112,7 @@ class RecordMoveIn:
     my_number: str | None = None
     move_out_certificate_number: str | None = None
     previous_lg_code: str | None = None
+    move_out_certificate: MoveOutCertificateItems | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +138,25 @@ class ConfirmMoveOut:
     confirmed_address: str
     confirmed_on: date
     notified_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawMoveOut:
+    """転出取消: the movers stay after all; filed before the planned date, with its reason."""
+
+    record_ids: tuple[str, ...]
+    reason: str
+    notified_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class CancelChanges:
+    """異動取消 (職権): each record's latest change was wrong and is undone, as a new change
+    that puts back what the record said before it. Records changed together (a household)
+    are cancelled together."""
+
+    record_ids: tuple[str, ...]
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)

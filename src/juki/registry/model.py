@@ -56,6 +56,8 @@ class ChangeReason(StrEnum):
     CORRECTION_BY_AUTHORITY = "correction_by_authority"
     REMOVAL_BY_AUTHORITY = "removal_by_authority"
     MY_NUMBER_ASSIGNED = "my_number_assigned"
+    MOVE_OUT_WITHDRAWN = "move_out_withdrawn"
+    CHANGE_CANCELLED = "change_cancelled"
 
     @property
     def label_ja(self) -> str:
@@ -77,6 +79,8 @@ _REASON_JA: Final = {
     ChangeReason.CORRECTION_BY_AUTHORITY: "職権修正",
     ChangeReason.REMOVAL_BY_AUTHORITY: "職権消除",
     ChangeReason.MY_NUMBER_ASSIGNED: "個人番号の指定",
+    ChangeReason.MOVE_OUT_WITHDRAWN: "転出取消",
+    ChangeReason.CHANGE_CANCELLED: "異動取消",
 }
 
 
@@ -354,9 +358,15 @@ def apply(record: ResidentRecord, change: RecordChange) -> ResidentRecord:
 
 
 # A removed record still receives the move-in notice that confirms where the person went,
-# and corrections by authority (職権修正) of what it says.
+# corrections by authority (職権修正) of what it says, and the withdrawal (転出取消) or
+# cancellation (異動取消) that makes it a 住民票 again.
 CHANGES_ALLOWED_ON_REMOVED: Final = frozenset(
-    {ChangeReason.MOVE_OUT_CONFIRMED, ChangeReason.CORRECTION_BY_AUTHORITY}
+    {
+        ChangeReason.MOVE_OUT_CONFIRMED,
+        ChangeReason.CORRECTION_BY_AUTHORITY,
+        ChangeReason.MOVE_OUT_WITHDRAWN,
+        ChangeReason.CHANGE_CANCELLED,
+    }
 )
 
 

@@ -23,6 +23,8 @@ class Permission(StrEnum):
     RECORD_MOVE_IN = "record_move_in"
     RECORD_MOVE_OUT = "record_move_out"
     CONFIRM_MOVE_OUT = "confirm_move_out"
+    WITHDRAW_MOVE_OUT = "withdraw_move_out"  # 転出取消 (the resident's own withdrawal)
+    CANCEL_CHANGE = "cancel_change"  # 異動取消 (職権)
     RECORD_RELOCATION = "record_relocation"
     CHANGE_HOUSEHOLD = "change_household"
     CHANGE_NAME = "change_name"
@@ -65,6 +67,7 @@ _CLERK: Final = frozenset(
         Permission.RECORD_DEATH,
         Permission.RECORD_MOVE_IN,
         Permission.RECORD_MOVE_OUT,
+        Permission.WITHDRAW_MOVE_OUT,
         Permission.RECORD_RELOCATION,
         Permission.CHANGE_HOUSEHOLD,
         Permission.CHANGE_NAME,
@@ -84,6 +87,7 @@ ROLE_PERMISSIONS: Final = MappingProxyType(
             Permission.ENTER_BY_AUTHORITY,
             Permission.CORRECT_BY_AUTHORITY,
             Permission.REMOVE_BY_AUTHORITY,
+            Permission.CANCEL_CHANGE,
             Permission.CONFIRM_MOVE_OUT,
             Permission.VIEW_OPLOG,
             # 証明書の無効化, and issuing to a person under 支援措置 after checking the request.

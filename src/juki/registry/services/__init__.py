@@ -11,6 +11,7 @@ from juki.registry.services.authority import (
     enter_by_authority,
     remove_by_authority,
 )
+from juki.registry.services.cancellation import cancel_changes, withdraw_move_out
 from juki.registry.services.households import (
     change_householder,
     merge_households,
@@ -31,6 +32,7 @@ from juki.registry.services.seals import abolish_seal, live_seal, register_seal
 __all__ = [
     "abolish_seal",
     "assign_my_number",
+    "cancel_changes",
     "change_householder",
     "change_name",
     "confirm_move_out",
@@ -51,4 +53,5 @@ __all__ = [
     "remove_by_authority",
     "search_records",
     "split_household",
+    "withdraw_move_out",
 ]

@@ -58,13 +58,22 @@ def record_move_in(uow: RegistryUnitOfWork, by: Actor, cmd: RecordMoveIn) -> Res
                 )
             if cmd.origin is MoveInOrigin.CERTIFICATE:
                 require(
-                    cmd.move_out_certificate_number,
+                    cmd.move_out_certificate_number
+                    or (cmd.move_out_certificate and cmd.move_out_certificate.certificate_number),
                     "move_out_certificate_number",
                     "転出証明書の番号",
                 )
+                check_move_out_certificate(cmd, previous)
             else:
                 require(cmd.my_number, "my_number", "個人番号（転入届の特例にはカードが必要）")
                 _card_move_out_info(uow, cmd)
+        if cmd.move_out_certificate is not None and cmd.origin is not MoveInOrigin.CERTIFICATE:
+            raise ValidationError(
+                "move_out_certificate",
+                "not_for_origin",
+                "a move-out certificate goes with a move-in that presents one",
+                "転出証明書は転出証明書を添えた転入届でのみ入力できます",
+            )
         batch = Batch(uow, by, cmd.moved_on, cmd.notified_on)
         record = new_record(
             batch,
@@ -75,7 +84,8 @@ def record_move_in(uow: RegistryUnitOfWork, by: Actor, cmd: RecordMoveIn) -> Res
             notified_on=cmd.notified_on,
             previous_address=previous,
             resident_code=cmd.resident_code,
-            my_number=cmd.my_number,
+            my_number=cmd.my_number
+            or (cmd.move_out_certificate.my_number if cmd.move_out_certificate else None),
             reason=reason,
         )
         batch.note = cmd.origin.value
@@ -93,6 +103,97 @@ def record_move_in(uow: RegistryUnitOfWork, by: Actor, cmd: RecordMoveIn) -> Res
     return perform(uow, by, Permission.RECORD_MOVE_IN, "move_in", run, describe=record_target)
 
 
+# 転入届の特例 (法24条の2第1項ただし書, 令24条の2): not after 14 days from the arrival, nor
+# after 30 days from the planned move-out date; past either, a paper 転出証明書 is needed.
+CARD_MOVE_IN_DAYS_AFTER_ARRIVAL: Final = 14
+CARD_MOVE_IN_DAYS_AFTER_PLANNED: Final = 30
+
+
+def card_move_in_in_time(moved_on: date, notified_on: date, planned_on: date | None) -> None:
+    """A card-based move-in is refused outside its window; the message says what to do."""
+    if notified_on > moved_on + timedelta(days=CARD_MOVE_IN_DAYS_AFTER_ARRIVAL):
+        raise DomainRuleError(
+            "notified_on",
+            "card_move_in_late_after_arrival",
+            f"a card-based move-in must be notified within "
+            f"{CARD_MOVE_IN_DAYS_AFTER_ARRIVAL} days of the arrival",
+            f"転入した日から{CARD_MOVE_IN_DAYS_AFTER_ARRIVAL}日を過ぎているため、転入届の特例は"
+            "使えません。転出元で転出証明書の交付を受けてください",
+        )
+    if planned_on is not None and notified_on > planned_on + timedelta(
+        days=CARD_MOVE_IN_DAYS_AFTER_PLANNED
+    ):
+        raise DomainRuleError(
+            "notified_on",
+            "card_move_in_late_after_planned",
+            f"a card-based move-in must be notified within "
+            f"{CARD_MOVE_IN_DAYS_AFTER_PLANNED} days of the planned move-out date",
+            f"転出予定日から{CARD_MOVE_IN_DAYS_AFTER_PLANNED}日を過ぎているため、転入届の特例は"
+            "使えません。転出元で転出証明書の交付を受けてください",
+        )
+
+
+_CERTIFICATE_ITEMS_JA: Final = {
+    "resident_code": "住民票コード",
+    "family_name": "氏",
+    "given_name": "名",
+    "birth_date": "出生の年月日",
+    "sex": "男女の別",
+    "lg_code": "転出元の市区町村",
+    "address": "住所（転出元）",
+    "my_number": "個人番号",
+}
+
+
+def check_move_out_certificate(cmd: RecordMoveIn, previous_address: str) -> None:
+    """転入届 with a 転出証明書 (法22条2項, 令23条): the certificate's items are the move-in's
+    input, and each must agree with the person and the notification, or the move-in is
+    refused naming the item."""
+    cert = cmd.move_out_certificate
+    if cert is None:
+        return
+    p = cmd.person
+    expected: dict[str, tuple[object, object]] = {
+        "resident_code": (
+            _code("move_out_certificate.resident_code", cert.resident_code),
+            _code("resident_code", cmd.resident_code or ""),
+        ),
+        "family_name": (cert.family_name, p.family_name),
+        "given_name": (cert.given_name, p.given_name),
+        "birth_date": (cert.birth_date, p.birth_date),
+        "sex": (cert.sex, p.sex),
+        "lg_code": (cert.lg_code, cmd.previous_lg_code),
+        "address": (valid_address("move_out_certificate.address", cert.address), previous_address),
+    }
+    if cert.my_number and cmd.my_number:
+        expected["my_number"] = (cert.my_number, cmd.my_number)
+    for item, (on_certificate, notified) in expected.items():
+        if on_certificate != notified:
+            raise DomainRuleError(
+                f"move_out_certificate.{item}",
+                "certificate_mismatch",
+                f"the move-out certificate's {item} differs from the move-in's",
+                f"転出証明書の{_CERTIFICATE_ITEMS_JA[item]}が転入届の内容と一致しません",
+            )
+    if (
+        cmd.move_out_certificate_number
+        and cert.certificate_number != cmd.move_out_certificate_number
+    ):
+        raise DomainRuleError(
+            "move_out_certificate.certificate_number",
+            "certificate_mismatch",
+            "the move-out certificate's number differs from the one given",
+            "転出証明書の番号が一致しません",
+        )
+
+
+def _code(field: str, value: str) -> str:
+    try:
+        return ResidentCode.parse(value).value
+    except ValidationError as exc:
+        raise ValidationError(field, exc.rule, exc.message_en, exc.message_ja) from exc
+
+
 def _card_move_out_info(uow: RegistryUnitOfWork, cmd: RecordMoveIn) -> None:
     """転入届の特例: the old municipality's 転出証明書情報 must have arrived, for this person."""
     code = ResidentCode.parse(cmd.resident_code or "").value
@@ -105,6 +206,10 @@ def _card_move_out_info(uow: RegistryUnitOfWork, cmd: RecordMoveIn) -> None:
             f"no move-out information from {previous} for this resident code has arrived",
             "転出元からの転出証明書情報が届いていません。転出届の状況を確認してください",
         )
+    planned = info.get("planned_on")
+    card_move_in_in_time(
+        cmd.moved_on, cmd.notified_on, date.fromisoformat(planned) if planned else None
+    )
     identity = info.get("identity", {})
     if (
         identity.get("birth_date") != cmd.person.birth_date.isoformat()

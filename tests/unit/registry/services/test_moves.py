@@ -16,6 +16,7 @@ from juki.registry.commands import (
     ForeignItems,
     JoinHousehold,
     MoveInOrigin,
+    MoveOutCertificateItems,
     NewHousehold,
     PersonalItems,
     RecordMoveIn,
@@ -328,3 +329,129 @@ def test_card_move_in_needs_the_move_out_info_and_uses_it_once(backend: FakeBack
     assert record.is_active and get(backend, record.record_id).my_number == number
     (info,) = backend.rows("move_out_infos")
     assert info["used_at"] is not None
+
+
+def _keep_card_info(backend: FakeBackend, planned_on: date) -> tuple[PersonalItems, str]:
+    """The move-out information 藤沢市 sent ahead, for a move planned on `planned_on`."""
+    number = MyNumber.complete("12345678901").value
+    p = person()
+    info = _move_out_info(p, number).model_copy(update={"planned_on": planned_on})
+    backend.keep_move_out_info(info, "2025-03-01T10:00:00+09:00")
+    return p, number
+
+
+def _card_move_in_on(
+    backend: FakeBackend, p: PersonalItems, number: str, moved_on: date
+) -> ResidentRecord:
+    return svc.record_move_in(
+        backend.uow(),
+        CLERK,
+        RecordMoveIn(
+            person=p,
+            origin=MoveInOrigin.CARD,
+            address=f"{PREFIX}平尾1丁目1番1号",
+            moved_on=moved_on,
+            notified_on=TODAY,
+            previous_address=FUJISAWA_ADDRESS,
+            placement=NewHousehold(),
+            resident_code="24727059608",
+            my_number=number,
+            previous_lg_code=FUJISAWA,
+        ),
+    )
+
+
+def test_card_move_in_on_the_14th_day_after_arrival_is_accepted(backend: FakeBackend) -> None:
+    p, number = _keep_card_info(backend, date(2025, 3, 18))
+    assert _card_move_in_on(backend, p, number, date(2025, 3, 18)).is_active
+
+
+def test_card_move_in_after_14_days_from_arrival_is_refused(backend: FakeBackend) -> None:
+    """法24条の2第1項ただし書・令24条の2: past 14 days, a paper 転出証明書 is needed."""
+    p, number = _keep_card_info(backend, date(2025, 3, 17))
+    with refused(backend), pytest.raises(DomainRuleError) as err:
+        _card_move_in_on(backend, p, number, date(2025, 3, 17))
+    assert (err.value.field, err.value.rule) == ("notified_on", "card_move_in_late_after_arrival")
+    assert "転出証明書" in err.value.message_ja
+
+
+def test_card_move_in_30_days_after_the_planned_date_is_the_last_day(
+    backend: FakeBackend,
+) -> None:
+    p, number = _keep_card_info(backend, date(2025, 3, 2))
+    assert _card_move_in_on(backend, p, number, date(2025, 3, 25)).is_active
+
+
+def test_card_move_in_after_30_days_from_the_planned_date_is_refused(
+    backend: FakeBackend,
+) -> None:
+    p, number = _keep_card_info(backend, date(2025, 3, 1))
+    with refused(backend), pytest.raises(DomainRuleError) as err:
+        _card_move_in_on(backend, p, number, date(2025, 3, 25))
+    assert err.value.rule == "card_move_in_late_after_planned"
+    assert backend.rows("move_out_infos")[0]["used_at"] is None  # a refusal takes nothing
+
+
+# -- the move-in that presents a paper 転出証明書 (令23条) ----------------------------------------
+
+
+def _certificate(**changes: object) -> MoveOutCertificateItems:
+    items = MoveOutCertificateItems(
+        certificate_number="142051-0001",
+        lg_code=FUJISAWA,
+        resident_code=ResidentCode.complete("2472705960").value,
+        family_name="山田",
+        given_name="太郎",
+        birth_date=date(1980, 5, 5),
+        sex=Sex.MALE,
+        address=FUJISAWA_ADDRESS,
+        destination_address=f"{PREFIX}東長沼1丁目1番1号",
+        planned_on=date(2025, 3, 20),
+        my_number=MyNumber.complete("12345678901").value,
+    )
+    return dataclasses.replace(items, **changes)  # type: ignore[arg-type]
+
+
+def test_move_in_takes_the_move_out_certificates_items(backend: FakeBackend) -> None:
+    cmd = dataclasses.replace(
+        move_in_command(),
+        my_number=None,
+        move_out_certificate_number=None,
+        move_out_certificate=_certificate(),
+    )
+    record = svc.record_move_in(backend.uow(), CLERK, cmd)
+    assert record.my_number == MyNumber.complete("12345678901").value  # from the certificate
+    assert record.previous_address == FUJISAWA_ADDRESS
+
+
+@pytest.mark.parametrize(
+    ("change", "item"),
+    [
+        ({"family_name": "山本"}, "family_name"),
+        ({"given_name": "次郎"}, "given_name"),
+        ({"birth_date": date(1980, 5, 6)}, "birth_date"),
+        ({"sex": Sex.FEMALE}, "sex"),
+        ({"resident_code": ResidentCode.complete("2484601622").value}, "resident_code"),
+        ({"lg_code": "131016"}, "lg_code"),
+        ({"address": "神奈川県藤沢市辻堂1番地"}, "address"),
+        ({"my_number": MyNumber.complete("45497236486").value}, "my_number"),
+        ({"certificate_number": "142051-0009"}, "certificate_number"),
+    ],
+)
+def test_move_in_refuses_a_certificate_that_disagrees(
+    backend: FakeBackend, change: dict[str, object], item: str
+) -> None:
+    cmd = dataclasses.replace(move_in_command(), move_out_certificate=_certificate(**change))
+    with refused(backend), pytest.raises(DomainRuleError) as err:
+        svc.record_move_in(backend.uow(), CLERK, cmd)
+    assert (err.value.field, err.value.rule) == (
+        f"move_out_certificate.{item}",
+        "certificate_mismatch",
+    )
+
+
+def test_a_certificate_goes_only_with_a_certificate_move_in(backend: FakeBackend) -> None:
+    cmd = dataclasses.replace(_from_abroad(person()), move_out_certificate=_certificate())
+    with refused(backend), pytest.raises(ValidationError) as err:
+        svc.record_move_in(backend.uow(), CLERK, cmd)
+    assert (err.value.field, err.value.rule) == ("move_out_certificate", "not_for_origin")
