@@ -13,6 +13,7 @@ from typing import Final
 
 from fastapi import APIRouter
 
+from juki.registry.api.cancellation import cancellation_router
 from juki.registry.api.events import event_router
 from juki.registry.api.reads import health_router, read_router
 from juki.registry.api.seals import seal_router
@@ -20,7 +21,8 @@ from juki.registry.api.seals import seal_router
 DESCRIPTION: Final = """\
 The municipal resident registry (住民基本台帳) of one municipality, for counter terminals:
 search and read resident records, households and their change history; file life events
-(birth, death, move-in, move-out, relocation, household changes, actions by authority);
+(birth, death, move-in, move-out and its withdrawal, relocation, household changes, actions by
+authority, the cancellation of a change);
 register and abolish seals.
 
 Every call but `/health` needs an operator's bearer token; an optional `X-Juki-Terminal`
@@ -47,4 +49,4 @@ TAGS: Final = [
 
 
 def routers() -> list[APIRouter]:
-    return [health_router(), read_router(), event_router(), seal_router()]
+    return [health_router(), read_router(), event_router(), cancellation_router(), seal_router()]

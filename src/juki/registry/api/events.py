@@ -17,6 +17,7 @@ from juki.registry.api.requests import (
     MOVE_IN_FIELDS,
     RELOCATION_FIELDS,
     REMOVAL_FIELDS,
+    move_out_certificate,
     personal_items,
     placement,
     records_out,
@@ -100,13 +101,14 @@ def move_in(by: OperatorActor, uow: UoW, body: MoveInIn) -> ResidentRecordOut:
         my_number=body.my_number,
         move_out_certificate_number=body.move_out_certificate_number,
         previous_lg_code=body.previous_lg_code,
+        move_out_certificate=move_out_certificate(body.move_out_certificate),
     )
     with renamed_fields(MOVE_IN_FIELDS):
         return ResidentRecordOut.of(services.record_move_in(uow, by, cmd))
 
 
 def move_out(by: OperatorActor, uow: UoW, body: MoveOutIn) -> list[ResidentRecordOut]:
-    """転出 / 国外転出: the records are removed as of the planned date."""
+    """転出 / 国外転出: the records stay 住民票 until the planned date, then are 除票."""
     cmd = RecordMoveOut(
         record_ids=tuple(body.record_ids),
         destination_address=body.destination_address,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Final
 
 from juki.registry.api.schemas import (
+    MoveOutCertificateIn,
     NewHouseholdIn,
     PersonalItemsIn,
     PlacementIn,
@@ -14,6 +15,7 @@ from juki.registry.api.schemas import (
 from juki.registry.commands import (
     ForeignItems,
     JoinHousehold,
+    MoveOutCertificateItems,
     NewHousehold,
     PersonalItems,
     Placement,
@@ -56,6 +58,25 @@ DEATH_FIELDS: Final = {"effective_on": "died_on"}
 RELOCATION_FIELDS: Final = {"effective_on": "moved_on"}
 REMOVAL_FIELDS: Final = {"effective_on": "removed_on"}
 SEAL_FIELDS: Final = {"image_png": "image_png_base64"}
+
+
+def move_out_certificate(c: MoveOutCertificateIn | None) -> MoveOutCertificateItems | None:
+    """The 転出証明書 presented with a 転入届, item by item."""
+    if c is None:
+        return None
+    return MoveOutCertificateItems(
+        certificate_number=c.certificate_number,
+        lg_code=c.lg_code,
+        resident_code=c.resident_code,
+        family_name=c.family_name,
+        given_name=c.given_name,
+        birth_date=c.birth_date,
+        sex=c.sex,
+        address=c.address,
+        destination_address=c.destination_address,
+        planned_on=c.planned_on,
+        my_number=c.my_number,
+    )
 
 
 def personal_items(p: PersonalItemsIn) -> PersonalItems:

@@ -130,6 +130,22 @@ class DeathIn(Request):
     relationships: Relationships = Field(default_factory=dict)
 
 
+class MoveOutCertificateIn(Request):
+    """The items of the paper 転出証明書 (令23条) presented with the 転入届."""
+
+    certificate_number: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    lg_code: LgCodeStr
+    resident_code: ResidentCodeStr
+    family_name: Name
+    given_name: Name
+    birth_date: date
+    sex: Sex
+    address: Address
+    destination_address: Address
+    planned_on: date
+    my_number: MyNumberStr | None = None
+
+
 class MoveInIn(Request):
     """転入届 (with 転出証明書, with the card, or from abroad)."""
 
@@ -144,6 +160,7 @@ class MoveInIn(Request):
     my_number: MyNumberStr | None = None
     move_out_certificate_number: Annotated[str, StringConstraints(max_length=32)] | None = None
     previous_lg_code: LgCodeStr | None = None
+    move_out_certificate: MoveOutCertificateIn | None = None
 
 
 class MoveOutIn(Request):

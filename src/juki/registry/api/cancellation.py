@@ -1,0 +1,66 @@
+"""転出取消 and 異動取消 over HTTP: the body becomes a command, the service authorises, restores
+the previous state as a new change, logs and commits (`juki.registry.services.cancellation`)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, status
+
+from juki.registry import services
+from juki.registry.api.deps import API_PREFIX, UoW
+from juki.registry.api.requests import records_out
+from juki.registry.api.schemas import Note, RecordIds, Request, ResidentRecordOut
+from juki.registry.commands import CancelChanges, WithdrawMoveOut
+from juki.web.auth import OperatorActor
+from juki.web.errors import WRITE_RESPONSES
+
+
+class MoveOutWithdrawalIn(Request):
+    """転出取消: the residents who filed a 転出届 stay; before its planned date."""
+
+    record_ids: RecordIds
+    reason: Note
+    notified_on: date
+
+
+class ChangeCancellationIn(Request):
+    """異動取消 (職権): each record's latest change is undone; records changed together are
+    cancelled together."""
+
+    record_ids: RecordIds
+    reason: Note
+
+
+def move_out_withdrawal(
+    by: OperatorActor, uow: UoW, body: MoveOutWithdrawalIn
+) -> list[ResidentRecordOut]:
+    """転出取消: the records are 住民票 again, as they were before the 転出届."""
+    cmd = WithdrawMoveOut(
+        record_ids=tuple(body.record_ids), reason=body.reason, notified_on=body.notified_on
+    )
+    return records_out(services.withdraw_move_out(uow, by, cmd))
+
+
+def change_cancellation(
+    by: OperatorActor, uow: UoW, body: ChangeCancellationIn
+) -> list[ResidentRecordOut]:
+    """異動取消 (registry supervisors only): the state before each record's latest change."""
+    cmd = CancelChanges(record_ids=tuple(body.record_ids), reason=body.reason)
+    return records_out(services.cancel_changes(uow, by, cmd))
+
+
+def cancellation_router() -> APIRouter:
+    router = APIRouter(prefix=f"{API_PREFIX}/events", tags=["events"], responses=WRITE_RESPONSES)
+    for path, endpoint in (
+        ("/move-out-withdrawal", move_out_withdrawal),
+        ("/change-cancellation", change_cancellation),
+    ):
+        router.add_api_route(
+            path,
+            endpoint,
+            methods=["POST"],
+            status_code=status.HTTP_201_CREATED,
+            response_model=list[ResidentRecordOut],
+        )
+    return router
