@@ -180,6 +180,17 @@ class CertificateDesk:
 
         return certificate_status(self.uow(), certificate_id, digest)
 
+    def digest_of(self, certificate_id: str) -> str | None:
+        """The digest the register holds for a certificate id (to check a typed 照合番号
+        against), or None when there is no such certificate."""
+        from juki.core.errors import NotFoundError
+
+        try:
+            with self.uow() as uow:
+                return uow.certificates.get(certificate_id).digest
+        except NotFoundError:
+            return None
+
     def roots(self) -> list[x509.Certificate]:
         """This registry's own root first (a standalone root lives next to its key)."""
         own = self.signing_material().root

@@ -2,6 +2,8 @@
 
 The checks, in order, each naming what failed:
 
+0. it is no larger and no more complex than a certificate can be (bytes, revisions, objects,
+   pages, decoded stream sizes), checked before anything of it is trusted;
 1. it is one PDF with exactly one signature, in juki's field;
 2. the signature's hex string is exactly what the signer wrote (upper-case hex, DER then zero
    padding) — the only bytes a PDF signature does not cover, so with this check *any* changed
@@ -9,8 +11,8 @@ The checks, in order, each naming what failed:
 3. the PAdES signature is intact, covers the entire file, and chains to a trusted root;
 4. the signer's certificate is a certificate-issuing one for the municipality the document names;
 5. the embedded certificate document hashes to the digest the PDF (and its QR code) carries;
-6. with a status source (the registry database, or the public verification API), the
-   certificate was issued, is not void, and is this very file.
+6. with a status source (the registry database, or the public status endpoint), the
+   certificate was issued, is not void, and (from the database) is this very file.
 """
 
 from __future__ import annotations
@@ -26,16 +28,32 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from juki.certificates.document import ContentFormatError, digest_of, parse_document
-from juki.certificates.model import CertificateContent, CertificateKind, CertificateStatus, Issuance
+from juki.certificates.model import CertificateContent, CertificateStatus, Issuance
 from juki.certificates.render import DOCUMENT_NAME
 from juki.certificates.signing import SIGNATURE_FIELD, SIGNER_KIND, outside_event_loop
 
-MAX_PDF_BYTES: Final = 8 * 1024 * 1024
+# What a juki certificate can be at most: ten copies of a large household are ≈ 40 pages and
+# under 2 MiB (the IPAmj明朝 subset is embedded once). Anything beyond is refused before parsing.
+MAX_PDF_BYTES: Final = 4 * 1024 * 1024
+MAX_PAGES: Final = 200
+MAX_OBJECTS: Final = 20_000  # the trailer's /Size: one past the highest object number
+MAX_REVISIONS: Final = 2  # WeasyPrint's file and the signature's incremental update
+MAX_DECODED_BYTES: Final = 32 * 1024 * 1024  # every stream decoded, all together
 SUBJECT_PREFIX: Final = "juki-certificate:"
 _HEX: Final = frozenset(b"0123456789ABCDEF")
 
 
-StatusLookup = Callable[[str, str], CertificateStatus | None]
+@dataclass(frozen=True, slots=True)
+class PublicStatus:
+    """What the public status endpoint says: valid or void (unknown is None); nothing else."""
+
+    status: str  # "valid" | "void"
+    spoiled_issue_numbers: tuple[str, ...] = ()
+    voided_at: str | None = None
+    pdf_sha256: str | None = None
+
+
+StatusLookup = Callable[[str, str], CertificateStatus | PublicStatus | None]
 """(certificate id, digest) → status, or None when no such certificate was issued."""
 
 
@@ -45,6 +63,10 @@ class StatusUnavailable(Exception):
 
 _REASONS: Final = {
     "too_large": ("the file is too large to be a certificate", "ファイルが大きすぎます"),
+    "too_complex": (
+        "the file is more complex than any certificate",
+        "証明書としては構造が複雑すぎるファイルです",
+    ),
     "not_pdf": ("the file is not a PDF", "PDFファイルではありません"),
     "unreadable": ("the PDF cannot be read", "PDFを読み取れません（改変されている可能性）"),
     "no_signature": ("the PDF carries no juki signature", "電子署名がありません"),
@@ -286,8 +308,13 @@ def _the_signature(data: bytes) -> Any:
     from pyhanko.pdf_utils.reader import PdfFileReader
 
     try:
-        reader = PdfFileReader(io.BytesIO(data), strict=True)
+        reader = PdfFileReader(io.BytesIO(data), strict=True, decode_limits=_decode_limits())
+        problem = _complexity_problem(reader)
+        if problem:
+            raise _NotValid(_fail("too_complex", problem))
         signatures = list(reader.embedded_signatures)
+    except _NotValid:
+        raise
     except Exception as exc:  # a damaged file can fail anywhere in the parser
         raise _NotValid(_fail("unreadable", f"{type(exc).__name__}: {exc}"[:300])) from exc
     if len(signatures) != 1 or signatures[0].field_name != SIGNATURE_FIELD:
@@ -300,6 +327,37 @@ def _the_signature(data: bytes) -> Any:
     if problem:
         raise _NotValid(_fail("tampered", problem))
     return sig
+
+
+def _decode_limits() -> Any:
+    """pyHanko's limits for untrusted input, tightened to what a certificate needs: no stream
+    decodes past 16 MiB or 100 times its size, and the whole file past `MAX_DECODED_BYTES`."""
+    from pyhanko.pdf_utils.decode_limits import (
+        DecodeLimits,
+        DocumentDecodeBudget,
+        StreamDecodeLimits,
+    )
+
+    return DecodeLimits(
+        per_stream=StreamDecodeLimits(
+            max_ratio=100, ratio_floor=1024 * 1024, max_output_size=16 * 1024 * 1024
+        ),
+        document_budget=DocumentDecodeBudget(base_allowance=MAX_DECODED_BYTES, max_ratio=1),
+    )
+
+
+def _complexity_problem(reader: Any) -> str | None:
+    """What makes the file larger in structure than a certificate, or None. Read from the
+    cross-reference data and the page tree's count, before any object is walked."""
+    if reader.total_revisions > MAX_REVISIONS:
+        return f"{reader.total_revisions} revisions (a certificate has {MAX_REVISIONS})"
+    size = int(reader.trailer.raw_get("/Size"))
+    if size > MAX_OBJECTS:
+        return f"{size} objects (at most {MAX_OBJECTS})"
+    pages = int(reader.root["/Pages"]["/Count"])
+    if not 0 < pages <= MAX_PAGES:
+        return f"{pages} pages (at most {MAX_PAGES})"
+    return None
 
 
 def _trusted_signer(
@@ -379,39 +437,27 @@ def _with_status(
     )
 
 
-def status_from_dict(data: dict[str, Any]) -> CertificateStatus:
-    return CertificateStatus(
-        certificate_id=str(data["certificate_id"]),
-        status=str(data["status"]),
-        kind=CertificateKind(data["kind"]),
-        issuer_lg_code=str(data["issuer_lg_code"]),
-        issuer_name=str(data["issuer_name"]),
-        issued_at=str(data["issued_at"]),
-        issue_numbers=tuple(str(x) for x in data["issue_numbers"]),
-        spoiled_issue_numbers=tuple(str(x) for x in data["spoiled_issue_numbers"]),
-        names=tuple(str(x) for x in data["names"]),
-        voided_at=None if data.get("voided_at") is None else str(data["voided_at"]),
-        pdf_sha256=None if data.get("pdf_sha256") is None else str(data["pdf_sha256"]),
-    )
-
-
 def http_status_lookup(base_url: str, *, timeout: float = 10.0) -> StatusLookup:
-    """Ask a registry's public verification API (`GET /api/v1/certificates/{id}/verification`)."""
+    """Ask a registry's public status endpoint (`GET /api/v1/certificates/{id}/status`), which
+    answers over ordinary TLS with nothing but valid, voided or unknown."""
     import httpx
 
-    def lookup(certificate_id: str, digest: str) -> CertificateStatus | None:
-        url = f"{base_url.rstrip('/')}/api/v1/certificates/{certificate_id}/verification"
+    def lookup(certificate_id: str, digest: str) -> PublicStatus | None:
+        url = f"{base_url.rstrip('/')}/api/v1/certificates/{certificate_id}/status"
         try:
             response = httpx.get(url, params={"digest": digest}, timeout=timeout)
         except httpx.HTTPError as exc:
             raise StatusUnavailable(f"{type(exc).__name__}: {exc}") from exc
-        if response.status_code == 404:
-            return None
         if response.status_code != 200:
             raise StatusUnavailable(f"HTTP {response.status_code} from {url}")
         try:
-            return status_from_dict(response.json())
+            answer = response.json()["status"]
         except (KeyError, TypeError, ValueError) as exc:
             raise StatusUnavailable(f"unexpected answer from {url}: {exc}") from exc
+        if answer == "unknown":
+            return None
+        if answer not in ("valid", "voided"):
+            raise StatusUnavailable(f"unexpected status {answer!r} from {url}")
+        return PublicStatus(status="void" if answer == "voided" else "valid")
 
     return lookup

@@ -1,11 +1,8 @@
-"""Certificates on the web: the public verification API and page, and the mounts of both UIs.
+"""Certificates on the web: 広域交付's JSON API and the mounts of both UIs in the registry app.
 
-Verification is public (`public` marker): residents, banks and employers use it without a
-login. It answers only to someone who holds the certificate — the status lookup needs the
-certificate id *and* its 256-bit digest, both printed on the paper and in its QR code — and
-then shows no more than the paper already shows (who is named on it, not their items), so it
-reveals nothing personal to anyone else. A PDF can be uploaded instead, and gets the full check:
-signature, chain, digest and status.
+The public verification (status endpoint, API and page, rate-limited) is in `public`;
+`install_verification` adds it alone (a node's public listener), `install_certificates` adds it
+with 広域交付 and the counter terminal (the registry app).
 """
 
 from __future__ import annotations
@@ -13,12 +10,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, FastAPI, File, Path, Query, Request, UploadFile
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi import APIRouter, FastAPI, Query
 from pydantic import BaseModel, Field
 
 from juki.certificates.desk import CertificateDesk
@@ -26,28 +21,19 @@ from juki.certificates.model import (
     ALL_MEMBERS,
     CertificateKind,
     CertificateRequest,
-    CertificateStatus,
     Members,
     OptionalItem,
 )
-from juki.certificates.pages import templates, with_security_headers
 from juki.certificates.ports import ContentSource, WideAreaOutcome, WideAreaRequestEntry
+from juki.certificates.public import install_rate_limit, verification_pages, verification_router
+from juki.certificates.ratelimit import RateLimiter
 from juki.certificates.services import IssuedCertificate
 from juki.certificates.terminal.app import terminal_app
-from juki.certificates.verify import MAX_PDF_BYTES, Verdict
 from juki.certificates.wide_area import REGISTER_LIMIT, NotOnNetwork, wide_area_register
 from juki.core.clock import Clock
 from juki.core.settings import Settings
-from juki.web.auth import PUBLIC, OperatorActor
-from juki.web.errors import READ_RESPONSES, RESPONSES_404, RESPONSES_422, WRITE_RESPONSES
-from juki.web.schemas import ErrorOut
-
-CertificateIdPath = Annotated[
-    str, Path(pattern=r"^[0-9a-fA-F-]{1,36}$", description="証明書ID (certificate id)")
-]
-DigestQuery = Annotated[
-    str, Query(pattern=r"^[0-9a-f]{64}$", description="照合番号: the SHA-256 digest printed")
-]
+from juki.web.auth import OperatorActor
+from juki.web.errors import READ_RESPONSES, WRITE_RESPONSES
 
 
 class CertificateDeskHolder:
@@ -74,125 +60,6 @@ class CertificateDeskHolder:
             return self._desk
 
 
-# -- JSON -------------------------------------------------------------------------------------
-
-
-class CertificateStatusOut(BaseModel):
-    """What the issuing registry says about a certificate (no item of anyone's record)."""
-
-    certificate_id: str
-    status: str
-    kind: str
-    kind_ja: str
-    issuer_lg_code: str
-    issuer_name: str
-    issued_at: str
-    issue_numbers: list[str]
-    spoiled_issue_numbers: list[str]
-    names: list[str]
-    voided_at: str | None
-    pdf_sha256: str | None
-
-    @classmethod
-    def of(cls, s: CertificateStatus) -> CertificateStatusOut:
-        return cls(**s.to_dict())
-
-
-class VerdictOut(BaseModel):
-    """The full check of an uploaded PDF."""
-
-    ok: bool
-    reason: str | None
-    message: str
-    message_ja: str
-    detail: str
-    certificate_id: str | None
-    digest: str | None
-    kind: str | None
-    title: str | None
-    issuer_lg_code: str | None
-    issuer_name: str | None
-    signatory: str | None
-    issued_at: str | None
-    issue_numbers: list[str]
-    names: list[str]
-    signer: str | None
-    signer_fingerprint: str | None
-    status: str
-    spoiled_issue_numbers: list[str]
-
-    @classmethod
-    def of(cls, v: Verdict) -> VerdictOut:
-        return cls(**v.to_dict())
-
-
-def _not_found() -> JSONResponse:
-    body = ErrorOut(
-        detail="no certificate was issued with this id and digest",
-        type="not_found",
-        msg_ja="この証明書IDと照合番号の証明書は発行されていません",
-    )
-    return JSONResponse(status_code=404, content=body.model_dump())
-
-
-async def read_pdf_body(request: Request) -> bytes | None:
-    """The request body, or None when it is larger than any certificate could be."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_PDF_BYTES:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def verification_router(desk: Callable[[], CertificateDesk]) -> APIRouter:
-    router = APIRouter(prefix="/api/v1/certificates", tags=["certificates"])
-
-    @router.get(
-        "/{certificate_id}/verification",
-        dependencies=[PUBLIC],
-        response_model=CertificateStatusOut,
-        responses={**RESPONSES_404, **RESPONSES_422},
-    )
-    def certificate_verification(
-        certificate_id: CertificateIdPath, digest: DigestQuery
-    ) -> CertificateStatusOut | JSONResponse:
-        """証明書の照会 (no login): issued? by whom and when? void? — needs id and digest."""
-        found = desk().lookup(certificate_id.lower(), digest)
-        return _not_found() if found is None else CertificateStatusOut.of(found)
-
-    @router.post(
-        "/verification",
-        dependencies=[PUBLIC],
-        response_model=VerdictOut,
-        responses={413: {"description": "Larger than any certificate", "model": ErrorOut}},
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
-            }
-        },
-    )
-    async def verify_uploaded_pdf(request: Request) -> VerdictOut | JSONResponse:
-        """証明書PDFの検証 (no login): signature, chain to the root, digest and status."""
-        data = await read_pdf_body(request)
-        if data is None:
-            body = ErrorOut(
-                detail=f"a certificate PDF is at most {MAX_PDF_BYTES} bytes",
-                type="too_large",
-                msg_ja="ファイルが大きすぎます",
-            )
-            return JSONResponse(status_code=413, content=body.model_dump())
-        from starlette.concurrency import run_in_threadpool
-
-        verdict = await run_in_threadpool(desk().verify, data)
-        return VerdictOut.of(verdict)
-
-    return router
-
-
 # -- 広域交付: issuing for a resident of another municipality ------------------------------------
 
 ResidentCodeStr = Annotated[str, Field(pattern=r"^[0-9]{11}$")]
@@ -209,7 +76,7 @@ class WideAreaIssueIn(BaseModel):
         default_factory=list,
         description="household members to show: 'all', or their codes (default: the applicant)",
     )
-    items: Annotated[list[OptionalItem], Field(max_length=6)] = Field(
+    items: Annotated[list[OptionalItem], Field(max_length=len(OptionalItem))] = Field(
         default_factory=list,
         description="optional items; a wide-area copy never carries honseki (refused by rule)",
     )
@@ -336,70 +203,29 @@ def wide_area_router(
     return router
 
 
-# -- HTML: the public verification page ---------------------------------------------------------
-
-
-def verification_pages(desk: Callable[[], CertificateDesk]) -> FastAPI:
-    """`/verify`: a page anyone can use, in Japanese, reached from the certificate's QR code."""
-    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
-    with_security_headers(app)
-    env = templates()
-
-    def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
-        return HTMLResponse(env.get_template(name).render(**context), status_code=status)
-
-    @app.exception_handler(RequestValidationError)
-    async def _malformed(request: Request, exc: Exception) -> Response:
-        return page("verify/form.html", 422, error="入力内容が正しくありません")
-
-    @app.get("/", dependencies=[PUBLIC], response_class=HTMLResponse)
-    def verify_form() -> HTMLResponse:
-        return page("verify/form.html", error=None)
-
-    @app.get("/check", dependencies=[PUBLIC], response_class=HTMLResponse)
-    def verify_by_form(certificate_id: str = "", d: str = "") -> HTMLResponse:
-        return _by_id(certificate_id.strip(), d.strip().lower())
-
-    @app.get("/{certificate_id}", dependencies=[PUBLIC], response_class=HTMLResponse)
-    def verify_by_qr(certificate_id: str, d: str = "") -> HTMLResponse:
-        return _by_id(certificate_id, d.lower())
-
-    def _by_id(certificate_id: str, digest: str) -> HTMLResponse:
-        import re
-
-        if not re.fullmatch(r"[0-9a-fA-F-]{36}", certificate_id) or not re.fullmatch(
-            r"[0-9a-f]{64}", digest
-        ):
-            return page(
-                "verify/form.html",
-                422,
-                error="証明書ID（36文字）と照合番号（64文字の英数字）を、証明書に印字されたとおり入力してください",
-            )
-        found = desk().lookup(certificate_id.lower(), digest)
-        return page("verify/status.html", 200 if found else 404, found=found)
-
-    @app.post("/pdf", dependencies=[PUBLIC], response_class=HTMLResponse)
-    async def verify_pdf_upload(file: Annotated[UploadFile, File()]) -> HTMLResponse:
-        data = await file.read(MAX_PDF_BYTES + 1)
-        if len(data) > MAX_PDF_BYTES:
-            return page("verify/form.html", 413, error="ファイルが大きすぎます")
-        from starlette.concurrency import run_in_threadpool
-
-        verdict = await run_in_threadpool(desk().verify, data)
-        return page("verify/verdict.html", 200, verdict=verdict)
-
-    return app
+def install_verification(
+    app: FastAPI, *, settings: Settings, limiter: RateLimiter | None = None
+) -> CertificateDeskHolder:
+    """Add public certificate verification (status endpoint, API and page) to `app`, rate
+    limited per client: all a node's public listener serves."""
+    holder = CertificateDeskHolder(app, settings)
+    app.state.certificates = holder
+    shared = install_rate_limit(app, limiter)
+    app.include_router(verification_router(holder))
+    app.mount("/verify", verification_pages(holder, shared))
+    return holder
 
 
 def install_certificates(
-    app: FastAPI, *, settings: Settings, wide_area: ContentSource | None = None
+    app: FastAPI,
+    *,
+    settings: Settings,
+    wide_area: ContentSource | None = None,
+    limiter: RateLimiter | None = None,
 ) -> CertificateDeskHolder:
     """Add certificate verification (API and page), wide-area issuance (when the registry has a
     CS to ask through) and the counter terminal to the registry app."""
-    holder = CertificateDeskHolder(app, settings)
-    app.state.certificates = holder
-    app.include_router(verification_router(holder))
+    holder = install_verification(app, settings=settings, limiter=limiter)
     app.include_router(wide_area_router(holder, wide_area))
-    app.mount("/verify", verification_pages(holder))
     app.mount("/terminal", terminal_app(holder, wide_area))
     return holder

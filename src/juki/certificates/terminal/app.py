@@ -15,14 +15,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 
 from juki.certificates.desk import CertificateDesk
+from juki.certificates.jadates import add_date_filters
 from juki.certificates.model import CertificateKind, OptionalItem
 from juki.certificates.pages import templates, with_security_headers
 from juki.certificates.ports import ContentSource
 from juki.certificates.terminal import counter, signin
 from juki.certificates.terminal import wide_area as wide_area_screens
 from juki.certificates.terminal.forms import WIDE_AREA_ITEMS
-from juki.certificates.terminal.screens import Screens, screens_of, see_other
-from juki.certificates.terminal.session import BASE, LoginRequired
+from juki.certificates.terminal.screens import Screens, screens_of
+from juki.certificates.terminal.session import LoginRequired
 from juki.core.errors import JukiError, NotFoundError, PermissionDeniedError
 from juki.web.auth import PUBLIC
 
@@ -34,9 +35,9 @@ def terminal_app(
     network node (the same source the API's 広域交付 route uses), None when it runs alone."""
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     env = templates()
+    add_date_filters(env)
     env.globals["kinds"] = list(CertificateKind)
     env.globals["optional_items"] = list(OptionalItem)
-    env.globals["base"] = BASE
     env.globals["wide_area_items"] = WIDE_AREA_ITEMS
     env.globals["on_network"] = wide_area is not None
     app.state.desk = desk
@@ -57,7 +58,7 @@ def terminal_app(
 
 
 async def _login(request: Request, exc: Exception) -> Response:
-    return see_other("/login")
+    return screens_of(request).see_other("/login")
 
 
 async def _malformed(request: Request, exc: Exception) -> Response:

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Final
 from fastapi import Form, Query
 from fastapi.responses import HTMLResponse, Response
 
+from juki.certificates.model import ALL_MEMBERS, CertificateRequest
 from juki.certificates.services import (
     certificate_register,
     preview_certificate,
@@ -28,7 +29,6 @@ from juki.certificates.terminal.screens import (
     Screens,
     TerminalScreens,
     document_of,
-    see_other,
 )
 from juki.certificates.terminal.session import FormSession, Session, TerminalSession
 from juki.core.errors import NotFoundError, PermissionDeniedError, RuleViolation
@@ -143,7 +143,34 @@ def confirm(session: FormSession, screens: TerminalScreens, posted: PostedReques
             form=posted,
             error=exc,
         )
-    return screens.page("confirm.html", session, form=posted, request=request, preview=preview)
+    return screens.page(
+        "confirm.html",
+        session,
+        form=posted,
+        request=request,
+        preview=preview,
+        chosen=chosen_members(request, subject, members),
+        same_names=same_names(members),
+    )
+
+
+def chosen_members(
+    request: CertificateRequest, subject: ResidentRecord, members: Sequence[Any]
+) -> list[Any]:
+    """The household members the request names, in the household's order (the subject alone
+    when it names none)."""
+    if request.members == ALL_MEMBERS:
+        return list(members)
+    if request.members:
+        return [m for m in members if m.resident_code in request.members]
+    return [subject]
+
+
+def same_names(members: Sequence[Any]) -> frozenset[str]:
+    """Names two or more members of the household share: the confirm screen then shows what
+    tells them apart (relationship, birth date, the end of the resident code)."""
+    names = [m.full_name for m in members]
+    return frozenset(n for n in names if names.count(n) > 1)
 
 
 def issue(session: FormSession, screens: TerminalScreens, posted: PostedRequest) -> Response:
@@ -154,7 +181,7 @@ def issue(session: FormSession, screens: TerminalScreens, posted: PostedRequest)
         issued = d.issue(session.actor, request)
     except RuleViolation as exc:
         return _request_page(screens, session, posted.resident_code, posted, exc)
-    return see_other(f"/certificates/{issued.certificate_id}?done=1")
+    return screens.see_other(f"/certificates/{issued.certificate_id}?done=1")
 
 
 def result(
@@ -178,7 +205,7 @@ def spoiled(
     disposal: Annotated[str, Form(max_length=200)],
 ) -> Response:
     record_spoiled_copy(screens.desk().uow(), session.actor, certificate_id, issue_number, disposal)
-    return see_other(f"/certificates/{certificate_id}?msg=spoiled")
+    return screens.see_other(f"/certificates/{certificate_id}?msg=spoiled")
 
 
 def register(
@@ -212,7 +239,7 @@ def void(
     reason: Annotated[str, Form(max_length=200)],
 ) -> Response:
     void_certificate(screens.desk().uow(), session.actor, certificate_id, reason)
-    return see_other(f"/certificates/{certificate_id}?msg=voided")
+    return screens.see_other(f"/certificates/{certificate_id}?msg=voided")
 
 
 ROUTES: Final = (

@@ -14,6 +14,7 @@ from typing import Annotated, Final
 
 from fastapi import Depends, Form
 
+from juki.certificates.content import ALLOWED_ITEMS
 from juki.certificates.model import (
     ALL_MEMBERS,
     CertificateKind,
@@ -27,7 +28,12 @@ from juki.core.errors import RuleViolation, ValidationError
 
 # 広域交付: what the clerk may choose. 本籍・筆頭者 is not offered at all (a wide-area copy never
 # carries it; a crafted post is still refused by the rule).
-WIDE_AREA_ITEMS: Final = tuple(i for i in OptionalItem if i is not OptionalItem.HONSEKI)
+# Only a residence certificate is issued wide-area: the items a 写し may be asked for.
+WIDE_AREA_ITEMS: Final = tuple(
+    i
+    for i in OptionalItem
+    if i in ALLOWED_ITEMS[CertificateKind.RESIDENCE] and i is not OptionalItem.HONSEKI
+)
 MEMBER_MODES: Final = ("self", "all", "chosen")
 MAX_CHOSEN: Final = 20
 

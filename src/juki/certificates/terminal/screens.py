@@ -7,6 +7,7 @@ the registry runs in a network node) and the templates from it instead of from a
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
@@ -17,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from juki.certificates.desk import CertificateDesk
 from juki.certificates.document import parse_document
 from juki.certificates.ports import CertificateRecord, ContentSource
-from juki.certificates.terminal.session import BASE, Session
+from juki.certificates.terminal.session import BASE, Session, mount_base
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -27,29 +28,35 @@ CertificateIdPath = Annotated[str, Path(pattern=r"^[0-9a-fA-F-]{36}$")]
 
 @dataclass(frozen=True, slots=True)
 class Screens:
-    """One terminal app's desk, CS (None when the registry runs alone) and templates."""
+    """One terminal app's desk, CS (None when the registry runs alone) and templates, and
+    `base`: where the terminal is mounted for the request at hand (`/terminal` on a standalone
+    registry, `/registry/terminal` on a municipality node, behind whatever prefix a proxy adds),
+    so every link, form action, redirect and cookie path follows the mount."""
 
     desk: Callable[[], CertificateDesk]
     wide_area: ContentSource | None
     templates: Environment
+    base: str = BASE
 
     def page(
         self, name: str, session: Session | None, status: int = 200, **context: Any
     ) -> HTMLResponse:
-        html = self.templates.get_template(f"terminal/{name}").render(session=session, **context)
+        html = self.templates.get_template(f"terminal/{name}").render(
+            session=session, base=self.base, **context
+        )
         return HTMLResponse(html, status_code=status)
+
+    def see_other(self, path: str) -> RedirectResponse:
+        """After a post: the screen at `path` under this terminal's mount."""
+        return RedirectResponse(f"{self.base}{path}", status_code=303)
 
 
 def screens_of(request: Request) -> Screens:
     screens: Screens = request.app.state.screens
-    return screens
+    return dataclasses.replace(screens, base=mount_base(request))
 
 
 TerminalScreens = Annotated[Screens, Depends(screens_of)]
-
-
-def see_other(path: str) -> RedirectResponse:
-    return RedirectResponse(f"{BASE}{path}", status_code=303)
 
 
 def document_of(record: CertificateRecord) -> dict[str, Any]:

@@ -1,10 +1,10 @@
 """Who is at the terminal: the operator's sign-in cookies, the session and its CSRF token.
 
 Operators sign in with their operator token, which is kept in an HttpOnly, SameSite=Strict
-cookie scoped to `/terminal`; every form carries a CSRF token derived from it (so a page of
-another session cannot post here), and the sign-in form its own double-submit token.
-`terminal_operator` is both the dependency every signed-in screen takes and the marker the
-route meta-test looks for.
+cookie scoped to the terminal's mount (`/terminal`, or `/registry/terminal` on a node); every
+form carries a CSRF token derived from it (so a page of another session cannot post here), and
+the sign-in form its own double-submit token. `terminal_operator` is both the dependency every
+signed-in screen takes and the marker the route meta-test looks for.
 """
 
 from __future__ import annotations
@@ -98,6 +98,13 @@ def csrf_checked(session: TerminalSession, csrf: Annotated[str, Form(max_length=
 FormSession = Annotated[Session, Depends(csrf_checked)]
 
 
+def mount_base(request: Request) -> str:
+    """The path the terminal is reached under for this request: its ASGI root_path, which
+    includes every mount above it (`/registry/terminal` on a municipality node)."""
+    root: str = request.scope.get("root_path", "")
+    return root.rstrip("/")
+
+
 def set_cookie(response: Response, request: Request, name: str, value: str) -> None:
     """A terminal cookie: HttpOnly, SameSite=Strict, scoped to the terminal, for a work day."""
     response.set_cookie(
@@ -106,6 +113,10 @@ def set_cookie(response: Response, request: Request, name: str, value: str) -> N
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
-        path=BASE,
+        path=mount_base(request) or "/",
         max_age=12 * 3600,
     )
+
+
+def delete_cookie(response: Response, request: Request, name: str) -> None:
+    response.delete_cookie(name, path=mount_base(request) or "/")

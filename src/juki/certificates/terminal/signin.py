@@ -14,14 +14,14 @@ from typing import Annotated, Final
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from juki.certificates.terminal.screens import Route, TerminalScreens, see_other
+from juki.certificates.terminal.screens import Route, TerminalScreens
 from juki.certificates.terminal.session import (
-    BASE,
     LOGIN_COOKIE,
     TERMINAL_COOKIE,
     TERMINAL_RE,
     TOKEN_COOKIE,
     FormSession,
+    delete_cookie,
     set_cookie,
 )
 from juki.security.operators import MAX_TOKEN_LEN, authenticate
@@ -66,16 +66,16 @@ def login(
         )
         set_cookie(response, request, LOGIN_COOKIE, fresh)
         return response
-    signed_in = see_other("/")
+    signed_in = screens.see_other("/")
     set_cookie(signed_in, request, TOKEN_COOKIE, token)
     set_cookie(signed_in, request, TERMINAL_COOKIE, terminal)
-    signed_in.delete_cookie(LOGIN_COOKIE, path=BASE)
+    delete_cookie(signed_in, request, LOGIN_COOKIE)
     return signed_in
 
 
-def logout(session: FormSession) -> Response:
-    response = see_other("/login")
-    response.delete_cookie(TOKEN_COOKIE, path=BASE)
+def logout(request: Request, session: FormSession, screens: TerminalScreens) -> Response:
+    response = screens.see_other("/login")
+    delete_cookie(response, request, TOKEN_COOKIE)
     return response
 
 

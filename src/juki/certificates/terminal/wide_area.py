@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from juki.certificates.ports import ContentSource
 from juki.certificates.terminal.forms import PostedWideArea, WideAreaForm
-from juki.certificates.terminal.screens import Route, Screens, TerminalScreens, see_other
+from juki.certificates.terminal.screens import Route, Screens, TerminalScreens
 from juki.certificates.terminal.session import FormSession, Session, TerminalSession
 from juki.certificates.wide_area import NotOnNetwork, preview_wide_area, wide_area_register
 from juki.core.errors import PermissionDeniedError, RuleViolation
@@ -108,7 +108,7 @@ def wide_area_issue(
         )
     except RuleViolation as exc:
         return _wide_area_page(screens, session, posted, exc)
-    return see_other(f"/certificates/{issued.certificate_id}?done=1")
+    return screens.see_other(f"/certificates/{issued.certificate_id}?done=1")
 
 
 def wide_area_requests(
