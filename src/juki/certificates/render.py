@@ -20,6 +20,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any, Final
 
+from juki.certificates.codes import verification_code
 from juki.certificates.document import canonical_json
 from juki.certificates.fonts import find_ipamj
 from juki.certificates.model import CertificateContent, Issuance, Line
@@ -42,6 +43,8 @@ SEAL_RED: Final = (196, 24, 36, 235)
 
 
 def verification_url(issuance: Issuance, digest: str) -> str:
+    """The QR code's target: the municipality's public verification page (its public base URL,
+    never a node's mutual-TLS address), with the id and the full digest a phone need not type."""
     return f"{issuance.verify_base_url}/verify/{issuance.certificate_id}?d={digest}"
 
 
@@ -174,6 +177,7 @@ class CertificateRenderer:
             content=content,
             issuance=issuance,
             digest=digest,
+            verification_code=verification_code(digest),
             issue_number=issuance.issue_numbers[copy_index],
             copy_no=copy_index + 1,
             qr_uri=_data_uri("image/png", qr_png(verification_url(issuance, digest))),
