@@ -27,7 +27,15 @@ log = structlog.get_logger("juki.network.delivery")
 
 # A refusal that retrying cannot cure: the message itself is wrong.
 PERMANENT_REFUSALS: Final = frozenset(
-    {"malformed", "unsigned", "oversized", "bad_signature", "misaddressed", "replay"}
+    {
+        "malformed",
+        "unsigned",
+        "oversized",
+        "bad_signature",
+        "misaddressed",
+        "replay",
+        "unauthorised",
+    }
 )
 
 

@@ -13,14 +13,14 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 import sqlalchemy as sa
 import structlog
 
 from juki.core.clock import Clock
-from juki.core.errors import JukiError
-from juki.network import store
+from juki.network import authority, store
+from juki.network.authority import NotAuthorised
 from juki.network.directory import Directory
 from juki.network.envelope import MAX_ENVELOPE_BYTES, Envelope, EnvelopeError
 from juki.network.messages import LINK_SKIP, LinkSkip, MessageBody, SchemaError, parse_body
@@ -29,6 +29,12 @@ from juki.network.transport import Reply, ReplyStatus
 log = structlog.get_logger("juki.network.receiver")
 
 Handler = Callable[[sa.Connection, Envelope, Any], None]
+
+UNAUTHORISED: Final = "unauthorised"
+# Failures of the database itself (down, locked, disk full): the message is not at fault, so it
+# is not acknowledged and the sender tries again. Anything else a handler raises is the message's
+# own (a schema, a rule, a constraint it breaks) and makes it a dead letter.
+TRANSIENT: Final = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
 
 
 class NetworkEvents(Protocol):
@@ -153,7 +159,7 @@ class Receiver:
         now = self.clock.now()
         replayed_after: int | None = None
         with self.engine.begin() as conn:
-            seen = store.inbox_outcome(conn, env.message_id)
+            seen = store.inbox_outcome(conn, env.sender, env.message_id)
             if seen is not None:
                 self.events.received(env.message_type, "duplicate")
                 return Reply(ReplyStatus.DUPLICATE, seen)
@@ -187,10 +193,17 @@ class Receiver:
             handler = self.handlers.get(env.message_type)
             if handler is None:
                 raise SchemaError("unhandled", f"{self.node_id} does not take {env.message_type}")
+            denied = authority.refusal(env, body, self.directory(), self.node_id)
+            if denied is not None:
+                raise NotAuthorised(denied)
             with conn.begin_nested():
                 handler(conn, env, body)
-        except (SchemaError, JukiError) as exc:
-            reason = exc.reason if isinstance(exc, SchemaError) else type(exc).__name__
+        except NotAuthorised as exc:
+            return self._unauthorised(conn, env, exc.detail, now)
+        except TRANSIENT:
+            raise  # the database, not the message: the sender retries
+        except Exception as exc:  # any failure of one message must not stall its link
+            reason, detail = _reason(exc)
             store.add_dead_letter(
                 conn,
                 direction="in",
@@ -201,14 +214,39 @@ class Receiver:
                 schema_version=env.schema_version,
                 body=dict(env.body),
                 reason=reason,
-                detail=str(exc),
+                detail=detail,
                 now=now,
             )
             store.record_received(conn, env, "dead_letter", now)
             log.warning("dead letter", node=self.node_id, message_id=env.message_id, reason=reason)
-            return Reply(ReplyStatus.DEAD_LETTER, reason, str(exc))
+            return Reply(ReplyStatus.DEAD_LETTER, reason, detail)
         store.record_received(conn, env, "applied", now)
         return Reply(ReplyStatus.APPLIED)
+
+    def _unauthorised(
+        self, conn: sa.Connection, env: Envelope, detail: str, now: datetime
+    ) -> Reply:
+        """A signed message its sender may not send: recorded as a refusal, and its number used
+        up (outcome `refused`), so the link goes on and the sender learns why."""
+        log.warning(
+            "message refused",
+            node=self.node_id,
+            reason=UNAUTHORISED,
+            detail=detail,
+            sender=env.sender,
+            message_type=env.message_type,
+        )
+        self.events.refused(UNAUTHORISED)
+        store.record_refusal(
+            conn,
+            sender=env.sender,
+            message_id=env.message_id,
+            reason=UNAUTHORISED,
+            detail=f"{env.message_type}: {detail}",
+            now=now,
+        )
+        store.record_received(conn, env, "refused", now)
+        return Reply(ReplyStatus.REFUSED, UNAUTHORISED, detail)
 
     def _skip(self, conn: sa.Connection, env: Envelope, now: datetime) -> Reply:
         """The sender gave up on this number (it holds the message as a dead letter): record the
@@ -262,14 +300,23 @@ class Receiver:
                 handler = self.handlers[env.message_type]
                 with conn.begin_nested():
                     handler(conn, env, body)
-            except (SchemaError, JukiError, KeyError) as exc:
-                return Reply(ReplyStatus.DEAD_LETTER, "still_failing", str(exc))
+            except TRANSIENT:
+                raise
+            except Exception as exc:  # reported to the administrator, not raised
+                return Reply(ReplyStatus.DEAD_LETTER, "still_failing", _reason(exc)[1])
             conn.execute(
                 net_dead_letters.update()
                 .where(net_dead_letters.c.dead_letter_id == dead_letter_id)
                 .values(replayed_at=now.isoformat())
             )
         return Reply(ReplyStatus.APPLIED, "replayed")
+
+
+def _reason(exc: Exception) -> tuple[str, str]:
+    """The dead letter's reason: the schema's or the domain's own, else the exception's class."""
+    if isinstance(exc, SchemaError):
+        return exc.reason, exc.detail[:2000]
+    return type(exc).__name__[:32], str(exc)[:2000] or type(exc).__name__
 
 
 def _claimed(raw: bytes) -> tuple[str, str]:

@@ -264,9 +264,12 @@ def dead_letter_direction(conn: sa.Connection, dead_letter_id: int) -> str | Non
 # -- inbox ------------------------------------------------------------------------------------
 
 
-def inbox_outcome(conn: sa.Connection, message_id: str) -> str | None:
+def inbox_outcome(conn: sa.Connection, sender: str, message_id: str) -> str | None:
+    """What became of this sender's message, if it came before (ids are the sender's own)."""
     return conn.execute(
-        sa.select(net_inbox.c.outcome).where(net_inbox.c.message_id == message_id)
+        sa.select(net_inbox.c.outcome).where(
+            (net_inbox.c.sender == sender) & (net_inbox.c.message_id == message_id)
+        )
     ).scalar_one_or_none()
 
 

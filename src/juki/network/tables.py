@@ -41,8 +41,8 @@ net_outbox = sa.Table(
 net_inbox = sa.Table(
     "net_inbox",
     metadata,
+    sa.Column("sender", sa.String(16), primary_key=True),
     sa.Column("message_id", sa.String(36), primary_key=True),
-    sa.Column("sender", sa.String(16), nullable=False),
     sa.Column("seq", sa.BigInteger, nullable=False),
     sa.Column("message_type", sa.String(64), nullable=False),
     sa.Column("received_at", Timestamp, nullable=False),

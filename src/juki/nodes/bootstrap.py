@@ -47,9 +47,10 @@ def bootstrap(config: NodeConfig, *, clock: Clock | None = None) -> Node:
         root=root,
         transport=transport,
         clock=clock,
-        # Unpredictable in production (message ids, backoff jitter, my_numbers); the
-        # simulator passes its own seeded Random to the same classes instead.
-        rng=random.Random(random.SystemRandom().getrandbits(128)),
+        # The operating system's CSPRNG in production: message ids, my_numbers and backoff
+        # jitter must be unguessable (a Mersenne Twister seeded once is predictable from its
+        # output). The simulator passes its own seeded Random to the same classes instead.
+        rng=random.SystemRandom(),
         fetch_directory=None
         if national
         else partial(transport.fetch_directory, config.directory_url),

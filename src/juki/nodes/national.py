@@ -45,37 +45,18 @@ class NationalNode(Node):
             MY_NUMBER_REQUEST: self._on_my_number_request,
         }
 
-    def _check_prefecture_of(self, env: Envelope, lg_code: str) -> None:
-        entry = self.directory().get(lg_code)
-        if entry is None or entry.parent != env.sender:
-            raise DomainRuleError(
-                "lg_code",
-                "wrong_prefecture",
-                f"{env.sender} is not the prefecture of {lg_code}",
-                "市区町村の属する都道府県からの送信ではありません",
-            )
-
     def _on_identity(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
         msg: IdentityInfoChanged = body
-        self._check_prefecture_of(env, msg.identity.lg_code)
         apply_identity(conn, msg.identity, message_id=env.message_id, now=self.clock.now())
 
     def _on_snapshot(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
         snap: IdentitySnapshot = body
-        self._check_prefecture_of(env, snap.lg_code)
         apply_snapshot(conn, snap, message_id=env.message_id, now=self.clock.now())
 
     # -- my_number (個人番号の生成) --------------------------------------------------------------
 
     def _on_my_number_request(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
         request: MyNumberRequest = body
-        if request.lg_code != env.sender:
-            raise DomainRuleError(
-                "lg_code",
-                "wrong_sender",
-                "a municipality asks only for its own residents",
-                "他団体の住民の個人番号は要求できません",
-            )
         number = self.my_number_for(conn, request.resident_code, request.lg_code)
         self.send(
             conn,
@@ -148,7 +129,8 @@ class NationalNode(Node):
     # -- resident-code allotment ---------------------------------------------------------------
 
     def allot(self, lg_code: str, count: int) -> ResidentCodeAllotment:
-        """Give a municipality the next free range of resident-code bodies, via its prefecture."""
+        """Give a municipality the next free range of resident-code bodies (sent to it directly:
+        only national allots, `juki.network.authority`)."""
         lg = LgCode.parse(lg_code).value
         if not 1 <= count <= 10_000_000:
             raise ValidationError("count", "range", "count must be 1..10000000", "割当数が不正です")
@@ -174,7 +156,7 @@ class NationalNode(Node):
                     issued_at=self.clock.now().isoformat(),
                 )
             )
-            self.send(conn, entry.parent, allotment)
+            self.send(conn, lg, allotment)
         return allotment
 
     # -- the directory it signs ----------------------------------------------------------------

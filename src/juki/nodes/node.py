@@ -17,7 +17,7 @@ import structlog
 from cryptography import x509
 
 from juki.core.clock import Clock
-from juki.network import pki, store
+from juki.network import authority, pki, store
 from juki.network.delivery import DeliveryWorker
 from juki.network.directory import Directory, DirectoryError, NodeKind, NodeStatus
 from juki.network.envelope import Envelope, uuid7
@@ -30,7 +30,7 @@ from juki.network.messages import (
     parse_body,
     type_of,
 )
-from juki.network.receiver import Handler, NetworkEvents, NoEvents, Receiver
+from juki.network.receiver import UNAUTHORISED, Handler, NetworkEvents, NoEvents, Receiver
 from juki.network.transport import QueryTransport, Reply, ReplyStatus, Transport
 from juki.nodes.identity import Digest, copies_digest
 
@@ -271,6 +271,9 @@ class Node:
             )
         try:
             body = parse_body(env.message_type, env.schema_version, dict(env.body))
+            denied = authority.refusal(env, body, self.directory(), self.node_id)
+            if denied is not None:
+                raise QueryRejected(UNAUTHORISED, denied)
             answer = handler(env, body)
         except SchemaError as exc:
             return self._refused_query(env.sender, env.message_id, exc.reason, exc.detail)
@@ -323,6 +326,10 @@ class Node:
         except SchemaError as exc:
             self._refused_query(checked.sender, checked.message_id, exc.reason, exc.detail)
             raise AnswerRejected(exc.reason, exc.detail) from exc
+        denied = authority.refusal(checked, body, self.directory(), self.node_id)
+        if denied is not None:
+            self._refused_query(checked.sender, checked.message_id, UNAUTHORISED, denied)
+            raise AnswerRejected(UNAUTHORISED, denied)
         return request, checked, body
 
     # -- operations -------------------------------------------------------------------------

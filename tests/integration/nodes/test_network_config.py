@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import random
 import stat
 from pathlib import Path
 
@@ -66,6 +67,8 @@ def test_every_node_has_the_signed_directory_and_the_allotments_are_queued(
     for config in configs:
         node = bootstrap(config)
         try:
+            # message ids, my_numbers and jitter from the OS's CSPRNG, never a seeded PRNG
+            assert isinstance(node.rng, random.SystemRandom)
             directory = node.directory()
             assert directory.serial == 1
             assert directory.require(config.node_id).endpoint == config.endpoint
@@ -78,8 +81,11 @@ def test_every_node_has_the_signed_directory_and_the_allotments_are_queued(
                             network_tables.net_outbox.c.message_type,
                         )
                     ).all()
+                # allotted by national to each municipality directly (juki.network.authority)
                 assert sorted(queued) == sorted(
-                    (p, "resident_code_allotment") for p in ("130001", "140007", "200000")
+                    (c.node_id, "resident_code_allotment")
+                    for c in configs
+                    if c.kind is NodeKind.MUNICIPALITY
                 )
         finally:
             close_node(node)
@@ -143,5 +149,33 @@ def test_each_municipality_signs_certificates_with_a_network_issued_key(
         node_cert = pki.cert_from_pem(Path(config.certificate).read_bytes())
         assert pki.public_key_of(node_cert) != pki.public_key_of(material.cert)
         assert Path(settings.print_dir).parent == config.directory
-        assert settings.public_url == f"{config.endpoint}/registry"
+        # Certificates send their readers to the public listener, never the mutual-TLS door.
+        assert config.public_port is not None and config.public_port != config.port
+        assert settings.public_url == f"https://{config.host}:{config.public_port}/registry"
     assert municipalities == 3
+
+
+def test_a_configured_public_url_is_what_certificates_print() -> None:
+    """A municipality with its own web address for verification names it in node.json."""
+    config = NodeConfig.from_json(
+        {
+            "node_id": "132250",
+            "kind": "municipality",
+            "name": "稲城市",
+            "parent": "130001",
+            "host": "127.0.0.1",
+            "port": 8401,
+            "db": "sqlite://",
+            "key": "/n/key.pem",
+            "certificate": "/n/cert.pem",
+            "root_certificate": "/root.pem",
+            "admin_token_sha256": "0" * 64,
+            "directory_url": "https://127.0.0.1:8400",
+            "log": "/n/node.log",
+            "public_port": 8443,
+            "public_url": "https://www.city.inagi.tokyo.jp/juki/",
+        }
+    )
+    assert config.certificate_settings().public_url == "https://www.city.inagi.tokyo.jp/juki"
+    unset = NodeConfig.from_json({**config.to_json(), "public_url": ""})
+    assert unset.certificate_settings().public_url == "https://127.0.0.1:8443/registry"

@@ -1,0 +1,620 @@
+"""Who may send what (`juki.network.authority`), tried on the demo network by its own nodes: each
+message type, validly signed by a node without authority to send it, is refused, recorded and
+does not stall the link; and a handler that fails for any reason makes a dead letter while the
+next message on the link still arrives."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from juki.core.clock import JST, FixedClock
+from juki.network import store
+from juki.network import tables as network_tables
+from juki.network.envelope import Envelope, uuid7
+from juki.network.messages import (
+    CURRENT_VERSION,
+    QUERY_SEQ,
+    CertificateContentRequest,
+    FuhyoNotice,
+    IdentityInfoBody,
+    IdentityInfoChanged,
+    IdentitySnapshot,
+    MessageBody,
+    MoveInNotice,
+    MoveOutCertificateInfo,
+    MyNumberAssigned,
+    MyNumberRequest,
+    ResidentCodeAllotment,
+    body_of,
+    type_of,
+)
+from juki.network.transport import Reply, ReplyStatus
+from juki.nodes.layout import DEMO_MUNICIPALITIES, demo_layout
+from juki.nodes.memory import InProcessNetwork, build_network
+
+INAGI, NISHITOKYO, FUJISAWA, NAGANO = "132250", "132292", "142051", "202011"
+TOKYO, KANAGAWA = "130001", "140007"
+AT = {
+    INAGI: "東京都稲城市",
+    NISHITOKYO: "東京都西東京市",
+    FUJISAWA: "神奈川県藤沢市",
+    NAGANO: "長野県長野市",
+}
+TODAY = date(2025, 4, 1)
+_rng = random.Random(10)
+
+
+@pytest.fixture(scope="module")
+def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessNetwork]:
+    where = tmp_path_factory.mktemp("authority")
+    network = _network(lambda node_id: f"sqlite:///{where}/{node_id}.db")
+    yield network
+    network.dispose()
+
+
+def _network(url: Callable[[str], str]) -> InProcessNetwork:
+    clock = FixedClock(datetime(2025, 4, 1, 9, 0, tzinfo=JST))
+    network = build_network(demo_layout(), url, clock, seed=11)
+    for lg in DEMO_MUNICIPALITIES:
+        network.national.allot(lg, 1_000)
+    network.run_until_quiet()
+    return network
+
+
+def code() -> str:
+    from juki.core.identifiers import ResidentCode
+
+    return ResidentCode.complete(f"{_rng.randrange(10**9, 10**10):010d}").value
+
+
+def identity(lg: str, resident_code: str | None = None, given: str = "太郎") -> IdentityInfoBody:
+    return IdentityInfoBody(
+        resident_code=resident_code or code(),
+        my_number=None,
+        family_name="権限",
+        given_name=given,
+        family_name_kana="ケンゲン",
+        given_name_kana="タロウ",
+        birth_date=date(1980, 1, 2),
+        sex="male",
+        address=AT[lg] + "中央1丁目1番1号",
+        status="active",
+        lg_code=lg,
+        change_reason="move_in",
+        changed_on=TODAY,
+    )
+
+
+def fuhyo(sender: str, address_lg: str, honseki_lg: str) -> FuhyoNotice:
+    return FuhyoNotice(
+        resident_code=code(),
+        family_name="権限",
+        given_name="花子",
+        family_name_kana="ケンゲン",
+        given_name_kana="ハナコ",
+        birth_date=date(1990, 3, 4),
+        sex="female",
+        honseki=AT[honseki_lg] + "本町1番地",
+        koseki_head="権限一郎",
+        address=AT[address_lg] + "中央2丁目2番2号",
+        address_since=TODAY,
+        status="active",
+        change_reason="move_in",
+        changed_on=TODAY,
+        from_lg_code=sender,
+    )
+
+
+def send(net: InProcessNetwork, sender: str, recipient: str, message: MessageBody) -> Reply:
+    """Sign `message` as `sender` (its own key: a valid signature) and hand it to the receiver
+    with the next number on that link, as the sender's delivery worker would."""
+    node = net.nodes[recipient]
+    with node.engine.connect() as conn:
+        seq = store.last_received(conn, sender) + 1
+    now = node.clock.now()
+    name = type_of(message)
+    env = Envelope(
+        message_id=uuid7(now, _rng),
+        message_type=name,
+        schema_version=CURRENT_VERSION[name],
+        sender=sender,
+        recipient=recipient,
+        created_at=now.isoformat(),
+        seq=seq,
+        body=body_of(message),
+    ).signed(net.nodes[sender].identity.key)
+    return node.receiver.receive(env.to_bytes())
+
+
+def refusals(net: InProcessNetwork, node_id: str, sender: str) -> list[tuple[str, str]]:
+    r = network_tables.net_refusals.c
+    with net.nodes[node_id].engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(r.reason, r.detail).where(r.claimed_sender == sender).order_by(r.refusal_id)
+        )
+        return [(row.reason, row.detail) for row in rows]
+
+
+# (message type's case, unauthorised sender, recipient, message, authorised follow-up on that link)
+FORGED: list[tuple[str, str, str, Callable[[], MessageBody], Callable[[], MessageBody]]] = [
+    (
+        "identity_info_changed: another municipality's residents",
+        NISHITOKYO,
+        TOKYO,
+        lambda: IdentityInfoChanged(identity=identity(INAGI)),
+        lambda: IdentityInfoChanged(identity=identity(NISHITOKYO)),
+    ),
+    (
+        "identity_info_changed: not the municipality's prefecture",
+        KANAGAWA,
+        "national",
+        lambda: IdentityInfoChanged(identity=identity(INAGI)),
+        lambda: IdentityInfoChanged(identity=identity(FUJISAWA)),
+    ),
+    (
+        "identity_info_changed: a municipality straight to national",
+        INAGI,
+        "national",
+        lambda: IdentityInfoChanged(identity=identity(INAGI)),
+        lambda: MyNumberRequest(resident_code=code(), lg_code=INAGI),
+    ),
+    (
+        "identity_snapshot: another municipality's residents",
+        NISHITOKYO,
+        TOKYO,
+        lambda: IdentitySnapshot(
+            lg_code=INAGI, snapshot_id="s-1", part=1, parts=1, entries=[identity(INAGI)]
+        ),
+        lambda: IdentityInfoChanged(identity=identity(NISHITOKYO)),
+    ),
+    (
+        "move_out_certificate_info: in another municipality's name",
+        NISHITOKYO,
+        FUJISAWA,
+        lambda: MoveOutCertificateInfo(
+            identity=identity(INAGI),
+            destination_address=AT[FUJISAWA] + "鵠沼1番1号",
+            planned_on=TODAY,
+            from_lg_code=INAGI,
+            to_lg_code=FUJISAWA,
+        ),
+        lambda: MoveOutCertificateInfo(
+            identity=identity(NISHITOKYO),
+            destination_address=AT[FUJISAWA] + "鵠沼1番1号",
+            planned_on=TODAY,
+            from_lg_code=NISHITOKYO,
+            to_lg_code=FUJISAWA,
+        ),
+    ),
+    (
+        "move_in_notice: for an address outside the sender's area",
+        NAGANO,
+        INAGI,
+        lambda: MoveInNotice(
+            resident_code=code(),
+            new_address=AT[FUJISAWA] + "鵠沼1番1号",
+            moved_on=TODAY,
+            notified_on=TODAY,
+            from_lg_code=INAGI,
+            to_lg_code=NAGANO,
+        ),
+        lambda: fuhyo(NAGANO, NAGANO, INAGI),
+    ),
+    (
+        "fuhyo_notice: from a municipality the person does not live in",
+        FUJISAWA,
+        INAGI,
+        lambda: fuhyo(FUJISAWA, NAGANO, INAGI),
+        lambda: fuhyo(FUJISAWA, FUJISAWA, INAGI),
+    ),
+    (
+        "fuhyo_notice: to a municipality that is not the 本籍",
+        FUJISAWA,
+        INAGI,
+        lambda: fuhyo(FUJISAWA, FUJISAWA, NISHITOKYO),
+        lambda: fuhyo(FUJISAWA, FUJISAWA, INAGI),
+    ),
+    (
+        "my_number_request: for another municipality's resident",
+        NISHITOKYO,
+        "national",
+        lambda: MyNumberRequest(resident_code=code(), lg_code=INAGI),
+        lambda: MyNumberRequest(resident_code=code(), lg_code=NISHITOKYO),
+    ),
+    (
+        "my_number_assigned: not from national",
+        TOKYO,
+        INAGI,
+        lambda: MyNumberAssigned(resident_code=code(), my_number="123456789018", lg_code=INAGI),
+        None,  # a prefecture has nothing to send a municipality
+    ),
+    (
+        "resident_code_allotment: not from national",
+        TOKYO,
+        INAGI,
+        lambda: ResidentCodeAllotment(
+            lg_code=INAGI, first_body=9_000_000_000, last_body=9_000_000_099
+        ),
+        None,
+    ),
+    (
+        "resident_code_allotment: a municipality to another",
+        NISHITOKYO,
+        INAGI,
+        lambda: ResidentCodeAllotment(
+            lg_code=INAGI, first_body=9_000_000_000, last_body=9_000_000_099
+        ),
+        lambda: fuhyo(NISHITOKYO, NISHITOKYO, INAGI),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "sender", "recipient", "forged", "follow_up"), FORGED, ids=[c[0] for c in FORGED]
+)
+def test_a_message_from_a_node_without_authority_is_refused_recorded_and_the_link_goes_on(
+    net: InProcessNetwork,
+    case: str,
+    sender: str,
+    recipient: str,
+    forged: Callable[[], MessageBody],
+    follow_up: Callable[[], MessageBody] | None,
+) -> None:
+    before = net.nodes[recipient].status()
+    message = forged()
+    reply = send(net, sender, recipient, message)
+
+    assert (reply.status, reply.reason) == (ReplyStatus.REFUSED, "unauthorised"), reply
+    reason, detail = refusals(net, recipient, sender)[-1]
+    assert reason == "unauthorised"
+    assert detail.startswith(type_of(message) + ": ")
+    assert net.nodes[recipient].status()["dead_letters"] == before["dead_letters"]
+    if follow_up is not None:
+        assert send(net, sender, recipient, follow_up()).status is ReplyStatus.APPLIED
+
+
+def test_every_message_type_has_a_forged_case_or_a_reason_it_has_none() -> None:
+    from juki.network.messages import SCHEMAS
+
+    forged = {type_of(c[3]()) for c in FORGED} | {"link_skip"}  # any node, about its own link
+    queries = {"certificate_content_request", "certificate_content_response"}  # tested below
+    assert forged | queries == {name for name, _v in SCHEMAS}
+
+
+def test_a_refused_message_is_a_dead_letter_at_its_sender_and_nothing_stalls(
+    net: InProcessNetwork,
+) -> None:
+    """Through the real delivery path: the sender's worker signs and sends; the refusal is
+    permanent, so the sender keeps it as a dead letter and the link goes on."""
+    kanagawa = net.nodes[KANAGAWA]  # a link no test here numbers by hand
+    with kanagawa.engine.begin() as conn:
+        kanagawa.send(
+            conn,
+            FUJISAWA,
+            ResidentCodeAllotment(
+                lg_code=FUJISAWA, first_body=9_100_000_000, last_body=9_100_000_009
+            ),
+        )
+    net.run_until_quiet()
+    assert net.pending() == 0
+    d = network_tables.net_dead_letters.c
+    with kanagawa.engine.connect() as conn:
+        reasons = (
+            conn.execute(sa.select(d.reason).where((d.direction == "out") & (d.peer == FUJISAWA)))
+            .scalars()
+            .all()
+        )
+    assert reasons == ["unauthorised"]
+    assert refusals(net, FUJISAWA, KANAGAWA)[-1][0] == "unauthorised"
+
+
+def test_a_move_in_notice_only_from_the_destination_the_move_out_recorded(
+    net: InProcessNetwork,
+) -> None:
+    """長野市 may confirm moves to 長野市, not a 稲城市 resident's move to 藤沢市."""
+    from juki.registry import services as svc
+    from juki.registry.commands import (
+        MoveInOrigin,
+        NewHousehold,
+        PersonalItems,
+        RecordMoveIn,
+        RecordMoveOut,
+    )
+    from juki.registry.model import Sex
+    from juki.registry.uow import SqlRegistryUnitOfWork
+    from juki.security.actors import Actor
+    from juki.security.permissions import Role
+
+    clerk = Actor("clerk", Role.COUNTER_CLERK, "T1")
+    inagi = net.municipality(INAGI)
+    uow = SqlRegistryUnitOfWork(inagi.engine, clock=inagi.clock)
+    person = svc.record_move_in(
+        uow,
+        clerk,
+        RecordMoveIn(
+            person=PersonalItems(
+                family_name="移動",
+                given_name="次郎",
+                family_name_kana="イドウ",
+                given_name_kana="ジロウ",
+                birth_date=date(1985, 5, 6),
+                sex=Sex.MALE,
+                honseki="東京都稲城市東長沼1番地",
+                koseki_head="移動　次郎",
+            ),
+            origin=MoveInOrigin.ABROAD,
+            address=AT[INAGI] + "東長沼2111番地",
+            moved_on=date(2025, 3, 20),
+            notified_on=date(2025, 3, 25),
+            previous_address="アメリカ合衆国",
+            placement=NewHousehold(),
+        ),
+    )
+    svc.record_move_out(
+        uow,
+        clerk,
+        RecordMoveOut(
+            record_ids=(person.record_id,),
+            destination_address=AT[FUJISAWA] + "鵠沼石上1丁目1番1号",
+            planned_on=TODAY,
+            notified_on=TODAY,
+        ),
+    )
+    notice: dict[str, Any] = {
+        "resident_code": person.resident_code,
+        "moved_on": TODAY,
+        "notified_on": TODAY,
+        "from_lg_code": INAGI,
+    }
+    reply = send(
+        net,
+        NAGANO,
+        INAGI,
+        MoveInNotice(new_address=AT[NAGANO] + "鶴賀1番1号", to_lg_code=NAGANO, **notice),
+    )
+    assert (reply.status, reply.reason) == (ReplyStatus.REFUSED, "unauthorised")
+    assert "recorded" in refusals(net, INAGI, NAGANO)[-1][1]
+    assert svc.get_record(uow, clerk, person.record_id).move_out_confirmed_address is None
+
+    reply = send(
+        net,
+        FUJISAWA,
+        INAGI,
+        MoveInNotice(
+            new_address=AT[FUJISAWA] + "鵠沼石上1丁目1番1号", to_lg_code=FUJISAWA, **notice
+        ),
+    )
+    assert reply.status is ReplyStatus.APPLIED
+    assert svc.get_record(uow, clerk, person.record_id).move_out_confirmed_address
+
+
+def _ask(net: InProcessNetwork, asker: str, asked: str, request: CertificateContentRequest) -> Any:
+    node = net.nodes[asked]
+    now = node.clock.now()
+    env = Envelope(
+        message_id=uuid7(now, _rng),
+        message_type="certificate_content_request",
+        schema_version=1,
+        sender=asker,
+        recipient=asked,
+        created_at=now.isoformat(),
+        seq=QUERY_SEQ,
+        body=body_of(request),
+    ).signed(net.nodes[asker].identity.key)
+    return node.answer(env.to_bytes())
+
+
+@pytest.mark.parametrize(
+    ("asker", "claimed", "asked"),
+    [(NISHITOKYO, FUJISAWA, INAGI), (TOKYO, TOKYO, INAGI), (NISHITOKYO, NISHITOKYO, FUJISAWA)],
+    ids=["in another's name", "a prefecture", "of the wrong municipality"],
+)
+def test_a_certificate_query_from_a_node_without_authority_is_refused_and_recorded(
+    net: InProcessNetwork, asker: str, claimed: str, asked: str
+) -> None:
+    request = CertificateContentRequest(
+        resident_code=code(),
+        members="all",
+        items=[],
+        from_lg_code=claimed,
+        to_lg_code=INAGI,
+        operator_id="clerk",
+    )
+    answer = _ask(net, asker, asked, request)
+    assert isinstance(answer, Reply)
+    assert (answer.status, answer.reason) == (ReplyStatus.REFUSED, "unauthorised")
+    assert refusals(net, asked, asker)[-1][0] == "unauthorised"
+
+
+def test_an_answer_from_a_node_that_was_not_asked_is_refused(net: InProcessNetwork) -> None:
+    """An answer signed by the node asked, but naming another municipality's record (or
+    addressed to another asker), is not taken."""
+    from juki.network.messages import CertificateContentResponse
+    from juki.nodes.node import AnswerRejected
+
+    inagi, fujisawa = net.municipality(INAGI), net.municipality(FUJISAWA)
+
+    class Forging:
+        def query(self, peer: str, endpoint: str, raw: bytes) -> bytes:
+            question = Envelope.from_bytes(raw)
+            now = inagi.clock.now()
+            forged = CertificateContentResponse(
+                request_id=question.message_id,
+                resident_code=question.body["resident_code"],
+                from_lg_code=NISHITOKYO,  # not who answers
+                to_lg_code=FUJISAWA,
+                outcome="refused",
+                rule="no_record",
+                message_en="none",
+                message_ja="なし",
+            )
+            return (
+                Envelope(
+                    message_id=uuid7(now, _rng),
+                    message_type="certificate_content_response",
+                    schema_version=1,
+                    sender=INAGI,
+                    recipient=FUJISAWA,
+                    created_at=now.isoformat(),
+                    seq=QUERY_SEQ,
+                    body=body_of(forged),
+                )
+                .signed(inagi.identity.key)
+                .to_bytes()
+            )
+
+    saved = fujisawa.query_transport
+    fujisawa.query_transport = Forging()  # type: ignore[assignment]
+    try:
+        request = CertificateContentRequest(
+            resident_code=code(),
+            members="all",
+            items=[],
+            from_lg_code=FUJISAWA,
+            to_lg_code=INAGI,
+            operator_id="clerk",
+        )
+        with pytest.raises(AnswerRejected) as caught:
+            fujisawa.ask(INAGI, request, "certificate_content_response")
+    finally:
+        fujisawa.query_transport = saved
+    assert caught.value.reason == "unauthorised"
+    assert refusals(net, FUJISAWA, INAGI)[-1][0] == "unauthorised"
+
+
+# -- a handler that fails, for any reason, makes a dead letter; the link goes on ---------------
+
+
+def allotment() -> ResidentCodeAllotment:
+    first = 9_200_000_000 + _rng.randrange(10**6) * 10
+    return ResidentCodeAllotment(lg_code=INAGI, first_body=first, last_body=first + 9)
+
+
+def _authorised(sender: str) -> Callable[[], MessageBody]:
+    return lambda: IdentityInfoChanged(identity=identity(sender))
+
+
+@pytest.fixture
+def own_net(node_db_url: Callable[[str], str]) -> Iterator[InProcessNetwork]:
+    network = _network(node_db_url)
+    yield network
+    network.dispose()
+
+
+FAILURES: list[tuple[str, Callable[[], Exception]]] = [
+    ("a bug", lambda: ZeroDivisionError("division by zero")),
+    ("a missing key", lambda: KeyError("family_name")),
+    (
+        "a constraint the message breaks",
+        lambda: sa.exc.IntegrityError("INSERT …", {}, Exception("UNIQUE constraint failed")),
+    ),
+]
+
+
+@pytest.mark.parametrize(("what", "failure"), FAILURES, ids=[f[0] for f in FAILURES])
+def test_a_handler_failure_becomes_a_dead_letter_and_later_messages_still_arrive(
+    net: InProcessNetwork, what: str, failure: Callable[[], Exception]
+) -> None:
+    """Each kind of receiving node, each message type it takes."""
+    cases: list[tuple[str, str, Callable[[], MessageBody]]] = [
+        (NISHITOKYO, TOKYO, _authorised(NISHITOKYO)),
+        (TOKYO, "national", _authorised(NISHITOKYO)),
+        (NISHITOKYO, "national", lambda: MyNumberRequest(resident_code=code(), lg_code=NISHITOKYO)),
+        (FUJISAWA, INAGI, lambda: fuhyo(FUJISAWA, FUJISAWA, INAGI)),
+        ("national", INAGI, allotment),
+    ]
+    for sender, recipient, message in cases:
+        receiver = net.nodes[recipient].receiver
+        first, second = message(), message()
+        name = type_of(first)
+        handler = receiver.handlers[name]
+
+        def failing(conn: sa.Connection, env: Envelope, body: Any) -> None:
+            raise failure()
+
+        receiver.handlers[name] = failing
+        try:
+            reply = send(net, sender, recipient, first)
+        finally:
+            receiver.handlers[name] = handler
+        assert reply.status is ReplyStatus.DEAD_LETTER, (name, reply)
+        assert reply.reason == type(failure()).__name__
+        assert send(net, sender, recipient, second).status is ReplyStatus.APPLIED, name
+
+
+def _codes(history: list[dict[str, Any]]) -> set[str]:
+    return {row["resident_code"] for row in history}
+
+
+def test_a_failing_handler_rolls_back_only_its_own_writes(
+    own_net: InProcessNetwork,
+) -> None:
+    """A handler that wrote and then broke a constraint: its writes are undone (the
+    savepoint), the dead letter and the inbox row are kept, and the link goes on."""
+    inagi = own_net.municipality(INAGI)
+    receiver = inagi.receiver
+    handler = receiver.handlers["fuhyo_notice"]
+
+    def write_then_fail(conn: sa.Connection, env: Envelope, body: Any) -> None:
+        handler(conn, env, body)
+        conn.execute(sa.text("INSERT INTO net_state (key, value) VALUES ('x', '1')"))
+        conn.execute(sa.text("INSERT INTO net_state (key, value) VALUES ('x', '2')"))
+
+    receiver.handlers["fuhyo_notice"] = write_then_fail
+    try:
+        first = fuhyo(FUJISAWA, FUJISAWA, INAGI)
+        reply = send(own_net, FUJISAWA, INAGI, first)
+    finally:
+        receiver.handlers["fuhyo_notice"] = handler
+    assert (reply.status, reply.reason) == (ReplyStatus.DEAD_LETTER, "IntegrityError")
+    from juki.registry.store.journal import fuhyo_history
+
+    with inagi.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM net_state WHERE key = 'x'")).scalar() == 0
+        assert _codes(fuhyo_history(conn, first.honseki, first.koseki_head)) == set()
+    second = fuhyo(FUJISAWA, FUJISAWA, INAGI)
+    assert send(own_net, FUJISAWA, INAGI, second).status is ReplyStatus.APPLIED
+    with inagi.engine.connect() as conn:
+        assert _codes(fuhyo_history(conn, second.honseki, second.koseki_head)) == {
+            second.resident_code
+        }
+
+
+def test_duplicates_are_keyed_on_sender_and_message_id(net: InProcessNetwork) -> None:
+    """Another node reusing a message id it saw is not taken for a duplicate of the first:
+    its message is judged on its own link (and here refused, as it has no authority)."""
+    tokyo = net.nodes[TOKYO]
+    message = IdentityInfoChanged(identity=identity(NISHITOKYO))
+    with tokyo.engine.connect() as conn:
+        seq = store.last_received(conn, NISHITOKYO) + 1
+    now = tokyo.clock.now()
+    message_id = uuid7(now, _rng)
+
+    def envelope(sender: str, seq: int) -> bytes:
+        return (
+            Envelope(
+                message_id=message_id,
+                message_type="identity_info_changed",
+                schema_version=1,
+                sender=sender,
+                recipient=TOKYO,
+                created_at=now.isoformat(),
+                seq=seq,
+                body=body_of(message),
+            )
+            .signed(net.nodes[sender].identity.key)
+            .to_bytes()
+        )
+
+    assert tokyo.receiver.receive(envelope(NISHITOKYO, seq)).status is ReplyStatus.APPLIED
+    assert tokyo.receiver.receive(envelope(NISHITOKYO, seq)).status is ReplyStatus.DUPLICATE
+    with tokyo.engine.connect() as conn:
+        inagi_seq = store.last_received(conn, INAGI) + 1
+    reply = tokyo.receiver.receive(envelope(INAGI, inagi_seq))
+    assert (reply.status, reply.reason) == (ReplyStatus.REFUSED, "unauthorised")
