@@ -3,6 +3,8 @@
 - `create_registry_app`: a municipality's registry as its counter terminals see it — the
   registry API, the certificate counter terminal and the public verification page — whether it
   runs standalone (`juki serve`) or mounted under `/registry` on a municipality node.
+- `create_public_app`: what a municipality node serves on its public listener (ordinary TLS, no
+  network client certificate): certificate verification alone, under `/registry` as on the node.
 - `create_node_app`: one node of the network. Who may call what:
   `/net/v1/*` is for other nodes (mutual TLS, each envelope signed; `juki.nodes.net_api`);
   `/health` and `/metrics` are `public` (a monitor with a console certificate reads them);
@@ -12,11 +14,18 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
+from typing import Final
+
 import sqlalchemy as sa
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 from juki.certificates.ports import ContentSource
-from juki.certificates.web import install_certificates
+from juki.certificates.ratelimit import RateLimiter
+from juki.certificates.web import install_certificates, install_verification
 from juki.core.clock import Clock, SystemClock
 from juki.core.settings import Settings
 from juki.nodes.admin_api import AdminAuthenticationRequired, admin_router, on_admin_unauthenticated
@@ -29,6 +38,29 @@ from juki.nodes.wide_area import CsContentSource
 from juki.registry.api import DESCRIPTION, TAGS, routers
 from juki.web.errors import install_error_handlers
 
+DOCS_ASSETS: Final = "/docs-assets"
+
+
+def offline_docs(app: FastAPI) -> None:
+    """`/docs` from Swagger UI's files as the installed `fastapi-offline` package ships them,
+    served by the app itself (FastAPI's self-hosting recipe), so the page works without the
+    internet; every URL follows the mount (`/registry/docs` on a node). Plain routes, like
+    FastAPI's own docs route: not in the OpenAPI document, open like it."""
+    static = files("fastapi_offline").joinpath("static")
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(static)), name="docs-assets")
+
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        root = str(request.scope.get("root_path", "")).rstrip("/")
+        return get_swagger_ui_html(
+            openapi_url=f"{root}{app.openapi_url}",
+            title=f"{app.title} — API docs",
+            swagger_js_url=f"{root}{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png",
+        )
+
+    app.add_route("/docs", swagger_ui, include_in_schema=False)
+
 
 def create_registry_app(
     engine: sa.Engine,
@@ -36,6 +68,7 @@ def create_registry_app(
     clock: Clock | None = None,
     wide_area: ContentSource | None = None,
     settings: Settings | None = None,
+    limiter: RateLimiter | None = None,
 ) -> FastAPI:
     """Build the registry API around an engine; tests and the node wiring pass their own clock.
 
@@ -47,13 +80,43 @@ def create_registry_app(
         description=DESCRIPTION,
         version="1",
         openapi_tags=TAGS,
+        docs_url=None,
+        redoc_url=None,
     )
+    offline_docs(app)
     app.state.engine = engine
     app.state.clock = clock or SystemClock()
     install_error_handlers(app)
     for router in routers():
         app.include_router(router)
-    install_certificates(app, wide_area=wide_area, settings=settings or Settings())
+    install_certificates(app, wide_area=wide_area, settings=settings or Settings(), limiter=limiter)
+    return app
+
+
+def create_public_app(
+    engine: sa.Engine,
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    limiter: RateLimiter | None = None,
+) -> FastAPI:
+    """A municipality's public listener: certificate verification (the status endpoint, the
+    verification API and page) under `/registry`, the same paths as on the node, and nothing
+    else — no registry API, no terminal, no docs. Anyone may connect; each client address is
+    rate-limited."""
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    public = FastAPI(
+        title="juki certificate verification",
+        version="1",
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    public.state.engine = engine
+    public.state.clock = clock or SystemClock()
+    install_error_handlers(public)
+    install_verification(public, settings=settings, limiter=limiter)
+    app.mount("/registry", public)
     return app
 
 
@@ -63,7 +126,10 @@ def create_node_app(node: Node, config: NodeConfig, settings: Settings) -> FastA
         title=f"juki node {node.node_id}",
         description=f"{config.name} ({node.kind.value}) — 住基ネットのノード",
         version="1",
+        docs_url=None,
+        redoc_url=None,
     )
+    offline_docs(app)
     app.state.node = node
     app.state.admin_token_sha256 = config.admin_token_sha256
     metrics = node.events if isinstance(node.events, NodeMetrics) else NodeMetrics()

@@ -70,10 +70,26 @@ class NodeConfig:
     # for the other.
     signing_key: str | None = None
     signing_cert: str | None = None
+    # Municipalities: the public listener (ordinary TLS, no client certificate) that serves
+    # certificate verification to anyone, and the public base URL printed on certificates and
+    # in their QR codes — the municipality's own address for it when it has one (a web server
+    # in front), else this listener's.
+    public_port: int | None = None
+    public_url: str = ""
 
     @property
     def endpoint(self) -> str:
         return f"https://{self.host}:{self.port}"
+
+    @property
+    def public_base_url(self) -> str:
+        """Where certificates send their readers: `public_url`, else the public listener's
+        `/registry`, else (a configuration from before public listeners) the node's own."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        if self.public_port:
+            return f"https://{self.host}:{self.public_port}/registry"
+        return f"{self.endpoint}/registry"
 
     @property
     def directory(self) -> Path:
@@ -92,7 +108,7 @@ class NodeConfig:
             root_cert=self.root_certificate if self.signing_key else None,
             keys_dir=str(self.directory / "keys"),
             print_dir=str(self.directory / "print"),
-            public_url=f"{self.endpoint}/registry",
+            public_url=self.public_base_url,
         )
 
     def to_json(self) -> dict[str, Any]:

@@ -97,10 +97,22 @@ def init_network(
     files.root_certificate.write_bytes(pki.cert_to_pem(root_cert))
     _console_identity(files, root_key, root_cert, clock)
 
-    ports = free_ports(base_port, len(specs))
+    municipalities = sum(1 for s in specs if s.kind is NodeKind.MUNICIPALITY)
+    ports = free_ports(base_port, len(specs) + municipalities)
+    public_ports = iter(ports[len(specs) :])  # each municipality's public listener
+    ports = ports[: len(specs)]
     national_url = f"https://{HOST}:{ports[[s.kind for s in specs].index(NodeKind.NATIONAL)]}"
     configs = [
-        _create_node(files, spec, port, national_url, root_key, root_cert, clock)
+        _create_node(
+            files,
+            spec,
+            port,
+            national_url,
+            root_key,
+            root_cert,
+            clock,
+            public_port=next(public_ports) if spec.kind is NodeKind.MUNICIPALITY else None,
+        )
         for spec, port in zip(specs, ports, strict=True)
     ]
     progress("データベースを作成中 (migrating node databases)")
@@ -158,6 +170,8 @@ def _create_node(
     root_key: pki.PrivateKey,
     root_cert: x509.Certificate,
     clock: Clock,
+    *,
+    public_port: int | None = None,
 ) -> NodeConfig:
     home = files.root / spec.node_id
     home.mkdir(mode=0o700)
@@ -206,6 +220,7 @@ def _create_node(
         prefecture=spec.prefecture,
         signing_key=signing_key_path,
         signing_cert=signing_cert_path,
+        public_port=public_port,
     )
     config.save(home / NODE_FILE)
     return config

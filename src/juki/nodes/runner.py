@@ -1,5 +1,8 @@
 """`juki node run`: one node in its own process, serving HTTPS with mutual TLS.
 
+A municipality also serves its public listener (ordinary TLS, no client certificate) on
+`public_port`: certificate verification for anyone, in a second uvicorn server on a thread.
+
 Two things run: uvicorn serving the node app, and a stepper thread that forwards local changes
 and delivers the outbox one message at a time. The network code never sleeps or reads the wall
 clock; the waiting happens here (an `Event.wait` when there is nothing to do), so the same
@@ -22,9 +25,10 @@ import structlog
 import uvicorn
 
 from juki.core.settings import Settings
-from juki.nodes.apps import create_node_app
+from juki.nodes.apps import create_node_app, create_public_app
 from juki.nodes.bootstrap import bootstrap, close_node
 from juki.nodes.config import NodeConfig
+from juki.nodes.municipality import MunicipalityNode
 from juki.nodes.node import Node
 
 IDLE_WAIT: Final = 0.05  # seconds to wait when there is nothing to send
@@ -112,11 +116,37 @@ def _server_ssl_context(
     return ctx
 
 
+def public_server(config: NodeConfig, node: Node, settings: Settings) -> uvicorn.Server | None:
+    """A municipality's public listener: ordinary TLS with the node's certificate and no client
+    certificate asked for, serving certificate verification alone (`create_public_app`)."""
+    if config.public_port is None or not isinstance(node, MunicipalityNode):
+        return None
+    app = create_public_app(
+        node.engine, config.certificate_settings(settings.log_level), clock=node.clock
+    )
+    return uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=config.host,
+            port=config.public_port,
+            ssl_certfile=config.certificate,
+            ssl_keyfile=config.key,
+            ssl_cert_reqs=ssl.CERT_NONE,
+            ssl_context_factory=_server_ssl_context,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=3,
+        )
+    )
+
+
 def run_node(config_path: Path, settings: Settings) -> int:
     config = NodeConfig.load(config_path)
     stream = configure_logging(Path(config.log), config.node_id)
     node = bootstrap(config)
     app = create_node_app(node, config, settings)
+    public = public_server(config, node, settings)
     server = uvicorn.Server(
         uvicorn.Config(
             app,
@@ -140,14 +170,23 @@ def run_node(config_path: Path, settings: Settings) -> int:
         # down; this handler then only makes sure the stepper stops too.
         stepper.stop.set()
         server.should_exit = True
+        if public is not None:
+            public.should_exit = True
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     log.info("node starting", endpoint=config.endpoint, kind=config.kind.value)
     stepper.start()
+    public_thread = None
+    if public is not None:
+        public_thread = threading.Thread(target=public.run, name="public-listener", daemon=True)
+        public_thread.start()
     try:
         server.run()
     finally:
+        if public is not None and public_thread is not None:
+            public.should_exit = True
+            public_thread.join(timeout=10)
         stepper.join(timeout=30)
         close_node(node)
         log.info("node stopped")

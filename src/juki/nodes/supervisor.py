@@ -99,9 +99,14 @@ def network_up(files: NetworkFiles, *, timeout: float = UP_TIMEOUT, out: TextIO)
                 if running_pid(files, config.node_id) is not None:
                     print(f"{config.node_id}: 起動済み (already running)", file=out)
                     continue
-                if not port_is_free(config.port, config.host):
+                busy = [
+                    p
+                    for p in (config.port, config.public_port)
+                    if p and not port_is_free(p, config.host)
+                ]
+                if busy:
                     print(
-                        f"{config.node_id}: ポート {config.port} は使用中です (port in use)",
+                        f"{config.node_id}: ポート {busy[0]} は使用中です (port in use)",
                         file=sys.stderr,
                     )
                     return EXIT_FAILED
@@ -143,6 +148,12 @@ def print_urls(console: Console, out: TextIO) -> None:
             print(f"  {c.node_id:<9} {c.kind.value:<13} {c.endpoint}  {c.name}", file=out)
             if kind == "municipality":
                 print(f"  {'':<9} {'':<13} registry API docs: {c.endpoint}/registry/docs", file=out)
+                print(f"  {'':<23} counter terminal: {c.endpoint}/registry/terminal/", file=out)
+                print(
+                    f"  {'':<9} {'':<13} public verification (no client certificate): "
+                    f"{c.public_base_url}/verify/",
+                    file=out,
+                )
     print(
         "Clients need the console certificate (mutual TLS):\n"
         f"  --cacert {files.root_certificate} --cert {files.console_certificate} "

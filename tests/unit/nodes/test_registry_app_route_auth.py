@@ -71,6 +71,7 @@ PUBLIC_PATHS = {
     "/health",
     "/api/v1/certificates/verification",
     "/api/v1/certificates/{certificate_id}/verification",
+    "/api/v1/certificates/{certificate_id}/status",
 }
 
 
