@@ -44,6 +44,8 @@ ALLOWED_ITEMS: Final[Mapping[CertificateKind, frozenset[OptionalItem]]] = {
     CertificateKind.RECORD_ITEMS: frozenset(OptionalItem),
     # 印鑑登録証明書: 印影・氏名・生年月日・住所, and 旧氏 when the seal was registered with it.
     CertificateKind.SEAL: frozenset({OptionalItem.FORMER_SURNAME}),
+    # 転出証明書 (令23条): every item it has is printed; none is asked for.
+    CertificateKind.MOVE_OUT: frozenset(),
 }
 
 
@@ -337,6 +339,10 @@ def _certification(request: CertificateRequest, scope: str) -> str:
 def build_content(request: CertificateRequest, snapshot: Snapshot) -> CertificateContent:
     """Apply every rule to one snapshot and return what will be printed, or raise why not."""
     check_request(request)
+    if request.kind is CertificateKind.MOVE_OUT:
+        from juki.certificates.move_out import move_out_content  # it builds on this module
+
+        return move_out_content(request, snapshot)
     check_record_state(request, snapshot)
     shown = select_members(request, snapshot)
     householder = _householder(snapshot) if snapshot.subject.is_active else None

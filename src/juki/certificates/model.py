@@ -26,6 +26,7 @@ class CertificateKind(StrEnum):
     RESIDENCE = "residence"  # 住民票の写し
     RECORD_ITEMS = "record_items"  # 住民票記載事項証明書
     SEAL = "seal"  # 印鑑登録証明書
+    MOVE_OUT = "move_out"  # 転出証明書 (令23条): its own rules, juki.certificates.move_out
 
     @property
     def label_ja(self) -> str:
@@ -36,6 +37,7 @@ _KIND_JA: Final = {
     CertificateKind.RESIDENCE: "住民票の写し",
     CertificateKind.RECORD_ITEMS: "住民票記載事項証明書",
     CertificateKind.SEAL: "印鑑登録証明書",
+    CertificateKind.MOVE_OUT: "転出証明書",
 }
 
 

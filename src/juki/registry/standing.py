@@ -42,12 +42,11 @@ def standing_on(record: ResidentRecord, day: date) -> RecordStatus:
 
 def as_of(record: ResidentRecord, day: date) -> ResidentRecord:
     """The record as a certificate or a search shows it on `day`: a pending move-out is still
-    a 住民票 (with its 転出予定 entries) and carries no removal yet."""
+    a 住民票 (with its 転出予定 entries), not yet removed; `removal_reason` keeps the removal
+    it is pending (転出予定 or 国外転出), which a 転出証明書 needs to tell them apart."""
     if not move_out_pending(record, day):
         return record
-    return dataclasses.replace(
-        record, status=RecordStatus.ACTIVE, removal_reason=None, removed_on=None
-    )
+    return dataclasses.replace(record, status=RecordStatus.ACTIVE, removed_on=None)
 
 
 def household_on(day: date, members: Iterable[ResidentRecord]) -> tuple[ResidentRecord, ...]:

@@ -53,7 +53,8 @@ def test_a_filed_move_out_is_a_resident_record_until_the_planned_date() -> None:
     assert standing_on(r, PLANNED - timedelta(days=1)) is RecordStatus.ACTIVE
     assert standing_on(r, PLANNED) is RecordStatus.REMOVED
     shown = as_of(r, date(2025, 4, 1))
-    assert shown.is_active and shown.removed_on is None and shown.removal_reason is None
+    assert shown.is_active and shown.removed_on is None
+    assert shown.removal_reason is ChangeReason.MOVE_OUT_PLANNED  # the removal it is pending
     assert shown.move_out_planned_on == PLANNED  # the 転出予定 stays on it
     assert as_of(r, PLANNED) == r
 
