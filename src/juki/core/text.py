@@ -116,6 +116,13 @@ paragraph separators: invisible or layout-changing, so they could make two print
 identical while differing in storage. Private-use (外字) and unassigned code points are allowed."""
 
 
+def is_noncharacter(c: str) -> bool:
+    """The 66 Unicode noncharacters: U+FDD0–U+FDEF and the last two code points of every plane
+    (U+FFFE, U+FFFF, U+1FFFE …); reserved for a program's internal use, never part of a name."""
+    code = ord(c)
+    return 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE
+
+
 def is_variation_selector(c: str) -> bool:
     """True for VS1–VS16 (U+FE00–FE0F) and the ideographic VS17–VS256 (U+E0100–E01EF)."""
     return "\ufe00" <= c <= "\ufe0f" or "\U000e0100" <= c <= "\U000e01ef"
@@ -156,6 +163,13 @@ def validate_name(field: str, s: str, max_len: int = 64) -> str:
                 "control_character",
                 f"control or format character U+{ord(c):04X} at position {position}",
                 f"{label}に使用できない制御文字が含まれています（{position}文字目）",
+            )
+        if is_noncharacter(c):
+            raise ValidationError(
+                field,
+                "noncharacter",
+                f"noncharacter U+{ord(c):04X} at position {position} is not a character of a name",
+                f"{label}に文字ではない符号（非文字）が含まれています（{position}文字目）",
             )
     for position, c in enumerate(text, start=1):
         if is_variation_selector(c) and (

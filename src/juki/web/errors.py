@@ -26,6 +26,7 @@ from juki.core.errors import (
     RuleViolation,
 )
 from juki.web.schemas import ErrorOut, FieldErrorOut, ValidationErrorOut
+from juki.web.text import FORBIDDEN_CHARACTER, MESSAGE_JA
 
 log = structlog.get_logger("juki.web")
 
@@ -98,6 +99,7 @@ _PYDANTIC_JA: Final = {
     "dict_type": "オブジェクトで指定してください",
     "list_type": "配列で指定してください",
     "base64": "Base64の形式が正しくありません",
+    FORBIDDEN_CHARACTER: MESSAGE_JA,
 }
 _DEFAULT_JA: Final = "入力内容が正しくありません"
 

@@ -239,3 +239,17 @@ def test_names_with_ivs_are_kept_byte_for_byte(parts: list[tuple[str, str | None
     name = "".join(base + (vs or "") for base, vs in parts)
     assert validate_name("family_name", name) == name
     assert grapheme_len(name) == len(parts)
+
+
+@pytest.mark.parametrize("bad", ["山\ufffe", "\uffff田", "山\ufdd0田", "山\ufdef", "山\U0010ffff"])
+def test_name_noncharacters(bad: str) -> None:
+    """Noncharacters are for a program's internal use (Unicode §23.7), never part of a name."""
+    with pytest.raises(ValidationError) as info:
+        validate_name("family_name", bad)
+    assert info.value.rule == "noncharacter"
+    assert "非文字" in info.value.message_ja
+
+
+@pytest.mark.parametrize("good", ["山\ufdcf田", "山\ufdf0田", "山\ufffd田", "𠮷野"])
+def test_name_next_to_noncharacters(good: str) -> None:
+    assert validate_name("family_name", good) == good

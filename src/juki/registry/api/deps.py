@@ -7,10 +7,11 @@ from typing import Annotated, Final
 from fastapi import Depends, Path, Request
 
 from juki.registry.uow import SqlRegistryUnitOfWork
+from juki.web.text import CleanStr
 
 API_PREFIX: Final = "/api/v1"
 
-RecordIdPath = Annotated[str, Path(min_length=1, max_length=36)]
+RecordIdPath = Annotated[CleanStr, Path(min_length=1, max_length=36)]
 SealNumberPath = Annotated[str, Path(pattern=r"^[0-9]{1,16}$")]
 
 

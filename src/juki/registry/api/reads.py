@@ -25,9 +25,8 @@ from juki.registry.api.schemas import (
 from juki.registry.ports import SearchQuery
 from juki.registry.store.municipality import load_municipality
 from juki.web.auth import PUBLIC, OperatorActor
-from juki.web.errors import (
-    READ_RESPONSES,
-)
+from juki.web.errors import READ_RESPONSES
+from juki.web.text import CleanStr
 
 
 def health(request: Request) -> HealthOut | JSONResponse:
@@ -45,9 +44,9 @@ def search_residents(
     by: OperatorActor,
     uow: UoW,
     name_kana: Annotated[
-        str | None, Query(max_length=128, description="Reading; hiragana or katakana")
+        CleanStr | None, Query(max_length=128, description="Reading; hiragana or katakana")
     ] = None,
-    name: Annotated[str | None, Query(max_length=128, description="Name prefix")] = None,
+    name: Annotated[CleanStr | None, Query(max_length=128, description="Name prefix")] = None,
     birth_date: date | None = None,
     resident_code: Annotated[str | None, Query(pattern=r"^[0-9]{11}$")] = None,
     include_removed: bool = False,

@@ -30,6 +30,7 @@ from juki.registry.model import (
     encode_fields,
 )
 from juki.registry.seal import MAX_IMAGE_BYTES, SealRegistration, SealStatus
+from juki.web.text import clean_value
 
 # Names are capped by the domain at 64 characters of up to two code points each (IVS), addresses
 # at 200; readings may arrive as half-width kana, which takes up to two code points per kana.
@@ -56,9 +57,15 @@ FieldValue = StrictBool | Annotated[str, StringConstraints(max_length=ADDRESS_MA
 
 
 class Request(BaseModel):
-    """Base of every request body: unknown fields are refused, not silently dropped."""
+    """Base of every request body: unknown fields are refused, not silently dropped, and no
+    string anywhere in it may hold NUL, a surrogate or a noncharacter (`juki.web.text`)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_forbidden_characters(cls, value: Any) -> Any:
+        return clean_value(value)
 
 
 # -- the parts of commands ------------------------------------------------------------------

@@ -4,8 +4,11 @@ generated (個人番号の指定), which the CS records as the node itself."""
 from __future__ import annotations
 
 import dataclasses
+import types
+import typing
+from collections.abc import Mapping
 from datetime import date
-from typing import Final
+from typing import Any, Final
 
 from juki.core.errors import DomainRuleError, ValidationError
 from juki.core.text import validate_kana, validate_name
@@ -112,6 +115,35 @@ _ADDRESS_FIELDS: Final = frozenset(
 )
 
 
+def check_item_types(values: Mapping[str, Any]) -> None:
+    """Each corrected item holds its item's type (a name a string, a flag true or false), and
+    only an optional item may be cleared: a null 氏 would otherwise reach the database."""
+    hints = typing.get_type_hints(ResidentRecord)
+    for name, value in values.items():
+        hint = hints[name]
+        is_union = isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union
+        allowed = typing.get_args(hint) if is_union else (hint,)
+        if value is None:
+            if type(None) not in allowed:
+                raise ValidationError(
+                    f"fields.{name}",
+                    "required",
+                    f"{name} cannot be cleared",
+                    f"項目「{name}」は空にできません",
+                )
+            continue
+        kinds = tuple(typing.get_origin(t) or t for t in allowed)
+        if not isinstance(value, tuple(k for k in kinds if isinstance(k, type))) or (
+            isinstance(value, bool) and bool not in kinds
+        ):
+            raise ValidationError(
+                f"fields.{name}",
+                "type",
+                f"{name} has the wrong type",
+                f"項目「{name}」の値の形式が正しくありません",
+            )
+
+
 def correct_by_authority(
     uow: RegistryUnitOfWork, by: Actor, cmd: CorrectByAuthority
 ) -> ResidentRecord:
@@ -142,6 +174,7 @@ def correct_by_authority(
             raise ValidationError(
                 "fields", "type", f"a value has the wrong type: {exc}", "値の形式が正しくありません"
             ) from exc
+        check_item_types(values)
         for name, value in values.items():
             if value is None:
                 continue
