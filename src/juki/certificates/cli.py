@@ -210,7 +210,7 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     lookup: StatusLookup | None = None
     engine = None
     if args.url:
-        lookup = http_status_lookup(args.url)
+        lookup = http_status_lookup(args.url, cas=roots)
     elif args.db:
         from juki.certificates.desk import CertificateDesk
 
@@ -398,7 +398,10 @@ def _add_verify(cert_sub: Subparsers) -> None:
     p = cert_sub.add_parser("verify", help="check a certificate PDF (exit 0 valid, 1 not)")
     p.add_argument("file", metavar="FILE.pdf")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--url", help="check status online at this registry's verification API")
+    p.add_argument(
+        "--url",
+        help="check status at this registry's public status endpoint (its public base URL)",
+    )
     p.add_argument("--db", help="check status in this registry database")
     p.add_argument("--root", action="append", metavar="PEM", help="trusted root (repeatable)")
     p.set_defaults(handler=cmd_verify)
