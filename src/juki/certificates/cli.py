@@ -26,6 +26,7 @@ from juki.certificates.desk import CertificateDesk, FilePrintSink
 from juki.certificates.fonts import FontMissingError
 from juki.certificates.model import (
     ALL_MEMBERS,
+    RECORD_ITEMS_ONLY,
     CertificateKind,
     CertificateRequest,
     Members,
@@ -41,6 +42,7 @@ from juki.certificates.services import (
     set_fee,
     void_certificate,
 )
+from juki.certificates.services.signatory import set_mayor
 from juki.certificates.signing import SigningSetupError, trust_roots
 from juki.certificates.store import SqlCertificateUnitOfWork
 from juki.certificates.verify import StatusLookup, http_status_lookup, verify_pdf
@@ -68,6 +70,10 @@ ITEM_ARGS: Final = {
     "my-number": OptionalItem.MY_NUMBER,
     "former-surname": OptionalItem.FORMER_SURNAME,
     "foreign": OptionalItem.FOREIGN_ITEMS,
+    # 通称履歴, and the items a record-items certificate certifies one by one (any other name is
+    # the item's own value with dashes: birth-date, previous-address …).
+    "alias-history": OptionalItem.ALIAS_HISTORY,
+    **{i.value.replace("_", "-"): i for i in RECORD_ITEMS_ONLY},
 }
 TERMINAL_PATTERN: Final = r"^[A-Za-z0-9_.:-]{1,64}$"
 # A missing key or font is set-up, not a refused request: said as such, with what to do.
@@ -322,6 +328,17 @@ def cmd_fee(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_signatory(args: argparse.Namespace, settings: Settings) -> int:
+    engine = open_existing(args.db)
+    try:
+        by = actor_for(engine, args, Role.OPERATIONS_MANAGER, settings)
+        m = set_mayor(SqlCertificateUnitOfWork(engine), by, args.name, args.title)
+    finally:
+        engine.dispose()
+    print(f"signatory: {m.signatory}")
+    return EXIT_OK
+
+
 # -- parser ---
 
 
@@ -444,3 +461,11 @@ def _add_after_issue(cert_sub: Subparsers, settings: Settings) -> None:
     p.add_argument("--kind", required=True, choices=list(KIND_ARGS))
     p.add_argument("--yen", required=True, type=int)
     p.set_defaults(handler=cmd_fee)
+
+    p = cert_sub.add_parser(
+        "signatory", help="set the mayor's name (and title) every certificate names"
+    )
+    _common(p, settings)
+    p.add_argument("--name", required=True, help="市区町村長の氏名, e.g. 髙橋　勝浩")
+    p.add_argument("--title", help="職名, when not the default 「<municipality>長」")
+    p.set_defaults(handler=cmd_signatory)

@@ -2,8 +2,11 @@
 
 住民基本台帳法 第12条 and the 住民票の写し等の交付に関する事務処理要領 decide the
 items: by default a 住民票の写し leaves off 世帯主・続柄, 本籍・筆頭者, 住民票コード and
-個人番号 (and a foreign resident's 国籍・在留 items) and shows them only when the applicant
-asks; 旧氏 is shown when recorded and asked for; a removed record (除票) is only ever shown
+個人番号 (and a foreign resident's 国籍・在留 items and 通称履歴) and shows them only when the
+applicant asks; a 記載事項証明書 shows the name and the items asked for; 旧氏 (with its reading,
+except on a seal certificate) is on every certificate once recorded, unasked, and a foreign
+resident's 通称 is part of the name; a foreign resident's name has no printed reading and their
+record has 外国人住民となった年月日 (法第30条の45); a removed record (除票) is only ever shown
 on a 除票 request; a wide-area copy (広域交付, 第12条の4) never carries 本籍・筆頭者; a third
 party (第12条の3) never gets 住民票コード or 個人番号; and a person under DV support
 measures (支援措置) is never shown unless an authorised override is recorded.
@@ -23,6 +26,8 @@ from typing import Final
 
 from juki.certificates.model import (
     ALL_MEMBERS,
+    BASIC_ITEMS,
+    RECORD_ITEMS_ONLY,
     CertificateContent,
     CertificateKind,
     CertificateRequest,
@@ -40,13 +45,36 @@ from juki.registry.model import Relationship, ResidentRecord
 MAX_COPIES: Final = 10
 
 ALLOWED_ITEMS: Final[Mapping[CertificateKind, frozenset[OptionalItem]]] = {
-    CertificateKind.RESIDENCE: frozenset(OptionalItem),
+    # A 写し shows the basic items always; only the omitted ones (法第12条第5項) are asked for.
+    CertificateKind.RESIDENCE: frozenset(OptionalItem) - RECORD_ITEMS_ONLY,
+    # A 記載事項証明書 certifies the items asked for, any of them (法第12条第1項).
     CertificateKind.RECORD_ITEMS: frozenset(OptionalItem),
-    # 印鑑登録証明書: 印影・氏名・生年月日・住所, and 旧氏 when the seal was registered with it.
+    # 印鑑登録証明書: 印影・氏名・生年月日・住所, and 旧氏 when recorded (always shown).
     CertificateKind.SEAL: frozenset({OptionalItem.FORMER_SURNAME}),
     # 転出証明書 (令23条): every item it has is printed; none is asked for.
     CertificateKind.MOVE_OUT: frozenset(),
 }
+# The items each kind prints in its person lines whatever was asked (the name always).
+_ALWAYS: Final[Mapping[CertificateKind, frozenset[OptionalItem]]] = {
+    CertificateKind.RESIDENCE: RECORD_ITEMS_ONLY - {OptionalItem.ADDRESS},  # 住所 heads the page
+    CertificateKind.RECORD_ITEMS: frozenset(),
+    CertificateKind.SEAL: frozenset(
+        {OptionalItem.NAME_KANA, OptionalItem.BIRTH_DATE, OptionalItem.ADDRESS}
+    ),
+    CertificateKind.MOVE_OUT: frozenset(),  # its lines are juki.certificates.move_out's
+}
+
+
+def shown_items(kind: CertificateKind, items: frozenset[OptionalItem]) -> frozenset[OptionalItem]:
+    """Every item a person's lines include: what the kind always shows, and what was asked.
+
+    A 記載事項証明書 for which no item was named certifies the four basic items (氏名・氏名の
+    振り仮名・生年月日・性別・住所), as a counter does when the applicant names none.
+    """
+    asked = items - {OptionalItem.FORMER_SURNAME}
+    if kind is CertificateKind.RECORD_ITEMS and not asked:
+        asked = BASIC_ITEMS
+    return _ALWAYS[kind] | asked
 
 
 # -- dates -------------------------------------------------------------------------------------
@@ -77,11 +105,18 @@ def check_request(request: CertificateRequest) -> None:
     not_allowed = sorted(request.items - ALLOWED_ITEMS[request.kind])
     if not_allowed:
         item = OptionalItem(not_allowed[0])
+        always = request.kind is CertificateKind.RESIDENCE and item in RECORD_ITEMS_ONLY
         raise ValidationError(
             "items",
             "not_for_kind",
-            f"{item.value} cannot be requested on a {request.kind.value} certificate",
-            f"{request.kind.label_ja}には「{item.label_ja}」を記載できません",
+            f"{item.value} cannot be requested on a {request.kind.value} certificate"
+            + (" (a residence certificate always shows it)" if always else ""),
+            f"{request.kind.label_ja}には「{item.label_ja}」を"
+            + (
+                "常に記載します（項目の指定は記載事項証明書で行います）"
+                if always
+                else "記載できません"
+            ),
         )
     if request.requester is Requester.THIRD_PARTY and request.items & {
         OptionalItem.RESIDENT_CODE,
@@ -216,16 +251,22 @@ def check_support_measures(
 # -- the lines of one person --------------------------------------------------------------------
 
 
-def _name_lines(r: ResidentRecord, items: frozenset[OptionalItem]) -> list[Line]:
-    lines = [
-        Line("name", "氏名", r.full_name),
-        Line("name_kana", "フリガナ", r.full_name_kana),
-    ]
+def _name_lines(
+    kind: CertificateKind, r: ResidentRecord, shown: frozenset[OptionalItem]
+) -> list[Line]:
+    """氏名, its reading (never a foreign resident's, 2023 amendment from 2025-05-26), the 通称
+    (part of a foreign resident's name, 令第30条の26) and the 旧氏 with its reading, unasked once
+    recorded (令第30条の13; not among what 法第12条第5項 lets a 写し leave off); the seal
+    certificate shows the 旧氏 without its reading."""
+    lines = [Line("name", "氏名", r.full_name)]
+    if OptionalItem.NAME_KANA in shown and not r.is_foreign:
+        lines.append(Line("name_kana", "フリガナ", r.full_name_kana))
     if r.is_foreign and r.alias_name:
-        # 通称 is part of how a foreign resident is named on the record (令第30条の26).
         lines.append(Line("alias_name", "通称", r.alias_name))
-    if OptionalItem.FORMER_SURNAME in items and r.former_surname:
+    if r.former_surname and not r.is_foreign:
         lines.append(Line("former_surname", "旧氏", r.former_surname))
+        if kind is not CertificateKind.SEAL and r.former_surname_kana:
+            lines.append(Line("former_surname_kana", "旧氏の振り仮名", r.former_surname_kana))
     return lines
 
 
@@ -248,27 +289,39 @@ def _foreign_lines(r: ResidentRecord) -> list[Line]:
     return lines
 
 
-def person_lines(
-    kind: CertificateKind, r: ResidentRecord, items: frozenset[OptionalItem], *, removed: bool
-) -> tuple[Line, ...]:
+def _alias_history_lines(r: ResidentRecord) -> list[Line]:
+    """通称の記載及び削除に関する事項 (令第30条の27): each entry and deletion, where and when."""
+    return [
+        Line(
+            "alias_history",
+            "通称の記載・削除",
+            f"{western_date(e.on)}　{e.municipality}で{e.action.label_ja}　{e.alias_name}",
+        )
+        for e in r.alias_history
+    ]
+
+
+def _dated_lines(
+    kind: CertificateKind, r: ResidentRecord, shown: frozenset[OptionalItem]
+) -> list[Line]:
+    """The dates and addresses of the record (a 写し: all; a 記載事項証明書: those asked for)."""
     foreign = r.is_foreign
 
     def when(d: date) -> str:
         return person_date(d, foreign=foreign)
 
-    lines = _name_lines(r, items)
-    lines.append(Line("birth_date", "生年月日", when(r.birth_date)))
-    if kind is not CertificateKind.SEAL:
-        lines.append(Line("sex", "性別", r.sex.label_ja))
-        if OptionalItem.HOUSEHOLDER in items:
-            lines.append(Line("relationship", "続柄", r.relationship.label_ja))
-    if kind is CertificateKind.RESIDENCE:
-        lines.append(Line("resident_since", "住民となった年月日", when(r.resident_since)))
+    lines: list[Line] = []
+    if OptionalItem.RESIDENT_SINCE in shown:
+        # 法第30条の45: a foreign resident's record has 外国人住民となった年月日 instead.
+        label = "外国人住民となった年月日" if foreign else "住民となった年月日"
+        lines.append(Line("resident_since", label, when(r.resident_since)))
+    if OptionalItem.ADDRESS_SINCE in shown:
         lines.append(Line("address_since", "住所を定めた年月日", when(r.address_since)))
-        if r.notified_on:
-            lines.append(Line("notified_on", "届出日", when(r.notified_on)))
-        if r.previous_address:
-            lines.append(Line("previous_address", "前住所", r.previous_address))
+    if OptionalItem.NOTIFIED_ON in shown and r.notified_on:
+        lines.append(Line("notified_on", "届出日", when(r.notified_on)))
+    if OptionalItem.PREVIOUS_ADDRESS in shown and r.previous_address:
+        lines.append(Line("previous_address", "前住所", r.previous_address))
+    if kind is CertificateKind.RESIDENCE:
         if r.move_out_planned_address and r.move_out_planned_on:
             lines.append(
                 Line(
@@ -285,23 +338,41 @@ def person_lines(
                     f"{when(r.move_out_confirmed_on)}　{r.move_out_confirmed_address}",
                 )
             )
-    else:
+    if OptionalItem.ADDRESS in shown:
         lines.append(Line("address", "住所", r.address))
-    if OptionalItem.HONSEKI in items and not foreign and r.honseki:
+    return lines
+
+
+def person_lines(
+    kind: CertificateKind, r: ResidentRecord, items: frozenset[OptionalItem], *, removed: bool
+) -> tuple[Line, ...]:
+    foreign = r.is_foreign
+    shown = shown_items(kind, items)
+    lines = _name_lines(kind, r, shown)
+    if OptionalItem.BIRTH_DATE in shown:
+        lines.append(Line("birth_date", "生年月日", person_date(r.birth_date, foreign=foreign)))
+    if OptionalItem.SEX in shown:
+        lines.append(Line("sex", "性別", r.sex.label_ja))
+    if OptionalItem.HOUSEHOLDER in shown:
+        lines.append(Line("relationship", "続柄", r.relationship.label_ja))
+    lines.extend(_dated_lines(kind, r, shown))
+    if OptionalItem.HONSEKI in shown and not foreign and r.honseki:
         lines.append(Line("honseki", "本籍", r.honseki))
         if r.koseki_head:
             lines.append(Line("koseki_head", "筆頭者", r.koseki_head))
-    if OptionalItem.RESIDENT_CODE in items:
+    if OptionalItem.RESIDENT_CODE in shown:
         lines.append(Line("resident_code", "住民票コード", r.resident_code))
-    if OptionalItem.MY_NUMBER in items and r.my_number:
+    if OptionalItem.MY_NUMBER in shown and r.my_number:
         lines.append(Line("my_number", "個人番号", r.my_number))
-    if OptionalItem.FOREIGN_ITEMS in items and foreign:
+    if foreign and OptionalItem.FOREIGN_ITEMS in shown:
         lines.extend(_foreign_lines(r))
+    if foreign and OptionalItem.ALIAS_HISTORY in shown:
+        lines.extend(_alias_history_lines(r))
     if removed:
         if r.removal_reason:
             lines.append(Line("removal_reason", "消除事由", r.removal_reason.label_ja))
         if r.removed_on:
-            lines.append(Line("removed_on", "消除日", when(r.removed_on)))
+            lines.append(Line("removed_on", "消除日", person_date(r.removed_on, foreign=foreign)))
     return tuple(lines)
 
 

@@ -42,14 +42,31 @@ _KIND_JA: Final = {
 
 
 class OptionalItem(StrEnum):
-    """Items left off unless the applicant asks for them."""
+    """Items a certificate shows only when the applicant asks for them.
+
+    A 住民票の写し always shows 氏名, 生年月日, 性別, 住所 and the dates of the record, and leaves
+    off the first group below unless asked (法第12条第5項). A 記載事項証明書 shows the name and
+    exactly the items asked for (法第12条第1項), any of them. 旧氏 is no longer optional: once
+    recorded (令第30条の13) it is on every certificate, not being among the items a 写し may
+    leave off (法第12条第5項); asking for it changes nothing.
+    """
 
     HOUSEHOLDER = "householder"  # 世帯主の氏名及び続柄
     HONSEKI = "honseki"  # 本籍及び筆頭者
     RESIDENT_CODE = "resident_code"  # 住民票コード
     MY_NUMBER = "my_number"  # 個人番号
-    FORMER_SURNAME = "former_surname"  # 旧氏
+    FORMER_SURNAME = "former_surname"  # 旧氏: always shown when recorded
     FOREIGN_ITEMS = "foreign_items"  # 国籍・地域, 第30条の45に規定する区分, 在留資格 …
+    ALIAS_HISTORY = "alias_history"  # 通称の記載及び削除に関する事項 (令第30条の27)
+    # Items a 記載事項証明書 may certify one by one (a 写し always shows them).
+    NAME_KANA = "name_kana"  # 氏名の振り仮名 (Japanese nationals only)
+    BIRTH_DATE = "birth_date"  # 出生の年月日
+    SEX = "sex"  # 男女の別
+    ADDRESS = "address"  # 住所
+    RESIDENT_SINCE = "resident_since"  # 住民（外国人住民）となった年月日
+    ADDRESS_SINCE = "address_since"  # 住所を定めた年月日
+    NOTIFIED_ON = "notified_on"  # 届出の年月日
+    PREVIOUS_ADDRESS = "previous_address"  # 従前の住所
 
     @property
     def label_ja(self) -> str:
@@ -63,7 +80,33 @@ _ITEM_JA: Final = {
     OptionalItem.MY_NUMBER: "個人番号",
     OptionalItem.FORMER_SURNAME: "旧氏",
     OptionalItem.FOREIGN_ITEMS: "国籍・在留資格等（外国人住民）",
+    OptionalItem.ALIAS_HISTORY: "通称の記載及び削除に関する事項",
+    OptionalItem.NAME_KANA: "氏名の振り仮名",
+    OptionalItem.BIRTH_DATE: "生年月日",
+    OptionalItem.SEX: "性別",
+    OptionalItem.ADDRESS: "住所",
+    OptionalItem.RESIDENT_SINCE: "住民となった年月日",
+    OptionalItem.ADDRESS_SINCE: "住所を定めた年月日",
+    OptionalItem.NOTIFIED_ON: "届出の年月日",
+    OptionalItem.PREVIOUS_ADDRESS: "従前の住所",
 }
+# What a 記載事項証明書 certifies when the applicant names no item: the four basic items.
+BASIC_ITEMS: Final = frozenset(
+    {OptionalItem.BIRTH_DATE, OptionalItem.SEX, OptionalItem.ADDRESS, OptionalItem.NAME_KANA}
+)
+# The items a 写し always shows, so they are asked for only on a 記載事項証明書.
+RECORD_ITEMS_ONLY: Final = frozenset(
+    {
+        OptionalItem.NAME_KANA,
+        OptionalItem.BIRTH_DATE,
+        OptionalItem.SEX,
+        OptionalItem.ADDRESS,
+        OptionalItem.RESIDENT_SINCE,
+        OptionalItem.ADDRESS_SINCE,
+        OptionalItem.NOTIFIED_ON,
+        OptionalItem.PREVIOUS_ADDRESS,
+    }
+)
 
 
 class Requester(StrEnum):

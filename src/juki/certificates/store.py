@@ -38,6 +38,7 @@ from juki.core.errors import NotFoundError
 from juki.registry.model import Municipality, RecordStatus, Relationship, record_from_row
 from juki.registry.seal import SealStatus
 from juki.registry.standing import PLANNED_REMOVALS, as_of, household_on
+from juki.registry.store.municipality import save_mayor
 from juki.registry.store.seals import seal_from_row
 from juki.registry.tables import resident_records, seal_registrations
 from juki.registry.uow import SqlRegistryUnitOfWork
@@ -243,6 +244,9 @@ class SqlCertificates:
             sa.select(f.fee_yen).where((f.lg_code == lg_code) & (f.kind == kind.value))
         ).scalar_one_or_none()
         return None if value is None else int(value)
+
+    def set_mayor(self, title: str | None, name: str) -> None:
+        save_mayor(self._conn, title, name)
 
     def set_fee(self, lg_code: str, kind: CertificateKind, fee_yen: int, at: str, by: str) -> None:
         f = certificate_fees.c

@@ -198,7 +198,7 @@ CERTIFICATE_CONTENT_RESPONSE: Final = "certificate_content_response"
 QUERY_SEQ: Final = 0  # queries are outside every link's order; message sequences start at 1
 
 WideAreaItem = Literal[
-    "householder", "resident_code", "my_number", "former_surname", "foreign_items"
+    "householder", "resident_code", "my_number", "former_surname", "foreign_items", "alias_history"
 ]
 WideAreaLineKey = Literal[
     "address",
@@ -207,6 +207,7 @@ WideAreaLineKey = Literal[
     "name_kana",
     "alias_name",
     "former_surname",
+    "former_surname_kana",
     "birth_date",
     "sex",
     "relationship",
@@ -224,6 +225,7 @@ WideAreaLineKey = Literal[
     "period_of_stay",
     "stay_expiry",
     "residence_card_number",
+    "alias_history",
 ]
 # The header's lines, then each person's (content.person_lines for a residence certificate,
 # without 本籍・筆頭者 and without the removal items of a 除票).
@@ -242,7 +244,7 @@ class CertificateContentRequest(MessageBody):
 
     resident_code: ResidentCodeStr  # the applicant, who showed ID at B's counter
     members: Literal["all"] | Annotated[list[ResidentCodeStr], Field(max_length=MAX_HOUSEHOLD)]
-    items: Annotated[list[WideAreaItem], Field(max_length=5)]
+    items: Annotated[list[WideAreaItem], Field(max_length=6)]
     from_lg_code: LgCodeStr  # the issuing municipality (B)
     to_lg_code: LgCodeStr  # the home municipality (A)
     operator_id: OperatorIdStr  # B's counter clerk, for A's register
@@ -271,7 +273,7 @@ class WideAreaContent(MessageBody):
     header: Annotated[list[ContentLine], Field(max_length=2)]
     persons: Annotated[list[ContentPerson], Field(min_length=1, max_length=MAX_HOUSEHOLD)]
     certification: Annotated[str, Field(min_length=1, max_length=200)]
-    items: Annotated[list[WideAreaItem], Field(max_length=5)]
+    items: Annotated[list[WideAreaItem], Field(max_length=6)]
     channel: Literal["wide_area"]
     removed: Literal[False]
     seal_sha256: None

@@ -282,3 +282,24 @@ class AbolishSeal:
     registration_number: str
     abolished_on: date
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordAlias:
+    """通称の記載 (令第30条の26): a foreign resident asks for a 通称 to be recorded."""
+
+    record_id: str
+    alias_name: str
+    alias_name_kana: str | None
+    effective_on: date
+    notified_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteAlias:
+    """通称の削除 (令第30条の26 第3項): the foreign resident's 通称 is deleted; it stays in the
+    history (令第30条の27)."""
+
+    record_id: str
+    effective_on: date
+    notified_on: date

@@ -8,6 +8,7 @@ The stored row of a record is only a projection of that fold, kept for searching
 from __future__ import annotations
 
 import dataclasses
+import json
 import types
 import typing
 from collections.abc import Iterable, Mapping
@@ -18,6 +19,7 @@ from functools import cache
 from typing import Any, Final
 
 from juki.core.errors import DomainRuleError
+from juki.registry.alias import AliasHistory, history_from_json, history_to_json
 
 
 class Sex(StrEnum):
@@ -207,15 +209,30 @@ class ForeignResidentCategory(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Municipality:
-    """The municipality a registry belongs to (全国地方公共団体コード, prefecture and name)."""
+    """The municipality a registry belongs to (全国地方公共団体コード, prefecture and name), and
+    the mayor who certifies its certificates (市区町村長の職名と氏名, 省令 and 事務処理要領:
+    every 写し and 証明書 is certified by the mayor by title and name)."""
 
     lg_code: str
     prefecture: str
     name: str
+    mayor_title: str | None = None  # 職名: 「東京都稲城市長」, or 「…市長職務代理者　副市長」
+    mayor_name: str | None = None  # 氏名
 
     @property
     def address_prefix(self) -> str:
         return f"{self.prefecture}{self.name}"
+
+    @property
+    def default_mayor_title(self) -> str:
+        """市長, 区長, 町長 or 村長 follow from the name (稲城市 → 稲城市長)."""
+        return f"{self.address_prefix}長"
+
+    @property
+    def signatory(self) -> str:
+        """What a certificate prints as its certifier: the title, then the name when set."""
+        title = self.mayor_title or self.default_mayor_title
+        return f"{title}\u3000{self.mayor_name}" if self.mayor_name else title
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,8 +280,9 @@ class ResidentRecord:
     period_of_stay: str | None = None  # 在留期間
     stay_expiry: date | None = None  # 在留期間の満了の日
     residence_card_number: str | None = None  # 在留カード等の番号
-    alias_name: str | None = None  # 通称
+    alias_name: str | None = None  # 通称 (令第30条の26)
     alias_name_kana: str | None = None
+    alias_history: AliasHistory = ()  # 通称の記載及び削除に関する事項 (令第30条の27)
     status: RecordStatus = RecordStatus.ACTIVE
     removal_reason: ChangeReason | None = None
     removed_on: date | None = None
@@ -385,6 +403,8 @@ def diff(before: ResidentRecord, after: ResidentRecord) -> dict[str, Any]:
 
 # -- JSON codec for change fields: dates and enums travel as strings ------------------------
 
+ALIAS_HISTORY: Final = "alias_history"  # a list of entries: JSON in a change and in the row
+
 
 @cache
 def _field_types() -> dict[str, Any]:
@@ -400,7 +420,9 @@ def _field_types() -> dict[str, Any]:
 def encode_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in fields.items():
-        if isinstance(value, date):
+        if name == ALIAS_HISTORY:
+            out[name] = history_to_json(value)
+        elif isinstance(value, date):
             out[name] = value.isoformat()
         elif isinstance(value, StrEnum):
             out[name] = value.value
@@ -414,7 +436,9 @@ def decode_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in raw.items():
         kind = types_[name]
-        if value is None:
+        if name == ALIAS_HISTORY:
+            out[name] = history_from_json(value)
+        elif value is None:
             out[name] = None
         elif kind is date:
             out[name] = date.fromisoformat(value)
@@ -430,7 +454,10 @@ def record_to_row(record: ResidentRecord) -> dict[str, Any]:
     row: dict[str, Any] = {}
     for f in dataclasses.fields(record):
         value = getattr(record, f.name)
-        row[f.name] = value.value if isinstance(value, StrEnum) else value
+        if f.name == ALIAS_HISTORY:
+            row[f.name] = json.dumps(history_to_json(value), ensure_ascii=False) if value else None
+        else:
+            row[f.name] = value.value if isinstance(value, StrEnum) else value
     return row
 
 
@@ -440,7 +467,9 @@ def record_from_row(row: Mapping[Any, Any]) -> ResidentRecord:
     for name in RECORD_FIELDS:
         value = row[name]
         kind = types_[name]
-        if value is not None and isinstance(kind, type) and issubclass(kind, StrEnum):
+        if name == ALIAS_HISTORY:
+            value = history_from_json(json.loads(value) if value else None)
+        elif value is not None and isinstance(kind, type) and issubclass(kind, StrEnum):
             value = kind(value)
         elif value is not None and kind is bool:
             value = bool(value)

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Final
 
+from juki.core.era import ERAS
 from juki.core.errors import DomainRuleError, ValidationError
 from juki.registry.model import (
     AT_MOST_ONE,
@@ -160,32 +161,94 @@ def foreign_items(
     honseki: str | None,
 ) -> None:
     """Foreign residents have nationality and category, and no 本籍; Japanese the reverse."""
-    if is_foreign:
-        if not nationality:
-            raise ValidationError(
-                "nationality",
-                "required",
-                "nationality or region is required for a foreign resident",
-                "外国人住民は国籍・地域が必要です",
-            )
-        if foreign_category is None:
-            raise ValidationError(
-                "foreign_category",
-                "required",
-                "the foreign-resident category (中長期在留者 …) is required",
-                "外国人住民の区分（中長期在留者等）が必要です",
-            )
-        if honseki:
-            raise ValidationError(
-                "honseki",
-                "not_for_foreign_resident",
-                "a foreign resident has no 本籍",
-                "外国人住民には本籍を記載しません",
-            )
-    elif nationality or foreign_category is not None:
+    record_items(
+        {
+            "is_foreign": is_foreign,
+            "nationality": nationality,
+            "foreign_category": foreign_category,
+            "honseki": honseki,
+        }
+    )
+
+
+# 住民基本台帳法 第30条の45 and 令第30条の25〜27: items only a foreign resident's record has.
+FOREIGN_ONLY_ITEMS: Final[Mapping[str, str]] = {
+    "nationality": "国籍・地域",
+    "foreign_category": "第30条の45に規定する区分",
+    "residence_status": "在留資格",
+    "period_of_stay": "在留期間",
+    "stay_expiry": "在留期間の満了の日",
+    "residence_card_number": "在留カード等の番号",
+    "alias_name": "通称",
+    "alias_name_kana": "通称の振り仮名",
+    "alias_history": "通称の記載及び削除に関する事項",
+}
+# 法第7条 and 令第30条の13: items only a Japanese national's record has (本籍・筆頭者, 旧氏).
+JAPANESE_ONLY_ITEMS: Final[Mapping[str, str]] = {
+    "honseki": "本籍",
+    "koseki_head": "筆頭者",
+    "former_surname": "旧氏",
+    "former_surname_kana": "旧氏の振り仮名",
+}
+# The first day juki can write as a Japanese date (明治元年1月1日 = 1868-01-25 proleptic
+# Gregorian, `juki.core.era`); a birth date before it could never be printed on a certificate.
+EARLIEST_BIRTH_DATE: Final = ERAS[-1][1]
+
+
+def birth_date_in_era(field: str, value: date) -> None:
+    """A birth date must be one a certificate can print in the Japanese era (明治 onwards)."""
+    if value < EARLIEST_BIRTH_DATE:
+        era = ERAS[-1][0]
         raise ValidationError(
-            "nationality",
-            "not_for_japanese",
-            "nationality and foreign-resident items apply only to foreign residents",
-            "国籍・在留資格等は外国人住民にのみ記載します",
+            field,
+            "before_meiji",
+            f"{value.isoformat()} is before the {era} era "
+            f"({EARLIEST_BIRTH_DATE.isoformat()}); it cannot be recorded",
+            f"{value.isoformat()} は{era}（{EARLIEST_BIRTH_DATE.isoformat()}）より前の日付のため"
+            "記載できません",
         )
+
+
+def record_items(items: Mapping[str, object], prefix: str = "") -> None:
+    """The items of one record agree with each other (a whole record, or a new person's items).
+
+    A foreign resident (法第30条の45) has 国籍・地域 and the 第30条の45 区分, and neither 本籍・
+    筆頭者 nor 旧氏 (旧氏 is recorded from the 戸籍, 令第30条の13); a Japanese national has none
+    of the foreign-resident items. 旧氏 and its 振り仮名 go together. The birth date lies in the
+    era range certificates print. `prefix` goes before every field name (``fields.`` for a
+    correction by authority).
+    """
+    is_foreign = bool(items.get("is_foreign"))
+    if is_foreign:
+        for name, what in (("nationality", "国籍・地域"), ("foreign_category", "区分")):
+            if not items.get(name):
+                raise ValidationError(
+                    prefix + name,
+                    "required",
+                    f"{name} is required for a foreign resident",
+                    f"外国人住民は{what}の記載が必要です（法第30条の45）",
+                )
+    wrong = JAPANESE_ONLY_ITEMS if is_foreign else FOREIGN_ONLY_ITEMS
+    for name, label in wrong.items():
+        if items.get(name):
+            whose_en, whose_ja = (
+                ("a foreign resident", "外国人住民")
+                if is_foreign
+                else ("a Japanese national", "日本人住民")
+            )
+            raise ValidationError(
+                prefix + name,
+                "not_for_foreign_resident" if is_foreign else "not_for_japanese",
+                f"{name} is not an item of {whose_en}'s record",
+                f"{whose_ja}の住民票には{label}を記載できません",
+            )
+    if bool(items.get("former_surname")) != bool(items.get("former_surname_kana")):
+        raise ValidationError(
+            prefix + "former_surname_kana",
+            "pair_required",
+            "a former surname needs its reading, and a reading its surname",
+            "旧氏と旧氏の振り仮名は両方記載してください",
+        )
+    birth = items.get("birth_date")
+    if isinstance(birth, date):
+        birth_date_in_era(prefix + "birth_date", birth)

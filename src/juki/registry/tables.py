@@ -14,6 +14,8 @@ municipality = sa.Table(
     sa.Column("lg_code", sa.String(6), primary_key=True),
     sa.Column("prefecture", sa.String(8), nullable=False),
     sa.Column("name", sa.String(40), nullable=False),
+    sa.Column("mayor_title", sa.String(80)),  # 市区町村長の職名, printed on every certificate
+    sa.Column("mayor_name", sa.String(80)),  # 市区町村長の氏名
     info={"class": "config"},
 )
 
@@ -80,6 +82,7 @@ resident_records = sa.Table(
     sa.Column("residence_card_number", sa.String(12)),
     sa.Column("alias_name", Name),
     sa.Column("alias_name_kana", Name),
+    sa.Column("alias_history", sa.Text),  # 通称履歴: JSON list (juki.registry.alias)
     sa.Column("status", Code, nullable=False),
     sa.Column("removal_reason", Code),
     sa.Column("removed_on", sa.Date),

@@ -43,6 +43,7 @@ class Permission(StrEnum):
     OVERRIDE_SUPPORT_MEASURE = "override_support_measure"
     VIEW_CERTIFICATE_REGISTER = "view_certificate_register"
     MANAGE_CERTIFICATE_FEES = "manage_certificate_fees"
+    SET_CERTIFICATE_SIGNATORY = "set_certificate_signatory"  # 市区町村長の職名と氏名
     # 広域交付: a clerk at B asks A's CS for a resident's certificate content; A's CS answers.
     REQUEST_WIDE_AREA_ISSUANCE = "request_wide_area_issuance"
     ANSWER_WIDE_AREA_REQUEST = "answer_wide_area_request"
@@ -102,6 +103,7 @@ ROLE_PERMISSIONS: Final = MappingProxyType(
                 Permission.MANAGE_OPERATORS,
                 Permission.VIEW_OPLOG,
                 Permission.MANAGE_CERTIFICATE_FEES,
+                Permission.SET_CERTIFICATE_SIGNATORY,
             }
         ),
         # The register names the subject by resident code only, as the oplog's targets do.

@@ -35,12 +35,12 @@ from support.cert_population import (
 )
 
 # Text that appears on a certificate if, and only if, the item was asked for (label and value).
+# 旧氏 is not here: once recorded it is on every certificate (test_cert_record_items.py).
 ITEM_TEXT: dict[OptionalItem, tuple[str, ...]] = {
     OptionalItem.HOUSEHOLDER: ("続柄",),
     OptionalItem.HONSEKI: ("本籍", "筆頭者", "2111番地"),
     OptionalItem.RESIDENT_CODE: ("住民票コード",),
     OptionalItem.MY_NUMBER: ("個人番号",),
-    OptionalItem.FORMER_SURNAME: ("旧氏", "佐藤"),
     OptionalItem.FOREIGN_ITEMS: (
         "国籍・地域",
         "アメリカ合衆国",
@@ -49,6 +49,7 @@ ITEM_TEXT: dict[OptionalItem, tuple[str, ...]] = {
         "在留カード等の番号",
         "AB12345678CD",
     ),
+    OptionalItem.ALIAS_HISTORY: ("通称の記載・削除", "で記載"),
 }
 
 
@@ -65,7 +66,7 @@ def embedded_document(pdf: bytes) -> dict[str, Any]:
 
 def subject_for(env: CertEnv, kind: CertificateKind, item: OptionalItem | None) -> Any:
     p = env.people
-    if item is OptionalItem.FOREIGN_ITEMS:
+    if item in (OptionalItem.FOREIGN_ITEMS, OptionalItem.ALIAS_HISTORY):
         return p.foreigner
     if kind is CertificateKind.SEAL or item is OptionalItem.FORMER_SURNAME:
         return p.wife  # has a 旧氏 and a live seal

@@ -21,6 +21,7 @@ from juki.certificates.document import (
 )
 from juki.certificates.model import (
     ALL_MEMBERS,
+    BASIC_ITEMS,
     CertificateContent,
     CertificateKind,
     CertificateRequest,
@@ -34,6 +35,7 @@ from juki.certificates.model import (
 )
 from juki.core.clock import JST
 from juki.core.errors import DomainRuleError, RuleViolation, ValidationError
+from juki.registry.alias import AliasAction, AliasEntry
 from juki.registry.model import (
     ChangeReason,
     ForeignResidentCategory,
@@ -48,13 +50,13 @@ from juki.registry.seal import SealRegistration, SealStatus
 INAGI = Municipality("132250", "東京都", "稲城市")
 READ_AT = datetime(2025, 4, 1, 10, 0, tzinfo=JST)
 
-# The line keys each optional item adds, and the keys no request can ever make appear otherwise.
+# The line keys each item a 写し leaves off adds when asked for, and the keys no request can ever
+# make appear otherwise. 旧氏 is not among them: once recorded it is on every certificate.
 ITEM_KEYS: dict[OptionalItem, set[str]] = {
     OptionalItem.HOUSEHOLDER: {"householder", "relationship"},
     OptionalItem.HONSEKI: {"honseki", "koseki_head"},
     OptionalItem.RESIDENT_CODE: {"resident_code"},
     OptionalItem.MY_NUMBER: {"my_number"},
-    OptionalItem.FORMER_SURNAME: {"former_surname"},
     OptionalItem.FOREIGN_ITEMS: {
         "nationality",
         "foreign_category",
@@ -63,8 +65,24 @@ ITEM_KEYS: dict[OptionalItem, set[str]] = {
         "stay_expiry",
         "residence_card_number",
     },
+    OptionalItem.ALIAS_HISTORY: {"alias_history"},
 }
 OPTIONAL_KEYS = set().union(*ITEM_KEYS.values())
+# The keys of the items a 記載事項証明書 certifies one by one (a 写し always shows them).
+RECORD_ITEM_KEYS: dict[OptionalItem, set[str]] = {
+    OptionalItem.NAME_KANA: {"name_kana"},
+    OptionalItem.BIRTH_DATE: {"birth_date"},
+    OptionalItem.SEX: {"sex"},
+    OptionalItem.ADDRESS: {"address"},
+    OptionalItem.RESIDENT_SINCE: {"resident_since"},
+    OptionalItem.ADDRESS_SINCE: {"address_since"},
+    OptionalItem.NOTIFIED_ON: {"notified_on"},
+    OptionalItem.PREVIOUS_ADDRESS: {"previous_address"},
+}
+# The certificates of record items (住民票の写し, 記載事項証明書, 印鑑登録証明書).
+COPY_KINDS = (CertificateKind.RESIDENCE, CertificateKind.RECORD_ITEMS, CertificateKind.SEAL)
+# What every certificate names whatever was asked: the name, the 旧氏 (and its reading), the 通称.
+NAME_KEYS = {"name", "former_surname", "former_surname_kana", "alias_name"}
 
 
 def record(code: str, **kw: Any) -> ResidentRecord:
@@ -87,6 +105,7 @@ def record(code: str, **kw: Any) -> ResidentRecord:
         "honseki": "東京都稲城市東長沼2111番地",
         "koseki_head": "山田　太郎",
         "former_surname": "佐藤",
+        "former_surname_kana": "サトウ",
         "previous_address": "神奈川県藤沢市鵠沼海岸1丁目2番3号",
         "notified_on": date(2019, 5, 7),
     }
@@ -104,6 +123,7 @@ def foreign(code: str, **kw: Any) -> ResidentRecord:
         honseki=None,
         koseki_head=None,
         former_surname=None,
+        former_surname_kana=None,
         is_foreign=True,
         nationality="アメリカ合衆国",
         foreign_category=ForeignResidentCategory.MID_LONG_TERM,
@@ -112,6 +132,11 @@ def foreign(code: str, **kw: Any) -> ResidentRecord:
         stay_expiry=date(2027, 3, 31),
         residence_card_number="AB12345678CD",
         alias_name="山田　ジョン",
+        alias_history=(
+            AliasEntry("スミス　ジョン", AliasAction.ENTERED, date(2015, 4, 1), "神奈川県藤沢市"),
+            AliasEntry("スミス　ジョン", AliasAction.DELETED, date(2019, 3, 1), "神奈川県藤沢市"),
+            AliasEntry("山田　ジョン", AliasAction.ENTERED, date(2019, 4, 30), "東京都稲城市"),
+        ),
         birth_date=date(1985, 3, 2),
         **kw,
     )
@@ -160,18 +185,19 @@ def test_default_certificate_shows_no_optional_item(kind: CertificateKind) -> No
     content = build_content(req(kind), snap(seal=SEAL))
     assert keys(content) & OPTIONAL_KEYS == set()
     text = values(content)
-    for hidden in (HEAD.honseki, HEAD.my_number, HEAD.resident_code, HEAD.former_surname):
+    for hidden in (HEAD.honseki, HEAD.my_number, HEAD.resident_code):
         assert hidden and hidden not in text
 
 
 @pytest.mark.parametrize(
     ("kind", "item"),
-    [(k, i) for k in CertificateKind for i in sorted(ALLOWED_ITEMS[k])],
+    [(k, i) for k in CertificateKind for i in sorted(ALLOWED_ITEMS[k]) if i in ITEM_KEYS],
 )
 def test_each_requested_item_adds_exactly_its_lines(
     kind: CertificateKind, item: OptionalItem
 ) -> None:
-    subject = LODGER if item is OptionalItem.FOREIGN_ITEMS else HEAD
+    foreign_only = {OptionalItem.FOREIGN_ITEMS, OptionalItem.ALIAS_HISTORY}
+    subject = LODGER if item in foreign_only else HEAD
     content = build_content(
         req(kind, resident_code=subject.resident_code, items=frozenset({item})),
         snap(subject=subject, seal=dataclasses.replace(SEAL, record_id=subject.record_id)),
@@ -192,12 +218,118 @@ def test_items_not_for_the_kind_are_refused(kind: CertificateKind) -> None:
 
 
 def test_former_surname_only_when_recorded() -> None:
-    no_former = dataclasses.replace(HEAD, former_surname=None)
+    no_former = dataclasses.replace(HEAD, former_surname=None, former_surname_kana=None)
     content = build_content(
         req(items=frozenset({OptionalItem.FORMER_SURNAME})),
         snap(subject=no_former, members=(no_former,)),
     )
-    assert "former_surname" not in keys(content)
+    assert not keys(content) & {"former_surname", "former_surname_kana"}
+
+
+@pytest.mark.parametrize("kind", COPY_KINDS)
+def test_former_surname_is_on_every_certificate_unasked(kind: CertificateKind) -> None:
+    """令第30条の13, 法第12条第5項: once recorded, 旧氏 is on every 写し, 記載事項証明書
+    and 印鑑登録証明書 without being asked for; the seal certificate shows it without its
+    reading."""
+    content = build_content(req(kind), snap(seal=SEAL))
+    by_key = {line.key: line.value for line in all_lines(content)}
+    assert by_key["former_surname"] == "佐藤"
+    if kind is CertificateKind.SEAL:
+        assert "former_surname_kana" not in by_key
+    else:
+        assert by_key["former_surname_kana"] == "サトウ"
+    # Asking for it changes nothing.
+    asked = build_content(
+        req(kind, items=frozenset({OptionalItem.FORMER_SURNAME})), snap(seal=SEAL)
+    )
+    assert asked.persons == content.persons
+
+
+@pytest.mark.parametrize("kind", COPY_KINDS)
+def test_foreign_resident_name_has_no_reading(kind: CertificateKind) -> None:
+    """2023 amendment (from 2025-05-26): 氏名の振り仮名 is a Japanese national's item only."""
+    items = (
+        frozenset({OptionalItem.NAME_KANA}) if kind is CertificateKind.RECORD_ITEMS else frozenset()
+    )
+    content = build_content(
+        req(kind, resident_code=LODGER.resident_code, items=items),
+        snap(subject=LODGER, seal=dataclasses.replace(SEAL, record_id=LODGER.record_id)),
+    )
+    assert "name_kana" not in keys(content)
+    assert LODGER.family_name_kana not in values(content)
+    japanese = build_content(req(kind, items=items), snap(seal=SEAL))
+    assert "name_kana" in keys(japanese)
+
+
+def test_foreign_resident_became_a_resident_on_its_own_label() -> None:
+    """法第30条の45: 外国人住民となった年月日 instead of 住民となった年月日."""
+    lodger = build_content(req(resident_code=LODGER.resident_code), snap(subject=LODGER))
+    labels = {line.key: line.label for line in lodger.persons[0].lines}
+    assert labels["resident_since"] == "外国人住民となった年月日"
+    head = build_content(req(), snap())
+    assert {line.key: line.label for line in head.persons[0].lines}["resident_since"] == (
+        "住民となった年月日"
+    )
+
+
+def test_alias_history_when_asked_for() -> None:
+    """令第30条の27: the 通称's entries and deletions, where and when, shown when asked."""
+    plain = build_content(req(resident_code=LODGER.resident_code), snap(subject=LODGER))
+    assert "alias_history" not in keys(plain)
+    content = build_content(
+        req(resident_code=LODGER.resident_code, items=frozenset({OptionalItem.ALIAS_HISTORY})),
+        snap(subject=LODGER),
+    )
+    history = [line.value for line in content.persons[0].lines if line.key == "alias_history"]
+    assert history == [
+        "2015年4月1日　神奈川県藤沢市で記載　スミス　ジョン",
+        "2015年4月1日　神奈川県藤沢市で削除　スミス　ジョン".replace(
+            "2015年4月1日", "2019年3月1日"
+        ),
+        "2019年4月30日　東京都稲城市で記載　山田　ジョン",
+    ]
+
+
+# -- 記載事項証明書: the items asked for ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("item", sorted(RECORD_ITEM_KEYS))
+def test_record_items_certificate_shows_only_the_item_asked_for(item: OptionalItem) -> None:
+    """法第12条第1項: a 記載事項証明書 certifies the items asked for, with the name."""
+    content = build_content(req(CertificateKind.RECORD_ITEMS, items=frozenset({item})), snap())
+    assert (
+        keys(content) == {"name", "former_surname", "former_surname_kana"} | RECORD_ITEM_KEYS[item]
+    )
+
+
+def test_record_items_certificate_without_items_certifies_the_basic_items() -> None:
+    content = build_content(req(CertificateKind.RECORD_ITEMS), snap())
+    assert keys(content) - NAME_KEYS == {"name_kana", "birth_date", "sex", "address"}
+    only_honseki = build_content(
+        req(CertificateKind.RECORD_ITEMS, items=frozenset({OptionalItem.HONSEKI})), snap()
+    )
+    assert keys(only_honseki) - NAME_KEYS == {"honseki", "koseki_head"}
+
+
+def test_record_items_of_a_foreign_resident_keep_the_alias() -> None:
+    content = build_content(
+        req(
+            CertificateKind.RECORD_ITEMS,
+            resident_code=LODGER.resident_code,
+            items=frozenset({OptionalItem.RESIDENT_SINCE}),
+        ),
+        snap(subject=LODGER),
+    )
+    lines = {line.key: (line.label, line.value) for line in all_lines(content)}
+    assert set(lines) == {"name", "alias_name", "resident_since"}
+    assert lines["resident_since"] == ("外国人住民となった年月日", "2019年4月30日")
+
+
+@pytest.mark.parametrize("item", sorted(RECORD_ITEM_KEYS))
+def test_items_a_copy_always_shows_are_not_asked_for_on_it(item: OptionalItem) -> None:
+    with pytest.raises(ValidationError) as err:
+        build_content(req(items=frozenset({item})), snap())
+    assert err.value.field == "items" and err.value.rule == "not_for_kind"
 
 
 def test_foreign_resident_has_no_honseki_and_western_dates() -> None:
@@ -431,8 +563,15 @@ def test_no_combination_shows_what_was_not_asked_for(
         }
         return
     shown = keys(content) & OPTIONAL_KEYS
-    allowed = set().union(*(ITEM_KEYS[i] for i in items)) if items else set()
+    allowed = set().union(*(ITEM_KEYS.get(i, set()) for i in items))
     assert shown <= allowed
+    if kind is CertificateKind.RECORD_ITEMS:
+        # Only the items asked for, or the basic ones when none was named.
+        asked = items & set(RECORD_ITEM_KEYS)
+        if not items - {OptionalItem.FORMER_SURNAME}:
+            asked = set(BASIC_ITEMS)
+        record_keys = set().union(*RECORD_ITEM_KEYS.values())
+        assert keys(content) & record_keys == set().union(*(RECORD_ITEM_KEYS[i] for i in asked))
     if requester is Requester.THIRD_PARTY:
         assert not shown & {"resident_code", "my_number"}
     if channel is Channel.WIDE_AREA:
@@ -465,7 +604,9 @@ def issuance(**kw: Any) -> Issuance:
 
 def test_document_round_trips_and_keeps_ivs() -> None:
     ivs = dataclasses.replace(HEAD, family_name="葛\U000e0102西", given_name="辻\U000e0102")
-    content = build_content(req(items=frozenset(OptionalItem)), snap(subject=ivs, members=(ivs,)))
+    content = build_content(
+        req(items=ALLOWED_ITEMS[CertificateKind.RESIDENCE]), snap(subject=ivs, members=(ivs,))
+    )
     text = canonical_json(content, issuance())
     assert "葛\U000e0102西" in text  # written as characters, not escaped or normalised
     parsed = parse_document(text)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from juki.certificates.content import build_content
+from juki.certificates.content import ALLOWED_ITEMS, build_content
 from juki.certificates.document import content_from_json, content_to_json
 from juki.certificates.model import (
     ALL_MEMBERS,
@@ -35,6 +35,7 @@ from juki.certificates.wide_area import (
 from juki.core.clock import JST
 from juki.core.errors import DomainRuleError, ValidationError
 from juki.network.messages import WIDE_AREA_LINE_KEYS, WideAreaContent
+from juki.registry.alias import AliasAction, AliasEntry
 from juki.registry.model import (
     ForeignResidentCategory,
     Municipality,
@@ -45,7 +46,7 @@ from juki.registry.model import (
 
 INAGI = Municipality("132250", "東京都", "稲城市")
 READ_AT = datetime(2025, 4, 1, 10, 0, tzinfo=JST)
-WIDE_ITEMS = frozenset(OptionalItem) - {OptionalItem.HONSEKI}
+WIDE_ITEMS = ALLOWED_ITEMS[CertificateKind.RESIDENCE] - {OptionalItem.HONSEKI}
 
 
 def record(code: str, **kw: Any) -> ResidentRecord:
@@ -68,6 +69,7 @@ def record(code: str, **kw: Any) -> ResidentRecord:
         "honseki": "東京都稲城市東長沼2111番地",
         "koseki_head": "山田　太郎",
         "former_surname": "佐藤",
+        "former_surname_kana": "サトウ",
         "previous_address": "神奈川県藤沢市鵠沼海岸1丁目2番3号",
         "notified_on": date(2019, 5, 7),
         "move_out_planned_address": "長野県長野市大字鶴賀1番地",
@@ -87,6 +89,7 @@ LODGER = record(
     honseki=None,
     koseki_head=None,
     former_surname=None,
+    former_surname_kana=None,
     is_foreign=True,
     nationality="アメリカ合衆国",
     foreign_category=ForeignResidentCategory.MID_LONG_TERM,
@@ -95,6 +98,9 @@ LODGER = record(
     stay_expiry=date(2027, 3, 31),
     residence_card_number="AB12345678CD",
     alias_name="山田　ジョン",
+    alias_history=(
+        AliasEntry("山田　ジョン", AliasAction.ENTERED, date(2019, 4, 30), "東京都稲城市"),
+    ),
     relationship=Relationship.COHABITANT,
 )
 SNAPSHOT = Snapshot(INAGI, HEAD, (HEAD, LODGER), None, READ_AT)

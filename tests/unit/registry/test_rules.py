@@ -111,3 +111,45 @@ def test_foreign_items_rules() -> None:
             is_foreign=False, nationality="中国", foreign_category=None, honseki=None
         )
     assert err.value.rule == "not_for_japanese"
+
+
+def test_birth_date_before_meiji_is_refused() -> None:
+    """Registry rule, from juki's era table: 明治元年 begins 1868-01-25 (proleptic Gregorian);
+    a date before it could never be printed on a certificate, so it is never recorded."""
+    assert date(1868, 1, 25) == rules.EARLIEST_BIRTH_DATE
+    rules.birth_date_in_era("birth_date", date(1868, 1, 25))
+    with pytest.raises(ValidationError) as err:
+        rules.birth_date_in_era("birth_date", date(1868, 1, 24))
+    assert (err.value.field, err.value.rule) == ("birth_date", "before_meiji")
+    assert "明治" in err.value.message_ja
+    with pytest.raises(ValidationError) as err:
+        rules.record_items({"birth_date": date(1800, 1, 1)}, prefix="fields.")
+    assert err.value.field == "fields.birth_date"
+
+
+@pytest.mark.parametrize("name", sorted(rules.FOREIGN_ONLY_ITEMS))
+def test_foreign_resident_items_are_refused_on_a_japanese_record(name: str) -> None:
+    """法第30条の45 and 令第30条の25〜27: these items belong to a foreign resident's record."""
+    value: object = date(2030, 1, 1) if name == "stay_expiry" else "x"
+    with pytest.raises(ValidationError) as err:
+        rules.record_items({"is_foreign": False, name: value})
+    assert (err.value.field, err.value.rule) == (name, "not_for_japanese")
+    assert rules.FOREIGN_ONLY_ITEMS[name] in err.value.message_ja
+
+
+@pytest.mark.parametrize("name", sorted(rules.JAPANESE_ONLY_ITEMS))
+def test_former_surname_and_honseki_are_refused_on_a_foreign_record(name: str) -> None:
+    """令第30条の13: 旧氏 comes from the 戸籍; a foreign resident has none, nor a 本籍."""
+    items = {"is_foreign": True, "nationality": "韓国", "foreign_category": "special_permanent"}
+    rules.record_items(items)
+    with pytest.raises(ValidationError) as err:
+        rules.record_items({**items, name: "金"})
+    assert (err.value.field, err.value.rule) == (name, "not_for_foreign_resident")
+    assert "外国人住民" in err.value.message_ja
+
+
+def test_former_surname_needs_its_reading() -> None:
+    rules.record_items({"former_surname": "佐藤", "former_surname_kana": "サトウ"})
+    with pytest.raises(ValidationError) as err:
+        rules.record_items({"former_surname": "佐藤"})
+    assert (err.value.field, err.value.rule) == ("former_surname_kana", "pair_required")

@@ -97,7 +97,7 @@ def _issuance(uow: CertificateUnitOfWork, by: Actor, copies: int, verify_base_ur
         certificate_id=uow.ids.new_id(),
         lg_code=municipality.lg_code,
         municipality=municipality.address_prefix,
-        signatory=f"{municipality.address_prefix}長",
+        signatory=municipality.signatory,  # 市区町村長の職名と氏名
         issued_at=now.isoformat(),
         issued_on=today.isoformat(),
         terminal_id=by.terminal_id,

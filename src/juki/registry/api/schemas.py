@@ -1,4 +1,4 @@
-"""The registry API's request and response bodies (pydantic v2).
+"""The registry API's request bodies (pydantic v2); the response bodies are in `responses`.
 
 These bound what may arrive — lengths, digit patterns, dates, enums, no unknown fields — so a
 malformed request fails before a transaction starts. The domain still checks everything that
@@ -16,21 +16,26 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
+from juki.registry.api import responses
 from juki.registry.commands import MoveInOrigin
 from juki.registry.model import (
-    ChangeReason,
     ForeignResidentCategory,
-    Household,
-    HouseholdStatus,
-    RecordedChange,
-    RecordStatus,
     Relationship,
-    ResidentRecord,
     Sex,
-    encode_fields,
 )
-from juki.registry.seal import MAX_IMAGE_BYTES, SealRegistration, SealStatus
+from juki.registry.seal import MAX_IMAGE_BYTES
 from juki.web.text import clean_value
+
+# The response bodies, from `responses`, so every route module finds its bodies here.
+AliasEntryOut = responses.AliasEntryOut
+HealthOut = responses.HealthOut
+HouseholdOut = responses.HouseholdOut
+RecordedChangeOut = responses.RecordedChangeOut
+ResidentRecordOut = responses.ResidentRecordOut
+ResidentSummaryOut = responses.ResidentSummaryOut
+SealDetailOut = responses.SealDetailOut
+SealRegistrationOut = responses.SealRegistrationOut
+StatsOut = responses.StatsOut
 
 # Names are capped by the domain at 64 characters of up to two code points each (IVS), addresses
 # at 200; readings may arrive as half-width kana, which takes up to two code points per kana.
@@ -321,179 +326,3 @@ class SealAbolitionIn(Request):
 
     abolished_on: date
     reason: Annotated[str, StringConstraints(max_length=200)]
-
-
-# -- responses ------------------------------------------------------------------------------
-
-
-class ResidentSummaryOut(BaseModel):
-    """A search hit: enough to pick the right person, without 個人番号 or other items."""
-
-    record_id: str
-    resident_code: str
-    family_name: str
-    given_name: str
-    family_name_kana: str
-    given_name_kana: str
-    birth_date: date
-    sex: Sex
-    household_id: str
-    relationship: Relationship
-    address: str
-    status: RecordStatus
-
-    @classmethod
-    def of(cls, record: ResidentRecord) -> ResidentSummaryOut:
-        return cls(**{name: getattr(record, name) for name in cls.model_fields})
-
-
-class ResidentRecordOut(BaseModel):
-    """住民票: every item of the record."""
-
-    record_id: str
-    lg_code: str
-    resident_code: str
-    family_name: str
-    given_name: str
-    family_name_kana: str
-    given_name_kana: str
-    birth_date: date
-    sex: Sex
-    household_id: str
-    relationship: Relationship
-    resident_since: date
-    address: str
-    address_since: date
-    my_number: str | None
-    former_surname: str | None
-    former_surname_kana: str | None
-    honseki: str | None
-    koseki_head: str | None
-    notified_on: date | None
-    previous_address: str | None
-    move_out_planned_address: str | None
-    move_out_planned_on: date | None
-    move_out_confirmed_address: str | None
-    move_out_confirmed_on: date | None
-    electoral_registered: bool
-    nhi_insured_since: date | None
-    late_elderly_insured_since: date | None
-    ltc_insured_since: date | None
-    national_pension_category: str | None
-    national_pension_since: date | None
-    child_allowance_since: date | None
-    is_foreign: bool
-    nationality: str | None
-    foreign_category: ForeignResidentCategory | None
-    residence_status: str | None
-    period_of_stay: str | None
-    stay_expiry: date | None
-    residence_card_number: str | None
-    alias_name: str | None
-    alias_name_kana: str | None
-    status: RecordStatus
-    removal_reason: ChangeReason | None
-    removed_on: date | None
-
-    @classmethod
-    def of(cls, record: ResidentRecord) -> ResidentRecordOut:
-        return cls(**{name: getattr(record, name) for name in cls.model_fields})
-
-
-class HouseholdOut(BaseModel):
-    """世帯 and its active members, householder first."""
-
-    household_id: str
-    lg_code: str
-    address: str
-    formed_on: date
-    status: HouseholdStatus
-    dissolved_on: date | None
-    members: list[ResidentSummaryOut]
-
-    @classmethod
-    def of(cls, household: Household, members: list[ResidentRecord]) -> HouseholdOut:
-        return cls(
-            household_id=household.household_id,
-            lg_code=household.lg_code,
-            address=household.address,
-            formed_on=household.formed_on,
-            status=household.status,
-            dissolved_on=household.dissolved_on,
-            members=[ResidentSummaryOut.of(m) for m in members],
-        )
-
-
-class RecordedChangeOut(BaseModel):
-    """One 異動 in a record's history: the items it set, why, when, and by whom."""
-
-    record_id: str
-    seq: int
-    reason: ChangeReason
-    reason_ja: str
-    effective_on: date
-    notified_on: date
-    fields: dict[str, Any]
-    note: str
-    actor_id: str
-    recorded_at: str
-
-    @classmethod
-    def of(cls, recorded: RecordedChange) -> RecordedChangeOut:
-        change = recorded.change
-        return cls(
-            record_id=recorded.record_id,
-            seq=recorded.seq,
-            reason=change.reason,
-            reason_ja=change.reason.label_ja,
-            effective_on=change.effective_on,
-            notified_on=change.notified_on,
-            fields=encode_fields(change.fields),
-            note=change.note,
-            actor_id=recorded.actor_id,
-            recorded_at=recorded.recorded_at,
-        )
-
-
-class SealRegistrationOut(BaseModel):
-    """印鑑登録: the registration's metadata; the impression only on the single-seal endpoint."""
-
-    registration_number: str
-    record_id: str
-    image_sha256: str
-    registered_on: date
-    status: SealStatus
-    abolished_on: date | None
-    abolish_reason: str | None
-
-    @classmethod
-    def of(cls, seal: SealRegistration) -> SealRegistrationOut:
-        return cls(**{name: getattr(seal, name) for name in cls.model_fields})
-
-
-class SealDetailOut(SealRegistrationOut):
-    image_png_base64: str
-
-    @classmethod
-    def of(cls, seal: SealRegistration) -> SealDetailOut:
-        return cls(
-            **SealRegistrationOut.of(seal).model_dump(),
-            image_png_base64=base64.b64encode(seal.image_png).decode("ascii"),
-        )
-
-
-class StatsOut(BaseModel):
-    """Counts for the registry's overview; no personal data."""
-
-    residents: int
-    households: int
-    foreign_residents: int
-    removed_records: int
-    male: int
-    female: int
-    without_my_number: int
-
-
-class HealthOut(BaseModel):
-    status: Literal["ok", "unavailable"]
-    lg_code: str | None

@@ -85,6 +85,7 @@ NOT_CORRECTABLE: Final = frozenset(
         "removed_on",
         "household_id",
         "relationship",
+        "alias_history",  # 通称履歴: written only by 通称の記載・削除 (services.people)
     }
 )
 
@@ -189,12 +190,7 @@ def correct_by_authority(
                     f"fields.{name}", value, today
                 ) if name != "stay_expiry" else None
         after_candidate = dataclasses.replace(record, **values)
-        rules.foreign_items(
-            is_foreign=after_candidate.is_foreign,
-            nationality=after_candidate.nationality,
-            foreign_category=after_candidate.foreign_category,
-            honseki=after_candidate.honseki,
-        )
+        rules.record_items(initial_fields(after_candidate), prefix="fields.")
         if after_candidate == record:
             raise DomainRuleError(
                 "fields", "no_change", "the values are the current ones", "現在の記載と同じです"

@@ -11,6 +11,7 @@ from juki.core.errors import DomainRuleError, ValidationError
 from juki.core.identifiers import MyNumber, ResidentCode
 from juki.core.text import validate_kana, validate_name
 from juki.registry import rules
+from juki.registry.alias import AliasAction, AliasEntry
 from juki.registry.commands import PersonalItems
 from juki.registry.model import Household, HouseholdStatus, Relationship, ResidentRecord
 from juki.registry.ports import RegistryUnitOfWork
@@ -33,22 +34,22 @@ def valid_address(field: str, value: str) -> str:
     return validate_name(field, value, max_len=MAX_ADDRESS_LEN)
 
 
-def person_fields(person: PersonalItems, today: date) -> dict[str, Any]:
+def person_fields(person: PersonalItems, today: date, municipality: str = "") -> dict[str, Any]:
+    """A new record's personal items, validated; `municipality` (the one recording it) is
+    written in the 通称 history when a foreign resident's 通称 is recorded with the record."""
     rules.not_in_future("birth_date", person.birth_date, today)
     foreign = person.foreign
-    rules.foreign_items(
-        is_foreign=foreign is not None,
-        nationality=foreign.nationality if foreign else None,
-        foreign_category=foreign.category if foreign else None,
-        honseki=person.honseki,
-    )
-    if bool(person.former_surname) != bool(person.former_surname_kana):
-        raise ValidationError(
-            "former_surname_kana",
-            "pair_required",
-            "a former surname needs its reading, and a reading its surname",
-            "旧氏と旧氏の振り仮名は両方記載してください",
-        )
+    items: dict[str, Any] = {
+        "is_foreign": foreign is not None,
+        "birth_date": person.birth_date,
+        "honseki": person.honseki,
+        "koseki_head": person.koseki_head,
+        "former_surname": person.former_surname,
+        "former_surname_kana": person.former_surname_kana,
+    }
+    if foreign is not None:
+        items.update(nationality=foreign.nationality, foreign_category=foreign.category)
+    rules.record_items(items)
     fields: dict[str, Any] = {
         "family_name": validate_name("family_name", person.family_name),
         "given_name": validate_name("given_name", person.given_name),
@@ -63,6 +64,14 @@ def person_fields(person: PersonalItems, today: date) -> dict[str, Any]:
         "is_foreign": foreign is not None,
     }
     if foreign is not None:
+        alias = optional_name("alias_name", foreign.alias_name)
+        if foreign.alias_name_kana and not alias:
+            raise ValidationError(
+                "alias_name",
+                "required",
+                "a reading of the alias needs the alias",
+                "通称の振り仮名だけを記載することはできません",
+            )
         fields.update(
             nationality=validate_name("nationality", foreign.nationality),
             foreign_category=foreign.category,
@@ -70,8 +79,11 @@ def person_fields(person: PersonalItems, today: date) -> dict[str, Any]:
             period_of_stay=optional_name("period_of_stay", foreign.period_of_stay),
             stay_expiry=foreign.stay_expiry,
             residence_card_number=residence_card(foreign.residence_card_number),
-            alias_name=optional_name("alias_name", foreign.alias_name),
+            alias_name=alias,
             alias_name_kana=optional_kana("alias_name_kana", foreign.alias_name_kana),
+            alias_history=(
+                (AliasEntry(alias, AliasAction.ENTERED, today, municipality),) if alias else ()
+            ),
         )
     return fields
 

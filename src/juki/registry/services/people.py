@@ -1,4 +1,4 @@
-"""Life events of one person: 出生, 死亡, 氏名変更.
+"""Life events of one person: 出生, 死亡, 氏名変更, and a foreign resident's 通称 (記載・削除).
 
 Each public function takes a unit of work, the actor (`by`) and a command; it authorises,
 changes the registry, writes the oplog entry and, when identity_info changed, an event for the
@@ -10,14 +10,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from juki.core.errors import DomainRuleError
+from juki.core.errors import DomainRuleError, ValidationError
 from juki.core.text import validate_kana, validate_name
 from juki.registry import rules
-from juki.registry.commands import ChangeName, RecordBirth, RecordDeath
+from juki.registry.alias import AliasAction, AliasEntry
+from juki.registry.commands import ChangeName, DeleteAlias, RecordAlias, RecordBirth, RecordDeath
 from juki.registry.model import ChangeReason, Relationship, ResidentRecord
 from juki.registry.ports import RegistryUnitOfWork
 from juki.registry.services.batch import Batch
-from juki.registry.services.checks import active_household, active_record, record_target
+from juki.registry.services.checks import (
+    active_household,
+    active_record,
+    optional_kana,
+    record_target,
+)
 from juki.registry.services.placement import new_record, remove_one
 from juki.security.actions import perform
 from juki.security.actors import Actor
@@ -95,6 +101,13 @@ def change_name(uow: RegistryUnitOfWork, by: Actor, cmd: ChangeName) -> Resident
             "given_name_kana": validate_kana("given_name_kana", cmd.given_name_kana),
         }
         if cmd.former_surname is not None:
+            if record.is_foreign:
+                raise ValidationError(
+                    "former_surname",
+                    "not_for_foreign_resident",
+                    "a foreign resident has no former surname (旧氏, 令第30条の13)",
+                    "外国人住民の住民票には旧氏を記載できません",
+                )
             fields["former_surname"] = validate_name("former_surname", cmd.former_surname)
             fields["former_surname_kana"] = validate_kana(
                 "former_surname_kana", cmd.former_surname_kana or ""
@@ -108,6 +121,82 @@ def change_name(uow: RegistryUnitOfWork, by: Actor, cmd: ChangeName) -> Resident
             )
         batch = Batch(uow, by, cmd.effective_on, cmd.notified_on)
         after = batch.change(record, ChangeReason.NAME_CHANGE, **fields)
+        batch.flush()
+        return after
+
+    return perform(uow, by, Permission.CHANGE_NAME, f"record:{cmd.record_id}", run)
+
+
+def _foreign_record(uow: RegistryUnitOfWork, record_id: str) -> ResidentRecord:
+    record = active_record(uow, record_id)
+    if not record.is_foreign:
+        raise DomainRuleError(
+            "record_id",
+            "foreign_residents_only",
+            "only a foreign resident's record has a 通称 (令第30条の26)",
+            "通称は外国人住民の住民票にのみ記載できます",
+        )
+    return record
+
+
+def record_alias(uow: RegistryUnitOfWork, by: Actor, cmd: RecordAlias) -> ResidentRecord:
+    """通称の記載: the 通称 is recorded and its entry added to the 通称 history."""
+
+    def run(uow: RegistryUnitOfWork) -> ResidentRecord:
+        record = _foreign_record(uow, cmd.record_id)
+        rules.event_dates(cmd.effective_on, cmd.notified_on, uow.clock.today(), record.birth_date)
+        if record.alias_name:
+            raise DomainRuleError(
+                "alias_name",
+                "already_recorded",
+                "a 通称 is already recorded; delete it before recording another",
+                "既に通称が記載されています（別の通称は、削除の後に記載します）",
+            )
+        alias = validate_name("alias_name", cmd.alias_name)
+        entry = AliasEntry(
+            alias, AliasAction.ENTERED, cmd.effective_on, uow.municipality.address_prefix
+        )
+        batch = Batch(uow, by, cmd.effective_on, cmd.notified_on)
+        after = batch.change(
+            record,
+            ChangeReason.NAME_CHANGE,
+            alias_name=alias,
+            alias_name_kana=optional_kana("alias_name_kana", cmd.alias_name_kana),
+            alias_history=(*record.alias_history, entry),
+        )
+        batch.flush()
+        return after
+
+    return perform(uow, by, Permission.CHANGE_NAME, f"record:{cmd.record_id}", run)
+
+
+def delete_alias(uow: RegistryUnitOfWork, by: Actor, cmd: DeleteAlias) -> ResidentRecord:
+    """通称の削除: the 通称 leaves the record; the history keeps it, with the deletion."""
+
+    def run(uow: RegistryUnitOfWork) -> ResidentRecord:
+        record = _foreign_record(uow, cmd.record_id)
+        rules.event_dates(cmd.effective_on, cmd.notified_on, uow.clock.today(), record.birth_date)
+        if not record.alias_name:
+            raise DomainRuleError(
+                "alias_name",
+                "no_alias",
+                "no 通称 is recorded",
+                "通称は記載されていません",
+            )
+        entry = AliasEntry(
+            record.alias_name,
+            AliasAction.DELETED,
+            cmd.effective_on,
+            uow.municipality.address_prefix,
+        )
+        batch = Batch(uow, by, cmd.effective_on, cmd.notified_on)
+        after = batch.change(
+            record,
+            ChangeReason.NAME_CHANGE,
+            alias_name=None,
+            alias_name_kana=None,
+            alias_history=(*record.alias_history, entry),
+        )
         batch.flush()
         return after
 

@@ -139,7 +139,7 @@ def new_record(
     reason: ChangeReason,
 ) -> ResidentRecord:
     uow = batch.uow
-    fields = person_fields(person, uow.clock.today())
+    fields = person_fields(person, uow.clock.today(), uow.municipality.address_prefix)
     if isinstance(placement, tuple):
         household_id, relationship = placement
     else:

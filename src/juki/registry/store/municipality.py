@@ -14,7 +14,13 @@ def load_municipality(conn: sa.Connection) -> Municipality:
     row = conn.execute(sa.select(municipality)).mappings().first()
     if row is None:
         raise NotFoundError("municipality", "(not initialised: run `juki seed` or `juki db init`)")
-    return Municipality(lg_code=row["lg_code"], prefecture=row["prefecture"], name=row["name"])
+    return Municipality(
+        lg_code=row["lg_code"],
+        prefecture=row["prefecture"],
+        name=row["name"],
+        mayor_title=row["mayor_title"],
+        mayor_name=row["mayor_name"],
+    )
 
 
 def save_municipality(conn: sa.Connection, m: Municipality) -> None:
@@ -28,8 +34,19 @@ def save_municipality(conn: sa.Connection, m: Municipality) -> None:
         )
     if not existing:
         conn.execute(
-            municipality.insert().values(lg_code=m.lg_code, prefecture=m.prefecture, name=m.name)
+            municipality.insert().values(
+                lg_code=m.lg_code,
+                prefecture=m.prefecture,
+                name=m.name,
+                mayor_title=m.mayor_title,
+                mayor_name=m.mayor_name,
+            )
         )
+
+
+def save_mayor(conn: sa.Connection, title: str | None, name: str | None) -> None:
+    """市区町村長の職名と氏名: what every certificate issued from now on prints."""
+    conn.execute(municipality.update().values(mayor_title=title, mayor_name=name))
 
 
 def add_allotment(conn: sa.Connection, first_body: int, last_body: int, allotted_by: str) -> None:
