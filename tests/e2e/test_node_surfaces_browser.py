@@ -1,0 +1,261 @@
+"""The counter terminal, the verification page and the API docs on a node of a running network.
+
+A small network of node processes is created and started once for the module with the
+operator's commands (`juki network init --demo`, `juki network up`). Chromium then works at
+稲城市's node as staff and public would: the terminal under `/registry/terminal` on the node's
+mutual-TLS address (the browser presents the console's client certificate, as a counter
+workstation does), and the certificate's QR target on the municipality's public listener
+(ordinary TLS, no client certificate). Screenshots go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import random
+import re
+import signal
+import ssl
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from juki.certificates.codes import verification_code
+from juki.certificates.document import digest_of, parse_document
+from juki.certificates.render import DOCUMENT_NAME, verification_url
+from juki.cli import main
+from juki.nodes.config import NetworkFiles, NodeConfig
+from juki.nodes.netinit import free_ports
+from juki.nodes.supervisor import running_pid
+from juki.registry import tables as registry_tables
+from juki.security.actors import Actor
+from juki.security.operators import create_operator
+from juki.security.permissions import Role
+from juki.security.uow import SqlUnitOfWork
+from juki.storage.engine import make_engine
+from support.browser_keys import wait_for_focus
+
+INAGI = "132250"
+ADMIN = Actor("e2e-admin", Role.OPERATIONS_MANAGER, "console")
+
+
+@dataclass
+class Node:
+    files: NetworkFiles
+    config: NodeConfig
+    token: str
+
+    @property
+    def terminal(self) -> str:
+        return f"{self.config.endpoint}/registry/terminal"
+
+    @property
+    def public(self) -> str:
+        return self.config.public_base_url
+
+
+def _kill_all(files: NetworkFiles) -> None:
+    for node_id in files.node_ids():
+        pid = running_pid(files, node_id)
+        if pid is not None:
+            os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def inagi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
+    root = tmp_path_factory.mktemp("surfaces") / "net"
+    # Below the ephemeral range, apart from test_network_processes' ports (see there).
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    low = 32000 - (worker % 4 + 1) * 700
+    base = free_ports(random.randrange(low, low + 600), 1)[0]
+    init = ["network", "init", "--dir", str(root), "--layout", "small", "--demo"]
+    assert main([*init, "--residents", "12", "--base-port", str(base)]) == 0
+    files = NetworkFiles(root.resolve())
+    engine = make_engine(f"sqlite:///{root / INAGI}/node.db")
+    try:
+        token = create_operator(
+            SqlUnitOfWork(engine), ADMIN, "e2e-clerk", "窓口 試験", Role.COUNTER_CLERK
+        )
+    finally:
+        engine.dispose()
+    try:
+        assert main(["network", "up", "--dir", str(root), "--timeout", "90"]) == 0
+        yield Node(files, NodeConfig.load(files.node_file(INAGI)), token)
+    finally:
+        try:
+            main(["network", "down", "--dir", str(root), "--timeout", "10"])
+        finally:
+            _kill_all(files)
+
+
+@pytest.fixture
+def staff_page(browser: Any, inagi: Node) -> Iterator[Any]:
+    """A counter workstation: the console's client certificate for the node's mTLS address."""
+    context = browser.new_context(
+        locale="ja-JP",
+        viewport={"width": 1280, "height": 900},
+        ignore_https_errors=True,  # the node's certificate is issued by the network root
+        client_certificates=[
+            {
+                "origin": inagi.config.endpoint,
+                "certPath": str(inagi.files.console_certificate),
+                "keyPath": str(inagi.files.console_key),
+            }
+        ],
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def public_page(browser: Any) -> Iterator[Any]:
+    """Anyone's browser: no client certificate at all."""
+    context = browser.new_context(
+        locale="ja-JP", viewport={"width": 1100, "height": 900}, ignore_https_errors=True
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def a_resident(inagi: Node) -> Any:
+    engine = sa.create_engine(f"sqlite:///{inagi.config.directory}/node.db")
+    try:
+        with engine.connect() as conn:
+            r = registry_tables.resident_records.c
+            row = conn.execute(
+                sa.select(r.resident_code, r.family_name_kana).where(r.status == "active").limit(1)
+            ).first()
+    finally:
+        engine.dispose()
+    assert row is not None
+    return row
+
+
+def issue_at_the_terminal(page: Any, inagi: Node, artifacts: Path) -> str:
+    """Sign in, find a resident, confirm and issue; the certificate id."""
+    page.goto(f"{inagi.terminal}/residents")
+    page.wait_for_url(f"{inagi.terminal}/login")  # not signed in: sent to sign in, under /registry
+    wait_for_focus(page, "token")
+    page.keyboard.type(inagi.token)
+    page.keyboard.press("Tab")
+    page.keyboard.type("E2E-01")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{inagi.terminal}/")
+    page.click("text=住民を検索して証明書を交付する")
+    page.wait_for_url(f"{inagi.terminal}/residents")
+    resident = a_resident(inagi)
+    page.fill("#code", resident.resident_code)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/registry/terminal/residents\?"))
+    birth = page.inner_text("tbody tr td:nth-child(3)")
+    assert re.fullmatch(r"(明治|大正|昭和|平成|令和)(元|\d+)年\d+月\d+日", birth), birth
+    page.click("tbody a")  # the row's 証明書交付 link
+    page.wait_for_url(re.compile(r"/registry/terminal/certificates/new\?code="))
+    page.click("text=内容を確認")
+    page.wait_for_url(f"{inagi.terminal}/certificates/confirm")
+    assert "生）" in page.inner_text("#persons")  # each person with relationship and birth date
+    page.screenshot(path=str(artifacts / "node-01-confirm.png"))
+    page.click("text=交付する（印刷）")
+    page.wait_for_url(re.compile(r"/registry/terminal/certificates/[0-9a-f-]{36}\?done=1"))
+    assert re.search(r"令和\d+年\d+月\d+日 \d+時\d\d分", page.inner_text("main"))
+    page.screenshot(path=str(artifacts / "node-02-issued.png"))
+    return page.inner_text("#certificate-id").strip()
+
+
+def test_terminal_and_verification_page_on_a_network_node(
+    staff_page: Any, public_page: Any, inagi: Node, artifacts: Path
+) -> None:
+    certificate_id = issue_at_the_terminal(staff_page, inagi, artifacts)
+    pdf_path = inagi.config.directory / "print" / f"{certificate_id}.pdf"
+    pdf = pdf_path.read_bytes()
+
+    from pypdf import PdfReader
+
+    document = PdfReader(io.BytesIO(pdf)).attachments[DOCUMENT_NAME][0].decode("utf-8")
+    content, issuance = parse_document(document)
+    digest = digest_of(content, issuance)
+    # The QR code leads to the public listener, never to the node's mutual-TLS address.
+    qr_target = verification_url(issuance, digest)
+    assert qr_target.startswith(f"https://127.0.0.1:{inagi.config.public_port}/registry/verify/")
+    assert f":{inagi.config.port}/" not in qr_target
+
+    public_page.goto(qr_target)
+    assert "有効です" in public_page.inner_text("main")
+    public_page.screenshot(path=str(artifacts / "node-03-qr.png"))
+
+    # Typed by hand, in full width and without separators, from the paper.
+    code = verification_code(digest).replace("-", "")
+    public_page.goto(f"{inagi.public}/verify/")
+    public_page.fill("#certificate_id", certificate_id)
+    public_page.fill("#d", "".join(chr(ord(c) + 0xFEE0) for c in code))
+    public_page.click("button:has-text('確認する')")
+    public_page.wait_for_url(re.compile(r"/registry/verify/check\?"))
+    assert "有効です" in public_page.inner_text("main")
+
+    # The whole file, uploaded.
+    public_page.click("text=確認のページへ戻る")
+    public_page.wait_for_url(f"{inagi.public}/verify/")
+    public_page.set_input_files("#file", str(pdf_path))
+    public_page.click("button:has-text('検証する')")
+    public_page.wait_for_url(f"{inagi.public}/verify/pdf")
+    assert "真正かつ有効な証明書です" in public_page.inner_text("main")
+    public_page.screenshot(path=str(artifacts / "node-04-pdf.png"))
+
+    # The status endpoint over ordinary TLS, and `juki cert verify --url` through it.
+    status = httpx.get(
+        f"{inagi.public}/api/v1/certificates/{certificate_id}/status",
+        params={"digest": digest},
+        verify=ssl.create_default_context(cafile=str(inagi.files.root_certificate)),
+    )
+    assert status.json() == {"status": "valid"}
+    root = str(inagi.files.root_certificate)
+    verify = ["cert", "verify", str(pdf_path), "--root", root, "--url", inagi.public, "--json"]
+    assert main(verify) == 0
+
+
+def test_the_public_listener_serves_nothing_but_verification(inagi: Node) -> None:
+    trusted = ssl.create_default_context(cafile=str(inagi.files.root_certificate))
+    with httpx.Client(verify=trusted, timeout=10) as client:
+        for path in ("/registry/terminal/login", "/registry/api/v1/stats", "/admin/v1/status"):
+            assert (
+                client.get(f"https://127.0.0.1:{inagi.config.public_port}{path}").status_code == 404
+            )
+        # And the node's own address still wants a client certificate.
+        with pytest.raises(httpx.TransportError):
+            client.get(f"{inagi.config.endpoint}/health")
+
+
+def test_api_docs_work_offline_on_the_node(staff_page: Any, inagi: Node) -> None:
+    outside: list[str] = []
+
+    def only_the_node(route: Any) -> None:
+        url = route.request.url
+        if url.startswith(inagi.config.endpoint):
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    staff_page.route("**/*", only_the_node)
+    staff_page.goto(f"{inagi.config.endpoint}/registry/docs")
+    staff_page.wait_for_selector(".swagger-ui .info .title")
+    assert "juki registry API" in staff_page.inner_text(".swagger-ui .info .title")
+    staff_page.wait_for_selector('[data-path="/api/v1/certificates/{certificate_id}/status"]')
+    assert outside == []
+    assert json.loads(staff_page.evaluate("JSON.stringify(location.pathname)")) == (
+        "/registry/docs"
+    )
