@@ -8,8 +8,8 @@ the receiver refuses and records anything else before a handler sees it (`Receiv
 and `Node.answer` for queries). Rules that need the registry (a move-in notice must come from
 the destination the old municipality recorded) live in the handler and raise `NotAuthorised`.
 
-docs/network.md lists these rules; `tests/unit/network/test_authority.py` checks every type has
-one and `tests/integration/nodes/test_authority.py` sends each type from a node without
+docs/network.md lists these rules; `tests/unit/network/test_sender_rules.py` checks every type has
+one and `tests/integration/nodes/test_sender_authority.py` sends each type from a node without
 authority.
 """
 

@@ -68,8 +68,8 @@ class MoveOutCertificateInfo(MessageBody):
     to_lg_code: LgCodeStr
 
 
-class MoveInNotice(MessageBody):
-    """転入通知: the new municipality tells the old one where the person arrived."""
+class MoveInNoticeV1(MessageBody):
+    """転入通知 as version 1 sent it (no four items): still taken from a node not yet upgraded."""
 
     resident_code: ResidentCodeStr
     new_address: AddressStr
@@ -79,8 +79,26 @@ class MoveInNotice(MessageBody):
     to_lg_code: LgCodeStr
 
 
-class FuhyoNotice(MessageBody):
-    """附票記載事項通知: to the 本籍 municipality, which keeps the address history (附票)."""
+class MoveInNotice(MessageBody):
+    """転入通知 (法第9条第1項): the new municipality tells the old one where the person
+    arrived, with the four items (氏名, 出生の年月日, 男女の別, 転出前の住所) as the move-in
+    recorded them, so the old municipality confirms only the person its record names."""
+
+    resident_code: ResidentCodeStr
+    family_name: NameStr
+    given_name: NameStr
+    birth_date: date
+    sex: Literal["male", "female"]
+    previous_address: AddressStr
+    new_address: AddressStr
+    moved_on: date
+    notified_on: date
+    from_lg_code: LgCodeStr
+    to_lg_code: LgCodeStr
+
+
+class FuhyoNoticeV1(MessageBody):
+    """附票記載事項通知 as version 1 sent it (no 国外転出者である旨)."""
 
     resident_code: ResidentCodeStr
     family_name: NameStr
@@ -97,6 +115,29 @@ class FuhyoNotice(MessageBody):
     change_reason: Annotated[str, Field(max_length=32)]
     changed_on: date
     from_lg_code: LgCodeStr
+
+
+class FuhyoNotice(MessageBody):
+    """附票記載事項通知 (法第19条): from the municipality where the person now lives (the new one
+    after a move: 法第19条第1項) to the 本籍 municipality, which keeps the address history (附票).
+    A 国外転出 is notified by the last municipality, saying so (国外転出者である旨, 法第17条)."""
+
+    resident_code: ResidentCodeStr
+    family_name: NameStr
+    given_name: NameStr
+    family_name_kana: NameStr
+    given_name_kana: NameStr
+    birth_date: date
+    sex: Literal["male", "female"]
+    honseki: AddressStr
+    koseki_head: NameStr
+    address: AddressStr
+    address_since: date
+    status: Literal["active", "removed"]
+    change_reason: Annotated[str, Field(max_length=32)]
+    changed_on: date
+    from_lg_code: LgCodeStr
+    moved_abroad: bool = False  # 国外転出者である旨
 
 
 class MyNumberRequest(MessageBody):
@@ -143,8 +184,10 @@ SCHEMAS: Final[dict[tuple[str, int], type[MessageBody]]] = {
     (IDENTITY_INFO_CHANGED, 1): IdentityInfoChanged,
     (IDENTITY_SNAPSHOT, 1): IdentitySnapshot,
     (MOVE_OUT_CERTIFICATE_INFO, 1): MoveOutCertificateInfo,
-    (MOVE_IN_NOTICE, 1): MoveInNotice,
-    (FUHYO_NOTICE, 1): FuhyoNotice,
+    (MOVE_IN_NOTICE, 1): MoveInNoticeV1,
+    (MOVE_IN_NOTICE, 2): MoveInNotice,
+    (FUHYO_NOTICE, 1): FuhyoNoticeV1,
+    (FUHYO_NOTICE, 2): FuhyoNotice,
     (MY_NUMBER_REQUEST, 1): MyNumberRequest,
     (MY_NUMBER_ASSIGNED, 1): MyNumberAssigned,
     (RESIDENT_CODE_ALLOTMENT, 1): ResidentCodeAllotment,

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 import structlog
 
 from juki.core.clock import Clock
+from juki.core.errors import RuleViolation
 from juki.network import authority, store
 from juki.network.authority import NotAuthorised
 from juki.network.directory import Directory
@@ -316,6 +317,8 @@ def _reason(exc: Exception) -> tuple[str, str]:
     """The dead letter's reason: the schema's or the domain's own, else the exception's class."""
     if isinstance(exc, SchemaError):
         return exc.reason, exc.detail[:2000]
+    if isinstance(exc, RuleViolation):
+        return exc.rule[:32], f"{exc} — {exc.message_ja}"[:2000]
     return type(exc).__name__[:32], str(exc)[:2000] or type(exc).__name__
 
 

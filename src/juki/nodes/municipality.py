@@ -34,6 +34,7 @@ from juki.network.messages import (
     IdentityInfoChanged,
     IdentitySnapshot,
     MoveInNotice,
+    MoveInNoticeV1,
     MoveOutCertificateInfo,
     MyNumberAssigned,
     MyNumberRequest,
@@ -186,8 +187,8 @@ class MunicipalityNode(Node):
         }
 
     def _on_move_in_notice(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
-        notice: MoveInNotice = body
-        self._check_recorded_destination(conn, env.sender, notice.resident_code)
+        notice: MoveInNotice | MoveInNoticeV1 = body
+        self._check_move_in_notice(conn, env.sender, notice)
         confirm_move_out(
             self._uow(conn),
             self.system_actor(),
@@ -199,29 +200,59 @@ class MunicipalityNode(Node):
             ),
         )
 
-    def _check_recorded_destination(
-        self, conn: sa.Connection, sender: str, resident_code: str
+    def _check_move_in_notice(
+        self, conn: sa.Connection, sender: str, notice: MoveInNotice | MoveInNoticeV1
     ) -> None:
         """A move-in notice is taken only from the destination the move-out recorded (the
-        転出届's 転出先): another municipality cannot close a resident's record here."""
+        転出届's 転出先), and only for the person the record names: its four items must agree
+        with the record, or the notice is refused with the items that disagree (a dead letter
+        with rule `four_items_mismatch`, kept here and answered to the sender)."""
         r = resident_records.c
-        planned = (
-            conn.execute(
-                sa.select(r.move_out_planned_address).where(
-                    (r.resident_code == resident_code)
-                    & (r.removal_reason == ChangeReason.MOVE_OUT_PLANNED.value)
-                    & r.move_out_planned_address.is_not(None)
-                )
+        planned = conn.execute(
+            sa.select(
+                r.move_out_planned_address,
+                r.family_name,
+                r.given_name,
+                r.birth_date,
+                r.sex,
+                r.address,
+            ).where(
+                (r.resident_code == notice.resident_code)
+                & (r.removal_reason == ChangeReason.MOVE_OUT_PLANNED.value)
+                & r.move_out_planned_address.is_not(None)
             )
-            .scalars()
-            .all()
-        )
+        ).all()
         if not planned:
             return  # nothing to confirm: the service says so, as a dead letter
         directory = self.directory()
-        areas = {getattr(directory.municipality_at(a), "node_id", None) for a in planned}
-        if sender not in areas:
+        ours = [
+            row
+            for row in planned
+            if getattr(directory.municipality_at(row.move_out_planned_address), "node_id", None)
+            == sender
+        ]
+        if not ours:
             raise NotAuthorised(f"{sender} is not the destination the move-out recorded")
+        if isinstance(notice, MoveInNoticeV1):
+            log.warning("move-in notice without the four items", sender=sender)
+            return
+        told = {
+            "family_name": notice.family_name,
+            "given_name": notice.given_name,
+            "birth_date": notice.birth_date,
+            "sex": notice.sex,
+            "address": notice.previous_address,
+        }
+        for row in ours:
+            differ = [k for k, v in told.items() if getattr(row, k) != v]
+            if not differ:
+                return
+        raise DomainRuleError(
+            "four_items",
+            "four_items_mismatch",
+            f"the notice's {', '.join(differ)} disagree with the record",
+            f"転入通知の{'、'.join(FOUR_ITEMS_JA[k] for k in differ)}が住民票と一致しません",
+        )
 
     def _on_my_number(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
         assigned: MyNumberAssigned = body
@@ -329,6 +360,15 @@ class MunicipalityNode(Node):
             if row["move_out_planned_on"] is not None
             and row["move_out_planned_on"].toordinal() <= cutoff
         ]
+
+
+FOUR_ITEMS_JA: Final = {
+    "family_name": "氏",
+    "given_name": "名",
+    "birth_date": "出生の年月日",
+    "sex": "男女の別",
+    "address": "転出前の住所",
+}
 
 
 class _RngIds:

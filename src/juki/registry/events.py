@@ -35,8 +35,8 @@ def fuhyo_due(before: ResidentRecord | None, after: ResidentRecord, change: Reco
     """附票記載事項通知 (法第19条): address or name changes go to the 本籍 municipality."""
     if after.is_foreign or not after.honseki or not after.koseki_head:
         return False
-    if change.reason is ChangeReason.MOVE_OUT_CONFIRMED:
-        return False  # the new municipality notifies the new address
+    if change.reason in (ChangeReason.MOVE_OUT_PLANNED, ChangeReason.MOVE_OUT_CONFIRMED):
+        return False  # only the new municipality notifies, with the new address (法第19条第1項)
     if before is None:
         return True
     return any(getattr(before, k) != getattr(after, k) for k in _FUHYO_ITEMS)
@@ -61,15 +61,24 @@ def fuhyo_notice(record: ResidentRecord, change: RecordChange) -> FuhyoNotice:
         change_reason=change.reason.value,
         changed_on=change.effective_on,
         from_lg_code=record.lg_code,
+        moved_abroad=change.reason is ChangeReason.EMIGRATION,
     )
 
 
 def move_in_notice(
     record: ResidentRecord, *, moved_on: date, notified_on: date, from_lg_code: str
 ) -> MoveInNotice:
-    """転入通知: tells the municipality the person moved out of where they arrived."""
+    """転入通知: tells the municipality the person moved out of where they arrived, with the
+    four items it checks against its own record before confirming the move-out."""
+    if not record.previous_address:
+        raise ValueError("a move-in notice needs the address the person moved from")
     return MoveInNotice(
         resident_code=record.resident_code,
+        family_name=record.family_name,
+        given_name=record.given_name,
+        birth_date=record.birth_date,
+        sex=record.sex.value,
+        previous_address=record.previous_address,
         new_address=record.address,
         moved_on=moved_on,
         notified_on=notified_on,

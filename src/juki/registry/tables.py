@@ -208,6 +208,8 @@ fuhyo_entries = sa.Table(
     sa.Column("changed_on", sa.Date, nullable=False),
     sa.Column("from_lg_code", sa.String(6), nullable=False),
     sa.Column("received_at", Timestamp, nullable=False),
+    # 国外転出者である旨 (法第17条)
+    sa.Column("moved_abroad", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index(None, "honseki", "koseki_head"),
     info={"class": "fuhyo"},
 )

@@ -215,6 +215,11 @@ def test_a_move_in_notice_sent_twice_is_applied_once(net: InProcessNetwork) -> N
     net.run_until_quiet()
     notice = MoveInNotice(
         resident_code=person.resident_code,
+        family_name=person.family_name,
+        given_name=person.given_name,
+        birth_date=person.birth_date,
+        sex=person.sex.value,
+        previous_address=person.address,
         new_address="神奈川県藤沢市辻堂1番地",
         moved_on=TODAY,
         notified_on=TODAY,
@@ -233,7 +238,7 @@ def test_a_move_in_notice_sent_twice_is_applied_once(net: InProcessNetwork) -> N
     envelope = Envelope(
         message_id=row.message_id,
         message_type=row.message_type,
-        schema_version=1,
+        schema_version=2,
         sender="142051",
         recipient="132250",
         created_at=fujisawa.clock.now().isoformat(),
@@ -375,12 +380,15 @@ def test_birth_gets_a_my_number(net: InProcessNetwork) -> None:
 # -- refusals: each logged with its reason, each changing nothing ---------------------------
 
 
-def _envelope(net: InProcessNetwork, **overrides: Any) -> Envelope:
+def _envelope(
+    net: InProcessNetwork, given: str = "九郎", kana: str = "クロウ", **overrides: Any
+) -> Envelope:
+    """A move-in notice from 藤沢市 for the person `arrive(inagi, given, kana)` records."""
     fujisawa = net.municipality("142051")
     base = Envelope(
         message_id="01890000-0000-7000-8000-000000000001",
         message_type="move_in_notice",
-        schema_version=1,
+        schema_version=2,
         sender="142051",
         recipient="132250",
         created_at=fujisawa.clock.now().isoformat(),
@@ -388,6 +396,11 @@ def _envelope(net: InProcessNetwork, **overrides: Any) -> Envelope:
         body=body_of(
             MoveInNotice(
                 resident_code="24727059608",
+                family_name="山田",
+                given_name=given,
+                birth_date=date(1980, 5, 5),
+                sex="male",
+                previous_address=f"東京都稲城市中央1丁目{len(given)}番{len(kana)}号",
                 new_address="神奈川県藤沢市辻堂1番地",
                 moved_on=TODAY,
                 notified_on=TODAY,
@@ -472,8 +485,9 @@ def test_a_replayed_sequence_number_is_refused(net: InProcessNetwork) -> None:
         CLERK,
         RecordMoveOut((person.record_id,), "神奈川県藤沢市辻堂1番地", TODAY, TODAY),
     )
-    assert inagi.receiver.receive(_envelope(net).to_bytes()).status is ReplyStatus.APPLIED
-    replay = _envelope(net, message_id="01890000-0000-7000-8000-000000000002")
+    notice = _envelope(net, "八郎", "ハチロウ")
+    assert inagi.receiver.receive(notice.to_bytes()).status is ReplyStatus.APPLIED
+    replay = _envelope(net, "八郎", "ハチロウ", message_id="01890000-0000-7000-8000-000000000002")
     before = _state(inagi)
     reply = inagi.receiver.receive(replay.to_bytes())
     assert (reply.status, reply.reason) == (ReplyStatus.REFUSED, "replay")

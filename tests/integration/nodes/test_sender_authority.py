@@ -198,6 +198,11 @@ FORGED: list[tuple[str, str, str, Callable[[], MessageBody], Callable[[], Messag
         INAGI,
         lambda: MoveInNotice(
             resident_code=code(),
+            family_name="権限",
+            given_name="太郎",
+            birth_date=date(1980, 1, 2),
+            sex="male",
+            previous_address=AT[INAGI] + "中央1丁目1番1号",
             new_address=AT[FUJISAWA] + "鵠沼1番1号",
             moved_on=TODAY,
             notified_on=TODAY,
@@ -314,10 +319,11 @@ def test_a_refused_message_is_a_dead_letter_at_its_sender_and_nothing_stalls(
     assert refusals(net, FUJISAWA, KANAGAWA)[-1][0] == "unauthorised"
 
 
-def test_a_move_in_notice_only_from_the_destination_the_move_out_recorded(
+def test_a_move_in_notice_only_from_the_recorded_destination_and_for_the_person_recorded(
     net: InProcessNetwork,
 ) -> None:
-    """長野市 may confirm moves to 長野市, not a 稲城市 resident's move to 藤沢市."""
+    """長野市 may confirm moves to 長野市, not a 稲城市 resident's move to 藤沢市; and 藤沢市's
+    notice names the person by the four items the 稲城市 record holds (法第9条第1項)."""
     from juki.registry import services as svc
     from juki.registry.commands import (
         MoveInOrigin,
@@ -368,6 +374,11 @@ def test_a_move_in_notice_only_from_the_destination_the_move_out_recorded(
     )
     notice: dict[str, Any] = {
         "resident_code": person.resident_code,
+        "family_name": "移動",
+        "given_name": "次郎",
+        "birth_date": date(1985, 5, 6),
+        "sex": "male",
+        "previous_address": AT[INAGI] + "東長沼2111番地",
         "moved_on": TODAY,
         "notified_on": TODAY,
         "from_lg_code": INAGI,
@@ -382,14 +393,22 @@ def test_a_move_in_notice_only_from_the_destination_the_move_out_recorded(
     assert "recorded" in refusals(net, INAGI, NAGANO)[-1][1]
     assert svc.get_record(uow, clerk, person.record_id).move_out_confirmed_address is None
 
-    reply = send(
-        net,
-        FUJISAWA,
-        INAGI,
-        MoveInNotice(
-            new_address=AT[FUJISAWA] + "鵠沼石上1丁目1番1号", to_lg_code=FUJISAWA, **notice
-        ),
-    )
+    # 転入通知の照合: the four items must be the record's, or the notice is refused with a reason
+    arrived = {"new_address": AT[FUJISAWA] + "鵠沼石上1丁目1番1号", "to_lg_code": FUJISAWA}
+    wrong = notice | {"birth_date": date(1985, 6, 5), "given_name": "二郎"}
+    reply = send(net, FUJISAWA, INAGI, MoveInNotice(**arrived, **wrong))
+    assert (reply.status, reply.reason) == (ReplyStatus.DEAD_LETTER, "four_items_mismatch")
+    assert "名、出生の年月日" in reply.detail
+    d = network_tables.net_dead_letters.c
+    with inagi.engine.connect() as conn:
+        kept = conn.execute(
+            sa.select(d.reason, d.detail).where((d.peer == FUJISAWA) & (d.direction == "in"))
+        ).all()
+    assert [k.reason for k in kept] == ["four_items_mismatch"]
+    assert "given_name, birth_date" in kept[0].detail
+    assert svc.get_record(uow, clerk, person.record_id).move_out_confirmed_address is None
+
+    reply = send(net, FUJISAWA, INAGI, MoveInNotice(**arrived, **notice))
     assert reply.status is ReplyStatus.APPLIED
     assert svc.get_record(uow, clerk, person.record_id).move_out_confirmed_address
 

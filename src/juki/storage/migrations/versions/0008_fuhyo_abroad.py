@@ -1,0 +1,28 @@
+"""The 附票 records 国外転出者である旨 (法第17条): a notice of a move abroad says so, and the 本籍
+municipality keeps it with the entry.
+
+Revision ID: 0008
+Revises: 0007
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("fuhyo_entries") as batch:
+        batch.add_column(
+            sa.Column("moved_abroad", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("fuhyo_entries") as batch:
+        batch.drop_column("moved_abroad")
