@@ -138,6 +138,8 @@ class FuhyoNotice(MessageBody):
     changed_on: date
     from_lg_code: LgCodeStr
     moved_abroad: bool = False  # 国外転出者である旨
+    # 支援措置 (DV・ストーカー等の被害者): the 本籍 municipality must refuse 附票の写し to third parties
+    support_measure: bool = False
 
 
 class MyNumberRequest(MessageBody):

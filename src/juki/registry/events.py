@@ -24,7 +24,14 @@ from juki.registry.model import ChangeReason, RecordChange, ResidentRecord
 RegistryEvent = IdentityInfoChanged | MoveInNotice | FuhyoNotice | MoveOutCertificateInfo
 EVENT_TYPES: Final = (IdentityInfoChanged, MoveInNotice, FuhyoNotice, MoveOutCertificateInfo)
 
-_FUHYO_ITEMS: Final = ("address", "family_name", "given_name", "status", "honseki")
+_FUHYO_ITEMS: Final = (
+    "address",
+    "family_name",
+    "given_name",
+    "status",
+    "honseki",
+    "support_measure",
+)
 
 
 def identity_info_changed(record: ResidentRecord, change: RecordChange) -> IdentityInfoChanged:
@@ -62,6 +69,7 @@ def fuhyo_notice(record: ResidentRecord, change: RecordChange) -> FuhyoNotice:
         changed_on=change.effective_on,
         from_lg_code=record.lg_code,
         moved_abroad=change.reason is ChangeReason.EMIGRATION,
+        support_measure=record.support_measure,
     )
 
 

@@ -210,6 +210,8 @@ fuhyo_entries = sa.Table(
     sa.Column("received_at", Timestamp, nullable=False),
     # 国外転出者である旨 (法第17条)
     sa.Column("moved_abroad", sa.Boolean, nullable=False, server_default=sa.false()),
+    # 支援措置: 附票の写し refused to third parties at the 本籍 municipality
+    sa.Column("support_measure", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index(None, "honseki", "koseki_head"),
     info={"class": "fuhyo"},
 )
