@@ -25,6 +25,7 @@ from juki.certificates.model import (
     CertificateKind,
     CertificateRequest,
 )
+from juki.core.clock import Clock
 from juki.core.errors import RuleViolation
 from juki.nodes.apps import create_registry_app
 from juki.nodes.layout import small_layout
@@ -126,10 +127,12 @@ def app_of(wide: WideArea, node: MunicipalityNode, *, on_network: bool = True) -
     return app
 
 
-def operator(node: MunicipalityNode, actor_id: str, role: Role) -> str:
+def operator(node: MunicipalityNode, actor_id: str, role: Role, clock: Clock | None = None) -> str:
+    """An operator's token, issued at the node's time (or `clock`'s: a command run on the console
+    checks the token against the time of day)."""
     manager = Actor(f"{node.node_id}-ops", Role.OPERATIONS_MANAGER, "console")
     return create_operator(
-        SqlUnitOfWork(node.engine, clock=node.clock), manager, actor_id, "操作 太郎", role
+        SqlUnitOfWork(node.engine, clock=clock or node.clock), manager, actor_id, "操作 太郎", role
     )
 
 

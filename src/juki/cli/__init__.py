@@ -17,7 +17,7 @@ from typing import Final
 
 from juki.core.console import EXIT_FAILED, ConsoleError, fail
 from juki.core.errors import JukiError, RuleViolation
-from juki.core.settings import Settings
+from juki.core.settings import Settings, SettingsError
 
 # command → (the module that registers and runs it, its one-line help)
 COMMANDS: Final = {
@@ -57,7 +57,10 @@ def build_parser(settings: Settings, argv: Sequence[str] = ()) -> argparse.Argum
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_in = list(sys.argv[1:] if argv is None else argv)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        return fail(str(exc))
     args = build_parser(settings, args_in).parse_args(args_in)
     try:
         from juki.core.logs import configure_console

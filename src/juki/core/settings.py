@@ -11,6 +11,11 @@ DEFAULT_DB = "sqlite:///var/juki.db"
 DEFAULT_KEYS_DIR = "var/keys"
 DEFAULT_PRINT_DIR = "var/print"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+# How long a new bearer token works (operators' and a node's admin token) unless a command says
+# otherwise; `juki operator revoke` ends an operator's token at once, `juki operator token`
+# issues a new one.
+DEFAULT_OPERATOR_TOKEN_DAYS = 90
+DEFAULT_ADMIN_TOKEN_DAYS = 365
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +33,8 @@ class Settings:
     public_url: str = DEFAULT_PUBLIC_URL  # base of the verification page the QR code points at
     # The console acts as this operator instead of as the role a command needs (a secret).
     operator_token: str | None = None
+    operator_token_days: int = DEFAULT_OPERATOR_TOKEN_DAYS
+    admin_token_days: int = DEFAULT_ADMIN_TOKEN_DAYS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -42,6 +49,8 @@ class Settings:
             print_dir=env.get("JUKI_PRINT_DIR", DEFAULT_PRINT_DIR),
             public_url=env.get("JUKI_PUBLIC_URL", DEFAULT_PUBLIC_URL).rstrip("/"),
             operator_token=env.get("JUKI_OPERATOR_TOKEN") or None,
+            operator_token_days=_days(env, "JUKI_OPERATOR_TOKEN_DAYS", DEFAULT_OPERATOR_TOKEN_DAYS),
+            admin_token_days=_days(env, "JUKI_ADMIN_TOKEN_DAYS", DEFAULT_ADMIN_TOKEN_DAYS),
         )
 
     def __repr__(self) -> str:
@@ -51,8 +60,23 @@ class Settings:
             f"signing_key={self.signing_key!r}, signing_cert={self.signing_cert!r}, "
             f"root_cert={self.root_cert!r}, keys_dir={self.keys_dir!r}, "
             f"print_dir={self.print_dir!r}, public_url={self.public_url!r}, "
-            f"operator_token={'***' if self.operator_token else None})"
+            f"operator_token={'***' if self.operator_token else None}, "
+            f"operator_token_days={self.operator_token_days}, "
+            f"admin_token_days={self.admin_token_days})"
         )
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value juki cannot use; the message names it."""
+
+
+def _days(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= 366:
+        raise SettingsError(f"{name}: a whole number of days from 1 to 366 is required")
+    return int(raw)
 
 
 def masked_url(url: str) -> str:

@@ -12,20 +12,51 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from typing import Final
+from datetime import datetime, timedelta
+from typing import Final, Literal
 
-from juki.core.errors import DomainRuleError, NotFoundError, ValidationError
+from juki.core.errors import DomainRuleError, JukiError, NotFoundError, ValidationError
 from juki.core.text import validate_name
 from juki.security.actions import perform
 from juki.security.actors import Actor
 from juki.security.permissions import Permission, Role
-from juki.security.ports import OperatorUnitOfWork
+from juki.security.ports import OperatorUnitOfWork, StoredOperator
 
 OPERATOR_ID_RE: Final = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 MAX_TOKEN_LEN: Final = 256  # a new token is 48 characters; anything far longer is not ours
 # Every token starts with this: recognisable in a leaked file or log, and never with "-", which
 # a command line would take for an option (`--operator-token -x…` failed for 1 token in 64).
 TOKEN_PREFIX: Final = "juki_"  # noqa: S105 (a prefix, not a secret)
+# `Settings.operator_token_days` by default (a test holds them equal; settings import SQLAlchemy).
+DEFAULT_TOKEN_VALIDITY: Final = timedelta(days=90)
+MAX_TOKEN_VALIDITY: Final = timedelta(days=366)
+
+RefusalReason = Literal["unknown", "inactive", "expired", "revoked"]
+
+
+class TokenRefused(JukiError):
+    """A bearer token that stands for no one now, and why: the 401 says it."""
+
+    _MESSAGES: Final = {
+        "unknown": (
+            "the bearer token is not valid",
+            "操作者の認証が必要です。再度ログインしてください",
+        ),
+        "inactive": ("the operator has been deactivated", "この照合IDは無効にされています"),
+        "expired": (
+            "the bearer token has expired; ask for a new one",
+            "操作者トークンの有効期限が切れています。新しいトークンの発行を受けてください",
+        ),
+        "revoked": (
+            "the bearer token has been revoked; ask for a new one",
+            "操作者トークンは失効しています。新しいトークンの発行を受けてください",
+        ),
+    }
+
+    def __init__(self, reason: RefusalReason) -> None:
+        self.reason: RefusalReason = reason
+        self.message_en, self.message_ja = self._MESSAGES[reason]
+        super().__init__(self.message_en)
 
 
 def new_token() -> str:
@@ -53,13 +84,32 @@ def _target(operator_id: str) -> str:
     return f"operator:{operator_id[:64]}"
 
 
+def validate_validity(valid_for: timedelta) -> timedelta:
+    """A token lives at least a day and at most a year: a token is a stand-in for the operator's
+    verification, so it must end, and one that outlives a year is a password by another name."""
+    if not timedelta(days=1) <= valid_for <= MAX_TOKEN_VALIDITY:
+        raise ValidationError(
+            "days",
+            "token_validity",
+            "a token is valid for 1 to 366 days",
+            "トークンの有効期間は1日以上366日以内で指定してください",
+        )
+    return valid_for
+
+
 def create_operator(
-    uow: OperatorUnitOfWork, by: Actor, operator_id: str, display_name: str, role: Role
+    uow: OperatorUnitOfWork,
+    by: Actor,
+    operator_id: str,
+    display_name: str,
+    role: Role,
+    valid_for: timedelta = DEFAULT_TOKEN_VALIDITY,
 ) -> str:
     """Register an operator and return their new token; only its hash is kept, so show it once."""
     token = new_token()
 
     def run(uow: OperatorUnitOfWork) -> str:
+        validate_validity(valid_for)
         oid = validate_operator_id(operator_id)
         name = validate_name("display_name", display_name)
         if Role(role) is Role.SYSTEM:
@@ -77,12 +127,14 @@ def create_operator(
                 f"operator {oid} already exists",
                 f"照合ID「{oid}」は既に登録されています",
             )
+        now = uow.clock.now()
         uow.operators.add(
             operator_id=oid,
             display_name=name,
             role=Role(role),
             token_sha256=token_sha256(token),
-            created_at=uow.clock.now().isoformat(),
+            created_at=now.isoformat(),
+            token_expires_at=(now + valid_for).isoformat(),
         )
         return token
 
@@ -126,12 +178,98 @@ def _deactivated(_: None) -> str:
     return "deactivated"
 
 
-def authenticate(uow: OperatorUnitOfWork, token: str, terminal_id: str) -> Actor | None:
-    """The actor a bearer token stands for, or None for an unknown or deactivated operator."""
-    if not token or len(token) > MAX_TOKEN_LEN:
-        return None
-    with uow:
-        found = uow.operators.find_active_by_token_hash(token_sha256(token))
+def issue_token(
+    uow: OperatorUnitOfWork,
+    by: Actor,
+    operator_id: str,
+    valid_for: timedelta = DEFAULT_TOKEN_VALIDITY,
+) -> str:
+    """A new token for an operator, replacing (and so ending) the old one; shown once."""
+    token = new_token()
+
+    def run(uow: OperatorUnitOfWork) -> str:
+        validate_validity(valid_for)
+        current = _active_operator(uow, operator_id)
+        expires = uow.clock.now() + valid_for
+        uow.operators.set_token(current.operator_id, token_sha256(token), expires.isoformat())
+        return token
+
+    return perform(
+        uow,
+        by,
+        Permission.MANAGE_OPERATORS,
+        _target(operator_id),
+        run,
+        describe=lambda _: f"new token issued, valid for {valid_for.days} days",
+    )
+
+
+def revoke_token(uow: OperatorUnitOfWork, by: Actor, operator_id: str) -> None:
+    """失効: the operator's token stops working at once (lost, leaked, or the person left the
+    desk); the operator stays, and `issue_token` gives them a new one."""
+
+    def run(uow: OperatorUnitOfWork) -> None:
+        current = _active_operator(uow, operator_id)
+        if current.token_revoked_at is not None:
+            raise DomainRuleError(
+                "operator_id",
+                "already_revoked",
+                f"the token of operator {operator_id} is already revoked",
+                f"照合ID「{operator_id}」のトークンは既に失効しています",
+            )
+        uow.operators.revoke_token(current.operator_id, uow.clock.now().isoformat())
+
+    perform(uow, by, Permission.MANAGE_OPERATORS, _target(operator_id), run, describe=_revoked)
+
+
+def _revoked(_: None) -> str:
+    return "token revoked"
+
+
+def _active_operator(uow: OperatorUnitOfWork, operator_id: str) -> StoredOperator:
+    current = uow.operators.find(operator_id)
+    if current is None:
+        raise NotFoundError("operator", operator_id[:64])
+    if not current.active:
+        raise DomainRuleError(
+            "operator_id",
+            "inactive",
+            f"operator {operator_id} is inactive",
+            f"照合ID「{operator_id}」は無効です",
+        )
+    return current
+
+
+def refusal(found: StoredOperator | None, now: datetime) -> RefusalReason | None:
+    """Why a token's operator may not act now, or None when they may."""
     if found is None:
-        return None
+        return "unknown"
+    if not found.active:
+        return "inactive"
+    if found.token_revoked_at is not None:
+        return "revoked"
+    if not found.token_expires_at or datetime.fromisoformat(found.token_expires_at) <= now:
+        return "expired"
+    return None
+
+
+def check_token(uow: OperatorUnitOfWork, token: str, terminal_id: str) -> Actor:
+    """The actor a bearer token stands for; `TokenRefused` with the reason when it stands for
+    no one (unknown, deactivated operator, expired or revoked token)."""
+    if not token or len(token) > MAX_TOKEN_LEN:
+        raise TokenRefused("unknown")
+    with uow:
+        found = uow.operators.find_by_token_hash(token_sha256(token))
+        now = uow.clock.now()
+    reason = refusal(found, now)
+    if reason is not None or found is None:
+        raise TokenRefused(reason or "unknown")
     return Actor(actor_id=found.operator_id, role=found.role, terminal_id=terminal_id)
+
+
+def authenticate(uow: OperatorUnitOfWork, token: str, terminal_id: str) -> Actor | None:
+    """The actor a bearer token stands for, or None when `check_token` refuses it."""
+    try:
+        return check_token(uow, token, terminal_id)
+    except TokenRefused:
+        return None

@@ -47,6 +47,8 @@ def _operator(row: sa.RowMapping) -> StoredOperator:
         role=Role(row["role"]),
         active=bool(row["active"]),
         created_at=row["created_at"],
+        token_expires_at=row["token_expires_at"],
+        token_revoked_at=row["token_revoked_at"],
     )
 
 
@@ -55,7 +57,14 @@ class SqlOperators:
         self._conn = conn
 
     def add(
-        self, *, operator_id: str, display_name: str, role: Role, token_sha256: str, created_at: str
+        self,
+        *,
+        operator_id: str,
+        display_name: str,
+        role: Role,
+        token_sha256: str,
+        created_at: str,
+        token_expires_at: str,
     ) -> None:
         self._conn.execute(
             operators.insert().values(
@@ -65,6 +74,7 @@ class SqlOperators:
                 token_sha256=token_sha256,
                 active=True,
                 created_at=created_at,
+                token_expires_at=token_expires_at,
             )
         )
 
@@ -76,22 +86,33 @@ class SqlOperators:
         )
         return _operator(row) if row is not None else None
 
-    def find_active_by_token_hash(self, token_sha256: str) -> StoredOperator | None:
-        """Look up by the token's hash: the index does the comparison, so no timing oracle."""
+    def find_by_token_hash(self, token_sha256: str) -> StoredOperator | None:
+        """Look up by the token's hash: the index does the comparison, so no timing oracle.
+        Inactive operators and expired or revoked tokens are found too, to say why they fail."""
         row = (
-            self._conn.execute(
-                sa.select(operators).where(
-                    (operators.c.token_sha256 == token_sha256) & operators.c.active.is_(True)
-                )
-            )
+            self._conn.execute(sa.select(operators).where(operators.c.token_sha256 == token_sha256))
             .mappings()
             .first()
         )
         return _operator(row) if row is not None else None
 
-    def set_active(self, operator_id: str, active: bool) -> None:
+    def set_token(self, operator_id: str, token_sha256: str, token_expires_at: str) -> None:
+        self._update(
+            operator_id,
+            token_sha256=token_sha256,
+            token_expires_at=token_expires_at,
+            token_revoked_at=None,
+        )
+
+    def revoke_token(self, operator_id: str, revoked_at: str) -> None:
+        self._update(operator_id, token_revoked_at=revoked_at)
+
+    def _update(self, operator_id: str, **values: Any) -> None:
         updated = self._conn.execute(
-            operators.update().where(operators.c.operator_id == operator_id).values(active=active)
+            operators.update().where(operators.c.operator_id == operator_id).values(**values)
         )
         if updated.rowcount != 1:
             raise NotFoundError("operator", operator_id)
+
+    def set_active(self, operator_id: str, active: bool) -> None:
+        self._update(operator_id, active=active)

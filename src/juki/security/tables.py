@@ -30,6 +30,10 @@ operators = sa.Table(
     sa.Column("token_sha256", sa.String(64), nullable=False, unique=True),
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("created_at", Timestamp, nullable=False),
+    # The token's end: set when it is issued (`Settings.operator_token_days`), and the moment it
+    # was revoked, if it was (`juki operator revoke`); either makes it answer 401 with its reason.
+    sa.Column("token_expires_at", Timestamp, nullable=False),
+    sa.Column("token_revoked_at", Timestamp, nullable=True),
     info={"class": "security"},
 )
 

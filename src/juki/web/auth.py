@@ -13,7 +13,7 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from juki.security.actors import Actor
-from juki.security.operators import authenticate
+from juki.security.operators import TokenRefused, check_token
 from juki.security.uow import SqlUnitOfWork
 from juki.web.errors import AuthenticationRequired
 
@@ -42,14 +42,14 @@ def operator_actor(
     """The operator behind the bearer token, at the terminal the header names."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthenticationRequired()
-    actor = authenticate(
-        SqlUnitOfWork(request.app.state.engine),
-        credentials.credentials,
-        terminal_id or UNKNOWN_TERMINAL,
-    )
-    if actor is None:
-        raise AuthenticationRequired()
-    return actor
+    try:
+        return check_token(
+            SqlUnitOfWork(request.app.state.engine, clock=request.app.state.clock),
+            credentials.credentials,
+            terminal_id or UNKNOWN_TERMINAL,
+        )
+    except TokenRefused as exc:
+        raise AuthenticationRequired(exc.reason, exc.message_en, exc.message_ja) from exc
 
 
 def public() -> None:

@@ -32,10 +32,31 @@ log = structlog.get_logger("juki.web")
 
 
 class AuthenticationRequired(JukiError):
-    """No bearer token, or one that belongs to no active operator."""
+    """No bearer token, or one that stands for no one now; `reason` says why (the 401's type)."""
 
     message_en = "a valid bearer token is required"
     message_ja = "操作者の認証が必要です。再度ログインしてください"
+    # The 401's type for each reason `juki.security.operators.check_token` gives: an operator
+    # told "expired" asks for a new token instead of retyping the old one.
+    TYPES: Final = {
+        "expired": "token_expired",
+        "revoked": "token_revoked",
+        "inactive": "operator_inactive",
+    }
+
+    def __init__(
+        self, reason: str = "unknown", message_en: str | None = None, message_ja: str | None = None
+    ) -> None:
+        self.reason = reason
+        if message_en is not None:
+            self.message_en = message_en
+        if message_ja is not None:
+            self.message_ja = message_ja
+        super().__init__(self.message_en)
+
+    @property
+    def type(self) -> str:
+        return self.TYPES.get(self.reason, "authentication_required")
 
 
 _BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
@@ -177,12 +198,9 @@ async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _on_unauthenticated(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AuthenticationRequired)
     return _error(
-        401,
-        "authentication_required",
-        AuthenticationRequired.message_en,
-        AuthenticationRequired.message_ja,
-        headers={"WWW-Authenticate": "Bearer"},
+        401, exc.type, exc.message_en, exc.message_ja, headers={"WWW-Authenticate": "Bearer"}
     )
 
 

@@ -163,8 +163,9 @@ def test_usage_errors(console: CertEnv, tmp_path: Path, capsys: pytest.CaptureFi
 def test_operator_tokens_carry_their_roles(
     console: CertEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # The command checks the token against the time of day: issue it at the time of day too.
     clerk_token = create_operator(
-        SqlUnitOfWork(console.engine, clock=console.reg.clock),
+        SqlUnitOfWork(console.engine),
         MANAGER,
         "clerk-9",
         "窓口 九郎",

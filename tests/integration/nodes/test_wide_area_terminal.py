@@ -18,6 +18,7 @@ from juki.certificates.model import (
 )
 from juki.certificates.ports import WideAreaOutcome, WideAreaReplay, WideAreaRequestEntry
 from juki.certificates.store import SqlCertificateUnitOfWork
+from juki.core.clock import SystemClock
 from juki.security.permissions import Role
 from support.wide_area import (
     CLERK_B,
@@ -233,7 +234,7 @@ def test_a_reads_its_register_on_the_console(
     code, _, err = run("--since", "2025-04-02", "--until", "2025-04-01")
     assert code == 1 and "since" in err and "[range]" in err
     assert run("--since", "2025-13-01")[0] == 2
-    clerk = operator(wide.a, "inagi-clerk", Role.COUNTER_CLERK)
+    clerk = operator(wide.a, "inagi-clerk", Role.COUNTER_CLERK, clock=SystemClock())
     code, _, err = run("--operator-token", clerk)
     assert code == 1
     assert oplog(wide.a.engine, "view_certificate_register")[-1]["outcome"] == "denied"

@@ -742,13 +742,13 @@ def test_seal_that_is_not_a_png_names_the_request_field(
 
 
 def test_create_operator_stores_only_the_token_hash(
-    engine: sa.Engine, tokens: dict[str, str]
+    engine: sa.Engine, clock: FixedClock, tokens: dict[str, str]
 ) -> None:
     with engine.connect() as conn:
         stored = conn.execute(sa.text("SELECT token_sha256 FROM operators")).scalars().all()
     assert all(len(h) == 64 for h in stored)
     assert not set(tokens.values()) & set(stored)
-    actor = authenticate(SqlUnitOfWork(engine), tokens["supervisor"], "T-09")
+    actor = authenticate(SqlUnitOfWork(engine, clock=clock), tokens["supervisor"], "T-09")
     assert actor == Actor("super-01", Role.REGISTRY_SUPERVISOR, "T-09")
 
 

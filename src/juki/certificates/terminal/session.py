@@ -75,7 +75,8 @@ def terminal_operator(request: Request) -> Session:
     terminal = request.cookies.get(TERMINAL_COOKIE, "-")
     if not token or len(token) > MAX_TOKEN_LEN or not TERMINAL_RE.fullmatch(terminal):
         raise LoginRequired()
-    actor = authenticate(SqlUnitOfWork(desk_of(request).engine), token, terminal)
+    desk = desk_of(request)
+    actor = authenticate(SqlUnitOfWork(desk.engine, clock=desk.clock), token, terminal)
     if actor is None:
         raise LoginRequired()
     return Session(actor=actor, csrf=csrf_for(token))

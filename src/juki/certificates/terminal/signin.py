@@ -24,7 +24,7 @@ from juki.certificates.terminal.session import (
     delete_cookie,
     set_cookie,
 )
-from juki.security.operators import MAX_TOKEN_LEN, authenticate
+from juki.security.operators import MAX_TOKEN_LEN, TokenRefused, check_token
 from juki.security.uow import SqlUnitOfWork
 
 
@@ -56,9 +56,16 @@ def login(
     elif not TERMINAL_RE.fullmatch(terminal):
         error = "端末IDは半角英数字と「_ . : -」の1〜64文字で入力してください"
     else:
-        actor = authenticate(SqlUnitOfWork(screens.desk().engine), token, terminal)
-        if actor is None:
-            error = "操作者トークンが正しくないか、無効になっています"
+        desk = screens.desk()
+        try:
+            actor = check_token(SqlUnitOfWork(desk.engine, clock=desk.clock), token, terminal)
+        except TokenRefused as refused:
+            # An expired or revoked token says so: the operator asks for a new one.
+            error = (
+                refused.message_ja
+                if refused.reason in ("expired", "revoked")
+                else "操作者トークンが正しくないか、無効になっています"
+            )
     if error or actor is None:
         fresh = secrets.token_urlsafe(24)
         response = screens.page(
