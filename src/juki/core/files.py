@@ -15,6 +15,18 @@ def write_private(path: Path, data: bytes) -> None:
         f.write(data)
 
 
+def ensure_private(path: Path) -> None:
+    """Create an empty file only its owner can read, unless it exists: a SQLite database is
+    created this way before SQLite opens it, and SQLite gives its -wal and -shm files the
+    database file's permissions, so the records never sit in a world-readable file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
 def replace_private(path: Path, data: bytes) -> None:
     """Write a file only its owner can read, atomically: readers see the old or the new one."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from juki.core.files import ensure_private
+
 
 def is_sqlite(url: str | sa.URL) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
@@ -26,8 +28,8 @@ def make_engine(url: str, *, echo: bool = False, durable: bool = True) -> sa.Eng
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        if database and database != ":memory:" and not database.startswith("file:"):
+            ensure_private(Path(database))  # owner-only, before SQLite creates it (and -wal, -shm)
         engine = sa.create_engine(
             parsed, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}
         )

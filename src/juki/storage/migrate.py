@@ -16,6 +16,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
+from juki.core.files import ensure_private
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -52,7 +54,7 @@ class _Template:
         self.lock = threading.Lock()
 
     def copy_to(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_private(path)  # owner-only from the start: it will hold the registry
         target = sqlite3.connect(path)
         try:
             with self.lock, self.engine.connect() as conn:

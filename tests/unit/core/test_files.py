@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from juki.core.files import replace_private, write_private
+from juki.core.files import ensure_private, replace_private, write_private
 
 
 def _mode(path: Path) -> int:
@@ -31,3 +31,15 @@ def test_replace_private_swaps_the_whole_file_owner_only(tmp_path: Path) -> None
     assert path.read_bytes() == b"second"
     assert _mode(path) == 0o600
     assert [p.name for p in path.parent.iterdir()] == ["certificate.pdf"]
+
+
+def test_ensure_private_creates_an_empty_owner_only_file_and_keeps_an_existing_one(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "var" / "juki.db"
+    ensure_private(path)
+    assert path.read_bytes() == b""
+    assert _mode(path) == 0o600
+    path.write_bytes(b"records")
+    ensure_private(path)
+    assert path.read_bytes() == b"records"

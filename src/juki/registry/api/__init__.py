@@ -13,6 +13,7 @@ from typing import Final
 
 from fastapi import APIRouter
 
+from juki.registry.api.aliases import alias_router
 from juki.registry.api.cancellation import cancellation_router
 from juki.registry.api.events import event_router
 from juki.registry.api.reads import health_router, read_router
@@ -22,7 +23,7 @@ DESCRIPTION: Final = """\
 The municipal resident registry (住民基本台帳) of one municipality, for counter terminals:
 search and read resident records, households and their change history; file life events
 (birth, death, move-in, move-out and its withdrawal, relocation, household changes, actions by
-authority, the cancellation of a change);
+authority, the cancellation of a change, a foreign resident's 通称 and its deletion);
 register and abolish seals.
 
 Every call but `/health` needs an operator's bearer token; an optional `X-Juki-Terminal`
@@ -49,4 +50,11 @@ TAGS: Final = [
 
 
 def routers() -> list[APIRouter]:
-    return [health_router(), read_router(), event_router(), cancellation_router(), seal_router()]
+    return [
+        health_router(),
+        read_router(),
+        event_router(),
+        cancellation_router(),
+        alias_router(),
+        seal_router(),
+    ]

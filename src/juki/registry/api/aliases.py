@@ -1,0 +1,66 @@
+"""A foreign resident's 通称 over HTTP: 通称の記載 and 通称の削除 (令第30条の26), each kept in the
+record's 通称 history (令第30条の27) by the service (`juki.registry.services.people`)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, status
+
+from juki.registry.api.deps import API_PREFIX, UoW
+from juki.registry.api.schemas import Kana, Name, RecordId, Request, ResidentRecordOut
+from juki.registry.commands import DeleteAlias, RecordAlias
+from juki.registry.services.people import delete_alias, record_alias
+from juki.web.auth import OperatorActor
+from juki.web.errors import WRITE_RESPONSES
+
+
+class AliasIn(Request):
+    """通称の記載: the 通称 a foreign resident asks to have recorded, and its reading."""
+
+    record_id: RecordId
+    alias_name: Name
+    alias_name_kana: Kana | None = None
+    effective_on: date
+    notified_on: date
+
+
+class AliasDeletionIn(Request):
+    """通称の削除: the recorded 通称 leaves the record (its history keeps it)."""
+
+    record_id: RecordId
+    effective_on: date
+    notified_on: date
+
+
+def alias(by: OperatorActor, uow: UoW, body: AliasIn) -> ResidentRecordOut:
+    """通称の記載 (外国人住民のみ)."""
+    cmd = RecordAlias(
+        record_id=body.record_id,
+        alias_name=body.alias_name,
+        alias_name_kana=body.alias_name_kana,
+        effective_on=body.effective_on,
+        notified_on=body.notified_on,
+    )
+    return ResidentRecordOut.of(record_alias(uow, by, cmd))
+
+
+def alias_deletion(by: OperatorActor, uow: UoW, body: AliasDeletionIn) -> ResidentRecordOut:
+    """通称の削除 (外国人住民のみ)."""
+    cmd = DeleteAlias(
+        record_id=body.record_id, effective_on=body.effective_on, notified_on=body.notified_on
+    )
+    return ResidentRecordOut.of(delete_alias(uow, by, cmd))
+
+
+def alias_router() -> APIRouter:
+    router = APIRouter(prefix=f"{API_PREFIX}/events", tags=["events"], responses=WRITE_RESPONSES)
+    for path, endpoint in (("/alias", alias), ("/alias-deletion", alias_deletion)):
+        router.add_api_route(
+            path,
+            endpoint,
+            methods=["POST"],
+            status_code=status.HTTP_201_CREATED,
+            response_model=ResidentRecordOut,
+        )
+    return router
