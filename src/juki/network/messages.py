@@ -26,8 +26,8 @@ class MessageBody(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class IdentityInfoBody(MessageBody):
-    """本人確認情報 and its change information (変更情報)."""
+class IdentityInfoBodyV1(MessageBody):
+    """本人確認情報 as version 1 carried it: 氏名 without 旧氏 and 通称."""
 
     resident_code: ResidentCodeStr
     my_number: MyNumberStr | None
@@ -44,8 +44,44 @@ class IdentityInfoBody(MessageBody):
     changed_on: date
 
 
+class IdentityInfoBody(MessageBody):
+    """本人確認情報 (法第30条の6: 氏名, 出生の年月日, 男女の別, 住所, 住民票コード, 個人番号)
+    and its change information (変更情報). 氏名 includes the 旧氏 where recorded (令第30条の13)
+    and a foreign resident's 通称 (令第30条の26), each with its reading: version 2."""
+
+    resident_code: ResidentCodeStr
+    my_number: MyNumberStr | None
+    family_name: NameStr
+    given_name: NameStr
+    family_name_kana: NameStr
+    given_name_kana: NameStr
+    former_surname: NameStr | None = None  # 旧氏
+    former_surname_kana: NameStr | None = None
+    alias_name: NameStr | None = None  # 通称
+    alias_name_kana: NameStr | None = None
+    birth_date: date
+    sex: Literal["male", "female"]
+    address: AddressStr
+    status: Literal["active", "removed"]
+    lg_code: LgCodeStr
+    change_reason: Annotated[str, Field(max_length=32)]
+    changed_on: date
+
+
+class IdentityInfoChangedV1(MessageBody):
+    identity: IdentityInfoBodyV1
+
+
 class IdentityInfoChanged(MessageBody):
     identity: IdentityInfoBody
+
+
+class IdentitySnapshotV1(MessageBody):
+    lg_code: LgCodeStr
+    snapshot_id: Annotated[str, Field(max_length=36)]
+    part: Annotated[int, Field(ge=1)]
+    parts: Annotated[int, Field(ge=1)]
+    entries: Annotated[list[IdentityInfoBodyV1], Field(max_length=500)]
 
 
 class IdentitySnapshot(MessageBody):
@@ -56,6 +92,14 @@ class IdentitySnapshot(MessageBody):
     part: Annotated[int, Field(ge=1)]
     parts: Annotated[int, Field(ge=1)]
     entries: Annotated[list[IdentityInfoBody], Field(max_length=500)]
+
+
+class MoveOutCertificateInfoV1(MessageBody):
+    identity: IdentityInfoBodyV1
+    destination_address: AddressStr
+    planned_on: date
+    from_lg_code: LgCodeStr
+    to_lg_code: LgCodeStr
 
 
 class MoveOutCertificateInfo(MessageBody):
@@ -138,7 +182,7 @@ class FuhyoNotice(MessageBody):
     changed_on: date
     from_lg_code: LgCodeStr
     moved_abroad: bool = False  # 国外転出者である旨
-    # 支援措置 (DV・ストーカー等の被害者): the 本籍 municipality must refuse 附票の写し to third parties
+    # 支援措置 (DV・ストーカー等の被害者): the 本籍 municipality refuses 附票の写し to third parties
     support_measure: bool = False
 
 
@@ -183,9 +227,12 @@ LINK_SKIP: Final = "link_skip"
 
 # (message type, schema version) → schema
 SCHEMAS: Final[dict[tuple[str, int], type[MessageBody]]] = {
-    (IDENTITY_INFO_CHANGED, 1): IdentityInfoChanged,
-    (IDENTITY_SNAPSHOT, 1): IdentitySnapshot,
-    (MOVE_OUT_CERTIFICATE_INFO, 1): MoveOutCertificateInfo,
+    (IDENTITY_INFO_CHANGED, 1): IdentityInfoChangedV1,
+    (IDENTITY_INFO_CHANGED, 2): IdentityInfoChanged,
+    (IDENTITY_SNAPSHOT, 1): IdentitySnapshotV1,
+    (IDENTITY_SNAPSHOT, 2): IdentitySnapshot,
+    (MOVE_OUT_CERTIFICATE_INFO, 1): MoveOutCertificateInfoV1,
+    (MOVE_OUT_CERTIFICATE_INFO, 2): MoveOutCertificateInfo,
     (MOVE_IN_NOTICE, 1): MoveInNoticeV1,
     (MOVE_IN_NOTICE, 2): MoveInNotice,
     (FUHYO_NOTICE, 1): FuhyoNoticeV1,
@@ -205,16 +252,30 @@ class SchemaError(Exception):
         self.detail = detail
 
 
+# Old versions whose every field the current version holds: checked against their own schema
+# (so a v1 message cannot carry v2's fields), then read as the current one, so handlers see one
+# type. A version that lacks what the current one needs (the four items of a v1 move-in notice)
+# is not here: its handler takes it as it is.
+UPGRADED: Final[dict[tuple[str, int], type[MessageBody]]] = {
+    (IDENTITY_INFO_CHANGED, 1): IdentityInfoChanged,
+    (IDENTITY_SNAPSHOT, 1): IdentitySnapshot,
+    (MOVE_OUT_CERTIFICATE_INFO, 1): MoveOutCertificateInfo,
+    (FUHYO_NOTICE, 1): FuhyoNotice,
+}
+
+
 def parse_body(message_type: str, version: int, body: dict[str, Any]) -> MessageBody:
     schema = SCHEMAS.get((message_type, version))
     if schema is None:
         raise SchemaError("unknown_type", f"{message_type} v{version} is not a known message")
     try:
-        return schema.model_validate(body)
+        message = schema.model_validate(body)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise SchemaError("schema", f"{message_type}.{where}: {first['msg']}") from exc
+    current = UPGRADED.get((message_type, version))
+    return current.model_validate(message.model_dump()) if current else message
 
 
 def body_of(message: MessageBody) -> dict[str, Any]:

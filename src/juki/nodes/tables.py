@@ -21,6 +21,10 @@ identity_copies = sa.Table(
     sa.Column("family_name_kana", Name, nullable=False),
     sa.Column("given_name_kana", Name, nullable=False),
     sa.Column("name_kana_key", sa.String(400), nullable=False, index=True),
+    sa.Column("former_surname", Name),  # 旧氏 (identity_info v2)
+    sa.Column("former_surname_kana", Name),
+    sa.Column("alias_name", Name),  # 通称
+    sa.Column("alias_name_kana", Name),
     sa.Column("birth_date", sa.Date, nullable=False),
     sa.Column("sex", Code, nullable=False),
     sa.Column("address", Address, nullable=False),

@@ -10,7 +10,7 @@ from datetime import date, datetime
 import pytest
 
 from juki.core.clock import JST, FixedClock
-from juki.network.messages import FuhyoNoticeV1, parse_body
+from juki.network.messages import FuhyoNotice, SchemaError, parse_body
 from juki.nodes.layout import DEMO_MUNICIPALITIES, demo_layout
 from juki.nodes.memory import InProcessNetwork, build_network
 from juki.registry import services as svc
@@ -113,7 +113,7 @@ def test_a_move_abroad_is_notified_with_its_mark(net: InProcessNetwork) -> None:
     ]
 
 
-def test_a_version_1_notice_still_parses_and_is_not_marked_abroad() -> None:
+def test_a_version_1_notice_still_parses_as_the_current_one_and_is_not_marked_abroad() -> None:
     body = {
         "resident_code": "24727059608",
         "family_name": "附票",
@@ -132,5 +132,7 @@ def test_a_version_1_notice_still_parses_and_is_not_marked_abroad() -> None:
         "from_lg_code": NISHITOKYO,
     }
     old = parse_body("fuhyo_notice", 1, body)
-    assert isinstance(old, FuhyoNoticeV1)
-    assert parse_body("fuhyo_notice", 2, body).model_dump()["moved_abroad"] is False
+    assert isinstance(old, FuhyoNotice)  # read as the current version, with nothing marked
+    assert (old.moved_abroad, old.support_measure) == (False, False)
+    with pytest.raises(SchemaError):  # version 1 has no such field
+        parse_body("fuhyo_notice", 1, body | {"moved_abroad": True})

@@ -9,10 +9,12 @@ from pydantic import BaseModel
 
 from juki.network.messages import (
     CERTIFICATE_CONTENT_RESPONSE,
+    CURRENT_VERSION,
     SCHEMAS,
     WIDE_AREA_LINE_KEYS,
     CertificateContentResponse,
     IdentityInfoBody,
+    IdentityInfoChanged,
     MoveInNotice,
     SchemaError,
     body_of,
@@ -42,7 +44,11 @@ ROUTING = {
     "notified_on",  # the date the move-in was notified: change information of 転出確定
 }
 # 附票記載事項通知 (住民基本台帳法 第19条) carries 本籍 and 筆頭者 to the 本籍 municipality.
-FUHYO_ONLY = {"honseki", "koseki_head", "address_since"}
+# With it goes whether the person is under a 支援措置 (要領 第5-10), so the 本籍 municipality
+# refuses 附票の写し to third parties.
+FUHYO_ONLY = {"honseki", "koseki_head", "address_since", "support_measure"}
+# 転入通知 (第9条第1項) names the person by the four items, the last of them the address they left.
+MOVE_IN_ONLY = {"previous_address"}
 # 広域交付 (第12条の4): the answer carries one applicant's certificate content. Its field names are
 # the content's own (`version` is the content format's, not the record's); what the content may
 # say is bounded by its line keys, checked below and against the content rules in
@@ -69,6 +75,7 @@ def test_no_message_carries_another_record_item(
     columns = set(resident_records.c.keys())
     carried = _fields(schema) & columns
     allowed = set(IDENTITY_FIELDS) | ROUTING | (FUHYO_ONLY if key[0] == "fuhyo_notice" else set())
+    allowed |= MOVE_IN_ONLY if key[0] == "move_in_notice" else set()
     if key[0] == CERTIFICATE_CONTENT_RESPONSE:
         allowed |= CERTIFICATE_CONTENT_ONLY
     assert carried <= allowed, f"{key[0]} carries {sorted(carried - allowed)}"
@@ -206,20 +213,73 @@ def test_unknown_fields_are_refused() -> None:
     good: dict[str, Any] = body_of(
         MoveInNotice(
             resident_code="24727059608",
+            family_name="山田",
+            given_name="太郎",
+            birth_date="1980-05-05",  # type: ignore[arg-type]
+            sex="male",
+            previous_address="東京都稲城市東長沼1番地",
             new_address="神奈川県藤沢市辻堂1番地",
-            moved_on="2025-04-01",
+            moved_on="2025-04-01",  # type: ignore[arg-type]
             notified_on="2025-04-01",  # type: ignore[arg-type]
             from_lg_code="132250",
             to_lg_code="142051",
         )
     )
-    parse_body("move_in_notice", 1, good)
+    parse_body("move_in_notice", 2, good)
     with pytest.raises(SchemaError) as err:
-        parse_body("move_in_notice", 1, {**good, "honseki": "東京都稲城市1番地"})
+        parse_body("move_in_notice", 2, {**good, "honseki": "東京都稲城市1番地"})
     assert err.value.reason == "schema"
     with pytest.raises(SchemaError) as err:
-        parse_body("move_in_notice", 2, good)
+        parse_body("move_in_notice", 3, good)
     assert err.value.reason == "unknown_type"
+
+
+IDENTITY_V1: dict[str, Any] = {
+    "resident_code": "24727059608",
+    "my_number": None,
+    "family_name": "山田",
+    "given_name": "花子",
+    "family_name_kana": "ヤマダ",
+    "given_name_kana": "ハナコ",
+    "birth_date": "1980-05-05",
+    "sex": "female",
+    "address": "東京都稲城市東長沼1番地",
+    "status": "active",
+    "lg_code": "132250",
+    "change_reason": "move_in",
+    "changed_on": "2025-04-01",
+}
+
+
+def test_identity_info_v2_carries_the_former_surname_and_the_alias_as_part_of_the_name() -> None:
+    """本人確認情報's 氏名 includes 旧氏 (令30条の13) and 通称 (令30条の26) where recorded."""
+    v2 = IDENTITY_V1 | {"former_surname": "鈴木", "former_surname_kana": "スズキ"}
+    parsed = parse_body("identity_info_changed", 2, {"identity": v2})
+    assert isinstance(parsed, IdentityInfoChanged)
+    assert (parsed.identity.former_surname, parsed.identity.alias_name) == ("鈴木", None)
+    assert CURRENT_VERSION["identity_info_changed"] == 2
+
+
+def test_an_old_identity_message_still_passes_and_reads_as_the_current_version() -> None:
+    for name, body in [
+        ("identity_info_changed", {"identity": IDENTITY_V1}),
+        (
+            "identity_snapshot",
+            {
+                "lg_code": "132250",
+                "snapshot_id": "s",
+                "part": 1,
+                "parts": 1,
+                "entries": [IDENTITY_V1],
+            },
+        ),
+    ]:
+        parsed = parse_body(name, 1, body)
+        assert type(parsed) is SCHEMAS[(name, 2)]
+    with pytest.raises(SchemaError, match="former_surname"):  # not a version-1 field
+        parse_body(
+            "identity_info_changed", 1, {"identity": IDENTITY_V1 | {"former_surname": "鈴木"}}
+        )
 
 
 def test_identity_body_rejects_bad_codes() -> None:

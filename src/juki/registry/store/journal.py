@@ -15,7 +15,6 @@ from juki.core.ports import IdSource
 from juki.network.messages import (
     CURRENT_VERSION,
     FuhyoNotice,
-    FuhyoNoticeV1,
     MoveOutCertificateInfo,
     body_of,
     type_of,
@@ -90,9 +89,7 @@ def keep_move_out_info(conn: sa.Connection, info: MoveOutCertificateInfo, now: s
     )
 
 
-def record_fuhyo(
-    conn: sa.Connection, notice: FuhyoNotice | FuhyoNoticeV1, message_id: str, now: str
-) -> None:
+def record_fuhyo(conn: sa.Connection, notice: FuhyoNotice, message_id: str, now: str) -> None:
     values = notice.model_dump()
     values.update(message_id=message_id, received_at=now)
     conn.execute(fuhyo_entries.insert().values(values))
