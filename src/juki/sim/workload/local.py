@@ -12,6 +12,7 @@ from typing import Final
 
 from juki.registry import services as svc
 from juki.registry.commands import (
+    CancelChanges,
     ChangeHouseholder,
     ChangeName,
     CorrectByAuthority,
@@ -29,6 +30,7 @@ SURNAMES: Final = (
     ("伊藤", "イトウ"), ("渡辺", "ワタナベ"), ("山本", "ヤマモト"), ("中村", "ナカムラ"),
     ("小林", "コバヤシ"), ("加藤", "カトウ"), ("髙橋", "タカハシ"), ("山﨑", "ヤマサキ"),
 )  # fmt: skip
+CANCELLATION_SHARE: Final = 0.05  # 異動取消 of a relocation recorded with the wrong address
 READINGS: Final = ("ハナコ", "タロウ", "ジロウ", "サクラ", "ユウキ", "ヒカル", "マコト", "アキラ")
 
 
@@ -65,7 +67,21 @@ def relocation(desk: Desk, lg: str) -> None:
         svc.record_relocation(uow, CLERK, cmd)
         return f"relocation of {codes} to {address}"
 
-    desk.file("relocation", lg, run, [f"person:{c}" for c in codes])
+    filed = desk.file("relocation", lg, run, [f"person:{c}" for c in codes])
+    if filed and desk.rng.random() < CANCELLATION_SHARE:
+        _cancel(desk, lg, cmd.record_ids, codes)
+
+
+def _cancel(desk: Desk, lg: str, record_ids: tuple[str, ...], codes: list[str]) -> None:
+    """異動取消 by a supervisor: the address was entered wrongly; the movers are back where
+    they were, by a new change every level follows."""
+    cmd = CancelChanges(record_ids, "住所の誤記載")
+
+    def run(uow: SqlRegistryUnitOfWork) -> str:
+        svc.cancel_changes(uow, SUPERVISOR, cmd)
+        return f"relocation of {codes} cancelled"
+
+    desk.file("change_cancellation", lg, run, [f"person:{c}" for c in codes])
 
 
 def household_change(desk: Desk, lg: str) -> None:

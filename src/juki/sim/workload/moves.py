@@ -22,6 +22,7 @@ from juki.registry.commands import (
     Placement,
     RecordMoveIn,
     RecordMoveOut,
+    WithdrawMoveOut,
 )
 from juki.registry.model import Relationship, ResidentRecord
 from juki.registry.tables import move_out_infos
@@ -34,6 +35,18 @@ OUTSIDE_SHARE: Final = 0.08  # moves to a municipality outside the simulated net
 CARD_SHARE: Final = 0.5  # card-based moves (転出届の特例) where everyone has a card
 MAX_CARD_WAIT: Final = 7  # days a card move-in waits for the 転出証明書情報 before going paper
 MAX_MOVE_IN_TRIES: Final = 30
+WITHDRAWAL_SHARE: Final = 0.05  # 転出取消: the move is called off before its planned date
+
+
+def _withdraw(desk: Desk, lg: str, filed: RecordMoveOut) -> bool:
+    """転出取消 at the same counter, before the planned date (法24条, ADR 0005)."""
+    cmd = WithdrawMoveOut(filed.record_ids, "転出の取りやめ", desk.today(lg))
+
+    def run(uow: SqlRegistryUnitOfWork) -> str:
+        records = svc.withdraw_move_out(uow, CLERK, cmd)
+        return f"move-out withdrawn for {[r.resident_code for r in records]}"
+
+    return desk.file("move_withdrawal", lg, run, [f"record:{r}" for r in filed.record_ids])
 
 
 def move_out(desk: Desk, lg: str) -> None:
@@ -86,6 +99,8 @@ def move_out(desk: Desk, lg: str) -> None:
 
     if not desk.file("move", lg, run, [f"person:{c}" for c in codes]):
         return
+    if planned_on > today and desk.rng.random() < WITHDRAWAL_SHARE and _withdraw(desk, lg, cmd):
+        return  # they stay: nothing moves, the levels learn the record is active again
     for m in movers:
         desk.truth.people[m.resident_code].status = (
             Whereabouts.MOVING if to_lg else Whereabouts.OUTSIDE
