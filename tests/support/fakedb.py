@@ -26,6 +26,7 @@ from typing import Any, Final
 
 import sqlalchemy as sa
 
+from juki.certificates import tables as certificate_tables
 from juki.core.errors import ConcurrentChangeError
 from juki.registry import tables as registry_tables
 from juki.registry.model import RecordStatus
@@ -104,6 +105,23 @@ TABLES: Final = {
         _Table(_r.move_out_infos, ("resident_code", "from_lg_code")),
         _Table(_s.oplog, ("entry_id",), autoincrement="entry_id"),
         _Table(counters, ("name",)),
+        # 本人通知: of the certificates' tables, only these two are on the fake.
+        _Table(
+            certificate_tables.self_notice_registrations,
+            ("registration_id",),
+            uniques=(
+                _Unique(
+                    "uq_self_notice_registrations_live",
+                    ("resident_code",),
+                    lambda row: row["withdrawn_at"] is None,
+                ),
+            ),
+        ),
+        _Table(
+            certificate_tables.self_notices,
+            ("notice_id",),
+            foreign_keys=(("registration_id", "self_notice_registrations"),),
+        ),
     )
 }
 

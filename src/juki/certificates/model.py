@@ -13,10 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from juki.registry.model import Municipality, ResidentRecord
 from juki.registry.seal import SealRegistration
+
+if TYPE_CHECKING:
+    from juki.certificates.third_party import ThirdPartyRequest
 
 CONTENT_VERSION: Final = 1
 ALL_MEMBERS: Final = "all"
@@ -152,6 +155,9 @@ class CertificateRequest:
     channel: Channel = Channel.COUNTER
     removed: bool = False  # 除票の写し
     support_override: SupportOverride | None = None
+    # 第三者請求 (第12条の3): the requester, the purpose and the document shown; required when
+    # `requester` is THIRD_PARTY and given only then (juki.certificates.third_party).
+    third_party: ThirdPartyRequest | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -15,6 +15,8 @@ from juki.certificates.model import (
     Members,
     Snapshot,
 )
+from juki.certificates.self_notice import SelfNotice, SelfNoticeRegistration
+from juki.certificates.third_party import ThirdPartyRequest
 from juki.core.errors import DomainRuleError
 from juki.registry.model import Municipality
 from juki.registry.ports import RegistryUnitOfWork
@@ -89,6 +91,8 @@ class RegisterEntry:
     disposal: str | None = None
     source_lg_code: str | None = None  # 広域交付: the home municipality that supplied the content
     entry_id: int | None = None
+    # 第三者請求: the 申出 kept with the certificate (read back with an issue line only).
+    third_party: ThirdPartyRequest | None = None
 
 
 class WideAreaOutcome(StrEnum):
@@ -156,6 +160,12 @@ class CertificateRepository(Protocol):
 
     def status(self, certificate_id: str, digest: str) -> CertificateStatus | None: ...
 
+    def add_third_party_request(
+        self, certificate_id: str, at: str, subject_resident_code: str, request: ThirdPartyRequest
+    ) -> None: ...
+
+    def third_party_request(self, certificate_id: str) -> ThirdPartyRequest | None: ...
+
     def wide_area_request_seen(self, request_id: str) -> bool: ...
 
     def add_wide_area_request(self, entry: WideAreaRequestEntry) -> None:
@@ -170,7 +180,36 @@ class CertificateRepository(Protocol):
         ...
 
 
-class CertificateUnitOfWork(RegistryUnitOfWork, Protocol):
+class SelfNoticeRepository(Protocol):
+    """本人通知: registrations (at most one live per resident code) and the notices to send."""
+
+    def live_registrations(
+        self, resident_codes: Sequence[str]
+    ) -> Mapping[str, SelfNoticeRegistration]: ...
+
+    def add_registration(self, registration: SelfNoticeRegistration) -> None:
+        """Raises `DomainRuleError` (already_registered) when the code has a live one."""
+        ...
+
+    def end_registration(self, registration_id: str, at: str, by: str) -> None: ...
+
+    def add_notice(self, notice: SelfNotice) -> None: ...
+
+    def notices(self, *, pending: bool, limit: int) -> Sequence[SelfNotice]:
+        """Oldest first; `pending`: those not yet marked sent."""
+        ...
+
+    def get_notice(self, notice_id: str) -> SelfNotice: ...
+
+    def mark_sent(self, notice_id: str, at: str, by: str) -> None: ...
+
+
+class SelfNoticeUnitOfWork(RegistryUnitOfWork, Protocol):
+    @property
+    def self_notices(self) -> SelfNoticeRepository: ...
+
+
+class CertificateUnitOfWork(SelfNoticeUnitOfWork, Protocol):
     @property
     def certificates(self) -> CertificateRepository: ...
 

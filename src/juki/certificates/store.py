@@ -9,6 +9,7 @@ recorded, and each set is read in one statement — the certificate shows one co
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
@@ -27,12 +28,14 @@ from juki.certificates.ports import (
     WideAreaReplay,
     WideAreaRequestEntry,
 )
+from juki.certificates.requests_store import SqlSelfNotices, SqlThirdPartyRequests
 from juki.certificates.tables import (
     certificate_fees,
     certificate_register,
     certificates,
     wide_area_requests,
 )
+from juki.certificates.third_party import ThirdPartyRequest
 from juki.core.clock import JST
 from juki.core.errors import NotFoundError
 from juki.registry.model import Municipality, RecordStatus, Relationship, record_from_row
@@ -157,6 +160,7 @@ def _entry(row: Mapping[Any, Any]) -> RegisterEntry:
 class SqlCertificates:
     def __init__(self, conn: sa.Connection) -> None:
         self._conn = conn
+        self._third_party = SqlThirdPartyRequests(conn)
 
     # -- the snapshot ----------------------------------------------------------------------
 
@@ -312,7 +316,25 @@ class SqlCertificates:
         stmt = sa.select(certificate_register).order_by(r.entry_id.desc()).limit(limit)
         if on is not None:
             stmt = stmt.where(r.at.startswith(on.isoformat()))
-        return [_entry(row) for row in self._conn.execute(stmt).mappings()]
+        entries = [_entry(row) for row in self._conn.execute(stmt).mappings()]
+        # 第三者請求: each issue line shows who obtained the certificate and for what.
+        asked = self._third_party.of(
+            [e.certificate_id for e in entries if e.event is RegisterEvent.ISSUED]
+        )
+        return [
+            dataclasses.replace(e, third_party=asked[e.certificate_id])
+            if e.event is RegisterEvent.ISSUED and e.certificate_id in asked
+            else e
+            for e in entries
+        ]
+
+    def add_third_party_request(
+        self, certificate_id: str, at: str, subject_resident_code: str, request: ThirdPartyRequest
+    ) -> None:
+        self._third_party.add(certificate_id, at, subject_resident_code, request)
+
+    def third_party_request(self, certificate_id: str) -> ThirdPartyRequest | None:
+        return self._third_party.of([certificate_id]).get(certificate_id)
 
     def spoiled_numbers(self, certificate_id: str) -> tuple[str, ...]:
         r = certificate_register.c
@@ -425,7 +447,9 @@ class SqlCertificateUnitOfWork(SqlRegistryUnitOfWork):
     """The registry's unit of work plus the certificate tables, in the same transaction."""
 
     certificates: SqlCertificates
+    self_notices: SqlSelfNotices
 
     def _bind(self, conn: sa.Connection) -> None:
         super()._bind(conn)
         self.certificates = SqlCertificates(conn)
+        self.self_notices = SqlSelfNotices(conn)

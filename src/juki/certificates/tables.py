@@ -102,3 +102,85 @@ wide_area_requests = sa.Table(
     sa.Column("rule", sa.String(64)),
     info={"class": "personal"},
 )
+
+# 第三者請求 (法12条の3): the 申出 a third party made for a certificate — requester, purpose, the
+# paragraph it stands on and the document shown — kept with the certificate it obtained, so the
+# register tells who obtained whose certificate for what.
+third_party_requests = sa.Table(
+    "third_party_requests",
+    metadata,
+    sa.Column(
+        "certificate_id",
+        sa.String(36),
+        sa.ForeignKey("certificates.certificate_id"),
+        primary_key=True,
+    ),
+    sa.Column("at", Timestamp, nullable=False, index=True),
+    sa.Column("subject_resident_code", sa.String(11), nullable=False, index=True),
+    sa.Column("basis", Code, nullable=False),
+    sa.Column("purpose", sa.String(400), nullable=False),
+    sa.Column("requester_name", sa.String(160), nullable=False),
+    sa.Column("requester_address", sa.String(320), nullable=False),
+    sa.Column("corporation", sa.Boolean, nullable=False),
+    sa.Column("person_in_charge", sa.String(160)),
+    sa.Column("qualification", Code),
+    sa.Column("registration_number", sa.String(80)),
+    sa.Column("client_name", sa.String(160)),
+    sa.Column("id_document", Code, nullable=False),
+    sa.Column("id_document_number", sa.String(80), nullable=False),
+    info={"class": "personal"},
+)
+
+# 本人通知: the residents who registered to be told when a third party obtains their
+# certificate; a withdrawal ends a registration (the row stays), and at most one is live.
+self_notice_registrations = sa.Table(
+    "self_notice_registrations",
+    metadata,
+    sa.Column("registration_id", sa.String(36), primary_key=True),
+    sa.Column("resident_code", sa.String(11), nullable=False, index=True),
+    sa.Column("registered_at", Timestamp, nullable=False),
+    sa.Column("registered_by", sa.String(64), nullable=False),
+    sa.Column("withdrawn_at", Timestamp),
+    sa.Column("withdrawn_by", sa.String(64)),
+    info={"class": "personal"},
+)
+sa.Index(
+    "uq_self_notice_registrations_live",
+    self_notice_registrations.c.resident_code,
+    unique=True,
+    sqlite_where=self_notice_registrations.c.withdrawn_at.is_(None),
+    postgresql_where=self_notice_registrations.c.withdrawn_at.is_(None),
+)
+
+# 本人通知 to send: one per registered person on a certificate a third party obtained; the
+# clerk prints them for the post and marks them sent.
+self_notices = sa.Table(
+    "self_notices",
+    metadata,
+    sa.Column("notice_id", sa.String(36), primary_key=True),
+    sa.Column(
+        "registration_id",
+        sa.String(36),
+        sa.ForeignKey("self_notice_registrations.registration_id"),
+        nullable=False,
+    ),
+    sa.Column(
+        "certificate_id",
+        sa.String(36),
+        sa.ForeignKey("certificates.certificate_id"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("resident_code", sa.String(11), nullable=False, index=True),
+    sa.Column("issued_on", sa.Date, nullable=False),
+    sa.Column("kind", Code, nullable=False),
+    sa.Column("copies", sa.Integer, nullable=False),
+    sa.Column("basis", Code, nullable=False),
+    sa.Column("requester_name", sa.String(200), nullable=False),
+    sa.Column("recipient_name", sa.String(200), nullable=False),
+    sa.Column("recipient_address", sa.String(400), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("sent_at", Timestamp, index=True),
+    sa.Column("sent_by", sa.String(64)),
+    info={"class": "personal"},
+)

@@ -47,6 +47,10 @@ class Permission(StrEnum):
     # 広域交付: a clerk at B asks A's CS for a resident's certificate content; A's CS answers.
     REQUEST_WIDE_AREA_ISSUANCE = "request_wide_area_issuance"
     ANSWER_WIDE_AREA_REQUEST = "answer_wide_area_request"
+    # 本人通知: a resident registers (or withdraws) at the counter; the clerk posts the notices.
+    REGISTER_SELF_NOTICE = "register_self_notice"
+    WITHDRAW_SELF_NOTICE = "withdraw_self_notice"
+    SEND_SELF_NOTICES = "send_self_notices"
 
 
 class Role(StrEnum):
@@ -77,6 +81,9 @@ _CLERK: Final = frozenset(
         Permission.VIEW_SEAL,
         Permission.ISSUE_CERTIFICATE,
         Permission.REQUEST_WIDE_AREA_ISSUANCE,
+        Permission.REGISTER_SELF_NOTICE,
+        Permission.WITHDRAW_SELF_NOTICE,
+        Permission.SEND_SELF_NOTICES,
     }
 )
 

@@ -27,6 +27,7 @@ from juki.certificates.model import (
     CertificateKind,
     CertificateRequest,
     Issuance,
+    Snapshot,
     SupportOverride,
     all_lines,
 )
@@ -45,6 +46,8 @@ from juki.certificates.services.recording import (
     event_entry,
     record_certificate,
 )
+from juki.certificates.services.third_party import keep_third_party_request
+from juki.certificates.third_party import check_third_party
 from juki.core.errors import JukiError, ValidationError
 from juki.core.identifiers import ResidentCode
 from juki.core.ports import OpLogEntry
@@ -130,7 +133,7 @@ def ensure_printable(content: CertificateContent, coverage: GlyphCoverage) -> No
 
 def _build(
     uow: CertificateUnitOfWork, request: CertificateRequest, coverage: GlyphCoverage
-) -> tuple[CertificateContent, int, bytes | None, str | None]:
+) -> tuple[CertificateContent, int, bytes | None, Snapshot]:
     check_request(request)
     snapshot = uow.certificates.snapshot(
         request.resident_code,
@@ -143,7 +146,7 @@ def _build(
     ensure_printable(content, coverage)
     per_copy = fee_per_copy(uow, snapshot.municipality.lg_code, request.kind)
     seal_png = snapshot.seal.image_png if content.seal_sha256 and snapshot.seal else None
-    return content, per_copy, seal_png, snapshot.subject.record_id
+    return content, per_copy, seal_png, snapshot
 
 
 def _target(request: CertificateRequest) -> str:
@@ -160,7 +163,8 @@ def preview_certificate(
 
     def run(_: RegistryUnitOfWork) -> Preview:
         parse_request_code(request)
-        content, per_copy, _seal, _rid = _build(uow, _with_override(request, by), coverage)
+        req = check_third_party(_with_override(request, by))
+        content, per_copy, _seal, _snapshot = _build(uow, req, coverage)
         return Preview(content=content, fee_yen=per_copy * request.copies, fee_per_copy=per_copy)
 
     return perform(
@@ -185,18 +189,20 @@ def prepare_certificate(
 
     def run(_: RegistryUnitOfWork) -> PreparedCertificate:
         parse_request_code(request)
-        req = _with_override(request, by)
-        content, per_copy, seal_png, record_id = _build(uow, req, coverage)
-        return record_certificate(
+        req = check_third_party(_with_override(request, by))
+        content, per_copy, seal_png, snapshot = _build(uow, req, coverage)
+        prepared = record_certificate(
             uow,
             by,
             req,
             content,
             per_copy,
             seal_png,
-            record_id,
+            snapshot.subject.record_id,
             verify_base_url=verify_base_url,
         )
+        keep_third_party_request(uow, prepared.record, req, snapshot)
+        return prepared
 
     return perform(
         uow,
@@ -210,6 +216,7 @@ def prepare_certificate(
             f"{','.join(p.record.issue_numbers)}, {len(p.content.persons)} person(s), "
             f"items [{','.join(p.content.items)}]"
             + (" (支援措置 override)" if request.support_override else "")
+            + (" to a third party (第12条の3)" if request.third_party else "")
         ),
     )
 
