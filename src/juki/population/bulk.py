@@ -27,8 +27,9 @@ import sqlalchemy as sa
 from psycopg import sql
 
 from juki.population.synthetic import SyntheticHousehold
+from juki.registry.alias import history_to_json
 from juki.registry.events import identity_info_changed
-from juki.registry.model import RecordChange, ResidentRecord
+from juki.registry.model import ALIAS_HISTORY, RecordChange, ResidentRecord
 from juki.registry.store.journal import outbox_row
 from juki.registry.store.records import RESIDENT_CODE, change_row, household_row, name_kana_key
 from juki.registry.tables import (
@@ -86,6 +87,8 @@ _DATE_AT: Final = tuple(
     i for i, f in enumerate(_FIELD_NAMES) if isinstance(resident_records.c[f].type, sa.Date)
 )
 _ENUM_AT: Final = tuple(i for i, f in enumerate(_FIELD_NAMES) if f in _ENUMS)
+# 通称履歴: a list in the change's JSON, JSON text (or NULL when empty) in the projection row.
+_ALIAS_AT: Final = _FIELD_NAMES.index(ALIAS_HISTORY)
 
 
 def _record_row_source(column: str) -> int:
@@ -177,7 +180,10 @@ class _RowBuilder:
             for i in _ENUM_AT:
                 if encoded[i] is not None:
                     encoded[i] = encoded[i].value
+            history = history_to_json(record.alias_history)
+            encoded[_ALIAS_AT] = history
             c_rows.append(self._change(record, change, values, encoded))
+            encoded[_ALIAS_AT] = json.dumps(history, ensure_ascii=False) if history else None
             encoded.append(name_kana_key(record.family_name_kana, record.given_name_kana))
             encoded.append(1)  # version
             r_rows.append(_RECORD_ROW(encoded))
