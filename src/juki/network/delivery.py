@@ -35,6 +35,7 @@ PERMANENT_REFUSALS: Final = frozenset(
         "misaddressed",
         "replay",
         "unauthorised",
+        "sender_mismatch",
     }
 )
 

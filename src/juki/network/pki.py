@@ -184,6 +184,11 @@ def check_issued_by(cert: x509.Certificate, root: x509.Certificate, at: datetime
         raise ValueError("certificate is not issued by the network root") from exc
     if not (cert.not_valid_before_utc <= at <= cert.not_valid_after_utc):
         raise ValueError("certificate is outside its validity period")
+    return named_in(cert)
+
+
+def named_in(cert: x509.Certificate) -> CertifiedNode:
+    """Who a (verified) certificate names: its node id and kind."""
     cn = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     ou = cert.subject.get_attributes_for_oid(KIND_ATTRIBUTE)
     if not cn or not ou:

@@ -111,8 +111,11 @@ class Receiver:
             log.error("could not record refusal", node=self.node_id, reason=reason)
         return Reply(ReplyStatus.REFUSED, reason, detail)
 
-    def check(self, raw: bytes) -> Envelope | Reply:
-        """Every check before the body is looked at; also run on queries and their answers."""
+    def check(self, raw: bytes, tls_peer: str | None = None) -> Envelope | Reply:
+        """Every check before the body is looked at; also run on queries and their answers.
+
+        `tls_peer` is the node the connection's client certificate names, where the transport
+        knows it (`juki.nodes.tls_peers`): the envelope must be signed by that same node."""
         if self.is_disconnected():
             return Reply(
                 ReplyStatus.UNAVAILABLE, "recipient_disconnected", f"{self.node_id} 離脱中"
@@ -133,6 +136,12 @@ class Receiver:
             return self.refuse("sender_disconnected", f"{env.sender} is disconnected", **who)
         if not env.has_valid_signature(directory.public_key(env.sender)):
             return self.refuse("bad_signature", "signature does not verify", **who)
+        if tls_peer is not None and tls_peer != env.sender:
+            return self.refuse(
+                "sender_mismatch",
+                f"the connection's certificate names {tls_peer}, the envelope {env.sender}",
+                **who,
+            )
         now = self.clock.now()
         age = now - env.created
         if age > self.config.freshness:
@@ -143,8 +152,8 @@ class Receiver:
 
     # -- receiving ---------------------------------------------------------------------------
 
-    def receive(self, raw: bytes) -> Reply:
-        checked = self.check(raw)
+    def receive(self, raw: bytes, tls_peer: str | None = None) -> Reply:
+        checked = self.check(raw, tls_peer)
         if isinstance(checked, Reply):
             return checked
         env = checked

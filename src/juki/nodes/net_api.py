@@ -25,6 +25,7 @@ from juki.network.transport import Reply
 from juki.nodes.metrics import NodeMetrics
 from juki.nodes.national import NationalNode
 from juki.nodes.node import Node
+from juki.nodes.tls_peers import PeerCertificates
 from juki.web.auth import PUBLIC
 
 
@@ -45,6 +46,21 @@ def network_router(node: Node) -> APIRouter:
     router = APIRouter(tags=["network"])
     limit = node.receiver.config.max_bytes
 
+    def tls_peer(request: Request) -> str | Reply | None:
+        """The node the connection's client certificate names, where the server records it
+        (`juki.nodes.tls_peers`, as `juki node run` does); a connection it cannot name is
+        refused there. An app served without it (tests in one process) binds nothing."""
+        peers: PeerCertificates | None = getattr(request.app.state, "tls_peers", None)
+        if peers is None:
+            return None
+        client = request.client
+        named = peers.node_of((client.host, client.port) if client else None)
+        if named is None:
+            return node.receiver.refuse(
+                "no_client_certificate", "the connection presented no node certificate"
+            )
+        return named
+
     @router.post(
         MESSAGES_PATH,
         dependencies=[PUBLIC],
@@ -60,7 +76,10 @@ def network_router(node: Node) -> APIRouter:
     async def receive_message(request: Request) -> JSONResponse:
         """One signed envelope from another node (mutual TLS + envelope signature)."""
         raw = await read_limited(request, limit)
-        reply = await run_in_threadpool(node.receiver.receive, raw)
+        peer = tls_peer(request)
+        if isinstance(peer, Reply):
+            return JSONResponse(status_code=status_code_for(peer), content=peer.as_json())
+        reply = await run_in_threadpool(node.receiver.receive, raw, peer)
         return JSONResponse(status_code=status_code_for(reply), content=reply.as_json())
 
     @router.post(
@@ -80,7 +99,10 @@ def network_router(node: Node) -> APIRouter:
     async def answer_query(request: Request) -> Response:
         """One signed question from another node, answered at once with a signed envelope."""
         raw = await read_limited(request, limit)
-        answer = await run_in_threadpool(node.answer, raw)
+        peer = tls_peer(request)
+        if isinstance(peer, Reply):
+            return JSONResponse(status_code=status_code_for(peer), content=peer.as_json())
+        answer = await run_in_threadpool(node.answer, raw, peer)
         if isinstance(answer, Reply):
             return JSONResponse(status_code=status_code_for(answer), content=answer.as_json())
         return Response(answer, media_type=ENVELOPE_CONTENT_TYPE)

@@ -250,14 +250,14 @@ class Node:
     def _refused_query(self, sender: str, message_id: str, reason: str, detail: str) -> Reply:
         return self.receiver.refuse(reason, detail, sender, message_id, what="query")
 
-    def answer(self, raw: bytes) -> bytes | Reply:
+    def answer(self, raw: bytes, tls_peer: str | None = None) -> bytes | Reply:
         """Answer a query envelope, or say why not.
 
         The checks are the receiver's own (size, shape, recipient, sender in the directory and
         connected, signature, freshness; this node not disconnected), so a query passes exactly
         what a message passes. Replay is the handler's to refuse: it keeps the ids it answered.
         """
-        checked = self.receiver.check(raw)
+        checked = self.receiver.check(raw, tls_peer)
         if isinstance(checked, Reply):
             return checked
         env = checked

@@ -23,6 +23,7 @@ from typing import Final, TextIO
 
 import structlog
 import uvicorn
+from fastapi import FastAPI
 
 from juki.core.settings import Settings
 from juki.nodes.apps import create_node_app, create_public_app
@@ -30,6 +31,7 @@ from juki.nodes.bootstrap import bootstrap, close_node
 from juki.nodes.config import NodeConfig
 from juki.nodes.municipality import MunicipalityNode
 from juki.nodes.node import Node
+from juki.nodes.tls_peers import PeerCertificates, recording_protocol
 
 IDLE_WAIT: Final = 0.05  # seconds to wait when there is nothing to send
 ERROR_WAIT: Final = 1.0  # after an unexpected error in a step (the database is busy, …)
@@ -141,13 +143,12 @@ def public_server(config: NodeConfig, node: Node, settings: Settings) -> uvicorn
     )
 
 
-def run_node(config_path: Path, settings: Settings) -> int:
-    config = NodeConfig.load(config_path)
-    stream = configure_logging(Path(config.log), config.node_id)
-    node = bootstrap(config)
-    app = create_node_app(node, config, settings)
-    public = public_server(config, node, settings)
-    server = uvicorn.Server(
+def node_server(config: NodeConfig, app: FastAPI) -> uvicorn.Server:
+    """The node's mutual-TLS server: client certificates from the network root required, and
+    each connection's certificate recorded so the envelope's sender is bound to it."""
+    peers = PeerCertificates()
+    app.state.tls_peers = peers
+    return uvicorn.Server(
         uvicorn.Config(
             app,
             host=config.host,
@@ -157,12 +158,22 @@ def run_node(config_path: Path, settings: Settings) -> int:
             ssl_ca_certs=config.root_certificate,
             ssl_cert_reqs=ssl.CERT_REQUIRED,
             ssl_context_factory=_server_ssl_context,
+            http=recording_protocol(peers),
             log_config=None,
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=3,
         )
     )
+
+
+def run_node(config_path: Path, settings: Settings) -> int:
+    config = NodeConfig.load(config_path)
+    stream = configure_logging(Path(config.log), config.node_id)
+    node = bootstrap(config)
+    app = create_node_app(node, config, settings)
+    public = public_server(config, node, settings)
+    server = node_server(config, app)
     stepper = Stepper(node)
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

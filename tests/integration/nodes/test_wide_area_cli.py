@@ -6,7 +6,6 @@ certificates required) in a thread; the CLI bootstraps 藤沢市's node from its
 
 from __future__ import annotations
 
-import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -14,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-import uvicorn
 from pypdf import PdfReader
 
 from juki import cli
@@ -24,6 +22,7 @@ from juki.nodes.apps import create_node_app
 from juki.nodes.bootstrap import bootstrap, close_node
 from juki.nodes.config import NetworkFiles, NodeConfig
 from juki.nodes.netinit import free_ports, init_network
+from juki.nodes.runner import node_server
 from juki.registry.store.municipality import add_allotment
 from juki.storage.engine import make_engine
 from support.cert_population import People, Registry, populate
@@ -44,20 +43,8 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NetworkF
     people = populate(Registry(engine))
     engine.dispose()
     node = bootstrap(config)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_node_app(node, config, Settings()),
-            host=config.host,
-            port=config.port,
-            ssl_certfile=config.certificate,
-            ssl_keyfile=config.key,
-            ssl_ca_certs=config.root_certificate,
-            ssl_cert_reqs=ssl.CERT_REQUIRED,
-            log_config=None,
-            access_log=False,
-            lifespan="off",
-        )
-    )
+    # served as `juki node run` serves it: the query's TLS identity is bound to its signer
+    server = node_server(config, create_node_app(node, config, Settings()))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
