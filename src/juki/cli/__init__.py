@@ -55,6 +55,15 @@ def build_parser(settings: Settings, argv: Sequence[str] = ()) -> argparse.Argum
     return parser
 
 
+def _database_unreachable(exc: Exception, url: str | None) -> str | None:
+    """One line instead of a traceback when the database cannot be reached."""
+    if not type(exc).__module__.startswith("sqlalchemy"):
+        return None  # SQLAlchemy is imported only by commands that use a database
+    from juki.storage.engine import unreachable
+
+    return unreachable(exc, url)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_in = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -76,4 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(f"{exc.field}: {exc.message_en} [{exc.rule}]")
     except JukiError as exc:
         return fail(f"error: {exc}")
+    except Exception as exc:
+        message = _database_unreachable(exc, getattr(args, "db", None))
+        if message is None:
+            raise
+        return fail(message)
     return code if code is not None else EXIT_FAILED

@@ -82,5 +82,9 @@ def _days(env: Mapping[str, str], name: str, default: int) -> int:
 def masked_url(url: str) -> str:
     # Imported here: settings are read by every command, SQLAlchemy is needed by few of them.
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
 
-    return make_url(url).render_as_string(hide_password=True)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError, TypeError):
+        return "(not a database URL)"  # and not echoed: it may hold a password

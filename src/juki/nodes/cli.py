@@ -7,11 +7,11 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import uvicorn
 
-from juki.core.console import EXIT_FAILED, EXIT_OK, ConsoleError, Subparsers, fail
+from juki.core.console import EXIT_FAILED, EXIT_OK, ConsoleError, Subparsers, fail, table
 from juki.core.settings import Settings
 from juki.nodes.apps import create_registry_app
 from juki.nodes.config import DEFAULT_BASE_PORT, ConfigError, NetworkFiles
@@ -46,9 +46,17 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    for c in result.configs:
-        seeded = f"  住民 {result.seeded[c.node_id]}人" if c.node_id in result.seeded else ""
-        print(f"{c.node_id:<9} {c.kind.value:<13} {c.endpoint}  {c.name}{seeded}")
+    rows = [
+        [
+            c.node_id,
+            c.kind.value,
+            c.endpoint,
+            c.name,
+            f"住民 {result.seeded[c.node_id]}人" if c.node_id in result.seeded else "",
+        ]
+        for c in result.configs
+    ]
+    print("\n".join(table(rows)))
     print(f"ネットワークを作成しました (created): {Path(args.dir).resolve()}")
     return EXIT_OK
 
@@ -76,29 +84,38 @@ def _last_check(summary: str | None) -> str:
         return summary[:40]
 
 
+def status_table(statuses: dict[str, Any], console: Console) -> list[str]:
+    """One line per node, columns aligned on a terminal whatever the Japanese in them."""
+    rows = [["node", "kind", "state", "pending", "oldest", "dead", "queues / last check"]]
+    for node_id, s in statuses.items():
+        kind = console.configs[node_id].kind.value
+        if s is None:
+            rows.append([node_id, kind, "応答なし(down)", "", "", "", ""])
+            continue
+        state = "離脱中(disc.)" if s["disconnected"] else "稼働(up)"
+        queues = " ".join(f"{peer}:{n}" for peer, n in sorted(s["queues"].items())) or "-"
+        pending = int(s["pending"]) + int(s.get("registry_outbox", 0))
+        rows.append(
+            [
+                node_id,
+                kind,
+                state,
+                str(pending),
+                _age(s["oldest_undelivered_age_s"]),
+                str(s["dead_letters"]),
+                f"{queues} / {_last_check(s['last_digest_check'])}",
+            ]
+        )
+    return table(rows, right={3, 4, 5})
+
+
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     with Console(files_of(args)) as console:
         statuses = console.statuses()
     if args.json:
         print(json.dumps(statuses, ensure_ascii=False, indent=2, sort_keys=True))
     else:
-        print(
-            f"{'node':<9} {'kind':<13} {'state':<14} {'pending':>7} {'oldest':>7} "
-            f"{'dead':>5}  queues / last check"
-        )
-        for node_id, s in statuses.items():
-            kind = console.configs[node_id].kind.value
-            if s is None:
-                print(f"{node_id:<9} {kind:<13} {'応答なし(down)':<14}")
-                continue
-            state = "離脱中(disc.)" if s["disconnected"] else "稼働(up)"
-            queues = " ".join(f"{peer}:{n}" for peer, n in sorted(s["queues"].items())) or "-"
-            pending = int(s["pending"]) + int(s.get("registry_outbox", 0))
-            print(
-                f"{node_id:<9} {kind:<13} {state:<14} {pending:>7} "
-                f"{_age(s['oldest_undelivered_age_s']):>7} {s['dead_letters']:>5}  "
-                f"{queues} / {_last_check(s['last_digest_check'])}"
-            )
+        print("\n".join(status_table(statuses, console)))
     return EXIT_OK if all(s is not None for s in statuses.values()) else EXIT_FAILED
 
 

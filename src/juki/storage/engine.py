@@ -3,16 +3,64 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from juki.core.console import ConsoleError
 from juki.core.files import ensure_private
 
 
+class DatabaseUrlError(ConsoleError):
+    """A database URL juki cannot use; the message is the one line a command prints."""
+
+
+# The spellings of PostgreSQL a person types (and libpq, psql and Heroku print): juki's driver is
+# psycopg 3, which SQLAlchemy would otherwise only use for `postgresql+psycopg://`.
+_POSTGRES_SPELLINGS: Final = frozenset({"postgresql", "postgres"})
+_SUPPORTED: Final = "sqlite:///PATH or postgresql://USER@HOST/DB"
+
+
+def database_url(url: str | sa.URL) -> sa.URL:
+    """The URL juki connects to: parsed, `postgresql://` (or `postgres://`) mapped to the
+    psycopg driver, and anything but SQLite or PostgreSQL refused with a one-line reason
+    (`DatabaseUrlError`, which the commands print without a traceback)."""
+    try:
+        parsed = make_url(url)
+    except (sa.exc.ArgumentError, ValueError, TypeError):
+        # Not echoed: a mistyped URL may still hold a password.
+        raise DatabaseUrlError(f"db: not a database URL; use {_SUPPORTED}") from None
+    if parsed.drivername in _POSTGRES_SPELLINGS:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername not in ("sqlite", "sqlite+pysqlite", "postgresql+psycopg"):
+        raise DatabaseUrlError(
+            f"db: juki runs on SQLite or PostgreSQL (psycopg), not {parsed.drivername!r}; "
+            f"use {_SUPPORTED}"
+        )
+    return parsed
+
+
 def is_sqlite(url: str | sa.URL) -> bool:
-    return make_url(url).get_backend_name() == "sqlite"
+    return database_url(url).get_backend_name() == "sqlite"
+
+
+def unreachable(exc: BaseException, url: str | None) -> str | None:
+    """The one line a command prints when the database cannot be opened or reached (wrong
+    host, port, password, or a directory SQLite cannot write), or None for other errors."""
+    # Connecting is the only step that fails without a statement.
+    if not isinstance(exc, sa.exc.OperationalError) or exc.statement is not None:
+        return None
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+    where = f" {_masked(url)}" if url else ""
+    return f"db: cannot open the database{where}: {reason}"
+
+
+def _masked(url: str) -> str:
+    try:
+        return database_url(url).render_as_string(hide_password=True)
+    except DatabaseUrlError:
+        return "(not a URL)"
 
 
 def make_engine(url: str, *, echo: bool = False, durable: bool = True) -> sa.Engine:
@@ -25,11 +73,16 @@ def make_engine(url: str, *, echo: bool = False, durable: bool = True) -> sa.Eng
     the simulator's nodes and in-process test networks, whose crashes are simulated above the
     database, where an fsync per commit costs half the run and proves nothing.
     """
-    parsed = make_url(url)
+    parsed = database_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
-            ensure_private(Path(database))  # owner-only, before SQLite creates it (and -wal, -shm)
+            try:
+                ensure_private(Path(database))  # owner-only before SQLite creates it, -wal, -shm
+            except OSError as exc:
+                raise DatabaseUrlError(
+                    f"db: cannot create the SQLite database {database}: {exc.strerror}"
+                ) from None
         engine = sa.create_engine(
             parsed, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}
         )
@@ -55,10 +108,9 @@ def make_engine(url: str, *, echo: bool = False, durable: bool = True) -> sa.Eng
 def open_existing(url: str) -> sa.Engine:
     """An engine for a database that must already exist at the current schema: never create an
     empty SQLite file, and say what to run when it is missing or behind."""
-    from juki.core.console import ConsoleError
     from juki.core.settings import masked_url
 
-    parsed = make_url(url)
+    parsed = database_url(url)
     database = parsed.database or ""
     is_file = parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:")
     if is_file and not Path(database).exists():
@@ -68,14 +120,13 @@ def open_existing(url: str) -> sa.Engine:
     engine = make_engine(url)
     try:
         require_schema(engine, url)
-    except ConsoleError:
+    except BaseException:
         engine.dispose()
         raise
     return engine
 
 
 def require_schema(engine: sa.Engine, url: str) -> None:
-    from juki.core.console import ConsoleError
     from juki.core.settings import masked_url
     from juki.storage.migrate import current_revision, head_revision
 
