@@ -12,6 +12,7 @@ network code runs under the simulator's clock elsewhere.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import ssl
 import threading
@@ -131,6 +132,10 @@ def public_server(config: NodeConfig, node: Node, settings: Settings) -> uvicorn
             app,
             host=config.host,
             port=config.public_port,
+            # The rate limit counts the peer's address: forwarded headers are believed only
+            # from a proxy named in FORWARDED_ALLOW_IPS (uvicorn would otherwise trust any
+            # loopback client's X-Forwarded-For, and a local client could pick its address).
+            proxy_headers="FORWARDED_ALLOW_IPS" in os.environ,
             ssl_certfile=config.certificate,
             ssl_keyfile=config.key,
             ssl_cert_reqs=ssl.CERT_NONE,
