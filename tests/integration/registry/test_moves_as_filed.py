@@ -227,3 +227,23 @@ def test_openapi_lists_the_new_routes(client: TestClient) -> None:
     assert "post" in paths[f"{API}/events/change-cancellation"]
     schemas = client.get("/openapi.json").json()["components"]["schemas"]
     assert "move_out_certificate" in schemas["MoveInIn"]["properties"]
+
+
+def test_a_record_read_as_of_a_day_follows_the_planned_date(
+    client: TestClient, clock: FixedClock, headers: dict[str, dict[str, str]]
+) -> None:
+    head, _child = _family(client, headers["clerk"])
+    _move_out(client, headers["clerk"], [head["record_id"], _child["record_id"]])
+    url = f"{API}/residents/{head['record_id']}/as-of"
+    today = client.get(url, headers=headers["clerk"]).json()
+    assert (today["status"], today["move_out_planned_on"]) == ("active", "2025-04-10")
+    assert today["removed_on"] is None
+    eve = client.get(url, params={"on": "2025-04-09"}, headers=headers["clerk"]).json()
+    assert eve["status"] == "active"
+    day = client.get(url, params={"on": "2025-04-10"}, headers=headers["clerk"]).json()
+    assert (day["status"], day["removed_on"]) == ("removed", "2025-04-10")
+    clock.advance(timedelta(days=9))
+    assert client.get(url, headers=headers["clerk"]).json()["status"] == "removed"
+    bad = client.get(url, params={"on": "2025-02-30"}, headers=headers["clerk"])
+    assert bad.status_code == 422
+    assert client.get(f"{API}/residents/nobody/as-of", headers=headers["clerk"]).status_code == 404

@@ -14,7 +14,7 @@ from typing import Final
 from fastapi import APIRouter
 
 from juki.registry.api.aliases import alias_router
-from juki.registry.api.cancellation import cancellation_router
+from juki.registry.api.cancellation import cancellation_router, standing_router
 from juki.registry.api.events import event_router
 from juki.registry.api.reads import health_router, read_router
 from juki.registry.api.seals import seal_router
@@ -53,6 +53,7 @@ def routers() -> list[APIRouter]:
     return [
         health_router(),
         read_router(),
+        standing_router(),
         event_router(),
         cancellation_router(),
         alias_router(),

@@ -1,19 +1,21 @@
-"""転出取消 and 異動取消 over HTTP: the body becomes a command, the service authorises, restores
-the previous state as a new change, logs and commits (`juki.registry.services.cancellation`)."""
+"""Moves as filed, over HTTP: 転出取消 and 異動取消 (the body becomes a command, the service
+authorises, restores the previous state as a new change, logs and commits:
+`juki.registry.services.cancellation`), and a record read as of a day (ADR 0005)."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 
 from juki.registry import services
-from juki.registry.api.deps import API_PREFIX, UoW
+from juki.registry.api.deps import API_PREFIX, RecordIdPath, UoW
 from juki.registry.api.requests import records_out
 from juki.registry.api.schemas import Note, RecordIds, Request, ResidentRecordOut
 from juki.registry.commands import CancelChanges, WithdrawMoveOut
 from juki.web.auth import OperatorActor
-from juki.web.errors import WRITE_RESPONSES
+from juki.web.errors import READ_RESPONSES, WRITE_RESPONSES
 
 
 class MoveOutWithdrawalIn(Request):
@@ -50,6 +52,17 @@ def change_cancellation(
     return records_out(services.cancel_changes(uow, by, cmd))
 
 
+def resident_as_of(
+    by: OperatorActor,
+    uow: UoW,
+    record_id: RecordIdPath,
+    on: Annotated[date | None, Query(description="the day (today when left out)")] = None,
+) -> ResidentRecordOut:
+    """The record as it stands on a day: a filed 転出 is a 住民票 (`active`, with its 転出予定)
+    until the planned date and a 除票 (`removed`) from it, or from the 転入通知's confirmation."""
+    return ResidentRecordOut.of(services.record_as_of(uow, by, record_id, on))
+
+
 def cancellation_router() -> APIRouter:
     router = APIRouter(prefix=f"{API_PREFIX}/events", tags=["events"], responses=WRITE_RESPONSES)
     for path, endpoint in (
@@ -63,4 +76,15 @@ def cancellation_router() -> APIRouter:
             status_code=status.HTTP_201_CREATED,
             response_model=list[ResidentRecordOut],
         )
+    return router
+
+
+def standing_router() -> APIRouter:
+    router = APIRouter(prefix=API_PREFIX, tags=["residents"], responses=READ_RESPONSES)
+    router.add_api_route(
+        "/residents/{record_id}/as-of",
+        resident_as_of,
+        methods=["GET"],
+        response_model=ResidentRecordOut,
+    )
     return router

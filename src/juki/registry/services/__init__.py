@@ -23,6 +23,7 @@ from juki.registry.services.people import change_name, record_birth, record_deat
 from juki.registry.services.reads import (
     get_record,
     household_view,
+    record_as_of,
     record_history,
     registry_stats,
     search_records,
@@ -42,6 +43,7 @@ __all__ = [
     "household_view",
     "live_seal",
     "merge_households",
+    "record_as_of",
     "record_birth",
     "record_death",
     "record_history",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 
 from juki.core.errors import ValidationError
 from juki.core.identifiers import ResidentCode
 from juki.registry.model import Household, RecordedChange, ResidentRecord
 from juki.registry.ports import RegistryUnitOfWork, SearchQuery
+from juki.registry.standing import as_of
 from juki.security.actions import perform
 from juki.security.actors import Actor
 from juki.security.permissions import Permission
@@ -17,6 +19,18 @@ def get_record(uow: RegistryUnitOfWork, by: Actor, record_id: str) -> ResidentRe
     return perform(
         uow, by, Permission.VIEW_RECORD, f"record:{record_id}", lambda u: u.registry.get(record_id)
     )
+
+
+def record_as_of(
+    uow: RegistryUnitOfWork, by: Actor, record_id: str, on: date | None = None
+) -> ResidentRecord:
+    """The record as it stands on `on` (today by default): a filed move-out is a 住民票 until
+    its planned date, a 除票 from it (ADR 0005)."""
+
+    def run(u: RegistryUnitOfWork) -> ResidentRecord:
+        return as_of(u.registry.get(record_id), on or u.clock.today())
+
+    return perform(uow, by, Permission.VIEW_RECORD, f"record:{record_id}", run)
 
 
 def record_history(uow: RegistryUnitOfWork, by: Actor, record_id: str) -> Sequence[RecordedChange]:
