@@ -7,11 +7,13 @@ from __future__ import annotations
 import io
 import json
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pypdf import PdfReader
 
+from juki import cli
 from juki.certificates.model import CertificateKind, CertificateRequest, OptionalItem
 from juki.certificates.render import DOCUMENT_NAME
 from juki.certificates.services.signatory import set_mayor
@@ -149,3 +151,29 @@ def test_certificates_name_the_mayor_set_for_the_municipality(env: CertEnv) -> N
         CLERK, CertificateRequest(CertificateKind.RESIDENCE, env.people.head.resident_code)
     )
     assert result.issuance.signatory == acting.signatory
+
+
+def test_signatory_and_record_items_from_the_command_line(
+    env: CertEnv,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("JUKI_KEYS_DIR", env.desk.settings.keys_dir)
+    monkeypatch.setenv("JUKI_PRINT_DIR", str(tmp_path / "print"))
+    monkeypatch.setenv("JUKI_PUBLIC_URL", "http://verify.test")
+    for name in ("JUKI_ROOT_CERT", "JUKI_SIGNING_KEY", "JUKI_SIGNING_CERT", "JUKI_OPERATOR_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    url = env.engine.url.render_as_string(hide_password=False)
+    assert cli.main(["cert", "signatory", "--db", url, "--name", " "]) == 1
+    assert "mayor_name" in capsys.readouterr().err
+    assert cli.main(["cert", "signatory", "--db", url, "--name", "髙橋　勝浩"]) == 0
+    assert "東京都稲城市長\u3000髙橋　勝浩" in capsys.readouterr().out
+    out_file = tmp_path / "items.pdf"
+    argv = ["cert", "issue", "--db", url, "--kind", "record-items"]
+    argv += ["--resident-code", env.people.wife.resident_code, "--items", "birth-date,address"]
+    assert cli.main([*argv, "--out", str(out_file)]) == 0, capsys.readouterr().err
+    document = embedded_document(out_file.read_bytes())
+    keys = {line["key"] for person in document["content"]["persons"] for line in person["lines"]}
+    assert keys == {"name", "former_surname", "former_surname_kana", "birth_date", "address"}
+    assert document["issuance"]["signatory"] == "東京都稲城市長\u3000髙橋　勝浩"
