@@ -125,6 +125,12 @@ def _with_override(request: CertificateRequest, by: Actor) -> CertificateRequest
     )
 
 
+def _checked(request: CertificateRequest) -> CertificateRequest:
+    """The request's own rules first (copies, items, channel), then a third party's 申出."""
+    check_request(request)
+    return check_third_party(request)
+
+
 def ensure_printable(content: CertificateContent, coverage: GlyphCoverage) -> None:
     """Refuse, naming the item and the character, anything the certificate font cannot draw."""
     for line in all_lines(content):
@@ -163,7 +169,7 @@ def preview_certificate(
 
     def run(_: RegistryUnitOfWork) -> Preview:
         parse_request_code(request)
-        req = check_third_party(_with_override(request, by))
+        req = _checked(_with_override(request, by))
         content, per_copy, _seal, _snapshot = _build(uow, req, coverage)
         return Preview(content=content, fee_yen=per_copy * request.copies, fee_per_copy=per_copy)
 
@@ -189,7 +195,7 @@ def prepare_certificate(
 
     def run(_: RegistryUnitOfWork) -> PreparedCertificate:
         parse_request_code(request)
-        req = check_third_party(_with_override(request, by))
+        req = _checked(_with_override(request, by))
         content, per_copy, seal_png, snapshot = _build(uow, req, coverage)
         prepared = record_certificate(
             uow,
