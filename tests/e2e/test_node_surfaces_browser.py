@@ -19,6 +19,7 @@ import signal
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,9 @@ from juki.certificates.codes import verification_code
 from juki.certificates.document import digest_of, parse_document
 from juki.certificates.render import DOCUMENT_NAME, verification_url
 from juki.cli import main
+from juki.core.clock import JST
 from juki.nodes.config import NetworkFiles, NodeConfig
+from juki.nodes.console import Console
 from juki.nodes.netinit import free_ports
 from juki.nodes.supervisor import running_pid
 from juki.registry import tables as registry_tables
@@ -145,8 +148,7 @@ def a_resident(inagi: Node) -> Any:
     return row
 
 
-def issue_at_the_terminal(page: Any, inagi: Node, artifacts: Path) -> str:
-    """Sign in, find a resident, confirm and issue; the certificate id."""
+def sign_in(page: Any, inagi: Node) -> None:
     page.goto(f"{inagi.terminal}/residents")
     page.wait_for_url(f"{inagi.terminal}/login")  # not signed in: sent to sign in, under /registry
     wait_for_focus(page, "token")
@@ -155,6 +157,11 @@ def issue_at_the_terminal(page: Any, inagi: Node, artifacts: Path) -> str:
     page.keyboard.type("E2E-01")
     page.keyboard.press("Enter")
     page.wait_for_url(f"{inagi.terminal}/")
+
+
+def issue_at_the_terminal(page: Any, inagi: Node, artifacts: Path) -> str:
+    """Sign in, find a resident, confirm and issue; the certificate id."""
+    sign_in(page, inagi)
     page.click("text=住民を検索して証明書を交付する")
     page.wait_for_url(f"{inagi.terminal}/residents")
     resident = a_resident(inagi)
@@ -227,6 +234,59 @@ def test_terminal_and_verification_page_on_a_network_node(
     assert main(verify) == 0
 
 
+def move_in(inagi: Node, given: str, kana: str, birth: str, placement: dict[str, Any]) -> Any:
+    """A move-in from abroad through the node's registry API, with the console's certificate."""
+    today = datetime.now(JST).date().isoformat()
+    body = {
+        "person": {
+            "family_name": "中村",
+            "given_name": given,
+            "family_name_kana": "ナカムラ",
+            "given_name_kana": kana,
+            "birth_date": birth,
+            "sex": "male",
+            "honseki": "東京都稲城市東長沼2111番地",
+            "koseki_head": "中村　誠",
+        },
+        "origin": "abroad",
+        "address": "東京都稲城市東長沼2111番地",
+        "moved_on": today,
+        "notified_on": today,
+        "previous_address": "アメリカ合衆国",
+        "placement": placement,
+    }
+    with Console(inagi.files) as console:
+        r = console.client.post(
+            f"{inagi.config.endpoint}/registry/api/v1/events/move-in",
+            json=body,
+            headers={"Authorization": f"Bearer {inagi.token}", "X-Juki-Terminal": "E2E-01"},
+        )
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_confirm_screen_tells_apart_two_members_with_the_same_name(
+    staff_page: Any, inagi: Node, artifacts: Path
+) -> None:
+    head = move_in(inagi, "誠", "マコト", "1975-06-01", {"kind": "new_household"})
+    joined = {"kind": "join_household", "household_id": head["household_id"]}
+    father = move_in(inagi, "健", "ケン", "1948-02-11", {**joined, "relationship": "father"})
+    son = move_in(inagi, "健", "ケン", "2001-04-02", {**joined, "relationship": "child"})
+    sign_in(staff_page, inagi)
+    staff_page.goto(f"{inagi.terminal}/certificates/new?code={head['resident_code']}")
+    staff_page.check(f"#member-{father['resident_code']}")
+    staff_page.check(f"#member-{son['resident_code']}")
+    staff_page.uncheck(f"#member-{head['resident_code']}")
+    staff_page.click("text=内容を確認")
+    staff_page.wait_for_url(f"{inagi.terminal}/certificates/confirm")
+    persons = staff_page.locator("#persons li").all_inner_texts()
+    staff_page.screenshot(path=str(artifacts / "node-05-same-names.png"))
+    assert len(persons) == 2 and persons[0] != persons[1]
+    assert "父、昭和23年2月11日生" in persons[0] and father["resident_code"][-4:] in persons[0]
+    assert "子、平成13年4月2日生" in persons[1] and son["resident_code"][-4:] in persons[1]
+    assert "同じ氏名の方がいます" in staff_page.inner_text("main")
+
+
 def test_the_public_listener_serves_nothing_but_verification(inagi: Node) -> None:
     trusted = ssl.create_default_context(cafile=str(inagi.files.root_certificate))
     with httpx.Client(verify=trusted, timeout=10) as client:
@@ -239,7 +299,7 @@ def test_the_public_listener_serves_nothing_but_verification(inagi: Node) -> Non
             client.get(f"{inagi.config.endpoint}/health")
 
 
-def test_api_docs_work_offline_on_the_node(staff_page: Any, inagi: Node) -> None:
+def test_api_docs_work_offline_on_the_node(staff_page: Any, inagi: Node, artifacts: Path) -> None:
     outside: list[str] = []
 
     def only_the_node(route: Any) -> None:
@@ -252,7 +312,10 @@ def test_api_docs_work_offline_on_the_node(staff_page: Any, inagi: Node) -> None
 
     staff_page.route("**/*", only_the_node)
     staff_page.goto(f"{inagi.config.endpoint}/registry/docs")
-    staff_page.wait_for_selector(".swagger-ui .info .title")
+    try:
+        staff_page.wait_for_selector(".swagger-ui .info .title", timeout=30_000)
+    finally:
+        staff_page.screenshot(path=str(artifacts / "node-06-docs.png"))
     assert "juki registry API" in staff_page.inner_text(".swagger-ui .info .title")
     staff_page.wait_for_selector('[data-path="/api/v1/certificates/{certificate_id}/status"]')
     assert outside == []
