@@ -105,6 +105,15 @@ TABLES: Final = {
         _Table(_r.move_out_infos, ("resident_code", "from_lg_code")),
         _Table(_s.oplog, ("entry_id",), autoincrement="entry_id"),
         _Table(counters, ("name",)),
+        _Table(_r.support_measures, ("measure_id",)),
+        _Table(
+            _r.support_measure_persons,
+            ("measure_id", "record_id"),
+            foreign_keys=(
+                ("measure_id", "support_measures"),
+                ("record_id", "resident_records"),
+            ),
+        ),
         # 本人通知: of the certificates' tables, only these two are on the fake.
         _Table(
             certificate_tables.self_notice_registrations,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 import json
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Self
@@ -58,6 +58,8 @@ from juki.registry.store.records import (
     name_kana_key,
 )
 from juki.registry.store.seals import SEAL_COUNTER, seal_from_row
+from juki.registry.support.model import SupportMeasure
+from juki.registry.support.store import measure_from_row, measure_row
 from juki.security.store import oplog_row
 from juki.storage.uow import RandomIds
 from support.fakedb import FakeConnection, FakeTables, Row
@@ -354,6 +356,54 @@ class FakeMoveOutInfos:
         return loaded
 
 
+class FakeSupportMeasures:
+    """`SqlSupportMeasures` in memory, with its row mappers; `save` only at the version read."""
+
+    def __init__(self, conn: FakeConnection) -> None:
+        self._conn = conn
+
+    def _measure(self, row: Row) -> SupportMeasure:
+        persons = [
+            p["record_id"]
+            for p in self._conn.tx.scan("support_measure_persons")
+            if p["measure_id"] == row["measure_id"]
+        ]
+        return measure_from_row(row, persons)
+
+    def get(self, measure_id: str) -> SupportMeasure:
+        row = self._conn.tx.get("support_measures", measure_id)
+        if row is None:
+            raise NotFoundError("support_measure", measure_id)
+        return self._measure(row)
+
+    def for_records(self, record_ids: Iterable[str]) -> Sequence[SupportMeasure]:
+        wanted = set(record_ids)
+        ids = {
+            p["measure_id"]
+            for p in self._conn.tx.scan("support_measure_persons")
+            if p["record_id"] in wanted
+        }
+        rows = [r for r in self._conn.tx.scan("support_measures") if r["measure_id"] in ids]
+        rows.sort(key=lambda r: (r["starts_on"], r["measure_id"]))
+        return [self._measure(r) for r in rows]
+
+    def add(self, measure: SupportMeasure) -> None:
+        self._conn.tx.insert("support_measures", measure_row(measure))
+        for record_id in measure.protected:
+            self._conn.tx.insert(
+                "support_measure_persons",
+                {"measure_id": measure.measure_id, "record_id": record_id},
+            )
+
+    def save(self, measure: SupportMeasure) -> None:
+        current = self._conn.tx.get("support_measures", measure.measure_id)
+        if current is None or current["version"] != measure.version - 1:
+            raise ConcurrentChangeError(
+                f"support measure {measure.measure_id} changed concurrently"
+            )
+        self._conn.tx.update("support_measures", measure_row(measure))
+
+
 class FakeOpLog:
     def __init__(self, conn: FakeConnection) -> None:
         self._conn = conn
@@ -375,7 +425,9 @@ class CountingIds:
 
 # Bound at `with` and kept after it, as the SQL unit of work keeps its stores: using one after
 # the block fails on the closed connection.
-_Repositories = tuple[FakeRegistry, FakeSeals, FakeOutbox, FakeMoveOutInfos, FakeOpLog]
+_Repositories = tuple[
+    FakeRegistry, FakeSeals, FakeOutbox, FakeMoveOutInfos, FakeOpLog, FakeSupportMeasures
+]
 
 
 class FakeRegistryUnitOfWork:
@@ -424,6 +476,10 @@ class FakeRegistryUnitOfWork:
         return self._repositories()[4]
 
     @property
+    def support_measures(self) -> FakeSupportMeasures:
+        return self._repositories()[5]
+
+    @property
     def municipality(self) -> Municipality:
         """Loaded once per unit of work, as the SQL one caches it."""
         if self._municipality is None:
@@ -447,6 +503,7 @@ class FakeRegistryUnitOfWork:
             FakeOutbox(conn, self.ids, now),
             FakeMoveOutInfos(conn, now),
             FakeOpLog(conn),
+            FakeSupportMeasures(conn),
         )
         return self
 

@@ -43,6 +43,7 @@ from juki.registry.seal import SealStatus
 from juki.registry.standing import PLANNED_REMOVALS, as_of, household_on
 from juki.registry.store.municipality import save_mayor
 from juki.registry.store.seals import seal_from_row
+from juki.registry.support.store import with_protection_on
 from juki.registry.tables import resident_records, seal_registrations
 from juki.registry.uow import SqlRegistryUnitOfWork
 from juki.storage.counters import counters
@@ -185,7 +186,9 @@ class SqlCertificates:
             .all()
         )
         day = read_at.astimezone(JST).date()  # a pending move-out is a 住民票 until its date
-        records = [as_of(record_from_row(r), day) for r in rows]
+        # 支援措置 in force on the day read (juki.registry.support), not as of the last change
+        read = [as_of(record_from_row(r), day) for r in rows]
+        records = with_protection_on(self._conn, read, day)
         active = [r for r in records if r.status is RecordStatus.ACTIVE]
         gone = sorted(
             (r for r in records if r.status is RecordStatus.REMOVED),
@@ -218,7 +221,8 @@ class SqlCertificates:
                 .mappings()
                 .all()
             )
-            members = household_on(day, [record_from_row(r) for r in member_rows])
+            found = household_on(day, [record_from_row(r) for r in member_rows])
+            members = tuple(with_protection_on(self._conn, found, day))
         seal = None
         if with_seal:
             s = seal_registrations.c

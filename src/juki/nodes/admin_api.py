@@ -5,7 +5,6 @@ until the provision issue brings agencies, permitted tasks and disclosure)."""
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from datetime import date
 from typing import Annotated, Any, Final, Literal, cast
@@ -19,11 +18,11 @@ from juki.core.errors import JukiError
 from juki.network import store
 from juki.network.directory import DirectoryError, NodeStatus
 from juki.network.transport import ReplyStatus
+from juki.nodes.admin_token import AdminTokenCheck
 from juki.nodes.municipality import MunicipalityNode
 from juki.nodes.national import NationalNode
 from juki.nodes.node import Node
 from juki.registry.store.journal import pending_events
-from juki.security.operators import token_sha256
 
 ADMIN_PREFIX: Final = "/admin/v1"
 MAX_TOKEN_LEN: Final = 256
@@ -34,10 +33,30 @@ DEAD_LETTER_LIMIT: Final = 500
 
 
 class AdminAuthenticationRequired(JukiError):
-    """No admin token, or the wrong one."""
+    """No admin token, the wrong one, or one that has expired or been revoked (`reason`)."""
 
     message_en = "the node's admin token is required"
     message_ja = "このノードの管理者トークンが必要です"
+    REASONS: Final = {
+        "expired": (
+            "token_expired",
+            "the admin token has expired; issue a new one with `juki network admin-token`",
+            "管理者トークンの有効期限が切れています。juki network admin-token で再発行してください",
+        ),
+        "revoked": (
+            "token_revoked",
+            "the admin token has been revoked",
+            "管理者トークンは失効しています",
+        ),
+    }
+
+    def __init__(self, reason: str = "unknown") -> None:
+        self.reason = reason
+        super().__init__(self.message_en)
+
+    def described(self) -> tuple[str, str, str]:
+        default = ("authentication_required", self.message_en, self.message_ja)
+        return self.REASONS.get(self.reason, default)
 
 
 _admin_bearer = HTTPBearer(
@@ -56,27 +75,23 @@ def admin(
     Only the token's SHA-256 is configured; comparing digests in constant time leaks nothing
     about the token through timing.
     """
-    expected: str = request.app.state.admin_token_sha256
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AdminAuthenticationRequired()
-    token = credentials.credentials
-    if not token or len(token) > MAX_TOKEN_LEN:
-        raise AdminAuthenticationRequired()
-    if not hmac.compare_digest(token_sha256(token), expected):
-        raise AdminAuthenticationRequired()
+    check: AdminTokenCheck = request.app.state.admin_token
+    reason = check.refusal(credentials.credentials)
+    if reason is not None:
+        raise AdminAuthenticationRequired(reason)
 
 
 ADMIN: Final = Depends(admin)
 
 
 async def on_admin_unauthenticated(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AdminAuthenticationRequired)
+    type_, en, ja = exc.described()
     return JSONResponse(
         status_code=401,
-        content={
-            "detail": AdminAuthenticationRequired.message_en,
-            "type": "authentication_required",
-            "msg_ja": AdminAuthenticationRequired.message_ja,
-        },
+        content={"detail": en, "type": type_, "msg_ja": ja},
         headers={"WWW-Authenticate": "Bearer"},
     )
 

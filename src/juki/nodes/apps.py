@@ -29,6 +29,7 @@ from juki.certificates.web import install_certificates, install_verification
 from juki.core.clock import Clock, SystemClock
 from juki.core.settings import Settings
 from juki.nodes.admin_api import AdminAuthenticationRequired, admin_router, on_admin_unauthenticated
+from juki.nodes.admin_token import AdminTokenCheck
 from juki.nodes.config import NodeConfig
 from juki.nodes.metrics import NodeMetrics
 from juki.nodes.municipality import MunicipalityNode
@@ -131,7 +132,7 @@ def create_node_app(node: Node, config: NodeConfig, settings: Settings) -> FastA
     )
     offline_docs(app)
     app.state.node = node
-    app.state.admin_token_sha256 = config.admin_token_sha256
+    app.state.admin_token = AdminTokenCheck(config, node.clock)
     metrics = node.events if isinstance(node.events, NodeMetrics) else NodeMetrics()
     node.events = metrics
     node.receiver.events = metrics

@@ -11,8 +11,10 @@ from typing import Any, Final
 
 import uvicorn
 
+from juki.core.clock import SystemClock
 from juki.core.console import EXIT_FAILED, EXIT_OK, ConsoleError, Subparsers, fail, table
 from juki.core.settings import Settings
+from juki.nodes.admin_token import rotate_admin_token
 from juki.nodes.apps import create_registry_app
 from juki.nodes.config import DEFAULT_BASE_PORT, ConfigError, NetworkFiles
 from juki.nodes.console import DEFAULT_DIR, DRAIN_TIMEOUT, Console, check_network, require_member
@@ -42,6 +44,7 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
             seed=args.seed,
             base_port=args.base_port,
             progress=lambda message: print(message, file=sys.stderr),
+            admin_token_days=settings.admin_token_days,
         )
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -117,6 +120,26 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print("\n".join(status_table(statuses, console)))
     return EXIT_OK if all(s is not None for s in statuses.values()) else EXIT_FAILED
+
+
+def cmd_admin_token(args: argparse.Namespace, settings: Settings) -> int:
+    """Written to DIR/<node>/admin-token (0600), where the console reads it; a running node
+    takes the change at its next admin request."""
+    files = files_of(args)
+    if args.node_id not in files.node_ids():
+        raise ConsoleError(f"{args.node_id}: not a node of {files.root}")
+    token = rotate_admin_token(
+        files,
+        args.node_id,
+        SystemClock(),
+        days=settings.admin_token_days if args.days is None else args.days,
+        revoke_only=args.revoke,
+    )
+    if token is None:
+        print(f"{args.node_id}: admin token revoked; no admin token works until a new one")
+    else:
+        print(f"{args.node_id}: new admin token in {files.root / args.node_id / 'admin-token'}")
+    return EXIT_OK
 
 
 def cmd_disconnect(args: argparse.Namespace, settings: Settings) -> int:
@@ -248,6 +271,15 @@ def _register_network(sub: Subparsers) -> None:
     )
     p.add_argument("--timeout", type=float, default=DRAIN_TIMEOUT, metavar="SECONDS")
     p.set_defaults(handler=cmd_check)
+
+    p = net_sub.add_parser(
+        "admin-token", help="replace a node's admin token (the old one is revoked at once)"
+    )
+    p.add_argument("node_id", metavar="NODE")
+    _dir_arg(p)
+    p.add_argument("--days", type=int, help="1-366 days (default $JUKI_ADMIN_TOKEN_DAYS, 365)")
+    p.add_argument("--revoke", action="store_true", help="revoke only: no token works after it")
+    p.set_defaults(handler=cmd_admin_token)
 
 
 def _register_node(sub: Subparsers) -> None:

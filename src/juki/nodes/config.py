@@ -76,6 +76,10 @@ class NodeConfig:
     # in front), else this listener's.
     public_port: int | None = None
     public_url: str = ""
+    # The admin token's end (ISO 8601; empty in a configuration from before tokens expired) and
+    # the digests of the admin tokens revoked before it (`juki.nodes.admin_token`).
+    admin_token_expires_at: str = ""
+    revoked_admin_tokens: tuple[str, ...] = ()
 
     @property
     def endpoint(self) -> str:
@@ -119,7 +123,12 @@ class NodeConfig:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> NodeConfig:
         try:
-            values = {**data, "kind": NodeKind(data["kind"]), "port": int(data["port"])}
+            values = {
+                **data,
+                "kind": NodeKind(data["kind"]),
+                "port": int(data["port"]),
+                "revoked_admin_tokens": tuple(data.get("revoked_admin_tokens", ())),
+            }
             config = cls(**values)
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(f"node configuration is incomplete or wrong: {exc}") from exc
@@ -127,8 +136,11 @@ class NodeConfig:
             raise ConfigError("the national node's configuration must name its root_key")
         return config
 
+    def to_text(self) -> str:
+        return json.dumps(self.to_json(), ensure_ascii=False, indent=2) + "\n"
+
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=2) + "\n")
+        path.write_text(self.to_text())
 
     @classmethod
     def load(cls, path: Path) -> NodeConfig:

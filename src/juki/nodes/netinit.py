@@ -7,6 +7,7 @@ import json
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from cryptography import x509
@@ -17,6 +18,7 @@ from juki.certificates.signing import KEY_FILE as SIGNING_KEY_FILE
 from juki.certificates.signing import SIGNER_KIND
 from juki.core.clock import Clock, SystemClock
 from juki.core.files import write_private
+from juki.core.settings import DEFAULT_ADMIN_TOKEN_DAYS
 from juki.network import pki
 from juki.network.directory import Directory, DirectoryEntry, NodeKind, NodeStatus
 from juki.nodes.bootstrap import bootstrap, close_node
@@ -77,6 +79,7 @@ def init_network(
     allotment: int = DEFAULT_ALLOTMENT,
     by: Actor | None = None,
     progress: Callable[[str], None] = lambda _: None,
+    admin_token_days: int = DEFAULT_ADMIN_TOKEN_DAYS,
 ) -> InitResult:
     """Create root, keys, certificates, configurations, databases and the first directory."""
     if layout not in LAYOUTS:
@@ -112,6 +115,7 @@ def init_network(
             root_cert,
             clock,
             public_port=next(public_ports) if spec.kind is NodeKind.MUNICIPALITY else None,
+            admin_token_days=admin_token_days,
         )
         for spec, port in zip(specs, ports, strict=True)
     ]
@@ -172,6 +176,7 @@ def _create_node(
     clock: Clock,
     *,
     public_port: int | None = None,
+    admin_token_days: int = DEFAULT_ADMIN_TOKEN_DAYS,
 ) -> NodeConfig:
     home = files.root / spec.node_id
     home.mkdir(mode=0o700)
@@ -213,6 +218,7 @@ def _create_node(
         certificate=str(home / "cert.pem"),
         root_certificate=str(files.root_certificate),
         admin_token_sha256=token_sha256(token),
+        admin_token_expires_at=(clock.now() + timedelta(days=admin_token_days)).isoformat(),
         directory_url=national_url,
         log=str(home / "node.log"),
         root_key=root_key_path,

@@ -41,6 +41,10 @@ class Permission(StrEnum):
     ISSUE_CERTIFICATE = "issue_certificate"
     VOID_CERTIFICATE = "void_certificate"
     OVERRIDE_SUPPORT_MEASURE = "override_support_measure"
+    # 支援措置 (事務処理要領 第5-10): record, renew, release and terminate one, and read it whole
+    # (it names the 加害者); a clerk may only check whether a person is protected on a day.
+    MANAGE_SUPPORT_MEASURES = "manage_support_measures"
+    CHECK_SUPPORT_MEASURE = "check_support_measure"
     VIEW_CERTIFICATE_REGISTER = "view_certificate_register"
     MANAGE_CERTIFICATE_FEES = "manage_certificate_fees"
     SET_CERTIFICATE_SIGNATORY = "set_certificate_signatory"  # 市区町村長の職名と氏名
@@ -81,6 +85,7 @@ _CLERK: Final = frozenset(
         Permission.VIEW_SEAL,
         Permission.ISSUE_CERTIFICATE,
         Permission.REQUEST_WIDE_AREA_ISSUANCE,
+        Permission.CHECK_SUPPORT_MEASURE,
         Permission.REGISTER_SELF_NOTICE,
         Permission.WITHDRAW_SELF_NOTICE,
         Permission.SEND_SELF_NOTICES,
@@ -101,6 +106,7 @@ ROLE_PERMISSIONS: Final = MappingProxyType(
             # 証明書の無効化, and issuing to a person under 支援措置 after checking the request.
             Permission.VOID_CERTIFICATE,
             Permission.OVERRIDE_SUPPORT_MEASURE,
+            Permission.MANAGE_SUPPORT_MEASURES,
             Permission.VIEW_CERTIFICATE_REGISTER,
         },
         Role.OPERATIONS_MANAGER: frozenset(
