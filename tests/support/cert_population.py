@@ -25,7 +25,6 @@ from juki.registry import services as svc
 from juki.registry import tables as registry_tables
 from juki.registry.commands import (
     AbolishSeal,
-    CorrectByAuthority,
     ForeignItems,
     JoinHousehold,
     MoveInOrigin,
@@ -44,6 +43,9 @@ from juki.registry.model import (
     Sex,
 )
 from juki.registry.store.municipality import add_allotment, save_municipality
+from juki.registry.support.commands import RecordSupportMeasure
+from juki.registry.support.model import RestrainedParty, SupportKind
+from juki.registry.support.services import record_support_measure
 from juki.registry.uow import SqlRegistryUnitOfWork
 from juki.security.actors import Actor
 from juki.security.permissions import Role
@@ -189,13 +191,20 @@ class Registry:
         )
 
     def support(self, record: ResidentRecord) -> ResidentRecord:
-        return svc.correct_by_authority(
+        """A 支援措置 protecting `record`, decided on 2025-03-30 (in force until 2026-03-29)."""
+        record_support_measure(
             self.uow(),
             SUPERVISOR,
-            CorrectByAuthority(
-                record.record_id, {"support_measure": True}, date(2025, 3, 30), "支援措置の申出"
+            RecordSupportMeasure(
+                kind=SupportKind.DOMESTIC_VIOLENCE,
+                requested_on=date(2025, 3, 28),
+                record_ids=(record.record_id,),
+                restrained=(RestrainedParty("渡辺", "剛", birth_date=date(1985, 1, 2)),),
+                note="警察署の意見（相談記録あり）",
+                starts_on=date(2025, 3, 30),
             ),
         )
+        return svc.get_record(self.uow(), SUPERVISOR, record.record_id)
 
 
 @dataclass(frozen=True)

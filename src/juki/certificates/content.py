@@ -226,11 +226,26 @@ def check_record_state(request: CertificateRequest, snapshot: Snapshot) -> None:
 def check_support_measures(
     request: CertificateRequest, shown: Sequence[ResidentRecord], householder: ResidentRecord | None
 ) -> None:
-    """Refuse when anyone whose data would be printed is under 支援措置, unless overridden."""
+    """支援措置 (事務処理要領 第5-10): refuse when anyone whose data would be printed is protected
+    on the day read (the snapshot's records say so: `support_measure` is the measure in force
+    that day, not during a temporary release). A third party (法第12条の3) is refused outright —
+    a temporary release for the stated purpose is the way a third party may obtain it; the
+    person or their household only with a supervisor's recorded override (identity checked in
+    person); a wide-area request is never overridden (`juki.certificates.wide_area`)."""
     people = list(shown)
     if householder is not None and OptionalItem.HOUSEHOLDER in request.items:
         people.append(householder)
-    if any(p.support_measure for p in people) and request.support_override is None:
+    protected = any(p.support_measure for p in people)
+    if protected and request.requester is Requester.THIRD_PARTY:
+        raise DomainRuleError(
+            "resident_code",
+            "support_measure",
+            "a person on this certificate is under support measures (支援措置): "
+            "refused to a third party (法第12条の3) unless the measure is temporarily released",
+            "支援措置の対象者が含まれるため、第三者からの請求には交付できません"
+            "（支援措置の一時的な解除の期間を除く）",
+        )
+    if protected and request.support_override is None:
         raise DomainRuleError(
             "resident_code",
             "support_measure",

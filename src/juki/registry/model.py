@@ -60,6 +60,9 @@ class ChangeReason(StrEnum):
     MY_NUMBER_ASSIGNED = "my_number_assigned"
     MOVE_OUT_WITHDRAWN = "move_out_withdrawn"
     CHANGE_CANCELLED = "change_cancelled"
+    # Not an item of the 住民票: the record's `support_measure` flag follows the 支援措置 record
+    # (juki.registry.support), so the 附票 notice tells the 本籍 municipality.
+    SUPPORT_MEASURE = "support_measure"
 
     @property
     def label_ja(self) -> str:
@@ -83,6 +86,7 @@ _REASON_JA: Final = {
     ChangeReason.MY_NUMBER_ASSIGNED: "個人番号の指定",
     ChangeReason.MOVE_OUT_WITHDRAWN: "転出取消",
     ChangeReason.CHANGE_CANCELLED: "異動取消",
+    ChangeReason.SUPPORT_MEASURE: "支援措置",
 }
 
 
@@ -286,8 +290,9 @@ class ResidentRecord:
     status: RecordStatus = RecordStatus.ACTIVE
     removal_reason: ChangeReason | None = None
     removed_on: date | None = None
-    # 支援措置 (DV・ストーカー等の被害者への支援措置): no certificate shows this person without an
-    # authorised override (第12条第6項, 事務処理要領 第5-10).
+    # 支援措置 (DV・ストーカー等の被害者への支援措置, 事務処理要領 第5-10): whether one is in force
+    # on the date of the record's latest change. The measure itself is its own record
+    # (juki.registry.support); reads that depend on the day ask it (`with_protection_on`).
     support_measure: bool = False
 
     @property

@@ -17,6 +17,7 @@ from juki.registry.model import (
     ResidentRecord,
 )
 from juki.registry.seal import SealRegistration
+from juki.registry.support.ports import SupportMeasureRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +99,9 @@ class RegistryUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def move_out_infos(self) -> MoveOutInfos: ...
+
+    @property
+    def support_measures(self) -> SupportMeasureRepository: ...
 
     @property
     def municipality(self) -> Municipality: ...

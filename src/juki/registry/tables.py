@@ -215,3 +215,44 @@ fuhyo_entries = sa.Table(
     sa.Index(None, "honseki", "koseki_head"),
     info={"class": "fuhyo"},
 )
+
+# 支援措置 (事務処理要領 第5-10): its own record (juki.registry.support). The 加害者, the periods
+# (the first and each renewal) and the temporary releases are kept as JSON lists on the measure;
+# `ends_on` is the last period's end, for reading which measures can still be in force.
+support_measures = sa.Table(
+    "support_measures",
+    metadata,
+    sa.Column("measure_id", sa.String(36), primary_key=True),
+    sa.Column("kind", Code, nullable=False),
+    sa.Column("requested_on", sa.Date, nullable=False),
+    sa.Column("starts_on", sa.Date, nullable=False),
+    sa.Column("ends_on", sa.Date, nullable=False),
+    sa.Column("terminated_on", sa.Date),
+    sa.Column("termination_reason", sa.Text),
+    sa.Column("restrained", sa.Text, nullable=False),
+    sa.Column("periods", sa.Text, nullable=False),
+    sa.Column("releases", sa.Text, nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("recorded_by", sa.String(64), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    info={"class": "personal"},
+)
+
+support_measure_persons = sa.Table(
+    "support_measure_persons",
+    metadata,
+    sa.Column(
+        "measure_id",
+        sa.String(36),
+        sa.ForeignKey("support_measures.measure_id"),
+        primary_key=True,
+    ),
+    sa.Column(
+        "record_id",
+        sa.String(36),
+        sa.ForeignKey("resident_records.record_id"),
+        primary_key=True,
+        index=True,
+    ),
+    info={"class": "personal"},
+)

@@ -1,4 +1,4 @@
-"""The registry's SQL unit of work: records, seals and the journal, beside the oplog."""
+"""The registry's SQL unit of work: records, seals, 支援措置 and the journal, beside the oplog."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from juki.registry.store.journal import SqlMoveOutInfos, SqlOutbox
 from juki.registry.store.municipality import load_municipality
 from juki.registry.store.records import SqlRegistry
 from juki.registry.store.seals import SqlSeals
+from juki.registry.support.store import SqlSupportMeasures
 from juki.security.uow import SqlUnitOfWork
 
 
@@ -17,6 +18,7 @@ class SqlRegistryUnitOfWork(SqlUnitOfWork):
     seals: SqlSeals
     outbox: SqlOutbox
     move_out_infos: SqlMoveOutInfos
+    support_measures: SqlSupportMeasures
     _municipality: Municipality | None = None
 
     @property
@@ -31,3 +33,4 @@ class SqlRegistryUnitOfWork(SqlUnitOfWork):
         self.seals = SqlSeals(conn)
         self.outbox = SqlOutbox(conn, self.ids, self.clock.now)
         self.move_out_infos = SqlMoveOutInfos(conn, self.clock.now)
+        self.support_measures = SqlSupportMeasures(conn)

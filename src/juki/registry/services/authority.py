@@ -86,6 +86,7 @@ NOT_CORRECTABLE: Final = frozenset(
         "household_id",
         "relationship",
         "alias_history",  # 通称履歴: written only by 通称の記載・削除 (services.people)
+        "support_measure",  # follows the 支援措置 record (juki.registry.support), not set by hand
     }
 )
 

@@ -25,6 +25,7 @@ from juki.registry.model import (
     initial_fields,
 )
 from juki.registry.ports import RegistryUnitOfWork
+from juki.registry.support.model import protected_on
 from juki.security.actors import Actor
 
 
@@ -91,6 +92,17 @@ class Batch:
             for other in self.uow.registry.find_by_resident_code(record.resident_code)
         )
 
+    def _with_support(self, record: ResidentRecord) -> ResidentRecord:
+        """The record's `support_measure` as of this change's date: whether a 支援措置 is in
+        force then (juki.registry.support). Nothing runs when a measure's period ends, so the
+        next change to the record carries the end, and its 附票 notice tells the 本籍
+        municipality (`fuhyo_due` compares the flag)."""
+        measures = self.uow.support_measures.for_records([record.record_id])
+        protected = protected_on(measures, record.record_id, self.effective_on)
+        if protected == record.support_measure:
+            return record
+        return dataclasses.replace(record, support_measure=protected)
+
     def flush(self) -> list[ResidentRecord]:
         registry = self.uow.registry
         new_ids = {h.household_id for h in self.new_households}
@@ -117,9 +129,11 @@ class Batch:
                     )
                 )
         written: list[ResidentRecord] = []
-        for rid, after in self.after.items():
+        for rid, after in list(self.after.items()):
             before = self.before[rid]
             reason = self.reason[rid]
+            if before is not None:
+                after = self.after[rid] = self._with_support(after)
             if before is None:
                 change = RecordChange(
                     reason, self.effective_on, self.notified_on, initial_fields(after), self.note
