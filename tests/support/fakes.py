@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Final, Self
 
 import sqlalchemy as sa
 
-from juki.core.clock import Clock, SystemClock
+from juki.core.clock import JST, Clock, SystemClock
 from juki.core.errors import ConcurrentChangeError, DomainRuleError, NotFoundError
 from juki.core.identifiers import ResidentCode
 from juki.core.ports import IdSource, OpLogEntry
@@ -49,6 +49,7 @@ from juki.registry.model import (
 )
 from juki.registry.ports import SearchQuery
 from juki.registry.seal import SealRegistration, SealStatus
+from juki.registry.standing import PLANNED_REMOVALS, as_of
 from juki.registry.store.journal import outbox_row
 from juki.registry.store.records import (
     RESIDENT_CODE,
@@ -230,10 +231,18 @@ class FakeRegistry:
         `startswith`, with PostgreSQL's case-sensitive LIKE."""
         kana = normalize_kana(query.name_kana) if query.name_kana else None
         name = query.name.replace(" ", "").replace("\u3000", "") if query.name else None
+        day = self._now().astimezone(JST).date()
+
+        def resident_today(row: Row) -> bool:
+            return row["status"] == RecordStatus.ACTIVE.value or (
+                row["removal_reason"] in {r.value for r in PLANNED_REMOVALS}
+                and row["removed_on"] > day
+                and row["move_out_confirmed_on"] is None
+            )
 
         def matches(row: Row) -> bool:
             return (
-                (query.include_removed or row["status"] == RecordStatus.ACTIVE.value)
+                (query.include_removed or resident_today(row))
                 and (kana is None or row["name_kana_key"].startswith(kana))
                 and (name is None or (row["family_name"] + row["given_name"]).startswith(name))
                 and (not query.birth_date or row["birth_date"] == query.birth_date)
@@ -244,7 +253,7 @@ class FakeRegistry:
             (row for row in self._conn.tx.scan(_RECORDS) if matches(row)),
             key=lambda row: (row["name_kana_key"], row["birth_date"], row["record_id"]),
         )
-        return [self._loaded(row) for row in rows[: max(1, min(query.limit, 500))]]
+        return [as_of(self._loaded(row), day) for row in rows[: max(1, min(query.limit, 500))]]
 
     def stats(self) -> Mapping[str, int]:
         rows = self._conn.tx.scan(_RECORDS)

@@ -296,6 +296,27 @@ def test_search_by_reading_ignores_script_width_small_kana_and_spaces(backend: B
     assert _search(backend, name_kana="%") == []
 
 
+def test_search_finds_a_pending_mover_until_the_planned_date(backend: Backend) -> None:
+    """ADR 0005: a filed 転出 is a 住民票 until its date, and the counter still finds it."""
+    head = move_in(backend)
+    svc.record_move_out(
+        backend.uow(),
+        CLERK,
+        RecordMoveOut((head.record_id,), "神奈川県藤沢市鵠沼1番地", date(2025, 4, 3), TODAY),
+    )
+    with backend.uow() as uow:
+        (found,) = uow.registry.search(SearchQuery(name_kana="ヤマダ"))
+    assert (found.record_id, found.status, found.removed_on) == (
+        head.record_id,
+        RecordStatus.ACTIVE,
+        None,
+    )
+    assert found.move_out_planned_on == date(2025, 4, 3)
+    backend.clock.advance(date(2025, 4, 3) - TODAY)
+    assert _search(backend, name_kana="ヤマダ") == []
+    assert _search(backend, name_kana="ヤマダ", include_removed=True) == [head.record_id]
+
+
 def test_search_by_name_drops_spaces_and_takes_wildcards_literally(backend: Backend) -> None:
     _people(backend)
     assert _search(backend, name="山田 太") == [rid(2), rid(1)]

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from juki.core.clock import JST
 from juki.core.errors import ConcurrentChangeError, DomainRuleError, NotFoundError
 from juki.core.identifiers import ResidentCode
 from juki.core.text import normalize_kana
@@ -27,6 +28,7 @@ from juki.registry.model import (
     record_to_row,
 )
 from juki.registry.ports import SearchQuery
+from juki.registry.standing import PLANNED_REMOVALS, as_of
 from juki.registry.tables import code_allotments, households, record_changes, resident_records
 
 RESIDENT_CODE = "resident_code"  # the kind of code an allotment holds
@@ -222,10 +224,19 @@ class SqlRegistry:
         ]
 
     def search(self, query: SearchQuery) -> Sequence[ResidentRecord]:
+        """Residents as they stand today (ADR 0005): one pending a move-out is still found."""
         c = resident_records.c
+        day = self._now().astimezone(JST).date()
         conds: list[sa.ColumnElement[bool]] = []
         if not query.include_removed:
-            conds.append(c.status == RecordStatus.ACTIVE.value)
+            conds.append(
+                (c.status == RecordStatus.ACTIVE.value)
+                | (
+                    c.removal_reason.in_([r.value for r in PLANNED_REMOVALS])
+                    & (c.removed_on > day)
+                    & c.move_out_confirmed_on.is_(None)
+                )
+            )
         if query.name_kana:
             conds.append(
                 c.name_kana_key.startswith(normalize_kana(query.name_kana), autoescape=True)
@@ -243,7 +254,7 @@ class SqlRegistry:
             .order_by(c.name_kana_key, c.birth_date, c.record_id)
             .limit(max(1, min(query.limit, 500)))
         ).mappings()
-        return [self._loaded(r) for r in rows]
+        return [as_of(self._loaded(r), day) for r in rows]
 
     def stats(self) -> Mapping[str, int]:
         c = resident_records.c
