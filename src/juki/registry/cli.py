@@ -1,4 +1,4 @@
-"""`juki registry stats`: the registry's counts, as JSON."""
+"""`juki registry stats`: the registry's counts, as JSON; `juki registry support …`: 支援措置."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import json
 from juki.core.console import EXIT_OK, Subparsers
 from juki.core.settings import Settings
 from juki.registry.services import registry_stats
+from juki.registry.support.cli import register_support
 from juki.registry.uow import SqlRegistryUnitOfWork
 from juki.security.actors import Actor
 from juki.security.permissions import Role
@@ -21,6 +22,7 @@ def register(sub: Subparsers, name: str, settings: Settings) -> None:
     p = reg_sub.add_parser("stats", help="counts as JSON")
     db_arg(p, settings)
     p.set_defaults(handler=cmd_stats)
+    register_support(reg_sub, settings)
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:

@@ -18,13 +18,14 @@ from juki.registry.api.cancellation import cancellation_router, standing_router
 from juki.registry.api.events import event_router
 from juki.registry.api.reads import health_router, read_router
 from juki.registry.api.seals import seal_router
+from juki.registry.api.support_measures import support_router
 
 DESCRIPTION: Final = """\
 The municipal resident registry (住民基本台帳) of one municipality, for counter terminals:
 search and read resident records, households and their change history; file life events
 (birth, death, move-in, move-out and its withdrawal, relocation, household changes, actions by
 authority, the cancellation of a change, a foreign resident's 通称 and its deletion);
-register and abolish seals.
+register and abolish seals; record and manage 支援措置 (support measures for victims).
 
 Every call but `/health` needs an operator's bearer token; an optional `X-Juki-Terminal`
 header names the terminal. Every authenticated, well-formed call is written to the operation
@@ -46,6 +47,10 @@ TAGS: Final = [
     {"name": "stats", "description": "Registry counts (統計)."},
     {"name": "events", "description": "Life events and actions by authority (異動届・職権)."},
     {"name": "seals", "description": "Seal registration (印鑑登録)."},
+    {
+        "name": "support-measures",
+        "description": "Support measures for victims of DV, stalking and abuse (支援措置).",
+    },
 ]
 
 
@@ -58,4 +63,5 @@ def routers() -> list[APIRouter]:
         cancellation_router(),
         alias_router(),
         seal_router(),
+        support_router(),
     ]
