@@ -121,6 +121,7 @@ _PYDANTIC_JA: Final = {
     "list_type": "配列で指定してください",
     "base64": "Base64の形式が正しくありません",
     FORBIDDEN_CHARACTER: MESSAGE_JA,
+    "string_unicode": MESSAGE_JA,  # pydantic's own refusal of a lone surrogate
 }
 _DEFAULT_JA: Final = "入力内容が正しくありません"
 

@@ -288,3 +288,77 @@ def test_no_input_gives_a_server_error(target: Target, route: str) -> None:
                 assert item["msg_ja"], item
 
     run()
+
+
+# -- the rules the property found broken, named -----------------------------------------------
+
+
+def _post(target: Target, path: str, body: dict[str, Any]) -> Any:
+    headers = {"Authorization": f"Bearer {target.token}", "Content-Type": "application/json"}
+    return target.client.post(path, content=json.dumps(body).encode("ascii"), headers=headers)
+
+
+@pytest.mark.parametrize(
+    "bad", ["山\x00田", "山\ufffe", "\uffff", "山\ufdd0田", "山\ud800", "\U0010ffff"]
+)
+def test_a_forbidden_character_in_a_name_is_a_422_naming_the_field(
+    target: Target, bad: str
+) -> None:
+    record = target.env.people.head
+    r = _post(
+        target,
+        "/api/v1/events/name-change",
+        {
+            "record_id": record.record_id,
+            "family_name": bad,
+            "given_name": "太郎",
+            "family_name_kana": "ヤマダ",
+            "given_name_kana": "タロウ",
+            "effective_on": "2025-03-01",
+            "notified_on": "2025-03-02",
+        },
+    )
+    assert r.status_code == 422
+    (item,) = r.json()["detail"]
+    assert item["loc"] == ["body", "family_name"]
+    # pydantic refuses a lone surrogate itself (string_unicode); juki the rest
+    assert item["type"] in ("forbidden_character", "string_unicode")
+    assert "使用できない文字" in item["msg_ja"]
+    if "\ud800" in bad:
+        return  # a URL cannot carry a surrogate: its bytes are not UTF-8, the path reads U+FFFD
+    r = target.client.get(
+        "/api/v1/residents/" + "".join(f"%{b:02X}" for b in bad.encode("utf-8")),
+        headers={"Authorization": f"Bearer {target.token}"},
+    )
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["path", "record_id"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "rule"),
+    [
+        ({"family_name": None}, "required"),
+        ({"birth_date": None}, "required"),
+        ({"family_name": True}, "type"),
+        ({"electoral_registered": "yes"}, "type"),
+        ({"birth_date": "10000-01-01"}, "type"),
+    ],
+)
+def test_correction_keeps_each_item_type_and_required_items(
+    target: Target, fields: dict[str, Any], rule: str
+) -> None:
+    """職権修正 cannot clear an item 法7条 requires, nor give an item a value of another type."""
+    r = _post(
+        target,
+        "/api/v1/events/correction-by-authority",
+        {
+            "record_id": target.env.people.sealed.record_id,
+            "fields": fields,
+            "effective_on": "2025-03-01",
+            "note": "入力誤りの修正",
+        },
+    )
+    assert r.status_code == 422, r.text
+    (item,) = r.json()["detail"]
+    assert item["type"] == rule
+    assert item["loc"][:2] == ["body", "fields"]
