@@ -247,6 +247,19 @@ def test_foreign_items(records: list[ResidentRecord]) -> None:
             assert r.foreign_category is ForeignResidentCategory.SPECIAL_PERMANENT
 
 
+def test_every_record_passes_the_record_item_rules(records: list[ResidentRecord]) -> None:
+    """旧氏 only for Japanese nationals, 30条の45 items only for foreign residents, and a 通称
+    recorded with the record is the first entry of its history (令第30条の27)."""
+    for r in records:
+        rules.record_items(initial_fields(r))
+        if r.alias_name:
+            [entry] = r.alias_history
+            assert (entry.alias_name, entry.municipality) == (r.alias_name, "東京都稲城市")
+        else:
+            assert r.alias_history == ()
+    assert any(r.alias_history for r in records)
+
+
 def test_first_change_creates_the_record(households: list[SyntheticHousehold]) -> None:
     reasons: Counter[ChangeReason] = Counter()
     for h in households:

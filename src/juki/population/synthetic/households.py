@@ -20,6 +20,7 @@ from juki.population.synthetic.figures import PERIODS, PERMANENT, SOLO_STATUSES,
 from juki.population.synthetic.my_numbers import my_number_for
 from juki.population.synthetic.names import name_foreign, name_japanese
 from juki.population.synthetic.people import Person, foreign_members, japanese_members
+from juki.registry.alias import AliasAction, AliasEntry
 from juki.registry.model import (
     ChangeReason,
     ForeignResidentCategory,
@@ -191,6 +192,9 @@ class HouseholdGenerator:
         fields: dict[str, Any] = {}
         if p.nationality is not None:
             fields = self._foreign_fields(p, head_expiry)
+            if p.alias:  # 通称, recorded with the record: the first entry of its history
+                entry = AliasEntry(p.alias[0], AliasAction.ENTERED, notified, self.m.address_prefix)
+                fields["alias_history"] = (entry,)
         fields.update(self._welfare(p, since, home))
         body = next(codes)
         record = ResidentRecord(
