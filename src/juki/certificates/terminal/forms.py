@@ -114,7 +114,7 @@ def request_form(
         resident_code=resident_code,
         kind=kind,
         members=(members or [])[:50],
-        items=(items or [])[:10],
+        items=(items or [])[: len(OptionalItem)],
         copies=copies,
         requester=requester,
         removed=removed,
@@ -176,7 +176,7 @@ def wide_area_form(
         resident_code=resident_code.strip(),
         members_mode=members_mode,
         member_codes=member_codes,
-        items=(items or [])[:10],
+        items=(items or [])[: len(OptionalItem)],
         copies=copies,
     )
 
