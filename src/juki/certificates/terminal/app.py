@@ -22,6 +22,7 @@ from juki.certificates.ports import ContentSource
 from juki.certificates.terminal import counter, signin
 from juki.certificates.terminal import wide_area as wide_area_screens
 from juki.certificates.terminal.forms import WIDE_AREA_ITEMS
+from juki.certificates.terminal.requester import BASES, ID_DOCUMENTS, QUALIFICATIONS
 from juki.certificates.terminal.screens import Screens, screens_of
 from juki.certificates.terminal.session import LoginRequired
 from juki.core.errors import JukiError, NotFoundError, PermissionDeniedError
@@ -40,6 +41,9 @@ def terminal_app(
     env.globals["optional_items"] = list(OptionalItem)
     env.globals["wide_area_items"] = WIDE_AREA_ITEMS
     env.globals["on_network"] = wide_area is not None
+    env.globals["tp_bases"] = BASES
+    env.globals["tp_qualifications"] = QUALIFICATIONS
+    env.globals["tp_documents"] = ID_DOCUMENTS
     app.state.desk = desk
     app.state.screens = Screens(desk=desk, wide_area=wide_area, templates=env)
     with_security_headers(app)

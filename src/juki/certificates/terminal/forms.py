@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Final
 
 from fastapi import Depends, Form
@@ -24,6 +24,7 @@ from juki.certificates.model import (
     Requester,
     SupportOverride,
 )
+from juki.certificates.terminal.requester import RequesterForm, requester_form
 from juki.core.errors import RuleViolation, ValidationError
 
 # 広域交付: what the clerk may choose. 本籍・筆頭者 is not offered at all (a wide-area copy never
@@ -61,6 +62,7 @@ class RequestForm:
     requester: str
     removed: str
     override_reason: str
+    third: RequesterForm = field(default_factory=RequesterForm)  # 第三者請求: the requester
 
     def to_request(self, household: Sequence[str]) -> CertificateRequest:
         try:
@@ -81,17 +83,17 @@ class RequestForm:
         else:
             members = tuple(chosen)
         reason = self.override_reason.strip()
+        third_party = self.requester == Requester.THIRD_PARTY.value
         return CertificateRequest(
             kind=kind,
             resident_code=self.resident_code,
             members=members,
             items=items,
             copies=copies,
-            requester=Requester.THIRD_PARTY
-            if self.requester == Requester.THIRD_PARTY.value
-            else Requester.SELF,
+            requester=Requester.THIRD_PARTY if third_party else Requester.SELF,
             removed=bool(self.removed),
             support_override=SupportOverride(approved_by="", reason=reason) if reason else None,
+            third_party=self.third.to_third_party() if third_party else None,
         )
 
 
@@ -102,6 +104,7 @@ def invalid(field: str, message_ja: str) -> RuleViolation:
 
 def request_form(
     resident_code: Annotated[str, Form(max_length=11)],
+    third: Annotated[RequesterForm, Depends(requester_form)],
     kind: Annotated[str, Form(max_length=32)] = "",
     members: Annotated[list[str] | None, Form(max_length=11)] = None,
     items: Annotated[list[str] | None, Form(max_length=32)] = None,
@@ -119,6 +122,7 @@ def request_form(
         requester=requester,
         removed=removed,
         override_reason=override_reason,
+        third=third,
     )
 
 
