@@ -60,8 +60,8 @@ def limiter_of(request: Request) -> RateLimiter:
 
 
 def client_key(request: Request) -> str:
-    """The client's address as the server saw it (a proxy in front must pass it on as the
-    peer, e.g. uvicorn's --proxy-headers with its address trusted)."""
+    """The client's address as the server saw it (behind a proxy, the address the proxy
+    forwards, when the server is told to trust it: FORWARDED_ALLOW_IPS on a node)."""
     return request.client.host if request.client else "-"
 
 
@@ -98,10 +98,11 @@ def too_many_json(request: Request, exc: Exception) -> Response:
 
 
 def install_rate_limit(app: FastAPI, limiter: RateLimiter | None) -> RateLimiter:
-    """Give `app` (and the apps mounted in it that read `app.state`) its limiter."""
-    app.state.rate_limiter = limiter or RateLimiter()
+    """Give `app` its limiter (a page app mounted in it is handed the same one)."""
+    shared = limiter or RateLimiter()
+    app.state.rate_limiter = shared
     app.add_exception_handler(RateLimited, too_many_json)
-    return app.state.rate_limiter  # type: ignore[no-any-return]
+    return shared
 
 
 # -- JSON -------------------------------------------------------------------------------------
