@@ -23,8 +23,9 @@ from juki.registry.support.model import RestrainedParty, SupportKind, SupportMea
 from juki.registry.support.rules import MAX_PROTECTED, MAX_RESTRAINED
 from juki.web.auth import OperatorActor
 from juki.web.errors import READ_RESPONSES, WRITE_RESPONSES
+from juki.web.text import CleanStr
 
-MeasureIdPath = Annotated[str, Path(min_length=1, max_length=36)]
+MeasureIdPath = Annotated[CleanStr, Path(min_length=1, max_length=36)]
 
 
 class RestrainedPartyIn(Request):
