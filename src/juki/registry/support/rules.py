@@ -58,7 +58,7 @@ def restrained_parties(
         )
     out = []
     for i, p in enumerate(parties):
-        at = f"restrained[{i}]"
+        at = f"restrained.{i}"
         if p.birth_date is not None:
             rules.not_in_future(f"{at}.birth_date", p.birth_date, today)
         out.append(

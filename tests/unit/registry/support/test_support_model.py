@@ -193,18 +193,18 @@ def test_restrained_parties_are_validated_field_by_field() -> None:
     assert (err.value.field, err.value.rule) == ("restrained", "required")
     with pytest.raises(ValidationError) as err:
         rules.restrained_parties([RestrainedParty("渡辺", "")], START)
-    assert (err.value.field, err.value.rule) == ("restrained[0].given_name", "required")
+    assert (err.value.field, err.value.rule) == ("restrained.0.given_name", "required")
     with pytest.raises(ValidationError) as err:
         rules.restrained_parties([RestrainedParty("渡辺", "剛", name_kana="abc")], START)
-    assert err.value.field == "restrained[0].name_kana"
+    assert err.value.field == "restrained.0.name_kana"
     with pytest.raises(ValidationError) as err:
         rules.restrained_parties(
             [RestrainedParty("渡辺", "剛", birth_date=date(2030, 1, 1))], START
         )
-    assert (err.value.field, err.value.rule) == ("restrained[0].birth_date", "future_date")
+    assert (err.value.field, err.value.rule) == ("restrained.0.birth_date", "future_date")
     with pytest.raises(ValidationError) as err:
         rules.restrained_parties([RestrainedParty("渡辺", "剛", address="大阪\x00")], START)
-    assert err.value.field == "restrained[0].address"
+    assert err.value.field == "restrained.0.address"
     with pytest.raises(ValidationError) as err:
         rules.restrained_parties([RestrainedParty("渡辺", "剛")] * 11, START)
     assert err.value.rule == "max_items"
