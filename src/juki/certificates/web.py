@@ -27,6 +27,7 @@ from juki.certificates.model import (
 from juki.certificates.ports import ContentSource, WideAreaOutcome, WideAreaRequestEntry
 from juki.certificates.public import install_rate_limit, verification_pages, verification_router
 from juki.certificates.ratelimit import RateLimiter
+from juki.certificates.requests_api import requests_router
 from juki.certificates.services import IssuedCertificate
 from juki.certificates.terminal.app import terminal_app
 from juki.certificates.wide_area import REGISTER_LIMIT, NotOnNetwork, wide_area_register
@@ -227,5 +228,6 @@ def install_certificates(
     CS to ask through) and the counter terminal to the registry app."""
     holder = install_verification(app, settings=settings, limiter=limiter)
     app.include_router(wide_area_router(holder, wide_area))
+    app.include_router(requests_router(holder))  # counter issuance, 第三者請求, 本人通知
     app.mount("/terminal", terminal_app(holder, wide_area))
     return holder
