@@ -23,10 +23,12 @@ from juki.nodes.municipality import MunicipalityNode
 from juki.nodes.national import NationalNode
 from juki.nodes.node import Node
 from juki.registry.store.journal import pending_events
+from juki.web.text import CleanStr
 
 ADMIN_PREFIX: Final = "/admin/v1"
 MAX_TOKEN_LEN: Final = 256
 DEAD_LETTER_LIMIT: Final = 500
+MAX_ID: Final = 2**63 - 1  # a BIGINT: a larger id would reach PostgreSQL as a 500
 
 
 # -- the admin marker -------------------------------------------------------------------------
@@ -184,7 +186,7 @@ def dead_letters(node: ThisNode) -> list[dict[str, Any]]:
         return store.open_dead_letters(conn, DEAD_LETTER_LIMIT)
 
 
-def replay(node: ThisNode, dead_letter_id: Annotated[int, Path(ge=1)]) -> JSONResponse:
+def replay(node: ThisNode, dead_letter_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> JSONResponse:
     """Once its cause is fixed: apply an incoming dead letter again, or queue an outgoing
     one again for its peer."""
     reply = node.replay_dead_letter(dead_letter_id)
@@ -202,7 +204,7 @@ def snapshot(municipality: ThisMunicipality) -> dict[str, Any]:
 
 
 def set_node_status(
-    national: ThisNational, node_id: Annotated[str, Path(max_length=16)], body: NodeStatusIn
+    national: ThisNational, node_id: Annotated[CleanStr, Path(max_length=16)], body: NodeStatusIn
 ) -> JSONResponse:
     """Mark a node disconnected (離脱) or active in a newly signed directory."""
     try:
@@ -215,7 +217,7 @@ def set_node_status(
 
 
 def lookup_by_code(
-    national: ThisNational, resident_code: Annotated[str, Path(max_length=11)]
+    national: ThisNational, resident_code: Annotated[CleanStr, Path(max_length=11)]
 ) -> list[dict[str, Any]]:
     """本人確認情報 by 住民票コード (first version of agency provision)."""
     return national.lookup_by_code(resident_code)
@@ -223,10 +225,10 @@ def lookup_by_code(
 
 def lookup_basic(
     national: ThisNational,
-    name_kana: Annotated[str, Query(min_length=1, max_length=128)],
+    name_kana: Annotated[CleanStr, Query(min_length=1, max_length=128)],
     birth_date: date,
     sex: Literal["male", "female"] | None = None,
-    address: Annotated[str | None, Query(max_length=200)] = None,
+    address: Annotated[CleanStr | None, Query(max_length=200)] = None,
 ) -> list[dict[str, Any]]:
     """本人確認情報 by the basic items (基本4情報): reading, birth date, sex, address prefix."""
     return list(

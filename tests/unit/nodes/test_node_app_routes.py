@@ -373,3 +373,26 @@ def test_a_wide_area_query_over_https_gets_a_signed_answer(
     ).signed(fujisawa.identity.key)
     again = client.post("/net/v1/queries", content=request.to_bytes())
     assert (again.status_code, again.json()["reason"]) == (403, "replay")
+
+
+def test_admin_inputs_the_database_cannot_hold_are_422(apps: dict[str, FastAPI]) -> None:
+    """NUL and noncharacters in a path or query, and an id past BIGINT, are refused at the edge:
+    on PostgreSQL each reached the database as a 500."""
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    national = TestClient(apps["national"])
+    for path, params in [
+        ("/admin/v1/lookup/basic", {"name_kana": "ヤマ\x00ダ", "birth_date": "1980-01-01"}),
+        (
+            "/admin/v1/lookup/basic",
+            {"name_kana": "ヤマダ", "birth_date": "1980-01-01", "address": "東京都\ufffe"},
+        ),
+        ("/admin/v1/lookup/resident-code/1%00", {}),
+    ]:
+        r = national.get(path, params=params, headers=auth)
+        assert r.status_code == 422, (path, r.text)
+        assert r.json()["detail"][0]["type"] == "forbidden_character"
+    r = national.post("/admin/v1/nodes/13%00/status", json={"status": "active"}, headers=auth)
+    assert r.status_code == 422
+    municipality = TestClient(apps["132250"])
+    r = municipality.post(f"/admin/v1/dead-letters/{2**63}/replay", headers=auth)
+    assert (r.status_code, r.json()["detail"][0]["type"]) == (422, "less_than_equal")
