@@ -32,7 +32,8 @@ from juki.security.uow import SqlUnitOfWork
 from support.cert_population import CertEnv, cert_env
 from support.pgserver import DatabasePool
 
-EXAMPLES = 25  # per route and database: ~30 routes, two databases, well under a minute
+EXAMPLES = 15  # per route and database in CI (~45 routes, two databases); `make test-slow`: 300
+SLOW_EXAMPLES = 300
 
 ODD_STRINGS = [
     "",
@@ -263,8 +264,7 @@ def _fill(path: str, values: dict[str, str]) -> str:
     return re.sub(r"\{(\w+)\}", one, path)
 
 
-@pytest.mark.parametrize("route", ROUTES)
-def test_no_input_gives_a_server_error(target: Target, route: str) -> None:
+def drive(target: Target, route: str, examples: int) -> None:
     method = route.split(" ", 1)[0]
     headers = {
         "Authorization": f"Bearer {target.token}",
@@ -272,7 +272,7 @@ def test_no_input_gives_a_server_error(target: Target, route: str) -> None:
     }
 
     @settings(
-        max_examples=EXAMPLES,
+        max_examples=examples,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         database=None,
     )
@@ -288,6 +288,17 @@ def test_no_input_gives_a_server_error(target: Target, route: str) -> None:
                 assert item["msg_ja"], item
 
     run()
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_no_input_gives_a_server_error(target: Target, route: str) -> None:
+    drive(target, route, EXAMPLES)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("route", ROUTES)
+def test_no_input_gives_a_server_error_long_run(target: Target, route: str) -> None:
+    drive(target, route, SLOW_EXAMPLES)
 
 
 # -- the rules the property found broken, named -----------------------------------------------
