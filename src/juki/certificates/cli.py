@@ -35,6 +35,11 @@ from juki.certificates.model import (
     SupportOverride,
 )
 from juki.certificates.ports import RegisterEntry
+from juki.certificates.requests_cli import (
+    add_self_notice_commands,
+    add_third_party_options,
+    third_party_of,
+)
 from juki.certificates.services import (
     IssuedCertificate,
     certificate_register,
@@ -51,7 +56,7 @@ from juki.core.console import EXIT_FAILED, EXIT_OK, ConsoleError, Subparsers, fa
 from juki.core.errors import ValidationError
 from juki.core.settings import Settings
 from juki.security.actors import Actor
-from juki.security.operators import authenticate
+from juki.security.operators import TokenRefused, check_token
 from juki.security.permissions import Role
 from juki.security.uow import SqlUnitOfWork
 from juki.storage.engine import open_existing
@@ -117,10 +122,10 @@ def actor_for(engine: sa.Engine, args: argparse.Namespace, role: Role, settings:
     """The console as `role`, or the operator whose token was given."""
     token = args.operator_token or settings.operator_token
     if token:
-        actor = authenticate(SqlUnitOfWork(engine), token, args.terminal)
-        if actor is None:
-            raise ConsoleError("operator-token: not the token of an active operator")
-        return actor
+        try:
+            return check_token(SqlUnitOfWork(engine), token, args.terminal)
+        except TokenRefused as refused:
+            raise ConsoleError(f"operator-token: {refused.message_en}") from None
     return Actor.console(role, args.terminal)
 
 
@@ -142,6 +147,7 @@ def request_of(args: argparse.Namespace) -> CertificateRequest:
         items=parse_items(args.items),
         copies=args.copies,
         requester=Requester.THIRD_PARTY if args.third_party else Requester.SELF,
+        third_party=third_party_of(args),
         removed=args.removed,
         support_override=(
             SupportOverride(approved_by="", reason=args.support_override)
@@ -285,7 +291,14 @@ def cmd_register(args: argparse.Namespace, settings: Settings) -> int:
             f"{e.at}  {e.event.value:8} {e.kind.value:13} {e.certificate_id}  "
             f"resident {e.subject_resident_code}  copies {e.copies}  fee {e.fee_yen}  "
             f"terminal {e.terminal_id}  operator {e.operator_id}  "
-            f"{','.join(e.issue_numbers)}" + (f"  [{e.disposal}]" if e.disposal else "")
+            f"{','.join(e.issue_numbers)}"
+            + (f"  [{e.disposal}]" if e.disposal else "")
+            + (
+                f"  第三者 {e.third_party.notice_name} ({e.third_party.basis.article}): "
+                f"{e.third_party.purpose}"
+                if e.third_party
+                else ""
+            )
         )
     return EXIT_OK
 
@@ -364,6 +377,7 @@ def register(
     _add_issue(cert_sub, settings, issue or cmd_issue)
     _add_verify(cert_sub)
     _add_after_issue(cert_sub, settings)
+    add_self_notice_commands(cert_sub, settings, _common, actor_for)
 
 
 def _common(p: argparse.ArgumentParser, settings: Settings, *, db: bool = True) -> None:
@@ -388,6 +402,7 @@ def _add_issue(cert_sub: Subparsers, settings: Settings, handler: Handler) -> No
     p.add_argument("--copies", type=int, default=1, metavar="N")
     p.add_argument("--removed", action="store_true", help="a 除票 (removed record) copy")
     p.add_argument("--third-party", action="store_true", help="requested by a third party")
+    add_third_party_options(p)
     p.add_argument(
         "--support-override",
         metavar="REASON",
