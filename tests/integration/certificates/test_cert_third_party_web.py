@@ -27,13 +27,11 @@ def client(env: CertEnv) -> Iterator[TestClient]:
         yield c
 
 
-def login(client: TestClient, env: CertEnv) -> str:
+def login(
+    client: TestClient, env: CertEnv, role: Role = Role.COUNTER_CLERK, operator: str = "clerk-1"
+) -> str:
     token = create_operator(
-        SqlUnitOfWork(env.engine, clock=env.reg.clock),
-        MANAGER,
-        "clerk-1",
-        "窓口 一郎",
-        Role.COUNTER_CLERK,
+        SqlUnitOfWork(env.engine, clock=env.reg.clock), MANAGER, operator, "窓口 一郎", role
     )
     nonce = re.search(r'name="nonce" value="([^"]+)"', client.get("/terminal/login").text)
     assert nonce
@@ -131,3 +129,20 @@ def test_a_third_party_without_purpose_or_identification_is_refused_naming_the_f
         assert f"項目: {field}" in response.text
         assert "鈴木　法子" in response.text  # the form comes back as posted
     assert env.state() == before
+
+
+def test_the_register_screen_shows_who_obtained_the_certificate_and_why(
+    client: TestClient, env: CertEnv
+) -> None:
+    csrf = login(client, env)
+    confirm = client.post("/terminal/certificates/confirm", data=third_party_form(env, csrf))
+    issued = client.post(
+        "/terminal/certificates", data=hidden_fields(confirm.text), follow_redirects=False
+    )
+    assert issued.status_code == 303
+    login(client, env, Role.REGISTRY_SUPERVISOR, "super-1")
+    register = client.get("/terminal/register")
+    assert register.status_code == 200
+    assert "第三者請求（法12条の3第2項）: 弁護士　鈴木　法子" in register.text
+    assert "利用目的: 受任した相続事件の相続人調査" in register.text
+    assert "確認書類: 資格者の身分証明書" in register.text
