@@ -236,8 +236,9 @@ class Receiver:
     def _unauthorised(
         self, conn: sa.Connection, env: Envelope, detail: str, now: datetime
     ) -> Reply:
-        """A signed message its sender may not send: recorded as a refusal, and its number used
-        up (outcome `refused`), so the link goes on and the sender learns why."""
+        """A signed message its sender may not send: refused like a bad signature, and recorded
+        with the rule it broke. Its number is not used up: the sender gives the message up (a
+        dead letter there) and a `link_skip` takes the number, as for any permanent refusal."""
         log.warning(
             "message refused",
             node=self.node_id,
@@ -255,7 +256,6 @@ class Receiver:
             detail=f"{env.message_type}: {detail}",
             now=now,
         )
-        store.record_received(conn, env, "refused", now)
         return Reply(ReplyStatus.REFUSED, UNAUTHORISED, detail)
 
     def _skip(self, conn: sa.Connection, env: Envelope, now: datetime) -> Reply:

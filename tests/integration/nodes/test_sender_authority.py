@@ -620,7 +620,7 @@ def test_duplicates_are_keyed_on_sender_and_message_id(net: InProcessNetwork) ->
             Envelope(
                 message_id=message_id,
                 message_type="identity_info_changed",
-                schema_version=1,
+                schema_version=CURRENT_VERSION["identity_info_changed"],
                 sender=sender,
                 recipient=TOKYO,
                 created_at=now.isoformat(),

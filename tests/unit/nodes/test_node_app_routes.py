@@ -257,7 +257,7 @@ def test_a_dead_letter_is_listed_and_replay_says_when_it_still_fails(
     envelope = Envelope(
         message_id="01890000-0000-7000-8000-0000000000d1",
         message_type="move_in_notice",
-        schema_version=1,
+        schema_version=2,
         sender="142051",
         recipient="132250",
         created_at=fujisawa.clock.now().isoformat(),
@@ -265,6 +265,11 @@ def test_a_dead_letter_is_listed_and_replay_says_when_it_still_fails(
         body=body_of(
             MoveInNotice(  # nobody with this code moved out of 稲城市
                 resident_code="24727059608",
+                family_name="山田",
+                given_name="太郎",
+                birth_date=date(1980, 5, 5),
+                sex="male",
+                previous_address="東京都稲城市東長沼1番地",
                 new_address="神奈川県藤沢市辻堂1番地",
                 moved_on=date(2025, 4, 1),
                 notified_on=date(2025, 4, 1),
