@@ -176,6 +176,14 @@ def cancel_changes(uow: RegistryUnitOfWork, by: Actor, cmd: CancelChanges) -> li
                     "remove it by authority",
                     f"{record.full_name}さんの住民票を作成した異動は取り消せません（職権消除してください）",
                 )
+            if history[-1].change.reason is ChangeReason.SUPPORT_MEASURE:
+                raise DomainRuleError(
+                    "record_ids",
+                    "support_measure_change",
+                    f"{record.record_id}: a 支援措置 changes through its own record",
+                    f"{record.full_name}さんの支援措置の記録は異動取消できません"
+                    "（支援措置の終了又は一時的な解除で行ってください）",
+                )
         batch = Batch(uow, by, today, today)
         undone = "、".join(
             f"{h[-1].change.reason.label_ja}（第{h[-1].seq}異動）" for _, h in targets

@@ -10,7 +10,12 @@ import pytest
 
 from juki.core.errors import DomainRuleError, NotFoundError, PermissionDeniedError, ValidationError
 from juki.registry import services as svc
-from juki.registry.commands import CorrectByAuthority, RecordDeath, RecordRelocation
+from juki.registry.commands import (
+    CancelChanges,
+    CorrectByAuthority,
+    RecordDeath,
+    RecordRelocation,
+)
 from juki.registry.model import ChangeReason, ResidentRecord
 from juki.registry.support.commands import (
     RecordSupportMeasure,
@@ -202,3 +207,12 @@ def test_the_flag_is_not_corrected_by_hand(backend: FakeBackend) -> None:
     with refused(backend), pytest.raises(ValidationError) as err:
         svc.correct_by_authority(backend.uow(), SUPERVISOR, cmd)
     assert (err.value.field, err.value.rule) == ("fields.support_measure", "not_correctable")
+
+
+def test_a_support_measure_change_is_not_cancelled_as_a_change(backend: FakeBackend) -> None:
+    _, wife, _ = family(backend)
+    record_support_measure(backend.uow(), SUPERVISOR, record_cmd(wife.record_id))
+    cmd = CancelChanges((wife.record_id,), "誤り")
+    with refused(backend), pytest.raises(DomainRuleError) as err:
+        svc.cancel_changes(backend.uow(), SUPERVISOR, cmd)
+    assert err.value.rule == "support_measure_change" and "終了" in err.value.message_ja
