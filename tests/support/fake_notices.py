@@ -2,7 +2,7 @@
 
 `FakeSelfNotices` answers `juki.certificates.requests_store.SqlSelfNotices`'s queries over the
 rows that store's own mappers write; `FakeSelfNoticeUnitOfWork` is the registry's fake unit of
-work with it beside. `tests/integration/certificates/test_cert_third_party.py` runs the same
+work with it beside. `tests/integration/certificates/test_cert_third_party_issuance.py` runs the same
 scenarios through the SQL store on SQLite and PostgreSQL.
 """
 
