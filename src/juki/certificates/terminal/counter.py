@@ -36,6 +36,7 @@ from juki.registry import services as registry
 from juki.registry.model import ResidentRecord
 from juki.registry.ports import SearchQuery
 from juki.security.permissions import Permission
+from juki.web.text import CleanStr
 
 SEARCH_LIMIT: Final = 30
 
@@ -47,9 +48,9 @@ def home(session: TerminalSession, screens: TerminalScreens) -> HTMLResponse:
 def search(
     session: TerminalSession,
     screens: TerminalScreens,
-    kana: Annotated[str, Query(max_length=64)] = "",
-    code: Annotated[str, Query(max_length=11)] = "",
-    birth: Annotated[str, Query(max_length=10)] = "",
+    kana: Annotated[CleanStr, Query(max_length=64)] = "",
+    code: Annotated[CleanStr, Query(max_length=11)] = "",
+    birth: Annotated[CleanStr, Query(max_length=10)] = "",
 ) -> HTMLResponse:
     results: Sequence[ResidentRecord] | None = None
     error = None
@@ -122,7 +123,7 @@ def _request_page(
 def request_form_page(
     session: TerminalSession,
     screens: TerminalScreens,
-    code: Annotated[str, Query(pattern=r"^[0-9]{11}$")],
+    code: Annotated[CleanStr, Query(pattern=r"^[0-9]{11}$")],
 ) -> HTMLResponse:
     return _request_page(screens, session, code, None)
 
@@ -189,7 +190,7 @@ def result(
     screens: TerminalScreens,
     certificate_id: CertificateIdPath,
     done: int = 0,
-    msg: Annotated[str, Query(max_length=16)] = "",
+    msg: Annotated[CleanStr, Query(max_length=16)] = "",
 ) -> HTMLResponse:
     record = view_issued_certificate(screens.desk().uow(), session.actor, certificate_id)
     return screens.page(
@@ -201,8 +202,8 @@ def spoiled(
     session: FormSession,
     screens: TerminalScreens,
     certificate_id: CertificateIdPath,
-    issue_number: Annotated[str, Form(max_length=120)],
-    disposal: Annotated[str, Form(max_length=200)],
+    issue_number: Annotated[CleanStr, Form(max_length=120)],
+    disposal: Annotated[CleanStr, Form(max_length=200)],
 ) -> Response:
     record_spoiled_copy(screens.desk().uow(), session.actor, certificate_id, issue_number, disposal)
     return screens.see_other(f"/certificates/{certificate_id}?msg=spoiled")
@@ -211,7 +212,7 @@ def spoiled(
 def register(
     session: TerminalSession,
     screens: TerminalScreens,
-    day: Annotated[str, Query(max_length=10)] = "",
+    day: Annotated[CleanStr, Query(max_length=10)] = "",
 ) -> HTMLResponse:
     try:
         on = date.fromisoformat(day) if day else None
@@ -236,7 +237,7 @@ def void(
     session: FormSession,
     screens: TerminalScreens,
     certificate_id: CertificateIdPath,
-    reason: Annotated[str, Form(max_length=200)],
+    reason: Annotated[CleanStr, Form(max_length=200)],
 ) -> Response:
     void_certificate(screens.desk().uow(), session.actor, certificate_id, reason)
     return screens.see_other(f"/certificates/{certificate_id}?msg=voided")

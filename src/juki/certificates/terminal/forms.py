@@ -26,6 +26,7 @@ from juki.certificates.model import (
 )
 from juki.certificates.terminal.requester import RequesterForm, requester_form
 from juki.core.errors import RuleViolation, ValidationError
+from juki.web.text import CleanStr
 
 # 広域交付: what the clerk may choose. 本籍・筆頭者 is not offered at all (a wide-area copy never
 # carries it; a crafted post is still refused by the rule).
@@ -103,15 +104,15 @@ def invalid(field: str, message_ja: str) -> RuleViolation:
 
 
 def request_form(
-    resident_code: Annotated[str, Form(max_length=11)],
+    resident_code: Annotated[CleanStr, Form(max_length=11)],
     third: Annotated[RequesterForm, Depends(requester_form)],
-    kind: Annotated[str, Form(max_length=32)] = "",
-    members: Annotated[list[str] | None, Form(max_length=11)] = None,
-    items: Annotated[list[str] | None, Form(max_length=32)] = None,
-    copies: Annotated[str, Form(max_length=4)] = "1",
-    requester: Annotated[str, Form(max_length=32)] = "self",
-    removed: Annotated[str, Form(max_length=4)] = "",
-    override_reason: Annotated[str, Form(max_length=200)] = "",
+    kind: Annotated[CleanStr, Form(max_length=32)] = "",
+    members: Annotated[list[CleanStr] | None, Form(max_length=11)] = None,
+    items: Annotated[list[CleanStr] | None, Form(max_length=32)] = None,
+    copies: Annotated[CleanStr, Form(max_length=4)] = "1",
+    requester: Annotated[CleanStr, Form(max_length=32)] = "self",
+    removed: Annotated[CleanStr, Form(max_length=4)] = "",
+    override_reason: Annotated[CleanStr, Form(max_length=200)] = "",
 ) -> RequestForm:
     return RequestForm(
         resident_code=resident_code,
@@ -168,12 +169,12 @@ class WideAreaForm:
 
 
 def wide_area_form(
-    from_lg_code: Annotated[str, Form(max_length=32)],
-    resident_code: Annotated[str, Form(max_length=32)],
-    members_mode: Annotated[str, Form(max_length=16)] = "self",
-    member_codes: Annotated[str, Form(max_length=600)] = "",
-    items: Annotated[list[str] | None, Form(max_length=32)] = None,
-    copies: Annotated[str, Form(max_length=4)] = "1",
+    from_lg_code: Annotated[CleanStr, Form(max_length=32)],
+    resident_code: Annotated[CleanStr, Form(max_length=32)],
+    members_mode: Annotated[CleanStr, Form(max_length=16)] = "self",
+    member_codes: Annotated[CleanStr, Form(max_length=600)] = "",
+    items: Annotated[list[CleanStr] | None, Form(max_length=32)] = None,
+    copies: Annotated[CleanStr, Form(max_length=4)] = "1",
 ) -> WideAreaForm:
     return WideAreaForm(
         from_lg_code=from_lg_code.strip(),

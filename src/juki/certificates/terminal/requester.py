@@ -20,6 +20,7 @@ from juki.certificates.third_party import (
     ThirdPartyRequest,
 )
 from juki.core.errors import ValidationError
+from juki.web.text import CleanStr
 
 # What the templates offer (value, label), in the order a clerk reads them.
 BASES: Final = tuple((b.value, f"{b.label_ja}（{b.article}）") for b in RequestBasis)
@@ -87,17 +88,17 @@ class RequesterForm:
 
 
 def requester_form(
-    tp_basis: Annotated[str, Form(max_length=32)] = "",
-    tp_purpose: Annotated[str, Form(max_length=400)] = "",
-    tp_name: Annotated[str, Form(max_length=160)] = "",
-    tp_address: Annotated[str, Form(max_length=320)] = "",
-    tp_corporation: Annotated[str, Form(max_length=4)] = "",
-    tp_in_charge: Annotated[str, Form(max_length=160)] = "",
-    tp_qualification: Annotated[str, Form(max_length=32)] = "",
-    tp_registration: Annotated[str, Form(max_length=80)] = "",
-    tp_client: Annotated[str, Form(max_length=160)] = "",
-    tp_document: Annotated[str, Form(max_length=32)] = "",
-    tp_document_number: Annotated[str, Form(max_length=80)] = "",
+    tp_basis: Annotated[CleanStr, Form(max_length=32)] = "",
+    tp_purpose: Annotated[CleanStr, Form(max_length=400)] = "",
+    tp_name: Annotated[CleanStr, Form(max_length=160)] = "",
+    tp_address: Annotated[CleanStr, Form(max_length=320)] = "",
+    tp_corporation: Annotated[CleanStr, Form(max_length=4)] = "",
+    tp_in_charge: Annotated[CleanStr, Form(max_length=160)] = "",
+    tp_qualification: Annotated[CleanStr, Form(max_length=32)] = "",
+    tp_registration: Annotated[CleanStr, Form(max_length=80)] = "",
+    tp_client: Annotated[CleanStr, Form(max_length=160)] = "",
+    tp_document: Annotated[CleanStr, Form(max_length=32)] = "",
+    tp_document_number: Annotated[CleanStr, Form(max_length=80)] = "",
 ) -> RequesterForm:
     return RequesterForm(
         tp_basis=tp_basis,

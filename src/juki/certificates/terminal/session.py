@@ -25,6 +25,7 @@ from juki.security.actors import Actor
 from juki.security.operators import MAX_TOKEN_LEN, authenticate, token_sha256
 from juki.security.permissions import Permission, Role, is_allowed
 from juki.security.uow import SqlUnitOfWork
+from juki.web.text import CleanStr
 
 BASE: Final = "/terminal"
 TOKEN_COOKIE: Final = "juki_operator"  # noqa: S105 (a cookie name, not a secret)
@@ -90,7 +91,9 @@ class CsrfRejected(JukiError):
     message_ja = "画面の有効期限が切れました。もう一度操作してください"
 
 
-def csrf_checked(session: TerminalSession, csrf: Annotated[str, Form(max_length=128)]) -> Session:
+def csrf_checked(
+    session: TerminalSession, csrf: Annotated[CleanStr, Form(max_length=128)]
+) -> Session:
     if not hmac.compare_digest(csrf, session.csrf):
         raise CsrfRejected()
     return session

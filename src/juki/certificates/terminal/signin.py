@@ -26,6 +26,7 @@ from juki.certificates.terminal.session import (
 )
 from juki.security.operators import MAX_TOKEN_LEN, TokenRefused, check_token
 from juki.security.uow import SqlUnitOfWork
+from juki.web.text import CleanStr
 
 
 def login_form(request: Request, screens: TerminalScreens) -> HTMLResponse:
@@ -44,9 +45,9 @@ def login_form(request: Request, screens: TerminalScreens) -> HTMLResponse:
 def login(
     request: Request,
     screens: TerminalScreens,
-    token: Annotated[str, Form(max_length=MAX_TOKEN_LEN)],
-    terminal: Annotated[str, Form(max_length=64)],
-    nonce: Annotated[str, Form(max_length=64)],
+    token: Annotated[CleanStr, Form(max_length=MAX_TOKEN_LEN)],
+    terminal: Annotated[CleanStr, Form(max_length=64)],
+    nonce: Annotated[CleanStr, Form(max_length=64)],
 ) -> Response:
     expected = request.cookies.get(LOGIN_COOKIE, "")
     error = None

@@ -21,6 +21,7 @@ from juki.certificates.terminal.session import FormSession, Session, TerminalSes
 from juki.certificates.wide_area import NotOnNetwork, preview_wide_area, wide_area_register
 from juki.core.errors import PermissionDeniedError, RuleViolation
 from juki.security.permissions import Permission
+from juki.web.text import CleanStr
 
 REGISTER_LIMIT_SCREEN: Final = 300
 # The rule behind a refusal, named for the clerk (the message says what to do).
@@ -114,8 +115,8 @@ def wide_area_issue(
 def wide_area_requests(
     session: TerminalSession,
     screens: TerminalScreens,
-    since: Annotated[str, Query(max_length=10)] = "",
-    until: Annotated[str, Query(max_length=10)] = "",
+    since: Annotated[CleanStr, Query(max_length=10)] = "",
+    until: Annotated[CleanStr, Query(max_length=10)] = "",
 ) -> HTMLResponse:
     try:
         start = date.fromisoformat(since) if since else None
