@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +43,9 @@ from juki.registry.model import (
     Sex,
 )
 from juki.registry.store.municipality import add_allotment, save_municipality
-from juki.registry.support.commands import RecordSupportMeasure
+from juki.registry.support.commands import RecordSupportMeasure, RenewSupportMeasure
 from juki.registry.support.model import RestrainedParty, SupportKind
-from juki.registry.support.services import record_support_measure
+from juki.registry.support.services import record_support_measure, renew_support_measure
 from juki.registry.uow import SqlRegistryUnitOfWork
 from juki.security.actors import Actor
 from juki.security.permissions import Role
@@ -191,8 +191,10 @@ class Registry:
         )
 
     def support(self, record: ResidentRecord) -> ResidentRecord:
-        """A 支援措置 protecting `record`, decided on 2025-03-30 (in force until 2026-03-29)."""
-        record_support_measure(
+        """A 支援措置 protecting `record`, decided on 2025-03-30 (its first year ends on
+        2026-03-29), renewed in each last month until it also covers the real date: node
+        processes and browser tests issue on the system clock, and a measure ends by its date."""
+        measure = record_support_measure(
             self.uow(),
             SUPERVISOR,
             RecordSupportMeasure(
@@ -204,6 +206,14 @@ class Registry:
                 starts_on=date(2025, 3, 30),
             ),
         )
+        while measure.last_day < date.today() + timedelta(days=60):
+            on = measure.last_day  # the last day of the period: within the renewal window
+            clock = FixedClock(datetime(on.year, on.month, on.day, 10, 0, tzinfo=JST))
+            measure = renew_support_measure(
+                SqlRegistryUnitOfWork(self.engine, clock=clock),
+                SUPERVISOR,
+                RenewSupportMeasure(measure.measure_id, on),
+            )
         return svc.get_record(self.uow(), SUPERVISOR, record.record_id)
 
 
