@@ -146,3 +146,45 @@ def test_the_register_screen_shows_who_obtained_the_certificate_and_why(
     assert "第三者請求（法12条の3第2項）: 弁護士　鈴木　法子" in register.text
     assert "利用目的: 受任した相続事件の相続人調査" in register.text
     assert "確認書類: 資格者の身分証明書" in register.text
+
+
+def test_the_self_notice_screen_registers_lists_and_marks_sent(
+    client: TestClient, env: CertEnv
+) -> None:
+    csrf = login(client, env)
+    assert "本人通知（登録・廃止、送付する通知）" in client.get("/terminal/").text
+    wife = env.people.wife.resident_code
+    registered = client.post(
+        "/terminal/self-notices/registrations",
+        data={"csrf": csrf, "resident_code": wife, "action": "register"},
+    )
+    assert registered.status_code == 200 and "本人通知の登録を受け付けました" in registered.text
+    again = client.post(
+        "/terminal/self-notices/registrations",
+        data={"csrf": csrf, "resident_code": wife, "action": "register"},
+    )
+    assert again.status_code == 422 and "既に本人通知に登録されています" in again.text
+    assert "項目: resident_code" in again.text
+    confirm = client.post("/terminal/certificates/confirm", data=third_party_form(env, csrf))
+    client.post("/terminal/certificates", data=hidden_fields(confirm.text))
+    listed = client.get("/terminal/self-notices")
+    assert "送付する通知（1件）" in listed.text
+    assert (
+        "弁護士　鈴木　法子に交付しました" in listed.text and env.people.wife.address in listed.text
+    )
+    notice_id = re.search(r'name="notice_id" value="([0-9a-f-]{36})"', listed.text)
+    assert notice_id
+    sent = client.post(
+        "/terminal/self-notices/sent", data={"csrf": csrf, "notice_id": notice_id.group(1)}
+    )
+    assert "送付済みにしました" in sent.text and "送付する通知（0件）" in sent.text
+    withdrawn = client.post(
+        "/terminal/self-notices/registrations",
+        data={"csrf": csrf, "resident_code": wife, "action": "withdraw"},
+    )
+    assert "本人通知の登録を廃止しました" in withdrawn.text
+    no_csrf = client.post(
+        "/terminal/self-notices/registrations", data={"resident_code": wife, "action": "register"}
+    )
+    assert no_csrf.status_code == 422
+    assert self_notices_to_send(env.desk.uow(), CLERK) == []

@@ -19,7 +19,7 @@ from juki.certificates.jadates import add_date_filters
 from juki.certificates.model import CertificateKind, OptionalItem
 from juki.certificates.pages import templates, with_security_headers
 from juki.certificates.ports import ContentSource
-from juki.certificates.terminal import counter, signin
+from juki.certificates.terminal import counter, notices, signin
 from juki.certificates.terminal import wide_area as wide_area_screens
 from juki.certificates.terminal.forms import WIDE_AREA_ITEMS
 from juki.certificates.terminal.requester import BASES, ID_DOCUMENTS, QUALIFICATIONS
@@ -50,7 +50,7 @@ def terminal_app(
     app.add_exception_handler(LoginRequired, _login)
     app.add_exception_handler(RequestValidationError, _malformed)
     app.add_exception_handler(JukiError, _refused)
-    for route in (*signin.ROUTES, *counter.ROUTES, *wide_area_screens.ROUTES):
+    for route in (*signin.ROUTES, *counter.ROUTES, *wide_area_screens.ROUTES, *notices.ROUTES):
         app.add_api_route(
             route.path,
             route.endpoint,
