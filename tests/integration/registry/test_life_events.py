@@ -133,14 +133,24 @@ def test_a_failed_oplog_write_rolls_the_change_back(backend: SqlBackend) -> None
     assert counts(backend) == dict.fromkeys(counts(backend), 0)
 
 
+# identity_info v2's 旧氏 and 通称 (part of 氏名): the 附票 notice does not carry them
+NAME_ADDITIONS = ("former_surname", "former_surname_kana", "alias_name", "alias_name_kana")
+
+
 def test_outbox_carries_identity_info_only(backend: SqlBackend) -> None:
     """The registry's outbox is its whole interface to the CS: identity_info and notices."""
     family(backend)
     identity = set(IDENTITY_FIELDS) | {"lg_code", "change_reason", "changed_on"}
     allowed = {
         "identity_info_changed": {"identity"},
+        # 転入通知 (法第9条第1項), with the four items the old municipality checks
         "move_in_notice": {
             "resident_code",
+            "family_name",
+            "given_name",
+            "birth_date",
+            "sex",
+            "previous_address",
             "new_address",
             "moved_on",
             "notified_on",
@@ -148,8 +158,15 @@ def test_outbox_carries_identity_info_only(backend: SqlBackend) -> None:
             "to_lg_code",
         },
         # 附票記載事項通知 (法第19条) is the one notice that carries 本籍 and 筆頭者.
-        "fuhyo_notice": (identity - {"my_number", "lg_code"})
-        | {"honseki", "koseki_head", "address_since", "from_lg_code"},
+        "fuhyo_notice": (identity - {"my_number", "lg_code", *NAME_ADDITIONS})
+        | {
+            "honseki",
+            "koseki_head",
+            "address_since",
+            "from_lg_code",
+            "moved_abroad",  # 国外転出者である旨 (法第17条)
+            "support_measure",  # 支援措置: 附票の写し refused to third parties
+        },
     }
     types = set(outbox_types(backend))
     assert types == set(allowed)

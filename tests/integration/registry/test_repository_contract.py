@@ -574,7 +574,12 @@ def test_outbox_rows_are_typed_message_bodies_kept_with_their_transaction(
     change = first_change(record)
     events: list[RegistryEvent] = [
         identity_info_changed(record, change),
-        move_in_notice(record, moved_on=TODAY, notified_on=TODAY, from_lg_code="142051"),
+        move_in_notice(
+            dataclasses.replace(record, previous_address="神奈川県藤沢市辻堂1番地"),
+            moved_on=TODAY,
+            notified_on=TODAY,
+            from_lg_code="142051",
+        ),
     ]
     with backend.uow() as uow:
         for event in events:
@@ -583,8 +588,8 @@ def test_outbox_rows_are_typed_message_bodies_kept_with_their_transaction(
         uow.commit()
     rows = backend.rows("outbox")
     assert [(r["message_type"], r["schema_version"], r["key"]) for r in rows] == [
-        ("identity_info_changed", 1, record.resident_code),
-        ("move_in_notice", 1, record.resident_code),
+        ("identity_info_changed", 2, record.resident_code),
+        ("move_in_notice", 2, record.resident_code),
     ]
     assert [r["payload"] for r in rows] == [
         json.dumps(body_of(e), ensure_ascii=False, sort_keys=True) for e in events
