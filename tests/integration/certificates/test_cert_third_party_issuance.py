@@ -142,3 +142,17 @@ def test_a_refused_third_party_request_keeps_nothing(env: CertEnv) -> None:
     with pytest.raises(DomainRuleError) as derr:
         register_self_notice(env.desk.uow(), CLERK, p.head.resident_code)
     assert derr.value.rule == "already_registered"
+
+
+def test_a_complete_request_for_a_protected_person_is_refused_and_keeps_nothing(
+    env: CertEnv,
+) -> None:
+    """支援措置: the 申出 being in order does not make a protected person's copy issuable to a
+    third party (the content rule, `certificates.content.check_support_measures`)."""
+    p = env.people
+    register_self_notice(env.desk.uow(), CLERK, p.supported.resident_code)
+    with pytest.raises(DomainRuleError) as err:
+        env.desk.issue(CLERK, third_party(p.supported.resident_code, CREDITOR))
+    assert err.value.rule == "support_measure"
+    assert rows(env, certificate_tables.third_party_requests) == []
+    assert rows(env, certificate_tables.self_notices) == []
