@@ -2,8 +2,8 @@
 
 `FakeSelfNotices` answers `juki.certificates.requests_store.SqlSelfNotices`'s queries over the
 rows that store's own mappers write; `FakeSelfNoticeUnitOfWork` is the registry's fake unit of
-work with it beside. `tests/integration/certificates/test_cert_third_party_issuance.py` runs the same
-scenarios through the SQL store on SQLite and PostgreSQL.
+work with it beside. `tests/integration/certificates/test_cert_self_notice_contract.py` holds
+it to the SQL store on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
