@@ -23,6 +23,7 @@ FAULT_CLASSES = {
     "skew_beyond": 5.0,
     "crash": 40.0,
     "disk_full": 8.0,
+    "forge": 8.0,
 }
 
 
@@ -32,3 +33,11 @@ def test_invariants_hold_under_each_fault_class_alone(fault: str, rate: float) -
     assert_held(result)
     assert result["faults_injected"].get(fault, 0) > 0
     assert result["events"] > 0
+
+
+def test_forged_messages_are_refused_and_applied_nowhere() -> None:
+    """A municipality sending, validly signed, what it may not: each refused and dead-lettered
+    (the final check `forgeries_refused`), the rest of the network untouched."""
+    result = simulate(22, "none", forge=12.0)
+    assert_held(result)
+    assert result["faults_injected"]["forge"] >= 10

@@ -127,6 +127,24 @@ def _two_people_share_a_number(c: Cluster) -> None:
     )
 
 
+def _an_applied_message_was_forged(c: Cluster, truth: Any) -> None:
+    """The simulator's record says a municipality forged a message its prefecture applied."""
+    from juki.sim.faults import Forgery
+
+    lg = _muni(c, 0)
+    prefecture = c.specs[lg].parent
+    assert prefecture is not None
+    i = net_inbox.c
+    with c.node(prefecture).engine.connect() as conn:
+        row = conn.execute(
+            sa.select(i.message_id, i.message_type).where(
+                (i.sender == lg) & (i.outcome == "applied")
+            )
+        ).first()
+    assert row is not None
+    truth.forged[row.message_id] = Forgery(lg, prefecture, row.message_type)
+
+
 TAMPERING: dict[str, Callable[[Cluster], None]] = {
     "levels_agree": _prefecture_copy_differs,
     "resident_of_one_municipality": _the_dead_come_back,
@@ -145,7 +163,12 @@ def test_every_final_check_catches_the_damage_it_owns(monkeypatch: Any) -> None:
         converged = finish(self)
         assert FinalCheck(self.cluster, self.truth, faults=False).run() == []
         before: set[str] = set()
-        for invariant, tamper in [*TAMPERING.items(), ("twice", _national_applied_a_change_twice)]:
+        forged = ("forgeries_refused", lambda c: _an_applied_message_was_forged(c, self.truth))
+        for invariant, tamper in [
+            *TAMPERING.items(),
+            forged,
+            ("twice", _national_applied_a_change_twice),
+        ]:
             tamper(self.cluster)
             seen = FinalCheck(self.cluster, self.truth, faults=False).run()
             found[invariant] = {v.invariant for v in seen if v.detail not in before}
@@ -155,6 +178,6 @@ def test_every_final_check_catches_the_damage_it_owns(monkeypatch: Any) -> None:
     monkeypatch.setattr(Simulation, "_finish", finish_then_tamper)
     result = run(CONFIG)
     assert result["violations"] == []
-    for invariant in TAMPERING:
+    for invariant in [*TAMPERING, "forgeries_refused"]:
         assert invariant in found[invariant], (invariant, found[invariant])
     assert found["twice"] == {"levels_agree"}  # the national history has one change too many

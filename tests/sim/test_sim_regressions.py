@@ -26,6 +26,7 @@ HEAVY = (
     ("duplicate", 0.1),
     ("delay", 0.1),
     ("skew_beyond", 3.0),
+    ("forge", 0.0),  # the preset's forging came later: off, so the seed keeps its course
 )
 
 

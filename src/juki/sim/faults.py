@@ -33,6 +33,15 @@ class SimCrash(BaseException):
 
 
 @dataclass(frozen=True, slots=True)
+class Forgery:
+    """A message a municipality sent without authority (the `forge` fault), by its id."""
+
+    sender: str
+    peer: str
+    message_type: str
+
+
+@dataclass(frozen=True, slots=True)
 class FaultRates:
     # per send attempt
     drop: float = 0.0  # the request is lost
@@ -47,6 +56,7 @@ class FaultRates:
     skew_beyond: float = 0.0  # a node's clock off past the freshness window, then corrected
     crash: float = 0.0  # a node's process dies and restarts
     disk_full: float = 0.0  # a node's writes fail for a while
+    forge: float = 0.0  # a municipality sends what it has no authority to send (validly signed)
 
     def any(self) -> bool:
         return any(getattr(self, f.name) > 0 for f in fields(self))
@@ -73,7 +83,9 @@ PRESETS: Final[Mapping[str, FaultRates]] = {
     "none": FaultRates(),
     "network": NETWORK,
     "crash": CRASH,
-    "all": replace(NETWORK, crash=CRASH.crash, disk_full=CRASH.disk_full, skew_beyond=0.3),
+    "all": replace(
+        NETWORK, crash=CRASH.crash, disk_full=CRASH.disk_full, skew_beyond=0.3, forge=1.0
+    ),
 }
 
 

@@ -26,6 +26,7 @@ from juki.population.synthetic import SyntheticHousehold, generate_population
 from juki.security.actors import Actor
 from juki.security.permissions import Permission, authorize
 from juki.security.store import SqlOpLog
+from juki.sim.faults import Forgery
 
 
 class SeededIds:
@@ -83,6 +84,7 @@ class Truth:
         self.move_outs: list[PlannedMoveOut] = []
         self.completed: dict[tuple[str, str, date], CompletedMove] = {}
         self.reused: list[str] = []  # codes a registry handed to a second person
+        self.forged: dict[str, Forgery] = {}  # message id → a message sent without authority
 
     def add(self, person: Person) -> None:
         if person.resident_code in self.people:

@@ -94,6 +94,7 @@ class FaultyTransport:
         self.crash_after_send: set[str] = set()
         self.replies: Counter[str] = Counter()
         self.refusals: Counter[str] = Counter()
+        self.refused: list[tuple[str, str]] = []  # (message id, reason) of every refusal
         self.injected: Counter[str] = Counter()
         self.gaps: list[tuple[str, str, str, int | None]] = []  # sender, recipient, id, expected
         self._held: list[_Held] = []
@@ -184,6 +185,7 @@ class FaultyTransport:
             self.gaps.append((sender, recipient, _about(payload).message_id, reply.expected_seq))
         if reply.status is ReplyStatus.REFUSED:
             self.refusals[reply.reason] += 1
+            self.refused.append((_about(payload).message_id, reply.reason))
         self._note(keys, f"{what}: {reply.status.value} {reply.reason}".rstrip())
         self.on_delivered(recipient)
         return reply

@@ -62,7 +62,8 @@ def test_identity_info_carries_no_other_record_column() -> None:
         "relationship",
         "nationality",
         "residence_card_number",
-        "former_surname",
         "previous_address",
     ):
         assert private not in payload
+    # the 旧氏 does, as part of 氏名 (identity_info v2, 令第30条の13)
+    assert (payload["former_surname"], payload["former_surname_kana"]) == ("佐藤", "サトウ")

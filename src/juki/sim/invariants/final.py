@@ -14,7 +14,7 @@ from juki.sim.cluster import Cluster
 from juki.sim.invariants.addresses import fuhyo, move_outs
 from juki.sim.invariants.findings import Found, Violation
 from juki.sim.invariants.levels import applied_once, levels_agree
-from juki.sim.invariants.messages import messages_accounted
+from juki.sim.invariants.messages import forgeries_refused, messages_accounted
 from juki.sim.invariants.people import codes_and_numbers, residency
 from juki.sim.invariants.snapshot import Snapshot
 from juki.sim.population import Truth
@@ -25,6 +25,7 @@ CHECKS: Final[tuple[Callable[[Snapshot, Found], None], ...]] = (
     levels_agree,
     applied_once,
     messages_accounted,
+    forgeries_refused,
     move_outs,
     fuhyo,
 )

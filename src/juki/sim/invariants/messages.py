@@ -48,7 +48,7 @@ def messages_accounted(s: Snapshot, found: Found) -> None:
                         f"msg:{r['message_id']}",
                     )
         for r in d.dead:
-            if r["direction"] == "out":
+            if r["direction"] == "out" and r["message_id"] not in s.truth.forged:
                 found.add(
                     "no_spurious_refusals",
                     f"{node_id} gave up on {r['message_type']} to {r['peer']}: "
@@ -104,4 +104,34 @@ def _outbox_row(
                 f"{node_id}→{peer} {r['message_type']}#{r['seq']} dead-lettered "
                 "without a dead letter",
                 key,
+            )
+
+
+# every message a municipality forged (the `forge` fault) was refused for want of authority at
+# its receiver, which applied nothing of it, and the sender keeps it as a dead letter
+def forgeries_refused(s: Snapshot, found: Found) -> None:
+    for mid, forged in sorted(s.truth.forged.items()):
+        taken = [
+            r
+            for r in s.data[forged.peer].inbox
+            if r["sender"] == forged.sender and r["message_id"] == mid
+        ]
+        if taken:
+            found.add(
+                "forgeries_refused",
+                f"{forged.peer} took {forged.sender}'s forged {forged.message_type} "
+                f"({taken[0]['outcome']})",
+                f"msg:{mid}",
+            )
+        reasons = [
+            r["reason"]
+            for r in s.data[forged.sender].dead
+            if r["direction"] == "out" and r["message_id"] == mid
+        ]
+        if reasons != ["unauthorised"]:
+            found.add(
+                "forgeries_refused",
+                f"{forged.sender}'s forged {forged.message_type} to {forged.peer} was not "
+                f"refused for want of authority: {reasons or 'no dead letter'}",
+                f"msg:{mid}",
             )

@@ -24,10 +24,12 @@ from juki.sim.faults import (
     SKEW_WITHIN,
     Durations,
     FaultRates,
+    Forgery,
     SimCrash,
     is_disk_full,
 )
 from juki.sim.invariants import Violation
+from juki.sim.runner.forgery import Forger
 from juki.sim.runner.loop import EventLoop, StopRun, refresh_directories
 from juki.sim.trace import Trace
 from juki.sim.workload import poisson
@@ -37,7 +39,12 @@ RETRY_ADMIN: Final = timedelta(minutes=5)
 
 class FaultInjector:
     def __init__(
-        self, loop: EventLoop, rng: random.Random, rates: FaultRates, trace: Trace
+        self,
+        loop: EventLoop,
+        rng: random.Random,
+        rates: FaultRates,
+        trace: Trace,
+        forged: dict[str, Forgery] | None = None,
     ) -> None:
         self.loop = loop
         self.clock = loop.clock
@@ -50,6 +57,11 @@ class FaultInjector:
         self.injected: Counter[str] = Counter()
         self.disconnected: set[str] = set()
         self.over = False
+        self.forger: Forger | None = None
+        if rates.forge > 0:  # its own rng, so runs without forging keep their course
+            self.forger = Forger(self.cluster, trace, random.Random(rng.getrandbits(64)))
+            if forged is not None:
+                self.forger.forged = forged
 
     def plan_day(self, day_start: datetime) -> None:
         """Schedule the day's node, link and clock faults at random times in it."""
@@ -58,6 +70,10 @@ class FaultInjector:
             for _ in range(poisson(self.rng, rate)):
                 when = day_start + timedelta(seconds=round(self.rng.random() * 86_400, 3))
                 self.loop.at(when, kind, self._fault_action(kind))
+        if self.forger is not None:
+            for _ in range(poisson(self.forger.rng, self.rates.forge)):
+                when = day_start + timedelta(seconds=round(self.forger.rng.random() * 86_400, 3))
+                self.loop.at(when, "forge", self._forge)
 
     def _fault_action(self, kind: str) -> Callable[[], None]:
         return lambda: self._fault(kind)
@@ -130,6 +146,14 @@ class FaultInjector:
             span = self._span(self.durations.disk_full)
             self._note(kind, f"{node_id} disk full for {span}", node_id)
             self.loop.at(now + span, "disk freed", lambda: self._free_disk(node_id))
+
+    def _forge(self) -> None:
+        forger = self.forger
+        if self.over or forger is None:
+            return
+        now = self.clock.now()
+        if self._admin(lambda: forger.forge(now)):
+            self.injected["forge"] += 1
 
     def _note(self, kind: str, text: str, *nodes: str) -> None:
         self.injected[kind] += 1
