@@ -96,4 +96,3 @@ def rotate_admin_token(
     replace_private(token_file, (token + "\n").encode() if token else b"")
     replace_private(path, updated.to_text().encode("utf-8"))
     return token
-
