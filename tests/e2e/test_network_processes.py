@@ -30,8 +30,9 @@ from juki.core.clock import JST
 from juki.network import pki
 from juki.network import tables as network_tables
 from juki.network.envelope import Envelope
+from juki.network.https import mtls_client
 from juki.nodes import tables as node_tables
-from juki.nodes.config import NetworkFiles
+from juki.nodes.config import NetworkFiles, NodeConfig
 from juki.nodes.console import Console
 from juki.nodes.netinit import free_ports
 from juki.nodes.supervisor import running_pid
@@ -299,6 +300,11 @@ def test_a_move_from_inagi_to_fujisawa_reaches_every_level_and_a_notice_applies_
     assert "move_in_notice" in [m.message_type for m in queued]
     key = pki.key_from_pem((net.files.root / FUJISAWA / "key.pem").read_bytes())
     inagi_door = net.console.node(INAGI).endpoint + "/net/v1/messages"
+    # 藤沢市's own TLS identity: a node's envelope over another's connection is refused
+    fujisawa = NodeConfig.load(net.files.node_file(FUJISAWA))
+    fujisawa_tls = mtls_client(
+        Path(fujisawa.certificate), Path(fujisawa.key), net.files.root_certificate
+    )
     for m in queued:  # in sequence order, each sent twice with the very same bytes
         raw = (
             Envelope(
@@ -315,10 +321,11 @@ def test_a_move_from_inagi_to_fujisawa_reaches_every_level_and_a_notice_applies_
             .to_bytes()
         )
         headers = {"content-type": "application/juki-envelope+json"}
-        first = net.console.client.post(inagi_door, content=raw, headers=headers)
-        second = net.console.client.post(inagi_door, content=raw, headers=headers)
+        first = fujisawa_tls.post(inagi_door, content=raw, headers=headers)
+        second = fujisawa_tls.post(inagi_door, content=raw, headers=headers)
         assert (first.status_code, first.json()["status"]) == (200, "applied"), first.text
         assert (second.status_code, second.json()["status"]) == (200, "duplicate")
+    fujisawa_tls.close()
     net.admin("POST", FUJISAWA, "/reconnect")
     net.wait_quiet()  # 藤沢市's own copies are acknowledged as duplicates
 
