@@ -44,28 +44,15 @@ class IdentityInfoBodyV1(MessageBody):
     changed_on: date
 
 
-class IdentityInfoBody(MessageBody):
+class IdentityInfoBody(IdentityInfoBodyV1):
     """本人確認情報 (法第30条の6: 氏名, 出生の年月日, 男女の別, 住所, 住民票コード, 個人番号)
     and its change information (変更情報). 氏名 includes the 旧氏 where recorded (令第30条の13)
     and a foreign resident's 通称 (令第30条の26), each with its reading: version 2."""
 
-    resident_code: ResidentCodeStr
-    my_number: MyNumberStr | None
-    family_name: NameStr
-    given_name: NameStr
-    family_name_kana: NameStr
-    given_name_kana: NameStr
     former_surname: NameStr | None = None  # 旧氏
     former_surname_kana: NameStr | None = None
     alias_name: NameStr | None = None  # 通称
     alias_name_kana: NameStr | None = None
-    birth_date: date
-    sex: Literal["male", "female"]
-    address: AddressStr
-    status: Literal["active", "removed"]
-    lg_code: LgCodeStr
-    change_reason: Annotated[str, Field(max_length=32)]
-    changed_on: date
 
 
 class IdentityInfoChangedV1(MessageBody):
@@ -161,26 +148,11 @@ class FuhyoNoticeV1(MessageBody):
     from_lg_code: LgCodeStr
 
 
-class FuhyoNotice(MessageBody):
+class FuhyoNotice(FuhyoNoticeV1):
     """附票記載事項通知 (法第19条): from the municipality where the person now lives (the new one
     after a move: 法第19条第1項) to the 本籍 municipality, which keeps the address history (附票).
     A 国外転出 is notified by the last municipality, saying so (国外転出者である旨, 法第17条)."""
 
-    resident_code: ResidentCodeStr
-    family_name: NameStr
-    given_name: NameStr
-    family_name_kana: NameStr
-    given_name_kana: NameStr
-    birth_date: date
-    sex: Literal["male", "female"]
-    honseki: AddressStr
-    koseki_head: NameStr
-    address: AddressStr
-    address_since: date
-    status: Literal["active", "removed"]
-    change_reason: Annotated[str, Field(max_length=32)]
-    changed_on: date
-    from_lg_code: LgCodeStr
     moved_abroad: bool = False  # 国外転出者である旨
     # 支援措置 (DV・ストーカー等の被害者): the 本籍 municipality refuses 附票の写し to third parties
     support_measure: bool = False
