@@ -4,10 +4,11 @@ node but brought over another node's (or the console's) TLS connection is refuse
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -72,10 +73,7 @@ def notice(sender: str, address: str) -> FuhyoNotice:
 def post(files: NetworkFiles, over: tuple[Path, Path], signer: str, message: FuhyoNotice) -> Any:
     """POST an envelope signed with `signer`'s key over a TLS connection made with `over`."""
     key = pki.key_from_pem(Path(NodeConfig.load(files.node_file(signer)).key).read_bytes())
-    now = NodeConfig.load(files.node_file(INAGI))  # only for its endpoint
-    import random
-    from datetime import datetime
-
+    inagi = NodeConfig.load(files.node_file(INAGI))
     created = datetime.now(UTC)
     env = Envelope(
         message_id=uuid7(created, random.SystemRandom()),
@@ -89,7 +87,7 @@ def post(files: NetworkFiles, over: tuple[Path, Path], signer: str, message: Fuh
     ).signed(key)
     with mtls_client(over[0], over[1], files.root_certificate) as client:
         return client.post(
-            now.endpoint + MESSAGES_PATH,
+            inagi.endpoint + MESSAGES_PATH,
             content=env.to_bytes(),
             headers={"content-type": "application/juki-envelope+json"},
         )
