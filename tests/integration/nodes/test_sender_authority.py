@@ -111,25 +111,43 @@ def fuhyo(sender: str, address_lg: str, honseki_lg: str) -> FuhyoNotice:
     )
 
 
-def send(net: InProcessNetwork, sender: str, recipient: str, message: MessageBody) -> Reply:
-    """Sign `message` as `sender` (its own key: a valid signature) and hand it to the receiver
-    with the next number on that link, as the sender's delivery worker would."""
-    node = net.nodes[recipient]
-    with node.engine.connect() as conn:
-        seq = store.last_received(conn, sender) + 1
-    now = node.clock.now()
+def signed(
+    net: InProcessNetwork,
+    sender: str,
+    recipient: str,
+    message: MessageBody,
+    seq: int,
+    message_id: str | None = None,
+) -> bytes:
+    """`message` in an envelope signed with `sender`'s own key: a valid signature."""
+    now = net.nodes[recipient].clock.now()
     name = type_of(message)
-    env = Envelope(
-        message_id=uuid7(now, _rng),
-        message_type=name,
-        schema_version=CURRENT_VERSION[name],
-        sender=sender,
-        recipient=recipient,
-        created_at=now.isoformat(),
-        seq=seq,
-        body=body_of(message),
-    ).signed(net.nodes[sender].identity.key)
-    return node.receiver.receive(env.to_bytes())
+    return (
+        Envelope(
+            message_id=message_id or uuid7(now, _rng),
+            message_type=name,
+            schema_version=CURRENT_VERSION[name],
+            sender=sender,
+            recipient=recipient,
+            created_at=now.isoformat(),
+            seq=seq,
+            body=body_of(message),
+        )
+        .signed(net.nodes[sender].identity.key)
+        .to_bytes()
+    )
+
+
+def next_seq(net: InProcessNetwork, sender: str, recipient: str) -> int:
+    with net.nodes[recipient].engine.connect() as conn:
+        return store.last_received(conn, sender) + 1
+
+
+def send(net: InProcessNetwork, sender: str, recipient: str, message: MessageBody) -> Reply:
+    """Hand a validly signed `message` to the receiver with the next number on that link, as
+    the sender's delivery worker would."""
+    raw = signed(net, sender, recipient, message, next_seq(net, sender, recipient))
+    return net.nodes[recipient].receiver.receive(raw)
 
 
 def refusals(net: InProcessNetwork, node_id: str, sender: str) -> list[tuple[str, str]]:
@@ -142,7 +160,8 @@ def refusals(net: InProcessNetwork, node_id: str, sender: str) -> list[tuple[str
 
 
 # (message type's case, unauthorised sender, recipient, message, authorised follow-up on that link)
-FORGED: list[tuple[str, str, str, Callable[[], MessageBody], Callable[[], MessageBody]]] = [
+Maker = Callable[[], MessageBody]
+FORGED: list[tuple[str, str, str, Maker, Maker | None]] = [
     (
         "identity_info_changed: another municipality's residents",
         NISHITOKYO,
@@ -414,19 +433,7 @@ def test_a_move_in_notice_only_from_the_recorded_destination_and_for_the_person_
 
 
 def _ask(net: InProcessNetwork, asker: str, asked: str, request: CertificateContentRequest) -> Any:
-    node = net.nodes[asked]
-    now = node.clock.now()
-    env = Envelope(
-        message_id=uuid7(now, _rng),
-        message_type="certificate_content_request",
-        schema_version=1,
-        sender=asker,
-        recipient=asked,
-        created_at=now.isoformat(),
-        seq=QUERY_SEQ,
-        body=body_of(request),
-    ).signed(net.nodes[asker].identity.key)
-    return node.answer(env.to_bytes())
+    return net.nodes[asked].answer(signed(net, asker, asked, request, QUERY_SEQ))
 
 
 @pytest.mark.parametrize(
@@ -457,12 +464,11 @@ def test_an_answer_from_a_node_that_was_not_asked_is_refused(net: InProcessNetwo
     from juki.network.messages import CertificateContentResponse
     from juki.nodes.node import AnswerRejected
 
-    inagi, fujisawa = net.municipality(INAGI), net.municipality(FUJISAWA)
+    fujisawa = net.municipality(FUJISAWA)
 
     class Forging:
         def query(self, peer: str, endpoint: str, raw: bytes) -> bytes:
             question = Envelope.from_bytes(raw)
-            now = inagi.clock.now()
             forged = CertificateContentResponse(
                 request_id=question.message_id,
                 resident_code=question.body["resident_code"],
@@ -473,23 +479,10 @@ def test_an_answer_from_a_node_that_was_not_asked_is_refused(net: InProcessNetwo
                 message_en="none",
                 message_ja="なし",
             )
-            return (
-                Envelope(
-                    message_id=uuid7(now, _rng),
-                    message_type="certificate_content_response",
-                    schema_version=1,
-                    sender=INAGI,
-                    recipient=FUJISAWA,
-                    created_at=now.isoformat(),
-                    seq=QUERY_SEQ,
-                    body=body_of(forged),
-                )
-                .signed(inagi.identity.key)
-                .to_bytes()
-            )
+            return signed(net, INAGI, FUJISAWA, forged, QUERY_SEQ)
 
     saved = fujisawa.query_transport
-    fujisawa.query_transport = Forging()  # type: ignore[assignment]
+    fujisawa.query_transport = Forging()
     try:
         request = CertificateContentRequest(
             resident_code=code(),
@@ -610,30 +603,14 @@ def test_duplicates_are_keyed_on_sender_and_message_id(net: InProcessNetwork) ->
     its message is judged on its own link (and here refused, as it has no authority)."""
     tokyo = net.nodes[TOKYO]
     message = IdentityInfoChanged(identity=identity(NISHITOKYO))
-    with tokyo.engine.connect() as conn:
-        seq = store.last_received(conn, NISHITOKYO) + 1
-    now = tokyo.clock.now()
-    message_id = uuid7(now, _rng)
+    message_id = uuid7(tokyo.clock.now(), _rng)
 
-    def envelope(sender: str, seq: int) -> bytes:
-        return (
-            Envelope(
-                message_id=message_id,
-                message_type="identity_info_changed",
-                schema_version=CURRENT_VERSION["identity_info_changed"],
-                sender=sender,
-                recipient=TOKYO,
-                created_at=now.isoformat(),
-                seq=seq,
-                body=body_of(message),
-            )
-            .signed(net.nodes[sender].identity.key)
-            .to_bytes()
-        )
+    def envelope(sender: str) -> bytes:
+        seq = next_seq(net, sender, TOKYO)
+        return signed(net, sender, TOKYO, message, seq, message_id)
 
-    assert tokyo.receiver.receive(envelope(NISHITOKYO, seq)).status is ReplyStatus.APPLIED
-    assert tokyo.receiver.receive(envelope(NISHITOKYO, seq)).status is ReplyStatus.DUPLICATE
-    with tokyo.engine.connect() as conn:
-        inagi_seq = store.last_received(conn, INAGI) + 1
-    reply = tokyo.receiver.receive(envelope(INAGI, inagi_seq))
+    raw = envelope(NISHITOKYO)
+    assert tokyo.receiver.receive(raw).status is ReplyStatus.APPLIED
+    assert tokyo.receiver.receive(raw).status is ReplyStatus.DUPLICATE
+    reply = tokyo.receiver.receive(envelope(INAGI))
     assert (reply.status, reply.reason) == (ReplyStatus.REFUSED, "unauthorised")
