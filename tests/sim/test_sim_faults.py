@@ -1,4 +1,7 @@
-"""The simulator's CI seed set: every fault class alone and in the presets, invariants held.
+"""The simulator's slow set: every fault class alone, invariants held (`make test-slow`).
+
+CI's smaller set runs every class at once (`test_sim_presets.py`); a class that breaks an
+invariant only alone shows here, in `make test-slow` and in `make soak`.
 
 Each run is a small network (4 municipalities, 240 residents, 3 days) with life events sped up
 so every path runs; `make soak` explores many more seeds and bigger networks.
@@ -27,6 +30,7 @@ FAULT_CLASSES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("fault", "rate"), sorted(FAULT_CLASSES.items()))
 def test_invariants_hold_under_each_fault_class_alone(fault: str, rate: float) -> None:
     result = simulate(21, "none", **{fault: rate})
@@ -35,6 +39,7 @@ def test_invariants_hold_under_each_fault_class_alone(fault: str, rate: float) -
     assert result["events"] > 0
 
 
+@pytest.mark.slow  # CI's `all` run forges too, and its final check `forgeries_refused` holds
 def test_forged_messages_are_refused_and_applied_nowhere() -> None:
     """A municipality sending, validly signed, what it may not: each refused and dead-lettered
     (the final check `forgeries_refused`), the rest of the network untouched."""

@@ -1,17 +1,31 @@
-"""The simulator's CI seed set, second part: the fault presets together, and properties that
-need a particular mix (duplicates suppressed, a clock skew healed). `test_sim_faults.py` runs
-each fault class alone; `make soak` explores many more seeds and bigger networks."""
+"""The simulator's CI seed set: the `all` preset (every fault class at once), and properties
+that need a particular mix (duplicates suppressed, a clock skew healed).
+
+Each class alone, the other presets and more seeds are in the slow set (`make test-slow`,
+`test_sim_faults.py`); `make soak` explores many more seeds and bigger networks.
+"""
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import pytest
 
+from juki.sim.faults import PRESETS, FaultRates
 from support.simulation import assert_held, simulate
 
 
-@pytest.mark.parametrize(
-    ("faults", "seed"), [("none", 1), ("network", 2), ("crash", 3), ("all", 4)]
-)
+def test_invariants_hold_with_every_fault_class_at_once() -> None:
+    result = simulate(4, "all", skew_beyond=2.0)  # the preset's 0.3 a day may miss three days
+    assert_held(result)
+    injected = result["faults_injected"]
+    classes = [f.name for f in fields(FaultRates) if getattr(PRESETS["all"], f.name) > 0]
+    assert classes == [f.name for f in fields(FaultRates)]  # `all` leaves no class out
+    assert {c: injected.get(c, 0) for c in classes if not injected.get(c)} == {}
+
+
+@pytest.mark.slow  # the `all` preset above covers these classes together
+@pytest.mark.parametrize(("faults", "seed"), [("none", 1), ("network", 2), ("crash", 3)])
 def test_invariants_hold_under_each_preset(faults: str, seed: int) -> None:
     result = simulate(seed, faults)
     assert_held(result)

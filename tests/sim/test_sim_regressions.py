@@ -11,9 +11,15 @@ Both came from one heavy-fault configuration (many crashes, full disks, partitio
   SQLite connection that waited out busy_timeout (30 s) on the first one's lock and failed,
   over and over until a refresh succeeded. Fixed in `juki.nodes.municipality.pump`, which now
   loads the directory before the transaction whenever it is missing.
+
+The seed's run (six days, five municipalities, 400 residents) is the longest test there is, so
+it is in the slow set (`make test-slow`); CI keeps the stepper's survival of a failed refresh
+as a unit test (`tests/unit/nodes/test_runner.py`).
 """
 
 from __future__ import annotations
+
+import pytest
 
 from juki.sim.runner import SimConfig, run
 
@@ -30,6 +36,7 @@ HEAVY = (
 )
 
 
+@pytest.mark.slow
 def test_seed_8_restart_with_a_full_disk_and_the_national_node_down() -> None:
     result = run(
         SimConfig(

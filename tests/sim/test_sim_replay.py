@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 ARGS = [
-    "sim", "--seed", "7", "--days", "2", "--municipalities", "3", "--population", "150",
+    "sim", "--seed", "7", "--days", "2", "--municipalities", "3", "--population", "90",
     "--faults", "all", "--event-scale", "150", "--json",
 ]  # fmt: skip
 
