@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from cryptography import x509
 
 from juki.core.clock import Clock
 from juki.network import pki
@@ -40,7 +41,7 @@ class InProcessNetwork:
     nodes: dict[str, Node]
     transport: MemoryTransport
     root_key: pki.PrivateKey
-    root_cert: object
+    root_cert: x509.Certificate
     engines: list[sa.Engine] = field(default_factory=list)
 
     @property
@@ -149,17 +150,16 @@ def build_network(
                 save_municipality(
                     conn, Municipality(spec.node_id, spec.prefecture, spec.municipality)
                 )
-        cls = NODE_CLASSES[spec.kind]
-        node = cls(
-            engine=engine,
-            identity=NodeIdentity(spec.node_id, spec.kind, key, cert),
-            root=root_cert,
-            transport=wire,
-            clock=clock,
-            rng=random.Random(rng.getrandbits(64)),
-            fetch_directory=(lambda: _national(nodes).directory_bytes()),
-            events=events(spec.node_id) if events else None,
-            query_transport=memory,
+        node = _start_node(
+            NodeIdentity(spec.node_id, spec.kind, key, cert),
+            engine,
+            root_cert,
+            wire,
+            memory,
+            clock,
+            random.Random(rng.getrandbits(64)),
+            lambda: _national(nodes).directory_bytes(),
+            events(spec.node_id) if events else None,
         )
         if isinstance(node, NationalNode):
             node.root_key = root_key
@@ -184,6 +184,64 @@ def build_network(
     network = InProcessNetwork(nodes, memory, root_key, root_cert, engines)
     network.refresh_directories()
     return network
+
+
+def reopen_network(
+    network: InProcessNetwork, db_url: Callable[[str], str], clock: Clock, seed: int
+) -> InProcessNetwork:
+    """The same network (root, keys, certificates) started again on the databases at `db_url`,
+    as every node's process would start after a restart: for tests that build a network once
+    and run each test on copies of its databases. Nothing may be in flight in `network`."""
+    rng = random.Random(seed)
+    memory = MemoryTransport()
+    nodes: dict[str, Node] = {}
+    engines: list[sa.Engine] = []
+    for node_id, old in network.nodes.items():
+        engine = make_engine(db_url(node_id), durable=False)
+        engines.append(engine)
+        node = _start_node(
+            old.identity,
+            engine,
+            network.root_cert,
+            memory,
+            memory,
+            clock,
+            random.Random(rng.getrandbits(64)),
+            lambda: _national(nodes).directory_bytes(),
+            None,
+        )
+        if isinstance(node, NationalNode):
+            node.root_key = network.root_key
+        nodes[node_id] = node
+        memory.register(node_id, node.receiver.receive)
+        memory.register_answer(node_id, node.answer)
+    reopened = InProcessNetwork(nodes, memory, network.root_key, network.root_cert, engines)
+    reopened.refresh_directories()
+    return reopened
+
+
+def _start_node(
+    identity: NodeIdentity,
+    engine: sa.Engine,
+    root: x509.Certificate,
+    wire: Transport,
+    memory: MemoryTransport,
+    clock: Clock,
+    rng: random.Random,
+    fetch_directory: Callable[[], bytes],
+    events: NetworkEvents | None,
+) -> Node:
+    return NODE_CLASSES[identity.kind](
+        engine=engine,
+        identity=identity,
+        root=root,
+        transport=wire,
+        clock=clock,
+        rng=rng,
+        fetch_directory=fetch_directory,
+        events=events,
+        query_transport=memory,
+    )
 
 
 def _national(nodes: dict[str, Node]) -> NationalNode:
