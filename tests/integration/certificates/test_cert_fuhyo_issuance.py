@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -107,8 +108,19 @@ def env(
         url = f"sqlite:///{tmp}/registry.db"
     e = cert_env(url, tmp)
     supported = e.people.supported  # her own 支援措置 here; her notice carries no flag
+    head = e.people.head  # lives here, 本籍 here: issued at the terminal
     keep(
         e,
+        notice(
+            head.resident_code,
+            head.given_name,
+            head.address,
+            head.address_since,
+            family_name=head.family_name,
+            honseki=HONSEKI,
+            koseki_head=head.koseki_head,
+            from_lg_code="132250",
+        ),
         notice(ICHIRO, "一郎", TANASHI, date(2020, 4, 1)),
         notice(ICHIRO, "一郎", FUJISAWA, date(2024, 4, 1), from_lg_code="142051"),
         notice(HANAKO, "花子", FUJISAWA, date(2024, 4, 1), sex="female", support_measure=True),
@@ -150,6 +162,35 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
     return code, out.out, out.err
 
 
+def through_the_terminal(client: TestClient, token: str, env: CertEnv, resident_code: str) -> str:
+    """A resident whose 本籍 is here, issued their 附票の写し at the counter terminal."""
+    nonce = re.search(r'name="nonce" value="([^"]+)"', client.get("/terminal/login").text)
+    assert nonce
+    client.post(
+        "/terminal/login",
+        data={"token": token, "terminal": "T01", "nonce": nonce.group(1)},
+        follow_redirects=False,
+    )
+    page = client.get("/terminal/certificates/new", params={"code": resident_code}).text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert csrf and 'value="fuhyo"' in page
+    form = {
+        "csrf": csrf.group(1),
+        "resident_code": resident_code,
+        "kind": "fuhyo",
+        "members": [resident_code],
+        "copies": "1",
+        "requester": "self",
+    }
+    confirm = client.post("/terminal/certificates/confirm", data=form)
+    assert confirm.status_code == 200 and "戸籍の附票の写し" in confirm.text, confirm.text
+    done = client.post("/terminal/certificates", data=form, follow_redirects=False)
+    assert done.status_code == 303, done.text
+    certificate_id = done.headers["location"].split("?")[0].split("/")[-1]
+    with env.desk.uow() as uow:
+        return uow.certificates.get(certificate_id).kind.value
+
+
 def test_a_copy_over_the_api_shows_the_history_and_verifies(
     env: CertEnv,
     tmp_path: Path,
@@ -169,6 +210,8 @@ def test_a_copy_over_the_api_shows_the_history_and_verifies(
             "/api/v1/certificates/counter", json=body, headers={"Authorization": f"Bearer {token}"}
         )
         schema = client.get("/openapi.json").text
+        terminal_kind = through_the_terminal(client, token, env, env.people.head.resident_code)
+    assert terminal_kind == "fuhyo"
     assert answer.status_code == 200, answer.text
     assert answer.json()["title"] == "戸籍の附票の写し" and answer.json()["kind"] == "fuhyo"
     assert '"fuhyo"' in schema
