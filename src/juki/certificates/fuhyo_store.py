@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from juki.certificates.fuhyo import FuhyoEntry, FuhyoPerson, FuhyoSnapshot
 from juki.core.clock import JST
-from juki.core.errors import NotFoundError
+from juki.core.errors import DomainRuleError
 from juki.registry.model import ChangeReason, Municipality, Sex, record_from_row
 from juki.registry.standing import as_of
 from juki.registry.support.store import with_protection_on
@@ -77,7 +77,12 @@ def fuhyo_snapshot(
         .limit(1)
     ).first()
     if latest is None:
-        raise NotFoundError("fuhyo_entry", resident_code)
+        raise DomainRuleError(
+            "resident_code",
+            "no_fuhyo",
+            "no 附票 entry of this person is kept here: their 本籍 is elsewhere (ask there)",
+            "この方の戸籍の附票はこの市区町村にありません（本籍地の市区町村で請求してください）",
+        )
     honseki, koseki_head = latest
     rows = (
         conn.execute(

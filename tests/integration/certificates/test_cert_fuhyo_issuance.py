@@ -239,6 +239,9 @@ def test_the_removed_copy_from_the_cli(
     for name in ("JUKI_ROOT_CERT", "JUKI_SIGNING_KEY", "JUKI_SIGNING_CERT", "JUKI_OPERATOR_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     issue = ["cert", "issue", "--db", db(env), "--resident-code", SABURO, "--kind", "fuhyo"]
+    elsewhere = ["cert", "issue", "--db", db(env), "--kind", "fuhyo", "--out", str(tmp_path / "c")]
+    code, _, err = run([*elsewhere, "--resident-code", env.people.foreigner.resident_code], capsys)
+    assert code == 1 and "[no_fuhyo]" in err  # no 本籍 here
     code, _, err = run([*issue, "--out", str(tmp_path / "a.pdf")], capsys)
     assert code == 1 and "[removed_from_fuhyo]" in err
     code, out, err = run([*issue, "--removed", "--out", str(tmp_path / "b.pdf")], capsys)
