@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from juki.core.clock import JST, FixedClock
 from juki.core.ports import IdSource
-from juki.network.messages import MoveOutCertificateInfo
+from juki.network.messages import FuhyoNotice, MoveOutCertificateInfo
 from juki.registry.model import Municipality, fold
 from juki.registry.ports import RegistryUnitOfWork
 from juki.registry.store import journal
@@ -61,6 +61,8 @@ class Backend(Protocol):
 
     def keep_move_out_info(self, info: MoveOutCertificateInfo, now: str) -> None: ...
 
+    def record_fuhyo(self, notice: FuhyoNotice, message_id: str, now: str) -> None: ...
+
 
 class FakeBackend:
     """A `FakeDatabase` with a fixed clock and counted ids, so a scenario reads the same on
@@ -89,6 +91,9 @@ class FakeBackend:
 
     def keep_move_out_info(self, info: MoveOutCertificateInfo, now: str) -> None:
         self.db.keep_move_out_info(info, now)
+
+    def record_fuhyo(self, notice: FuhyoNotice, message_id: str, now: str) -> None:
+        self.db.record_fuhyo(notice, message_id, now)
 
 
 class SqlBackend:
@@ -137,6 +142,10 @@ class SqlBackend:
     def keep_move_out_info(self, info: MoveOutCertificateInfo, now: str) -> None:
         with self.engine.begin() as conn:
             journal.keep_move_out_info(conn, info, now)
+
+    def record_fuhyo(self, notice: FuhyoNotice, message_id: str, now: str) -> None:
+        with self.engine.begin() as conn:
+            journal.record_fuhyo(conn, notice, message_id, now)
 
 
 @contextmanager

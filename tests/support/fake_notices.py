@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 REGISTRATIONS = "self_notice_registrations"
 NOTICES = "self_notices"
+FUHYO = "fuhyo_entries"
 
 
 class FakeSelfNotices:
@@ -45,6 +46,9 @@ class FakeSelfNotices:
             for row in self._conn.tx.scan(REGISTRATIONS)
             if row["resident_code"] in wanted and row["withdrawn_at"] is None
         }
+
+    def on_fuhyo(self, resident_code: str) -> bool:
+        return any(r["resident_code"] == resident_code for r in self._conn.tx.scan(FUHYO))
 
     def add_registration(self, registration: SelfNoticeRegistration) -> None:
         try:

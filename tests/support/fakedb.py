@@ -103,6 +103,12 @@ TABLES: Final = {
             uniques=(_Unique("uq_outbox_message_id", ("message_id",)),),
         ),
         _Table(_r.move_out_infos, ("resident_code", "from_lg_code")),
+        _Table(
+            _r.fuhyo_entries,
+            ("entry_id",),
+            autoincrement="entry_id",
+            uniques=(_Unique("uq_fuhyo_entries_message_id", ("message_id",)),),
+        ),
         _Table(_s.oplog, ("entry_id",), autoincrement="entry_id"),
         _Table(counters, ("name",)),
         _Table(_r.support_measures, ("measure_id",)),

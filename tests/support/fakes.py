@@ -31,7 +31,7 @@ from juki.core.errors import ConcurrentChangeError, DomainRuleError, NotFoundErr
 from juki.core.identifiers import ResidentCode
 from juki.core.ports import IdSource, OpLogEntry
 from juki.core.text import normalize_kana
-from juki.network.messages import MoveOutCertificateInfo
+from juki.network.messages import FuhyoNotice, MoveOutCertificateInfo
 from juki.registry.events import RegistryEvent
 from juki.registry.model import (
     ChangeReason,
@@ -117,6 +117,14 @@ class FakeDatabase(FakeTables):
                     "body": info.model_dump_json(),
                     "received_at": now,
                 },
+            )
+
+    def record_fuhyo(self, notice: FuhyoNotice, message_id: str, now: str) -> None:
+        """`juki.registry.store.journal.record_fuhyo`: a 附票 notice for a 本籍 here, kept."""
+        with self.begin() as tx:
+            tx.insert(
+                "fuhyo_entries",
+                notice.model_dump() | {"message_id": message_id, "received_at": now},
             )
 
 

@@ -67,6 +67,7 @@ KIND_ARGS: Final = {
     "residence": CertificateKind.RESIDENCE,
     "record-items": CertificateKind.RECORD_ITEMS,
     "seal": CertificateKind.SEAL,
+    "fuhyo": CertificateKind.FUHYO,  # 戸籍の附票の写し, at the 本籍 municipality
 }
 ITEM_ARGS: Final = {
     "honseki": OptionalItem.HONSEKI,
@@ -294,8 +295,8 @@ def cmd_register(args: argparse.Namespace, settings: Settings) -> int:
             f"{','.join(e.issue_numbers)}"
             + (f"  [{e.disposal}]" if e.disposal else "")
             + (
-                f"  第三者 {e.third_party.notice_name} ({e.third_party.basis.article}): "
-                f"{e.third_party.purpose}"
+                f"  第三者 {e.third_party.notice_name} "
+                f"({e.third_party.basis.article_for(e.kind)}): {e.third_party.purpose}"
                 if e.third_party
                 else ""
             )

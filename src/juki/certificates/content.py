@@ -53,6 +53,8 @@ ALLOWED_ITEMS: Final[Mapping[CertificateKind, frozenset[OptionalItem]]] = {
     CertificateKind.SEAL: frozenset({OptionalItem.FORMER_SURNAME}),
     # 転出証明書 (令23条): every item it has is printed; none is asked for.
     CertificateKind.MOVE_OUT: frozenset(),
+    # 戸籍の附票の写し: 戸籍の表示 and 住民票コード only when asked for (法20条5項 準用 12条5項).
+    CertificateKind.FUHYO: frozenset({OptionalItem.HONSEKI, OptionalItem.RESIDENT_CODE}),
 }
 # The items each kind prints in its person lines whatever was asked (the name always).
 _ALWAYS: Final[Mapping[CertificateKind, frozenset[OptionalItem]]] = {
@@ -62,6 +64,7 @@ _ALWAYS: Final[Mapping[CertificateKind, frozenset[OptionalItem]]] = {
         {OptionalItem.NAME_KANA, OptionalItem.BIRTH_DATE, OptionalItem.ADDRESS}
     ),
     CertificateKind.MOVE_OUT: frozenset(),  # its lines are juki.certificates.move_out's
+    CertificateKind.FUHYO: frozenset(),  # its lines are juki.certificates.fuhyo's
 }
 
 
@@ -425,6 +428,8 @@ def _certification(request: CertificateRequest, scope: str) -> str:
 def build_content(request: CertificateRequest, snapshot: Snapshot) -> CertificateContent:
     """Apply every rule to one snapshot and return what will be printed, or raise why not."""
     check_request(request)
+    if request.kind is CertificateKind.FUHYO:  # not from a 住民票 (juki.certificates.fuhyo)
+        raise ValueError("a 戸籍の附票の写し is built by juki.certificates.fuhyo.fuhyo_content")
     if request.kind is CertificateKind.MOVE_OUT:
         from juki.certificates.move_out import move_out_content  # it builds on this module
 

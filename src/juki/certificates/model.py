@@ -30,6 +30,7 @@ class CertificateKind(StrEnum):
     RECORD_ITEMS = "record_items"  # 住民票記載事項証明書
     SEAL = "seal"  # 印鑑登録証明書
     MOVE_OUT = "move_out"  # 転出証明書 (令23条): its own rules, juki.certificates.move_out
+    FUHYO = "fuhyo"  # 戸籍の附票の写し (法20条): from the 附票 entries, juki.certificates.fuhyo
 
     @property
     def label_ja(self) -> str:
@@ -41,6 +42,7 @@ _KIND_JA: Final = {
     CertificateKind.RECORD_ITEMS: "住民票記載事項証明書",
     CertificateKind.SEAL: "印鑑登録証明書",
     CertificateKind.MOVE_OUT: "転出証明書",
+    CertificateKind.FUHYO: "戸籍の附票の写し",
 }
 
 
@@ -113,8 +115,10 @@ RECORD_ITEMS_ONLY: Final = frozenset(
 
 
 class Requester(StrEnum):
-    SELF = "self"  # 本人又は同一世帯の者 (第12条)
-    THIRD_PARTY = "third_party"  # 第三者 (第12条の3)
+    # 本人又は同一世帯の者 (第12条); for a 戸籍の附票の写し the 本人等 of 第20条第1項: the person
+    # on the 附票 (or removed from it), their spouse, lineal ascendants and descendants
+    SELF = "self"
+    THIRD_PARTY = "third_party"  # 第三者 (第12条の3; 附票: 第20条第3項・第4項)
 
     @property
     def label_ja(self) -> str:

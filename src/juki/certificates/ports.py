@@ -8,6 +8,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol
 
+from juki.certificates.fuhyo import FuhyoSnapshot
 from juki.certificates.model import (
     CertificateContent,
     CertificateKind,
@@ -136,6 +137,10 @@ class CertificateRepository(Protocol):
         read_at: datetime,
     ) -> Snapshot: ...
 
+    def fuhyo_snapshot(
+        self, resident_code: str, *, municipality: Municipality, read_at: datetime
+    ) -> FuhyoSnapshot: ...
+
     def fee(self, lg_code: str, kind: CertificateKind) -> int | None: ...
 
     def set_fee(
@@ -186,6 +191,10 @@ class SelfNoticeRepository(Protocol):
     def live_registrations(
         self, resident_codes: Sequence[str]
     ) -> Mapping[str, SelfNoticeRegistration]: ...
+
+    def on_fuhyo(self, resident_code: str) -> bool:
+        """Whether this municipality keeps a 附票 entry of the person (it is their 本籍)."""
+        ...
 
     def add_registration(self, registration: SelfNoticeRegistration) -> None:
         """Raises `DomainRuleError` (already_registered) when the code has a live one."""

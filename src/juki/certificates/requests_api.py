@@ -79,7 +79,9 @@ class ThirdPartyIn(BaseModel):
 class CounterIssueIn(BaseModel):
     """A certificate asked for at this counter, the applicant's identity checked."""
 
-    kind: Literal["residence", "record_items", "seal"]
+    kind: Literal["residence", "record_items", "seal", "fuhyo"] = Field(
+        description="fuhyo: 戸籍の附票の写し (法20条), at the 本籍 municipality"
+    )
     resident_code: ResidentCodeStr
     members: Literal["all"] | Annotated[list[ResidentCodeStr], Field(max_length=50)] = Field(
         default_factory=list, description="'all', or members' codes (default: the subject)"
@@ -90,7 +92,9 @@ class CounterIssueIn(BaseModel):
     copies: Annotated[int, Field(ge=1, le=10)] = 1
     removed: bool = Field(False, description="a 除票の写し")
     requester: Literal["self", "third_party"] = Field(
-        "self", description="本人・同一世帯員 (第12条) or a third party (第12条の3)"
+        "self",
+        description="本人・同一世帯員 (第12条; 附票: 本人・配偶者・直系, 第20条1項) "
+        "or a third party (第12条の3; 附票: 第20条3項・4項)",
     )
     third_party: ThirdPartyIn | None = Field(None, description="required for a third party")
 

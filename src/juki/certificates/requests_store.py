@@ -14,6 +14,7 @@ from juki.certificates.self_notice import SelfNotice, SelfNoticeRegistration
 from juki.certificates.tables import self_notice_registrations, self_notices, third_party_requests
 from juki.certificates.third_party import IdDocument, Qualification, RequestBasis, ThirdPartyRequest
 from juki.core.errors import DomainRuleError, NotFoundError
+from juki.registry.tables import fuhyo_entries
 
 
 def already_registered() -> DomainRuleError:
@@ -143,6 +144,13 @@ class SqlSelfNotices:
             )
         ).mappings()
         return {row["resident_code"]: registration_from_row(row) for row in rows}
+
+    def on_fuhyo(self, resident_code: str) -> bool:
+        f = fuhyo_entries.c
+        found = self._conn.execute(
+            sa.select(f.entry_id).where(f.resident_code == resident_code).limit(1)
+        ).first()
+        return found is not None
 
     def add_registration(self, registration: SelfNoticeRegistration) -> None:
         """A concurrent registration of the same person meets the partial unique index; the

@@ -15,10 +15,24 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
 from juki.certificates.model import CertificateKind
 from juki.certificates.third_party import RequestBasis, ThirdPartyRequest
-from juki.registry.model import ResidentRecord
+
+
+class NoticeSubject(Protocol):
+    """A person a certificate shows, as a notice addresses them: a resident record, or a person
+    of a 附票 (`juki.certificates.fuhyo.FuhyoPerson`, the last address it holds)."""
+
+    @property
+    def resident_code(self) -> str: ...
+
+    @property
+    def full_name(self) -> str: ...
+
+    @property
+    def address(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +93,7 @@ class IssuedToThirdParty:
 
 def notices_due(
     issued: IssuedToThirdParty,
-    shown: Iterable[ResidentRecord],
+    shown: Iterable[NoticeSubject],
     live: Mapping[str, SelfNoticeRegistration],
     *,
     new_id: Callable[[], str],

@@ -18,6 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from juki.certificates.document import parse_document
+from juki.certificates.fuhyo import FuhyoSnapshot
+from juki.certificates.fuhyo_store import fuhyo_snapshot
 from juki.certificates.model import CertificateKind, CertificateStatus, Snapshot
 from juki.certificates.ports import (
     CertificateRecord,
@@ -243,6 +245,12 @@ class SqlCertificates:
             seal=seal,
             read_at=read_at,
         )
+
+    def fuhyo_snapshot(
+        self, resident_code: str, *, municipality: Municipality, read_at: datetime
+    ) -> FuhyoSnapshot:
+        """The 附票 the person is on, kept here as their 本籍 (`certificates.fuhyo_store`)."""
+        return fuhyo_snapshot(self._conn, resident_code, municipality, read_at)
 
     # -- fees and numbers ------------------------------------------------------------------
 

@@ -31,9 +31,12 @@ MAX_NAME: Final = 80
 MAX_ADDRESS: Final = 160
 MAX_DOCUMENT_NUMBER: Final = 40
 # The kinds a third party may obtain: 第12条の3 is about 住民票の写し and 記載事項証明書 (and,
-# by 第15条の4第3項, the 除票's). A seal certificate goes to the 登録証's holder; a 転出証明書
+# by 第15条の4第3項, the 除票's); 第20条第3項・第4項 admit the same requesters, on the same
+# grounds, to a 戸籍の附票の写し. A seal certificate goes to the 登録証's holder; a 転出証明書
 # to the movers.
-THIRD_PARTY_KINDS: Final = frozenset({CertificateKind.RESIDENCE, CertificateKind.RECORD_ITEMS})
+THIRD_PARTY_KINDS: Final = frozenset(
+    {CertificateKind.RESIDENCE, CertificateKind.RECORD_ITEMS, CertificateKind.FUHYO}
+)
 
 
 class RequestBasis(StrEnum):
@@ -52,6 +55,10 @@ class RequestBasis(StrEnum):
     def article(self) -> str:
         return _BASIS_ARTICLE[self]
 
+    def article_for(self, kind: CertificateKind) -> str:
+        """The paragraph for this kind: a 戸籍の附票の写し stands on 第20条 (第3項各号・第4項)."""
+        return _FUHYO_ARTICLE[self] if kind is CertificateKind.FUHYO else _BASIS_ARTICLE[self]
+
 
 _BASIS_JA: Final = {
     RequestBasis.OWN_RIGHTS: "自己の権利行使・義務履行のため",
@@ -64,6 +71,13 @@ _BASIS_ARTICLE: Final = {
     RequestBasis.SUBMISSION: "法12条の3第1項第2号",
     RequestBasis.OTHER_LEGITIMATE: "法12条の3第1項第3号",
     RequestBasis.ENTRUSTED: "法12条の3第2項",
+}
+
+_FUHYO_ARTICLE: Final = {
+    RequestBasis.OWN_RIGHTS: "法20条3項1号",
+    RequestBasis.SUBMISSION: "法20条3項2号",
+    RequestBasis.OTHER_LEGITIMATE: "法20条3項3号",
+    RequestBasis.ENTRUSTED: "法20条4項",
 }
 
 
@@ -273,7 +287,7 @@ def check_third_party(request: CertificateRequest) -> CertificateRequest:
         raise DomainRuleError(
             "kind",
             "third_party_kind",
-            "a third party may obtain only a residence or a record-items certificate",
+            "a third party may obtain only a residence, a record-items or a 附票 certificate",
             f"第三者請求では{request.kind.label_ja}は交付できません",
         )
     if details is None:

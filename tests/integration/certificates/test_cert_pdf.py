@@ -74,7 +74,7 @@ def subject_for(env: CertEnv, kind: CertificateKind, item: OptionalItem | None) 
 
 
 # The copies and certificates of a record (the 転出証明書 has its own test: it needs a 転出届).
-COPIES = [k for k in CertificateKind if k is not CertificateKind.MOVE_OUT]
+COPIES = [k for k in CertificateKind if k not in (CertificateKind.MOVE_OUT, CertificateKind.FUHYO)]
 CASES = [(kind, item) for kind in COPIES for item in [None, *sorted(ALLOWED_ITEMS[kind])]]
 
 

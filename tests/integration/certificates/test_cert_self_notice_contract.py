@@ -22,6 +22,7 @@ from juki.certificates.services.self_notice import (
 from juki.certificates.store import SqlCertificateUnitOfWork
 from juki.certificates.third_party import IdDocument, RequestBasis, ThirdPartyRequest
 from juki.core.errors import DomainRuleError
+from juki.network.messages import FuhyoNotice
 from support.backends import Backend, FakeBackend, SqlBackend, sql_backend
 from support.fake_notices import FakeSelfNoticeUnitOfWork
 from support.residents import CLERK, family, seed
@@ -36,6 +37,24 @@ CREDITOR = ThirdPartyRequest(
     id_document=IdDocument.MY_NUMBER_CARD,
     id_document_number="確認済（番号は記録しない）",
 )
+HONSEKI_PERSON = FuhyoNotice(
+    resident_code="55555000013",
+    family_name="附票",
+    given_name="一郎",
+    family_name_kana="フヒョウ",
+    given_name_kana="イチロウ",
+    birth_date=date(1970, 7, 7),
+    sex="male",
+    honseki="東京都稲城市東長沼3番地",
+    koseki_head="附票　一郎",
+    address="神奈川県藤沢市辻堂1番地",
+    address_since=date(2024, 4, 1),
+    status="active",
+    change_reason="move_in",
+    changed_on=date(2024, 4, 1),
+    from_lg_code="142051",
+)
+STRANGER = "55555000021"
 
 
 def scenario(backend: Backend, uow: Callable[[], Any]) -> list[str]:
@@ -67,6 +86,13 @@ def scenario(backend: Backend, uow: Callable[[], Any]) -> list[str]:
     withdraw_self_notice(uow(), CLERK, child.resident_code)
     try:
         withdraw_self_notice(uow(), CLERK, wife.resident_code)
+    except DomainRuleError as exc:
+        refused.append(exc.rule)
+    # a person whose 本籍 is here, living elsewhere, registers (戸籍の附票の写し); a stranger not
+    backend.record_fuhyo(HONSEKI_PERSON, "m-fuhyo-1", "2025-04-01T09:00:00+09:00")
+    register_self_notice(uow(), CLERK, HONSEKI_PERSON.resident_code)
+    try:
+        register_self_notice(uow(), CLERK, STRANGER)
     except DomainRuleError as exc:
         refused.append(exc.rule)
     return refused
@@ -111,7 +137,9 @@ def test_the_fake_keeps_what_sql_keeps(request: pytest.FixtureRequest, kind: str
             lambda: SqlCertificateUnitOfWork(sql.engine, clock=sql.clock, ids=sql.ids),
         )
         assert (
-            sql_refused == fake_refused == ["already_registered", "already_sent", "not_registered"]
+            sql_refused
+            == fake_refused
+            == ["already_registered", "already_sent", "not_registered", "not_resident"]
         )
         for table in TABLES:
             assert sql.rows(table) == fake.rows(table), table

@@ -17,17 +17,18 @@ is printed is what was recorded and signed — for this applicant and no one els
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from juki.certificates.content import build_content, check_request
+from juki.certificates.content import build_content, check_request, select_members
 from juki.certificates.fonts import GlyphCoverage
+from juki.certificates.fuhyo import fuhyo_content, shown_persons
 from juki.certificates.model import (
     CertificateContent,
     CertificateKind,
     CertificateRequest,
     Issuance,
-    Snapshot,
     SupportOverride,
     all_lines,
 )
@@ -39,6 +40,7 @@ from juki.certificates.ports import (
     ProducedPdf,
     RegisterEvent,
 )
+from juki.certificates.self_notice import NoticeSubject
 from juki.certificates.services.fees import fee_per_copy
 from juki.certificates.services.recording import (
     MAX_REASON,
@@ -137,22 +139,47 @@ def ensure_printable(content: CertificateContent, coverage: GlyphCoverage) -> No
         coverage.ensure(line.key, line.label, line.value)
 
 
-def _build(
-    uow: CertificateUnitOfWork, request: CertificateRequest, coverage: GlyphCoverage
-) -> tuple[CertificateContent, int, bytes | None, Snapshot]:
-    check_request(request)
+@dataclass(frozen=True, slots=True)
+class _Built:
+    """What one request read and decided: the content, its price, and whom it shows."""
+
+    content: CertificateContent
+    per_copy: int
+    seal_png: bytes | None
+    record_id: str | None  # the subject's 住民票 (none for a 附票の写し)
+    shown: Sequence[NoticeSubject]  # the persons a 本人通知 may be owed to
+
+
+def _read(
+    uow: CertificateUnitOfWork, request: CertificateRequest
+) -> tuple[CertificateContent, bytes | None, str | None, Sequence[NoticeSubject]]:
+    now = uow.clock.now()
+    if request.kind is CertificateKind.FUHYO:  # from the 附票 entries kept as 本籍 (法20条)
+        fuhyo = uow.certificates.fuhyo_snapshot(
+            request.resident_code, municipality=uow.municipality, read_at=now
+        )
+        return fuhyo_content(request, fuhyo), None, None, shown_persons(request, fuhyo)
     snapshot = uow.certificates.snapshot(
         request.resident_code,
         removed=request.removed,
         with_seal=request.kind is CertificateKind.SEAL,
         municipality=uow.municipality,
-        read_at=uow.clock.now(),
+        read_at=now,
     )
     content = build_content(request, snapshot)
-    ensure_printable(content, coverage)
-    per_copy = fee_per_copy(uow, snapshot.municipality.lg_code, request.kind)
     seal_png = snapshot.seal.image_png if content.seal_sha256 and snapshot.seal else None
-    return content, per_copy, seal_png, snapshot
+    shown = select_members(request, snapshot) if request.third_party else ()
+    return content, seal_png, snapshot.subject.record_id, shown
+
+
+def _build(
+    uow: CertificateUnitOfWork, request: CertificateRequest, coverage: GlyphCoverage
+) -> _Built:
+    check_request(request)
+    content, seal_png, record_id, shown = _read(uow, request)
+    ensure_printable(content, coverage)
+    per_copy = fee_per_copy(uow, uow.municipality.lg_code, request.kind)
+    return _Built(content, per_copy, seal_png, record_id, shown)
 
 
 def _target(request: CertificateRequest) -> str:
@@ -170,8 +197,12 @@ def preview_certificate(
     def run(_: RegistryUnitOfWork) -> Preview:
         parse_request_code(request)
         req = _checked(_with_override(request, by))
-        content, per_copy, _seal, _snapshot = _build(uow, req, coverage)
-        return Preview(content=content, fee_yen=per_copy * request.copies, fee_per_copy=per_copy)
+        built = _build(uow, req, coverage)
+        return Preview(
+            content=built.content,
+            fee_yen=built.per_copy * request.copies,
+            fee_per_copy=built.per_copy,
+        )
 
     return perform(
         uow,
@@ -196,18 +227,18 @@ def prepare_certificate(
     def run(_: RegistryUnitOfWork) -> PreparedCertificate:
         parse_request_code(request)
         req = _checked(_with_override(request, by))
-        content, per_copy, seal_png, snapshot = _build(uow, req, coverage)
+        built = _build(uow, req, coverage)
         prepared = record_certificate(
             uow,
             by,
             req,
-            content,
-            per_copy,
-            seal_png,
-            snapshot.subject.record_id,
+            built.content,
+            built.per_copy,
+            built.seal_png,
+            built.record_id,
             verify_base_url=verify_base_url,
         )
-        keep_third_party_request(uow, prepared.record, req, snapshot)
+        keep_third_party_request(uow, prepared.record, req, built.shown)
         return prepared
 
     return perform(

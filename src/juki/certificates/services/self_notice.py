@@ -15,13 +15,13 @@ from typing import Final
 from juki.certificates.ports import SelfNoticeUnitOfWork
 from juki.certificates.self_notice import (
     IssuedToThirdParty,
+    NoticeSubject,
     SelfNotice,
     SelfNoticeRegistration,
     notices_due,
 )
 from juki.core.errors import DomainRuleError, ValidationError
 from juki.core.identifiers import ResidentCode
-from juki.registry.model import ResidentRecord
 from juki.security.actions import perform
 from juki.security.actors import Actor
 from juki.security.permissions import Permission
@@ -36,17 +36,19 @@ def _code(resident_code: str) -> str:
 def register_self_notice(
     uow: SelfNoticeUnitOfWork, by: Actor, resident_code: str
 ) -> SelfNoticeRegistration:
-    """登録: the resident (identity checked at the counter) asks to be told; once at a time."""
+    """登録: the resident, or a person whose 本籍 is here (identity checked at the counter), asks
+    to be told; once at a time."""
 
     def run(u: SelfNoticeUnitOfWork) -> SelfNoticeRegistration:
         code = _code(resident_code)
         records = u.registry.find_by_resident_code(code)
-        if not any(r.is_active for r in records):
+        # a resident, or a person whose 本籍 is here (their 戸籍の附票の写し is issued here)
+        if not any(r.is_active for r in records) and not u.self_notices.on_fuhyo(code):
             raise DomainRuleError(
                 "resident_code",
                 "not_resident",
-                "only a person with a current record here may register for self notice",
-                "本人通知の登録は、この市区町村の住民票がある方に限ります",
+                "only a person with a current record or a 附票 here may register for self notice",
+                "本人通知の登録は、この市区町村の住民票がある方又は本籍がある方に限ります",
             )
         if code in u.self_notices.live_registrations([code]):
             raise DomainRuleError(
@@ -112,7 +114,7 @@ def withdraw_self_notice(
 
 
 def record_self_notices(
-    uow: SelfNoticeUnitOfWork, issued: IssuedToThirdParty, shown: Sequence[ResidentRecord]
+    uow: SelfNoticeUnitOfWork, issued: IssuedToThirdParty, shown: Sequence[NoticeSubject]
 ) -> list[SelfNotice]:
     """In the issuing transaction: the notices a third party's certificate owes its registered
     persons."""

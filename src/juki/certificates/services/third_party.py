@@ -7,10 +7,11 @@ it for what, and the notices to its registered persons are committed together or
 
 from __future__ import annotations
 
-from juki.certificates.content import select_members
-from juki.certificates.model import CertificateRequest, Snapshot
+from collections.abc import Sequence
+
+from juki.certificates.model import CertificateRequest
 from juki.certificates.ports import CertificateRecord, CertificateUnitOfWork
-from juki.certificates.self_notice import IssuedToThirdParty, SelfNotice
+from juki.certificates.self_notice import IssuedToThirdParty, NoticeSubject, SelfNotice
 from juki.certificates.services.self_notice import record_self_notices
 
 
@@ -18,10 +19,11 @@ def keep_third_party_request(
     uow: CertificateUnitOfWork,
     record: CertificateRecord,
     request: CertificateRequest,
-    snapshot: Snapshot,
+    shown: Sequence[NoticeSubject],
 ) -> list[SelfNotice]:
-    """Keep a third party's 申出 with `record`; record the 本人通知 due. Nothing for a request
-    by the person or their household."""
+    """Keep a third party's 申出 with `record`; record the 本人通知 due to the persons it shows
+    (`shown`). Nothing for a request by the person or their household (or, for a 附票の写し,
+    their 本人等)."""
     details = request.third_party
     if details is None:
         return []
@@ -35,4 +37,4 @@ def keep_third_party_request(
         copies=record.copies,
         request=details,
     )
-    return record_self_notices(uow, issued, select_members(request, snapshot))
+    return record_self_notices(uow, issued, shown)

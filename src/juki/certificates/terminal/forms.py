@@ -73,7 +73,10 @@ class RequestForm:
         items, copies = items_and_copies(self.items, self.copies)
         members: Members
         chosen = [m for m in self.members if m]
-        if kind is CertificateKind.SEAL or self.removed:
+        # 戸籍の附票の写し: the subject's own, from the 附票 kept here as their 本籍 (the household
+        # here is not the 戸籍; whether the 住民票 is removed says nothing of the 附票)
+        fuhyo = kind is CertificateKind.FUHYO
+        if kind is CertificateKind.SEAL or self.removed or fuhyo:
             members = ()
         elif not chosen:
             raise invalid("members", "記載する世帯員を1人以上選択してください")
@@ -92,7 +95,7 @@ class RequestForm:
             items=items,
             copies=copies,
             requester=Requester.THIRD_PARTY if third_party else Requester.SELF,
-            removed=bool(self.removed),
+            removed=bool(self.removed) and not fuhyo,
             support_override=SupportOverride(approved_by="", reason=reason) if reason else None,
             third_party=self.third.to_third_party() if third_party else None,
         )
