@@ -389,6 +389,15 @@ def cert_env(url: str, tmp: Path) -> CertEnv:
     return CertEnv(engine, reg, people, make_desk(engine, tmp, reg.clock), tmp)
 
 
+def clone_env(template: CertEnv, url: str, tmp: Path) -> CertEnv:
+    """An env on `url`, a copy of `template`'s database: the same people and the same next
+    codes, without building them again (a test's set-up in milliseconds, not a second)."""
+    engine = make_engine(url)
+    reg = Registry(engine)
+    reg._code, reg._number = template.reg._code, template.reg._number
+    return CertEnv(engine, reg, template.people, make_desk(engine, tmp, reg.clock), tmp)
+
+
 _RENDERER: CertificateRenderer | None = None
 
 

@@ -1,21 +1,78 @@
-"""Fixtures for certificate tests: a populated registry and a desk with standalone keys."""
+"""Fixtures for certificate tests: a populated registry and a desk with standalone keys.
+
+The registry is populated once per backend and worker; each test gets a copy of its database
+(a file copy on SQLite, CREATE DATABASE … TEMPLATE on PostgreSQL), so a test may change it.
+"""
 
 from __future__ import annotations
 
+import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from support.cert_population import CertEnv, cert_env
+from support.cert_population import CertEnv, cert_env, clone_env
+from support.pgserver import PostgresServer
+
+_TEMPLATE_DB = "cert_env_template"
 
 
-@pytest.fixture
-def env(migrated_db_url: str, tmp_path: Path) -> Iterator[CertEnv]:
-    """A fresh registry per test, on SQLite and on PostgreSQL."""
-    e = cert_env(migrated_db_url, tmp_path)
+@pytest.fixture(scope="session")
+def _cert_templates() -> dict[str, CertEnv]:
+    return {}
+
+
+def _template(
+    backend: str,
+    templates: dict[str, CertEnv],
+    tmp_path_factory: pytest.TempPathFactory,
+    server: PostgresServer | None,
+    pg_template: str | None,
+) -> CertEnv:
+    if backend not in templates:
+        tmp = tmp_path_factory.mktemp(f"cert-template-{backend}")
+        if server is None:
+            url = f"sqlite:///{tmp}/registry.db"
+        else:
+            url = server.create_database(_TEMPLATE_DB, template=pg_template)
+        built = cert_env(url, tmp)
+        built.engine.dispose()
+        templates[backend] = built
+    return templates[backend]
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+    ids=["sqlite", "postgres"],
+)
+def env(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    _cert_templates: dict[str, CertEnv],
+) -> Iterator[CertEnv]:
+    """A registry of its own per test, on SQLite and on PostgreSQL."""
+    server: PostgresServer | None = None
+    pg_template: str | None = None
+    if request.param == "postgres":
+        server = request.getfixturevalue("postgres_server")
+        pg_template = request.getfixturevalue("pg_template")
+    template = _template(request.param, _cert_templates, tmp_path_factory, server, pg_template)
+    name = ""
+    if server is None:
+        for f in template.tmp.glob("registry.db*"):
+            shutil.copy(f, tmp_path / f.name)
+        url = f"sqlite:///{tmp_path}/registry.db"
+    else:
+        name = f"cert_{uuid.uuid4().hex[:12]}"
+        url = server.create_database(name, template=_TEMPLATE_DB)
+    e = clone_env(template, url, tmp_path)
     yield e
     e.engine.dispose()
+    if server is not None:
+        server.drop_database(name)
 
 
 @pytest.fixture(scope="module")

@@ -62,7 +62,7 @@ class _Towns:
                 created.append(name)
             else:
                 for f in self.directory.glob(f"{node_id}.db*"):
-                    shutil.copyfile(f, tmp_path / f.name)
+                    shutil.copy(f, tmp_path / f.name)
                 urls[node_id] = f"sqlite:///{tmp_path}/{node_id}.db"
         return urls.__getitem__, created
 
