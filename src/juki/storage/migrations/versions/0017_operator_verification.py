@@ -90,9 +90,7 @@ def upgrade() -> None:
         sa.Column("end_reason", sa.String(length=32), nullable=True),
         sa.PrimaryKeyConstraint("session_sha256", name=op.f("pk_operator_sessions")),
     )
-    op.create_index(
-        op.f("ix_operator_sessions_operator_id"), "operator_sessions", ["operator_id"]
-    )
+    op.create_index(op.f("ix_operator_sessions_operator_id"), "operator_sessions", ["operator_id"])
     op.create_table(
         "operator_challenges",
         sa.Column("challenge_id", sa.String(length=64), nullable=False),
