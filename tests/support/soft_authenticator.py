@@ -39,8 +39,13 @@ class SoftAuthenticator:
     def create(self, options: Mapping[str, Any]) -> dict[str, Any]:
         numbers = self.key.public_key().public_numbers()
         cose = cbor2.dumps(
-            {1: 2, 3: -7, -1: 1, -2: numbers.x.to_bytes(32, "big"),
-             -3: numbers.y.to_bytes(32, "big")}
+            {
+                1: 2,
+                3: -7,
+                -1: 1,
+                -2: numbers.x.to_bytes(32, "big"),
+                -3: numbers.y.to_bytes(32, "big"),
+            }
         )
         auth_data = (
             hashlib.sha256(self.rp_id.encode()).digest()

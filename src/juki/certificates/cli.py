@@ -5,7 +5,8 @@ Each command that reads or changes personal data acts as the operator whose toke
 (`juki.security.credentials`): the operator's role must allow the task (a counter clerk
 issues, a registry supervisor voids, an auditor reads the registers, the operations manager
 sets fees), and every action is authorised and written to the oplog under that operator.
-At a network municipality's console, `juki.nodes.cert_cli` adds what needs the node: its network-issued key, and 広域交付 through its CS.
+At a network municipality's console, `juki.nodes.cert_cli` adds what needs the node: its
+network-issued key, and 広域交付 through its CS.
 """
 
 from __future__ import annotations

@@ -76,20 +76,29 @@ class Office:
         login.finish_enrolment(
             self.uow(), self.rp, started.challenge_id, device.create(started.options), ORIGIN
         )
-        ledger.issue_card(
-            self.uow(), PINS, operator_id, self.card.label, self.card.public_key_pem
-        )
+        ledger.issue_card(self.uow(), PINS, operator_id, self.card.label, self.card.public_key_pem)
         return device
 
     def sign_in(
-        self, device: SoftAuthenticator, operator_id: str = "clerk-1", *, pin: str = PIN,
-        terminal: str = "T01", strict: bool = True,
+        self,
+        device: SoftAuthenticator,
+        operator_id: str = "clerk-1",
+        *,
+        pin: str = PIN,
+        terminal: str = "T01",
+        strict: bool = True,
     ) -> login.SignedIn:
         started = login.begin_login(self.uow(), self.rp, operator_id, terminal)
         return login.finish_login(
-            self.uow(), self.rp, self.card.reader, POLICY, HOME,
-            challenge_id=started.challenge_id, response=device.get(started.options, strict=strict),
-            pin=pin, origin=ORIGIN,
+            self.uow(),
+            self.rp,
+            self.card.reader,
+            POLICY,
+            HOME,
+            challenge_id=started.challenge_id,
+            response=device.get(started.options, strict=strict),
+            pin=pin,
+            origin=ORIGIN,
         )
 
     def refused(self, device: SoftAuthenticator, **kw: Any) -> LoginRefused:
@@ -110,8 +119,12 @@ class Office:
 @pytest.fixture
 def office(migrated_db_url: str, card: Card) -> Iterator[Office]:
     engine = make_engine(migrated_db_url)
-    o = Office(engine, FixedClock(datetime(2025, 4, 1, 9, 0, tzinfo=JST)), card,
-               WebAuthnRelyingParty(RP_ID))
+    o = Office(
+        engine,
+        FixedClock(datetime(2025, 4, 1, 9, 0, tzinfo=JST)),
+        card,
+        WebAuthnRelyingParty(RP_ID),
+    )
     ledger.register_terminal(o.uow(), ADMIN, "T01", HOME, "市民課 窓口1")
     ledger.register_terminal(o.uow(), ADMIN, "T02", HOME, "市民課 窓口2")
     ledger.register_terminal(o.uow(), ADMIN, "X01", OTHER, "千代田区の端末")
@@ -195,14 +208,19 @@ def test_transfer_withdraws_card_and_verifier_and_ends_the_session(office: Offic
     assert code
     with pytest.raises(login.SessionEnded):
         login.session_actor(office.uow(), POLICY, session.secret)
-    assert login.begin_login(office.uow(), office.rp, "clerk-1", "T01").options[
-        "allowCredentials"
-    ] == []
+    assert (
+        login.begin_login(office.uow(), office.rp, "clerk-1", "T01").options["allowCredentials"]
+        == []
+    )
     with pytest.raises(LoginRefused) as refused:
         office.sign_in(device, strict=False)
     assert refused.value.reason is Refusal.NO_CREDENTIAL
     entry = ledger.operator_ledger(office.uow(), ACCESS, "clerk-1")[-1]
-    assert (entry.event, entry.by_actor, entry.reason) == ("transferred", "access-1", "4月1日付 異動")
+    assert (entry.event, entry.by_actor, entry.reason) == (
+        "transferred",
+        "access-1",
+        "4月1日付 異動",
+    )
     assert "cards withdrawn 1" in entry.detail
 
 
