@@ -45,7 +45,7 @@ def new_card(label: str, pin: str) -> None:
     util = shutil.which("softhsm2-util")
     if util is None:
         raise RuntimeError("softhsm2-util is missing: run `bash scripts/setup.sh`")
-    subprocess.run(  # noqa: S603 (a fixed tool, arguments from the test)
+    subprocess.run(
         [util, "--init-token", "--free", "--label", label, "--so-pin", SO_PIN, "--pin", pin],
         check=True,
         capture_output=True,

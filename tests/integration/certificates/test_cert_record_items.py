@@ -20,8 +20,8 @@ from juki.certificates.services.signatory import set_mayor
 from juki.core.errors import PermissionDeniedError, ValidationError
 from juki.registry.commands import DeleteAlias, RecordAlias
 from juki.registry.services.people import delete_alias, record_alias
-from support.console_tokens import ConsoleTokens
 from support.cert_population import CLERK, MANAGER, CertEnv
+from support.console_tokens import ConsoleTokens
 
 
 def pdf_text(pdf: bytes) -> str:

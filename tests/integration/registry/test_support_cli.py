@@ -18,7 +18,6 @@ from support.backends import SqlBackend, sql_backend
 from support.console_tokens import ConsoleTokens
 from support.residents import family, seed
 
-
 TOKENS: ConsoleTokens | None = None
 
 

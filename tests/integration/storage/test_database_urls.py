@@ -11,9 +11,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from juki.cli import main
-from juki.storage.engine import make_engine
+from juki.storage.engine import DatabaseUrlError, database_url, make_engine
 from support.console_tokens import ConsoleTokens
-from juki.storage.engine import DatabaseUrlError, database_url
 
 
 @pytest.mark.parametrize(
