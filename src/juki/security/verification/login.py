@@ -330,8 +330,8 @@ def _verify(
         signature = reader.sign(attempt.card_label, validate_pin(pin), message)
     except CardPinIncorrect as exc:
         raise LoginRefused(Refusal.PIN_INCORRECT) from exc
-    except CardUnavailable as exc:
-        raise LoginRefused(Refusal.CARD_FAILED) from exc
+    except CardUnavailable as exc:  # not the operator's failure: not counted
+        raise LoginRefused(Refusal.CARD_UNAVAILABLE) from exc
     except ValidationError as exc:  # a PIN of the wrong shape is a wrong PIN, as a card says
         raise LoginRefused(Refusal.PIN_INCORRECT) from exc
     if not verify_card_signature(attempt.card_key, message, signature):

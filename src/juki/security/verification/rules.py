@@ -57,6 +57,7 @@ class Refusal(StrEnum):
     NO_CARD = "no_card"
     PIN_INCORRECT = "pin_incorrect"
     CARD_FAILED = "card_failed"
+    CARD_UNAVAILABLE = "card_unavailable"
     CHALLENGE = "challenge"
     ENROLMENT_CODE = "enrolment_code"
 
@@ -76,6 +77,7 @@ MESSAGES_JA: Final = {
     Refusal.NO_CARD: "操作識別カードが交付されていません",
     Refusal.PIN_INCORRECT: "暗証番号が正しくありません",
     Refusal.CARD_FAILED: "操作識別カードによる認証に失敗しました",
+    Refusal.CARD_UNAVAILABLE: "操作識別カードを読み取れません。カードを確認してください",
     Refusal.CHALLENGE: "画面の有効期限が切れました。もう一度ログインしてください",
     Refusal.ENROLMENT_CODE: "登録コードが正しくないか、有効期限が切れています",
 }
