@@ -60,7 +60,14 @@ def open_session(
     return csrf.group(1)
 
 
-def browser_session(context: Any, url: str, engine: sa.Engine, token: str, terminal: str) -> None:
-    """The same for a Playwright context: the cookie for the terminal at `url`."""
-    secret = session_secret(engine, token, terminal, SystemClock())
+def browser_session(
+    context: Any,
+    url: str,
+    engine: sa.Engine,
+    token: str,
+    terminal: str,
+    clock: Clock | None = None,
+) -> None:
+    """The same for a Playwright context: the cookie for the terminal at `url` (its mount)."""
+    secret = session_secret(engine, token, terminal, clock or SystemClock())
     context.add_cookies([{"name": SESSION_COOKIE, "value": secret, "url": url}])
