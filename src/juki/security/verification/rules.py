@@ -66,7 +66,8 @@ MESSAGES_JA: Final = {
     Refusal.UNKNOWN_OPERATOR: "照合IDまたは照合情報が正しくありません",
     Refusal.INACTIVE: "この照合IDは停止または廃止されています",
     Refusal.LOCKED: (
-        "認証の失敗が続いたためロックされています。アクセス管理責任者に解除を依頼してください"
+        "認証の失敗が続いたためロックされています。"
+        "アクセス管理責任者または暗証番号管理者に解除を依頼してください"
     ),
     Refusal.UNKNOWN_TERMINAL: "この端末は登録されていません",
     Refusal.OTHER_MUNICIPALITY: "この端末は他の市区町村の端末です",
