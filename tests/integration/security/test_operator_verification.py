@@ -234,3 +234,42 @@ def test_suspension_and_withdrawal_refuse_sign_in(office: Office) -> None:
     assert office.refused(device, strict=False).reason is Refusal.INACTIVE
     events = [e.event for e in ledger.operator_ledger(office.uow(), ACCESS, "clerk-1")]
     assert events[-3:] == ["suspended", "reinstated", "withdrawn"]
+
+
+def test_a_challenge_answers_once_and_stale_ones_are_refused(office: Office) -> None:
+    device = office.operator()
+    started = login.begin_login(office.uow(), office.rp, "clerk-1", "T01")
+    answer = device.get(started.options)
+
+    def finish() -> login.SignedIn:
+        return login.finish_login(
+            office.uow(),
+            office.rp,
+            office.card.reader,
+            POLICY,
+            HOME,
+            challenge_id=started.challenge_id,
+            response=answer,
+            pin=PIN,
+            origin=ORIGIN,
+        )
+
+    login.logout(office.uow(), finish().secret)
+    with pytest.raises(LoginRefused) as replayed:
+        finish()
+    assert replayed.value.reason is Refusal.CHALLENGE
+    late = login.begin_login(office.uow(), office.rp, "clerk-1", "T01")
+    office.clock.advance(timedelta(minutes=6))
+    with pytest.raises(LoginRefused) as stale:
+        login.finish_login(
+            office.uow(),
+            office.rp,
+            office.card.reader,
+            POLICY,
+            HOME,
+            challenge_id=late.challenge_id,
+            response=device.get(late.options),
+            pin=PIN,
+            origin=ORIGIN,
+        )
+    assert stale.value.reason is Refusal.CHALLENGE

@@ -108,6 +108,8 @@ def _log(
 def _new_challenge(
     uow: VerificationUnitOfWork, operator_id: str, purpose: str, terminal_id: str
 ) -> StoredChallenge:
+    # Anyone may ask for a challenge: the stale ones go, so asking cannot fill the table.
+    uow.verification.purge_challenges((uow.clock.now() - 2 * CHALLENGE_TTL).isoformat())
     challenge = StoredChallenge(
         challenge_id=new_secret(),
         operator_id=operator_id[:64],

@@ -97,6 +97,9 @@ class VerificationStore(Protocol):
     def end_session(self, session_sha256: str, at: str, reason: str) -> None: ...
     def add_challenge(self, challenge: StoredChallenge) -> None: ...
     def challenge(self, challenge_id: str) -> StoredChallenge | None: ...
+    def purge_challenges(self, created_before: str) -> None:
+        """Forget challenges older than that (stale ones are refused anyway)."""
+
     def use_challenge(self, challenge_id: str, at: str) -> bool:
         """Mark it used; False when it already was (a replay, or a race lost)."""
 

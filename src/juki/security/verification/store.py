@@ -172,6 +172,11 @@ class SqlVerification:
         )
         return StoredChallenge(**_fields(StoredChallenge, row)) if row is not None else None
 
+    def purge_challenges(self, created_before: str) -> None:
+        self._conn.execute(
+            operator_challenges.delete().where(operator_challenges.c.created_at < created_before)
+        )
+
     def use_challenge(self, challenge_id: str, at: str) -> bool:
         c = operator_challenges.c
         done = self._conn.execute(
