@@ -17,6 +17,7 @@ APT_PACKAGES=(
     fonts-ipamj-mincho
     fonts-ipaexfont-gothic
     chromium
+    softhsm2
 )
 
 log() { printf '[setup] %s\n' "$*"; }

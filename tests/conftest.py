@@ -144,3 +144,13 @@ def node_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Call
 def is_municipality(node_id: str) -> bool:
     """A prefecture's 団体コード is its two digits, 000 and the check digit (130001)."""
     return node_id != "national" and node_id[2:5] != "000"
+
+
+@pytest.fixture(scope="session")
+def softhsm(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """SoftHSM2 with a token directory of this run's own; the PKCS#11 module's path. Cards are
+    made with `support.softhsm.new_card` under labels unique to each test."""
+    from support.softhsm import configure, softhsm_module
+
+    configure(tmp_path_factory.mktemp("softhsm"))
+    return softhsm_module()

@@ -23,6 +23,7 @@ from support.cert_population import (
     cert_env,
     registry_app,
 )
+from support.terminal_session import browser_session
 
 
 @pytest.fixture(scope="module")
@@ -48,14 +49,12 @@ def test_issue_a_certificate_by_keyboard(
     head = env.people.head
     page.goto(f"{base}/terminal/residents")
     assert page.url.endswith("/terminal/login")  # not signed in: sent to sign in
-    wait_for_focus(page, "token")  # the first field has focus
+    wait_for_focus(page, "operator_id")  # the first field has focus
     assert unlabelled_inputs(page) == []
-    page.keyboard.type(token)
-    page.keyboard.press("Tab")
-    page.keyboard.type("T01")
     page.screenshot(path=str(artifacts / "cert-01-login.png"))
-    page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"/terminal/$"))
+    # Signed in (照合情報 + card: tests/e2e/test_operator_login_browser.py covers the sign-in).
+    browser_session(page.context, f"{base}/terminal/", env.engine, token, "T01", env.reg.clock)
+    page.goto(f"{base}/terminal/")
     assert "窓口担当者" in page.inner_text("header")
 
     accesskey(page, "s")  # 住民検索
@@ -114,13 +113,8 @@ def test_refusal_is_announced_and_focusable(
     page: Any, served: tuple[CertEnv, str, str], artifacts: Path
 ) -> None:
     env, base, token = served
-    page.goto(f"{base}/terminal/login")
-    wait_for_focus(page, "token")
-    page.keyboard.type(token)
-    page.keyboard.press("Tab")
-    page.keyboard.type("T02")
-    page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"/terminal/$"))
+    browser_session(page.context, f"{base}/terminal/", env.engine, token, "T02", env.reg.clock)
+    page.goto(f"{base}/terminal/")
     page.goto(f"{base}/terminal/certificates/new?code={env.people.abolished.resident_code}")
     wait_for_focus(page, "kind-residence")
     page.keyboard.press("ArrowDown")  # within a radio group the arrow keys choose

@@ -43,6 +43,7 @@ from juki.security.permissions import Role
 from juki.security.uow import SqlUnitOfWork
 from juki.storage.engine import make_engine
 from support.browser_keys import wait_for_focus
+from support.terminal_session import browser_session
 
 INAGI = "132250"
 ADMIN = Actor("e2e-admin", Role.OPERATIONS_MANAGER, "console")
@@ -151,12 +152,13 @@ def a_resident(inagi: Node) -> Any:
 def sign_in(page: Any, inagi: Node) -> None:
     page.goto(f"{inagi.terminal}/residents")
     page.wait_for_url(f"{inagi.terminal}/login")  # not signed in: sent to sign in, under /registry
-    wait_for_focus(page, "token")
-    page.keyboard.type(inagi.token)
-    page.keyboard.press("Tab")
-    page.keyboard.type("E2E-01")
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"{inagi.terminal}/")
+    wait_for_focus(page, "operator_id")
+    engine = make_engine(f"sqlite:///{inagi.config.directory}/node.db")
+    try:  # signed in (the sign-in itself: tests/e2e/test_operator_login_browser.py)
+        browser_session(page.context, f"{inagi.terminal}/", engine, inagi.token, "E2E-01")
+    finally:
+        engine.dispose()
+    page.goto(f"{inagi.terminal}/")
 
 
 def issue_at_the_terminal(page: Any, inagi: Node, artifacts: Path) -> str:

@@ -31,6 +31,7 @@ from juki.security.permissions import Role
 from juki.security.uow import SqlUnitOfWork
 from support.browser_keys import accesskey, focused, tab_to, unlabelled_inputs, wait_for_focus
 from support.cert_population import LiveServer, People, Registry, fixed_clock, make_desk, populate
+from support.terminal_session import browser_session
 
 A = "132250"  # 稲城市
 B = "142051"  # 藤沢市
@@ -85,14 +86,11 @@ def towns(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwoTowns]:
     net.dispose()
 
 
-def sign_in(page: Any, base: str, token: str, terminal: str) -> None:
-    page.goto(f"{base}/terminal/login")
-    wait_for_focus(page, "token")
-    page.keyboard.type(token)
-    page.keyboard.press("Tab")
-    page.keyboard.type(terminal)
-    page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"/terminal/$"))
+def sign_in(page: Any, towns: TwoTowns, base: str, token: str, terminal: str) -> None:
+    """Signed in (the sign-in itself: tests/e2e/test_operator_login_browser.py)."""
+    node = towns.net.municipality(B if base == towns.b_url else A)
+    browser_session(page.context, f"{base}/terminal/", node.engine, token, terminal, node.clock)
+    page.goto(f"{base}/terminal/")
 
 
 def open_wide_area_form(page: Any) -> None:
@@ -103,7 +101,7 @@ def open_wide_area_form(page: Any) -> None:
 
 def test_wide_area_issuance_by_keyboard(page: Any, towns: TwoTowns, artifacts: Path) -> None:
     people = towns.people
-    sign_in(page, towns.b_url, towns.b_clerk, "F01")
+    sign_in(page, towns, towns.b_url, towns.b_clerk, "F01")
     open_wide_area_form(page)
     assert unlabelled_inputs(page) == []
     assert page.locator("#item-honseki").count() == 0  # 本籍・筆頭者 is not even offered
@@ -153,7 +151,7 @@ def test_wide_area_issuance_by_keyboard(page: Any, towns: TwoTowns, artifacts: P
 
 
 def test_wide_area_refusal_names_the_rule(page: Any, towns: TwoTowns, artifacts: Path) -> None:
-    sign_in(page, towns.b_url, towns.b_clerk, "F02")
+    sign_in(page, towns, towns.b_url, towns.b_clerk, "F02")
     open_wide_area_form(page)
     page.keyboard.type(A)
     page.keyboard.press("Tab")
@@ -180,7 +178,7 @@ def test_home_supervisor_reads_who_asked(page: Any, towns: TwoTowns, artifacts: 
             home_lg_code=A,
             source=CsContentSource(towns.net.municipality(B)),
         )
-    sign_in(page, towns.a_url, towns.a_supervisor, "A02")
+    sign_in(page, towns, towns.a_url, towns.a_supervisor, "A02")
     accesskey(page, "h")  # 広域交付照会履歴
     page.wait_for_url(re.compile(r"/terminal/wide-area/register"))
     wait_for_focus(page, "since")

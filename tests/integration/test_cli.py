@@ -14,6 +14,7 @@ from juki.cli import main
 from juki.registry.tables import resident_records
 from juki.security.tables import oplog
 from juki.storage.engine import make_engine
+from support.console_tokens import ConsoleTokens
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -30,20 +31,25 @@ def test_seed_then_stats(db_url: str, capsys: pytest.CaptureFixture[str]) -> Non
     assert code == 0
     seeded = json.loads(out)
     assert seeded["residents"] == 60
-    code, out, _ = run(["registry", "stats", "--db", db_url], capsys)
+    engine = make_engine(db_url)
+    tokens = ConsoleTokens(engine)
+    code, _, err = run(["registry", "stats", "--db", db_url], capsys)
+    assert code == 1 and err.startswith("token: ")  # no implicit operator
+    code, out, _ = run(tokens.argv(["registry", "stats", "--db", db_url]), capsys)
     assert code == 0
     stats = json.loads(out)
     assert stats["residents"] == 60
     assert stats["households"] == seeded["households"]
     assert {"residents", "households", "foreign_residents", "removed_records"} <= set(stats)
-    engine = make_engine(db_url)
     try:
         with engine.connect() as conn:
-            actions = conn.execute(sa.select(oplog.c.action, oplog.c.outcome)).all()
+            actions = conn.execute(
+                sa.select(oplog.c.action, oplog.c.outcome, oplog.c.actor_id, oplog.c.role)
+            ).all()
     finally:
         engine.dispose()
-    assert ("seed_population", "ok") in actions
-    assert ("view_stats", "ok") in actions
+    assert ("seed_population", "ok", "seed", "system") in actions  # the system seeds
+    assert ("view_stats", "ok", "cli-operations-manager", "operations_manager") in actions
 
 
 @pytest.mark.parametrize(
@@ -89,7 +95,7 @@ def test_seed_with_unknown_municipality_changes_nothing(
 
 def test_stats_of_a_missing_database(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     missing = tmp_path / "none.db"
-    assert main(["registry", "stats", "--db", f"sqlite:///{missing}"]) == 1
+    assert main(["registry", "stats", "--db", f"sqlite:///{missing}", "--token", "juki_x"]) == 1
     assert "does not exist" in capsys.readouterr().err
     assert not missing.exists()
 

@@ -8,7 +8,6 @@ test modules share: the two towns, reading their tables, and B's counter termina
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +37,7 @@ from juki.security.operators import create_operator
 from juki.security.permissions import Role
 from juki.security.uow import SqlUnitOfWork
 from support.cert_population import People, Registry, fixed_clock, make_desk, populate
+from support.terminal_session import open_session
 
 A = "132250"  # 稲城市: the home municipality
 B = "142051"  # 藤沢市: where the resident asks
@@ -137,19 +137,9 @@ def operator(node: MunicipalityNode, actor_id: str, role: Role, clock: Clock | N
 
 
 def sign_in(client: TestClient, token: str, terminal: str = "F01") -> str:
-    """Sign in at the terminal; the page's CSRF token."""
-    form = client.get("/terminal/login")
-    nonce = re.search(r'name="nonce" value="([^"]+)"', form.text)
-    assert nonce
-    signed = client.post(
-        "/terminal/login",
-        data={"token": token, "terminal": terminal, "nonce": nonce.group(1)},
-        follow_redirects=False,
-    )
-    assert signed.status_code == 303, signed.text
-    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/terminal/").text)
-    assert csrf
-    return csrf.group(1)
+    """Signed in at the terminal (support.terminal_session); the page's CSRF token."""
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    return open_session(client, engine, token, terminal)
 
 
 def wide_form(csrf: str, code: str, **over: Any) -> dict[str, Any]:

@@ -1,11 +1,12 @@
 """`juki cert …`: issue, verify, void and register certificates from the server console.
 
-Whoever runs these on the console acts as the role the task needs (a counter clerk issues, a
-registry supervisor voids, an auditor reads the registers, the operations manager sets fees),
-as `juki` does for its other console commands; `--operator-token` (or `JUKI_OPERATOR_TOKEN`)
-acts as that operator instead, with that operator's permissions. Either way every action is
-authorised and written to the oplog. At a network municipality's console, `juki.nodes.cert_cli`
-adds what needs the node: its network-issued key, and 広域交付 through its CS.
+Each command that reads or changes personal data acts as the operator whose token is given
+(`--token` or `JUKI_TOKEN`, issued by `juki operator token`) and refuses without one
+(`juki.security.credentials`): the operator's role must allow the task (a counter clerk
+issues, a registry supervisor voids, an auditor reads the registers, the operations manager
+sets fees), and every action is authorised and written to the oplog under that operator.
+At a network municipality's console, `juki.nodes.cert_cli` adds what needs the node: its
+network-issued key, and 広域交付 through its CS.
 """
 
 from __future__ import annotations
@@ -56,9 +57,8 @@ from juki.core.console import EXIT_FAILED, EXIT_OK, ConsoleError, Subparsers, fa
 from juki.core.errors import ValidationError
 from juki.core.settings import Settings
 from juki.security.actors import Actor
-from juki.security.operators import TokenRefused, check_token
+from juki.security.credentials import MISSING, add_token_arg, given_token, operator_for
 from juki.security.permissions import Role
-from juki.security.uow import SqlUnitOfWork
 from juki.storage.engine import open_existing
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -120,14 +120,11 @@ def parse_members(text: str | None) -> Members:
 
 
 def actor_for(engine: sa.Engine, args: argparse.Namespace, role: Role, settings: Settings) -> Actor:
-    """The console as `role`, or the operator whose token was given."""
-    token = args.operator_token or settings.operator_token
-    if token:
-        try:
-            return check_token(SqlUnitOfWork(engine), token, args.terminal)
-        except TokenRefused as refused:
-            raise ConsoleError(f"operator-token: {refused.message_en}") from None
-    return Actor.console(role, args.terminal)
+    """The operator whose token was given (`role` is the one the task needs, for the error
+    that says a token is missing); no token, no action."""
+    if not given_token(args, settings):
+        raise ConsoleError(f"{MISSING} (a {role.value}'s, for this command)")
+    return operator_for(engine, args, settings, args.terminal)
 
 
 def with_public_url(settings: Settings, args: argparse.Namespace) -> Settings:
@@ -386,11 +383,7 @@ def _common(p: argparse.ArgumentParser, settings: Settings, *, db: bool = True) 
     if db:
         p.add_argument("--db", default=settings.db_url, help="SQLAlchemy URL")
     p.add_argument("--terminal", type=_terminal, default="console", help="terminal id")
-    p.add_argument(
-        "--operator-token",
-        default=None,
-        help="act as this operator (default: the console, or $JUKI_OPERATOR_TOKEN)",
-    )
+    add_token_arg(p)
 
 
 def _add_issue(cert_sub: Subparsers, settings: Settings, handler: Handler) -> None:

@@ -16,6 +16,10 @@ DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 # issues a new one.
 DEFAULT_OPERATOR_TOKEN_DAYS = 90
 DEFAULT_ADMIN_TOKEN_DAYS = 365
+# Terminal sign-in (juki.security.verification.rules holds the same defaults).
+DEFAULT_LOGIN_MAX_FAILURES = 5
+DEFAULT_IDLE_MINUTES = 15
+DEFAULT_WEBAUTHN_RP_ID = "localhost"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +35,18 @@ class Settings:
     keys_dir: str = DEFAULT_KEYS_DIR
     print_dir: str = DEFAULT_PRINT_DIR  # the print sink: where "printed" certificates land
     public_url: str = DEFAULT_PUBLIC_URL  # base of the verification page the QR code points at
-    # The console acts as this operator instead of as the role a command needs (a secret).
+    # The credential of every command that reads or changes personal data: an operator's token
+    # from `juki operator token` (`--token` or JUKI_TOKEN; a secret).
     operator_token: str | None = None
     operator_token_days: int = DEFAULT_OPERATOR_TOKEN_DAYS
     admin_token_days: int = DEFAULT_ADMIN_TOKEN_DAYS
+    # Operator verification at the terminal: the operator card's PKCS#11 module (SoftHSM2, or
+    # OpenSC's module for a smart card), the WebAuthn relying party's id (the terminal's host
+    # name), failures before a lockout, and minutes of idleness before a logout.
+    pkcs11_module: str | None = None
+    webauthn_rp_id: str = DEFAULT_WEBAUTHN_RP_ID
+    login_max_failures: int = DEFAULT_LOGIN_MAX_FAILURES
+    idle_minutes: int = DEFAULT_IDLE_MINUTES
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -48,9 +60,15 @@ class Settings:
             keys_dir=env.get("JUKI_KEYS_DIR", DEFAULT_KEYS_DIR),
             print_dir=env.get("JUKI_PRINT_DIR", DEFAULT_PRINT_DIR),
             public_url=env.get("JUKI_PUBLIC_URL", DEFAULT_PUBLIC_URL).rstrip("/"),
-            operator_token=env.get("JUKI_OPERATOR_TOKEN") or None,
+            operator_token=env.get("JUKI_TOKEN") or None,
             operator_token_days=_days(env, "JUKI_OPERATOR_TOKEN_DAYS", DEFAULT_OPERATOR_TOKEN_DAYS),
             admin_token_days=_days(env, "JUKI_ADMIN_TOKEN_DAYS", DEFAULT_ADMIN_TOKEN_DAYS),
+            pkcs11_module=env.get("JUKI_PKCS11_MODULE") or None,
+            webauthn_rp_id=env.get("JUKI_WEBAUTHN_RP_ID", DEFAULT_WEBAUTHN_RP_ID),
+            login_max_failures=_count(
+                env, "JUKI_LOGIN_MAX_FAILURES", DEFAULT_LOGIN_MAX_FAILURES, 1, 20
+            ),
+            idle_minutes=_count(env, "JUKI_IDLE_MINUTES", DEFAULT_IDLE_MINUTES, 1, 240),
         )
 
     def __repr__(self) -> str:
@@ -62,7 +80,9 @@ class Settings:
             f"print_dir={self.print_dir!r}, public_url={self.public_url!r}, "
             f"operator_token={'***' if self.operator_token else None}, "
             f"operator_token_days={self.operator_token_days}, "
-            f"admin_token_days={self.admin_token_days})"
+            f"admin_token_days={self.admin_token_days}, "
+            f"pkcs11_module={self.pkcs11_module!r}, webauthn_rp_id={self.webauthn_rp_id!r}, "
+            f"login_max_failures={self.login_max_failures}, idle_minutes={self.idle_minutes})"
         )
 
 
@@ -76,6 +96,15 @@ def _days(env: Mapping[str, str], name: str, default: int) -> int:
         return default
     if not raw.isdigit() or not 1 <= int(raw) <= 366:
         raise SettingsError(f"{name}: a whole number of days from 1 to 366 is required")
+    return int(raw)
+
+
+def _count(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise SettingsError(f"{name}: a whole number from {low} to {high} is required")
     return int(raw)
 
 

@@ -15,7 +15,6 @@ from juki.core.identifiers import LgCode
 from juki.core.settings import Settings
 from juki.population.seeding import MAX_RESIDENTS, seed_registry
 from juki.security.actors import Actor
-from juki.security.permissions import Role
 from juki.storage.cli import db_arg
 from juki.storage.engine import make_engine
 
@@ -50,7 +49,8 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
             lg_code=args.municipality,
             residents=args.residents,
             seed=args.seed,
-            by=Actor.console(Role.OPERATIONS_MANAGER),
+            # Synthetic people, made by the system: the oplog says "seed", no operator.
+            by=Actor.system("seed"),
             clock=SystemClock(),
             progress=update,
         )

@@ -20,7 +20,9 @@ from juki.core.text import validate_name
 from juki.security.actions import perform
 from juki.security.actors import Actor
 from juki.security.permissions import Permission, Role
-from juki.security.ports import OperatorUnitOfWork, StoredOperator
+from juki.security.ports import StoredOperator
+from juki.security.verification.events import OperatorEvent, note
+from juki.security.verification.ports import VerificationUnitOfWork as OperatorUnitOfWork
 
 OPERATOR_ID_RE: Final = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 MAX_TOKEN_LEN: Final = 256  # a new token is 48 characters; anything far longer is not ours
@@ -30,6 +32,7 @@ TOKEN_PREFIX: Final = "juki_"  # noqa: S105 (a prefix, not a secret)
 # `Settings.operator_token_days` by default (a test holds them equal; settings import SQLAlchemy).
 DEFAULT_TOKEN_VALIDITY: Final = timedelta(days=90)
 MAX_TOKEN_VALIDITY: Final = timedelta(days=366)
+MAX_PURPOSE_LEN: Final = 200
 
 RefusalReason = Literal["unknown", "inactive", "expired", "revoked"]
 
@@ -97,6 +100,43 @@ def validate_validity(valid_for: timedelta) -> timedelta:
     return valid_for
 
 
+def validate_purpose(purpose: str) -> str:
+    """A token is issued for a stated purpose (what the command line will be used for)."""
+    text = purpose.strip()
+    if not text or len(text) > MAX_PURPOSE_LEN:
+        raise ValidationError(
+            "purpose",
+            "purpose",
+            f"state the token's purpose in 1 to {MAX_PURPOSE_LEN} characters",
+            f"トークンの利用目的を1〜{MAX_PURPOSE_LEN}文字で入力してください",
+        )
+    return text
+
+
+def check_new_operator(
+    uow: OperatorUnitOfWork, operator_id: str, display_name: str, role: Role
+) -> tuple[str, str]:
+    """The validated 照合ID and name of an operator to register; refused when taken."""
+    oid = validate_operator_id(operator_id)
+    name = validate_name("display_name", display_name)
+    if Role(role) is Role.SYSTEM:
+        # The node acts as itself; a person holding its role could assign 個人番号 by hand.
+        raise DomainRuleError(
+            "role",
+            "system_role",
+            "the system role belongs to the node, not to an operator",
+            "システム権限は操作者に付与できません",
+        )
+    if uow.operators.find(oid) is not None:
+        raise DomainRuleError(
+            "operator_id",
+            "duplicate",
+            f"operator {oid} already exists",
+            f"照合ID「{oid}」は既に登録されています",
+        )
+    return oid, name
+
+
 def create_operator(
     uow: OperatorUnitOfWork,
     by: Actor,
@@ -104,29 +144,17 @@ def create_operator(
     display_name: str,
     role: Role,
     valid_for: timedelta = DEFAULT_TOKEN_VALIDITY,
+    purpose: str = "API",
 ) -> str:
-    """Register an operator and return their new token; only its hash is kept, so show it once."""
+    """Register an operator together with a token for `purpose`, and return the token (only its
+    hash is kept, so show it once). For services and API clients that act as a named operator;
+    `juki operator add` registers without a token (`verification.ledger.register_operator`)."""
     token = new_token()
 
     def run(uow: OperatorUnitOfWork) -> str:
         validate_validity(valid_for)
-        oid = validate_operator_id(operator_id)
-        name = validate_name("display_name", display_name)
-        if Role(role) is Role.SYSTEM:
-            # The node acts as itself; a person holding its role could assign 個人番号 by hand.
-            raise DomainRuleError(
-                "role",
-                "system_role",
-                "the system role belongs to the node, not to an operator",
-                "システム権限は操作者に付与できません",
-            )
-        if uow.operators.find(oid) is not None:
-            raise DomainRuleError(
-                "operator_id",
-                "duplicate",
-                f"operator {oid} already exists",
-                f"照合ID「{oid}」は既に登録されています",
-            )
+        stated = validate_purpose(purpose)
+        oid, name = check_new_operator(uow, operator_id, display_name, role)
         now = uow.clock.now()
         uow.operators.add(
             operator_id=oid,
@@ -135,7 +163,10 @@ def create_operator(
             token_sha256=token_sha256(token),
             created_at=now.isoformat(),
             token_expires_at=(now + valid_for).isoformat(),
+            token_purpose=stated,
         )
+        note(uow, by, oid, OperatorEvent.REGISTERED, "registered", f"role {Role(role).value}")
+        note(uow, by, oid, OperatorEvent.TOKEN_ISSUED, stated, f"{valid_for.days} days")
         return token
 
     return perform(
@@ -170,6 +201,7 @@ def deactivate_operator(uow: OperatorUnitOfWork, by: Actor, operator_id: str) ->
                 f"照合ID「{operator_id}」は既に無効です",
             )
         uow.operators.set_active(operator_id, False)
+        note(uow, by, current.operator_id, OperatorEvent.SUSPENDED, "deactivated")
 
     perform(uow, by, Permission.MANAGE_OPERATORS, _target(operator_id), run, describe=_deactivated)
 
@@ -183,15 +215,28 @@ def issue_token(
     by: Actor,
     operator_id: str,
     valid_for: timedelta = DEFAULT_TOKEN_VALIDITY,
+    purpose: str = "API",
 ) -> str:
-    """A new token for an operator, replacing (and so ending) the old one; shown once."""
+    """A new token for an operator, for a stated purpose, replacing (and so ending) the old
+    one; shown once, kept as its hash with its purpose and expiry."""
     token = new_token()
 
     def run(uow: OperatorUnitOfWork) -> str:
         validate_validity(valid_for)
+        stated = validate_purpose(purpose)
         current = _active_operator(uow, operator_id)
         expires = uow.clock.now() + valid_for
-        uow.operators.set_token(current.operator_id, token_sha256(token), expires.isoformat())
+        uow.operators.set_token(
+            current.operator_id, token_sha256(token), expires.isoformat(), stated
+        )
+        note(
+            uow,
+            by,
+            current.operator_id,
+            OperatorEvent.TOKEN_ISSUED,
+            stated,
+            f"valid until {expires.isoformat()}",
+        )
         return token
 
     return perform(
@@ -200,7 +245,7 @@ def issue_token(
         Permission.MANAGE_OPERATORS,
         _target(operator_id),
         run,
-        describe=lambda _: f"new token issued, valid for {valid_for.days} days",
+        describe=lambda _: f"new token for {purpose[:100]!r}, valid for {valid_for.days} days",
     )
 
 
@@ -218,6 +263,7 @@ def revoke_token(uow: OperatorUnitOfWork, by: Actor, operator_id: str) -> None:
                 f"照合ID「{operator_id}」のトークンは既に失効しています",
             )
         uow.operators.revoke_token(current.operator_id, uow.clock.now().isoformat())
+        note(uow, by, current.operator_id, OperatorEvent.TOKEN_REVOKED, "revoked")
 
     perform(uow, by, Permission.MANAGE_OPERATORS, _target(operator_id), run, describe=_revoked)
 

@@ -55,16 +55,39 @@ class Permission(StrEnum):
     REGISTER_SELF_NOTICE = "register_self_notice"
     WITHDRAW_SELF_NOTICE = "withdraw_self_notice"
     SEND_SELF_NOTICES = "send_self_notices"
+    # Operators (seed 002 第13条: 照合ID・照合情報・操作者ID and their ledger; seed 001
+    # 第7条・第16条: 暗証番号等 — the operator card and its PIN). Registering, transferring,
+    # suspending and withdrawing an operator, and issuing the command-line token, are
+    # MANAGE_OPERATORS.
+    ISSUE_OPERATOR_CARD = "issue_operator_card"  # 操作識別カードの交付・回収
+    CLEAR_LOCKOUT = "clear_lockout"  # a locked-out operator may try again
+    REGISTER_TERMINAL = "register_terminal"  # 統合端末: its id and municipality
+    VIEW_OPERATOR_LEDGER = "view_operator_ledger"  # 照合ID及び操作者IDの管理簿
+    # Enrolling one's own 照合情報 (a WebAuthn credential) with the code the manager handed over.
+    REGISTER_VERIFIER = "register_verifier"
 
 
 class Role(StrEnum):
     """操作者ID: the authority an operator holds."""
 
     COUNTER_CLERK = "counter_clerk"  # 窓口担当者: notifications filed by residents
-    REGISTRY_SUPERVISOR = "registry_supervisor"  # 管理者: adds actions by authority (職権)
-    OPERATIONS_MANAGER = "operations_manager"  # 運用管理者: operators, data loads
+    REGISTRY_SUPERVISOR = "registry_supervisor"  # 審査 (管理者): adds actions by authority (職権)
+    OPERATIONS_MANAGER = "operations_manager"  # 住基ネット運用管理者 (001 第6): operators, loads
     AUDITOR = "auditor"  # 監査: read the log and statistics, nothing personal
     SYSTEM = "system"  # the node itself (network handlers, scheduled jobs)
+    # Seed 001 (稲城市): 統括者 (第3), 暗証番号管理者 (第7: PINs and operator cards).
+    GENERAL_SUPERVISOR = "general_supervisor"  # 統括者
+    PIN_MANAGER = "pin_manager"  # 暗証番号管理者
+    # Seed 002 (防府市): 第3条-第16条の3.
+    SECURITY_CHIEF = "security_chief"  # セキュリティ統括責任者
+    SECURITY_OFFICER = "security_officer"  # セキュリティ責任者
+    SYSTEM_ADMINISTRATOR = "system_administrator"  # システム管理者 (machines, rooms)
+    ACCESS_MANAGER = "access_manager"  # アクセス管理責任者 (照合ID・操作者ID, the oplog)
+    IDENTITY_INFO_MANAGER = "identity_info_manager"  # 本人確認情報管理責任者
+    INFO_ASSET_MANAGER = "info_asset_manager"  # 情報資産管理責任者
+    # Operators of the upper levels (都道府県サーバ, 全国サーバ): statistics and the oplog.
+    PREFECTURE_OPERATOR = "prefecture_operator"
+    NATIONAL_OPERATOR = "national_operator"
 
 
 _CLERK: Final = frozenset(
@@ -92,7 +115,11 @@ _CLERK: Final = frozenset(
     }
 )
 
-ROLE_PERMISSIONS: Final = MappingProxyType(
+_OVERSIGHT: Final = frozenset(
+    {Permission.VIEW_STATS, Permission.VIEW_OPLOG, Permission.VIEW_OPERATOR_LEDGER}
+)
+
+_TABLE: Final = MappingProxyType(
     {
         Role.COUNTER_CLERK: _CLERK,
         Role.REGISTRY_SUPERVISOR: _CLERK
@@ -117,12 +144,35 @@ ROLE_PERMISSIONS: Final = MappingProxyType(
                 Permission.VIEW_OPLOG,
                 Permission.MANAGE_CERTIFICATE_FEES,
                 Permission.SET_CERTIFICATE_SIGNATORY,
+                Permission.VIEW_OPERATOR_LEDGER,
             }
         ),
-        # The register names the subject by resident code only, as the oplog's targets do.
-        Role.AUDITOR: frozenset(
-            {Permission.VIEW_STATS, Permission.VIEW_OPLOG, Permission.VIEW_CERTIFICATE_REGISTER}
+        # Those who answer for security read the oplog and the operator ledger; none of them
+        # reads a resident's record by that role alone.
+        Role.GENERAL_SUPERVISOR: _OVERSIGHT,
+        Role.SECURITY_CHIEF: _OVERSIGHT,
+        Role.SECURITY_OFFICER: _OVERSIGHT,
+        # 暗証番号管理者: issues and takes back operator cards, and lets a locked-out operator in.
+        Role.PIN_MANAGER: frozenset(
+            {
+                Permission.ISSUE_OPERATOR_CARD,
+                Permission.CLEAR_LOCKOUT,
+                Permission.VIEW_OPERATOR_LEDGER,
+            }
         ),
+        # アクセス管理責任者 (002 第13条): 照合ID, 照合情報 and 操作者ID, their ledger, the oplog.
+        Role.ACCESS_MANAGER: _OVERSIGHT
+        | {Permission.MANAGE_OPERATORS, Permission.CLEAR_LOCKOUT, Permission.REGISTER_TERMINAL},
+        # システム管理者 (002 第4条, 第9条): the machines, so the terminals and their places.
+        Role.SYSTEM_ADMINISTRATOR: frozenset(
+            {Permission.REGISTER_TERMINAL, Permission.VIEW_STATS, Permission.VIEW_OPLOG}
+        ),
+        Role.IDENTITY_INFO_MANAGER: _OVERSIGHT | {Permission.VIEW_CERTIFICATE_REGISTER},
+        Role.INFO_ASSET_MANAGER: frozenset({Permission.VIEW_STATS, Permission.VIEW_OPLOG}),
+        Role.PREFECTURE_OPERATOR: frozenset({Permission.VIEW_STATS, Permission.VIEW_OPLOG}),
+        Role.NATIONAL_OPERATOR: frozenset({Permission.VIEW_STATS, Permission.VIEW_OPLOG}),
+        # The register names the subject by resident code only, as the oplog's targets do.
+        Role.AUDITOR: _OVERSIGHT | {Permission.VIEW_CERTIFICATE_REGISTER},
         Role.SYSTEM: frozenset(
             {
                 Permission.VIEW_RECORD,
@@ -135,6 +185,15 @@ ROLE_PERMISSIONS: Final = MappingProxyType(
                 Permission.ANSWER_WIDE_AREA_REQUEST,
             }
         ),
+    }
+)
+
+# Every operator enrols their own 照合情報 (with the code the アクセス管理責任者 handed over); the
+# node itself has none.
+ROLE_PERMISSIONS: Final = MappingProxyType(
+    {
+        role: perms if role is Role.SYSTEM else perms | {Permission.REGISTER_VERIFIER}
+        for role, perms in _TABLE.items()
     }
 )
 

@@ -47,8 +47,14 @@ def _operator(row: sa.RowMapping) -> StoredOperator:
         role=Role(row["role"]),
         active=bool(row["active"]),
         created_at=row["created_at"],
-        token_expires_at=row["token_expires_at"],
+        token_expires_at=row["token_expires_at"] or "",
         token_revoked_at=row["token_revoked_at"],
+        token_purpose=row["token_purpose"],
+        status=row["status"],
+        enrolment_sha256=row["enrolment_sha256"],
+        enrolment_expires_at=row["enrolment_expires_at"],
+        failed_logins=int(row["failed_logins"]),
+        locked_at=row["locked_at"],
     )
 
 
@@ -62,9 +68,10 @@ class SqlOperators:
         operator_id: str,
         display_name: str,
         role: Role,
-        token_sha256: str,
         created_at: str,
-        token_expires_at: str,
+        token_sha256: str | None = None,
+        token_expires_at: str = "",
+        token_purpose: str | None = None,
     ) -> None:
         self._conn.execute(
             operators.insert().values(
@@ -73,8 +80,11 @@ class SqlOperators:
                 role=role.value,
                 token_sha256=token_sha256,
                 active=True,
+                status="active",
                 created_at=created_at,
-                token_expires_at=token_expires_at,
+                token_expires_at=token_expires_at or created_at,
+                token_purpose=token_purpose,
+                failed_logins=0,
             )
         )
 
@@ -96,12 +106,15 @@ class SqlOperators:
         )
         return _operator(row) if row is not None else None
 
-    def set_token(self, operator_id: str, token_sha256: str, token_expires_at: str) -> None:
+    def set_token(
+        self, operator_id: str, token_sha256: str, token_expires_at: str, purpose: str
+    ) -> None:
         self._update(
             operator_id,
             token_sha256=token_sha256,
             token_expires_at=token_expires_at,
             token_revoked_at=None,
+            token_purpose=purpose,
         )
 
     def revoke_token(self, operator_id: str, revoked_at: str) -> None:
@@ -115,4 +128,24 @@ class SqlOperators:
             raise NotFoundError("operator", operator_id)
 
     def set_active(self, operator_id: str, active: bool) -> None:
-        self._update(operator_id, active=active)
+        self._update(operator_id, active=active, status="active" if active else "suspended")
+
+    def set_status(self, operator_id: str, status: str) -> None:
+        self._update(operator_id, status=status, active=status == "active")
+
+    def set_role(self, operator_id: str, role: Role) -> None:
+        self._update(operator_id, role=role.value)
+
+    def set_enrolment(self, operator_id: str, code_sha256: str | None, expires_at: str) -> None:
+        self._update(operator_id, enrolment_sha256=code_sha256, enrolment_expires_at=expires_at)
+
+    def count_failure(self, operator_id: str) -> int:
+        c = operators.c
+        self._update(operator_id, failed_logins=c.failed_logins + 1)
+        count = self._conn.execute(
+            sa.select(c.failed_logins).where(c.operator_id == operator_id)
+        ).scalar_one()
+        return int(count)
+
+    def set_lock(self, operator_id: str, locked_at: str | None) -> None:
+        self._update(operator_id, locked_at=locked_at, failed_logins=0)

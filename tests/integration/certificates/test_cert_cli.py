@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from juki import cli
 from juki.security.operators import create_operator
 from juki.security.permissions import Role
+from juki.security.tables import oplog
 from juki.security.uow import SqlUnitOfWork
 from support.cert_population import MANAGER, CertEnv
+from support.console_tokens import ConsoleTokens
 
 
 @pytest.fixture
@@ -20,14 +24,19 @@ def console(env: CertEnv, monkeypatch: pytest.MonkeyPatch) -> CertEnv:
     monkeypatch.setenv("JUKI_KEYS_DIR", env.desk.settings.keys_dir)
     monkeypatch.setenv("JUKI_PRINT_DIR", str(env.tmp / "print"))
     monkeypatch.setenv("JUKI_PUBLIC_URL", "http://verify.test")
-    for name in ("JUKI_ROOT_CERT", "JUKI_SIGNING_KEY", "JUKI_SIGNING_CERT", "JUKI_OPERATOR_TOKEN"):
+    for name in ("JUKI_ROOT_CERT", "JUKI_SIGNING_KEY", "JUKI_SIGNING_CERT", "JUKI_TOKEN"):
         monkeypatch.delenv(name, raising=False)
+    # Each command runs as an operator of the role it needs (support.console_tokens).
+    monkeypatch.setattr(sys.modules[__name__], "TOKENS", ConsoleTokens(env.engine))
     return env
+
+
+TOKENS: ConsoleTokens | None = None
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     try:
-        code = cli.main(argv)
+        code = cli.main(TOKENS.argv(argv) if TOKENS is not None else argv)
     except SystemExit as exc:  # argparse usage errors
         code = int(exc.code or 0)
     out = capsys.readouterr()
@@ -225,7 +234,37 @@ def test_operator_tokens_carry_their_roles(
         ],
         capsys,
     )
-    assert code == 1 and "operator-token" in err
+    assert code == 1 and "token: the bearer token is not valid" in err
+
+
+def test_a_command_without_a_credential_changes_nothing(
+    console: CertEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No implicit clerk: without --token or JUKI_TOKEN every command that reads or changes
+    personal data exits 1 naming the token, and the registry and the oplog stay as they were."""
+    code = console.people.sealed.resident_code
+    commands = [
+        ["cert", "issue", "--kind", "seal", "--resident-code", code, "--out", str(tmp_path / "x")],
+        ["cert", "void", "--id", "C-1", "--reason", "x"],
+        ["cert", "fee", "--kind", "seal", "--yen", "100"],
+        ["cert", "register"],
+        ["cert", "self-notice", "register", "--resident-code", code],
+        ["registry", "stats"],
+        ["registry", "support", "status", "r-1"],
+    ]
+    with console.engine.connect() as conn:
+        log_before = conn.execute(sa.select(sa.func.count()).select_from(oplog)).scalar_one()
+    before = console.state()
+    for argv in commands:
+        status, out, err = run([*argv, "--db", db(console), "--token", ""], capsys)
+        assert status == 1 and err.startswith("token: this command reads or changes"), argv
+        assert out == ""
+    assert console.state() == before
+    with console.engine.connect() as conn:
+        assert (
+            conn.execute(sa.select(sa.func.count()).select_from(oplog)).scalar_one() == log_before
+        )
+    assert not (tmp_path / "x").exists()
 
 
 def test_fee_and_spoiled_copy(

@@ -19,12 +19,14 @@ from juki.certificates.codes import verification_code
 from juki.certificates.model import CertificateKind, CertificateRequest
 from juki.certificates.ratelimit import RateLimiter
 from juki.certificates.verify import MAX_PAGES, MAX_PDF_BYTES, verify_pdf
+from juki.core.clock import SystemClock
 from juki.nodes.apps import create_public_app, create_registry_app
 from juki.registry.model import Relationship
 from juki.security.operators import create_operator
 from juki.security.permissions import Role
 from juki.security.uow import SqlUnitOfWork
 from support.cert_population import CLERK, MANAGER, SUPERVISOR, CertEnv, LiveServer, person
+from support.terminal_session import open_session
 
 HOME_ELSEWHERE = "東京都稲城市東長沼2111番地"
 
@@ -275,16 +277,8 @@ def _sign_in(client: TestClient, env: CertEnv, role: Role = Role.COUNTER_CLERK) 
     token = create_operator(
         SqlUnitOfWork(env.engine), MANAGER, f"op-{role.value}", "窓口 花子", role
     )
-    form = client.get("/registry/terminal/login")
-    nonce = re.search(r'name="nonce" value="([^"]+)"', form.text)
-    assert nonce is not None
-    signed_in = client.post(
-        "/registry/terminal/login",
-        data={"token": token, "terminal": "T-01", "nonce": nonce.group(1)},
-        follow_redirects=False,
-    )
-    assert signed_in.status_code == 303
-    return str(signed_in.headers["location"])
+    open_session(client, env.engine, token, "T-01", base="/registry/terminal", clock=SystemClock())
+    return "/registry/terminal/"
 
 
 def test_terminal_links_redirects_and_cookies_follow_the_mount(

@@ -21,6 +21,7 @@ from juki.core.errors import PermissionDeniedError, ValidationError
 from juki.registry.commands import DeleteAlias, RecordAlias
 from juki.registry.services.people import delete_alias, record_alias
 from support.cert_population import CLERK, MANAGER, CertEnv
+from support.console_tokens import ConsoleTokens
 
 
 def pdf_text(pdf: bytes) -> str:
@@ -162,17 +163,18 @@ def test_signatory_and_record_items_from_the_command_line(
     monkeypatch.setenv("JUKI_KEYS_DIR", env.desk.settings.keys_dir)
     monkeypatch.setenv("JUKI_PRINT_DIR", str(tmp_path / "print"))
     monkeypatch.setenv("JUKI_PUBLIC_URL", "http://verify.test")
-    for name in ("JUKI_ROOT_CERT", "JUKI_SIGNING_KEY", "JUKI_SIGNING_CERT", "JUKI_OPERATOR_TOKEN"):
+    for name in ("JUKI_ROOT_CERT", "JUKI_SIGNING_KEY", "JUKI_SIGNING_CERT", "JUKI_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     url = env.engine.url.render_as_string(hide_password=False)
-    assert cli.main(["cert", "signatory", "--db", url, "--name", " "]) == 1
+    tokens = ConsoleTokens(env.engine)
+    assert cli.main(tokens.argv(["cert", "signatory", "--db", url, "--name", " "])) == 1
     assert "mayor_name" in capsys.readouterr().err
-    assert cli.main(["cert", "signatory", "--db", url, "--name", "髙橋　勝浩"]) == 0
+    assert cli.main(tokens.argv(["cert", "signatory", "--db", url, "--name", "髙橋　勝浩"])) == 0
     assert "東京都稲城市長\u3000髙橋　勝浩" in capsys.readouterr().out
     out_file = tmp_path / "items.pdf"
     argv = ["cert", "issue", "--db", url, "--kind", "record-items"]
     argv += ["--resident-code", env.people.wife.resident_code, "--items", "birth-date,address"]
-    assert cli.main([*argv, "--out", str(out_file)]) == 0, capsys.readouterr().err
+    assert cli.main(tokens.argv([*argv, "--out", str(out_file)])) == 0, capsys.readouterr().err
     document = embedded_document(out_file.read_bytes())
     keys = {line["key"] for person in document["content"]["persons"] for line in person["lines"]}
     assert keys == {"name", "former_surname", "former_surname_kana", "birth_date", "address"}

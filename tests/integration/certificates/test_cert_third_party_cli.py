@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
 from juki import cli
 from support.cert_population import CertEnv
+from support.console_tokens import ConsoleTokens
 
 
 @pytest.fixture
@@ -16,14 +18,19 @@ def console(env: CertEnv, monkeypatch: pytest.MonkeyPatch) -> CertEnv:
     monkeypatch.setenv("JUKI_KEYS_DIR", env.desk.settings.keys_dir)
     monkeypatch.setenv("JUKI_PRINT_DIR", str(env.tmp / "print"))
     monkeypatch.setenv("JUKI_PUBLIC_URL", "http://verify.test")
-    for name in ("JUKI_ROOT_CERT", "JUKI_SIGNING_KEY", "JUKI_SIGNING_CERT", "JUKI_OPERATOR_TOKEN"):
+    for name in ("JUKI_ROOT_CERT", "JUKI_SIGNING_KEY", "JUKI_SIGNING_CERT", "JUKI_TOKEN"):
         monkeypatch.delenv(name, raising=False)
+    # Each command runs as an operator of the role it needs (support.console_tokens).
+    monkeypatch.setattr(sys.modules[__name__], "TOKENS", ConsoleTokens(env.engine))
     return env
+
+
+TOKENS: ConsoleTokens | None = None
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     try:
-        code = cli.main(argv)
+        code = cli.main(TOKENS.argv(argv) if TOKENS is not None else argv)
     except SystemExit as exc:
         code = int(exc.code or 0)
     out = capsys.readouterr()

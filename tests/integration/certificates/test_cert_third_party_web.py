@@ -19,6 +19,7 @@ from juki.security.operators import create_operator
 from juki.security.permissions import Role
 from juki.security.uow import SqlUnitOfWork
 from support.cert_population import CLERK, MANAGER, CertEnv, registry_app
+from support.terminal_session import open_session
 
 
 @pytest.fixture
@@ -33,17 +34,7 @@ def login(
     token = create_operator(
         SqlUnitOfWork(env.engine, clock=env.reg.clock), MANAGER, operator, "窓口 一郎", role
     )
-    nonce = re.search(r'name="nonce" value="([^"]+)"', client.get("/terminal/login").text)
-    assert nonce
-    signed_in = client.post(
-        "/terminal/login",
-        data={"token": token, "terminal": "T01", "nonce": nonce.group(1)},
-        follow_redirects=False,
-    )
-    assert signed_in.status_code == 303
-    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/terminal/").text)
-    assert csrf
-    return csrf.group(1)
+    return open_session(client, env.engine, token, "T01")
 
 
 def third_party_form(env: CertEnv, csrf: str, **over: Any) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from support.cert_population import (
     CertEnv,
     registry_app,
 )
+from support.terminal_session import open_session
 
 API = "/api/v1/certificates"
 
@@ -159,20 +160,9 @@ def tokens(env: CertEnv) -> dict[str, str]:
 
 
 def login(client: TestClient, token: str, terminal: str = "T01") -> str:
-    """Sign in; return the page's CSRF token."""
-    form = client.get("/terminal/login")
-    nonce = re.search(r'name="nonce" value="([^"]+)"', form.text)
-    assert nonce
-    response = client.post(
-        "/terminal/login",
-        data={"token": token, "terminal": terminal, "nonce": nonce.group(1)},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    home = client.get("/terminal/")
-    csrf = re.search(r'name="csrf" value="([^"]+)"', home.text)
-    assert csrf
-    return csrf.group(1)
+    """Signed in (support.terminal_session); return the page's CSRF token."""
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    return open_session(client, engine, token, terminal)
 
 
 def test_terminal_requires_sign_in_and_sets_strict_cookies(
@@ -180,29 +170,27 @@ def test_terminal_requires_sign_in_and_sets_strict_cookies(
 ) -> None:
     response = client.get("/terminal/residents", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/terminal/login"
-    t = tokens(env)
     form = client.get("/terminal/login")
+    assert "照合ID" in form.text and "暗証番号" in form.text
+    assert "script-src 'self'" in form.headers["content-security-policy"]
     nonce = re.search(r'name="nonce" value="([^"]+)"', form.text)
     assert nonce
-    bad = client.post(
-        "/terminal/login", data={"token": "wrong", "terminal": "T01", "nonce": nonce.group(1)}
-    )
-    assert bad.status_code == 401 and "正しくない" in bad.text
     forged = client.post(
-        "/terminal/login", data={"token": t["clerk"], "terminal": "T01", "nonce": "forged"}
+        "/terminal/login/options",
+        json={"operator_id": "clerk-1", "terminal": "T01", "nonce": "forged"},
     )
-    assert forged.status_code == 401 and "有効期限" in forged.text
-    nonce = re.search(r'name="nonce" value="([^"]+)"', forged.text)
-    assert nonce
-    response = client.post(
-        "/terminal/login",
-        data={"token": t["clerk"], "terminal": "T01", "nonce": nonce.group(1)},
-        follow_redirects=False,
+    assert forged.status_code == 401 and "有効期限" in forged.json()["message"]
+    options = client.post(
+        "/terminal/login/options",
+        json={"operator_id": "clerk-1", "terminal": "T01", "nonce": nonce.group(1)},
     )
-    cookies = [v for k, v in response.headers.multi_items() if k == "set-cookie"]
-    operator_cookie = next(c for c in cookies if c.startswith("juki_operator="))
+    assert options.status_code == 200 and options.json()["publicKey"]["userVerification"] == (
+        "required"
+    )
+    cookies = [v for k, v in form.headers.multi_items() if k == "set-cookie"]
+    nonce_cookie = next(c for c in cookies if c.startswith("juki_login_csrf="))
     for flag in ("HttpOnly", "SameSite=strict", "Path=/terminal", "Secure"):
-        assert flag.lower() in operator_cookie.lower()
+        assert flag.lower() in nonce_cookie.lower()
 
 
 def _issue_form(env: CertEnv, csrf: str, **over: Any) -> dict[str, Any]:

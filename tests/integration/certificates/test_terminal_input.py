@@ -4,7 +4,6 @@ on SQLite and PostgreSQL (where a NUL reached the database as an error)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import pytest
@@ -15,6 +14,7 @@ from juki.security.operators import create_operator
 from juki.security.permissions import Role
 from juki.security.uow import SqlUnitOfWork
 from support.cert_population import CertEnv, registry_app
+from support.terminal_session import open_session
 
 MANAGER = Actor("manager", Role.OPERATIONS_MANAGER, "console")
 BAD = ["\x00", "山\x00田", "\ufffe", "\ufdd0"]
@@ -30,18 +30,7 @@ def signed_in(env: CertEnv) -> Iterator[tuple[TestClient, str]]:
         Role.REGISTRY_SUPERVISOR,
     )
     with TestClient(registry_app(env), raise_server_exceptions=False) as client:
-        form = client.get("/terminal/login")
-        nonce = re.search(r'name="nonce" value="([^"]+)"', form.text)
-        assert nonce
-        response = client.post(
-            "/terminal/login",
-            data={"token": token, "terminal": "T09", "nonce": nonce.group(1)},
-            follow_redirects=False,
-        )
-        assert response.status_code == 303, response.text
-        csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/terminal/").text)
-        assert csrf
-        yield client, csrf.group(1)
+        yield client, open_session(client, env.engine, token, "T09")
 
 
 @pytest.mark.parametrize("bad", BAD)

@@ -213,10 +213,12 @@ def test_a_reads_its_register_on_the_console(
     wide.issue(wide.people.head.resident_code)
     capsys.readouterr()  # the nodes' log lines
     db = wide.a.engine.url.render_as_string(hide_password=False)
+    auditor = operator(wide.a, "inagi-auditor", Role.AUDITOR, clock=SystemClock())
 
     def run(*argv: str) -> tuple[int, str, str]:
+        token = [] if "--operator-token" in argv else ["--token", auditor]
         try:
-            code = cli.main(["cert", "wide-area-register", "--db", db, *argv])
+            code = cli.main(["cert", "wide-area-register", "--db", db, *argv, *token])
         except SystemExit as exc:  # argparse usage errors
             code = int(exc.code or 0)
         out = capsys.readouterr()

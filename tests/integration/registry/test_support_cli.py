@@ -4,6 +4,7 @@ is protected, refuse a second measure with the rule named, terminate, list — a
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -12,19 +13,30 @@ import pytest
 
 from juki.cli import main
 from juki.registry.support.model import one_year_from
+from juki.storage.engine import make_engine
 from support.backends import SqlBackend, sql_backend
+from support.console_tokens import ConsoleTokens
 from support.residents import family, seed
+
+TOKENS: ConsoleTokens | None = None
 
 
 @pytest.fixture
-def backend(migrated_db_url: str) -> Iterator[SqlBackend]:
+def backend(migrated_db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[SqlBackend]:
     with sql_backend(migrated_db_url) as sql:
         seed(sql)
-        yield sql
+        engine = make_engine(migrated_db_url)
+        # Each command runs as a registry supervisor's token (support.console_tokens).
+        monkeypatch.setattr(sys.modules[__name__], "TOKENS", ConsoleTokens(engine))
+        try:
+            yield sql
+        finally:
+            engine.dispose()
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, Any, str]:
-    code = main(["registry", "support", *args])
+    argv = ["registry", "support", *args]
+    code = main(TOKENS.argv(argv) if TOKENS is not None else argv)
     out, err = capsys.readouterr()
     return code, json.loads(out) if out.strip() else None, err
 

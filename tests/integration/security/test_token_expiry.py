@@ -8,6 +8,7 @@ operations manager, logged like every other. `juki operator token|revoke` do it 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -173,18 +174,25 @@ def test_a_validity_outside_a_day_to_a_year_is_refused(
 def test_the_commands_issue_and_revoke(
     migrated_db_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """The contract: `operator add` registers (and prints the enrolment code, no token);
+    `operator token --purpose --days` prints the token once; suspend and withdraw take a
+    reason; each is in the ledger with who did it."""
     db = ["--db", migrated_db_url]
     add = ["operator", "add", *db, "--id", "c1", "--name", "窓口 一郎", "--role", "counter_clerk"]
-    assert main([*add, "--days", "0"]) == 1
+    assert main(add) == 0
+    enrolment = capsys.readouterr().out.strip()
+    assert enrolment and not enrolment.startswith("juki_")
+    token = ["operator", "token", *db, "--id", "c1", "--purpose", "夜間の統計"]
+    assert main([*token, "--days", "0"]) == 1
     assert (
         capsys.readouterr().err.strip()
         == "days: a token is valid for 1 to 366 days [token_validity]"
     )
-    assert main(add) == 0
-    first = capsys.readouterr().out.strip()
-    assert main(["operator", "token", *db, "--id", "c1", "--days", "2"]) == 0
+    assert main([*token[:-2], "--purpose", " ", "--days", "2"]) == 1
+    assert "[purpose]" in capsys.readouterr().err
+    assert main([*token, "--days", "2"]) == 0
     second = capsys.readouterr().out.strip()
-    assert second.startswith("juki_") and second != first
+    assert second.startswith("juki_")
     assert main(["operator", "revoke", *db, "--id", "c1"]) == 0
     assert "c1" in capsys.readouterr().out
     engine = make_engine(migrated_db_url)
@@ -194,5 +202,18 @@ def test_the_commands_issue_and_revoke(
     finally:
         engine.dispose()
     assert refused.value.reason == "revoked"
+    assert main(["operator", "suspend", *db, "--id", "c1", "--reason", "長期休暇"]) == 0
+    assert main(["operator", "withdraw", *db, "--id", "c1", "--reason", "退職"]) == 0
+    capsys.readouterr()
+    assert main(["operator", "ledger", *db, "--id", "c1", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["event"], r["reason"]) for r in rows] == [
+        ("registered", "registered"),
+        ("token_issued", "夜間の統計"),
+        ("token_revoked", "revoked"),
+        ("suspended", "長期休暇"),
+        ("withdrawn", "退職"),
+    ]
+    assert {r["by_role"] for r in rows} == {"access_manager"}
     assert main(["operator", "revoke", *db, "--id", "nobody"]) == 1
     assert len(capsys.readouterr().err.strip().splitlines()) == 1

@@ -70,7 +70,12 @@ def test_only_sign_in_and_verification_pages_are_open(app: FastAPI) -> None:
         if markers(r) == ["public"]
     }
     assert open_routes == {
+        # Signing in and enrolling 照合情報 (each post checks the form's double-submit nonce).
         "/terminal/login",
+        "/terminal/login/options",
+        "/terminal/enrol",
+        "/terminal/enrol/options",
+        "/terminal/webauthn.js",
         "/verify/",
         "/verify/check",
         "/verify/{certificate_id}",

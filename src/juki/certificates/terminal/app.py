@@ -62,7 +62,8 @@ def terminal_app(
 
 
 async def _login(request: Request, exc: Exception) -> Response:
-    return screens_of(request).see_other("/login")
+    ended = getattr(exc, "reason", "none")
+    return screens_of(request).see_other("/login?ended=idle" if ended == "idle" else "/login")
 
 
 async def _malformed(request: Request, exc: Exception) -> Response:

@@ -1,10 +1,13 @@
-"""Who is at the terminal: the operator's sign-in cookies, the session and its CSRF token.
+"""Who is at the terminal: the operator's session cookie, the session and its CSRF token.
 
-Operators sign in with their operator token, which is kept in an HttpOnly, SameSite=Strict
-cookie scoped to the terminal's mount (`/terminal`, or `/registry/terminal` on a node); every
-form carries a CSRF token derived from it (so a page of another session cannot post here), and
-the sign-in form its own double-submit token. `terminal_operator` is both the dependency every
-signed-in screen takes and the marker the route meta-test looks for.
+Operators sign in with 照合情報 and their operator card (`signin`); the session's secret is
+kept in an HttpOnly, SameSite=Strict cookie scoped to the terminal's mount (`/terminal`, or
+`/registry/terminal` on a node), and only its hash in the database. Each request keeps the
+session alive; one idle for `JUKI_IDLE_MINUTES` is ended (seed 001 第16条5) and the browser is
+sent to sign in again, told why. Every form carries a CSRF token derived from the secret (so a
+page of another session cannot post here), and the sign-in form its own double-submit token.
+`terminal_operator` is both the dependency every signed-in screen takes and the marker the
+route meta-test looks for.
 """
 
 from __future__ import annotations
@@ -22,27 +25,45 @@ from fastapi.responses import Response
 from juki.certificates.desk import CertificateDesk
 from juki.core.errors import JukiError
 from juki.security.actors import Actor
-from juki.security.operators import MAX_TOKEN_LEN, authenticate, token_sha256
+from juki.security.operators import token_sha256
 from juki.security.permissions import Permission, Role, is_allowed
 from juki.security.uow import SqlUnitOfWork
+from juki.security.verification.login import SessionEnded, session_actor
+from juki.security.verification.wiring import verification_of
 from juki.web.text import CleanStr
 
 BASE: Final = "/terminal"
-TOKEN_COOKIE: Final = "juki_operator"  # noqa: S105 (a cookie name, not a secret)
+SESSION_COOKIE: Final = "juki_session"
 TERMINAL_COOKIE: Final = "juki_terminal"
+MAX_SECRET_LEN: Final = 64
 LOGIN_COOKIE: Final = "juki_login_csrf"
 TERMINAL_RE: Final = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 ROLE_JA: Final = {
     Role.COUNTER_CLERK: "窓口担当者",
-    Role.REGISTRY_SUPERVISOR: "管理者",
-    Role.OPERATIONS_MANAGER: "運用管理者",
+    Role.REGISTRY_SUPERVISOR: "審査（管理者）",
+    Role.OPERATIONS_MANAGER: "住基ネット運用管理者",
     Role.AUDITOR: "監査",
     Role.SYSTEM: "システム",
+    Role.GENERAL_SUPERVISOR: "統括者",
+    Role.PIN_MANAGER: "暗証番号管理者",
+    Role.SECURITY_CHIEF: "セキュリティ統括責任者",
+    Role.SECURITY_OFFICER: "セキュリティ責任者",
+    Role.SYSTEM_ADMINISTRATOR: "システム管理者",
+    Role.ACCESS_MANAGER: "アクセス管理責任者",
+    Role.IDENTITY_INFO_MANAGER: "本人確認情報管理責任者",
+    Role.INFO_ASSET_MANAGER: "情報資産管理責任者",
+    Role.PREFECTURE_OPERATOR: "都道府県サーバ操作者",
+    Role.NATIONAL_OPERATOR: "全国サーバ操作者",
 }
 
 
 class LoginRequired(Exception):
-    """No valid operator cookie: the handler sends the browser to the sign-in form."""
+    """No live session: the handler sends the browser to the sign-in form (saying why when
+    the session ended by idleness)."""
+
+    def __init__(self, reason: str = "none") -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +79,9 @@ class Session:
         return is_allowed(self.actor.role, permission)
 
 
-def csrf_for(token: str) -> str:
-    """Bound to the operator's token, so a page of another session cannot post here."""
-    key = bytes.fromhex(token_sha256(token))
+def csrf_for(secret: str) -> str:
+    """Bound to the session's secret, so a page of another session cannot post here."""
+    key = bytes.fromhex(token_sha256(secret))
     return hmac.new(key, b"juki-terminal-csrf", hashlib.sha256).hexdigest()
 
 
@@ -72,15 +93,16 @@ def desk_of(request: Request) -> CertificateDesk:
 
 def terminal_operator(request: Request) -> Session:
     """Marker and dependency: the operator signed in at this terminal, or a redirect to sign in."""
-    token = request.cookies.get(TOKEN_COOKIE, "")
-    terminal = request.cookies.get(TERMINAL_COOKIE, "-")
-    if not token or len(token) > MAX_TOKEN_LEN or not TERMINAL_RE.fullmatch(terminal):
+    secret = request.cookies.get(SESSION_COOKIE, "")
+    if not secret or len(secret) > MAX_SECRET_LEN:
         raise LoginRequired()
     desk = desk_of(request)
-    actor = authenticate(SqlUnitOfWork(desk.engine, clock=desk.clock), token, terminal)
-    if actor is None:
-        raise LoginRequired()
-    return Session(actor=actor, csrf=csrf_for(token))
+    policy = verification_of(desk.settings).policy
+    try:
+        actor = session_actor(SqlUnitOfWork(desk.engine, clock=desk.clock), policy, secret)
+    except SessionEnded as ended:
+        raise LoginRequired(ended.reason) from None
+    return Session(actor=actor, csrf=csrf_for(secret))
 
 
 TerminalSession = Annotated[Session, Depends(terminal_operator)]

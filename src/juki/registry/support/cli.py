@@ -1,9 +1,9 @@
 """`juki registry support …`: 支援措置 from the command line, as the API has them.
 
-Each command acts as the console with the role the action needs (a registry supervisor to
-record, renew, release, terminate or show a measure; a counter clerk to ask whether a person is
-protected), or as the operator whose token is given (`--operator-token`, $JUKI_OPERATOR_TOKEN),
-with that operator's permissions; either way the action is in the oplog. Output is JSON.
+Each command acts as the operator whose token is given (`--token` or $JUKI_TOKEN) and refuses
+without one; the operator's role must allow the action (a registry supervisor records, renews,
+releases, terminates or shows a measure; a counter clerk asks whether a person is protected),
+and the action is in the oplog under that operator. Output is JSON.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ import json
 from collections.abc import Callable
 from datetime import date
 from typing import Any
-
-import sqlalchemy as sa
 
 from juki.core.console import EXIT_OK, ConsoleError, Subparsers
 from juki.core.settings import Settings
@@ -29,9 +27,8 @@ from juki.registry.support.commands import (
 from juki.registry.support.model import RestrainedParty, SupportKind, SupportMeasure
 from juki.registry.uow import SqlRegistryUnitOfWork
 from juki.security.actors import Actor
-from juki.security.operators import authenticate
+from juki.security.credentials import MISSING, add_token_arg, given_token, operator_for
 from juki.security.permissions import Role
-from juki.security.uow import SqlUnitOfWork
 from juki.storage.cli import db_arg
 from juki.storage.engine import open_existing
 
@@ -61,22 +58,16 @@ def measure_json(m: SupportMeasure, today: date) -> dict[str, Any]:
     return out
 
 
-def _actor(engine: sa.Engine, args: argparse.Namespace, role: Role, settings: Settings) -> Actor:
-    token = args.operator_token or settings.operator_token
-    if token:
-        actor = authenticate(SqlUnitOfWork(engine), token, "console")
-        if actor is None:
-            raise ConsoleError("operator-token: not the token of an active operator")
-        return actor
-    return Actor.console(role)
-
-
 def _runner(run: Run, role: Role) -> Callable[[argparse.Namespace, Settings], int]:
+    """The handler: a token first (a `role`'s), then the database, then the action."""
+
     def handler(args: argparse.Namespace, settings: Settings) -> int:
+        if not given_token(args, settings):
+            raise ConsoleError(f"{MISSING} (a {role.value}'s, for this command)")
         engine = open_existing(args.db)
         try:
             uow = SqlRegistryUnitOfWork(engine)
-            result = run(uow, _actor(engine, args, role, settings), args)
+            result = run(uow, operator_for(engine, args, settings), args)
             today = uow.clock.today()
         finally:
             engine.dispose()
@@ -143,7 +134,7 @@ def _status(uow: SqlRegistryUnitOfWork, by: Actor, args: argparse.Namespace) -> 
 
 def _common(p: argparse.ArgumentParser, settings: Settings) -> None:
     db_arg(p, settings)
-    p.add_argument("--operator-token", default=None, help="act as this operator")
+    add_token_arg(p)
 
 
 def _add_record(sub: Subparsers, settings: Settings) -> None:
