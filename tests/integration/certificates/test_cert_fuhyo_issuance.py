@@ -43,7 +43,9 @@ from support.cert_population import (
     cert_env,
     registry_app,
 )
+from support.console_tokens import ConsoleTokens
 from support.pgserver import DatabasePool
+from support.terminal_session import open_session
 
 FUHYO = CertificateKind.FUHYO
 TANASHI, FUJISAWA = "東京都西東京市田無町1番地", "神奈川県藤沢市辻堂1番地"
@@ -164,13 +166,7 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 
 def through_the_terminal(client: TestClient, token: str, env: CertEnv, resident_code: str) -> str:
     """A resident whose 本籍 is here, issued their 附票の写し at the counter terminal."""
-    nonce = re.search(r'name="nonce" value="([^"]+)"', client.get("/terminal/login").text)
-    assert nonce
-    client.post(
-        "/terminal/login",
-        data={"token": token, "terminal": "T01", "nonce": nonce.group(1)},
-        follow_redirects=False,
-    )
+    open_session(client, env.engine, token, "T01")
     page = client.get("/terminal/certificates/new", params={"code": resident_code}).text
     csrf = re.search(r'name="csrf" value="([^"]+)"', page)
     assert csrf and 'value="fuhyo"' in page
@@ -236,10 +232,12 @@ def test_the_removed_copy_from_the_cli(
 ) -> None:
     monkeypatch.setenv("JUKI_KEYS_DIR", env.desk.settings.keys_dir)
     monkeypatch.setenv("JUKI_PRINT_DIR", str(env.tmp / "print"))
-    for name in ("JUKI_ROOT_CERT", "JUKI_SIGNING_KEY", "JUKI_SIGNING_CERT", "JUKI_OPERATOR_TOKEN"):
+    for name in ("JUKI_ROOT_CERT", "JUKI_SIGNING_KEY", "JUKI_SIGNING_CERT", "JUKI_TOKEN"):
         monkeypatch.delenv(name, raising=False)
-    issue = ["cert", "issue", "--db", db(env), "--resident-code", SABURO, "--kind", "fuhyo"]
-    elsewhere = ["cert", "issue", "--db", db(env), "--kind", "fuhyo", "--out", str(tmp_path / "c")]
+    clerk = ["--token", ConsoleTokens(env.engine).token(Role.COUNTER_CLERK)]
+    issue = ["cert", "issue", *clerk, "--db", db(env), "--resident-code", SABURO, "--kind", "fuhyo"]
+    elsewhere = ["cert", "issue", *clerk, "--db", db(env), "--kind", "fuhyo"]
+    elsewhere += ["--out", str(tmp_path / "c")]
     code, _, err = run([*elsewhere, "--resident-code", env.people.foreigner.resident_code], capsys)
     assert code == 1 and "[no_fuhyo]" in err  # no 本籍 here
     code, _, err = run([*issue, "--out", str(tmp_path / "a.pdf")], capsys)
