@@ -33,7 +33,7 @@ from juki.core.identifiers import ResidentCode
 from juki.core.ports import IdSource, OpLogEntry
 from juki.core.text import normalize_kana
 from juki.network.messages import MoveOutCertificateInfo
-from juki.registry.codes import MAX_DRAWS, pool_cursor, random_code
+from juki.registry.codes import MAX_DRAWS, random_code
 from juki.registry.events import RegistryEvent
 from juki.registry.model import (
     ChangeReason,
@@ -294,8 +294,7 @@ class FakeRegistry:
         tx = self._conn.tx
         free = sorted(r["resident_code"] for r in tx.scan("code_pool") if r["reserved_by"] is None)
         if free:
-            cursor = pool_cursor(self._rng)
-            code = next((c for c in free if c >= cursor), free[0])
+            code = free[self._rng.randrange(len(free))]
             tx.delete("code_pool", code)
             return code
         national_pool = any(b["source"] == NATIONAL for b in tx.scan("code_pool_batches"))

@@ -23,13 +23,6 @@ def random_code(rng: random.Random) -> str:
     return ResidentCode.complete(f"{rng.randrange(BODIES):010d}").value
 
 
-def pool_cursor(rng: random.Random) -> str:
-    """Where to look in a pool for a random member: the first code at or after a random point
-    (wrapping to the smallest). Pool codes are themselves uniformly random, so the member found
-    is independent of when the code was allotted and of the order codes are handed out."""
-    return f"{rng.randrange(BODIES * 10):011d}"
-
-
 def draw_unused(
     rng: random.Random, n: int, taken: Callable[[Iterable[str]], set[str]]
 ) -> list[str]:

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from juki.core.errors import DomainRuleError, ValidationError
 from juki.core.identifiers import ResidentCode
-from juki.registry.codes import MAX_DRAWS, draw_unused, pool_cursor, random_code
+from juki.registry.codes import MAX_DRAWS, draw_unused, random_code
 from juki.registry.tables import (
     code_allotments,
     code_pool,
@@ -61,17 +61,21 @@ def _national_pool_received(conn: sa.Connection) -> bool:
 
 
 def _from_pool(conn: sa.Connection, rng: random.Random) -> str | None:
+    """A uniformly random unreserved member: which one is independent of when each code was
+    allotted and of the order codes are handed out."""
     p = code_pool.c
     free = p.reserved_by.is_(None)
     for _ in range(MAX_DRAWS):
-        cursor = pool_cursor(rng)
-        code = conn.execute(
-            sa.select(sa.func.min(p.resident_code)).where(free & (p.resident_code >= cursor))
-        ).scalar_one_or_none()
-        if code is None:
-            code = conn.execute(sa.select(sa.func.min(p.resident_code)).where(free)).scalar()
-        if code is None:
+        size = conn.execute(sa.select(sa.func.count()).where(free)).scalar_one()
+        if not size:
             return None
+        code = conn.execute(
+            sa.select(p.resident_code)
+            .where(free)
+            .order_by(p.resident_code)
+            .offset(rng.randrange(size))
+            .limit(1)
+        ).scalar_one()
         taken = conn.execute(code_pool.delete().where((p.resident_code == code) & free))
         if taken.rowcount == 1:  # another counter may have taken it first: draw again
             return str(code)
