@@ -61,7 +61,10 @@ def change_resident_code(
         reason = _reason(cmd.reason)
         record = active_record(uow, cmd.record_id)
         today = uow.clock.today()
-        rules.event_dates(cmd.requested_on, cmd.requested_on, today, record.birth_date)
+        rules.not_in_future("requested_on", cmd.requested_on, today)
+        rules.not_before(
+            "requested_on", cmd.requested_on, record.birth_date, "birth date", "生年月日"
+        )
         new_code = uow.registry.allot_resident_code()
         batch = Batch(uow, by, today, cmd.requested_on)
         batch.note = reason
