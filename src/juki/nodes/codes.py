@@ -88,17 +88,35 @@ def note_used(conn: sa.Connection, code: str, lg_code: str, now: datetime) -> bo
     return unused is None or unused < POOL_LOW
 
 
-def retire(conn: sa.Connection, code: str, lg_code: str, now: datetime) -> None:
+def retire(conn: sa.Connection, code: str, successor: str, lg_code: str, now: datetime) -> None:
     """The ledger keeps a retired code for good, so it is never allotted again."""
     c = code_ledger.c
     at = now.isoformat()
-    done = conn.execute(code_ledger.update().where(c.resident_code == code).values(retired_at=at))
+    done = conn.execute(
+        code_ledger.update()
+        .where(c.resident_code == code)
+        .values(retired_at=at, successor=successor)
+    )
     if done.rowcount == 0:
         conn.execute(
             code_ledger.insert().values(
-                resident_code=code, lg_code=lg_code, used_at=at, retired_at=at
+                resident_code=code, lg_code=lg_code, used_at=at, retired_at=at, successor=successor
             )
         )
+
+
+def current_code(conn: sa.Connection, code: str) -> str:
+    """The code a person holds now, following every change from `code`."""
+    c = code_ledger.c
+    seen = {code}
+    while True:
+        nxt = conn.execute(
+            sa.select(c.successor).where(c.resident_code == code)
+        ).scalar_one_or_none()
+        if nxt is None or nxt in seen:
+            return code
+        seen.add(nxt)
+        code = nxt
 
 
 def is_retired(conn: sa.Connection, code: str) -> bool:

@@ -71,7 +71,7 @@ class NationalNode(Node):
                 "廃止された住民票コードは再び使用できません",
             )
         codes.apply_code_change(conn, change, message_id=env.message_id, now=now)
-        codes.retire(conn, change.former_resident_code, info.lg_code, now)
+        codes.retire(conn, change.former_resident_code, info.resident_code, info.lg_code, now)
         conn.execute(
             my_numbers.update()
             .where(my_numbers.c.resident_code == change.former_resident_code)
@@ -88,13 +88,14 @@ class NationalNode(Node):
 
     def _on_my_number_request(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
         request: MyNumberRequest = body
-        number = self.my_number_for(conn, request.resident_code, request.lg_code)
+        # asked for under a code the resident has since changed (法第30条の4): the number is
+        # generated for, and sent back under, the code they hold now
+        code = codes.current_code(conn, request.resident_code)
+        number = self.my_number_for(conn, code, request.lg_code)
         self.send(
             conn,
             env.sender,
-            MyNumberAssigned(
-                resident_code=request.resident_code, my_number=number, lg_code=request.lg_code
-            ),
+            MyNumberAssigned(resident_code=code, my_number=number, lg_code=request.lg_code),
         )
 
     def my_number_for(self, conn: sa.Connection, resident_code: str, lg_code: str) -> str:

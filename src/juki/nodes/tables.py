@@ -82,6 +82,7 @@ code_ledger = sa.Table(
     sa.Column("allotted_at", Timestamp),
     sa.Column("used_at", Timestamp),
     sa.Column("retired_at", Timestamp),
+    sa.Column("successor", sa.String(11)),  # the code that replaced a retired one
     info={"class": "identity_info"},
 )
 

@@ -76,6 +76,7 @@ def upgrade() -> None:
         sa.Column("allotted_at", sa.String(length=40), nullable=True),
         sa.Column("used_at", sa.String(length=40), nullable=True),
         sa.Column("retired_at", sa.String(length=40), nullable=True),
+        sa.Column("successor", sa.String(length=11), nullable=True),
         sa.PrimaryKeyConstraint("resident_code", name=op.f("pk_code_ledger")),
     )
     op.create_table(
