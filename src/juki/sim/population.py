@@ -86,11 +86,28 @@ class Truth:
         self.reused: list[str] = []  # codes a registry handed to a second person
         self.forged: dict[str, Forgery] = {}  # message id → a message sent without authority
 
+        self.retired: dict[str, str] = {}  # a code changed away from → the code that replaced it
+
     def add(self, person: Person) -> None:
-        if person.resident_code in self.people:
+        if person.resident_code in self.people or person.resident_code in self.retired:
             self.reused.append(person.resident_code)
             return
         self.people[person.resident_code] = person
+
+    def change_code(self, former: str, new: str) -> None:
+        """住民票コードの変更 (法第30条の4): the person is known by the new code from now on."""
+        person = self.people.pop(former)
+        self.retired[former] = new
+        person.resident_code = new
+        self.add(person)
+
+    def current(self, code: str) -> str:
+        """The code the person who once held `code` holds now."""
+        seen = {code}
+        while code in self.retired and self.retired[code] not in seen:
+            code = self.retired[code]
+            seen.add(code)
+        return code
 
 
 def seed_municipality(
