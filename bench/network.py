@@ -18,6 +18,7 @@ from bench.common import Backend, backends, table
 from juki.core.clock import JST, FixedClock
 from juki.network import pki
 from juki.network.envelope import Envelope, uuid7
+from juki.nodes.codes import POOL_BATCH
 from juki.nodes.layout import municipality, national, prefecture
 from juki.nodes.memory import build_network
 from juki.nodes.tables import identity_changes
@@ -81,7 +82,7 @@ def run_backend(backend: Backend, residents: int, changes: int) -> list[list[obj
     net = build_network(layout, urls.__getitem__, clock, seed=1)
     inagi = net.municipality("132250")
     try:
-        net.national.allot("132250", 1_000_000)
+        net.national.allot("132250", residents + POOL_BATCH)  # a pool of random codes
         net.run_until_quiet()
         seed_registry(
             inagi.engine,

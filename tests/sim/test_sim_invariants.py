@@ -145,6 +145,15 @@ def _an_applied_message_was_forged(c: Cluster, truth: Any) -> None:
     truth.forged[row.message_id] = Forgery(lg, prefecture, row.message_type)
 
 
+def _a_retired_code_is_in_use(c: Cluster, truth: Any) -> None:
+    """A registry kept using a code the person changed away from (法第30条の4): the simulator
+    saw the change accepted, the network still holds the former code."""
+    lg = _muni(c, 2)
+    r = resident_records.c
+    code = _first(c, lg, sa.select(r.resident_code).where(r.status == "active")).resident_code
+    truth.change_code(code, "99999999995")
+
+
 TAMPERING: dict[str, Callable[[Cluster], None]] = {
     "levels_agree": _prefecture_copy_differs,
     "resident_of_one_municipality": _the_dead_come_back,
@@ -164,9 +173,14 @@ def test_every_final_check_catches_the_damage_it_owns(monkeypatch: Any) -> None:
         assert FinalCheck(self.cluster, self.truth, faults=False).run() == []
         before: set[str] = set()
         forged = ("forgeries_refused", lambda c: _an_applied_message_was_forged(c, self.truth))
+        retired = (
+            "retired_codes_never_reissued",
+            lambda c: _a_retired_code_is_in_use(c, self.truth),
+        )
         for invariant, tamper in [
             *TAMPERING.items(),
             forged,
+            retired,
             ("twice", _national_applied_a_change_twice),
         ]:
             tamper(self.cluster)
@@ -178,6 +192,6 @@ def test_every_final_check_catches_the_damage_it_owns(monkeypatch: Any) -> None:
     monkeypatch.setattr(Simulation, "_finish", finish_then_tamper)
     result = run(CONFIG)
     assert result["violations"] == []
-    for invariant in [*TAMPERING, "forgeries_refused"]:
+    for invariant in [*TAMPERING, "forgeries_refused", "retired_codes_never_reissued"]:
         assert invariant in found[invariant], (invariant, found[invariant])
     assert found["twice"] == {"levels_agree"}  # the national history has one change too many

@@ -10,7 +10,8 @@ rows the fake keeps with the rows SQL keeps.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import random
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Protocol
@@ -24,6 +25,7 @@ from juki.registry.model import Municipality, fold
 from juki.registry.ports import RegistryUnitOfWork
 from juki.registry.store import journal
 from juki.registry.store import municipality as municipality_store
+from juki.registry.store.codes import NATIONAL, receive_pool
 from juki.registry.uow import SqlRegistryUnitOfWork
 from juki.storage.engine import is_sqlite, make_engine
 from juki.storage.migrate import create_migrated
@@ -59,6 +61,8 @@ class Backend(Protocol):
 
     def add_allotment(self, first_body: int, last_body: int, allotted_by: str) -> None: ...
 
+    def add_pool(self, codes: Sequence[str]) -> None: ...
+
     def keep_move_out_info(self, info: MoveOutCertificateInfo, now: str) -> None: ...
 
     def record_fuhyo(self, notice: FuhyoNotice, message_id: str, now: str) -> None: ...
@@ -72,13 +76,14 @@ class FakeBackend:
         self.db = FakeDatabase()
         self._clock = clock or FixedClock(NOW)
         self.ids = ids or CountingIds()
+        self.rng = random.Random(0)  # draws resident codes as the SQL backend's does
 
     @property
     def clock(self) -> FixedClock:
         return self._clock
 
     def uow(self) -> FakeRegistryUnitOfWork:
-        return FakeRegistryUnitOfWork(self.db, clock=self._clock, ids=self.ids)
+        return FakeRegistryUnitOfWork(self.db, clock=self._clock, ids=self.ids, rng=self.rng)
 
     def rows(self, table: str) -> list[dict[str, Any]]:
         return self.db.rows(table)
@@ -88,6 +93,9 @@ class FakeBackend:
 
     def add_allotment(self, first_body: int, last_body: int, allotted_by: str) -> None:
         self.db.add_allotment(first_body, last_body, allotted_by)
+
+    def add_pool(self, codes: Sequence[str]) -> None:
+        self.db.add_pool(codes)
 
     def keep_move_out_info(self, info: MoveOutCertificateInfo, now: str) -> None:
         self.db.keep_move_out_info(info, now)
@@ -105,6 +113,7 @@ class SqlBackend:
         self.engine = engine
         self._clock = clock or FixedClock(NOW)
         self.ids = ids or CountingIds()
+        self.rng = random.Random(0)
         # juki's SQLite engine begins every transaction, reads too, with BEGIN IMMEDIATE, so
         # it could not look at the committed rows while a unit of work is open; a plain
         # engine reads them beside the writer (WAL), as another connection would.
@@ -123,7 +132,7 @@ class SqlBackend:
         return self._clock
 
     def uow(self) -> SqlRegistryUnitOfWork:
-        return SqlRegistryUnitOfWork(self.engine, clock=self._clock, ids=self.ids)
+        return SqlRegistryUnitOfWork(self.engine, clock=self._clock, ids=self.ids, rng=self.rng)
 
     def rows(self, table: str) -> list[dict[str, Any]]:
         t = all_tables().tables[table]
@@ -138,6 +147,10 @@ class SqlBackend:
     def add_allotment(self, first_body: int, last_body: int, allotted_by: str) -> None:
         with self.engine.begin() as conn:
             municipality_store.add_allotment(conn, first_body, last_body, allotted_by)
+
+    def add_pool(self, codes: Sequence[str]) -> None:
+        with self.engine.begin() as conn:
+            receive_pool(conn, codes, source=NATIONAL, allotted_by=NATIONAL, now="")
 
     def keep_move_out_info(self, info: MoveOutCertificateInfo, now: str) -> None:
         with self.engine.begin() as conn:

@@ -28,6 +28,7 @@ ROLE_OF: Final = {
     ("cert", "signatory"): Role.OPERATIONS_MANAGER,
     ("registry", "stats"): Role.OPERATIONS_MANAGER,
     ("registry", "support"): Role.REGISTRY_SUPERVISOR,
+    ("registry", "resident-code"): Role.COUNTER_CLERK,
 }
 
 

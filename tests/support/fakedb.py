@@ -96,6 +96,11 @@ TABLES: Final = {
             foreign_keys=(("record_id", "resident_records"),),
         ),
         _Table(_r.code_allotments, ("allotment_id",), autoincrement="allotment_id"),
+        _Table(_r.code_pool_batches, ("batch_id",), autoincrement="batch_id"),
+        _Table(_r.code_pool, ("resident_code",), foreign_keys=(("batch_id", "code_pool_batches"),)),
+        _Table(
+            _r.retired_codes, ("resident_code",), foreign_keys=(("record_id", "resident_records"),)
+        ),
         _Table(
             _r.outbox,
             ("outbox_id",),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -32,6 +33,7 @@ from juki.core.identifiers import ResidentCode
 from juki.core.ports import IdSource, OpLogEntry
 from juki.core.text import normalize_kana
 from juki.network.messages import FuhyoNotice, MoveOutCertificateInfo
+from juki.registry.codes import MAX_DRAWS, random_code
 from juki.registry.events import RegistryEvent
 from juki.registry.model import (
     ChangeReason,
@@ -50,6 +52,7 @@ from juki.registry.model import (
 from juki.registry.ports import SearchQuery
 from juki.registry.seal import SealRegistration, SealStatus
 from juki.registry.standing import PLANNED_REMOVALS, as_of
+from juki.registry.store.codes import NATIONAL, exhausted
 from juki.registry.store.journal import outbox_row
 from juki.registry.store.records import (
     RESIDENT_CODE,
@@ -105,6 +108,19 @@ class FakeDatabase(FakeTables):
                 },
             )
 
+    def add_pool(self, codes: Sequence[str], source: str = NATIONAL) -> None:
+        """`juki.registry.store.codes.receive_pool` (of codes not known here)."""
+        with self.begin() as tx:
+            batch = tx.insert(
+                "code_pool_batches",
+                {"source": source, "allotted_by": source, "codes": len(codes), "received_at": ""},
+            )
+            for code in codes:
+                tx.insert(
+                    "code_pool",
+                    {"resident_code": code, "batch_id": batch["batch_id"], "reserved_by": None},
+                )
+
     def keep_move_out_info(self, info: MoveOutCertificateInfo, now: str) -> None:
         """`juki.registry.store.journal.keep_move_out_info`: a later one replaces the earlier."""
         with self.begin() as tx:
@@ -140,9 +156,12 @@ class FakeRegistry:
     """`SqlRegistry` in memory: every read remembers the version it first saw of each record,
     and `append_change` applies only to that version (ADR 0001)."""
 
-    def __init__(self, conn: FakeConnection, now: Callable[[], datetime]) -> None:
+    def __init__(
+        self, conn: FakeConnection, now: Callable[[], datetime], rng: random.Random
+    ) -> None:
         self._conn = conn
         self._now = now
+        self._rng = rng
         self._read_versions: dict[str, int] = {}
 
     def _loaded(self, row: Row) -> ResidentRecord:
@@ -278,22 +297,43 @@ class FakeRegistry:
         }
 
     def allot_resident_code(self) -> str:
+        """`juki.registry.store.codes.draw_resident_code`: the pool, then (before any pool
+        from national) a range, then (standalone) a random code of its own."""
         tx = self._conn.tx
-        open_ = [
-            a
-            for a in tx.scan("code_allotments")
-            if a["kind"] == RESIDENT_CODE and a["next_body"] <= a["last_body"]
-        ]
-        if not open_:
-            raise DomainRuleError(
-                "resident_code",
-                "allotment_exhausted",
-                "no resident codes left in this municipality's allotment",
-                "住民票コードの割当範囲を使い切りました。機構に追加の割当を依頼してください",
-            )
-        allotment = min(open_, key=lambda a: a["allotment_id"])
-        tx.update("code_allotments", allotment | {"next_body": allotment["next_body"] + 1})
-        return ResidentCode.complete(f"{allotment['next_body']:010d}").value
+        free = sorted(r["resident_code"] for r in tx.scan("code_pool") if r["reserved_by"] is None)
+        if free:
+            code = free[self._rng.randrange(len(free))]
+            tx.delete("code_pool", code)
+            return code
+        national_pool = any(b["source"] == NATIONAL for b in tx.scan("code_pool_batches"))
+        ranges = [a for a in tx.scan("code_allotments") if a["kind"] == RESIDENT_CODE]
+        open_ = [a for a in ranges if a["next_body"] <= a["last_body"]]
+        if open_ and not national_pool:
+            allotment = min(open_, key=lambda a: a["allotment_id"])
+            tx.update("code_allotments", allotment | {"next_body": allotment["next_body"] + 1})
+            return ResidentCode.complete(f"{allotment['next_body']:010d}").value
+        if national_pool or any(a["allotted_by"].startswith("national") for a in ranges):
+            raise exhausted()
+        taken = {r["resident_code"] for t in _CODE_TABLES for r in tx.scan(t)}
+        for _ in range(MAX_DRAWS):
+            candidate = random_code(self._rng)
+            if candidate not in taken:
+                return candidate
+        raise exhausted()
+
+    def retire_resident_code(self, code: str, successor: str, record_id: str) -> None:
+        self._conn.tx.insert(
+            "retired_codes",
+            {
+                "resident_code": code,
+                "successor": successor,
+                "record_id": record_id,
+                "retired_at": self._now().isoformat(),
+            },
+        )
+
+
+_CODE_TABLES: Final = ("resident_records", "retired_codes", "code_pool")
 
 
 class FakeSeals:
@@ -452,11 +492,17 @@ class FakeRegistryUnitOfWork:
     engine: `with uow:` begins, `commit()` publishes, leaving without it discards."""
 
     def __init__(
-        self, db: FakeDatabase, *, clock: Clock | None = None, ids: IdSource | None = None
+        self,
+        db: FakeDatabase,
+        *,
+        clock: Clock | None = None,
+        ids: IdSource | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self.db = db
         self.clock: Clock = clock or SystemClock()
         self.ids: IdSource = ids or RandomIds()
+        self.rng = rng or random.Random(0)
         self._conn: FakeConnection | None = None
         self._repos: _Repositories | None = None
         self._municipality: Municipality | None = None
@@ -515,7 +561,7 @@ class FakeRegistryUnitOfWork:
         conn = self._conn = FakeConnection(self.db)
         now = self.clock.now
         self._repos = (
-            FakeRegistry(conn, now),
+            FakeRegistry(conn, now, self.rng),
             FakeSeals(conn),
             FakeOutbox(conn, self.ids, now),
             FakeMoveOutInfos(conn, now),

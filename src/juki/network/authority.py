@@ -33,6 +33,7 @@ from juki.network.messages import (
     MY_NUMBER_ASSIGNED,
     MY_NUMBER_REQUEST,
     RESIDENT_CODE_ALLOTMENT,
+    RESIDENT_CODE_CHANGED,
     SCHEMAS,
 )
 
@@ -208,6 +209,14 @@ AUTHORITY: Final[Mapping[str, Authority]] = {
         _kinds(MUNICIPALITY),
         "national, to the municipality named (lg_code)",
         _for_here,
+    ),
+    RESIDENT_CODE_CHANGED: Authority(
+        _kinds(MUNICIPALITY, PREFECTURE),
+        _kinds(PREFECTURE, NATIONAL),
+        "the municipality holding the resident (identity.lg_code), to its prefecture; that "
+        "prefecture, to national; each level refuses it unless its copy of the former code is "
+        "that municipality's active resident",
+        _reported_up(lambda b: b.identity.lg_code),
     ),
     LINK_SKIP: Authority(
         ALL_KINDS,

@@ -169,12 +169,46 @@ class MyNumberAssigned(MessageBody):
     lg_code: LgCodeStr
 
 
-class ResidentCodeAllotment(MessageBody):
-    """A range of resident-code bodies for one municipality, from the national node."""
+class ResidentCodeAllotmentV1(MessageBody):
+    """Version 1: a range of resident-code bodies (sequential codes, before ADR 0006); still
+    honoured from a national node not yet upgraded."""
 
     lg_code: LgCodeStr
     first_body: Annotated[int, Field(ge=0, le=9_999_999_999)]
     last_body: Annotated[int, Field(ge=0, le=9_999_999_999)]
+
+
+MAX_POOL_CODES: Final = 5000  # ≈ 70 KB of JSON, well under the envelope limit
+
+
+class ResidentCodeAllotment(MessageBody):
+    """A batch of random unused resident codes for one municipality's pool, from the national
+    node (施行規則第1条: a code reveals neither the municipality nor the order of assignment;
+    ADR 0006). Version 2."""
+
+    lg_code: LgCodeStr
+    codes: Annotated[list[ResidentCodeStr], Field(min_length=1, max_length=MAX_POOL_CODES)]
+
+    @model_validator(mode="after")
+    def _distinct(self) -> ResidentCodeAllotment:
+        if len(set(self.codes)) != len(self.codes):
+            raise ValueError("the codes of an allotment are distinct")
+        return self
+
+
+class ResidentCodeChanged(MessageBody):
+    """住民票コードの変更 (法第30条の4): the municipality holding the resident gave them a new code
+    at their request; every level retires the former code and keeps the identity_info under the
+    new one. Only identity_info and the former code: nothing else of the record."""
+
+    former_resident_code: ResidentCodeStr
+    identity: IdentityInfoBody
+
+    @model_validator(mode="after")
+    def _changed(self) -> ResidentCodeChanged:
+        if self.former_resident_code == self.identity.resident_code:
+            raise ValueError("the new resident code differs from the former one")
+        return self
 
 
 class LinkSkip(MessageBody):
@@ -195,6 +229,7 @@ FUHYO_NOTICE: Final = "fuhyo_notice"
 MY_NUMBER_REQUEST: Final = "my_number_request"
 MY_NUMBER_ASSIGNED: Final = "my_number_assigned"
 RESIDENT_CODE_ALLOTMENT: Final = "resident_code_allotment"
+RESIDENT_CODE_CHANGED: Final = "resident_code_changed"
 LINK_SKIP: Final = "link_skip"
 
 # (message type, schema version) → schema
@@ -211,7 +246,9 @@ SCHEMAS: Final[dict[tuple[str, int], type[MessageBody]]] = {
     (FUHYO_NOTICE, 2): FuhyoNotice,
     (MY_NUMBER_REQUEST, 1): MyNumberRequest,
     (MY_NUMBER_ASSIGNED, 1): MyNumberAssigned,
-    (RESIDENT_CODE_ALLOTMENT, 1): ResidentCodeAllotment,
+    (RESIDENT_CODE_ALLOTMENT, 1): ResidentCodeAllotmentV1,
+    (RESIDENT_CODE_ALLOTMENT, 2): ResidentCodeAllotment,
+    (RESIDENT_CODE_CHANGED, 1): ResidentCodeChanged,
     (LINK_SKIP, 1): LinkSkip,
 }
 CURRENT_VERSION: Final = dict(SCHEMAS.keys())

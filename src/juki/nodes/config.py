@@ -36,7 +36,7 @@ OPERATOR_TOKEN_FILE: Final = "operator-token"  # noqa: S105 (a file name)
 CONSOLE_DIR: Final = "console"
 RUN_DIR: Final = "run"
 DEFAULT_BASE_PORT: Final = 8400
-DEFAULT_ALLOTMENT: Final = 100_000
+DEFAULT_ALLOTMENT: Final = 2_000  # the first pool of random resident codes (ADR 0006)
 HOST: Final = "127.0.0.1"
 
 

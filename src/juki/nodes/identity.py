@@ -21,7 +21,7 @@ from juki.network.envelope import canonical_json
 from juki.network.messages import IdentityInfoBody, IdentitySnapshot
 from juki.nodes.tables import identity_changes, identity_copies
 from juki.registry.identity_info import IDENTITY_FIELDS
-from juki.registry.tables import record_changes, resident_records
+from juki.registry.tables import record_changes, resident_records, retired_codes
 
 DIGEST_FIELDS: Final = IDENTITY_FIELDS  # identity_info, not the change information
 
@@ -61,7 +61,8 @@ def copies_digest(conn: sa.Connection, lg_code: str) -> Digest:
 
 
 def registry_digest(conn: sa.Connection, lg_code: str) -> Digest:
-    """The registry's own view: per resident code, the active record, else the latest changed."""
+    """The registry's own view: per resident code, the active record, else the latest changed.
+    A code the resident changed away from (retired, 法第30条の4) is no longer kept at any level."""
     r = resident_records.c
     last_change = (
         sa.select(record_changes.c.record_id, sa.func.max(record_changes.c.change_id).label("last"))
@@ -71,7 +72,10 @@ def registry_digest(conn: sa.Connection, lg_code: str) -> Digest:
     rows = conn.execute(
         sa.select(*(r[f] for f in DIGEST_FIELDS), last_change.c.last)
         .join(last_change, last_change.c.record_id == r.record_id)
-        .where(r.lg_code == lg_code)
+        .where(
+            (r.lg_code == lg_code)
+            & r.resident_code.not_in(sa.select(retired_codes.c.resident_code))
+        )
     ).all()
     best: dict[str, tuple[tuple[int, int], Sequence[Any]]] = {}
     for row in rows:

@@ -29,6 +29,7 @@ from juki.network.messages import (
     MOVE_OUT_CERTIFICATE_INFO,
     MY_NUMBER_ASSIGNED,
     RESIDENT_CODE_ALLOTMENT,
+    RESIDENT_CODE_CHANGED,
     FuhyoNotice,
     IdentityInfoBody,
     IdentityInfoChanged,
@@ -39,9 +40,12 @@ from juki.network.messages import (
     MyNumberAssigned,
     MyNumberRequest,
     ResidentCodeAllotment,
+    ResidentCodeAllotmentV1,
+    ResidentCodeChanged,
     parse_body,
 )
 from juki.network.receiver import Handler
+from juki.nodes.codes import apply_code_change
 from juki.nodes.identity import Digest, apply_identity, registry_digest, snapshot_parts
 from juki.nodes.node import Node, QueryHandler
 from juki.nodes.tables import identity_copies, my_number_requests
@@ -49,6 +53,7 @@ from juki.nodes.wide_area import answer_content_request
 from juki.registry.commands import AssignMyNumber, ConfirmMoveOut
 from juki.registry.model import ChangeReason
 from juki.registry.services import assign_my_number, confirm_move_out
+from juki.registry.store.codes import NATIONAL, receive_pool, successor_of
 from juki.registry.store.journal import keep_move_out_info, record_fuhyo
 from juki.registry.store.municipality import add_allotment
 from juki.registry.tables import outbox, resident_records
@@ -72,7 +77,7 @@ class MunicipalityNode(Node):
 
     def _uow(self, conn: sa.Connection) -> SqlRegistryUnitOfWork:
         return SqlRegistryUnitOfWork(
-            self.engine, clock=self.clock, connection=conn, ids=_RngIds(self.rng)
+            self.engine, clock=self.clock, connection=conn, ids=_RngIds(self.rng), rng=self.rng
         )
 
     # -- the CS forwards its registry's changes -----------------------------------------------
@@ -115,7 +120,15 @@ class MunicipalityNode(Node):
             MOVE_IN_NOTICE: self._forward_move_in_notice,
             FUHYO_NOTICE: self._forward_fuhyo,
             MOVE_OUT_CERTIFICATE_INFO: self._forward_move_out_info,
+            RESIDENT_CODE_CHANGED: self._forward_code_change,
         }
+
+    def _forward_code_change(self, conn: sa.Connection, message_id: str, event: Any) -> None:
+        change: ResidentCodeChanged = event
+        apply_code_change(conn, change, message_id=message_id, now=self.clock.now())
+        parent = self.parent
+        if parent is not None:
+            self.send(conn, parent, change)
 
     def _forward_identity(self, conn: sa.Connection, message_id: str, event: Any) -> None:
         changed: IdentityInfoChanged = event
@@ -256,10 +269,12 @@ class MunicipalityNode(Node):
 
     def _on_my_number(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
         assigned: MyNumberAssigned = body
+        # asked for under a code the resident has since changed (法第30条の4): the number is
+        # theirs under the new one
+        code = successor_of(conn, assigned.resident_code) or assigned.resident_code
         record_id = conn.execute(
             sa.select(resident_records.c.record_id).where(
-                (resident_records.c.resident_code == assigned.resident_code)
-                & (resident_records.c.status == "active")
+                (resident_records.c.resident_code == code) & (resident_records.c.status == "active")
             )
         ).scalar_one_or_none()
         conn.execute(
@@ -282,10 +297,20 @@ class MunicipalityNode(Node):
         record_fuhyo(conn, notice, env.message_id, self.clock.now().isoformat())
 
     def _on_allotment(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
-        allotment: ResidentCodeAllotment = body
-        if allotment.first_body > allotment.last_body:
-            raise DomainRuleError("first_body", "range", "empty range", "割当範囲が不正です")
-        add_allotment(conn, allotment.first_body, allotment.last_body, f"national via {env.sender}")
+        """A pool of random codes (version 2, ADR 0006), or a range (version 1, from a national
+        node not yet upgraded: used, in order, only until the first pool arrives)."""
+        allotment: ResidentCodeAllotment | ResidentCodeAllotmentV1 = body
+        by = f"national via {env.sender}"
+        if isinstance(allotment, ResidentCodeAllotmentV1):
+            if allotment.first_body > allotment.last_body:
+                raise DomainRuleError("first_body", "range", "empty range", "割当範囲が不正です")
+            add_allotment(conn, allotment.first_body, allotment.last_body, by)
+            return
+        _, known = receive_pool(
+            conn, allotment.codes, source=NATIONAL, allotted_by=by, now=self.clock.now().isoformat()
+        )
+        if known:
+            log.warning("allotted codes already used here were not kept", count=len(known))
 
     # -- digests and repair ----------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """The national node (機構): everyone's identity_info, my_number generation, resident-code
-allotment, the directory it signs as the network's root, and lookups for agencies."""
+pools (random unused codes, `juki.nodes.codes`), the directory it signs as the network's root,
+and lookups for agencies."""
 
 from __future__ import annotations
 
@@ -18,17 +19,21 @@ from juki.network.envelope import Envelope
 from juki.network.messages import (
     IDENTITY_INFO_CHANGED,
     IDENTITY_SNAPSHOT,
+    MAX_POOL_CODES,
     MY_NUMBER_REQUEST,
+    RESIDENT_CODE_CHANGED,
     IdentityInfoChanged,
     IdentitySnapshot,
     MyNumberAssigned,
     MyNumberRequest,
     ResidentCodeAllotment,
+    ResidentCodeChanged,
 )
 from juki.network.receiver import Handler
+from juki.nodes import codes
 from juki.nodes.identity import apply_identity, apply_snapshot
 from juki.nodes.node import DIRECTORY_KEY, Node
-from juki.nodes.tables import identity_copies, issued_allotments, my_numbers
+from juki.nodes.tables import identity_copies, my_numbers
 
 MAX_NUMBER_DRAWS: Final = 1000
 LOOKUP_LIMIT: Final = 100
@@ -43,11 +48,37 @@ class NationalNode(Node):
             IDENTITY_INFO_CHANGED: self._on_identity,
             IDENTITY_SNAPSHOT: self._on_snapshot,
             MY_NUMBER_REQUEST: self._on_my_number_request,
+            RESIDENT_CODE_CHANGED: self._on_code_change,
         }
 
     def _on_identity(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
         msg: IdentityInfoChanged = body
-        apply_identity(conn, msg.identity, message_id=env.message_id, now=self.clock.now())
+        now = self.clock.now()
+        apply_identity(conn, msg.identity, message_id=env.message_id, now=now)
+        if codes.note_used(conn, msg.identity.resident_code, msg.identity.lg_code, now):
+            self._send_pool(conn, msg.identity.lg_code, codes.POOL_BATCH)
+
+    def _on_code_change(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
+        """住民票コードの変更 (法第30条の4): the former code is retired for good, the new one is
+        in use, and the person's my_number follows them to it."""
+        change: ResidentCodeChanged = body
+        info, now = change.identity, self.clock.now()
+        if codes.is_retired(conn, info.resident_code):
+            raise DomainRuleError(
+                "resident_code",
+                "retired_code",
+                f"{info.resident_code} was retired and is never issued again",
+                "廃止された住民票コードは再び使用できません",
+            )
+        codes.apply_code_change(conn, change, message_id=env.message_id, now=now)
+        codes.retire(conn, change.former_resident_code, info.resident_code, info.lg_code, now)
+        conn.execute(
+            my_numbers.update()
+            .where(my_numbers.c.resident_code == change.former_resident_code)
+            .values(resident_code=info.resident_code)
+        )
+        if codes.note_used(conn, info.resident_code, info.lg_code, now):
+            self._send_pool(conn, info.lg_code, codes.POOL_BATCH)
 
     def _on_snapshot(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
         snap: IdentitySnapshot = body
@@ -57,13 +88,14 @@ class NationalNode(Node):
 
     def _on_my_number_request(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
         request: MyNumberRequest = body
-        number = self.my_number_for(conn, request.resident_code, request.lg_code)
+        # asked for under a code the resident has since changed (法第30条の4): the number is
+        # generated for, and sent back under, the code they hold now
+        code = codes.current_code(conn, request.resident_code)
+        number = self.my_number_for(conn, code, request.lg_code)
         self.send(
             conn,
             env.sender,
-            MyNumberAssigned(
-                resident_code=request.resident_code, my_number=number, lg_code=request.lg_code
-            ),
+            MyNumberAssigned(resident_code=code, my_number=number, lg_code=request.lg_code),
         )
 
     def my_number_for(self, conn: sa.Connection, resident_code: str, lg_code: str) -> str:
@@ -128,9 +160,11 @@ class NationalNode(Node):
 
     # -- resident-code allotment ---------------------------------------------------------------
 
-    def allot(self, lg_code: str, count: int) -> ResidentCodeAllotment:
-        """Give a municipality the next free range of resident-code bodies (sent to it directly:
-        only national allots, `juki.network.authority`)."""
+    def allot(self, lg_code: str, count: int, *, send: bool = True) -> list[ResidentCodeAllotment]:
+        """Give a municipality a pool of `count` random unused resident codes (規則第1条), in
+        messages of at most `MAX_POOL_CODES`, sent to it directly (only national allots,
+        `juki.network.authority`). `send=False` only returns them: `juki net init`, which
+        holds every node's database, installs the first pools itself before seeding."""
         lg = LgCode.parse(lg_code).value
         if not 1 <= count <= 10_000_000:
             raise ValidationError("count", "range", "count must be 1..10000000", "割当数が不正です")
@@ -143,21 +177,20 @@ class NationalNode(Node):
                 "市区町村ではありません",
             )
         with self.engine.begin() as conn:
-            top = conn.execute(sa.select(sa.func.max(issued_allotments.c.last_body))).scalar_one()
-            first = int(top) + 1 if top is not None else 1_000_000_000
-            allotment = ResidentCodeAllotment(
-                lg_code=lg, first_body=first, last_body=first + count - 1
-            )
-            conn.execute(
-                issued_allotments.insert().values(
-                    lg_code=lg,
-                    first_body=allotment.first_body,
-                    last_body=allotment.last_body,
-                    issued_at=self.clock.now().isoformat(),
-                )
-            )
-            self.send(conn, lg, allotment)
-        return allotment
+            return self._send_pool(conn, lg, count, send=send)
+
+    def _send_pool(
+        self, conn: sa.Connection, lg: str, count: int, *, send: bool = True
+    ) -> list[ResidentCodeAllotment]:
+        drawn = codes.draw_pool(conn, self.rng, lg, count, self.clock.now())
+        messages = [
+            ResidentCodeAllotment(lg_code=lg, codes=drawn[i : i + MAX_POOL_CODES])
+            for i in range(0, len(drawn), MAX_POOL_CODES)
+        ]
+        if send:
+            for message in messages:
+                self.send(conn, lg, message)
+        return messages
 
     # -- the directory it signs ----------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from juki.core.settings import DEFAULT_ADMIN_TOKEN_DAYS
 from juki.network import pki
 from juki.network.directory import Directory, DirectoryEntry, NodeKind, NodeStatus
 from juki.nodes.bootstrap import bootstrap, close_node
+from juki.nodes.codes import POOL_BATCH
 from juki.nodes.config import (
     ADMIN_TOKEN_FILE,
     CONSOLE_DIR,
@@ -37,9 +38,11 @@ from juki.nodes.config import (
     port_is_free,
 )
 from juki.nodes.layout import LAYOUTS, NodeSpec
+from juki.nodes.municipality import MunicipalityNode
 from juki.nodes.national import NationalNode
 from juki.population.seeding import seed_registry
 from juki.registry.model import Municipality
+from juki.registry.store.codes import NATIONAL, receive_pool
 from juki.registry.store.municipality import save_municipality
 from juki.security.actors import Actor
 from juki.security.operators import create_operator, new_token, token_sha256
@@ -123,7 +126,7 @@ def init_network(
     for config, spec in zip(configs, specs, strict=True):
         _migrate(config, spec)
     progress("ディレクトリに署名中 (signing the directory)")
-    _publish_directory(configs, allotment)
+    _publish_directory(configs, max(allotment, residents + POOL_BATCH) if demo else allotment)
     seeded: dict[str, int] = {}
     if demo:
         for config in configs:
@@ -246,11 +249,8 @@ def _migrate(config: NodeConfig, spec: NodeSpec) -> None:
 
 
 def _publish_directory(configs: Sequence[NodeConfig], allotment: int) -> None:
-    """Sign directory serial 1, install it in every node, and allot resident-code ranges.
-
-    The allotments are queued in the national node's outbox: they reach the municipalities
-    (through their prefectures) once the network is up.
-    """
+    """Sign directory serial 1, install it in every node, and give each municipality its first
+    pool of random resident codes (ADR 0006)."""
     entries = tuple(
         DirectoryEntry(
             node_id=c.node_id,
@@ -272,12 +272,28 @@ def _publish_directory(configs: Sequence[NodeConfig], allotment: int) -> None:
         for node in nodes:
             if node is not national:
                 node.install_directory(signed.to_bytes())
-        for config in configs:
-            if config.kind is NodeKind.MUNICIPALITY:
-                national.allot(config.node_id, allotment)
+        for node in nodes:
+            if isinstance(node, MunicipalityNode):
+                _install_pool(national, node, allotment)
     finally:
         for node in nodes:
             close_node(node)
+
+
+def _install_pool(national: NationalNode, node: MunicipalityNode, count: int) -> None:
+    """The first pool of resident codes, put straight into the municipality's database: init
+    holds every node's database, and the demo seeds each registry from its pool before the
+    network runs (later pools travel as messages, `NationalNode._send_pool`)."""
+    pools = national.allot(node.node_id, count, send=False)
+    with node.engine.begin() as conn:
+        for pool in pools:
+            receive_pool(
+                conn,
+                pool.codes,
+                source=NATIONAL,
+                allotted_by=f"national via {national.node_id} (init)",
+                now=national.clock.now().isoformat(),
+            )
 
 
 def _seed_demo(config: NodeConfig, residents: int, seed: int, by: Actor, clock: Clock) -> int:

@@ -12,10 +12,13 @@ from juki.network.envelope import Envelope
 from juki.network.messages import (
     IDENTITY_INFO_CHANGED,
     IDENTITY_SNAPSHOT,
+    RESIDENT_CODE_CHANGED,
     IdentityInfoChanged,
     IdentitySnapshot,
+    ResidentCodeChanged,
 )
 from juki.network.receiver import Handler
+from juki.nodes.codes import apply_code_change
 from juki.nodes.identity import apply_identity, apply_snapshot
 from juki.nodes.node import Node
 
@@ -30,7 +33,13 @@ class PrefectureNode(Node):
         return {
             IDENTITY_INFO_CHANGED: self._on_identity,
             IDENTITY_SNAPSHOT: self._on_snapshot,
+            RESIDENT_CODE_CHANGED: self._on_code_change,
         }
+
+    def _on_code_change(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
+        change: ResidentCodeChanged = body
+        apply_code_change(conn, change, message_id=env.message_id, now=self.clock.now())
+        self.send(conn, NATIONAL_ID, change)
 
     def _on_identity(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
         msg: IdentityInfoChanged = body

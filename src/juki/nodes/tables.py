@@ -71,6 +71,32 @@ issued_allotments = sa.Table(
     info={"class": "config"},
 )
 
+# Every resident code national allotted (to `lg_code`'s pool) or saw retired: a code here is
+# never allotted again. `used_at` once identity_info carried it; `retired_at` once a 住民票コード
+# の変更請求 replaced it (ADR 0006).
+code_ledger = sa.Table(
+    "code_ledger",
+    metadata,
+    sa.Column("resident_code", sa.String(11), primary_key=True),
+    sa.Column("lg_code", sa.String(6), nullable=False),
+    sa.Column("allotted_at", Timestamp),
+    sa.Column("used_at", Timestamp),
+    sa.Column("retired_at", Timestamp),
+    sa.Column("successor", sa.String(11)),  # the code that replaced a retired one
+    info={"class": "identity_info"},
+)
+
+# How many codes of each municipality's pool national has not yet seen used: replenished when
+# it falls below the low-water mark.
+code_pools = sa.Table(
+    "code_pools",
+    metadata,
+    sa.Column("lg_code", sa.String(6), primary_key=True),
+    sa.Column("unused", sa.BigInteger, nullable=False),
+    sa.Column("batch", sa.Integer, nullable=False),
+    info={"class": "config"},
+)
+
 my_number_requests = sa.Table(
     "my_number_requests",
     metadata,

@@ -31,14 +31,8 @@ from juki.registry.alias import history_to_json
 from juki.registry.events import identity_info_changed
 from juki.registry.model import ALIAS_HISTORY, RecordChange, ResidentRecord
 from juki.registry.store.journal import outbox_row
-from juki.registry.store.records import RESIDENT_CODE, change_row, household_row, name_kana_key
-from juki.registry.tables import (
-    code_allotments,
-    households,
-    outbox,
-    record_changes,
-    resident_records,
-)
+from juki.registry.store.records import change_row, household_row, name_kana_key
+from juki.registry.tables import households, outbox, record_changes, resident_records
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +114,6 @@ class _Chunk:
     """
 
     rows: tuple[list[tuple[Any, ...]], ...] = field(default_factory=lambda: ([], [], [], []))
-    bodies: list[int] = field(default_factory=list)
     households: int = 0
     residents: int = 0
     foreign: int = 0
@@ -191,32 +184,9 @@ class _RowBuilder:
             message = outbox_row(self.message_ids(), event, record.resident_code, self.now)
             message["delivered_at"] = None
             o_rows.append(tuple(message[c] for c in OUTBOX_COLUMNS))
-            chunk.bodies.append(int(record.resident_code[:10]))
             chunk.foreign += record.is_foreign
         chunk.households += 1
         chunk.residents += len(hh.members)
-
-
-@dataclass(frozen=True, slots=True)
-class _Allotment:
-    allotment_id: int
-    first_body: int
-    last_body: int
-
-
-def _advance(chunk: _Chunk, allotments: Sequence[_Allotment]) -> list[tuple[int, int]]:
-    """(allotment_id, next_body) past the highest code this chunk uses in each allotment."""
-    highest: dict[int, int] = {}
-    for body in chunk.bodies:
-        for a in allotments:
-            if a.first_body <= body <= a.last_body:
-                highest[a.allotment_id] = max(highest.get(a.allotment_id, body), body)
-                break
-        else:
-            raise ValueError(
-                f"resident code body {body} lies outside every resident-code allotment"
-            )
-    return [(aid, top + 1) for aid, top in sorted(highest.items())]
 
 
 class _SqliteWriter:
@@ -230,16 +200,12 @@ class _SqliteWriter:
         self.conn = conn
         self.inserts = [_sqlite_insert(t.name, cols) for t, cols in _TABLES]
 
-    def write(self, chunk: _Chunk, advance: Sequence[tuple[int, int]]) -> None:
+    def write(self, chunk: _Chunk) -> None:
         cur = self.conn.cursor()
         cur.execute("BEGIN IMMEDIATE")
         try:
             for statement, rows in zip(self.inserts, chunk.rows, strict=True):
                 cur.executemany(statement, rows)
-            cur.executemany(
-                "UPDATE code_allotments SET next_body = ? WHERE allotment_id = ? AND next_body < ?",
-                [(nb, aid, nb) for aid, nb in advance],
-            )
             cur.execute("COMMIT")
         except BaseException:
             if self.conn.in_transaction:
@@ -266,32 +232,17 @@ class _PostgresWriter:
             for t, cols in _TABLES
         ]
 
-    def write(self, chunk: _Chunk, advance: Sequence[tuple[int, int]]) -> None:
+    def write(self, chunk: _Chunk) -> None:
         try:
             with self.conn.cursor() as cur:
                 for statement, rows in zip(self.copies, chunk.rows, strict=True):
                     with cur.copy(statement) as copy:
                         for row in rows:
                             copy.write_row(row)
-                for aid, nb in advance:
-                    cur.execute(
-                        "UPDATE code_allotments SET next_body = %s "
-                        "WHERE allotment_id = %s AND next_body < %s",
-                        (nb, aid, nb),
-                    )
             self.conn.commit()
         except BaseException:
             self.conn.rollback()
             raise
-
-
-def _allotments(engine: sa.Engine) -> list[_Allotment]:
-    a = code_allotments.c
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(a.allotment_id, a.first_body, a.last_body).where(a.kind == RESIDENT_CODE)
-        ).all()
-    return [_Allotment(int(r[0]), int(r[1]), int(r[2])) for r in rows]
 
 
 def _random_message_id() -> str:
@@ -310,16 +261,15 @@ def load_population(
 ) -> LoadResult:
     """Write households, records, first changes and outbox messages, `chunk` residents a commit.
 
-    The database must be migrated, and every resident code must lie in a resident-code
-    allotment (the caller allots first); each chunk moves its allotments' `next_body` past the
-    codes it used, in the same transaction, so a crash never leaves a used code unallotted.
-    A failure rolls back the current chunk only: earlier chunks stay, complete and consistent.
+    The database must be migrated, and every resident code must be reserved for this load
+    (`juki.registry.store.codes.reserve_codes`: the caller reserves first, and releases the
+    reservations after), so no counter hands one out meanwhile. A failure rolls back the
+    current chunk only: earlier chunks stay, complete and consistent.
     `progress` is called with the number of residents each committed chunk added.
     """
     if chunk < 1:
         raise ValueError("chunk must be at least 1")
     builder = _RowBuilder(actor_id, now, message_ids or _random_message_id)
-    allotments = _allotments(engine)
     totals = [0, 0, 0]
     raw = engine.raw_connection()
     try:
@@ -337,7 +287,7 @@ def load_population(
         def flush(c: _Chunk) -> None:
             if not c.residents and not c.households:
                 return
-            writer.write(c, _advance(c, allotments))
+            writer.write(c)
             totals[0] += c.households
             totals[1] += c.residents
             totals[2] += c.foreign

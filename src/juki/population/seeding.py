@@ -5,14 +5,12 @@ action (one entry for the whole load, or one saying it was refused or failed), a
 same pieces the services use: real addresses, valid identifiers, households that pass the
 household rules, one identity_info message per resident in the outbox.
 
-Resident codes. Before the network issue a municipality runs standalone and allots itself codes:
-the block `jis_code · 10⁵ … jis_code · 10⁵ + 99 999` (稲城市 13225 → 1322500000 …), which is
-unique nationwide because JIS codes are. A population larger than what is left in the allotments
-gets an overflow allotment from 5 000 000 000 up (above every JIS block), rounded up to whole
-100 000s, unique within this database only. Codes are reserved, all at once, before anything is
-written, so counter staff registering a birth during a long seed never collide with it; codes of
-a seed that fails half-way are simply never used. The network issue adds the national node's
-allotment, which later seeds and the services use first once this one is spent.
+Resident codes (住民基本台帳法施行規則第1条, ADR 0006). A registry in the network takes its codes
+from the pool the national node allotted it; a standalone registry (one national never allotted
+codes to) draws random codes itself, unique within its own database. Either way they are taken at
+random and reserved, all at once, before anything is written, so counter staff registering a
+birth during a long seed never collide with it; the reservations are dropped once the load is
+done, and codes of a seed that fails half-way stay reserved and are never used.
 
 My numbers. Each resident's 個人番号 is `synthetic.my_number_for` their resident-code body, a
 fixed permutation: distinct resident codes give distinct numbers, so seeding again — with the
@@ -23,8 +21,9 @@ first code of the run).
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable
+import random
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -32,14 +31,13 @@ import sqlalchemy as sa
 
 from juki.core.clock import Clock
 from juki.core.errors import ValidationError
-from juki.core.identifiers import LgCode, ResidentCode
+from juki.core.identifiers import LgCode
 from juki.population.addresses import municipality_from_lg_code, town_areas
 from juki.population.bulk import load_population
 from juki.population.synthetic import generate_population
 from juki.registry.model import Municipality
-from juki.registry.store.municipality import add_allotment, save_municipality
-from juki.registry.store.records import RESIDENT_CODE
-from juki.registry.tables import code_allotments
+from juki.registry.store.codes import release_reserved, reserve_codes
+from juki.registry.store.municipality import save_municipality
 from juki.security.actions import perform_outside
 from juki.security.actors import Actor
 from juki.security.permissions import Permission, authorize
@@ -47,11 +45,6 @@ from juki.security.uow import SqlUnitOfWork
 from juki.storage.migrate import upgrade
 
 MAX_RESIDENTS: Final = 2_000_000
-STANDALONE_BLOCK: Final = 100_000
-OVERFLOW_BASE: Final = 5_000_000_000
-MAX_BODY: Final = 9_999_999_999
-STANDALONE: Final = "standalone"
-STANDALONE_OVERFLOW: Final = "standalone-overflow"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,64 +76,17 @@ def _validate_residents(residents: int) -> int:
     return residents
 
 
-def reserve_resident_codes(conn: sa.Connection, jis_code: str, n: int) -> list[range]:
-    """Take `n` resident-code bodies from the allotments, creating the standalone ones as needed.
+def reserve_resident_codes(
+    conn: sa.Connection, n: int, *, rng: random.Random, run_id: str, now: str
+) -> list[str]:
+    """Reserve `n` resident codes, in random order, in the caller's transaction (the pool is
+    locked: BEGIN IMMEDIATE on SQLite, a table lock on PostgreSQL)."""
+    return reserve_codes(conn, n, rng=rng, run_id=run_id, now=now)
 
-    Runs in the caller's transaction and locks the allotments (BEGIN IMMEDIATE on SQLite, a table
-    lock on PostgreSQL) so concurrent allotting cannot hand out the same bodies.
-    """
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("LOCK TABLE code_allotments IN SHARE ROW EXCLUSIVE MODE")
-    a = code_allotments.c
 
-    def allotments() -> list[sa.Row[tuple[int, int, int, int]]]:
-        return list(
-            conn.execute(
-                sa.select(a.allotment_id, a.first_body, a.last_body, a.next_body)
-                .where(a.kind == RESIDENT_CODE)
-                .order_by(a.allotment_id)
-            ).tuples()
-        )
-
-    rows = allotments()
-    if not rows:
-        first = int(jis_code) * STANDALONE_BLOCK
-        add_allotment(conn, first, first + STANDALONE_BLOCK - 1, STANDALONE)
-        rows = allotments()
-    taken: list[range] = []
-    left = n
-    for allotment_id, _first, last, next_body in rows:
-        if left == 0:
-            break
-        take = min(left, max(0, last - next_body + 1))
-        if take == 0:
-            continue
-        taken.append(range(next_body, next_body + take))
-        conn.execute(
-            code_allotments.update()
-            .where(a.allotment_id == allotment_id)
-            .values(next_body=next_body + take)
-        )
-        left -= take
-    if left:
-        top = max((last for _, first, last, _ in rows if first >= OVERFLOW_BASE), default=None)
-        first = OVERFLOW_BASE if top is None else top + 1
-        size = -(-left // STANDALONE_BLOCK) * STANDALONE_BLOCK
-        if first + size - 1 > MAX_BODY:
-            raise ValidationError(
-                "residents",
-                "codes_exhausted",
-                "no resident codes left for a standalone allotment of that size",
-                "住民票コードの割当範囲が不足しています",
-            )
-        add_allotment(conn, first, first + size - 1, STANDALONE_OVERFLOW)
-        conn.execute(
-            code_allotments.update()
-            .where((a.kind == RESIDENT_CODE) & (a.first_body == first))
-            .values(next_body=first + left)
-        )
-        taken.append(range(first, first + left))
-    return taken
+def code_bodies(codes: list[str]) -> Iterator[int]:
+    """The 10-digit bodies `generate_population` takes, in the order reserved."""
+    return (int(code[:10]) for code in codes)
 
 
 def seed_registry(
@@ -182,28 +128,33 @@ def seed_registry(
         upgrade(engine)
         municipality = municipality_from_lg_code(lg.value)
         towns = town_areas(lg.value)
+        run_id = str(uuid.uuid4())
         with engine.begin() as conn:
             save_municipality(conn, municipality)
-            bodies = reserve_resident_codes(conn, lg.jis_code, n)
+            codes = reserve_resident_codes(
+                conn, n, rng=random.SystemRandom(), run_id=run_id, now=clock.now().isoformat()
+            )
         population = generate_population(
             municipality,
             towns,
             n,
             seed=seed,
             today=clock.today(),
-            resident_code_bodies=itertools.chain.from_iterable(bodies),
+            resident_code_bodies=code_bodies(codes),
         )
         result = load_population(
             engine, population, actor_id=by.actor_id, now=clock.now(), chunk=chunk, progress=counted
         )
+        with engine.begin() as conn:
+            release_reserved(conn, run_id)
         return SeedResult(
             municipality=municipality,
             seed=seed,
             households=result.households,
             residents=result.residents,
             foreign_residents=result.foreign_residents,
-            first_resident_code=ResidentCode.complete(f"{bodies[0][0]:010d}").value,
-            last_resident_code=ResidentCode.complete(f"{bodies[-1][-1]:010d}").value,
+            first_resident_code=codes[0],
+            last_resident_code=codes[-1],
         )
 
     def failed(exc: Exception) -> str:

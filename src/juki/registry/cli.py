@@ -1,14 +1,17 @@
-"""`juki registry stats`: the registry's counts, as JSON; `juki registry support …`: 支援措置.
-Both need an operator's token (`--token` or $JUKI_TOKEN)."""
+"""`juki registry stats`: the registry's counts, as JSON; `juki registry support …`: 支援措置;
+`juki registry resident-code change`: 住民票コードの変更請求 (法第30条の4). Each needs an
+operator's token (`--token` or $JUKI_TOKEN)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from datetime import date
 
 from juki.core.console import EXIT_OK, Subparsers
 from juki.core.settings import Settings
-from juki.registry.services import registry_stats
+from juki.registry.commands import ChangeResidentCode
+from juki.registry.services import change_resident_code, registry_stats
 from juki.registry.support.cli import register_support
 from juki.registry.uow import SqlRegistryUnitOfWork
 from juki.security.credentials import add_token_arg, operator_for, require_token
@@ -24,6 +27,24 @@ def register(sub: Subparsers, name: str, settings: Settings) -> None:
     add_token_arg(p)
     p.set_defaults(handler=cmd_stats)
     register_support(reg_sub, settings)
+    codes = reg_sub.add_parser("resident-code", help="住民票コード")
+    codes_sub = codes.add_subparsers(dest="code_command", required=True)
+    p = codes_sub.add_parser(
+        "change", help="住民票コードの変更請求: a new random code, and the notice to print"
+    )
+    db_arg(p, settings)
+    p.add_argument("record_id", help="the resident's record")
+    p.add_argument("--reason", required=True, help="the reason the request gives")
+    p.add_argument("--requested-on", type=_date, default=None, help="請求日 (default: today)")
+    add_token_arg(p)
+    p.set_defaults(handler=cmd_change_code)
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError("use YYYY-MM-DD") from exc
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
@@ -34,4 +55,30 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         engine.dispose()
     print(json.dumps(dict(stats), ensure_ascii=False, sort_keys=True))
+    return EXIT_OK
+
+
+def cmd_change_code(args: argparse.Namespace, settings: Settings) -> int:
+    """As the operator whose token is given; the action is in the oplog. Prints JSON with
+    the 住民票コード通知's text."""
+    require_token(args, settings)
+    engine = open_existing(args.db)
+    try:
+        by = operator_for(engine, args, settings)
+        uow = SqlRegistryUnitOfWork(engine)
+        cmd = ChangeResidentCode(
+            record_id=args.record_id,
+            reason=args.reason,
+            requested_on=args.requested_on or uow.clock.today(),
+        )
+        change = change_resident_code(uow, by, cmd)
+    finally:
+        engine.dispose()
+    out = {
+        "record_id": change.record.record_id,
+        "former_resident_code": change.former_resident_code,
+        "resident_code": change.record.resident_code,
+        "notice_text_ja": change.notice.text_ja,
+    }
+    print(json.dumps(out, ensure_ascii=False, sort_keys=True))
     return EXIT_OK

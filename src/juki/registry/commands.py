@@ -231,6 +231,15 @@ class ChangeName:
 
 
 @dataclass(frozen=True, slots=True)
+class ChangeResidentCode:
+    """住民票コードの変更請求 (法第30条の4): the resident asks, in writing, for a new code."""
+
+    record_id: str
+    reason: str  # what the request gives as its reason, kept in the record's history
+    requested_on: date
+
+
+@dataclass(frozen=True, slots=True)
 class EnterByAuthority:
     """職権記載: a person found living here without a record."""
 

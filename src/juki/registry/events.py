@@ -17,12 +17,21 @@ from juki.network.messages import (
     IdentityInfoChanged,
     MoveInNotice,
     MoveOutCertificateInfo,
+    ResidentCodeChanged,
 )
 from juki.registry.identity_info import identity_info_of
 from juki.registry.model import ChangeReason, RecordChange, ResidentRecord
 
-RegistryEvent = IdentityInfoChanged | MoveInNotice | FuhyoNotice | MoveOutCertificateInfo
-EVENT_TYPES: Final = (IdentityInfoChanged, MoveInNotice, FuhyoNotice, MoveOutCertificateInfo)
+RegistryEvent = (
+    IdentityInfoChanged | MoveInNotice | FuhyoNotice | MoveOutCertificateInfo | ResidentCodeChanged
+)
+EVENT_TYPES: Final = (
+    IdentityInfoChanged,
+    MoveInNotice,
+    FuhyoNotice,
+    MoveOutCertificateInfo,
+    ResidentCodeChanged,
+)
 
 _FUHYO_ITEMS: Final = (
     "address",

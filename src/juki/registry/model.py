@@ -63,6 +63,8 @@ class ChangeReason(StrEnum):
     # Not an item of the 住民票: the record's `support_measure` flag follows the 支援措置 record
     # (juki.registry.support), so the 附票 notice tells the 本籍 municipality.
     SUPPORT_MEASURE = "support_measure"
+    # 住民票コードの変更請求 (法第30条の4): a new random code at the resident's request.
+    RESIDENT_CODE_CHANGE = "resident_code_change"
 
     @property
     def label_ja(self) -> str:
@@ -87,6 +89,7 @@ _REASON_JA: Final = {
     ChangeReason.MOVE_OUT_WITHDRAWN: "転出取消",
     ChangeReason.CHANGE_CANCELLED: "異動取消",
     ChangeReason.SUPPORT_MEASURE: "支援措置",
+    ChangeReason.RESIDENT_CODE_CHANGE: "住民票コードの変更",
 }
 
 

@@ -160,6 +160,46 @@ code_allotments = sa.Table(
     info={"class": "config"},
 )
 
+# 住民票コード (規則1条: drawn at random, ADR 0006). A pool of unused codes: received from the
+# national node in batches (`source` "national"), or drawn by a standalone registry for a bulk
+# load it has reserved them for (`source` "standalone"). A counter takes a random unreserved
+# member; a bulk load reserves its codes (`reserved_by`) and drops them once loaded.
+code_pool_batches = sa.Table(
+    "code_pool_batches",
+    metadata,
+    sa.Column("batch_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("source", Code, nullable=False),
+    sa.Column("allotted_by", sa.String(64), nullable=False),
+    sa.Column("codes", sa.Integer, nullable=False),
+    sa.Column("received_at", Timestamp, nullable=False),
+    info={"class": "config"},
+)
+
+code_pool = sa.Table(
+    "code_pool",
+    metadata,
+    sa.Column("resident_code", sa.String(11), primary_key=True),
+    sa.Column(
+        "batch_id", BigId, sa.ForeignKey("code_pool_batches.batch_id"), nullable=False, index=True
+    ),
+    sa.Column("reserved_by", sa.String(36), index=True),
+    info={"class": "config"},
+)
+
+# Codes changed away from at the resident's request (法30条の4): never handed out again; the
+# successor links the person's old 除票 to their current code.
+retired_codes = sa.Table(
+    "retired_codes",
+    metadata,
+    sa.Column("resident_code", sa.String(11), primary_key=True),
+    sa.Column("successor", sa.String(11), nullable=False, index=True),
+    sa.Column(
+        "record_id", sa.String(36), sa.ForeignKey("resident_records.record_id"), nullable=False
+    ),
+    sa.Column("retired_at", Timestamp, nullable=False),
+    info={"class": "personal"},
+)
+
 # The registry's typed events for its CS: each row is a network message body (its type and
 # schema version say which), so the CS forwards exactly what the schema admits.
 outbox = sa.Table(

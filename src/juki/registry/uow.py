@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import random
+
 import sqlalchemy as sa
 
+from juki.core.clock import Clock
+from juki.core.ports import IdSource
 from juki.registry.model import Municipality
 from juki.registry.store.journal import SqlMoveOutInfos, SqlOutbox
 from juki.registry.store.municipality import load_municipality
@@ -21,6 +25,20 @@ class SqlRegistryUnitOfWork(SqlUnitOfWork):
     support_measures: SqlSupportMeasures
     _municipality: Municipality | None = None
 
+    def __init__(
+        self,
+        engine: sa.Engine,
+        *,
+        clock: Clock | None = None,
+        ids: IdSource | None = None,
+        connection: sa.Connection | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        """`rng` draws resident codes (ADR 0006): the OS CSPRNG unless a seeded source is
+        passed (the simulator's, a node's own), as message ids are drawn."""
+        super().__init__(engine, clock=clock, ids=ids, connection=connection)
+        self.rng = rng or random.SystemRandom()
+
     @property
     def municipality(self) -> Municipality:
         if self._municipality is None:
@@ -29,7 +47,7 @@ class SqlRegistryUnitOfWork(SqlUnitOfWork):
 
     def _bind(self, conn: sa.Connection) -> None:
         super()._bind(conn)
-        self.registry = SqlRegistry(conn, self.clock.now)
+        self.registry = SqlRegistry(conn, self.clock.now, self.rng)
         self.seals = SqlSeals(conn)
         self.outbox = SqlOutbox(conn, self.ids, self.clock.now)
         self.move_out_infos = SqlMoveOutInfos(conn, self.clock.now)

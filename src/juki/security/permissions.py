@@ -28,6 +28,7 @@ class Permission(StrEnum):
     RECORD_RELOCATION = "record_relocation"
     CHANGE_HOUSEHOLD = "change_household"
     CHANGE_NAME = "change_name"
+    CHANGE_RESIDENT_CODE = "change_resident_code"  # 住民票コードの変更請求 (法第30条の4)
     ENTER_BY_AUTHORITY = "enter_by_authority"
     CORRECT_BY_AUTHORITY = "correct_by_authority"
     REMOVE_BY_AUTHORITY = "remove_by_authority"
@@ -103,6 +104,7 @@ _CLERK: Final = frozenset(
         Permission.RECORD_RELOCATION,
         Permission.CHANGE_HOUSEHOLD,
         Permission.CHANGE_NAME,
+        Permission.CHANGE_RESIDENT_CODE,
         Permission.REGISTER_SEAL,
         Permission.ABOLISH_SEAL,
         Permission.VIEW_SEAL,

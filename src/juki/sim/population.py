@@ -2,13 +2,12 @@
 own account of where everyone is (the truth the invariants compare the registries with).
 
 Seeding mirrors `juki.population.seeding.seed_registry` step for step (resident codes reserved from
-the national allotment, `generate_population`, `load_population`), but passes seeded id sources:
+the pool national allotted, `generate_population`, `load_population`), but passes seeded id sources:
 `seed_registry` gives the outbox rows uuid4 message ids, and a replay must write the same bytes.
 """
 
 from __future__ import annotations
 
-import itertools
 import random
 import uuid
 from collections.abc import Iterator
@@ -21,8 +20,9 @@ import sqlalchemy as sa
 from juki.core.ports import OpLogEntry
 from juki.population.addresses import municipality_from_lg_code, town_areas
 from juki.population.bulk import load_population
-from juki.population.seeding import reserve_resident_codes
+from juki.population.seeding import code_bodies, reserve_resident_codes
 from juki.population.synthetic import SyntheticHousehold, generate_population
+from juki.registry.store.codes import release_reserved
 from juki.security.actors import Actor
 from juki.security.permissions import Permission, authorize
 from juki.security.store import SqlOpLog
@@ -86,11 +86,28 @@ class Truth:
         self.reused: list[str] = []  # codes a registry handed to a second person
         self.forged: dict[str, Forgery] = {}  # message id → a message sent without authority
 
+        self.retired: dict[str, str] = {}  # a code changed away from → the code that replaced it
+
     def add(self, person: Person) -> None:
-        if person.resident_code in self.people:
+        if person.resident_code in self.people or person.resident_code in self.retired:
             self.reused.append(person.resident_code)
             return
         self.people[person.resident_code] = person
+
+    def change_code(self, former: str, new: str) -> None:
+        """住民票コードの変更 (法第30条の4): the person is known by the new code from now on."""
+        person = self.people.pop(former)
+        self.retired[former] = new
+        person.resident_code = new
+        self.add(person)
+
+    def current(self, code: str) -> str:
+        """The code the person who once held `code` holds now."""
+        seen = {code}
+        while code in self.retired and self.retired[code] not in seen:
+            code = self.retired[code]
+            seen.add(code)
+        return code
 
 
 def seed_municipality(
@@ -105,19 +122,22 @@ def seed_municipality(
     truth: Truth,
     by: Actor,
 ) -> int:
-    """Load `residents` synthetic residents into a municipality that already has its national
-    allotment; record each of them in `truth`. Returns how many were loaded."""
+    """Load `residents` synthetic residents into a municipality that already has its pool of
+    codes from national; record each of them in `truth`. Returns how many were loaded."""
     authorize(by.actor_id, by.role, Permission.SEED_POPULATION)
     place = municipality_from_lg_code(lg_code)
+    run_id = ids.new_id()
     with engine.begin() as conn:
-        bodies = reserve_resident_codes(conn, lg_code[:5], residents)
+        codes = reserve_resident_codes(
+            conn, residents, rng=ids.rng, run_id=run_id, now=now.isoformat()
+        )
     population = generate_population(
         place,
         town_areas(lg_code),
         residents,
         seed=seed,
         today=today,
-        resident_code_bodies=itertools.chain.from_iterable(bodies),
+        resident_code_bodies=code_bodies(codes),
         new_id=ids.new_id,
     )
 
@@ -139,6 +159,7 @@ def seed_municipality(
         engine, recorded(population), actor_id=by.actor_id, now=now, message_ids=ids.new_id
     )
     with engine.begin() as conn:
+        release_reserved(conn, run_id)
         SqlOpLog(conn).append(
             OpLogEntry(
                 at=now,

@@ -52,7 +52,7 @@ def net(tmp_path: Path) -> Iterator[InProcessNetwork]:
         demo_layout(), lambda node_id: f"sqlite:///{tmp_path}/{node_id}.db", clock, seed=7
     )
     for lg in DEMO_MUNICIPALITIES:
-        network.national.allot(lg, 10_000)
+        network.national.allot(lg, 1_000)
     network.run_until_quiet()
     yield network
     network.dispose()
@@ -131,15 +131,25 @@ def test_identity_info_reaches_prefecture_and_national_with_a_new_my_number(
     assert net.check() == []
 
 
-def test_resident_codes_come_from_the_national_allotment(net: InProcessNetwork) -> None:
-    codes = [
-        arrive(net.municipality(lg), "太郎", "タロウ").resident_code for lg in ("132250", "202011")
-    ]
+def test_resident_codes_come_from_the_national_pool(net: InProcessNetwork) -> None:
+    """Each municipality hands out a member of the pool national allotted it (ADR 0006), and
+    national sees it used once identity_info arrives."""
+    lgs = ("132250", "202011")
+    codes = [arrive(net.municipality(lg), "太郎", "タロウ").resident_code for lg in lgs]
     assert len(set(codes)) == 2
+    net.run_until_quiet()
+    ledger = node_tables.code_ledger.c
     with net.national.engine.connect() as conn:
-        ranges = conn.execute(sa.select(node_tables.issued_allotments)).all()
-    bodies = [int(c[:10]) for c in codes]
-    assert all(any(r.first_body <= b <= r.last_body for r in ranges) for b in bodies)
+        rows = conn.execute(
+            sa.select(ledger.resident_code, ledger.lg_code, ledger.used_at).where(
+                ledger.resident_code.in_(codes)
+            )
+        ).all()
+        pools = node_tables.code_pools.c
+        left = dict(conn.execute(sa.select(pools.lg_code, pools.unused)).tuples().all())
+    assert {(r.resident_code, r.lg_code) for r in rows} == set(zip(codes, lgs, strict=True))
+    assert all(r.used_at is not None for r in rows)
+    assert left["132250"] == left["202011"] == 999
 
 
 def test_move_inagi_to_fujisawa_by_card(net: InProcessNetwork) -> None:

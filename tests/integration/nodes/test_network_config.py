@@ -13,10 +13,13 @@ import sqlalchemy as sa
 
 from juki.network import tables as network_tables
 from juki.network.directory import NodeKind
+from juki.nodes import tables as node_tables
 from juki.nodes.bootstrap import bootstrap, close_node
-from juki.nodes.config import ConfigError, NetworkFiles, NodeConfig
+from juki.nodes.config import DEFAULT_ALLOTMENT, ConfigError, NetworkFiles, NodeConfig
+from juki.nodes.municipality import MunicipalityNode
 from juki.nodes.national import NationalNode
 from juki.nodes.netinit import free_ports, init_network
+from juki.registry import tables as registry_tables
 from juki.security.operators import token_sha256
 
 
@@ -50,7 +53,7 @@ def test_secrets_are_private_and_the_root_key_is_only_with_the_national_node(
     assert mode(network.console_key) == 0o600
 
 
-def test_every_node_has_the_signed_directory_and_the_allotments_are_queued(
+def test_every_node_has_the_signed_directory_and_its_first_pool_of_codes(
     network: NetworkFiles,
 ) -> None:
     configs = network.configs()
@@ -75,18 +78,20 @@ def test_every_node_has_the_signed_directory_and_the_allotments_are_queued(
             if isinstance(node, NationalNode):
                 assert node.root_key is not None
                 with node.engine.connect() as conn:
-                    queued = conn.execute(
-                        sa.select(
-                            network_tables.net_outbox.c.peer,
-                            network_tables.net_outbox.c.message_type,
-                        )
-                    ).all()
-                # allotted by national to each municipality directly (juki.network.authority)
-                assert sorted(queued) == sorted(
-                    (c.node_id, "resident_code_allotment")
-                    for c in configs
-                    if c.kind is NodeKind.MUNICIPALITY
-                )
+                    queued = conn.execute(sa.select(network_tables.net_outbox)).all()
+                    p = node_tables.code_pools.c
+                    pools = {
+                        r.lg_code: r.unused for r in conn.execute(sa.select(p.lg_code, p.unused))
+                    }
+                # init put each first pool straight into the registry (ADR 0006): none queued
+                assert queued == []
+                assert pools == {
+                    c.node_id: DEFAULT_ALLOTMENT for c in configs if c.kind is NodeKind.MUNICIPALITY
+                }
+            elif isinstance(node, MunicipalityNode):
+                with node.engine.connect() as conn:
+                    codes = conn.execute(sa.select(registry_tables.code_pool.c.resident_code)).all()
+                assert len(codes) == DEFAULT_ALLOTMENT
         finally:
             close_node(node)
 

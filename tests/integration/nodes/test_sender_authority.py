@@ -31,6 +31,7 @@ from juki.network.messages import (
     MyNumberAssigned,
     MyNumberRequest,
     ResidentCodeAllotment,
+    ResidentCodeChanged,
     body_of,
     type_of,
 )
@@ -259,21 +260,40 @@ FORGED: list[tuple[str, str, str, Maker, Maker | None]] = [
         None,  # a prefecture has nothing to send a municipality
     ),
     (
+        "resident_code_changed: another municipality's resident",
+        NISHITOKYO,
+        TOKYO,
+        lambda: ResidentCodeChanged(former_resident_code=code(), identity=identity(INAGI)),
+        lambda: IdentityInfoChanged(identity=identity(NISHITOKYO)),
+    ),
+    (
+        "resident_code_changed: a municipality straight to national",
+        INAGI,
+        "national",
+        lambda: ResidentCodeChanged(former_resident_code=code(), identity=identity(INAGI)),
+        lambda: MyNumberRequest(resident_code=code(), lg_code=INAGI),
+    ),
+    (
+        # the rule's kinds and lg_code hold, but 稲城市 does not hold the resident (法第30条の4:
+        # only the municipality where the person is a resident changes their code)
+        "resident_code_changed: for a code the municipality does not hold",
+        INAGI,
+        TOKYO,
+        lambda: ResidentCodeChanged(former_resident_code=code(), identity=identity(INAGI)),
+        lambda: IdentityInfoChanged(identity=identity(INAGI)),
+    ),
+    (
         "resident_code_allotment: not from national",
         TOKYO,
         INAGI,
-        lambda: ResidentCodeAllotment(
-            lg_code=INAGI, first_body=9_000_000_000, last_body=9_000_000_099
-        ),
+        lambda: ResidentCodeAllotment(lg_code=INAGI, codes=[code(), code()]),
         None,
     ),
     (
         "resident_code_allotment: a municipality to another",
         NISHITOKYO,
         INAGI,
-        lambda: ResidentCodeAllotment(
-            lg_code=INAGI, first_body=9_000_000_000, last_body=9_000_000_099
-        ),
+        lambda: ResidentCodeAllotment(lg_code=INAGI, codes=[code(), code()]),
         lambda: fuhyo(NISHITOKYO, NISHITOKYO, INAGI),
     ),
 ]
@@ -321,9 +341,7 @@ def test_a_refused_message_is_a_dead_letter_at_its_sender_and_nothing_stalls(
         kanagawa.send(
             conn,
             FUJISAWA,
-            ResidentCodeAllotment(
-                lg_code=FUJISAWA, first_body=9_100_000_000, last_body=9_100_000_009
-            ),
+            ResidentCodeAllotment(lg_code=FUJISAWA, codes=[code(), code()]),
         )
     net.run_until_quiet()
     assert net.pending() == 0
@@ -504,8 +522,7 @@ def test_an_answer_from_a_node_that_was_not_asked_is_refused(net: InProcessNetwo
 
 
 def allotment() -> ResidentCodeAllotment:
-    first = 9_200_000_000 + _rng.randrange(10**6) * 10
-    return ResidentCodeAllotment(lg_code=INAGI, first_body=first, last_body=first + 9)
+    return ResidentCodeAllotment(lg_code=INAGI, codes=[code() for _ in range(10)])
 
 
 def _authorised(sender: str) -> Callable[[], MessageBody]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -13,17 +14,14 @@ from juki.core.clock import JST, FixedClock
 from juki.core.errors import DomainRuleError, PermissionDeniedError, ValidationError
 from juki.core.identifiers import MyNumber, ResidentCode
 from juki.network.messages import IDENTITY_INFO_CHANGED, body_of
-from juki.population.addresses import municipality_from_lg_code, town_areas
-from juki.population.bulk import load_population
-from juki.population.seeding import OVERFLOW_BASE, SeedResult, reserve_resident_codes, seed_registry
-from juki.population.synthetic import generate_population
+from juki.population.seeding import SeedResult, reserve_resident_codes, seed_registry
 from juki.registry import services as svc
 from juki.registry import tables as registry_tables
 from juki.registry.commands import RecordRelocation
 from juki.registry.events import identity_info_changed
 from juki.registry.model import fold
 from juki.registry.ports import SearchQuery
-from juki.registry.store.municipality import add_allotment, save_municipality
+from juki.registry.store.codes import NATIONAL, STANDALONE, receive_pool, release_reserved
 from juki.registry.store.records import SqlRegistry
 from juki.registry.uow import SqlRegistryUnitOfWork
 from juki.security import tables as security_tables
@@ -115,9 +113,11 @@ def test_seed_writes_what_the_services_would(engine: sa.Engine) -> None:
     ]
 
 
-def test_seeding_again_adds_more_with_distinct_codes(engine: sa.Engine) -> None:
-    first = seed(engine)
-    second = seed(engine)  # the same seed again
+def test_seeding_again_adds_more_with_distinct_random_codes(engine: sa.Engine) -> None:
+    """A standalone registry draws its own codes (ADR 0006): unique, in no order, not from a
+    block of the municipality's; the reservations are gone once the load is done."""
+    seed(engine)
+    seed(engine)  # the same seed again
     assert count(engine, registry_tables.resident_records) == 2 * N
     assert count(engine, registry_tables.outbox) == 2 * N
     with engine.connect() as conn:
@@ -126,24 +126,55 @@ def test_seeding_again_adds_more_with_distinct_codes(engine: sa.Engine) -> None:
                 registry_tables.resident_records.c.resident_code,
                 registry_tables.resident_records.c.my_number,
             )
+            .order_by(registry_tables.record_changes.c.change_id)
+            .join(
+                registry_tables.record_changes,
+                registry_tables.record_changes.c.record_id
+                == registry_tables.resident_records.c.record_id,
+            )
         ).all()
-        allotment = conn.execute(sa.select(registry_tables.code_allotments)).mappings().one()
     codes = [r[0] for r in rows]
     numbers = [r[1] for r in rows]
     assert len(set(codes)) == len(codes) and len(set(numbers)) == len(numbers)
     for code, number in rows:
         ResidentCode.parse(code)
         MyNumber.parse(number)
-    assert first.first_resident_code == ResidentCode.complete("1322500000").value
-    assert second.first_resident_code == ResidentCode.complete(f"{1322500000 + N}").value
-    assert (allotment["first_body"], allotment["last_body"]) == (1322500000, 1322599999)
-    assert allotment["next_body"] == 1322500000 + 2 * N
-    # The services allot the next code after the seeded ones.
+    # in the order they were registered the codes are not sorted, nor confined to a block
+    assert codes != sorted(codes)
+    assert len({c[:2] for c in codes}) > 50
+    assert not any(c.startswith("13225") for c in codes[:50])
+    assert count(engine, registry_tables.code_pool) == 0
     with SqlRegistryUnitOfWork(engine, clock=CLOCK) as uow:
-        assert (
-            uow.registry.allot_resident_code()
-            == ResidentCode.complete(f"{1322500000 + 2 * N}").value
-        )
+        assert uow.registry.allot_resident_code() not in set(codes)
+
+
+def test_reservations_come_from_the_national_pool_or_are_drawn_standalone(
+    engine: sa.Engine,
+) -> None:
+    upgrade(engine)
+    rng = random.Random(3)
+    with engine.begin() as conn:
+        drawn = reserve_resident_codes(conn, 25, rng=rng, run_id="run-a", now="t")
+    assert len(set(drawn)) == 25
+    pool = registry_tables.code_pool.c
+    batches = registry_tables.code_pool_batches.c
+    with engine.begin() as conn:
+        assert set(conn.execute(sa.select(pool.resident_code)).scalars()) == set(drawn)
+        assert conn.execute(sa.select(batches.source)).scalars().all() == [STANDALONE]
+        # a counter never takes a reserved code
+        with SqlRegistryUnitOfWork(engine, clock=CLOCK, connection=conn, rng=rng) as uow:
+            assert uow.registry.allot_resident_code() not in drawn
+        assert release_reserved(conn, "run-a") == 25
+    national = sorted(
+        ResidentCode.complete(f"{4000000000 + i * 7919:010d}").value for i in range(30)
+    )
+    with engine.begin() as conn:
+        receive_pool(conn, national, source=NATIONAL, allotted_by="national", now="t")
+        taken = reserve_resident_codes(conn, 25, rng=rng, run_id="run-b", now="t")
+    assert set(taken) <= set(national) and taken != sorted(taken)
+    with pytest.raises(ValidationError) as err, engine.begin() as conn:
+        reserve_resident_codes(conn, 6, rng=rng, run_id="run-c", now="t")
+    assert (err.value.field, err.value.rule) == ("residents", "codes_exhausted")
 
 
 def test_life_events_work_on_seeded_records(engine: sa.Engine) -> None:
@@ -165,32 +196,6 @@ def test_life_events_work_on_seeded_records(engine: sa.Engine) -> None:
         ),
     )
     assert {m.address for m in moved} == {"東京都稲城市東長沼1丁目1番1号"}
-
-
-def test_reservation_overflows_past_the_standalone_block(engine: sa.Engine) -> None:
-    upgrade(engine)
-    with engine.begin() as conn:
-        add_allotment(conn, 1322500000, 1322500009, "test")
-        taken = reserve_resident_codes(conn, "13225", 25)
-        more = reserve_resident_codes(conn, "13225", 100_001)
-    assert taken == [range(1322500000, 1322500010), range(OVERFLOW_BASE, OVERFLOW_BASE + 15)]
-    assert more == [
-        range(OVERFLOW_BASE + 15, OVERFLOW_BASE + 100_000),
-        range(OVERFLOW_BASE + 100_000, OVERFLOW_BASE + 100_016),
-    ]
-
-
-def test_load_refuses_codes_outside_every_allotment(engine: sa.Engine) -> None:
-    upgrade(engine)
-    m = municipality_from_lg_code("132250")
-    with engine.begin() as conn:
-        save_municipality(conn, m)
-    population = generate_population(
-        m, town_areas("132250"), 10, seed=1, today=CLOCK.today(), resident_code_bodies=range(10)
-    )
-    with pytest.raises(ValueError, match="outside every"):
-        load_population(engine, population, actor_id="x", now=CLOCK.now())
-    assert count(engine, registry_tables.resident_records) == 0
 
 
 def test_refusals_are_logged_and_change_nothing(engine: sa.Engine) -> None:

@@ -397,22 +397,46 @@ def test_stats_count_residents_households_and_removed_records(backend: Backend) 
 # -- resident codes and versions ------------------------------------------------------------
 
 
-def test_codes_are_drawn_in_order_across_allotments_until_exhausted(empty: Backend) -> None:
+def _draw(backend: Backend) -> str:
+    with backend.uow() as uow:
+        code = uow.registry.allot_resident_code()
+        uow.commit()
+    return code
+
+
+def test_codes_come_from_old_ranges_until_the_first_pool_then_from_it_at_random(
+    empty: Backend,
+) -> None:
+    """ADR 0006: a range national allotted before 0014 is used in order until the first pool
+    arrives; then only random members of the pool, until it is used up."""
     empty.save_municipality(INAGI)
-    empty.add_allotment(5, 6, "J-LIS")
-    empty.add_allotment(100, 100, "J-LIS")
+    empty.add_allotment(5, 7, "national via 130001")
     with empty.uow() as uow:
         uow.registry.allot_resident_code()  # rolled back: drawn again below
-    drawn = []
-    for _ in range(3):
-        with empty.uow() as uow:
-            drawn.append(uow.registry.allot_resident_code())
-            uow.commit()
-    assert drawn == [ResidentCode.complete(f"{n:010d}").value for n in (5, 6, 100)]
+    assert _draw(empty) == ResidentCode.complete("0000000005").value
+    pool = [ResidentCode.complete(f"{n * 98_765_431 % 10**10:010d}").value for n in range(1, 9)]
+    empty.add_pool(pool)
+    drawn = [_draw(empty) for _ in pool]
+    assert sorted(drawn) == sorted(pool) and drawn != sorted(pool)
     with empty.uow() as uow, pytest.raises(DomainRuleError) as err:
-        uow.registry.allot_resident_code()
+        uow.registry.allot_resident_code()  # the range still has 6 and 7: never used again
     assert (err.value.field, err.value.rule) == ("resident_code", "allotment_exhausted")
-    assert [a["next_body"] for a in empty.rows("code_allotments")] == [7, 101]
+    assert empty.rows("code_pool") == []
+
+
+def test_a_standalone_registry_draws_codes_no_record_holds_nor_retired(empty: Backend) -> None:
+    empty.save_municipality(INAGI)
+    add(empty, resident(1))
+    with empty.uow() as uow:
+        uow.registry.get(rid(1))
+        uow.registry.retire_resident_code(resident(1).resident_code, "24727059608", rid(1))
+        uow.commit()
+    drawn = {_draw(empty) for _ in range(20)}
+    assert len(drawn) == 20
+    assert resident(1).resident_code not in drawn
+    for code in drawn:
+        assert ResidentCode.parse(code).value == code
+    assert [r["successor"] for r in empty.rows("retired_codes")] == ["24727059608"]
 
 
 def test_a_change_applies_to_the_version_its_transaction_read(backend: Backend) -> None:

@@ -285,3 +285,53 @@ def test_an_old_identity_message_still_passes_and_reads_as_the_current_version()
 def test_identity_body_rejects_bad_codes() -> None:
     with pytest.raises(ValueError, match="resident_code"):
         IdentityInfoBody.model_validate({"resident_code": "123"})
+
+
+def test_an_allotment_is_a_pool_of_distinct_codes_and_a_range_still_parses() -> None:
+    """Version 2 carries random codes (ADR 0006); version 1's range is still read."""
+    from juki.network.messages import (
+        RESIDENT_CODE_ALLOTMENT,
+        ResidentCodeAllotment,
+        ResidentCodeAllotmentV1,
+    )
+
+    pool = parse_body(RESIDENT_CODE_ALLOTMENT, 2, {"lg_code": "132250", "codes": ["80234567197"]})
+    assert isinstance(pool, ResidentCodeAllotment)
+    legacy = parse_body(
+        RESIDENT_CODE_ALLOTMENT, 1, {"lg_code": "132250", "first_body": 1, "last_body": 9}
+    )
+    assert isinstance(legacy, ResidentCodeAllotmentV1)
+    for bad in ([], ["80234567197", "80234567197"], ["8023456719"]):
+        with pytest.raises(SchemaError):
+            parse_body(RESIDENT_CODE_ALLOTMENT, 2, {"lg_code": "132250", "codes": bad})
+
+
+def test_a_code_change_carries_identity_info_and_the_former_code_only() -> None:
+    from juki.network.messages import RESIDENT_CODE_CHANGED, ResidentCodeChanged
+
+    assert set(ResidentCodeChanged.model_fields) == {"former_resident_code", "identity"}
+    identity = {
+        "resident_code": "80234567197",
+        "my_number": None,
+        "family_name": "山田",
+        "given_name": "太郎",
+        "family_name_kana": "ヤマダ",
+        "given_name_kana": "タロウ",
+        "birth_date": "1980-01-01",
+        "sex": "male",
+        "address": "東京都稲城市東長沼1番地",
+        "status": "active",
+        "lg_code": "132250",
+        "change_reason": "resident_code_change",
+        "changed_on": "2025-04-01",
+    }
+    with pytest.raises(SchemaError):  # the same code is no change
+        parse_body(
+            RESIDENT_CODE_CHANGED, 1, {"former_resident_code": "80234567197", "identity": identity}
+        )
+    with pytest.raises(SchemaError):  # nothing else of the record fits
+        parse_body(
+            RESIDENT_CODE_CHANGED,
+            1,
+            {"former_resident_code": "24727059608", "identity": identity, "honseki": "x"},
+        )

@@ -15,6 +15,7 @@ from fastapi import APIRouter
 
 from juki.registry.api.aliases import alias_router
 from juki.registry.api.cancellation import cancellation_router, standing_router
+from juki.registry.api.codes import code_router
 from juki.registry.api.events import event_router
 from juki.registry.api.reads import health_router, read_router
 from juki.registry.api.seals import seal_router
@@ -24,7 +25,8 @@ DESCRIPTION: Final = """\
 The municipal resident registry (住民基本台帳) of one municipality, for counter terminals:
 search and read resident records, households and their change history; file life events
 (birth, death, move-in, move-out and its withdrawal, relocation, household changes, actions by
-authority, the cancellation of a change, a foreign resident's 通称 and its deletion);
+authority, the cancellation of a change, a foreign resident's 通称 and its deletion, a
+resident's request for a new resident code with its 住民票コード通知);
 register and abolish seals; record and manage 支援措置 (support measures for victims).
 
 Every call but `/health` needs an operator's bearer token; an optional `X-Juki-Terminal`
@@ -62,6 +64,7 @@ def routers() -> list[APIRouter]:
         event_router(),
         cancellation_router(),
         alias_router(),
+        code_router(),
         seal_router(),
         support_router(),
     ]

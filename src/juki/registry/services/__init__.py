@@ -12,6 +12,7 @@ from juki.registry.services.authority import (
     remove_by_authority,
 )
 from juki.registry.services.cancellation import cancel_changes, withdraw_move_out
+from juki.registry.services.codes import change_resident_code
 from juki.registry.services.households import (
     change_householder,
     merge_households,
@@ -36,6 +37,7 @@ __all__ = [
     "cancel_changes",
     "change_householder",
     "change_name",
+    "change_resident_code",
     "confirm_move_out",
     "correct_by_authority",
     "enter_by_authority",

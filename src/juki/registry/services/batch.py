@@ -13,9 +13,10 @@ from datetime import date
 from typing import Any
 
 from juki.core.errors import DomainRuleError
+from juki.network.messages import ResidentCodeChanged
 from juki.registry import rules
 from juki.registry.events import fuhyo_due, fuhyo_notice, identity_info_changed
-from juki.registry.identity_info import touches_identity_info
+from juki.registry.identity_info import identity_info_of, touches_identity_info
 from juki.registry.model import (
     ChangeReason,
     Household,
@@ -151,7 +152,14 @@ class Batch:
                     reason, self.effective_on, self.notified_on, fields, self.note
                 )
                 registry.append_change(after, change, self.by.actor_id)
-            if touches_identity_info(before, change) and self._current_identity(after):
+            if before is not None and before.resident_code != after.resident_code:
+                # 住民票コードの変更 (法第30条の4): every level retires the former code
+                changed = ResidentCodeChanged(
+                    former_resident_code=before.resident_code,
+                    identity=identity_info_of(after, change),
+                )
+                self.uow.outbox.put(changed, after.resident_code)
+            elif touches_identity_info(before, change) and self._current_identity(after):
                 self.uow.outbox.put(identity_info_changed(after, change), after.resident_code)
             if fuhyo_due(before, after, change):
                 self.uow.outbox.put(fuhyo_notice(after, change), after.resident_code)

@@ -176,6 +176,15 @@ def cancel_changes(uow: RegistryUnitOfWork, by: Actor, cmd: CancelChanges) -> li
                     "remove it by authority",
                     f"{record.full_name}さんの住民票を作成した異動は取り消せません（職権消除してください）",
                 )
+            if history[-1].change.reason is ChangeReason.RESIDENT_CODE_CHANGE:
+                raise DomainRuleError(
+                    "record_ids",
+                    "resident_code_change",
+                    f"{record.record_id}: a resident code change cannot be cancelled: the "
+                    "former code is retired and never issued again (法第30条の4)",
+                    f"{record.full_name}さんの住民票コードの変更は取り消せません"
+                    "（変更前の住民票コードは再び使用できません）",
+                )
             if history[-1].change.reason is ChangeReason.SUPPORT_MEASURE:
                 raise DomainRuleError(
                     "record_ids",

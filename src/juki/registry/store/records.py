@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -10,8 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from juki.core.clock import JST
-from juki.core.errors import ConcurrentChangeError, DomainRuleError, NotFoundError
-from juki.core.identifiers import ResidentCode
+from juki.core.errors import ConcurrentChangeError, NotFoundError
 from juki.core.text import normalize_kana
 from juki.registry.model import (
     ChangeReason,
@@ -29,9 +29,10 @@ from juki.registry.model import (
 )
 from juki.registry.ports import SearchQuery
 from juki.registry.standing import PLANNED_REMOVALS, as_of
-from juki.registry.tables import code_allotments, households, record_changes, resident_records
+from juki.registry.store.codes import RESIDENT_CODE, draw_resident_code, retire_code
+from juki.registry.tables import households, record_changes, resident_records
 
-RESIDENT_CODE = "resident_code"  # the kind of code an allotment holds
+__all__ = ["RESIDENT_CODE", "SqlRegistry", "change_row", "household_row", "name_kana_key"]
 
 
 def name_kana_key(family_kana: str, given_kana: str) -> str:
@@ -98,9 +99,10 @@ class SqlRegistry:
     change's fields.
     """
 
-    def __init__(self, conn: sa.Connection, now: Any) -> None:
+    def __init__(self, conn: sa.Connection, now: Any, rng: random.Random | None = None) -> None:
         self._conn = conn
         self._now = now
+        self._rng = rng or random.SystemRandom()
         self._read_versions: dict[str, int] = {}
 
     def _loaded(self, row: Mapping[Any, Any]) -> ResidentRecord:
@@ -285,25 +287,11 @@ class SqlRegistry:
         }
 
     def allot_resident_code(self) -> str:
-        a = code_allotments.c
-        stmt = (
-            sa.select(a.allotment_id, a.next_body)
-            .where((a.kind == RESIDENT_CODE) & (a.next_body <= a.last_body))
-            .order_by(a.allotment_id)
-            .limit(1)
-            .with_for_update()
+        """A random code from the pool national allotted, or drawn here (ADR 0006)."""
+        return draw_resident_code(self._conn, self._rng)
+
+    def retire_resident_code(self, code: str, successor: str, record_id: str) -> None:
+        """住民票コードの変更請求: the old code is never handed out again."""
+        retire_code(
+            self._conn, code, successor=successor, record_id=record_id, now=self._now().isoformat()
         )
-        row = self._conn.execute(stmt).first()
-        if row is None:
-            raise DomainRuleError(
-                "resident_code",
-                "allotment_exhausted",
-                "no resident codes left in this municipality's allotment",
-                "住民票コードの割当範囲を使い切りました。機構に追加の割当を依頼してください",
-            )
-        self._conn.execute(
-            code_allotments.update()
-            .where(a.allotment_id == row.allotment_id)
-            .values(next_body=row.next_body + 1)
-        )
-        return ResidentCode.complete(f"{row.next_body:010d}").value

@@ -131,8 +131,9 @@ def _fuhyo_follows_addresses(s: Snapshot, found: Found) -> None:
     """Every address on a person's 附票 is one they had, and the current one is on it."""
     addresses: dict[str, set[str]] = defaultdict(set)
     current: dict[str, dict[str, Any]] = {}
+    person = s.truth.current  # the 附票 may hold a code its person later changed
     for d in s.munis:
-        code_of = {r["record_id"]: r["resident_code"] for r in d.records}
+        code_of = {r["record_id"]: person(r["resident_code"]) for r in d.records}
         for c in d.record_changes:
             fields = json.loads(c["fields"])
             if "address" in fields:
@@ -143,7 +144,7 @@ def _fuhyo_follows_addresses(s: Snapshot, found: Found) -> None:
     entries: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for d in s.munis:
         for e in d.fuhyo:
-            entries[e["resident_code"]].append(e)
+            entries[person(e["resident_code"])].append(e)
     for code in sorted(entries):
         mine = entries[code]
         stray = sorted({e["address"] for e in mine} - addresses.get(code, set()))

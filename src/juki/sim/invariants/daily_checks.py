@@ -11,7 +11,7 @@ from collections import defaultdict
 import sqlalchemy as sa
 
 from juki.network.directory import NATIONAL_ID, NodeKind
-from juki.network.messages import IDENTITY_INFO_CHANGED
+from juki.network.messages import IDENTITY_INFO_CHANGED, RESIDENT_CODE_CHANGED
 from juki.network.tables import net_dead_letters
 from juki.nodes.tables import identity_changes
 from juki.registry.tables import outbox, resident_records
@@ -57,7 +57,9 @@ def daily(cluster: Cluster, *, faults: bool) -> list[Violation]:
                             sa.select(sa.func.count())
                             .select_from(outbox)
                             .where(
-                                (outbox.c.message_type == IDENTITY_INFO_CHANGED)
+                                outbox.c.message_type.in_(
+                                    (IDENTITY_INFO_CHANGED, RESIDENT_CODE_CHANGED)
+                                )
                                 & outbox.c.delivered_at.is_not(None)
                             )
                         ).scalar_one()

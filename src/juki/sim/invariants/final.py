@@ -15,13 +15,14 @@ from juki.sim.invariants.addresses import fuhyo, move_outs
 from juki.sim.invariants.findings import Found, Violation
 from juki.sim.invariants.levels import applied_once, levels_agree
 from juki.sim.invariants.messages import forgeries_refused, messages_accounted
-from juki.sim.invariants.people import codes_and_numbers, residency
+from juki.sim.invariants.people import codes_and_numbers, codes_never_reissued, residency
 from juki.sim.invariants.snapshot import Snapshot
 from juki.sim.population import Truth
 
 CHECKS: Final[tuple[Callable[[Snapshot, Found], None], ...]] = (
     residency,
     codes_and_numbers,
+    codes_never_reissued,
     levels_agree,
     applied_once,
     messages_accounted,

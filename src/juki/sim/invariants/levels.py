@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from juki.network.directory import NATIONAL_ID
-from juki.network.messages import IDENTITY_INFO_CHANGED, MOVE_IN_NOTICE
+from juki.network.messages import IDENTITY_INFO_CHANGED, MOVE_IN_NOTICE, RESIDENT_CODE_CHANGED
 from juki.sim.invariants.findings import Found
 from juki.sim.invariants.snapshot import COPY_FIELDS, Snapshot, canon
 
@@ -109,7 +109,9 @@ def applied_once(s: Snapshot, found: Found) -> None:
     for d in s.munis:
         lg = d.node_id
         sent: Counter[str] = Counter(
-            r["key"] for r in d.registry_outbox if r["message_type"] == IDENTITY_INFO_CHANGED
+            r["key"]
+            for r in d.registry_outbox
+            if r["message_type"] in (IDENTITY_INFO_CHANGED, RESIDENT_CODE_CHANGED)
         )
         applied: Counter[str] = Counter(c["resident_code"] for c in d.changes if c["lg_code"] == lg)
         for code in sorted(set(sent) | set(applied)):

@@ -121,12 +121,14 @@ def codes_and_numbers(s: Snapshot, found: Found) -> None:
     sex_of: dict[str, set[str]] = defaultdict(set)
     number_codes: dict[str, set[str]] = defaultdict(set)
     code_numbers: dict[str, set[str]] = defaultdict(set)
+    current = s.truth.current  # a 除票 keeps a code its person later changed (法第30条の4)
     for d in s.munis:
         for r in d.records:
-            sex_of[r["resident_code"]].add(r["sex"])
+            code = current(r["resident_code"])
+            sex_of[code].add(r["sex"])
             if r["my_number"]:
-                number_codes[r["my_number"]].add(r["resident_code"])
-                code_numbers[r["resident_code"]].add(r["my_number"])
+                number_codes[r["my_number"]].add(code)
+                code_numbers[code].add(r["my_number"])
     for code, sexes in sorted(sex_of.items()):
         if code not in s.truth.people:
             found.add(
@@ -165,4 +167,32 @@ def codes_and_numbers(s: Snapshot, found: Found) -> None:
                 f"my_number …{number[-4:]} belongs to {owner} nationally, "
                 f"to {sorted(codes)} in the registries",
                 *(f"person:{c}" for c in sorted(codes | {owner})),
+            )
+
+
+# a code in use names one person; a retired code is never in use, nor handed out, again
+def codes_never_reissued(s: Snapshot, found: Found) -> None:
+    in_use: Counter[str] = Counter(
+        r["resident_code"] for d in s.munis for r in d.records if r["status"] == "active"
+    )
+    for code, n in sorted(in_use.items()):
+        if n > 1:
+            found.add(
+                "resident_codes_unique", f"{code} is in use on {n} active records", f"person:{code}"
+            )
+    national = s.data[NATIONAL_ID]
+    indexed = {c["resident_code"] for c in national.copies if c["status"] == "active"}
+    for former, new in sorted(s.truth.retired.items()):
+        key = f"person:{new}"
+        if in_use[former] or former in indexed:
+            found.add(
+                "retired_codes_never_reissued",
+                f"{former} was retired for {new} but is in use again",
+                key,
+            )
+        if former not in national.retired_codes:
+            found.add(
+                "retired_codes_never_reissued",
+                f"{former} was retired for {new}; the national ledger does not say so",
+                key,
             )

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from juki.network.directory import NATIONAL_ID, Directory, NodeKind
 from juki.network.messages import IdentityInfoBody
 from juki.network.tables import net_dead_letters, net_inbox, net_links, net_outbox
-from juki.nodes.tables import identity_changes, identity_copies, my_numbers
+from juki.nodes.tables import code_ledger, identity_changes, identity_copies, my_numbers
 from juki.registry.tables import fuhyo_entries, outbox, record_changes, resident_records
 from juki.sim.cluster import Cluster
 from juki.sim.population import Truth
@@ -68,6 +68,7 @@ class NodeData:
     registry_outbox: list[dict[str, Any]] = field(default_factory=list)
     fuhyo: list[dict[str, Any]] = field(default_factory=list)
     my_numbers: list[dict[str, Any]] = field(default_factory=list)
+    retired_codes: set[str] = field(default_factory=set)  # national's ledger: retired for good
 
 
 def read_node(cluster: Cluster, node_id: str) -> NodeData:
@@ -124,6 +125,14 @@ def read_node(cluster: Cluster, node_id: str) -> NodeData:
             data.fuhyo = _rows(engine, sa.select(fuhyo_entries).order_by(f.entry_id))
         if node_id == NATIONAL_ID:
             data.my_numbers = _rows(engine, sa.select(my_numbers))
+            ledger = code_ledger.c
+            data.retired_codes = {
+                r["resident_code"]
+                for r in _rows(
+                    engine,
+                    sa.select(ledger.resident_code).where(ledger.retired_at.is_not(None)),
+                )
+            }
     finally:
         if temporary:
             engine.dispose()

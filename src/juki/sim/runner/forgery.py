@@ -31,6 +31,7 @@ from juki.network.messages import (
     body_of,
     type_of,
 )
+from juki.registry.codes import random_code
 from juki.sim.cluster import Cluster
 from juki.sim.faults import Forgery
 from juki.sim.trace import Trace
@@ -83,10 +84,8 @@ class Forger:
         self, kind: str, sender: str, victim: str, today: date
     ) -> tuple[str | None, MessageBody]:
         if kind == "allotment":
-            first = 9_000_000_000 + self.rng.randrange(10**8)
-            return victim, ResidentCodeAllotment(
-                lg_code=victim, first_body=first, last_body=first + 99
-            )
+            codes = sorted({random_code(self.rng) for _ in range(100)})
+            return victim, ResidentCodeAllotment(lg_code=victim, codes=codes)
         code = ResidentCode.complete(f"{self.rng.randrange(10**9, 10**10):010d}").value
         if kind == "my_number_of_another":
             return NATIONAL_ID, MyNumberRequest(resident_code=code, lg_code=victim)

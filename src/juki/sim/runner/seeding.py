@@ -1,4 +1,5 @@
-"""Before day one: allot resident codes, seed every municipality, let the network carry it up.
+"""Before day one: give each municipality a pool of random resident codes, seed every
+municipality, let the network carry it up.
 
 Each municipality's synthetic population is loaded into its registry, and the real network then
 carries it to the CS, the prefectures and the national node; the first simulated day starts only
@@ -11,6 +12,7 @@ import random
 from collections.abc import Sequence
 from typing import Final
 
+from juki.nodes.codes import POOL_BATCH
 from juki.security.actors import Actor
 from juki.security.permissions import Role
 from juki.sim.invariants import Violation
@@ -36,7 +38,7 @@ def seed_network(
     assert national is not None
     shares = split(population, len(lg_codes))
     for lg, n in zip(lg_codes, shares, strict=True):
-        national.allot(lg, n + 20_000)
+        national.allot(lg, n + POOL_BATCH)
     cluster.touch_all()
     loop.run_until(clock.now() + DAY, quiet=True)
     for lg, n in zip(lg_codes, shares, strict=True):

@@ -117,7 +117,9 @@ class Desk:
             self.stats.skipped[kind] += 1
             self.trace.add(now, f"{lg} {kind}: counter system down", [f"node:{lg}", *keys])
             return False
-        uow = SqlRegistryUnitOfWork(node.engine, clock=node.clock, ids=self.ids[lg])
+        uow = SqlRegistryUnitOfWork(
+            node.engine, clock=node.clock, ids=self.ids[lg], rng=self.ids[lg].rng
+        )
         try:
             text = command(uow)
         except JukiError as exc:

@@ -15,6 +15,7 @@ from juki.registry.commands import (
     CancelChanges,
     ChangeHouseholder,
     ChangeName,
+    ChangeResidentCode,
     CorrectByAuthority,
     MergeHouseholds,
     RecordRelocation,
@@ -215,3 +216,22 @@ def correction(desk: Desk, lg: str) -> None:
         person = desk.truth.people[r.resident_code]
         if "birth_date" in fields:
             person.birth_date = date.fromisoformat(str(fields["birth_date"]))
+
+
+def resident_code_change(desk: Desk, lg: str) -> None:
+    """住民票コードの変更請求 (法第30条の4): a resident asks for a new code; every level must
+    retire the former one and never hand it out again."""
+    picked = desk.residents(lg, 1)
+    if not picked:
+        desk.stats.skipped["resident_code_change"] += 1
+        return
+    r = picked[0]
+    cmd = ChangeResidentCode(r.record_id, "本人からの変更請求", desk.today(lg))
+    new: list[str] = []
+
+    def run(uow: SqlRegistryUnitOfWork) -> str:
+        new.append(svc.change_resident_code(uow, CLERK, cmd).record.resident_code)
+        return f"resident code change of {r.resident_code} to {new[0]}"
+
+    if desk.file("resident_code_change", lg, run, [f"person:{r.resident_code}"]):
+        desk.truth.change_code(r.resident_code, new[0])

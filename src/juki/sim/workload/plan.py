@@ -20,7 +20,13 @@ from juki.sim.workload.abroad import emigration, immigration
 from juki.sim.workload.agencies import lookup
 from juki.sim.workload.desk import Desk, MovePlan
 from juki.sim.workload.life import birth, death
-from juki.sim.workload.local import correction, household_change, name_change, relocation
+from juki.sim.workload.local import (
+    correction,
+    household_change,
+    name_change,
+    relocation,
+    resident_code_change,
+)
 from juki.sim.workload.moves import move_in, move_out
 
 PER_YEAR: Final = 1 / 365.0
@@ -36,6 +42,7 @@ RATES: Final = {
     "household": 0.4 / JAPAN * PER_YEAR,
     "name_change": 0.6 / JAPAN * PER_YEAR,
     "correction": 0.05 / JAPAN * PER_YEAR,
+    "resident_code_change": 0.3 / JAPAN * PER_YEAR,  # 住民票コードの変更請求: an estimate
     "immigration": 0.5 / JAPAN * PER_YEAR,
     "emigration": 0.35 / JAPAN * PER_YEAR,
     "lookup": 1 / 2000,  # agencies' identity checks: a simulator choice, not a statistic
@@ -50,6 +57,7 @@ HANDLERS: Final[dict[str, Callable[[Desk, str], None]]] = {
     "household": household_change,
     "name_change": name_change,
     "correction": correction,
+    "resident_code_change": resident_code_change,
     "immigration": immigration,
     "emigration": emigration,
 }

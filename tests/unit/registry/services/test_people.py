@@ -81,15 +81,16 @@ def test_newborn_cannot_head_a_household_that_has_one(backend: FakeBackend) -> N
     assert (err.value.field, err.value.rule) == ("relationship", "one_householder")
 
 
-def test_birth_when_the_allotment_is_used_up_is_refused() -> None:
-    """The last code of the allotment goes to the first child; the second is refused until
-    J-LIS allots more."""
+def test_birth_when_the_pool_is_used_up_is_refused() -> None:
+    """The pool's last code goes to the first child; the second is refused until national
+    allots more (a network member never draws codes itself: ADR 0006)."""
     backend = FakeBackend()
     backend.save_municipality(INAGI)
-    backend.add_allotment(7, 7, "J-LIS")
+    last = ResidentCode.complete("4711008150").value
+    backend.add_pool([last])
     head = move_in(backend)
     first = svc.record_birth(backend.uow(), CLERK, _birth(head.household_id))
-    assert first.resident_code == ResidentCode.complete("0000000007").value
+    assert first.resident_code == last
     with refused(backend), pytest.raises(DomainRuleError) as err:
         svc.record_birth(backend.uow(), CLERK, _birth(head.household_id, date(2025, 3, 29)))
     assert err.value.rule == "allotment_exhausted"

@@ -3,9 +3,9 @@ terminal sessions, one-time challenges, the operator ledger (照合ID及び操�
 `operators` the token's purpose, the operator's status, the enrolment code and the lockout.
 
 An operator deactivated before this revision becomes `suspended`; a token issued before it keeps
-working until its expiry, with the purpose "issued before 0017".
+working until its expiry, with the purpose "issued before 0013".
 
-Revision ID: 0017
+Revision ID: 0013
 Revises: 0012
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017"
+revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None
@@ -37,7 +37,7 @@ def _operators() -> None:
         )
         batch.add_column(sa.Column("locked_at", Ts, nullable=True))
     op.execute(sa.text("UPDATE operators SET status = 'suspended' WHERE NOT active"))
-    op.execute(sa.text("UPDATE operators SET token_purpose = 'issued before 0017'"))
+    op.execute(sa.text("UPDATE operators SET token_purpose = 'issued before 0013'"))
 
 
 def upgrade() -> None:
