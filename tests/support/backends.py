@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -61,6 +61,8 @@ class Backend(Protocol):
 
     def keep_move_out_info(self, info: MoveOutCertificateInfo, now: str) -> None: ...
 
+    def withdraw_move_out_info(self, resident_code: str, from_lg_code: str, on: date) -> None: ...
+
 
 class FakeBackend:
     """A `FakeDatabase` with a fixed clock and counted ids, so a scenario reads the same on
@@ -89,6 +91,9 @@ class FakeBackend:
 
     def keep_move_out_info(self, info: MoveOutCertificateInfo, now: str) -> None:
         self.db.keep_move_out_info(info, now)
+
+    def withdraw_move_out_info(self, resident_code: str, from_lg_code: str, on: date) -> None:
+        self.db.withdraw_move_out_info(resident_code, from_lg_code, on)
 
 
 class SqlBackend:
@@ -137,6 +142,10 @@ class SqlBackend:
     def keep_move_out_info(self, info: MoveOutCertificateInfo, now: str) -> None:
         with self.engine.begin() as conn:
             journal.keep_move_out_info(conn, info, now)
+
+    def withdraw_move_out_info(self, resident_code: str, from_lg_code: str, on: date) -> None:
+        with self.engine.begin() as conn:
+            journal.withdraw_move_out_info(conn, resident_code, from_lg_code, on)
 
 
 @contextmanager

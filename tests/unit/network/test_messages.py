@@ -49,6 +49,9 @@ ROUTING = {
 FUHYO_ONLY = {"honseki", "koseki_head", "address_since", "support_measure"}
 # 転入通知 (第9条第1項) names the person by the four items, the last of them the address they left.
 MOVE_IN_ONLY = {"previous_address"}
+# 転出証明書情報 (法第24条の2) says what the paper 転出証明書 says, a foreign resident's 通称履歴
+# among it (令第30条の27), so the new municipality's record keeps the whole history.
+MOVE_OUT_INFO_ONLY = {"alias_history"}
 # 広域交付 (第12条の4): the answer carries one applicant's certificate content. Its field names are
 # the content's own (`version` is the content format's, not the record's); what the content may
 # say is bounded by its line keys, checked below and against the content rules in
@@ -76,6 +79,7 @@ def test_no_message_carries_another_record_item(
     carried = _fields(schema) & columns
     allowed = set(IDENTITY_FIELDS) | ROUTING | (FUHYO_ONLY if key[0] == "fuhyo_notice" else set())
     allowed |= MOVE_IN_ONLY if key[0] == "move_in_notice" else set()
+    allowed |= MOVE_OUT_INFO_ONLY if key[0] == "move_out_certificate_info" else set()
     if key[0] == CERTIFICATE_CONTENT_RESPONSE:
         allowed |= CERTIFICATE_CONTENT_ONLY
     assert carried <= allowed, f"{key[0]} carries {sorted(carried - allowed)}"

@@ -87,6 +87,7 @@ NOT_CORRECTABLE: Final = frozenset(
         "relationship",
         "alias_history",  # 通称履歴: written only by 通称の記載・削除 (services.people)
         "support_measure",  # follows the 支援措置 record (juki.registry.support), not set by hand
+        "card_move_out_lg_code",  # where the 転出証明書情報 went: written by the 転出届 only
     }
 )
 

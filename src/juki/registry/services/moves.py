@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Final
 
+from juki.core.era import to_wareki
 from juki.core.errors import DomainRuleError, NotFoundError, ValidationError
 from juki.core.identifiers import LgCode, ResidentCode
 from juki.registry import rules
@@ -200,6 +201,16 @@ def _card_move_out_info(uow: RegistryUnitOfWork, cmd: RecordMoveIn) -> None:
     previous = LgCode.parse(cmd.previous_lg_code or "").value
     info = uow.move_out_infos.take(code, previous)
     if info is None:
+        withdrawn = uow.move_out_infos.withdrawn_on(code, previous)
+        if withdrawn is not None:
+            raise DomainRuleError(
+                "resident_code",
+                "move_out_withdrawn",
+                f"{previous} withdrew this move-out on {withdrawn.isoformat()} (転出取消): "
+                "the person is still its resident",
+                f"転出元で{to_wareki(withdrawn)}に転出届が取り消されています"
+                "（転出取消）。転入届の特例は受け付けられません。転出元に確認してください",
+            )
         raise DomainRuleError(
             "resident_code",
             "move_out_info_missing",
@@ -259,6 +270,7 @@ def record_move_out(uow: RegistryUnitOfWork, by: Actor, cmd: RecordMoveOut) -> l
                 removed_on=cmd.planned_on,
                 move_out_planned_address=destination,
                 move_out_planned_on=cmd.planned_on,
+                card_move_out_lg_code=destination_lg,
             )
             for r in records
         ]

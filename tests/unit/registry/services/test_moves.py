@@ -241,7 +241,11 @@ def test_card_move_out_sends_the_certificate_info_ahead(backend: FakeBackend) ->
         "planned_on",
         "from_lg_code",
         "to_lg_code",
+        "alias_history",  # version 3: a foreign resident's 通称履歴; none for a Japanese national
     }
+    assert info["alias_history"] == []
+    # the move-out records where the information went, so a 転出取消 can tell it
+    assert svc.get_record(backend.uow(), CLERK, head.record_id).card_move_out_lg_code == FUJISAWA
 
 
 def test_card_move_out_needs_a_destination_municipality(backend: FakeBackend) -> None:
