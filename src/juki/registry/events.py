@@ -41,6 +41,8 @@ _FUHYO_ITEMS: Final = (
     "status",
     "honseki",
     "support_measure",
+    "support_starts_on",
+    "support_ends_on",
 )
 
 
@@ -80,6 +82,8 @@ def fuhyo_notice(record: ResidentRecord, change: RecordChange) -> FuhyoNotice:
         from_lg_code=record.lg_code,
         moved_abroad=change.reason is ChangeReason.EMIGRATION,
         support_measure=record.support_measure,
+        support_starts_on=record.support_starts_on if record.support_measure else None,
+        support_ends_on=record.support_ends_on if record.support_measure else None,
     )
 
 

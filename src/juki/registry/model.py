@@ -297,6 +297,10 @@ class ResidentRecord:
     # on the date of the record's latest change. The measure itself is its own record
     # (juki.registry.support); reads that depend on the day ask it (`with_protection_on`).
     support_measure: bool = False
+    # …and that measure's first and last day (its period, a termination counted), so the 附票
+    # notice tells the 本籍 municipality when it lapses; None when none is in force.
+    support_starts_on: date | None = None
+    support_ends_on: date | None = None
 
     @property
     def full_name(self) -> str:

@@ -88,6 +88,8 @@ resident_records = sa.Table(
     sa.Column("removal_reason", Code),
     sa.Column("removed_on", sa.Date),
     sa.Column("support_measure", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("support_starts_on", sa.Date),
+    sa.Column("support_ends_on", sa.Date),
     sa.Column("version", sa.Integer, nullable=False),
     info={"class": "personal"},
 )

@@ -45,8 +45,16 @@ ROUTING = {
 }
 # 附票記載事項通知 (住民基本台帳法 第19条) carries 本籍 and 筆頭者 to the 本籍 municipality.
 # With it goes whether the person is under a 支援措置 (要領 第5-10), so the 本籍 municipality
-# refuses 附票の写し to third parties.
-FUHYO_ONLY = {"honseki", "koseki_head", "address_since", "support_measure"}
+# refuses 附票の写し to third parties, and from version 3 the measure's period (its first and last
+# day), so the 本籍 municipality knows when it lapses.
+FUHYO_ONLY = {
+    "honseki",
+    "koseki_head",
+    "address_since",
+    "support_measure",
+    "support_starts_on",
+    "support_ends_on",
+}
 # 転入通知 (第9条第1項) names the person by the four items, the last of them the address they left.
 MOVE_IN_ONLY = {"previous_address"}
 # 転出証明書情報 (法第24条の2) says what the paper 転出証明書 says, a foreign resident's 通称履歴

@@ -145,6 +145,16 @@ def fuhyo_history(conn: sa.Connection, honseki: str, koseki_head: str) -> list[d
     return [dict(r) for r in rows]
 
 
+def fuhyo_support_on(entry: Mapping[str, Any], day: date) -> bool:
+    """Whether the 支援措置 an entry of the 附票 was notified with applies on `day`, as the 本籍
+    municipality reads it: from the period a version-3 notice carried (so its end needs no
+    further notice), or the flag alone from an older one (as of the change's date)."""
+    starts, ends = entry.get("support_starts_on"), entry.get("support_ends_on")
+    if starts is not None and ends is not None:
+        return bool(starts <= day <= ends)
+    return bool(entry.get("support_measure"))
+
+
 def pending_events(conn: sa.Connection) -> int:
     """Events the CS has not forwarded yet."""
     return int(
