@@ -116,7 +116,7 @@ def carried_on_move_in(
     raise DomainRuleError(
         "alias_name",
         "alias_differs",
-        "the alias differs from the one the move-out certificate carries",
-        f"通称が転出証明書の通称（{current}）と異なります。変更は転入後に通称の削除・記載の"
+        "the alias differs from the one the move-out certificate (or its information) carries",
+        f"通称が転出証明書（転出証明書情報）の通称（{current}）と異なります。変更は転入後に通称の削除・記載の"
         "申出で行ってください",
     )

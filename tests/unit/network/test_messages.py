@@ -297,3 +297,98 @@ def test_an_old_identity_message_still_passes_and_reads_as_the_current_version()
 def test_identity_body_rejects_bad_codes() -> None:
     with pytest.raises(ValueError, match="resident_code"):
         IdentityInfoBody.model_validate({"resident_code": "123"})
+
+
+MOVE_OUT_INFO_V2: dict[str, Any] = {
+    "identity": IDENTITY_V1,
+    "destination_address": "神奈川県藤沢市鵠沼1番地",
+    "planned_on": "2025-04-10",
+    "from_lg_code": "132250",
+    "to_lg_code": "142051",
+}
+ALIAS_ENTRY = {
+    "alias_name": "金山",
+    "action": "entered",
+    "on": "2020-01-10",
+    "municipality": "東京都稲城市",
+}
+FUHYO_V2: dict[str, Any] = {
+    "resident_code": "24727059608",
+    "family_name": "山田",
+    "given_name": "花子",
+    "family_name_kana": "ヤマダ",
+    "given_name_kana": "ハナコ",
+    "birth_date": "1980-05-05",
+    "sex": "female",
+    "honseki": "東京都稲城市東長沼2111番地",
+    "koseki_head": "山田　太郎",
+    "address": "東京都西東京市田無町1番地",
+    "address_since": "2025-04-01",
+    "status": "active",
+    "change_reason": "support_measure",
+    "changed_on": "2025-04-01",
+    "from_lg_code": "132292",
+    "moved_abroad": False,
+    "support_measure": True,
+}
+
+
+def test_move_out_information_v3_carries_the_alias_history_and_older_versions_still_pass() -> None:
+    """転出証明書情報 v3 (通称履歴, 令30条の27); v1 and v2 read as v3 with no history, and an
+    older version carrying one is refused."""
+    current = parse_body(
+        "move_out_certificate_info", 3, MOVE_OUT_INFO_V2 | {"alias_history": [ALIAS_ENTRY]}
+    )
+    assert body_of(current)["alias_history"] == [ALIAS_ENTRY]
+    for version in (1, 2):
+        old = parse_body("move_out_certificate_info", version, MOVE_OUT_INFO_V2)
+        assert type(old) is SCHEMAS[("move_out_certificate_info", 3)]
+        assert body_of(old)["alias_history"] == []
+        with pytest.raises(SchemaError, match="alias_history"):
+            parse_body(
+                "move_out_certificate_info", version, MOVE_OUT_INFO_V2 | {"alias_history": []}
+            )
+    with pytest.raises(SchemaError, match="action"):
+        parse_body(
+            "move_out_certificate_info",
+            3,
+            MOVE_OUT_INFO_V2 | {"alias_history": [ALIAS_ENTRY | {"action": "renamed"}]},
+        )
+
+
+def test_fuhyo_notice_v3_carries_the_support_measures_period_and_v2_still_passes() -> None:
+    period = {"support_starts_on": "2025-04-01", "support_ends_on": "2026-03-31"}
+    current = parse_body("fuhyo_notice", 3, FUHYO_V2 | period)
+    assert (body_of(current)["support_starts_on"], body_of(current)["support_ends_on"]) == (
+        "2025-04-01",
+        "2026-03-31",
+    )
+    old = parse_body("fuhyo_notice", 2, FUHYO_V2)
+    assert type(old) is SCHEMAS[("fuhyo_notice", 3)]
+    assert body_of(old)["support_measure"] is True and body_of(old)["support_ends_on"] is None
+    with pytest.raises(SchemaError, match="support_starts_on"):  # not a version-2 field
+        parse_body("fuhyo_notice", 2, FUHYO_V2 | period)
+    for broken in (
+        {"support_starts_on": "2025-04-01"},  # half a period
+        {"support_starts_on": "2026-04-01", "support_ends_on": "2025-04-01"},  # ends first
+    ):
+        with pytest.raises(SchemaError, match="period"):
+            parse_body("fuhyo_notice", 3, FUHYO_V2 | broken)
+    with pytest.raises(SchemaError, match="flag"):
+        parse_body("fuhyo_notice", 3, FUHYO_V2 | period | {"support_measure": False})
+
+
+def test_a_move_out_withdrawal_names_the_move_and_nothing_more() -> None:
+    body = {
+        "resident_code": "24727059608",
+        "planned_on": "2025-04-10",
+        "withdrawn_on": "2025-04-03",
+        "reason": "move_out_withdrawn",
+        "from_lg_code": "132250",
+        "to_lg_code": "142051",
+    }
+    assert body_of(parse_body("move_out_withdrawn", 1, body)) == body
+    with pytest.raises(SchemaError, match="reason"):
+        parse_body("move_out_withdrawn", 1, body | {"reason": "moved_anyway"})
+    with pytest.raises(SchemaError):
+        parse_body("move_out_withdrawn", 1, body | {"family_name": "山田"})

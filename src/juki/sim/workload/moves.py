@@ -27,7 +27,7 @@ from juki.registry.commands import (
 from juki.registry.model import Relationship, ResidentRecord
 from juki.registry.tables import move_out_infos
 from juki.registry.uow import SqlRegistryUnitOfWork
-from juki.sim.population import CompletedMove, PlannedMoveOut, Whereabouts
+from juki.sim.population import CompletedMove, PlannedMoveOut, Whereabouts, WithdrawnCardMove
 from juki.sim.workload.desk import CLERK, Desk, MovePlan, Mover
 from juki.sim.workload.forms import personal_items, random_address
 
@@ -100,7 +100,13 @@ def move_out(desk: Desk, lg: str) -> None:
     if not desk.file("move", lg, run, [f"person:{c}" for c in codes]):
         return
     if planned_on > today and desk.rng.random() < WITHDRAWAL_SHARE and _withdraw(desk, lg, cmd):
-        return  # they stay: nothing moves, the levels learn the record is active again
+        # they stay: nothing moves, the levels learn the record is active again, and a card
+        # move's destination learns the 転出証明書情報 it holds is withdrawn
+        if card and to_lg is not None:
+            desk.truth.withdrawn_card_moves.extend(
+                WithdrawnCardMove(c, lg, to_lg, planned_on) for c in codes
+            )
+        return
     for m in movers:
         desk.truth.people[m.resident_code].status = (
             Whereabouts.MOVING if to_lg else Whereabouts.OUTSIDE

@@ -335,6 +335,23 @@ def test_card_move_in_needs_the_move_out_info_and_uses_it_once(backend: FakeBack
     assert info["used_at"] is not None
 
 
+def test_card_move_in_on_withdrawn_information_is_refused_saying_why(
+    backend: FakeBackend,
+) -> None:
+    """転出取消 at 藤沢市 (`move_out_withdrawn`): the information stays, withdrawn, and the
+    counter is told the move-out was withdrawn, not that nothing arrived."""
+    number = MyNumber.complete("12345678901").value
+    p = person()
+    backend.keep_move_out_info(_move_out_info(p, number), "2025-03-29T10:00:00+09:00")
+    backend.withdraw_move_out_info("24727059608", FUJISAWA, date(2025, 3, 29))
+    with refused(backend), pytest.raises(DomainRuleError) as err:
+        _card_move_in(backend, p, number)
+    assert (err.value.field, err.value.rule) == ("resident_code", "move_out_withdrawn")
+    assert "令和7年3月29日" in err.value.message_ja and "転出取消" in err.value.message_ja
+    (info,) = backend.rows("move_out_infos")
+    assert info["used_at"] is None
+
+
 def _keep_card_info(backend: FakeBackend, planned_on: date) -> tuple[PersonalItems, str]:
     """The move-out information 藤沢市 sent ahead, for a move planned on `planned_on`."""
     number = MyNumber.complete("12345678901").value
