@@ -208,8 +208,8 @@ def cancel_changes(uow: RegistryUnitOfWork, by: Actor, cmd: CancelChanges) -> li
         batch.note = f"{note}　取り消した異動: {undone}"[:MAX_REASON]
         out = [_restore(batch, r, h, ChangeReason.CHANGE_CANCELLED) for r, h in targets]
         batch.flush()
-        undone = [(r, after) for (r, _), after in zip(targets, out, strict=True)]
-        _tell_destinations(batch, undone, ChangeReason.CHANGE_CANCELLED)
+        pairs = [(r, after) for (r, _), after in zip(targets, out, strict=True)]
+        _tell_destinations(batch, pairs, ChangeReason.CHANGE_CANCELLED)
         return out
 
     return perform(
