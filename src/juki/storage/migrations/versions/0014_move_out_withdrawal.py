@@ -14,6 +14,8 @@ Revises: 0012
 
 from __future__ import annotations
 
+from typing import Final
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -35,13 +37,18 @@ def upgrade() -> None:
         batch.add_column(sa.Column("support_ends_on", sa.Date(), nullable=True))
 
 
+_DROPPED: Final = (
+    ("fuhyo_entries", "support_ends_on"),
+    ("fuhyo_entries", "support_starts_on"),
+    ("move_out_infos", "withdrawn_on"),
+    ("resident_records", "support_ends_on"),
+    ("resident_records", "support_starts_on"),
+    ("resident_records", "card_move_out_lg_code"),
+)
+
+
 def downgrade() -> None:
-    with op.batch_alter_table("fuhyo_entries") as batch:
-        batch.drop_column("support_ends_on")
-        batch.drop_column("support_starts_on")
-    with op.batch_alter_table("move_out_infos") as batch:
-        batch.drop_column("withdrawn_on")
-    with op.batch_alter_table("resident_records") as batch:
-        batch.drop_column("support_ends_on")
-        batch.drop_column("support_starts_on")
-        batch.drop_column("card_move_out_lg_code")
+    # ALTER TABLE … DROP COLUMN (SQLite 3.35+ and PostgreSQL), not a batch copy: copying
+    # resident_records would drop a table other tables' foreign keys point at.
+    for table, column in _DROPPED:
+        op.drop_column(table, column)
