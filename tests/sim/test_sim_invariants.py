@@ -4,6 +4,7 @@ owns it says so (each tampering below breaks exactly what a bug in the node code
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -110,6 +111,23 @@ def _a_confirmation_is_lost(c: Cluster) -> None:
     raise AssertionError("no confirmed move-out in this run")
 
 
+def _a_withdrawal_never_arrived(c: Cluster, truth: Any) -> None:
+    """The simulator's record says it withdrew a card move-out whose destination holds nothing
+    of it (the 転出証明書情報 and its `move_out_withdrawn` lost on the way)."""
+    from juki.sim.population import WithdrawnCardMove
+
+    origin, destination = _muni(c, 0), _muni(c, 1)
+    r = resident_records.c
+    with c.node(origin).engine.connect() as conn:
+        code = conn.execute(
+            sa.select(r.resident_code).where(r.status == "active").order_by(r.resident_code)
+        ).scalar()
+    assert code is not None
+    truth.withdrawn_card_moves.append(
+        WithdrawnCardMove(code, origin, destination, date(2025, 4, 9))
+    )
+
+
 def _two_people_share_a_number(c: Cluster) -> None:
     lg = _muni(c, 1)
     r = resident_records.c
@@ -177,10 +195,15 @@ def test_every_final_check_catches_the_damage_it_owns(monkeypatch: Any) -> None:
             "retired_codes_never_reissued",
             lambda c: _a_retired_code_is_in_use(c, self.truth),
         )
+        lost = (
+            "card_withdrawals_reach_the_destination",
+            lambda c: _a_withdrawal_never_arrived(c, self.truth),
+        )
         for invariant, tamper in [
             *TAMPERING.items(),
             forged,
             retired,
+            lost,
             ("twice", _national_applied_a_change_twice),
         ]:
             tamper(self.cluster)
@@ -192,6 +215,11 @@ def test_every_final_check_catches_the_damage_it_owns(monkeypatch: Any) -> None:
     monkeypatch.setattr(Simulation, "_finish", finish_then_tamper)
     result = run(CONFIG)
     assert result["violations"] == []
-    for invariant in [*TAMPERING, "forgeries_refused", "retired_codes_never_reissued"]:
+    for invariant in [
+        *TAMPERING,
+        "forgeries_refused",
+        "retired_codes_never_reissued",
+        "card_withdrawals_reach_the_destination",
+    ]:
         assert invariant in found[invariant], (invariant, found[invariant])
     assert found["twice"] == {"levels_agree"}  # the national history has one change too many

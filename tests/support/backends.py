@@ -13,7 +13,7 @@ import json
 import random
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -66,6 +66,7 @@ class Backend(Protocol):
     def keep_move_out_info(self, info: MoveOutCertificateInfo, now: str) -> None: ...
 
     def record_fuhyo(self, notice: FuhyoNotice, message_id: str, now: str) -> None: ...
+    def withdraw_move_out_info(self, resident_code: str, from_lg_code: str, on: date) -> None: ...
 
 
 class FakeBackend:
@@ -102,6 +103,9 @@ class FakeBackend:
 
     def record_fuhyo(self, notice: FuhyoNotice, message_id: str, now: str) -> None:
         self.db.record_fuhyo(notice, message_id, now)
+
+    def withdraw_move_out_info(self, resident_code: str, from_lg_code: str, on: date) -> None:
+        self.db.withdraw_move_out_info(resident_code, from_lg_code, on)
 
 
 class SqlBackend:
@@ -159,6 +163,10 @@ class SqlBackend:
     def record_fuhyo(self, notice: FuhyoNotice, message_id: str, now: str) -> None:
         with self.engine.begin() as conn:
             journal.record_fuhyo(conn, notice, message_id, now)
+
+    def withdraw_move_out_info(self, resident_code: str, from_lg_code: str, on: date) -> None:
+        with self.engine.begin() as conn:
+            journal.withdraw_move_out_info(conn, resident_code, from_lg_code, on)
 
 
 @contextmanager

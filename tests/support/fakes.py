@@ -21,7 +21,7 @@ import json
 import random
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Self
 
@@ -142,6 +142,13 @@ class FakeDatabase(FakeTables):
                 "fuhyo_entries",
                 notice.model_dump() | {"message_id": message_id, "received_at": now},
             )
+
+    def withdraw_move_out_info(self, resident_code: str, from_lg_code: str, on: date) -> None:
+        """`juki.registry.store.journal.withdraw_move_out_info`."""
+        with self.begin() as tx:
+            row = tx.get("move_out_infos", resident_code, from_lg_code)
+            if row is not None:
+                tx.update("move_out_infos", row | {"withdrawn_on": on})
 
 
 _RECORDS: Final = "resident_records"
@@ -406,11 +413,15 @@ class FakeMoveOutInfos:
 
     def take(self, resident_code: str, from_lg_code: str) -> Mapping[str, Any] | None:
         row = self._conn.tx.get("move_out_infos", resident_code, from_lg_code)
-        if row is None or row["used_at"] is not None:
+        if row is None or row["used_at"] is not None or row["withdrawn_on"] is not None:
             return None
         self._conn.tx.update("move_out_infos", row | {"used_at": self._now().isoformat()})
         loaded: dict[str, Any] = json.loads(row["body"])
         return loaded
+
+    def withdrawn_on(self, resident_code: str, from_lg_code: str) -> date | None:
+        row = self._conn.tx.get("move_out_infos", resident_code, from_lg_code)
+        return None if row is None else row["withdrawn_on"]
 
 
 class FakeSupportMeasures:

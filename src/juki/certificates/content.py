@@ -307,7 +307,7 @@ def _foreign_lines(r: ResidentRecord) -> list[Line]:
     return lines
 
 
-def _alias_history_lines(r: ResidentRecord) -> list[Line]:
+def alias_history_lines(r: ResidentRecord) -> list[Line]:
     """通称の記載及び削除に関する事項 (令第30条の27): each entry and deletion, where and when."""
     return [
         Line(
@@ -385,7 +385,7 @@ def person_lines(
     if foreign and OptionalItem.FOREIGN_ITEMS in shown:
         lines.extend(_foreign_lines(r))
     if foreign and OptionalItem.ALIAS_HISTORY in shown:
-        lines.extend(_alias_history_lines(r))
+        lines.extend(alias_history_lines(r))
     if removed:
         if r.removal_reason:
             lines.append(Line("removal_reason", "消除事由", r.removal_reason.label_ja))

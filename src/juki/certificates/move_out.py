@@ -4,7 +4,8 @@ A person who files a 転出届 (法24条) takes this certificate to the new muni
 records the 転入届 from it (法22条2項; `juki.registry.services.moves.check_move_out_certificate`
 reads these items back). It is not a copy of the 住民票 but a document of its own: it names
 each mover with 氏名, 出生の年月日, 男女の別, 世帯主との続柄, 本籍・筆頭者 (Japanese nationals),
-住民票コード and 個人番号 (the new municipality records both, 法22条1項6号, 法7条8号の2), under
+住民票コード and 個人番号 (the new municipality records both, 法22条1項6号, 法7条8号の2), a
+foreign resident's 通称 and its history (通称の記載及び削除に関する事項, 令30条の27), under
 the household's 住所, 転出先 and 転出の予定年月日, all printed whatever was asked: none is
 optional.
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Final
 
-from juki.certificates.content import check_support_measures, person_date
+from juki.certificates.content import alias_history_lines, check_support_measures, person_date
 from juki.certificates.model import (
     ALL_MEMBERS,
     CertificateContent,
@@ -141,6 +142,9 @@ def mover_lines(r: ResidentRecord) -> tuple[Line, ...]:
     lines.append(Line("resident_code", "住民票コード", r.resident_code))
     if r.my_number:
         lines.append(Line("my_number", "個人番号", r.my_number))
+    if foreign:
+        # 通称の記載及び削除に関する事項 (令第30条の27): the new municipality's record continues it
+        lines.extend(alias_history_lines(r))
     return tuple(lines)
 
 

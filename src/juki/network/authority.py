@@ -30,6 +30,7 @@ from juki.network.messages import (
     LINK_SKIP,
     MOVE_IN_NOTICE,
     MOVE_OUT_CERTIFICATE_INFO,
+    MOVE_OUT_WITHDRAWN,
     MY_NUMBER_ASSIGNED,
     MY_NUMBER_REQUEST,
     RESIDENT_CODE_ALLOTMENT,
@@ -118,6 +119,17 @@ def _move_in_notice(env: Envelope, body: Any, directory: Directory, here: str) -
     return None
 
 
+def _move_out_withdrawn(env: Envelope, body: Any, directory: Directory, here: str) -> str | None:
+    """Only the municipality that recorded the move-out withdraws it, and only to the
+    destination it sent the 転出証明書情報 to (the handler checks that information is held
+    from the sender: `MunicipalityNode._on_move_out_withdrawn`)."""
+    if body.from_lg_code != env.sender:
+        return f"{env.sender} withdrew a move-out recorded by {body.from_lg_code}"
+    if body.to_lg_code != here:
+        return f"the destination is {body.to_lg_code}, not {here}"
+    return None
+
+
 def _fuhyo_notice(env: Envelope, body: Any, directory: Directory, here: str) -> str | None:
     if body.from_lg_code != env.sender:
         return f"{env.sender} sent a 附票 notice as {body.from_lg_code}"
@@ -184,6 +196,13 @@ AUTHORITY: Final[Mapping[str, Authority]] = {
         "the new municipality (to_lg_code), for an address in its own area, to the old one "
         "(from_lg_code), which accepts it only from the destination its move-out recorded",
         _move_in_notice,
+    ),
+    MOVE_OUT_WITHDRAWN: Authority(
+        _kinds(MUNICIPALITY),
+        _kinds(MUNICIPALITY),
+        "the municipality that recorded the card-based move-out (from_lg_code), to the "
+        "destination it sent the 転出証明書情報 to (to_lg_code), which holds it from the sender",
+        _move_out_withdrawn,
     ),
     FUHYO_NOTICE: Authority(
         _kinds(MUNICIPALITY),

@@ -89,14 +89,35 @@ class MoveOutCertificateInfoV1(MessageBody):
     to_lg_code: LgCodeStr
 
 
-class MoveOutCertificateInfo(MessageBody):
-    """転出証明書情報: sent ahead to the destination for the card-based move (転入届の特例)."""
+class MoveOutCertificateInfoV2(MessageBody):
+    """転出証明書情報 as version 2 sent it (identity_info v2, no 通称履歴)."""
 
     identity: IdentityInfoBody
     destination_address: AddressStr
     planned_on: date
     from_lg_code: LgCodeStr
     to_lg_code: LgCodeStr
+
+
+class AliasEntryBody(MessageBody):
+    """One line of a foreign resident's 通称履歴 (令第30条の27): the 通称, entered or deleted,
+    on which day, by which municipality."""
+
+    alias_name: NameStr
+    action: Literal["entered", "deleted"]
+    on: date
+    municipality: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+MAX_ALIAS_HISTORY: Final = 50
+
+
+class MoveOutCertificateInfo(MoveOutCertificateInfoV2):
+    """転出証明書情報: sent ahead to the destination for the card-based move (転入届の特例).
+    Version 3 carries a foreign resident's 通称履歴, as the paper 転出証明書 does, so the new
+    municipality's record keeps the whole history (令第30条の27)."""
+
+    alias_history: Annotated[list[AliasEntryBody], Field(max_length=MAX_ALIAS_HISTORY)] = []
 
 
 class MoveInNoticeV1(MessageBody):
@@ -148,14 +169,38 @@ class FuhyoNoticeV1(MessageBody):
     from_lg_code: LgCodeStr
 
 
-class FuhyoNotice(FuhyoNoticeV1):
-    """附票記載事項通知 (法第19条): from the municipality where the person now lives (the new one
-    after a move: 法第19条第1項) to the 本籍 municipality, which keeps the address history (附票).
-    A 国外転出 is notified by the last municipality, saying so (国外転出者である旨, 法第17条)."""
+class FuhyoNoticeV2(FuhyoNoticeV1):
+    """附票記載事項通知 as version 2 sent it: the 支援措置 as a flag only."""
 
     moved_abroad: bool = False  # 国外転出者である旨
     # 支援措置 (DV・ストーカー等の被害者): the 本籍 municipality refuses 附票の写し to third parties
     support_measure: bool = False
+
+
+class FuhyoNotice(FuhyoNoticeV2):
+    """附票記載事項通知 (法第19条): from the municipality where the person now lives (the new one
+    after a move: 法第19条第1項) to the 本籍 municipality, which keeps the address history (附票).
+    A 国外転出 is notified by the last municipality, saying so (国外転出者である旨, 法第17条).
+
+    Version 3 carries the 支援措置's period (its first day and its last, 要領 第5-10) when one is
+    in force on the change's date, so the 本籍 municipality computes on any day whether it
+    still applies (`juki.registry.store.journal.fuhyo_support_on`) without waiting for the
+    next notice; `support_measure` stays the flag as of the change's date."""
+
+    support_starts_on: date | None = None
+    support_ends_on: date | None = None
+
+    @model_validator(mode="after")
+    def _period(self) -> FuhyoNotice:
+        start, end = self.support_starts_on, self.support_ends_on
+        if (start is None) != (end is None):
+            raise ValueError("a support measure's period has a first and a last day")
+        if start is not None and end is not None:
+            if start > end:
+                raise ValueError("a support measure's period ends on or after its first day")
+            if not self.support_measure:
+                raise ValueError("a support measure's period goes with the flag")
+        return self
 
 
 class MyNumberRequest(MessageBody):
@@ -239,11 +284,13 @@ SCHEMAS: Final[dict[tuple[str, int], type[MessageBody]]] = {
     (IDENTITY_SNAPSHOT, 1): IdentitySnapshotV1,
     (IDENTITY_SNAPSHOT, 2): IdentitySnapshot,
     (MOVE_OUT_CERTIFICATE_INFO, 1): MoveOutCertificateInfoV1,
-    (MOVE_OUT_CERTIFICATE_INFO, 2): MoveOutCertificateInfo,
+    (MOVE_OUT_CERTIFICATE_INFO, 2): MoveOutCertificateInfoV2,
+    (MOVE_OUT_CERTIFICATE_INFO, 3): MoveOutCertificateInfo,  # + 通称履歴
     (MOVE_IN_NOTICE, 1): MoveInNoticeV1,
     (MOVE_IN_NOTICE, 2): MoveInNotice,
     (FUHYO_NOTICE, 1): FuhyoNoticeV1,
-    (FUHYO_NOTICE, 2): FuhyoNotice,
+    (FUHYO_NOTICE, 2): FuhyoNoticeV2,
+    (FUHYO_NOTICE, 3): FuhyoNotice,  # + the 支援措置's period
     (MY_NUMBER_REQUEST, 1): MyNumberRequest,
     (MY_NUMBER_ASSIGNED, 1): MyNumberAssigned,
     (RESIDENT_CODE_ALLOTMENT, 1): ResidentCodeAllotmentV1,
@@ -269,7 +316,9 @@ UPGRADED: Final[dict[tuple[str, int], type[MessageBody]]] = {
     (IDENTITY_INFO_CHANGED, 1): IdentityInfoChanged,
     (IDENTITY_SNAPSHOT, 1): IdentitySnapshot,
     (MOVE_OUT_CERTIFICATE_INFO, 1): MoveOutCertificateInfo,
+    (MOVE_OUT_CERTIFICATE_INFO, 2): MoveOutCertificateInfo,
     (FUHYO_NOTICE, 1): FuhyoNotice,
+    (FUHYO_NOTICE, 2): FuhyoNotice,
 }
 
 
@@ -296,6 +345,32 @@ def type_of(message: MessageBody) -> str:
         if isinstance(message, schema):
             return name
     raise KeyError(type(message).__name__)
+
+
+# -- 転出取消 of a card-based move (転入届の特例) -----------------------------------------------
+#
+# The origin municipality sent the 転出証明書情報 ahead (`move_out_certificate_info`); when the
+# 転出届 is withdrawn before its date (転出取消, 法第24条の届出の取下げ) or the move-out is
+# cancelled by authority (異動取消), it tells the destination, which withdraws what it holds so
+# no 特例転入 is recorded on it. Carries the resident code and the dates, nothing more.
+
+MOVE_OUT_WITHDRAWN: Final = "move_out_withdrawn"
+
+
+class MoveOutWithdrawn(MessageBody):
+    """The 転出証明書情報 sent for this move-out is withdrawn: the 転出届 was withdrawn
+    (`move_out_withdrawn`) or the move-out cancelled by authority (`change_cancelled`)."""
+
+    resident_code: ResidentCodeStr
+    planned_on: date  # the planned date of the move-out withdrawn
+    withdrawn_on: date
+    reason: Literal["move_out_withdrawn", "change_cancelled"]
+    from_lg_code: LgCodeStr  # the municipality that recorded the move-out
+    to_lg_code: LgCodeStr  # the destination it recorded, which holds the information
+
+
+SCHEMAS[(MOVE_OUT_WITHDRAWN, 1)] = MoveOutWithdrawn
+CURRENT_VERSION[MOVE_OUT_WITHDRAWN] = 1
 
 
 # -- wide-area issuance (広域交付, 住民基本台帳法 第12条の4) ---------------------------------------

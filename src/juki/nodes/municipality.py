@@ -27,6 +27,7 @@ from juki.network.messages import (
     IDENTITY_INFO_CHANGED,
     MOVE_IN_NOTICE,
     MOVE_OUT_CERTIFICATE_INFO,
+    MOVE_OUT_WITHDRAWN,
     MY_NUMBER_ASSIGNED,
     RESIDENT_CODE_ALLOTMENT,
     RESIDENT_CODE_CHANGED,
@@ -37,6 +38,7 @@ from juki.network.messages import (
     MoveInNotice,
     MoveInNoticeV1,
     MoveOutCertificateInfo,
+    MoveOutWithdrawn,
     MyNumberAssigned,
     MyNumberRequest,
     ResidentCodeAllotment,
@@ -54,7 +56,12 @@ from juki.registry.commands import AssignMyNumber, ConfirmMoveOut
 from juki.registry.model import ChangeReason
 from juki.registry.services import assign_my_number, confirm_move_out
 from juki.registry.store.codes import NATIONAL, receive_pool, successor_of
-from juki.registry.store.journal import keep_move_out_info, record_fuhyo
+from juki.registry.store.journal import (
+    held_move_out_infos,
+    keep_move_out_info,
+    record_fuhyo,
+    withdraw_move_out_info,
+)
 from juki.registry.store.municipality import add_allotment
 from juki.registry.tables import outbox, resident_records
 from juki.registry.uow import SqlRegistryUnitOfWork
@@ -121,6 +128,7 @@ class MunicipalityNode(Node):
             FUHYO_NOTICE: self._forward_fuhyo,
             MOVE_OUT_CERTIFICATE_INFO: self._forward_move_out_info,
             RESIDENT_CODE_CHANGED: self._forward_code_change,
+            MOVE_OUT_WITHDRAWN: self._forward_move_out_withdrawn,
         }
 
     def _forward_code_change(self, conn: sa.Connection, message_id: str, event: Any) -> None:
@@ -162,6 +170,11 @@ class MunicipalityNode(Node):
         if self.directory().get(info.to_lg_code) is not None:
             self.send(conn, info.to_lg_code, info)
 
+    def _forward_move_out_withdrawn(self, conn: sa.Connection, message_id: str, event: Any) -> None:
+        withdrawn: MoveOutWithdrawn = event
+        if self.directory().get(withdrawn.to_lg_code) is not None:
+            self.send(conn, withdrawn.to_lg_code, withdrawn)
+
     def _request_my_number(self, conn: sa.Connection, info: IdentityInfoBody) -> None:
         if info.change_reason not in _NEEDS_NUMBER:
             return
@@ -190,6 +203,7 @@ class MunicipalityNode(Node):
             MOVE_IN_NOTICE: self._on_move_in_notice,
             MY_NUMBER_ASSIGNED: self._on_my_number,
             MOVE_OUT_CERTIFICATE_INFO: self._on_move_out_info,
+            MOVE_OUT_WITHDRAWN: self._on_move_out_withdrawn,
             FUHYO_NOTICE: self._on_fuhyo,
             RESIDENT_CODE_ALLOTMENT: self._on_allotment,
         }
@@ -291,6 +305,37 @@ class MunicipalityNode(Node):
     def _on_move_out_info(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
         info: MoveOutCertificateInfo = body
         keep_move_out_info(conn, info, self.clock.now().isoformat())
+
+    def _on_move_out_withdrawn(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
+        """転出取消 of a card-based move: the 転出証明書情報 held from the sender is withdrawn,
+        so a 特例転入 on it is refused. Only the municipality that sent it may withdraw it
+        (information held from another one only: refused and recorded); with nothing held
+        there is nothing to withdraw. Information a move-in already took cannot be withdrawn:
+        a dead letter (`move_out_info_used`) both counters see."""
+        withdrawal: MoveOutWithdrawn = body
+        held = held_move_out_infos(conn, withdrawal.resident_code)
+        ours = [h for h in held if h["from_lg_code"] == env.sender]
+        if not ours:
+            if held:
+                raise NotAuthorised(f"{env.sender} sent no move-out information for this person")
+            log.info("move-out withdrawn with no information held", sender=env.sender)
+            return
+        info = json.loads(ours[0]["body"])
+        if info.get("planned_on") != withdrawal.planned_on.isoformat():
+            raise DomainRuleError(
+                "planned_on",
+                "move_out_info_differs",
+                "the withdrawn move-out is not the one whose information is held",
+                "取り消された転出届の転出予定日が、受け取った転出証明書情報と一致しません",
+            )
+        if ours[0]["used_at"] is not None:
+            raise DomainRuleError(
+                "resident_code",
+                "move_out_info_used",
+                "a card-based move-in was already recorded on this move-out information",
+                "この転出証明書情報で既に転入届の特例を受け付けています。転出元と調整してください",
+            )
+        withdraw_move_out_info(conn, withdrawal.resident_code, env.sender, withdrawal.withdrawn_on)
 
     def _on_fuhyo(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
         notice: FuhyoNotice = body

@@ -8,6 +8,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from juki.registry.alias import AliasHistory
 from juki.registry.model import ForeignResidentCategory, Relationship, Sex
 
 
@@ -97,6 +98,7 @@ class MoveOutCertificateItems:
     destination_address: str  # 転出先
     planned_on: date  # 転出の予定年月日
     my_number: str | None = None
+    alias_history: AliasHistory = ()  # 通称の記載及び削除に関する事項 (令30条の27), foreign only
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,17 +13,24 @@ from datetime import date
 from typing import Final
 
 from juki.network.messages import (
+    AliasEntryBody,
     FuhyoNotice,
     IdentityInfoChanged,
     MoveInNotice,
     MoveOutCertificateInfo,
+    MoveOutWithdrawn,
     ResidentCodeChanged,
 )
 from juki.registry.identity_info import identity_info_of
 from juki.registry.model import ChangeReason, RecordChange, ResidentRecord
 
 RegistryEvent = (
-    IdentityInfoChanged | MoveInNotice | FuhyoNotice | MoveOutCertificateInfo | ResidentCodeChanged
+    IdentityInfoChanged
+    | MoveInNotice
+    | FuhyoNotice
+    | MoveOutCertificateInfo
+    | ResidentCodeChanged
+    | MoveOutWithdrawn
 )
 EVENT_TYPES: Final = (
     IdentityInfoChanged,
@@ -31,6 +38,7 @@ EVENT_TYPES: Final = (
     FuhyoNotice,
     MoveOutCertificateInfo,
     ResidentCodeChanged,
+    MoveOutWithdrawn,
 )
 
 _FUHYO_ITEMS: Final = (
@@ -40,6 +48,8 @@ _FUHYO_ITEMS: Final = (
     "status",
     "honseki",
     "support_measure",
+    "support_starts_on",
+    "support_ends_on",
 )
 
 
@@ -79,6 +89,8 @@ def fuhyo_notice(record: ResidentRecord, change: RecordChange) -> FuhyoNotice:
         from_lg_code=record.lg_code,
         moved_abroad=change.reason is ChangeReason.EMIGRATION,
         support_measure=record.support_measure,
+        support_starts_on=record.support_starts_on if record.support_measure else None,
+        support_ends_on=record.support_ends_on if record.support_measure else None,
     )
 
 
@@ -114,4 +126,33 @@ def move_out_certificate_info(
         planned_on=change.effective_on,
         from_lg_code=record.lg_code,
         to_lg_code=to_lg_code,
+        alias_history=[AliasEntryBody.model_validate(e.to_json()) for e in record.alias_history],
+    )
+
+
+def move_out_withdrawn(
+    before: ResidentRecord, after: ResidentRecord, change: RecordChange
+) -> MoveOutWithdrawn | None:
+    """A 転出取消 (or 異動取消) that undoes a card-based move-out not yet confirmed tells the
+    destination the 転出証明書情報 was sent to; any other undoing tells nobody."""
+    destination = before.card_move_out_lg_code
+    if (
+        destination is None
+        or after.card_move_out_lg_code is not None
+        or before.move_out_planned_on is None
+        or before.move_out_confirmed_on is not None
+    ):
+        return None
+    reason = (
+        "change_cancelled"
+        if change.reason is ChangeReason.CHANGE_CANCELLED
+        else "move_out_withdrawn"
+    )
+    return MoveOutWithdrawn(
+        resident_code=before.resident_code,
+        planned_on=before.move_out_planned_on,
+        withdrawn_on=change.effective_on,
+        reason=reason,
+        from_lg_code=before.lg_code,
+        to_lg_code=destination,
     )

@@ -273,6 +273,9 @@ class ResidentRecord:
     move_out_planned_on: date | None = None
     move_out_confirmed_address: str | None = None  # 転出先 (確定)
     move_out_confirmed_on: date | None = None
+    # 転出届の特例: the municipality the 転出証明書情報 was sent to (not an item of the 住民票);
+    # a 転出取消 or 異動取消 of the move-out tells it (`move_out_withdrawn`).
+    card_move_out_lg_code: str | None = None
     electoral_registered: bool = False  # 選挙人名簿への登録 (9号)
     nhi_insured_since: date | None = None  # 国民健康保険の資格 (10号)
     late_elderly_insured_since: date | None = None  # 後期高齢者医療 (10号の2)
@@ -297,6 +300,10 @@ class ResidentRecord:
     # on the date of the record's latest change. The measure itself is its own record
     # (juki.registry.support); reads that depend on the day ask it (`with_protection_on`).
     support_measure: bool = False
+    # …and that measure's first and last day (its period, a termination counted), so the 附票
+    # notice tells the 本籍 municipality when it lapses; None when none is in force.
+    support_starts_on: date | None = None
+    support_ends_on: date | None = None
 
     @property
     def full_name(self) -> str:

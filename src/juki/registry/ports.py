@@ -82,6 +82,8 @@ class MoveOutInfos(Protocol):
 
     def take(self, resident_code: str, from_lg_code: str) -> Mapping[str, Any] | None: ...
 
+    def withdrawn_on(self, resident_code: str, from_lg_code: str) -> date | None: ...
+
 
 class Outbox(Protocol):
     """The registry's whole interface to its CS: typed events, in the change's transaction."""

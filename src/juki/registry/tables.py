@@ -66,6 +66,7 @@ resident_records = sa.Table(
     sa.Column("move_out_planned_on", sa.Date),
     sa.Column("move_out_confirmed_address", Address),
     sa.Column("move_out_confirmed_on", sa.Date),
+    sa.Column("card_move_out_lg_code", sa.String(6)),  # 転出届の特例: where the info was sent
     sa.Column("electoral_registered", sa.Boolean, nullable=False),
     sa.Column("nhi_insured_since", sa.Date),
     sa.Column("late_elderly_insured_since", sa.Date),
@@ -87,6 +88,8 @@ resident_records = sa.Table(
     sa.Column("removal_reason", Code),
     sa.Column("removed_on", sa.Date),
     sa.Column("support_measure", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("support_starts_on", sa.Date),
+    sa.Column("support_ends_on", sa.Date),
     sa.Column("version", sa.Integer, nullable=False),
     info={"class": "personal"},
 )
@@ -224,6 +227,8 @@ move_out_infos = sa.Table(
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("received_at", Timestamp, nullable=False),
     sa.Column("used_at", Timestamp),
+    # 転出取消: the origin withdrew it (`move_out_withdrawn`); a 特例転入 on it is refused
+    sa.Column("withdrawn_on", sa.Date),
     info={"class": "identity_info"},
 )
 
@@ -252,6 +257,9 @@ fuhyo_entries = sa.Table(
     sa.Column("moved_abroad", sa.Boolean, nullable=False, server_default=sa.false()),
     # 支援措置: 附票の写し refused to third parties at the 本籍 municipality
     sa.Column("support_measure", sa.Boolean, nullable=False, server_default=sa.false()),
+    # its period (first and last day) when in force on the change's date: notice v3
+    sa.Column("support_starts_on", sa.Date),
+    sa.Column("support_ends_on", sa.Date),
     sa.Index(None, "honseki", "koseki_head"),
     info={"class": "fuhyo"},
 )

@@ -70,6 +70,17 @@ class PlannedMoveOut:
 
 
 @dataclass(frozen=True, slots=True)
+class WithdrawnCardMove:
+    """A card-based 転出 withdrawn before its date (転出取消): its destination must end holding
+    the 転出証明書情報 as withdrawn (`move_out_withdrawn`)."""
+
+    resident_code: str
+    from_lg: str
+    to_lg: str
+    planned_on: date
+
+
+@dataclass(frozen=True, slots=True)
 class CompletedMove:
     resident_code: str
     from_lg: str
@@ -84,6 +95,7 @@ class Truth:
         self.move_outs: list[PlannedMoveOut] = []
         self.completed: dict[tuple[str, str, date], CompletedMove] = {}
         self.reused: list[str] = []  # codes a registry handed to a second person
+        self.withdrawn_card_moves: list[WithdrawnCardMove] = []
         self.forged: dict[str, Forgery] = {}  # message id → a message sent without authority
 
         self.retired: dict[str, str] = {}  # a code changed away from → the code that replaced it

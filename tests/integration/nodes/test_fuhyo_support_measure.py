@@ -1,11 +1,13 @@
 """A 支援措置 travels with the 附票 notice (要領 第5-10, 法第19条), over the in-process demo
 network on both databases: recording a measure where the person lives puts the mark on the
-本籍 municipality's 附票 entry, and terminating it takes the mark off."""
+本籍 municipality's 附票 entry with the measure's period (notice v3), from which the 本籍
+computes on any day whether it applies, and terminating it takes the mark off."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
+from typing import Any
 
 import pytest
 
@@ -15,7 +17,7 @@ from juki.nodes.memory import InProcessNetwork, build_network
 from juki.registry import services as svc
 from juki.registry.commands import MoveInOrigin, NewHousehold, PersonalItems, RecordMoveIn
 from juki.registry.model import Sex
-from juki.registry.store.journal import fuhyo_history
+from juki.registry.store.journal import fuhyo_history, fuhyo_support_on
 from juki.registry.support.commands import RecordSupportMeasure, TerminateSupportMeasure
 from juki.registry.support.model import RestrainedParty, SupportKind
 from juki.registry.support.services import record_support_measure, terminate_support_measure
@@ -47,6 +49,13 @@ def marks(net: InProcessNetwork, resident_code: str) -> list[tuple[str, bool]]:
             (h["change_reason"], h["support_measure"])
             for h in fuhyo_history(conn, HONSEKI, HEAD)
             if h["resident_code"] == resident_code
+        ]
+
+
+def entries(net: InProcessNetwork, resident_code: str) -> list[dict[str, Any]]:
+    with net.municipality(INAGI).engine.connect() as conn:
+        return [
+            h for h in fuhyo_history(conn, HONSEKI, HEAD) if h["resident_code"] == resident_code
         ]
 
 
@@ -96,6 +105,15 @@ def test_the_honseki_municipality_learns_of_the_measure_and_of_its_end(
     )
     net.run_until_quiet()
     assert marks(net, person.resident_code)[-1] == ("support_measure", True)
+    # the notice (v3) carries the period: the 本籍 knows when it lapses without another notice
+    entry = entries(net, person.resident_code)[-1]
+    assert (entry["support_starts_on"], entry["support_ends_on"]) == (
+        date(2025, 4, 1),
+        date(2026, 3, 31),
+    )
+    assert fuhyo_support_on(entry, date(2026, 3, 31))
+    assert not fuhyo_support_on(entry, date(2026, 4, 1))
+    assert not fuhyo_support_on(entry, date(2025, 3, 31))
 
     terminate_support_measure(
         uow(),
@@ -104,3 +122,6 @@ def test_the_honseki_municipality_learns_of_the_measure_and_of_its_end(
     )
     net.run_until_quiet()
     assert marks(net, person.resident_code)[-1] == ("support_measure", False)
+    ended = entries(net, person.resident_code)[-1]
+    assert (ended["support_starts_on"], ended["support_ends_on"]) == (None, None)
+    assert not fuhyo_support_on(ended, date(2025, 4, 2))

@@ -28,6 +28,7 @@ from juki.network.messages import (
     MessageBody,
     MoveInNotice,
     MoveOutCertificateInfo,
+    MoveOutWithdrawn,
     MyNumberAssigned,
     MyNumberRequest,
     ResidentCodeAllotment,
@@ -109,6 +110,18 @@ def fuhyo(sender: str, address_lg: str, honseki_lg: str) -> FuhyoNotice:
         change_reason="move_in",
         changed_on=TODAY,
         from_lg_code=sender,
+    )
+
+
+def withdrawal(sender: str, resident_code: str | None = None) -> MoveOutWithdrawn:
+    """転出取消 of a card-based move-out `sender` recorded, told to 藤沢市."""
+    return MoveOutWithdrawn(
+        resident_code=resident_code or code(),
+        planned_on=TODAY,
+        withdrawn_on=TODAY,
+        reason="move_out_withdrawn",
+        from_lg_code=sender,
+        to_lg_code=FUJISAWA,
     )
 
 
@@ -211,6 +224,13 @@ FORGED: list[tuple[str, str, str, Maker, Maker | None]] = [
             from_lg_code=NISHITOKYO,
             to_lg_code=FUJISAWA,
         ),
+    ),
+    (
+        "move_out_withdrawn: in another municipality's name",
+        NISHITOKYO,
+        FUJISAWA,
+        lambda: withdrawal(INAGI),
+        lambda: withdrawal(NISHITOKYO),  # its own: nothing held, nothing to withdraw
     ),
     (
         "move_in_notice: for an address outside the sender's area",
@@ -450,6 +470,48 @@ def test_a_move_in_notice_only_from_the_recorded_destination_and_for_the_person_
     assert svc.get_record(uow, clerk, person.record_id).move_out_confirmed_address
 
 
+def test_a_move_out_withdrawal_only_from_the_municipality_whose_information_is_held(
+    net: InProcessNetwork,
+) -> None:
+    """藤沢市 holds 稲城市's 転出証明書情報: 西東京市, though signing its own withdrawal, may not
+    withdraw it; 稲城市 may, and information a 特例転入 already took stays, a dead letter."""
+    from juki.registry.tables import move_out_infos
+
+    def info(resident_code: str) -> MoveOutCertificateInfo:
+        return MoveOutCertificateInfo(
+            identity=identity(INAGI, resident_code),
+            destination_address=AT[FUJISAWA] + "鵠沼1番1号",
+            planned_on=TODAY,
+            from_lg_code=INAGI,
+            to_lg_code=FUJISAWA,
+        )
+
+    def withdrawn_on(resident_code: str) -> list[date | None]:
+        m = move_out_infos.c
+        with net.nodes[FUJISAWA].engine.connect() as conn:
+            query = sa.select(m.withdrawn_on).where(m.resident_code == resident_code)
+            return list(conn.execute(query).scalars())
+
+    held, taken = code(), code()
+    for c in (held, taken):
+        assert send(net, INAGI, FUJISAWA, info(c)).status is ReplyStatus.APPLIED
+    reply = send(net, NISHITOKYO, FUJISAWA, withdrawal(NISHITOKYO, held))
+    assert (reply.status, reply.reason) == (ReplyStatus.REFUSED, "unauthorised")
+    assert "no move-out information" in refusals(net, FUJISAWA, NISHITOKYO)[-1][1]
+    assert withdrawn_on(held) == [None]
+    assert send(net, INAGI, FUJISAWA, withdrawal(INAGI, held)).status is ReplyStatus.APPLIED
+    assert withdrawn_on(held) == [TODAY]
+
+    m = move_out_infos.c
+    with net.nodes[FUJISAWA].engine.begin() as conn:  # a 特例転入 took it meanwhile
+        conn.execute(
+            move_out_infos.update().where(m.resident_code == taken).values(used_at="2025-04-01")
+        )
+    reply = send(net, INAGI, FUJISAWA, withdrawal(INAGI, taken))
+    assert (reply.status, reply.reason) == (ReplyStatus.DEAD_LETTER, "move_out_info_used")
+    assert withdrawn_on(taken) == [None]
+
+
 def _ask(net: InProcessNetwork, asker: str, asked: str, request: CertificateContentRequest) -> Any:
     return net.nodes[asked].answer(signed(net, asker, asked, request, QUERY_SEQ))
 
@@ -557,6 +619,7 @@ def test_a_handler_failure_becomes_a_dead_letter_and_later_messages_still_arrive
         (NISHITOKYO, "national", lambda: MyNumberRequest(resident_code=code(), lg_code=NISHITOKYO)),
         (FUJISAWA, INAGI, lambda: fuhyo(FUJISAWA, FUJISAWA, INAGI)),
         ("national", INAGI, allotment),
+        (INAGI, FUJISAWA, lambda: withdrawal(INAGI)),
     ]
     for sender, recipient, message in cases:
         receiver = net.nodes[recipient].receiver

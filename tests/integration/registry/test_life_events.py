@@ -166,6 +166,8 @@ def test_outbox_carries_identity_info_only(backend: SqlBackend) -> None:
             "from_lg_code",
             "moved_abroad",  # 国外転出者である旨 (法第17条)
             "support_measure",  # 支援措置: 附票の写し refused to third parties
+            "support_starts_on",  # …and its period, so the 本籍 knows when it lapses (v3)
+            "support_ends_on",
         },
     }
     types = set(outbox_types(backend))

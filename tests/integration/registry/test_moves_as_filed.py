@@ -247,3 +247,49 @@ def test_a_record_read_as_of_a_day_follows_the_planned_date(
     bad = client.get(url, params={"on": "2025-02-30"}, headers=headers["clerk"])
     assert bad.status_code == 422
     assert client.get(f"{API}/residents/nobody/as-of", headers=headers["clerk"]).status_code == 404
+
+
+def test_a_foreign_residents_move_in_continues_the_alias_history_its_certificate_shows(
+    client: TestClient, engine: sa.Engine, headers: dict[str, dict[str, str]]
+) -> None:
+    """令30条の27: the 通称 and its history, as the paper 転出証明書 shows them, are the move-in's
+    input; a history that does not read in order is refused naming the entry."""
+    history = [
+        {
+            "alias_name": "金田",
+            "action": "entered",
+            "on": "2015-04-01",
+            "municipality": "大阪府大阪市",
+        },
+        {
+            "alias_name": "金田",
+            "action": "deleted",
+            "on": "2019-06-01",
+            "municipality": "大阪府大阪市",
+        },
+        {
+            "alias_name": "金山",
+            "action": "entered",
+            "on": "2020-01-10",
+            "municipality": "東京都府中市",
+        },
+    ]
+    lee = {"family_name": "李", "given_name": "ミンジュン"}
+    person = _person() | lee | {"family_name_kana": "イ", "given_name_kana": "ミンジュン"}
+    person["foreign"] = {"nationality": "韓国", "category": "special_permanent"}
+
+    def move_in(shown: list[dict[str, str]]) -> Any:
+        certificate = _certificate(**lee, alias_history=shown)
+        return _move_in(client, headers["clerk"], person=person, move_out_certificate=certificate)
+
+    r = move_in([history[1], history[0]])
+    assert r.status_code == 422
+    (err,) = r.json()["detail"]
+    assert err["type"] == "not_in_force" and "通称履歴の1行目" in err["msg_ja"]
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(record_changes)).scalar() == 0
+    r = move_in(history)
+    assert r.status_code == 201, r.text
+    record = client.get(f"{API}/residents/{r.json()['record_id']}", headers=headers["clerk"]).json()
+    assert record["alias_name"] == "金山"
+    assert record["alias_history"] == history

@@ -644,6 +644,26 @@ def test_move_out_information_is_taken_once_and_replaced_by_a_later_one(
     assert taken is not None and taken["destination_address"] == "東京都稲城市百村5番地"
 
 
+def test_withdrawn_move_out_information_is_not_taken_and_says_when(backend: Backend) -> None:
+    """転出取消 at the origin (`move_out_withdrawn`): what the CS holds is kept, marked withdrawn;
+    a later information from the same municipality (a new 転出届) replaces it."""
+    record = resident(1, my_number="123456789018")
+    change = RecordChange(ChangeReason.MOVE_OUT_PLANNED, TODAY, TODAY)
+    info = move_out_certificate_info(record, change, destination_address=HOME, to_lg_code="132250")
+    backend.keep_move_out_info(info, "2025-03-29T10:00:00+09:00")
+    code = record.resident_code
+    backend.withdraw_move_out_info(code, INAGI.lg_code, date(2025, 3, 30))
+    with backend.uow() as uow:
+        assert uow.move_out_infos.take(code, INAGI.lg_code) is None
+        assert uow.move_out_infos.withdrawn_on(code, INAGI.lg_code) == date(2025, 3, 30)
+        assert uow.move_out_infos.withdrawn_on(code, "142051") is None
+    assert [r["withdrawn_on"] for r in backend.rows("move_out_infos")] == [date(2025, 3, 30)]
+    backend.keep_move_out_info(info, "2025-03-31T10:00:00+09:00")
+    with backend.uow() as uow:
+        assert uow.move_out_infos.withdrawn_on(code, INAGI.lg_code) is None
+        assert uow.move_out_infos.take(code, INAGI.lg_code) is not None
+
+
 def test_oplog_entries_are_rows_of_their_transaction(backend: Backend) -> None:
     entry = OpLogEntry(NOW, "clerk-1", "counter_clerk", "T01", "record_birth", "h:1", "ok", "d")
     with backend.uow() as uow:

@@ -154,3 +154,36 @@ def test_no_optional_item_can_be_asked_for() -> None:
     with pytest.raises(ValidationError) as err:
         check_request(_request(items=frozenset({OptionalItem.HONSEKI})))
     assert (err.value.field, err.value.rule) == ("items", "not_for_kind")
+
+
+def test_a_foreign_movers_certificate_carries_the_alias_and_its_whole_history() -> None:
+    """令30条の27: the 通称 and every entry and deletion travel with the 転出証明書, unasked."""
+    from juki.registry.alias import AliasAction, AliasEntry
+
+    history = (
+        AliasEntry("金田", AliasAction.ENTERED, date(2015, 4, 1), "大阪府大阪市"),
+        AliasEntry("金田", AliasAction.DELETED, date(2019, 6, 1), "大阪府大阪市"),
+        AliasEntry("金山", AliasAction.ENTERED, date(2020, 1, 10), "東京都稲城市"),
+    )
+    lee = _moving(
+        _record(
+            "24727059608",
+            "ミンジュン",
+            Relationship.HOUSEHOLDER,
+            family_name="李",
+            is_foreign=True,
+            nationality="韓国",
+            honseki=None,
+            koseki_head=None,
+            alias_name="金山",
+            alias_history=history,
+        )
+    )
+    lines = _lines(build_content(_request(), Snapshot(INAGI, lee, (lee,), None, READ_AT)))
+    assert lines["alias_name"] == ["金山"]
+    assert lines["alias_history"] == [
+        "2015年4月1日　大阪府大阪市で記載　金田",
+        "2019年6月1日　大阪府大阪市で削除　金田",
+        "2020年1月10日　東京都稲城市で記載　金山",
+    ]
+    assert "alias_history" not in _lines(build_content(_request(), _snap()))  # none for HEAD

@@ -45,10 +45,21 @@ ROUTING = {
 }
 # 附票記載事項通知 (住民基本台帳法 第19条) carries 本籍 and 筆頭者 to the 本籍 municipality.
 # With it goes whether the person is under a 支援措置 (要領 第5-10), so the 本籍 municipality
-# refuses 附票の写し to third parties.
-FUHYO_ONLY = {"honseki", "koseki_head", "address_since", "support_measure"}
+# refuses 附票の写し to third parties, and from version 3 the measure's period (its first and last
+# day), so the 本籍 municipality knows when it lapses.
+FUHYO_ONLY = {
+    "honseki",
+    "koseki_head",
+    "address_since",
+    "support_measure",
+    "support_starts_on",
+    "support_ends_on",
+}
 # 転入通知 (第9条第1項) names the person by the four items, the last of them the address they left.
 MOVE_IN_ONLY = {"previous_address"}
+# 転出証明書情報 (法第24条の2) says what the paper 転出証明書 says, a foreign resident's 通称履歴
+# among it (令第30条の27), so the new municipality's record keeps the whole history.
+MOVE_OUT_INFO_ONLY = {"alias_history"}
 # 広域交付 (第12条の4): the answer carries one applicant's certificate content. Its field names are
 # the content's own (`version` is the content format's, not the record's); what the content may
 # say is bounded by its line keys, checked below and against the content rules in
@@ -76,6 +87,7 @@ def test_no_message_carries_another_record_item(
     carried = _fields(schema) & columns
     allowed = set(IDENTITY_FIELDS) | ROUTING | (FUHYO_ONLY if key[0] == "fuhyo_notice" else set())
     allowed |= MOVE_IN_ONLY if key[0] == "move_in_notice" else set()
+    allowed |= MOVE_OUT_INFO_ONLY if key[0] == "move_out_certificate_info" else set()
     if key[0] == CERTIFICATE_CONTENT_RESPONSE:
         allowed |= CERTIFICATE_CONTENT_ONLY
     assert carried <= allowed, f"{key[0]} carries {sorted(carried - allowed)}"
@@ -335,3 +347,98 @@ def test_a_code_change_carries_identity_info_and_the_former_code_only() -> None:
             1,
             {"former_resident_code": "24727059608", "identity": identity, "honseki": "x"},
         )
+
+
+MOVE_OUT_INFO_V2: dict[str, Any] = {
+    "identity": IDENTITY_V1,
+    "destination_address": "神奈川県藤沢市鵠沼1番地",
+    "planned_on": "2025-04-10",
+    "from_lg_code": "132250",
+    "to_lg_code": "142051",
+}
+ALIAS_ENTRY = {
+    "alias_name": "金山",
+    "action": "entered",
+    "on": "2020-01-10",
+    "municipality": "東京都稲城市",
+}
+FUHYO_V2: dict[str, Any] = {
+    "resident_code": "24727059608",
+    "family_name": "山田",
+    "given_name": "花子",
+    "family_name_kana": "ヤマダ",
+    "given_name_kana": "ハナコ",
+    "birth_date": "1980-05-05",
+    "sex": "female",
+    "honseki": "東京都稲城市東長沼2111番地",
+    "koseki_head": "山田　太郎",
+    "address": "東京都西東京市田無町1番地",
+    "address_since": "2025-04-01",
+    "status": "active",
+    "change_reason": "support_measure",
+    "changed_on": "2025-04-01",
+    "from_lg_code": "132292",
+    "moved_abroad": False,
+    "support_measure": True,
+}
+
+
+def test_move_out_information_v3_carries_the_alias_history_and_older_versions_still_pass() -> None:
+    """転出証明書情報 v3 (通称履歴, 令30条の27); v1 and v2 read as v3 with no history, and an
+    older version carrying one is refused."""
+    current = parse_body(
+        "move_out_certificate_info", 3, MOVE_OUT_INFO_V2 | {"alias_history": [ALIAS_ENTRY]}
+    )
+    assert body_of(current)["alias_history"] == [ALIAS_ENTRY]
+    for version in (1, 2):
+        old = parse_body("move_out_certificate_info", version, MOVE_OUT_INFO_V2)
+        assert type(old) is SCHEMAS[("move_out_certificate_info", 3)]
+        assert body_of(old)["alias_history"] == []
+        with pytest.raises(SchemaError, match="alias_history"):
+            parse_body(
+                "move_out_certificate_info", version, MOVE_OUT_INFO_V2 | {"alias_history": []}
+            )
+    with pytest.raises(SchemaError, match="action"):
+        parse_body(
+            "move_out_certificate_info",
+            3,
+            MOVE_OUT_INFO_V2 | {"alias_history": [ALIAS_ENTRY | {"action": "renamed"}]},
+        )
+
+
+def test_fuhyo_notice_v3_carries_the_support_measures_period_and_v2_still_passes() -> None:
+    period = {"support_starts_on": "2025-04-01", "support_ends_on": "2026-03-31"}
+    current = parse_body("fuhyo_notice", 3, FUHYO_V2 | period)
+    assert (body_of(current)["support_starts_on"], body_of(current)["support_ends_on"]) == (
+        "2025-04-01",
+        "2026-03-31",
+    )
+    old = parse_body("fuhyo_notice", 2, FUHYO_V2)
+    assert type(old) is SCHEMAS[("fuhyo_notice", 3)]
+    assert body_of(old)["support_measure"] is True and body_of(old)["support_ends_on"] is None
+    with pytest.raises(SchemaError, match="support_starts_on"):  # not a version-2 field
+        parse_body("fuhyo_notice", 2, FUHYO_V2 | period)
+    for broken in (
+        {"support_starts_on": "2025-04-01"},  # half a period
+        {"support_starts_on": "2026-04-01", "support_ends_on": "2025-04-01"},  # ends first
+    ):
+        with pytest.raises(SchemaError, match="period"):
+            parse_body("fuhyo_notice", 3, FUHYO_V2 | broken)
+    with pytest.raises(SchemaError, match="flag"):
+        parse_body("fuhyo_notice", 3, FUHYO_V2 | period | {"support_measure": False})
+
+
+def test_a_move_out_withdrawal_names_the_move_and_nothing_more() -> None:
+    body = {
+        "resident_code": "24727059608",
+        "planned_on": "2025-04-10",
+        "withdrawn_on": "2025-04-03",
+        "reason": "move_out_withdrawn",
+        "from_lg_code": "132250",
+        "to_lg_code": "142051",
+    }
+    assert body_of(parse_body("move_out_withdrawn", 1, body)) == body
+    with pytest.raises(SchemaError, match="reason"):
+        parse_body("move_out_withdrawn", 1, body | {"reason": "moved_anyway"})
+    with pytest.raises(SchemaError):
+        parse_body("move_out_withdrawn", 1, body | {"family_name": "山田"})

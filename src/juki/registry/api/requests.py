@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from juki.registry.alias import AliasEntry
 from juki.registry.api.schemas import (
     MoveOutCertificateIn,
     NewHouseholdIn,
@@ -76,6 +77,9 @@ def move_out_certificate(c: MoveOutCertificateIn | None) -> MoveOutCertificateIt
         destination_address=c.destination_address,
         planned_on=c.planned_on,
         my_number=c.my_number,
+        alias_history=tuple(
+            AliasEntry(e.alias_name, e.action, e.on, e.municipality) for e in c.alias_history
+        ),
     )
 
 

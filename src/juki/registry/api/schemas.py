@@ -16,6 +16,7 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
+from juki.registry.alias import AliasAction
 from juki.registry.api import responses
 from juki.registry.commands import MoveInOrigin
 from juki.registry.model import (
@@ -142,6 +143,18 @@ class DeathIn(Request):
     relationships: Relationships = Field(default_factory=dict)
 
 
+class AliasEntryIn(Request):
+    """One line of the 通称履歴 a foreign resident's 転出証明書 shows (令30条の27)."""
+
+    alias_name: Name
+    action: AliasAction
+    on: date
+    municipality: Address
+
+
+MAX_ALIAS_HISTORY: Final = 50
+
+
 class MoveOutCertificateIn(Request):
     """The items of the paper 転出証明書 (令23条) presented with the 転入届."""
 
@@ -156,6 +169,9 @@ class MoveOutCertificateIn(Request):
     destination_address: Address
     planned_on: date
     my_number: MyNumberStr | None = None
+    alias_history: Annotated[list[AliasEntryIn], Field(max_length=MAX_ALIAS_HISTORY)] = Field(
+        default_factory=list
+    )
 
 
 class MoveInIn(Request):

@@ -87,6 +87,9 @@ NOT_CORRECTABLE: Final = frozenset(
         "relationship",
         "alias_history",  # 通称履歴: written only by 通称の記載・削除 (services.people)
         "support_measure",  # follows the 支援措置 record (juki.registry.support), not set by hand
+        "support_starts_on",  # the 支援措置's period, as the flag
+        "support_ends_on",
+        "card_move_out_lg_code",  # where the 転出証明書情報 went: written by the 転出届 only
     }
 )
 

@@ -26,7 +26,7 @@ from juki.registry.model import (
     initial_fields,
 )
 from juki.registry.ports import RegistryUnitOfWork
-from juki.registry.support.model import protected_on
+from juki.registry.support.model import support_period_on
 from juki.security.actors import Actor
 
 
@@ -95,14 +95,19 @@ class Batch:
 
     def _with_support(self, record: ResidentRecord) -> ResidentRecord:
         """The record's `support_measure` as of this change's date: whether a 支援措置 is in
-        force then (juki.registry.support). Nothing runs when a measure's period ends, so the
-        next change to the record carries the end, and its 附票 notice tells the 本籍
-        municipality (`fuhyo_due` compares the flag)."""
+        force then (juki.registry.support), with its period. Nothing runs when a measure's
+        period ends; the 附票 notice carries the period, so the 本籍 municipality computes the
+        end itself, and the next change to the record carries it too (`fuhyo_due` compares
+        the flag and the period: a renewal's new end is notified)."""
         measures = self.uow.support_measures.for_records([record.record_id])
-        protected = protected_on(measures, record.record_id, self.effective_on)
-        if protected == record.support_measure:
+        period = support_period_on(measures, record.record_id, self.effective_on)
+        starts, ends = period if period else (None, None)
+        now = (period is not None, starts, ends)
+        if now == (record.support_measure, record.support_starts_on, record.support_ends_on):
             return record
-        return dataclasses.replace(record, support_measure=protected)
+        return dataclasses.replace(
+            record, support_measure=now[0], support_starts_on=starts, support_ends_on=ends
+        )
 
     def flush(self) -> list[ResidentRecord]:
         registry = self.uow.registry

@@ -21,9 +21,11 @@ from typing import Final
 from juki.core.errors import DomainRuleError
 from juki.registry import rules
 from juki.registry.commands import CancelChanges, WithdrawMoveOut
+from juki.registry.events import move_out_withdrawn
 from juki.registry.model import (
     ChangeReason,
     HouseholdStatus,
+    RecordChange,
     RecordedChange,
     ResidentRecord,
     diff,
@@ -49,6 +51,19 @@ def _restore(
         _no_other_active_record(batch.uow, previous)
         _reopen_household(batch.uow, previous.household_id)
     return batch.change(record, reason, **diff(record, previous))
+
+
+def _tell_destinations(
+    batch: Batch, undone: Sequence[tuple[ResidentRecord, ResidentRecord]], reason: ChangeReason
+) -> None:
+    """A card-based move-out undone before the new municipality confirmed it: the destination
+    holds its 転出証明書情報, and is told it is withdrawn (`move_out_withdrawn`), in the same
+    transaction as the change."""
+    change = RecordChange(reason, batch.effective_on, batch.notified_on)
+    for before, after in undone:
+        event = move_out_withdrawn(before, after, change)
+        if event is not None:
+            batch.uow.outbox.put(event, before.resident_code)
 
 
 def _no_other_active_record(uow: RegistryUnitOfWork, restored: ResidentRecord) -> None:
@@ -143,12 +158,14 @@ def withdraw_move_out(
         batch = Batch(uow, by, today, cmd.notified_on)
         batch.note = note
         out = [_restore(batch, r, h, ChangeReason.MOVE_OUT_WITHDRAWN) for r, h in movers]
+        undone = [(r, after) for (r, _), after in zip(movers, out, strict=True)]
         moving = set(ids)
         for household_id in sorted({r.household_id for r, _ in movers}):
             move_out = next(h[-1] for r, h in movers if r.household_id == household_id)
             for member, history in _household_changes_of(uow, household_id, move_out, moving):
                 _restore(batch, member, history, ChangeReason.MOVE_OUT_WITHDRAWN)
         batch.flush()
+        _tell_destinations(batch, undone, ChangeReason.MOVE_OUT_WITHDRAWN)
         return out
 
     return perform(
@@ -200,6 +217,8 @@ def cancel_changes(uow: RegistryUnitOfWork, by: Actor, cmd: CancelChanges) -> li
         batch.note = f"{note}　取り消した異動: {undone}"[:MAX_REASON]
         out = [_restore(batch, r, h, ChangeReason.CHANGE_CANCELLED) for r, h in targets]
         batch.flush()
+        pairs = [(r, after) for (r, _), after in zip(targets, out, strict=True)]
+        _tell_destinations(batch, pairs, ChangeReason.CHANGE_CANCELLED)
         return out
 
     return perform(

@@ -11,7 +11,7 @@ from juki.core.errors import DomainRuleError, ValidationError
 from juki.core.identifiers import MyNumber, ResidentCode
 from juki.core.text import validate_kana, validate_name
 from juki.registry import rules
-from juki.registry.alias import AliasAction, AliasEntry
+from juki.registry.alias import AliasHistory, carried_on_move_in, check_carried, current_alias
 from juki.registry.commands import PersonalItems
 from juki.registry.model import Household, HouseholdStatus, Relationship, ResidentRecord
 from juki.registry.ports import RegistryUnitOfWork
@@ -34,9 +34,16 @@ def valid_address(field: str, value: str) -> str:
     return validate_name(field, value, max_len=MAX_ADDRESS_LEN)
 
 
-def person_fields(person: PersonalItems, today: date, municipality: str = "") -> dict[str, Any]:
+def person_fields(
+    person: PersonalItems,
+    today: date,
+    municipality: str = "",
+    carried: AliasHistory = (),
+    carried_field: str = "alias_history",
+) -> dict[str, Any]:
     """A new record's personal items, validated; `municipality` (the one recording it) is
-    written in the 通称 history when a foreign resident's 通称 is recorded with the record."""
+    written in the 通称 history when a foreign resident's 通称 is recorded with the record.
+    A 転入 brings the history its 転出証明書 carried (`carried`, read from `carried_field`)."""
     rules.not_in_future("birth_date", person.birth_date, today)
     foreign = person.foreign
     items: dict[str, Any] = {
@@ -63,15 +70,24 @@ def person_fields(person: PersonalItems, today: date, municipality: str = "") ->
         "former_surname_kana": optional_kana("former_surname_kana", person.former_surname_kana),
         "is_foreign": foreign is not None,
     }
+    if foreign is None and carried:
+        raise ValidationError(
+            carried_field,
+            "not_foreign",
+            "only a foreign resident has an alias history",
+            "通称履歴は外国人住民にのみ記載します",
+        )
     if foreign is not None:
         alias = optional_name("alias_name", foreign.alias_name)
-        if foreign.alias_name_kana and not alias:
+        if foreign.alias_name_kana and not alias and not current_alias(carried):
             raise ValidationError(
                 "alias_name",
                 "required",
                 "a reading of the alias needs the alias",
                 "通称の振り仮名だけを記載することはできません",
             )
+        check_carried(carried, carried_field)
+        alias, history = carried_on_move_in(carried, alias, today, municipality)
         fields.update(
             nationality=validate_name("nationality", foreign.nationality),
             foreign_category=foreign.category,
@@ -81,9 +97,7 @@ def person_fields(person: PersonalItems, today: date, municipality: str = "") ->
             residence_card_number=residence_card(foreign.residence_card_number),
             alias_name=alias,
             alias_name_kana=optional_kana("alias_name_kana", foreign.alias_name_kana),
-            alias_history=(
-                (AliasEntry(alias, AliasAction.ENTERED, today, municipality),) if alias else ()
-            ),
+            alias_history=history,
         )
     return fields
 

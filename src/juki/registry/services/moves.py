@@ -8,9 +8,11 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Final
 
+from juki.core.era import to_wareki
 from juki.core.errors import DomainRuleError, NotFoundError, ValidationError
 from juki.core.identifiers import LgCode, ResidentCode
 from juki.registry import rules
+from juki.registry.alias import AliasHistory, history_from_json
 from juki.registry.commands import ConfirmMoveOut, MoveInOrigin, RecordMoveIn, RecordMoveOut
 from juki.registry.events import move_in_notice, move_out_certificate_info
 from juki.registry.model import ChangeReason, RecordChange, RecordStatus, ResidentRecord
@@ -43,6 +45,7 @@ def record_move_in(uow: RegistryUnitOfWork, by: Actor, cmd: RecordMoveIn) -> Res
         address = valid_address("address", cmd.address)
         rules.address_in_municipality("address", address, prefix)
         previous = valid_address("previous_address", cmd.previous_address)
+        carried: tuple[AliasHistory, str] = ((), "alias_history")  # 通称履歴 and where it came
         if cmd.origin is MoveInOrigin.ABROAD:
             reason = ChangeReason.IMMIGRATION
         else:
@@ -64,9 +67,12 @@ def record_move_in(uow: RegistryUnitOfWork, by: Actor, cmd: RecordMoveIn) -> Res
                     "転出証明書の番号",
                 )
                 check_move_out_certificate(cmd, previous)
+                if cmd.move_out_certificate is not None:
+                    history = cmd.move_out_certificate.alias_history
+                    carried = (history, "move_out_certificate.alias_history")
             else:
                 require(cmd.my_number, "my_number", "個人番号（転入届の特例にはカードが必要）")
-                _card_move_out_info(uow, cmd)
+                carried = (_card_move_out_info(uow, cmd), "alias_history")
         if cmd.move_out_certificate is not None and cmd.origin is not MoveInOrigin.CERTIFICATE:
             raise ValidationError(
                 "move_out_certificate",
@@ -87,6 +93,8 @@ def record_move_in(uow: RegistryUnitOfWork, by: Actor, cmd: RecordMoveIn) -> Res
             my_number=cmd.my_number
             or (cmd.move_out_certificate.my_number if cmd.move_out_certificate else None),
             reason=reason,
+            alias_history=carried[0],
+            alias_history_field=carried[1],
         )
         batch.note = cmd.origin.value
         batch.flush()
@@ -194,12 +202,23 @@ def _code(field: str, value: str) -> str:
         raise ValidationError(field, exc.rule, exc.message_en, exc.message_ja) from exc
 
 
-def _card_move_out_info(uow: RegistryUnitOfWork, cmd: RecordMoveIn) -> None:
-    """転入届の特例: the old municipality's 転出証明書情報 must have arrived, for this person."""
+def _card_move_out_info(uow: RegistryUnitOfWork, cmd: RecordMoveIn) -> AliasHistory:
+    """転入届の特例: the old municipality's 転出証明書情報 must have arrived, for this person,
+    and not have been withdrawn (転出取消); the 通称履歴 it carries goes on the new record."""
     code = ResidentCode.parse(cmd.resident_code or "").value
     previous = LgCode.parse(cmd.previous_lg_code or "").value
     info = uow.move_out_infos.take(code, previous)
     if info is None:
+        withdrawn = uow.move_out_infos.withdrawn_on(code, previous)
+        if withdrawn is not None:
+            raise DomainRuleError(
+                "resident_code",
+                "move_out_withdrawn",
+                f"{previous} withdrew this move-out on {withdrawn.isoformat()} (転出取消): "
+                "the person is still its resident",
+                f"転出元で{to_wareki(withdrawn)}に転出届が取り消されています"
+                "（転出取消）。転入届の特例は受け付けられません。転出元に確認してください",
+            )
         raise DomainRuleError(
             "resident_code",
             "move_out_info_missing",
@@ -221,6 +240,7 @@ def _card_move_out_info(uow: RegistryUnitOfWork, cmd: RecordMoveIn) -> None:
             "the card holder does not match the move-out information",
             "転出証明書情報とカードの記録が一致しません",
         )
+    return history_from_json(info.get("alias_history"))
 
 
 def record_move_out(uow: RegistryUnitOfWork, by: Actor, cmd: RecordMoveOut) -> list[ResidentRecord]:
@@ -259,6 +279,7 @@ def record_move_out(uow: RegistryUnitOfWork, by: Actor, cmd: RecordMoveOut) -> l
                 removed_on=cmd.planned_on,
                 move_out_planned_address=destination,
                 move_out_planned_on=cmd.planned_on,
+                card_move_out_lg_code=destination_lg,
             )
             for r in records
         ]

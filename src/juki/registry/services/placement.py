@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import date
 
 from juki.core.errors import DomainRuleError, ValidationError
+from juki.registry.alias import AliasHistory
 from juki.registry.commands import JoinHousehold, PersonalItems, Placement
 from juki.registry.model import ChangeReason, RecordStatus, Relationship, ResidentRecord
 from juki.registry.ports import RegistryUnitOfWork
@@ -137,9 +138,17 @@ def new_record(
     resident_code: str | None,
     my_number: str | None,
     reason: ChangeReason,
+    alias_history: AliasHistory = (),
+    alias_history_field: str = "alias_history",
 ) -> ResidentRecord:
     uow = batch.uow
-    fields = person_fields(person, uow.clock.today(), uow.municipality.address_prefix)
+    fields = person_fields(
+        person,
+        uow.clock.today(),
+        uow.municipality.address_prefix,
+        alias_history,
+        alias_history_field,
+    )
     if isinstance(placement, tuple):
         household_id, relationship = placement
     else:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -62,6 +62,7 @@ class SqlMoveOutInfos:
             (m.resident_code == resident_code)
             & (m.from_lg_code == from_lg_code)
             & m.used_at.is_(None)
+            & m.withdrawn_on.is_(None)
         )
         body = self._conn.execute(sa.select(m.body).where(where)).scalar_one_or_none()
         if body is None:
@@ -71,6 +72,40 @@ class SqlMoveOutInfos:
         )
         loaded: dict[str, Any] = json.loads(body)
         return loaded
+
+    def withdrawn_on(self, resident_code: str, from_lg_code: str) -> date | None:
+        """The day the origin withdrew the information it sent (転出取消), if it did."""
+        m = move_out_infos.c
+        day: date | None = self._conn.execute(
+            sa.select(m.withdrawn_on).where(
+                (m.resident_code == resident_code) & (m.from_lg_code == from_lg_code)
+            )
+        ).scalar_one_or_none()
+        return day
+
+
+def held_move_out_infos(conn: sa.Connection, resident_code: str) -> list[dict[str, Any]]:
+    """Every 転出証明書情報 held for this resident code (one per origin municipality)."""
+    m = move_out_infos.c
+    rows = conn.execute(
+        sa.select(m.from_lg_code, m.body, m.used_at, m.withdrawn_on).where(
+            m.resident_code == resident_code
+        )
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def withdraw_move_out_info(
+    conn: sa.Connection, resident_code: str, from_lg_code: str, on: date
+) -> None:
+    """転出取消 at the destination: the information stays, marked withdrawn, so a 特例転入 on
+    it is refused saying why (`SqlMoveOutInfos.take` no longer gives it)."""
+    m = move_out_infos.c
+    conn.execute(
+        move_out_infos.update()
+        .where((m.resident_code == resident_code) & (m.from_lg_code == from_lg_code))
+        .values(withdrawn_on=on)
+    )
 
 
 def keep_move_out_info(conn: sa.Connection, info: MoveOutCertificateInfo, now: str) -> None:
@@ -108,6 +143,16 @@ def fuhyo_history(conn: sa.Connection, honseki: str, koseki_head: str) -> list[d
         .all()
     )
     return [dict(r) for r in rows]
+
+
+def fuhyo_support_on(entry: Mapping[str, Any], day: date) -> bool:
+    """Whether the 支援措置 an entry of the 附票 was notified with applies on `day`, as the 本籍
+    municipality reads it: from the period a version-3 notice carried (so its end needs no
+    further notice), or the flag alone from an older one (as of the change's date)."""
+    starts, ends = entry.get("support_starts_on"), entry.get("support_ends_on")
+    if starts is not None and ends is not None:
+        return bool(starts <= day <= ends)
+    return bool(entry.get("support_measure"))
 
 
 def pending_events(conn: sa.Connection) -> int:

@@ -170,6 +170,17 @@ def protected_on(measures: Iterable[SupportMeasure], record_id: str, day: date) 
     return any(m.protects(record_id) and m.in_force(day) for m in measures)
 
 
+def support_period_on(
+    measures: Iterable[SupportMeasure], record_id: str, day: date
+) -> tuple[date, date] | None:
+    """The first and last day of the measure protecting this record on `day`, if one does
+    (the last day counts a termination): what the 附票 notice carries to the 本籍."""
+    for m in measures:
+        if m.protects(record_id) and m.in_force(day):
+            return m.starts_on, m.last_day
+    return None
+
+
 def protected_records(measures: Iterable[SupportMeasure], day: date) -> frozenset[str]:
     """Every record protected on `day` by one of these measures."""
     return frozenset(rid for m in measures if m.in_force(day) for rid in m.protected)

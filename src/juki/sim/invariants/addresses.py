@@ -1,5 +1,6 @@
 """The final checks on where people went: every planned move-out ends confirmed (or listed as
-never confirmed), and each family register's 附票 follows its members' addresses.
+never confirmed), a withdrawn card move-out is withdrawn at its destination too, and each
+family register's 附票 follows its members' addresses.
 
 Both are kept by a node other than the one where the address changed (the old municipality
 confirms a move-out when the new one's notice arrives; the 本籍地 keeps the 附票), so both
@@ -169,4 +170,29 @@ def _fuhyo_follows_addresses(s: Snapshot, found: Found) -> None:
                 f"{code}: lives at {now['address']} since {now['address_since']}, "
                 "which the 附票 does not show",
                 f"person:{code}",
+            )
+
+
+# a card-based move-out withdrawn before its date (転出取消): the destination holds its
+# 転出証明書情報 as withdrawn (`move_out_withdrawn` arrived and was applied), unless a later
+# move of the person by the same route replaced it
+def card_withdrawals(s: Snapshot, found: Found) -> None:
+    moved = {(p.resident_code, p.from_lg, p.to_lg) for p in s.truth.move_outs}
+    for w in s.truth.withdrawn_card_moves:
+        if (w.resident_code, w.from_lg, w.to_lg) in moved:
+            continue
+        held = [
+            r
+            for r in s.data[w.to_lg].move_out_infos
+            if r["resident_code"] == w.resident_code and r["from_lg_code"] == w.from_lg
+        ]
+        planned = json.loads(held[0]["body"]).get("planned_on") if held else None
+        if not held or planned != w.planned_on.isoformat() or held[0]["withdrawn_on"] is None:
+            found.add(
+                "card_withdrawals_reach_the_destination",
+                f"{w.to_lg} holds {w.from_lg}'s 転出証明書情報 of {w.resident_code} "
+                f"(planned {w.planned_on}) "
+                + ("not at all" if not held else f"planned {planned}, not withdrawn"),
+                f"person:{w.resident_code}",
+                f"node:{w.to_lg}",
             )

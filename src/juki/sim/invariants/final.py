@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Final
 
 from juki.sim.cluster import Cluster
-from juki.sim.invariants.addresses import fuhyo, move_outs
+from juki.sim.invariants.addresses import card_withdrawals, fuhyo, move_outs
 from juki.sim.invariants.findings import Found, Violation
 from juki.sim.invariants.levels import applied_once, levels_agree
 from juki.sim.invariants.messages import forgeries_refused, messages_accounted
@@ -28,6 +28,7 @@ CHECKS: Final[tuple[Callable[[Snapshot, Found], None], ...]] = (
     messages_accounted,
     forgeries_refused,
     move_outs,
+    card_withdrawals,
     fuhyo,
 )
 

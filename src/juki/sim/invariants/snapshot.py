@@ -17,7 +17,13 @@ from juki.network.directory import NATIONAL_ID, Directory, NodeKind
 from juki.network.messages import IdentityInfoBody
 from juki.network.tables import net_dead_letters, net_inbox, net_links, net_outbox
 from juki.nodes.tables import code_ledger, identity_changes, identity_copies, my_numbers
-from juki.registry.tables import fuhyo_entries, outbox, record_changes, resident_records
+from juki.registry.tables import (
+    fuhyo_entries,
+    move_out_infos,
+    outbox,
+    record_changes,
+    resident_records,
+)
 from juki.sim.cluster import Cluster
 from juki.sim.population import Truth
 
@@ -67,6 +73,7 @@ class NodeData:
     record_changes: list[dict[str, Any]] = field(default_factory=list)
     registry_outbox: list[dict[str, Any]] = field(default_factory=list)
     fuhyo: list[dict[str, Any]] = field(default_factory=list)
+    move_out_infos: list[dict[str, Any]] = field(default_factory=list)
     my_numbers: list[dict[str, Any]] = field(default_factory=list)
     retired_codes: set[str] = field(default_factory=set)  # national's ledger: retired for good
 
@@ -123,6 +130,13 @@ def read_node(cluster: Cluster, node_id: str) -> NodeData:
                 ),
             )
             data.fuhyo = _rows(engine, sa.select(fuhyo_entries).order_by(f.entry_id))
+            m = move_out_infos.c
+            data.move_out_infos = _rows(
+                engine,
+                sa.select(m.resident_code, m.from_lg_code, m.body, m.withdrawn_on).order_by(
+                    m.resident_code, m.from_lg_code
+                ),
+            )
         if node_id == NATIONAL_ID:
             data.my_numbers = _rows(engine, sa.select(my_numbers))
             ledger = code_ledger.c

@@ -4,7 +4,8 @@ A node that is compromised, or misconfigured, holds a real key: its messages pas
 of the signature. What stops it is the rule per message type (`juki.network.authority`). At
 random times a municipality queues, in its own outbox, one of: another municipality's resident
 as its own identity_info, a 住民票コード allotment for another municipality, a 個人番号 request
-for another municipality's resident. The receiver must refuse each (`unauthorised`) and apply
+for another municipality's resident, a 転出取消 of a card-based move in another municipality's
+name (`move_out_withdrawn`). The receiver must refuse each (`unauthorised`) and apply
 nothing; the sender keeps it as a dead letter (`juki.sim.invariants.messages.forgeries_refused`).
 
 The draws come from an rng of their own, taken from the run's only when forging is on, so runs
@@ -26,6 +27,7 @@ from juki.network.messages import (
     IdentityInfoBody,
     IdentityInfoChanged,
     MessageBody,
+    MoveOutWithdrawn,
     MyNumberRequest,
     ResidentCodeAllotment,
     body_of,
@@ -36,7 +38,12 @@ from juki.sim.cluster import Cluster
 from juki.sim.faults import Forgery
 from juki.sim.trace import Trace
 
-KINDS: Final = ("identity_of_another", "allotment", "my_number_of_another")
+KINDS: Final = (
+    "identity_of_another",
+    "allotment",
+    "my_number_of_another",
+    "withdrawal_in_anothers_name",
+)
 
 
 class Forger:
@@ -89,6 +96,15 @@ class Forger:
         code = ResidentCode.complete(f"{self.rng.randrange(10**9, 10**10):010d}").value
         if kind == "my_number_of_another":
             return NATIONAL_ID, MyNumberRequest(resident_code=code, lg_code=victim)
+        if kind == "withdrawal_in_anothers_name":
+            return victim, MoveOutWithdrawn(
+                resident_code=code,
+                planned_on=today,
+                withdrawn_on=today,
+                reason="move_out_withdrawn",
+                from_lg_code=victim,  # as if the victim had recorded the move-out
+                to_lg_code=victim,
+            )
         name = self.cluster.specs[victim].name
         identity = IdentityInfoBody(
             resident_code=code,

@@ -281,6 +281,7 @@ class Simulation:
             "lookups": stats.lookups,
             "lookup_hits": stats.lookup_hits,
             "card_move_ins_fell_back_to_paper": stats.card_fallbacks,
+            "card_move_outs_withdrawn": len(self.truth.withdrawn_card_moves),
             "messages_sent": counts["sent"],
             "messages_applied": counts["applied"],
             "duplicates_suppressed": self.wire.replies.get("duplicate", 0),

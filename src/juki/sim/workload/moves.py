@@ -27,7 +27,7 @@ from juki.registry.commands import (
 from juki.registry.model import Relationship, ResidentRecord
 from juki.registry.tables import move_out_infos
 from juki.registry.uow import SqlRegistryUnitOfWork
-from juki.sim.population import CompletedMove, PlannedMoveOut, Whereabouts
+from juki.sim.population import CompletedMove, PlannedMoveOut, Whereabouts, WithdrawnCardMove
 from juki.sim.workload.desk import CLERK, Desk, MovePlan, Mover
 from juki.sim.workload.forms import personal_items, random_address
 
@@ -38,15 +38,24 @@ MAX_MOVE_IN_TRIES: Final = 30
 WITHDRAWAL_SHARE: Final = 0.05  # 転出取消: the move is called off before its planned date
 
 
-def _withdraw(desk: Desk, lg: str, filed: RecordMoveOut) -> bool:
-    """転出取消 at the same counter, before the planned date (法24条, ADR 0005)."""
+def _withdraw(desk: Desk, lg: str, filed: RecordMoveOut, codes: list[str]) -> bool:
+    """転出取消 at the same counter, before the planned date (法24条, ADR 0005). They stay:
+    nothing moves, the levels learn the record is active again, and a card move's destination
+    learns the 転出証明書情報 it holds is withdrawn (checked at the end)."""
     cmd = WithdrawMoveOut(filed.record_ids, "転出の取りやめ", desk.today(lg))
 
     def run(uow: SqlRegistryUnitOfWork) -> str:
         records = svc.withdraw_move_out(uow, CLERK, cmd)
         return f"move-out withdrawn for {[r.resident_code for r in records]}"
 
-    return desk.file("move_withdrawal", lg, run, [f"record:{r}" for r in filed.record_ids])
+    if not desk.file("move_withdrawal", lg, run, [f"record:{r}" for r in filed.record_ids]):
+        return False
+    to_lg = filed.destination_lg_code
+    if filed.card and to_lg is not None:
+        desk.truth.withdrawn_card_moves.extend(
+            WithdrawnCardMove(c, lg, to_lg, filed.planned_on) for c in codes
+        )
+    return True
 
 
 def move_out(desk: Desk, lg: str) -> None:
@@ -99,8 +108,12 @@ def move_out(desk: Desk, lg: str) -> None:
 
     if not desk.file("move", lg, run, [f"person:{c}" for c in codes]):
         return
-    if planned_on > today and desk.rng.random() < WITHDRAWAL_SHARE and _withdraw(desk, lg, cmd):
-        return  # they stay: nothing moves, the levels learn the record is active again
+    if (
+        planned_on > today
+        and desk.rng.random() < WITHDRAWAL_SHARE
+        and _withdraw(desk, lg, cmd, codes)
+    ):
+        return
     for m in movers:
         desk.truth.people[m.resident_code].status = (
             Whereabouts.MOVING if to_lg else Whereabouts.OUTSIDE

@@ -25,6 +25,7 @@ from support.backends import FakeBackend, oplog_outcomes, outbox_payloads, refus
 from support.residents import (
     CLERK,
     CS,
+    FUJISAWA,
     PREFIX,
     SUPERVISOR,
     TODAY,
@@ -202,3 +203,56 @@ def test_a_cancelled_move_out_cannot_revive_a_resident_code_in_use(backend: Fake
     with refused(backend), pytest.raises(DomainRuleError) as err:
         svc.cancel_changes(backend.uow(), SUPERVISOR, CancelChanges((head.record_id,), "誤り"))
     assert err.value.rule == "already_resident"
+
+
+# -- a card-based move-out undone tells its destination (move_out_withdrawn) -------------------
+
+
+def test_withdrawing_a_card_move_out_tells_the_destination_and_a_paper_one_nobody(
+    backend: FakeBackend,
+) -> None:
+    _head, wife, child = family(backend)
+    _move_out(backend, wife.record_id, destination_lg_code=FUJISAWA, card=True)
+    _move_out(backend, child.record_id)  # on paper, the same day
+    assert get(backend, wife.record_id).card_move_out_lg_code == FUJISAWA
+    assert get(backend, child.record_id).card_move_out_lg_code is None
+    ids = (wife.record_id, child.record_id)
+    svc.withdraw_move_out(backend.uow(), CLERK, WithdrawMoveOut(ids, "転勤の取りやめ", TODAY))
+    assert outbox_payloads(backend, "move_out_withdrawn") == [
+        {
+            "resident_code": wife.resident_code,
+            "planned_on": PLANNED.isoformat(),
+            "withdrawn_on": TODAY.isoformat(),
+            "reason": "move_out_withdrawn",
+            "from_lg_code": "132250",
+            "to_lg_code": FUJISAWA,
+        }
+    ]
+    assert get(backend, wife.record_id).card_move_out_lg_code is None  # restored with the rest
+
+
+def test_cancelling_a_card_move_out_by_authority_tells_the_destination(
+    backend: FakeBackend,
+) -> None:
+    head = move_in(backend)
+    _move_out(backend, head.record_id, destination_lg_code=FUJISAWA, card=True)
+    svc.cancel_changes(backend.uow(), SUPERVISOR, CancelChanges((head.record_id,), "誤り"))
+    (told,) = outbox_payloads(backend, "move_out_withdrawn")
+    assert (told["reason"], told["to_lg_code"]) == ("change_cancelled", FUJISAWA)
+    # cancelling the cancellation files the move-out again, not another withdrawal
+    svc.cancel_changes(backend.uow(), SUPERVISOR, CancelChanges((head.record_id,), "取消の誤り"))
+    assert len(outbox_payloads(backend, "move_out_withdrawn")) == 1
+    assert get(backend, head.record_id).card_move_out_lg_code == FUJISAWA
+
+
+def test_a_card_move_out_the_destination_confirmed_is_not_withdrawn_there(
+    backend: FakeBackend,
+) -> None:
+    head = move_in(backend)
+    _move_out(backend, head.record_id, destination_lg_code=FUJISAWA, card=True)
+    svc.confirm_move_out(
+        backend.uow(), CS, ConfirmMoveOut(head.resident_code, DESTINATION, TODAY, TODAY)
+    )
+    backend.clock.advance(timedelta(days=20))
+    svc.cancel_changes(backend.uow(), SUPERVISOR, CancelChanges((head.record_id,), "誤り"))
+    assert outbox_payloads(backend, "move_out_withdrawn") == []

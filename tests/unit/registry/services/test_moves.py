@@ -241,7 +241,11 @@ def test_card_move_out_sends_the_certificate_info_ahead(backend: FakeBackend) ->
         "planned_on",
         "from_lg_code",
         "to_lg_code",
+        "alias_history",  # version 3: a foreign resident's 通称履歴; none for a Japanese national
     }
+    assert info["alias_history"] == []
+    # the move-out records where the information went, so a 転出取消 can tell it
+    assert svc.get_record(backend.uow(), CLERK, head.record_id).card_move_out_lg_code == FUJISAWA
 
 
 def test_card_move_out_needs_a_destination_municipality(backend: FakeBackend) -> None:
@@ -329,6 +333,23 @@ def test_card_move_in_needs_the_move_out_info_and_uses_it_once(backend: FakeBack
     assert record.is_active and get(backend, record.record_id).my_number == number
     (info,) = backend.rows("move_out_infos")
     assert info["used_at"] is not None
+
+
+def test_card_move_in_on_withdrawn_information_is_refused_saying_why(
+    backend: FakeBackend,
+) -> None:
+    """転出取消 at 藤沢市 (`move_out_withdrawn`): the information stays, withdrawn, and the
+    counter is told the move-out was withdrawn, not that nothing arrived."""
+    number = MyNumber.complete("12345678901").value
+    p = person()
+    backend.keep_move_out_info(_move_out_info(p, number), "2025-03-29T10:00:00+09:00")
+    backend.withdraw_move_out_info("24727059608", FUJISAWA, date(2025, 3, 29))
+    with refused(backend), pytest.raises(DomainRuleError) as err:
+        _card_move_in(backend, p, number)
+    assert (err.value.field, err.value.rule) == ("resident_code", "move_out_withdrawn")
+    assert "令和7年3月29日" in err.value.message_ja and "転出取消" in err.value.message_ja
+    (info,) = backend.rows("move_out_infos")
+    assert info["used_at"] is None
 
 
 def _keep_card_info(backend: FakeBackend, planned_on: date) -> tuple[PersonalItems, str]:

@@ -167,6 +167,14 @@ def test_renewal_keeps_the_person_protected_for_another_year(backend: FakeBacken
         backend.uow(), SUPERVISOR, RenewSupportMeasure(m.measure_id, backend.clock.today())
     )
     assert renewed.last_day == date(2027, 3, 31) and renewed.version == 2
+    # the renewal's new end reaches the 本籍 at once (附票 notice v3 carries the period)
+    periods = [
+        (p["support_starts_on"], p["support_ends_on"])
+        for p in outbox_payloads(backend, "fuhyo_notice")
+        if p["resident_code"] == wife.resident_code
+    ]
+    assert periods[-2:] == [("2025-04-01", "2026-03-31"), ("2025-04-01", "2027-03-31")]
+    assert get(backend, wife.record_id).support_ends_on == date(2027, 3, 31)
     backend.clock.advance(timedelta(days=30))  # 2026-04-06, past the first year
     assert protection(backend.uow(), CLERK, wife.record_id).until == date(2027, 3, 31)
     before = len(fuhyo_flags(backend))
