@@ -7,7 +7,6 @@ terminal cookies and sends the browser home, a bad one shows the form again with
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from typing import Annotated, Final
 
@@ -22,6 +21,7 @@ from juki.certificates.terminal.session import (
     TOKEN_COOKIE,
     FormSession,
     delete_cookie,
+    same_secret,
     set_cookie,
 )
 from juki.security.operators import MAX_TOKEN_LEN, TokenRefused, check_token
@@ -52,7 +52,7 @@ def login(
     expected = request.cookies.get(LOGIN_COOKIE, "")
     error = None
     actor = None
-    if not expected or not hmac.compare_digest(expected, nonce):
+    if not expected or not same_secret(nonce, expected):
         error = "画面の有効期限が切れました。もう一度ログインしてください"
     elif not TERMINAL_RE.fullmatch(terminal):
         error = "端末IDは半角英数字と「_ . : -」の1〜64文字で入力してください"
