@@ -374,7 +374,7 @@ def test_signed_envelopes_never_a_server_error_long_run(door: Door) -> None:
 
 # -- schemathesis: every operation of the node's own schema -------------------------------------
 
-SCHEMA_EXAMPLES = 5  # per operation, both generation modes; `make test-slow`: 150
+SCHEMA_EXAMPLES = 3  # per operation, both generation modes; `make test-slow`: 150
 SCHEMA_SLOW_EXAMPLES = 150
 
 
