@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import random
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -22,6 +23,13 @@ from juki.network import pki
 
 PROTOCOL_VERSION: Final = 1
 MAX_ENVELOPE_BYTES: Final = 256 * 1024
+# What the header may hold, checked before the signature: every value fits the columns the inbox,
+# dead-letter and refusal logs keep it in (on SQLite and PostgreSQL alike: no NUL, no integer
+# past BIGINT), so a signed message of any body is recorded, never an error of the database.
+MAX_SCHEMA_VERSION: Final = 2**15 - 1
+MAX_SEQ: Final = 2**63 - 1
+MESSAGE_TYPE_RE: Final = re.compile(r"[a-z][a-z0-9_]{0,63}")
+NODE_ID_RE: Final = re.compile(r"[A-Za-z0-9_.-]{1,16}")
 HEADER_FIELDS: Final = (
     "protocol",
     "message_id",
@@ -128,17 +136,18 @@ class Envelope:
         try:
             env = cls(
                 message_id=_str(data, "message_id", 36),
-                message_type=_str(data, "message_type", 64),
-                schema_version=_int(data, "schema_version"),
-                sender=_str(data, "sender", 16),
-                recipient=_str(data, "recipient", 16),
+                message_type=_match(data, "message_type", MESSAGE_TYPE_RE),
+                schema_version=_int(data, "schema_version", MAX_SCHEMA_VERSION),
+                sender=_match(data, "sender", NODE_ID_RE),
+                recipient=_match(data, "recipient", NODE_ID_RE),
                 created_at=_str(data, "created_at", 40),
-                seq=_int(data, "seq"),
+                seq=_int(data, "seq", MAX_SEQ),
                 body=_body(data),
                 signature=_str(data, "signature", 200, allow_empty=True),
             )
             uuid.UUID(env.message_id)
-            env.created  # noqa: B018  (parses, or raises ValueError)
+            if env.created.utcoffset() is None:  # parses, or raises ValueError
+                raise ValueError("created_at must carry its offset from UTC")
             env.signing_bytes()  # a lone surrogate from a JSON escape cannot be signed
         except (TypeError, ValueError) as exc:
             raise EnvelopeError("malformed", str(exc)) from exc
@@ -154,10 +163,17 @@ def _str(data: Mapping[str, Any], name: str, max_len: int, *, allow_empty: bool 
     return value
 
 
-def _int(data: Mapping[str, Any], name: str) -> int:
+def _match(data: Mapping[str, Any], name: str, pattern: re.Pattern[str]) -> str:
     value = data[name]
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"{name} must be a non-negative integer")
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise ValueError(f"{name} must match {pattern.pattern}")
+    return value
+
+
+def _int(data: Mapping[str, Any], name: str, maximum: int) -> int:
+    value = data[name]
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= maximum:
+        raise ValueError(f"{name} must be an integer from 0 to {maximum}")
     return value
 
 

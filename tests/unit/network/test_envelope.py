@@ -79,6 +79,31 @@ def test_lone_surrogate_escape_is_malformed() -> None:
     assert err.value.reason == "malformed"
 
 
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"schema_version": 2**15},  # past any version, and past what the dead letter stores
+        {"seq": 2**63},  # past BIGINT
+        {"message_type": "\x00"},  # PostgreSQL stores no NUL
+        {"message_type": "Move In"},
+        {"sender": "14205\x00"},
+        {"recipient": "132250/.."},
+        {"created_at": "2025-04-01T10:00:00"},  # no offset: cannot be compared with the clock
+        {"created_at": "0001-01-01"},
+    ],
+    ids=["version", "seq", "type-nul", "type-shape", "sender", "recipient", "naive", "date"],
+)
+def test_a_header_no_log_can_hold_is_malformed_before_the_signature(
+    overrides: dict[str, object],
+) -> None:
+    """Every header value must fit the inbox, dead-letter and refusal logs on both databases
+    and be comparable with the receiver's clock; a signed one that does not is refused as
+    malformed (the no-500 property of /net/v1 found each)."""
+    with pytest.raises(EnvelopeError) as err:
+        Envelope.from_bytes(envelope(**overrides).to_bytes())
+    assert err.value.reason == "malformed"
+
+
 def test_missing_signature_is_unsigned() -> None:
     import json
 

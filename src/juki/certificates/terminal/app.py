@@ -9,10 +9,12 @@ sends the browser to sign in, a malformed form or a refused action shows the err
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Final
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
+from starlette.exceptions import HTTPException
 
 from juki.certificates.desk import CertificateDesk
 from juki.certificates.jadates import add_date_filters
@@ -50,6 +52,7 @@ def terminal_app(
     app.add_exception_handler(LoginRequired, _login)
     app.add_exception_handler(RequestValidationError, _malformed)
     app.add_exception_handler(JukiError, _refused)
+    app.add_exception_handler(HTTPException, _no_such_screen)
     for route in (*signin.ROUTES, *counter.ROUTES, *wide_area_screens.ROUTES, *notices.ROUTES):
         app.add_api_route(
             route.path,
@@ -70,6 +73,22 @@ async def _malformed(request: Request, exc: Exception) -> Response:
     return screens_of(request).page(
         "error.html", None, 422, message="入力内容が正しくありません", field=""
     )
+
+
+# Routing's own refusals, as pages: the terminal answers a browser in HTML whatever it asks.
+HTTP_ERRORS_JA: Final = {
+    404: "この画面はありません",
+    405: "この画面はこの方法では開けません",
+}
+
+
+async def _no_such_screen(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 400
+    message = HTTP_ERRORS_JA.get(status, "この要求は受け付けられませんでした")
+    response = screens_of(request).page("error.html", None, status, message=message, field="")
+    if isinstance(exc, HTTPException) and exc.headers:
+        response.headers.update(exc.headers)  # Allow, on a 405
+    return response
 
 
 async def _refused(request: Request, exc: Exception) -> Response:

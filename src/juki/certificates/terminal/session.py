@@ -79,6 +79,14 @@ class Session:
         return is_allowed(self.actor.role, permission)
 
 
+def same_secret(posted: str, expected: str) -> bool:
+    """A constant-time comparison of any two strings: `hmac.compare_digest` refuses `str`s with
+    non-ASCII characters (a TypeError, a 500), so both are compared as their UTF-8 bytes."""
+    return hmac.compare_digest(
+        posted.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
+
+
 def csrf_for(secret: str) -> str:
     """Bound to the session's secret, so a page of another session cannot post here."""
     key = bytes.fromhex(token_sha256(secret))
@@ -116,7 +124,7 @@ class CsrfRejected(JukiError):
 def csrf_checked(
     session: TerminalSession, csrf: Annotated[CleanStr, Form(max_length=128)]
 ) -> Session:
-    if not hmac.compare_digest(csrf, session.csrf):
+    if not same_secret(csrf, session.csrf):
         raise CsrfRejected()
     return session
 

@@ -16,7 +16,6 @@ cannot sign the browser in as someone else. Refusals answer 401 with the reason 
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from importlib.resources import files
 from typing import Annotated, Any, Final
@@ -34,6 +33,7 @@ from juki.certificates.terminal.session import (
     FormSession,
     delete_cookie,
     desk_of,
+    same_secret,
     set_cookie,
 )
 from juki.core.errors import JukiError
@@ -75,7 +75,7 @@ def _refused(message: str, status: int = 401) -> JSONResponse:
 
 def _nonce_ok(request: Request, nonce: str) -> bool:
     expected = request.cookies.get(LOGIN_COOKIE, "")
-    return bool(expected) and hmac.compare_digest(expected, nonce)
+    return bool(expected) and same_secret(nonce, expected)
 
 
 def _origin(request: Request) -> str:
