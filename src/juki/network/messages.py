@@ -187,6 +187,18 @@ class LinkSkip(MessageBody):
     refusal: Annotated[str, Field(min_length=1, max_length=64)]
 
 
+class OplogCheckpoint(MessageBody):
+    """A node's signed checkpoint of its own operation-log chain head (`juki.nodes.checkpoints`):
+    sent to its parent, which checks the signature, countersigns and keeps it. Numbers and
+    hashes only: nothing of the log's content."""
+
+    node_id: Annotated[str, Field(pattern=r"^([0-9]{6}|national)$")]
+    seq: Annotated[int, Field(ge=0, le=2**63 - 1)]
+    entry_hash: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    signed_at: Annotated[str, Field(min_length=1, max_length=40)]
+    signature: Annotated[str, Field(pattern=r"^[A-Za-z0-9+/=]{1,200}$")]
+
+
 IDENTITY_INFO_CHANGED: Final = "identity_info_changed"
 IDENTITY_SNAPSHOT: Final = "identity_snapshot"
 MOVE_OUT_CERTIFICATE_INFO: Final = "move_out_certificate_info"
@@ -196,6 +208,7 @@ MY_NUMBER_REQUEST: Final = "my_number_request"
 MY_NUMBER_ASSIGNED: Final = "my_number_assigned"
 RESIDENT_CODE_ALLOTMENT: Final = "resident_code_allotment"
 LINK_SKIP: Final = "link_skip"
+OPLOG_CHECKPOINT: Final = "oplog_checkpoint"
 
 # (message type, schema version) → schema
 SCHEMAS: Final[dict[tuple[str, int], type[MessageBody]]] = {
@@ -213,6 +226,7 @@ SCHEMAS: Final[dict[tuple[str, int], type[MessageBody]]] = {
     (MY_NUMBER_ASSIGNED, 1): MyNumberAssigned,
     (RESIDENT_CODE_ALLOTMENT, 1): ResidentCodeAllotment,
     (LINK_SKIP, 1): LinkSkip,
+    (OPLOG_CHECKPOINT, 1): OplogCheckpoint,
 }
 CURRENT_VERSION: Final = dict(SCHEMAS.keys())
 

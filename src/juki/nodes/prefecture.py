@@ -12,6 +12,7 @@ from juki.network.envelope import Envelope
 from juki.network.messages import (
     IDENTITY_INFO_CHANGED,
     IDENTITY_SNAPSHOT,
+    OPLOG_CHECKPOINT,
     IdentityInfoChanged,
     IdentitySnapshot,
 )
@@ -30,6 +31,7 @@ class PrefectureNode(Node):
         return {
             IDENTITY_INFO_CHANGED: self._on_identity,
             IDENTITY_SNAPSHOT: self._on_snapshot,
+            OPLOG_CHECKPOINT: self._on_checkpoint,
         }
 
     def _on_identity(self, conn: sa.Connection, env: Envelope, body: Any) -> None:

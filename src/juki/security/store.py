@@ -2,6 +2,10 @@
 
 Only the SHA-256 of a bearer token is stored, so a copy of the database cannot be used to act
 as an operator. Nothing here commits: the caller's transaction also holds the oplog entry.
+
+An entry is chained (`juki.security.chain`) to the chain head, which is read `FOR UPDATE`: on
+PostgreSQL a second transaction appending at the same time waits for the first to end, then
+chains to its entry, so the chain never forks (on SQLite the writer lock already serialises).
 """
 
 from __future__ import annotations
@@ -14,22 +18,33 @@ from juki.core.errors import NotFoundError
 from juki.core.ports import OpLogEntry
 from juki.security.permissions import Role
 from juki.security.ports import StoredOperator
-from juki.security.tables import operators, oplog
+from juki.security.chain import entry_fields, link
+from juki.security.tables import operators, oplog, oplog_head
 
 _INSERT_OPLOG = oplog.insert()
+_HEAD = sa.select(oplog_head.c.seq, oplog_head.c.entry_hash).where(oplog_head.c.head_id == 1)
+_LOCKED_HEAD = _HEAD.with_for_update()
+_MOVE_HEAD = oplog_head.update().where(oplog_head.c.head_id == 1)
 
 
 def oplog_row(entry: OpLogEntry) -> dict[str, Any]:
-    return {
-        "at": entry.at.isoformat(),
-        "actor_id": entry.actor_id,
-        "role": entry.role,
-        "terminal_id": entry.terminal_id,
-        "action": entry.action,
-        "target": entry.target,
-        "outcome": entry.outcome,
-        "detail": entry.detail,
-    }
+    """The entry's fields as stored, before it is chained."""
+    return entry_fields(entry)
+
+
+def append_entry(conn: sa.Connection, entry: OpLogEntry) -> int:
+    """Chain `entry` to the head and write both, in the caller's transaction; its seq."""
+    head = conn.execute(_LOCKED_HEAD).one()
+    seq = int(head.seq) + 1
+    row = link(entry_fields(entry), seq, head.entry_hash)
+    conn.execute(_INSERT_OPLOG, row)
+    conn.execute(_MOVE_HEAD, {"seq": seq, "entry_hash": row["entry_hash"]})
+    return seq
+
+
+def chain_head(conn: sa.Connection) -> tuple[int, str]:
+    head = conn.execute(_HEAD).one()
+    return int(head.seq), str(head.entry_hash)
 
 
 class SqlOpLog:
@@ -37,7 +52,7 @@ class SqlOpLog:
         self._conn = conn
 
     def append(self, entry: OpLogEntry) -> None:
-        self._conn.execute(_INSERT_OPLOG, oplog_row(entry))
+        append_entry(self._conn, entry)
 
 
 def _operator(row: sa.RowMapping) -> StoredOperator:
