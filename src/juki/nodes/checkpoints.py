@@ -207,26 +207,21 @@ def verify_against_parent(
         if row["countersigned_by"] != parent_id or not pki.verify(
             pki.public_key_of(parent_cert), countersignature, counter
         ):
-            problems.append(CheckpointProblem(child_id, seq, f"{parent_id}'s countersignature fails"))
+            detail = f"{parent_id}'s countersignature fails"
+            problems.append(CheckpointProblem(child_id, seq, detail))
             continue
         problem = _against_chain(child, row, anchor_seq)
         if problem is not None:
             problems.append(
-                CheckpointProblem(
-                    child_id, seq, problem.detail + f" countersigned by {parent_id}"
-                )
+                CheckpointProblem(child_id, seq, problem.detail + f" countersigned by {parent_id}")
             )
     return problems
 
 
-def uncountersigned(
-    child: sa.Connection, parent: sa.Connection, child_id: str
-) -> list[int]:
+def uncountersigned(child: sa.Connection, parent: sa.Connection, child_id: str) -> list[int]:
     """Sequence numbers of the child's own checkpoints its parent does not hold."""
     c = oplog_checkpoints.c
-    sent = {
-        (int(r["seq"]), str(r["signed_at"])) for r in _checkpoints(child, OWN)
-    }
+    sent = {(int(r["seq"]), str(r["signed_at"])) for r in _checkpoints(child, OWN)}
     kept = {
         (int(s), str(a))
         for s, a in parent.execute(

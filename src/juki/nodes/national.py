@@ -18,8 +18,8 @@ from juki.network.envelope import Envelope
 from juki.network.messages import (
     IDENTITY_INFO_CHANGED,
     IDENTITY_SNAPSHOT,
-    OPLOG_CHECKPOINT,
     MY_NUMBER_REQUEST,
+    OPLOG_CHECKPOINT,
     IdentityInfoChanged,
     IdentitySnapshot,
     MyNumberAssigned,

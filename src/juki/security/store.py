@@ -16,9 +16,9 @@ import sqlalchemy as sa
 
 from juki.core.errors import NotFoundError
 from juki.core.ports import OpLogEntry
+from juki.security.chain import entry_fields, link
 from juki.security.permissions import Role
 from juki.security.ports import StoredOperator
-from juki.security.chain import entry_fields, link
 from juki.security.tables import operators, oplog, oplog_head
 
 _INSERT_OPLOG = oplog.insert()

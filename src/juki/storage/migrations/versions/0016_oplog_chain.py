@@ -54,9 +54,7 @@ def _chain_existing() -> tuple[int, str]:
 
 def upgrade() -> None:
     with op.batch_alter_table("oplog") as batch:
-        batch.add_column(
-            sa.Column("purpose", sa.String(200), nullable=False, server_default="")
-        )
+        batch.add_column(sa.Column("purpose", sa.String(200), nullable=False, server_default=""))
         batch.add_column(
             sa.Column("my_number_shown", sa.Boolean(), nullable=False, server_default=sa.false())
         )
