@@ -122,6 +122,8 @@ def first_break(
                 f"entry {seq} does not follow entry {prev.seq} (one was inserted or replaced)",
             )
         prev = Anchor(seq, str(row["entry_hash"]))
+    if head is not None and head[0] < 0:
+        return Break("removed", prev.seq, "the chain head (oplog_head) is missing")
     if head is not None and (head[0], head[1]) != (prev.seq, prev.entry_hash):
         if head[0] > prev.seq:
             return Break(

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from juki.core.errors import NotFoundError
 from juki.core.ports import OpLogEntry
-from juki.security.chain import entry_fields, link
+from juki.security.chain import GENESIS, entry_fields, link
 from juki.security.permissions import Role
 from juki.security.ports import StoredOperator
 from juki.security.tables import operators, oplog, oplog_head
@@ -34,7 +34,10 @@ def oplog_row(entry: OpLogEntry) -> dict[str, Any]:
 
 def append_entry(conn: sa.Connection, entry: OpLogEntry) -> int:
     """Chain `entry` to the head and write both, in the caller's transaction; its seq."""
-    head = conn.execute(_LOCKED_HEAD).one()
+    head = conn.execute(_LOCKED_HEAD).first()
+    if head is None:  # a database emptied by hand: the head starts again from the last entry
+        _restore_head(conn)
+        head = conn.execute(_LOCKED_HEAD).one()
     seq = int(head.seq) + 1
     row = link(entry_fields(entry), seq, head.entry_hash)
     conn.execute(_INSERT_OPLOG, row)
@@ -42,9 +45,21 @@ def append_entry(conn: sa.Connection, entry: OpLogEntry) -> int:
     return seq
 
 
+def _restore_head(conn: sa.Connection) -> None:
+    last = conn.execute(
+        sa.select(oplog.c.seq, oplog.c.entry_hash).order_by(oplog.c.seq.desc()).limit(1)
+    ).first()
+    seq, entry_hash = (int(last.seq), str(last.entry_hash)) if last else (0, GENESIS)
+    conn.execute(oplog_head.insert().values(head_id=1, seq=seq, entry_hash=entry_hash))
+
+
 def chain_head(conn: sa.Connection) -> tuple[int, str]:
-    head = conn.execute(_HEAD).one()
-    return int(head.seq), str(head.entry_hash)
+    """The stored head: (0, GENESIS) for an empty log; (-1, "") when its row is missing."""
+    head = conn.execute(_HEAD).first()
+    if head is not None:
+        return int(head.seq), str(head.entry_hash)
+    empty = conn.execute(sa.select(oplog.c.seq).limit(1)).first() is None
+    return (0, GENESIS) if empty else (-1, "")
 
 
 class SqlOpLog:
