@@ -286,11 +286,11 @@ class Node:
 
     def checkpoint(self) -> OplogCheckpoint:
         """Sign the chain head now, keep it, and send it to the parent (national has none)."""
+        parent = self.parent  # before the transaction: it may read the directory
         with self.engine.begin() as conn:
             signed = checkpoints.make_checkpoint(
                 conn, self.node_id, self.identity.key, self.clock.now()
             )
-            parent = self.parent
             if parent is not None:
                 self.send(conn, parent, signed)
         log.info("oplog checkpoint", node=self.node_id, seq=signed.seq)
