@@ -4,7 +4,8 @@ What an auditor looks for first (seed 001 第16, seed 002: 操作履歴の分析
 at night or on a day off (weekends and Japanese public holidays, `holidays`), failed logins,
 mass searches, one person looked at by many operators, views without a case, and 個人番号 shown
 without a need. Each threshold is a field of `Thresholds`; the command line sets them. The node
-itself (role `system`) works around the clock and is left out of the time checks.
+itself (role `system`) works around the clock and answers other nodes: it is left out of the time
+and view checks.
 """
 
 from __future__ import annotations
@@ -122,9 +123,9 @@ def analyse(entries: Iterable[Mapping[str, Any]], since: date, t: Thresholds) ->
             failed[(actor, day)] += 1
         if action in SEARCH_ACTIONS:
             searches[(actor, day)] += 1
-        if action in VIEW_ACTIONS and entry["outcome"] == "ok":
+        if human and action in VIEW_ACTIONS and entry["outcome"] == "ok":
             viewers[str(entry["target"])].add(actor)
-            if human and not str(entry["purpose"]).strip():
+            if not str(entry["purpose"]).strip():
                 report.findings.append(
                     Finding("view_without_case", actor, str(entry["target"]), day, 1, action)
                 )
