@@ -177,6 +177,38 @@ def _against_chain(
     )
 
 
+def signatures_problem(
+    row: Mapping[str, Any],
+    child_cert: x509.Certificate,
+    parent_id: str,
+    parent_cert: x509.Certificate,
+) -> str | None:
+    """A kept child checkpoint (a row of `oplog_checkpoints`): signed by the child and
+    countersigned by the parent, or what fails."""
+    checkpoint = OplogCheckpoint.model_validate({k: row[k] for k in OplogCheckpoint.model_fields})
+    if not child_signature_holds(checkpoint, child_cert):
+        return "the child's signature fails"
+    counter = countersigned_bytes(
+        checkpoint, str(row["countersigned_by"]), str(row["countersigned_at"])
+    )
+    try:
+        countersignature = _unb64(str(row["countersignature"]))
+    except ValueError:
+        countersignature = b""
+    if row["countersigned_by"] != parent_id or not pki.verify(
+        pki.public_key_of(parent_cert), countersignature, counter
+    ):
+        return f"{parent_id}'s countersignature fails"
+    return None
+
+
+def checkpoint_rows(conn: sa.Connection) -> list[dict[str, Any]]:
+    """Every checkpoint kept here, own and children's, in the order kept."""
+    c = oplog_checkpoints.c
+    stmt = sa.select(oplog_checkpoints).order_by(c.checkpoint_id)
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
 def verify_against_parent(
     child: sa.Connection,
     parent: sa.Connection,
@@ -194,21 +226,9 @@ def verify_against_parent(
             {k: row[k] for k in OplogCheckpoint.model_fields}
         )
         seq = checkpoint.seq
-        if not child_signature_holds(checkpoint, child_cert):
-            problems.append(CheckpointProblem(child_id, seq, "the child's signature fails"))
-            continue
-        counter = countersigned_bytes(
-            checkpoint, str(row["countersigned_by"]), str(row["countersigned_at"])
-        )
-        try:
-            countersignature = _unb64(str(row["countersignature"]))
-        except ValueError:
-            countersignature = b""
-        if row["countersigned_by"] != parent_id or not pki.verify(
-            pki.public_key_of(parent_cert), countersignature, counter
-        ):
-            detail = f"{parent_id}'s countersignature fails"
-            problems.append(CheckpointProblem(child_id, seq, detail))
+        failed = signatures_problem(row, child_cert, parent_id, parent_cert)
+        if failed is not None:
+            problems.append(CheckpointProblem(child_id, seq, failed))
             continue
         problem = _against_chain(child, row, anchor_seq)
         if problem is not None:

@@ -15,6 +15,7 @@ from juki.sim.invariants.addresses import fuhyo, move_outs
 from juki.sim.invariants.findings import Found, Violation
 from juki.sim.invariants.levels import applied_once, levels_agree
 from juki.sim.invariants.messages import forgeries_refused, messages_accounted
+from juki.sim.invariants.oplog import checkpoints_countersigned, oplog_chains
 from juki.sim.invariants.people import codes_and_numbers, residency
 from juki.sim.invariants.snapshot import Snapshot
 from juki.sim.population import Truth
@@ -28,6 +29,8 @@ CHECKS: Final[tuple[Callable[[Snapshot, Found], None], ...]] = (
     forgeries_refused,
     move_outs,
     fuhyo,
+    oplog_chains,
+    checkpoints_countersigned,
 )
 
 

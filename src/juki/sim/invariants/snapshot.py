@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from juki.network.directory import NATIONAL_ID, Directory, NodeKind
 from juki.network.messages import IdentityInfoBody
 from juki.network.tables import net_dead_letters, net_inbox, net_links, net_outbox
+from juki.nodes.checkpoints import checkpoint_rows
+from juki.nodes.oplog_check import check_connection
 from juki.nodes.tables import identity_changes, identity_copies, my_numbers
 from juki.registry.tables import fuhyo_entries, outbox, record_changes, resident_records
 from juki.sim.cluster import Cluster
@@ -68,6 +70,10 @@ class NodeData:
     registry_outbox: list[dict[str, Any]] = field(default_factory=list)
     fuhyo: list[dict[str, Any]] = field(default_factory=list)
     my_numbers: list[dict[str, Any]] = field(default_factory=list)
+    # the oplog: what verifying its chain and own checkpoints found (empty: it holds), and
+    # every checkpoint kept (own, and the children's it countersigned)
+    oplog_problems: list[str] = field(default_factory=list)
+    checkpoints: list[dict[str, Any]] = field(default_factory=list)
 
 
 def read_node(cluster: Cluster, node_id: str) -> NodeData:
@@ -124,6 +130,10 @@ def read_node(cluster: Cluster, node_id: str) -> NodeData:
             data.fuhyo = _rows(engine, sa.select(fuhyo_entries).order_by(f.entry_id))
         if node_id == NATIONAL_ID:
             data.my_numbers = _rows(engine, sa.select(my_numbers))
+        with engine.connect() as conn:
+            check = check_connection(conn, node_id)
+            data.oplog_problems = [] if check.holds else check.lines()
+            data.checkpoints = checkpoint_rows(conn)
     finally:
         if temporary:
             engine.dispose()
