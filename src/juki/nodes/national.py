@@ -196,18 +196,21 @@ class NationalNode(Node):
         self, by: Actor | None, action: str, target: str, stmt: sa.Select[Any]
     ) -> list[dict[str, Any]]:
         """Read and, with `by`, write the oplog entry in the same transaction: the entry says
-        how many were found and whether a 個人番号 was among what was shown."""
+        how many were found and whether a 個人番号 was among what was shown. Without `by`, a plain
+        read (the simulator's agencies; the admin API always passes its actor)."""
+        if by is None:
+            with self.engine.connect() as conn:
+                return [_public(r) for r in conn.execute(stmt).mappings().all()]
         with self.engine.begin() as conn:
             found = [_public(r) for r in conn.execute(stmt).mappings().all()]
-            if by is not None:
-                self.log_operation(
-                    conn,
-                    by,
-                    action,
-                    target,
-                    detail=f"{len(found)} found",
-                    my_number_shown=any(f["my_number"] for f in found),
-                )
+            self.log_operation(
+                conn,
+                by,
+                action,
+                target,
+                detail=f"{len(found)} found",
+                my_number_shown=any(f["my_number"] for f in found),
+            )
         return found
 
     def lookup_by_code(self, resident_code: str, by: Actor | None = None) -> list[dict[str, Any]]:
