@@ -307,7 +307,7 @@ class Node:
         with self.engine.connect() as conn:
             last = checkpoints.last_own_seq(conn)
             head, _ = chain_head(conn)
-        if last is not None and last >= head:
+        if head <= (last if last is not None else 0):  # nothing new since (or nothing yet)
             return False
         self.checkpoint()
         return True
