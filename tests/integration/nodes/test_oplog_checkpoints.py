@@ -215,7 +215,7 @@ def test_verify_dir_checks_every_node_against_its_parent(
     try:
         admin_api.disconnect(nodes[INAGI])
         admin_api.reconnect(nodes[INAGI])
-        nodes[INAGI].checkpoint()
+        assert main(["oplog", "checkpoint", "--dir", str(files.root), "--node", INAGI]) == 0
         _deliver(nodes)
         assert main(["oplog", "verify", "--dir", str(files.root)]) == 0
         capsys.readouterr()
