@@ -40,8 +40,12 @@ def append_entry(conn: sa.Connection, entry: OpLogEntry) -> int:
         head = conn.execute(_LOCKED_HEAD).one()
     seq = int(head.seq) + 1
     row = link(entry_fields(entry), seq, head.entry_hash)
-    conn.execute(_INSERT_OPLOG, row)
-    conn.execute(_MOVE_HEAD, {"seq": seq, "entry_hash": row["entry_hash"]})
+    moved = _MOVE_HEAD.values(seq=seq, entry_hash=row["entry_hash"])
+    if conn.dialect.name == "postgresql":  # one round trip: WITH (INSERT …) UPDATE head
+        conn.execute(moved.add_cte(oplog.insert().values(row).cte("appended")))
+    else:
+        conn.execute(_INSERT_OPLOG, row)
+        conn.execute(moved)
     return seq
 
 
