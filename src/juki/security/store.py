@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from juki.core.errors import NotFoundError
 from juki.core.ports import OpLogEntry
-from juki.security.chain import GENESIS, entry_fields, link
+from juki.security.chain import GENESIS, HASHED, entry_fields, link
 from juki.security.permissions import Role
 from juki.security.ports import StoredOperator
 from juki.security.tables import operators, oplog, oplog_head
@@ -24,7 +24,16 @@ from juki.security.tables import operators, oplog, oplog_head
 _INSERT_OPLOG = oplog.insert()
 _HEAD = sa.select(oplog_head.c.seq, oplog_head.c.entry_hash).where(oplog_head.c.head_id == 1)
 _LOCKED_HEAD = _HEAD.with_for_update()
-_MOVE_HEAD = oplog_head.update().where(oplog_head.c.head_id == 1)
+# Built once, with bound parameters, so each append reuses the compiled statements.
+_MOVE_HEAD = (
+    oplog_head.update()
+    .where(oplog_head.c.head_id == 1)
+    .values(seq=sa.bindparam("new_seq"), entry_hash=sa.bindparam("new_hash"))
+)
+_STORED = (*HASHED, "entry_hash")
+_APPEND_AND_MOVE = _MOVE_HEAD.add_cte(  # PostgreSQL: WITH (INSERT …) UPDATE head, one trip
+    oplog.insert().values({name: sa.bindparam(f"e_{name}") for name in _STORED}).cte("appended")
+)
 
 
 def oplog_row(entry: OpLogEntry) -> dict[str, Any]:
@@ -40,12 +49,12 @@ def append_entry(conn: sa.Connection, entry: OpLogEntry) -> int:
         head = conn.execute(_LOCKED_HEAD).one()
     seq = int(head.seq) + 1
     row = link(entry_fields(entry), seq, head.entry_hash)
-    moved = _MOVE_HEAD.values(seq=seq, entry_hash=row["entry_hash"])
-    if conn.dialect.name == "postgresql":  # one round trip: WITH (INSERT …) UPDATE head
-        conn.execute(moved.add_cte(oplog.insert().values(row).cte("appended")))
+    moved = {"new_seq": seq, "new_hash": row["entry_hash"]}
+    if conn.dialect.name == "postgresql":
+        conn.execute(_APPEND_AND_MOVE, moved | {f"e_{k}": row[k] for k in _STORED})
     else:
         conn.execute(_INSERT_OPLOG, row)
-        conn.execute(moved)
+        conn.execute(_MOVE_HEAD, moved)
     return seq
 
 
