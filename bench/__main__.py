@@ -1,16 +1,18 @@
-"""`python -m bench seed|events|network|certificates|all [--residents N] [--backend …] …`."""
+"""`python -m bench seed|events|network|certificates|oplog|all [--residents N] [--backend …] …`."""
 
 from __future__ import annotations
 
 import argparse
 
-from bench import certificates, events, network, seed
+from bench import certificates, events, network, oplog, seed
 from juki.core.logs import configure_console
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("which", choices=["seed", "events", "network", "certificates", "all"])
+    parser.add_argument(
+        "which", choices=["seed", "events", "network", "certificates", "oplog", "all"]
+    )
     parser.add_argument("--residents", type=int, default=20_000, help="residents to seed")
     parser.add_argument("--events", type=int, default=500, help="events of each kind")
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
@@ -26,6 +28,8 @@ def main(argv: list[str] | None = None) -> None:
         events.main(args.residents, args.events, args.backend, args.lg_code, args.seed)
     if args.which in ("network", "all"):
         network.main(min(args.residents, 5_000), args.changes, args.backend)
+    if args.which in ("oplog", "all"):
+        oplog.main(min(args.residents, 5_000), args.events, args.backend, args.seed)
     if args.which in ("certificates", "all"):
         certificates.main(min(args.residents, 5_000), args.certificates, args.backend)
 

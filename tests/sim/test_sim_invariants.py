@@ -13,6 +13,7 @@ from juki.network.directory import NATIONAL_ID
 from juki.network.tables import net_inbox
 from juki.nodes.tables import identity_changes, identity_copies
 from juki.registry.tables import fuhyo_entries, resident_records
+from juki.security.tables import oplog, oplog_checkpoints
 from juki.sim.cluster import Cluster
 from juki.sim.invariants import FinalCheck
 from juki.sim.runner import SimConfig, Simulation, run
@@ -172,6 +173,22 @@ def _a_retired_code_is_in_use(c: Cluster, truth: Any) -> None:
     truth.change_code(code, "99999999995")
 
 
+def _an_oplog_entry_is_rewritten(c: Cluster) -> None:
+    lg = _muni(c, 2)
+    row = _first(c, lg, sa.select(oplog.c.seq).order_by(oplog.c.seq.desc()))
+    _write(c, lg, oplog.update().where(oplog.c.seq == row.seq).values(detail="rewritten"))
+
+
+def _a_countersigned_checkpoint_is_lost(c: Cluster) -> None:
+    lg = _muni(c, 3)
+    parent = c.specs[lg].parent or ""
+    cp = oplog_checkpoints.c
+    row = _first(
+        c, parent, sa.select(cp.checkpoint_id).where((cp.kind == "child") & (cp.node_id == lg))
+    )
+    _write(c, parent, oplog_checkpoints.delete().where(cp.checkpoint_id == row.checkpoint_id))
+
+
 TAMPERING: dict[str, Callable[[Cluster], None]] = {
     "levels_agree": _prefecture_copy_differs,
     "resident_of_one_municipality": _the_dead_come_back,
@@ -179,6 +196,8 @@ TAMPERING: dict[str, Callable[[Cluster], None]] = {
     "fuhyo_matches_addresses": _a_fuhyo_entry_is_lost,
     "move_outs_end_confirmed": _a_confirmation_is_lost,
     "my_numbers_unique": _two_people_share_a_number,
+    "oplog_chain": _an_oplog_entry_is_rewritten,
+    "checkpoints_countersigned": _a_countersigned_checkpoint_is_lost,
 }
 
 

@@ -64,6 +64,7 @@ from juki.registry.store.records import (
 from juki.registry.store.seals import SEAL_COUNTER, seal_from_row
 from juki.registry.support.model import SupportMeasure
 from juki.registry.support.store import measure_from_row, measure_row
+from juki.security.chain import GENESIS, link
 from juki.security.store import oplog_row
 from juki.storage.uow import RandomIds
 from support.fakedb import FakeConnection, FakeTables, Row
@@ -477,7 +478,11 @@ class FakeOpLog:
         self._conn = conn
 
     def append(self, entry: OpLogEntry) -> None:
-        self._conn.tx.insert("oplog", oplog_row(entry))
+        """Chained as the SQL store chains it (the fake's transactions are serial)."""
+        rows = self._conn.tx.scan("oplog")
+        last = max(rows, key=lambda r: r["seq"], default=None)
+        seq, prev = (last["seq"], last["entry_hash"]) if last else (0, GENESIS)
+        self._conn.tx.insert("oplog", link(oplog_row(entry), seq + 1, prev))
 
 
 class CountingIds:

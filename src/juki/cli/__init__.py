@@ -26,6 +26,7 @@ COMMANDS: Final = {
     "db": ("juki.storage.cli", "database schema"),
     "registry": ("juki.registry.cli", "registry reports"),
     "operator": ("juki.security.cli", "terminal operators"),
+    "oplog": ("juki.nodes.oplog_cli", "the operation log: verify, export, prune, report"),
     "cert": ("juki.nodes.cert_cli", "certificates: issue, verify, void, register, fees"),
     "serve": ("juki.nodes.cli", "serve the registry API"),
     "demo": ("juki.nodes.cli", "start the demo network (one process per node) until Ctrl-C"),

@@ -22,8 +22,10 @@ Outcome = Literal["ok", "denied", "rejected", "failed"]
 
 @dataclass(frozen=True, slots=True)
 class OpLogEntry:
-    """One operation: who (operator and role) did what to which target, from where, and how it
-    ended (seed 001 第16, seed 002: 操作履歴)."""
+    """One operation: who (operator and role) did what to which target, from where, why
+    (`purpose`: the case or stated purpose, empty when none was given), whether a 個人番号 was
+    shown, and how it ended (seed 001 第16, seed 002: 操作履歴). The store chains it
+    (`juki.security.chain`)."""
 
     at: datetime
     actor_id: str
@@ -33,6 +35,8 @@ class OpLogEntry:
     target: str
     outcome: Outcome
     detail: str = ""
+    purpose: str = ""
+    my_number_shown: bool = False
 
 
 class OpLog(Protocol):

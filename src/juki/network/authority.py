@@ -33,6 +33,7 @@ from juki.network.messages import (
     MOVE_OUT_WITHDRAWN,
     MY_NUMBER_ASSIGNED,
     MY_NUMBER_REQUEST,
+    OPLOG_CHECKPOINT,
     RESIDENT_CODE_ALLOTMENT,
     RESIDENT_CODE_CHANGED,
     SCHEMAS,
@@ -160,6 +161,13 @@ def _content_response(env: Envelope, body: Any, directory: Directory, here: str)
     return None if body.to_lg_code == here else f"answered to {body.to_lg_code}, not {here}"
 
 
+def _own_checkpoint(env: Envelope, body: Any, directory: Directory, here: str) -> str | None:
+    if body.node_id != env.sender:
+        return f"{env.sender} sent a checkpoint of {body.node_id}'s log"
+    parent = _parent_of(directory, env.sender)
+    return None if parent == here else f"{env.sender} reports to {parent}, not {here}"
+
+
 def _any(env: Envelope, body: Any, directory: Directory, here: str) -> str | None:
     return None
 
@@ -242,6 +250,13 @@ AUTHORITY: Final[Mapping[str, Authority]] = {
         ALL_KINDS,
         "any node, about its own link to the receiver (numbers only, no content)",
         _any,
+    ),
+    OPLOG_CHECKPOINT: Authority(
+        _kinds(MUNICIPALITY, PREFECTURE),
+        _kinds(PREFECTURE, NATIONAL),
+        "a node, about its own operation log, to its parent (a municipality to its "
+        "prefecture, a prefecture to national)",
+        _own_checkpoint,
     ),
     CERTIFICATE_CONTENT_REQUEST: Authority(
         _kinds(MUNICIPALITY),

@@ -266,6 +266,18 @@ class LinkSkip(MessageBody):
     refusal: Annotated[str, Field(min_length=1, max_length=64)]
 
 
+class OplogCheckpoint(MessageBody):
+    """A node's signed checkpoint of its own operation-log chain head (`juki.nodes.checkpoints`):
+    sent to its parent, which checks the signature, countersigns and keeps it. Numbers and
+    hashes only: nothing of the log's content."""
+
+    node_id: Annotated[str, Field(pattern=r"^([0-9]{6}|national)$")]
+    seq: Annotated[int, Field(ge=0, le=2**63 - 1)]
+    entry_hash: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    signed_at: Annotated[str, Field(min_length=1, max_length=40)]
+    signature: Annotated[str, Field(pattern=r"^[A-Za-z0-9+/=]{1,200}$")]
+
+
 IDENTITY_INFO_CHANGED: Final = "identity_info_changed"
 IDENTITY_SNAPSHOT: Final = "identity_snapshot"
 MOVE_OUT_CERTIFICATE_INFO: Final = "move_out_certificate_info"
@@ -276,6 +288,7 @@ MY_NUMBER_ASSIGNED: Final = "my_number_assigned"
 RESIDENT_CODE_ALLOTMENT: Final = "resident_code_allotment"
 RESIDENT_CODE_CHANGED: Final = "resident_code_changed"
 LINK_SKIP: Final = "link_skip"
+OPLOG_CHECKPOINT: Final = "oplog_checkpoint"
 
 # (message type, schema version) → schema
 SCHEMAS: Final[dict[tuple[str, int], type[MessageBody]]] = {
@@ -297,6 +310,7 @@ SCHEMAS: Final[dict[tuple[str, int], type[MessageBody]]] = {
     (RESIDENT_CODE_ALLOTMENT, 2): ResidentCodeAllotment,
     (RESIDENT_CODE_CHANGED, 1): ResidentCodeChanged,
     (LINK_SKIP, 1): LinkSkip,
+    (OPLOG_CHECKPOINT, 1): OplogCheckpoint,
 }
 CURRENT_VERSION: Final = dict(SCHEMAS.keys())
 

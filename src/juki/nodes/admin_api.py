@@ -23,12 +23,17 @@ from juki.nodes.municipality import MunicipalityNode
 from juki.nodes.national import NationalNode
 from juki.nodes.node import Node
 from juki.registry.store.journal import pending_events
+from juki.security.actors import Actor
+from juki.security.permissions import Role
 from juki.web.text import CleanStr
 
 ADMIN_PREFIX: Final = "/admin/v1"
 MAX_TOKEN_LEN: Final = 256
 DEAD_LETTER_LIMIT: Final = 500
 MAX_ID: Final = 2**63 - 1  # a BIGINT: a larger id would reach PostgreSQL as a 500
+# Whoever holds the node's admin token: every change made through these routes, and every
+# lookup, is in the node's oplog under this actor.
+ADMIN_ACTOR: Final = Actor("node-admin", Role.OPERATIONS_MANAGER, "admin-api")
 
 
 # -- the admin marker -------------------------------------------------------------------------
@@ -158,13 +163,13 @@ def get_digests(node: ThisNode) -> list[dict[str, Any]]:
 
 def disconnect(node: ThisNode) -> dict[str, Any]:
     """離脱: stop sending and receiving; traffic waits in the outboxes."""
-    node.set_disconnected(True)
+    node.set_disconnected(True, by=ADMIN_ACTOR)
     return {"node_id": node.node_id, "disconnected": True}
 
 
 def reconnect(node: ThisNode) -> dict[str, Any]:
     """Back on the network: the queues drain in order."""
-    node.set_disconnected(False)
+    node.set_disconnected(False, by=ADMIN_ACTOR)
     return {"node_id": node.node_id, "disconnected": False}
 
 
@@ -190,16 +195,33 @@ def replay(node: ThisNode, dead_letter_id: Annotated[int, Path(ge=1, le=MAX_ID)]
     """Once its cause is fixed: apply an incoming dead letter again, or queue an outgoing
     one again for its peer."""
     reply = node.replay_dead_letter(dead_letter_id)
+    with node.engine.begin() as conn:
+        node.log_operation(
+            conn,
+            ADMIN_ACTOR,
+            "replay_dead_letter",
+            str(dead_letter_id),
+            "ok" if reply.status is ReplyStatus.APPLIED else "rejected",
+            f"{reply.reason}: {reply.detail}",
+        )
     if reply.reason == "not_found":
         return not_found(reply.detail, "未処理のデッドレターが見つかりません")
     applied = reply.status is ReplyStatus.APPLIED
     return JSONResponse(reply.as_json(), status_code=200 if applied else 409)
 
 
+def oplog_checkpoint(node: ThisNode) -> dict[str, Any]:
+    """Sign a checkpoint of the oplog chain head now and send it to the parent."""
+    signed = node.checkpoint()
+    with node.engine.begin() as conn:
+        node.log_operation(conn, ADMIN_ACTOR, "oplog_checkpoint", f"{node.node_id}:{signed.seq}")
+    return {"node_id": node.node_id, "seq": signed.seq, "entry_hash": signed.entry_hash}
+
+
 def snapshot(municipality: ThisMunicipality) -> dict[str, Any]:
     """Repair: send the whole identity_info set up to the prefecture and national."""
     snapshot_id = str(uuid.UUID(int=municipality.rng.getrandbits(128), version=4))
-    count = municipality.send_snapshot(snapshot_id)
+    count = municipality.send_snapshot(snapshot_id, by=ADMIN_ACTOR)
     return {"snapshot_id": snapshot_id, "entries": count}
 
 
@@ -208,7 +230,7 @@ def set_node_status(
 ) -> JSONResponse:
     """Mark a node disconnected (離脱) or active in a newly signed directory."""
     try:
-        directory = national.set_node_status(node_id, body.status)
+        directory = national.set_node_status(node_id, body.status, by=ADMIN_ACTOR)
     except DirectoryError as exc:
         return not_found(str(exc), f"ノード {node_id} はディレクトリにありません")
     return JSONResponse(
@@ -220,7 +242,7 @@ def lookup_by_code(
     national: ThisNational, resident_code: Annotated[CleanStr, Path(max_length=11)]
 ) -> list[dict[str, Any]]:
     """本人確認情報 by 住民票コード (first version of agency provision)."""
-    return national.lookup_by_code(resident_code)
+    return national.lookup_by_code(resident_code, by=ADMIN_ACTOR)
 
 
 def lookup_basic(
@@ -233,7 +255,11 @@ def lookup_basic(
     """本人確認情報 by the basic items (基本4情報): reading, birth date, sex, address prefix."""
     return list(
         national.lookup_by_basic_items(
-            name_kana=name_kana, birth_date=birth_date, sex=sex, address_prefix=address
+            name_kana=name_kana,
+            birth_date=birth_date,
+            sex=sex,
+            address_prefix=address,
+            by=ADMIN_ACTOR,
         )
     )
 
@@ -250,6 +276,7 @@ def admin_router(node: Node) -> APIRouter:
     router.add_api_route("/check-result", check_result, methods=["POST"])
     router.add_api_route("/dead-letters", dead_letters, methods=["GET"])
     router.add_api_route("/dead-letters/{dead_letter_id}/replay", replay, methods=["POST"])
+    router.add_api_route("/oplog/checkpoint", oplog_checkpoint, methods=["POST"])
     if isinstance(node, MunicipalityNode):
         router.add_api_route("/snapshot", snapshot, methods=["POST"])
     if isinstance(node, NationalNode):

@@ -4,6 +4,7 @@ key, transport, clock and random source from its `node.json`, and nothing else b
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
@@ -57,6 +58,8 @@ def bootstrap(config: NodeConfig, *, clock: Clock | None = None) -> Node:
         events=NodeMetrics(),
         query_transport=transport,
     )
+    if config.checkpoint_interval_s:
+        node.checkpoint_interval = timedelta(seconds=config.checkpoint_interval_s)
     if isinstance(node, NationalNode):
         assert config.root_key is not None  # checked by NodeConfig.from_json
         try:

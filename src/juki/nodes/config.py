@@ -38,6 +38,7 @@ RUN_DIR: Final = "run"
 DEFAULT_BASE_PORT: Final = 8400
 DEFAULT_ALLOTMENT: Final = 2_000  # the first pool of random resident codes (ADR 0006)
 HOST: Final = "127.0.0.1"
+DEFAULT_CHECKPOINT_INTERVAL_S: Final = 3600
 
 
 class ConfigError(JukiError):
@@ -80,6 +81,9 @@ class NodeConfig:
     # the digests of the admin tokens revoked before it (`juki.nodes.admin_token`).
     admin_token_expires_at: str = ""
     revoked_admin_tokens: tuple[str, ...] = ()
+    # How often the node signs a checkpoint of its oplog chain for its parent, when the chain
+    # grew (`juki.nodes.checkpoints`); 0: only on demand.
+    checkpoint_interval_s: int = DEFAULT_CHECKPOINT_INTERVAL_S
 
     @property
     def endpoint(self) -> str:
@@ -128,10 +132,15 @@ class NodeConfig:
                 "kind": NodeKind(data["kind"]),
                 "port": int(data["port"]),
                 "revoked_admin_tokens": tuple(data.get("revoked_admin_tokens", ())),
+                "checkpoint_interval_s": int(
+                    data.get("checkpoint_interval_s", DEFAULT_CHECKPOINT_INTERVAL_S)
+                ),
             }
             config = cls(**values)
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(f"node configuration is incomplete or wrong: {exc}") from exc
+        if config.checkpoint_interval_s < 0:
+            raise ConfigError("checkpoint_interval_s must be 0 (on demand only) or more seconds")
         if config.kind is NodeKind.NATIONAL and not config.root_key:
             raise ConfigError("the national node's configuration must name its root_key")
         return config

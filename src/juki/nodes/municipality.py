@@ -366,9 +366,12 @@ class MunicipalityNode(Node):
         with self.engine.connect() as conn:
             return [registry_digest(conn, self.node_id)]
 
-    def send_snapshot(self, snapshot_id: str) -> int:
-        """Repair: send the whole identity_info set up, so every level can replace its copy."""
+    def send_snapshot(self, snapshot_id: str, by: Actor | None = None) -> int:
+        """Repair: send the whole identity_info set up, so every level can replace its copy;
+        with `by`, logged in the same transaction."""
         with self.engine.begin() as conn:
+            if by is not None:
+                self.log_operation(conn, by, "send_snapshot", f"{self.node_id}:{snapshot_id}")
             rows = (
                 conn.execute(
                     sa.select(identity_copies)

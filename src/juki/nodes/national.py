@@ -21,6 +21,7 @@ from juki.network.messages import (
     IDENTITY_SNAPSHOT,
     MAX_POOL_CODES,
     MY_NUMBER_REQUEST,
+    OPLOG_CHECKPOINT,
     RESIDENT_CODE_CHANGED,
     IdentityInfoChanged,
     IdentitySnapshot,
@@ -34,6 +35,7 @@ from juki.nodes import codes
 from juki.nodes.identity import apply_identity, apply_snapshot
 from juki.nodes.node import DIRECTORY_KEY, Node
 from juki.nodes.tables import identity_copies, my_numbers
+from juki.security.actors import Actor
 
 MAX_NUMBER_DRAWS: Final = 1000
 LOOKUP_LIMIT: Final = 100
@@ -47,6 +49,7 @@ class NationalNode(Node):
         return {
             IDENTITY_INFO_CHANGED: self._on_identity,
             IDENTITY_SNAPSHOT: self._on_snapshot,
+            OPLOG_CHECKPOINT: self._on_checkpoint,
             MY_NUMBER_REQUEST: self._on_my_number_request,
             RESIDENT_CODE_CHANGED: self._on_code_change,
         }
@@ -203,27 +206,50 @@ class NationalNode(Node):
         self._directory = signed
         return signed
 
-    def set_node_status(self, node_id: str, status: NodeStatus) -> Directory:
-        """Mark a node disconnected (離脱) or active again, in a newly signed directory."""
+    def set_node_status(
+        self, node_id: str, status: NodeStatus, by: Actor | None = None
+    ) -> Directory:
+        """Mark a node disconnected (離脱) or active again, in a newly signed directory; with
+        `by`, logged (the directory is published in a transaction of its own before)."""
         current = self.directory()
-        return self.publish(current.with_status(node_id, status, self.clock.now().isoformat()))
+        signed = self.publish(current.with_status(node_id, status, self.clock.now().isoformat()))
+        if by is not None:
+            with self.engine.begin() as conn:
+                self.log_operation(
+                    conn, by, "set_node_status", node_id, detail=f"{status.value} {signed.serial}"
+                )
+        return signed
 
     def directory_bytes(self) -> bytes:
         return self.directory().to_bytes()
 
     # -- lookups for agencies (permissions and disclosure come with the provision issue) --------
 
-    def lookup_by_code(self, resident_code: str) -> list[dict[str, Any]]:
-        code = ResidentCode.parse(resident_code).value
-        with self.engine.connect() as conn:
-            rows = (
-                conn.execute(
-                    sa.select(identity_copies).where(identity_copies.c.resident_code == code)
-                )
-                .mappings()
-                .all()
+    def _logged_lookup(
+        self, by: Actor | None, action: str, target: str, stmt: sa.Select[Any]
+    ) -> list[dict[str, Any]]:
+        """Read and, with `by`, write the oplog entry in the same transaction: the entry says
+        how many were found and whether a 個人番号 was among what was shown. Without `by`, a plain
+        read (the simulator's agencies; the admin API always passes its actor)."""
+        if by is None:
+            with self.engine.connect() as conn:
+                return [_public(r) for r in conn.execute(stmt).mappings().all()]
+        with self.engine.begin() as conn:
+            found = [_public(r) for r in conn.execute(stmt).mappings().all()]
+            self.log_operation(
+                conn,
+                by,
+                action,
+                target,
+                detail=f"{len(found)} found",
+                my_number_shown=any(f["my_number"] for f in found),
             )
-        return [_public(r) for r in rows]
+        return found
+
+    def lookup_by_code(self, resident_code: str, by: Actor | None = None) -> list[dict[str, Any]]:
+        code = ResidentCode.parse(resident_code).value
+        stmt = sa.select(identity_copies).where(identity_copies.c.resident_code == code)
+        return self._logged_lookup(by, "lookup_identity_info", code, stmt)
 
     def lookup_by_basic_items(
         self,
@@ -232,6 +258,7 @@ class NationalNode(Node):
         birth_date: date,
         sex: str | None = None,
         address_prefix: str | None = None,
+        by: Actor | None = None,
     ) -> Sequence[dict[str, Any]]:
         """基本4情報: reading (kana-normalised), birth date, and optionally sex and address."""
         key = normalize_kana(name_kana)
@@ -247,13 +274,9 @@ class NationalNode(Node):
             stmt = stmt.where(c.sex == sex)
         if address_prefix:
             stmt = stmt.where(c.address.startswith(address_prefix, autoescape=True))
-        with self.engine.connect() as conn:
-            rows = (
-                conn.execute(stmt.order_by(c.lg_code, c.resident_code).limit(LOOKUP_LIMIT))
-                .mappings()
-                .all()
-            )
-        return [_public(r) for r in rows]
+        target = f"basic:{key}:{birth_date.isoformat()}"
+        stmt = stmt.order_by(c.lg_code, c.resident_code).limit(LOOKUP_LIMIT)
+        return self._logged_lookup(by, "lookup_identity_info_basic", target, stmt)
 
 
 def _public(row: Mapping[Any, Any]) -> dict[str, Any]:

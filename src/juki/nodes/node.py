@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -17,6 +18,7 @@ import structlog
 from cryptography import x509
 
 from juki.core.clock import Clock
+from juki.core.ports import OpLogEntry, Outcome
 from juki.network import authority, pki, store
 from juki.network.delivery import DeliveryWorker
 from juki.network.directory import Directory, DirectoryError, NodeKind, NodeStatus
@@ -25,6 +27,7 @@ from juki.network.messages import (
     CURRENT_VERSION,
     QUERY_SEQ,
     MessageBody,
+    OplogCheckpoint,
     SchemaError,
     body_of,
     parse_body,
@@ -32,7 +35,10 @@ from juki.network.messages import (
 )
 from juki.network.receiver import UNAUTHORISED, Handler, NetworkEvents, NoEvents, Receiver
 from juki.network.transport import QueryTransport, Reply, ReplyStatus, Transport
+from juki.nodes import checkpoints
 from juki.nodes.identity import Digest, copies_digest
+from juki.security.actors import Actor
+from juki.security.store import append_entry, chain_head
 
 log = structlog.get_logger("juki.nodes")
 
@@ -73,6 +79,10 @@ class NodeIdentity:
 
 class Node:
     kind: ClassVar[NodeKind]
+    # How often the node signs a checkpoint of its oplog chain head and sends it to its parent
+    # (when the chain grew since the last one); None: only on demand (`checkpoint`).
+    checkpoint_interval: timedelta | None = None
+    _next_checkpoint_at: datetime | None = None
 
     def __init__(
         self,
@@ -194,9 +204,13 @@ class Node:
                 self._disconnected = store.get_state(conn, DISCONNECTED_KEY) == "1"
         return self._disconnected
 
-    def set_disconnected(self, disconnected: bool) -> None:
+    def set_disconnected(self, disconnected: bool, by: Actor | None = None) -> None:
+        """離脱 or back; with `by`, the oplog says who did it, in the same transaction."""
         with self.engine.begin() as conn:
             store.set_state(conn, DISCONNECTED_KEY, "1" if disconnected else "0")
+            if by is not None:
+                action = "disconnect_node" if disconnected else "reconnect_node"
+                self.log_operation(conn, by, action, self.node_id)
         self._disconnected = disconnected
         log.info("disconnect" if disconnected else "reconnect", node=self.node_id)
 
@@ -231,10 +245,86 @@ class Node:
         return Reply(ReplyStatus.APPLIED, "queued", f"sequence {seq}")
 
     def step(self) -> bool:
-        """Do one unit of work: forward local changes, else send one message."""
+        """Do one unit of work: forward local changes, else a checkpoint when one is due, else
+        send one message."""
         if self.pump():
             return True
+        if self.maybe_checkpoint():
+            return True
         return self.worker.step() is not None
+
+    # -- the operation log: entries, checkpoints ---------------------------------------------
+
+    def log_operation(
+        self,
+        conn: sa.Connection,
+        by: Actor,
+        action: str,
+        target: str,
+        outcome: Outcome = "ok",
+        detail: str = "",
+        *,
+        my_number_shown: bool = False,
+    ) -> None:
+        """Append an entry to this node's oplog in the caller's transaction (node administration,
+        lookups, checkpoints received)."""
+        append_entry(
+            conn,
+            OpLogEntry(
+                at=self.clock.now(),
+                actor_id=by.actor_id,
+                role=by.role.value,
+                terminal_id=by.terminal_id,
+                action=action,
+                target=target[:400],
+                outcome=outcome,
+                detail=detail[:500],
+                purpose=by.purpose[:200],
+                my_number_shown=my_number_shown,
+            ),
+        )
+
+    def checkpoint(self) -> OplogCheckpoint:
+        """Sign the chain head now, keep it, and send it to the parent (national has none)."""
+        parent = self.parent  # before the transaction: it may read the directory
+        with self.engine.begin() as conn:
+            signed = checkpoints.make_checkpoint(
+                conn, self.node_id, self.identity.key, self.clock.now()
+            )
+            if parent is not None:
+                self.send(conn, parent, signed)
+        log.info("oplog checkpoint", node=self.node_id, seq=signed.seq)
+        return signed
+
+    def maybe_checkpoint(self) -> bool:
+        """A checkpoint when the interval has passed and the chain grew since the last one."""
+        if self.checkpoint_interval is None:
+            return False
+        now = self.clock.now()
+        if self._next_checkpoint_at is not None and now < self._next_checkpoint_at:
+            return False
+        self._next_checkpoint_at = now + self.checkpoint_interval
+        with self.engine.connect() as conn:
+            last = checkpoints.last_own_seq(conn)
+            head, _ = chain_head(conn)
+        if head <= (last if last is not None else 0):  # nothing new since (or nothing yet)
+            return False
+        self.checkpoint()
+        return True
+
+    def _on_checkpoint(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
+        """A child's checkpoint (authority checked it is the child's own, to its parent)."""
+        checkpoint: OplogCheckpoint = body
+        cert = pki.cert_from_pem(self.directory().require(env.sender).certificate_pem)
+        checkpoints.keep_child_checkpoint(
+            conn, checkpoint, cert, self.node_id, self.identity.key, self.clock.now()
+        )
+        self.log_operation(
+            conn,
+            Actor.system(self.node_id),
+            "countersign_oplog_checkpoint",
+            f"{checkpoint.node_id}:{checkpoint.seq}",
+        )
 
     def drain(self, limit: int = 100_000) -> int:
         done = 0

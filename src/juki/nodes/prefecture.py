@@ -12,6 +12,7 @@ from juki.network.envelope import Envelope
 from juki.network.messages import (
     IDENTITY_INFO_CHANGED,
     IDENTITY_SNAPSHOT,
+    OPLOG_CHECKPOINT,
     RESIDENT_CODE_CHANGED,
     IdentityInfoChanged,
     IdentitySnapshot,
@@ -34,6 +35,7 @@ class PrefectureNode(Node):
             IDENTITY_INFO_CHANGED: self._on_identity,
             IDENTITY_SNAPSHOT: self._on_snapshot,
             RESIDENT_CODE_CHANGED: self._on_code_change,
+            OPLOG_CHECKPOINT: self._on_checkpoint,
         }
 
     def _on_code_change(self, conn: sa.Connection, env: Envelope, body: Any) -> None:

@@ -27,6 +27,7 @@ from juki.security.permissions import Permission, authorize
 T = TypeVar("T")
 U = TypeVar("U", bound=UnitOfWork)
 MAX_DETAIL = 500
+MAX_PURPOSE = 200
 
 
 def _nothing(_: object) -> str:
@@ -45,6 +46,7 @@ def _entry(
         target=target,
         outcome=outcome,
         detail=detail[:MAX_DETAIL],
+        purpose=by.purpose[:MAX_PURPOSE],
     )
 
 

@@ -13,12 +13,15 @@ class Actor:
     """An authenticated party: an operator at a terminal, or the node itself.
 
     `terminal_id` says where the action was taken; the oplog needs it to answer "from which
-    terminal" (seed 001 第16, 002: operation history).
+    terminal" (seed 001 第16, 002: operation history). `purpose` is the case or stated purpose
+    the actor works under (a command-line token's purpose), written into each oplog entry; the
+    report (`juki oplog report`) lists views without one.
     """
 
     actor_id: str
     role: Role
     terminal_id: str = "-"
+    purpose: str = ""
 
     @classmethod
     def system(cls, name: str = "system") -> Actor:

@@ -39,6 +39,9 @@ class Permission(StrEnum):
     SEED_POPULATION = "seed_population"
     MANAGE_OPERATORS = "manage_operators"
     VIEW_OPLOG = "view_oplog"
+    # Seal a closed month as a signed archive; remove sealed months older than seven years.
+    EXPORT_OPLOG = "export_oplog"
+    PRUNE_OPLOG = "prune_oplog"
     ISSUE_CERTIFICATE = "issue_certificate"
     VOID_CERTIFICATE = "void_certificate"
     OVERRIDE_SUPPORT_MEASURE = "override_support_measure"
@@ -144,6 +147,8 @@ _TABLE: Final = MappingProxyType(
                 Permission.SEED_POPULATION,
                 Permission.MANAGE_OPERATORS,
                 Permission.VIEW_OPLOG,
+                Permission.EXPORT_OPLOG,
+                Permission.PRUNE_OPLOG,
                 Permission.MANAGE_CERTIFICATE_FEES,
                 Permission.SET_CERTIFICATE_SIGNATORY,
                 Permission.VIEW_OPERATOR_LEDGER,

@@ -2,6 +2,10 @@
 
 Only the SHA-256 of a bearer token is stored, so a copy of the database cannot be used to act
 as an operator. Nothing here commits: the caller's transaction also holds the oplog entry.
+
+An entry is chained (`juki.security.chain`) to the chain head, which is read `FOR UPDATE`: on
+PostgreSQL a second transaction appending at the same time waits for the first to end, then
+chains to its entry, so the chain never forks (on SQLite the writer lock already serialises).
 """
 
 from __future__ import annotations
@@ -12,24 +16,63 @@ import sqlalchemy as sa
 
 from juki.core.errors import NotFoundError
 from juki.core.ports import OpLogEntry
+from juki.security.chain import GENESIS, HASHED, entry_fields, link
 from juki.security.permissions import Role
 from juki.security.ports import StoredOperator
-from juki.security.tables import operators, oplog
+from juki.security.tables import operators, oplog, oplog_head
 
 _INSERT_OPLOG = oplog.insert()
+_HEAD = sa.select(oplog_head.c.seq, oplog_head.c.entry_hash).where(oplog_head.c.head_id == 1)
+_LOCKED_HEAD = _HEAD.with_for_update()
+# Built once, with bound parameters, so each append reuses the compiled statements.
+_MOVE_HEAD = (
+    oplog_head.update()
+    .where(oplog_head.c.head_id == 1)
+    .values(seq=sa.bindparam("new_seq"), entry_hash=sa.bindparam("new_hash"))
+)
+_STORED = (*HASHED, "entry_hash")
+_APPEND_AND_MOVE = _MOVE_HEAD.add_cte(  # PostgreSQL: WITH (INSERT …) UPDATE head, one trip
+    oplog.insert().values({name: sa.bindparam(f"e_{name}") for name in _STORED}).cte("appended")
+)
 
 
 def oplog_row(entry: OpLogEntry) -> dict[str, Any]:
-    return {
-        "at": entry.at.isoformat(),
-        "actor_id": entry.actor_id,
-        "role": entry.role,
-        "terminal_id": entry.terminal_id,
-        "action": entry.action,
-        "target": entry.target,
-        "outcome": entry.outcome,
-        "detail": entry.detail,
-    }
+    """The entry's fields as stored, before it is chained."""
+    return entry_fields(entry)
+
+
+def append_entry(conn: sa.Connection, entry: OpLogEntry) -> int:
+    """Chain `entry` to the head and write both, in the caller's transaction; its seq."""
+    head = conn.execute(_LOCKED_HEAD).first()
+    if head is None:  # a database emptied by hand: the head starts again from the last entry
+        _restore_head(conn)
+        head = conn.execute(_LOCKED_HEAD).one()
+    seq = int(head.seq) + 1
+    row = link(entry_fields(entry), seq, head.entry_hash)
+    moved = {"new_seq": seq, "new_hash": row["entry_hash"]}
+    if conn.dialect.name == "postgresql":
+        conn.execute(_APPEND_AND_MOVE, moved | {f"e_{k}": row[k] for k in _STORED})
+    else:
+        conn.execute(_INSERT_OPLOG, row)
+        conn.execute(_MOVE_HEAD, moved)
+    return seq
+
+
+def _restore_head(conn: sa.Connection) -> None:
+    last = conn.execute(
+        sa.select(oplog.c.seq, oplog.c.entry_hash).order_by(oplog.c.seq.desc()).limit(1)
+    ).first()
+    seq, entry_hash = (int(last.seq), str(last.entry_hash)) if last else (0, GENESIS)
+    conn.execute(oplog_head.insert().values(head_id=1, seq=seq, entry_hash=entry_hash))
+
+
+def chain_head(conn: sa.Connection) -> tuple[int, str]:
+    """The stored head: (0, GENESIS) for an empty log; (-1, "") when its row is missing."""
+    head = conn.execute(_HEAD).first()
+    if head is not None:
+        return int(head.seq), str(head.entry_hash)
+    empty = conn.execute(sa.select(oplog.c.seq).limit(1)).first() is None
+    return (0, GENESIS) if empty else (-1, "")
 
 
 class SqlOpLog:
@@ -37,7 +80,7 @@ class SqlOpLog:
         self._conn = conn
 
     def append(self, entry: OpLogEntry) -> None:
-        self._conn.execute(_INSERT_OPLOG, oplog_row(entry))
+        append_entry(self._conn, entry)
 
 
 def _operator(row: sa.RowMapping) -> StoredOperator:

@@ -43,6 +43,8 @@ from juki.storage.engine import make_engine
 STEP: Final = timedelta(milliseconds=2)  # simulated time one node step takes
 ERROR_PAUSE: Final = timedelta(seconds=30)  # a step that failed (disk full) is retried after
 ZERO: Final = timedelta(0)
+# How often each node signs a checkpoint of its oplog chain for its parent (when it grew).
+CHECKPOINT_EVERY: Final = timedelta(hours=6)
 
 
 class NodeClock:
@@ -110,6 +112,7 @@ class Cluster:
 
     def _wire(self, node: Node) -> None:
         """Give a node its own clock, its link on the faulty wire and its fallible disk."""
+        node.checkpoint_interval = CHECKPOINT_EVERY
         clock = self.clocks[node.node_id]
         node.clock = clock
         node.receiver.clock = clock
@@ -203,6 +206,7 @@ class Cluster:
         )
         if isinstance(node, NationalNode):
             node.root_key = self.network.root_key
+        node.checkpoint_interval = CHECKPOINT_EVERY
         install_disk_hooks(engine, node_id, self.disks[node_id], **self.hooks)
         self.network.nodes[node_id] = node
         self.network.engines.append(engine)

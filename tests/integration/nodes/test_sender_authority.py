@@ -5,6 +5,7 @@ next message on the link still arrives."""
 
 from __future__ import annotations
 
+import base64
 import random
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
@@ -14,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from juki.core.clock import JST, FixedClock
-from juki.network import store
+from juki.network import pki, store
 from juki.network import tables as network_tables
 from juki.network.envelope import Envelope, uuid7
 from juki.network.messages import (
@@ -31,6 +32,7 @@ from juki.network.messages import (
     MoveOutWithdrawn,
     MyNumberAssigned,
     MyNumberRequest,
+    OplogCheckpoint,
     ResidentCodeAllotment,
     ResidentCodeChanged,
     body_of,
@@ -50,12 +52,14 @@ AT = {
 }
 TODAY = date(2025, 4, 1)
 _rng = random.Random(10)
+_keys: dict[str, pki.PrivateKey] = {}  # each node's key, once the network is built
 
 
 @pytest.fixture(scope="module")
 def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessNetwork]:
     where = tmp_path_factory.mktemp("authority")
     network = _network(lambda node_id: f"sqlite:///{where}/{node_id}.db")
+    _keys.update({node_id: node.identity.key for node_id, node in network.nodes.items()})
     yield network
     network.dispose()
 
@@ -90,6 +94,18 @@ def identity(lg: str, resident_code: str | None = None, given: str = "太郎") -
         lg_code=lg,
         change_reason="move_in",
         changed_on=TODAY,
+    )
+
+
+def checkpoint(signer: str, about: str | None = None) -> OplogCheckpoint:
+    """A checkpoint of `about`'s chain (default: the signer's own), signed by `signer`."""
+    from juki.nodes.checkpoints import signed_bytes
+
+    node_id, at = about or signer, "2025-04-01T09:00:00+09:00"
+    key = _keys[signer]
+    signature = base64.b64encode(pki.sign(key, signed_bytes(node_id, 0, "0" * 64, at))).decode()
+    return OplogCheckpoint(
+        node_id=node_id, seq=0, entry_hash="0" * 64, signed_at=at, signature=signature
     )
 
 
@@ -308,6 +324,20 @@ FORGED: list[tuple[str, str, str, Maker, Maker | None]] = [
         INAGI,
         lambda: ResidentCodeAllotment(lg_code=INAGI, codes=[code(), code()]),
         None,
+    ),
+    (
+        "oplog_checkpoint: to a prefecture that is not the sender's parent",
+        NISHITOKYO,
+        KANAGAWA,
+        lambda: checkpoint(NISHITOKYO),
+        None,  # a municipality sends nothing to another prefecture
+    ),
+    (
+        "oplog_checkpoint: of another node's log",
+        TOKYO,
+        "national",
+        lambda: checkpoint(TOKYO, about=INAGI),
+        lambda: checkpoint(TOKYO),
     ),
     (
         "resident_code_allotment: a municipality to another",

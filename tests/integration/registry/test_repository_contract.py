@@ -53,6 +53,7 @@ from juki.registry.model import (
 )
 from juki.registry.ports import SearchQuery
 from juki.registry.seal import SealRegistration, SealStatus
+from juki.security.chain import GENESIS, entry_fields, link
 from support.backends import NOW, Backend, FakeBackend, sql_backend
 from support.fakedb import TABLES
 from support.residents import CLERK, CS, HOME, INAGI, TODAY, family, move_in, person, png, seed
@@ -681,6 +682,12 @@ def test_oplog_entries_are_rows_of_their_transaction(backend: Backend) -> None:
         "target": "h:1",
         "outcome": "ok",
         "detail": "d",
+        "purpose": "",
+        "my_number_shown": False,
+        # the first entry of the chain (the refused transaction's entry was rolled back)
+        "seq": 1,
+        "prev_hash": GENESIS,
+        "entry_hash": link(entry_fields(entry), 1, GENESIS)["entry_hash"],
     }
 
 

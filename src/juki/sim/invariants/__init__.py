@@ -9,7 +9,8 @@ The modules: `findings` (a violation, and how many of one kind are reported), `s
 the final checks read from every node, once), `daily_checks`, and the final checks by what they
 check — `people` (who lives where; codes and numbers unique), `levels` (the CS, prefecture and
 national copies agree; nothing applied twice), `messages` (every message accounted for),
-`addresses` (move-outs confirmed; the 附票 follows the addresses) — run in order by `final`.
+`addresses` (move-outs confirmed; the 附票 follows the addresses), `oplog` (every chain verifies;
+every checkpoint sent is countersigned by the parent) — run in order by `final`.
 """
 
 from juki.sim.invariants.daily_checks import daily

@@ -15,6 +15,7 @@ from juki.sim.invariants.addresses import card_withdrawals, fuhyo, move_outs
 from juki.sim.invariants.findings import Found, Violation
 from juki.sim.invariants.levels import applied_once, levels_agree
 from juki.sim.invariants.messages import forgeries_refused, messages_accounted
+from juki.sim.invariants.oplog import checkpoints_countersigned, oplog_chains
 from juki.sim.invariants.people import codes_and_numbers, codes_never_reissued, residency
 from juki.sim.invariants.snapshot import Snapshot
 from juki.sim.population import Truth
@@ -30,6 +31,8 @@ CHECKS: Final[tuple[Callable[[Snapshot, Found], None], ...]] = (
     move_outs,
     card_withdrawals,
     fuhyo,
+    oplog_chains,
+    checkpoints_countersigned,
 )
 
 

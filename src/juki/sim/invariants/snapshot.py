@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from juki.network.directory import NATIONAL_ID, Directory, NodeKind
 from juki.network.messages import IdentityInfoBody
 from juki.network.tables import net_dead_letters, net_inbox, net_links, net_outbox
+from juki.nodes.checkpoints import checkpoint_rows
+from juki.nodes.oplog_check import check_connection
 from juki.nodes.tables import code_ledger, identity_changes, identity_copies, my_numbers
 from juki.registry.tables import (
     fuhyo_entries,
@@ -76,6 +78,10 @@ class NodeData:
     move_out_infos: list[dict[str, Any]] = field(default_factory=list)
     my_numbers: list[dict[str, Any]] = field(default_factory=list)
     retired_codes: set[str] = field(default_factory=set)  # national's ledger: retired for good
+    # the oplog: what verifying its chain and own checkpoints found (empty: it holds), and
+    # every checkpoint kept (own, and the children's it countersigned)
+    oplog_problems: list[str] = field(default_factory=list)
+    checkpoints: list[dict[str, Any]] = field(default_factory=list)
 
 
 def read_node(cluster: Cluster, node_id: str) -> NodeData:
@@ -147,6 +153,10 @@ def read_node(cluster: Cluster, node_id: str) -> NodeData:
                     sa.select(ledger.resident_code).where(ledger.retired_at.is_not(None)),
                 )
             }
+        with engine.connect() as conn:
+            check = check_connection(conn, node_id)
+            data.oplog_problems = [] if check.holds else check.lines()
+            data.checkpoints = checkpoint_rows(conn)
     finally:
         if temporary:
             engine.dispose()

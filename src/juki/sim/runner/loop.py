@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from juki.core.clock import FixedClock
 from juki.network.tables import net_outbox
 from juki.sim.cluster import STEP, Cluster
-from juki.sim.faults import SimCrash
+from juki.sim.faults import SimCrash, is_disk_full
 from juki.sim.invariants import Violation
 from juki.sim.transport import FaultyTransport
 
@@ -65,6 +65,23 @@ def refresh_directories(cluster: Cluster) -> None:
             cluster.settle_crashes()
 
 
+def checkpoint_oplogs(cluster: Cluster) -> None:
+    """Nodes with nothing to do are not stepped: the hour's tick gives each its chance to sign
+    a checkpoint that has fallen due (`Node.maybe_checkpoint`), and wakes it to send it."""
+    for node_id in cluster.order:
+        if not cluster.up(node_id):
+            continue
+        try:
+            if cluster.node(node_id).maybe_checkpoint():
+                cluster.touch(node_id)
+        except SimCrash as crash:
+            cluster.crashes.append(crash)
+            cluster.settle_crashes()
+        except sa.exc.SQLAlchemyError as exc:
+            if not is_disk_full(exc):
+                raise
+
+
 class EventLoop:
     def __init__(
         self,
@@ -96,6 +113,7 @@ class EventLoop:
     def every_hour(self, when: datetime) -> None:
         def tick() -> None:
             refresh_directories(self.cluster)
+            checkpoint_oplogs(self.cluster)
             self.at(self.clock.now() + REFRESH_EVERY, "refresh", tick)
 
         self.at(when + REFRESH_EVERY, "refresh", tick)
