@@ -22,8 +22,6 @@ from typing import Any, Final
 from juki.network.directory import Directory, NodeKind
 from juki.network.envelope import Envelope
 from juki.network.messages import (
-    CERTIFICATE_CONTENT_REQUEST,
-    CERTIFICATE_CONTENT_RESPONSE,
     FUHYO_NOTICE,
     IDENTITY_INFO_CHANGED,
     IDENTITY_SNAPSHOT,
@@ -37,6 +35,10 @@ from juki.network.messages import (
     RESIDENT_CODE_ALLOTMENT,
     RESIDENT_CODE_CHANGED,
     SCHEMAS,
+)
+from juki.network.wide_area_messages import (
+    CERTIFICATE_CONTENT_REQUEST,
+    CERTIFICATE_CONTENT_RESPONSE,
 )
 
 MUNICIPALITY, PREFECTURE, NATIONAL = NodeKind.MUNICIPALITY, NodeKind.PREFECTURE, NodeKind.NATIONAL

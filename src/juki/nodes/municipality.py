@@ -22,7 +22,6 @@ from juki.network.authority import NotAuthorised
 from juki.network.directory import NATIONAL_ID, NodeKind
 from juki.network.envelope import Envelope
 from juki.network.messages import (
-    CERTIFICATE_CONTENT_REQUEST,
     FUHYO_NOTICE,
     IDENTITY_INFO_CHANGED,
     MOVE_IN_NOTICE,
@@ -47,6 +46,7 @@ from juki.network.messages import (
     parse_body,
 )
 from juki.network.receiver import Handler
+from juki.network.wide_area_messages import CERTIFICATE_CONTENT_REQUEST
 from juki.nodes.codes import apply_code_change
 from juki.nodes.identity import Digest, apply_identity, registry_digest, snapshot_parts
 from juki.nodes.node import Node, QueryHandler

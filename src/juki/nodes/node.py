@@ -25,7 +25,6 @@ from juki.network.directory import Directory, DirectoryError, NodeKind, NodeStat
 from juki.network.envelope import Envelope, uuid7
 from juki.network.messages import (
     CURRENT_VERSION,
-    QUERY_SEQ,
     MessageBody,
     OplogCheckpoint,
     SchemaError,
@@ -35,6 +34,7 @@ from juki.network.messages import (
 )
 from juki.network.receiver import UNAUTHORISED, Handler, NetworkEvents, NoEvents, Receiver
 from juki.network.transport import QueryTransport, Reply, ReplyStatus, Transport
+from juki.network.wide_area_messages import QUERY_SEQ
 from juki.nodes import checkpoints
 from juki.nodes.identity import Digest, copies_digest
 from juki.security.actors import Actor

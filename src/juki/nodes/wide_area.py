@@ -32,13 +32,13 @@ from juki.certificates.wide_area import (
 from juki.core.errors import JukiError
 from juki.network.directory import DirectoryError, NodeKind, NodeStatus
 from juki.network.envelope import Envelope
-from juki.network.messages import (
+from juki.network.transport import QueryRefused, TransportError
+from juki.network.wide_area_messages import (
     CERTIFICATE_CONTENT_RESPONSE,
     CertificateContentRequest,
     CertificateContentResponse,
     WideAreaContent,
 )
-from juki.network.transport import QueryRefused, TransportError
 from juki.nodes.node import AnswerRejected, QueryRejected
 
 if TYPE_CHECKING:

@@ -40,7 +40,7 @@ from juki.certificates.codes import verification_code
 from juki.certificates.model import CertificateKind, CertificateRequest
 from juki.certificates.ports import SuppliedContent, WideAreaAsk
 from juki.certificates.ratelimit import RateLimiter
-from juki.certificates.terminal.session import LOGIN_COOKIE, TERMINAL_COOKIE, TOKEN_COOKIE
+from juki.certificates.terminal.session import LOGIN_COOKIE, SESSION_COOKIE, TERMINAL_COOKIE
 from juki.certificates.wide_area import WideAreaRefused
 from juki.nodes.apps import create_public_app, create_registry_app
 from juki.security.actors import Actor
@@ -50,6 +50,7 @@ from juki.security.uow import SqlUnitOfWork
 from support.cert_population import CLERK, CertEnv, cert_env
 from support.no500 import ODD_STRINGS
 from support.pgserver import DatabasePool
+from support.terminal_session import session_secret
 
 EXAMPLES = 40  # per property and database in CI; `make test-slow`: 600
 SLOW_EXAMPLES = 600
@@ -137,7 +138,10 @@ def counter(
         r.app for r in public.routes if getattr(r, "path", "") == "/registry"
     ).state.certificates.use(env.desk)
     terminal = TestClient(registry)
-    terminal.cookies.set(TOKEN_COOKIE, token)
+    # the session's secret stands for the token from here on: the sign-in's two factors are
+    # tested in tests/integration/security; this drives the screens behind it
+    token = session_secret(env.engine, token, "T-fuzz", env.reg.clock)
+    terminal.cookies.set(SESSION_COOKIE, token)
     terminal.cookies.set(TERMINAL_COOKIE, "T-fuzz")
     csrf = re.search(r'name="csrf" value="([^"]+)"', terminal.get("/terminal/").text)
     assert csrf
@@ -233,9 +237,9 @@ def screens(c: Counter) -> st.SearchStrategy[Screen]:
 
 def cookies_for(c: Counter, who: str) -> str:
     if who == "signed_in":
-        return f"{TOKEN_COOKIE}={c.token}; {TERMINAL_COOKIE}=T-fuzz; {LOGIN_COOKIE}={NONCE}"
+        return f"{SESSION_COOKIE}={c.token}; {TERMINAL_COOKIE}=T-fuzz; {LOGIN_COOKIE}={NONCE}"
     if who == "junk":
-        return f'{TOKEN_COOKIE}={"x" * 900}; {TERMINAL_COOKIE}="a b"; {LOGIN_COOKIE}=%00'
+        return f'{SESSION_COOKIE}={"x" * 900}; {TERMINAL_COOKIE}="a b"; {LOGIN_COOKIE}=%00'
     return f"{LOGIN_COOKIE}={NONCE}"
 
 

@@ -20,8 +20,6 @@ from juki.network import tables as network_tables
 from juki.network.envelope import Envelope, uuid7
 from juki.network.messages import (
     CURRENT_VERSION,
-    QUERY_SEQ,
-    CertificateContentRequest,
     FuhyoNotice,
     IdentityInfoBody,
     IdentityInfoChanged,
@@ -39,6 +37,7 @@ from juki.network.messages import (
     type_of,
 )
 from juki.network.transport import Reply, ReplyStatus
+from juki.network.wide_area_messages import QUERY_SEQ, CertificateContentRequest
 from juki.nodes.layout import DEMO_MUNICIPALITIES, demo_layout
 from juki.nodes.memory import InProcessNetwork, build_network
 
@@ -571,7 +570,7 @@ def test_a_certificate_query_from_a_node_without_authority_is_refused_and_record
 def test_an_answer_from_a_node_that_was_not_asked_is_refused(net: InProcessNetwork) -> None:
     """An answer signed by the node asked, but naming another municipality's record (or
     addressed to another asker), is not taken."""
-    from juki.network.messages import CertificateContentResponse
+    from juki.network.wide_area_messages import CertificateContentResponse
     from juki.nodes.node import AnswerRejected
 
     fujisawa = net.municipality(FUJISAWA)

@@ -24,11 +24,16 @@ from juki.nodes.config import NetworkFiles, NodeConfig
 from juki.nodes.netinit import free_ports, init_network
 from juki.nodes.runner import node_server
 from juki.registry.store.municipality import add_allotment
+from juki.security.permissions import Role
 from juki.storage.engine import make_engine
 from support.cert_population import People, Registry, populate
+from support.console_tokens import ConsoleTokens
 
 A = "132250"
 B = "142051"
+# A counter clerk's command-line token at each municipality (support.console_tokens), made
+# with the network; `run` adds the one of the node the command names.
+CLERKS: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +47,10 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NetworkF
         add_allotment(conn, 1322500000, 1322599999, "test")
     people = populate(Registry(engine))
     engine.dispose()
+    for lg in (A, B):
+        clerk_db = make_engine(NodeConfig.load(files.node_file(lg)).db)
+        CLERKS[str(files.node_file(lg))] = ConsoleTokens(clerk_db).token(Role.COUNTER_CLERK)
+        clerk_db.dispose()
     node = bootstrap(config)
     # served as `juki node run` serves it: the query's TLS identity is bound to its signer
     server = node_server(config, create_node_app(node, config, Settings()))
@@ -58,6 +67,9 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NetworkF
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    if "--node-config" in argv:
+        token = CLERKS.get(argv[argv.index("--node-config") + 1])
+        argv = [*argv, "--token", token] if token else argv
     try:
         code = cli.main(argv)
     except SystemExit as exc:

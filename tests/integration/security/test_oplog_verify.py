@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -136,8 +137,16 @@ def test_two_transactions_appending_at_once_do_not_fork_the_chain(
             blocked = sa.text(
                 "SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))"
             )
-            while watcher.execute(blocked, {"pid": first_pid}).scalar_one() == 0:
+            limit = time.monotonic() + 120  # a generous limit for a busy machine, not a timing
+            while True:
+                waiting = watcher.execute(blocked, {"pid": first_pid}).scalar_one()
+                # pg_stat_activity is read once per transaction: each look is a new one
+                watcher.rollback()
+                if waiting:
+                    break
                 assert thread.is_alive(), errors
+                assert time.monotonic() < limit, "the second append never waited for the first"
+                time.sleep(0.01)
         tx.commit()
         first.close()
         thread.join()

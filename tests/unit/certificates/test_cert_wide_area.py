@@ -34,7 +34,7 @@ from juki.certificates.wide_area import (
 )
 from juki.core.clock import JST
 from juki.core.errors import DomainRuleError, ValidationError
-from juki.network.messages import WIDE_AREA_LINE_KEYS, WideAreaContent
+from juki.network.wide_area_messages import WIDE_AREA_LINE_KEYS, WideAreaContent
 from juki.registry.alias import AliasAction, AliasEntry
 from juki.registry.model import (
     ForeignResidentCategory,

@@ -8,17 +8,19 @@ import pytest
 from pydantic import BaseModel
 
 from juki.network.messages import (
-    CERTIFICATE_CONTENT_RESPONSE,
     CURRENT_VERSION,
     SCHEMAS,
-    WIDE_AREA_LINE_KEYS,
-    CertificateContentResponse,
     IdentityInfoBody,
     IdentityInfoChanged,
     MoveInNotice,
     SchemaError,
     body_of,
     parse_body,
+)
+from juki.network.wide_area_messages import (
+    CERTIFICATE_CONTENT_RESPONSE,
+    WIDE_AREA_LINE_KEYS,
+    CertificateContentResponse,
 )
 from juki.registry.identity_info import IDENTITY_FIELDS
 from juki.registry.tables import resident_records
