@@ -30,7 +30,7 @@ from juki.registry.seal import SealRegistration, SealStatus
 from juki.security.permissions import Role, hidden_items
 
 
-def shown_to(role: Role, *, my_number_logged: bool = False) -> frozenset[str]:
+def hidden_from(role: Role, *, my_number_logged: bool = False) -> frozenset[str]:
     """The record items a view for `role` leaves out: those the role may not see, and the
     個人番号 also wherever the view's oplog entry does not say it was shown (only the record
     views and its assignment mark it)."""
@@ -63,7 +63,7 @@ class ResidentSummaryOut(BaseModel):
 
     @classmethod
     def of(cls, record: ResidentRecord, role: Role) -> ResidentSummaryOut:
-        return cls(**_values(record, cls.model_fields, shown_to(role)))
+        return cls(**_values(record, cls.model_fields, hidden_from(role)))
 
 
 class AliasEntryOut(BaseModel):
@@ -129,7 +129,7 @@ class ResidentRecordOut(BaseModel):
     def of(
         cls, record: ResidentRecord, role: Role, *, my_number_logged: bool = False
     ) -> ResidentRecordOut:
-        hidden = shown_to(role, my_number_logged=my_number_logged)
+        hidden = hidden_from(role, my_number_logged=my_number_logged)
         values = _values(record, cls.model_fields, hidden)
         values["alias_history"] = [AliasEntryOut(**e.to_json()) for e in record.alias_history]
         return cls(**values)
@@ -178,7 +178,7 @@ class RecordedChangeOut(BaseModel):
         cls, recorded: RecordedChange, role: Role, *, my_number_logged: bool = False
     ) -> RecordedChangeOut:
         change = recorded.change
-        hidden = shown_to(role, my_number_logged=my_number_logged)
+        hidden = hidden_from(role, my_number_logged=my_number_logged)
         return cls(
             record_id=recorded.record_id,
             seq=recorded.seq,
