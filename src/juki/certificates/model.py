@@ -240,6 +240,12 @@ def all_lines(content: CertificateContent) -> Iterable[Line]:
         yield from person.lines
 
 
+def carries_my_number(content: CertificateContent) -> bool:
+    """Whether the certificate prints a 個人番号 (asked for, or a 転出証明書's): whoever previews,
+    issues or reads it is shown the number, and the oplog entry says so."""
+    return any(line.key == "my_number" for line in all_lines(content))
+
+
 @dataclass(frozen=True, slots=True)
 class CertificateStatus:
     """What the issuing registry says about a certificate; nothing a holder does not have."""

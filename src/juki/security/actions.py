@@ -35,7 +35,13 @@ def _nothing(_: object) -> str:
 
 
 def _entry(
-    uow: UnitOfWork, by: Actor, action: Permission, target: str, outcome: Outcome, detail: str
+    uow: UnitOfWork,
+    by: Actor,
+    action: Permission,
+    target: str,
+    outcome: Outcome,
+    detail: str,
+    my_number_shown: bool = False,
 ) -> OpLogEntry:
     return OpLogEntry(
         at=uow.clock.now(),
@@ -47,6 +53,7 @@ def _entry(
         outcome=outcome,
         detail=detail[:MAX_DETAIL],
         purpose=by.purpose[:MAX_PURPOSE],
+        my_number_shown=my_number_shown,
     )
 
 
@@ -77,12 +84,16 @@ def perform(
     fn: Callable[[U], T],
     *,
     describe: Callable[[T], str] = _nothing,
+    shows_my_number: Callable[[T], bool] | None = None,
 ) -> T:
+    """`shows_my_number` says whether the result, as the caller will show it to `by`, holds a
+    個人番号; the entry is marked so (`my_number_shown`)."""
     _authorized(uow, by, action, target)
     try:
         with uow:
             result = fn(uow)
-            uow.oplog.append(_entry(uow, by, action, target, "ok", describe(result)))
+            shown = shows_my_number is not None and shows_my_number(result)
+            uow.oplog.append(_entry(uow, by, action, target, "ok", describe(result), shown))
             uow.commit()
     except JukiError as exc:
         log_alone(uow, _entry(uow, by, action, target, "rejected", _rejected(exc)))

@@ -69,6 +69,12 @@ class Permission(StrEnum):
     VIEW_OPERATOR_LEDGER = "view_operator_ledger"  # 照合ID及び操作者IDの管理簿
     # Enrolling one's own 照合情報 (a WebAuthn credential) with the code the manager handed over.
     REGISTER_VERIFIER = "register_verifier"
+    # Sensitive items of a record, shown only to a role whose task needs them (issue 11); a record
+    # view hides the rest. Every showing of a 個人番号 is marked in the oplog (`my_number_shown`).
+    VIEW_MY_NUMBER = "view_my_number"  # 個人番号 (番号法 第19条・第20条)
+    VIEW_RESIDENT_CODE = "view_resident_code"  # 住民票コード (法第30条の37・第30条の38)
+    VIEW_HONSEKI = "view_honseki"  # 本籍・筆頭者 (戸籍の表示)
+    VIEW_RESIDENCE_STATUS = "view_residence_status"  # 在留資格・在留期間・在留カード等の番号
 
 
 class Role(StrEnum):
@@ -117,6 +123,11 @@ _CLERK: Final = frozenset(
         Permission.REGISTER_SELF_NOTICE,
         Permission.WITHDRAW_SELF_NOTICE,
         Permission.SEND_SELF_NOTICES,
+        # The counter checks a notification against the 住民票コード, the 本籍 and the 在留資格
+        # and prints them on a certificate when asked; it needs no 個人番号 to do so.
+        Permission.VIEW_RESIDENT_CODE,
+        Permission.VIEW_HONSEKI,
+        Permission.VIEW_RESIDENCE_STATUS,
     }
 )
 
@@ -140,6 +151,8 @@ _TABLE: Final = MappingProxyType(
             Permission.OVERRIDE_SUPPORT_MEASURE,
             Permission.MANAGE_SUPPORT_MEASURES,
             Permission.VIEW_CERTIFICATE_REGISTER,
+            # 審査 checks the 個人番号 a change carries (職権記載・修正, its 指定 from national).
+            Permission.VIEW_MY_NUMBER,
         },
         Role.OPERATIONS_MANAGER: frozenset(
             {
@@ -190,6 +203,11 @@ _TABLE: Final = MappingProxyType(
                 # Builds a wide-area copy's content for another municipality's counter: the
                 # content rules decide what it may hold, and the request is registered here.
                 Permission.ANSWER_WIDE_AREA_REQUEST,
+                # Builds 本人確認情報 and certificate content for the network and the counter.
+                Permission.VIEW_MY_NUMBER,
+                Permission.VIEW_RESIDENT_CODE,
+                Permission.VIEW_HONSEKI,
+                Permission.VIEW_RESIDENCE_STATUS,
             }
         ),
     }
@@ -207,6 +225,32 @@ ROLE_PERMISSIONS: Final = MappingProxyType(
 
 def is_allowed(role: Role, permission: Permission) -> bool:
     return permission in ROLE_PERMISSIONS.get(role, frozenset())
+
+
+# The record items each visibility permission shows; a view without the permission hides them.
+SENSITIVE_ITEMS: Final = MappingProxyType(
+    {
+        Permission.VIEW_MY_NUMBER: ("my_number",),
+        Permission.VIEW_RESIDENT_CODE: ("resident_code",),
+        Permission.VIEW_HONSEKI: ("honseki", "koseki_head"),
+        Permission.VIEW_RESIDENCE_STATUS: (
+            "residence_status",
+            "period_of_stay",
+            "stay_expiry",
+            "residence_card_number",
+        ),
+    }
+)
+
+
+def hidden_items(role: Role) -> frozenset[str]:
+    """The record items `role` may not see."""
+    return frozenset(
+        item
+        for permission, items in SENSITIVE_ITEMS.items()
+        if not is_allowed(role, permission)
+        for item in items
+    )
 
 
 def authorize(actor_id: str, role: Role, permission: Permission) -> None:

@@ -37,6 +37,7 @@ from juki.nodes.memory import InProcessNetwork, build_network
 from juki.nodes.wide_area import CsContentSource
 from juki.security.operators import token_sha256
 from juki.web.auth import operator_actor, public
+from support.rules import NODE_ROUTES, REGISTRY_ROUTES, route_keys
 
 AUTH_MARKERS: tuple[Callable[..., Any], ...] = (admin, operator_actor, public)
 TOKEN = "correct-admin-token"
@@ -138,6 +139,18 @@ def test_only_the_network_door_health_and_metrics_are_public(apps: dict[str, Fas
     for node_id, app in apps.items():
         public_paths = {p for p, r in routes_of(app) if markers_of(r) == ["public"]}
         assert public_paths == expected[node_id], node_id
+
+
+def test_every_route_of_every_kind_has_a_rule(apps: dict[str, FastAPI]) -> None:
+    """The node's own routes are in support.rules.NODE_ROUTES, and the registry app mounted
+    under /registry in REGISTRY_ROUTES: a new route without a rule fails here."""
+    ruled = set(NODE_ROUTES) | {
+        f"{k.split(' ', 1)[0]} /registry{k.split(' ', 1)[1]}" for k in REGISTRY_ROUTES
+    }
+    for node_id, app in apps.items():
+        served = set(route_keys(app.routes))
+        assert served - ruled == set(), node_id
+    assert "POST /registry/api/v1/events/move-in" in set(route_keys(apps["132250"].routes))
 
 
 def test_only_municipalities_serve_the_registry_api(apps: dict[str, FastAPI]) -> None:

@@ -31,6 +31,7 @@ from juki.certificates.model import (
     Issuance,
     SupportOverride,
     all_lines,
+    carries_my_number,
 )
 from juki.certificates.ports import (
     CertificateRecord,
@@ -211,6 +212,7 @@ def preview_certificate(
         _target(request),
         run,
         describe=lambda p: f"preview {p.content.kind.value}, {len(p.content.persons)} person(s)",
+        shows_my_number=lambda p: carries_my_number(p.content),
     )
 
 
@@ -255,6 +257,7 @@ def prepare_certificate(
             + (" (支援措置 override)" if request.support_override else "")
             + (" to a third party (第12条の3)" if request.third_party else "")
         ),
+        shows_my_number=lambda p: carries_my_number(p.content),
     )
 
 

@@ -12,7 +12,8 @@ import dataclasses
 from collections.abc import Sequence
 from datetime import date
 
-from juki.certificates.model import CertificateStatus
+from juki.certificates.document import parse_document
+from juki.certificates.model import CertificateStatus, carries_my_number
 from juki.certificates.ports import (
     CertificateRecord,
     CertificateState,
@@ -143,7 +144,14 @@ def view_issued_certificate(
             raise NotFoundError("certificate", certificate_id[:36])
         return record
 
-    return perform(uow, by, permission, f"certificate:{certificate_id[:36]}", run)
+    return perform(
+        uow,
+        by,
+        permission,
+        f"certificate:{certificate_id[:36]}",
+        run,
+        shows_my_number=lambda r: carries_my_number(parse_document(r.content_json)[0]),
+    )
 
 
 def certificate_status(

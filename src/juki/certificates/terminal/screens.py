@@ -19,6 +19,7 @@ from juki.certificates.desk import CertificateDesk
 from juki.certificates.document import parse_document
 from juki.certificates.ports import CertificateRecord, ContentSource
 from juki.certificates.terminal.session import BASE, Session, mount_base
+from juki.security.permissions import hidden_items
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -41,8 +42,10 @@ class Screens:
     def page(
         self, name: str, session: Session | None, status: int = 200, **context: Any
     ) -> HTMLResponse:
+        # `hidden`: the record items the operator's role may not see (SENSITIVE_ITEMS).
+        hidden = hidden_items(session.actor.role) if session is not None else frozenset()
         html = self.templates.get_template(f"terminal/{name}").render(
-            session=session, base=self.base, **context
+            session=session, base=self.base, hidden=hidden, **context
         )
         return HTMLResponse(html, status_code=status)
 

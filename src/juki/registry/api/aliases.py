@@ -42,7 +42,7 @@ def alias(by: OperatorActor, uow: UoW, body: AliasIn) -> ResidentRecordOut:
         effective_on=body.effective_on,
         notified_on=body.notified_on,
     )
-    return ResidentRecordOut.of(record_alias(uow, by, cmd))
+    return ResidentRecordOut.of(record_alias(uow, by, cmd), by.role)
 
 
 def alias_deletion(by: OperatorActor, uow: UoW, body: AliasDeletionIn) -> ResidentRecordOut:
@@ -50,7 +50,7 @@ def alias_deletion(by: OperatorActor, uow: UoW, body: AliasDeletionIn) -> Reside
     cmd = DeleteAlias(
         record_id=body.record_id, effective_on=body.effective_on, notified_on=body.notified_on
     )
-    return ResidentRecordOut.of(delete_alias(uow, by, cmd))
+    return ResidentRecordOut.of(delete_alias(uow, by, cmd), by.role)
 
 
 def alias_router() -> APIRouter:

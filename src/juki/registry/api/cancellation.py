@@ -41,7 +41,7 @@ def move_out_withdrawal(
     cmd = WithdrawMoveOut(
         record_ids=tuple(body.record_ids), reason=body.reason, notified_on=body.notified_on
     )
-    return records_out(services.withdraw_move_out(uow, by, cmd))
+    return records_out(services.withdraw_move_out(uow, by, cmd), by.role)
 
 
 def change_cancellation(
@@ -49,7 +49,7 @@ def change_cancellation(
 ) -> list[ResidentRecordOut]:
     """異動取消 (registry supervisors only): the state before each record's latest change."""
     cmd = CancelChanges(record_ids=tuple(body.record_ids), reason=body.reason)
-    return records_out(services.cancel_changes(uow, by, cmd))
+    return records_out(services.cancel_changes(uow, by, cmd), by.role)
 
 
 def resident_as_of(
@@ -60,7 +60,9 @@ def resident_as_of(
 ) -> ResidentRecordOut:
     """The record as it stands on a day: a filed 転出 is a 住民票 (`active`, with its 転出予定)
     until the planned date and a 除票 (`removed`) from it, or from the 転入通知's confirmation."""
-    return ResidentRecordOut.of(services.record_as_of(uow, by, record_id, on))
+    return ResidentRecordOut.of(
+        services.record_as_of(uow, by, record_id, on), by.role, my_number_logged=True
+    )
 
 
 def cancellation_router() -> APIRouter:

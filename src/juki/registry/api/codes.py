@@ -40,7 +40,7 @@ def resident_code_change(
     )
     change = change_resident_code(uow, by, cmd)
     return ResidentCodeChangeOut(
-        record=ResidentRecordOut.of(change.record),
+        record=ResidentRecordOut.of(change.record, by.role),
         former_resident_code=change.former_resident_code,
         resident_code=change.record.resident_code,
         notice_text_ja=change.notice.text_ja,

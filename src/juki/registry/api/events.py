@@ -71,7 +71,7 @@ def birth(by: OperatorActor, uow: UoW, body: BirthIn) -> ResidentRecordOut:
         notified_on=body.notified_on,
     )
     with renamed_fields(BIRTH_FIELDS):
-        return ResidentRecordOut.of(services.record_birth(uow, by, cmd))
+        return ResidentRecordOut.of(services.record_birth(uow, by, cmd), by.role)
 
 
 def death(by: OperatorActor, uow: UoW, body: DeathIn) -> ResidentRecordOut:
@@ -84,7 +84,7 @@ def death(by: OperatorActor, uow: UoW, body: DeathIn) -> ResidentRecordOut:
         relationships=body.relationships,
     )
     with renamed_fields(DEATH_FIELDS):
-        return ResidentRecordOut.of(services.record_death(uow, by, cmd))
+        return ResidentRecordOut.of(services.record_death(uow, by, cmd), by.role)
 
 
 def move_in(by: OperatorActor, uow: UoW, body: MoveInIn) -> ResidentRecordOut:
@@ -104,7 +104,7 @@ def move_in(by: OperatorActor, uow: UoW, body: MoveInIn) -> ResidentRecordOut:
         move_out_certificate=move_out_certificate(body.move_out_certificate),
     )
     with renamed_fields(MOVE_IN_FIELDS):
-        return ResidentRecordOut.of(services.record_move_in(uow, by, cmd))
+        return ResidentRecordOut.of(services.record_move_in(uow, by, cmd), by.role)
 
 
 def move_out(by: OperatorActor, uow: UoW, body: MoveOutIn) -> list[ResidentRecordOut]:
@@ -120,7 +120,7 @@ def move_out(by: OperatorActor, uow: UoW, body: MoveOutIn) -> list[ResidentRecor
         destination_lg_code=body.destination_lg_code,
         card=body.card,
     )
-    return records_out(services.record_move_out(uow, by, cmd))
+    return records_out(services.record_move_out(uow, by, cmd), by.role)
 
 
 def move_out_confirmation(
@@ -133,7 +133,7 @@ def move_out_confirmation(
         confirmed_on=body.confirmed_on,
         notified_on=body.notified_on,
     )
-    return ResidentRecordOut.of(services.confirm_move_out(uow, by, cmd))
+    return ResidentRecordOut.of(services.confirm_move_out(uow, by, cmd), by.role)
 
 
 def relocation(by: OperatorActor, uow: UoW, body: RelocationIn) -> list[ResidentRecordOut]:
@@ -149,7 +149,7 @@ def relocation(by: OperatorActor, uow: UoW, body: RelocationIn) -> list[Resident
         relationships=body.relationships,
     )
     with renamed_fields(RELOCATION_FIELDS):
-        return records_out(services.record_relocation(uow, by, cmd))
+        return records_out(services.record_relocation(uow, by, cmd), by.role)
 
 
 def household_split(by: OperatorActor, uow: UoW, body: HouseholdSplitIn) -> list[ResidentRecordOut]:
@@ -162,7 +162,7 @@ def household_split(by: OperatorActor, uow: UoW, body: HouseholdSplitIn) -> list
         notified_on=body.notified_on,
         remaining_householder_id=body.remaining_householder_id,
     )
-    return records_out(services.split_household(uow, by, cmd))
+    return records_out(services.split_household(uow, by, cmd), by.role)
 
 
 def household_merge(by: OperatorActor, uow: UoW, body: HouseholdMergeIn) -> list[ResidentRecordOut]:
@@ -174,7 +174,7 @@ def household_merge(by: OperatorActor, uow: UoW, body: HouseholdMergeIn) -> list
         effective_on=body.effective_on,
         notified_on=body.notified_on,
     )
-    return records_out(services.merge_households(uow, by, cmd))
+    return records_out(services.merge_households(uow, by, cmd), by.role)
 
 
 def householder_change(
@@ -188,7 +188,7 @@ def householder_change(
         effective_on=body.effective_on,
         notified_on=body.notified_on,
     )
-    return records_out(services.change_householder(uow, by, cmd))
+    return records_out(services.change_householder(uow, by, cmd), by.role)
 
 
 def name_change(by: OperatorActor, uow: UoW, body: NameChangeIn) -> ResidentRecordOut:
@@ -204,7 +204,7 @@ def name_change(by: OperatorActor, uow: UoW, body: NameChangeIn) -> ResidentReco
         former_surname=body.former_surname,
         former_surname_kana=body.former_surname_kana,
     )
-    return ResidentRecordOut.of(services.change_name(uow, by, cmd))
+    return ResidentRecordOut.of(services.change_name(uow, by, cmd), by.role)
 
 
 def entry_by_authority(by: OperatorActor, uow: UoW, body: EntryByAuthorityIn) -> ResidentRecordOut:
@@ -219,7 +219,7 @@ def entry_by_authority(by: OperatorActor, uow: UoW, body: EntryByAuthorityIn) ->
         my_number=body.my_number,
     )
     with renamed_fields(ENTRY_FIELDS):
-        return ResidentRecordOut.of(services.enter_by_authority(uow, by, cmd))
+        return ResidentRecordOut.of(services.enter_by_authority(uow, by, cmd), by.role)
 
 
 def correction_by_authority(
@@ -232,7 +232,7 @@ def correction_by_authority(
         effective_on=body.effective_on,
         note=body.note,
     )
-    return ResidentRecordOut.of(services.correct_by_authority(uow, by, cmd))
+    return ResidentRecordOut.of(services.correct_by_authority(uow, by, cmd), by.role)
 
 
 def removal_by_authority(
@@ -247,7 +247,7 @@ def removal_by_authority(
         relationships=body.relationships,
     )
     with renamed_fields(REMOVAL_FIELDS):
-        return ResidentRecordOut.of(services.remove_by_authority(uow, by, cmd))
+        return ResidentRecordOut.of(services.remove_by_authority(uow, by, cmd), by.role)
 
 
 def my_number_assignment(
@@ -255,7 +255,9 @@ def my_number_assignment(
 ) -> ResidentRecordOut:
     """個人番号の指定: record the number the national node generated."""
     cmd = AssignMyNumber(record_id=body.record_id, my_number=body.my_number)
-    return ResidentRecordOut.of(services.assign_my_number(uow, by, cmd))
+    return ResidentRecordOut.of(
+        services.assign_my_number(uow, by, cmd), by.role, my_number_logged=True
+    )
 
 
 def event_router() -> APIRouter:

@@ -61,17 +61,20 @@ def search_residents(
         include_removed=include_removed,
         limit=limit,
     )
-    return [ResidentSummaryOut.of(r) for r in services.search_records(uow, by, query)]
+    return [ResidentSummaryOut.of(r, by.role) for r in services.search_records(uow, by, query)]
 
 
 def get_resident(by: OperatorActor, uow: UoW, record_id: RecordIdPath) -> ResidentRecordOut:
     """One resident record (住民票), removed ones (除票) included."""
-    return ResidentRecordOut.of(services.get_record(uow, by, record_id))
+    return ResidentRecordOut.of(
+        services.get_record(uow, by, record_id), by.role, my_number_logged=True
+    )
 
 
 def get_history(by: OperatorActor, uow: UoW, record_id: RecordIdPath) -> list[RecordedChangeOut]:
     """Every change (異動) of the record, oldest first."""
-    return [RecordedChangeOut.of(c) for c in services.record_history(uow, by, record_id)]
+    changes = services.record_history(uow, by, record_id)
+    return [RecordedChangeOut.of(c, by.role, my_number_logged=True) for c in changes]
 
 
 def get_live_seal(by: OperatorActor, uow: UoW, record_id: RecordIdPath) -> SealDetailOut:
@@ -85,7 +88,7 @@ def get_live_seal(by: OperatorActor, uow: UoW, record_id: RecordIdPath) -> SealD
 def get_household(by: OperatorActor, uow: UoW, household_id: RecordIdPath) -> HouseholdOut:
     """A household and its active members, householder first."""
     household, members = services.household_view(uow, by, household_id)
-    return HouseholdOut.of(household, list(members))
+    return HouseholdOut.of(household, list(members), by.role)
 
 
 def get_stats(by: OperatorActor, uow: UoW) -> StatsOut:

@@ -22,6 +22,7 @@ from juki.registry.commands import (
     Placement,
 )
 from juki.registry.model import ResidentRecord
+from juki.security.permissions import Role
 
 # Domain field names → where the field sits in the request body (see `renamed_fields`).
 PERSON_FIELDS: Final = {
@@ -117,5 +118,5 @@ def placement(p: PlacementIn) -> Placement:
     return JoinHousehold(household_id=p.household_id, relationship=p.relationship)
 
 
-def records_out(records: list[ResidentRecord]) -> list[ResidentRecordOut]:
-    return [ResidentRecordOut.of(r) for r in records]
+def records_out(records: list[ResidentRecord], role: Role) -> list[ResidentRecordOut]:
+    return [ResidentRecordOut.of(r, role) for r in records]

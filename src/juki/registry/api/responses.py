@@ -7,6 +7,7 @@ these names, so a route module imports its bodies from one place.
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
 from datetime import date
 from typing import Any, Literal
 
@@ -26,6 +27,20 @@ from juki.registry.model import (
     encode_fields,
 )
 from juki.registry.seal import SealRegistration, SealStatus
+from juki.security.permissions import Role, hidden_items
+
+
+def hidden_from(role: Role, *, my_number_logged: bool = False) -> frozenset[str]:
+    """The record items a view for `role` leaves out: those the role may not see, and the
+    個人番号 also wherever the view's oplog entry does not say it was shown (only the record
+    views and its assignment mark it)."""
+    hidden = hidden_items(role)
+    return hidden if my_number_logged else hidden | {"my_number"}
+
+
+def _values(record: object, names: Iterable[str], hidden: frozenset[str]) -> dict[str, Any]:
+    return {n: None if n in hidden else getattr(record, n) for n in names}
+
 
 # -- responses ------------------------------------------------------------------------------
 
@@ -34,7 +49,7 @@ class ResidentSummaryOut(BaseModel):
     """A search hit: enough to pick the right person, without 個人番号 or other items."""
 
     record_id: str
-    resident_code: str
+    resident_code: str | None  # None: the role may not see it
     family_name: str
     given_name: str
     family_name_kana: str
@@ -47,8 +62,8 @@ class ResidentSummaryOut(BaseModel):
     status: RecordStatus
 
     @classmethod
-    def of(cls, record: ResidentRecord) -> ResidentSummaryOut:
-        return cls(**{name: getattr(record, name) for name in cls.model_fields})
+    def of(cls, record: ResidentRecord, role: Role) -> ResidentSummaryOut:
+        return cls(**_values(record, cls.model_fields, hidden_from(role)))
 
 
 class AliasEntryOut(BaseModel):
@@ -61,11 +76,12 @@ class AliasEntryOut(BaseModel):
 
 
 class ResidentRecordOut(BaseModel):
-    """住民票: every item of the record."""
+    """住民票: every item of the record the role may see; the others are null
+    (`juki.security.permissions.SENSITIVE_ITEMS`)."""
 
     record_id: str
     lg_code: str
-    resident_code: str
+    resident_code: str | None
     family_name: str
     given_name: str
     family_name_kana: str
@@ -110,8 +126,11 @@ class ResidentRecordOut(BaseModel):
     removed_on: date | None
 
     @classmethod
-    def of(cls, record: ResidentRecord) -> ResidentRecordOut:
-        values = {name: getattr(record, name) for name in cls.model_fields}
+    def of(
+        cls, record: ResidentRecord, role: Role, *, my_number_logged: bool = False
+    ) -> ResidentRecordOut:
+        hidden = hidden_from(role, my_number_logged=my_number_logged)
+        values = _values(record, cls.model_fields, hidden)
         values["alias_history"] = [AliasEntryOut(**e.to_json()) for e in record.alias_history]
         return cls(**values)
 
@@ -128,7 +147,7 @@ class HouseholdOut(BaseModel):
     members: list[ResidentSummaryOut]
 
     @classmethod
-    def of(cls, household: Household, members: list[ResidentRecord]) -> HouseholdOut:
+    def of(cls, household: Household, members: list[ResidentRecord], role: Role) -> HouseholdOut:
         return cls(
             household_id=household.household_id,
             lg_code=household.lg_code,
@@ -136,7 +155,7 @@ class HouseholdOut(BaseModel):
             formed_on=household.formed_on,
             status=household.status,
             dissolved_on=household.dissolved_on,
-            members=[ResidentSummaryOut.of(m) for m in members],
+            members=[ResidentSummaryOut.of(m, role) for m in members],
         )
 
 
@@ -155,8 +174,11 @@ class RecordedChangeOut(BaseModel):
     recorded_at: str
 
     @classmethod
-    def of(cls, recorded: RecordedChange) -> RecordedChangeOut:
+    def of(
+        cls, recorded: RecordedChange, role: Role, *, my_number_logged: bool = False
+    ) -> RecordedChangeOut:
         change = recorded.change
+        hidden = hidden_from(role, my_number_logged=my_number_logged)
         return cls(
             record_id=recorded.record_id,
             seq=recorded.seq,
@@ -164,7 +186,7 @@ class RecordedChangeOut(BaseModel):
             reason_ja=change.reason.label_ja,
             effective_on=change.effective_on,
             notified_on=change.notified_on,
-            fields=encode_fields(change.fields),
+            fields={k: v for k, v in encode_fields(change.fields).items() if k not in hidden},
             note=change.note,
             actor_id=recorded.actor_id,
             recorded_at=recorded.recorded_at,

@@ -36,6 +36,7 @@ from juki.registry.services.checks import (
     valid_address,
 )
 from juki.registry.services.placement import new_record, remove_one
+from juki.registry.services.reads import shows_my_number
 from juki.security.actions import perform
 from juki.security.actors import Actor
 from juki.security.permissions import Permission
@@ -253,4 +254,11 @@ def assign_my_number(uow: RegistryUnitOfWork, by: Actor, cmd: AssignMyNumber) ->
         batch.flush()
         return after
 
-    return perform(uow, by, Permission.ASSIGN_MY_NUMBER, f"record:{cmd.record_id}", run)
+    return perform(
+        uow,
+        by,
+        Permission.ASSIGN_MY_NUMBER,
+        f"record:{cmd.record_id}",
+        run,
+        shows_my_number=shows_my_number(by),
+    )

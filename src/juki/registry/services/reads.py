@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
 from juki.core.errors import ValidationError
@@ -12,12 +12,30 @@ from juki.registry.ports import RegistryUnitOfWork, SearchQuery
 from juki.registry.standing import as_of
 from juki.security.actions import perform
 from juki.security.actors import Actor
-from juki.security.permissions import Permission
+from juki.security.permissions import Permission, is_allowed
+
+
+def shows_my_number(by: Actor) -> Callable[[ResidentRecord], bool]:
+    """Whether a record view shows `by` a 個人番号: the record has one and the role may see it."""
+    return lambda r: r.my_number is not None and is_allowed(by.role, Permission.VIEW_MY_NUMBER)
+
+
+def _history_shows_my_number(by: Actor) -> Callable[[Sequence[RecordedChange]], bool]:
+    def shown(changes: Sequence[RecordedChange]) -> bool:
+        numbered = any(c.change.fields.get("my_number") is not None for c in changes)
+        return numbered and is_allowed(by.role, Permission.VIEW_MY_NUMBER)
+
+    return shown
 
 
 def get_record(uow: RegistryUnitOfWork, by: Actor, record_id: str) -> ResidentRecord:
     return perform(
-        uow, by, Permission.VIEW_RECORD, f"record:{record_id}", lambda u: u.registry.get(record_id)
+        uow,
+        by,
+        Permission.VIEW_RECORD,
+        f"record:{record_id}",
+        lambda u: u.registry.get(record_id),
+        shows_my_number=shows_my_number(by),
     )
 
 
@@ -30,7 +48,14 @@ def record_as_of(
     def run(u: RegistryUnitOfWork) -> ResidentRecord:
         return as_of(u.registry.get(record_id), on or u.clock.today())
 
-    return perform(uow, by, Permission.VIEW_RECORD, f"record:{record_id}", run)
+    return perform(
+        uow,
+        by,
+        Permission.VIEW_RECORD,
+        f"record:{record_id}",
+        run,
+        shows_my_number=shows_my_number(by),
+    )
 
 
 def record_history(uow: RegistryUnitOfWork, by: Actor, record_id: str) -> Sequence[RecordedChange]:
@@ -38,7 +63,14 @@ def record_history(uow: RegistryUnitOfWork, by: Actor, record_id: str) -> Sequen
         u.registry.get(record_id)
         return u.registry.history(record_id)
 
-    return perform(uow, by, Permission.VIEW_RECORD, f"record:{record_id}", run)
+    return perform(
+        uow,
+        by,
+        Permission.VIEW_RECORD,
+        f"record:{record_id}",
+        run,
+        shows_my_number=_history_shows_my_number(by),
+    )
 
 
 def household_view(

@@ -1,0 +1,339 @@
+"""Which rule guards every route and every command: the oracle of the permission meta-tests.
+
+Each route of the registry app (its API, the certificate terminal, the verification pages) and
+of the node app (network door, service and admin routes), and each leaf command of `juki`, is
+listed with the `Permission` its service checks, or with the reason it needs none. A route or
+command added without an entry here fails `tests/unit/security/test_rule_coverage.py`; the
+permission named for a read route is checked against the service's oplog entry by
+`tests/integration/security/test_permission_matrix.py`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import fastapi.routing
+from fastapi import FastAPI
+from starlette.routing import Mount
+
+from juki.security.permissions import Permission as P
+
+
+@dataclass(frozen=True, slots=True)
+class Open:
+    """Deliberately needs no operator: why."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """Any signed-in operator (the terminal's own pages, no personal data): why."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class NodeAdmin:
+    """The node's admin token (one per node, held by its 運用管理者; `juki network admin-token`):
+    the routes act as `nodes.admin_api.ADMIN_ACTOR` and log every change with `log_operation`."""
+
+    logged_as: str
+
+
+@dataclass(frozen=True, slots=True)
+class Console:
+    """A command that acts without an operator's token: why, and as whom."""
+
+    reason: str
+
+
+Rule = P | Open | Session | NodeAdmin | Console
+
+DOCS: Final = Open("the OpenAPI document and its offline viewer: no data")
+HEALTH: Final = Open("a load balancer's probe: status and the municipality code only")
+VERIFY: Final = Open(
+    "certificate verification for residents and banks: answers only to the holder of a "
+    "certificate's id and digest (or the PDF itself)"
+)
+SIGN_IN: Final = Open(
+    "signing in and enrolling 照合情報: the WebAuthn ceremony and the card PIN are the "
+    "credential; each post checks the form's double-submit nonce"
+)
+
+REGISTRY_ROUTES: Final[dict[str, Rule]] = {
+    "GET /openapi.json": DOCS,
+    "HEAD /openapi.json": DOCS,
+    "GET /docs": DOCS,
+    "HEAD /docs": DOCS,
+    "MOUNT /docs-assets": DOCS,
+    "GET /health": HEALTH,
+    "GET /api/v1/residents": P.SEARCH_RECORDS,
+    "GET /api/v1/residents/{record_id}": P.VIEW_RECORD,
+    "GET /api/v1/residents/{record_id}/history": P.VIEW_RECORD,
+    "GET /api/v1/residents/{record_id}/seal": P.VIEW_SEAL,
+    "GET /api/v1/households/{household_id}": P.VIEW_RECORD,
+    "GET /api/v1/stats": P.VIEW_STATS,
+    "GET /api/v1/residents/{record_id}/as-of": P.VIEW_RECORD,
+    "POST /api/v1/events/birth": P.RECORD_BIRTH,
+    "POST /api/v1/events/death": P.RECORD_DEATH,
+    "POST /api/v1/events/move-in": P.RECORD_MOVE_IN,
+    "POST /api/v1/events/move-out": P.RECORD_MOVE_OUT,
+    "POST /api/v1/events/move-out-confirmation": P.CONFIRM_MOVE_OUT,
+    "POST /api/v1/events/relocation": P.RECORD_RELOCATION,
+    "POST /api/v1/events/household-split": P.CHANGE_HOUSEHOLD,
+    "POST /api/v1/events/household-merge": P.CHANGE_HOUSEHOLD,
+    "POST /api/v1/events/householder-change": P.CHANGE_HOUSEHOLD,
+    "POST /api/v1/events/name-change": P.CHANGE_NAME,
+    "POST /api/v1/events/entry-by-authority": P.ENTER_BY_AUTHORITY,
+    "POST /api/v1/events/correction-by-authority": P.CORRECT_BY_AUTHORITY,
+    "POST /api/v1/events/removal-by-authority": P.REMOVE_BY_AUTHORITY,
+    "POST /api/v1/events/my-number-assignment": P.ASSIGN_MY_NUMBER,
+    "POST /api/v1/events/move-out-withdrawal": P.WITHDRAW_MOVE_OUT,
+    "POST /api/v1/events/change-cancellation": P.CANCEL_CHANGE,
+    "POST /api/v1/events/alias": P.CHANGE_NAME,
+    "POST /api/v1/events/alias-deletion": P.CHANGE_NAME,
+    "POST /api/v1/events/resident-code-change": P.CHANGE_RESIDENT_CODE,
+    "POST /api/v1/seals": P.REGISTER_SEAL,
+    "POST /api/v1/seals/{registration_number}/abolition": P.ABOLISH_SEAL,
+    "POST /api/v1/support-measures": P.MANAGE_SUPPORT_MEASURES,
+    "POST /api/v1/support-measures/{measure_id}/renewal": P.MANAGE_SUPPORT_MEASURES,
+    "POST /api/v1/support-measures/{measure_id}/release": P.MANAGE_SUPPORT_MEASURES,
+    "POST /api/v1/support-measures/{measure_id}/termination": P.MANAGE_SUPPORT_MEASURES,
+    "GET /api/v1/support-measures/{measure_id}": P.MANAGE_SUPPORT_MEASURES,
+    "GET /api/v1/residents/{record_id}/support-measures": P.MANAGE_SUPPORT_MEASURES,
+    "GET /api/v1/residents/{record_id}/protection": P.CHECK_SUPPORT_MEASURE,
+    "GET /api/v1/certificates/{certificate_id}/status": VERIFY,
+    "GET /api/v1/certificates/{certificate_id}/verification": VERIFY,
+    "POST /api/v1/certificates/verification": VERIFY,
+    "GET /verify/": VERIFY,
+    "GET /verify/check": VERIFY,
+    "GET /verify/{certificate_id}": VERIFY,
+    "POST /verify/pdf": VERIFY,
+    "POST /api/v1/certificates/wide-area": P.REQUEST_WIDE_AREA_ISSUANCE,
+    "GET /api/v1/certificates/wide-area/requests": P.VIEW_CERTIFICATE_REGISTER,
+    "POST /api/v1/certificates/counter": P.ISSUE_CERTIFICATE,
+    "POST /api/v1/certificates/self-notice/registrations": P.REGISTER_SELF_NOTICE,
+    "POST /api/v1/certificates/self-notice/registrations/{resident_code}/withdrawal": (
+        P.WITHDRAW_SELF_NOTICE
+    ),
+    "GET /api/v1/certificates/self-notices": P.SEND_SELF_NOTICES,
+    "POST /api/v1/certificates/self-notices/{notice_id}/sent": P.SEND_SELF_NOTICES,
+    "GET /terminal/login": SIGN_IN,
+    "POST /terminal/login/options": SIGN_IN,
+    "POST /terminal/login": SIGN_IN,
+    "GET /terminal/enrol": SIGN_IN,
+    "POST /terminal/enrol/options": SIGN_IN,
+    "POST /terminal/enrol": P.REGISTER_VERIFIER,
+    "GET /terminal/webauthn.js": SIGN_IN,
+    "POST /terminal/logout": Session("ends the operator's own session"),
+    "GET /terminal/": Session("the menu: the operator's name and role, the links their role has"),
+    "GET /terminal/residents": P.SEARCH_RECORDS,
+    "GET /terminal/certificates/new": P.SEARCH_RECORDS,
+    "POST /terminal/certificates/confirm": P.ISSUE_CERTIFICATE,
+    "POST /terminal/certificates": P.ISSUE_CERTIFICATE,
+    "GET /terminal/certificates/{certificate_id}": P.ISSUE_CERTIFICATE,
+    "POST /terminal/certificates/{certificate_id}/spoiled": P.ISSUE_CERTIFICATE,
+    "GET /terminal/register": P.VIEW_CERTIFICATE_REGISTER,
+    "GET /terminal/certificates/{certificate_id}/void": P.VOID_CERTIFICATE,
+    "POST /terminal/certificates/{certificate_id}/void": P.VOID_CERTIFICATE,
+    "GET /terminal/wide-area": P.REQUEST_WIDE_AREA_ISSUANCE,
+    "POST /terminal/wide-area/confirm": P.REQUEST_WIDE_AREA_ISSUANCE,
+    "POST /terminal/wide-area": P.REQUEST_WIDE_AREA_ISSUANCE,
+    "GET /terminal/wide-area/register": P.VIEW_CERTIFICATE_REGISTER,
+    "GET /terminal/self-notices": P.SEND_SELF_NOTICES,
+    "POST /terminal/self-notices/registrations": P.REGISTER_SELF_NOTICE,
+    "POST /terminal/self-notices/sent": P.SEND_SELF_NOTICES,
+}
+
+DOOR: Final = Open(
+    "the network door: every message and query is a signed envelope, verified and checked "
+    "against its sender's AUTHORITY rule (network.authority) before anything is read"
+)
+NODE_ROUTES: Final[dict[str, Rule]] = {
+    "GET /openapi.json": DOCS,
+    "HEAD /openapi.json": DOCS,
+    "GET /docs": DOCS,
+    "HEAD /docs": DOCS,
+    "MOUNT /docs-assets": DOCS,
+    "POST /net/v1/messages": DOOR,
+    "POST /net/v1/queries": DOOR,
+    "GET /net/v1/directory": Open("the national directory: signed, node ids and endpoints only"),
+    "GET /health": HEALTH,
+    "GET /metrics": Open("Prometheus counters: no personal data, no ids"),
+    "GET /admin/v1/status": NodeAdmin("(a read of queue sizes)"),
+    "GET /admin/v1/digests": NodeAdmin("(counts and hashes, no records)"),
+    "POST /admin/v1/disconnect": NodeAdmin("disconnect"),
+    "POST /admin/v1/reconnect": NodeAdmin("reconnect"),
+    "POST /admin/v1/directory/refresh": NodeAdmin("(a fetch of the signed directory)"),
+    "POST /admin/v1/check-result": NodeAdmin("(the last digest comparison)"),
+    "GET /admin/v1/dead-letters": NodeAdmin("(listed without their bodies)"),
+    "POST /admin/v1/dead-letters/{dead_letter_id}/replay": NodeAdmin("replay_dead_letter"),
+    "POST /admin/v1/oplog/checkpoint": NodeAdmin("oplog_checkpoint"),
+    "POST /admin/v1/snapshot": NodeAdmin("snapshot"),
+    "POST /admin/v1/nodes/{node_id}/status": NodeAdmin("set_node_status"),
+    "GET /admin/v1/lookup/resident-code/{resident_code}": NodeAdmin("lookup_by_code"),
+    "GET /admin/v1/lookup/basic": NodeAdmin("lookup_basic"),
+}
+
+SERVER: Final = Console("runs on the server; reads or changes no resident's data")
+NETWORK: Final = Console(
+    "manages node processes and their keys on the host; no resident's data "
+    "(node administration over HTTP is the admin API, logged)"
+)
+OPLOG: Final = Console(
+    "the operation log, read or sealed on the server's console as its 運用管理者 "
+    "(export, prune) or 監査 (verify, report); the entries name records by id only, and each "
+    "run is itself logged"
+)
+FIRST_OPERATOR: Final = "without a token acts as the console's アクセス管理責任者 (first operator)"
+
+COMMANDS: Final[dict[str, Rule]] = {
+    "id validate": SERVER,
+    "id complete": SERVER,
+    "seed": Console("acts as the system (Actor.system('seed')); the oplog says so"),
+    "db upgrade": SERVER,
+    "registry stats": P.VIEW_STATS,
+    "registry support record": P.MANAGE_SUPPORT_MEASURES,
+    "registry support renew": P.MANAGE_SUPPORT_MEASURES,
+    "registry support release": P.MANAGE_SUPPORT_MEASURES,
+    "registry support end": P.MANAGE_SUPPORT_MEASURES,
+    "registry support show": P.MANAGE_SUPPORT_MEASURES,
+    "registry support status": P.CHECK_SUPPORT_MEASURE,
+    "registry resident-code change": P.CHANGE_RESIDENT_CODE,
+    "operator add": P.MANAGE_OPERATORS,
+    "operator token": P.MANAGE_OPERATORS,
+    "operator revoke": P.MANAGE_OPERATORS,
+    "operator suspend": P.MANAGE_OPERATORS,
+    "operator reinstate": P.MANAGE_OPERATORS,
+    "operator withdraw": P.MANAGE_OPERATORS,
+    "operator unlock": P.CLEAR_LOCKOUT,
+    "operator enrolment": P.MANAGE_OPERATORS,
+    "operator transfer": P.MANAGE_OPERATORS,
+    "operator card": P.ISSUE_OPERATOR_CARD,
+    "operator terminal": P.REGISTER_TERMINAL,
+    "operator ledger": P.VIEW_OPERATOR_LEDGER,
+    "oplog verify": OPLOG,
+    "oplog export": OPLOG,
+    "oplog prune": OPLOG,
+    "oplog report": OPLOG,
+    "oplog checkpoint": OPLOG,
+    "cert issue": P.ISSUE_CERTIFICATE,
+    "cert verify": VERIFY,
+    "cert void": P.VOID_CERTIFICATE,
+    "cert spoil": P.ISSUE_CERTIFICATE,
+    "cert register": P.VIEW_CERTIFICATE_REGISTER,
+    "cert wide-area-register": P.VIEW_CERTIFICATE_REGISTER,
+    "cert fee": P.MANAGE_CERTIFICATE_FEES,
+    "cert signatory": P.SET_CERTIFICATE_SIGNATORY,
+    "cert self-notice register": P.REGISTER_SELF_NOTICE,
+    "cert self-notice withdraw": P.WITHDRAW_SELF_NOTICE,
+    "cert self-notice list": P.SEND_SELF_NOTICES,
+    "cert self-notice sent": P.SEND_SELF_NOTICES,
+    "serve": SERVER,
+    "demo": NETWORK,
+    "network init": NETWORK,
+    "network up": NETWORK,
+    "network down": NETWORK,
+    "network status": NETWORK,
+    "network disconnect": NETWORK,
+    "network reconnect": NETWORK,
+    "network check": NETWORK,
+    "network admin-token": NETWORK,
+    "node run": NETWORK,
+    "sim": Console("simulates a whole network in its own databases: synthetic people only"),
+}
+
+# `juki operator …` takes a token, and without one acts as the console's アクセス管理責任者
+# (how the first operator is registered); every other command with a permission refuses.
+OPERATOR_COMMANDS_WITHOUT_TOKEN: Final = FIRST_OPERATOR
+
+
+# -- enumerating what the tables must cover -----------------------------------------------------
+
+
+def route_keys(routes: Iterable[Any], prefix: str = "") -> Iterator[str]:
+    """ "METHOD /path" of every route an app serves, mounted apps' routes under their mount;
+    a mount of anything else (static files) as "MOUNT /path"."""
+    iter_contexts = getattr(fastapi.routing, "iter_route_contexts", None)
+    for r in list(iter_contexts(routes)) if iter_contexts else list(routes):
+        original = getattr(r, "original_route", r)
+        path = getattr(r, "path", getattr(original, "path", ""))
+        if isinstance(original, Mount):
+            if isinstance(original.app, FastAPI):
+                yield from route_keys(original.app.routes, prefix + original.path)
+            else:
+                yield f"MOUNT {prefix}{original.path}"
+            continue
+        methods = getattr(r, "methods", None) or getattr(original, "methods", None) or {"?"}
+        for method in sorted(methods):
+            yield f"{method} {prefix}{path}"
+
+
+def command_leaves(
+    parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
+) -> Iterator[tuple[str, argparse.ArgumentParser]]:
+    """("cert self-notice list", its parser) for every leaf command under `parser`."""
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subs:
+        yield " ".join(path), parser
+        return
+    for action in subs:
+        for name, sub in action.choices.items():
+            yield from command_leaves(sub, (*path, name))
+
+
+def takes_token(parser: argparse.ArgumentParser) -> bool:
+    return any(a.dest == "token" for a in parser._actions)
+
+
+ACTION_CALLS: Final = ("perform", "perform_outside", "authorize")
+# Calls whose permission is a variable, each chosen from literal ones the same function names.
+DYNAMIC_ACTIONS: Final = {
+    # view_issued_certificate: a supervisor reads any (VOID_CERTIFICATE), a clerk their own.
+    "certificates/services/register.py": {P.VOID_CERTIFICATE, P.ISSUE_CERTIFICATE},
+    # 広域交付: the asking side (REQUEST_…) or the answering side (ANSWER_…) passes its own.
+    "certificates/wide_area.py": {P.REQUEST_WIDE_AREA_ISSUANCE, P.ANSWER_WIDE_AREA_REQUEST},
+    # The one place that checks (authorize(by.actor_id, by.role, action)).
+    "security/actions.py": set(),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ActionCall:
+    module: str  # relative to src/juki
+    line: int
+    call: str
+    permission: P | None  # None: a variable (DYNAMIC_ACTIONS)
+
+
+def action_calls(src: Path) -> list[ActionCall]:
+    """Every call of perform / perform_outside / authorize in the package, with the permission
+    it passes (its third argument) when that is a literal `Permission.X`."""
+    calls: list[ActionCall] = []
+    for path in sorted(src.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            f = node.func
+            name = (
+                f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+            )
+            if name not in ACTION_CALLS or len(node.args) < 3:
+                continue
+            arg = node.args[2]
+            literal = (
+                isinstance(arg, ast.Attribute)
+                and isinstance(arg.value, ast.Name)
+                and arg.value.id == "Permission"
+            )
+            permission = P[arg.attr] if literal else None  # type: ignore[union-attr]
+            calls.append(
+                ActionCall(path.relative_to(src).as_posix(), node.lineno, name, permission)
+            )
+    return calls
