@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from juki.storage.engine import make_engine
 from juki.storage.migrate import create_migrated, upgrade
+from support.db_copies import is_municipality
 from support.pgserver import DatabasePool, PostgresServer
 
 # Property tests check behaviour, never speed: no per-example deadline, so a busy CI machine
@@ -139,11 +140,6 @@ def node_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Call
     yield mixed
     for url in taken:
         pool.give_back(url)
-
-
-def is_municipality(node_id: str) -> bool:
-    """A prefecture's 団体コード is its two digits, 000 and the check digit (130001)."""
-    return node_id != "national" and node_id[2:5] != "000"
 
 
 @pytest.fixture(scope="session")

@@ -6,14 +6,13 @@ The registry is populated once per backend and worker; each test gets a copy of 
 
 from __future__ import annotations
 
-import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from support.cert_population import CertEnv, cert_env, clone_env
+from support.db_copies import postgres_copy, sqlite_copy
 from support.pgserver import PostgresServer
 
 _TEMPLATE_DB = "cert_env_template"
@@ -62,12 +61,9 @@ def env(
     template = _template(request.param, _cert_templates, tmp_path_factory, server, pg_template)
     name = ""
     if server is None:
-        for f in template.tmp.glob("registry.db*"):
-            shutil.copy(f, tmp_path / f.name)
-        url = f"sqlite:///{tmp_path}/registry.db"
+        url = sqlite_copy(template.tmp / "registry.db", tmp_path)
     else:
-        name = f"cert_{uuid.uuid4().hex[:12]}"
-        url = server.create_database(name, template=_TEMPLATE_DB)
+        name, url = postgres_copy(server, _TEMPLATE_DB, "cert")
     e = clone_env(template, url, tmp_path)
     yield e
     e.engine.dispose()

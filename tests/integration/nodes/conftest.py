@@ -7,8 +7,6 @@ their databases, with every node started again from its copy.
 
 from __future__ import annotations
 
-import shutil
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,14 +14,11 @@ import pytest
 
 from juki.nodes.memory import reopen_network
 from support.cert_population import fixed_clock, make_desk
+from support.db_copies import is_municipality, postgres_copy, sqlite_copy
 from support.pgserver import PostgresServer
 from support.wide_area import B, WideArea, build_two_towns
 
 SEED = 11
-
-
-def _is_municipality(node_id: str) -> bool:
-    return node_id != "national" and node_id[2:5] != "000"
 
 
 class _Towns:
@@ -37,7 +32,7 @@ class _Towns:
         self.built.net.dispose()
 
     def on_postgres(self, node_id: str) -> bool:
-        return self.server is not None and _is_municipality(node_id)
+        return self.server is not None and is_municipality(node_id)
 
     def template_of(self, node_id: str) -> str:
         return f"wide_template_{node_id}"
@@ -55,15 +50,10 @@ class _Towns:
         for node_id in self.built.net.nodes:
             if self.on_postgres(node_id):
                 assert self.server is not None
-                name = f"wide_{uuid.uuid4().hex[:12]}"
-                urls[node_id] = self.server.create_database(
-                    name, template=self.template_of(node_id)
-                )
+                name, urls[node_id] = postgres_copy(self.server, self.template_of(node_id), "wide")
                 created.append(name)
             else:
-                for f in self.directory.glob(f"{node_id}.db*"):
-                    shutil.copy(f, tmp_path / f.name)
-                urls[node_id] = f"sqlite:///{tmp_path}/{node_id}.db"
+                urls[node_id] = sqlite_copy(self.directory / f"{node_id}.db", tmp_path)
         return urls.__getitem__, created
 
 
