@@ -22,12 +22,21 @@ sys.path.insert(0, str(Path(__file__).parent))
 from juki.storage.engine import make_engine
 from juki.storage.migrate import create_migrated, upgrade
 from support.db_copies import is_municipality
+from support.memory_tmp import remove_memory_tmp, use_memory_tmp
 from support.pgserver import DatabasePool, PostgresServer
 
 # Property tests check behaviour, never speed: no per-example deadline, so a busy CI machine
 # (the cores may be shared) cannot fail them.
 settings.register_profile("juki", deadline=None, print_blob=True)
 settings.load_profile("juki")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    use_memory_tmp(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    remove_memory_tmp(config)
 
 
 @pytest.fixture(scope="session")

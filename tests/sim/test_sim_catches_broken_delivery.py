@@ -9,7 +9,6 @@ is lost — which, over a few seeds of sparse traffic, always happens somewhere.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import structlog
@@ -20,9 +19,9 @@ from juki.network.delivery import DeliveryWorker, StepResult
 from juki.network.receiver import Receiver
 from juki.network.transport import Reply, ReplyStatus
 from juki.sim.runner import SimConfig, run
+from support.simulation import SMALL
 
 CI_SEEDS = (1, 2, 3)
-SMALL: dict[str, Any] = {"days": 3, "municipalities": 4, "population": 240, "scale": 150.0}
 
 
 @pytest.fixture(autouse=True)
@@ -75,8 +74,8 @@ def test_a_worker_that_marks_delivered_before_sending_is_caught_and_named_on_the
 ) -> None:
     monkeypatch.setattr(DeliveryWorker, "_failed", _mark_delivered_before_sending)
     code = cli.main(
-        ["sim", "--seed", "1", "--days", "3", "--municipalities", "4", "--population", "240",
-         "--faults", "network", "--event-scale", "150"]
+        ["sim", "--seed", "1", "--days", "3", "--municipalities", "4", "--population", "120",
+         "--faults", "network", "--event-scale", "300"]
     )  # fmt: skip
     out = capsys.readouterr().out
     assert code == 1

@@ -17,8 +17,9 @@ from juki.security.tables import oplog, oplog_checkpoints
 from juki.sim.cluster import Cluster
 from juki.sim.invariants import FinalCheck
 from juki.sim.runner import SimConfig, Simulation, run
+from support.simulation import SMALL
 
-CONFIG = SimConfig(seed=2, days=3, municipalities=4, population=240, scale=150.0)
+CONFIG = SimConfig(seed=2, **SMALL)
 
 
 def _first(cluster: Cluster, node_id: str, stmt: sa.Select[Any]) -> Any:

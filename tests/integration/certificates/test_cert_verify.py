@@ -66,12 +66,12 @@ def test_flipping_any_byte_fails(shared_env: CertEnv, issued: Any) -> None:
     pdf: bytes = issued.pdf
     rng = random.Random(20250401)
     start, end = _signature_region(pdf)
-    positions = set(rng.sample(range(len(pdf)), 220))
+    positions = set(rng.sample(range(len(pdf)), 80))
     # and where a lenient check would miss it: the signature's hex string, its zero padding,
     # its delimiters, the byte range, the trailer and the very last byte
     positions |= {start - 1, start, start + 1, end - 1, end, end + 1, end - 2, len(pdf) - 1}
-    positions |= set(rng.sample(range(start, end), 40))
-    positions |= set(range(end - 400, end, 37))
+    positions |= set(rng.sample(range(start, end), 15))
+    positions |= set(range(end - 400, end, 67))
     byte_range = pdf.index(b"/ByteRange")
     positions |= set(range(byte_range, byte_range + 40, 3))
     trailer = pdf.rindex(b"startxref")
