@@ -16,7 +16,7 @@ node answers. A PIN goes to the token only; no entry, row or message carries it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 
 from juki.cards import model
@@ -217,28 +217,24 @@ def continue_card_use(
     return perform_outside(uow, by, Permission.ISSUE_CARD, f"card:{serial}", run)
 
 
-def _change(
-    uow: CardUnitOfWork,
-    by: Actor,
-    permission: Permission,
-    card_serial: str,
-    change: model.Transition,
-) -> Card:
+def _applied(change: model.Transition, card_serial: str) -> Callable[[CardUnitOfWork], Card]:
     def run(u: CardUnitOfWork) -> Card:
         after = change(u.cards.get(card_serial))
         u.cards.save(after)
         return after
 
-    return perform(uow, by, permission, f"card:{card_serial}", run, describe=lambda c: c.status)
+    return run
 
 
 def suspend_card(uow: CardUnitOfWork, by: Actor, card_serial: str) -> Card:
     """一時停止: the relay's `resident_for_card` refuses the card until it is resumed."""
-    return _change(uow, by, Permission.SUSPEND_CARD, card_serial, model.suspend)
+    run = _applied(model.suspend, card_serial)
+    return perform(uow, by, Permission.SUSPEND_CARD, f"card:{card_serial}", run)
 
 
 def resume_card(uow: CardUnitOfWork, by: Actor, card_serial: str) -> Card:
-    return _change(uow, by, Permission.SUSPEND_CARD, card_serial, model.resume)
+    run = _applied(model.resume, card_serial)
+    return perform(uow, by, Permission.SUSPEND_CARD, f"card:{card_serial}", run)
 
 
 def abolish_card(

@@ -49,9 +49,7 @@ def upgrade() -> None:
         sa.Column("revocation_reason", sa.String(32), nullable=True),
         sa.PrimaryKeyConstraint("cert_serial", name=op.f("pk_card_certificates")),
     )
-    op.create_index(
-        op.f("ix_card_certificates_card_serial"), "card_certificates", ["card_serial"]
-    )
+    op.create_index(op.f("ix_card_certificates_card_serial"), "card_certificates", ["card_serial"])
     op.create_index(
         op.f("ix_card_certificates_resident_code"), "card_certificates", ["resident_code"]
     )
