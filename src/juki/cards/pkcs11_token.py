@@ -188,6 +188,8 @@ class Pkcs11CardToken:
                     Attribute.CLASS: ObjectClass.CERTIFICATE,
                     Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
                     Attribute.LABEL: CERT_LABEL,
+                    Attribute.SUBJECT: certificate.subject.public_bytes(),
+                    Attribute.ISSUER: certificate.issuer.public_bytes(),
                     Attribute.VALUE: der,
                     Attribute.TOKEN: True,
                     Attribute.PRIVATE: False,
