@@ -18,7 +18,8 @@ from juki.cards.model import AbolitionReason, Backend, CardStatus, KeyKind
 from juki.cards.rules import CardLocked, WrongPin
 from juki.cards.soft import SoftCardToken
 from juki.cards.store import SqlCardUnitOfWork
-from juki.cards.tables import card_certificates, cards as cards_table
+from juki.cards.tables import card_certificates
+from juki.cards.tables import cards as cards_table
 from juki.cli import main
 from juki.core.clock import JST, FixedClock
 from juki.core.errors import PermissionDeniedError, RuleViolation

@@ -45,11 +45,14 @@ def hold_cards(uow: SqlRegistryUnitOfWork, codes: list[str], lg: str, on: date) 
     """The movers hold a working 個人番号カード: the card register says so (a card-based 転出届
     needs it). The simulator keeps the register entry only: the card's keys and the national
     card CA are exercised in tests/integration/cards, not in every simulated move."""
-    cards = SqlCards(uow.connection, uow.clock.now)
-    for code in codes:
-        if not uow.card_holders.holds_card(code):
-            card = card_model.apply(f"SIM-{code}", code, lg, Backend.SOFT, on, [])
-            cards.add(card_model.issue(card, on, on + timedelta(days=3650), f"sim-{code}", None))
+    with uow:
+        cards = SqlCards(uow.connection, uow.clock.now)
+        for code in codes:
+            if not uow.card_holders.holds_card(code):
+                card = card_model.apply(f"SIM-{code}", code, lg, Backend.SOFT, on, [])
+                expires = on + timedelta(days=3650)
+                cards.add(card_model.issue(card, on, expires, f"sim-{code}", None))
+        uow.commit()
 
 
 def _withdraw(desk: Desk, lg: str, filed: RecordMoveOut, codes: list[str]) -> bool:
