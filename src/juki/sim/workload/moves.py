@@ -45,6 +45,8 @@ def hold_cards(uow: SqlRegistryUnitOfWork, codes: list[str], lg: str, on: date) 
     """The movers hold a working 個人番号カード: the card register says so (a card-based 転出届
     needs it). The simulator keeps the register entry only: the card's keys and the national
     card CA are exercised in tests/integration/cards, not in every simulated move."""
+    if not codes:
+        return
     with uow:
         cards = SqlCards(uow.connection, uow.clock.now)
         for code in codes:
@@ -119,8 +121,7 @@ def move_out(desk: Desk, lg: str) -> None:
     codes = [m.resident_code for m in movers]
 
     def run(uow: SqlRegistryUnitOfWork) -> str:
-        if card:
-            hold_cards(uow, codes, lg, today)
+        hold_cards(uow, codes if card else [], lg, today)
         svc.record_move_out(uow, CLERK, cmd)
         route = "card" if card else "certificate"
         return f"move-out of {codes} to {to_lg or destination} ({route}) planned {planned_on}"
