@@ -167,6 +167,8 @@ class Pkcs11CardToken:
         check_pin(kind, pin)
         self.reset_pin(kind, pin)
         with self._user(kind, pin) as session:
+            for old in session.get_objects({Attribute.LABEL: KEY_LABEL}):
+                old.destroy()  # renewal: the new pair replaces the old one
             public, _ = session.generate_keypair(KeyType.RSA, KEY_BITS, label=KEY_LABEL, store=True)
             numbers = rsa.RSAPublicNumbers(
                 int.from_bytes(public[Attribute.PUBLIC_EXPONENT], "big"),

@@ -112,7 +112,9 @@ def issue_card(
             record = _active_record(uow, cmd.resident_code)
             _check_secrets(record, cmd.pin, cmd.signing_password, cmd.on)
             mine = uow.cards.find(serial)
-            if mine is not None and mine.status is not CardStatus.APPLIED:
+            if mine is not None and (
+                mine.status is not CardStatus.APPLIED or mine.resident_code != record.resident_code
+            ):
                 raise DomainRuleError(
                     "card_serial",
                     "serial_used",

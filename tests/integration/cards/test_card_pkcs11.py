@@ -74,3 +74,11 @@ def test_a_pkcs11_card_signs_counts_wrong_pins_and_is_reset_by_the_issuer(sofths
     assert verifier.verify(resident.auth_certificate(), challenge, signature) == "P11-0001"
     with pytest.raises(CardLocked):
         resident.sign("PASS1234", b"x")
+
+    # 電子証明書の更新: a new auth key replaces the old one on the card
+    renewed = card.generate_key(KeyKind.AUTH, "2468")
+    assert renewed.public_numbers() != auth.public_numbers()
+    card.store_certificate(KeyKind.AUTH, ca.issue(KeyKind.AUTH, "P11-0001", renewed, NOW))
+    challenge = verifier.challenges.issue()
+    signature = resident.sign_auth("2468", challenge)
+    assert verifier.verify(resident.auth_certificate(), challenge, signature) == "P11-0001"
