@@ -594,6 +594,52 @@ def test_a_card_ca_query_from_a_node_without_authority_is_refused_and_recorded(
         assert answer.reason == "unauthorised"
 
 
+@pytest.mark.parametrize(
+    ("signer", "to", "reason"),
+    [(INAGI, FUJISAWA, "unexpected_answer"), ("national", INAGI, "unauthorised")],
+    ids=["signed by a municipality", "national, answered to another"],
+)
+def test_a_card_ca_answer_without_authority_is_refused_and_recorded(
+    net: InProcessNetwork, signer: str, to: str, reason: str
+) -> None:
+    """Only national answers for the card CA, and only to the municipality that asked: a
+    validly signed answer otherwise is refused and recorded by the asker."""
+    from juki.network.card_messages import CardCertificateRequest, CardCertificateResponse
+    from juki.nodes.node import AnswerRejected
+
+    fujisawa = net.municipality(FUJISAWA)
+
+    class Forging:
+        def query(self, peer: str, endpoint: str, raw: bytes) -> bytes:
+            question = Envelope.from_bytes(raw)
+            forged = CardCertificateResponse(
+                request_id=question.message_id,
+                card_serial="CARD-1",
+                resident_code=question.body["resident_code"],
+                lg_code=to,
+                outcome="done",
+                revoked=1,
+            )
+            return signed(net, signer, FUJISAWA, forged, QUERY_SEQ)
+
+    saved = fujisawa.query_transport
+    fujisawa.query_transport = Forging()
+    try:
+        request = CardCertificateRequest(
+            action="revoke",
+            card_serial="CARD-1",
+            resident_code=code(),
+            lg_code=FUJISAWA,
+            reason="lost",
+        )
+        with pytest.raises(AnswerRejected) as caught:
+            fujisawa.ask("national", request, "card_certificate_response")
+    finally:
+        fujisawa.query_transport = saved
+    assert caught.value.reason == reason
+    assert refusals(net, FUJISAWA, signer)[-1][0] == reason
+
+
 def test_an_answer_from_a_node_that_was_not_asked_is_refused(net: InProcessNetwork) -> None:
     """An answer signed by the node asked, but naming another municipality's record (or
     addressed to another asker), is not taken."""
