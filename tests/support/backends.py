@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
+from juki.cards import tables as cards_tables
 from juki.core.clock import JST, FixedClock
 from juki.core.ports import IdSource
 from juki.network.messages import FuhyoNotice, MoveOutCertificateInfo
@@ -68,6 +69,8 @@ class Backend(Protocol):
     def record_fuhyo(self, notice: FuhyoNotice, message_id: str, now: str) -> None: ...
     def withdraw_move_out_info(self, resident_code: str, from_lg_code: str, on: date) -> None: ...
 
+    def give_card(self, resident_code: str) -> None: ...
+
 
 class FakeBackend:
     """A `FakeDatabase` with a fixed clock and counted ids, so a scenario reads the same on
@@ -106,6 +109,10 @@ class FakeBackend:
 
     def withdraw_move_out_info(self, resident_code: str, from_lg_code: str, on: date) -> None:
         self.db.withdraw_move_out_info(resident_code, from_lg_code, on)
+
+    def give_card(self, resident_code: str) -> None:
+        with self.db.begin() as tx:
+            tx.insert("cards", card_row(resident_code, self._clock.now().isoformat()))
 
 
 class SqlBackend:
@@ -168,6 +175,14 @@ class SqlBackend:
         with self.engine.begin() as conn:
             journal.withdraw_move_out_info(conn, resident_code, from_lg_code, on)
 
+    def give_card(self, resident_code: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                cards_tables.cards.insert().values(
+                    card_row(resident_code, self._clock.now().isoformat())
+                )
+            )
+
 
 @contextmanager
 def sql_backend(url: str) -> Iterator[SqlBackend]:
@@ -178,6 +193,27 @@ def sql_backend(url: str) -> Iterator[SqlBackend]:
         yield backend
     finally:
         backend.dispose()
+
+
+def card_row(resident_code: str, now: str, lg_code: str = "132250") -> dict[str, Any]:
+    """A working card in the register, as `juki.cards.services.issue_card` leaves it (its
+    certificates are the card CA's business: tests/integration/cards)."""
+    return {
+        "card_serial": f"CARD-{resident_code}",
+        "resident_code": resident_code,
+        "lg_code": lg_code,
+        "status": "issued",
+        "backend": "soft",
+        "applied_on": date(2025, 1, 6),
+        "issued_on": date(2025, 1, 6),
+        "expires_on": date(2030, 1, 6),
+        "auth_cert_serial": "a1",
+        "signing_cert_serial": None,
+        "abolished_on": None,
+        "abolition_reason": None,
+        "continued_from": None,
+        "updated_at": now,
+    }
 
 
 # -- what a test reads back ---------------------------------------------------------------

@@ -26,6 +26,7 @@ from typing import Any, Final
 
 import sqlalchemy as sa
 
+from juki.cards import tables as cards_tables
 from juki.certificates import tables as certificate_tables
 from juki.core.errors import ConcurrentChangeError
 from juki.registry import tables as registry_tables
@@ -125,6 +126,8 @@ TABLES: Final = {
                 ("record_id", "resident_records"),
             ),
         ),
+        # The card register (juki.cards): the registry asks whether a resident holds a card.
+        _Table(cards_tables.cards, ("card_serial",)),
         # 本人通知: of the certificates' tables, only these two are on the fake.
         _Table(
             certificate_tables.self_notice_registrations,

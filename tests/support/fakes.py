@@ -473,6 +473,19 @@ class FakeSupportMeasures:
         self._conn.tx.update("support_measures", measure_row(measure))
 
 
+class FakeCardHolders:
+    """The card register's one question, as `SqlCardHolders` asks it."""
+
+    def __init__(self, conn: FakeConnection) -> None:
+        self._conn = conn
+
+    def holds_card(self, resident_code: str) -> bool:
+        return any(
+            r["resident_code"] == resident_code and r["status"] == "issued"
+            for r in self._conn.tx.scan("cards")
+        )
+
+
 class FakeOpLog:
     def __init__(self, conn: FakeConnection) -> None:
         self._conn = conn
@@ -499,7 +512,13 @@ class CountingIds:
 # Bound at `with` and kept after it, as the SQL unit of work keeps its stores: using one after
 # the block fails on the closed connection.
 _Repositories = tuple[
-    FakeRegistry, FakeSeals, FakeOutbox, FakeMoveOutInfos, FakeOpLog, FakeSupportMeasures
+    FakeRegistry,
+    FakeSeals,
+    FakeOutbox,
+    FakeMoveOutInfos,
+    FakeOpLog,
+    FakeSupportMeasures,
+    FakeCardHolders,
 ]
 
 
@@ -559,6 +578,10 @@ class FakeRegistryUnitOfWork:
         return self._repositories()[5]
 
     @property
+    def card_holders(self) -> FakeCardHolders:
+        return self._repositories()[6]
+
+    @property
     def municipality(self) -> Municipality:
         """Loaded once per unit of work, as the SQL one caches it."""
         if self._municipality is None:
@@ -583,6 +606,7 @@ class FakeRegistryUnitOfWork:
             FakeMoveOutInfos(conn, now),
             FakeOpLog(conn),
             FakeSupportMeasures(conn),
+            FakeCardHolders(conn),
         )
         return self
 

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from juki.network.card_messages import CARD_CERTIFICATE_REQUEST, CARD_CERTIFICATE_RESPONSE
 from juki.network.directory import Directory, NodeKind
 from juki.network.envelope import Envelope
 from juki.network.messages import (
@@ -163,6 +164,12 @@ def _content_response(env: Envelope, body: Any, directory: Directory, here: str)
     return None if body.to_lg_code == here else f"answered to {body.to_lg_code}, not {here}"
 
 
+def _card_request(env: Envelope, body: Any, directory: Directory, here: str) -> str | None:
+    """A municipality asks as itself; that the resident is its own (or, for a card's holder,
+    lived there) is the national handler's check against its identity index."""
+    return None if body.lg_code == env.sender else f"{env.sender} asked as {body.lg_code}"
+
+
 def _own_checkpoint(env: Envelope, body: Any, directory: Directory, here: str) -> str | None:
     if body.node_id != env.sender:
         return f"{env.sender} sent a checkpoint of {body.node_id}'s log"
@@ -273,6 +280,19 @@ AUTHORITY: Final[Mapping[str, Authority]] = {
         "the municipality asked (from_lg_code), to the one that asked (to_lg_code); "
         "the answer to a query",
         _content_response,
+    ),
+    CARD_CERTIFICATE_REQUEST: Authority(
+        _kinds(MUNICIPALITY),
+        _kinds(NATIONAL),
+        "a municipality (lg_code), as itself, to the national card CA; a query (the handler "
+        "checks the resident is that municipality's in the identity index)",
+        _card_request,
+    ),
+    CARD_CERTIFICATE_RESPONSE: Authority(
+        _kinds(NATIONAL),
+        _kinds(MUNICIPALITY),
+        "the national card CA, to the municipality that asked (lg_code); the answer to a query",
+        _for_here,
     ),
 }
 

@@ -13,6 +13,12 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
+from juki.network.card_messages import (
+    CARD_CERTIFICATE_REQUEST,
+    CARD_CERTIFICATE_RESPONSE,
+    CardCertificateRequest,
+    CardCertificateResponse,
+)
 from juki.network.message_base import AddressStr as AddressStr
 from juki.network.message_base import LgCodeStr as LgCodeStr
 from juki.network.message_base import MessageBody as MessageBody
@@ -394,3 +400,9 @@ SCHEMAS[(CERTIFICATE_CONTENT_REQUEST, 1)] = CertificateContentRequest
 SCHEMAS[(CERTIFICATE_CONTENT_RESPONSE, 1)] = CertificateContentResponse
 CURRENT_VERSION[CERTIFICATE_CONTENT_REQUEST] = 1
 CURRENT_VERSION[CERTIFICATE_CONTENT_RESPONSE] = 1
+
+
+SCHEMAS[(CARD_CERTIFICATE_REQUEST, 1)] = CardCertificateRequest
+SCHEMAS[(CARD_CERTIFICATE_RESPONSE, 1)] = CardCertificateResponse
+CURRENT_VERSION[CARD_CERTIFICATE_REQUEST] = 1
+CURRENT_VERSION[CARD_CERTIFICATE_RESPONSE] = 1

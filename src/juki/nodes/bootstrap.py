@@ -8,6 +8,7 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
+from juki.cards.local_ca import load_or_create
 from juki.core.clock import Clock, SystemClock
 from juki.network import pki
 from juki.network.directory import NodeKind
@@ -64,8 +65,11 @@ def bootstrap(config: NodeConfig, *, clock: Clock | None = None) -> Node:
         assert config.root_key is not None  # checked by NodeConfig.from_json
         try:
             node.root_key = pki.key_from_pem(Path(config.root_key).read_bytes())
+            # The card CA's key and certificate beside the node's key, made on first start
+            # (owner-only files; docs/cards.md).
+            node.card_ca = load_or_create(Path(config.key).parent / "card-ca", clock)
         except (OSError, ValueError) as exc:
-            raise ConfigError(f"national: cannot read the root key: {exc}") from exc
+            raise ConfigError(f"national: cannot read the root or card CA key: {exc}") from exc
     return node
 
 

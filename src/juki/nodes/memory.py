@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from cryptography import x509
 
+from juki.cards.ca import CardAuthority
 from juki.core.clock import Clock
 from juki.network import pki
 from juki.network.directory import Directory, DirectoryEntry, NodeKind, NodeStatus
@@ -163,6 +164,7 @@ def build_network(
         )
         if isinstance(node, NationalNode):
             node.root_key = root_key
+            node.card_ca = CardAuthority.create(clock.now())
             national = node
         nodes[spec.node_id] = node
         memory.register(spec.node_id, node.receiver.receive)
@@ -212,6 +214,7 @@ def reopen_network(
         )
         if isinstance(node, NationalNode):
             node.root_key = network.root_key
+            node.card_ca = network.national.card_ca
         nodes[node_id] = node
         memory.register(node_id, node.receiver.receive)
         memory.register_answer(node_id, node.answer)

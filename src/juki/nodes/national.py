@@ -9,11 +9,15 @@ from datetime import date
 from typing import Any, Final
 
 import sqlalchemy as sa
+from cryptography import x509
 
+from juki.cards import ca_store
+from juki.cards.ca import CardAuthority
 from juki.core.errors import DomainRuleError, ValidationError
 from juki.core.identifiers import LgCode, MyNumber, ResidentCode
 from juki.core.text import normalize_kana
 from juki.network import pki, store
+from juki.network.card_messages import CARD_CERTIFICATE_REQUEST
 from juki.network.directory import Directory, NodeKind, NodeStatus
 from juki.network.envelope import Envelope
 from juki.network.messages import (
@@ -32,8 +36,9 @@ from juki.network.messages import (
 )
 from juki.network.receiver import Handler
 from juki.nodes import codes
+from juki.nodes.cards import answer_card_request, revoke_on_identity_change
 from juki.nodes.identity import apply_identity, apply_snapshot
-from juki.nodes.node import DIRECTORY_KEY, Node
+from juki.nodes.node import DIRECTORY_KEY, Node, QueryHandler
 from juki.nodes.tables import identity_copies, my_numbers
 from juki.security.actors import Actor
 
@@ -44,6 +49,7 @@ LOOKUP_LIMIT: Final = 100
 class NationalNode(Node):
     kind = NodeKind.NATIONAL
     root_key: pki.PrivateKey | None = None
+    card_ca: CardAuthority | None = None  # the card CA (juki.cards.ca), when this node runs it
 
     def handlers(self) -> Mapping[str, Handler]:
         return {
@@ -54,9 +60,20 @@ class NationalNode(Node):
             RESIDENT_CODE_CHANGED: self._on_code_change,
         }
 
+    def query_handlers(self) -> Mapping[str, QueryHandler]:
+        return {CARD_CERTIFICATE_REQUEST: lambda env, body: answer_card_request(self, env, body)}
+
+    def card_crl(self) -> x509.CertificateRevocationList:
+        """The card CA's current revocation list (the relay's verifier reads it)."""
+        if self.card_ca is None:
+            raise RuntimeError("the national node runs no card CA")
+        with self.engine.begin() as conn:
+            return ca_store.crl(conn, self.card_ca, self.clock.now())
+
     def _on_identity(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
         msg: IdentityInfoChanged = body
         now = self.clock.now()
+        revoke_on_identity_change(conn, msg.identity, now)  # before the copy changes
         apply_identity(conn, msg.identity, message_id=env.message_id, now=now)
         if codes.note_used(conn, msg.identity.resident_code, msg.identity.lg_code, now):
             self._send_pool(conn, msg.identity.lg_code, codes.POOL_BATCH)

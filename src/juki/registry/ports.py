@@ -91,6 +91,14 @@ class Outbox(Protocol):
     def put(self, event: RegistryEvent, key: str) -> None: ...
 
 
+class CardHolders(Protocol):
+    """Whether a resident holds a working 個人番号カード here: the card register kept by
+    `juki.cards` (issued, or continued here after a move-in, and not suspended or abolished).
+    A card-based 転出届 (転出届の特例) needs one; a my_number alone is not a card."""
+
+    def holds_card(self, resident_code: str) -> bool: ...
+
+
 class RegistryUnitOfWork(UnitOfWork, Protocol):
     @property
     def registry(self) -> RegistryRepository: ...
@@ -106,6 +114,9 @@ class RegistryUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def support_measures(self) -> SupportMeasureRepository: ...
+
+    @property
+    def card_holders(self) -> CardHolders: ...
 
     @property
     def municipality(self) -> Municipality: ...

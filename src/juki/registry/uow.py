@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from juki.core.clock import Clock
 from juki.core.ports import IdSource
 from juki.registry.model import Municipality
+from juki.registry.store.cards import SqlCardHolders
 from juki.registry.store.journal import SqlMoveOutInfos, SqlOutbox
 from juki.registry.store.municipality import load_municipality
 from juki.registry.store.records import SqlRegistry
@@ -23,6 +24,7 @@ class SqlRegistryUnitOfWork(SqlUnitOfWork):
     outbox: SqlOutbox
     move_out_infos: SqlMoveOutInfos
     support_measures: SqlSupportMeasures
+    card_holders: SqlCardHolders
     _municipality: Municipality | None = None
 
     def __init__(
@@ -52,3 +54,4 @@ class SqlRegistryUnitOfWork(SqlUnitOfWork):
         self.outbox = SqlOutbox(conn, self.ids, self.clock.now)
         self.move_out_infos = SqlMoveOutInfos(conn, self.clock.now)
         self.support_measures = SqlSupportMeasures(conn)
+        self.card_holders = SqlCardHolders(conn)

@@ -75,6 +75,14 @@ class Permission(StrEnum):
     VIEW_RESIDENT_CODE = "view_resident_code"  # 住民票コード (法第30条の37・第30条の38)
     VIEW_HONSEKI = "view_honseki"  # 本籍・筆頭者 (戸籍の表示)
     VIEW_RESIDENCE_STATUS = "view_residence_status"  # 在留資格・在留期間・在留カード等の番号
+    # 個人番号カード (issue 12): 交付申請・交付・更新・継続利用, 一時停止, 廃止 at the counter; the
+    # 暗証番号管理者 resets (and so unlocks) a PIN; the node resolves a card serial for the relay.
+    ISSUE_CARD = "issue_card"
+    SUSPEND_CARD = "suspend_card"
+    ABOLISH_CARD = "abolish_card"
+    RESET_CARD_PIN = "reset_card_pin"
+    VIEW_CARD = "view_card"
+    RESOLVE_CARD = "resolve_card"
 
 
 class Role(StrEnum):
@@ -128,6 +136,10 @@ _CLERK: Final = frozenset(
         Permission.VIEW_RESIDENT_CODE,
         Permission.VIEW_HONSEKI,
         Permission.VIEW_RESIDENCE_STATUS,
+        Permission.ISSUE_CARD,
+        Permission.SUSPEND_CARD,
+        Permission.ABOLISH_CARD,
+        Permission.VIEW_CARD,
     }
 )
 
@@ -178,6 +190,9 @@ _TABLE: Final = MappingProxyType(
                 Permission.ISSUE_OPERATOR_CARD,
                 Permission.CLEAR_LOCKOUT,
                 Permission.VIEW_OPERATOR_LEDGER,
+                # 個人番号カードの暗証番号の初期化 (and so its unlock), and finding the card.
+                Permission.RESET_CARD_PIN,
+                Permission.VIEW_CARD,
             }
         ),
         # アクセス管理責任者 (002 第13条): 照合ID, 照合情報 and 操作者ID, their ledger, the oplog.
@@ -208,6 +223,8 @@ _TABLE: Final = MappingProxyType(
                 Permission.VIEW_RESIDENT_CODE,
                 Permission.VIEW_HONSEKI,
                 Permission.VIEW_RESIDENCE_STATUS,
+                # The relay's question: whose working card is this serial (a kiosk request).
+                Permission.RESOLVE_CARD,
             }
         ),
     }

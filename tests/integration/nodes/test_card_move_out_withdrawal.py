@@ -37,6 +37,7 @@ from juki.registry.tables import move_out_infos
 from juki.registry.uow import SqlRegistryUnitOfWork
 from juki.security.actors import Actor
 from juki.security.permissions import Role
+from support.card_holders import issue_card
 
 CLERK = Actor("clerk", Role.COUNTER_CLERK, "T1")
 INAGI, FUJISAWA = "132250", "142051"
@@ -64,7 +65,7 @@ def uow(node: MunicipalityNode) -> SqlRegistryUnitOfWork:
 
 
 def resident(net: InProcessNetwork, person: PersonalItems, street: str) -> ResidentRecord:
-    """Someone arrived from abroad at 稲城市, with the 個人番号 national assigned (a card)."""
+    """Someone arrived from abroad at 稲城市, with the 個人番号 national assigned."""
     inagi = net.municipality(INAGI)
     record = svc.record_move_in(
         uow(inagi),
@@ -84,6 +85,7 @@ def resident(net: InProcessNetwork, person: PersonalItems, street: str) -> Resid
 
 
 def card_move_out(net: InProcessNetwork, record: ResidentRecord) -> None:
+    issue_card(net.municipality(INAGI), record.resident_code)
     svc.record_move_out(
         uow(net.municipality(INAGI)),
         CLERK,

@@ -40,6 +40,7 @@ from juki.registry.store.journal import fuhyo_history
 from juki.registry.uow import SqlRegistryUnitOfWork
 from juki.security.actors import Actor
 from juki.security.permissions import Role
+from support.card_holders import issue_card
 
 CLERK = Actor("clerk", Role.COUNTER_CLERK, "T1")
 TODAY = date(2025, 4, 1)
@@ -157,6 +158,7 @@ def test_move_inagi_to_fujisawa_by_card(net: InProcessNetwork) -> None:
     person = arrive(inagi, "太郎", "タロウ")
     net.run_until_quiet()
     person = svc.get_record(uow(inagi), CLERK, person.record_id)
+    issue_card(inagi, person.resident_code)
     svc.record_move_out(
         uow(inagi),
         CLERK,

@@ -376,7 +376,12 @@ def test_every_message_type_has_a_forged_case_or_a_reason_it_has_none() -> None:
     from juki.network.messages import SCHEMAS
 
     forged = {type_of(c[3]()) for c in FORGED} | {"link_skip"}  # any node, about its own link
-    queries = {"certificate_content_request", "certificate_content_response"}  # tested below
+    queries = {  # tested below
+        "certificate_content_request",
+        "certificate_content_response",
+        "card_certificate_request",
+        "card_certificate_response",
+    }
     assert forged | queries == {name for name, _v in SCHEMAS}
 
 
@@ -565,6 +570,74 @@ def test_a_certificate_query_from_a_node_without_authority_is_refused_and_record
     assert isinstance(answer, Reply)
     assert (answer.status, answer.reason) == (ReplyStatus.REFUSED, "unauthorised")
     assert refusals(net, asked, asker)[-1][0] == "unauthorised"
+
+
+@pytest.mark.parametrize(
+    ("asker", "claimed", "asked"),
+    [(NISHITOKYO, FUJISAWA, "national"), (TOKYO, TOKYO, "national"), (FUJISAWA, FUJISAWA, INAGI)],
+    ids=["in another's name", "a prefecture", "a municipality asked"],
+)
+def test_a_card_ca_query_from_a_node_without_authority_is_refused_and_recorded(
+    net: InProcessNetwork, asker: str, claimed: str, asked: str
+) -> None:
+    from juki.network.card_messages import CardCertificateRequest
+
+    request = CardCertificateRequest(
+        action="revoke", card_serial="CARD-1", resident_code=code(), lg_code=claimed, reason="lost"
+    )
+    answer = _ask(net, asker, asked, request)
+    assert isinstance(answer, Reply)
+    assert answer.status is ReplyStatus.REFUSED
+    assert answer.reason in {"unauthorised", "unhandled"}
+    assert refusals(net, asked, asker)[-1][0] == answer.reason
+    if asked == "national":
+        assert answer.reason == "unauthorised"
+
+
+@pytest.mark.parametrize(
+    ("signer", "to", "reason"),
+    [(INAGI, FUJISAWA, "unexpected_answer"), ("national", INAGI, "unauthorised")],
+    ids=["signed by a municipality", "national, answered to another"],
+)
+def test_a_card_ca_answer_without_authority_is_refused_and_recorded(
+    net: InProcessNetwork, signer: str, to: str, reason: str
+) -> None:
+    """Only national answers for the card CA, and only to the municipality that asked: a
+    validly signed answer otherwise is refused and recorded by the asker."""
+    from juki.network.card_messages import CardCertificateRequest, CardCertificateResponse
+    from juki.nodes.node import AnswerRejected
+
+    fujisawa = net.municipality(FUJISAWA)
+
+    class Forging:
+        def query(self, peer: str, endpoint: str, raw: bytes) -> bytes:
+            question = Envelope.from_bytes(raw)
+            forged = CardCertificateResponse(
+                request_id=question.message_id,
+                card_serial="CARD-1",
+                resident_code=question.body["resident_code"],
+                lg_code=to,
+                outcome="done",
+                revoked=1,
+            )
+            return signed(net, signer, FUJISAWA, forged, QUERY_SEQ)
+
+    saved = fujisawa.query_transport
+    fujisawa.query_transport = Forging()
+    try:
+        request = CardCertificateRequest(
+            action="revoke",
+            card_serial="CARD-1",
+            resident_code=code(),
+            lg_code=FUJISAWA,
+            reason="lost",
+        )
+        with pytest.raises(AnswerRejected) as caught:
+            fujisawa.ask("national", request, "card_certificate_response")
+    finally:
+        fujisawa.query_transport = saved
+    assert caught.value.reason == reason
+    assert refusals(net, FUJISAWA, signer)[-1][0] == reason
 
 
 def test_an_answer_from_a_node_that_was_not_asked_is_refused(net: InProcessNetwork) -> None:

@@ -267,7 +267,7 @@ def record_move_out(uow: RegistryUnitOfWork, by: Actor, cmd: RecordMoveOut) -> l
                 "destination_address", destination, uow.municipality.address_prefix
             )
         reason = ChangeReason.EMIGRATION if cmd.abroad else ChangeReason.MOVE_OUT_PLANNED
-        destination_lg = _card_destination(cmd, records)
+        destination_lg = _card_destination(uow, cmd, records)
         batch = Batch(uow, by, cmd.planned_on, cmd.notified_on)
         rehead(batch, household_id, set(ids), cmd.new_householder_id, cmd.relationships)
         out = [
@@ -298,8 +298,11 @@ def record_move_out(uow: RegistryUnitOfWork, by: Actor, cmd: RecordMoveOut) -> l
     return perform(uow, by, Permission.RECORD_MOVE_OUT, "records:" + ",".join(cmd.record_ids), run)
 
 
-def _card_destination(cmd: RecordMoveOut, records: Sequence[ResidentRecord]) -> str | None:
-    """転出届の特例 needs the destination municipality and every mover's my_number."""
+def _card_destination(
+    uow: RegistryUnitOfWork, cmd: RecordMoveOut, records: Sequence[ResidentRecord]
+) -> str | None:
+    """転出届の特例 needs the destination municipality and every mover's working card (the
+    card register: a my_number alone is not a card)."""
     if not cmd.card:
         return None
     if cmd.abroad:
@@ -317,11 +320,11 @@ def _card_destination(cmd: RecordMoveOut, records: Sequence[ResidentRecord]) -> 
             "転出届の特例では転出先の市区町村を指定してください",
         )
     for r in records:
-        if r.my_number is None:
+        if not uow.card_holders.holds_card(r.resident_code):
             raise DomainRuleError(
                 "record_ids",
                 "card_required",
-                f"{r.record_id} has no my_number, so no card: use a move-out certificate",
+                f"{r.record_id} holds no working card: use a move-out certificate",
                 f"{r.full_name}さんは個人番号カードがないため、転出証明書を交付してください",
             )
     return LgCode.parse(cmd.destination_lg_code).value

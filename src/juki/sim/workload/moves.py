@@ -9,11 +9,14 @@ information, or `MAX_MOVE_IN_TRIES` failures leave the rest MOVING for the invar
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Final
 
 import sqlalchemy as sa
 
+from juki.cards import model as card_model
+from juki.cards.model import Backend
+from juki.cards.store import SqlCards
 from juki.registry import services as svc
 from juki.registry.commands import (
     JoinHousehold,
@@ -36,6 +39,22 @@ CARD_SHARE: Final = 0.5  # card-based moves (転出届の特例) where everyone 
 MAX_CARD_WAIT: Final = 7  # days a card move-in waits for the 転出証明書情報 before going paper
 MAX_MOVE_IN_TRIES: Final = 30
 WITHDRAWAL_SHARE: Final = 0.05  # 転出取消: the move is called off before its planned date
+
+
+def hold_cards(uow: SqlRegistryUnitOfWork, codes: list[str], lg: str, on: date) -> None:
+    """The movers hold a working 個人番号カード: the card register says so (a card-based 転出届
+    needs it). The simulator keeps the register entry only: the card's keys and the national
+    card CA are exercised in tests/integration/cards, not in every simulated move."""
+    if not codes:
+        return
+    with uow:
+        cards = SqlCards(uow.connection, uow.clock.now)
+        for code in codes:
+            if not uow.card_holders.holds_card(code):
+                card = card_model.apply(f"SIM-{code}", code, lg, Backend.SOFT, on, [])
+                expires = on + timedelta(days=3650)
+                cards.add(card_model.issue(card, on, expires, f"sim-{code}", None))
+        uow.commit()
 
 
 def _withdraw(desk: Desk, lg: str, filed: RecordMoveOut, codes: list[str]) -> bool:
@@ -102,6 +121,7 @@ def move_out(desk: Desk, lg: str) -> None:
     codes = [m.resident_code for m in movers]
 
     def run(uow: SqlRegistryUnitOfWork) -> str:
+        hold_cards(uow, codes if card else [], lg, today)
         svc.record_move_out(uow, CLERK, cmd)
         route = "card" if card else "certificate"
         return f"move-out of {codes} to {to_lg or destination} ({route}) planned {planned_on}"

@@ -212,6 +212,7 @@ def test_withdrawing_a_card_move_out_tells_the_destination_and_a_paper_one_nobod
     backend: FakeBackend,
 ) -> None:
     _head, wife, child = family(backend)
+    backend.give_card(wife.resident_code)
     _move_out(backend, wife.record_id, destination_lg_code=FUJISAWA, card=True)
     _move_out(backend, child.record_id)  # on paper, the same day
     assert get(backend, wife.record_id).card_move_out_lg_code == FUJISAWA
@@ -235,6 +236,7 @@ def test_cancelling_a_card_move_out_by_authority_tells_the_destination(
     backend: FakeBackend,
 ) -> None:
     head = move_in(backend)
+    backend.give_card(head.resident_code)
     _move_out(backend, head.record_id, destination_lg_code=FUJISAWA, card=True)
     svc.cancel_changes(backend.uow(), SUPERVISOR, CancelChanges((head.record_id,), "誤り"))
     (told,) = outbox_payloads(backend, "move_out_withdrawn")
@@ -249,6 +251,7 @@ def test_a_card_move_out_the_destination_confirmed_is_not_withdrawn_there(
     backend: FakeBackend,
 ) -> None:
     head = move_in(backend)
+    backend.give_card(head.resident_code)
     _move_out(backend, head.record_id, destination_lg_code=FUJISAWA, card=True)
     svc.confirm_move_out(
         backend.uow(), CS, ConfirmMoveOut(head.resident_code, DESTINATION, TODAY, TODAY)

@@ -219,6 +219,7 @@ def test_confirmation_for_unknown_person_is_not_found(backend: FakeBackend) -> N
 
 def test_card_move_out_sends_the_certificate_info_ahead(backend: FakeBackend) -> None:
     head = move_in(backend)
+    backend.give_card(head.resident_code)
     svc.record_move_out(
         backend.uow(),
         CLERK,
@@ -257,7 +258,17 @@ def test_card_move_out_needs_a_destination_municipality(backend: FakeBackend) ->
 
 
 def test_card_move_out_needs_every_movers_card(backend: FakeBackend) -> None:
+    """The card register decides, not the 個人番号: the head has a my_number but no card."""
     head, wife, child = family(backend)
+    alone = RecordMoveOut(
+        (head.record_id,), FUJISAWA_NEW, TODAY, TODAY, destination_lg_code=FUJISAWA, card=True
+    )
+    assert head.my_number is not None
+    with refused(backend), pytest.raises(DomainRuleError) as err:
+        svc.record_move_out(backend.uow(), CLERK, alone)
+    assert err.value.rule == "card_required"
+    backend.give_card(head.resident_code)
+    backend.give_card(wife.resident_code)
     cmd = RecordMoveOut(
         (head.record_id, wife.record_id, child.record_id),
         FUJISAWA_NEW,
