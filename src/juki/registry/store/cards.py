@@ -1,6 +1,6 @@
 """The registry's one question to the card register: does this resident hold a working card?
 
-The `cards` table belongs to `juki.cards` (a feature above the registry, migration 0018); the
+The `cards` table belongs to `juki.cards` (a feature above the registry, migration 0017); the
 registry may not import it, so it names the two columns it reads here, and the card tests
 (`tests/integration/cards`, `tests/integration/nodes/test_card_move_out_withdrawal.py`) run this
 query against the migrated table on SQLite and PostgreSQL.

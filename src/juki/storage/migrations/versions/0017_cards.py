@@ -1,7 +1,7 @@
 """個人番号カード (issue 12, point 1): the municipality's card register (card serial → resident)
 and the national card CA's ledger of issued certificates and their revocation.
 
-Revision ID: 0018
+Revision ID: 0017
 Revises: 0016
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018"
+revision = "0017"
 down_revision = "0016"
 branch_labels = None
 depends_on = None
