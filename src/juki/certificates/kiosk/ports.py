@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -38,14 +39,24 @@ class KioskRead:
     fuhyo: FuhyoSnapshot | None
 
 
+# Called with the settings and whether the request id was seen, before anything personal is
+# read: it raises when the kiosk is refused anyway (closed, kind not offered, a replay).
+Gate = Callable[[KioskSettings, bool], None]
+
+
 class KioskReader(Protocol):
     """Reads one consistent snapshot for a kiosk request, in a read transaction of its own."""
 
     def read(
-        self, holder_resident_code: str, kind: CertificateKind, request_id: str, read_at: datetime
+        self,
+        holder_resident_code: str,
+        kind: CertificateKind,
+        request_id: str,
+        read_at: datetime,
+        gate: Gate,
     ) -> KioskRead:
         """`NotFoundError` when the holder has no record here; a rule's error (no 附票 here)
-        as raised by the counter's readers."""
+        as raised by the counter's readers; whatever `gate` raises."""
         ...
 
 

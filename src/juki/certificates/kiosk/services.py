@@ -37,7 +37,12 @@ from juki.certificates.kiosk.model import (
     RefusalCode,
     settings_to_json,
 )
-from juki.certificates.kiosk.ports import KioskReader, KioskRequestEntry, KioskUnitOfWork
+from juki.certificates.kiosk.ports import (
+    Gate,
+    KioskReader,
+    KioskRequestEntry,
+    KioskUnitOfWork,
+)
 from juki.certificates.model import (
     CertificateContent,
     CertificateKind,
@@ -100,6 +105,17 @@ def _target(holder: str) -> str:
     return f"resident_code:{holder[:11]}"
 
 
+def _gate(kind: CertificateKind, now: datetime) -> Gate:
+    """Refuse before anything personal is read: a replay, a closed kiosk, a kind not offered."""
+
+    def gate(settings: KioskSettings, seen: bool) -> None:
+        if seen:
+            raise KioskRefused(RefusalCode.REPLAY, "replay", "this request id was used before")
+        rules.check_service(settings, kind, now)
+
+    return gate
+
+
 def _build(
     holder: str, request: KioskRequest, reader: KioskReader, coverage: GlyphCoverage, now: datetime
 ) -> _Built:
@@ -109,14 +125,11 @@ def _build(
     items = frozenset(request.items)
     try:
         rules.check_options(kind, request.members, items)
-        read = reader.read(holder, kind, request.request_id, now)
-        if read.seen:
-            raise KioskRefused(RefusalCode.REPLAY, "replay", "this request id was used before")
+        read = reader.read(holder, kind, request.request_id, now, _gate(kind, now))
         if read.snapshot.municipality.lg_code != request.lg_code:
             raise KioskRefused(
                 RefusalCode.WRONG_MUNICIPALITY, "wrong_municipality", "not this municipality"
             )
-        rules.check_service(read.settings, kind, now)
         rules.check_holder(read.snapshot.subject, read.snapshot.read_at.date())
         members = rules.members_of(request.members, read.snapshot)
         req = rules.certificate_request(holder, kind, members, items, request.copies)
@@ -357,10 +370,11 @@ def household_choices(
 
     def run() -> Sequence[tuple[str, str]]:
         try:
+            now = uow.clock.now()
+            kind = CertificateKind.RESIDENCE
             read = reader.read(
-                holder_resident_code, CertificateKind.RESIDENCE, request.request_id, uow.clock.now()
+                holder_resident_code, kind, request.request_id, now, _gate(kind, now)
             )
-            rules.check_service(read.settings, CertificateKind.RESIDENCE, uow.clock.now())
             rules.check_holder(read.snapshot.subject, read.snapshot.read_at.date())
         except NotFoundError as exc:
             raise KioskRefused(RefusalCode.NOT_AT_KIOSK, "not_resident", "no record") from exc

@@ -24,7 +24,7 @@ from juki.certificates.kiosk.model import (
     settings_from_json,
     settings_to_json,
 )
-from juki.certificates.kiosk.ports import KioskRead, KioskRequestEntry
+from juki.certificates.kiosk.ports import Gate, KioskRead, KioskRequestEntry
 from juki.certificates.kiosk.tables import kiosk_requests, kiosk_settings
 from juki.certificates.model import CertificateKind
 from juki.certificates.store import SqlCertificates, SqlCertificateUnitOfWork
@@ -129,10 +129,19 @@ class SqlKioskReader:
         return conn
 
     def read(
-        self, holder_resident_code: str, kind: CertificateKind, request_id: str, read_at: datetime
+        self,
+        holder_resident_code: str,
+        kind: CertificateKind,
+        request_id: str,
+        read_at: datetime,
+        gate: Gate,
     ) -> KioskRead:
         with self._connect() as conn, conn.begin():
             municipality = load_municipality(conn)
+            kiosk = SqlKiosk(conn)
+            settings = kiosk.settings(municipality.lg_code) or DEFAULT_SETTINGS
+            seen = kiosk.request(request_id) is not None
+            gate(settings, seen)
             store = SqlCertificates(conn)
             snapshot = store.snapshot(
                 holder_resident_code,
@@ -147,10 +156,9 @@ class SqlKioskReader:
                 fuhyo = store.fuhyo_snapshot(
                     holder_resident_code, municipality=municipality, read_at=read_at, lock=False
                 )
-            kiosk = SqlKiosk(conn)
             return KioskRead(
-                settings=kiosk.settings(municipality.lg_code) or DEFAULT_SETTINGS,
-                seen=kiosk.request(request_id) is not None,
+                settings=settings,
+                seen=seen,
                 snapshot=snapshot,
                 fuhyo=fuhyo,
             )
