@@ -58,6 +58,7 @@ from juki.certificates.services.issuing import (
 )
 from juki.certificates.services.recording import PreparedCertificate, record_certificate
 from juki.certificates.services.register import spoil_copy
+from juki.core.clock import JST
 from juki.core.errors import NotFoundError, RuleViolation
 from juki.core.identifiers import ResidentCode
 from juki.security.actions import perform, perform_outside
@@ -130,7 +131,7 @@ def _build(
             raise KioskRefused(
                 RefusalCode.WRONG_MUNICIPALITY, "wrong_municipality", "not this municipality"
             )
-        rules.check_holder(read.snapshot.subject, read.snapshot.read_at.date())
+        rules.check_holder(read.snapshot.subject, read.snapshot.read_at.astimezone(JST).date())
         members = rules.members_of(request.members, read.snapshot)
         req = rules.certificate_request(holder, kind, members, items, request.copies)
         check_request(req)
@@ -375,7 +376,7 @@ def household_choices(
             read = reader.read(
                 holder_resident_code, kind, request.request_id, now, _gate(kind, now)
             )
-            rules.check_holder(read.snapshot.subject, read.snapshot.read_at.date())
+            rules.check_holder(read.snapshot.subject, read.snapshot.read_at.astimezone(JST).date())
         except NotFoundError as exc:
             raise KioskRefused(RefusalCode.NOT_AT_KIOSK, "not_resident", "no record") from exc
         except RuleViolation as exc:

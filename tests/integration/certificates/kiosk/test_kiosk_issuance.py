@@ -31,6 +31,7 @@ from juki.certificates.kiosk.model import KioskRefused, RefusalCode
 from juki.certificates.kiosk.ports import KioskRead
 from juki.certificates.kiosk.services import (
     KioskProduction,
+    household_choices,
     issue_for_card_holder,
     record_kiosk_spoiled,
     relay_actor,
@@ -150,6 +151,14 @@ def test_the_holder_gets_their_own_certificate_under_the_counters_rules(
         p.child_reiwa.full_name,
     ]
     assert "my_number" in line_keys(household) and "resident_code" not in line_keys(household)
+    some = KioskRequest(
+        request_id=new_request_id(), card_serial="SN-h", lg_code="132250", kind="residence"
+    )
+    choices = household_choices(kiosk.uow(), RELAY, p.head.resident_code, some, reader=kiosk.reader)
+    assert [name for _, name in choices] == names_of(household)
+    picked = [ref for ref, name in choices if name in (p.child_reiwa.full_name, p.wife.full_name)]
+    _, part = kiosk.ask(p.head, members=picked)
+    assert names_of(content_of(env, issued(part))) == [p.wife.full_name, p.child_reiwa.full_name]
     assert refused(kiosk.ask(p.head, items=["resident_code"])[1]) is RefusalCode.ITEM_NOT_OFFERED
     # A replayed request id is refused, whoever sends it, and registered once.
     assert refused(kiosk.ask(p.wife, request_id=request.request_id)[1]) is RefusalCode.REPLAY
