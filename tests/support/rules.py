@@ -118,6 +118,8 @@ REGISTRY_ROUTES: Final[dict[str, Rule]] = {
     "POST /api/v1/certificates/wide-area": P.REQUEST_WIDE_AREA_ISSUANCE,
     "GET /api/v1/certificates/wide-area/requests": P.VIEW_CERTIFICATE_REGISTER,
     "POST /api/v1/certificates/counter": P.ISSUE_CERTIFICATE,
+    "GET /api/v1/certificates/kiosk/settings": P.MANAGE_KIOSK_SETTINGS,
+    "PUT /api/v1/certificates/kiosk/settings": P.MANAGE_KIOSK_SETTINGS,
     "POST /api/v1/certificates/self-notice/registrations": P.REGISTER_SELF_NOTICE,
     "POST /api/v1/certificates/self-notice/registrations/{resident_code}/withdrawal": (
         P.WITHDRAW_SELF_NOTICE
@@ -231,6 +233,8 @@ COMMANDS: Final[dict[str, Rule]] = {
     "cert wide-area-register": P.VIEW_CERTIFICATE_REGISTER,
     "cert fee": P.MANAGE_CERTIFICATE_FEES,
     "cert signatory": P.SET_CERTIFICATE_SIGNATORY,
+    "cert kiosk-settings show": P.MANAGE_KIOSK_SETTINGS,
+    "cert kiosk-settings set": P.MANAGE_KIOSK_SETTINGS,
     "cert self-notice register": P.REGISTER_SELF_NOTICE,
     "cert self-notice withdraw": P.WITHDRAW_SELF_NOTICE,
     "cert self-notice list": P.SEND_SELF_NOTICES,

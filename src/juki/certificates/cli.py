@@ -25,6 +25,7 @@ import sqlalchemy as sa
 
 from juki.certificates.desk import CertificateDesk, FilePrintSink
 from juki.certificates.fonts import FontMissingError
+from juki.certificates.kiosk.cli import add_kiosk_commands
 from juki.certificates.model import (
     ALL_MEMBERS,
     RECORD_ITEMS_ONLY,
@@ -376,6 +377,7 @@ def register(
     _add_verify(cert_sub)
     _add_after_issue(cert_sub, settings)
     add_self_notice_commands(cert_sub, settings, _common, actor_for)
+    add_kiosk_commands(cert_sub, settings, _common, actor_for)
 
 
 def _common(p: argparse.ArgumentParser, settings: Settings, *, db: bool = True) -> None:

@@ -146,6 +146,20 @@ def check_request(request: CertificateRequest) -> None:
                 "a wide-area copy never carries the honseki or the koseki head",
                 "広域交付の住民票の写しには本籍・筆頭者を記載できません",
             )
+    if request.channel is Channel.KIOSK and (
+        OptionalItem.RESIDENT_CODE in request.items
+        or request.requester is not Requester.SELF
+        or request.removed
+        or request.support_override is not None
+        or request.kind is CertificateKind.MOVE_OUT
+    ):
+        raise DomainRuleError(  # juki.certificates.kiosk: the card holder's own, current record
+            "kind",
+            "kiosk_request",
+            "a kiosk certificate is the card holder's (or household's) current record, never "
+            "with the resident code, a support-measure override or as a 除票 or 転出証明書",
+            "この証明書はコンビニでは交付できません。市区町村の窓口にお越しください",
+        )
     if request.removed and request.kind is CertificateKind.SEAL:
         raise DomainRuleError(
             "removed",

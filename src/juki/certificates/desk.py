@@ -16,6 +16,9 @@ import sqlalchemy as sa
 from cryptography import x509
 
 from juki.certificates.fonts import GlyphCoverage, ipamj_coverage
+from juki.certificates.kiosk.messages import KioskAnswer, KioskRequest
+from juki.certificates.kiosk.services import KioskProduction, issue_for_card_holder
+from juki.certificates.kiosk.store import SqlKioskReader, SqlKioskUnitOfWork
 from juki.certificates.model import CertificateRequest, CertificateStatus
 from juki.certificates.ports import ContentSource, PrintSink, ProducedPdf
 from juki.certificates.render import CertificateRenderer
@@ -118,6 +121,22 @@ class CertificateDesk:
 
     def uow(self) -> SqlCertificateUnitOfWork:
         return SqlCertificateUnitOfWork(self.engine, clock=self.clock, ids=self.ids)
+
+    def kiosk_uow(self) -> SqlKioskUnitOfWork:
+        return SqlKioskUnitOfWork(self.engine, clock=self.clock, ids=self.ids)
+
+    def answer_kiosk(
+        self, by: Actor, holder_resident_code: str, request: KioskRequest
+    ) -> KioskAnswer:
+        """コンビニ交付: answer the relay for the card holder its card link names."""
+        return issue_for_card_holder(
+            self.kiosk_uow(),
+            by,
+            holder_resident_code,
+            request,
+            reader=SqlKioskReader(self.engine),
+            production=KioskProduction(self.coverage, self.producer(), self.settings.public_url),
+        )
 
     @property
     def coverage(self) -> GlyphCoverage:

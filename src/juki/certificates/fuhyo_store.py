@@ -65,7 +65,12 @@ def _local(
 
 
 def fuhyo_snapshot(
-    conn: sa.Connection, resident_code: str, municipality: Municipality, read_at: datetime
+    conn: sa.Connection,
+    resident_code: str,
+    municipality: Municipality,
+    read_at: datetime,
+    *,
+    lock: bool = True,
 ) -> FuhyoSnapshot:
     """The 附票 the person is on now (their latest entry's 本籍 and 筆頭者), everyone on it."""
     f = fuhyo_entries.c
@@ -84,16 +89,12 @@ def fuhyo_snapshot(
             "この方の戸籍の附票はこの市区町村にありません（本籍地の市区町村で請求してください）",
         )
     honseki, koseki_head = latest
-    rows = (
-        conn.execute(
-            sa.select(fuhyo_entries)
-            .where((f.honseki == honseki) & (f.koseki_head == koseki_head))
-            .order_by(*order)
-            .with_for_update(read=True)
-        )
-        .mappings()
-        .all()
+    entries = (
+        sa.select(fuhyo_entries)
+        .where((f.honseki == honseki) & (f.koseki_head == koseki_head))
+        .order_by(*order)
     )
+    rows = conn.execute(entries.with_for_update(read=True) if lock else entries).mappings().all()
     by_code: dict[str, list[FuhyoEntry]] = {}
     for row in rows:
         by_code.setdefault(row["resident_code"], []).append(entry_from_row(row))

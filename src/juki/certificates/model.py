@@ -128,10 +128,11 @@ class Requester(StrEnum):
 class Channel(StrEnum):
     COUNTER = "counter"  # 窓口
     WIDE_AREA = "wide_area"  # 広域交付 (第12条の4)
+    KIOSK = "kiosk"  # コンビニ交付: the card holder at a store's machine (juki.certificates.kiosk)
 
     @property
     def label_ja(self) -> str:
-        return {"counter": "窓口", "wide_area": "広域交付"}[self.value]
+        return {"counter": "窓口", "wide_area": "広域交付", "kiosk": "コンビニ交付"}[self.value]
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -40,7 +40,13 @@ from juki.certificates.tables import (
 from juki.certificates.third_party import ThirdPartyRequest
 from juki.core.clock import JST
 from juki.core.errors import NotFoundError
-from juki.registry.model import Municipality, RecordStatus, Relationship, record_from_row
+from juki.registry.model import (
+    Municipality,
+    RecordStatus,
+    Relationship,
+    ResidentRecord,
+    record_from_row,
+)
 from juki.registry.seal import SealStatus
 from juki.registry.standing import PLANNED_REMOVALS, as_of, household_on
 from juki.registry.store.municipality import save_mayor
@@ -175,14 +181,22 @@ class SqlCertificates:
         with_seal: bool,
         municipality: Municipality,
         read_at: datetime,
+        lock: bool = True,
     ) -> Snapshot:
+        """`lock=False` for a read in a snapshot transaction of its own (the kiosk's REPEATABLE
+        READ read, `certificates.kiosk.store`): one snapshot needs no row locks."""
         c = resident_records.c
+
+        def locked(stmt: sa.Select[Any]) -> sa.Select[Any]:
+            return stmt.with_for_update(read=True) if lock else stmt
+
         rows = (
             self._conn.execute(
-                sa.select(resident_records)
-                .where(c.resident_code == resident_code)
-                .order_by(c.record_id)
-                .with_for_update(read=True)
+                locked(
+                    sa.select(resident_records)
+                    .where(c.resident_code == resident_code)
+                    .order_by(c.record_id)
+                )
             )
             .mappings()
             .all()
@@ -203,36 +217,17 @@ class SqlCertificates:
         subject = ordered[0]
         members: tuple[Any, ...] = ()
         if subject.is_active:
-            member_rows = (
-                self._conn.execute(
-                    sa.select(resident_records)
-                    .where(
-                        (c.household_id == subject.household_id)
-                        & (
-                            (c.status == RecordStatus.ACTIVE.value)
-                            | (
-                                c.removal_reason.in_([r.value for r in PLANNED_REMOVALS])
-                                & (c.removed_on > day)
-                                & c.move_out_confirmed_on.is_(None)
-                            )
-                        )
-                    )
-                    .order_by(_HOUSEHOLDER_FIRST, c.birth_date, c.record_id)
-                    .with_for_update(read=True)
-                )
-                .mappings()
-                .all()
-            )
-            found = household_on(day, [record_from_row(r) for r in member_rows])
-            members = tuple(with_protection_on(self._conn, found, day))
+            members = self._household(subject.household_id, day, locked)
         seal = None
         if with_seal:
             s = seal_registrations.c
             seal_row = (
                 self._conn.execute(
-                    sa.select(seal_registrations)
-                    .where((s.record_id == subject.record_id) & (s.status == SealStatus.LIVE.value))
-                    .with_for_update(read=True)
+                    locked(
+                        sa.select(seal_registrations).where(
+                            (s.record_id == subject.record_id) & (s.status == SealStatus.LIVE.value)
+                        )
+                    )
                 )
                 .mappings()
                 .first()
@@ -246,11 +241,48 @@ class SqlCertificates:
             read_at=read_at,
         )
 
+    def _household(
+        self,
+        household_id: str,
+        day: date,
+        locked: Callable[[sa.Select[Any]], sa.Select[Any]],
+    ) -> tuple[ResidentRecord, ...]:
+        """The household's members on `day` (those pending a move-out too), protection read."""
+        c = resident_records.c
+        member_rows = (
+            self._conn.execute(
+                locked(
+                    sa.select(resident_records)
+                    .where(
+                        (c.household_id == household_id)
+                        & (
+                            (c.status == RecordStatus.ACTIVE.value)
+                            | (
+                                c.removal_reason.in_([r.value for r in PLANNED_REMOVALS])
+                                & (c.removed_on > day)
+                                & c.move_out_confirmed_on.is_(None)
+                            )
+                        )
+                    )
+                    .order_by(_HOUSEHOLDER_FIRST, c.birth_date, c.record_id)
+                )
+            )
+            .mappings()
+            .all()
+        )
+        found = household_on(day, [record_from_row(r) for r in member_rows])
+        return tuple(with_protection_on(self._conn, found, day))
+
     def fuhyo_snapshot(
-        self, resident_code: str, *, municipality: Municipality, read_at: datetime
+        self,
+        resident_code: str,
+        *,
+        municipality: Municipality,
+        read_at: datetime,
+        lock: bool = True,
     ) -> FuhyoSnapshot:
         """The 附票 the person is on, kept here as their 本籍 (`certificates.fuhyo_store`)."""
-        return fuhyo_snapshot(self._conn, resident_code, municipality, read_at)
+        return fuhyo_snapshot(self._conn, resident_code, municipality, read_at, lock=lock)
 
     # -- fees and numbers ------------------------------------------------------------------
 

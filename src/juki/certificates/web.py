@@ -17,6 +17,7 @@ from fastapi import APIRouter, FastAPI, Query
 from pydantic import BaseModel, Field
 
 from juki.certificates.desk import CertificateDesk
+from juki.certificates.kiosk.api import kiosk_router
 from juki.certificates.model import (
     ALL_MEMBERS,
     CertificateKind,
@@ -229,5 +230,6 @@ def install_certificates(
     holder = install_verification(app, settings=settings, limiter=limiter)
     app.include_router(wide_area_router(holder, wide_area))
     app.include_router(requests_router(holder))  # counter issuance, 第三者請求, 本人通知
+    app.include_router(kiosk_router(holder))  # コンビニ交付: the kiosk settings
     app.mount("/terminal", terminal_app(holder, wide_area))
     return holder

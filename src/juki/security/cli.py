@@ -28,14 +28,14 @@ from juki.core.settings import Settings
 from juki.security.actors import Actor
 from juki.security.credentials import add_token_arg, given_token, operator_for
 from juki.security.operators import issue_token, revoke_token
-from juki.security.permissions import Role
+from juki.security.permissions import NODE_ROLES, Role
 from juki.security.uow import SqlUnitOfWork
 from juki.security.verification import ledger
 from juki.storage.cli import db_arg
 from juki.storage.engine import open_existing
 
 Work = Callable[[SqlUnitOfWork, Actor, argparse.Namespace, Settings], str]
-ROLES = [r.value for r in Role if r is not Role.SYSTEM]
+ROLES = [r.value for r in Role if r not in NODE_ROLES]
 
 
 def _actor(engine: sa.Engine, args: argparse.Namespace, settings: Settings) -> Actor:

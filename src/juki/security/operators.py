@@ -19,7 +19,7 @@ from juki.core.errors import DomainRuleError, JukiError, NotFoundError, Validati
 from juki.core.text import validate_name
 from juki.security.actions import perform
 from juki.security.actors import Actor
-from juki.security.permissions import Permission, Role
+from juki.security.permissions import NODE_ROLES, Permission, Role
 from juki.security.ports import StoredOperator
 from juki.security.verification.events import OperatorEvent, note
 from juki.security.verification.ports import VerificationUnitOfWork as OperatorUnitOfWork
@@ -119,8 +119,9 @@ def check_new_operator(
     """The validated 照合ID and name of an operator to register; refused when taken."""
     oid = validate_operator_id(operator_id)
     name = validate_name("display_name", display_name)
-    if Role(role) is Role.SYSTEM:
-        # The node acts as itself; a person holding its role could assign 個人番号 by hand.
+    if Role(role) in NODE_ROLES:
+        # The node acts as itself (and the kiosk relay is a node too); a person holding its
+        # role could assign 個人番号 by hand, or answer for any card holder.
         raise DomainRuleError(
             "role",
             "system_role",

@@ -55,6 +55,11 @@ class Permission(StrEnum):
     # 広域交付: a clerk at B asks A's CS for a resident's certificate content; A's CS answers.
     REQUEST_WIDE_AREA_ISSUANCE = "request_wide_area_issuance"
     ANSWER_WIDE_AREA_REQUEST = "answer_wide_area_request"
+    # コンビニ交付: the national relay, having checked the card, asks this municipality's
+    # certificate server for the card holder's certificate (or records a spoiled page); the
+    # operations manager sets which certificates, fees and hours the kiosks offer.
+    ANSWER_KIOSK_REQUEST = "answer_kiosk_request"
+    MANAGE_KIOSK_SETTINGS = "manage_kiosk_settings"
     # 本人通知: a resident registers (or withdraws) at the counter; the clerk posts the notices.
     REGISTER_SELF_NOTICE = "register_self_notice"
     WITHDRAW_SELF_NOTICE = "withdraw_self_notice"
@@ -106,6 +111,9 @@ class Role(StrEnum):
     # Operators of the upper levels (都道府県サーバ, 全国サーバ): statistics and the oplog.
     PREFECTURE_OPERATOR = "prefecture_operator"
     NATIONAL_OPERATOR = "national_operator"
+    # The kiosk relay (証明書交付センター on the national node) acting at this municipality's
+    # certificate server for a card holder it authenticated: a node, not a person.
+    KIOSK_RELAY = "kiosk_relay"
 
 
 _CLERK: Final = frozenset(
@@ -175,6 +183,7 @@ _TABLE: Final = MappingProxyType(
                 Permission.EXPORT_OPLOG,
                 Permission.PRUNE_OPLOG,
                 Permission.MANAGE_CERTIFICATE_FEES,
+                Permission.MANAGE_KIOSK_SETTINGS,
                 Permission.SET_CERTIFICATE_SIGNATORY,
                 Permission.VIEW_OPERATOR_LEDGER,
             }
@@ -206,6 +215,8 @@ _TABLE: Final = MappingProxyType(
         Role.INFO_ASSET_MANAGER: frozenset({Permission.VIEW_STATS, Permission.VIEW_OPLOG}),
         Role.PREFECTURE_OPERATOR: frozenset({Permission.VIEW_STATS, Permission.VIEW_OPLOG}),
         Role.NATIONAL_OPERATOR: frozenset({Permission.VIEW_STATS, Permission.VIEW_OPLOG}),
+        # Answers one authenticated card holder's request; reads nothing else, manages nothing.
+        Role.KIOSK_RELAY: frozenset({Permission.ANSWER_KIOSK_REQUEST}),
         # The register names the subject by resident code only, as the oplog's targets do.
         Role.AUDITOR: _OVERSIGHT | {Permission.VIEW_CERTIFICATE_REGISTER},
         Role.SYSTEM: frozenset(
@@ -231,10 +242,11 @@ _TABLE: Final = MappingProxyType(
 )
 
 # Every operator enrols their own 照合情報 (with the code the アクセス管理責任者 handed over); the
-# node itself has none.
+# node itself and the kiosk relay (a node too) have none.
+NODE_ROLES: Final = frozenset({Role.SYSTEM, Role.KIOSK_RELAY})
 ROLE_PERMISSIONS: Final = MappingProxyType(
     {
-        role: perms if role is Role.SYSTEM else perms | {Permission.REGISTER_VERIFIER}
+        role: perms if role in NODE_ROLES else perms | {Permission.REGISTER_VERIFIER}
         for role, perms in _TABLE.items()
     }
 )

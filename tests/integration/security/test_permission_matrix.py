@@ -28,14 +28,14 @@ from juki.security.actions import perform
 from juki.security.actors import Actor
 from juki.security.credentials import MISSING
 from juki.security.operators import create_operator
-from juki.security.permissions import SENSITIVE_ITEMS, Permission, Role, is_allowed
+from juki.security.permissions import NODE_ROLES, SENSITIVE_ITEMS, Permission, Role, is_allowed
 from juki.security.tables import oplog
 from juki.security.uow import SqlUnitOfWork
 from support.cert_population import MANAGER, CertEnv, cert_env
 from support.rules import COMMANDS, REGISTRY_ROUTES, command_leaves
 
 ACTIONS = sorted(set(Permission) - set(SENSITIVE_ITEMS))
-OPERATORS = [r for r in Role if r is not Role.SYSTEM]  # the node itself holds no token
+OPERATORS = [r for r in Role if r not in NODE_ROLES]  # a node holds no operator token
 
 
 @pytest.fixture(scope="module")

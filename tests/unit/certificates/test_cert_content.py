@@ -560,6 +560,7 @@ def test_no_combination_shows_what_was_not_asked_for(
             "wide_area_kind",
             "wide_area_honseki",
             "subject_only",
+            "kiosk_request",
         }
         return
     shown = keys(content) & OPTIONAL_KEYS
@@ -580,6 +581,8 @@ def test_no_combination_shows_what_was_not_asked_for(
         assert not shown & {"resident_code", "my_number"}
     if channel is Channel.WIDE_AREA:
         assert not shown & {"honseki", "koseki_head"}
+    if channel is Channel.KIOSK:  # the card holder's own: never the 住民票コード (issue 12)
+        assert "resident_code" not in shown and requester is Requester.SELF
     # Only members of the subject's household, each at most once, householder first.
     codes = [m.resident_code for m in HOUSEHOLD]
     names = [m.full_name for m in HOUSEHOLD]

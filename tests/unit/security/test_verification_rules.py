@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from juki.core.clock import JST
 from juki.core.errors import ValidationError
 from juki.core.settings import Settings, SettingsError
-from juki.security.permissions import Permission, Role, is_allowed
+from juki.security.permissions import NODE_ROLES, Permission, Role, is_allowed
 from juki.security.verification.cards import (
     SHA256_DIGEST_INFO,
     digest_info,
@@ -103,7 +103,7 @@ def test_operator_management_belongs_to_the_roles_the_seeds_name() -> None:
         assert is_allowed(role, Permission.VIEW_OPERATOR_LEDGER)
         assert not is_allowed(role, Permission.VIEW_RECORD)  # oversight reads no record
     for role in Role:
-        assert is_allowed(role, Permission.REGISTER_VERIFIER) is (role is not Role.SYSTEM)
+        assert is_allowed(role, Permission.REGISTER_VERIFIER) is (role not in NODE_ROLES)
     assert not is_allowed(Role.COUNTER_CLERK, Permission.CLEAR_LOCKOUT)
 
 

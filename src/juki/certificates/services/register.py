@@ -71,45 +71,48 @@ def void_certificate(
     return perform(uow, by, Permission.VOID_CERTIFICATE, f"certificate:{certificate_id[:36]}", run)
 
 
+def spoil_copy(
+    uow: CertificateUnitOfWork, by: Actor, certificate_id: str, issue_number: str, disposal: str
+) -> RegisterEntry:
+    """The 書損 line of one copy, in the caller's action (the counter's, or the kiosk's)."""
+    how = _reason("disposal", disposal, "書損の処理内容")
+    record = uow.certificates.get(certificate_id)
+    if issue_number not in record.issue_numbers:
+        raise ValidationError(
+            "issue_number",
+            "not_of_certificate",
+            "the issue number is not one of this certificate's copies",
+            "この証明書の発行番号ではありません",
+        )
+    if issue_number in uow.certificates.spoiled_numbers(certificate_id):
+        raise DomainRuleError(
+            "issue_number",
+            "already_spoiled",
+            "this copy is already recorded as spoiled",
+            "この発行番号は既に書損として記録されています",
+        )
+    entry = event_entry(
+        record,
+        RegisterEvent.SPOILED,
+        uow.clock.now().isoformat(),
+        by,
+        numbers=(issue_number,),
+        disposal=how,
+    )
+    uow.certificates.append_register(entry)
+    return entry
+
+
 def record_spoiled_copy(
     uow: CertificateUnitOfWork, by: Actor, certificate_id: str, issue_number: str, disposal: str
 ) -> RegisterEntry:
     """書損: one copy jammed or misprinted; its number becomes void and its disposal is noted."""
-
-    def run(_: RegistryUnitOfWork) -> RegisterEntry:
-        how = _reason("disposal", disposal, "書損の処理内容")
-        record = uow.certificates.get(certificate_id)
-        if issue_number not in record.issue_numbers:
-            raise ValidationError(
-                "issue_number",
-                "not_of_certificate",
-                "the issue number is not one of this certificate's copies",
-                "この証明書の発行番号ではありません",
-            )
-        if issue_number in uow.certificates.spoiled_numbers(certificate_id):
-            raise DomainRuleError(
-                "issue_number",
-                "already_spoiled",
-                "this copy is already recorded as spoiled",
-                "この発行番号は既に書損として記録されています",
-            )
-        entry = event_entry(
-            record,
-            RegisterEvent.SPOILED,
-            uow.clock.now().isoformat(),
-            by,
-            numbers=(issue_number,),
-            disposal=how,
-        )
-        uow.certificates.append_register(entry)
-        return entry
-
     return perform(
         uow,
         by,
         Permission.ISSUE_CERTIFICATE,
         f"certificate:{certificate_id[:36]}",
-        run,
+        lambda _: spoil_copy(uow, by, certificate_id, issue_number, disposal),
         describe=lambda e: f"spoiled copy {issue_number}",
     )
 

@@ -54,6 +54,7 @@ ROLE_JA: Final = {
     Role.INFO_ASSET_MANAGER: "情報資産管理責任者",
     Role.PREFECTURE_OPERATOR: "都道府県サーバ操作者",
     Role.NATIONAL_OPERATOR: "全国サーバ操作者",
+    Role.KIOSK_RELAY: "証明書交付センター（コンビニ交付）",
 }
 
 

@@ -22,7 +22,7 @@ from juki.core.text import validate_name
 from juki.security.actions import perform
 from juki.security.actors import Actor
 from juki.security.operators import check_new_operator, validate_operator_id
-from juki.security.permissions import Permission, Role
+from juki.security.permissions import NODE_ROLES, Permission, Role
 from juki.security.ports import StoredOperator
 from juki.security.verification.events import OperatorEvent, note
 from juki.security.verification.ports import (
@@ -149,7 +149,7 @@ def transfer_operator(
         why = validate_reason(reason)
         _not_self(by, operator_id)
         current = _not_withdrawn(uow, operator_id)
-        if Role(role) is Role.SYSTEM or Role(role) is current.role:
+        if Role(role) in NODE_ROLES or Role(role) is current.role:
             raise DomainRuleError(
                 "role",
                 "transfer",
