@@ -1,8 +1,8 @@
 """コンビニ交付 at the municipality: per-municipality kiosk settings (certificates offered,
 fees, hours, closure) and the register of kiosk requests (request id bound to the card serial).
 
-Revision ID: 0019
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019"
-down_revision = "0016"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
