@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 
 from juki.core.clock import Clock
 from juki.core.ports import IdSource
 from juki.registry.model import Municipality
+from juki.registry.review.store import SqlReview
 from juki.registry.store.journal import SqlMoveOutInfos, SqlOutbox
 from juki.registry.store.municipality import load_municipality
 from juki.registry.store.records import SqlRegistry
@@ -23,6 +26,7 @@ class SqlRegistryUnitOfWork(SqlUnitOfWork):
     outbox: SqlOutbox
     move_out_infos: SqlMoveOutInfos
     support_measures: SqlSupportMeasures
+    review: SqlReview
     _municipality: Municipality | None = None
 
     def __init__(
@@ -52,3 +56,21 @@ class SqlRegistryUnitOfWork(SqlUnitOfWork):
         self.outbox = SqlOutbox(conn, self.ids, self.clock.now)
         self.move_out_infos = SqlMoveOutInfos(conn, self.clock.now)
         self.support_measures = SqlSupportMeasures(conn)
+        self.review = SqlReview(conn)
+
+    def inner(self) -> SqlRegistryUnitOfWork:
+        """A unit of work on this one's connection: its transactions are savepoints inside this
+        one's, so a 本登録 applies the change and decides it together."""
+        return SqlRegistryUnitOfWork(
+            self.engine, clock=self.clock, ids=self.ids, connection=self.connection, rng=self.rng
+        )
+
+    @contextmanager
+    def trial(self) -> Iterator[None]:
+        """A savepoint always rolled back: a provisional change is tried, never kept."""
+        savepoint = self.connection.begin_nested()
+        try:
+            yield
+        finally:
+            if savepoint.is_active:
+                savepoint.rollback()

@@ -75,6 +75,12 @@ class Permission(StrEnum):
     VIEW_RESIDENT_CODE = "view_resident_code"  # 住民票コード (法第30条の37・第30条の38)
     VIEW_HONSEKI = "view_honseki"  # 本籍・筆頭者 (戸籍の表示)
     VIEW_RESIDENCE_STATUS = "view_residence_status"  # 在留資格・在留期間・在留カード等の番号
+    # 仮登録 → 本登録 (issue 11): an operator's change waits as a provisional change until a
+    # supervisor other than its clerk approves (本登録) or rejects it with a reason; its clerk
+    # may withdraw it. Entering one is authorised by the change's own permission.
+    VIEW_PROVISIONAL_CHANGES = "view_provisional_changes"
+    APPROVE_CHANGE = "approve_change"  # 審査: approve or reject (自己承認は不可)
+    WITHDRAW_CHANGE = "withdraw_change"  # the clerk takes back their own provisional change
 
 
 class Role(StrEnum):
@@ -128,6 +134,8 @@ _CLERK: Final = frozenset(
         Permission.VIEW_RESIDENT_CODE,
         Permission.VIEW_HONSEKI,
         Permission.VIEW_RESIDENCE_STATUS,
+        Permission.VIEW_PROVISIONAL_CHANGES,
+        Permission.WITHDRAW_CHANGE,
     }
 )
 
@@ -153,6 +161,8 @@ _TABLE: Final = MappingProxyType(
             Permission.VIEW_CERTIFICATE_REGISTER,
             # 審査 checks the 個人番号 a change carries (職権記載・修正, its 指定 from national).
             Permission.VIEW_MY_NUMBER,
+            # 審査: 本登録 of another operator's provisional change, or its rejection.
+            Permission.APPROVE_CHANGE,
         },
         Role.OPERATIONS_MANAGER: frozenset(
             {
