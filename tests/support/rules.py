@@ -99,6 +99,11 @@ REGISTRY_ROUTES: Final[dict[str, Rule]] = {
     "POST /api/v1/events/alias": P.CHANGE_NAME,
     "POST /api/v1/events/alias-deletion": P.CHANGE_NAME,
     "POST /api/v1/events/resident-code-change": P.CHANGE_RESIDENT_CODE,
+    "GET /api/v1/provisional-changes": P.VIEW_PROVISIONAL_CHANGES,
+    "GET /api/v1/provisional-changes/{change_id}": P.VIEW_PROVISIONAL_CHANGES,
+    "POST /api/v1/provisional-changes/{change_id}/approval": P.APPROVE_CHANGE,
+    "POST /api/v1/provisional-changes/{change_id}/rejection": P.APPROVE_CHANGE,
+    "POST /api/v1/provisional-changes/{change_id}/withdrawal": P.WITHDRAW_CHANGE,
     "POST /api/v1/seals": P.REGISTER_SEAL,
     "POST /api/v1/seals/{registration_number}/abolition": P.ABOLISH_SEAL,
     "POST /api/v1/support-measures": P.MANAGE_SUPPORT_MEASURES,
@@ -299,6 +304,9 @@ DYNAMIC_ACTIONS: Final = {
     "certificates/services/register.py": {P.VOID_CERTIFICATE, P.ISSUE_CERTIFICATE},
     # 広域交付: the asking side (REQUEST_…) or the answering side (ANSWER_…) passes its own.
     "certificates/wide_area.py": {P.REQUEST_WIDE_AREA_ISSUANCE, P.ANSWER_WIDE_AREA_REQUEST},
+    # 仮登録: entering a change is authorised by its kind's permission (review.kinds.KINDS), the
+    # one its service checks (tests/unit/registry/review/test_review_kinds.py proves it).
+    "registry/review/services.py": set(),
     # The one place that checks (authorize(by.actor_id, by.role, action)).
     "security/actions.py": set(),
 }
