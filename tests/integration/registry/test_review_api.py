@@ -10,6 +10,7 @@ drives every route of the schema, these included, with review on).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from juki import cli
 from juki.security.actors import Actor
 from juki.security.operators import create_operator
 from juki.security.permissions import Role
@@ -37,8 +39,9 @@ class Counter:
             ("clerk-b", Role.COUNTER_CLERK),
             ("super-a", Role.REGISTRY_SUPERVISOR),
         ):
+            # on the system clock: the command line checks the token against it
             token = create_operator(
-                SqlUnitOfWork(env.engine, clock=env.reg.clock),
+                SqlUnitOfWork(env.engine),
                 admin,
                 operator_id,
                 "窓口 花子",
@@ -156,3 +159,27 @@ def test_bad_ids_and_filters_are_refused_plainly(counter: Counter) -> None:
     assert "/api/v1/provisional-changes/{change_id}/approval" in schema["paths"]
     relocation = schema["paths"]["/api/v1/events/relocation"]["post"]["responses"]
     assert "202" in relocation
+
+
+def test_the_command_line_lists_approves_and_refuses_self_approval(
+    counter: Counter, capsys: pytest.CaptureFixture[str]
+) -> None:
+    foreigner = counter.env.people.foreigner
+    change_id = counter.relocate("super-a", foreigner.record_id).json()["change_id"]
+    url = counter.env.engine.url.render_as_string(hide_password=False)
+
+    def juki(who: str, *argv: str) -> tuple[int, Any]:
+        token = counter.headers[who]["Authorization"].removeprefix("Bearer ")
+        code = cli.main(["registry", "pending", *argv, "--db", url, "--token", token])
+        out = capsys.readouterr()
+        return code, json.loads(out.out) if out.out else out.err
+
+    code, listed = juki("clerk-a", "list")
+    assert code == 0, listed
+    assert change_id in [c["change_id"] for c in listed]
+    code, refused = juki("super-a", "approve", change_id)  # the supervisor entered it
+    assert code == 1 and "may not review" in refused
+    code, rejected = juki("super-a", "reject", change_id, "--reason", "x")
+    assert code == 1
+    code, withdrawn = juki("super-a", "withdraw", change_id)
+    assert (code, withdrawn["status"]) == (0, "withdrawn")
