@@ -179,7 +179,7 @@ def test_the_command_line_lists_approves_and_refuses_self_approval(
     assert change_id in [c["change_id"] for c in listed]
     code, refused = juki("super-a", "approve", change_id)  # the supervisor entered it
     assert code == 1 and "may not review" in refused
-    code, rejected = juki("super-a", "reject", change_id, "--reason", "x")
-    assert code == 1
+    code, refused = juki("super-a", "reject", change_id, "--reason", "x")
+    assert code == 1 and "may not review" in refused
     code, withdrawn = juki("super-a", "withdraw", change_id)
     assert (code, withdrawn["status"]) == (0, "withdrawn")

@@ -97,7 +97,10 @@ def _target(change_id: str) -> str:
 
 
 def _refuse_own(uow: ReviewUnitOfWork, by: Actor, change_id: str, action: Permission) -> None:
-    """自己承認禁止, decided before anything changes and logged as a refusal (`denied`)."""
+    """自己承認禁止, decided before anything changes and logged as a refusal (`denied`). A
+    role without the permission is refused by the action runner first, as for any action."""
+    if not is_allowed(by.role, action):
+        return
     with uow:
         try:
             change = uow.review.get(change_id)
