@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from juki.core.clock import JST
 from juki.core.errors import PermissionDeniedError, StateConflictError, ValidationError
+from juki.core.settings import Settings, SettingsError
 from juki.registry.review import rules
 from juki.registry.review.model import ChangeStatus, EditLock, ProvisionalChange
 
@@ -121,3 +122,12 @@ def test_a_lock_expires_after_the_minutes_set() -> None:
     expires = rules.lock_expiry(NOW, 30)
     assert rules.is_live(lock("x", minutes=30), expires - timedelta(seconds=1))
     assert not rules.is_live(lock("x", minutes=30), expires)
+
+
+def test_review_is_on_unless_the_municipality_turns_it_off() -> None:
+    assert Settings().change_review and Settings.from_env({}).change_review
+    s = Settings.from_env({"JUKI_CHANGE_REVIEW": "off", "JUKI_EDIT_LOCK_MINUTES": "45"})
+    assert (s.change_review, s.edit_lock_minutes) == (False, 45)
+    for name, value in (("JUKI_CHANGE_REVIEW", "no"), ("JUKI_EDIT_LOCK_MINUTES", "0")):
+        with pytest.raises(SettingsError, match=name):
+            Settings.from_env({name: value})
