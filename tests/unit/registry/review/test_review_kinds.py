@@ -34,9 +34,9 @@ TODAY = date(2025, 4, 1)
 
 
 def test_each_kind_is_entered_under_the_permission_its_service_checks() -> None:
-    calls = action_calls(Path(juki.__file__).parent)
+    calls = action_calls(Path(juki.__file__).parent / "registry" / "services")
     for kind in KINDS.values():
-        module = kind.service.__module__.removeprefix("juki.").replace(".", "/") + ".py"
+        module = kind.service.__module__.removeprefix("juki.registry.services.") + ".py"
         literal = {c.permission for c in calls if c.module == module}
         assert kind.permission in literal, kind.name
 
