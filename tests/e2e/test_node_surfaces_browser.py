@@ -43,6 +43,7 @@ from juki.security.permissions import Role
 from juki.security.uow import SqlUnitOfWork
 from juki.storage.engine import make_engine
 from support.browser_keys import wait_for_focus
+from support.review_off import applied_as_filed
 from support.terminal_session import browser_session
 
 INAGI = "132250"
@@ -81,6 +82,7 @@ def inagi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
     init = ["network", "init", "--dir", str(root), "--layout", "small", "--demo"]
     assert main([*init, "--residents", "12", "--base-port", str(base)]) == 0
     files = NetworkFiles(root.resolve())
+    applied_as_filed(files, [INAGI])  # residents filed here are applied at once (not review)
     engine = make_engine(f"sqlite:///{root / INAGI}/node.db")
     try:
         token = create_operator(

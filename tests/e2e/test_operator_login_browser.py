@@ -11,7 +11,6 @@ behind each step are tested without a browser in tests/integration/security.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,20 +24,23 @@ from juki.certificates.desk import CertificateDesk
 from juki.core.clock import JST, FixedClock
 from juki.core.settings import Settings
 from juki.nodes.apps import create_registry_app
-from juki.security.actors import Actor
-from juki.security.permissions import Role
 from juki.security.tables import oplog
 from juki.security.uow import SqlUnitOfWork
 from juki.security.verification import ledger
 from juki.security.verification.cards import Pkcs11Reader
+from support.browser_signin import (
+    ACCESS,
+    ADMIN,
+    PINS,
+    authenticator,
+    enrol,
+    register_with_card,
+)
+from support.browser_signin import sign_in as _sign_in
 from support.cert_population import LiveServer, init_registry
-from support.softhsm import new_card
 
 HOME = "132250"  # 稲城市, the registry's municipality
 PIN = "2468"
-ACCESS = Actor("access-1", Role.ACCESS_MANAGER, "console")
-PINS = Actor("pin-1", Role.PIN_MANAGER, "console")
-ADMIN = Actor("sysadmin-1", Role.SYSTEM_ADMINISTRATOR, "console")
 
 
 @dataclass
@@ -53,14 +55,7 @@ class Office:
 
     def operator(self, operator_id: str) -> str:
         """Registered, with a card issued; the enrolment code the operator is handed."""
-        code = ledger.register_operator(
-            self.uow(), ACCESS, operator_id, "窓口 一郎", Role.COUNTER_CLERK
-        )
-        label = f"e2e-{uuid.uuid4().hex[:10]}"
-        new_card(label, PIN)
-        public_key = self.reader.make_key(label, PIN)
-        ledger.issue_card(self.uow(), PINS, operator_id, label, public_key)
-        return code
+        return register_with_card(self.engine, self.clock, self.reader, operator_id, PIN)
 
     def logged(self, operator_id: str, action: str) -> list[tuple[str, str]]:
         with self.engine.connect() as conn:
@@ -70,6 +65,10 @@ class Office:
                 .order_by(oplog.c.entry_id)
             )
             return [(r.outcome, r.detail) for r in rows]
+
+
+def sign_in(page: Any, office: Office, operator_id: str, pin: str, terminal: str) -> str:
+    return _sign_in(page, office.url, operator_id, pin, terminal)
 
 
 @pytest.fixture(scope="module")
@@ -96,54 +95,12 @@ def office(tmp_path_factory: pytest.TempPathFactory, softhsm: str) -> Iterator[O
     engine.dispose()
 
 
-def authenticator(page: Any) -> tuple[Any, str]:
-    """Chromium's virtual platform authenticator for `page`, verifying the user."""
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable")
-    added = cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": True,
-                "hasUserVerification": True,
-                "isUserVerified": True,
-            }
-        },
-    )
-    return cdp, added["authenticatorId"]
-
-
-def enrol(page: Any, office: Office, operator_id: str, code: str) -> None:
-    page.goto(f"{office.url}/terminal/enrol")
-    page.fill("#operator_id", operator_id)
-    page.fill("#code", code)
-    page.fill("#terminal", "T01")
-    page.click("#enrol-button")
-    page.wait_for_selector("#verify-status.done")
-    assert "照合情報を登録しました" in page.inner_text("#verify-status")
-
-
-def sign_in(page: Any, office: Office, operator_id: str, pin: str, terminal: str) -> str:
-    """Submit the sign-in form; '' when signed in, else the refusal shown."""
-    page.goto(f"{office.url}/terminal/login")
-    page.fill("#operator_id", operator_id)
-    page.fill("#pin", pin)
-    page.fill("#terminal", terminal)
-    page.click("#login-button")
-    page.wait_for_selector("header nav, #verify-status.error")  # home, or the refusal
-    if page.url.endswith("/terminal/"):
-        return ""
-    return str(page.inner_text("#verify-status.error"))
-
-
 def test_enrol_sign_in_with_both_factors_then_logged_out_when_idle(
     page: Any, office: Office, artifacts: Path
 ) -> None:
     code = office.operator("clerk-a")
     authenticator(page)
-    enrol(page, office, "clerk-a", code)
+    enrol(page, office.url, "clerk-a", code)
     page.screenshot(path=str(artifacts / "operator-01-enrolled.png"))
     assert sign_in(page, office, "clerk-a", PIN, "T01") == ""
     assert "clerk-a（窓口担当者）端末 T01" in page.inner_text("header")
@@ -164,7 +121,7 @@ def test_a_second_session_is_refused_while_the_first_is_live(
 ) -> None:
     code = office.operator("clerk-b")
     cdp, first = authenticator(page)
-    enrol(page, office, "clerk-b", code)
+    enrol(page, office.url, "clerk-b", code)
     assert sign_in(page, office, "clerk-b", PIN, "T01") == ""
     # The same operator at another terminal, with the same 照合情報 (copied to its device).
     context = browser.new_context(locale="ja-JP")
@@ -194,7 +151,7 @@ def test_repeated_wrong_pins_lock_out_until_an_administrator_clears_it(
 ) -> None:
     code = office.operator("clerk-c")
     authenticator(page)
-    enrol(page, office, "clerk-c", code)
+    enrol(page, office.url, "clerk-c", code)
     assert "暗証番号が正しくありません" in sign_in(page, office, "clerk-c", "0000", "T01")
     assert "暗証番号が正しくありません" in sign_in(page, office, "clerk-c", "1111", "T01")
     assert "ロックされています" in sign_in(page, office, "clerk-c", "2222", "T01")

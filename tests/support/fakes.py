@@ -215,7 +215,13 @@ class FakeRegistry:
     def save_household(self, household: Household) -> None:
         self._conn.tx.update("households", household_row(household))
 
-    def add_record(self, record: ResidentRecord, change: RecordChange, actor_id: str) -> None:
+    def add_record(
+        self,
+        record: ResidentRecord,
+        change: RecordChange,
+        actor_id: str,
+        approved_by: str | None = None,
+    ) -> None:
         try:
             self._conn.tx.insert(_RECORDS, self._row(record, 1))
         except sa.exc.IntegrityError as exc:
@@ -224,10 +230,17 @@ class FakeRegistry:
             ) from exc
         self._read_versions[record.record_id] = 1
         self._conn.tx.insert(
-            "record_changes", change_row(record.record_id, 1, change, actor_id, self._now())
+            "record_changes",
+            change_row(record.record_id, 1, change, actor_id, self._now(), approved_by),
         )
 
-    def append_change(self, after: ResidentRecord, change: RecordChange, actor_id: str) -> int:
+    def append_change(
+        self,
+        after: ResidentRecord,
+        change: RecordChange,
+        actor_id: str,
+        approved_by: str | None = None,
+    ) -> int:
         version = self._read_versions.get(after.record_id)
         if version is None:
             raise RuntimeError(f"record {after.record_id} changed without being read first")
@@ -238,7 +251,7 @@ class FakeRegistry:
         self._read_versions[after.record_id] = version + 1
         self._conn.tx.insert(
             "record_changes",
-            change_row(after.record_id, version + 1, change, actor_id, self._now()),
+            change_row(after.record_id, version + 1, change, actor_id, self._now(), approved_by),
         )
         return version + 1
 
@@ -257,6 +270,7 @@ class FakeRegistry:
                 ),
                 actor_id=r["actor_id"],
                 recorded_at=r["recorded_at"],
+                approved_by=r.get("approved_by"),
             )
             for r in sorted(rows, key=lambda r: r["seq"])
         ]

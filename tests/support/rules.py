@@ -99,6 +99,11 @@ REGISTRY_ROUTES: Final[dict[str, Rule]] = {
     "POST /api/v1/events/alias": P.CHANGE_NAME,
     "POST /api/v1/events/alias-deletion": P.CHANGE_NAME,
     "POST /api/v1/events/resident-code-change": P.CHANGE_RESIDENT_CODE,
+    "GET /api/v1/provisional-changes": P.VIEW_PROVISIONAL_CHANGES,
+    "GET /api/v1/provisional-changes/{change_id}": P.VIEW_PROVISIONAL_CHANGES,
+    "POST /api/v1/provisional-changes/{change_id}/approval": P.APPROVE_CHANGE,
+    "POST /api/v1/provisional-changes/{change_id}/rejection": P.APPROVE_CHANGE,
+    "POST /api/v1/provisional-changes/{change_id}/withdrawal": P.WITHDRAW_CHANGE,
     "POST /api/v1/seals": P.REGISTER_SEAL,
     "POST /api/v1/seals/{registration_number}/abolition": P.ABOLISH_SEAL,
     "POST /api/v1/support-measures": P.MANAGE_SUPPORT_MEASURES,
@@ -148,6 +153,12 @@ REGISTRY_ROUTES: Final[dict[str, Rule]] = {
     "POST /terminal/wide-area/confirm": P.REQUEST_WIDE_AREA_ISSUANCE,
     "POST /terminal/wide-area": P.REQUEST_WIDE_AREA_ISSUANCE,
     "GET /terminal/wide-area/register": P.VIEW_CERTIFICATE_REGISTER,
+    "GET /terminal/relocation": P.VIEW_RECORD,
+    "POST /terminal/relocation": P.RECORD_RELOCATION,
+    "GET /terminal/review": P.VIEW_PROVISIONAL_CHANGES,
+    "POST /terminal/review/approval": P.APPROVE_CHANGE,
+    "POST /terminal/review/rejection": P.APPROVE_CHANGE,
+    "POST /terminal/review/withdrawal": P.WITHDRAW_CHANGE,
     "GET /terminal/self-notices": P.SEND_SELF_NOTICES,
     "POST /terminal/self-notices/registrations": P.REGISTER_SELF_NOTICE,
     "POST /terminal/self-notices/sent": P.SEND_SELF_NOTICES,
@@ -208,6 +219,11 @@ COMMANDS: Final[dict[str, Rule]] = {
     "registry support show": P.MANAGE_SUPPORT_MEASURES,
     "registry support status": P.CHECK_SUPPORT_MEASURE,
     "registry resident-code change": P.CHANGE_RESIDENT_CODE,
+    "registry pending list": P.VIEW_PROVISIONAL_CHANGES,
+    "registry pending show": P.VIEW_PROVISIONAL_CHANGES,
+    "registry pending approve": P.APPROVE_CHANGE,
+    "registry pending reject": P.APPROVE_CHANGE,
+    "registry pending withdraw": P.WITHDRAW_CHANGE,
     "operator add": P.MANAGE_OPERATORS,
     "operator token": P.MANAGE_OPERATORS,
     "operator revoke": P.MANAGE_OPERATORS,
@@ -309,6 +325,9 @@ DYNAMIC_ACTIONS: Final = {
     "certificates/services/register.py": {P.VOID_CERTIFICATE, P.ISSUE_CERTIFICATE},
     # 広域交付: the asking side (REQUEST_…) or the answering side (ANSWER_…) passes its own.
     "certificates/wide_area.py": {P.REQUEST_WIDE_AREA_ISSUANCE, P.ANSWER_WIDE_AREA_REQUEST},
+    # 仮登録: entering a change is authorised by its kind's permission (review.kinds.KINDS), the
+    # one its service checks (tests/unit/registry/review/test_review_kinds.py proves it).
+    "registry/review/services.py": set(),
     # The one place that checks (authorize(by.actor_id, by.role, action)).
     "security/actions.py": set(),
 }

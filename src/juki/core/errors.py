@@ -73,3 +73,19 @@ class ConcurrentChangeError(JukiError):
     resident code) and by the database itself (deadlock, serialization failure, a locked SQLite
     file); the API answers 409 `concurrent_change`.
     """
+
+
+class StateConflictError(JukiError):
+    """A well-formed request the current state of a shared thing refuses for now: another
+    operator holds the resident's edit lock, a provisional change was already decided, the
+    record changed since a provisional change was entered. The API answers 409 with `rule` as
+    its type; the message says what to do."""
+
+    def __init__(self, rule: str, message_en: str, message_ja: str) -> None:
+        super().__init__(rule, message_en, message_ja)
+        self.rule = rule
+        self.message_en = message_en
+        self.message_ja = message_ja
+
+    def __str__(self) -> str:
+        return f"{self.message_en} [{self.rule}]"

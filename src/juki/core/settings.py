@@ -20,6 +20,9 @@ DEFAULT_ADMIN_TOKEN_DAYS = 365
 DEFAULT_LOGIN_MAX_FAILURES = 5
 DEFAULT_IDLE_MINUTES = 15
 DEFAULT_WEBAUTHN_RP_ID = "localhost"
+# 仮登録 → 本登録: an operator's change waits for a supervisor's approval (on unless the
+# municipality turns it off: docs/operators.md), and the edit lock it takes lasts this long.
+DEFAULT_EDIT_LOCK_MINUTES = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,8 @@ class Settings:
     webauthn_rp_id: str = DEFAULT_WEBAUTHN_RP_ID
     login_max_failures: int = DEFAULT_LOGIN_MAX_FAILURES
     idle_minutes: int = DEFAULT_IDLE_MINUTES
+    change_review: bool = True
+    edit_lock_minutes: int = DEFAULT_EDIT_LOCK_MINUTES
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -69,6 +74,10 @@ class Settings:
                 env, "JUKI_LOGIN_MAX_FAILURES", DEFAULT_LOGIN_MAX_FAILURES, 1, 20
             ),
             idle_minutes=_count(env, "JUKI_IDLE_MINUTES", DEFAULT_IDLE_MINUTES, 1, 240),
+            change_review=_switch(env, "JUKI_CHANGE_REVIEW", True),
+            edit_lock_minutes=_count(
+                env, "JUKI_EDIT_LOCK_MINUTES", DEFAULT_EDIT_LOCK_MINUTES, 1, 480
+            ),
         )
 
     def __repr__(self) -> str:
@@ -82,7 +91,8 @@ class Settings:
             f"operator_token_days={self.operator_token_days}, "
             f"admin_token_days={self.admin_token_days}, "
             f"pkcs11_module={self.pkcs11_module!r}, webauthn_rp_id={self.webauthn_rp_id!r}, "
-            f"login_max_failures={self.login_max_failures}, idle_minutes={self.idle_minutes})"
+            f"login_max_failures={self.login_max_failures}, idle_minutes={self.idle_minutes}, "
+            f"change_review={self.change_review}, edit_lock_minutes={self.edit_lock_minutes})"
         )
 
 
@@ -106,6 +116,15 @@ def _count(env: Mapping[str, str], name: str, default: int, low: int, high: int)
     if not raw.isdigit() or not low <= int(raw) <= high:
         raise SettingsError(f"{name}: a whole number from {low} to {high} is required")
     return int(raw)
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in {"on", "off"}:
+        raise SettingsError(f"{name}: `on` or `off` is required")
+    return raw == "on"
 
 
 def masked_url(url: str) -> str:

@@ -87,10 +87,14 @@ def create_registry_app(
     offline_docs(app)
     app.state.engine = engine
     app.state.clock = clock or SystemClock()
+    settings = settings or Settings()
+    # 仮登録 → 本登録 (juki.registry.review): on unless the municipality turned it off
+    app.state.change_review = settings.change_review
+    app.state.edit_lock_minutes = settings.edit_lock_minutes
     install_error_handlers(app)
     for router in routers():
         app.include_router(router)
-    install_certificates(app, wide_area=wide_area, settings=settings or Settings(), limiter=limiter)
+    install_certificates(app, wide_area=wide_area, settings=settings, limiter=limiter)
     return app
 
 

@@ -84,6 +84,9 @@ class NodeConfig:
     # How often the node signs a checkpoint of its oplog chain for its parent, when the chain
     # grew (`juki.nodes.checkpoints`); 0: only on demand.
     checkpoint_interval_s: int = DEFAULT_CHECKPOINT_INTERVAL_S
+    # Municipalities: 仮登録 → 本登録 (juki.registry.review), on unless turned off here;
+    # docs/operators.md says when a municipality may.
+    change_review: bool = True
 
     @property
     def endpoint(self) -> str:
@@ -117,6 +120,7 @@ class NodeConfig:
             keys_dir=str(self.directory / "keys"),
             print_dir=str(self.directory / "print"),
             public_url=self.public_base_url,
+            change_review=self.change_review,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -135,6 +139,7 @@ class NodeConfig:
                 "checkpoint_interval_s": int(
                     data.get("checkpoint_interval_s", DEFAULT_CHECKPOINT_INTERVAL_S)
                 ),
+                "change_review": data.get("change_review", True) is not False,
             }
             config = cls(**values)
         except (KeyError, TypeError, ValueError) as exc:

@@ -152,6 +152,7 @@ class _RowBuilder:
                 "note": change.note,
                 "actor_id": self.actor_id,
                 "recorded_at": self.created_at,
+                "approved_by": None,
             }
         else:
             row = change_row(record.record_id, 1, change, self.actor_id, self.now)

@@ -1,5 +1,6 @@
 """`juki registry stats`: the registry's counts, as JSON; `juki registry support …`: 支援措置;
-`juki registry resident-code change`: 住民票コードの変更請求 (法第30条の4). Each needs an
+`juki registry resident-code change`: 住民票コードの変更請求 (法第30条の4); `juki registry
+pending …`: 仮登録 → 本登録 (juki.registry.review.cli). Each needs an
 operator's token (`--token` or $JUKI_TOKEN)."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import date
 from juki.core.console import EXIT_OK, Subparsers
 from juki.core.settings import Settings
 from juki.registry.commands import ChangeResidentCode
+from juki.registry.review.cli import register_pending
 from juki.registry.services import change_resident_code, registry_stats
 from juki.registry.support.cli import register_support
 from juki.registry.uow import SqlRegistryUnitOfWork
@@ -27,6 +29,7 @@ def register(sub: Subparsers, name: str, settings: Settings) -> None:
     add_token_arg(p)
     p.set_defaults(handler=cmd_stats)
     register_support(reg_sub, settings)
+    register_pending(reg_sub, settings)
     codes = reg_sub.add_parser("resident-code", help="住民票コード")
     codes_sub = codes.add_subparsers(dest="code_command", required=True)
     p = codes_sub.add_parser(

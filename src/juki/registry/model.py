@@ -362,6 +362,9 @@ class RecordedChange:
     change: RecordChange
     actor_id: str
     recorded_at: str
+    # The supervisor whose 本登録 applied the operator's provisional change (juki.registry.review);
+    # None for a change applied as it was made (the node's own, or with review off).
+    approved_by: str | None = None
 
 
 RECORD_FIELDS: Final = frozenset(f.name for f in dataclasses.fields(ResidentRecord))

@@ -50,9 +50,21 @@ class RegistryRepository(Protocol):
 
     def save_household(self, household: Household) -> None: ...
 
-    def add_record(self, record: ResidentRecord, change: RecordChange, actor_id: str) -> None: ...
+    def add_record(
+        self,
+        record: ResidentRecord,
+        change: RecordChange,
+        actor_id: str,
+        approved_by: str | None = None,
+    ) -> None: ...
 
-    def append_change(self, after: ResidentRecord, change: RecordChange, actor_id: str) -> int: ...
+    def append_change(
+        self,
+        after: ResidentRecord,
+        change: RecordChange,
+        actor_id: str,
+        approved_by: str | None = None,
+    ) -> int: ...
 
     def history(self, record_id: str) -> Sequence[RecordedChange]: ...
 

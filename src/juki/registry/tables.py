@@ -118,6 +118,8 @@ record_changes = sa.Table(
     sa.Column("note", sa.Text, nullable=False),
     sa.Column("actor_id", sa.String(64), nullable=False),
     sa.Column("recorded_at", Timestamp, nullable=False),
+    # 本登録: the supervisor who approved the operator's provisional change (migration 0019).
+    sa.Column("approved_by", sa.String(64), nullable=True),
     sa.UniqueConstraint("record_id", "seq"),
     info={"class": "personal"},
 )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 
@@ -10,6 +12,7 @@ from juki.core.clock import Clock
 from juki.core.ports import IdSource
 from juki.registry.model import Municipality
 from juki.registry.store.cards import SqlCardHolders
+from juki.registry.review.store import SqlReview
 from juki.registry.store.journal import SqlMoveOutInfos, SqlOutbox
 from juki.registry.store.municipality import load_municipality
 from juki.registry.store.records import SqlRegistry
@@ -25,6 +28,7 @@ class SqlRegistryUnitOfWork(SqlUnitOfWork):
     move_out_infos: SqlMoveOutInfos
     support_measures: SqlSupportMeasures
     card_holders: SqlCardHolders
+    review: SqlReview
     _municipality: Municipality | None = None
 
     def __init__(
@@ -55,3 +59,21 @@ class SqlRegistryUnitOfWork(SqlUnitOfWork):
         self.move_out_infos = SqlMoveOutInfos(conn, self.clock.now)
         self.support_measures = SqlSupportMeasures(conn)
         self.card_holders = SqlCardHolders(conn)
+        self.review = SqlReview(conn)
+
+    def inner(self) -> SqlRegistryUnitOfWork:
+        """A unit of work on this one's connection: its transactions are savepoints inside this
+        one's, so a 本登録 applies the change and decides it together."""
+        return SqlRegistryUnitOfWork(
+            self.engine, clock=self.clock, ids=self.ids, connection=self.connection, rng=self.rng
+        )
+
+    @contextmanager
+    def trial(self) -> Iterator[None]:
+        """A savepoint always rolled back: a provisional change is tried, never kept."""
+        savepoint = self.connection.begin_nested()
+        try:
+            yield
+        finally:
+            if savepoint.is_active:
+                savepoint.rollback()

@@ -72,6 +72,13 @@ def _authorized(uow: UnitOfWork, by: Actor, action: Permission, target: str) -> 
         raise
 
 
+def refuse(uow: UnitOfWork, by: Actor, action: Permission, target: str, exc: JukiError) -> None:
+    """Log a refusal a service decides from the data rather than the role (自己承認禁止: the
+    supervisor who entered a change may not approve it) as `denied`, then raise it."""
+    log_alone(uow, _entry(uow, by, action, target, "denied", str(exc)))
+    raise exc
+
+
 def _rejected(exc: JukiError) -> str:
     return f"{type(exc).__name__}: {exc}"
 

@@ -88,6 +88,12 @@ class Permission(StrEnum):
     RESET_CARD_PIN = "reset_card_pin"
     VIEW_CARD = "view_card"
     RESOLVE_CARD = "resolve_card"
+    # 仮登録 → 本登録 (issue 11): an operator's change waits as a provisional change until a
+    # supervisor other than its clerk approves (本登録) or rejects it with a reason; its clerk
+    # may withdraw it. Entering one is authorised by the change's own permission.
+    VIEW_PROVISIONAL_CHANGES = "view_provisional_changes"
+    APPROVE_CHANGE = "approve_change"  # 審査: approve or reject (自己承認は不可)
+    WITHDRAW_CHANGE = "withdraw_change"  # the clerk takes back their own provisional change
 
 
 class Role(StrEnum):
@@ -148,6 +154,8 @@ _CLERK: Final = frozenset(
         Permission.SUSPEND_CARD,
         Permission.ABOLISH_CARD,
         Permission.VIEW_CARD,
+        Permission.VIEW_PROVISIONAL_CHANGES,
+        Permission.WITHDRAW_CHANGE,
     }
 )
 
@@ -173,6 +181,8 @@ _TABLE: Final = MappingProxyType(
             Permission.VIEW_CERTIFICATE_REGISTER,
             # 審査 checks the 個人番号 a change carries (職権記載・修正, its 指定 from national).
             Permission.VIEW_MY_NUMBER,
+            # 審査: 本登録 of another operator's provisional change, or its rejection.
+            Permission.APPROVE_CHANGE,
         },
         Role.OPERATIONS_MANAGER: frozenset(
             {

@@ -24,6 +24,7 @@ from juki.core.errors import (
     NotFoundError,
     PermissionDeniedError,
     RuleViolation,
+    StateConflictError,
 )
 from juki.web.schemas import ErrorOut, FieldErrorOut, ValidationErrorOut
 from juki.web.text import FORBIDDEN_CHARACTER, MESSAGE_JA
@@ -173,6 +174,11 @@ async def _on_concurrent_change(request: Request, exc: Exception) -> JSONRespons
     )
 
 
+async def _on_state_conflict(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StateConflictError)
+    return _error(409, exc.rule, exc.message_en, exc.message_ja)
+
+
 # PostgreSQL's deadlock_detected, serialization_failure and lock_not_available: the transaction
 # lost a race and was rolled back whole, so the client may simply try again.
 _TRANSIENT_SQLSTATES: Final = frozenset({"40P01", "40001", "55P03"})
@@ -218,6 +224,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotFoundError, _on_not_found)
     app.add_exception_handler(PermissionDeniedError, _on_permission_denied)
     app.add_exception_handler(ConcurrentChangeError, _on_concurrent_change)
+    app.add_exception_handler(StateConflictError, _on_state_conflict)
     app.add_exception_handler(sa.exc.DBAPIError, _on_database_error)
     app.add_exception_handler(AuthenticationRequired, _on_unauthenticated)
     app.add_exception_handler(JukiError, _on_other_juki_error)
@@ -233,7 +240,13 @@ def _doc(status: int, description: str, model: type[Any]) -> Responses:
 RESPONSES_401: Final = _doc(401, "No valid bearer token (認証が必要です)", ErrorOut)
 RESPONSES_403: Final = _doc(403, "The operator's role does not allow this (権限なし)", ErrorOut)
 RESPONSES_404: Final = _doc(404, "A record, household or seal was not found", ErrorOut)
-RESPONSES_409: Final = _doc(409, "A concurrent change won; retry the action", ErrorOut)
+RESPONSES_409: Final = _doc(
+    409,
+    "A concurrent change won (retry the action), or the state refuses it for now: another "
+    "operator holds the edit lock, the provisional change was already decided or its record "
+    "changed since (`type` says which)",
+    ErrorOut,
+)
 RESPONSES_422: Final = _doc(
     422,
     "Input refused by validation or by a registry rule: `loc` names the field, `type` the rule; "

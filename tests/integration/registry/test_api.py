@@ -21,6 +21,7 @@ from PIL import Image, ImageDraw
 from juki.core.clock import JST, FixedClock
 from juki.core.errors import DomainRuleError, PermissionDeniedError, ValidationError
 from juki.core.identifiers import ResidentCode
+from juki.core.settings import Settings
 from juki.nodes.apps import create_registry_app
 from juki.registry.model import Municipality
 from juki.registry.store.municipality import add_allotment, save_municipality
@@ -38,6 +39,10 @@ from juki.security.tables import oplog
 from juki.security.uow import SqlUnitOfWork
 from juki.storage.engine import make_engine
 from juki.storage.migrate import upgrade
+
+# These tests are about the changes themselves, applied as filed (the municipality setting
+# `change_review` off); 仮登録 → 本登録 is tested in test_review_api.py and test_review_sql.py.
+APPLIED_AT_ONCE = Settings(change_review=False)
 
 ADMIN = Actor("admin", Role.OPERATIONS_MANAGER, "console")
 TODAY = date(2025, 4, 1)
@@ -85,7 +90,7 @@ def tokens(engine: sa.Engine, clock: FixedClock) -> dict[str, str]:
 
 @pytest.fixture
 def client(engine: sa.Engine, clock: FixedClock) -> Iterator[TestClient]:
-    with TestClient(create_registry_app(engine, clock=clock)) as c:
+    with TestClient(create_registry_app(engine, clock=clock, settings=APPLIED_AT_ONCE)) as c:
         yield c
 
 

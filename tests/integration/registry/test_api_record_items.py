@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from juki.core.clock import JST, FixedClock
 from juki.core.identifiers import ResidentCode
+from juki.core.settings import Settings
 from juki.nodes.apps import create_registry_app
 from juki.registry.model import Municipality
 from juki.registry.store.municipality import add_allotment, save_municipality
@@ -23,6 +24,10 @@ from juki.security.operators import create_operator
 from juki.security.permissions import Role
 from juki.security.uow import SqlUnitOfWork
 from juki.storage.engine import make_engine
+
+# These tests are about the changes themselves, applied as filed (the municipality setting
+# `change_review` off); 仮登録 → 本登録 is tested in test_review_api.py and test_review_sql.py.
+APPLIED_AT_ONCE = Settings(change_review=False)
 
 API = "/api/v1"
 ADMIN = Actor.console(Role.OPERATIONS_MANAGER)
@@ -48,7 +53,7 @@ def engine(migrated_db_url: str) -> Iterator[sa.Engine]:
 
 @pytest.fixture
 def client(engine: sa.Engine, clock: FixedClock) -> Iterator[TestClient]:
-    with TestClient(create_registry_app(engine, clock=clock)) as c:
+    with TestClient(create_registry_app(engine, clock=clock, settings=APPLIED_AT_ONCE)) as c:
         yield c
 
 

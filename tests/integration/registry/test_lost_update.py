@@ -23,6 +23,7 @@ from fastapi.testclient import TestClient
 from juki.core.clock import JST, FixedClock
 from juki.core.errors import ConcurrentChangeError
 from juki.core.identifiers import MyNumber, ResidentCode
+from juki.core.settings import Settings
 from juki.nodes.apps import create_registry_app
 from juki.registry import services as svc
 from juki.registry.api.deps import new_uow
@@ -44,6 +45,10 @@ from juki.security.tables import oplog
 from juki.security.uow import SqlUnitOfWork
 from juki.storage.engine import is_sqlite, make_engine
 from juki.storage.migrate import upgrade
+
+# These tests are about the changes themselves, applied as filed (the municipality setting
+# `change_review` off); 仮登録 → 本登録 is tested in test_review_api.py and test_review_sql.py.
+APPLIED_AT_ONCE = Settings(change_review=False)
 
 CLERK = Actor("clerk-1", Role.COUNTER_CLERK, "T01")
 CS = Actor.system("cs:132250")
@@ -216,7 +221,7 @@ def test_the_api_answers_a_lost_race_with_409(migrated_pg_url: str, clock: Fixed
                 AssignMyNumber(record.record_id, NUMBER),
             )
 
-        app = create_registry_app(engine, clock=clock)
+        app = create_registry_app(engine, clock=clock, settings=APPLIED_AT_ONCE)
         app.dependency_overrides[new_uow] = lambda: InterruptedUnitOfWork(
             engine, clock, cs_commits_first
         )

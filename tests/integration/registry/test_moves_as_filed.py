@@ -17,6 +17,7 @@ from juki.certificates.model import ALL_MEMBERS, CertificateKind, CertificateReq
 from juki.certificates.store import SqlCertificateUnitOfWork
 from juki.core.clock import JST, FixedClock
 from juki.core.identifiers import ResidentCode
+from juki.core.settings import Settings
 from juki.nodes.apps import create_registry_app
 from juki.registry.model import Municipality
 from juki.registry.store.municipality import add_allotment, save_municipality
@@ -27,6 +28,10 @@ from juki.security.permissions import Role
 from juki.security.tables import oplog
 from juki.security.uow import SqlUnitOfWork
 from juki.storage.engine import make_engine
+
+# These tests are about the changes themselves, applied as filed (the municipality setting
+# `change_review` off); 仮登録 → 本登録 is tested in test_review_api.py and test_review_sql.py.
+APPLIED_AT_ONCE = Settings(change_review=False)
 
 API = "/api/v1"
 INAGI = Municipality("132250", "東京都", "稲城市")
@@ -66,7 +71,7 @@ def headers(engine: sa.Engine, clock: FixedClock) -> dict[str, dict[str, str]]:
 
 @pytest.fixture
 def client(engine: sa.Engine, clock: FixedClock) -> Iterator[TestClient]:
-    with TestClient(create_registry_app(engine, clock=clock)) as c:
+    with TestClient(create_registry_app(engine, clock=clock, settings=APPLIED_AT_ONCE)) as c:
         yield c
 
 

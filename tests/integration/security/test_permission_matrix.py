@@ -81,6 +81,7 @@ def _path(template: str, env: CertEnv) -> tuple[str, dict[str, str]]:
         template.replace("{record_id}", head.record_id)
         .replace("{household_id}", head.household_id)
         .replace("{measure_id}", "m-1")
+        .replace("{change_id}", "00000000-0000-0000-0000-000000000000")
     )
     query = {"name_kana": "カサイ"} if template.endswith("/residents") else {}
     return path, query

@@ -26,6 +26,7 @@ from juki.certificates.ports import WideAreaAsk
 from juki.certificates.wide_area import WideAreaRefused
 from juki.core.clock import JST, FixedClock
 from juki.core.settings import Settings
+from juki.network.directory import NodeKind
 from juki.network.envelope import Envelope
 from juki.network.https import HttpsTransport
 from juki.network.messages import MoveInNotice, body_of
@@ -159,6 +160,17 @@ def test_only_municipalities_serve_the_registry_api(apps: dict[str, FastAPI]) ->
     assert registry.title == "juki registry API"
     assert "/registry" not in mounts_of(apps["national"])
     assert "/registry" not in mounts_of(apps["130001"])
+
+
+def test_a_municipality_reviews_changes_unless_its_node_json_says_not(
+    apps: dict[str, FastAPI],
+) -> None:
+    registry = mounts_of(apps["132250"])["/registry"]
+    assert registry.state.change_review is True  # the default, as `juki network init` writes
+    data = config_for("132250", NodeKind.MUNICIPALITY, "稲城市").to_json()
+    assert NodeConfig.from_json(data).certificate_settings().change_review is True
+    off = NodeConfig.from_json({**data, "change_review": False})
+    assert off.certificate_settings().change_review is False
 
 
 def test_admin_routes_are_all_under_the_admin_prefix(apps: dict[str, FastAPI]) -> None:

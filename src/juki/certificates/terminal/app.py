@@ -21,13 +21,13 @@ from juki.certificates.jadates import add_date_filters
 from juki.certificates.model import CertificateKind, OptionalItem
 from juki.certificates.pages import templates, with_security_headers
 from juki.certificates.ports import ContentSource
-from juki.certificates.terminal import counter, notices, signin
+from juki.certificates.terminal import counter, notices, review, signin
 from juki.certificates.terminal import wide_area as wide_area_screens
 from juki.certificates.terminal.forms import WIDE_AREA_ITEMS
 from juki.certificates.terminal.requester import BASES, ID_DOCUMENTS, QUALIFICATIONS
 from juki.certificates.terminal.screens import Screens, screens_of
 from juki.certificates.terminal.session import LoginRequired
-from juki.core.errors import JukiError, NotFoundError, PermissionDeniedError
+from juki.core.errors import JukiError, NotFoundError, PermissionDeniedError, StateConflictError
 from juki.web.auth import PUBLIC
 
 
@@ -53,7 +53,13 @@ def terminal_app(
     app.add_exception_handler(RequestValidationError, _malformed)
     app.add_exception_handler(JukiError, _refused)
     app.add_exception_handler(HTTPException, _no_such_screen)
-    for route in (*signin.ROUTES, *counter.ROUTES, *wide_area_screens.ROUTES, *notices.ROUTES):
+    for route in (
+        *signin.ROUTES,
+        *counter.ROUTES,
+        *wide_area_screens.ROUTES,
+        *notices.ROUTES,
+        *review.ROUTES,
+    ):
         app.add_api_route(
             route.path,
             route.endpoint,
@@ -97,6 +103,8 @@ async def _refused(request: Request, exc: Exception) -> Response:
         status = 403
     elif isinstance(exc, NotFoundError):
         status = 404
+    elif isinstance(exc, StateConflictError):
+        status = 409
     message = getattr(exc, "message_ja", "この操作は受け付けられませんでした")
     return screens_of(request).page(
         "error.html", None, status, message=message, field=getattr(exc, "field", "")

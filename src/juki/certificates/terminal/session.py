@@ -117,6 +117,13 @@ def terminal_operator(request: Request) -> Session:
 TerminalSession = Annotated[Session, Depends(terminal_operator)]
 
 
+def session_key(request: Request) -> str | None:
+    """The stored key of this request's session (the hash of its secret): an edit lock taken
+    in it lives no longer than the session (logout, idleness, transfer)."""
+    secret = request.cookies.get(SESSION_COOKIE, "")
+    return token_sha256(secret) if secret and len(secret) <= MAX_SECRET_LEN else None
+
+
 class CsrfRejected(JukiError):
     message_en = "the form's CSRF token does not match this session"
     message_ja = "画面の有効期限が切れました。もう一度操作してください"

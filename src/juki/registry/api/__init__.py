@@ -18,6 +18,7 @@ from juki.registry.api.cancellation import cancellation_router, standing_router
 from juki.registry.api.codes import code_router
 from juki.registry.api.events import event_router
 from juki.registry.api.reads import health_router, read_router
+from juki.registry.api.review import review_router
 from juki.registry.api.seals import seal_router
 from juki.registry.api.support_measures import support_router
 
@@ -28,6 +29,12 @@ search and read resident records, households and their change history; file life
 authority, the cancellation of a change, a foreign resident's 通称 and its deletion, a
 resident's request for a new resident code with its 住民票コード通知);
 register and abolish seals; record and manage 支援措置 (support measures for victims).
+
+When the municipality reviews changes (the default), a life event or action by authority filed
+by an operator is answered 202 with a provisional change (仮登録): it is applied, reaches
+certificates and leaves through the CS only when a supervisor other than that operator approves
+it (`/provisional-changes/{id}/approval`); a rejection keeps its reason. An edit lock refuses
+another operator's change to the same resident meanwhile (409 `edit_locked`).
 
 Every call but `/health` needs an operator's bearer token; an optional `X-Juki-Terminal`
 header names the terminal. Every authenticated, well-formed call is written to the operation
@@ -48,6 +55,11 @@ TAGS: Final = [
     {"name": "households", "description": "Households and their members (世帯)."},
     {"name": "stats", "description": "Registry counts (統計)."},
     {"name": "events", "description": "Life events and actions by authority (異動届・職権)."},
+    {
+        "name": "review",
+        "description": "Provisional changes and their review (仮登録・審査・本登録): an "
+        "operator's change waits until a supervisor other than the operator approves it.",
+    },
     {"name": "seals", "description": "Seal registration (印鑑登録)."},
     {
         "name": "support-measures",
@@ -62,6 +74,7 @@ def routers() -> list[APIRouter]:
         read_router(),
         standing_router(),
         event_router(),
+        review_router(),
         cancellation_router(),
         alias_router(),
         code_router(),

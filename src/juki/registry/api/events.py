@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
+from fastapi.responses import JSONResponse
 
 from juki.registry import services
 from juki.registry.api.deps import API_PREFIX, UoW
@@ -22,6 +23,7 @@ from juki.registry.api.requests import (
     placement,
     records_out,
 )
+from juki.registry.api.review import FILED_RESPONSES, filed
 from juki.registry.api.schemas import (
     BirthIn,
     CorrectionByAuthorityIn,
@@ -56,13 +58,12 @@ from juki.registry.commands import (
     SplitHousehold,
 )
 from juki.web.auth import OperatorActor
-from juki.web.errors import (
-    WRITE_RESPONSES,
-    renamed_fields,
-)
+from juki.web.errors import WRITE_RESPONSES
 
 
-def birth(by: OperatorActor, uow: UoW, body: BirthIn) -> ResidentRecordOut:
+def birth(
+    request: Request, by: OperatorActor, uow: UoW, body: BirthIn
+) -> ResidentRecordOut | JSONResponse:
     """出生: a newborn joins an existing household."""
     cmd = RecordBirth(
         person=personal_items(body.person),
@@ -70,11 +71,20 @@ def birth(by: OperatorActor, uow: UoW, body: BirthIn) -> ResidentRecordOut:
         relationship=body.relationship,
         notified_on=body.notified_on,
     )
-    with renamed_fields(BIRTH_FIELDS):
-        return ResidentRecordOut.of(services.record_birth(uow, by, cmd), by.role)
+    return filed(
+        request,
+        by,
+        uow,
+        "birth",
+        cmd,
+        lambda: ResidentRecordOut.of(services.record_birth(uow, by, cmd), by.role),
+        BIRTH_FIELDS,
+    )
 
 
-def death(by: OperatorActor, uow: UoW, body: DeathIn) -> ResidentRecordOut:
+def death(
+    request: Request, by: OperatorActor, uow: UoW, body: DeathIn
+) -> ResidentRecordOut | JSONResponse:
     """死亡: the record is removed; a sole remaining member becomes householder."""
     cmd = RecordDeath(
         record_id=body.record_id,
@@ -83,11 +93,20 @@ def death(by: OperatorActor, uow: UoW, body: DeathIn) -> ResidentRecordOut:
         new_householder_id=body.new_householder_id,
         relationships=body.relationships,
     )
-    with renamed_fields(DEATH_FIELDS):
-        return ResidentRecordOut.of(services.record_death(uow, by, cmd), by.role)
+    return filed(
+        request,
+        by,
+        uow,
+        "death",
+        cmd,
+        lambda: ResidentRecordOut.of(services.record_death(uow, by, cmd), by.role),
+        DEATH_FIELDS,
+    )
 
 
-def move_in(by: OperatorActor, uow: UoW, body: MoveInIn) -> ResidentRecordOut:
+def move_in(
+    request: Request, by: OperatorActor, uow: UoW, body: MoveInIn
+) -> ResidentRecordOut | JSONResponse:
     """転入 / 転入届の特例 / 国外転入."""
     cmd = RecordMoveIn(
         person=personal_items(body.person),
@@ -103,11 +122,20 @@ def move_in(by: OperatorActor, uow: UoW, body: MoveInIn) -> ResidentRecordOut:
         previous_lg_code=body.previous_lg_code,
         move_out_certificate=move_out_certificate(body.move_out_certificate),
     )
-    with renamed_fields(MOVE_IN_FIELDS):
-        return ResidentRecordOut.of(services.record_move_in(uow, by, cmd), by.role)
+    return filed(
+        request,
+        by,
+        uow,
+        "move-in",
+        cmd,
+        lambda: ResidentRecordOut.of(services.record_move_in(uow, by, cmd), by.role),
+        MOVE_IN_FIELDS,
+    )
 
 
-def move_out(by: OperatorActor, uow: UoW, body: MoveOutIn) -> list[ResidentRecordOut]:
+def move_out(
+    request: Request, by: OperatorActor, uow: UoW, body: MoveOutIn
+) -> list[ResidentRecordOut] | JSONResponse:
     """転出 / 国外転出: the records stay 住民票 until the planned date, then are 除票."""
     cmd = RecordMoveOut(
         record_ids=tuple(body.record_ids),
@@ -120,12 +148,19 @@ def move_out(by: OperatorActor, uow: UoW, body: MoveOutIn) -> list[ResidentRecor
         destination_lg_code=body.destination_lg_code,
         card=body.card,
     )
-    return records_out(services.record_move_out(uow, by, cmd), by.role)
+    return filed(
+        request,
+        by,
+        uow,
+        "move-out",
+        cmd,
+        lambda: records_out(services.record_move_out(uow, by, cmd), by.role),
+    )
 
 
 def move_out_confirmation(
-    by: OperatorActor, uow: UoW, body: MoveOutConfirmationIn
-) -> ResidentRecordOut:
+    request: Request, by: OperatorActor, uow: UoW, body: MoveOutConfirmationIn
+) -> ResidentRecordOut | JSONResponse:
     """転出確定: record where a moved-out resident arrived."""
     cmd = ConfirmMoveOut(
         resident_code=body.resident_code,
@@ -133,10 +168,19 @@ def move_out_confirmation(
         confirmed_on=body.confirmed_on,
         notified_on=body.notified_on,
     )
-    return ResidentRecordOut.of(services.confirm_move_out(uow, by, cmd), by.role)
+    return filed(
+        request,
+        by,
+        uow,
+        "move-out-confirmation",
+        cmd,
+        lambda: ResidentRecordOut.of(services.confirm_move_out(uow, by, cmd), by.role),
+    )
 
 
-def relocation(by: OperatorActor, uow: UoW, body: RelocationIn) -> list[ResidentRecordOut]:
+def relocation(
+    request: Request, by: OperatorActor, uow: UoW, body: RelocationIn
+) -> list[ResidentRecordOut] | JSONResponse:
     """転居 within the municipality, of a whole household or part of one."""
     cmd = RecordRelocation(
         record_ids=tuple(body.record_ids),
@@ -148,11 +192,20 @@ def relocation(by: OperatorActor, uow: UoW, body: RelocationIn) -> list[Resident
         remaining_householder_id=body.remaining_householder_id,
         relationships=body.relationships,
     )
-    with renamed_fields(RELOCATION_FIELDS):
-        return records_out(services.record_relocation(uow, by, cmd), by.role)
+    return filed(
+        request,
+        by,
+        uow,
+        "relocation",
+        cmd,
+        lambda: records_out(services.record_relocation(uow, by, cmd), by.role),
+        RELOCATION_FIELDS,
+    )
 
 
-def household_split(by: OperatorActor, uow: UoW, body: HouseholdSplitIn) -> list[ResidentRecordOut]:
+def household_split(
+    request: Request, by: OperatorActor, uow: UoW, body: HouseholdSplitIn
+) -> list[ResidentRecordOut] | JSONResponse:
     """世帯分離."""
     cmd = SplitHousehold(
         record_ids=tuple(body.record_ids),
@@ -162,10 +215,19 @@ def household_split(by: OperatorActor, uow: UoW, body: HouseholdSplitIn) -> list
         notified_on=body.notified_on,
         remaining_householder_id=body.remaining_householder_id,
     )
-    return records_out(services.split_household(uow, by, cmd), by.role)
+    return filed(
+        request,
+        by,
+        uow,
+        "household-split",
+        cmd,
+        lambda: records_out(services.split_household(uow, by, cmd), by.role),
+    )
 
 
-def household_merge(by: OperatorActor, uow: UoW, body: HouseholdMergeIn) -> list[ResidentRecordOut]:
+def household_merge(
+    request: Request, by: OperatorActor, uow: UoW, body: HouseholdMergeIn
+) -> list[ResidentRecordOut] | JSONResponse:
     """世帯合併."""
     cmd = MergeHouseholds(
         from_household_id=body.from_household_id,
@@ -174,12 +236,19 @@ def household_merge(by: OperatorActor, uow: UoW, body: HouseholdMergeIn) -> list
         effective_on=body.effective_on,
         notified_on=body.notified_on,
     )
-    return records_out(services.merge_households(uow, by, cmd), by.role)
+    return filed(
+        request,
+        by,
+        uow,
+        "household-merge",
+        cmd,
+        lambda: records_out(services.merge_households(uow, by, cmd), by.role),
+    )
 
 
 def householder_change(
-    by: OperatorActor, uow: UoW, body: HouseholderChangeIn
-) -> list[ResidentRecordOut]:
+    request: Request, by: OperatorActor, uow: UoW, body: HouseholderChangeIn
+) -> list[ResidentRecordOut] | JSONResponse:
     """世帯主変更."""
     cmd = ChangeHouseholder(
         household_id=body.household_id,
@@ -188,10 +257,19 @@ def householder_change(
         effective_on=body.effective_on,
         notified_on=body.notified_on,
     )
-    return records_out(services.change_householder(uow, by, cmd), by.role)
+    return filed(
+        request,
+        by,
+        uow,
+        "householder-change",
+        cmd,
+        lambda: records_out(services.change_householder(uow, by, cmd), by.role),
+    )
 
 
-def name_change(by: OperatorActor, uow: UoW, body: NameChangeIn) -> ResidentRecordOut:
+def name_change(
+    request: Request, by: OperatorActor, uow: UoW, body: NameChangeIn
+) -> ResidentRecordOut | JSONResponse:
     """氏名の変更."""
     cmd = ChangeName(
         record_id=body.record_id,
@@ -204,10 +282,19 @@ def name_change(by: OperatorActor, uow: UoW, body: NameChangeIn) -> ResidentReco
         former_surname=body.former_surname,
         former_surname_kana=body.former_surname_kana,
     )
-    return ResidentRecordOut.of(services.change_name(uow, by, cmd), by.role)
+    return filed(
+        request,
+        by,
+        uow,
+        "name-change",
+        cmd,
+        lambda: ResidentRecordOut.of(services.change_name(uow, by, cmd), by.role),
+    )
 
 
-def entry_by_authority(by: OperatorActor, uow: UoW, body: EntryByAuthorityIn) -> ResidentRecordOut:
+def entry_by_authority(
+    request: Request, by: OperatorActor, uow: UoW, body: EntryByAuthorityIn
+) -> ResidentRecordOut | JSONResponse:
     """職権記載 (registry supervisors only)."""
     cmd = EnterByAuthority(
         person=personal_items(body.person),
@@ -218,13 +305,20 @@ def entry_by_authority(by: OperatorActor, uow: UoW, body: EntryByAuthorityIn) ->
         resident_code=body.resident_code,
         my_number=body.my_number,
     )
-    with renamed_fields(ENTRY_FIELDS):
-        return ResidentRecordOut.of(services.enter_by_authority(uow, by, cmd), by.role)
+    return filed(
+        request,
+        by,
+        uow,
+        "entry-by-authority",
+        cmd,
+        lambda: ResidentRecordOut.of(services.enter_by_authority(uow, by, cmd), by.role),
+        ENTRY_FIELDS,
+    )
 
 
 def correction_by_authority(
-    by: OperatorActor, uow: UoW, body: CorrectionByAuthorityIn
-) -> ResidentRecordOut:
+    request: Request, by: OperatorActor, uow: UoW, body: CorrectionByAuthorityIn
+) -> ResidentRecordOut | JSONResponse:
     """職権修正 (registry supervisors only)."""
     cmd = CorrectByAuthority(
         record_id=body.record_id,
@@ -232,12 +326,19 @@ def correction_by_authority(
         effective_on=body.effective_on,
         note=body.note,
     )
-    return ResidentRecordOut.of(services.correct_by_authority(uow, by, cmd), by.role)
+    return filed(
+        request,
+        by,
+        uow,
+        "correction-by-authority",
+        cmd,
+        lambda: ResidentRecordOut.of(services.correct_by_authority(uow, by, cmd), by.role),
+    )
 
 
 def removal_by_authority(
-    by: OperatorActor, uow: UoW, body: RemovalByAuthorityIn
-) -> ResidentRecordOut:
+    request: Request, by: OperatorActor, uow: UoW, body: RemovalByAuthorityIn
+) -> ResidentRecordOut | JSONResponse:
     """職権消除 (registry supervisors only)."""
     cmd = RemoveByAuthority(
         record_id=body.record_id,
@@ -246,8 +347,15 @@ def removal_by_authority(
         new_householder_id=body.new_householder_id,
         relationships=body.relationships,
     )
-    with renamed_fields(REMOVAL_FIELDS):
-        return ResidentRecordOut.of(services.remove_by_authority(uow, by, cmd), by.role)
+    return filed(
+        request,
+        by,
+        uow,
+        "removal-by-authority",
+        cmd,
+        lambda: ResidentRecordOut.of(services.remove_by_authority(uow, by, cmd), by.role),
+        REMOVAL_FIELDS,
+    )
 
 
 def my_number_assignment(
@@ -286,5 +394,7 @@ def event_router() -> APIRouter:
             methods=["POST"],
             status_code=status.HTTP_201_CREATED,
             response_model=response_model,
+            # 個人番号の指定 is the node's: applied at once; every other change may be reviewed
+            responses=None if endpoint is my_number_assignment else FILED_RESPONSES,
         )
     return router

@@ -172,6 +172,7 @@ class RecordedChangeOut(BaseModel):
     note: str
     actor_id: str
     recorded_at: str
+    approved_by: str | None = None  # 本登録: the supervisor who approved the operator's change
 
     @classmethod
     def of(
@@ -190,6 +191,7 @@ class RecordedChangeOut(BaseModel):
             note=change.note,
             actor_id=recorded.actor_id,
             recorded_at=recorded.recorded_at,
+            approved_by=recorded.approved_by,
         )
 
 

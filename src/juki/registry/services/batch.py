@@ -144,7 +144,7 @@ class Batch:
                 change = RecordChange(
                     reason, self.effective_on, self.notified_on, initial_fields(after), self.note
                 )
-                registry.add_record(after, change, self.by.actor_id)
+                registry.add_record(after, change, self.by.actor_id, self.by.approved_by)
             else:
                 fields = {
                     f.name: getattr(after, f.name)
@@ -156,7 +156,7 @@ class Batch:
                 change = RecordChange(
                     reason, self.effective_on, self.notified_on, fields, self.note
                 )
-                registry.append_change(after, change, self.by.actor_id)
+                registry.append_change(after, change, self.by.actor_id, self.by.approved_by)
             if before is not None and before.resident_code != after.resident_code:
                 # 住民票コードの変更 (法第30条の4): every level retires the former code
                 changed = ResidentCodeChanged(

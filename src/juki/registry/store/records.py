@@ -47,7 +47,12 @@ def _row_for(record: ResidentRecord, version: int) -> dict[str, Any]:
 
 
 def change_row(
-    record_id: str, seq: int, change: RecordChange, actor_id: str, at: datetime
+    record_id: str,
+    seq: int,
+    change: RecordChange,
+    actor_id: str,
+    at: datetime,
+    approved_by: str | None = None,
 ) -> dict[str, Any]:
     return {
         "record_id": record_id,
@@ -59,6 +64,7 @@ def change_row(
         "note": change.note,
         "actor_id": actor_id,
         "recorded_at": at.isoformat(),
+        "approved_by": approved_by,
     }
 
 
@@ -165,7 +171,13 @@ class SqlRegistry:
             .values(household_row(household))
         )
 
-    def add_record(self, record: ResidentRecord, change: RecordChange, actor_id: str) -> None:
+    def add_record(
+        self,
+        record: ResidentRecord,
+        change: RecordChange,
+        actor_id: str,
+        approved_by: str | None = None,
+    ) -> None:
         try:
             self._conn.execute(resident_records.insert().values(_row_for(record, 1)))
         except sa.exc.IntegrityError as exc:
@@ -176,11 +188,17 @@ class SqlRegistry:
         self._read_versions[record.record_id] = 1
         self._conn.execute(
             record_changes.insert().values(
-                change_row(record.record_id, 1, change, actor_id, self._now())
+                change_row(record.record_id, 1, change, actor_id, self._now(), approved_by)
             )
         )
 
-    def append_change(self, after: ResidentRecord, change: RecordChange, actor_id: str) -> int:
+    def append_change(
+        self,
+        after: ResidentRecord,
+        change: RecordChange,
+        actor_id: str,
+        approved_by: str | None = None,
+    ) -> int:
         version = self._read_versions.get(after.record_id)
         if version is None:
             raise RuntimeError(f"record {after.record_id} changed without being read first")
@@ -197,7 +215,7 @@ class SqlRegistry:
         self._read_versions[after.record_id] = version + 1
         self._conn.execute(
             record_changes.insert().values(
-                change_row(after.record_id, version + 1, change, actor_id, self._now())
+                change_row(after.record_id, version + 1, change, actor_id, self._now(), approved_by)
             )
         )
         return version + 1
@@ -221,6 +239,7 @@ class SqlRegistry:
                 ),
                 actor_id=r["actor_id"],
                 recorded_at=r["recorded_at"],
+                approved_by=r["approved_by"],
             )
             for r in rows
         ]

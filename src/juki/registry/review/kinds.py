@@ -1,0 +1,171 @@
+"""Which changes wait for review, and how each is kept and applied.
+
+A provisional change keeps its validated command as JSON (a pydantic TypeAdapter over the
+command's frozen dataclass: dates, enums, nested items and tuples come back as they went in) and
+is applied by the same service that applies it at once when review is off, so a 本登録 runs every
+rule of the change again, on the record as it is then.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, fields, is_dataclass
+from typing import Any, Final
+
+from pydantic import TypeAdapter
+
+from juki.registry import commands as c
+from juki.registry import services
+from juki.registry.model import ResidentRecord
+from juki.registry.ports import RegistryUnitOfWork
+from juki.registry.review.model import KIND_JA, household_target, record_target
+from juki.security.actors import Actor
+from juki.security.permissions import Permission
+
+Applied = ResidentRecord | list[ResidentRecord]
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    name: str
+    command: type[Any]
+    permission: Permission
+    service: Callable[[RegistryUnitOfWork, Actor, Any], Applied]
+
+    def encode(self, cmd: Any) -> str:
+        return TypeAdapter(self.command).dump_json(cmd).decode("utf-8")
+
+    def decode(self, text: str) -> Any:
+        return TypeAdapter(self.command).validate_json(text)
+
+
+KINDS: Final[Mapping[str, Kind]] = {
+    k.name: k
+    for k in (
+        Kind("birth", c.RecordBirth, Permission.RECORD_BIRTH, services.record_birth),
+        Kind("death", c.RecordDeath, Permission.RECORD_DEATH, services.record_death),
+        Kind("move-in", c.RecordMoveIn, Permission.RECORD_MOVE_IN, services.record_move_in),
+        Kind("move-out", c.RecordMoveOut, Permission.RECORD_MOVE_OUT, services.record_move_out),
+        Kind(
+            "move-out-confirmation",
+            c.ConfirmMoveOut,
+            Permission.CONFIRM_MOVE_OUT,
+            services.confirm_move_out,
+        ),
+        Kind(
+            "relocation",
+            c.RecordRelocation,
+            Permission.RECORD_RELOCATION,
+            services.record_relocation,
+        ),
+        Kind(
+            "household-split",
+            c.SplitHousehold,
+            Permission.CHANGE_HOUSEHOLD,
+            services.split_household,
+        ),
+        Kind(
+            "household-merge",
+            c.MergeHouseholds,
+            Permission.CHANGE_HOUSEHOLD,
+            services.merge_households,
+        ),
+        Kind(
+            "householder-change",
+            c.ChangeHouseholder,
+            Permission.CHANGE_HOUSEHOLD,
+            services.change_householder,
+        ),
+        Kind("name-change", c.ChangeName, Permission.CHANGE_NAME, services.change_name),
+        Kind(
+            "entry-by-authority",
+            c.EnterByAuthority,
+            Permission.ENTER_BY_AUTHORITY,
+            services.enter_by_authority,
+        ),
+        Kind(
+            "correction-by-authority",
+            c.CorrectByAuthority,
+            Permission.CORRECT_BY_AUTHORITY,
+            services.correct_by_authority,
+        ),
+        Kind(
+            "removal-by-authority",
+            c.RemoveByAuthority,
+            Permission.REMOVE_BY_AUTHORITY,
+            services.remove_by_authority,
+        ),
+    )
+}
+assert set(KINDS) == set(KIND_JA)
+
+_RECORD_FIELDS: Final = ("record_id", "record_ids", "new_householder_id")
+_HOUSEHOLD_FIELDS: Final = (
+    "household_id",
+    "join_household_id",
+    "from_household_id",
+    "into_household_id",
+)
+
+
+def _ids(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, tuple | list):
+        yield from (v for v in value if isinstance(v, str))
+
+
+def targets_of(cmd: Any) -> tuple[list[str], list[str]]:
+    """The records and households a command names (the edit lock's targets)."""
+    records: list[str] = []
+    households: list[str] = []
+    for f in fields(cmd):
+        value = getattr(cmd, f.name)
+        if f.name in _RECORD_FIELDS:
+            records.extend(_ids(value))
+        elif f.name in _HOUSEHOLD_FIELDS:
+            households.extend(_ids(value))
+        elif f.name == "placement" and is_dataclass(value):
+            households.extend(_ids(getattr(value, "household_id", None)))
+    return sorted(set(records)), sorted(set(households))
+
+
+def lock_targets(records: list[str], households: list[str]) -> tuple[str, ...]:
+    return tuple([record_target(r) for r in records] + [household_target(h) for h in households])
+
+
+def summary_of(kind: Kind, cmd: Any, people: int) -> str:
+    """One line for the review list: the kind, how many records, the new address if any."""
+    line = f"{KIND_JA[kind.name]}（{people}名）" if people else KIND_JA[kind.name]
+    for name in ("new_address", "address", "destination_address", "confirmed_address"):
+        value = getattr(cmd, name, None)
+        if isinstance(value, str) and value:
+            return f"{line} → {value}"
+    return line
+
+
+def applied_ids(result: Applied) -> tuple[str, ...]:
+    records = result if isinstance(result, list) else [result]
+    return tuple(r.record_id for r in records)
+
+
+def without_items(data: Any, hidden: frozenset[str]) -> Any:
+    """The command as a role may see it: every item it may not see (SENSITIVE_ITEMS) removed."""
+    if isinstance(data, dict):
+        return {k: without_items(v, hidden) for k, v in data.items() if k not in hidden}
+    if isinstance(data, list):
+        return [without_items(v, hidden) for v in data]
+    return data
+
+
+def command_json(text: str) -> Any:
+    return json.loads(text)
+
+
+def holds_my_number(data: Any) -> bool:
+    if isinstance(data, dict):
+        return bool(data.get("my_number")) or any(holds_my_number(v) for v in data.values())
+    if isinstance(data, list):
+        return any(holds_my_number(v) for v in data)
+    return False
