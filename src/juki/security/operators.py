@@ -38,7 +38,7 @@ MAX_PURPOSE_LEN: Final = 200
 RefusalReason = Literal["unknown", "inactive", "locked", "expired", "revoked"]
 # The oplog action of a refused token (a failed sign-in from the command line or the API: the
 # report counts it with the terminal's failed logins).
-TOKEN_LOGIN: Final = "token_login"
+TOKEN_LOGIN: Final = "token_login"  # noqa: S105 (an action name, not a secret)
 
 
 class TokenRefused(JukiError):
