@@ -135,8 +135,12 @@ class WideAreaRequestOut(BaseModel):
     at: str
     requesting_lg_code: str
     requested_by: str = Field(description="the operator at the requesting municipality")
-    subject_resident_code: str
-    members: str = Field(description="'self', 'all', or the resident codes asked for")
+    subject_resident_code: str | None = Field(
+        description="住民票コード; null for a role that may not see it (view_resident_code)"
+    )
+    members: str | None = Field(
+        description="'self', 'all', or the resident codes asked for (null: codes hidden)"
+    )
     items: list[str]
     outcome: Literal["answered", "refused"]
     rule: str | None = Field(description="the rule that refused it (None when answered)")

@@ -58,7 +58,7 @@ from juki.core.identifiers import LgCode
 from juki.registry.ports import RegistryUnitOfWork
 from juki.security.actions import perform, perform_outside
 from juki.security.actors import Actor
-from juki.security.permissions import Permission
+from juki.security.permissions import Permission, is_allowed
 
 # Line keys that a wide-area copy can never carry (本籍・筆頭者; a removed record's items).
 FORBIDDEN_KEYS: Final = frozenset({"honseki", "koseki_head", "removal_reason", "removed_on"})
@@ -445,7 +445,7 @@ def wide_area_register(
         return uow.certificates.wide_area_requests(limit, since, until)
 
     span = f"{since.isoformat() if since else ''}..{until.isoformat() if until else ''}"
-    return perform(
+    rows = perform(
         uow,
         by,
         Permission.VIEW_CERTIFICATE_REGISTER,
@@ -453,3 +453,14 @@ def wide_area_register(
         run,
         describe=lambda rows: f"{len(rows)} entries",
     )
+    if is_allowed(by.role, Permission.VIEW_RESIDENT_CODE):
+        return rows
+    # 住民票コード hidden from a role that may not see it: the subject's, and the members'.
+    return [
+        dataclasses.replace(
+            e,
+            subject_resident_code=None,
+            members=e.members if e.members in ("self", ALL_MEMBERS) else None,
+        )
+        for e in rows
+    ]
