@@ -30,7 +30,7 @@ from juki.certificates.ratelimit import RateLimiter
 from juki.certificates.requests_api import requests_router
 from juki.certificates.services import IssuedCertificate
 from juki.certificates.terminal.app import terminal_app
-from juki.certificates.wide_area import REGISTER_LIMIT, NotOnNetwork, wide_area_register
+from juki.certificates.wide_area import REGISTER_LIMIT, refuse_off_network, wide_area_register
 from juki.core.clock import Clock
 from juki.core.settings import Settings
 from juki.web.auth import OperatorActor
@@ -183,7 +183,7 @@ def wide_area_router(
         not_resident, support_measure, wide_area_honseki, answer_mismatch …) and `msg_ja`.
         """
         if source is None:
-            raise NotOnNetwork()
+            refuse_off_network(desk().uow(), by)
         issued = desk().issue_wide_area(
             by, body.to_request(), home_lg_code=body.from_lg_code, source=source
         )

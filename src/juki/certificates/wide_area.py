@@ -19,7 +19,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Final
+from typing import Final, NoReturn
 
 from juki.certificates.content import build_content, check_request
 from juki.certificates.fonts import GlyphCoverage
@@ -79,6 +79,17 @@ class NotOnNetwork(DomainRuleError):
             "this registry has no communication server: wide-area issuance needs the network",
             "この住民基本台帳は住基ネットに接続されていないため、広域交付できません",
         )
+
+
+def refuse_off_network(uow: CertificateUnitOfWork, by: Actor) -> NoReturn:
+    """A registry without a CS cannot ask: said once the operator's permission is checked, so
+    a role without it is refused (403, logged) as on the network, and one with it is told."""
+
+    def run(_: RegistryUnitOfWork) -> None:
+        raise NotOnNetwork()
+
+    perform(uow, by, Permission.REQUEST_WIDE_AREA_ISSUANCE, "wide_area:off_network", run)
+    raise NotOnNetwork()  # not reached: `run` raised
 
 
 # -- the issuing municipality (B) -----------------------------------------------------------------
