@@ -32,6 +32,7 @@ from juki.security.uow import SqlUnitOfWork
 from juki.security.verification import ledger
 from juki.security.verification.cards import Pkcs11Reader
 from support.cert_population import LiveServer, init_registry
+from support.soft_authenticator import chromium_authenticator as authenticator
 from support.softhsm import new_card
 
 HOME = "132250"  # 稲城市, the registry's municipality
@@ -94,25 +95,6 @@ def office(tmp_path_factory: pytest.TempPathFactory, softhsm: str) -> Iterator[O
         o.url = server.url.replace("127.0.0.1", "localhost")
         yield o
     engine.dispose()
-
-
-def authenticator(page: Any) -> tuple[Any, str]:
-    """Chromium's virtual platform authenticator for `page`, verifying the user."""
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable")
-    added = cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": True,
-                "hasUserVerification": True,
-                "isUserVerified": True,
-            }
-        },
-    )
-    return cdp, added["authenticatorId"]
 
 
 def enrol(page: Any, office: Office, operator_id: str, code: str) -> None:
