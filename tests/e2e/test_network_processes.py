@@ -106,7 +106,9 @@ def _kill_all(files: NetworkFiles) -> None:
 
 
 @pytest.fixture(scope="module")
-def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
+def net(tmp_path_factory: pytest.TempPathFactory, softhsm: str) -> Iterator[Net]:
+    """`softhsm`: `--demo` issues operator cards in the session's SoftHSM2 token store (this
+    process may load the module once only)."""
     root = tmp_path_factory.mktemp("network") / "net"
     # Below Linux's ephemeral range (32768-60999), where outgoing connections take ports; each
     # pytest-xdist worker draws from its own range, so two networks never race for a port.

@@ -34,16 +34,19 @@ from juki.cli import main
 from juki.core.clock import JST
 from juki.nodes.config import NetworkFiles, NodeConfig
 from juki.nodes.console import Console
+from juki.nodes.demo_operators import DEMO_PIN, DEMO_TERMINAL, GUIDE_FILE, SUPERVISOR
 from juki.nodes.netinit import free_ports
 from juki.nodes.supervisor import running_pid
 from juki.registry import tables as registry_tables
 from juki.security.actors import Actor
 from juki.security.operators import create_operator
 from juki.security.permissions import Role
+from juki.security.tables import oplog
 from juki.security.uow import SqlUnitOfWork
 from juki.storage.engine import make_engine
 from support.browser_keys import wait_for_focus
 from support.review_off import applied_as_filed
+from support.soft_authenticator import chromium_authenticator
 from support.terminal_session import browser_session
 
 INAGI = "132250"
@@ -73,7 +76,9 @@ def _kill_all(files: NetworkFiles) -> None:
 
 
 @pytest.fixture(scope="module")
-def inagi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
+def inagi(tmp_path_factory: pytest.TempPathFactory, softhsm: str) -> Iterator[Node]:
+    """`softhsm`: the demo issues its operator cards in the session's SoftHSM2 token store
+    (this process may load the module once only)."""
     root = tmp_path_factory.mktemp("surfaces") / "net"
     # Below the ephemeral range, apart from test_network_processes' ports (see there).
     worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
@@ -328,3 +333,63 @@ def test_api_docs_work_offline_on_the_node(staff_page: Any, inagi: Node, artifac
     assert json.loads(staff_page.evaluate("JSON.stringify(location.pathname)")) == (
         "/registry/docs"
     )
+
+
+def test_a_demo_operator_enrols_and_signs_in_at_a_node_terminal_with_the_card_pin(
+    browser: Any, inagi: Node, artifacts: Path
+) -> None:
+    """What `juki demo` prints a trainer (DIR/demo-sign-in.txt, owner only): the supervisor
+    enrols 照合情報 with Chromium's virtual authenticator and the code from the guide, then
+    signs in at 稲城市's node terminal (https://localhost:PORT: WebAuthn needs a host name)
+    with the demo card's PIN — a SoftHSM2 token the node process opens."""
+    guide_file = inagi.files.root / GUIDE_FILE
+    assert guide_file.stat().st_mode & 0o777 == 0o600
+    guide = guide_file.read_text(encoding="utf-8")
+    section = guide[guide.index(f"({INAGI}): ") :]
+    terminal = re.search(r"\): (https://localhost:\d+/registry/terminal)/login", section)
+    line = re.search(rf"{SUPERVISOR} \(registry_supervisor\) 登録コード (\S+)  カード", section)
+    assert terminal and line, guide
+    assert f"暗証番号 {DEMO_PIN}" in guide
+    origin = terminal.group(1).removesuffix("/registry/terminal")
+    context = browser.new_context(
+        locale="ja-JP",
+        ignore_https_errors=True,  # the node's certificate names 127.0.0.1, issued by the root
+        client_certificates=[
+            {
+                "origin": origin,
+                "certPath": str(inagi.files.console_certificate),
+                "keyPath": str(inagi.files.console_key),
+            }
+        ],
+    )
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    try:
+        chromium_authenticator(page)
+        page.goto(f"{terminal.group(1)}/enrol")
+        page.fill("#operator_id", SUPERVISOR)
+        page.fill("#code", line.group(1))
+        page.fill("#terminal", DEMO_TERMINAL)
+        page.click("#enrol-button")
+        page.wait_for_selector("#verify-status.done")
+        page.goto(f"{terminal.group(1)}/login")
+        page.fill("#operator_id", SUPERVISOR)
+        page.fill("#pin", DEMO_PIN)
+        page.fill("#terminal", DEMO_TERMINAL)
+        page.click("#login-button")
+        page.wait_for_selector("header nav, #verify-status.error")
+        assert page.url == f"{terminal.group(1)}/", page.inner_text("main")
+        page.screenshot(path=str(artifacts / "node-demo-signed-in.png"))
+    finally:
+        context.close()
+    engine = make_engine(f"sqlite:///{inagi.config.directory}/node.db")
+    try:
+        with engine.connect() as conn:
+            logins = conn.execute(
+                sa.select(oplog.c.outcome, oplog.c.terminal_id).where(
+                    oplog.c.actor_id == SUPERVISOR, oplog.c.action == "login"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in logins] == [("ok", DEMO_TERMINAL)]

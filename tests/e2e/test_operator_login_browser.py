@@ -32,12 +32,12 @@ from support.browser_signin import (
     ACCESS,
     ADMIN,
     PINS,
-    authenticator,
     enrol,
     register_with_card,
 )
 from support.browser_signin import sign_in as _sign_in
 from support.cert_population import LiveServer, init_registry
+from support.soft_authenticator import chromium_authenticator as authenticator
 
 HOME = "132250"  # 稲城市, the registry's municipality
 PIN = "2468"

@@ -32,8 +32,9 @@ from juki.security.tables import oplog
 from juki.security.uow import SqlUnitOfWork
 from juki.security.verification import ledger
 from juki.security.verification.cards import Pkcs11Reader
-from support.browser_signin import ADMIN, authenticator, enrol, register_with_card, sign_in
+from support.browser_signin import ADMIN, enrol, register_with_card, sign_in
 from support.cert_population import LiveServer, Registry, init_registry, person, shared_renderer
+from support.soft_authenticator import chromium_authenticator as authenticator
 
 HOME = "132250"
 PIN = "1357"

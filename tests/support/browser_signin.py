@@ -44,25 +44,6 @@ def register_with_card(
     return code
 
 
-def authenticator(page: Any) -> tuple[Any, str]:
-    """Chromium's virtual platform authenticator for `page`, verifying the user."""
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable")
-    added = cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": True,
-                "hasUserVerification": True,
-                "isUserVerified": True,
-            }
-        },
-    )
-    return cdp, added["authenticatorId"]
-
-
 def enrol(page: Any, url: str, operator_id: str, code: str) -> None:
     page.goto(f"{url}/terminal/enrol")
     page.fill("#operator_id", operator_id)

@@ -29,6 +29,11 @@ ROLE_OF: Final = {
     ("registry", "stats"): Role.OPERATIONS_MANAGER,
     ("registry", "support"): Role.REGISTRY_SUPERVISOR,
     ("registry", "resident-code"): Role.COUNTER_CLERK,
+    ("oplog", "verify"): Role.AUDITOR,
+    ("oplog", "report"): Role.AUDITOR,
+    ("oplog", "export"): Role.OPERATIONS_MANAGER,
+    ("oplog", "prune"): Role.OPERATIONS_MANAGER,
+    ("oplog", "checkpoint"): Role.OPERATIONS_MANAGER,
 }
 
 

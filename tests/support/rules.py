@@ -199,11 +199,6 @@ NETWORK: Final = Console(
     "manages node processes and their keys on the host; no resident's data "
     "(node administration over HTTP is the admin API, logged)"
 )
-OPLOG: Final = Console(
-    "the operation log, read or sealed on the server's console as its 運用管理者 "
-    "(export, prune) or 監査 (verify, report); the entries name records by id only, and each "
-    "run is itself logged"
-)
 FIRST_OPERATOR: Final = "without a token acts as the console's アクセス管理責任者 (first operator)"
 
 COMMANDS: Final[dict[str, Rule]] = {
@@ -236,11 +231,13 @@ COMMANDS: Final[dict[str, Rule]] = {
     "operator card": P.ISSUE_OPERATOR_CARD,
     "operator terminal": P.REGISTER_TERMINAL,
     "operator ledger": P.VIEW_OPERATOR_LEDGER,
-    "oplog verify": OPLOG,
-    "oplog export": OPLOG,
-    "oplog prune": OPLOG,
-    "oplog report": OPLOG,
-    "oplog checkpoint": OPLOG,
+    # --db with a token; --archive (a file on its own) and --dir (the network host's check,
+    # logged in each node as the console's 運用管理者) need none.
+    "oplog verify": P.VIEW_OPLOG,
+    "oplog export": P.EXPORT_OPLOG,
+    "oplog prune": P.PRUNE_OPLOG,
+    "oplog report": P.VIEW_OPLOG,
+    "oplog checkpoint": P.CHECKPOINT_OPLOG,
     "cert issue": P.ISSUE_CERTIFICATE,
     "cert verify": VERIFY,
     "cert void": P.VOID_CERTIFICATE,

@@ -1,7 +1,7 @@
 """A software platform authenticator for tests that run without a browser: it makes the same
 WebAuthn responses a device would (attestation "none", ES256, user presence and verification
-flags), so the relying party verifies them with the real `webauthn` library. The browser test
-uses Chromium's own virtual authenticator instead."""
+flags), so the relying party verifies them with the real `webauthn` library. The browser tests
+use Chromium's own virtual authenticator instead (`chromium_authenticator`)."""
 
 from __future__ import annotations
 
@@ -97,3 +97,23 @@ class SoftAuthenticator:
             },
             "clientExtensionResults": {},
         }
+
+
+def chromium_authenticator(page: Any) -> tuple[Any, str]:
+    """Chromium's virtual platform authenticator for `page`, verifying the user (it stands for
+    the device's biometric); the CDP session and the authenticator's id."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    added = cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+            }
+        },
+    )
+    return cdp, added["authenticatorId"]

@@ -83,6 +83,8 @@ ITEM_ARGS: Final = {
     **{i.value.replace("_", "-"): i for i in RECORD_ITEMS_ONLY},
 }
 TERMINAL_PATTERN: Final = r"^[A-Za-z0-9_.:-]{1,64}$"
+# What the register prints for an item the reader's role may not see (view_resident_code).
+HIDDEN: Final = "(hidden)"
 # A missing key or font is set-up, not a refused request: said as such, with what to do.
 SETUP_ERRORS: Final = (SigningSetupError, FontMissingError)
 
@@ -288,7 +290,7 @@ def cmd_register(args: argparse.Namespace, settings: Settings) -> int:
     for e in entries:
         print(
             f"{e.at}  {e.event.value:8} {e.kind.value:13} {e.certificate_id}  "
-            f"resident {e.subject_resident_code}  copies {e.copies}  fee {e.fee_yen}  "
+            f"resident {e.subject_resident_code or HIDDEN}  copies {e.copies}  fee {e.fee_yen}  "
             f"terminal {e.terminal_id}  operator {e.operator_id}  "
             f"{','.join(e.issue_numbers)}"
             + (f"  [{e.disposal}]" if e.disposal else "")
@@ -320,7 +322,7 @@ def cmd_wide_area_register(args: argparse.Namespace, settings: Settings) -> int:
     for e in entries:
         print(
             f"{e.at}  from {e.requesting_lg_code}  operator {e.requested_by}  "
-            f"resident {e.subject_resident_code}  members {e.members}  "
+            f"resident {e.subject_resident_code or HIDDEN}  members {e.members or HIDDEN}  "
             f"items {e.items or '-'}  {e.outcome.value}"
             + (f" [{e.rule}]" if e.rule else f" ({e.persons} person(s))")
             + f"  request {e.request_id}"

@@ -79,7 +79,9 @@ class RegisterEntry:
     lg_code: str
     terminal_id: str
     operator_id: str
-    subject_resident_code: str
+    # None: hidden from a reader whose role may not see 住民票コード (only in what a service
+    # returns: the stored line always has it).
+    subject_resident_code: str | None
     kind: CertificateKind
     items: str
     members: int
@@ -109,8 +111,10 @@ class WideAreaRequestEntry:
     at: str
     requesting_lg_code: str
     requested_by: str
-    subject_resident_code: str
-    members: str  # "self", "all", or the resident codes asked for, comma-separated
+    # None: hidden from a reader whose role may not see 住民票コード (as RegisterEntry's).
+    subject_resident_code: str | None
+    # "self", "all", or the resident codes asked for, comma-separated (None: codes hidden)
+    members: str | None
     items: str
     outcome: WideAreaOutcome
     persons: int

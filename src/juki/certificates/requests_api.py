@@ -39,7 +39,6 @@ from juki.certificates.third_party import (
 )
 from juki.web.auth import OperatorActor
 from juki.web.errors import READ_RESPONSES, WRITE_RESPONSES
-from juki.web.text import CleanStr
 
 ResidentCodeStr = Annotated[str, Field(pattern=r"^[0-9]{11}$")]
 Text = Annotated[str, Field(max_length=400)]
@@ -222,7 +221,7 @@ def requests_router(desk: Callable[[], CertificateDesk]) -> APIRouter:
         responses=WRITE_RESPONSES,
     )
     def withdraw(
-        resident_code: Annotated[CleanStr, Path(pattern=r"^[0-9]{11}$")], by: OperatorActor
+        resident_code: Annotated[str, Path(pattern=r"^[0-9]{11}$")], by: OperatorActor
     ) -> RegistrationOut:
         """本人通知の登録の廃止 (permission `withdraw_self_notice`)."""
         return RegistrationOut.of(withdraw_self_notice(desk().uow(), by, resident_code))
@@ -241,7 +240,7 @@ def requests_router(desk: Callable[[], CertificateDesk]) -> APIRouter:
         "/self-notices/{notice_id}/sent", response_model=NoticeOut, responses=WRITE_RESPONSES
     )
     def sent(
-        notice_id: Annotated[CleanStr, Path(pattern=r"^[0-9a-fA-F-]{36}$")], by: OperatorActor
+        notice_id: Annotated[str, Path(pattern=r"^[0-9a-fA-F-]{36}$")], by: OperatorActor
     ) -> NoticeOut:
         """The notice went in the post (once)."""
         return NoticeOut.of(mark_self_notice_sent(desk().uow(), by, notice_id))

@@ -31,7 +31,7 @@ from juki.certificates.ratelimit import RateLimiter
 from juki.certificates.requests_api import requests_router
 from juki.certificates.services import IssuedCertificate
 from juki.certificates.terminal.app import terminal_app
-from juki.certificates.wide_area import REGISTER_LIMIT, NotOnNetwork, wide_area_register
+from juki.certificates.wide_area import REGISTER_LIMIT, refuse_off_network, wide_area_register
 from juki.core.clock import Clock
 from juki.core.settings import Settings
 from juki.web.auth import OperatorActor
@@ -136,8 +136,12 @@ class WideAreaRequestOut(BaseModel):
     at: str
     requesting_lg_code: str
     requested_by: str = Field(description="the operator at the requesting municipality")
-    subject_resident_code: str
-    members: str = Field(description="'self', 'all', or the resident codes asked for")
+    subject_resident_code: str | None = Field(
+        description="住民票コード; null for a role that may not see it (view_resident_code)"
+    )
+    members: str | None = Field(
+        description="'self', 'all', or the resident codes asked for (null: codes hidden)"
+    )
     items: list[str]
     outcome: Literal["answered", "refused"]
     rule: str | None = Field(description="the rule that refused it (None when answered)")
@@ -180,7 +184,7 @@ def wide_area_router(
         not_resident, support_measure, wide_area_honseki, answer_mismatch …) and `msg_ja`.
         """
         if source is None:
-            raise NotOnNetwork()
+            refuse_off_network(desk().uow(), by)
         issued = desk().issue_wide_area(
             by, body.to_request(), home_lg_code=body.from_lg_code, source=source
         )

@@ -19,7 +19,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Final
+from typing import Final, NoReturn
 
 from juki.certificates.content import build_content, check_request
 from juki.certificates.fonts import GlyphCoverage
@@ -58,7 +58,7 @@ from juki.core.identifiers import LgCode
 from juki.registry.ports import RegistryUnitOfWork
 from juki.security.actions import perform, perform_outside
 from juki.security.actors import Actor
-from juki.security.permissions import Permission
+from juki.security.permissions import Permission, is_allowed
 
 # Line keys that a wide-area copy can never carry (本籍・筆頭者; a removed record's items).
 FORBIDDEN_KEYS: Final = frozenset({"honseki", "koseki_head", "removal_reason", "removed_on"})
@@ -79,6 +79,17 @@ class NotOnNetwork(DomainRuleError):
             "this registry has no communication server: wide-area issuance needs the network",
             "この住民基本台帳は住基ネットに接続されていないため、広域交付できません",
         )
+
+
+def refuse_off_network(uow: CertificateUnitOfWork, by: Actor) -> NoReturn:
+    """A registry without a CS cannot ask: said once the operator's permission is checked, so
+    a role without it is refused (403, logged) as on the network, and one with it is told."""
+
+    def run(_: RegistryUnitOfWork) -> None:
+        raise NotOnNetwork()
+
+    perform(uow, by, Permission.REQUEST_WIDE_AREA_ISSUANCE, "wide_area:off_network", run)
+    raise NotOnNetwork()  # not reached: `run` raised
 
 
 # -- the issuing municipality (B) -----------------------------------------------------------------
@@ -445,7 +456,7 @@ def wide_area_register(
         return uow.certificates.wide_area_requests(limit, since, until)
 
     span = f"{since.isoformat() if since else ''}..{until.isoformat() if until else ''}"
-    return perform(
+    rows = perform(
         uow,
         by,
         Permission.VIEW_CERTIFICATE_REGISTER,
@@ -453,3 +464,14 @@ def wide_area_register(
         run,
         describe=lambda rows: f"{len(rows)} entries",
     )
+    if is_allowed(by.role, Permission.VIEW_RESIDENT_CODE):
+        return rows
+    # 住民票コード hidden from a role that may not see it: the subject's, and the members'.
+    return [
+        dataclasses.replace(
+            e,
+            subject_resident_code=None,
+            members=e.members if e.members in ("self", ALL_MEMBERS) else None,
+        )
+        for e in rows
+    ]

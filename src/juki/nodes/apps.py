@@ -153,7 +153,7 @@ def create_node_app(node: Node, config: NodeConfig, settings: Settings) -> FastA
                 node.engine,
                 clock=node.clock,
                 wide_area=CsContentSource(node),
-                settings=config.certificate_settings(settings.log_level),
+                settings=config.certificate_settings(settings),
             ),
         )
     return app

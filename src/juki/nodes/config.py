@@ -17,6 +17,7 @@ running node from its `node.json`.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 from dataclasses import asdict, dataclass
@@ -87,6 +88,13 @@ class NodeConfig:
     # Municipalities: 仮登録 → 本登録 (juki.registry.review), on unless turned off here;
     # docs/operators.md says when a municipality may.
     change_review: bool = True
+    # Municipalities: operator verification at the terminal — the operator card's PKCS#11
+    # module and (SoftHSM2) its configuration file, and the WebAuthn relying party's id, the
+    # host name the terminal is reached by. Empty: the process's own settings
+    # (JUKI_PKCS11_MODULE, SOFTHSM2_CONF, JUKI_WEBAUTHN_RP_ID). The demo sets them.
+    pkcs11_module: str = ""
+    softhsm2_conf: str = ""
+    webauthn_rp_id: str = ""
 
     @property
     def endpoint(self) -> str:
@@ -107,13 +115,18 @@ class NodeConfig:
         """The node's own directory (where its node.json is)."""
         return Path(self.key).parent
 
-    def certificate_settings(self, log_level: str = "INFO") -> Settings:
-        """What the municipality's certificate desk runs with: the network-issued signing key,
-        the network root as the one trusted root, and its print sink and key directory in the
-        node's own directory (never the working directory of whoever started it)."""
-        return Settings(
+    def certificate_settings(self, base: Settings | None = None) -> Settings:
+        """What the municipality's certificate desk and terminal run with: the network-issued
+        signing key, the network root as the one trusted root, its print sink and key directory
+        in the node's own directory (never the working directory of whoever started it), and
+        operator verification from this configuration, else from `base` (the process's
+        settings: log level, card module, relying party, lockout and idle limits)."""
+        base = base or Settings()
+        return dataclasses.replace(
+            base,
             db_url=self.db,
-            log_level=log_level,
+            pkcs11_module=self.pkcs11_module or base.pkcs11_module,
+            webauthn_rp_id=self.webauthn_rp_id or base.webauthn_rp_id,
             signing_key=self.signing_key,
             signing_cert=self.signing_cert,
             root_cert=self.root_certificate if self.signing_key else None,

@@ -11,6 +11,7 @@ from typing import TextIO
 
 from juki.core.console import EXIT_FAILED, EXIT_OK
 from juki.nodes.config import ConfigError, NetworkFiles, NodeConfig
+from juki.nodes.demo_operators import GUIDE_FILE
 from juki.nodes.netinit import init_network
 from juki.nodes.supervisor import network_down, network_up, running_pid
 
@@ -56,6 +57,10 @@ def run_demo(root: Path, *, residents: int, seed: int, base_port: int, out: Text
                 f"  juki network check --dir {files.root}",
                 file=out,
             )
+        guide = files.root / GUIDE_FILE
+        if guide.exists():
+            print(guide.read_text(encoding="utf-8"), file=out)
+            print(f"(この案内は {guide} にもあります / also in that file)", file=out)
         print("Ctrl-C で停止します (Ctrl-C stops the network)", file=out)
         out.flush()
         reported: set[str] = set()

@@ -37,6 +37,7 @@ from juki.nodes.config import (
     NodeConfig,
     port_is_free,
 )
+from juki.nodes.demo_operators import set_up_demo_operators
 from juki.nodes.layout import LAYOUTS, NodeSpec
 from juki.nodes.municipality import MunicipalityNode
 from juki.nodes.national import NationalNode
@@ -133,6 +134,9 @@ def init_network(
             if config.kind is NodeKind.MUNICIPALITY:
                 progress(f"{config.name}: 住民{residents}人を作成中 (seeding)")
                 seeded[config.node_id] = _seed_demo(config, residents, seed, actor, clock)
+        progress("端末・操作者・操作者カードを登録中 (demo terminals and operators)")
+        set_up_demo_operators(files, configs)
+        configs = [NodeConfig.load(files.node_file(c.node_id)) for c in configs]
     # Written last: a network directory without it is an init that did not finish.
     files.network_file.write_text(
         json.dumps(

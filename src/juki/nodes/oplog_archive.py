@@ -23,8 +23,8 @@ import sqlalchemy as sa
 from cryptography import x509
 
 from juki.core.clock import JST
-from juki.core.errors import ValidationError
-from juki.core.ports import OpLogEntry
+from juki.core.errors import PermissionDeniedError, ValidationError
+from juki.core.ports import OpLogEntry, Outcome
 from juki.network import pki
 from juki.security.actors import Actor
 from juki.security.chain import HASHED, Anchor, first_break
@@ -110,7 +110,11 @@ def export_month(
 ) -> tuple[bytes, Sealed]:
     """The signed archive of a closed month, and its seal (kept, and logged, in one
     transaction). A chain that does not verify is not sealed."""
-    authorize(by.actor_id, by.role, Permission.EXPORT_OPLOG)
+    try:
+        authorize(by.actor_id, by.role, Permission.EXPORT_OPLOG)
+    except PermissionDeniedError as exc:
+        _refused(engine, by, now, "export_oplog", month, str(exc))
+        raise
     first = parse_month(month)
     if _next_month(first) > now.astimezone(JST).date():
         raise ArchiveError(f"{month} is not closed yet: only past months are sealed")
@@ -148,7 +152,21 @@ def export_month(
     return data, sealed
 
 
-def _log(conn: sa.Connection, by: Actor, now: datetime, action: str, target: str, d: str) -> None:
+def _refused(engine: sa.Engine, by: Actor, now: datetime, action: str, target: str, d: str) -> None:
+    """A refused export or prune, in a transaction of its own."""
+    with engine.begin() as conn:
+        _log(conn, by, now, action, target, d, "denied")
+
+
+def _log(
+    conn: sa.Connection,
+    by: Actor,
+    now: datetime,
+    action: str,
+    target: str,
+    d: str,
+    outcome: Outcome = "ok",
+) -> None:
     append_entry(
         conn,
         OpLogEntry(
@@ -158,7 +176,7 @@ def _log(conn: sa.Connection, by: Actor, now: datetime, action: str, target: str
             terminal_id=by.terminal_id,
             action=action,
             target=target,
-            outcome="ok",
+            outcome=outcome,
             detail=d,
             purpose=by.purpose,
         ),
@@ -212,7 +230,11 @@ def verify_archive(data: bytes, root: x509.Certificate | None = None) -> Archive
 def prune(engine: sa.Engine, before: str, by: Actor, now: datetime) -> list[str]:
     """Remove the entries of every sealed month before `before`; refuse if any such month
     ended less than seven years ago or was never sealed. The months pruned."""
-    authorize(by.actor_id, by.role, Permission.PRUNE_OPLOG)
+    try:
+        authorize(by.actor_id, by.role, Permission.PRUNE_OPLOG)
+    except PermissionDeniedError as exc:
+        _refused(engine, by, now, "prune_oplog", f"..{before}", str(exc))
+        raise
     limit = parse_month(before)
     today = now.astimezone(JST).date()
     cutoff = date(today.year - RETENTION_YEARS, today.month, 1)

@@ -124,9 +124,7 @@ def public_server(config: NodeConfig, node: Node, settings: Settings) -> uvicorn
     certificate asked for, serving certificate verification alone (`create_public_app`)."""
     if config.public_port is None or not isinstance(node, MunicipalityNode):
         return None
-    app = create_public_app(
-        node.engine, config.certificate_settings(settings.log_level), clock=node.clock
-    )
+    app = create_public_app(node.engine, config.certificate_settings(settings), clock=node.clock)
     return uvicorn.Server(
         uvicorn.Config(
             app,
@@ -174,6 +172,8 @@ def node_server(config: NodeConfig, app: FastAPI) -> uvicorn.Server:
 
 def run_node(config_path: Path, settings: Settings) -> int:
     config = NodeConfig.load(config_path)
+    if config.softhsm2_conf:  # read by SoftHSM2 when the card module is first loaded
+        os.environ["SOFTHSM2_CONF"] = config.softhsm2_conf
     stream = configure_logging(Path(config.log), config.node_id)
     node = bootstrap(config)
     app = create_node_app(node, config, settings)

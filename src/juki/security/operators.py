@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Final, Literal
 
 from juki.core.errors import DomainRuleError, JukiError, NotFoundError, ValidationError
+from juki.core.ports import OpLogEntry
 from juki.core.text import validate_name
 from juki.security.actions import perform
 from juki.security.actors import Actor
@@ -34,7 +35,10 @@ DEFAULT_TOKEN_VALIDITY: Final = timedelta(days=90)
 MAX_TOKEN_VALIDITY: Final = timedelta(days=366)
 MAX_PURPOSE_LEN: Final = 200
 
-RefusalReason = Literal["unknown", "inactive", "expired", "revoked"]
+RefusalReason = Literal["unknown", "inactive", "locked", "expired", "revoked"]
+# The oplog action of a refused token (a failed sign-in from the command line or the API: the
+# report counts it with the terminal's failed logins).
+TOKEN_LOGIN: Final = "token_login"  # noqa: S105 (an action name, not a secret)
 
 
 class TokenRefused(JukiError):
@@ -45,7 +49,16 @@ class TokenRefused(JukiError):
             "the bearer token is not valid",
             "操作者の認証が必要です。再度ログインしてください",
         ),
-        "inactive": ("the operator has been deactivated", "この照合IDは無効にされています"),
+        "inactive": (
+            "the operator is suspended or withdrawn",
+            "この照合IDは停止または廃止されています",
+        ),
+        "locked": (
+            "the operator is locked out after repeated failed sign-ins; ask for the lockout "
+            "to be cleared",
+            "認証の失敗が続いたためロックされています。"
+            "アクセス管理責任者または暗証番号管理者に解除を依頼してください",
+        ),
         "expired": (
             "the bearer token has expired; ask for a new one",
             "操作者トークンの有効期限が切れています。新しいトークンの発行を受けてください",
@@ -291,8 +304,10 @@ def refusal(found: StoredOperator | None, now: datetime) -> RefusalReason | None
     """Why a token's operator may not act now, or None when they may."""
     if found is None:
         return "unknown"
-    if not found.active:
+    if not found.active or found.status != "active":
         return "inactive"
+    if found.locked_at is not None:
+        return "locked"
     if found.token_revoked_at is not None:
         return "revoked"
     if not found.token_expires_at or datetime.fromisoformat(found.token_expires_at) <= now:
@@ -302,16 +317,36 @@ def refusal(found: StoredOperator | None, now: datetime) -> RefusalReason | None
 
 def check_token(uow: OperatorUnitOfWork, token: str, terminal_id: str) -> Actor:
     """The actor a bearer token stands for; `TokenRefused` with the reason when it stands for
-    no one (unknown, deactivated operator, expired or revoked token)."""
+    no one now (unknown; suspended, withdrawn or locked-out operator; expired or revoked
+    token). A refused token of a known operator is written to the oplog (`token_login`,
+    `denied`, the reason), as a refused sign-in at the terminal is."""
     if not token or len(token) > MAX_TOKEN_LEN:
         raise TokenRefused("unknown")
     with uow:
         found = uow.operators.find_by_token_hash(token_sha256(token))
         now = uow.clock.now()
-    reason = refusal(found, now)
+        reason = refusal(found, now)
+        if reason is not None and found is not None:
+            uow.oplog.append(_token_refused(found, terminal_id, now, reason))
+            uow.commit()
     if reason is not None or found is None:
         raise TokenRefused(reason or "unknown")
     return Actor(actor_id=found.operator_id, role=found.role, terminal_id=terminal_id)
+
+
+def _token_refused(
+    found: StoredOperator, terminal_id: str, now: datetime, reason: RefusalReason
+) -> OpLogEntry:
+    return OpLogEntry(
+        at=now,
+        actor_id=found.operator_id,
+        role=found.role.value,
+        terminal_id=terminal_id[:64],
+        action=TOKEN_LOGIN,
+        target=_target(found.operator_id),
+        outcome="denied",
+        detail=f"token refused: {reason}",
+    )
 
 
 def authenticate(uow: OperatorUnitOfWork, token: str, terminal_id: str) -> Actor | None:

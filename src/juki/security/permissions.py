@@ -42,6 +42,8 @@ class Permission(StrEnum):
     # Seal a closed month as a signed archive; remove sealed months older than seven years.
     EXPORT_OPLOG = "export_oplog"
     PRUNE_OPLOG = "prune_oplog"
+    # Sign the chain head now (`juki oplog checkpoint`) and send it to the parent to countersign.
+    CHECKPOINT_OPLOG = "checkpoint_oplog"
     ISSUE_CERTIFICATE = "issue_certificate"
     VOID_CERTIFICATE = "void_certificate"
     OVERRIDE_SUPPORT_MEASURE = "override_support_measure"
@@ -192,6 +194,7 @@ _TABLE: Final = MappingProxyType(
                 Permission.VIEW_OPLOG,
                 Permission.EXPORT_OPLOG,
                 Permission.PRUNE_OPLOG,
+                Permission.CHECKPOINT_OPLOG,
                 Permission.MANAGE_CERTIFICATE_FEES,
                 Permission.MANAGE_KIOSK_SETTINGS,
                 Permission.SET_CERTIFICATE_SIGNATORY,
@@ -214,9 +217,17 @@ _TABLE: Final = MappingProxyType(
                 Permission.VIEW_CARD,
             }
         ),
-        # アクセス管理責任者 (002 第13条): 照合ID, 照合情報 and 操作者ID, their ledger, the oplog.
+        # アクセス管理責任者 (002 第13条): 照合ID, 照合情報 and 操作者ID, their ledger, the oplog
+        # (which it also seals into monthly archives and checkpoints; pruning stays with the
+        # 運用管理者).
         Role.ACCESS_MANAGER: _OVERSIGHT
-        | {Permission.MANAGE_OPERATORS, Permission.CLEAR_LOCKOUT, Permission.REGISTER_TERMINAL},
+        | {
+            Permission.MANAGE_OPERATORS,
+            Permission.CLEAR_LOCKOUT,
+            Permission.REGISTER_TERMINAL,
+            Permission.EXPORT_OPLOG,
+            Permission.CHECKPOINT_OPLOG,
+        },
         # システム管理者 (002 第4条, 第9条): the machines, so the terminals and their places.
         Role.SYSTEM_ADMINISTRATOR: frozenset(
             {Permission.REGISTER_TERMINAL, Permission.VIEW_STATS, Permission.VIEW_OPLOG}

@@ -43,6 +43,7 @@ class AuthenticationRequired(JukiError):
         "expired": "token_expired",
         "revoked": "token_revoked",
         "inactive": "operator_inactive",
+        "locked": "operator_locked",
     }
 
     def __init__(

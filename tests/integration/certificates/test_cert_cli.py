@@ -90,6 +90,8 @@ def test_issue_then_verify(
     code, out, _ = run(["cert", "register", "--db", db(console), "--json"], capsys)
     assert code == 0
     assert [e["event"] for e in json.loads(out)] == ["voided", "issued"]
+    # run as an auditor (support.console_tokens): no 住民票コード (view_resident_code)
+    assert [e["subject_resident_code"] for e in json.loads(out)] == [None, None]
 
 
 @pytest.mark.parametrize(

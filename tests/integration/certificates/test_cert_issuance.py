@@ -285,8 +285,12 @@ def test_register_is_for_supervisors_and_auditors(env: CertEnv) -> None:
     env.desk.issue(CLERK, CertificateRequest(R, env.people.head.resident_code))
     with pytest.raises(PermissionDeniedError):
         services.certificate_register(env.desk.uow(), CLERK)
-    assert len(services.certificate_register(env.desk.uow(), AUDITOR, date(2025, 4, 1))) == 1
+    [seen] = services.certificate_register(env.desk.uow(), AUDITOR, date(2025, 4, 1))
     assert services.certificate_register(env.desk.uow(), AUDITOR, date(2025, 4, 2)) == []
+    # 住民票コード only for a role that may see it (view_resident_code): not the auditor
+    assert seen.subject_resident_code is None
+    [full] = services.certificate_register(env.desk.uow(), SUPERVISOR, date(2025, 4, 1))
+    assert full.subject_resident_code == env.people.head.resident_code
 
 
 def test_clerk_sees_only_own_certificates(env: CertEnv) -> None:

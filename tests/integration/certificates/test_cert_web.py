@@ -292,6 +292,7 @@ def test_terminal_roles(client: TestClient, env: CertEnv) -> None:
     csrf = login(client, t["super"], "T02")
     register = client.get("/terminal/register", params={"day": "2025-04-01"})
     assert register.status_code == 200 and issued.certificate_id in register.text
+    assert env.people.wife.resident_code in register.text  # 審査 may see 住民票コード
     voided = client.post(
         f"/terminal/certificates/{issued.certificate_id}/void",
         data={"csrf": csrf, "reason": "誤交付のため回収"},
@@ -304,6 +305,7 @@ def test_terminal_roles(client: TestClient, env: CertEnv) -> None:
     assert client.get("/terminal/residents", params={"kana": "カサイ"}).status_code == 403
     register = client.get("/terminal/register")
     assert register.status_code == 200 and "無効" in register.text
+    assert env.people.wife.resident_code not in register.text and "非表示" in register.text
     assert f"/terminal/certificates/{issued.certificate_id}" not in register.text
     assert client.get(f"/terminal/certificates/{issued.certificate_id}").status_code == 403
 

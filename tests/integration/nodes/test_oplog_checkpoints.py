@@ -35,7 +35,9 @@ from juki.nodes.memory import InProcessNetwork, build_network
 from juki.nodes.node import Node
 from juki.nodes.oplog_check import check_connection
 from juki.security.chain import GENESIS, HASHED, link
+from juki.security.permissions import Role
 from juki.security.tables import oplog, oplog_checkpoints, oplog_head
+from support.console_tokens import ConsoleTokens
 
 INAGI, FUJISAWA, TOKYO = "132250", "142051", "130001"
 _rng = random.Random(16)
@@ -215,13 +217,26 @@ def test_verify_dir_checks_every_node_against_its_parent(
     try:
         admin_api.disconnect(nodes[INAGI])
         admin_api.reconnect(nodes[INAGI])
-        assert main(["oplog", "checkpoint", "--dir", str(files.root), "--node", INAGI]) == 0
+        checkpoint = ["oplog", "checkpoint", "--dir", str(files.root), "--node", INAGI]
+        assert main(checkpoint) == 1  # no token: nothing signed
+        assert "token" in capsys.readouterr().err
+        tokens = ConsoleTokens(nodes[INAGI].engine)
+        assert main([*checkpoint, "--token", tokens.token(Role.AUDITOR)]) == 1
+        assert main(tokens.argv(checkpoint)) == 0
+        logged = entries(nodes[INAGI], "checkpoint_oplog")
+        assert [e["outcome"] for e in logged] == ["denied", "ok"]
+        signed_seq = int(logged[-1]["detail"].removeprefix("entry "))
         _deliver(nodes)
         assert main(["oplog", "verify", "--dir", str(files.root)]) == 0
         capsys.readouterr()
+        # the network host's check needs no operator token and is logged in every node
+        for node in nodes.values():
+            (check,) = entries(node, "view_oplog")
+            assert check["target"] == "oplog:verify-network"
+            assert check["role"] == "operations_manager"
 
         rebuild_chain(nodes[INAGI], 2, "rewritten")
-        assert main(["oplog", "verify", "--db", configs[INAGI].db]) == 0
+        assert main(tokens.argv(["oplog", "verify", "--db", configs[INAGI].db])) == 0
         assert main(["oplog", "verify", "--dir", str(files.root), "--json"]) == 1
     finally:
         for node in nodes.values():
@@ -230,4 +245,4 @@ def test_verify_dir_checks_every_node_against_its_parent(
     report = json.loads(out[out.index("{\n") :])
     broken = [n for n in report["nodes"] if not n["holds"]]
     assert [n["node_id"] for n in broken] == [INAGI]
-    assert broken[0]["checkpoint_problems"][0]["seq"] == 2
+    assert broken[0]["checkpoint_problems"][0]["seq"] == signed_seq

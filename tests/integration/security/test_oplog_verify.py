@@ -19,9 +19,11 @@ from juki.cli import main
 from juki.core.clock import JST
 from juki.core.ports import OpLogEntry
 from juki.security.chain import HASHED, link
+from juki.security.permissions import Role
 from juki.security.store import append_entry
 from juki.security.tables import oplog
 from juki.storage.engine import make_engine
+from support.console_tokens import ConsoleTokens
 
 START = datetime(2025, 4, 1, 9, 0, tzinfo=JST)
 ENTRIES = 8
@@ -45,17 +47,20 @@ def entry(i: int, detail: str = "") -> OpLogEntry:
 
 
 @pytest.fixture
-def logged(migrated_db_url: str) -> Iterator[tuple[str, sa.Engine]]:
+def logged(migrated_db_url: str) -> Iterator[tuple[str, sa.Engine, str]]:
+    """The entries, then an auditor to run `juki oplog verify` (registered after them)."""
     engine = make_engine(migrated_db_url)
     with engine.begin() as conn:
         for i in range(ENTRIES):
             append_entry(conn, entry(i))
-    yield migrated_db_url, engine
+    yield migrated_db_url, engine, ConsoleTokens(engine).token(Role.AUDITOR)
     engine.dispose()
 
 
-def verify(url: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
-    code = main(["oplog", "verify", "--db", url, "--json"])
+def verify(url: str, token: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
+    """`juki oplog verify` as the auditor; each run appends its own `view_oplog` entry after
+    the check."""
+    code = main(["oplog", "verify", "--db", url, "--json", "--token", token])
     return code, json.loads(capsys.readouterr().out)["nodes"][0]
 
 
@@ -74,16 +79,17 @@ def _changed(value: Any) -> Any:
     how=st.sampled_from(["change", "delete", "insert"]),
 )
 def test_a_row_changed_deleted_or_inserted_is_named_by_verify(
-    logged: tuple[str, sa.Engine],
+    logged: tuple[str, sa.Engine, str],
     capsys: pytest.CaptureFixture[str],
     seq: int,
     name: str,
     how: str,
 ) -> None:
-    url, engine = logged
+    url, engine, token = logged
     with engine.begin() as conn:
         original = _row(conn, seq)
-        last = _row(conn, ENTRIES)
+        newest = conn.execute(sa.select(sa.func.max(oplog.c.seq))).scalar_one()
+        last = _row(conn, newest)
         if how == "change":
             conn.execute(
                 oplog.update().where(oplog.c.seq == seq).values({name: _changed(original[name])})
@@ -92,12 +98,12 @@ def test_a_row_changed_deleted_or_inserted_is_named_by_verify(
             conn.execute(oplog.delete().where(oplog.c.seq == seq))
         else:  # a well-formed entry after the last one, the chain head left as it was
             fields = {k: original[k] for k in HASHED if k not in ("seq", "prev_hash")}
-            conn.execute(oplog.insert().values(link(fields, ENTRIES + 1, last["entry_hash"])))
+            conn.execute(oplog.insert().values(link(fields, newest + 1, last["entry_hash"])))
 
-    code, found = verify(url, capsys)
+    code, found = verify(url, token, capsys)
 
     assert code == 1
-    expected = {"change": seq, "delete": seq, "insert": ENTRIES + 1}[how]
+    expected = {"change": seq, "delete": seq, "insert": newest + 1}[how]
     assert found["first_break"]["seq"] == expected, found
     with engine.begin() as conn:  # put it back: the chain holds again
         if how == "change":
@@ -105,8 +111,8 @@ def test_a_row_changed_deleted_or_inserted_is_named_by_verify(
         elif how == "delete":
             conn.execute(oplog.insert().values(original))
         else:
-            conn.execute(oplog.delete().where(oplog.c.seq == ENTRIES + 1))
-    assert verify(url, capsys)[0] == 0
+            conn.execute(oplog.delete().where(oplog.c.seq == newest + 1))
+    assert verify(url, token, capsys)[0] == 0
 
 
 @pytest.mark.postgres
@@ -150,8 +156,10 @@ def test_two_transactions_appending_at_once_do_not_fork_the_chain(
         tx.commit()
         first.close()
         thread.join()
+        token = ConsoleTokens(engine).token(Role.AUDITOR)  # its registration adds entries
     finally:
         engine.dispose()
     assert errors == []
-    code, found = verify(migrated_pg_url, capsys)
-    assert (code, found["entries"], found["head"]["seq"]) == (0, 3, 3)
+    code, found = verify(migrated_pg_url, token, capsys)
+    assert code == 0
+    assert found["entries"] == found["head"]["seq"] > 3

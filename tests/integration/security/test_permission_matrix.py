@@ -3,9 +3,11 @@ refusal is in the oplog (issue 11, point 2); a command without a credential chan
 
 One SQLite registry for the whole module (support.cert_population), one operator per role.
 Every action permission is driven through `perform` (the one way every service action runs,
-as tests/unit/security/test_rule_coverage.py proves), every read route of the JSON API over
-HTTP (which also checks support.rules names the permission its service checks), and every
-command with a permission without its token.
+as tests/unit/security/test_rule_coverage.py proves), every read and every write route of the
+registry and certificates JSON API over HTTP as each role without its permission (which also
+checks support.rules names the permission its service checks; a write route gets the smallest
+request its OpenAPI schema accepts, support.minimal_requests), and every command with a
+permission without its token.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from juki.security.permissions import NODE_ROLES, SENSITIVE_ITEMS, Permission, R
 from juki.security.tables import oplog
 from juki.security.uow import SqlUnitOfWork
 from support.cert_population import MANAGER, CertEnv, cert_env
+from support.minimal_requests import minimal_request
 from support.rules import COMMANDS, REGISTRY_ROUTES, command_leaves
 
 ACTIONS = sorted(set(Permission) - set(SENSITIVE_ITEMS))
@@ -94,15 +97,25 @@ READ_ROUTES = sorted(
 )
 
 
-def test_every_read_route_refuses_each_role_without_its_permission_and_logs_it(
-    env: CertEnv,
-) -> None:
+@pytest.fixture(scope="module")
+def tokens(env: CertEnv) -> dict[Role, str]:
+    """One operator per role (but the node itself), for the HTTP cases."""
     uow = SqlUnitOfWork(env.engine, clock=env.reg.clock)
-    tokens = {
+    return {
         role: create_operator(uow, MANAGER, f"m-{role.value}"[:32], "権限 確認", role)
         for role in OPERATORS
     }
-    client = TestClient(create_registry_app(env.engine, clock=env.reg.clock))
+
+
+@pytest.fixture(scope="module")
+def client(env: CertEnv) -> Iterator[TestClient]:
+    with TestClient(create_registry_app(env.engine, clock=env.reg.clock)) as c:
+        yield c
+
+
+def test_every_read_route_refuses_each_role_without_its_permission_and_logs_it(
+    env: CertEnv, tokens: dict[Role, str], client: TestClient
+) -> None:
     before = env.state()
     assert len(READ_ROUTES) >= 12
     for template, permission in READ_ROUTES:
@@ -118,6 +131,42 @@ def test_every_read_route_refuses_each_role_without_its_permission_and_logs_it(
         lacking = {r.value for r in OPERATORS if not is_allowed(r, permission)}
         assert lacking <= refused, template
     assert env.state() == before
+
+
+WRITE_ROUTES = sorted(
+    (k.split(" ", 1)[1], p)
+    for k, p in REGISTRY_ROUTES.items()
+    if k.startswith("POST /api/") and isinstance(p, Permission)
+)
+
+
+def test_every_write_route_refuses_each_role_without_its_permission_and_logs_it(
+    env: CertEnv, tokens: dict[Role, str], client: TestClient
+) -> None:
+    """Generated from the route table and the permission table: each write route of the
+    registry and certificates APIs, called as each role lacking its permission with a request
+    its schema accepts, answers 403, changes nothing, and leaves a `denied` entry."""
+    doc = client.get("/openapi.json").json()
+    assert len(WRITE_ROUTES) >= 30
+    before = env.state()
+    expected: set[tuple[str, str]] = set()
+    for template, permission in WRITE_ROUTES:
+        path, body = minimal_request(doc, "POST", template)
+        for role in OPERATORS:
+            if is_allowed(role, permission):
+                continue
+            headers = {"Authorization": f"Bearer {tokens[role]}", "X-Juki-Terminal": "T-W"}
+            r = client.post(path, json=body, headers=headers)
+            assert r.status_code == 403, (template, role, r.text)
+            assert r.json()["msg_ja"], template
+            expected.add((permission.value, role.value))
+    assert env.state() == before
+    c = oplog.c
+    with env.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(c.action, c.role).where(c.outcome == "denied", c.terminal_id == "T-W")
+        ).all()
+    assert {(a, r) for a, r in rows} == expected
 
 
 def _all_denied(env: CertEnv) -> set[tuple[str, Role]]:
@@ -148,7 +197,8 @@ def _argv(path: str, parser: argparse.ArgumentParser, tmp: Path, url: str) -> li
         else:
             value = "24727059608"
         argv += [action.option_strings[0], value] if action.option_strings else [value]
-    return [*argv, "--db", url, "--token", ""]
+    takes_db = any(a.dest == "db" for a in parser._actions)
+    return [*argv, *(["--db", url] if takes_db else []), "--token", ""]
 
 
 def test_no_personal_data_command_runs_without_a_credential(

@@ -24,6 +24,7 @@ from juki.nodes.apps import create_registry_app
 from juki.security.actors import Actor
 from juki.security.operators import (
     DEFAULT_TOKEN_VALIDITY,
+    TOKEN_LOGIN,
     TokenRefused,
     check_token,
     create_operator,
@@ -34,10 +35,12 @@ from juki.security.operators import (
 from juki.security.permissions import Role
 from juki.security.tables import operators, oplog
 from juki.security.uow import SqlUnitOfWork
+from juki.security.verification import ledger
 from juki.storage.engine import make_engine
 
 MANAGER = Actor("manager", Role.OPERATIONS_MANAGER, "console")
 CLERK = Actor("clerk.01", Role.COUNTER_CLERK, "T-01")
+MANAGER_OF_ACCESS = Actor("access.01", Role.ACCESS_MANAGER, "console")
 STATS = "/api/v1/stats"
 
 
@@ -127,6 +130,45 @@ def test_a_deactivated_operator_is_401_inactive(
     with pytest.raises(TokenRefused) as refused:
         check_token(uow(engine, clock), token, "T-01")
     assert refused.value.reason == "inactive"
+
+
+def test_a_locked_out_suspended_or_withdrawn_operators_token_is_refused_and_logged(
+    engine: sa.Engine, clock: FixedClock, client: TestClient
+) -> None:
+    """A lockout at the terminal stops the operator's token too (401 `operator_locked`), and
+    so do suspension and withdrawal; each refusal is in the oplog; a cleared lockout and a
+    reinstatement restore the token."""
+    token = clerk_token(engine, clock)
+    with uow(engine, clock) as u:
+        u.operators.set_lock("clerk.01", clock.now().isoformat())  # as the sign-in's lockout does
+        u.commit()
+    r = client.get(STATS, headers=bearer(token))
+    assert (r.status_code, r.json()["type"]) == (401, "operator_locked")
+    assert "ロック" in r.json()["msg_ja"]
+    with pytest.raises(TokenRefused) as refused:
+        check_token(uow(engine, clock), token, "console")
+    assert refused.value.reason == "locked"
+    ledger.clear_lockout(uow(engine, clock), MANAGER_OF_ACCESS, "clerk.01", "本人確認の上で解除")
+    assert client.get(STATS, headers=bearer(token)).status_code == 200
+    ledger.suspend_operator(uow(engine, clock), MANAGER_OF_ACCESS, "clerk.01", "調査のため")
+    assert client.get(STATS, headers=bearer(token)).json()["type"] == "operator_inactive"
+    ledger.reinstate_operator(uow(engine, clock), MANAGER_OF_ACCESS, "clerk.01", "調査終了")
+    assert client.get(STATS, headers=bearer(token)).status_code == 200
+    ledger.withdraw_operator(uow(engine, clock), MANAGER_OF_ACCESS, "clerk.01", "退職")
+    assert client.get(STATS, headers=bearer(token)).status_code == 401
+    with engine.connect() as conn:
+        refusals = conn.execute(
+            sa.select(oplog.c.actor_id, oplog.c.outcome, oplog.c.detail, oplog.c.terminal_id)
+            .where(oplog.c.action == TOKEN_LOGIN)
+            .order_by(oplog.c.entry_id)
+        ).all()
+    assert [(a, o, d) for a, o, d, _ in refusals] == [
+        ("clerk.01", "denied", "token refused: locked"),
+        ("clerk.01", "denied", "token refused: locked"),
+        ("clerk.01", "denied", "token refused: inactive"),
+        ("clerk.01", "denied", "token refused: inactive"),
+    ]
+    assert refusals[1][3] == "console"
 
 
 def test_revoking_and_issuing_are_the_managers_and_logged(

@@ -120,8 +120,9 @@ def record_spoiled_copy(
 def certificate_register(
     uow: CertificateUnitOfWork, by: Actor, on: date | None = None, limit: int = 500
 ) -> Sequence[RegisterEntry]:
-    """交付履歴, newest first."""
-    return perform(
+    """交付履歴, newest first. The subject's 住民票コード only for a role that may see it
+    (`view_resident_code`: the counter and 審査); an auditor reads the line without it."""
+    rows = perform(
         uow,
         by,
         Permission.VIEW_CERTIFICATE_REGISTER,
@@ -129,6 +130,9 @@ def certificate_register(
         lambda _: uow.certificates.register(on, max(1, min(limit, 5000))),
         describe=lambda rows: f"{len(rows)} entries",
     )
+    if is_allowed(by.role, Permission.VIEW_RESIDENT_CODE):
+        return rows
+    return [dataclasses.replace(e, subject_resident_code=None) for e in rows]
 
 
 def view_issued_certificate(

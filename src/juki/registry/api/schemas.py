@@ -323,7 +323,11 @@ class SealRegistrationIn(Request):
 
     record_id: RecordId
     registered_on: date
-    image_png_base64: Annotated[str, StringConstraints(min_length=1, max_length=IMAGE_B64_MAX)]
+    image_png_base64: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=IMAGE_B64_MAX),
+        Field(json_schema_extra={"contentEncoding": "base64", "contentMediaType": "image/png"}),
+    ]
 
     @field_validator("image_png_base64")
     @classmethod
