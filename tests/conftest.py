@@ -12,6 +12,7 @@ import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -24,6 +25,7 @@ from juki.storage.migrate import create_migrated, upgrade
 from support.db_copies import is_municipality
 from support.memory_tmp import remove_memory_tmp, use_memory_tmp
 from support.pgserver import DatabasePool, PostgresServer
+from support.scheduling import SharedPackageScheduling
 
 # Property tests check behaviour, never speed: no per-example deadline, so a busy CI machine
 # (the cores may be shared) cannot fail them.
@@ -37,6 +39,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     remove_memory_tmp(config)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadscope`, except that a package whose modules share a package-scoped fixture
+    (SHARED_PACKAGES) goes to one worker as a whole, its modules one after the other."""
+    if config.getoption("dist") != "loadscope":
+        return None
+    return SharedPackageScheduling(config, log)
 
 
 @pytest.fixture(scope="session")

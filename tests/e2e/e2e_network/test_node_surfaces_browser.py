@@ -1,7 +1,7 @@
 """The counter terminal, the verification page and the API docs on a node of a running network.
 
-A small network of node processes is created and started once for the module with the
-operator's commands (`juki network init --demo`, `juki network up`). Chromium then works at
+A small network of node processes, created and started once for the package (its conftest)
+with the operator's commands (`juki network init --demo`, `juki network up`). Chromium then works at
 稲城市's node as staff and public would: the terminal under `/registry/terminal` on the node's
 mutual-TLS address (the browser presents the console's client certificate, as a counter
 workstation does), and the certificate's QR target on the municipality's public listener
@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import random
 import re
-import signal
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,22 +32,13 @@ from juki.core.clock import JST
 from juki.nodes.config import NetworkFiles, NodeConfig
 from juki.nodes.console import Console
 from juki.nodes.demo_operators import DEMO_PIN, DEMO_TERMINAL, GUIDE_FILE, SUPERVISOR
-from juki.nodes.netinit import free_ports
-from juki.nodes.supervisor import running_pid
 from juki.registry import tables as registry_tables
-from juki.security.actors import Actor
-from juki.security.operators import create_operator
-from juki.security.permissions import Role
 from juki.security.tables import oplog
-from juki.security.uow import SqlUnitOfWork
 from juki.storage.engine import make_engine
 from support.browser_keys import wait_for_focus
-from support.review_off import applied_as_filed
+from support.small_network import INAGI, SmallNetwork
 from support.soft_authenticator import chromium_authenticator
 from support.terminal_session import browser_session
-
-INAGI = "132250"
-ADMIN = Actor("e2e-admin", Role.OPERATIONS_MANAGER, "console")
 
 
 @dataclass
@@ -68,41 +56,10 @@ class Node:
         return self.config.public_base_url
 
 
-def _kill_all(files: NetworkFiles) -> None:
-    for node_id in files.node_ids():
-        pid = running_pid(files, node_id)
-        if pid is not None:
-            os.kill(pid, signal.SIGKILL)
-
-
 @pytest.fixture(scope="module")
-def inagi(tmp_path_factory: pytest.TempPathFactory, softhsm: str) -> Iterator[Node]:
-    """`softhsm`: the demo issues its operator cards in the session's SoftHSM2 token store
-    (this process may load the module once only)."""
-    root = tmp_path_factory.mktemp("surfaces") / "net"
-    # Below the ephemeral range, apart from test_network_processes' ports (see there).
-    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
-    low = 32000 - (worker % 4 + 1) * 700
-    base = free_ports(random.randrange(low, low + 600), 1)[0]
-    init = ["network", "init", "--dir", str(root), "--layout", "small", "--demo"]
-    assert main([*init, "--residents", "12", "--base-port", str(base)]) == 0
-    files = NetworkFiles(root.resolve())
-    applied_as_filed(files, [INAGI])  # residents filed here are applied at once (not review)
-    engine = make_engine(f"sqlite:///{root / INAGI}/node.db")
-    try:
-        token = create_operator(
-            SqlUnitOfWork(engine), ADMIN, "e2e-clerk", "窓口 試験", Role.COUNTER_CLERK
-        )
-    finally:
-        engine.dispose()
-    try:
-        assert main(["network", "up", "--dir", str(root), "--timeout", "90"]) == 0
-        yield Node(files, NodeConfig.load(files.node_file(INAGI)), token)
-    finally:
-        try:
-            main(["network", "down", "--dir", str(root), "--timeout", "10"])
-        finally:
-            _kill_all(files)
+def inagi(small_network: SmallNetwork) -> Node:
+    files = small_network.files
+    return Node(files, NodeConfig.load(files.node_file(INAGI)), small_network.clerk)
 
 
 @pytest.fixture

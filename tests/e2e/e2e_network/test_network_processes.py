@@ -1,7 +1,7 @@
 """The network as separate processes on loopback, over HTTPS with mutual TLS.
 
 One small network (national; 東京都 with 稲城市, 神奈川県 with 藤沢市, 長野県 with 長野市) is
-created and started once for the module, through the same commands an operator uses
+created and started once for the package (its conftest), through the same commands an operator uses
 (`juki network init/up/check/disconnect/reconnect/down`). Every test leaves the levels in
 agreement. Every node process is stopped in teardown, with SIGKILL if it must.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import signal
 import ssl
 import threading
@@ -35,20 +34,11 @@ from juki.network.https import mtls_client
 from juki.nodes import tables as node_tables
 from juki.nodes.config import NetworkFiles, NodeConfig
 from juki.nodes.console import Console
-from juki.nodes.netinit import free_ports
 from juki.nodes.supervisor import running_pid
 from juki.registry import tables as registry_tables
-from juki.security.actors import Actor
-from juki.security.operators import create_operator
-from juki.security.permissions import Role
-from juki.security.uow import SqlUnitOfWork
-from juki.storage.engine import make_engine
 from support.backends import card_row
-from support.review_off import applied_as_filed
+from support.small_network import FUJISAWA, INAGI, NAGANO, SmallNetwork
 
-INAGI, FUJISAWA, NAGANO = "132250", "142051", "202011"
-MUNICIPALITIES = (INAGI, FUJISAWA, NAGANO)
-ADMIN = Actor("e2e-admin", Role.OPERATIONS_MANAGER, "console")
 QUIET_TIMEOUT = 90.0
 API = "/registry/api/v1"
 
@@ -98,68 +88,17 @@ def _today() -> date:
     return datetime.now(JST).date()
 
 
-def _kill_all(files: NetworkFiles) -> None:
-    for node_id in files.node_ids():
-        pid = running_pid(files, node_id)
-        if pid is not None:
-            os.kill(pid, signal.SIGKILL)
-
-
 @pytest.fixture(scope="module")
-def net(tmp_path_factory: pytest.TempPathFactory, softhsm: str) -> Iterator[Net]:
-    """`softhsm`: `--demo` issues operator cards in the session's SoftHSM2 token store (this
-    process may load the module once only)."""
-    root = tmp_path_factory.mktemp("network") / "net"
-    # Below Linux's ephemeral range (32768-60999), where outgoing connections take ports; each
-    # pytest-xdist worker draws from its own range, so two networks never race for a port.
-    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
-    low = 20000 + (worker % 4) * 3000
-    base = free_ports(random.randrange(low, low + 2900), 1)[0]
-    assert (
-        main(
-            [
-                "network",
-                "init",
-                "--dir",
-                str(root),
-                "--layout",
-                "small",
-                "--demo",
-                "--residents",
-                "20",
-                "--base-port",
-                str(base),
-            ]
-        )
-        == 0
-    )
-    files = NetworkFiles(root.resolve())
-    applied_as_filed(files, MUNICIPALITIES)  # this module is about the network, not review
-    tokens: dict[str, str] = {}
-    for lg in MUNICIPALITIES:
-        engine = make_engine(f"sqlite:///{root / lg}/node.db")
-        try:
-            # a supervisor (審査): the tests read the 個人番号 the network generated, which a
-            # counter clerk's record view hides (docs/operators.md, "Who sees what")
-            tokens[lg] = create_operator(
-                SqlUnitOfWork(engine), ADMIN, "e2e-super", "審査 試験", Role.REGISTRY_SUPERVISOR
-            )
-        finally:
-            engine.dispose()
-    console = Console(files)
-    network = Net(files, console, tokens)
+def net(small_network: SmallNetwork) -> Iterator[Net]:
+    console = Console(small_network.files)
+    network = Net(small_network.files, console, small_network.supervisors)
     try:
-        assert network.cli("network", "up", "--timeout", "90") == 0
         network.wait_quiet()
         yield network
     finally:
         console.close()  # idle keep-alive connections would hold up a graceful shutdown
         for engine in network.engines.values():
             engine.dispose()
-        try:
-            main(["network", "down", "--dir", str(root), "--timeout", "10"])
-        finally:
-            _kill_all(files)
 
 
 # -- helpers --------------------------------------------------------------------------------
