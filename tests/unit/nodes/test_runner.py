@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
-from juki.nodes.runner import Stepper
+from starlette.testclient import TestClient
+
+from juki.nodes.runner import Stepper, WakeOnWrite
 
 
 class FakeNode:
@@ -46,3 +49,59 @@ def test_the_stepper_survives_faults_refreshes_and_stops() -> None:
     assert not stepper.thread.is_alive()
     assert node.refreshes >= 2
     assert node.steps >= 10
+
+
+class IdleNode:
+    node_id = "132250"
+
+    def __init__(self) -> None:
+        self.steps = 0
+        self.stepped = threading.Event()
+
+    def refresh_directory(self) -> bool:
+        return False
+
+    def step(self) -> bool:
+        self.steps += 1
+        self.stepped.set()
+        return False
+
+
+def test_an_idle_stepper_waits_until_woken() -> None:
+    node = IdleNode()
+    stepper = Stepper(node, idle_wait=60.0, max_idle_wait=60.0)  # type: ignore[arg-type]
+    stepper.start()
+    try:
+        assert node.stepped.wait(10)  # the first step; then a minute's wait, unless woken
+        node.stepped.clear()
+        stepper.wake()
+        assert node.stepped.wait(10)
+        assert node.steps == 2
+    finally:
+        stepper.join(timeout=5)  # a stop wakes it too
+    assert not stepper.thread.is_alive()
+
+
+def test_idle_waits_double_up_to_the_limit_and_a_wake_starts_them_again() -> None:
+    stepper = Stepper(IdleNode(), idle_wait=0.001, max_idle_wait=0.004)  # type: ignore[arg-type]
+    waits = [0.001]
+    for _ in range(4):
+        waits.append(stepper._idle(waits[-1]))
+    assert waits == [0.001, 0.002, 0.004, 0.004, 0.004]
+    stepper.wake()
+    assert stepper._idle(0.004) == 0.001 and not stepper.woken.is_set()
+
+
+def test_a_writing_request_wakes_the_stepper_a_reading_one_does_not() -> None:
+    woken: list[str] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    client = TestClient(WakeOnWrite(app, lambda: woken.append("woken")))  # type: ignore[arg-type]
+    client.get("/registry/api/v1/residents")
+    assert woken == []
+    client.post("/net/v1/messages", content=b"{}")
+    client.delete("/whatever")
+    assert woken == ["woken", "woken"]
