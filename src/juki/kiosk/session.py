@@ -184,12 +184,17 @@ class KioskSession:
             )
 
     def _hop(self, call: Callable[[], T]) -> T:
-        """One call across a hop: a timeout aborts the whole issuance."""
+        """One call across a hop: a timeout aborts the whole issuance, a refusal ends it."""
         try:
             return call()
         except HopTimeout as exc:
             self.abandon()
             raise SessionAborted(f"hop timed out: {exc}") from exc
+        except DomainRuleError:
+            # the relay refused (the card, the municipality) or aborted on its own timeout: the
+            # session cannot go on, and a request the relay aborted is voided by the relay
+            self._erase()
+            raise
 
     # -- the steps ------------------------------------------------------------------------------
 
