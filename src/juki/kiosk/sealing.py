@@ -1,12 +1,11 @@
 """End-to-end sealing between a kiosk session and a municipality's certificate server.
 
 The relay (証明書交付センター) carries both the request and the answer, and must not be able to
-read either. Each is sealed to its recipient's X25519 public key: a fresh ephemeral key pair
-per message, X25519 key agreement, HKDF-SHA256 (its `info` naming the direction and the
-scheme's version) and AES-256-GCM with a random nonce. The associated data binds the
-ciphertext to the request id, the card serial and the municipality, so a relay that swaps a
-ciphertext between two sessions, or relabels it, makes it fail to open. Only `cryptography`'s
-primitives are used; nothing here is home-made but their composition (ECIES).
+read either. Each is sealed to its recipient's X25519 public key with HPKE (RFC 9180, base
+mode, as `cryptography` implements it): DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM,
+a fresh encapsulated key per message. The HPKE `info` binds the ciphertext to the direction,
+the request id, the card serial and the municipality, so a relay that swaps a ciphertext
+between two sessions, or relabels it, makes it fail to open. Nothing here is home-made.
 
 The municipality's kiosk key is announced by a `KeyStatement`: the raw public key signed by the
 municipality's node key, whose certificate the network root issued. The kiosk session checks it
@@ -16,18 +15,15 @@ against the root before it seals anything to it, so the relay cannot substitute 
 from __future__ import annotations
 
 import base64
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
 from cryptography import x509
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hpke, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from juki.network import pki
 
@@ -35,50 +31,17 @@ SCHEME: Final = "juki-kiosk-seal/1"
 TO_MUNICIPALITY: Final = "request"
 TO_KIOSK: Final = "answer"
 KEY_BYTES: Final = 32
-NONCE_BYTES: Final = 12
 KEY_STATEMENT: Final = b"juki-kiosk-key/1\n"
+SUITE: Final = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
 
 
 class SealError(Exception):
     """A sealed message that does not open (wrong key, altered, or bound to another request)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Sealed:
-    ephemeral_public: bytes  # 32 bytes, raw X25519
-    nonce: bytes  # 12 bytes
-    ciphertext: bytes  # AES-GCM output, tag included
-
-    def to_text(self) -> str:
-        """One base64url string: ephemeral key ‖ nonce ‖ ciphertext."""
-        raw = self.ephemeral_public + self.nonce + self.ciphertext
-        return base64.urlsafe_b64encode(raw).decode("ascii")
-
-    @classmethod
-    def from_text(cls, text: str) -> Sealed:
-        try:
-            raw = base64.urlsafe_b64decode(text.encode("ascii"))
-        except (ValueError, UnicodeEncodeError) as exc:
-            raise SealError("not base64url") from exc
-        if len(raw) < KEY_BYTES + NONCE_BYTES + 16:
-            raise SealError("too short to be sealed")
-        head = KEY_BYTES + NONCE_BYTES
-        return cls(raw[:KEY_BYTES], raw[KEY_BYTES:head], raw[head:])
-
-
 def binding(direction: str, request_id: str, card_serial: str, lg_code: str) -> bytes:
-    """The associated data: what a sealed message is for. Opening with any other fails."""
+    """The HPKE info: what a sealed message is for. Opening it for anything else fails."""
     return "\n".join((SCHEME, direction, request_id, card_serial, lg_code)).encode("utf-8")
-
-
-def _key(private: X25519PrivateKey, public: X25519PublicKey, direction: str) -> bytes:
-    shared = private.exchange(public)
-    return HKDF(
-        algorithm=hashes.SHA256(),
-        length=32,
-        salt=None,
-        info=f"{SCHEME} {direction}".encode("ascii"),
-    ).derive(shared)
 
 
 def raw_public(key: X25519PrivateKey | X25519PublicKey) -> bytes:
@@ -92,17 +55,14 @@ def public_from_raw(raw: bytes) -> X25519PublicKey:
     return X25519PublicKey.from_public_bytes(raw)
 
 
-def seal(recipient: X25519PublicKey, plaintext: bytes, direction: str, aad: bytes) -> Sealed:
-    ephemeral = X25519PrivateKey.generate()
-    nonce = os.urandom(NONCE_BYTES)
-    key = _key(ephemeral, recipient, direction)
-    return Sealed(raw_public(ephemeral), nonce, AESGCM(key).encrypt(nonce, plaintext, aad))
+def seal(recipient: X25519PublicKey, plaintext: bytes, info: bytes) -> str:
+    """HPKE-sealed `plaintext` (encapsulated key ‖ ciphertext), as one base64url string."""
+    return b64(SUITE.encrypt(plaintext, recipient, info=info))
 
 
-def open_sealed(recipient: X25519PrivateKey, sealed: Sealed, direction: str, aad: bytes) -> bytes:
+def open_sealed(recipient: X25519PrivateKey, sealed: str, info: bytes) -> bytes:
     try:
-        key = _key(recipient, public_from_raw(sealed.ephemeral_public), direction)
-        return AESGCM(key).decrypt(sealed.nonce, sealed.ciphertext, aad)
+        return SUITE.decrypt(unb64(sealed), recipient, info=info)
     except (InvalidTag, ValueError) as exc:
         raise SealError("the sealed message does not open with this key and binding") from exc
 

@@ -48,7 +48,6 @@ from juki.kiosk.ports import HopTimeout, KioskCall, RelayAnswer, RelayPort
 from juki.kiosk.sealing import (
     TO_KIOSK,
     TO_MUNICIPALITY,
-    Sealed,
     SealError,
     binding,
     open_sealed,
@@ -271,7 +270,7 @@ class KioskSession:
             self.abandon()
             raise KioskStop("municipality_key", str(exc), "市区町村を確認できませんでした") from exc
         aad = binding(TO_MUNICIPALITY, request.request_id, self.card_serial, lg)
-        sealed = seal(municipality_key, request.model_dump_json().encode(), TO_MUNICIPALITY, aad)
+        sealed = seal(municipality_key, request.model_dump_json().encode(), aad)
         call = KioskCall(
             self.store_id,
             request.request_id,
@@ -280,7 +279,7 @@ class KioskSession:
             self._challenge,
             self._signature,
             raw_public(key),
-            sealed.to_text(),
+            sealed,
         )
         self._challenge = None  # used: a new session needs a new one
         answer = self._hop(lambda: self._relay.request(call))
@@ -295,7 +294,7 @@ class KioskSession:
             if (answer.request_id, answer.card_serial) != (request.request_id, serial):
                 raise AnswerMismatch()
             aad = binding(TO_KIOSK, request.request_id, serial, request.lg_code)
-            plain = open_sealed(key, Sealed.from_text(answer.sealed_answer), TO_KIOSK, aad)
+            plain = open_sealed(key, answer.sealed_answer, aad)
             opened = KioskAnswer.model_validate_json(plain)
             pdf = open_answer(opened, request.request_id, serial)
         except (AnswerMismatch, SealError, pydantic.ValidationError) as exc:

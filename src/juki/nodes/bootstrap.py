@@ -15,8 +15,8 @@ from juki.network import pki
 from juki.network.directory import NodeKind
 from juki.network.https import HttpsTransport
 from juki.nodes.config import ConfigError, NodeConfig
-from juki.nodes.memory import NODE_CLASSES
 from juki.nodes.kiosk import MunicipalKiosk
+from juki.nodes.memory import NODE_CLASSES
 from juki.nodes.metrics import NodeMetrics
 from juki.nodes.municipality import MunicipalityNode
 from juki.nodes.national import NationalNode

@@ -38,7 +38,6 @@ from juki.core.errors import DomainRuleError
 from juki.kiosk.sealing import (
     TO_KIOSK,
     TO_MUNICIPALITY,
-    Sealed,
     SealError,
     b64,
     binding,
@@ -85,7 +84,7 @@ class MunicipalKiosk:
     def _opened(self, q: KioskRelayRequest) -> KioskRequest:
         aad = binding(TO_MUNICIPALITY, q.request_id, q.card_serial, q.lg_code)
         try:
-            inner = open_sealed(self._key, Sealed.from_text(q.sealed_request), TO_MUNICIPALITY, aad)
+            inner = open_sealed(self._key, q.sealed_request, aad)
             request = KioskRequest.model_validate_json(inner)
         except (SealError, pydantic.ValidationError) as exc:
             raise QueryRejected("unreadable_request", type(exc).__name__) from exc
@@ -116,7 +115,7 @@ class MunicipalKiosk:
         else:
             answer = self.desk.answer_kiosk(relay_actor(env.sender), holder, request)
         aad = binding(TO_KIOSK, q.request_id, q.card_serial, q.lg_code)
-        sealed = seal(session, answer.model_dump_json().encode("utf-8"), TO_KIOSK, aad)
+        sealed = seal(session, answer.model_dump_json().encode("utf-8"), aad)
         issued = answer.certificate if answer.outcome == "issued" else None
         return KioskRelayAnswer(
             request_id=q.request_id,
@@ -126,7 +125,7 @@ class MunicipalKiosk:
             kind=request.kind if issued else None,
             copies=issued.copies if issued else None,
             fee_yen=issued.fee_yen if issued else None,
-            sealed_answer=sealed.to_text(),
+            sealed_answer=sealed,
         )
 
     def void(self, conn: sa.Connection, env: Envelope, body: KioskVoid) -> None:
