@@ -34,7 +34,7 @@ from juki.certificates.kiosk.services import (
     relay_actor,
 )
 from juki.certificates.kiosk.store import SqlKioskUnitOfWork
-from juki.core.errors import DomainRuleError
+from juki.core.errors import DomainRuleError, JukiError
 from juki.kiosk.sealing import (
     TO_KIOSK,
     TO_MUNICIPALITY,
@@ -113,20 +113,30 @@ class MunicipalKiosk:
             log.info("kiosk: card not usable here", node=node.node_id, rule=exc.rule)
             answer = KioskAnswer.refused(request, RefusalCode.NOT_AT_KIOSK)
         else:
-            answer = self.desk.answer_kiosk(relay_actor(env.sender), holder, request)
+            try:
+                answer = self.desk.answer_kiosk(relay_actor(env.sender), holder, request)
+            except JukiError as exc:  # a certificate that could not be made is void already
+                log.error("kiosk: not answered", node=node.node_id, error=type(exc).__name__)
+                answer = KioskAnswer.refused(request, RefusalCode.NOT_AT_KIOSK)
         aad = binding(TO_KIOSK, q.request_id, q.card_serial, q.lg_code)
         sealed = seal(session, answer.model_dump_json().encode("utf-8"), aad)
         issued = answer.certificate if answer.outcome == "issued" else None
-        return KioskRelayAnswer(
-            request_id=q.request_id,
-            card_serial=q.card_serial,
-            lg_code=node.node_id,
-            outcome=answer.outcome,
-            kind=request.kind if issued else None,
-            copies=issued.copies if issued else None,
-            fee_yen=issued.fee_yen if issued else None,
-            sealed_answer=sealed,
-        )
+        try:
+            return KioskRelayAnswer(
+                request_id=q.request_id,
+                card_serial=q.card_serial,
+                lg_code=node.node_id,
+                outcome=answer.outcome,
+                kind=request.kind if issued else None,
+                copies=issued.copies if issued else None,
+                fee_yen=issued.fee_yen if issued else None,
+                sealed_answer=sealed,
+            )
+        except pydantic.ValidationError as exc:  # too large for one envelope: never half-sent
+            if issued is not None:
+                uow = SqlKioskUnitOfWork(node.engine, clock=node.clock)
+                abandon_kiosk_request(uow, relay_actor(env.sender), q.request_id, q.card_serial)
+            raise QueryRejected("answer_too_large", f"{len(sealed)} characters sealed") from exc
 
     def void(self, conn: sa.Connection, env: Envelope, body: KioskVoid) -> None:
         node = self.node
