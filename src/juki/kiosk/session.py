@@ -124,7 +124,7 @@ class KioskResult:
 class Receipt:
     request_id: str
     printed: bool
-    fee_yen: int  # charged: 0 unless a certificate was printed
+    fee_yen: int  # charged: the copies printed, not the spoiled ones; 0 when none
     spoiled: tuple[str, ...]
 
 
@@ -342,13 +342,12 @@ class KioskSession:
         self._alive(Step.ANSWERED)
         result = self._result
         assert result is not None
-        printed = result.outcome == "issued" and len(self._spoiled) < len(result.issue_numbers)
-        receipt = Receipt(
-            result.request_id,
-            printed,
-            result.fee_yen if printed else 0,
-            tuple(self._spoiled),
-        )
+        copies = len(result.issue_numbers)
+        good = copies - len(self._spoiled)
+        printed = result.outcome == "issued" and good > 0
+        # a spoiled copy (書損) is not charged: the fee of the copies that came out
+        fee = result.fee_yen * good // copies if printed else 0
+        receipt = Receipt(result.request_id, printed, fee, tuple(self._spoiled))
         self._erase()
         return receipt
 

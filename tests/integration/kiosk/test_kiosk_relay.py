@@ -24,14 +24,17 @@ from juki.cards.model import Backend
 from juki.cards.soft import SoftCardToken
 from juki.cards.store import SqlCardUnitOfWork
 from juki.cards.verify import CardRefused
+from juki.certificates.store import SqlCertificates
 from juki.certificates.tables import certificates
 from juki.core.clock import JST, FixedClock
+from juki.core.errors import ValidationError
 from juki.kiosk.ports import HopTimeout, KioskCall, RelayAnswer, RelayRefused
 from juki.kiosk.sealing import KeyStatement
 from juki.kiosk.session import (
     CardLockedAtKiosk,
     KioskSession,
     KioskStop,
+    Receipt,
     SessionAborted,
     WrongPinAtKiosk,
 )
@@ -367,8 +370,17 @@ def test_two_sessions_at_once_never_cross(world: World) -> None:
         row = _certificate_row(world, got.certificate_id or "")
         assert row.subject_resident_code == world.people[key].resident_code
     assert got_a.pdf != got_b.pdf
-    a.finish()
-    b.finish()
+    # a jam at A's kiosk: that copy is recorded spoiled (書損) at the municipality, not charged
+    a.spoiled(got_a.issue_numbers[0])
+    with pytest.raises(ValidationError):
+        a.spoiled(got_b.issue_numbers[0])
+    assert a.finish() == Receipt(got_a.request_id, False, 0, (got_a.issue_numbers[0],))
+    assert b.finish().fee_yen == got_b.fee_yen
+    world.net.run_until_quiet()
+    with world.net.municipality(INAGI).engine.connect() as conn:
+        spoiled = SqlCertificates(conn).spoiled_numbers(got_a.certificate_id or "")
+    assert spoiled == (got_a.issue_numbers[0],)
+    assert _certificate_row(world, got_a.certificate_id or "").status == "void"  # its only copy
 
     # even a relay that swaps answers gets no page out: the answer is not this session's
     crossing = _CrossingRelay(world.relay)
