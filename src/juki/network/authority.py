@@ -22,6 +22,13 @@ from typing import Any, Final
 from juki.network.card_messages import CARD_CERTIFICATE_REQUEST, CARD_CERTIFICATE_RESPONSE
 from juki.network.directory import Directory, NodeKind
 from juki.network.envelope import Envelope
+from juki.network.kiosk_messages import (
+    KIOSK_ANSWER,
+    KIOSK_KEY_REQUEST,
+    KIOSK_KEY_RESPONSE,
+    KIOSK_REQUEST,
+    KIOSK_VOID,
+)
 from juki.network.messages import (
     FUHYO_NOTICE,
     IDENTITY_INFO_CHANGED,
@@ -170,6 +177,10 @@ def _card_request(env: Envelope, body: Any, directory: Directory, here: str) -> 
     return None if body.lg_code == env.sender else f"{env.sender} asked as {body.lg_code}"
 
 
+def _as_itself(env: Envelope, body: Any, directory: Directory, here: str) -> str | None:
+    return None if body.lg_code == env.sender else f"{env.sender} answered as {body.lg_code}"
+
+
 def _own_checkpoint(env: Envelope, body: Any, directory: Directory, here: str) -> str | None:
     if body.node_id != env.sender:
         return f"{env.sender} sent a checkpoint of {body.node_id}'s log"
@@ -292,6 +303,38 @@ AUTHORITY: Final[Mapping[str, Authority]] = {
         _kinds(NATIONAL),
         _kinds(MUNICIPALITY),
         "the national card CA, to the municipality that asked (lg_code); the answer to a query",
+        _for_here,
+    ),
+    KIOSK_KEY_REQUEST: Authority(
+        _kinds(NATIONAL),
+        _kinds(MUNICIPALITY),
+        "the national relay, to the municipality named (lg_code); a query",
+        _for_here,
+    ),
+    KIOSK_KEY_RESPONSE: Authority(
+        _kinds(MUNICIPALITY),
+        _kinds(NATIONAL),
+        "the municipality asked, of its own key (lg_code = sender), to national; an answer",
+        _as_itself,
+    ),
+    KIOSK_REQUEST: Authority(
+        _kinds(NATIONAL),
+        _kinds(MUNICIPALITY),
+        "the national relay, to the municipality that issued the card (lg_code); a query "
+        "(the municipality answers only for a working card of its own resident)",
+        _for_here,
+    ),
+    KIOSK_ANSWER: Authority(
+        _kinds(MUNICIPALITY),
+        _kinds(NATIONAL),
+        "the municipality asked (lg_code = sender), to the national relay; an answer",
+        _as_itself,
+    ),
+    KIOSK_VOID: Authority(
+        _kinds(NATIONAL),
+        _kinds(MUNICIPALITY),
+        "the national relay, to the municipality that answered the request (lg_code); the "
+        "handler voids only a request registered with the same request id and card serial",
         _for_here,
     ),
 }

@@ -19,6 +19,18 @@ from juki.network.card_messages import (
     CardCertificateRequest,
     CardCertificateResponse,
 )
+from juki.network.kiosk_messages import (
+    KIOSK_ANSWER,
+    KIOSK_KEY_REQUEST,
+    KIOSK_KEY_RESPONSE,
+    KIOSK_REQUEST,
+    KIOSK_VOID,
+    KioskKeyRequest,
+    KioskKeyResponse,
+    KioskRelayAnswer,
+    KioskRelayRequest,
+    KioskVoid,
+)
 from juki.network.message_base import AddressStr as AddressStr
 from juki.network.message_base import LgCodeStr as LgCodeStr
 from juki.network.message_base import MessageBody as MessageBody
@@ -406,3 +418,12 @@ SCHEMAS[(CARD_CERTIFICATE_REQUEST, 1)] = CardCertificateRequest
 SCHEMAS[(CARD_CERTIFICATE_RESPONSE, 1)] = CardCertificateResponse
 CURRENT_VERSION[CARD_CERTIFICATE_REQUEST] = 1
 CURRENT_VERSION[CARD_CERTIFICATE_RESPONSE] = 1
+
+
+SCHEMAS[(KIOSK_KEY_REQUEST, 1)] = KioskKeyRequest
+SCHEMAS[(KIOSK_KEY_RESPONSE, 1)] = KioskKeyResponse
+SCHEMAS[(KIOSK_REQUEST, 1)] = KioskRelayRequest
+SCHEMAS[(KIOSK_ANSWER, 1)] = KioskRelayAnswer
+SCHEMAS[(KIOSK_VOID, 1)] = KioskVoid
+for _kiosk_type in (KIOSK_KEY_REQUEST, KIOSK_KEY_RESPONSE, KIOSK_REQUEST, KIOSK_ANSWER, KIOSK_VOID):
+    CURRENT_VERSION[_kiosk_type] = 1

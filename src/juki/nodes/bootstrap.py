@@ -9,13 +9,16 @@ from functools import partial
 from pathlib import Path
 
 from juki.cards.local_ca import load_or_create
+from juki.certificates.desk import CertificateDesk
 from juki.core.clock import Clock, SystemClock
 from juki.network import pki
 from juki.network.directory import NodeKind
 from juki.network.https import HttpsTransport
 from juki.nodes.config import ConfigError, NodeConfig
+from juki.nodes.kiosk import MunicipalKiosk
 from juki.nodes.memory import NODE_CLASSES
 from juki.nodes.metrics import NodeMetrics
+from juki.nodes.municipality import MunicipalityNode
 from juki.nodes.national import NationalNode
 from juki.nodes.node import Node, NodeIdentity
 from juki.storage.engine import make_engine
@@ -61,6 +64,11 @@ def bootstrap(config: NodeConfig, *, clock: Clock | None = None) -> Node:
     )
     if config.checkpoint_interval_s:
         node.checkpoint_interval = timedelta(seconds=config.checkpoint_interval_s)
+    if isinstance(node, MunicipalityNode):
+        # コンビニ交付: the certificate server's desk (keys and fonts loaded on first use) and a
+        # kiosk key made in memory now (juki.nodes.kiosk)
+        desk = CertificateDesk(node.engine, config.certificate_settings(), clock=clock)
+        node.kiosk = MunicipalKiosk(node, desk)
     if isinstance(node, NationalNode):
         assert config.root_key is not None  # checked by NodeConfig.from_json
         try:

@@ -21,6 +21,7 @@ from juki.core.errors import DomainRuleError, NotFoundError
 from juki.network.authority import NotAuthorised
 from juki.network.directory import NATIONAL_ID, NodeKind
 from juki.network.envelope import Envelope
+from juki.network.kiosk_messages import KIOSK_KEY_REQUEST, KIOSK_REQUEST, KIOSK_VOID
 from juki.network.messages import (
     FUHYO_NOTICE,
     IDENTITY_INFO_CHANGED,
@@ -49,6 +50,12 @@ from juki.network.receiver import Handler
 from juki.network.wide_area_messages import CERTIFICATE_CONTENT_REQUEST
 from juki.nodes.codes import apply_code_change
 from juki.nodes.identity import Digest, apply_identity, registry_digest, snapshot_parts
+from juki.nodes.kiosk import (
+    MunicipalKiosk,
+    answer_key_request,
+    answer_kiosk_request,
+    on_kiosk_void,
+)
 from juki.nodes.node import Node, QueryHandler
 from juki.nodes.tables import identity_copies, my_number_requests
 from juki.nodes.wide_area import answer_content_request
@@ -78,6 +85,7 @@ _NEEDS_NUMBER: Final = frozenset({"birth", "immigration", "entry_by_authority", 
 
 class MunicipalityNode(Node):
     kind = NodeKind.MUNICIPALITY
+    kiosk: MunicipalKiosk | None = None  # コンビニ交付 (juki.nodes.kiosk), when it offers it
 
     def system_actor(self) -> Actor:
         return Actor.system(f"cs:{self.node_id}")
@@ -206,11 +214,14 @@ class MunicipalityNode(Node):
             MOVE_OUT_WITHDRAWN: self._on_move_out_withdrawn,
             FUHYO_NOTICE: self._on_fuhyo,
             RESIDENT_CODE_ALLOTMENT: self._on_allotment,
+            KIOSK_VOID: lambda conn, env, body: on_kiosk_void(self, conn, env, body),
         }
 
     def query_handlers(self) -> Mapping[str, QueryHandler]:
         return {
             CERTIFICATE_CONTENT_REQUEST: lambda env, body: answer_content_request(self, env, body),
+            KIOSK_KEY_REQUEST: lambda env, body: answer_key_request(self, env, body),
+            KIOSK_REQUEST: lambda env, body: answer_kiosk_request(self, env, body),
         }
 
     def _on_move_in_notice(self, conn: sa.Connection, env: Envelope, body: Any) -> None:

@@ -107,3 +107,22 @@ my_number_requests = sa.Table(
 )
 
 # -- certificates (住民票の写し, 住民票記載事項証明書, 印鑑登録証明書) ---------------------------
+
+
+# -- the kiosk relay (証明書交付センター, national) -------------------------------------------
+# The relay's only record of a コンビニ交付: when, which store, which municipality answered, what
+# kind, how many copies, the fee, and the request id (to void it on a timeout). No card serial,
+# no person, no request or certificate content (docs/certificates.md, "The relay").
+kiosk_issuances = sa.Table(
+    "kiosk_issuances",
+    metadata,
+    sa.Column("request_id", sa.String(64), primary_key=True),
+    sa.Column("at", Timestamp, nullable=False, index=True),
+    sa.Column("store_id", sa.String(32), nullable=False, index=True),
+    sa.Column("lg_code", sa.String(6), nullable=False),
+    sa.Column("kind", Code, nullable=False),
+    sa.Column("copies", sa.Integer, nullable=False),
+    sa.Column("fee_yen", sa.Integer, nullable=False),
+    sa.Column("status", Code, nullable=False),  # issued | abandoned
+    info={"class": "audit"},
+)

@@ -188,6 +188,12 @@ def refusals(net: InProcessNetwork, node_id: str, sender: str) -> list[tuple[str
         return [(row.reason, row.detail) for row in rows]
 
 
+def kiosk_void(lg: str) -> MessageBody:
+    from juki.network.kiosk_messages import KioskVoid
+
+    return KioskVoid(request_id="r" * 43, card_serial="CARD-1", lg_code=lg, action="abandon")
+
+
 # (message type's case, unauthorised sender, recipient, message, authorised follow-up on that link)
 Maker = Callable[[], MessageBody]
 FORGED: list[tuple[str, str, str, Maker, Maker | None]] = [
@@ -345,6 +351,20 @@ FORGED: list[tuple[str, str, str, Maker, Maker | None]] = [
         lambda: ResidentCodeAllotment(lg_code=INAGI, codes=[code(), code()]),
         lambda: fuhyo(NISHITOKYO, NISHITOKYO, INAGI),
     ),
+    (
+        "kiosk_void: from a municipality, not the relay",
+        FUJISAWA,
+        INAGI,
+        lambda: kiosk_void(INAGI),
+        None,
+    ),
+    (
+        "kiosk_void: the relay, naming another municipality",
+        "national",
+        INAGI,
+        lambda: kiosk_void(FUJISAWA),
+        None,
+    ),
 ]
 
 
@@ -381,6 +401,10 @@ def test_every_message_type_has_a_forged_case_or_a_reason_it_has_none() -> None:
         "certificate_content_response",
         "card_certificate_request",
         "card_certificate_response",
+        "kiosk_key_request",
+        "kiosk_key_response",
+        "kiosk_request",
+        "kiosk_answer",
     }
     assert forged | queries == {name for name, _v in SCHEMAS}
 
@@ -796,3 +820,98 @@ def test_duplicates_are_keyed_on_sender_and_message_id(net: InProcessNetwork) ->
     assert tokyo.receiver.receive(raw).status is ReplyStatus.DUPLICATE
     reply = tokyo.receiver.receive(envelope(INAGI))
     assert (reply.status, reply.reason) == (ReplyStatus.REFUSED, "unauthorised")
+
+
+def _kiosk_request(lg: str) -> MessageBody:
+    from juki.network.kiosk_messages import KioskRelayRequest
+
+    return KioskRelayRequest(
+        request_id="q" * 43,
+        card_serial="CARD-1",
+        lg_code=lg,
+        store_id="STORE-1",
+        session_key="A" * 43 + "=",
+        sealed_request="A" * 40,
+    )
+
+
+@pytest.mark.parametrize(
+    ("asker", "asked", "question"),
+    [
+        (FUJISAWA, INAGI, lambda: _kiosk_request(INAGI)),
+        (TOKYO, INAGI, lambda: _kiosk_request(INAGI)),
+        ("national", INAGI, lambda: _kiosk_request(FUJISAWA)),
+        (FUJISAWA, INAGI, lambda: _key_request(INAGI)),
+        ("national", INAGI, lambda: _key_request(NISHITOKYO)),
+    ],
+    ids=[
+        "kiosk_request from a municipality",
+        "kiosk_request from a prefecture",
+        "kiosk_request naming another municipality",
+        "kiosk_key_request from a municipality",
+        "kiosk_key_request naming another municipality",
+    ],
+)
+def test_a_kiosk_query_from_a_node_without_authority_is_refused_and_recorded(
+    net: InProcessNetwork, asker: str, asked: str, question: Callable[[], MessageBody]
+) -> None:
+    """Only the national relay asks a municipality for its kiosk key or a kiosk certificate,
+    and only of the municipality it names."""
+    answer = net.nodes[asked].answer(signed(net, asker, asked, question(), QUERY_SEQ))
+    assert isinstance(answer, Reply)
+    assert (answer.status, answer.reason) == (ReplyStatus.REFUSED, "unauthorised")
+    assert refusals(net, asked, asker)[-1][0] == "unauthorised"
+
+
+def _key_request(lg: str) -> MessageBody:
+    from juki.network.kiosk_messages import KioskKeyRequest
+
+    return KioskKeyRequest(lg_code=lg)
+
+
+def _kiosk_answer(question: Envelope, lg: str) -> MessageBody:
+    from juki.network.kiosk_messages import KioskKeyResponse, KioskRelayAnswer
+
+    if question.message_type == "kiosk_key_request":
+        return KioskKeyResponse(
+            lg_code=lg, public_key="A" * 43 + "=", signature="A" * 12, node_certificate="x" * 64
+        )
+    return KioskRelayAnswer(
+        request_id=question.body["request_id"],
+        card_serial=question.body["card_serial"],
+        lg_code=lg,
+        outcome="refused",
+        sealed_answer="A" * 40,
+    )
+
+
+@pytest.mark.parametrize("answer_type", ["kiosk_key_response", "kiosk_answer"])
+@pytest.mark.parametrize(
+    ("signer", "claimed", "reason"),
+    [(FUJISAWA, FUJISAWA, "unexpected_answer"), (INAGI, FUJISAWA, "unauthorised")],
+    ids=["signed by a municipality not asked", "in another municipality's name"],
+)
+def test_a_kiosk_answer_without_authority_is_refused_and_recorded(
+    net: InProcessNetwork, answer_type: str, signer: str, claimed: str, reason: str
+) -> None:
+    """Only the municipality the relay asked answers it, as itself: a validly signed answer
+    otherwise is refused and recorded by the relay."""
+    from juki.nodes.node import AnswerRejected
+
+    national = net.national
+
+    class Forging:
+        def query(self, peer: str, endpoint: str, raw: bytes) -> bytes:
+            question = Envelope.from_bytes(raw)
+            return signed(net, signer, "national", _kiosk_answer(question, claimed), QUERY_SEQ)
+
+    question = _key_request(INAGI) if answer_type == "kiosk_key_response" else _kiosk_request(INAGI)
+    saved = national.query_transport
+    national.query_transport = Forging()
+    try:
+        with pytest.raises(AnswerRejected) as caught:
+            national.ask(INAGI, question, answer_type)
+    finally:
+        national.query_transport = saved
+    assert caught.value.reason == reason
+    assert refusals(net, "national", signer)[-1][0] == reason

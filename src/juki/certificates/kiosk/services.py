@@ -49,14 +49,18 @@ from juki.certificates.model import (
     CertificateRequest,
     carries_my_number,
 )
-from juki.certificates.ports import CertificateState, RegisterEntry
+from juki.certificates.ports import CertificateState, RegisterEntry, RegisterEvent
 from juki.certificates.services.issuing import (
     CertificateProducer,
     IssuedCertificate,
     ensure_printable,
     produce_certificate,
 )
-from juki.certificates.services.recording import PreparedCertificate, record_certificate
+from juki.certificates.services.recording import (
+    PreparedCertificate,
+    event_entry,
+    record_certificate,
+)
 from juki.certificates.services.register import spoil_copy
 from juki.core.clock import JST
 from juki.core.errors import NotFoundError, RuleViolation
@@ -66,6 +70,7 @@ from juki.security.actors import Actor
 from juki.security.permissions import Permission, Role
 
 KIOSK_TERMINAL = "kiosk"
+ABANDONED_REASON = "コンビニ交付：タイムアウト等により中断（印刷せず、手数料なし）"
 SPOILED_DISPOSAL = "コンビニ交付：印刷不良（用紙詰まり等）により書損、店舗で無効処理"
 
 
@@ -321,6 +326,52 @@ def record_kiosk_spoiled(
         f"kiosk_request:{request_id[:8]}",
         run,
         describe=lambda e: f"spoiled copy {issue_number} of certificate {e.certificate_id}",
+    )
+
+
+def abandon_kiosk_request(
+    uow: KioskUnitOfWork, by: Actor, request_id: str, card_serial: str
+) -> str | None:
+    """The kiosk session gave up (a timeout at any hop): the certificate issued for this request
+    is void and nothing is charged. Only for the request id and card serial it was issued to;
+    a refusal, or a request never registered here, has nothing to void (None); voiding twice
+    is voiding once. Returns the voided certificate's id."""
+
+    def run(_: object) -> str | None:
+        entry = uow.kiosk.request(request_id)
+        if entry is None:
+            return None
+        if not hmac.compare_digest(entry.card_serial.encode(), card_serial.encode()):
+            raise KioskRefused(RefusalCode.MISMATCH, "mismatch", "no such request for this card")
+        if entry.certificate_id is None:
+            return None
+        record = uow.certificates.get(entry.certificate_id)
+        if record.status is CertificateState.VOID:
+            return record.certificate_id
+        now = uow.clock.now().isoformat()
+        uow.certificates.save(
+            dataclasses.replace(
+                record,
+                status=CertificateState.VOID,
+                voided_at=now,
+                voided_by=by.actor_id,
+                void_reason=ABANDONED_REASON,
+            )
+        )
+        uow.certificates.append_register(
+            event_entry(record, RegisterEvent.VOIDED, now, by, disposal=ABANDONED_REASON)
+        )
+        return record.certificate_id
+
+    return perform(
+        uow,
+        by,
+        Permission.ANSWER_KIOSK_REQUEST,
+        f"kiosk_request:{request_id[:8]}",
+        run,
+        describe=lambda c: (
+            f"abandoned: certificate {c} void" if c else "abandoned: nothing to void"
+        ),
     )
 
 

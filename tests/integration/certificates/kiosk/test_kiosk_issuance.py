@@ -31,6 +31,7 @@ from juki.certificates.kiosk.model import KioskRefused, RefusalCode
 from juki.certificates.kiosk.ports import KioskRead
 from juki.certificates.kiosk.services import (
     KioskProduction,
+    abandon_kiosk_request,
     household_choices,
     issue_for_card_holder,
     record_kiosk_spoiled,
@@ -173,6 +174,7 @@ def test_the_holder_gets_their_own_certificate_under_the_counters_rules(
         ).all()
     assert {e.role for e in entries} == {"kiosk_relay"} and len(entries) >= 6
     spoil_pages(env, kiosk)
+    abandon_request(env, kiosk)
     with pytest.raises(PermissionDeniedError):  # a counter clerk is not the relay
         issue_for_card_holder(
             kiosk.uow(), CLERK, p.wife.resident_code, request, reader=kiosk.reader,
@@ -198,6 +200,25 @@ def spoil_pages(env: CertEnv, kiosk: Kiosk) -> None:
     assert status is not None and status.spoiled_issue_numbers == (first,)
     assert status.status == "valid"  # the other copy stands
     record_kiosk_spoiled(kiosk.uow(), RELAY, request.request_id, request.card_serial, second)
+    status = certificate_status(env.desk.uow(), cid, answer.certificate.digest)
+    assert status is not None and status.status == "void"
+
+
+def abandon_request(env: CertEnv, kiosk: Kiosk) -> None:
+    """A session that gave up (a timeout at any hop) voids its certificate, nothing charged:
+    only for the request id and card serial that asked; a second time changes nothing."""
+    request, answer = kiosk.ask(env.people.sealed)
+    cid = issued(answer)
+    assert answer.certificate is not None
+    before = env.state()
+    with pytest.raises(KioskRefused) as wrong:
+        abandon_kiosk_request(kiosk.uow(), RELAY, request.request_id, "SN-someone-else")
+    assert wrong.value.code is RefusalCode.MISMATCH
+    assert abandon_kiosk_request(kiosk.uow(), RELAY, new_request_id(), "SN-x") is None
+    assert env.state() == before
+    for _ in range(2):
+        done = abandon_kiosk_request(kiosk.uow(), RELAY, request.request_id, request.card_serial)
+        assert done == cid
     status = certificate_status(env.desk.uow(), cid, answer.certificate.digest)
     assert status is not None and status.status == "void"
 

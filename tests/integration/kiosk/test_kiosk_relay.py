@@ -1,0 +1,429 @@
+"""The kiosk relay end to end on the in-memory network (built once for the module): a kiosk
+session at a store, the relay on the national node, 稲城市's certificate server.
+
+A resident's certificate is issued through the relay and the relay keeps nothing of it; a
+revoked card, a signature by the wrong key and a replayed challenge are refused; a timeout at
+either hop aborts the issuance with the certificate voided and nothing charged; two sessions
+at once never get each other's certificate."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from cryptography import x509
+
+from juki.cards import services as cards
+from juki.cards.commands import IssueCard
+from juki.cards.model import Backend
+from juki.cards.soft import SoftCardToken
+from juki.cards.store import SqlCardUnitOfWork
+from juki.cards.verify import CardRefused
+from juki.certificates.store import SqlCertificates
+from juki.certificates.tables import certificates
+from juki.core.clock import JST, FixedClock
+from juki.core.errors import ValidationError
+from juki.kiosk.ports import HopTimeout, KioskCall, RelayAnswer, RelayRefused
+from juki.kiosk.sealing import KeyStatement
+from juki.kiosk.session import (
+    CardLockedAtKiosk,
+    KioskSession,
+    KioskStop,
+    Receipt,
+    SessionAborted,
+    WrongPinAtKiosk,
+)
+from juki.network.envelope import Envelope
+from juki.network.transport import TransportError
+from juki.nodes.cards import NetworkCertifier
+from juki.nodes.kiosk import MunicipalKiosk
+from juki.nodes.kiosk_relay import KioskRelay
+from juki.nodes.layout import small_layout
+from juki.nodes.memory import InProcessNetwork, build_network
+from juki.registry import services as svc
+from juki.registry.commands import MoveInOrigin, NewHousehold, PersonalItems, RecordMoveIn
+from juki.registry.model import ResidentRecord, Sex
+from juki.registry.uow import SqlRegistryUnitOfWork
+from juki.security.actors import Actor
+from juki.security.permissions import Role
+from support.cert_population import make_desk
+
+INAGI = "132250"
+CLERK = Actor("clerk", Role.COUNTER_CLERK, "T1")
+STORE = "STORE-0001"
+PIN = "1234"
+
+
+@dataclass
+class World:
+    net: InProcessNetwork
+    relay: KioskRelay
+    clock: FixedClock
+    where: Path
+    people: dict[str, ResidentRecord]
+    cards: dict[str, SoftCardToken]
+
+    def session(self, relay: object | None = None) -> KioskSession:
+        return KioskSession.start(
+            relay or self.relay,  # type: ignore[arg-type]
+            self.net.root_cert,
+            store_id=STORE,
+            clock=self.clock,
+        )
+
+
+def _arrive(net: InProcessNetwork, family: str, given: str, kana: str, lot: int) -> ResidentRecord:
+    node = net.municipality(INAGI)
+    return svc.record_move_in(
+        SqlRegistryUnitOfWork(node.engine, clock=node.clock),
+        CLERK,
+        RecordMoveIn(
+            person=PersonalItems(
+                family_name=family,
+                given_name=given,
+                family_name_kana="カイヨウ",
+                given_name_kana=kana,
+                birth_date=date(1980, 5, 5),
+                sex=Sex.FEMALE,
+            ),
+            origin=MoveInOrigin.ABROAD,
+            address=f"東京都稲城市東長沼{lot}番地",
+            moved_on=date(2025, 3, 20),
+            notified_on=date(2025, 3, 25),
+            previous_address="アメリカ合衆国",
+            placement=NewHousehold(),
+        ),
+    )
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    where = tmp_path_factory.mktemp("relay")
+    clock = FixedClock(datetime(2025, 4, 1, 9, 0, tzinfo=JST))
+    net = build_network(small_layout(), lambda n: f"sqlite:///{where}/{n}.db", clock, seed=12)
+    net.national.allot(INAGI, 50)
+    net.run_until_quiet()
+    inagi = net.municipality(INAGI)
+    people: dict[str, ResidentRecord] = {}
+    tokens: dict[str, SoftCardToken] = {}
+    names = {"A": ("海洋", "澄香", "スミカ"), "B": ("海洋", "朋美", "トモミ")}
+    names |= {"R": ("海洋", "蓮", "レン"), "L": ("海洋", "凛", "リン")}
+    for lot, (key, (family, given, kana)) in enumerate(names.items(), start=1):
+        people[key] = _arrive(net, family, given, kana, lot)
+        net.run_until_quiet()
+        tokens[key] = SoftCardToken(f"INAGI-K00{lot}")
+        cards.issue_card(
+            SqlCardUnitOfWork(inagi.engine, clock=clock),
+            CLERK,
+            IssueCard(
+                people[key].resident_code, tokens[key].serial, Backend.SOFT, clock.today(), PIN
+            ),
+            tokens[key],
+            NetworkCertifier(inagi),
+        )
+    inagi.kiosk = MunicipalKiosk(inagi, make_desk(inagi.engine, where, clock))
+    yield World(net, KioskRelay(net.national), clock, where, people, tokens)
+    net.dispose()
+
+
+def _rows(engine: sa.Engine) -> dict[str, set[str]]:
+    """Every row of every table, as text."""
+    meta = sa.MetaData()
+    meta.reflect(engine)
+    with engine.connect() as conn:
+        return {
+            t.name: {repr(tuple(r)) for r in conn.execute(sa.select(t))} for t in meta.sorted_tables
+        }
+
+
+def _certificate_row(world: World, certificate_id: str) -> sa.Row[tuple[object, ...]]:
+    c = certificates.c
+    with world.net.municipality(INAGI).engine.connect() as conn:
+        return conn.execute(sa.select(certificates).where(c.certificate_id == certificate_id)).one()
+
+
+def test_a_resident_gets_her_certificate_and_the_relay_keeps_nothing_of_it(world: World) -> None:
+    national = world.net.national
+    before = _rows(national.engine)
+    person, card = world.people["A"], world.cards["A"]
+
+    session = world.session()
+    assert session.authenticate(card, PIN) == card.serial
+    session.choose(INAGI, "residence", copies=2)
+    result = session.request()
+    assert result.outcome == "issued" and result.pdf is not None and result.pdf.startswith(b"%PDF")
+    assert len(result.issue_numbers) == 2 and result.fee_yen > 0
+    row = _certificate_row(world, result.certificate_id or "")
+    assert row.subject_resident_code == person.resident_code  # the card holder's, no one else's
+    receipt = session.finish()
+    assert (receipt.printed, receipt.fee_yen) == (True, result.fee_yen)
+    assert session.erased
+
+    # the relay's record: exactly the minimal issuance line
+    assert world.relay.retained() == [
+        {
+            "request_id": result.request_id,
+            "at": world.clock.now().isoformat(),
+            "store_id": STORE,
+            "lg_code": INAGI,
+            "kind": "residence",
+            "copies": 2,
+            "fee_yen": result.fee_yen,
+            "status": "issued",
+        }
+    ]
+    # nothing new anywhere in the national node's tables names her, her card or the certificate
+    # (its identity index held her 本人確認情報 before, as it holds everyone's)
+    after = _rows(national.engine)
+    new = "\n".join(r for t, rows in after.items() for r in rows - before.get(t, set()))
+    needles = [
+        person.family_name + person.given_name,
+        person.given_name,
+        "スミカ",
+        person.resident_code,
+        "東長沼1番地",
+        card.serial,
+        result.certificate_id or "",
+        *result.issue_numbers,
+    ]
+    assert new and not [n for n in needles if n in new]
+    # and no file of its storage holds the certificate's bytes, in any encoding
+    pdf = result.pdf
+    pieces = [pdf[i : i + 48] for i in (len(pdf) // 4, len(pdf) // 2, len(pdf) - 100)]
+    pieces += [base64.b64encode(pdf)[1000:1064], base64.urlsafe_b64encode(pdf)[2000:2064]]
+    files = [p for p in world.where.iterdir() if p.name.startswith("national.db")]
+    assert files
+    for path in files:
+        data = path.read_bytes()
+        assert not [p for p in pieces if p in data], path.name
+        assert (result.certificate_id or "").encode() not in data
+
+
+def _sealed_call(world: World, token: SoftCardToken, signer: SoftCardToken) -> KioskCall:
+    """A kiosk's call as far as the relay: the card certificate of `token`, signed by `signer`."""
+    session = world.session()
+    challenge = session._challenge
+    assert challenge is not None
+    return KioskCall(
+        STORE,
+        "x" * 43,
+        INAGI,
+        token.auth_certificate(),
+        challenge,
+        signer.sign_auth(PIN, challenge),
+        b"\x01" * 32,
+        "AAAAAAAAAAAAAAAAAAAAAAAA",
+    )
+
+
+def test_a_revoked_card_a_wrong_key_and_a_replayed_challenge_are_refused(world: World) -> None:
+    a, b, revoked = world.cards["A"], world.cards["B"], world.cards["R"]
+    with pytest.raises(CardRefused) as wrong_key:
+        world.relay.request(_sealed_call(world, a, signer=b))
+    assert wrong_key.value.rule == "signature_invalid"
+
+    inagi = world.net.municipality(INAGI)
+    NetworkCertifier(inagi).revoke(revoked.serial, world.people["R"].resident_code, INAGI, "lost")
+    session = world.session()
+    session.authenticate(revoked, PIN)
+    session.choose(INAGI, "residence")
+    with pytest.raises(CardRefused) as gone:
+        session.request()
+    assert gone.value.rule == "certificate_revoked" and session.erased
+
+    # a challenge already used (the call failed after the card check): refused as a replay
+    call = _sealed_call(world, b, signer=b)
+    with pytest.raises(RelayRefused):
+        world.relay.request(call)  # the card passes; the sealed request is not one
+    with pytest.raises(CardRefused) as replay:
+        world.relay.request(call)
+    assert replay.value.rule == "challenge_replayed"
+
+
+def test_wrong_pins_say_the_tries_left_then_the_card_is_locked(world: World) -> None:
+    card = world.cards["L"]
+    session = world.session()
+    for left in (2, 1):
+        with pytest.raises(WrongPinAtKiosk) as wrong:
+            session.authenticate(card, "9999")
+        assert wrong.value.tries_left == left and "あと" in wrong.value.message_ja
+    with pytest.raises((WrongPinAtKiosk, CardLockedAtKiosk)):
+        session.authenticate(card, "9999")
+    with pytest.raises(CardLockedAtKiosk) as locked:
+        world.session().authenticate(card, PIN)
+    assert "窓口" in locked.value.message_ja
+
+
+class _LostAnswers:
+    """The query transport of the national node, losing the answer of every kiosk_request
+    after the municipality made it (a timeout on the relay → municipality hop)."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+
+    def query(self, recipient: str, endpoint: str, payload: bytes) -> bytes:
+        answer: bytes = self.inner.query(recipient, endpoint, payload)  # type: ignore[attr-defined]
+        if Envelope.from_bytes(payload).message_type == "kiosk_request":
+            raise TransportError("timed out waiting for the answer")
+        return answer
+
+
+class _SlowRelay:
+    """The kiosk → relay hop: the relay answers, the kiosk gives up waiting."""
+
+    def __init__(self, relay: KioskRelay) -> None:
+        self.relay = relay
+        self.answered: list[RelayAnswer] = []
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.relay, name)
+
+    def request(self, call: KioskCall) -> RelayAnswer:
+        self.answered.append(self.relay.request(call))
+        raise HopTimeout("no answer within the kiosk's limit")
+
+
+def _issued_for(world: World, request_id: str) -> sa.Row[tuple[object, ...]]:
+    from juki.certificates.kiosk.tables import kiosk_requests
+
+    k = kiosk_requests.c
+    with world.net.municipality(INAGI).engine.connect() as conn:
+        entry = conn.execute(sa.select(kiosk_requests).where(k.request_id == request_id)).one()
+    return _certificate_row(world, str(entry.certificate_id))
+
+
+def test_a_timeout_at_either_hop_aborts_voids_and_charges_nothing(world: World) -> None:
+    national = world.net.national
+    card = world.cards["B"]
+
+    # relay → municipality: the answer is lost; the relay aborts and tells the municipality
+    saved = national.query_transport
+    national.query_transport = _LostAnswers(saved)
+    try:
+        session = world.session()
+        session.authenticate(card, PIN)
+        request_id = session.choose(INAGI, "residence").request_id
+        with pytest.raises(RelayRefused) as aborted:
+            session.request()
+    finally:
+        national.query_transport = saved
+    assert aborted.value.rule == "aborted" and "料金はかかりません" in aborted.value.message_ja
+    assert session.erased
+    world.net.run_until_quiet()  # the kiosk_void travels through the outbox
+    assert _issued_for(world, request_id).status == "void"
+    assert request_id not in {r["request_id"] for r in world.relay.retained()}
+
+    # kiosk → relay: the relay answered, the kiosk timed out; it abandons, nothing charged
+    slow = _SlowRelay(world.relay)
+    session = world.session(slow)
+    session.authenticate(card, PIN)
+    request_id = session.choose(INAGI, "residence").request_id
+    with pytest.raises(SessionAborted):
+        session.request()
+    assert session.erased
+    world.net.run_until_quiet()
+    assert _issued_for(world, request_id).status == "void"
+    (line,) = [r for r in world.relay.retained() if r["request_id"] == request_id]
+    assert line["status"] == "abandoned"
+
+    # a session left alone past its deadline is erased, and aborts
+    session = world.session()
+    session.authenticate(card, PIN)
+    world.clock.advance(timedelta(minutes=4))
+    try:
+        with pytest.raises(SessionAborted):
+            session.choose(INAGI, "residence")
+    finally:
+        world.clock.advance(-timedelta(minutes=4))
+    assert session.erased
+
+
+class _CrossingRelay:
+    """A relay with the 2023 fault: it hands each session the previous session's answer."""
+
+    def __init__(self, relay: KioskRelay) -> None:
+        self.relay = relay
+        self.last: RelayAnswer | None = None
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.relay, name)
+
+    def request(self, call: KioskCall) -> RelayAnswer:
+        answer = self.relay.request(call)
+        previous, self.last = self.last, answer
+        return previous or answer
+
+
+def test_two_sessions_at_once_never_cross(world: World) -> None:
+    a, b = world.session(), world.session()
+    a.authenticate(world.cards["A"], PIN)
+    b.authenticate(world.cards["B"], PIN)
+    a.choose(INAGI, "residence")
+    b.choose(INAGI, "residence")
+    got_b, got_a = b.request(), a.request()
+    for got, key in ((got_a, "A"), (got_b, "B")):
+        row = _certificate_row(world, got.certificate_id or "")
+        assert row.subject_resident_code == world.people[key].resident_code
+    assert got_a.pdf != got_b.pdf
+    # a jam at A's kiosk: that copy is recorded spoiled (書損) at the municipality, not charged
+    a.spoiled(got_a.issue_numbers[0])
+    with pytest.raises(ValidationError):
+        a.spoiled(got_b.issue_numbers[0])
+    assert a.finish() == Receipt(got_a.request_id, False, 0, (got_a.issue_numbers[0],))
+    assert b.finish().fee_yen == got_b.fee_yen
+    world.net.run_until_quiet()
+    with world.net.municipality(INAGI).engine.connect() as conn:
+        spoiled = SqlCertificates(conn).spoiled_numbers(got_a.certificate_id or "")
+    assert spoiled == (got_a.issue_numbers[0],)
+    assert _certificate_row(world, got_a.certificate_id or "").status == "void"  # its only copy
+
+    # even a relay that swaps answers gets no page out: the answer is not this session's
+    crossing = _CrossingRelay(world.relay)
+    first, second = world.session(crossing), world.session(crossing)
+    first.authenticate(world.cards["A"], PIN)
+    second.authenticate(world.cards["B"], PIN)
+    first.choose(INAGI, "residence")
+    second.choose(INAGI, "residence")
+    assert first.request().outcome == "issued"
+    with pytest.raises(KioskStop) as crossed:
+        second.request()
+    assert crossed.value.rule == "answer_mismatch" and second.erased
+    # and a swapped ciphertext under the right ids does not open either
+    first.finish()
+    third = world.session(crossing)
+    third.authenticate(world.cards["B"], PIN)
+    sent = third.choose(INAGI, "residence")
+    assert crossing.last is not None
+    forged = replace(crossing.last, request_id=sent.request_id, card_serial=world.cards["B"].serial)
+    with pytest.raises(KioskStop):
+        third._opened(forged)
+    assert third.erased
+
+
+def test_a_key_statement_from_another_municipality_is_not_sealed_to(world: World) -> None:
+    """The relay cannot substitute a key: the session takes only the chosen municipality's."""
+    real = world.relay.municipality_key(INAGI)
+    other = KeyStatement("142051", real.public_key, real.signature, real.node_certificate)
+
+    class Substituting:
+        def __getattr__(self, name: str) -> object:
+            return getattr(world.relay, name)
+
+        def municipality_key(self, lg_code: str) -> KeyStatement:
+            return replace(other, lg_code=lg_code, node_certificate=_fujisawa_cert(world))
+
+    session = world.session(Substituting())
+    session.authenticate(world.cards["A"], PIN)
+    session.choose(INAGI, "residence")
+    with pytest.raises(KioskStop) as refused:
+        session.request()
+    assert refused.value.rule == "municipality_key" and session.erased
+
+
+def _fujisawa_cert(world: World) -> x509.Certificate:
+    return world.net.nodes["142051"].identity.certificate
