@@ -15,7 +15,7 @@ BENCH_ARGS  ?=
 help:
 	@echo "make setup   - install uv / system packages, sync .venv (scripts/setup.sh)"
 	@echo "make demo    - start the demo network under var/demo-network, one process per node (DEMO_ARGS=...)"
-	@echo "make test    - lint, format, types, import layers, then every test (PYTEST_ARGS=...)"
+	@echo "make test    - lint, format, import layers, then every test with the type check beside it (PYTEST_ARGS=...)"
 	@echo "make test-fast - the edit loop: unit tests only, no PostgreSQL, browser or processes"
 	@echo "make test-slow - the load and long runs kept out of make test"
 	@echo "make check   - lint, format check, type check and import layers only"
@@ -36,8 +36,17 @@ demo: setup
 
 # Two workers, one per core; a module runs whole on one worker (--dist loadscope), so its
 # module-scoped fixtures (a network of node processes, served apps) are built once.
-test: check
-	$(BIN)/pytest -n 2 --dist loadscope $(PYTEST_ARGS)
+# mypy (about a minute of one core from a clean clone) runs beside pytest: the two workers
+# leave a core idle about a quarter of the time (waiting on node processes, browsers, the
+# slowest module at the end). Its report follows pytest's; either failing fails the target.
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	@log=$$(mktemp); $(BIN)/mypy >"$$log" 2>&1 & mypy=$$!; \
+	$(BIN)/pytest -n 2 --dist loadscope $(PYTEST_ARGS); tests=$$?; \
+	wait $$mypy; types=$$?; echo "$(BIN)/mypy (beside pytest)"; cat "$$log"; rm -f "$$log"; \
+	test $$tests -eq 0 && test $$types -eq 0
 
 test-slow: setup
 	$(BIN)/pytest -n 2 --dist loadscope -m slow $(PYTEST_ARGS)
