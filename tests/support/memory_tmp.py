@@ -21,6 +21,7 @@ import pytest
 SHM = Path("/dev/shm")
 MIN_FREE = 2 * 1024**3  # a run writes about 100 MB; leave tmpfs alone when memory is short
 _RUN_DIR = pytest.StashKey[Path]()
+PID_FILE = "run.pid"
 
 
 def _root() -> Path | None:
@@ -34,6 +35,28 @@ def _root() -> Path | None:
     return SHM if shutil.disk_usage(SHM).free >= MIN_FREE else None
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_abandoned(root: Path, prefix: str) -> None:
+    """A run that was killed left its directory behind, in memory: remove those whose run is
+    gone (each holds its run's process id)."""
+    for old in root.glob(f"{prefix}*"):
+        try:
+            pid = int((old / PID_FILE).read_text())
+        except (OSError, ValueError):
+            continue  # not ours, or still being created
+        if not _alive(pid):
+            shutil.rmtree(old, ignore_errors=True)
+
+
 def use_memory_tmp(config: pytest.Config) -> None:
     """In the controlling process only (pytest-xdist passes `basetemp/gwN` to each worker, and
     the workers inherit `TMPDIR`): a fresh directory per run, removed when the run ends."""
@@ -42,7 +65,10 @@ def use_memory_tmp(config: pytest.Config) -> None:
     root = _root()
     if root is None:
         return
-    run_dir = Path(tempfile.mkdtemp(prefix=f"juki-tests-{os.getuid()}-", dir=root))
+    prefix = f"juki-tests-{os.getuid()}-"
+    _remove_abandoned(root, prefix)
+    run_dir = Path(tempfile.mkdtemp(prefix=prefix, dir=root))
+    (run_dir / PID_FILE).write_text(str(os.getpid()))
     config.option.basetemp = str(run_dir / "pytest")
     os.environ["TMPDIR"] = str(run_dir)
     tempfile.tempdir = None  # recomputed from TMPDIR on next use
