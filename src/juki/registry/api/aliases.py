@@ -1,5 +1,6 @@
 """A foreign resident's 通称 over HTTP: 通称の記載 and 通称の削除 (令第30条の26), each kept in the
-record's 通称 history (令第30条の27) by the service (`juki.registry.services.people`)."""
+record's 通称 history (令第30条の27) by the service (`juki.registry.services.people`); a
+provisional change (202) when the municipality reviews changes (ADR 0007)."""
 
 from __future__ import annotations
 
