@@ -183,3 +183,25 @@ def test_the_command_line_lists_approves_and_refuses_self_approval(
     assert code == 1 and "may not review" in refused
     code, withdrawn = juki("super-a", "withdraw", change_id)
     assert (code, withdrawn["status"]) == (0, "withdrawn")
+
+
+def test_a_cancellation_or_an_alias_is_provisional_too(counter: Counter) -> None:
+    """ADR 0007: 転出取消, 異動取消 and 通称 are reviewed like the events (202, then 本登録)."""
+    schema = counter.client.get("/openapi.json").json()["paths"]
+    for route in ("move-out-withdrawal", "change-cancellation", "alias", "alias-deletion"):
+        assert "202" in schema[f"{API}/events/{route}"]["post"]["responses"], route
+    foreigner = counter.env.people.foreigner
+    path = f"/residents/{foreigner.record_id}"
+    alias = counter.get("clerk-b", path).json()["alias_name"]
+    assert alias
+    body = {"record_id": foreigner.record_id, "effective_on": "2025-03-31"}
+    entered = counter.post(
+        "clerk-b", "/events/alias-deletion", body | {"notified_on": "2025-03-31"}
+    )
+    assert entered.status_code == 202, entered.text
+    assert entered.json()["kind_ja"] == "通称の削除"
+    assert counter.get("clerk-b", path).json()["alias_name"] == alias
+    change_id = entered.json()["change_id"]
+    approved = counter.post("super-a", f"/provisional-changes/{change_id}/approval")
+    assert approved.status_code == 200, approved.text
+    assert counter.get("clerk-b", path).json()["alias_name"] is None

@@ -30,11 +30,12 @@ authority, the cancellation of a change, a foreign resident's 通称 and its del
 resident's request for a new resident code with its 住民票コード通知);
 register and abolish seals; record and manage 支援措置 (support measures for victims).
 
-When the municipality reviews changes (the default), a life event or action by authority filed
-by an operator is answered 202 with a provisional change (仮登録): it is applied, reaches
-certificates and leaves through the CS only when a supervisor other than that operator approves
-it (`/provisional-changes/{id}/approval`); a rejection keeps its reason. An edit lock refuses
-another operator's change to the same resident meanwhile (409 `edit_locked`).
+When the municipality reviews changes (the default), a life event, an action by authority, a
+cancellation (転出取消, 異動取消) or a 通称 filed by an operator is answered 202 with a
+provisional change (仮登録): it is applied, reaches certificates and leaves through the CS only
+when a supervisor other than that operator approves it (`/provisional-changes/{id}/approval`);
+a rejection keeps its reason. An edit lock refuses another operator's change to the same
+resident meanwhile (409 `edit_locked`).
 
 Every call but `/health` needs an operator's bearer token; an optional `X-Juki-Terminal`
 header names the terminal. Every authenticated, well-formed call is written to the operation

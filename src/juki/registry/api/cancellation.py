@@ -7,18 +7,21 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import JSONResponse
 
 from juki.registry import services
 from juki.registry.api.deps import API_PREFIX, RecordIdPath, UoW
 from juki.registry.api.requests import records_out
-from juki.registry.api.schemas import Note, RecordIds, Request, ResidentRecordOut
+from juki.registry.api.review import FILED_RESPONSES, filed
+from juki.registry.api.schemas import Note, RecordIds, ResidentRecordOut
+from juki.registry.api.schemas import Request as Body
 from juki.registry.commands import CancelChanges, WithdrawMoveOut
 from juki.web.auth import OperatorActor
 from juki.web.errors import READ_RESPONSES, WRITE_RESPONSES
 
 
-class MoveOutWithdrawalIn(Request):
+class MoveOutWithdrawalIn(Body):
     """転出取消: the residents who filed a 転出届 stay; before its planned date."""
 
     record_ids: RecordIds
@@ -26,7 +29,7 @@ class MoveOutWithdrawalIn(Request):
     notified_on: date
 
 
-class ChangeCancellationIn(Request):
+class ChangeCancellationIn(Body):
     """異動取消 (職権): each record's latest change is undone; records changed together are
     cancelled together."""
 
@@ -35,21 +38,37 @@ class ChangeCancellationIn(Request):
 
 
 def move_out_withdrawal(
-    by: OperatorActor, uow: UoW, body: MoveOutWithdrawalIn
-) -> list[ResidentRecordOut]:
-    """転出取消: the records are 住民票 again, as they were before the 転出届."""
+    request: Request, by: OperatorActor, uow: UoW, body: MoveOutWithdrawalIn
+) -> list[ResidentRecordOut] | JSONResponse:
+    """転出取消: the records are 住民票 again, as they were before the 転出届 (a provisional
+    change, 202, when the municipality reviews changes)."""
     cmd = WithdrawMoveOut(
         record_ids=tuple(body.record_ids), reason=body.reason, notified_on=body.notified_on
     )
-    return records_out(services.withdraw_move_out(uow, by, cmd), by.role)
+    return filed(
+        request,
+        by,
+        uow,
+        "move-out-withdrawal",
+        cmd,
+        lambda: records_out(services.withdraw_move_out(uow, by, cmd), by.role),
+    )
 
 
 def change_cancellation(
-    by: OperatorActor, uow: UoW, body: ChangeCancellationIn
-) -> list[ResidentRecordOut]:
-    """異動取消 (registry supervisors only): the state before each record's latest change."""
+    request: Request, by: OperatorActor, uow: UoW, body: ChangeCancellationIn
+) -> list[ResidentRecordOut] | JSONResponse:
+    """異動取消 (registry supervisors only): the state before each record's latest change
+    (a provisional change, 202, approved by another supervisor, when changes are reviewed)."""
     cmd = CancelChanges(record_ids=tuple(body.record_ids), reason=body.reason)
-    return records_out(services.cancel_changes(uow, by, cmd), by.role)
+    return filed(
+        request,
+        by,
+        uow,
+        "change-cancellation",
+        cmd,
+        lambda: records_out(services.cancel_changes(uow, by, cmd), by.role),
+    )
 
 
 def resident_as_of(
@@ -77,6 +96,7 @@ def cancellation_router() -> APIRouter:
             methods=["POST"],
             status_code=status.HTTP_201_CREATED,
             response_model=list[ResidentRecordOut],
+            responses=FILED_RESPONSES,
         )
     return router
 

@@ -20,6 +20,7 @@ from juki.registry import services
 from juki.registry.model import ResidentRecord
 from juki.registry.ports import RegistryUnitOfWork
 from juki.registry.review.model import KIND_JA, household_target, record_target
+from juki.registry.services.people import delete_alias, record_alias
 from juki.security.actors import Actor
 from juki.security.permissions import Permission
 
@@ -96,6 +97,20 @@ KINDS: Final[Mapping[str, Kind]] = {
             Permission.REMOVE_BY_AUTHORITY,
             services.remove_by_authority,
         ),
+        Kind(
+            "move-out-withdrawal",
+            c.WithdrawMoveOut,
+            Permission.WITHDRAW_MOVE_OUT,
+            services.withdraw_move_out,
+        ),
+        Kind(
+            "change-cancellation",
+            c.CancelChanges,
+            Permission.CANCEL_CHANGE,
+            services.cancel_changes,
+        ),
+        Kind("alias", c.RecordAlias, Permission.CHANGE_NAME, record_alias),
+        Kind("alias-deletion", c.DeleteAlias, Permission.CHANGE_NAME, delete_alias),
     )
 }
 assert set(KINDS) == set(KIND_JA)
@@ -136,12 +151,22 @@ def lock_targets(records: list[str], households: list[str]) -> tuple[str, ...]:
 
 
 def summary_of(kind: Kind, cmd: Any, people: int) -> str:
-    """One line for the review list: the kind, how many records, the new address if any."""
+    """One line for the review list: the kind, how many records, the new address or 通称 if
+    any, else the reason a cancellation gives."""
     line = f"{KIND_JA[kind.name]}（{people}名）" if people else KIND_JA[kind.name]
-    for name in ("new_address", "address", "destination_address", "confirmed_address"):
+    for name in (
+        "new_address",
+        "address",
+        "destination_address",
+        "confirmed_address",
+        "alias_name",
+    ):
         value = getattr(cmd, name, None)
         if isinstance(value, str) and value:
             return f"{line} → {value}"
+    reason = getattr(cmd, "reason", None)
+    if isinstance(reason, str) and reason.strip():
+        return f"{line}：{reason.strip()[:40]}"
     return line
 
 

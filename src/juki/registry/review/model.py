@@ -40,6 +40,10 @@ KIND_JA: Final = {
     "entry-by-authority": "職権記載",
     "correction-by-authority": "職権修正",
     "removal-by-authority": "職権消除",
+    "move-out-withdrawal": "転出取消",
+    "change-cancellation": "異動取消",
+    "alias": "通称の記載",
+    "alias-deletion": "通称の削除",
 }
 
 

@@ -12,11 +12,15 @@ import pytest
 
 import juki
 from juki.registry.commands import (
+    CancelChanges,
     ChangeName,
+    DeleteAlias,
     JoinHousehold,
     MergeHouseholds,
+    RecordAlias,
     RecordMoveIn,
     RecordRelocation,
+    WithdrawMoveOut,
 )
 from juki.registry.model import Relationship
 from juki.registry.review.kinds import (
@@ -49,6 +53,11 @@ def test_each_kind_is_entered_under_the_permission_its_service_checks() -> None:
         RecordRelocation(("r1", "r2"), "東京都稲城市平尾1丁目1番1号", TODAY, TODAY),
         MergeHouseholds("h1", "h2", {"r3": Relationship.CHILD}, TODAY, TODAY),
         ChangeName("r1", "髙橋", "葛󠄂子", "タカハシ", "カツコ", TODAY, TODAY),
+        WithdrawMoveOut(("r1", "r2"), "転勤の取りやめ", TODAY),
+        CancelChanges(("r1",), "住所の誤記載"),
+        RecordAlias("r1", "山田　ジョン", "ヤマダ　ジョン", TODAY, TODAY),
+        RecordAlias("r1", "山田　ジョン", None, TODAY, TODAY),
+        DeleteAlias("r1", TODAY, TODAY),
     ],
 )
 def test_a_command_comes_back_as_it_was_kept(cmd: object) -> None:
@@ -71,6 +80,13 @@ def test_the_summary_says_the_kind_the_people_and_the_new_address() -> None:
         summary_of(KINDS["relocation"], relocation, 2)
         == "転居（2名） → 東京都稲城市平尾1丁目1番1号"
     )
+    cancellation = CancelChanges(("r1",), "  住所の誤記載 ")
+    assert (
+        summary_of(KINDS["change-cancellation"], cancellation, 1) == "異動取消（1名）：住所の誤記載"
+    )
+    alias = RecordAlias("r1", "山田　ジョン", None, TODAY, TODAY)
+    assert summary_of(KINDS["alias"], alias, 1) == "通称の記載（1名） → 山田　ジョン"
+    assert targets_of(WithdrawMoveOut(("r2", "r1"), "x", TODAY)) == (["r1", "r2"], [])
 
 
 def test_a_command_shown_to_a_role_leaves_out_what_it_may_not_see() -> None:
