@@ -192,6 +192,13 @@ NODE_ROUTES: Final[dict[str, Rule]] = {
     "POST /admin/v1/nodes/{node_id}/status": NodeAdmin("set_node_status"),
     "GET /admin/v1/lookup/resident-code/{resident_code}": NodeAdmin("lookup_by_code"),
     "GET /admin/v1/lookup/basic": NodeAdmin("lookup_basic"),
+    # the relay for registered stores' kiosks: the store's network-root client certificate,
+    # checked against the national store register (juki.nodes.kiosk_stores) on every call
+    "POST /kiosk/v1/challenge": P.USE_KIOSK_RELAY,
+    "GET /kiosk/v1/municipalities/{lg_code}/key": P.USE_KIOSK_RELAY,
+    "POST /kiosk/v1/requests": P.USE_KIOSK_RELAY,
+    "POST /kiosk/v1/requests/{request_id}/spoiled": P.USE_KIOSK_RELAY,
+    "POST /kiosk/v1/requests/{request_id}/abandon": P.USE_KIOSK_RELAY,
 }
 
 SERVER: Final = Console("runs on the server; reads or changes no resident's data")
