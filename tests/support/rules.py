@@ -277,6 +277,14 @@ COMMANDS: Final[dict[str, Rule]] = {
     "network admin-token": NETWORK,
     "node run": NETWORK,
     "sim": Console("simulates a whole network in its own databases: synthetic people only"),
+    "kiosk cards": Console(
+        "DEMO ONLY, refused on a network not made with --demo: issues cards as the demo's "
+        "clerk and registers the demo store as a national operator, both in the oplog"
+    ),
+    "kiosk stress": Console(
+        "a client of the relay with the demo store's certificate; each call is in the national "
+        "oplog as that store"
+    ),
 }
 
 # `juki operator …` takes a token, and without one acts as the console's アクセス管理責任者
