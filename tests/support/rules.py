@@ -192,6 +192,13 @@ NODE_ROUTES: Final[dict[str, Rule]] = {
     "POST /admin/v1/nodes/{node_id}/status": NodeAdmin("set_node_status"),
     "GET /admin/v1/lookup/resident-code/{resident_code}": NodeAdmin("lookup_by_code"),
     "GET /admin/v1/lookup/basic": NodeAdmin("lookup_basic"),
+    # the relay for registered stores' kiosks: the store's network-root client certificate,
+    # checked against the national store register (juki.nodes.kiosk_stores) on every call
+    "POST /kiosk/v1/challenge": P.USE_KIOSK_RELAY,
+    "GET /kiosk/v1/municipalities/{lg_code}/key": P.USE_KIOSK_RELAY,
+    "POST /kiosk/v1/requests": P.USE_KIOSK_RELAY,
+    "POST /kiosk/v1/requests/{request_id}/spoiled": P.USE_KIOSK_RELAY,
+    "POST /kiosk/v1/requests/{request_id}/abandon": P.USE_KIOSK_RELAY,
 }
 
 SERVER: Final = Console("runs on the server; reads or changes no resident's data")
@@ -270,6 +277,14 @@ COMMANDS: Final[dict[str, Rule]] = {
     "network admin-token": NETWORK,
     "node run": NETWORK,
     "sim": Console("simulates a whole network in its own databases: synthetic people only"),
+    "kiosk cards": Console(
+        "DEMO ONLY, refused on a network not made with --demo: issues cards as the demo's "
+        "clerk and registers the demo store as a national operator, both in the oplog"
+    ),
+    "kiosk stress": Console(
+        "a client of the relay with the demo store's certificate; each call is in the national "
+        "oplog as that store"
+    ),
 }
 
 # `juki operator …` takes a token, and without one acts as the console's アクセス管理責任者

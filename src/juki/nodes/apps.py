@@ -8,7 +8,9 @@
 - `create_node_app`: one node of the network. Who may call what:
   `/net/v1/*` is for other nodes (mutual TLS, each envelope signed; `juki.nodes.net_api`);
   `/health` and `/metrics` are `public` (a monitor with a console certificate reads them);
-  `/admin/v1/*` needs the node's admin token (`juki.nodes.admin_api`); a municipality also
+  `/admin/v1/*` needs the node's admin token (`juki.nodes.admin_api`); the national node
+  serves the kiosk relay under `/kiosk/v1/*` to registered stores, each known by its
+  network-root client certificate (`juki.nodes.kiosk_api`); a municipality also
   serves its registry under `/registry`, with operator tokens as everywhere else.
 """
 
@@ -31,8 +33,11 @@ from juki.core.settings import Settings
 from juki.nodes.admin_api import AdminAuthenticationRequired, admin_router, on_admin_unauthenticated
 from juki.nodes.admin_token import AdminTokenCheck
 from juki.nodes.config import NodeConfig
+from juki.nodes.kiosk_api import kiosk_router
+from juki.nodes.kiosk_relay import KioskRelay
 from juki.nodes.metrics import NodeMetrics
 from juki.nodes.municipality import MunicipalityNode
+from juki.nodes.national import NationalNode
 from juki.nodes.net_api import network_router, service_router
 from juki.nodes.node import Node
 from juki.nodes.wide_area import CsContentSource
@@ -146,6 +151,10 @@ def create_node_app(node: Node, config: NodeConfig, settings: Settings) -> FastA
     app.include_router(network_router(node))
     app.include_router(service_router(node, metrics))
     app.include_router(admin_router(node))
+    if isinstance(node, NationalNode) and node.card_ca is not None:
+        # the relay (証明書交付センター) for registered stores' kiosks (juki.nodes.kiosk_api)
+        app.state.kiosk_relay = KioskRelay(node)
+        app.include_router(kiosk_router(node, app.state.kiosk_relay))
     if isinstance(node, MunicipalityNode):
         app.mount(
             "/registry",

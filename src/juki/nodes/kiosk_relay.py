@@ -44,10 +44,10 @@ from juki.network.kiosk_messages import (
     KioskVoid,
 )
 from juki.network.transport import QueryRefused, TransportError
+from juki.nodes.kiosk_stores import store_actor
 from juki.nodes.node import AnswerRejected
 from juki.nodes.tables import kiosk_issuances
 from juki.security.actors import Actor
-from juki.security.permissions import Role
 
 if TYPE_CHECKING:
     from juki.nodes.national import NationalNode
@@ -80,7 +80,7 @@ class KioskRelay:
         )
 
     def _actor(self, store_id: str) -> Actor:
-        return Actor("kiosk_relay", Role.SYSTEM, store_id[:64])
+        return store_actor(store_id)
 
     def _log(self, store_id: str, target: str, outcome: str, detail: str) -> None:
         with self.node.engine.begin() as conn:

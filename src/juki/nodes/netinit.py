@@ -144,6 +144,7 @@ def init_network(
                 "layout": layout,
                 "created_at": now.isoformat(),
                 "nodes": [c.node_id for c in configs],
+                "demo": demo,
             },
             ensure_ascii=False,
             indent=2,

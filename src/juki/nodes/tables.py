@@ -126,3 +126,19 @@ kiosk_issuances = sa.Table(
     sa.Column("status", Code, nullable=False),  # issued | abandoned
     info={"class": "audit"},
 )
+
+# -- kiosk stores (店舗, national) ---------------------------------------------------------------
+# The stores whose kiosks may call the relay: an operator company's store, not tied to any
+# municipality, known by the network-root client certificate it was issued (its SHA-256). A
+# withdrawn store's certificate is refused even while it is still valid.
+kiosk_stores = sa.Table(
+    "kiosk_stores",
+    metadata,
+    sa.Column("store_id", sa.String(32), primary_key=True),
+    sa.Column("operator_company", sa.String(100), nullable=False),
+    sa.Column("certificate_sha256", sa.String(64), nullable=False),
+    sa.Column("status", Code, nullable=False),  # active | withdrawn
+    sa.Column("registered_at", Timestamp, nullable=False),
+    sa.Column("withdrawn_at", Timestamp),
+    info={"class": "audit"},
+)

@@ -28,11 +28,16 @@ class PeerCertificates:
 
     def __init__(self) -> None:
         self._nodes: dict[Client, str] = {}
+        self._certificates: dict[Client, bytes] = {}  # a store's kiosk is authenticated by it
         self._lock = threading.Lock()
 
     def remember(self, client: Client, der: bytes | None) -> None:
         node_id = _node_named(der)
         with self._lock:
+            if der:
+                self._certificates[client] = der
+            else:
+                self._certificates.pop(client, None)
             if node_id is None:
                 self._nodes.pop(client, None)
             else:
@@ -41,6 +46,14 @@ class PeerCertificates:
     def forget(self, client: Client) -> None:
         with self._lock:
             self._nodes.pop(client, None)
+            self._certificates.pop(client, None)
+
+    def certificate_of(self, client: tuple[str, int] | None) -> bytes | None:
+        """The DER client certificate of an open connection (a kiosk store's credential)."""
+        if client is None:
+            return None
+        with self._lock:
+            return self._certificates.get((client[0], client[1]))
 
     def node_of(self, client: tuple[str, int] | None) -> str | None:
         if client is None:

@@ -90,6 +90,10 @@ class Permission(StrEnum):
     RESET_CARD_PIN = "reset_card_pin"
     VIEW_CARD = "view_card"
     RESOLVE_CARD = "resolve_card"
+    # コンビニ交付 stores (店舗): a national operator registers and withdraws a store (its
+    # network-root client certificate); a registered store's kiosks call the relay.
+    MANAGE_KIOSK_STORES = "manage_kiosk_stores"
+    USE_KIOSK_RELAY = "use_kiosk_relay"
     # 仮登録 → 本登録 (issue 11): an operator's change waits as a provisional change until a
     # supervisor other than its clerk approves (本登録) or rejects it with a reason; its clerk
     # may withdraw it. Entering one is authorised by the change's own permission.
@@ -122,6 +126,9 @@ class Role(StrEnum):
     # The kiosk relay (証明書交付センター on the national node) acting at this municipality's
     # certificate server for a card holder it authenticated: a node, not a person.
     KIOSK_RELAY = "kiosk_relay"
+    # A registered store's kiosks (店舗: an operator company's multi-copy machines), known to
+    # the relay by the client certificate the network root issued it: a machine, not a person.
+    KIOSK_STORE = "kiosk_store"
 
 
 _CLERK: Final = frozenset(
@@ -235,7 +242,11 @@ _TABLE: Final = MappingProxyType(
         Role.IDENTITY_INFO_MANAGER: _OVERSIGHT | {Permission.VIEW_CERTIFICATE_REGISTER},
         Role.INFO_ASSET_MANAGER: frozenset({Permission.VIEW_STATS, Permission.VIEW_OPLOG}),
         Role.PREFECTURE_OPERATOR: frozenset({Permission.VIEW_STATS, Permission.VIEW_OPLOG}),
-        Role.NATIONAL_OPERATOR: frozenset({Permission.VIEW_STATS, Permission.VIEW_OPLOG}),
+        Role.NATIONAL_OPERATOR: frozenset(
+            {Permission.VIEW_STATS, Permission.VIEW_OPLOG, Permission.MANAGE_KIOSK_STORES}
+        ),
+        # Calls the relay for its customers' cards; reads and manages nothing.
+        Role.KIOSK_STORE: frozenset({Permission.USE_KIOSK_RELAY}),
         # Answers one authenticated card holder's request; reads nothing else, manages nothing.
         Role.KIOSK_RELAY: frozenset({Permission.ANSWER_KIOSK_REQUEST}),
         # The register names the subject by resident code only, as the oplog's targets do.
@@ -263,8 +274,8 @@ _TABLE: Final = MappingProxyType(
 )
 
 # Every operator enrols their own 照合情報 (with the code the アクセス管理責任者 handed over); the
-# node itself and the kiosk relay (a node too) have none.
-NODE_ROLES: Final = frozenset({Role.SYSTEM, Role.KIOSK_RELAY})
+# node itself, the kiosk relay (a node too) and a store's kiosks have none.
+NODE_ROLES: Final = frozenset({Role.SYSTEM, Role.KIOSK_RELAY, Role.KIOSK_STORE})
 ROLE_PERMISSIONS: Final = MappingProxyType(
     {
         role: perms if role in NODE_ROLES else perms | {Permission.REGISTER_VERIFIER}

@@ -10,29 +10,22 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
-from pathlib import Path
+from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 from cryptography import x509
 
-from juki.cards import services as cards
-from juki.cards.commands import IssueCard
-from juki.cards.model import Backend
 from juki.cards.soft import SoftCardToken
-from juki.cards.store import SqlCardUnitOfWork
 from juki.cards.verify import CardRefused
 from juki.certificates.store import SqlCertificates
 from juki.certificates.tables import certificates
-from juki.core.clock import JST, FixedClock
 from juki.core.errors import ValidationError
 from juki.kiosk.ports import HopTimeout, KioskCall, RelayAnswer, RelayRefused
 from juki.kiosk.sealing import KeyStatement
 from juki.kiosk.session import (
     CardLockedAtKiosk,
-    KioskSession,
     KioskStop,
     Receipt,
     SessionAborted,
@@ -41,94 +34,14 @@ from juki.kiosk.session import (
 from juki.network.envelope import Envelope
 from juki.network.transport import TransportError
 from juki.nodes.cards import NetworkCertifier
-from juki.nodes.kiosk import MunicipalKiosk
 from juki.nodes.kiosk_relay import KioskRelay
-from juki.nodes.layout import small_layout
-from juki.nodes.memory import InProcessNetwork, build_network
-from juki.registry import services as svc
-from juki.registry.commands import MoveInOrigin, NewHousehold, PersonalItems, RecordMoveIn
-from juki.registry.model import ResidentRecord, Sex
-from juki.registry.uow import SqlRegistryUnitOfWork
-from juki.security.actors import Actor
-from juki.security.permissions import Role
-from support.cert_population import make_desk
-
-INAGI = "132250"
-CLERK = Actor("clerk", Role.COUNTER_CLERK, "T1")
-STORE = "STORE-0001"
-PIN = "1234"
-
-
-@dataclass
-class World:
-    net: InProcessNetwork
-    relay: KioskRelay
-    clock: FixedClock
-    where: Path
-    people: dict[str, ResidentRecord]
-    cards: dict[str, SoftCardToken]
-
-    def session(self, relay: object | None = None) -> KioskSession:
-        return KioskSession.start(
-            relay or self.relay,  # type: ignore[arg-type]
-            self.net.root_cert,
-            store_id=STORE,
-            clock=self.clock,
-        )
-
-
-def _arrive(net: InProcessNetwork, family: str, given: str, kana: str, lot: int) -> ResidentRecord:
-    node = net.municipality(INAGI)
-    return svc.record_move_in(
-        SqlRegistryUnitOfWork(node.engine, clock=node.clock),
-        CLERK,
-        RecordMoveIn(
-            person=PersonalItems(
-                family_name=family,
-                given_name=given,
-                family_name_kana="カイヨウ",
-                given_name_kana=kana,
-                birth_date=date(1980, 5, 5),
-                sex=Sex.FEMALE,
-            ),
-            origin=MoveInOrigin.ABROAD,
-            address=f"東京都稲城市東長沼{lot}番地",
-            moved_on=date(2025, 3, 20),
-            notified_on=date(2025, 3, 25),
-            previous_address="アメリカ合衆国",
-            placement=NewHousehold(),
-        ),
-    )
+from support.kiosk_world import INAGI, PIN, STORE, World, kiosk_world
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    where = tmp_path_factory.mktemp("relay")
-    clock = FixedClock(datetime(2025, 4, 1, 9, 0, tzinfo=JST))
-    net = build_network(small_layout(), lambda n: f"sqlite:///{where}/{n}.db", clock, seed=12)
-    net.national.allot(INAGI, 50)
-    net.run_until_quiet()
-    inagi = net.municipality(INAGI)
-    people: dict[str, ResidentRecord] = {}
-    tokens: dict[str, SoftCardToken] = {}
-    names = {"A": ("海洋", "澄香", "スミカ"), "B": ("海洋", "朋美", "トモミ")}
-    names |= {"R": ("海洋", "蓮", "レン"), "L": ("海洋", "凛", "リン")}
-    for lot, (key, (family, given, kana)) in enumerate(names.items(), start=1):
-        people[key] = _arrive(net, family, given, kana, lot)
-        net.run_until_quiet()
-        tokens[key] = SoftCardToken(f"INAGI-K00{lot}")
-        cards.issue_card(
-            SqlCardUnitOfWork(inagi.engine, clock=clock),
-            CLERK,
-            IssueCard(
-                people[key].resident_code, tokens[key].serial, Backend.SOFT, clock.today(), PIN
-            ),
-            tokens[key],
-            NetworkCertifier(inagi),
-        )
-    inagi.kiosk = MunicipalKiosk(inagi, make_desk(inagi.engine, where, clock))
-    yield World(net, KioskRelay(net.national), clock, where, people, tokens)
-    net.dispose()
+    with kiosk_world(tmp_path_factory.mktemp("relay")) as built:
+        yield built
 
 
 def _rows(engine: sa.Engine) -> dict[str, set[str]]:

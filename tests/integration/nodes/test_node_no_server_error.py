@@ -15,8 +15,9 @@ people on record) and of the national node, as other nodes and strangers reach i
   both databases (the dead letter, the inbox and the handlers write to them).
 
 Then schemathesis drives every operation of both nodes' OpenAPI schema (the admin API with the
-admin token, the network door, `/health`, `/metrics`; the registry a municipality mounts has its
-own, tests/integration/registry/test_api_schema.py) on SQLite: none answers 500.
+admin token, the network door, the kiosk relay as a registered store, `/health`, `/metrics`;
+the registry a municipality mounts has its own, tests/integration/registry/test_api_schema.py)
+on SQLite: none answers 500.
 
 The app raises instead of answering 500 here, so hypothesis shrinks the failing request and
 shows the exception; a 503 (the database's own trouble, the sender retries) fails it too.
@@ -54,6 +55,7 @@ from juki.nodes.memory import InProcessNetwork, build_network
 from juki.nodes.node import Node
 from juki.security.operators import token_sha256
 from support.cert_population import Registry, fixed_clock, populate
+from support.kiosk_world import registered_store
 from support.no500 import ODD_NUMBERS, ODD_STRINGS, Shapes, json_values
 from support.pgserver import DatabasePool
 
@@ -408,7 +410,11 @@ def drive_schema(door: Door, examples: int) -> list[str]:
 # Last in the module: its examples change the nodes (statuses in the directory, snapshots).
 @pytest.mark.parametrize("door", ["sqlite"], indirect=True)
 def test_no_operation_of_the_node_schema_answers_500(door: Door) -> None:
+    # the kiosk relay's calls come from a registered store (its client certificate), so the
+    # examples reach the relay itself, not only the store check
+    registered_store(door.net, door.clients["national"].app, "STORE-FUZZ")  # type: ignore[arg-type]
     labels = drive_schema(door, SCHEMA_EXAMPLES)
+    assert "national POST /kiosk/v1/requests" in labels
     for expected in ("132250 POST /net/v1/messages", "national GET /admin/v1/lookup/basic"):
         assert expected in labels
     assert "132250 POST /admin/v1/snapshot" in labels

@@ -33,6 +33,7 @@ from juki.network.messages import MoveInNotice, body_of
 from juki.nodes.admin_api import admin
 from juki.nodes.apps import create_node_app
 from juki.nodes.config import NodeConfig
+from juki.nodes.kiosk_api import kiosk_store
 from juki.nodes.layout import small_layout
 from juki.nodes.memory import InProcessNetwork, build_network
 from juki.nodes.wide_area import CsContentSource
@@ -40,7 +41,7 @@ from juki.security.operators import token_sha256
 from juki.web.auth import operator_actor, public
 from support.rules import NODE_ROUTES, REGISTRY_ROUTES, route_keys
 
-AUTH_MARKERS: tuple[Callable[..., Any], ...] = (admin, operator_actor, public)
+AUTH_MARKERS: tuple[Callable[..., Any], ...] = (admin, operator_actor, public, kiosk_store)
 TOKEN = "correct-admin-token"
 
 

@@ -1,0 +1,91 @@
+"""What crosses the kiosk ↔ relay hop over HTTP (`/kiosk/v1/*` on the national node): the JSON
+bodies both `juki.nodes.kiosk_api` (the relay's endpoints) and `juki.kiosk.http_relay` (the
+kiosk's client) use. Binary values are base64url, certificates PEM; every field is bounded."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from juki.kiosk.ports import RelayAnswer
+
+PREFIX: Final = "/kiosk/v1"
+CHALLENGE_PATH: Final = f"{PREFIX}/challenge"
+KEY_PATH: Final = PREFIX + "/municipalities/{lg_code}/key"
+REQUESTS_PATH: Final = f"{PREFIX}/requests"
+SPOILED_PATH: Final = PREFIX + "/requests/{request_id}/spoiled"
+ABANDON_PATH: Final = PREFIX + "/requests/{request_id}/abandon"
+
+B64: Final = r"^[A-Za-z0-9_=-]*$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChallengeOut(_Strict):
+    challenge: str
+
+
+class KeyStatementOut(_Strict):
+    lg_code: str
+    public_key: str
+    signature: str
+    node_certificate: str
+
+
+class KioskCallIn(_Strict):
+    request_id: str = Field(min_length=43, max_length=43, pattern=r"^[A-Za-z0-9_-]+$")
+    lg_code: str = Field(min_length=6, max_length=6, pattern=r"^[0-9]+$")
+    card_certificate: str = Field(min_length=1, max_length=8000)
+    challenge: str = Field(min_length=1, max_length=200, pattern=B64)
+    signature: str = Field(min_length=1, max_length=400, pattern=B64)
+    session_key: str = Field(min_length=1, max_length=100, pattern=B64)
+    sealed_request: str = Field(min_length=1, max_length=200_000)
+
+
+class RelayAnswerOut(_Strict):
+    request_id: str
+    card_serial: str
+    lg_code: str
+    outcome: str
+    kind: str | None
+    copies: int | None
+    fee_yen: int | None
+    sealed_answer: str
+
+    @classmethod
+    def of(cls, a: RelayAnswer) -> RelayAnswerOut:
+        return cls(
+            request_id=a.request_id,
+            card_serial=a.card_serial,
+            lg_code=a.lg_code,
+            outcome=a.outcome,
+            kind=a.kind,
+            copies=a.copies,
+            fee_yen=a.fee_yen,
+            sealed_answer=a.sealed_answer,
+        )
+
+    def answer(self) -> RelayAnswer:
+        return RelayAnswer(
+            self.request_id,
+            self.card_serial,
+            self.lg_code,
+            self.outcome,
+            self.kind,
+            self.copies,
+            self.fee_yen,
+            self.sealed_answer,
+        )
+
+
+class VoidIn(_Strict):
+    card_serial: str = Field(min_length=1, max_length=64)
+    lg_code: str = Field(min_length=6, max_length=6, pattern=r"^[0-9]+$")
+    issue_number: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class Done(_Strict):
+    status: str = "ok"

@@ -1,0 +1,180 @@
+"""The relay over HTTP (`/kiosk/v1/*` on the national node) with a store's credential, on the
+in-memory network (built once for the module): a whole kiosk session through `HttpRelay`, each
+call in the national oplog as the store; an unregistered, withdrawn or non-store certificate
+refused and logged; bad input a 422 naming the field; a client timeout a `HopTimeout` that
+aborts the issuance."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from juki.core.errors import PermissionDeniedError
+from juki.core.settings import Settings
+from juki.kiosk.http_relay import HttpRelay
+from juki.kiosk.ports import RelayRefused
+from juki.kiosk.session import KioskSession, SessionAborted
+from juki.kiosk.wire import REQUESTS_PATH
+from juki.network import pki
+from juki.nodes.apps import create_node_app
+from juki.nodes.config import NodeConfig
+from juki.nodes.kiosk_stores import withdraw_store
+from juki.nodes.node import Node
+from juki.security.operators import token_sha256
+from juki.security.tables import oplog
+from support.kiosk_world import (
+    CLERK,
+    INAGI,
+    NATIONAL_OPERATOR,
+    PIN,
+    STORE,
+    World,
+    as_store,
+    kiosk_world,
+    registered_store,
+    store_certificate,
+)
+
+
+def config_for(node: Node) -> NodeConfig:
+    return NodeConfig(
+        node_id=node.node_id,
+        kind=node.kind,
+        name=node.node_id,
+        parent=None,
+        host="127.0.0.1",
+        port=1,
+        db="sqlite://",
+        key="/nonexistent/key.pem",
+        certificate="/nonexistent/cert.pem",
+        root_certificate="/nonexistent/root.pem",
+        admin_token_sha256=token_sha256("kiosk-http-admin"),
+        directory_url="https://127.0.0.1:1",
+        log="/nonexistent/node.log",
+    )
+
+
+@dataclass
+class Http:
+    world: World
+    client: TestClient
+
+
+@pytest.fixture(scope="module")
+def http(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Http]:
+    with kiosk_world(tmp_path_factory.mktemp("kiosk-http")) as world:
+        national = world.net.national
+        app = create_node_app(national, config_for(national), Settings())
+        registered_store(world.net, app, STORE)
+        with TestClient(app) as client:
+            yield Http(world, client)
+
+
+def _oplog(world: World, action_prefix: str = "kiosk") -> list[sa.Row[tuple[object, ...]]]:
+    o = oplog.c
+    with world.net.national.engine.connect() as conn:
+        rows = conn.execute(sa.select(oplog).where(o.action.like(f"{action_prefix}%")))
+        return list(rows)
+
+
+def _session(http: Http, relay: HttpRelay) -> KioskSession:
+    return KioskSession.start(
+        relay, http.world.net.root_cert, store_id=STORE, clock=http.world.clock
+    )
+
+
+def test_a_whole_session_over_http_each_call_logged_as_the_store(http: Http) -> None:
+    before = len(_oplog(http.world))
+    session = _session(http, HttpRelay(http.client))
+    card = http.world.cards["A"]
+    session.authenticate(card, PIN)
+    session.choose(INAGI, "residence", copies=1)
+    result = session.request()
+    assert result.outcome == "issued" and (result.pdf or b"").startswith(b"%PDF")
+    session.spoiled(result.issue_numbers[0])
+    assert session.finish().fee_yen == 0  # the only copy jammed: nothing charged
+    new = _oplog(http.world)[before:]
+    assert {(r.actor_id, r.role, r.terminal_id) for r in new} == {
+        (f"store:{STORE}", "kiosk_store", STORE)
+    }
+    actions = [r.action for r in new]
+    assert actions.count("kiosk_challenge") == 1 and "kiosk_municipality_key" in actions
+    assert [r.detail.split(" ")[0] for r in new if r.action == "kiosk_relay"] == [
+        "issued",
+        "spoiled",
+    ]
+
+
+def test_a_store_not_registered_withdrawn_or_not_a_store_is_refused_and_logged(
+    http: Http,
+) -> None:
+    app, net = http.client.app, http.world.net
+    other = store_certificate(net, "STORE-9999")  # root-issued but never registered
+    _key, node_cert = pki.issue_key_pair(
+        net.root_key, net.root_cert, node_id=INAGI, kind="municipality", now=http.world.clock.now()
+    )
+    try:
+        for cert, why in [
+            (other, "store not registered"),
+            (node_cert, "a municipality certificate, not a store's"),
+            (None, "no client certificate"),
+        ]:
+            as_store(app, cert)  # type: ignore[arg-type]
+            reply = http.client.post("/kiosk/v1/challenge")
+            assert reply.status_code == 401 and reply.json()["type"] == "store_not_registered"
+            assert _oplog(http.world)[-1].detail == why
+            assert _oplog(http.world)[-1].outcome == "rejected"
+        with pytest.raises(PermissionDeniedError):
+            withdraw_store(net.national, CLERK, STORE)
+        registered_store(net, app, "STORE-0002")
+        assert http.client.post("/kiosk/v1/challenge").status_code == 200
+        assert withdraw_store(net.national, NATIONAL_OPERATOR, "STORE-0002")
+        with pytest.raises(RelayRefused) as refused:
+            HttpRelay(http.client).challenge()
+        assert refused.value.rule == "store_not_registered"
+        assert _oplog(http.world)[-1].detail == "store withdrawn"
+    finally:
+        registered_store(net, app, STORE)
+
+
+def test_bad_input_is_a_422_naming_the_field(http: Http) -> None:
+    good = {
+        "request_id": "A" * 43,
+        "lg_code": INAGI,
+        "card_certificate": "not a certificate",
+        "challenge": "AAAA",
+        "signature": "AAAA",
+        "session_key": "AAAA",
+        "sealed_request": "x",
+    }
+    reply = http.client.post(REQUESTS_PATH, json=good)
+    assert reply.status_code == 422
+    assert reply.json()["detail"][0]["loc"][-1] == "card_certificate"
+    reply = http.client.post(REQUESTS_PATH, json={**good, "lg_code": "13225x"})
+    assert reply.status_code == 422 and reply.json()["detail"][0]["loc"][-1] == "lg_code"
+    reply = http.client.get("/kiosk/v1/municipalities/999999/key")
+    assert reply.status_code == 422 and reply.json()["detail"][0]["type"] == "unknown_municipality"
+
+
+def test_a_client_timeout_is_a_hop_timeout_and_aborts(http: Http) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == REQUESTS_PATH:
+            raise httpx.ReadTimeout("the relay did not answer", request=request)
+        reply = http.client.request(
+            request.method, request.url.path, content=request.content, headers=request.headers
+        )
+        return httpx.Response(reply.status_code, content=reply.content, headers=reply.headers)
+
+    flaky = httpx.Client(transport=httpx.MockTransport(handler), base_url="http://relay")
+    session = _session(http, HttpRelay(flaky))
+    session.authenticate(http.world.cards["B"], PIN)
+    session.choose(INAGI, "residence", copies=1)
+    with pytest.raises(SessionAborted):
+        session.request()
+    assert session.erased
+    assert _oplog(http.world)[-1].detail == "abandoned by the kiosk"
