@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from juki.core.clock import Clock
 from juki.core.ports import IdSource
 from juki.registry.model import Municipality
-from juki.registry.store.cards import SqlCardHolders
 from juki.registry.review.store import SqlReview
+from juki.registry.store.cards import SqlCardHolders
 from juki.registry.store.journal import SqlMoveOutInfos, SqlOutbox
 from juki.registry.store.municipality import load_municipality
 from juki.registry.store.records import SqlRegistry
