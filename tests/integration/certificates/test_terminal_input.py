@@ -33,23 +33,24 @@ def signed_in(env: CertEnv) -> Iterator[tuple[TestClient, str]]:
         yield client, open_session(client, env.engine, token, "T09")
 
 
-@pytest.mark.parametrize("bad", BAD)
-def test_forbidden_characters_are_a_422_page(
-    signed_in: tuple[TestClient, str], env: CertEnv, bad: str
-) -> None:
+def test_forbidden_characters_are_a_422_page(signed_in: tuple[TestClient, str]) -> None:
+    """Each forbidden character in each field, on one signed-in terminal per backend."""
     client, csrf = signed_in
-    search = client.get("/terminal/residents", params={"kana": f"ヤマ{bad}"})
-    assert search.status_code == 422, search.text[:300]
     certificate = "00000000-0000-4000-8000-000000000000"
-    void = client.post(
-        f"/terminal/certificates/{certificate}/void",
-        data={"csrf": csrf, "reason": f"誤交付{bad}"},
-        follow_redirects=False,
-    )
-    assert void.status_code == 422, void.text[:300]
-    spoiled = client.post(
-        f"/terminal/certificates/{certificate}/spoiled",
-        data={"csrf": csrf, "issue_number": "1", "disposal": f"破棄{bad}"},
-        follow_redirects=False,
-    )
-    assert spoiled.status_code == 422, spoiled.text[:300]
+    for bad in BAD:
+        search = client.get("/terminal/residents", params={"kana": f"ヤマ{bad}"})
+        assert search.status_code == 422, (bad, search.text[:300])
+        void = client.post(
+            f"/terminal/certificates/{certificate}/void",
+            data={"csrf": csrf, "reason": f"誤交付{bad}"},
+            follow_redirects=False,
+        )
+        assert void.status_code == 422, (bad, void.text[:300])
+        spoiled = client.post(
+            f"/terminal/certificates/{certificate}/spoiled",
+            data={"csrf": csrf, "issue_number": "1", "disposal": f"破棄{bad}"},
+            follow_redirects=False,
+        )
+        assert spoiled.status_code == 422, (bad, spoiled.text[:300])
+    # the same requests without the bad character get past validation: a search answers
+    assert client.get("/terminal/residents", params={"kana": "ヤマ"}).status_code == 200

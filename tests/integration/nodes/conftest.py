@@ -2,7 +2,11 @@
 
 The towns are built once per backend and worker (a network, its allotments, 稲城市's people
 and their identity_info at every level: seconds of work); each test then runs on copies of
-their databases, with every node started again from its copy.
+their databases, with every node started again from its copy. In the postgres variant the two
+towns' databases (稲城市 A and 藤沢市 B, the registries and CSs 広域交付 is about) are on
+PostgreSQL; 長野市, the prefectures and the national node stay on SQLite: a third copy of a
+PostgreSQL database per test (CREATE DATABASE … TEMPLATE, most of a test's set-up) for a town
+no wide-area test involves would buy nothing.
 """
 
 from __future__ import annotations
@@ -14,16 +18,16 @@ import pytest
 
 from juki.nodes.memory import reopen_network
 from support.cert_population import fixed_clock, make_desk
-from support.db_copies import is_municipality, postgres_copy, sqlite_copy
+from support.db_copies import postgres_copy, sqlite_copy
 from support.pgserver import PostgresServer
-from support.wide_area import B, WideArea, build_two_towns
+from support.wide_area import A, B, WideArea, build_two_towns
 
 SEED = 11
 
 
 class _Towns:
-    """The two towns built once: SQLite files in `directory`, and on PostgreSQL (the
-    municipalities) databases named `template_of(node_id)`."""
+    """The two towns built once: SQLite files in `directory`, and on PostgreSQL (A and B)
+    databases named `template_of(node_id)`."""
 
     def __init__(self, directory: Path, server: PostgresServer | None) -> None:
         self.directory = directory
@@ -32,7 +36,7 @@ class _Towns:
         self.built.net.dispose()
 
     def on_postgres(self, node_id: str) -> bool:
-        return self.server is not None and is_municipality(node_id)
+        return self.server is not None and node_id in (A, B)
 
     def template_of(self, node_id: str) -> str:
         return f"wide_template_{node_id}"

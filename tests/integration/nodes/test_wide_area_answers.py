@@ -23,6 +23,7 @@ from juki.security.permissions import Role
 from juki.security.uow import SqlUnitOfWork
 from support.wide_area import (
     MANAGER_B,
+    ON_SQLITE_ONLY,
     A,
     B,
     WideArea,
@@ -197,6 +198,7 @@ def test_the_registry_api_issues_and_refuses_with_the_rule(wide: WideArea) -> No
     assert len(wide.b_certificates()) == 1
 
 
+@ON_SQLITE_ONLY  # refused before anyone is asked or anything is written
 def test_a_registry_without_a_cs_refuses_wide_area(wide: WideArea) -> None:
     engine = wide.b.engine
     app = create_registry_app(engine, clock=wide.b.clock)

@@ -9,12 +9,14 @@ sends the browser to sign in, a malformed form or a refused action shows the err
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Final
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute
 
 from juki.certificates.desk import CertificateDesk
 from juki.certificates.jadates import add_date_filters
@@ -53,6 +55,17 @@ def terminal_app(
     app.add_exception_handler(RequestValidationError, _malformed)
     app.add_exception_handler(JukiError, _refused)
     app.add_exception_handler(HTTPException, _no_such_screen)
+    app.router.routes.extend(_screen_routes())
+    return app
+
+
+@cache
+def _screen_routes() -> tuple[BaseRoute, ...]:
+    """The screens' routes, prepared once per process and shared by every terminal app: a
+    route keeps no state of its own (a screen reads its app's through the request), and
+    preparing one (FastAPI reads every parameter's model) is most of the cost of building the
+    registry's app. Shared routes see no app's `dependency_overrides`; the terminal has none."""
+    router = APIRouter()
     for route in (
         *signin.ROUTES,
         *counter.ROUTES,
@@ -60,14 +73,14 @@ def terminal_app(
         *notices.ROUTES,
         *review.ROUTES,
     ):
-        app.add_api_route(
+        router.add_api_route(
             route.path,
             route.endpoint,
             methods=[route.method],
             response_class=HTMLResponse,
             dependencies=[PUBLIC] if route.public else None,
         )
-    return app
+    return tuple(router.routes)
 
 
 async def _login(request: Request, exc: Exception) -> Response:

@@ -9,6 +9,7 @@ request gets its own unit of work. The app that serves them is built by the comp
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Final
 
 from fastapi import APIRouter
@@ -70,7 +71,15 @@ TAGS: Final = [
 
 
 def routers() -> list[APIRouter]:
-    return [
+    """The registry API's routers, built once per process: they hold no state of their own (each
+    route reads the app's state), and building one costs as much as including it (FastAPI
+    prepares every route's models twice: in the router, then again in the app)."""
+    return list(_routers())
+
+
+@cache
+def _routers() -> tuple[APIRouter, ...]:
+    return (
         health_router(),
         read_router(),
         standing_router(),
@@ -81,4 +90,4 @@ def routers() -> list[APIRouter]:
         code_router(),
         seal_router(),
         support_router(),
-    ]
+    )
