@@ -14,7 +14,6 @@ from juki.registry.api.review import FILED_RESPONSES, filed
 from juki.registry.api.schemas import Kana, Name, RecordId, ResidentRecordOut
 from juki.registry.api.schemas import Request as Body
 from juki.registry.commands import DeleteAlias, RecordAlias
-from juki.registry.services.people import delete_alias, record_alias
 from juki.web.auth import OperatorActor
 from juki.web.errors import WRITE_RESPONSES
 
@@ -54,7 +53,7 @@ def alias(
         uow,
         "alias",
         cmd,
-        lambda: ResidentRecordOut.of(record_alias(uow, by, cmd), by.role),
+        ResidentRecordOut.of,
     )
 
 
@@ -71,7 +70,7 @@ def alias_deletion(
         uow,
         "alias-deletion",
         cmd,
-        lambda: ResidentRecordOut.of(delete_alias(uow, by, cmd), by.role),
+        ResidentRecordOut.of,
     )
 
 

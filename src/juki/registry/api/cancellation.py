@@ -51,7 +51,7 @@ def move_out_withdrawal(
         uow,
         "move-out-withdrawal",
         cmd,
-        lambda: records_out(services.withdraw_move_out(uow, by, cmd), by.role),
+        records_out,
     )
 
 
@@ -67,7 +67,7 @@ def change_cancellation(
         uow,
         "change-cancellation",
         cmd,
-        lambda: records_out(services.cancel_changes(uow, by, cmd), by.role),
+        records_out,
     )
 
 

@@ -77,7 +77,7 @@ def birth(
         uow,
         "birth",
         cmd,
-        lambda: ResidentRecordOut.of(services.record_birth(uow, by, cmd), by.role),
+        ResidentRecordOut.of,
         BIRTH_FIELDS,
     )
 
@@ -99,7 +99,7 @@ def death(
         uow,
         "death",
         cmd,
-        lambda: ResidentRecordOut.of(services.record_death(uow, by, cmd), by.role),
+        ResidentRecordOut.of,
         DEATH_FIELDS,
     )
 
@@ -128,7 +128,7 @@ def move_in(
         uow,
         "move-in",
         cmd,
-        lambda: ResidentRecordOut.of(services.record_move_in(uow, by, cmd), by.role),
+        ResidentRecordOut.of,
         MOVE_IN_FIELDS,
     )
 
@@ -154,7 +154,7 @@ def move_out(
         uow,
         "move-out",
         cmd,
-        lambda: records_out(services.record_move_out(uow, by, cmd), by.role),
+        records_out,
     )
 
 
@@ -174,7 +174,7 @@ def move_out_confirmation(
         uow,
         "move-out-confirmation",
         cmd,
-        lambda: ResidentRecordOut.of(services.confirm_move_out(uow, by, cmd), by.role),
+        ResidentRecordOut.of,
     )
 
 
@@ -198,7 +198,7 @@ def relocation(
         uow,
         "relocation",
         cmd,
-        lambda: records_out(services.record_relocation(uow, by, cmd), by.role),
+        records_out,
         RELOCATION_FIELDS,
     )
 
@@ -221,7 +221,7 @@ def household_split(
         uow,
         "household-split",
         cmd,
-        lambda: records_out(services.split_household(uow, by, cmd), by.role),
+        records_out,
     )
 
 
@@ -242,7 +242,7 @@ def household_merge(
         uow,
         "household-merge",
         cmd,
-        lambda: records_out(services.merge_households(uow, by, cmd), by.role),
+        records_out,
     )
 
 
@@ -263,7 +263,7 @@ def householder_change(
         uow,
         "householder-change",
         cmd,
-        lambda: records_out(services.change_householder(uow, by, cmd), by.role),
+        records_out,
     )
 
 
@@ -288,7 +288,7 @@ def name_change(
         uow,
         "name-change",
         cmd,
-        lambda: ResidentRecordOut.of(services.change_name(uow, by, cmd), by.role),
+        ResidentRecordOut.of,
     )
 
 
@@ -311,7 +311,7 @@ def entry_by_authority(
         uow,
         "entry-by-authority",
         cmd,
-        lambda: ResidentRecordOut.of(services.enter_by_authority(uow, by, cmd), by.role),
+        ResidentRecordOut.of,
         ENTRY_FIELDS,
     )
 
@@ -332,7 +332,7 @@ def correction_by_authority(
         uow,
         "correction-by-authority",
         cmd,
-        lambda: ResidentRecordOut.of(services.correct_by_authority(uow, by, cmd), by.role),
+        ResidentRecordOut.of,
     )
 
 
@@ -353,7 +353,7 @@ def removal_by_authority(
         uow,
         "removal-by-authority",
         cmd,
-        lambda: ResidentRecordOut.of(services.remove_by_authority(uow, by, cmd), by.role),
+        ResidentRecordOut.of,
         REMOVAL_FIELDS,
     )
 

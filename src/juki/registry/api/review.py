@@ -19,7 +19,7 @@ from juki.registry.review import services as review
 from juki.registry.review.kinds import KINDS, command_json, without_items
 from juki.registry.review.model import ChangeStatus, ProvisionalChange
 from juki.security.actors import Actor
-from juki.security.permissions import hidden_items
+from juki.security.permissions import Role, hidden_items
 from juki.web.auth import OperatorActor
 from juki.web.errors import READ_RESPONSES, WRITE_RESPONSES, renamed_fields
 
@@ -90,13 +90,14 @@ def filed(
     uow: UoW,
     kind: str,
     cmd: Any,
-    apply_now: Callable[[], T],
+    out: Callable[[Any, Role], T],
     renames: Mapping[str, str] | None = None,
 ) -> T | JSONResponse:
-    """Enter `cmd` as a provisional change (the municipality reviews changes), else apply it."""
+    """Enter `cmd` as a provisional change (the municipality reviews changes), else apply it
+    now with the kind's own service (the one a 本登録 runs) and answer `out` of its result."""
     with renamed_fields(renames or {}):
         if not reviewing(request):
-            return apply_now()
+            return out(KINDS[kind].service(uow, by, cmd), by.role)
         change = review.enter_change(uow, by, KINDS[kind], cmd, lock_minutes=lock_minutes(request))
     body = ProvisionalChangeOut.of(change).model_dump(mode="json")
     return JSONResponse(body, status_code=status.HTTP_202_ACCEPTED)
