@@ -35,10 +35,22 @@ class Kind:
     service: Callable[[RegistryUnitOfWork, Actor, Any], Applied]
 
     def encode(self, cmd: Any) -> str:
-        return TypeAdapter(self.command).dump_json(cmd).decode("utf-8")
+        return _adapter(self.command).dump_json(cmd).decode("utf-8")
 
     def decode(self, text: str) -> Any:
-        return TypeAdapter(self.command).validate_json(text)
+        return _adapter(self.command).validate_json(text)
+
+
+_ADAPTERS: Final[dict[type[Any], TypeAdapter[Any]]] = {}
+
+
+def _adapter(command: type[Any]) -> TypeAdapter[Any]:
+    """Built once per command type: a TypeAdapter compiles its schema when it is made, and every
+    filed or approved change encodes or decodes its command."""
+    adapter = _ADAPTERS.get(command)
+    if adapter is None:
+        adapter = _ADAPTERS[command] = TypeAdapter(command)
+    return adapter
 
 
 KINDS: Final[Mapping[str, Kind]] = {
