@@ -369,7 +369,7 @@ def test_a_node_killed_mid_burst_loses_nothing_and_applies_nothing_twice(net: Ne
             )[0][0]
         )
         print(f"killed after {burst.successes} relocations; {at_kill} changes not yet delivered")
-        wait_for(lambda: running_pid(net.files, INAGI) is None, timeout=10)
+        wait_for(lambda: running_pid(net.files, INAGI) is None, timeout=60)
         assert net.cli("network", "up", "--timeout", "60") == 0  # restarts only 稲城市
     finally:
         thread.join(timeout=180)

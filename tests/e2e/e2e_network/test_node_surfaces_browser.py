@@ -78,7 +78,7 @@ def staff_page(browser: Any, inagi: Node) -> Iterator[Any]:
         ],
     )
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(60_000)
     try:
         yield page
     finally:
@@ -92,7 +92,7 @@ def public_page(browser: Any) -> Iterator[Any]:
         locale="ja-JP", viewport={"width": 1100, "height": 900}, ignore_https_errors=True
     )
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(60_000)
     try:
         yield page
     finally:
@@ -281,7 +281,7 @@ def test_api_docs_work_offline_on_the_node(staff_page: Any, inagi: Node, artifac
     staff_page.route("**/*", only_the_node)
     staff_page.goto(f"{inagi.config.endpoint}/registry/docs")
     try:
-        staff_page.wait_for_selector(".swagger-ui .info .title", timeout=30_000)
+        staff_page.wait_for_selector(".swagger-ui .info .title", timeout=60_000)
     finally:
         staff_page.screenshot(path=str(artifacts / "node-06-docs.png"))
     assert "juki registry API" in staff_page.inner_text(".swagger-ui .info .title")
@@ -320,7 +320,7 @@ def test_a_demo_operator_enrols_and_signs_in_at_a_node_terminal_with_the_card_pi
         ],
     )
     page = context.new_page()
-    page.set_default_timeout(20_000)
+    page.set_default_timeout(60_000)
     try:
         chromium_authenticator(page)
         page.goto(f"{terminal.group(1)}/enrol")
