@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+
+import psycopg
 import pytest
 from sqlalchemy import create_engine, text
 
-from support.pgserver import PostgresServer
+from support.pgserver import OWNER_FILE, PostgresServer, find_bindir
 
 
 @pytest.mark.postgres
@@ -51,3 +54,19 @@ def test_db_url_select_1(db_url: str) -> None:
             assert conn.execute(text("SELECT 1")).scalar_one() == 1
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_server_left_by_a_killed_run_is_stopped_by_the_next() -> None:
+    killed = PostgresServer(dbname="postgres").start()
+    base, port = killed.base_dir, killed.port
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a process id no run holds any more: the killed run's
+    (base / OWNER_FILE).write_text(str(gone.pid))
+    try:
+        PostgresServer().stop_abandoned(find_bindir())
+        assert not base.exists()
+        with pytest.raises(psycopg.OperationalError):
+            psycopg.connect(host="127.0.0.1", port=port, user="juki", connect_timeout=5).close()
+    finally:
+        killed.stop()

@@ -35,7 +35,8 @@ def _root() -> Path | None:
     return SHM if shutil.disk_usage(SHM).free >= MIN_FREE else None
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` still runs (a process of another user counts as running)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -53,7 +54,7 @@ def _remove_abandoned(root: Path, prefix: str) -> None:
             pid = int((old / PID_FILE).read_text())
         except (OSError, ValueError):
             continue  # not ours, or still being created
-        if not _alive(pid):
+        if not process_alive(pid):
             shutil.rmtree(old, ignore_errors=True)
 
 

@@ -30,6 +30,8 @@ from types import TracebackType
 import psycopg
 from psycopg import sql
 
+from support.memory_tmp import process_alive
+
 __all__ = ["PostgresServer", "PostgresServerError", "find_bindir"]
 
 SUPERUSER = "juki"
@@ -37,6 +39,8 @@ HOST = "127.0.0.1"
 SYSTEM_USER = "postgres"
 DEBIAN_GLOB = "/usr/lib/postgresql/*/bin"
 START_ATTEMPTS = 3  # retry when the picked port got taken in the meantime
+BASE_PREFIX = "juki-pg-"
+OWNER_FILE = "owner.pid"  # the process id of the test run that started the server
 
 
 class PostgresServerError(RuntimeError):
@@ -184,13 +188,18 @@ class PostgresServer:
     def _run(
         self, args: Sequence[str], *, timeout: float = 120
     ) -> subprocess.CompletedProcess[str]:
+        return self._run_in(self.base_dir, args, timeout=timeout)
+
+    def _run_in(
+        self, cwd: Path, args: Sequence[str], *, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
         cmd = list(args)
         if self._as_root:
             cmd = ["runuser", "-u", SYSTEM_USER, "--", *cmd]
         # cwd: the postgres user may not be able to enter the caller's cwd (e.g. /root).
         return subprocess.run(
             cmd,
-            cwd=self.base_dir,
+            cwd=cwd,
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
@@ -201,7 +210,8 @@ class PostgresServer:
     def _prepare_dirs(self) -> None:
         # Explicitly /tmp: a long $TMPDIR could exceed the unix socket path limit,
         # and the postgres user must be able to reach the directory.
-        self._base = Path(tempfile.mkdtemp(prefix="juki-pg-", dir="/tmp"))
+        self._base = Path(tempfile.mkdtemp(prefix=BASE_PREFIX, dir="/tmp"))
+        self._base.joinpath(OWNER_FILE).write_text(str(os.getpid()))
         self._base.chmod(0o755)
         self.socket_dir.mkdir(mode=0o755)
         if self._as_root:
@@ -218,6 +228,7 @@ class PostgresServer:
         if self._running:
             return self
         bindir = self._bindir or find_bindir()
+        self.stop_abandoned(bindir)
         try:
             self._prepare_dirs()
             initdb = self._run(
@@ -247,6 +258,24 @@ class PostgresServer:
             self.stop()
             raise
         return self
+
+    def stop_abandoned(self, bindir: Path) -> None:
+        """A killed test run (a timeout, SIGKILL) cannot stop its servers: its atexit hook never
+        runs. Stop and remove those whose run is gone; a directory without an owner file is
+        one being created right now, or not ours, and is left alone."""
+        for old in Path("/tmp").glob(f"{BASE_PREFIX}*"):
+            try:
+                pid = int(old.joinpath(OWNER_FILE).read_text())
+            except (OSError, ValueError):
+                continue
+            if process_alive(pid):
+                continue
+            if old.joinpath("data", "postmaster.pid").exists():
+                self._run_in(
+                    old,
+                    [str(bindir / "pg_ctl"), "-D", str(old / "data"), "stop", "-m", "immediate"],
+                )
+            shutil.rmtree(old, ignore_errors=True)
 
     def _start_server(self, bindir: Path) -> None:
         last_error = ""
@@ -296,7 +325,7 @@ class PostgresServer:
     def stop(self) -> None:
         """Stop the server (if running) and delete its directory. Idempotent."""
         atexit.unregister(self.stop)
-        if self._running and self._bindir is not None:
+        if self._running and self._bindir is not None and self.data_dir.exists():
             self._running = False
             result = self._run(
                 [
