@@ -66,6 +66,7 @@ from juki.registry.support.model import SupportMeasure
 from juki.registry.support.store import measure_from_row, measure_row
 from juki.security.chain import GENESIS, link
 from juki.security.store import oplog_row
+from juki.storage.errors import is_unique_violation
 from juki.storage.uow import RandomIds
 from support.fakedb import FakeConnection, FakeTables, Row
 
@@ -378,7 +379,14 @@ class FakeSeals:
         return seal_from_row(row)
 
     def add(self, registration: SealRegistration) -> None:
-        self._conn.tx.insert("seal_registrations", _seal_row(registration))
+        try:
+            self._conn.tx.insert("seal_registrations", _seal_row(registration))
+        except sa.exc.IntegrityError as exc:
+            if not is_unique_violation(exc):
+                raise
+            raise ConcurrentChangeError(
+                f"a seal of record {registration.record_id} was registered concurrently"
+            ) from exc
 
     def save(self, registration: SealRegistration) -> None:
         self._conn.tx.update("seal_registrations", _seal_row(registration))

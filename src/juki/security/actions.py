@@ -10,12 +10,15 @@ itself applying a message, the seeding of a population — goes through here:
   node, a bulk load in chunks); the entry is written in a transaction of its own afterwards.
 
 A refused (`denied`) or rejected call is logged in a transaction of its own after the change
-was rolled back; an allowed call whose I/O failed half-way (`failed`) is logged by
-`perform_outside`, whose work may have committed part of itself.
+was rolled back; so is an allowed call that failed on something other than a rule (`failed`:
+a database error, a lost race the store did not translate), named by the error's type alone,
+since a driver's message can quote the row's personal data. `perform_outside` logs `failed`
+with what its caller says about work that may have committed part of itself.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -104,6 +107,12 @@ def perform(
             uow.commit()
     except JukiError as exc:
         log_alone(uow, _entry(uow, by, action, target, "rejected", _rejected(exc)))
+        raise
+    except Exception as exc:
+        # The attempt stays on record; if the log cannot be written either (the database is
+        # gone), the original error is what the caller must see.
+        with contextlib.suppress(Exception):
+            log_alone(uow, _entry(uow, by, action, target, "failed", type(exc).__name__))
         raise
     return result
 

@@ -7,10 +7,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from juki.core.errors import NotFoundError
+from juki.core.errors import ConcurrentChangeError, NotFoundError
 from juki.registry.seal import SealRegistration, SealStatus
 from juki.registry.tables import seal_registrations
 from juki.storage.counters import next_counter
+from juki.storage.errors import is_unique_violation
 
 SEAL_COUNTER = "seal_registration"
 
@@ -73,7 +74,15 @@ class SqlSeals:
         return seal_from_row(row)
 
     def add(self, registration: SealRegistration) -> None:
-        self._conn.execute(seal_registrations.insert().values(_row(registration)))
+        try:
+            self._conn.execute(seal_registrations.insert().values(_row(registration)))
+        except sa.exc.IntegrityError as exc:
+            if not is_unique_violation(exc):
+                raise
+            # The service saw no live seal, but a concurrent registration committed one first.
+            raise ConcurrentChangeError(
+                f"a seal of record {registration.record_id} was registered concurrently"
+            ) from exc
 
     def save(self, registration: SealRegistration) -> None:
         self._conn.execute(
