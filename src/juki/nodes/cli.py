@@ -21,7 +21,7 @@ from juki.nodes.console import DEFAULT_DIR, DRAIN_TIMEOUT, Console, check_networ
 from juki.nodes.demo import run_demo
 from juki.nodes.layout import LAYOUTS
 from juki.nodes.netinit import init_network
-from juki.nodes.runner import run_node
+from juki.nodes.runner import run_node, trusts_proxy_headers
 from juki.nodes.supervisor import DOWN_TIMEOUT, UP_TIMEOUT, network_down, network_up
 from juki.storage.cli import db_arg
 from juki.storage.engine import open_existing
@@ -194,7 +194,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     app = create_registry_app(engine, settings=settings)
     print(f"API docs: http://{args.host}:{args.port}/docs")
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            log_level="warning",
+            proxy_headers=trusts_proxy_headers(),
+        )
     finally:
         engine.dispose()
     return EXIT_OK

@@ -163,6 +163,13 @@ def _server_ssl_context(
     return ctx
 
 
+def trusts_proxy_headers() -> bool:
+    """Rate limits and the oplog count the peer's address: forwarded headers are believed only
+    from a proxy named in FORWARDED_ALLOW_IPS (uvicorn would otherwise trust any loopback
+    client's X-Forwarded-For, and a local client could pick its address)."""
+    return "FORWARDED_ALLOW_IPS" in os.environ
+
+
 def public_server(config: NodeConfig, node: Node, settings: Settings) -> uvicorn.Server | None:
     """A municipality's public listener: ordinary TLS with the node's certificate and no client
     certificate asked for, serving certificate verification alone (`create_public_app`)."""
@@ -174,10 +181,7 @@ def public_server(config: NodeConfig, node: Node, settings: Settings) -> uvicorn
             app,
             host=config.host,
             port=config.public_port,
-            # The rate limit counts the peer's address: forwarded headers are believed only
-            # from a proxy named in FORWARDED_ALLOW_IPS (uvicorn would otherwise trust any
-            # loopback client's X-Forwarded-For, and a local client could pick its address).
-            proxy_headers="FORWARDED_ALLOW_IPS" in os.environ,
+            proxy_headers=trusts_proxy_headers(),
             ssl_certfile=config.certificate,
             ssl_keyfile=config.key,
             ssl_cert_reqs=ssl.CERT_NONE,

@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from juki.nodes.runner import Stepper, WakeOnWrite
+from juki.nodes.runner import Stepper, WakeOnWrite, trusts_proxy_headers
 
 
 class FakeNode:
@@ -105,3 +105,12 @@ def test_a_writing_request_wakes_the_stepper_a_reading_one_does_not() -> None:
     client.post("/net/v1/messages", content=b"{}")
     client.delete("/whatever")
     assert woken == ["woken", "woken"]
+
+
+def test_forwarded_headers_are_believed_only_when_a_proxy_is_named(monkeypatch: Any) -> None:
+    """Both the node's listeners and a standalone `juki serve` take this answer: without
+    FORWARDED_ALLOW_IPS, a loopback client's X-Forwarded-For is not its address."""
+    monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)
+    assert not trusts_proxy_headers()
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "10.0.0.5")
+    assert trusts_proxy_headers()
