@@ -294,7 +294,7 @@ class FakeRegistry:
             return (
                 (query.include_removed or resident_today(row))
                 and (kana is None or row["name_kana_key"].startswith(kana))
-                and (name is None or (row["family_name"] + row["given_name"]).startswith(name))
+                and (name is None or _name_matches(row["family_name"] + row["given_name"], name))
                 and (not query.birth_date or row["birth_date"] == query.birth_date)
                 and (not query.resident_code or row["resident_code"] == query.resident_code)
             )
@@ -357,6 +357,13 @@ class FakeRegistry:
 
 
 _CODE_TABLES: Final = ("resident_records", "retired_codes", "code_pool")
+
+
+def _name_matches(full: str, name: str) -> bool:
+    """As `SqlRegistry.search`: an ASCII query ignores case, any other matches as written."""
+    if name.isascii():
+        return full.lower().startswith(name.lower())
+    return full.startswith(name)
 
 
 class FakeSeals:

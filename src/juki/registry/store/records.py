@@ -264,7 +264,13 @@ class SqlRegistry:
             )
         if query.name:
             name = query.name.replace(" ", "").replace("\u3000", "")
-            conds.append((c.family_name + c.given_name).startswith(name, autoescape=True))
+            full: sa.ColumnElement[str] = c.family_name + c.given_name
+            if name.isascii():
+                # "nguyen" finds NGUYEN. Only for an ASCII query: SQLite's lower() folds ASCII
+                # alone and PostgreSQL's folds more, but an ASCII prefix matches the same
+                # rows under either.
+                full, name = sa.func.lower(full), name.lower()
+            conds.append(full.startswith(name, autoescape=True))
         if query.birth_date:
             conds.append(c.birth_date == query.birth_date)
         if query.resident_code:
