@@ -334,11 +334,15 @@ def abandon_kiosk_request(
 ) -> str | None:
     """The kiosk session gave up (a timeout at any hop): the certificate issued for this request
     is void and nothing is charged. Only for the request id and card serial it was issued to;
-    a refusal, or a request never registered here, has nothing to void (None); voiding twice
-    is voiding once. Returns the voided certificate's id."""
+    a refusal has nothing to void (None); voiding twice is voiding once. A void that arrives
+    before its request (the relay gave up while the request was still on its way) is kept as a
+    `voided` line under the request id, so the late request is refused as already seen; the
+    primary key decides a race between the two. Returns the voided certificate's id."""
 
     def run(_: object) -> str | None:
         entry = uow.kiosk.request(request_id)
+        if entry is None:
+            entry = _void_ahead(uow, request_id, card_serial)
         if entry is None:
             return None
         if not hmac.compare_digest(entry.card_serial.encode(), card_serial.encode()):
@@ -373,6 +377,28 @@ def abandon_kiosk_request(
             f"abandoned: certificate {c} void" if c else "abandoned: nothing to void"
         ),
     )
+
+
+def _void_ahead(
+    uow: KioskUnitOfWork, request_id: str, card_serial: str
+) -> KioskRequestEntry | None:
+    """Register the void before its request; None when registered, or the request's own line
+    when the request won the race (it is then voided as usual)."""
+    try:
+        uow.kiosk.add_request(
+            KioskRequestEntry(
+                request_id=request_id,
+                card_serial=card_serial,
+                at=uow.clock.now().isoformat(),
+                subject_resident_code="",
+                kind=None,
+                outcome="voided",
+                rule="voided_before_request",
+            )
+        )
+    except KioskRefused:
+        return uow.kiosk.request(request_id)
+    return None
 
 
 # -- settings -----------------------------------------------------------------------------------

@@ -214,8 +214,17 @@ def abandon_request(env: CertEnv, kiosk: Kiosk) -> None:
     with pytest.raises(KioskRefused) as wrong:
         abandon_kiosk_request(kiosk.uow(), RELAY, request.request_id, "SN-someone-else")
     assert wrong.value.code is RefusalCode.MISMATCH
-    assert abandon_kiosk_request(kiosk.uow(), RELAY, new_request_id(), "SN-x") is None
     assert env.state() == before
+    # a void before its request (the relay gave up while the request was on its way): kept,
+    # so the late request is refused and no certificate is made for it
+    early = new_request_id()
+    assert abandon_kiosk_request(kiosk.uow(), RELAY, early, "SN-x") is None
+    row = register_rows(env)[early]
+    assert (row["outcome"], row["kind"], row["card_serial"]) == ("voided", None, "SN-x")
+    _late, late = kiosk.ask(env.people.sealed, serial="SN-x", request_id=early)
+    assert refused(late) is RefusalCode.REPLAY
+    assert register_rows(env)[early]["certificate_id"] is None
+    assert abandon_kiosk_request(kiosk.uow(), RELAY, early, "SN-x") is None  # twice: once
     for _ in range(2):
         done = abandon_kiosk_request(kiosk.uow(), RELAY, request.request_id, request.card_serial)
         assert done == cid
