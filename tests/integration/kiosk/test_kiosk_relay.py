@@ -9,6 +9,8 @@ at once never get each other's certificate."""
 from __future__ import annotations
 
 import base64
+import io
+import random
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -16,6 +18,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 from cryptography import x509
+from PIL import Image
 
 from juki.cards import ca_store
 from juki.cards import services as cards
@@ -24,6 +27,7 @@ from juki.cards.model import Backend
 from juki.cards.soft import SoftCardToken
 from juki.cards.store import SqlCardUnitOfWork
 from juki.cards.verify import CardRefused
+from juki.certificates.kiosk.tables import kiosk_requests
 from juki.certificates.store import SqlCertificates
 from juki.certificates.tables import certificates
 from juki.core.errors import ValidationError
@@ -49,6 +53,7 @@ from juki.registry.commands import (
     PersonalItems,
     RecordMoveIn,
     RecordMoveOut,
+    RegisterSeal,
 )
 from juki.registry.model import ResidentRecord
 from juki.registry.uow import SqlRegistryUnitOfWork
@@ -488,3 +493,33 @@ def ca_store_holder(world: World, serial: str) -> str:
         held = ca_store.holder(conn, serial, world.clock.now())
     assert held is not None
     return held.lg_code
+
+
+def test_an_answer_too_large_for_one_envelope_is_voided_and_never_half_sent(world: World) -> None:
+    """A 印鑑登録証明書 whose registered impression is a large, incompressible PNG (within the
+    registry's 1 MiB) makes a sealed answer over the 256 KiB envelope: the municipality voids
+    the certificate it made and refuses; the relay charges nothing and records no issuance."""
+    inagi, her = world.net.municipality(INAGI), world.people["B"]
+    noise = Image.frombytes("RGB", (300, 300), random.Random(7).randbytes(300 * 300 * 3))
+    png = io.BytesIO()
+    noise.save(png, format="PNG")
+    registry = SqlRegistryUnitOfWork(inagi.engine, clock=world.clock)
+    svc.register_seal(
+        registry, CLERK, RegisterSeal(her.record_id, png.getvalue(), world.clock.today())
+    )
+    before = world.relay.retained()
+    session = world.session()
+    session.authenticate(world.cards["B"], PIN)
+    request = session.choose(INAGI, "seal")
+    with pytest.raises(RelayRefused) as refused:
+        session.request()
+    assert refused.value.rule == "municipality_refused" and "answer_too_large" in str(refused.value)
+    assert world.relay.retained() == before
+    r, c = kiosk_requests.c, certificates.c
+    with inagi.engine.connect() as conn:
+        row = conn.execute(
+            sa.select(r.outcome, c.status)
+            .join(certificates, c.certificate_id == r.certificate_id)
+            .where(r.request_id == request.request_id)
+        ).one()
+    assert (row.outcome, row.status) == ("issued", "void")
