@@ -94,6 +94,7 @@ def _certify(
 
 
 def _check_secrets(record: ResidentRecord, pin: str, password: str | None, on: date) -> None:
+    """The PIN's and password's rules and the signing age, checked once per action."""
     check_auth_pin(pin)
     if password is not None:
         check_signing_password(password)
@@ -107,10 +108,9 @@ def issue_card(
     serial = check_serial(cmd.card_serial)
 
     def run() -> Card:
-        check_auth_pin(cmd.pin)
         with uow:
             record = _active_record(uow, cmd.resident_code)
-            _check_secrets(record, cmd.pin, cmd.signing_password, cmd.on)
+            _check_secrets(record, cmd.pin, cmd.signing_password, cmd.on)  # before any write
             mine = uow.cards.find(serial)
             if mine is not None and (
                 mine.status is not CardStatus.APPLIED or mine.resident_code != record.resident_code

@@ -42,7 +42,7 @@ from juki.certificates.kiosk.tables import kiosk_requests
 from juki.certificates.model import CertificateKind
 from juki.certificates.render import DOCUMENT_NAME
 from juki.certificates.services import certificate_status
-from juki.certificates.tables import certificates
+from juki.certificates.tables import certificate_register, certificates
 from juki.core.clock import JST, FixedClock
 from juki.core.errors import PermissionDeniedError
 from juki.registry import services as registry
@@ -202,6 +202,13 @@ def spoil_pages(env: CertEnv, kiosk: Kiosk) -> None:
     record_kiosk_spoiled(kiosk.uow(), RELAY, request.request_id, request.card_serial, second)
     status = certificate_status(env.desk.uow(), cid, answer.certificate.digest)
     assert status is not None and status.status == "void"
+    # the register shows each 書損 copy, then the certificate's 無効 (one void_record for all)
+    g = certificate_register.c
+    with env.engine.connect() as conn:
+        events = conn.execute(
+            sa.select(g.event).where(g.certificate_id == cid).order_by(g.entry_id)
+        ).scalars()
+        assert list(events)[-3:] == ["spoiled", "spoiled", "voided"]
 
 
 def abandon_request(env: CertEnv, kiosk: Kiosk) -> None:
