@@ -243,8 +243,7 @@ class Municipality:
 
 
 def age_on(birth_date: date, on: date) -> int:
-    """Full years on `on`: the one age rule (a birthday on 29 February counts on 1 March in
-    other years), for records, seals, cards and the kiosk."""
+    """Full years on `on` (29 February counts on 1 March): records, seals, cards, kiosk."""
     years = on.year - birth_date.year
     if (on.month, on.day) < (birth_date.month, birth_date.day):
         years -= 1
