@@ -285,6 +285,10 @@ COMMANDS: Final[dict[str, Rule]] = {
         "a client of the relay with the demo store's certificate; each call is in the national "
         "oplog as that store"
     ),
+    # the production store register on the national node (juki.nodes.kiosk_store_cli)
+    "kiosk store add": P.MANAGE_KIOSK_STORES,
+    "kiosk store withdraw": P.MANAGE_KIOSK_STORES,
+    "kiosk store list": P.MANAGE_KIOSK_STORES,
 }
 
 # `juki operator …` takes a token, and without one acts as the console's アクセス管理責任者

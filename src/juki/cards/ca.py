@@ -200,9 +200,14 @@ class CardAuthority:
         return builder.sign(self.key, hashes.SHA256())
 
     def crl(
-        self, revoked: Iterable[tuple[int, datetime]], now: datetime, number: int
+        self,
+        revoked: Iterable[tuple[int, datetime]],
+        now: datetime,
+        number: int,
+        held: Iterable[tuple[int, datetime]] = (),
     ) -> x509.CertificateRevocationList:
-        """The CRL of every revoked (serial, when) as of `now`, valid for `CRL_LIFETIME`."""
+        """The CRL of every revoked (serial, when) as of `now`, valid for `CRL_LIFETIME`; a
+        held (一時停止) certificate is listed with the reason certificateHold."""
         builder = (
             x509.CertificateRevocationListBuilder()
             .issuer_name(self.certificate.subject)
@@ -214,4 +219,12 @@ class CardAuthority:
             builder = builder.add_revoked_certificate(
                 x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(when).build()
             )
+        for serial, when in held:
+            entry = (
+                x509.RevokedCertificateBuilder()
+                .serial_number(serial)
+                .revocation_date(when)
+                .add_extension(x509.CRLReason(x509.ReasonFlags.certificate_hold), critical=False)
+            )
+            builder = builder.add_revoked_certificate(entry.build())
         return builder.sign(self.key, hashes.SHA256())

@@ -1,6 +1,11 @@
-"""The card CA's ledger in SQL: every certificate issued, its revocation, and the CRL built
-from it. Used by the national node (`juki.nodes.cards`) and by a standalone registry's own CA
-(`LocalCertifier`); the caller holds the transaction."""
+"""The card CA's ledger in SQL: every certificate issued, its revocation or hold (一時停止),
+the municipality it routes to, and the CRL built from it. Used by the national node
+(`juki.nodes.cards`) and by a standalone registry's own CA (`LocalCertifier`); the caller holds
+the transaction.
+
+Every change of what the CRL lists (a revocation, a hold, a release) bumps one counter
+(`STATUS_COUNTER`) in the same transaction, so a cached CRL is known to be current by reading
+one row (`status_version`), and a revocation is seen by the next verification."""
 
 from __future__ import annotations
 
@@ -13,10 +18,25 @@ from juki.cards.ca import CardAuthority, SigningItems
 from juki.cards.model import KeyKind
 from juki.cards.ports import CardHolder, CertificationRequest, IssuedCertificates
 from juki.cards.tables import card_certificates
-from juki.storage.counters import next_counter
+from juki.storage.counters import counters, next_counter
 
 c = card_certificates.c
 CRL_COUNTER = "card_crl_number"
+STATUS_COUNTER = "card_status_version"
+
+
+def status_version(conn: sa.Connection) -> int:
+    """How many times what the CRL lists has changed (0 before the first change)."""
+    value = conn.execute(
+        sa.select(counters.c.value).where(counters.c.name == STATUS_COUNTER)
+    ).scalar_one_or_none()
+    return int(value or 0)
+
+
+def _changed(conn: sa.Connection, rows: int) -> int:
+    if rows:
+        next_counter(conn, STATUS_COUNTER)
+    return rows
 
 
 def issue(
@@ -76,12 +96,32 @@ def revoke(
         .where(where)
         .values(revoked_at=now.isoformat(), revocation_reason=reason[:32])
     )
+    return _changed(conn, int(done.rowcount or 0))
+
+
+def hold(conn: sa.Connection, now: datetime, card_serial: str, *, held: bool) -> int:
+    """一時停止 (held) or its end: the card's unrevoked certificates on or off the CRL."""
+    live = (c.card_serial == card_serial) & c.revoked_at.is_(None)
+    where = live & (c.held_at.is_(None) if held else c.held_at.is_not(None))
+    done = conn.execute(
+        card_certificates.update().where(where).values(held_at=now.isoformat() if held else None)
+    )
+    return _changed(conn, int(done.rowcount or 0))
+
+
+def move(conn: sa.Connection, card_serial: str, lg_code: str) -> int:
+    """継続利用: the card's certificates route to `lg_code` (the relay's `holder`)."""
+    done = conn.execute(
+        card_certificates.update()
+        .where((c.card_serial == card_serial) & (c.lg_code != lg_code))
+        .values(lg_code=lg_code)
+    )
     return int(done.rowcount or 0)
 
 
 def holder(conn: sa.Connection, card_serial: str, now: datetime) -> CardHolder | None:
     row = conn.execute(
-        sa.select(c.resident_code, c.lg_code, c.revoked_at, c.not_after)
+        sa.select(c.resident_code, c.lg_code, c.revoked_at, c.held_at, c.not_after)
         .where((c.card_serial == card_serial) & (c.kind == KeyKind.AUTH.value))
         .order_by(c.issued_at.desc())
         .limit(1)
@@ -89,7 +129,9 @@ def holder(conn: sa.Connection, card_serial: str, now: datetime) -> CardHolder |
     if row is None:
         return None
     live = row.revoked_at is None and datetime.fromisoformat(row.not_after) >= now
-    return CardHolder(card_serial, row.resident_code, row.lg_code, live, now)
+    return CardHolder(
+        card_serial, row.resident_code, row.lg_code, live, now, row.held_at is not None
+    )
 
 
 def resident_of_card(conn: sa.Connection, card_serial: str) -> str | None:
@@ -99,13 +141,32 @@ def resident_of_card(conn: sa.Connection, card_serial: str) -> str | None:
 
 
 def crl(conn: sa.Connection, ca: CardAuthority, now: datetime) -> x509.CertificateRevocationList:
-    """A CRL of every revoked certificate, numbered by a counter of its own."""
+    """A CRL of every revoked or held certificate, numbered by a counter of its own."""
     rows = conn.execute(
-        sa.select(c.cert_serial, c.revoked_at).where(c.revoked_at.is_not(None))
+        sa.select(c.cert_serial, c.revoked_at, c.held_at).where(
+            c.revoked_at.is_not(None) | c.held_at.is_not(None)
+        )
     ).all()
     number = next_counter(conn, CRL_COUNTER)
-    revoked = [(int(r.cert_serial, 16), datetime.fromisoformat(r.revoked_at)) for r in rows]
-    return ca.crl(revoked, now, number)
+    revoked = [
+        (int(r.cert_serial, 16), datetime.fromisoformat(r.revoked_at)) for r in rows if r.revoked_at
+    ]
+    held = [
+        (int(r.cert_serial, 16), datetime.fromisoformat(r.held_at))
+        for r in rows
+        if not r.revoked_at
+    ]
+    return ca.crl(revoked, now, number, held)
 
 
-__all__ = ["SigningItems", "crl", "holder", "issue", "resident_of_card", "revoke"]
+__all__ = [
+    "SigningItems",
+    "crl",
+    "hold",
+    "holder",
+    "issue",
+    "move",
+    "resident_of_card",
+    "revoke",
+    "status_version",
+]

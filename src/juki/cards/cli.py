@@ -126,12 +126,12 @@ def _abolish(uow: SqlCardUnitOfWork, by: Actor, args: argparse.Namespace, s: Set
     return services.abolish_card(uow, by, cmd, _certifier(uow.engine, args, s))
 
 
-def _suspend(uow: SqlCardUnitOfWork, by: Actor, args: argparse.Namespace, _: Settings) -> Card:
-    return services.suspend_card(uow, by, args.card_serial)
+def _suspend(uow: SqlCardUnitOfWork, by: Actor, args: argparse.Namespace, s: Settings) -> Card:
+    return services.suspend_card(uow, by, args.card_serial, _certifier(uow.engine, args, s))
 
 
-def _resume(uow: SqlCardUnitOfWork, by: Actor, args: argparse.Namespace, _: Settings) -> Card:
-    return services.resume_card(uow, by, args.card_serial)
+def _resume(uow: SqlCardUnitOfWork, by: Actor, args: argparse.Namespace, s: Settings) -> Card:
+    return services.resume_card(uow, by, args.card_serial, _certifier(uow.engine, args, s))
 
 
 def _shown(card: Card) -> dict[str, Any]:

@@ -64,6 +64,17 @@ class LocalCertifier:
             )
         return held
 
+    def take_over(self, card_serial: str, resident_code: str, lg_code: str) -> CardHolder:
+        before = self.holder(card_serial, resident_code, lg_code)
+        if before.resident_code == resident_code and before.live:
+            with self.engine.begin() as conn:
+                ca_store.move(conn, card_serial, lg_code)
+        return before
+
+    def hold(self, card_serial: str, resident_code: str, lg_code: str, *, held: bool) -> int:
+        with self.engine.begin() as conn:
+            return ca_store.hold(conn, self.clock.now(), card_serial, held=held)
+
     def crl(self) -> x509.CertificateRevocationList:
         with self.engine.begin() as conn:
             return ca_store.crl(conn, self.ca, self.clock.now())

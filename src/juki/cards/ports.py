@@ -60,6 +60,7 @@ class CardHolder:
     lg_code: str
     live: bool  # an unrevoked, unexpired authentication certificate
     checked_at: datetime
+    held: bool = False  # 一時停止 at the CA (on the CRL as certificateHold)
 
 
 class CardCertifier(Protocol):
@@ -73,3 +74,12 @@ class CardCertifier(Protocol):
         ...
 
     def holder(self, card_serial: str, resident_code: str, lg_code: str) -> CardHolder: ...
+
+    def take_over(self, card_serial: str, resident_code: str, lg_code: str) -> CardHolder:
+        """継続利用: the resident's live card now routes to `lg_code`, the municipality they
+        moved to (the CA checks its identity index says so); the holder as it was before."""
+        ...
+
+    def hold(self, card_serial: str, resident_code: str, lg_code: str, *, held: bool) -> int:
+        """一時停止 (held) or its end at the CA: how many certificates changed."""
+        ...

@@ -18,6 +18,7 @@ from typing import Final
 
 from juki.cards.model import KeyKind
 from juki.core.errors import DomainRuleError, ValidationError
+from juki.registry.model import age_on
 
 AUTH_PIN_LENGTH: Final = 4
 SIGNING_MIN, SIGNING_MAX = 6, 16
@@ -102,14 +103,6 @@ def check_pin(kind: KeyKind, pin: str) -> str:
     if kind is KeyKind.AUTH:
         return check_auth_pin(pin)
     return check_signing_password(pin)
-
-
-def age_on(birth_date: date, on: date) -> int:
-    """Full years on `on` (a birthday on 29 February counts on 1 March in other years)."""
-    years = on.year - birth_date.year
-    if (on.month, on.day) < (birth_date.month, birth_date.day):
-        years -= 1
-    return years
 
 
 def signing_allowed(birth_date: date, on: date) -> None:

@@ -94,6 +94,7 @@ def _certify(
 
 
 def _check_secrets(record: ResidentRecord, pin: str, password: str | None, on: date) -> None:
+    """The PIN's and password's rules and the signing age, checked once per action."""
     check_auth_pin(pin)
     if password is not None:
         check_signing_password(password)
@@ -107,10 +108,9 @@ def issue_card(
     serial = check_serial(cmd.card_serial)
 
     def run() -> Card:
-        check_auth_pin(cmd.pin)
         with uow:
             record = _active_record(uow, cmd.resident_code)
-            _check_secrets(record, cmd.pin, cmd.signing_password, cmd.on)
+            _check_secrets(record, cmd.pin, cmd.signing_password, cmd.on)  # before any write
             mine = uow.cards.find(serial)
             if mine is not None and (
                 mine.status is not CardStatus.APPLIED or mine.resident_code != record.resident_code
@@ -181,7 +181,8 @@ def continue_card_use(
     uow: CardUnitOfWork, by: Actor, cmd: ContinueCardUse, certifier: CardCertifier
 ) -> Card:
     """継続利用: a resident who moved in keeps their card; the CA confirms it is theirs and
-    still works, and this municipality takes over the link."""
+    still works and routes it here from now on (the relay sends its kiosk requests here), and
+    this municipality takes over the link."""
     serial = check_serial(cmd.card_serial)
 
     def run() -> Card:
@@ -194,7 +195,7 @@ def continue_card_use(
                     "this card is already registered here",
                     "このカードは既に当市区町村で登録されています",
                 )
-        held = certifier.holder(serial, record.resident_code, record.lg_code)
+        held = certifier.take_over(serial, record.resident_code, record.lg_code)
         if held.resident_code != record.resident_code or not held.live:
             raise DomainRuleError(
                 "card_serial",
@@ -228,15 +229,41 @@ def _applied(change: model.Transition, card_serial: str) -> Callable[[CardUnitOf
     return run
 
 
-def suspend_card(uow: CardUnitOfWork, by: Actor, card_serial: str) -> Card:
-    """一時停止: the relay's `resident_for_card` refuses the card until it is resumed."""
-    run = _applied(model.suspend, card_serial)
-    return perform(uow, by, Permission.SUSPEND_CARD, f"card:{card_serial}", run)
+def suspend_card(
+    uow: CardUnitOfWork, by: Actor, card_serial: str, certifier: CardCertifier
+) -> Card:
+    """一時停止: the CA holds the card's certificates (on the CRL, so the relay refuses the
+    card before any municipality is asked), then the register says suspended (and
+    `resident_for_card` refuses it too) until it is resumed."""
+    return _held(uow, by, card_serial, certifier, model.suspend, held=True)
 
 
-def resume_card(uow: CardUnitOfWork, by: Actor, card_serial: str) -> Card:
-    run = _applied(model.resume, card_serial)
-    return perform(uow, by, Permission.SUSPEND_CARD, f"card:{card_serial}", run)
+def resume_card(uow: CardUnitOfWork, by: Actor, card_serial: str, certifier: CardCertifier) -> Card:
+    """The end of 一時停止: the CA releases the hold first; if the register's change then
+    failed, the municipality still refuses the card (the safe side)."""
+    return _held(uow, by, card_serial, certifier, model.resume, held=False)
+
+
+def _held(
+    uow: CardUnitOfWork,
+    by: Actor,
+    card_serial: str,
+    certifier: CardCertifier,
+    change: model.Transition,
+    *,
+    held: bool,
+) -> Card:
+    def run() -> Card:
+        with uow:
+            card = uow.cards.get(card_serial)
+            change(card)  # the state rule, before the CA is asked
+        certifier.hold(card.card_serial, card.resident_code, card.lg_code, held=held)
+        with uow:
+            after = _applied(change, card_serial)(uow)
+            uow.commit()
+        return after
+
+    return perform_outside(uow, by, Permission.SUSPEND_CARD, f"card:{card_serial}", run)
 
 
 def abolish_card(

@@ -44,5 +44,6 @@ card_certificates = sa.Table(
     sa.Column("not_after", Timestamp, nullable=False),
     sa.Column("revoked_at", Timestamp),
     sa.Column("revocation_reason", Code),
+    sa.Column("held_at", Timestamp),  # 一時停止: on the CRL as certificateHold until resumed
     info={"class": "identity_info"},
 )

@@ -153,9 +153,25 @@ class CardVerifier:
                 "no valid revocation list: the certificate's status is unknown",
                 "電子証明書の状態を確認できません。時間をおいて再度お試しください",
             )
-        if crl.get_revoked_certificate_by_serial_number(certificate.serial_number) is not None:
+        entry = crl.get_revoked_certificate_by_serial_number(certificate.serial_number)
+        if entry is not None and _held(entry):
+            raise CardRefused(
+                "card_suspended",
+                "the card is suspended (一時停止)",
+                "このカードは一時停止中です。市区町村の窓口にお問い合わせください",
+            )
+        if entry is not None:
             raise CardRefused(
                 "certificate_revoked",
                 "the certificate is revoked",
                 "この電子証明書は失効しています。市区町村の窓口にお問い合わせください",
             )
+
+
+def _held(entry: x509.RevokedCertificate) -> bool:
+    """On the list as certificateHold (一時停止), not revoked for good."""
+    try:
+        reason = entry.extensions.get_extension_for_class(x509.CRLReason).value.reason
+    except x509.ExtensionNotFound:
+        return False
+    return reason is x509.ReasonFlags.certificate_hold

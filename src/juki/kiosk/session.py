@@ -54,6 +54,7 @@ from juki.kiosk.sealing import (
     raw_public,
     seal,
 )
+from juki.kiosk.wire import first_error
 
 SESSION_TIMEOUT: Final = timedelta(minutes=3)
 T = TypeVar("T")
@@ -246,10 +247,9 @@ class KioskSession:
                 }
             )
         except pydantic.ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
+            where, why = first_error(exc)
             raise ValidationError(
-                where, "kiosk_choice", f"{where}: {first['msg']}", "選択内容が正しくありません"
+                where, "kiosk_choice", f"{where}: {why}", "選択内容が正しくありません"
             ) from exc
         self.step = Step.CHOSEN
         return self._request

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from juki.kiosk.ports import RelayAnswer
 
@@ -89,3 +89,10 @@ class VoidIn(_Strict):
 
 class Done(_Strict):
     status: str = "ok"
+
+
+def first_error(exc: ValidationError) -> tuple[str, str]:
+    """The first error of a validation as (field path, message): the one field a kiosk or
+    relay refusal names (session choices, relay requests and voids)."""
+    first = exc.errors()[0]
+    return ".".join(str(p) for p in first["loc"]), str(first["msg"])

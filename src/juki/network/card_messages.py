@@ -1,6 +1,8 @@
 """The card CA's questions and answers (issue 12): a municipality asks the national node, as a
 query while the resident waits at the counter, to certify a card's keys, to revoke a card's
-certificates, or whose card a serial is (継続利用 after a move-in).
+certificates, or whose card a serial is; to take a card over (継続利用 after a move-in: the
+card then routes to the municipality the resident moved to), and to hold or release its
+certificates (一時停止 and its end: on and off the CRL).
 
 What crosses: the card serial, the resident code and the public keys. The 基本4情報 of a
 signing certificate do not travel in the question: the national node takes them from its own
@@ -31,7 +33,7 @@ MessageStr = Annotated[str, Field(min_length=1, max_length=300)]
 
 
 class CardCertificateRequest(MessageBody):
-    action: Literal["certify", "revoke", "holder"]
+    action: Literal["certify", "revoke", "holder", "continue", "hold", "release"]
     card_serial: CardSerialStr
     resident_code: ResidentCodeStr
     lg_code: LgCodeStr  # the asking municipality
@@ -59,7 +61,7 @@ class CardCertificateResponse(MessageBody):
     outcome: Literal["done", "refused"]
     auth_certificate: CertificatePem | None = None
     signing_certificate: CertificatePem | None = None
-    revoked: Annotated[int, Field(ge=0, le=100)] | None = None
+    revoked: Annotated[int, Field(ge=0, le=100)] | None = None  # revoke, hold, release
     holder_lg_code: LgCodeStr | None = None
     live: bool | None = None
     rule: RuleStr | None = None

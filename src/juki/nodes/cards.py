@@ -14,6 +14,7 @@ answer to its question, turning every failure into `CertifierRefused` naming the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,7 @@ from juki.network.card_messages import (
     CardCertificateResponse,
 )
 from juki.network.messages import IdentityInfoBody
+from juki.network.receiver import UNAUTHORISED
 from juki.network.transport import QueryRefused, TransportError
 from juki.nodes.node import AnswerRejected, QueryRejected
 from juki.nodes.tables import identity_copies
@@ -159,6 +161,48 @@ def _holder(conn: sa.Connection, q: CardCertificateRequest, now: datetime) -> di
     return {"outcome": "done", "holder_lg_code": held.lg_code, "live": held.live}
 
 
+def _continue(conn: sa.Connection, q: CardCertificateRequest, now: datetime) -> dict[str, Any]:
+    """継続利用: only the municipality the identity index says the resident now lives in may
+    take the card over (a validly signed request from any other is refused and recorded)."""
+    here = conn.execute(
+        sa.select(ic.status).where(
+            (ic.resident_code == q.resident_code) & (ic.lg_code == q.lg_code)
+        )
+    ).scalar_one_or_none()
+    if here != "active":
+        raise QueryRejected(
+            UNAUTHORISED,
+            f"{q.lg_code} is not {q.resident_code}'s municipality in the identity index",
+        )
+    held = ca_store.holder(conn, q.card_serial, now)
+    if held is None or held.resident_code != q.resident_code or not held.live:
+        return _refusal(
+            "not_continuable",
+            "the card is not this resident's working card",
+            "このカードはご本人の有効なカードとして確認できません",
+        )
+    ca_store.move(conn, q.card_serial, q.lg_code)
+    return {"outcome": "done", "holder_lg_code": held.lg_code, "live": True}
+
+
+def _hold(conn: sa.Connection, q: CardCertificateRequest, now: datetime) -> dict[str, Any]:
+    """一時停止 or its end, by the municipality the card routes to (its holder's)."""
+    held = ca_store.holder(conn, q.card_serial, now)
+    if held is None or held.resident_code != q.resident_code or held.lg_code != q.lg_code:
+        return _refusal(
+            "not_your_card",
+            "the card is not this municipality's resident's",
+            "当団体の住民のカードとして確認できません",
+        )
+    done = ca_store.hold(conn, now, q.card_serial, held=q.action == "hold")
+    return {"outcome": "done", "revoked": done}
+
+
+Answer = Callable[[sa.Connection, CardCertificateRequest, datetime], dict[str, Any]]
+ANSWERS: dict[str, Answer] = {"revoke": _revoke, "holder": _holder, "continue": _continue}
+ANSWERS |= {"hold": _hold, "release": _hold}
+
+
 def answer_card_request(node: NationalNode, env: Any, body: Any) -> CardCertificateResponse:
     q: CardCertificateRequest = body
     common = {
@@ -178,10 +222,8 @@ def answer_card_request(node: NationalNode, env: Any, body: Any) -> CardCertific
     with node.engine.begin() as conn:
         if q.action == "certify":
             answer = _certify(conn, node.card_ca, q, now)
-        elif q.action == "revoke":
-            answer = _revoke(conn, q, now)
         else:
-            answer = _holder(conn, q, now)
+            answer = ANSWERS[q.action](conn, q, now)
         node.log_operation(
             conn,
             Actor("card_ca", Role.SYSTEM, env.sender),
@@ -305,7 +347,17 @@ class NetworkCertifier:
         return answer.revoked or 0
 
     def holder(self, card_serial: str, resident_code: str, lg_code: str) -> CardHolder:
-        answer = self._ask(self._question("holder", card_serial, resident_code))
+        return self._holder_of(self._ask(self._question("holder", card_serial, resident_code)))
+
+    def take_over(self, card_serial: str, resident_code: str, lg_code: str) -> CardHolder:
+        return self._holder_of(self._ask(self._question("continue", card_serial, resident_code)))
+
+    def hold(self, card_serial: str, resident_code: str, lg_code: str, *, held: bool) -> int:
+        action = "hold" if held else "release"
+        return self._ask(self._question(action, card_serial, resident_code)).revoked or 0
+
+    def _holder_of(self, answer: CardCertificateResponse) -> CardHolder:
+        card_serial, resident_code = answer.card_serial, answer.resident_code
         return CardHolder(
             card_serial,
             resident_code,

@@ -69,17 +69,22 @@ class MunicipalKiosk:
         self.node = node
         self.desk = desk
         self._key = X25519PrivateKey.generate()
+        self._statement: KioskKeyResponse | None = None
 
     def key_response(self) -> KioskKeyResponse:
-        node = self.node
-        public = raw_public(self._key)
-        signature = pki.sign(node.identity.key, key_statement_data(node.node_id, public))
-        return KioskKeyResponse(
-            lg_code=node.node_id,
-            public_key=b64(public),
-            signature=b64(signature),
-            node_certificate=pki.cert_to_pem(node.identity.certificate).decode("ascii"),
-        )
+        """The kiosk key as this node signs it: the key is fixed for the process, so it is
+        signed once and the same statement answers every session."""
+        if self._statement is None:
+            node = self.node
+            public = raw_public(self._key)
+            signature = pki.sign(node.identity.key, key_statement_data(node.node_id, public))
+            self._statement = KioskKeyResponse(
+                lg_code=node.node_id,
+                public_key=b64(public),
+                signature=b64(signature),
+                node_certificate=pki.cert_to_pem(node.identity.certificate).decode("ascii"),
+            )
+        return self._statement
 
     def _opened(self, q: KioskRelayRequest) -> KioskRequest:
         aad = binding(TO_MUNICIPALITY, q.request_id, q.card_serial, q.lg_code)

@@ -2,6 +2,7 @@
 
     juki kiosk cards  --dir DIR [--residents K]                      (DEMO ONLY)
     juki kiosk stress --dir DIR --sessions N --concurrency C [--faults timeouts] [--json]
+    juki kiosk store add|withdraw|list --dir DIR …                   (juki.nodes.kiosk_store_cli)
 
 `cards` issues software cards with a known PIN for K residents of each municipality and
 registers a demo store (`juki.nodes.kiosk_demo`); `stress` runs N kiosk sessions through the
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from juki.core.console import EXIT_OK, ConsoleError, Subparsers
 from juki.core.settings import Settings
+from juki.nodes import kiosk_store_cli
 from juki.nodes.config import NetworkFiles
 from juki.nodes.kiosk_demo import KioskFiles, is_demo, prepare
 from juki.nodes.kiosk_stress import run
@@ -64,7 +66,7 @@ def cmd_stress(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def register(sub: Subparsers, name: str, settings: Settings) -> None:
-    top = sub.add_parser(name, help="コンビニ交付 on a running demo network: cards, stress")
+    top = sub.add_parser(name, help="コンビニ交付: the store register; demo cards and stress")
     s = top.add_subparsers(dest="kiosk_command", required=True)
     p = s.add_parser("cards", help="DEMO ONLY: software cards with known PINs, a demo store")
     p.add_argument("--dir", required=True, help="the network directory (juki network init --demo)")
@@ -77,3 +79,4 @@ def register(sub: Subparsers, name: str, settings: Settings) -> None:
     p.add_argument("--faults", choices=["none", "timeouts"], default="none")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_stress)
+    kiosk_store_cli.register(s)

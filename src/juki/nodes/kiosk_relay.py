@@ -32,6 +32,7 @@ from juki.cards import ca_store
 from juki.cards.verify import CardRefused, CardVerifier, ChallengeBook
 from juki.kiosk.ports import KioskCall, RelayAnswer, RelayRefused
 from juki.kiosk.sealing import KeyStatement, SealError, b64, unb64
+from juki.kiosk.wire import first_error
 from juki.network import pki
 from juki.network.directory import NodeKind
 from juki.network.kiosk_messages import (
@@ -68,6 +69,11 @@ def _check(pattern: re.Pattern[str], value: str, field: str) -> str:
             "format", f"{field} is malformed", f"{field} の形式が正しくありません", field
         )
     return value
+
+
+def _malformed(exc: pydantic.ValidationError) -> RelayRefused:
+    where, _why = first_error(exc)
+    return RelayRefused("format", f"{where} is malformed", "要求の形式が正しくありません", where)
 
 
 class KioskRelay:
@@ -210,10 +216,7 @@ class KioskRelay:
                 sealed_request=call.sealed_request,
             )
         except pydantic.ValidationError as exc:
-            where = ".".join(str(p) for p in exc.errors()[0]["loc"])
-            raise RelayRefused(
-                "format", f"{where} is malformed", "要求の形式が正しくありません", where
-            ) from exc
+            raise _malformed(exc) from exc
 
     def _forward(self, store: str, target: str, question: KioskRelayRequest) -> KioskRelayAnswer:
         lg = question.lg_code
@@ -291,10 +294,7 @@ class KioskRelay:
                 }
             )
         except pydantic.ValidationError as exc:
-            where = ".".join(str(p) for p in exc.errors()[0]["loc"])
-            raise RelayRefused(
-                "format", f"{where} is malformed", "要求の形式が正しくありません", where
-            ) from exc
+            raise _malformed(exc) from exc
 
     def retained(self) -> list[dict[str, object]]:
         """The relay's whole record (for auditors and `juki kiosk stress`)."""

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from juki.core.errors import RuleViolation
+from juki.core.errors import PermissionDeniedError, RuleViolation
 from juki.network import pki
 from juki.nodes.tables import kiosk_stores
 from juki.security.actors import Actor
@@ -62,13 +62,13 @@ def issue_store_certificate(
     root_key: pki.PrivateKey, root_cert: x509.Certificate, store_id: str, node: NationalNode
 ) -> tuple[pki.PrivateKey, x509.Certificate]:
     """The store's key and its root-issued client certificate (whoever holds the root key)."""
-    _check_id(store_id)
+    check_store_id(store_id)
     return pki.issue_key_pair(
         root_key, root_cert, node_id=store_id, kind=STORE_KIND, now=node.clock.now()
     )
 
 
-def _check_id(store_id: str) -> str:
+def check_store_id(store_id: str) -> str:
     if not STORE_ID.fullmatch(store_id):
         raise RuleViolation(
             "store_id",
@@ -79,12 +79,22 @@ def _check_id(store_id: str) -> str:
     return store_id
 
 
+def may_manage(node: NationalNode, by: Actor, action: str, target: str) -> None:
+    """The one permission check for the register; a refusal is in the oplog (`denied`)."""
+    try:
+        authorize(by.actor_id, by.role, Permission.MANAGE_KIOSK_STORES)
+    except PermissionDeniedError as exc:
+        with node.engine.begin() as conn:
+            node.log_operation(conn, by, action, target, "denied", str(exc))
+        raise
+
+
 def register_store(
     node: NationalNode, by: Actor, store_id: str, operator_company: str, cert: x509.Certificate
 ) -> None:
     """Register (or re-register with a new certificate) a store; a national operator's act."""
-    authorize(by.actor_id, by.role, Permission.MANAGE_KIOSK_STORES)
-    _check_id(store_id)
+    may_manage(node, by, "register_kiosk_store", f"store:{store_id[:32]}")
+    check_store_id(store_id)
     company = operator_company.strip()
     if not 1 <= len(company) <= 100:
         raise RuleViolation(
@@ -117,11 +127,11 @@ def register_store(
 
 def withdraw_store(node: NationalNode, by: Actor, store_id: str) -> bool:
     """The store's kiosks may no longer call the relay; False when no such active store."""
-    authorize(by.actor_id, by.role, Permission.MANAGE_KIOSK_STORES)
+    may_manage(node, by, "withdraw_kiosk_store", f"store:{store_id[:32]}")
     with node.engine.begin() as conn:
         done = conn.execute(
             kiosk_stores.update()
-            .where((ks.store_id == _check_id(store_id)) & (ks.status == "active"))
+            .where((ks.store_id == check_store_id(store_id)) & (ks.status == "active"))
             .values(status="withdrawn", withdrawn_at=node.clock.now().isoformat())
         )
         node.log_operation(
@@ -132,6 +142,25 @@ def withdraw_store(node: NationalNode, by: Actor, store_id: str) -> bool:
             "ok" if done.rowcount else "rejected",
         )
     return bool(done.rowcount)
+
+
+def list_stores(node: NationalNode, by: Actor) -> list[dict[str, str | None]]:
+    """The register, every store with its status (the reading is logged)."""
+    may_manage(node, by, "list_kiosk_stores", "kiosk_stores")
+    with node.engine.begin() as conn:
+        rows = conn.execute(sa.select(kiosk_stores).order_by(ks.store_id)).all()
+        node.log_operation(conn, by, "list_kiosk_stores", "kiosk_stores", detail=str(len(rows)))
+    return [
+        {
+            "store_id": r.store_id,
+            "operator_company": r.operator_company,
+            "status": r.status,
+            "certificate_sha256": r.certificate_sha256,
+            "registered_at": str(r.registered_at),
+            "withdrawn_at": None if r.withdrawn_at is None else str(r.withdrawn_at),
+        }
+        for r in rows
+    ]
 
 
 def authenticate(node: NationalNode, der: bytes | None, action: str) -> Actor:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from cryptography import x509
 
 from juki.cards import ca_store
-from juki.cards.ca import CardAuthority
+from juki.cards.ca import CRL_LIFETIME, CardAuthority
 from juki.core.errors import DomainRuleError, ValidationError
 from juki.core.identifiers import LgCode, MyNumber, ResidentCode
 from juki.core.text import normalize_kana
@@ -50,6 +50,8 @@ class NationalNode(Node):
     kind = NodeKind.NATIONAL
     root_key: pki.PrivateKey | None = None
     card_ca: CardAuthority | None = None  # the card CA (juki.cards.ca), when this node runs it
+    # (what the CRL lists had changed this many times, the CRL signed then): `card_crl`
+    _crl_cache: tuple[int, x509.CertificateRevocationList] | None = None
 
     def handlers(self) -> Mapping[str, Handler]:
         return {
@@ -64,11 +66,24 @@ class NationalNode(Node):
         return {CARD_CERTIFICATE_REQUEST: lambda env, body: answer_card_request(self, env, body)}
 
     def card_crl(self) -> x509.CertificateRevocationList:
-        """The card CA's current revocation list (the relay's verifier reads it)."""
+        """The card CA's current revocation list (the relay's verifier reads it on every kiosk
+        verification). Signed anew only when what it lists has changed (one counter row read
+        tells) or half its lifetime has passed; a revocation or hold is seen at once."""
         if self.card_ca is None:
             raise RuntimeError("the national node runs no card CA")
+        now = self.clock.now()
+        with self.engine.connect() as conn:
+            version = ca_store.status_version(conn)
+        cached = self._crl_cache
+        if cached is not None and cached[0] == version:
+            next_update = cached[1].next_update_utc
+            if next_update is not None and now < next_update - CRL_LIFETIME / 2:
+                return cached[1]
         with self.engine.begin() as conn:
-            return ca_store.crl(conn, self.card_ca, self.clock.now())
+            version = ca_store.status_version(conn)
+            crl = ca_store.crl(conn, self.card_ca, now)
+        self._crl_cache = (version, crl)
+        return crl
 
     def _on_identity(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
         msg: IdentityInfoChanged = body

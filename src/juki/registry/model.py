@@ -242,6 +242,14 @@ class Municipality:
         return f"{title}\u3000{self.mayor_name}" if self.mayor_name else title
 
 
+def age_on(birth_date: date, on: date) -> int:
+    """Full years on `on` (29 February counts on 1 March): records, seals, cards, kiosk."""
+    years = on.year - birth_date.year
+    if (on.month, on.day) < (birth_date.month, birth_date.day):
+        years -= 1
+    return years
+
+
 @dataclass(frozen=True, slots=True)
 class ResidentRecord:
     """住民票: one person's record, every item of 住民基本台帳法 第7条 (and 第30条の45)."""
@@ -319,10 +327,7 @@ class ResidentRecord:
         return self.status is RecordStatus.ACTIVE
 
     def age_on(self, on: date) -> int:
-        years = on.year - self.birth_date.year
-        if (on.month, on.day) < (self.birth_date.month, self.birth_date.day):
-            years -= 1
-        return years
+        return age_on(self.birth_date, on)
 
 
 @dataclass(frozen=True, slots=True)

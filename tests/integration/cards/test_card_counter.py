@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from cryptography import x509
 
+from juki.cards import ca_store
 from juki.cards import services as cards
 from juki.cards.ca import CardAuthority
 from juki.cards.commands import AbolishCard, IssueCard, ResetPin
@@ -114,12 +116,26 @@ def test_the_serial_links_the_resident_and_each_counter_action_is_logged(
     assert (err.value.field, err.value.rule) == ("signing_password", "signing_under_15")
     assert [r["card_serial"] for r in backend.rows("cards")] == ["C-0001"]
 
-    # 一時停止: the relay's question is refused until it is resumed
-    cards.suspend_card(_uow(backend), CLERK, "C-0001")
+    # 一時停止: held at the CA (on the CRL as certificateHold, so the relay refuses the card)
+    # and the municipality's question refused, until it is resumed
+    auth_serial = int(card.auth_cert_serial or "", 16)
+    with backend.engine.connect() as conn:
+        version = ca_store.status_version(conn)
+    cards.suspend_card(_uow(backend), CLERK, "C-0001", certifier)
     with pytest.raises(RuleViolation) as err:
         cards.resident_for_card(_uow(backend), CS, "C-0001")
     assert err.value.rule == "card_not_usable"
-    cards.resume_card(_uow(backend), CLERK, "C-0001")
+    entry = certifier.crl().get_revoked_certificate_by_serial_number(auth_serial)
+    assert entry is not None
+    reason = entry.extensions.get_extension_for_class(x509.CRLReason).value.reason
+    assert reason is x509.ReasonFlags.certificate_hold
+    cards.resume_card(_uow(backend), CLERK, "C-0001", certifier)
+    assert certifier.crl().get_revoked_certificate_by_serial_number(auth_serial) is None
+    with backend.engine.connect() as conn:
+        assert ca_store.status_version(conn) == version + 2  # each change of the list counted
+    # 継続利用 at the CA: the card routes to the municipality it is taken over by
+    assert certifier.take_over("C-0001", head.resident_code, "999999").lg_code == card.lg_code
+    assert certifier.holder("C-0001", head.resident_code, "999999").lg_code == "999999"
 
     # three wrong PINs lock it; only the 暗証番号管理者 resets it
     for _ in range(2):

@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from juki.certificates.kiosk.tables import kiosk_requests
 from juki.core.errors import PermissionDeniedError
 from juki.core.settings import Settings
 from juki.kiosk.http_relay import HttpRelay
@@ -178,3 +179,22 @@ def test_a_client_timeout_is_a_hop_timeout_and_aborts(http: Http) -> None:
         session.request()
     assert session.erased
     assert _oplog(http.world)[-1].detail == "abandoned by the kiosk"
+
+
+def test_a_void_that_arrives_before_its_request_voids_it_all_the_same(http: Http) -> None:
+    """The relay's kiosk_void can overtake its request (a slow first hop that timed out): the
+    municipality keeps the void, and the late request is refused with nothing issued."""
+    world, relay = http.world, HttpRelay(http.client)
+    session = _session(http, relay)
+    session.authenticate(world.cards["B"], PIN)
+    request = session.choose(INAGI, "residence", copies=1)
+    relay.abandon(STORE, request.request_id, request.card_serial, INAGI)
+    world.net.run_until_quiet()  # the void reaches 稲城市 first
+    result = session.request()
+    assert result.outcome == "refused" and result.pdf is None
+    r = kiosk_requests.c
+    with world.net.municipality(INAGI).engine.connect() as conn:
+        row = conn.execute(
+            sa.select(r.outcome, r.certificate_id).where(r.request_id == request.request_id)
+        ).one()
+    assert (row.outcome, row.certificate_id) == ("voided", None)

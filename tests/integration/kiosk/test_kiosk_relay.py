@@ -9,6 +9,8 @@ at once never get each other's certificate."""
 from __future__ import annotations
 
 import base64
+import io
+import random
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -16,9 +18,16 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 from cryptography import x509
+from PIL import Image
 
+from juki.cards import ca_store
+from juki.cards import services as cards
+from juki.cards.commands import ContinueCardUse
+from juki.cards.model import Backend
 from juki.cards.soft import SoftCardToken
+from juki.cards.store import SqlCardUnitOfWork
 from juki.cards.verify import CardRefused
+from juki.certificates.kiosk.tables import kiosk_requests
 from juki.certificates.store import SqlCertificates
 from juki.certificates.tables import certificates
 from juki.core.errors import ValidationError
@@ -31,11 +40,26 @@ from juki.kiosk.session import (
     SessionAborted,
     WrongPinAtKiosk,
 )
+from juki.network import tables as network_tables
 from juki.network.envelope import Envelope
 from juki.network.transport import TransportError
-from juki.nodes.cards import NetworkCertifier
+from juki.nodes.cards import CertifierRefused, NetworkCertifier
+from juki.nodes.kiosk import MunicipalKiosk
 from juki.nodes.kiosk_relay import KioskRelay
-from support.kiosk_world import INAGI, PIN, STORE, World, kiosk_world
+from juki.registry import services as svc
+from juki.registry.commands import (
+    MoveInOrigin,
+    NewHousehold,
+    PersonalItems,
+    RecordMoveIn,
+    RecordMoveOut,
+    RegisterSeal,
+)
+from juki.registry.model import ResidentRecord
+from juki.registry.uow import SqlRegistryUnitOfWork
+from support.card_holders import issue_card
+from support.cert_population import make_desk
+from support.kiosk_world import CLERK, INAGI, PIN, STORE, World, arrive, kiosk_world
 
 
 @pytest.fixture(scope="module")
@@ -340,3 +364,162 @@ def test_a_key_statement_from_another_municipality_is_not_sealed_to(world: World
 
 def _fujisawa_cert(world: World) -> x509.Certificate:
     return world.net.nodes["142051"].identity.certificate
+
+
+FUJISAWA = "142051"
+NEW_HOME = "神奈川県藤沢市鵠沼石上2丁目2番2号"
+
+
+def _moved_with_her_card(world: World) -> tuple[ResidentRecord, SoftCardToken]:
+    """A resident of 稲城市 with a card files a card 転出届 to 藤沢市 and moves in there."""
+    net, inagi, fujisawa = (
+        world.net,
+        world.net.municipality(INAGI),
+        world.net.municipality(FUJISAWA),
+    )
+    arrived = arrive(net, "海洋", "真央", "マオ", 9)
+    net.run_until_quiet()  # her my_number comes back from national
+    registry = SqlRegistryUnitOfWork(inagi.engine, clock=world.clock)
+    her = svc.get_record(registry, CLERK, arrived.record_id)
+    card = issue_card(inagi, her.resident_code)
+    today = world.clock.today()
+    move_out = RecordMoveOut(
+        (her.record_id,), NEW_HOME, today, today, destination_lg_code=FUJISAWA, card=True
+    )
+    svc.record_move_out(registry, CLERK, move_out)
+    net.run_until_quiet()
+    items = PersonalItems("海洋", "真央", "カイヨウ", "マオ", her.birth_date, her.sex)
+    svc.record_move_in(
+        SqlRegistryUnitOfWork(fujisawa.engine, clock=world.clock),
+        CLERK,
+        RecordMoveIn(
+            person=items,
+            origin=MoveInOrigin.CARD,
+            address=NEW_HOME,
+            moved_on=today,
+            notified_on=today,
+            previous_address=her.address,
+            placement=NewHousehold(),
+            resident_code=her.resident_code,
+            my_number=her.my_number,
+            previous_lg_code=INAGI,
+        ),
+    )
+    net.run_until_quiet()
+    return her, card
+
+
+def test_a_card_continued_after_a_move_prints_from_the_new_municipality_until_suspended(
+    world: World,
+) -> None:
+    net, national = world.net, world.net.national
+    inagi, fujisawa = net.municipality(INAGI), net.municipality(FUJISAWA)
+    her, card = _moved_with_her_card(world)
+    before = ca_store_holder(world, card.serial)
+    assert before == INAGI  # the CA still routes the card to 稲城市
+
+    # 継続利用 may be asked only by the municipality she now lives in: 稲城市's validly signed
+    # request is refused by national and recorded, and changes nothing
+    with pytest.raises(CertifierRefused) as refused:
+        NetworkCertifier(inagi).take_over(card.serial, her.resident_code, INAGI)
+    assert refused.value.rule == "ca_refused_request"
+    assert ca_store_holder(world, card.serial) == INAGI
+    r = network_tables.net_refusals.c
+    with national.engine.connect() as conn:
+        why = conn.execute(
+            sa.select(r.reason, r.detail)
+            .where(r.claimed_sender == INAGI)
+            .order_by(r.refusal_id.desc())
+        ).first()
+    assert why is not None and why.reason == "unauthorised" and her.resident_code in why.detail
+
+    continued = cards.continue_card_use(
+        SqlCardUnitOfWork(fujisawa.engine, clock=world.clock),
+        CLERK,
+        ContinueCardUse(
+            card.serial, her.resident_code, Backend.SOFT, world.clock.today(), world.clock.today()
+        ),
+        NetworkCertifier(fujisawa),
+    )
+    assert (continued.lg_code, continued.continued_from) == (FUJISAWA, INAGI)
+    assert ca_store_holder(world, card.serial) == FUJISAWA
+    fujisawa.kiosk = MunicipalKiosk(
+        fujisawa, make_desk(fujisawa.engine, world.where / "fj", world.clock)
+    )
+
+    # the old municipality is refused at the relay; the new one prints her certificate
+    session = world.session()
+    session.authenticate(card, PIN)
+    session.choose(INAGI, "residence")
+    with pytest.raises(RelayRefused) as wrong:
+        session.request()
+    assert wrong.value.rule == "wrong_municipality"
+    session = world.session()
+    session.authenticate(card, PIN)
+    session.choose(FUJISAWA, "residence")
+    result = session.request()
+    assert result.outcome == "issued"
+    c = certificates.c
+    with fujisawa.engine.connect() as conn:
+        subject = conn.execute(
+            sa.select(c.subject_resident_code).where(c.certificate_id == result.certificate_id)
+        ).scalar_one()
+    assert subject == her.resident_code
+    session.finish()
+
+    # 一時停止 at 藤沢市: the CRL (cached until then) lists the card at once, and the relay
+    # refuses it before any municipality is asked
+    crl = national.card_crl()
+    assert national.card_crl() is crl  # nothing changed: not signed again
+    cards.suspend_card(
+        SqlCardUnitOfWork(fujisawa.engine, clock=world.clock),
+        CLERK,
+        card.serial,
+        NetworkCertifier(fujisawa),
+    )
+    assert national.card_crl() is not crl
+    issued_before = world.relay.retained()
+    session = world.session()
+    session.authenticate(card, PIN)
+    session.choose(FUJISAWA, "residence")
+    with pytest.raises(CardRefused) as held:
+        session.request()
+    assert held.value.rule == "card_suspended" and session.erased
+    assert world.relay.retained() == issued_before
+
+
+def ca_store_holder(world: World, serial: str) -> str:
+    with world.net.national.engine.connect() as conn:
+        held = ca_store.holder(conn, serial, world.clock.now())
+    assert held is not None
+    return held.lg_code
+
+
+def test_an_answer_too_large_for_one_envelope_is_voided_and_never_half_sent(world: World) -> None:
+    """A 印鑑登録証明書 whose registered impression is a large, incompressible PNG (within the
+    registry's 1 MiB) makes a sealed answer over the 256 KiB envelope: the municipality voids
+    the certificate it made and refuses; the relay charges nothing and records no issuance."""
+    inagi, her = world.net.municipality(INAGI), world.people["B"]
+    noise = Image.frombytes("RGB", (300, 300), random.Random(7).randbytes(300 * 300 * 3))
+    png = io.BytesIO()
+    noise.save(png, format="PNG")
+    registry = SqlRegistryUnitOfWork(inagi.engine, clock=world.clock)
+    svc.register_seal(
+        registry, CLERK, RegisterSeal(her.record_id, png.getvalue(), world.clock.today())
+    )
+    before = world.relay.retained()
+    session = world.session()
+    session.authenticate(world.cards["B"], PIN)
+    request = session.choose(INAGI, "seal")
+    with pytest.raises(RelayRefused) as refused:
+        session.request()
+    assert refused.value.rule == "municipality_refused" and "answer_too_large" in str(refused.value)
+    assert world.relay.retained() == before
+    r, c = kiosk_requests.c, certificates.c
+    with inagi.engine.connect() as conn:
+        row = conn.execute(
+            sa.select(r.outcome, c.status)
+            .join(certificates, c.certificate_id == r.certificate_id)
+            .where(r.request_id == request.request_id)
+        ).one()
+    assert (row.outcome, row.status) == ("issued", "void")

@@ -1,4 +1,6 @@
-"""`juki network init` and `bootstrap`: what lands on disk, who can read it, and what refuses."""
+"""`juki network init` and `bootstrap`: what lands on disk, who can read it, and what refuses;
+and `juki kiosk store add|withdraw|list` on the national node of the network made here (a store's
+calls to the relay over HTTP stop when it is withdrawn)."""
 
 from __future__ import annotations
 
@@ -10,10 +12,15 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from cryptography import x509
+from fastapi.testclient import TestClient
 
+from juki import cli
+from juki.core.settings import Settings
 from juki.network import tables as network_tables
 from juki.network.directory import NodeKind
 from juki.nodes import tables as node_tables
+from juki.nodes.apps import create_node_app
 from juki.nodes.bootstrap import bootstrap, close_node
 from juki.nodes.config import DEFAULT_ALLOTMENT, ConfigError, NetworkFiles, NodeConfig
 from juki.nodes.municipality import MunicipalityNode
@@ -21,6 +28,11 @@ from juki.nodes.national import NationalNode
 from juki.nodes.netinit import free_ports, init_network
 from juki.registry import tables as registry_tables
 from juki.security.operators import token_sha256
+from juki.security.permissions import Role
+from juki.security.tables import oplog
+from juki.storage.engine import make_engine
+from support.console_tokens import ConsoleTokens
+from support.kiosk_world import as_store
 
 
 @pytest.fixture(scope="module")
@@ -184,3 +196,63 @@ def test_a_configured_public_url_is_what_certificates_print() -> None:
     assert config.certificate_settings().public_url == "https://www.city.inagi.tokyo.jp/juki"
     unset = NodeConfig.from_json({**config.to_json(), "public_url": ""})
     assert unset.certificate_settings().public_url == "https://127.0.0.1:8443/registry"
+
+
+def test_a_national_operator_adds_lists_and_withdraws_a_store_and_its_calls_stop(
+    network: NetworkFiles, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`juki kiosk store …` (juki.nodes.kiosk_store_cli) on this network's national node."""
+    root = network.root
+    config = NodeConfig.load(network.node_file("national"))
+    engine = make_engine(config.db)
+    tokens = ConsoleTokens(engine)
+    operator, auditor = tokens.token(Role.NATIONAL_OPERATOR), tokens.token(Role.AUDITOR)
+    engine.dispose()
+    out = tmp_path / "store"
+    base = ["kiosk", "store"]
+    add = [*base, "add", "--dir", str(root), "--company", "試験商事株式会社", "--out", str(out)]
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = cli.main(list(argv))
+        got = capsys.readouterr()
+        return code, got.out, got.err
+
+    code, _, err = run(*add, "--store-id", "S-01", "--token", auditor)
+    assert code == 1 and "権限がありません" in err and not out.exists()
+    code, _, err = run(*add, "--store-id", "店舗1", "--token", operator)
+    assert code == 1 and err.startswith("store_id:") and "店舗ID" in err
+    code, printed, _ = run(*add, "--store-id", "S-01", "--token", operator)
+    assert code == 0 and json.loads(printed)["store_id"] == "S-01"
+    assert stat.S_IMODE((out / "S-01.key").stat().st_mode) == 0o600
+    cert = x509.load_pem_x509_certificate((out / "S-01.pem").read_bytes())
+    code, printed, _ = run(*base, "list", "--dir", str(root), "--json", "--token", operator)
+    assert [(s["store_id"], s["status"]) for s in json.loads(printed)] == [("S-01", "active")]
+
+    node = bootstrap(config)
+    try:
+        app = create_node_app(node, config, Settings())
+        as_store(app, cert)
+        with TestClient(app) as client:
+            assert client.post("/kiosk/v1/challenge").status_code == 200
+            withdraw = [*base, "withdraw", "--dir", str(root), "--store-id", "S-01"]
+            assert run(*withdraw, "--token", operator)[0] == 0
+            refused = client.post("/kiosk/v1/challenge")
+            assert refused.status_code == 401
+            assert refused.json()["type"] == "store_not_registered"
+            code, _, err = run(*withdraw, "--token", operator)
+            assert code == 1 and "利用中の店舗として登録されていません" in err
+        o = oplog.c
+        with node.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(o.action, o.outcome, o.role).where(o.target.like("store:%"))
+            ).all()
+    finally:
+        close_node(node)
+    assert [tuple(r) for r in rows] == [
+        ("register_kiosk_store", "denied", "auditor"),
+        ("register_kiosk_store", "ok", "national_operator"),
+        ("kiosk_challenge", "ok", "kiosk_store"),
+        ("withdraw_kiosk_store", "ok", "national_operator"),
+        ("kiosk POST /kiosk/v1/challenge", "rejected", "kiosk_store"),
+        ("withdraw_kiosk_store", "rejected", "national_operator"),
+    ]

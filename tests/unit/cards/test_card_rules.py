@@ -16,12 +16,12 @@ from juki.cards.rules import (
     CardLocked,
     TryCounter,
     WrongPin,
-    age_on,
     check_auth_pin,
     check_signing_password,
     signing_allowed,
 )
 from juki.core.errors import DomainRuleError, ValidationError
+from juki.registry.model import age_on
 
 UPPER_DIGITS = string.ascii_uppercase + string.digits
 

@@ -21,8 +21,8 @@ class KioskRequestEntry:
     card_serial: str
     at: str
     subject_resident_code: str
-    kind: CertificateKind
-    outcome: str  # "issued" | "refused"
+    kind: CertificateKind | None  # None: voided before the request arrived
+    outcome: str  # "issued" | "refused" | "voided" (a kiosk_void came first)
     code: str | None = None
     rule: str | None = None
     certificate_id: str | None = None

@@ -19,7 +19,6 @@ a machine code and the kiosk screen's Japanese text; it changes nothing else.
 from __future__ import annotations
 
 import base64
-import dataclasses
 import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,7 +48,7 @@ from juki.certificates.model import (
     CertificateRequest,
     carries_my_number,
 )
-from juki.certificates.ports import CertificateState, RegisterEntry, RegisterEvent
+from juki.certificates.ports import CertificateState, RegisterEntry
 from juki.certificates.services.issuing import (
     CertificateProducer,
     IssuedCertificate,
@@ -58,10 +57,9 @@ from juki.certificates.services.issuing import (
 )
 from juki.certificates.services.recording import (
     PreparedCertificate,
-    event_entry,
     record_certificate,
 )
-from juki.certificates.services.register import spoil_copy
+from juki.certificates.services.register import spoil_copy, void_record
 from juki.core.clock import JST
 from juki.core.errors import NotFoundError, RuleViolation
 from juki.core.identifiers import ResidentCode
@@ -71,6 +69,7 @@ from juki.security.permissions import Permission, Role
 
 KIOSK_TERMINAL = "kiosk"
 ABANDONED_REASON = "コンビニ交付：タイムアウト等により中断（印刷せず、手数料なし）"
+ALL_SPOILED_REASON = "コンビニ交付：全部数書損"
 SPOILED_DISPOSAL = "コンビニ交付：印刷不良（用紙詰まり等）により書損、店舗で無効処理"
 
 
@@ -308,15 +307,7 @@ def record_kiosk_spoiled(
         if set(uow.certificates.spoiled_numbers(record.certificate_id)) >= set(
             record.issue_numbers
         ):
-            uow.certificates.save(
-                dataclasses.replace(
-                    record,
-                    status=CertificateState.VOID,
-                    voided_at=uow.clock.now().isoformat(),
-                    voided_by=by.actor_id,
-                    void_reason="コンビニ交付：全部数書損",
-                )
-            )
+            void_record(uow, by, record, ALL_SPOILED_REASON)
         return spoiled
 
     return perform(
@@ -334,11 +325,15 @@ def abandon_kiosk_request(
 ) -> str | None:
     """The kiosk session gave up (a timeout at any hop): the certificate issued for this request
     is void and nothing is charged. Only for the request id and card serial it was issued to;
-    a refusal, or a request never registered here, has nothing to void (None); voiding twice
-    is voiding once. Returns the voided certificate's id."""
+    a refusal has nothing to void (None); voiding twice is voiding once. A void that arrives
+    before its request (the relay gave up while the request was still on its way) is kept as a
+    `voided` line under the request id, so the late request is refused as already seen; the
+    primary key decides a race between the two. Returns the voided certificate's id."""
 
     def run(_: object) -> str | None:
         entry = uow.kiosk.request(request_id)
+        if entry is None:
+            entry = _void_ahead(uow, request_id, card_serial)
         if entry is None:
             return None
         if not hmac.compare_digest(entry.card_serial.encode(), card_serial.encode()):
@@ -348,20 +343,7 @@ def abandon_kiosk_request(
         record = uow.certificates.get(entry.certificate_id)
         if record.status is CertificateState.VOID:
             return record.certificate_id
-        now = uow.clock.now().isoformat()
-        uow.certificates.save(
-            dataclasses.replace(
-                record,
-                status=CertificateState.VOID,
-                voided_at=now,
-                voided_by=by.actor_id,
-                void_reason=ABANDONED_REASON,
-            )
-        )
-        uow.certificates.append_register(
-            event_entry(record, RegisterEvent.VOIDED, now, by, disposal=ABANDONED_REASON)
-        )
-        return record.certificate_id
+        return void_record(uow, by, record, ABANDONED_REASON).certificate_id
 
     return perform(
         uow,
@@ -373,6 +355,28 @@ def abandon_kiosk_request(
             f"abandoned: certificate {c} void" if c else "abandoned: nothing to void"
         ),
     )
+
+
+def _void_ahead(
+    uow: KioskUnitOfWork, request_id: str, card_serial: str
+) -> KioskRequestEntry | None:
+    """Register the void before its request; None when registered, or the request's own line
+    when the request won the race (it is then voided as usual)."""
+    try:
+        uow.kiosk.add_request(
+            KioskRequestEntry(
+                request_id=request_id,
+                card_serial=card_serial,
+                at=uow.clock.now().isoformat(),
+                subject_resident_code="",
+                kind=None,
+                outcome="voided",
+                rule="voided_before_request",
+            )
+        )
+    except KioskRefused:
+        return uow.kiosk.request(request_id)
+    return None
 
 
 # -- settings -----------------------------------------------------------------------------------

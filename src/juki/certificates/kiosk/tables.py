@@ -21,7 +21,8 @@ kiosk_settings = sa.Table(
 
 # Every request the relay brought, issued or refused: the request id is unique (a replay is
 # refused) and bound to the card serial it came with, so a spoiled page is recorded only for
-# the session that asked; `rule` is the precise reason the kiosk was not told.
+# the session that asked; `rule` is the precise reason the kiosk was not told. A kiosk_void that
+# came before its request leaves a line with outcome `voided` and no kind (nor subject: "").
 kiosk_requests = sa.Table(
     "kiosk_requests",
     metadata,
@@ -29,7 +30,7 @@ kiosk_requests = sa.Table(
     sa.Column("card_serial", sa.String(64), nullable=False, index=True),
     sa.Column("at", Timestamp, nullable=False, index=True),
     sa.Column("subject_resident_code", sa.String(11), nullable=False, index=True),
-    sa.Column("kind", Code, nullable=False),
+    sa.Column("kind", Code),  # None: voided before the request arrived
     sa.Column("outcome", Code, nullable=False),
     sa.Column("code", Code),
     sa.Column("rule", sa.String(64)),

@@ -39,6 +39,27 @@ def _reason(field: str, text: str, what_ja: str) -> str:
     return value
 
 
+def void_record(
+    uow: CertificateUnitOfWork, by: Actor, record: CertificateRecord, why: str
+) -> CertificateRecord:
+    """The one way a certificate becomes void, in the caller's action: the record says VOID
+    (when, by whom, why) and the register gets its VOIDED line (無効, with the reason). Used by
+    the counter's 無効, the kiosk's abandoned request and the kiosk's 全部数書損."""
+    now = uow.clock.now().isoformat()
+    voided = dataclasses.replace(
+        record,
+        status=CertificateState.VOID,
+        voided_at=now,
+        voided_by=by.actor_id,
+        void_reason=why,
+    )
+    uow.certificates.save(voided)
+    uow.certificates.append_register(
+        event_entry(record, RegisterEvent.VOIDED, now, by, disposal=why)
+    )
+    return voided
+
+
 def void_certificate(
     uow: CertificateUnitOfWork, by: Actor, certificate_id: str, reason: str
 ) -> CertificateRecord:
@@ -54,19 +75,7 @@ def void_certificate(
                 f"certificate {certificate_id} is already void",
                 "この証明書は既に無効です",
             )
-        now = uow.clock.now().isoformat()
-        voided = dataclasses.replace(
-            record,
-            status=CertificateState.VOID,
-            voided_at=now,
-            voided_by=by.actor_id,
-            void_reason=why,
-        )
-        uow.certificates.save(voided)
-        uow.certificates.append_register(
-            event_entry(record, RegisterEvent.VOIDED, now, by, disposal=why)
-        )
-        return voided
+        return void_record(uow, by, record, why)
 
     return perform(uow, by, Permission.VOID_CERTIFICATE, f"certificate:{certificate_id[:36]}", run)
 

@@ -42,7 +42,7 @@ from juki.certificates.kiosk.tables import kiosk_requests
 from juki.certificates.model import CertificateKind
 from juki.certificates.render import DOCUMENT_NAME
 from juki.certificates.services import certificate_status
-from juki.certificates.tables import certificates
+from juki.certificates.tables import certificate_register, certificates
 from juki.core.clock import JST, FixedClock
 from juki.core.errors import PermissionDeniedError
 from juki.registry import services as registry
@@ -202,6 +202,13 @@ def spoil_pages(env: CertEnv, kiosk: Kiosk) -> None:
     record_kiosk_spoiled(kiosk.uow(), RELAY, request.request_id, request.card_serial, second)
     status = certificate_status(env.desk.uow(), cid, answer.certificate.digest)
     assert status is not None and status.status == "void"
+    # the register shows each 書損 copy, then the certificate's 無効 (one void_record for all)
+    g = certificate_register.c
+    with env.engine.connect() as conn:
+        events = conn.execute(
+            sa.select(g.event).where(g.certificate_id == cid).order_by(g.entry_id)
+        ).scalars()
+        assert list(events)[-3:] == ["spoiled", "spoiled", "voided"]
 
 
 def abandon_request(env: CertEnv, kiosk: Kiosk) -> None:
@@ -214,8 +221,17 @@ def abandon_request(env: CertEnv, kiosk: Kiosk) -> None:
     with pytest.raises(KioskRefused) as wrong:
         abandon_kiosk_request(kiosk.uow(), RELAY, request.request_id, "SN-someone-else")
     assert wrong.value.code is RefusalCode.MISMATCH
-    assert abandon_kiosk_request(kiosk.uow(), RELAY, new_request_id(), "SN-x") is None
     assert env.state() == before
+    # a void before its request (the relay gave up while the request was on its way): kept,
+    # so the late request is refused and no certificate is made for it
+    early = new_request_id()
+    assert abandon_kiosk_request(kiosk.uow(), RELAY, early, "SN-x") is None
+    row = register_rows(env)[early]
+    assert (row["outcome"], row["kind"], row["card_serial"]) == ("voided", None, "SN-x")
+    _late, late = kiosk.ask(env.people.sealed, serial="SN-x", request_id=early)
+    assert refused(late) is RefusalCode.REPLAY
+    assert register_rows(env)[early]["certificate_id"] is None
+    assert abandon_kiosk_request(kiosk.uow(), RELAY, early, "SN-x") is None  # twice: once
     for _ in range(2):
         done = abandon_kiosk_request(kiosk.uow(), RELAY, request.request_id, request.card_serial)
         assert done == cid
