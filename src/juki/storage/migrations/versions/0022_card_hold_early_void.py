@@ -3,7 +3,7 @@ reason certificateHold until the municipality resumes the card; and a kiosk_void
 before its request is kept as a line of the register of kiosk requests with no kind (the
 request never came), so the late request is refused.
 
-Revision ID: 0024
+Revision ID: 0022
 Revises: 0021
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0024"
+revision = "0022"
 down_revision = "0021"
 branch_labels = None
 depends_on = None
