@@ -14,6 +14,7 @@ import juki
 from juki.registry.commands import (
     CancelChanges,
     ChangeName,
+    ChangeResidentCode,
     DeleteAlias,
     JoinHousehold,
     MergeHouseholds,
@@ -58,6 +59,7 @@ def test_each_kind_is_entered_under_the_permission_its_service_checks() -> None:
         RecordAlias("r1", "山田　ジョン", "ヤマダ　ジョン", TODAY, TODAY),
         RecordAlias("r1", "山田　ジョン", None, TODAY, TODAY),
         DeleteAlias("r1", TODAY, TODAY),
+        ChangeResidentCode("r1", "本人からの変更請求", TODAY),
     ],
 )
 def test_a_command_comes_back_as_it_was_kept(cmd: object) -> None:
