@@ -11,8 +11,8 @@ drives every route of the schema, these included, with review on).
 from __future__ import annotations
 
 import json
-from datetime import date
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 

@@ -23,8 +23,8 @@ from juki.registry.review.kinds import KINDS
 from juki.registry.review.model import ChangeStatus, LockHolder, ProvisionalChange, ReviewPolicy
 from juki.registry.review.rules import SelfApprovalRefused
 from juki.security.actors import Actor
-from juki.security.permissions import Role
 from juki.security.operators import create_operator, revoke_token, token_sha256
+from juki.security.permissions import Role
 from juki.security.uow import SqlUnitOfWork
 from juki.security.verification.ports import StoredSession
 from support.backends import SqlBackend, assert_projection_is_fold, snapshot, sql_backend
