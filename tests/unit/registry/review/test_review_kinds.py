@@ -12,6 +12,7 @@ import pytest
 
 import juki
 from juki.registry.commands import (
+    AbolishSeal,
     CancelChanges,
     ChangeName,
     ChangeResidentCode,
@@ -21,6 +22,7 @@ from juki.registry.commands import (
     RecordAlias,
     RecordMoveIn,
     RecordRelocation,
+    RegisterSeal,
     WithdrawMoveOut,
 )
 from juki.registry.model import Relationship
@@ -32,6 +34,7 @@ from juki.registry.review.kinds import (
     targets_of,
     without_items,
 )
+from juki.security.permissions import Permission
 from support.residents import move_in_command
 from support.rules import action_calls
 
@@ -98,3 +101,17 @@ def test_a_command_shown_to_a_role_leaves_out_what_it_may_not_see() -> None:
     shown = without_items(data, frozenset({"my_number", "honseki"}))
     assert "my_number" not in shown and "honseki" not in shown["person"]
     assert not holds_my_number(shown)
+
+
+def test_seals_and_support_measures_are_not_reviewed() -> None:
+    """ADR 0007: 印鑑登録・廃止 (the municipality's own register under its 印鑑条例, and a 廃止
+    must stop certificates at once) and 支援措置 (protection from the moment it is recorded)
+    are applied as entered; a kind under their permissions would hold them for an approval."""
+    applied_at_once = {
+        Permission.REGISTER_SEAL,
+        Permission.ABOLISH_SEAL,
+        Permission.MANAGE_SUPPORT_MEASURES,
+    }
+    assert not {k.permission for k in KINDS.values()} & applied_at_once
+    assert not {k.command for k in KINDS.values()} & {RegisterSeal, AbolishSeal}
+    assert KINDS["resident-code-change"].permission is Permission.CHANGE_RESIDENT_CODE
