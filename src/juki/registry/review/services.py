@@ -105,12 +105,15 @@ def enter_change(
     def run(uow: ReviewUnitOfWork) -> ProvisionalChange:
         households = sorted({*named, *uow.review.households_of(records)})
         targets = lock_targets(records, households)
-        rules.check_lock(uow.review.locks(targets), by.actor_id, uow.clock.now(), policy.idle_limit)
+        change_id = uow.ids.new_id()
+        # locked first (another operator's lock refuses before any rule runs); a refusal below
+        # rolls the lock back with everything else
+        _take(uow, by, targets, policy, holder, change_id)
         with uow.trial():  # every rule of the change, on the record as it is now; undone
             kind.service(uow.inner(), by, cmd)
         read = [*records, *uow.review.members(households)]
         change = ProvisionalChange(
-            change_id=uow.ids.new_id(),
+            change_id=change_id,
             kind=kind.name,
             command=kind.encode(cmd),
             summary=summary_of(kind, cmd, len(records)),
@@ -123,7 +126,6 @@ def enter_change(
             session_sha256=holder.session_sha256,
         )
         uow.review.add(change)
-        _take(uow, by, targets, policy, holder, change.change_id)
         return change
 
     return perform(
