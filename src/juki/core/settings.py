@@ -23,6 +23,9 @@ DEFAULT_WEBAUTHN_RP_ID = "localhost"
 # 仮登録 → 本登録: an operator's change waits for a supervisor's approval (on unless the
 # municipality turns it off: docs/operators.md), and the edit lock it takes lasts this long.
 DEFAULT_EDIT_LOCK_MINUTES = 30
+# A provisional change no supervisor decided within this many days expires (期限切れ), with a
+# trace saying so: the record it was entered against has likely moved on.
+DEFAULT_PENDING_CHANGE_DAYS = 14
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,7 @@ class Settings:
     idle_minutes: int = DEFAULT_IDLE_MINUTES
     change_review: bool = True
     edit_lock_minutes: int = DEFAULT_EDIT_LOCK_MINUTES
+    pending_change_days: int = DEFAULT_PENDING_CHANGE_DAYS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -78,6 +82,9 @@ class Settings:
             edit_lock_minutes=_count(
                 env, "JUKI_EDIT_LOCK_MINUTES", DEFAULT_EDIT_LOCK_MINUTES, 1, 480
             ),
+            pending_change_days=_count(
+                env, "JUKI_PENDING_CHANGE_DAYS", DEFAULT_PENDING_CHANGE_DAYS, 1, 365
+            ),
         )
 
     def __repr__(self) -> str:
@@ -92,7 +99,8 @@ class Settings:
             f"admin_token_days={self.admin_token_days}, "
             f"pkcs11_module={self.pkcs11_module!r}, webauthn_rp_id={self.webauthn_rp_id!r}, "
             f"login_max_failures={self.login_max_failures}, idle_minutes={self.idle_minutes}, "
-            f"change_review={self.change_review}, edit_lock_minutes={self.edit_lock_minutes})"
+            f"change_review={self.change_review}, edit_lock_minutes={self.edit_lock_minutes}, "
+            f"pending_change_days={self.pending_change_days})"
         )
 
 

@@ -42,6 +42,7 @@ from juki.nodes.net_api import network_router, service_router
 from juki.nodes.node import Node
 from juki.nodes.wide_area import CsContentSource
 from juki.registry.api import DESCRIPTION, TAGS, routers
+from juki.registry.review.wiring import review_policy
 from juki.web.errors import install_error_handlers
 
 DOCS_ASSETS: Final = "/docs-assets"
@@ -94,8 +95,7 @@ def create_registry_app(
     app.state.clock = clock or SystemClock()
     settings = settings or Settings()
     # 仮登録 → 本登録 (juki.registry.review): on unless the municipality turned it off
-    app.state.change_review = settings.change_review
-    app.state.edit_lock_minutes = settings.edit_lock_minutes
+    app.state.review_policy = review_policy(settings)
     install_error_handlers(app)
     for router in routers():
         app.include_router(router)

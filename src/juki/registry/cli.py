@@ -1,7 +1,8 @@
 """`juki registry stats`: the registry's counts, as JSON; `juki registry support …`: 支援措置;
-`juki registry resident-code change`: 住民票コードの変更請求 (法第30条の4); `juki registry
-pending …`: 仮登録 → 本登録 (juki.registry.review.cli). Each needs an
-operator's token (`--token` or $JUKI_TOKEN)."""
+`juki registry resident-code change`: 住民票コードの変更請求 (法第30条の4), reviewed like any
+change unless the municipality turned review off, and `… notice CHANGE_ID`: its 住民票コード通知
+once approved; `juki registry pending …`: 仮登録 → 本登録 (juki.registry.review.cli). Each
+needs an operator's token (`--token` or $JUKI_TOKEN)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,11 @@ from juki.core.console import EXIT_OK, Subparsers
 from juki.core.settings import Settings
 from juki.registry.commands import ChangeResidentCode
 from juki.registry.review.cli import register_pending
+from juki.registry.review.kinds import KINDS
+from juki.registry.review.model import ProvisionalChange
+from juki.registry.review.schemas import change_json
+from juki.registry.review.services import file_change, resident_code_notice
+from juki.registry.review.wiring import review_policy
 from juki.registry.services import change_resident_code, registry_stats
 from juki.registry.support.cli import register_support
 from juki.registry.uow import SqlRegistryUnitOfWork
@@ -41,6 +47,11 @@ def register(sub: Subparsers, name: str, settings: Settings) -> None:
     p.add_argument("--requested-on", type=_date, default=None, help="請求日 (default: today)")
     add_token_arg(p)
     p.set_defaults(handler=cmd_change_code)
+    p = codes_sub.add_parser("notice", help="住民票コード通知書: of an approved change, to print")
+    db_arg(p, settings)
+    p.add_argument("change_id", help="the approved provisional change")
+    add_token_arg(p)
+    p.set_defaults(handler=cmd_code_notice)
 
 
 def _date(text: str) -> date:
@@ -62,8 +73,9 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_change_code(args: argparse.Namespace, settings: Settings) -> int:
-    """As the operator whose token is given; the action is in the oplog. Prints JSON with
-    the 住民票コード通知's text."""
+    """As the operator whose token is given; the action is in the oplog. Prints JSON: the
+    provisional change (review on: no new code yet, no notice) or, review off, the new code
+    with the 住民票コード通知's text."""
     require_token(args, settings)
     engine = open_existing(args.db)
     try:
@@ -74,14 +86,38 @@ def cmd_change_code(args: argparse.Namespace, settings: Settings) -> int:
             reason=args.reason,
             requested_on=args.requested_on or uow.clock.today(),
         )
-        change = change_resident_code(uow, by, cmd)
+        kind = KINDS["resident-code-change"]
+        policy = review_policy(settings)
+        result = file_change(uow, by, kind, cmd, policy=policy, apply=change_resident_code)
+    finally:
+        engine.dispose()
+    if isinstance(result, ProvisionalChange):
+        out = change_json(result)
+    else:
+        out = {
+            "record_id": result.record.record_id,
+            "former_resident_code": result.former_resident_code,
+            "resident_code": result.record.resident_code,
+            "notice_text_ja": result.notice.text_ja,
+        }
+    print(json.dumps(out, ensure_ascii=False, sort_keys=True))
+    return EXIT_OK
+
+
+def cmd_code_notice(args: argparse.Namespace, settings: Settings) -> int:
+    """The notice's text, for the operator to print; the printing is in the oplog."""
+    require_token(args, settings)
+    engine = open_existing(args.db)
+    try:
+        by = operator_for(engine, args, settings)
+        record_id, notice = resident_code_notice(SqlRegistryUnitOfWork(engine), by, args.change_id)
     finally:
         engine.dispose()
     out = {
-        "record_id": change.record.record_id,
-        "former_resident_code": change.former_resident_code,
-        "resident_code": change.record.resident_code,
-        "notice_text_ja": change.notice.text_ja,
+        "change_id": args.change_id,
+        "record_id": record_id,
+        "resident_code": notice.resident_code,
+        "notice_text_ja": notice.text_ja,
     }
     print(json.dumps(out, ensure_ascii=False, sort_keys=True))
     return EXIT_OK

@@ -75,13 +75,6 @@ def _authorized(uow: UnitOfWork, by: Actor, action: Permission, target: str) -> 
         raise
 
 
-def refuse(uow: UnitOfWork, by: Actor, action: Permission, target: str, exc: JukiError) -> None:
-    """Log a refusal a service decides from the data rather than the role (自己承認禁止: the
-    supervisor who entered a change may not approve it) as `denied`, then raise it."""
-    log_alone(uow, _entry(uow, by, action, target, "denied", str(exc)))
-    raise exc
-
-
 def _rejected(exc: JukiError) -> str:
     return f"{type(exc).__name__}: {exc}"
 
@@ -105,6 +98,10 @@ def perform(
             shown = shows_my_number is not None and shows_my_number(result)
             uow.oplog.append(_entry(uow, by, action, target, "ok", describe(result), shown))
             uow.commit()
+    except PermissionDeniedError as exc:
+        # refused from the data rather than the role (自己承認禁止): a refusal all the same
+        log_alone(uow, _entry(uow, by, action, target, "denied", str(exc)))
+        raise
     except JukiError as exc:
         log_alone(uow, _entry(uow, by, action, target, "rejected", _rejected(exc)))
         raise

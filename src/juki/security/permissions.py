@@ -100,6 +100,8 @@ class Permission(StrEnum):
     VIEW_PROVISIONAL_CHANGES = "view_provisional_changes"
     APPROVE_CHANGE = "approve_change"  # 審査: approve or reject (自己承認は不可)
     WITHDRAW_CHANGE = "withdraw_change"  # the clerk takes back their own provisional change
+    EDIT_RESIDENT = "edit_resident"  # 排他: open a resident for editing (the edit lock)
+    EXPIRE_CHANGES = "expire_changes"  # the node closes pending changes left undecided too long
 
 
 class Role(StrEnum):
@@ -165,6 +167,7 @@ _CLERK: Final = frozenset(
         Permission.VIEW_CARD,
         Permission.VIEW_PROVISIONAL_CHANGES,
         Permission.WITHDRAW_CHANGE,
+        Permission.EDIT_RESIDENT,
     }
 )
 
@@ -268,6 +271,8 @@ _TABLE: Final = MappingProxyType(
                 Permission.VIEW_RESIDENCE_STATUS,
                 # The relay's question: whose working card is this serial (a kiosk request).
                 Permission.RESOLVE_CARD,
+                # 期限切れ of provisional changes no supervisor decided in time.
+                Permission.EXPIRE_CHANGES,
             }
         ),
     }

@@ -71,10 +71,14 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
 
 
 def test_an_entry_refused_by_a_rule_or_a_lock_is_a_japanese_page(desk: Desk) -> None:
+    """Opening a resident for editing takes their lock: a second operator who opens them, or
+    files a change on them, is told who is editing (「〇〇さんが編集中」) and refused."""
     sealed = desk.env.people.sealed
     client, _ = desk.clients["clerk-t"]
     form = client.get(f"/terminal/relocation?record={sealed.record_id}")
     assert form.status_code == 200 and "転居の入力（仮登録）" in form.text
+    opened = desk.clients["clerk-u"][0].get(f"/terminal/relocation?record={sealed.record_id}")
+    assert opened.status_code == 409 and "窓口 太郎さん（clerk-t）が編集中です" in opened.text
     outside = desk.post(
         "clerk-t",
         "/relocation",
@@ -96,7 +100,13 @@ def test_an_entry_refused_by_a_rule_or_a_lock_is_a_japanese_page(desk: Desk) -> 
     entered = desk.post("clerk-t", "/relocation", body)
     assert entered.status_code == 303 and entered.headers["location"].endswith("msg=entered")
     locked = desk.post("clerk-u", "/relocation", body)
-    assert locked.status_code == 409 and "窓口 太郎（clerk-t）が編集中です" in locked.text
+    assert locked.status_code == 409 and "窓口 太郎さん（clerk-t）が編集中です" in locked.text
+    # opening the resident is refused too, saying who, with no form to fill in
+    opened = desk.clients["clerk-u"][0].get(f"/terminal/relocation?record={sealed.record_id}")
+    assert opened.status_code == 409 and 'id="locked"' in opened.text
+    assert (
+        "窓口 太郎さん（clerk-t）が編集中です" in opened.text and "enter-button" not in opened.text
+    )
     listed = desk.clients["clerk-u"][0].get("/terminal/review")
     assert "転居（1名） → 東京都稲城市大丸2番地" in listed.text
     assert "承認（本登録）" not in listed.text  # a clerk reviews nothing

@@ -130,6 +130,11 @@ def test_terminal_wide_area_needs_the_network_and_the_permission(wide: WideArea)
         "/terminal/wide-area", data=wide_form(csrf, wide.people.head.resident_code)
     )
     assert refused.status_code == 422 and "住基ネットに接続されていない" in refused.text
+    # off the network too, a role without the permission is refused for that first (403)
+    audit = TestClient(app_of(wide, wide.b, on_network=False), base_url="https://testserver")
+    csrf = sign_in(audit, operator(wide.b, "fujisawa-audit2", Role.AUDITOR), "F08")
+    form = wide_form(csrf, wide.people.head.resident_code)
+    assert audit.post("/terminal/wide-area/confirm", data=form).status_code == 403
 
     client = TestClient(app_of(wide, wide.b), base_url="https://testserver")
     csrf = sign_in(client, operator(wide.b, "fujisawa-audit", Role.AUDITOR), "F09")
@@ -139,7 +144,8 @@ def test_terminal_wide_area_needs_the_network_and_the_permission(wide: WideArea)
     )
     assert denied.status_code == 403
     assert wide.a_register() == []
-    assert [e["outcome"] for e in oplog(wide.b.engine, "request_wide_area_issuance")] == ["denied"]
+    outcomes = [e["outcome"] for e in oplog(wide.b.engine, "request_wide_area_issuance")]
+    assert outcomes == ["rejected", "denied", "denied"]  # off the network: clerk, auditor
 
 
 def test_a_reads_its_register_on_the_terminal(wide: WideArea) -> None:

@@ -7,13 +7,15 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from juki.cli import main
 from juki.core.errors import DomainRuleError, PermissionDeniedError, ValidationError
+from juki.core.settings import Settings
 from juki.nodes.apps import create_registry_app
 from juki.registry import services as svc
 from juki.registry.codes import random_code
@@ -97,26 +99,38 @@ def test_a_code_change_retires_the_code_records_why_and_tells_the_cs(backend: Sq
     assert logged[0]["target"] == f"record:{head.record_id}"
 
 
-def test_the_api_and_the_command_change_codes_and_never_answer_500(
+def test_the_api_and_the_command_file_a_change_that_waits_for_its_approval(
     backend: SqlBackend, migrated_db_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    head, wife, _child = family(backend)
+    """Under review (the default) the route and the command file a provisional change: no new
+    code, no notice, nothing for the CS until another supervisor approves it; the notice is
+    then printed from the approved change. With review off the route answers the new code."""
+    head, wife, child = family(backend)
     backend.add_pool(POOL)
     admin = Actor("admin", Role.OPERATIONS_MANAGER, "console")
-    token = create_operator(
-        SqlUnitOfWork(backend.engine), admin, "clerk.02", "窓口 次郎", Role.COUNTER_CLERK
-    )
+    security = SqlUnitOfWork(backend.engine)
+    token = create_operator(security, admin, "clerk.02", "窓口 次郎", Role.COUNTER_CLERK)
+    boss = create_operator(security, admin, "super.02", "審査 三郎", Role.REGISTRY_SUPERVISOR)
     headers = {"Authorization": f"Bearer {token}"}
     path = "/api/v1/events/resident-code-change"
+    body = {"record_id": head.record_id, "reason": "本人の請求", "requested_on": "2025-04-01"}
+    sent = len(backend.rows("outbox"))
     with TestClient(create_registry_app(backend.engine, clock=backend.clock)) as client:
-        assert path in client.get("/openapi.json").json()["paths"]
-        body = {"record_id": head.record_id, "reason": "本人の請求", "requested_on": "2025-04-01"}
+        assert "202" in client.get("/openapi.json").json()["paths"][path]["post"]["responses"]
         reply = client.post(path, json=body, headers=headers)
-        assert reply.status_code == 201, reply.text
-        out = reply.json()
-        assert out["former_resident_code"] == head.resident_code
-        assert out["record"]["resident_code"] == out["resident_code"] in POOL
-        assert "住民票コード通知書" in out["notice_text_ja"]
+        assert reply.status_code == 202, reply.text
+        change_id = reply.json()["change_id"]
+        notice = f"/api/v1/provisional-changes/{change_id}/resident-code-notice"
+        assert client.get(notice, headers=headers).status_code == 409  # not approved yet
+        assert backend.rows("retired_codes") == [] and len(backend.rows("outbox")) == sent
+        approval = f"/api/v1/provisional-changes/{change_id}/approval"
+        assert client.post(approval, headers=headers).status_code == 403  # a clerk's role
+        boss_headers = {"Authorization": f"Bearer {boss}"}
+        assert client.post(approval, headers=boss_headers).status_code == 200
+        printed = client.get(notice, headers=headers).json()
+        assert printed["resident_code"] in POOL and printed["record_id"] == head.record_id
+        assert "住民票コード通知書" in printed["notice_text_ja"]
+        assert backend.rows("outbox")[-1]["message_type"] == "resident_code_changed"
         assert client.post(path, json=body).status_code == 401
         for bad in (
             {**body, "reason": None},
@@ -126,14 +140,26 @@ def test_the_api_and_the_command_change_codes_and_never_answer_500(
             {"record_id": head.record_id},
         ):
             assert client.post(path, json=bad, headers=headers).status_code in (404, 422), bad
-    args = ["change", wife.record_id, "--reason", "本人の請求", "--db", migrated_db_url]
-    args += ["--token", token]
-    code = main(
-        ["registry", "resident-code", *args, "--requested-on", date(2025, 4, 1).isoformat()]
+    off = create_registry_app(
+        backend.engine, clock=backend.clock, settings=Settings(change_review=False)
     )
-    out_text, err_text = capsys.readouterr()
-    assert code == 0, err_text
-    printed = json.loads(out_text)
-    assert code == 0 and printed["former_resident_code"] == wife.resident_code
+    with TestClient(off) as client:
+        body = {**body, "record_id": child.record_id}
+        out = client.post(path, json=body, headers=headers).json()
+        assert out["former_resident_code"] == child.resident_code
+        assert out["resident_code"] in POOL and "住民票コード通知書" in out["notice_text_ja"]
+
+    def juki(*argv: str, who: str = token) -> dict[str, Any]:
+        code = main([*argv, "--db", migrated_db_url, "--token", who])
+        out_text, err_text = capsys.readouterr()
+        assert code == 0, err_text
+        printed: dict[str, Any] = json.loads(out_text)
+        return printed
+
+    filed = juki("registry", "resident-code", "change", wife.record_id, "--reason", "本人の請求")
+    assert (filed["status"], filed["kind_ja"]) == ("pending", "住民票コードの変更")
+    assert len(backend.rows("retired_codes")) == 2  # head's and child's only
+    juki("registry", "pending", "approve", filed["change_id"], "--json", who=boss)
+    printed = juki("registry", "resident-code", "notice", filed["change_id"])
     assert printed["resident_code"] in POOL and "住民票コード通知書" in printed["notice_text_ja"]
-    assert len(backend.rows("retired_codes")) == 2
+    assert len(backend.rows("retired_codes")) == 3

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from juki import cli
+from juki.registry.commands import RecordRelocation
+from juki.registry.review import services as review
+from juki.registry.review.kinds import KINDS
+from juki.registry.uow import SqlRegistryUnitOfWork
 from juki.security.actors import Actor
 from juki.security.operators import create_operator
 from juki.security.permissions import Role
@@ -109,7 +114,7 @@ def test_a_clerks_move_waits_until_a_supervisor_approves_it(counter: Counter) ->
     )
     assert locked.status_code == 409
     assert locked.json()["type"] == "edit_locked"
-    assert "窓口 花子（clerk-a）が編集中です" in locked.json()["msg_ja"]
+    assert "窓口 花子さん（clerk-a）が編集中です" in locked.json()["msg_ja"]
     refused = counter.post("clerk-a", f"/provisional-changes/{change['change_id']}/approval")
     assert refused.status_code == 403
 
@@ -165,23 +170,35 @@ def test_the_command_line_lists_approves_and_refuses_self_approval(
     counter: Counter, capsys: pytest.CaptureFixture[str]
 ) -> None:
     foreigner = counter.env.people.foreigner
-    change_id = counter.relocate("super-a", foreigner.record_id).json()["change_id"]
+    # entered on the system clock, as the command line reads it (a change entered on the
+    # module's 2025 clock would be long expired by now: JUKI_PENDING_CHANGE_DAYS)
+    cmd = RecordRelocation(
+        (foreigner.record_id,), NEW_ADDRESS, date(2025, 3, 30), date(2025, 3, 31)
+    )
+    by = Actor("super-a", Role.REGISTRY_SUPERVISOR, "T1")
+    uow = SqlRegistryUnitOfWork(counter.env.engine)
+    change_id = review.enter_change(uow, by, KINDS["relocation"], cmd).change_id
     url = counter.env.engine.url.render_as_string(hide_password=False)
 
     def juki(who: str, *argv: str) -> tuple[int, Any]:
         token = counter.headers[who]["Authorization"].removeprefix("Bearer ")
         code = cli.main(["registry", "pending", *argv, "--db", url, "--token", token])
         out = capsys.readouterr()
-        return code, json.loads(out.out) if out.out else out.err
+        if "--json" in argv and out.out:
+            return code, json.loads(out.out)
+        return code, out.out or out.err
 
-    code, listed = juki("clerk-a", "list")
+    code, listed = juki("clerk-a", "list", "--json")
     assert code == 0, listed
     assert change_id in [c["change_id"] for c in listed]
+    # staff read Japanese: the list as lines, a refusal as its Japanese message
+    code, lines = juki("clerk-a", "list")
+    assert code == 0 and change_id in lines and "【審査待ち】" in lines
     code, refused = juki("super-a", "approve", change_id)  # the supervisor entered it
-    assert code == 1 and "may not review" in refused
-    code, refused = juki("super-a", "reject", change_id, "--reason", "x")
-    assert code == 1 and "may not review" in refused
-    code, withdrawn = juki("super-a", "withdraw", change_id)
+    assert code == 1 and "自己承認禁止" in refused
+    code, refused = juki("super-a", "reject", change_id, "--reason", "x", "--json")
+    assert code == 1 and "自己承認禁止" in refused
+    code, withdrawn = juki("super-a", "withdraw", change_id, "--json")
     assert (code, withdrawn["status"]) == (0, "withdrawn")
 
 

@@ -1,5 +1,6 @@
 """The changes reviewed besides the life events (ADR 0007, "What is reviewed"), on SQLite and
-PostgreSQL: 転出取消, 異動取消 and 通称の記載/削除. Entered, each applies nothing — no record, no
+PostgreSQL: 転出取消, 異動取消, 通称の記載/削除 and 住民票コードの変更.
+Entered, each applies nothing — no record, no
 history, no household, nothing in the outbox, the same 住民票の写し — until a supervisor other
 than its clerk approves it; then its own service applies it, with both names in the history.
 
@@ -9,18 +10,27 @@ test_review_sql.py; the commands' round trip in tests/unit/registry/review.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from datetime import date
 
 import pytest
 
 from juki.certificates.content import build_content
-from juki.certificates.model import ALL_MEMBERS, CertificateContent, CertificateKind
+from juki.certificates.model import (
+    ALL_MEMBERS,
+    CertificateContent,
+    CertificateKind,
+    OptionalItem,
+)
 from juki.certificates.model import CertificateRequest as Req
 from juki.certificates.store import SqlCertificateUnitOfWork
+from juki.core.errors import StateConflictError
 from juki.registry import services as svc
+from juki.registry.codes import random_code
 from juki.registry.commands import (
     CancelChanges,
+    ChangeResidentCode,
     DeleteAlias,
     ForeignItems,
     RecordAlias,
@@ -31,7 +41,7 @@ from juki.registry.commands import (
 from juki.registry.model import ForeignResidentCategory, RecordStatus
 from juki.registry.review import services as review
 from juki.registry.review.kinds import KINDS
-from juki.registry.review.model import ChangeStatus
+from juki.registry.review.model import ChangeStatus, ReviewPolicy
 from juki.registry.review.rules import SelfApprovalRefused
 from juki.security.actors import Actor
 from juki.security.permissions import Role
@@ -71,7 +81,9 @@ def certificate(backend: SqlBackend, resident_code: str) -> CertificateContent:
             municipality=uow.municipality,
             read_at=backend.clock.now(),
         )
-    return build_content(Req(CertificateKind.RESIDENCE, resident_code, members=ALL_MEMBERS), read)
+    items = frozenset({OptionalItem.RESIDENT_CODE})  # so a new code would show
+    req = Req(CertificateKind.RESIDENCE, resident_code, members=ALL_MEMBERS, items=items)
+    return build_content(req, read)
 
 
 def entered_and_approved(
@@ -79,7 +91,7 @@ def entered_and_approved(
 ) -> tuple[str, ...]:
     """Enter `cmd` as `by`; check it applied nothing; approve it as SUPERVISOR_2."""
     before, shown = snapshot(backend), certificate(backend, resident_code)
-    change = review.enter_change(backend.uow(), by, KINDS[kind], cmd, lock_minutes=30)
+    change = review.enter_change(backend.uow(), by, KINDS[kind], cmd, policy=ReviewPolicy())
     after = snapshot(backend)
     for table in APPLIED:
         assert after[table] == before[table], (kind, table)
@@ -119,7 +131,7 @@ def test_a_change_cancellation_waits_for_another_supervisor(backend: SqlBackend)
     # 異動取消 is a supervisor's: entered by one, it is approved by another, never by them
     cmd = CancelChanges(ids, "住所の誤記載")
     change = review.enter_change(
-        backend.uow(), SUPERVISOR, KINDS["change-cancellation"], cmd, lock_minutes=30
+        backend.uow(), SUPERVISOR, KINDS["change-cancellation"], cmd, policy=ReviewPolicy()
     )
     with pytest.raises(SelfApprovalRefused):
         review.approve_change(backend.uow(), SUPERVISOR, change.change_id)
@@ -160,3 +172,27 @@ def test_an_alias_and_its_deletion_wait_for_their_approval(backend: SqlBackend) 
     assert entered_and_approved(backend, CLERK, "alias-deletion", gone, code) == (smith.record_id,)
     assert get(backend, smith.record_id).alias_name is None
     assert [h.approved_by for h in history(backend, smith.record_id)[-2:]] == ["super-2"] * 2
+
+
+def test_a_resident_code_change_waits_and_its_notice_follows_the_approval(
+    backend: SqlBackend,
+) -> None:
+    """法第30条の4: no new code on any certificate, no `resident_code_changed` for the CS and no
+    住民票コード通知 until another supervisor approves; then all three."""
+    head, _wife, _child = family(backend)
+    backend.add_pool([random_code(random.Random(11))])
+    cmd = ChangeResidentCode(head.record_id, "本人からの変更請求", TODAY)
+    change = review.enter_change(
+        backend.uow(), CLERK, KINDS["resident-code-change"], cmd, policy=ReviewPolicy()
+    )
+    with pytest.raises(StateConflictError):  # no notice before the 本登録
+        review.resident_code_notice(backend.uow(), CLERK, change.change_id)
+    review.withdraw_change(backend.uow(), CLERK, change.change_id)
+    entered_and_approved(backend, CLERK, "resident-code-change", cmd, head.resident_code)
+    new = get(backend, head.record_id).resident_code
+    assert new != head.resident_code
+    assert backend.rows("outbox")[-1]["message_type"] == "resident_code_changed"
+    approved = review.list_changes(backend.uow(), CLERK, ChangeStatus.APPROVED)[-1]
+    record_id, notice = review.resident_code_notice(backend.uow(), CLERK, approved.change_id)
+    assert (record_id, notice.resident_code) == (head.record_id, new)
+    assert history(backend, head.record_id)[-1].approved_by == "super-2"

@@ -20,9 +20,10 @@ from juki.registry import services as svc
 from juki.registry.commands import ChangeName, RecordRelocation
 from juki.registry.review import services as review
 from juki.registry.review.kinds import KINDS
-from juki.registry.review.model import ChangeStatus, ProvisionalChange
+from juki.registry.review.model import ChangeStatus, LockHolder, ProvisionalChange, ReviewPolicy
 from juki.registry.review.rules import SelfApprovalRefused
 from juki.security.actors import Actor
+from juki.security.operators import create_operator, revoke_token, token_sha256
 from juki.security.permissions import Role
 from juki.security.uow import SqlUnitOfWork
 from juki.security.verification.ports import StoredSession
@@ -44,6 +45,8 @@ CLERK_2 = Actor("clerk-2", Role.COUNTER_CLERK, "T03")
 SUPERVISOR_2 = Actor("super-2", Role.REGISTRY_SUPERVISOR, "T04")
 NEW_ADDRESS = f"{PREFIX}平尾3丁目1番1号"
 LOCK_MINUTES = 30
+POLICY = ReviewPolicy(lock_minutes=LOCK_MINUTES, idle_minutes=15, pending_days=14)
+ADMIN = Actor("admin", Role.OPERATIONS_MANAGER, "console")
 
 
 @pytest.fixture
@@ -65,9 +68,8 @@ def enter(
     kind: str = "relocation",
     session: str | None = None,
 ) -> ProvisionalChange:
-    return review.enter_change(
-        backend.uow(), by, KINDS[kind], cmd, lock_minutes=LOCK_MINUTES, session_sha256=session
-    )
+    holder = LockHolder(session_sha256=session)
+    return review.enter_change(backend.uow(), by, KINDS[kind], cmd, policy=POLICY, holder=holder)
 
 
 def logged(backend: SqlBackend, action: str) -> list[tuple[str, str, str]]:
@@ -201,3 +203,74 @@ def test_an_approval_after_the_record_changed_is_a_conflict(backend: SqlBackend)
         ChangeStatus.PENDING
     )
     assert [o for _, o, _ in logged(backend, "approve_change")] == ["rejected"]
+
+
+def session_of(backend: SqlBackend, key: str, operator: Actor) -> LockHolder:
+    with SqlUnitOfWork(backend.engine, clock=backend.clock) as uow:
+        now = backend.clock.now().isoformat()
+        uow.verification.add_session(
+            key, StoredSession(operator.actor_id, operator.role.value, "T01", now, now)
+        )
+        uow.commit()
+    return LockHolder(session_sha256=key)
+
+
+def test_opening_a_resident_locks_them_until_the_session_idles_or_the_token_ends(
+    backend: SqlBackend,
+) -> None:
+    """排他 from the moment a resident is opened for editing, naming the holder 「〇〇さん」; a
+    session's lock goes when the session idles (before anyone ends it), a token's when the
+    token is revoked."""
+    head, wife, child = family(backend)
+    everyone = (head.record_id, wife.record_id, child.record_id)
+    security = SqlUnitOfWork(backend.engine, clock=backend.clock)
+    token = create_operator(security, ADMIN, "clerk-1", "窓口 一郎", Role.COUNTER_CLERK)
+    opened = session_of(backend, "b" * 64, CLERK)
+    targets = review.open_for_editing(
+        backend.uow(), CLERK, head.record_id, policy=POLICY, holder=opened
+    )
+    assert targets == (f"record:{head.record_id}", f"household:{head.household_id}")
+    with pytest.raises(StateConflictError) as held:  # a second operator opens them
+        review.open_for_editing(backend.uow(), CLERK_2, head.record_id, policy=POLICY)
+    assert "窓口 一郎さん（clerk-1）が編集中です" in held.value.message_ja
+    with pytest.raises(StateConflictError):  # … or enters a change on the household
+        enter(backend, CLERK_2, relocate(everyone))
+    assert logged(backend, "edit_resident")[-1][:2] == ("clerk-2", "rejected")
+    # the holder's session idles out (JUKI_IDLE_MINUTES): the lock goes with it
+    backend.clock.advance(timedelta(minutes=POLICY.idle_minutes))
+    review.open_for_editing(backend.uow(), CLERK_2, head.record_id, policy=POLICY)
+
+    # a lock taken over the API lives as long as the token it was taken with
+    with_token = LockHolder(token_sha256=token_sha256(token))
+    backend.clock.advance(timedelta(minutes=LOCK_MINUTES))  # clerk 2's lock has expired
+    change = review.enter_change(
+        backend.uow(),
+        CLERK,
+        KINDS["relocation"],
+        relocate(everyone),
+        policy=POLICY,
+        holder=with_token,
+    )
+    with pytest.raises(StateConflictError):
+        review.open_for_editing(backend.uow(), CLERK_2, head.record_id, policy=POLICY)
+    revoke_token(security, ADMIN, "clerk-1")
+    review.open_for_editing(backend.uow(), CLERK_2, head.record_id, policy=POLICY)
+    assert review.get_change(backend.uow(), CLERK, change.change_id).status is (
+        ChangeStatus.PENDING  # the change waits; only its lock went with the token
+    )
+
+
+def test_a_change_left_undecided_expires_with_its_reason(backend: SqlBackend) -> None:
+    head, wife, child = family(backend)
+    change = enter(backend, CLERK, relocate((head.record_id, wife.record_id, child.record_id)))
+    backend.clock.advance(timedelta(days=POLICY.pending_days))
+    assert review.list_changes(backend.uow(), SUPERVISOR_2, policy=POLICY) == []
+    [expired] = review.list_changes(backend.uow(), CLERK, ChangeStatus.EXPIRED, policy=POLICY)
+    assert (expired.change_id, expired.status_ja) == (change.change_id, "期限切れ")
+    assert "14日以内に審査されなかったため失効" in expired.reason
+    assert logged(backend, "expire_changes") == [("review", "ok", "1 expired after 14 days")]
+    assert backend.rows("edit_locks") == []
+    with pytest.raises(StateConflictError) as late:
+        review.approve_change(backend.uow(), SUPERVISOR_2, change.change_id, policy=POLICY)
+    assert late.value.rule == "not_pending"
+    assert get(backend, head.record_id).address != NEW_ADDRESS

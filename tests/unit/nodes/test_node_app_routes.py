@@ -167,7 +167,7 @@ def test_a_municipality_reviews_changes_unless_its_node_json_says_not(
     apps: dict[str, FastAPI],
 ) -> None:
     registry = mounts_of(apps["132250"])["/registry"]
-    assert registry.state.change_review is True  # the default, as `juki network init` writes
+    assert registry.state.review_policy.review is True  # the default, as `juki network init` writes
     data = config_for("132250", NodeKind.MUNICIPALITY, "稲城市").to_json()
     assert NodeConfig.from_json(data).certificate_settings().change_review is True
     off = NodeConfig.from_json({**data, "change_review": False})

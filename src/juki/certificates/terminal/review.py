@@ -1,11 +1,15 @@
 """The counter's 転居 entry and the supervisor's 審査 (仮登録 → 本登録), in Japanese.
 
-A clerk opens a resident from the search, enters the 転居 (the members who move, the new
-address, the dates): the change is tried against every rule and kept as a provisional change
-(仮登録), holding the resident's edit lock for this session; nothing reaches a certificate or
-the CS. The 審査 list shows the changes waiting; a supervisor other than the clerk approves
+A clerk opens a resident from the search to enter a 転居: opening takes the resident's edit
+lock for this session (`review.open_for_editing`), so a second operator who opens them is told
+「〇〇さんが編集中」 and gets no form. The 転居 (the members who move, the new address, the
+dates) is tried against every rule and kept as a provisional change (仮登録), still holding the
+lock; nothing reaches a certificate or the CS. The 審査 list shows the changes waiting, and the
+latest that expired undecided with the reason; a supervisor other than the clerk approves
 (本登録: applied now) or rejects with a reason; the clerk may withdraw their own. When the
 municipality does not review changes (`JUKI_CHANGE_REVIEW=off`), the 転居 is applied at once.
+Other entry screens open a resident and file their change the same way (`open_for_editing`,
+`review.file_change`).
 """
 
 from __future__ import annotations
@@ -28,11 +32,13 @@ from juki.registry import services as registry
 from juki.registry.commands import RecordRelocation
 from juki.registry.review import services as review
 from juki.registry.review.kinds import KINDS
-from juki.registry.review.model import ChangeStatus
+from juki.registry.review.model import ChangeStatus, LockHolder, ProvisionalChange, ReviewPolicy
+from juki.registry.review.wiring import review_policy
 from juki.web.text import CleanStr
 
 ChangeIdForm = Annotated[str, Form(pattern=r"^[0-9a-fA-F-]{36}$")]
 RecordIdQuery = Annotated[CleanStr, Query(min_length=1, max_length=36)]
+EXPIRED_SHOWN: Final = 20  # the latest changes that expired undecided, with why
 MESSAGES: Final = {
     "entered": "仮登録しました。審査（承認）されるまで住民票・証明書には反映されません",
     "applied": "転居を記録しました",
@@ -40,6 +46,15 @@ MESSAGES: Final = {
     "rejected": "却下しました。理由は記録に残ります",
     "withdrawn": "取り下げました",
 }
+
+
+def policy_of(screens: Screens) -> ReviewPolicy:
+    return review_policy(screens.desk().settings)
+
+
+def holder_of(request: Request) -> LockHolder:
+    """A lock taken at the terminal lives no longer than this session."""
+    return LockHolder(session_sha256=session_key(request))
 
 
 def _relocation_page(
@@ -50,10 +65,22 @@ def _relocation_page(
     status: int = 200,
     error: str | None = None,
     form: dict[str, str] | None = None,
+    opened_by: LockHolder | None = None,
 ) -> HTMLResponse:
+    """The entry form. `opened_by`: the resident is being opened for editing, so their lock is
+    taken now (after they are read, so a role that may not read them is refused for that); if
+    another operator holds it, the page says who and shows no form (409)."""
     d = screens.desk()
     subject = registry.get_record(d.uow(), session.actor, record_id)
     _household, members = registry.household_view(d.uow(), session.actor, subject.household_id)
+    locked = False
+    if opened_by is not None:
+        try:
+            review.open_for_editing(
+                d.uow(), session.actor, record_id, policy=policy_of(screens), holder=opened_by
+            )
+        except StateConflictError as exc:
+            status, error, locked = 409, exc.message_ja, True
     return screens.page(
         "relocation.html",
         session,
@@ -61,15 +88,16 @@ def _relocation_page(
         subject=subject,
         members=members,
         error=error,
+        locked=locked,
         form=form or {"moved_on": d.clock.today().isoformat()},
         today=d.clock.today().isoformat(),
     )
 
 
 def relocation_form(
-    session: TerminalSession, screens: TerminalScreens, record: RecordIdQuery
+    request: Request, session: TerminalSession, screens: TerminalScreens, record: RecordIdQuery
 ) -> HTMLResponse:
-    return _relocation_page(screens, session, record)
+    return _relocation_page(screens, session, record, opened_by=holder_of(request))
 
 
 def relocate(
@@ -97,22 +125,21 @@ def relocate(
         )
     cmd = RecordRelocation(tuple(members), new_address.strip(), moved, d.clock.today())
     try:
-        if not d.settings.change_review:
-            registry.record_relocation(d.uow(), session.actor, cmd)
-            return screens.see_other("/review?msg=applied")
-        review.enter_change(
+        filed = review.file_change(
             d.uow(),
             session.actor,
             KINDS["relocation"],
             cmd,
-            lock_minutes=d.settings.edit_lock_minutes,
-            session_sha256=session_key(request),
+            policy=policy_of(screens),
+            holder=holder_of(request),
         )
     except (RuleViolation, StateConflictError) as exc:
         status = 409 if isinstance(exc, StateConflictError) else 422
         return _relocation_page(
             screens, session, record, status=status, error=exc.message_ja, form=form
         )
+    if not isinstance(filed, ProvisionalChange):
+        return screens.see_other("/review?msg=applied")
     return screens.see_other("/review?msg=entered")
 
 
@@ -122,14 +149,23 @@ def review_list(
     msg: Annotated[CleanStr, Query(max_length=16)] = "",
 ) -> HTMLResponse:
     d = screens.desk()
-    pending = review.list_changes(d.uow(), session.actor, ChangeStatus.PENDING)
+    policy = policy_of(screens)
+    pending = review.list_changes(d.uow(), session.actor, ChangeStatus.PENDING, policy=policy)
+    expired = review.list_changes(
+        d.uow(), session.actor, ChangeStatus.EXPIRED, policy=policy, newest_first=True
+    )
     return screens.page(
-        "review.html", session, pending=pending, message=MESSAGES.get(msg), error=None
+        "review.html",
+        session,
+        pending=pending,
+        expired=expired[:EXPIRED_SHOWN],
+        message=MESSAGES.get(msg),
+        error=None,
     )
 
 
 def approve(session: FormSession, screens: TerminalScreens, change: ChangeIdForm) -> Response:
-    review.approve_change(screens.desk().uow(), session.actor, change)
+    review.approve_change(screens.desk().uow(), session.actor, change, policy=policy_of(screens))
     return screens.see_other("/review?msg=approved")
 
 

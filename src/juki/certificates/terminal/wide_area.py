@@ -18,7 +18,11 @@ from juki.certificates.ports import ContentSource
 from juki.certificates.terminal.forms import PostedWideArea, WideAreaForm
 from juki.certificates.terminal.screens import Route, Screens, TerminalScreens
 from juki.certificates.terminal.session import FormSession, Session, TerminalSession
-from juki.certificates.wide_area import NotOnNetwork, preview_wide_area, wide_area_register
+from juki.certificates.wide_area import (
+    preview_wide_area,
+    refuse_off_network,
+    wide_area_register,
+)
 from juki.core.errors import PermissionDeniedError, RuleViolation
 from juki.security.permissions import Permission
 from juki.web.text import CleanStr
@@ -66,9 +70,11 @@ def _wide_area_page(
     )
 
 
-def _source(screens: Screens) -> ContentSource:
+def _source(screens: Screens, session: Session) -> ContentSource:
+    """The CS to ask through. Off the network, the operator's permission is checked (a role
+    without it: 403, logged) before they are told there is no network to ask."""
     if screens.wide_area is None:
-        raise NotOnNetwork()
+        refuse_off_network(screens.desk().uow(), session.actor)
     return screens.wide_area
 
 
@@ -83,7 +89,7 @@ def wide_area_form_page(session: TerminalSession, screens: TerminalScreens) -> H
 def wide_area_confirm(
     session: FormSession, screens: TerminalScreens, posted: PostedWideArea
 ) -> HTMLResponse:
-    _source(screens)
+    _source(screens, session)
     try:
         preview = preview_wide_area(
             screens.desk().uow(),
@@ -99,7 +105,7 @@ def wide_area_confirm(
 def wide_area_issue(
     session: FormSession, screens: TerminalScreens, posted: PostedWideArea
 ) -> Response:
-    source = _source(screens)
+    source = _source(screens, session)
     try:
         issued = screens.desk().issue_wide_area(
             session.actor,

@@ -6,7 +6,6 @@ when it does not (201 with the records)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import Annotated, Any, Final, Literal, TypeVar
 
 from fastapi import APIRouter, Path, Query, Request, status
@@ -16,54 +15,18 @@ from pydantic import BaseModel, Field
 from juki.registry.api.deps import API_PREFIX, UoW
 from juki.registry.api.schemas import Request as Body
 from juki.registry.review import services as review
-from juki.registry.review.kinds import KINDS, command_json, without_items
-from juki.registry.review.model import ChangeStatus, ProvisionalChange
+from juki.registry.review.kinds import KINDS, visible_command
+from juki.registry.review.model import ChangeStatus, LockHolder, ProvisionalChange, ReviewPolicy
+from juki.registry.review.schemas import ProvisionalChangeOut
 from juki.security.actors import Actor
-from juki.security.permissions import Role, hidden_items
+from juki.security.operators import token_sha256
+from juki.security.permissions import Role
 from juki.web.auth import OperatorActor
 from juki.web.errors import READ_RESPONSES, WRITE_RESPONSES, renamed_fields
 
 T = TypeVar("T")
 ChangeIdPath = Annotated[str, Path(pattern=r"^[0-9a-fA-F-]{36}$")]
-StatusFilter = Literal["pending", "approved", "rejected", "withdrawn", "all"]
-
-
-class ProvisionalChangeOut(BaseModel):
-    """A provisional change (仮登録) and its decision; not applied unless `approved`."""
-
-    change_id: str
-    kind: str
-    kind_ja: str
-    summary: str
-    status: ChangeStatus
-    status_ja: str
-    clerk_id: str
-    terminal_id: str
-    entered_at: datetime
-    targets: list[str]
-    reviewer_id: str | None
-    reviewed_at: datetime | None
-    reason: str
-    records: list[str] = Field(description="the records the 本登録 wrote (approved only)")
-
-    @classmethod
-    def of(cls, c: ProvisionalChange) -> ProvisionalChangeOut:
-        return cls(
-            change_id=c.change_id,
-            kind=c.kind,
-            kind_ja=c.kind_ja,
-            summary=c.summary,
-            status=c.status,
-            status_ja=c.status_ja,
-            clerk_id=c.clerk_id,
-            terminal_id=c.terminal_id,
-            entered_at=c.entered_at,
-            targets=list(c.targets),
-            reviewer_id=c.reviewer_id,
-            reviewed_at=c.reviewed_at,
-            reason=c.reason,
-            records=list(c.records),
-        )
+StatusFilter = Literal["pending", "approved", "rejected", "withdrawn", "expired", "all"]
 
 
 class ProvisionalChangeDetailOut(ProvisionalChangeOut):
@@ -76,12 +39,16 @@ class RejectionIn(Body):
     reason: Annotated[str, Field(max_length=500, description="却下の理由 (required)")]
 
 
-def reviewing(request: Request) -> bool:
-    return bool(getattr(request.app.state, "change_review", True))
+def policy_of(request: Request) -> ReviewPolicy:
+    """The municipality's review settings, set on the app from its Settings when it is built."""
+    policy: ReviewPolicy = request.app.state.review_policy
+    return policy
 
 
-def lock_minutes(request: Request) -> int:
-    return int(getattr(request.app.state, "edit_lock_minutes", 30))
+def token_holder(request: Request) -> LockHolder:
+    """A lock taken over the API lives no longer than the bearer token it was taken with."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return LockHolder(token_sha256=token_sha256(token) if scheme.lower() == "bearer" else None)
 
 
 def filed(
@@ -92,14 +59,23 @@ def filed(
     cmd: Any,
     out: Callable[[Any, Role], T],
     renames: Mapping[str, str] | None = None,
+    apply: Callable[[Any, Actor, Any], Any] | None = None,
 ) -> T | JSONResponse:
-    """Enter `cmd` as a provisional change (the municipality reviews changes), else apply it
-    now with the kind's own service (the one a 本登録 runs) and answer `out` of its result."""
+    """Enter `cmd` as a provisional change (the municipality reviews changes: 202), else apply
+    it now (`review.file_change`) and answer `out` of its result."""
     with renamed_fields(renames or {}):
-        if not reviewing(request):
-            return out(KINDS[kind].service(uow, by, cmd), by.role)
-        change = review.enter_change(uow, by, KINDS[kind], cmd, lock_minutes=lock_minutes(request))
-    body = ProvisionalChangeOut.of(change).model_dump(mode="json")
+        result = review.file_change(
+            uow,
+            by,
+            KINDS[kind],
+            cmd,
+            policy=policy_of(request),
+            holder=token_holder(request),
+            apply=apply,
+        )
+    if not isinstance(result, ProvisionalChange):
+        return out(result, by.role)
+    body = ProvisionalChangeOut.of(result).model_dump(mode="json")
     return JSONResponse(body, status_code=status.HTTP_202_ACCEPTED)
 
 
@@ -113,26 +89,31 @@ FILED_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
 
 
 def list_changes(
+    request: Request,
     by: OperatorActor,
     uow: UoW,
     state: Annotated[StatusFilter, Query(alias="status")] = "pending",
 ) -> list[ProvisionalChangeOut]:
-    """The review list (審査待ち by default), oldest first."""
+    """The review list (審査待ち by default), oldest first. Changes left undecided longer than
+    the municipality allows are expired first (`expired`, with the reason)."""
     wanted = None if state == "all" else ChangeStatus(state)
-    return [ProvisionalChangeOut.of(c) for c in review.list_changes(uow, by, wanted)]
+    found = review.list_changes(uow, by, wanted, policy=policy_of(request))
+    return [ProvisionalChangeOut.of(c) for c in found]
 
 
 def show_change(by: OperatorActor, uow: UoW, change_id: ChangeIdPath) -> ProvisionalChangeDetailOut:
     change = review.get_change(uow, by, change_id)
-    command = without_items(command_json(change.command), hidden_items(by.role))
     return ProvisionalChangeDetailOut(
-        **ProvisionalChangeOut.of(change).model_dump(), command=command
+        **ProvisionalChangeOut.of(change).model_dump(), command=visible_command(change, by.role)
     )
 
 
-def approve(by: OperatorActor, uow: UoW, change_id: ChangeIdPath) -> ProvisionalChangeOut:
+def approve(
+    request: Request, by: OperatorActor, uow: UoW, change_id: ChangeIdPath
+) -> ProvisionalChangeOut:
     """本登録 (審査 only, never the operator who entered it): the change is applied now."""
-    return ProvisionalChangeOut.of(review.approve_change(uow, by, change_id))
+    applied = review.approve_change(uow, by, change_id, policy=policy_of(request))
+    return ProvisionalChangeOut.of(applied)
 
 
 def reject(
@@ -147,10 +128,38 @@ def withdraw(by: OperatorActor, uow: UoW, change_id: ChangeIdPath) -> Provisiona
     return ProvisionalChangeOut.of(review.withdraw_change(uow, by, change_id))
 
 
+class ResidentCodeNoticeOut(BaseModel):
+    change_id: str
+    record_id: str
+    resident_code: str
+    notice_text_ja: str = Field(
+        description="住民票コード通知 (法第30条の4第3項), to print and hand over or post"
+    )
+
+
+def resident_code_notice(
+    by: OperatorActor, uow: UoW, change_id: ChangeIdPath
+) -> ResidentCodeNoticeOut:
+    """The 住民票コード通知 of an approved 住民票コードの変更 (409 before its 本登録)."""
+    record_id, notice = review.resident_code_notice(uow, by, change_id)
+    return ResidentCodeNoticeOut(
+        change_id=change_id,
+        record_id=record_id,
+        resident_code=notice.resident_code,
+        notice_text_ja=notice.text_ja,
+    )
+
+
 def review_router() -> APIRouter:
     router = APIRouter(prefix=f"{API_PREFIX}/provisional-changes", tags=["review"])
     router.add_api_route("", list_changes, methods=["GET"], responses=READ_RESPONSES)
     router.add_api_route("/{change_id}", show_change, methods=["GET"], responses=READ_RESPONSES)
+    router.add_api_route(
+        "/{change_id}/resident-code-notice",
+        resident_code_notice,
+        methods=["GET"],
+        responses=READ_RESPONSES,
+    )
     for path, endpoint in (
         ("/{change_id}/approval", approve),
         ("/{change_id}/rejection", reject),

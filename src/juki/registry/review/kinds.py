@@ -19,17 +19,24 @@ from juki.registry import commands as c
 from juki.registry import services
 from juki.registry.model import ResidentRecord
 from juki.registry.ports import RegistryUnitOfWork
-from juki.registry.review.model import KIND_JA, household_target, record_target
+from juki.registry.review.model import ProvisionalChange, household_target, record_target
+from juki.registry.services.codes import new_resident_code
 from juki.registry.services.people import delete_alias, record_alias
 from juki.security.actors import Actor
-from juki.security.permissions import Permission
+from juki.security.permissions import Permission, Role, hidden_items
 
 Applied = ResidentRecord | list[ResidentRecord]
 
 
 @dataclass(frozen=True, slots=True)
 class Kind:
+    """One change an operator enters that waits for review: one route of the registry's event
+    API (its path's last part), its name at the counter, its command and its service. Changes
+    by the node itself (a message from the network, 個人番号の指定, seeding) are applied as
+    they come."""
+
     name: str
+    ja: str
     command: type[Any]
     permission: Permission
     service: Callable[[RegistryUnitOfWork, Actor, Any], Applied]
@@ -56,76 +63,106 @@ def _adapter(command: type[Any]) -> TypeAdapter[Any]:
 KINDS: Final[Mapping[str, Kind]] = {
     k.name: k
     for k in (
-        Kind("birth", c.RecordBirth, Permission.RECORD_BIRTH, services.record_birth),
-        Kind("death", c.RecordDeath, Permission.RECORD_DEATH, services.record_death),
-        Kind("move-in", c.RecordMoveIn, Permission.RECORD_MOVE_IN, services.record_move_in),
-        Kind("move-out", c.RecordMoveOut, Permission.RECORD_MOVE_OUT, services.record_move_out),
+        Kind("birth", "出生", c.RecordBirth, Permission.RECORD_BIRTH, services.record_birth),
+        Kind("death", "死亡", c.RecordDeath, Permission.RECORD_DEATH, services.record_death),
+        Kind("move-in", "転入", c.RecordMoveIn, Permission.RECORD_MOVE_IN, services.record_move_in),
+        Kind(
+            "move-out",
+            "転出",
+            c.RecordMoveOut,
+            Permission.RECORD_MOVE_OUT,
+            services.record_move_out,
+        ),
         Kind(
             "move-out-confirmation",
+            "転出確定",
             c.ConfirmMoveOut,
             Permission.CONFIRM_MOVE_OUT,
             services.confirm_move_out,
         ),
         Kind(
             "relocation",
+            "転居",
             c.RecordRelocation,
             Permission.RECORD_RELOCATION,
             services.record_relocation,
         ),
         Kind(
             "household-split",
+            "世帯分離",
             c.SplitHousehold,
             Permission.CHANGE_HOUSEHOLD,
             services.split_household,
         ),
         Kind(
             "household-merge",
+            "世帯合併",
             c.MergeHouseholds,
             Permission.CHANGE_HOUSEHOLD,
             services.merge_households,
         ),
         Kind(
             "householder-change",
+            "世帯主変更",
             c.ChangeHouseholder,
             Permission.CHANGE_HOUSEHOLD,
             services.change_householder,
         ),
-        Kind("name-change", c.ChangeName, Permission.CHANGE_NAME, services.change_name),
+        Kind(
+            "name-change", "氏名の変更", c.ChangeName, Permission.CHANGE_NAME, services.change_name
+        ),
         Kind(
             "entry-by-authority",
+            "職権記載",
             c.EnterByAuthority,
             Permission.ENTER_BY_AUTHORITY,
             services.enter_by_authority,
         ),
         Kind(
             "correction-by-authority",
+            "職権修正",
             c.CorrectByAuthority,
             Permission.CORRECT_BY_AUTHORITY,
             services.correct_by_authority,
         ),
         Kind(
             "removal-by-authority",
+            "職権消除",
             c.RemoveByAuthority,
             Permission.REMOVE_BY_AUTHORITY,
             services.remove_by_authority,
         ),
         Kind(
             "move-out-withdrawal",
+            "転出取消",
             c.WithdrawMoveOut,
             Permission.WITHDRAW_MOVE_OUT,
             services.withdraw_move_out,
         ),
         Kind(
             "change-cancellation",
+            "異動取消",
             c.CancelChanges,
             Permission.CANCEL_CHANGE,
             services.cancel_changes,
         ),
-        Kind("alias", c.RecordAlias, Permission.CHANGE_NAME, record_alias),
-        Kind("alias-deletion", c.DeleteAlias, Permission.CHANGE_NAME, delete_alias),
+        Kind("alias", "通称の記載", c.RecordAlias, Permission.CHANGE_NAME, record_alias),
+        Kind("alias-deletion", "通称の削除", c.DeleteAlias, Permission.CHANGE_NAME, delete_alias),
+        Kind(
+            "resident-code-change",
+            "住民票コードの変更",
+            c.ChangeResidentCode,
+            Permission.CHANGE_RESIDENT_CODE,
+            new_resident_code,
+        ),
     )
 }
-assert set(KINDS) == set(KIND_JA)
+
+
+def kind_ja(name: str) -> str:
+    kind = KINDS.get(name)
+    return kind.ja if kind else name
+
 
 _RECORD_FIELDS: Final = ("record_id", "record_ids", "new_householder_id")
 _HOUSEHOLD_FIELDS: Final = (
@@ -165,7 +202,7 @@ def lock_targets(records: list[str], households: list[str]) -> tuple[str, ...]:
 def summary_of(kind: Kind, cmd: Any, people: int) -> str:
     """One line for the review list: the kind, how many records, the new address or 通称 if
     any, else the reason a cancellation gives."""
-    line = f"{KIND_JA[kind.name]}（{people}名）" if people else KIND_JA[kind.name]
+    line = f"{kind.ja}（{people}名）" if people else kind.ja
     for name in (
         "new_address",
         "address",
@@ -198,6 +235,11 @@ def without_items(data: Any, hidden: frozenset[str]) -> Any:
 
 def command_json(text: str) -> Any:
     return json.loads(text)
+
+
+def visible_command(change: ProvisionalChange, role: Role) -> Any:
+    """The change's command as `role` may see it (what `show` answers, over HTTP or the CLI)."""
+    return without_items(command_json(change.command), hidden_items(role))
 
 
 def holds_my_number(data: Any) -> bool:

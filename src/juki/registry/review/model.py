@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
@@ -14,6 +14,7 @@ class ChangeStatus(StrEnum):
     APPROVED = "approved"  # 本登録: applied
     REJECTED = "rejected"  # 却下: not applied, with a reason
     WITHDRAWN = "withdrawn"  # 取下げ: its clerk took it back
+    EXPIRED = "expired"  # 期限切れ: no one decided it within JUKI_PENDING_CHANGE_DAYS
 
 
 STATUS_JA: Final = {
@@ -21,29 +22,7 @@ STATUS_JA: Final = {
     ChangeStatus.APPROVED: "承認済み",
     ChangeStatus.REJECTED: "却下",
     ChangeStatus.WITHDRAWN: "取下げ",
-}
-
-# The changes an operator enters that wait for review: each is one route of the registry's
-# event API (its path's last part) and one service. Changes by the node itself (a message from
-# the network, 個人番号の指定, seeding) are applied as they come.
-KIND_JA: Final = {
-    "birth": "出生",
-    "death": "死亡",
-    "move-in": "転入",
-    "move-out": "転出",
-    "move-out-confirmation": "転出確定",
-    "relocation": "転居",
-    "household-split": "世帯分離",
-    "household-merge": "世帯合併",
-    "householder-change": "世帯主変更",
-    "name-change": "氏名の変更",
-    "entry-by-authority": "職権記載",
-    "correction-by-authority": "職権修正",
-    "removal-by-authority": "職権消除",
-    "move-out-withdrawal": "転出取消",
-    "change-cancellation": "異動取消",
-    "alias": "通称の記載",
-    "alias-deletion": "通称の削除",
+    ChangeStatus.EXPIRED: "期限切れ",
 }
 
 
@@ -78,10 +57,6 @@ class ProvisionalChange:
     records: tuple[str, ...] = field(default=())  # the records the 本登録 wrote
 
     @property
-    def kind_ja(self) -> str:
-        return KIND_JA.get(self.kind, self.kind)
-
-    @property
     def status_ja(self) -> str:
         return STATUS_JA[self.status]
 
@@ -96,5 +71,36 @@ class EditLock:
     operator_name: str
     acquired_at: datetime
     expires_at: datetime
-    session_sha256: str | None = None
+    session_sha256: str | None = None  # taken in a terminal session: lives as long as it
     session_ended: bool = False
+    session_last_seen: datetime | None = None  # an idle session is over before it is ended
+    token_sha256: str | None = None  # taken with an API token: lives as long as the token
+    token_current: bool = False  # the token is still the operator's, not revoked or replaced
+    token_expires_at: datetime | None = None
+    change_id: str | None = None  # None: opened for editing, nothing entered yet
+
+
+@dataclass(frozen=True, slots=True)
+class LockHolder:
+    """Who takes a lock and in what: a terminal session's key, or an API token's hash (the
+    command line's token holds none: its call ends before anyone else could be kept out)."""
+
+    session_sha256: str | None = None
+    token_sha256: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewPolicy:
+    """The municipality's settings for review: whether changes wait for it, how long a lock
+    lasts, how long a session may idle (its locks go with it), when a pending change expires.
+    Built from Settings by `review.wiring.review_policy`; the defaults are Settings' own (a
+    unit test holds them equal: the pure domain may not import the settings module)."""
+
+    review: bool = True
+    lock_minutes: int = 30
+    idle_minutes: int = 15
+    pending_days: int = 14
+
+    @property
+    def idle_limit(self) -> timedelta:
+        return timedelta(minutes=self.idle_minutes)

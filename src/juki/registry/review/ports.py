@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Protocol
 
 from juki.registry.ports import RegistryUnitOfWork
-from juki.registry.review.model import ChangeStatus, EditLock, ProvisionalChange
+from juki.registry.review.model import ChangeStatus, EditLock, LockHolder, ProvisionalChange
 
 
 class ReviewStore(Protocol):
@@ -19,7 +19,9 @@ class ReviewStore(Protocol):
 
     def decide(self, change: ProvisionalChange) -> None: ...
 
-    def listed(self, status: ChangeStatus | None, limit: int) -> Sequence[ProvisionalChange]: ...
+    def listed(
+        self, status: ChangeStatus | None, limit: int, newest_first: bool = False
+    ) -> Sequence[ProvisionalChange]: ...
 
     def versions(self, record_ids: Iterable[str]) -> dict[str, int]: ...
 
@@ -33,8 +35,8 @@ class ReviewStore(Protocol):
         self,
         targets: Iterable[str],
         operator_id: str,
-        session_sha256: str | None,
-        change_id: str,
+        holder: LockHolder,
+        change_id: str | None,
         now: datetime,
         expires_at: datetime,
     ) -> None: ...

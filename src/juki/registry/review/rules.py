@@ -85,33 +85,64 @@ def check_unchanged(recorded: Mapping[str, int], current: Mapping[str, int]) -> 
         )
 
 
-def is_live(lock: EditLock, now: datetime) -> bool:
-    return not lock.session_ended and now < lock.expires_at
+def is_live(lock: EditLock, now: datetime, idle_limit: timedelta) -> bool:
+    """A lock holds until it expires, and no longer than what it was taken in: a terminal
+    session (ended by logout, transfer, or idleness even before anyone ends it) or an API
+    token (revoked, replaced or expired)."""
+    if now >= lock.expires_at:
+        return False
+    if lock.session_sha256 is not None:
+        if lock.session_ended:
+            return False
+        if lock.session_last_seen is not None and now - lock.session_last_seen >= idle_limit:
+            return False
+    if lock.token_sha256 is not None:
+        if not lock.token_current:
+            return False
+        if lock.token_expires_at is not None and now >= lock.token_expires_at:
+            return False
+    return True
 
 
-def blocking_lock(locks: Iterable[EditLock], operator_id: str, now: datetime) -> EditLock | None:
+def blocking_lock(
+    locks: Iterable[EditLock], operator_id: str, now: datetime, idle_limit: timedelta
+) -> EditLock | None:
     """The first live lock another operator holds on any of the targets, if any."""
     for lock in locks:
-        if lock.operator_id != operator_id and is_live(lock, now):
+        if lock.operator_id != operator_id and is_live(lock, now, idle_limit):
             return lock
     return None
 
 
-def check_lock(locks: Iterable[EditLock], operator_id: str, now: datetime) -> None:
-    held = blocking_lock(locks, operator_id, now)
+def holder_ja(lock: EditLock) -> str:
+    """「〇〇さん」: the holder as the counter calls a colleague, with their id to find them."""
+    if lock.operator_name:
+        return f"{lock.operator_name}さん（{lock.operator_id}）"
+    return f"{lock.operator_id}さん"
+
+
+def check_lock(
+    locks: Iterable[EditLock], operator_id: str, now: datetime, idle_limit: timedelta
+) -> None:
+    held = blocking_lock(locks, operator_id, now, idle_limit)
     if held is not None:
-        who = (
-            f"{held.operator_name}（{held.operator_id}）"
-            if held.operator_name
-            else held.operator_id
-        )
         until = held.expires_at.strftime("%H:%M")
         raise StateConflictError(
             "edit_locked",
             f"{held.operator_id} is editing this resident until {until} at the latest",
-            f"この住民は{who}が編集中です（{until}まで）。処理が終わるまでお待ちください",
+            f"{holder_ja(held)}が編集中です（{until}まで）。処理が終わるまでお待ちください",
         )
 
 
 def lock_expiry(now: datetime, minutes: int) -> datetime:
     return now + timedelta(minutes=minutes)
+
+
+def is_stale(change: ProvisionalChange, now: datetime, days: int) -> bool:
+    """A pending change no one decided within `days` of its entry expires (期限切れ)."""
+    return change.status is ChangeStatus.PENDING and now - change.entered_at >= timedelta(days=days)
+
+
+def expiry_reason(days: int) -> str:
+    """The trace an expired change keeps: why it was not applied, and what to do."""
+    return f"{days}日以内に審査されなかったため失効しました。必要なら入力し直してください"

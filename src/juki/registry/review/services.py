@@ -12,10 +12,11 @@ clerk as its author and the supervisor as its approver: only then does it reach 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
-from juki.core.errors import JukiError, NotFoundError
+from juki.core.errors import NotFoundError, StateConflictError
+from juki.registry.code_notice import ResidentCodeNotice
 from juki.registry.review import rules
 from juki.registry.review.kinds import (
     KINDS,
@@ -27,13 +28,21 @@ from juki.registry.review.kinds import (
     summary_of,
     targets_of,
 )
-from juki.registry.review.model import ChangeStatus, ProvisionalChange
+from juki.registry.review.model import (
+    ChangeStatus,
+    LockHolder,
+    ProvisionalChange,
+    ReviewPolicy,
+)
 from juki.registry.review.ports import ReviewUnitOfWork
-from juki.security.actions import perform, refuse
+from juki.security.actions import perform
 from juki.security.actors import Actor
 from juki.security.permissions import Permission, Role, is_allowed
 
 MAX_LISTED: Final = 200
+NO_HOLDER: Final = LockHolder()
+DEFAULT_POLICY: Final = ReviewPolicy()
+EXPIRER: Final = Actor.system("review")
 
 
 def kind_of(name: str) -> Kind:
@@ -43,29 +52,68 @@ def kind_of(name: str) -> Kind:
     return kind
 
 
+def _take(
+    uow: ReviewUnitOfWork,
+    by: Actor,
+    targets: tuple[str, ...],
+    policy: ReviewPolicy,
+    holder: LockHolder,
+    change_id: str | None,
+) -> None:
+    now = uow.clock.now()
+    rules.check_lock(uow.review.locks(targets), by.actor_id, now, policy.idle_limit)
+    expires = rules.lock_expiry(now, policy.lock_minutes)
+    uow.review.take(targets, by.actor_id, holder, change_id, now, expires)
+
+
+def open_for_editing(
+    uow: ReviewUnitOfWork,
+    by: Actor,
+    record_id: str,
+    *,
+    policy: ReviewPolicy = DEFAULT_POLICY,
+    holder: LockHolder = NO_HOLDER,
+) -> tuple[str, ...]:
+    """排他: the operator opens a resident to enter a change, and holds the resident and their
+    household from now on (a second operator is told who is editing, and refused), until the
+    change they enter is decided, their session or token ends, or the lock expires."""
+
+    def run(uow: ReviewUnitOfWork) -> tuple[str, ...]:
+        targets = lock_targets([record_id], uow.review.households_of([record_id]))
+        if len(targets) < 2:
+            raise NotFoundError("resident record", record_id[:40])
+        _take(uow, by, targets, policy, holder, None)
+        return targets
+
+    return perform(uow, by, Permission.EDIT_RESIDENT, f"record:{record_id[:40]}", run)
+
+
 def enter_change(
     uow: ReviewUnitOfWork,
     by: Actor,
     kind: Kind,
     cmd: Any,
     *,
-    lock_minutes: int,
-    session_sha256: str | None = None,
+    policy: ReviewPolicy = DEFAULT_POLICY,
+    holder: LockHolder = NO_HOLDER,
 ) -> ProvisionalChange:
     """仮登録: check the change, keep it, and lock what it touches (the records it names and
     their households, the households it names); apply nothing."""
+    expire_stale(uow, policy)
     records, named = targets_of(cmd)
 
     def run(uow: ReviewUnitOfWork) -> ProvisionalChange:
-        now = uow.clock.now()
         households = sorted({*named, *uow.review.households_of(records)})
         targets = lock_targets(records, households)
-        rules.check_lock(uow.review.locks(targets), by.actor_id, now)
+        change_id = uow.ids.new_id()
+        # locked first (another operator's lock refuses before any rule runs); a refusal below
+        # rolls the lock back with everything else
+        _take(uow, by, targets, policy, holder, change_id)
         with uow.trial():  # every rule of the change, on the record as it is now; undone
             kind.service(uow.inner(), by, cmd)
         read = [*records, *uow.review.members(households)]
         change = ProvisionalChange(
-            change_id=uow.ids.new_id(),
+            change_id=change_id,
             kind=kind.name,
             command=kind.encode(cmd),
             summary=summary_of(kind, cmd, len(records)),
@@ -74,12 +122,10 @@ def enter_change(
             clerk_id=by.actor_id,
             clerk_role=by.role.value,
             terminal_id=by.terminal_id,
-            entered_at=now,
-            session_sha256=session_sha256,
+            entered_at=uow.clock.now(),
+            session_sha256=holder.session_sha256,
         )
         uow.review.add(change)
-        expires = rules.lock_expiry(now, lock_minutes)
-        uow.review.take(targets, by.actor_id, session_sha256, change.change_id, now, expires)
         return change
 
     return perform(
@@ -92,34 +138,56 @@ def enter_change(
     )
 
 
+def file_change(
+    uow: ReviewUnitOfWork,
+    by: Actor,
+    kind: Kind,
+    cmd: Any,
+    *,
+    policy: ReviewPolicy,
+    holder: LockHolder = NO_HOLDER,
+    apply: Callable[[ReviewUnitOfWork, Actor, Any], Any] | None = None,
+) -> Any:
+    """What every entry point (API route, terminal screen, command) does with a change an
+    operator files: a provisional change when the municipality reviews changes, else the
+    result of applying it now with `apply` (the kind's own service, the one a 本登録 runs,
+    unless the caller needs more of its result)."""
+    if policy.review:
+        return enter_change(uow, by, kind, cmd, policy=policy, holder=holder)
+    return (apply or kind.service)(uow, by, cmd)
+
+
 def _target(change_id: str) -> str:
     return f"change:{change_id[:40]}"
 
 
-def _refuse_own(uow: ReviewUnitOfWork, by: Actor, change_id: str, action: Permission) -> None:
-    """自己承認禁止, decided before anything changes and logged as a refusal (`denied`). A
-    role without the permission is refused by the action runner first, as for any action."""
-    if not is_allowed(by.role, action):
-        return
-    with uow:
-        try:
-            change = uow.review.get(change_id)
-        except NotFoundError:
-            return  # the action itself answers it, logged
-    try:
-        rules.check_reviewer(change, by.actor_id, action.value)
-    except JukiError as exc:
-        refuse(uow, by, action, _target(change_id), exc)
+def _decide(
+    uow: ReviewUnitOfWork, change: ProvisionalChange, status: ChangeStatus, **more: Any
+) -> ProvisionalChange:
+    """Record the decision (only on a change still pending) and free what it held."""
+    decided = dataclasses.replace(change, status=status, reviewed_at=uow.clock.now(), **more)
+    uow.review.decide(decided)
+    uow.review.release(change.change_id)
+    return decided
 
 
-def approve_change(uow: ReviewUnitOfWork, by: Actor, change_id: str) -> ProvisionalChange:
+def _reviewed(uow: ReviewUnitOfWork, by: Actor, change_id: str) -> ProvisionalChange:
+    """The change a supervisor decides: never their own (自己承認禁止: a PermissionDeniedError,
+    so the runner logs it `denied`), and only while it is pending."""
+    change = uow.review.get(change_id)
+    rules.check_reviewer(change, by.actor_id, Permission.APPROVE_CHANGE.value)
+    rules.check_pending(change)
+    return change
+
+
+def approve_change(
+    uow: ReviewUnitOfWork, by: Actor, change_id: str, *, policy: ReviewPolicy = DEFAULT_POLICY
+) -> ProvisionalChange:
     """本登録: apply the change as its clerk entered it, if no record changed since."""
-    _refuse_own(uow, by, change_id, Permission.APPROVE_CHANGE)
+    expire_stale(uow, policy)
 
     def run(uow: ReviewUnitOfWork) -> ProvisionalChange:
-        change = uow.review.get(change_id)
-        rules.check_reviewer(change, by.actor_id, Permission.APPROVE_CHANGE.value)
-        rules.check_pending(change)
+        change = _reviewed(uow, by, change_id)
         rules.check_unchanged(change.versions, uow.review.versions(change.versions))
         kind = kind_of(change.kind)
         author = Actor(
@@ -130,16 +198,13 @@ def approve_change(uow: ReviewUnitOfWork, by: Actor, change_id: str) -> Provisio
             approved_by=by.actor_id,
         )
         applied = kind.service(uow.inner(), author, kind.decode(change.command))
-        decided = dataclasses.replace(
+        return _decide(
+            uow,
             change,
-            status=ChangeStatus.APPROVED,
+            ChangeStatus.APPROVED,
             reviewer_id=by.actor_id,
-            reviewed_at=uow.clock.now(),
             records=applied_ids(applied),
         )
-        uow.review.decide(decided)
-        uow.review.release(change_id)
-        return decided
 
     return perform(
         uow,
@@ -155,23 +220,11 @@ def reject_change(
     uow: ReviewUnitOfWork, by: Actor, change_id: str, reason: str
 ) -> ProvisionalChange:
     """却下: the change is not applied; it stays, with the reason, for good."""
-    _refuse_own(uow, by, change_id, Permission.APPROVE_CHANGE)
 
     def run(uow: ReviewUnitOfWork) -> ProvisionalChange:
         text = rules.rejection_reason(reason)
-        change = uow.review.get(change_id)
-        rules.check_reviewer(change, by.actor_id, Permission.APPROVE_CHANGE.value)
-        rules.check_pending(change)
-        decided = dataclasses.replace(
-            change,
-            status=ChangeStatus.REJECTED,
-            reviewer_id=by.actor_id,
-            reviewed_at=uow.clock.now(),
-            reason=text,
-        )
-        uow.review.decide(decided)
-        uow.review.release(change_id)
-        return decided
+        change = _reviewed(uow, by, change_id)
+        return _decide(uow, change, ChangeStatus.REJECTED, reviewer_id=by.actor_id, reason=text)
 
     return perform(
         uow,
@@ -190,35 +243,65 @@ def withdraw_change(uow: ReviewUnitOfWork, by: Actor, change_id: str) -> Provisi
         change = uow.review.get(change_id)
         rules.check_withdrawer(change, by.actor_id, Permission.WITHDRAW_CHANGE.value)
         rules.check_pending(change)
-        decided = dataclasses.replace(
-            change, status=ChangeStatus.WITHDRAWN, reviewed_at=uow.clock.now()
-        )
-        uow.review.decide(decided)
-        uow.review.release(change_id)
-        return decided
+        return _decide(uow, change, ChangeStatus.WITHDRAWN)
 
     return perform(uow, by, Permission.WITHDRAW_CHANGE, _target(change_id), run)
 
 
+def expire_stale(uow: ReviewUnitOfWork, policy: ReviewPolicy) -> Sequence[ProvisionalChange]:
+    """期限切れ: pending changes no one decided within `policy.pending_days` are closed by the
+    node, each with the reason (`rules.expiry_reason`) and one oplog entry; their locks go.
+    Run before the review list is read and before a change is entered or approved, so an
+    operator finds an old change expired, and why, rather than approvable."""
+    with uow:
+        now = uow.clock.now()
+        stale = [
+            c
+            for c in uow.review.listed(ChangeStatus.PENDING, MAX_LISTED)
+            if rules.is_stale(c, now, policy.pending_days)
+        ]
+    if not stale:
+        return []
+    reason = rules.expiry_reason(policy.pending_days)
+
+    def run(uow: ReviewUnitOfWork) -> list[ProvisionalChange]:
+        return [_decide(uow, c, ChangeStatus.EXPIRED, reason=reason) for c in stale]
+
+    return perform(
+        uow,
+        EXPIRER,
+        Permission.EXPIRE_CHANGES,
+        ",".join(_target(c.change_id) for c in stale)[:400],
+        run,
+        describe=lambda done: f"{len(done)} expired after {policy.pending_days} days",
+    )
+
+
 def list_changes(
-    uow: ReviewUnitOfWork, by: Actor, status: ChangeStatus | None = ChangeStatus.PENDING
+    uow: ReviewUnitOfWork,
+    by: Actor,
+    status: ChangeStatus | None = ChangeStatus.PENDING,
+    *,
+    policy: ReviewPolicy = DEFAULT_POLICY,
+    newest_first: bool = False,
 ) -> Sequence[ProvisionalChange]:
-    """The review list (審査待ち by default), oldest first."""
+    """The review list (審査待ち by default), oldest first unless `newest_first`."""
+    expire_stale(uow, policy)
     label = status.value if status else "all"
     return perform(
         uow,
         by,
         Permission.VIEW_PROVISIONAL_CHANGES,
         f"changes:{label}",
-        lambda uow: uow.review.listed(status, MAX_LISTED),
+        lambda uow: uow.review.listed(status, MAX_LISTED, newest_first),
         describe=lambda found: f"{len(found)} listed",
     )
 
 
 def get_change(uow: ReviewUnitOfWork, by: Actor, change_id: str) -> ProvisionalChange:
     """One provisional change with its command. Whoever shows it hides what the role may not
-    see (`kinds.without_items`); a 個人番号 it carries, shown to a role that may see it, marks
-    the entry (`my_number_shown`)."""
+    see (`kinds.visible_command`); a 個人番号 it carries, shown to a role that may see it,
+    marks the entry (`my_number_shown`)."""
     sees = is_allowed(by.role, Permission.VIEW_MY_NUMBER)
 
     def read(uow: ReviewUnitOfWork) -> ProvisionalChange:
@@ -231,4 +314,34 @@ def get_change(uow: ReviewUnitOfWork, by: Actor, change_id: str) -> ProvisionalC
         _target(change_id),
         read,
         shows_my_number=lambda c: sees and holds_my_number(command_json(c.command)),
+    )
+
+
+def resident_code_notice(
+    uow: ReviewUnitOfWork, by: Actor, change_id: str
+) -> tuple[str, ResidentCodeNotice]:
+    """住民票コード通知 (法第30条の4第3項 → 第30条の3第3項) of an approved 住民票コードの変更: due
+    only once the 本登録 recorded the new code, printed from the record as it is then."""
+
+    def run(uow: ReviewUnitOfWork) -> tuple[str, ResidentCodeNotice]:
+        change = uow.review.get(change_id)
+        if change.kind != "resident-code-change" or change.status is not ChangeStatus.APPROVED:
+            raise StateConflictError(
+                "not_approved_code_change",
+                "a notice is printed only for an approved resident-code change",
+                "住民票コード通知書は、承認（本登録）された住民票コードの変更についてだけ"
+                "印刷できます",
+            )
+        record = uow.registry.get(change.records[0])
+        assert change.reviewed_at is not None  # every approved change has its time
+        notice = ResidentCodeNotice.of(record, uow.municipality, change.reviewed_at.date())
+        return record.record_id, notice
+
+    return perform(
+        uow,
+        by,
+        Permission.CHANGE_RESIDENT_CODE,
+        _target(change_id),
+        run,
+        describe=lambda n: f"住民票コード通知 of record {n[0]} printed",
     )

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from juki.core.errors import ConcurrentChangeError, NotFoundError
-from juki.registry.review.model import ChangeStatus, EditLock, ProvisionalChange
+from juki.registry.review.model import ChangeStatus, EditLock, LockHolder, ProvisionalChange
 from juki.registry.review.tables import edit_locks, provisional_changes
 from juki.registry.tables import resident_records
 from juki.security.tables import operator_sessions, operators
@@ -58,6 +58,31 @@ def _change(r: Mapping[Any, Any]) -> ProvisionalChange:
     )
 
 
+def _when(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _lock(r: Any) -> EditLock:
+    return EditLock(
+        target=r.target,
+        operator_id=r.operator_id,
+        operator_name=r.display_name or "",
+        acquired_at=datetime.fromisoformat(r.acquired_at),
+        expires_at=datetime.fromisoformat(r.expires_at),
+        session_sha256=r.session_sha256,
+        # a lock taken in a session lives only as long as the session
+        session_ended=r.session_sha256 is not None and r.ended_at is not None,
+        session_last_seen=_when(r.last_seen_at),
+        token_sha256=r.token_sha256,
+        # … and one taken with a token, as long as that token is the operator's, unrevoked
+        token_current=r.token_sha256 is not None
+        and r.current_token == r.token_sha256
+        and r.token_revoked_at is None,
+        token_expires_at=_when(r.token_expires_at),
+        change_id=r.change_id,
+    )
+
+
 class SqlReview:
     def __init__(self, conn: sa.Connection) -> None:
         self._conn = conn
@@ -97,9 +122,19 @@ class SqlReview:
         if done.rowcount != 1:
             raise ConcurrentChangeError(f"provisional change {change.change_id} decided already")
 
-    def listed(self, status: ChangeStatus | None, limit: int) -> Sequence[ProvisionalChange]:
+    def listed(
+        self, status: ChangeStatus | None, limit: int, newest_first: bool = False
+    ) -> Sequence[ProvisionalChange]:
         pc = provisional_changes.c
-        query = sa.select(provisional_changes).order_by(pc.entered_at, pc.change_id).limit(limit)
+        order = (
+            (pc.entered_at.desc(), pc.change_id.desc())
+            if newest_first
+            else (
+                pc.entered_at,
+                pc.change_id,
+            )
+        )
+        query = sa.select(provisional_changes).order_by(*order).limit(limit)
         if status is not None:
             query = query.where(pc.status == status.value)
         return [_change(r) for r in self._conn.execute(query).mappings()]
@@ -133,6 +168,8 @@ class SqlReview:
     # -- edit locks -----------------------------------------------------------------------
 
     def locks(self, targets: Iterable[str]) -> list[EditLock]:
+        """The locks on `targets`, with what decides whether each still holds: its session
+        (ended, last seen) or its token (still the operator's, not revoked; its expiry)."""
         wanted = sorted(set(targets))
         if not wanted:
             return []
@@ -142,10 +179,16 @@ class SqlReview:
                 el.target,
                 el.operator_id,
                 el.session_sha256,
+                el.token_sha256,
+                el.change_id,
                 el.acquired_at,
                 el.expires_at,
                 o.display_name,
+                o.token_sha256.label("current_token"),
+                o.token_revoked_at,
+                o.token_expires_at,
                 s.ended_at,
+                s.last_seen_at,
             )
             .select_from(
                 edit_locks.outerjoin(operators, o.operator_id == el.operator_id).outerjoin(
@@ -154,26 +197,14 @@ class SqlReview:
             )
             .where(el.target.in_(wanted))
         )
-        return [
-            EditLock(
-                target=r.target,
-                operator_id=r.operator_id,
-                operator_name=r.display_name or "",
-                acquired_at=datetime.fromisoformat(r.acquired_at),
-                expires_at=datetime.fromisoformat(r.expires_at),
-                session_sha256=r.session_sha256,
-                # a lock taken in a session lives only as long as the session
-                session_ended=r.session_sha256 is not None and r.ended_at is not None,
-            )
-            for r in self._conn.execute(query)
-        ]
+        return [_lock(r) for r in self._conn.execute(query)]
 
     def take(
         self,
         targets: Iterable[str],
         operator_id: str,
-        session_sha256: str | None,
-        change_id: str,
+        holder: LockHolder,
+        change_id: str | None,
         now: datetime,
         expires_at: datetime,
     ) -> None:
@@ -188,7 +219,8 @@ class SqlReview:
                 {
                     "target": t,
                     "operator_id": operator_id,
-                    "session_sha256": session_sha256,
+                    "session_sha256": holder.session_sha256,
+                    "token_sha256": holder.token_sha256,
                     "change_id": change_id,
                     "acquired_at": now.isoformat(),
                     "expires_at": expires_at.isoformat(),

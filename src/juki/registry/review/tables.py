@@ -35,6 +35,7 @@ edit_locks = sa.Table(
     sa.Column("target", sa.String(80), primary_key=True),
     sa.Column("operator_id", sa.String(64), nullable=False),
     sa.Column("session_sha256", sa.String(64), nullable=True),
+    sa.Column("token_sha256", sa.String(64), nullable=True),  # taken with this API token
     sa.Column("change_id", sa.String(36), nullable=True, index=True),
     sa.Column("acquired_at", Timestamp, nullable=False),
     sa.Column("expires_at", Timestamp, nullable=False),

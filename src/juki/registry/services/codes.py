@@ -78,3 +78,12 @@ def change_resident_code(
         )
 
     return perform(uow, by, Permission.CHANGE_RESIDENT_CODE, f"record:{cmd.record_id}", run)
+
+
+def new_resident_code(
+    uow: RegistryUnitOfWork, by: Actor, cmd: ChangeResidentCode
+) -> ResidentRecord:
+    """The change as review applies it (its 本登録): the record with its new code; the
+    住民票コード通知 is printed from the approved change (`review.services
+    .resident_code_notice`)."""
+    return change_resident_code(uow, by, cmd).record

@@ -12,14 +12,17 @@ import pytest
 
 import juki
 from juki.registry.commands import (
+    AbolishSeal,
     CancelChanges,
     ChangeName,
+    ChangeResidentCode,
     DeleteAlias,
     JoinHousehold,
     MergeHouseholds,
     RecordAlias,
     RecordMoveIn,
     RecordRelocation,
+    RegisterSeal,
     WithdrawMoveOut,
 )
 from juki.registry.model import Relationship
@@ -31,6 +34,7 @@ from juki.registry.review.kinds import (
     targets_of,
     without_items,
 )
+from juki.security.permissions import Permission
 from support.residents import move_in_command
 from support.rules import action_calls
 
@@ -58,6 +62,7 @@ def test_each_kind_is_entered_under_the_permission_its_service_checks() -> None:
         RecordAlias("r1", "山田　ジョン", "ヤマダ　ジョン", TODAY, TODAY),
         RecordAlias("r1", "山田　ジョン", None, TODAY, TODAY),
         DeleteAlias("r1", TODAY, TODAY),
+        ChangeResidentCode("r1", "本人からの変更請求", TODAY),
     ],
 )
 def test_a_command_comes_back_as_it_was_kept(cmd: object) -> None:
@@ -96,3 +101,17 @@ def test_a_command_shown_to_a_role_leaves_out_what_it_may_not_see() -> None:
     shown = without_items(data, frozenset({"my_number", "honseki"}))
     assert "my_number" not in shown and "honseki" not in shown["person"]
     assert not holds_my_number(shown)
+
+
+def test_seals_and_support_measures_are_not_reviewed() -> None:
+    """ADR 0007: 印鑑登録・廃止 (the municipality's own register under its 印鑑条例, and a 廃止
+    must stop certificates at once) and 支援措置 (protection from the moment it is recorded)
+    are applied as entered; a kind under their permissions would hold them for an approval."""
+    applied_at_once = {
+        Permission.REGISTER_SEAL,
+        Permission.ABOLISH_SEAL,
+        Permission.MANAGE_SUPPORT_MEASURES,
+    }
+    assert not {k.permission for k in KINDS.values()} & applied_at_once
+    assert not {k.command for k in KINDS.values()} & {RegisterSeal, AbolishSeal}
+    assert KINDS["resident-code-change"].permission is Permission.CHANGE_RESIDENT_CODE

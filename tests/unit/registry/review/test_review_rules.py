@@ -13,7 +13,8 @@ from juki.core.clock import JST
 from juki.core.errors import PermissionDeniedError, StateConflictError, ValidationError
 from juki.core.settings import Settings, SettingsError
 from juki.registry.review import rules
-from juki.registry.review.model import ChangeStatus, EditLock, ProvisionalChange
+from juki.registry.review.model import ChangeStatus, EditLock, ProvisionalChange, ReviewPolicy
+from juki.registry.review.wiring import review_policy
 
 NOW = datetime(2025, 4, 1, 10, 0, tzinfo=JST)
 
@@ -36,7 +37,12 @@ def change(
     )
 
 
-def lock(operator: str, *, minutes: int = 30, ended: bool = False) -> EditLock:
+IDLE = timedelta(minutes=15)
+
+
+def lock(
+    operator: str, *, minutes: int = 30, ended: bool = False, seen: datetime = NOW
+) -> EditLock:
     return EditLock(
         target="record:r1",
         operator_id=operator,
@@ -45,6 +51,20 @@ def lock(operator: str, *, minutes: int = 30, ended: bool = False) -> EditLock:
         expires_at=NOW + timedelta(minutes=minutes),
         session_sha256="s" * 64,
         session_ended=ended,
+        session_last_seen=seen,
+    )
+
+
+def token_lock(*, current: bool = True, expires: datetime | None = None) -> EditLock:
+    return EditLock(
+        target="record:r1",
+        operator_id="clerk-1",
+        operator_name="",
+        acquired_at=NOW,
+        expires_at=NOW + timedelta(minutes=30),
+        token_sha256="t" * 64,
+        token_current=current,
+        token_expires_at=expires,
     )
 
 
@@ -101,9 +121,9 @@ def test_an_approval_needs_every_record_at_the_version_read(
 
 def test_another_operators_live_lock_refuses_naming_its_holder() -> None:
     with pytest.raises(StateConflictError) as held:
-        rules.check_lock([lock("clerk-1")], "clerk-2", NOW)
+        rules.check_lock([lock("clerk-1")], "clerk-2", NOW, IDLE)
     assert held.value.rule == "edit_locked"
-    assert "窓口 一郎（clerk-1）が編集中です（10:30まで）" in held.value.message_ja
+    assert "窓口 一郎さん（clerk-1）が編集中です（10:30まで）" in held.value.message_ja
 
 
 @pytest.mark.parametrize(
@@ -112,22 +132,44 @@ def test_another_operators_live_lock_refuses_naming_its_holder() -> None:
         (lock("clerk-1"), "clerk-1"),  # one's own
         (lock("clerk-1", ended=True), "clerk-2"),  # its session ended: logout, idle, transfer
         (lock("clerk-1", minutes=0), "clerk-2"),  # timed out
+        (lock("clerk-1", seen=NOW - IDLE), "clerk-2"),  # its session idled out, not yet ended
+        (token_lock(current=False), "clerk-2"),  # its token revoked or replaced
+        (token_lock(expires=NOW), "clerk-2"),  # its token expired
     ],
 )
 def test_a_lock_does_not_refuse_its_holder_nor_once_released(held: EditLock, who: str) -> None:
-    rules.check_lock([held], who, NOW)
+    rules.check_lock([held], who, NOW, IDLE)
 
 
 def test_a_lock_expires_after_the_minutes_set() -> None:
     expires = rules.lock_expiry(NOW, 30)
-    assert rules.is_live(lock("x", minutes=30), expires - timedelta(seconds=1))
-    assert not rules.is_live(lock("x", minutes=30), expires)
+    busy = lock("x", minutes=30, seen=expires - timedelta(minutes=1))  # its session in use
+    assert rules.is_live(busy, expires - timedelta(seconds=1), IDLE)
+    assert not rules.is_live(busy, expires, IDLE)
+    later = NOW + timedelta(minutes=10)
+    assert rules.is_live(lock("x", seen=later - timedelta(minutes=14)), later, IDLE)
+    assert rules.is_live(token_lock(expires=later + timedelta(seconds=1)), later, IDLE)
+
+
+def test_a_pending_change_expires_after_the_days_set_and_says_why() -> None:
+    days = 14
+    fresh = change()
+    assert not rules.is_stale(fresh, NOW + timedelta(days=days, seconds=-1), days)
+    assert rules.is_stale(fresh, NOW + timedelta(days=days), days)
+    assert not rules.is_stale(change(status=ChangeStatus.REJECTED), NOW + timedelta(days=99), days)
+    assert "14日以内に審査されなかったため失効" in rules.expiry_reason(days)
 
 
 def test_review_is_on_unless_the_municipality_turns_it_off() -> None:
     assert Settings().change_review and Settings.from_env({}).change_review
     s = Settings.from_env({"JUKI_CHANGE_REVIEW": "off", "JUKI_EDIT_LOCK_MINUTES": "45"})
     assert (s.change_review, s.edit_lock_minutes) == (False, 45)
-    for name, value in (("JUKI_CHANGE_REVIEW", "no"), ("JUKI_EDIT_LOCK_MINUTES", "0")):
+    assert review_policy(Settings()) == ReviewPolicy()  # the domain's defaults are Settings'
+    assert Settings.from_env({"JUKI_PENDING_CHANGE_DAYS": "3"}).pending_change_days == 3
+    for name, value in (
+        ("JUKI_CHANGE_REVIEW", "no"),
+        ("JUKI_EDIT_LOCK_MINUTES", "0"),
+        ("JUKI_PENDING_CHANGE_DAYS", "0"),
+    ):
         with pytest.raises(SettingsError, match=name):
             Settings.from_env({name: value})
