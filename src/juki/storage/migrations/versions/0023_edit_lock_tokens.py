@@ -1,8 +1,8 @@
 """Edit locks taken with an API token name it (edit_locks.token_sha256): the lock ends when the
 token is revoked, replaced or expires, as a terminal session's lock ends with the session.
 
-Revision ID: 0025
-Revises: 0021
+Revision ID: 0023
+Revises: 0022
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0025"
-down_revision = "0021"
+revision = "0023"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
