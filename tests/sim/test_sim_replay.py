@@ -13,7 +13,7 @@ from juki.cli import main
 
 ARGS = [
     "sim", "--seed", "7", "--days", "2", "--municipalities", "3", "--population", "45",
-    "--faults", "all", "--event-scale", "300", "--json",
+    "--faults", "all", "--event-scale", "300", "--kiosk-scale", "80", "--json",
 ]  # fmt: skip
 
 
