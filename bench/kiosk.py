@@ -121,11 +121,11 @@ def _sessions(
             token = SoftCardToken.load(kiosk.card(card["serial"]))
             relay = TimedRelay(client, local)
             started = time.perf_counter()
-            session = KioskSession.start(relay, root, store_id=DEMO_STORE, clock=SystemClock())
-            session.authenticate(token, card["pin"])
-            session.choose(card["lg_code"], "residence", copies=1)
             local.timing = None
             try:
+                session = KioskSession.start(relay, root, store_id=DEMO_STORE, clock=SystemClock())
+                session.authenticate(token, card["pin"])
+                session.choose(card["lg_code"], "residence", copies=1)
                 result = session.request()
             except (KioskStop, RuleViolation) as exc:  # counted, not timed
                 with guard:

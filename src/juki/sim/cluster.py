@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from datetime import date, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Final
 
@@ -51,6 +52,13 @@ ZERO: Final = timedelta(0)
 # How often each node signs a checkpoint of its oplog chain for its parent (when it grew).
 CHECKPOINT_EVERY: Final = timedelta(hours=6)
 VERIFY_URL: Final = "https://verify.sim.invalid"  # where a page's QR would lead
+
+
+@cache
+def shared_renderer() -> CertificateRenderer:
+    """One certificate renderer per process, made when a run first needs one: it caches the
+    fonts and the mayor's seal, which cost seconds to load, and holds nothing of a run."""
+    return CertificateRenderer()
 
 
 class NodeClock:
@@ -140,7 +148,7 @@ class Cluster:
         if not isinstance(node, MunicipalityNode):
             return
         if self._renderer is None:
-            self._renderer = CertificateRenderer()  # fonts and seal cached, shared by all
+            self._renderer = shared_renderer()
         where = self.directory / "certificates" / node.node_id
         if not where.exists():
             where.mkdir(parents=True)

@@ -229,6 +229,10 @@ class Kiosks:
                 raise
             self.stats.cards_refused["disk_full"] += 1
             return None
+        except SimCrash as crash:  # the counter's node died at its commit: no card
+            self.stats.cards_refused["crashed"] += 1
+            self.cluster.crashes.append(crash)
+            return None
         self.stats.cards_issued += 1
         card = SimCard(token.serial, lg, code, token)
         self.cards.setdefault(lg, []).append(card)
