@@ -1,17 +1,17 @@
-"""`python -m bench seed|events|network|certificates|oplog|all [--residents N] [--backend …] …`."""
+"""`python -m bench seed|events|network|certificates|oplog|kiosk|all [--residents N] …`."""
 
 from __future__ import annotations
 
 import argparse
 
-from bench import certificates, events, network, oplog, seed
+from bench import certificates, events, kiosk, network, oplog, seed
 from juki.core.logs import configure_console
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "which", choices=["seed", "events", "network", "certificates", "oplog", "all"]
+        "which", choices=["seed", "events", "network", "certificates", "oplog", "kiosk", "all"]
     )
     parser.add_argument("--residents", type=int, default=20_000, help="residents to seed")
     parser.add_argument("--events", type=int, default=500, help="events of each kind")
@@ -20,6 +20,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--changes", type=int, default=300, help="relocations through the network")
     parser.add_argument("--certificates", type=int, default=100, help="certificates to issue")
+    parser.add_argument("--sessions", type=int, default=300, help="kiosk sessions")
+    parser.add_argument("--concurrency", type=int, default=30, help="kiosk sessions at once")
     args = parser.parse_args(argv)
     configure_console("WARNING")  # a log line per message would measure the terminal
     if args.which in ("seed", "all"):
@@ -32,6 +34,8 @@ def main(argv: list[str] | None = None) -> None:
         oplog.main(min(args.residents, 5_000), args.events, args.backend, args.seed)
     if args.which in ("certificates", "all"):
         certificates.main(min(args.residents, 5_000), args.certificates, args.backend)
+    if args.which in ("kiosk", "all"):
+        kiosk.main(args.sessions, args.concurrency)
 
 
 if __name__ == "__main__":

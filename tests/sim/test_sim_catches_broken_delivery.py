@@ -19,7 +19,7 @@ from juki.network.delivery import DeliveryWorker, StepResult
 from juki.network.receiver import Receiver
 from juki.network.transport import Reply, ReplyStatus
 from juki.sim.runner import SimConfig, run
-from support.simulation import SMALL
+from support.simulation import SMALL, WITHOUT_KIOSK
 
 CI_SEEDS = (1, 2, 3)
 
@@ -54,7 +54,13 @@ def _first_caught(faults: str, **overrides: float) -> tuple[int, list[str]]:
     """The first CI seed whose run reports a violation, and what it reported ((0, []) if none
     does): one run when the first seed catches it, as it should."""
     for seed in CI_SEEDS:
-        config = SimConfig(seed=seed, faults=faults, overrides=tuple(overrides.items()), **SMALL)
+        config = SimConfig(
+            seed=seed,
+            faults=faults,
+            overrides=tuple(overrides.items()),
+            **SMALL,
+            **WITHOUT_KIOSK,
+        )
         found = [v["invariant"] for v in run(config)["violations"]]
         if found:
             return seed, found
@@ -75,7 +81,7 @@ def test_a_worker_that_marks_delivered_before_sending_is_caught_and_named_on_the
     monkeypatch.setattr(DeliveryWorker, "_failed", _mark_delivered_before_sending)
     code = cli.main(
         ["sim", "--seed", "1", "--days", "3", "--municipalities", "4", "--population", "120",
-         "--faults", "network", "--event-scale", "300"]
+         "--faults", "network", "--event-scale", "300", "--kiosk-scale", "0"]
     )  # fmt: skip
     out = capsys.readouterr().out
     assert code == 1

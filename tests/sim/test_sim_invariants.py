@@ -17,9 +17,9 @@ from juki.security.tables import oplog, oplog_checkpoints
 from juki.sim.cluster import Cluster
 from juki.sim.invariants import FinalCheck
 from juki.sim.runner import SimConfig, Simulation, run
-from support.simulation import SMALL
+from support.simulation import SMALL, WITHOUT_KIOSK
 
-CONFIG = SimConfig(seed=2, **SMALL)
+CONFIG = SimConfig(seed=2, **SMALL, **WITHOUT_KIOSK)
 
 
 def _first(cluster: Cluster, node_id: str, stmt: sa.Select[Any]) -> Any:

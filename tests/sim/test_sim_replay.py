@@ -13,7 +13,7 @@ from juki.cli import main
 
 ARGS = [
     "sim", "--seed", "7", "--days", "2", "--municipalities", "3", "--population", "45",
-    "--faults", "all", "--event-scale", "300", "--json",
+    "--faults", "all", "--event-scale", "300", "--kiosk-scale", "200", "--json",
 ]  # fmt: skip
 
 
@@ -43,6 +43,7 @@ def test_same_seed_prints_the_same_json_in_two_processes() -> None:
     ):
         assert key in result
     assert result["violations"] == []
+    assert result["kiosk"]["sessions"] > 0  # コンビニ交付 replays too
     assert result["converged"] is True
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import ssl
+import threading
 from pathlib import Path
 from typing import Final
 
@@ -120,6 +121,7 @@ class HttpsTransport:
 
     def __init__(self, client: httpx.Client) -> None:
         self.client = client
+        self._timing = threading.local()
 
     @classmethod
     def for_node(cls, certificate: Path, key: Path, root: Path) -> HttpsTransport:
@@ -152,6 +154,7 @@ class HttpsTransport:
             )
         except httpx.HTTPError as exc:
             raise TransportError(f"{recipient} at {url}: {type(exc).__name__}: {exc}") from exc
+        self._timing.last = response.headers.get("server-timing")
         if response.status_code == 200:
             if response.headers.get("content-type", "").split(";")[0] != ENVELOPE_CONTENT_TYPE:
                 raise TransportError(f"{recipient}: HTTP 200 without an envelope")
@@ -159,6 +162,11 @@ class HttpsTransport:
                 raise TransportError(f"{recipient}: the answer is larger than any envelope")
             return response.content
         raise QueryRefused(reply_from_response(response.status_code, response.content))
+
+    def last_server_timing(self) -> str | None:
+        """The `Server-Timing` header of this thread's last query answer (how long the peer
+        took to make it), for a caller that reports its hops' timing (the kiosk relay)."""
+        return getattr(self._timing, "last", None)
 
     def fetch_directory(self, endpoint: str) -> bytes:
         """The national node's signed directory; the caller verifies it against the root.

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from cryptography import x509
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Request, Response
 
 from juki.kiosk.ports import KioskCall, RelayRefused
 from juki.kiosk.sealing import SealError, b64, unb64
@@ -104,9 +104,11 @@ def kiosk_router(node: NationalNode, relay: KioskRelay) -> APIRouter:
         )
 
     @router.post(REQUESTS_PATH)
-    def request(body: KioskCallIn, actor: Store) -> RelayAnswerOut:
+    def request(body: KioskCallIn, actor: Store, response: Response) -> RelayAnswerOut:
         """A customer's request, card-signed and sealed to the municipality; the answer comes
-        back sealed to the kiosk session (the relay cannot read either)."""
+        back sealed to the kiosk session (the relay cannot read either). `Server-Timing` says
+        how long the relay took, how long it waited on the municipality and how long that took
+        to make the answer (durations only; `python -m bench kiosk` reads them)."""
         call = KioskCall(
             store_id=actor.terminal_id,
             request_id=body.request_id,
@@ -117,7 +119,11 @@ def kiosk_router(node: NationalNode, relay: KioskRelay) -> APIRouter:
             session_key=_bytes(body.session_key, "session_key"),
             sealed_request=body.sealed_request,
         )
-        return RelayAnswerOut.of(relay.request(call))
+        answer = RelayAnswerOut.of(relay.request(call))
+        timing = relay.last_timing()
+        if timing:
+            response.headers["server-timing"] = timing
+        return answer
 
     @router.post(SPOILED_PATH)
     def spoiled(request_id: RequestId, body: VoidIn, actor: Store) -> Done:

@@ -22,6 +22,8 @@ Nothing of the request or the certificate is stored here, and challenges live in
 from __future__ import annotations
 
 import re
+import threading
+import time
 from typing import TYPE_CHECKING, Final
 
 import pydantic
@@ -81,6 +83,7 @@ class KioskRelay:
         if node.card_ca is None:
             raise RuntimeError("the kiosk relay needs the card CA on this node")
         self.node = node
+        self._timing = threading.local()  # per request thread: `last_timing`
         self.verifier = CardVerifier(
             node.card_ca.certificate, node.card_crl, ChallengeBook(node.clock.now), node.clock.now
         )
@@ -144,6 +147,8 @@ class KioskRelay:
     # -- the request ----------------------------------------------------------------------------
 
     def request(self, call: KioskCall) -> RelayAnswer:
+        started = time.perf_counter()
+        self._timing.last = None
         store = _check(STORE_ID, call.store_id, "store_id")
         _check(REQUEST_ID, call.request_id, "request_id")
         target = f"kiosk_request:{call.request_id[:8]}"
@@ -154,7 +159,9 @@ class KioskRelay:
             raise
         lg = self._route(serial, call.lg_code)
         question = self._question(call, serial, lg)
+        asked = time.perf_counter()
         answer = self._forward(store, target, question)
+        self._timed(started, asked)
         if answer.outcome == "issued":
             with self.node.engine.begin() as conn:
                 conn.execute(
@@ -188,6 +195,22 @@ class KioskRelay:
             answer.fee_yen,
             answer.sealed_answer,
         )
+
+    def _timed(self, started: float, asked: float) -> None:
+        """This thread's last request's timing, for the relay's `Server-Timing` header: the
+        time waiting on the municipality and, when its answer said, how long it took to make it
+        (render, sign, seal). Durations only, nothing of the request."""
+        now = time.perf_counter()
+        timing = [f"relay;dur={(now - started) * 1000:.1f}"]
+        timing.append(f"municipality_hop;dur={(now - asked) * 1000:.1f}")
+        last = getattr(self.node.query_transport, "last_server_timing", None)
+        answer = last() if callable(last) else None
+        if isinstance(answer, str) and answer.startswith("answer;dur="):
+            timing.append("municipality;dur=" + answer.removeprefix("answer;dur="))
+        self._timing.last = ", ".join(timing)
+
+    def last_timing(self) -> str | None:
+        return getattr(self._timing, "last", None)
 
     def _route(self, serial: str, chosen: str) -> str:
         with self.node.engine.connect() as conn:
@@ -278,7 +301,8 @@ class KioskRelay:
         """書損 at the store: the municipality records the copy spoiled."""
         void = self._void_message(request_id, card_serial, lg_code, "spoiled", issue_number)
         store = _check(STORE_ID, store_id, "store_id")
-        self._void(store, f"kiosk_request:{request_id[:8]}", void, f"spoiled {issue_number}")
+        # which copy stays with the municipality: an issue number is the resident's, not the relay's
+        self._void(store, f"kiosk_request:{request_id[:8]}", void, "spoiled one copy (書損)")
 
     def _void_message(
         self, request_id: str, card_serial: str, lg_code: str, action: str, number: str | None

@@ -49,6 +49,13 @@ def register(sub: Subparsers, name: str, settings: Settings) -> None:
         metavar="X",
         help="multiply Japan's life-event rates (tests use 20–100 to see every path quickly)",
     )
+    p.add_argument(
+        "--kiosk-scale",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help="multiply the コンビニ交付 rate (cards and kiosk certificates); 0 switches it off",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument(
         "--replay", action="store_true", help="trace every event and node log line to stderr"
@@ -84,6 +91,7 @@ def cmd_sim(args: argparse.Namespace, settings: Settings) -> int:
             faults=args.faults,
             overrides=overrides,
             scale=args.event_scale,
+            kiosk_scale=args.kiosk_scale,
             workdir=Path(args.keep) if args.keep else None,
         )
         config.rates  # noqa: B018  (validates the overrides before anything runs)
@@ -112,6 +120,8 @@ def replay_command(args: argparse.Namespace) -> str:
     ]
     if args.event_scale != 1.0:
         parts.append(f"--event-scale {args.event_scale:g}")
+    if args.kiosk_scale != 1.0:
+        parts.append(f"--kiosk-scale {args.kiosk_scale:g}")
     return " ".join([*parts, "--replay"])
 
 

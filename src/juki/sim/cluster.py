@@ -13,15 +13,21 @@ from __future__ import annotations
 import random
 from collections import Counter
 from datetime import date, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Final
 
 import sqlalchemy as sa
 
+from juki.certificates.desk import CertificateDesk
+from juki.certificates.render import CertificateRenderer
+from juki.certificates.signing import SIGNER_KIND
 from juki.core.clock import JST, FixedClock
-from juki.network import store
+from juki.core.settings import Settings
+from juki.network import pki, store
 from juki.network.directory import NATIONAL_ID
 from juki.network.tables import net_outbox
+from juki.nodes.kiosk import MunicipalKiosk
 from juki.nodes.layout import NodeSpec
 from juki.nodes.memory import NODE_CLASSES, InProcessNetwork, build_network
 from juki.nodes.municipality import MunicipalityNode
@@ -45,6 +51,14 @@ ERROR_PAUSE: Final = timedelta(seconds=30)  # a step that failed (disk full) is 
 ZERO: Final = timedelta(0)
 # How often each node signs a checkpoint of its oplog chain for its parent (when it grew).
 CHECKPOINT_EVERY: Final = timedelta(hours=6)
+VERIFY_URL: Final = "https://verify.sim.invalid"  # where a page's QR would lead
+
+
+@cache
+def shared_renderer() -> CertificateRenderer:
+    """One certificate renderer per process, made when a run first needs one: it caches the
+    fonts and the mayor's seal, which cost seconds to load, and holds nothing of a run."""
+    return CertificateRenderer()
 
 
 class NodeClock:
@@ -92,6 +106,9 @@ class Cluster:
         wire.on_crash = self._crashed_in_receive
         first = next(iter(self.network.nodes.values()))
         self.root = first.root
+        # the card CA's key lives in the national node's process (a restart keeps it: its files)
+        self.card_ca = self.network.national.card_ca
+        self._renderer: CertificateRenderer | None = None
         self.identities: dict[str, NodeIdentity] = {
             nid: n.identity for nid, n in self.network.nodes.items()
         }
@@ -118,9 +135,43 @@ class Cluster:
         node.receiver.clock = clock
         node.worker.clock = clock
         node.worker.transport = self.wire.sender(node.node_id)
+        node.query_transport = self.wire.querier(node.node_id)
         node.fetch_directory = self._fetch_directory
+        self._equip_kiosk(node)
         never_wait_for_locks(node.engine)
         install_disk_hooks(node.engine, node.node_id, self.disks[node.node_id], **self.hooks)
+
+    def _equip_kiosk(self, node: Node) -> None:
+        """コンビニ交付 at a municipality, as `bootstrap` equips it: its certificate server's desk,
+        signing with a `certificate_issuer` key the network root certified (as `juki network
+        init` issues one), and a kiosk key made in memory (a restart makes a new one)."""
+        if not isinstance(node, MunicipalityNode):
+            return
+        if self._renderer is None:
+            self._renderer = shared_renderer()
+        where = self.directory / "certificates" / node.node_id
+        if not where.exists():
+            where.mkdir(parents=True)
+            key = pki.generate_key()
+            root_key, root = self.network.root_key, self.network.root_cert
+            cert = pki.issue_certificate(
+                root_key, root, node_id=node.node_id, kind=SIGNER_KIND,
+                public_key=key.public_key(), now=self.master.now(), days=3650,
+                hosts=(f"certificates.{node.node_id}.juki.invalid",), ips=(),
+            )  # fmt: skip
+            (where / "signing.key").write_bytes(pki.key_to_pem(key))
+            (where / "signing.pem").write_bytes(pki.cert_to_pem(cert))
+            (where / "root.pem").write_bytes(pki.cert_to_pem(root))
+        settings = Settings(
+            keys_dir=str(where / "keys"),
+            print_dir=str(where / "print"),
+            public_url=VERIFY_URL,
+            signing_key=str(where / "signing.key"),
+            signing_cert=str(where / "signing.pem"),
+            root_cert=str(where / "root.pem"),
+        )
+        desk = CertificateDesk(node.engine, settings, clock=node.clock, renderer=self._renderer)
+        node.kiosk = MunicipalKiosk(node, desk)
 
     def _fetch_directory(self) -> bytes:
         national = self.network.nodes.get(NATIONAL_ID)
@@ -203,9 +254,12 @@ class Cluster:
             clock=self.clocks[node_id],
             rng=random.Random(self.rng.getrandbits(64)),
             fetch_directory=self._fetch_directory,
+            query_transport=self.wire.querier(node_id),
         )
         if isinstance(node, NationalNode):
             node.root_key = self.network.root_key
+            node.card_ca = self.card_ca
+        self._equip_kiosk(node)
         node.checkpoint_interval = CHECKPOINT_EVERY
         install_disk_hooks(engine, node_id, self.disks[node_id], **self.hooks)
         self.network.nodes[node_id] = node

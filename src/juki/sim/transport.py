@@ -10,6 +10,7 @@ own schedule: the receiver then sees the same message twice and must apply it on
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import json
 import random
@@ -20,7 +21,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from juki.core.clock import Clock
-from juki.network.transport import MemoryTransport, Reply, ReplyStatus, TransportError
+from juki.network.transport import (
+    MemoryTransport,
+    QueryRefused,
+    Reply,
+    ReplyStatus,
+    TransportError,
+)
 from juki.sim.faults import Durations, FaultRates, SimCrash
 from juki.sim.trace import Trace
 
@@ -73,6 +80,18 @@ class SenderLink:
         return self.wire.send_from(self.sender, recipient, endpoint, payload)
 
 
+class QueryLink:
+    """The query transport as one node sees it (`Node.ask`): its synchronous questions (the
+    kiosk relay's, the card CA's) cross the same faulty wire as its messages."""
+
+    def __init__(self, wire: FaultyTransport, sender: str) -> None:
+        self.wire = wire
+        self.sender = sender
+
+    def query(self, recipient: str, endpoint: str, payload: bytes) -> bytes:
+        return self.wire.query_from(self.sender, recipient, endpoint, payload)
+
+
 class FaultyTransport:
     def __init__(
         self,
@@ -98,6 +117,9 @@ class FaultyTransport:
         self.injected: Counter[str] = Counter()
         self.gaps: list[tuple[str, str, str, int | None]] = []  # sender, recipient, id, expected
         self._held: list[_Held] = []
+        # Faults on queries draw from their own rng, set by the workload that asks them (the
+        # kiosk's), so runs that ask nothing keep their course; None: queries are not faulted.
+        self.query_rng: random.Random | None = None
         self._held_seq = 0
         # set by the simulator: a node received something (it may have work now); a node died
         self.on_delivered: Callable[[str], None] = lambda node_id: None
@@ -105,6 +127,9 @@ class FaultyTransport:
 
     def sender(self, node_id: str) -> SenderLink:
         return SenderLink(self, node_id)
+
+    def querier(self, node_id: str) -> QueryLink:
+        return QueryLink(self, node_id)
 
     # -- partitions -----------------------------------------------------------------------------
 
@@ -151,8 +176,54 @@ class FaultyTransport:
         reply = self._deliver(sender, recipient, endpoint, payload, keys, what)
         return self._after_send(sender, reply)
 
-    def _roll(self) -> str | None:
-        r = self.rng.random()
+    # -- queries --------------------------------------------------------------------------------
+
+    def query_from(self, sender: str, recipient: str, endpoint: str, payload: bytes) -> bytes:
+        """A synchronous question under the faults that apply to one: a partition or a lost
+        request is never answered; a lost, delayed or held-back answer was made (the recipient
+        acted on it) but never arrives; a duplicate is asked twice, the first answer counts."""
+        about = _about(payload)
+        keys = about.keys(sender, recipient)
+        what = f"{sender}→{recipient} {about.message_type} (query) {about.message_id[-12:]}"
+        rng = self.query_rng
+        fault = None
+        if self.active and rng is not None:
+            if self.partitioned(sender, recipient):
+                self._note(keys, f"{what}: partitioned")
+                raise TransportError("partitioned")
+            fault = self._roll(rng)
+        if fault == "drop":
+            self._note(keys, f"{what}: dropped")
+            raise TransportError("dropped")
+        answer = self._ask(recipient, endpoint, payload, keys, what)
+        if fault in ("drop_reply", "delay", "reorder"):
+            self._note(keys, f"{what}: answer lost ({fault})")
+            raise TransportError("timed out waiting for the answer")
+        if fault == "duplicate":
+            with contextlib.suppress(TransportError, QueryRefused):
+                self._ask(recipient, endpoint, payload, keys, f"{what} (duplicate)")
+        return answer
+
+    def _ask(
+        self, recipient: str, endpoint: str, payload: bytes, keys: list[str], what: str
+    ) -> bytes:
+        try:
+            answer = self.inner.query(recipient, endpoint, payload)
+        except SimCrash as crash:
+            self._note(keys, f"{what}: {recipient} crashed while answering")
+            self.on_crash(crash)
+            raise TransportError(f"{recipient} went away") from None
+        except TransportError:
+            self._note(keys, f"{what}: {recipient} unreachable")
+            raise
+        except QueryRefused as exc:
+            self._note(keys, f"{what}: refused {exc.reply.reason}")
+            raise
+        self._note(keys, f"{what}: answered")
+        return answer
+
+    def _roll(self, rng: random.Random | None = None) -> str | None:
+        r = (rng or self.rng).random()
         rates = self.rates
         for name in ("drop", "delay", "reorder", "duplicate", "drop_reply"):
             p: float = getattr(rates, name)

@@ -6,6 +6,7 @@ aborts the issuance."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -95,8 +96,15 @@ def test_a_whole_session_over_http_each_call_logged_as_the_store(http: Http) -> 
     card = http.world.cards["A"]
     session.authenticate(card, PIN)
     session.choose(INAGI, "residence", copies=1)
-    result = session.request()
+    timings: list[str | None] = []
+    http.client.event_hooks["response"] = [lambda r: timings.append(r.headers.get("server-timing"))]
+    try:
+        result = session.request()
+    finally:
+        http.client.event_hooks["response"] = []
     assert result.outcome == "issued" and (result.pdf or b"").startswith(b"%PDF")
+    # the hops' timing for `bench kiosk`: durations only, nothing of the request
+    assert re.fullmatch(r"relay;dur=[0-9.]+, municipality_hop;dur=[0-9.]+", timings[-1] or "")
     session.spoiled(result.issue_numbers[0])
     assert session.finish().fee_yen == 0  # the only copy jammed: nothing charged
     new = _oplog(http.world)[before:]

@@ -22,6 +22,7 @@ from juki.core.clock import JST, FixedClock
 from juki.sim.cluster import Cluster
 from juki.sim.faults import FaultRates, rates_for
 from juki.sim.invariants import FinalCheck, Violation, daily
+from juki.sim.invariants.kiosk import kiosk_checks
 from juki.sim.layout import municipalities_of, outside_municipalities, sim_layout
 from juki.sim.population import Truth, Whereabouts
 from juki.sim.runner.fault_injection import FaultInjector
@@ -55,6 +56,7 @@ class SimConfig:
     faults: str = "none"
     overrides: tuple[tuple[str, float], ...] = ()
     scale: float = 1.0
+    kiosk_scale: float = 1.0  # × Japan's コンビニ交付 rate (juki.sim.workload.kiosk); 0: none
     workdir: Path | None = None  # default: a fresh temporary directory, removed afterwards
 
     @property
@@ -79,6 +81,7 @@ class Simulation:
         # The busiest legitimate stretch is the initial load (≈ 2.5 steps per resident).
         self.livelock_steps = max(LIVELOCK_STEPS, 10 * config.population)
         self.repairs: list[str] = []
+        self.relay_retained_bytes = 0
 
     # -- the run --------------------------------------------------------------------------------
 
@@ -118,6 +121,7 @@ class Simulation:
                 municipalities=self.lg_codes,
                 outside=outside_municipalities(config.municipalities),
                 scale=config.scale,
+                kiosk_scale=config.kiosk_scale,
             )
             try:
                 seed_network(
@@ -223,8 +227,16 @@ class Simulation:
             converged = True
             found.extend(FinalCheck(self.cluster, self.truth, faults=self.rates.any()).run())
             found.extend(self._lookups_find_residents())
+            found.extend(self._kiosk_checks())
         self._report(found)
         return converged
+
+    def _kiosk_checks(self) -> list[Violation]:
+        kiosks = self.workload.kiosks
+        if kiosks is None:
+            return []
+        found, self.relay_retained_bytes = kiosk_checks(self.cluster, kiosks.pages)
+        return found
 
     def _lookups_find_residents(self) -> list[Violation]:
         """After quiescence the national index must answer for anyone living in the network."""
@@ -282,6 +294,7 @@ class Simulation:
             "lookup_hits": stats.lookup_hits,
             "card_move_ins_fell_back_to_paper": stats.card_fallbacks,
             "card_move_outs_withdrawn": len(self.truth.withdrawn_card_moves),
+            "kiosk": self._kiosk_result(),
             "messages_sent": counts["sent"],
             "messages_applied": counts["applied"],
             "duplicates_suppressed": self.wire.replies.get("duplicate", 0),
@@ -297,6 +310,12 @@ class Simulation:
             "converged": converged,
             "simulated_until": self.clock.now().isoformat(timespec="seconds"),
         }
+
+    def _kiosk_result(self) -> dict[str, Any] | None:
+        kiosks = self.workload.kiosks
+        if kiosks is None:
+            return None
+        return kiosks.stats.as_json() | {"relay_retained_bytes": self.relay_retained_bytes}
 
 
 def run(config: SimConfig, *, echo: TextIO | None = None) -> dict[str, Any]:

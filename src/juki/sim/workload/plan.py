@@ -12,13 +12,14 @@ import random
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
-from typing import Final
+from typing import Any, Final
 
 from juki.core.clock import JST
 from juki.sim.population import Whereabouts
 from juki.sim.workload.abroad import emigration, immigration
 from juki.sim.workload.agencies import lookup
 from juki.sim.workload.desk import Desk, MovePlan
+from juki.sim.workload.kiosk import Kiosks
 from juki.sim.workload.life import birth, death
 from juki.sim.workload.local import (
     correction,
@@ -80,6 +81,15 @@ def poisson(rng: random.Random, mean: float) -> int:
 
 
 class Workload(Desk):
+    def __init__(self, *args: Any, kiosk_scale: float = 0.0, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        # コンビニ交付 (juki.sim.workload.kiosk), when on: its own rng, taken only then
+        self.kiosks = (
+            Kiosks(self.cluster, self.trace, self.rng, scale=kiosk_scale)
+            if kiosk_scale > 0
+            else None
+        )
+
     def plan_day(
         self, day: date, *, tail: bool = False
     ) -> list[tuple[datetime, str, Callable[[], None]]]:
@@ -102,6 +112,8 @@ class Workload(Desk):
         for plan in self.moves:
             if plan.due <= day:
                 out.append((self._office_time(day), "move_in", self._move_in_event(plan)))
+        if self.kiosks is not None and not tail:
+            out += self.kiosks.plan_day(day, residents, poisson)
         return out
 
     def _office_time(self, day: date) -> datetime:
