@@ -285,6 +285,10 @@ COMMANDS: Final[dict[str, Rule]] = {
         "a client of the relay with the demo store's certificate; each call is in the national "
         "oplog as that store"
     ),
+    "kiosk serve": Console(
+        "a store's kiosk UI for anonymous customers: the card and its PIN authenticate each "
+        "request at the relay, whose every call is in the national oplog as the store"
+    ),
 }
 
 # `juki operator …` takes a token, and without one acts as the console's アクセス管理責任者

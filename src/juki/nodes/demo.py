@@ -12,6 +12,8 @@ from typing import TextIO
 from juki.core.console import EXIT_FAILED, EXIT_OK
 from juki.nodes.config import ConfigError, NetworkFiles, NodeConfig
 from juki.nodes.demo_operators import GUIDE_FILE
+from juki.nodes.kiosk_demo import DEMO_PIN
+from juki.nodes.kiosk_serve import DemoKiosk, start_demo_kiosk
 from juki.nodes.netinit import init_network
 from juki.nodes.supervisor import network_down, network_up, running_pid
 
@@ -40,6 +42,7 @@ def run_demo(root: Path, *, residents: int, seed: int, base_port: int, out: Text
         stop.set()
 
     previous = signal.signal(signal.SIGTERM, on_term)
+    kiosk: DemoKiosk | None = None
     try:
         code = network_up(files, out=out)
         if code != EXIT_OK:
@@ -57,6 +60,11 @@ def run_demo(root: Path, *, residents: int, seed: int, base_port: int, out: Text
                 f"  juki network check --dir {files.root}",
                 file=out,
             )
+        kiosk = start_demo_kiosk(files, base_port)
+        print(
+            f"コンビニ交付（キオスク）: {kiosk.url}  (demo cards; PIN {DEMO_PIN}; docs/kiosk.md)",
+            file=out,
+        )
         guide = files.root / GUIDE_FILE
         if guide.exists():
             print(guide.read_text(encoding="utf-8"), file=out)
@@ -73,5 +81,7 @@ def run_demo(root: Path, *, residents: int, seed: int, base_port: int, out: Text
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if kiosk is not None:
+            kiosk.stop()
         network_down(files, out=out)
     return EXIT_OK

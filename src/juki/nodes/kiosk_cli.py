@@ -104,7 +104,7 @@ def _port(text: str) -> int:
 
 
 def register(sub: Subparsers, name: str, settings: Settings) -> None:
-    top = sub.add_parser(name, help="コンビニ交付 on a running demo network: cards, stress")
+    top = sub.add_parser(name, help="コンビニ交付 on a running network: cards, stress, serve")
     s = top.add_subparsers(dest="kiosk_command", required=True)
     p = s.add_parser("cards", help="DEMO ONLY: software cards with known PINs, a demo store")
     p.add_argument("--dir", required=True, help="the network directory (juki network init --demo)")

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import ssl
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -116,3 +118,39 @@ def serve(files: NetworkFiles, options: ServeOptions, host: str, port: int) -> N
         uvicorn.run(kiosk_app(machine), host=host, port=port, log_level="warning")
     finally:
         client.close()
+
+
+KIOSK_PORT_OFFSET: Final = 80  # the demo's kiosk listens at the network's base port + 80 (or up)
+
+
+@dataclass
+class DemoKiosk:
+    """`juki demo`'s kiosk: one more process, `juki kiosk serve`, for a person to use."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+def start_demo_kiosk(files: NetworkFiles, base_port: int) -> DemoKiosk:
+    """DEMO ONLY: demo cards and the demo store on first start (`juki kiosk cards`), then the
+    kiosk UI of the demo store on loopback, its output in `DIR/kiosk/kiosk.log`."""
+    from juki.nodes.kiosk_demo import DEMO_STORE, prepare
+    from juki.nodes.netinit import free_ports
+
+    kiosk = KioskFiles(files.root)
+    if not kiosk.manifest.exists():
+        prepare(files, 3)
+    port = free_ports(base_port + KIOSK_PORT_OFFSET, 1)[0]
+    argv = [sys.executable, "-m", "juki", "kiosk", "serve", "--dir", str(files.root)]
+    argv += ["--store", DEMO_STORE, "--port", str(port)]
+    with (kiosk.dir / "kiosk.log").open("ab") as log:
+        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+    return DemoKiosk(process, f"http://{DEFAULT_HOST}:{port}/")

@@ -51,7 +51,7 @@ def test_no_more_than_the_limit_goes_in_and_the_till_counts_only_charges() -> No
         payment.insert(1000)
     with pytest.raises(ValidationError):
         payment.insert(10)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="cannot charge"):
         payment.settle(payment.total + 1)
     till = Till()
     till.take(0)
