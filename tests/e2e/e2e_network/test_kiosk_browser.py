@@ -25,9 +25,10 @@ from juki.certificates.kiosk.model import KioskSettings
 from juki.certificates.kiosk.services import set_kiosk_settings
 from juki.certificates.kiosk.store import SqlKioskUnitOfWork
 from juki.certificates.verify import verify_pdf
+from juki.core.errors import DomainRuleError
 from juki.kiosk.http_relay import HttpRelay
 from juki.kiosk.machine import KioskMachine
-from juki.kiosk.session import KioskSession, KioskStop
+from juki.kiosk.session import KioskSession
 from juki.kiosk.wire import REQUESTS_PATH
 from juki.network import pki
 from juki.nodes.kiosk_demo import DEMO_PIN, KioskFiles, prepare
@@ -87,7 +88,7 @@ def _warm_up(machine: KioskMachine, card: dict[str, str]) -> None:
             session.authenticate(token, DEMO_PIN)
             session.choose(FUJISAWA, "residence")
             result = session.request()
-        except KioskStop:
+        except DomainRuleError:  # the relay aborted (its wait for 藤沢市 ran out): again
             continue
         session.abandon()  # voided at the municipality: a warm-up is not an issuance
         if result.outcome == "issued":
