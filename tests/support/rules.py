@@ -291,6 +291,10 @@ COMMANDS: Final[dict[str, Rule]] = {
     "kiosk store add": P.MANAGE_KIOSK_STORES,
     "kiosk store withdraw": P.MANAGE_KIOSK_STORES,
     "kiosk store list": P.MANAGE_KIOSK_STORES,
+    "kiosk serve": Console(
+        "a store's kiosk UI for anonymous customers: the card and its PIN authenticate each "
+        "request at the relay, whose every call is in the national oplog as the store"
+    ),
 }
 
 # `juki operator …` takes a token, and without one acts as the console's アクセス管理責任者

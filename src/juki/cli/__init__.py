@@ -29,7 +29,10 @@ COMMANDS: Final = {
     "oplog": ("juki.nodes.oplog_cli", "the operation log: verify, export, prune, report"),
     "cert": ("juki.nodes.cert_cli", "certificates: issue, verify, void, register, fees"),
     "card": ("juki.cards.cli", "個人番号カード: issue, status, unlock, abolish"),
-    "kiosk": ("juki.nodes.kiosk_cli", "コンビニ交付: the store register; demo cards and stress"),
+    "kiosk": (
+        "juki.nodes.kiosk_cli",
+        "コンビニ交付: the store register, the kiosk UI; demo cards and stress",
+    ),
     "serve": ("juki.nodes.cli", "serve the registry API"),
     "demo": ("juki.nodes.cli", "start the demo network (one process per node) until Ctrl-C"),
     "network": ("juki.nodes.cli", "the network of nodes (住基ネット)"),

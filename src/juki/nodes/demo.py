@@ -10,8 +10,11 @@ from types import FrameType
 from typing import TextIO
 
 from juki.core.console import EXIT_FAILED, EXIT_OK
+from juki.core.errors import JukiError
 from juki.nodes.config import ConfigError, NetworkFiles, NodeConfig
 from juki.nodes.demo_operators import GUIDE_FILE
+from juki.nodes.kiosk_demo import DEMO_PIN
+from juki.nodes.kiosk_serve import DemoKiosk, start_demo_kiosk
 from juki.nodes.netinit import init_network
 from juki.nodes.supervisor import network_down, network_up, running_pid
 
@@ -40,6 +43,7 @@ def run_demo(root: Path, *, residents: int, seed: int, base_port: int, out: Text
         stop.set()
 
     previous = signal.signal(signal.SIGTERM, on_term)
+    kiosk: DemoKiosk | None = None
     try:
         code = network_up(files, out=out)
         if code != EXIT_OK:
@@ -57,6 +61,14 @@ def run_demo(root: Path, *, residents: int, seed: int, base_port: int, out: Text
                 f"  juki network check --dir {files.root}",
                 file=out,
             )
+        try:
+            kiosk = start_demo_kiosk(files, base_port)
+        except (JukiError, ConfigError, OSError, ValueError) as exc:  # the nodes run on
+            print(f"警告: コンビニ交付のキオスクを起動できません: {exc}", file=sys.stderr)
+        else:
+            print(
+                f"コンビニ交付（キオスク）: {kiosk.url}  (PIN {DEMO_PIN}; docs/kiosk.md)", file=out
+            )
         guide = files.root / GUIDE_FILE
         if guide.exists():
             print(guide.read_text(encoding="utf-8"), file=out)
@@ -73,5 +85,7 @@ def run_demo(root: Path, *, residents: int, seed: int, base_port: int, out: Text
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if kiosk is not None:
+            kiosk.stop()
         network_down(files, out=out)
     return EXIT_OK

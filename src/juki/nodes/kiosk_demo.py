@@ -80,21 +80,34 @@ def is_demo(files: NetworkFiles) -> bool:
         return False
 
 
-def prepare(files: NetworkFiles, residents: int) -> dict[str, int]:
-    """Issue the cards and register the store; returns cards issued per municipality."""
-    kiosk = KioskFiles(files.root)
+def prepare(
+    files: NetworkFiles,
+    residents: int,
+    *,
+    into: Path | None = None,
+    store_id: str = DEMO_STORE,
+    lg_codes: frozenset[str] | None = None,
+) -> dict[str, int]:
+    """Issue the cards and register the store; returns cards issued per municipality.
+
+    `into` keeps them under another directory than the network's (`INTO/kiosk/`), for a
+    second demo kiosk (another `store_id`) whose cards no other kiosk uses; `lg_codes` limits
+    the municipalities (all by default)."""
+    kiosk = KioskFiles(into or files.root)
     (kiosk.dir / "cards").mkdir(parents=True, exist_ok=True, mode=0o700)
     kiosk.dir.chmod(0o700)
     configs = {c.node_id: c for c in files.configs()}
     national = next(c for c in configs.values() if c.kind is NodeKind.NATIONAL)
-    _store(kiosk, national)
+    _store(kiosk, national, store_id)
     manifest: list[dict[str, str]] = []
     if kiosk.manifest.exists():
         manifest = json.loads(kiosk.manifest.read_text())
     done = {m["serial"] for m in manifest}
     issued: dict[str, int] = {}
     for config in configs.values():
-        if config.kind is NodeKind.MUNICIPALITY:
+        if config.kind is NodeKind.MUNICIPALITY and (
+            lg_codes is None or config.node_id in lg_codes
+        ):
             new = _cards(kiosk, config, residents, done)
             manifest += new
             issued[config.node_id] = len(new)
@@ -103,12 +116,12 @@ def prepare(files: NetworkFiles, residents: int) -> dict[str, int]:
     return issued
 
 
-def _store(kiosk: KioskFiles, config: NodeConfig) -> None:
+def _store(kiosk: KioskFiles, config: NodeConfig, store_id: str) -> None:
     node = bootstrap(config)
     try:
         assert isinstance(node, NationalNode) and node.root_key is not None
-        key, cert = issue_store_certificate(node.root_key, node.root, DEMO_STORE, node)
-        register_store(node, DEMO_NATIONAL_OPERATOR, DEMO_STORE, DEMO_COMPANY, cert)
+        key, cert = issue_store_certificate(node.root_key, node.root, store_id, node)
+        register_store(node, DEMO_NATIONAL_OPERATOR, store_id, DEMO_COMPANY, cert)
     finally:
         close_node(node)
     kiosk.store_key.unlink(missing_ok=True)
