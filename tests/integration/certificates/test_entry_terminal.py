@@ -48,6 +48,7 @@ class Counter:
     def __init__(self, env: CertEnv) -> None:
         self.env = env
         self.clients: dict[str, tuple[TestClient, str]] = {}
+        app = registry_app(env)  # one app, a client (a cookie jar) per operator
         for operator_id, role in (
             ("clerk-e", Role.COUNTER_CLERK),
             ("super-e", Role.REGISTRY_SUPERVISOR),
@@ -56,7 +57,7 @@ class Counter:
             token = create_operator(
                 SqlUnitOfWork(env.engine, clock=env.reg.clock), MANAGER, operator_id, "窓口", role
             )
-            client = TestClient(registry_app(env))
+            client = TestClient(app)
             csrf = open_session(client, env.engine, token, operator_id[-1].upper() + "01")
             self.clients[operator_id] = (client, csrf)
 
