@@ -341,3 +341,16 @@ def test_a_role_without_the_permission_is_refused_before_the_screen_and_logged(
     assert denied == 2
     menu = counter.get("clerk-e", f"/entry?record={h[0].record_id}")
     assert 'id="entry-birth"' in menu.text and "entry-correction-by-authority" not in menu.text
+
+
+def test_a_post_without_this_sessions_csrf_token_files_nothing(counter: Counter) -> None:
+    h = household(counter, "偽造", "ギゾウ", 1)
+    client, _csrf = counter.clients["clerk-e"]
+    before = counter.pending()
+    r = client.post(
+        "/terminal/entry/death",
+        data={"csrf": "0" * 64, "record": h[0].record_id, "died_on": "2025-03-30", "step": "file"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 422 and "画面の有効期限が切れました" in r.text
+    assert counter.pending() == before and counter.record(h[0].record_id).is_active
