@@ -3,7 +3,9 @@ virtual authenticator) and a SoftHSM2 operator card enters a 転居 at the termi
 certificate the counter would print for that resident still shows the old address and the CS
 outbox holds nothing for it; the clerk's own approval is refused; a supervisor — another
 operator, in a session of their own — approves, and then the certificate shows the new address
-and the outbox holds the identity_info message.
+and the outbox holds the identity_info message. The clerk then enters a 出生 into the household
+through the entry screen and its confirmation; the newborn has no record until the supervisor
+approves it.
 
 One module, one browser (the session's), one server; the rules behind each step are tested
 without a browser in tests/integration/registry/test_review_sql.py and test_review_api.py.
@@ -26,7 +28,7 @@ from juki.core.clock import JST, FixedClock
 from juki.core.settings import Settings
 from juki.nodes.apps import create_registry_app
 from juki.registry.model import ResidentRecord
-from juki.registry.tables import outbox, record_changes
+from juki.registry.tables import outbox, record_changes, resident_records
 from juki.security.permissions import Role
 from juki.security.tables import oplog
 from juki.security.uow import SqlUnitOfWork
@@ -40,6 +42,15 @@ HOME = "132250"
 PIN = "1357"
 OLD_ADDRESS = "東京都稲城市東長沼2111番地"
 NEW_ADDRESS = "東京都稲城市押立1780番地"
+BABY = {
+    "family_name": "青木",
+    "given_name": "美玖",
+    "family_name_kana": "アオキ",
+    "given_name_kana": "ミク",
+    "birth_date": "2025-03-28",
+    "honseki": "東京都稲城市東長沼2111番地",
+    "koseki_head": "青木　健",
+}
 
 
 @dataclass
@@ -48,6 +59,19 @@ class Counter:
     url: str
     resident: ResidentRecord
     codes: dict[str, str]  # each operator's enrolment code
+
+    def births(self) -> int:
+        """Records of the newborn entered at the terminal."""
+        r = resident_records.c
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count()).where(
+                        r.given_name == BABY["given_name"],
+                        r.household_id == self.resident.household_id,
+                    )
+                ).scalar_one()
+            )
 
     def identity_messages(self) -> int:
         """identity_info messages the CS would send for the resident."""
@@ -148,18 +172,9 @@ def test_a_clerks_move_waits_for_another_operators_approval(
 
     # a supervisor, another operator at another terminal, approves
     context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
-    try:
-        boss = context.new_page()
-        signed_in(boss, counter, "super-r", "T02")
-        boss.goto(f"{counter.url}/terminal/review")
-        assert "clerk-r（T01）" in boss.inner_text("#pending")
-        boss.screenshot(path=str(artifacts / "review-03-supervisor.png"))
-        boss.click("button.approve")
-        boss.wait_for_selector("#review-message")
-        assert "承認しました（本登録）" in boss.inner_text("#review-message")
-        assert boss.query_selector("#no-pending") is not None
-    finally:
-        context.close()
+    boss = context.new_page()
+    signed_in(boss, counter, "super-r", "T02")
+    approve(boss, counter, artifacts / "review-03-supervisor.png")
 
     # 本登録: the certificate prints the new address, the CS has the identity_info to send
     assert certificate_address(page, counter) == NEW_ADDRESS
@@ -179,3 +194,40 @@ def test_a_clerks_move_waits_for_another_operators_approval(
         ).scalar_one()
     assert tuple(last) == ("clerk-r", "super-r")
     assert refusal == "denied"
+
+    # 出生 at the entry screen: filled in, confirmed, filed; on no record until approved
+    enter_birth(page, counter, artifacts)
+    assert counter.births() == 0
+    approve(boss, counter, artifacts / "review-06-birth-approval.png")
+    context.close()
+    assert counter.births() == 1
+
+
+def approve(boss: Any, counter: Counter, shot: Path) -> None:
+    """The supervisor approves the one change waiting, the clerk's."""
+    boss.goto(f"{counter.url}/terminal/review")
+    assert "clerk-r（T01）" in boss.inner_text("#pending")
+    boss.screenshot(path=str(shot))
+    boss.click("button.approve")
+    boss.wait_for_selector("#review-message")
+    assert "承認しました（本登録）" in boss.inner_text("#review-message")
+    assert boss.query_selector("#no-pending") is not None
+
+
+def enter_birth(page: Any, counter: Counter, artifacts: Path) -> None:
+    page.goto(f"{counter.url}/terminal/residents?kana=アオキ")
+    page.click("a[aria-label$='の異動を入力']")
+    page.click("#entry-birth")
+    page.wait_for_url(re.compile(r"/terminal/entry/birth"))
+    for field, value in BABY.items():
+        page.fill(f"#{field}", value)
+    page.select_option("#sex", "female")
+    page.select_option("#relationship", "child")
+    page.click("#confirm-button")
+    page.wait_for_selector("#entry-confirm")
+    assert "美玖" in page.inner_text("#entry-confirm")
+    page.screenshot(path=str(artifacts / "review-04-birth-confirm.png"))
+    page.click("#enter-button")
+    page.wait_for_url(re.compile(r"/terminal/review"))
+    assert "仮登録しました" in page.inner_text("#review-message")
+    page.screenshot(path=str(artifacts / "review-05-birth-pending.png"))

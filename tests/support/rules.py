@@ -53,7 +53,20 @@ class Console:
     reason: str
 
 
-Rule = P | Open | Session | NodeAdmin | Console
+@dataclass(frozen=True, slots=True)
+class ByKind:
+    """The permission of the change kind the path names (`review.kinds.KINDS[kind].permission`),
+    checked — a refusal logged — before the screen reads anything: why one route has many."""
+
+    reason: str
+
+
+Rule = P | Open | Session | NodeAdmin | Console | ByKind
+ENTRY: Final = ByKind(
+    "the terminal's life-event entry screens (certificates.terminal.entry): one route per "
+    "screen shape, each kind filed through the review path with its own permission "
+    "(tests/integration/certificates/test_entry_terminal.py shows a refusal logged)"
+)
 
 DOCS: Final = Open("the OpenAPI document and its offline viewer: no data")
 HEALTH: Final = Open("a load balancer's probe: status and the municipality code only")
@@ -157,6 +170,9 @@ REGISTRY_ROUTES: Final[dict[str, Rule]] = {
     "GET /terminal/relocation": P.VIEW_RECORD,
     "POST /terminal/relocation": P.RECORD_RELOCATION,
     "GET /terminal/review": P.VIEW_PROVISIONAL_CHANGES,
+    "GET /terminal/entry": P.VIEW_RECORD,
+    "GET /terminal/entry/{kind}": ENTRY,
+    "POST /terminal/entry/{kind}": ENTRY,
     "POST /terminal/review/approval": P.APPROVE_CHANGE,
     "POST /terminal/review/rejection": P.APPROVE_CHANGE,
     "POST /terminal/review/withdrawal": P.WITHDRAW_CHANGE,

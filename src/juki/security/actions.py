@@ -75,6 +75,13 @@ def _authorized(uow: UnitOfWork, by: Actor, action: Permission, target: str) -> 
         raise
 
 
+def refuse(uow: UnitOfWork, by: Actor, action: Permission, target: str, exc: JukiError) -> None:
+    """Log a refusal decided before any action runs (a screen that checks the kind's permission
+    before it reads anything) as `denied`, then raise it."""
+    log_alone(uow, _entry(uow, by, action, target, "denied", str(exc)))
+    raise exc
+
+
 def _rejected(exc: JukiError) -> str:
     return f"{type(exc).__name__}: {exc}"
 

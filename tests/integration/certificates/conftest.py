@@ -78,3 +78,16 @@ def shared_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CertEnv]:
     e = cert_env(f"sqlite:///{tmp}/registry.db", tmp)
     yield e
     e.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def module_env(
+    tmp_path_factory: pytest.TempPathFactory, _cert_templates: dict[str, CertEnv]
+) -> Iterator[CertEnv]:
+    """One SQLite registry per module, copied from the session's populated template (building
+    one costs seconds; copying it, milliseconds), for a module whose tests change records."""
+    template = _template("sqlite", _cert_templates, tmp_path_factory, None, None)
+    tmp = tmp_path_factory.mktemp("module-env")
+    e = clone_env(template, sqlite_copy(template.tmp / "registry.db", tmp), tmp)
+    yield e
+    e.engine.dispose()

@@ -1,18 +1,17 @@
 """The terminal's 転居 entry and 審査 screens without a browser: a refused entry is a Japanese
-page naming the rule (422, or 409 for another operator's lock), and no input to them — NUL,
-surrogates, noncharacters, junk dates and ids, other operators' changes — gives a 500.
+page naming the rule (422, or 409 for another operator's lock), and no input to them, nor to
+the life-event entry screens (/entry/…) — NUL, surrogates, noncharacters, junk dates and ids,
+other operators' changes — gives a 500.
 
-One populated SQLite registry for the module (the SQL runs on both databases in
-tests/integration/registry/test_review_sql.py; the whole flow in Chromium in
-tests/e2e/test_review_browser.py).
+One populated SQLite registry for the module, copied from the session's template (the SQL runs
+on both databases in tests/integration/registry/test_review_sql.py; the whole flow in Chromium
+in tests/e2e/test_review_browser.py).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from typing import Any, Final
 from urllib.parse import quote
 
 import pytest
@@ -20,10 +19,11 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from juki.certificates.terminal.entry_screens import SCREENS
 from juki.security.operators import create_operator
 from juki.security.permissions import Role
 from juki.security.uow import SqlUnitOfWork
-from support.cert_population import MANAGER, CertEnv, cert_env, registry_app
+from support.cert_population import MANAGER, CertEnv, registry_app
 from support.no500 import ODD_STRINGS
 from support.terminal_session import open_session
 
@@ -61,13 +61,8 @@ class Desk:
 
 
 @pytest.fixture(scope="module")
-def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
-    tmp: Path = tmp_path_factory.mktemp("review-terminal")
-    env = cert_env(f"sqlite:///{tmp}/registry.db", tmp)
-    try:
-        yield Desk(env)
-    finally:
-        env.engine.dispose()
+def desk(module_env: CertEnv) -> Desk:
+    return Desk(module_env)
 
 
 def test_an_entry_refused_by_a_rule_or_a_lock_is_a_japanese_page(desk: Desk) -> None:
@@ -113,33 +108,56 @@ def test_an_entry_refused_by_a_rule_or_a_lock_is_a_japanese_page(desk: Desk) -> 
 
 
 FIELD = st.one_of(st.sampled_from(ODD_STRINGS), st.text(max_size=30))
+ENTRY_KINDS: Final = tuple(SCREENS)
+SUBJECT: Final = "<a resident>"  # stands for a real record's id (the household's head)
+RECORDS: Final = ("", "00000000-0000-4000-8000-000000000000", SUBJECT)
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     path=st.sampled_from(
-        ["/relocation", "/review/approval", "/review/rejection", "/review/withdrawal"]
+        [
+            "/relocation",
+            "/review/approval",
+            "/review/rejection",
+            "/review/withdrawal",
+            # the life-event entry screens (juki.certificates.terminal.entry)
+            *(f"/entry/{kind}" for kind in ENTRY_KINDS),
+            "/entry/no-such-kind",
+        ]
     ),
-    record=FIELD,
+    record=st.one_of(FIELD, st.sampled_from(RECORDS)),
     change=st.one_of(FIELD, st.uuids().map(str)),
     address=FIELD,
-    moved_on=FIELD,
+    moved_on=st.one_of(FIELD, st.sampled_from(["2025-03-30", "2025-04-02", "1800-01-01"])),
+    step=st.one_of(st.sampled_from(["confirm", "file", "edit"]), FIELD),
 )
 def test_no_input_to_the_review_screens_gives_a_server_error(
-    desk: Desk, path: str, record: str, change: str, address: str, moved_on: str
+    desk: Desk, path: str, record: str, change: str, address: str, moved_on: str, step: str
 ) -> None:
+    if record == SUBJECT:
+        record = desk.env.people.head.record_id
     data = {
         "record": record,
         "members": [record],
+        "record_ids": [record, address],
         "change": change,
         "reason": address,
         "new_address": address,
         "moved_on": moved_on,
+        "step": step,
+        **dict.fromkeys(("family_name", "given_name_kana", "address", "note"), address),
+        **dict.fromkeys(("birth_date", "died_on", "planned_on", "effective_on"), moved_on),
+        **dict.fromkeys(("sex", "relationship", "origin", "new_householder_id"), moved_on),
+        "into_resident_code": record,
+        f"rel.{record}": address,
     }
     r = desk.post("clerk-u", path, data)
     assert r.status_code < 500, r.text[:300]
     query = quote(record.encode("utf-8", "surrogatepass"))
     r = desk.clients["clerk-u"][0].get(f"/terminal/relocation?record={query}")
+    assert r.status_code < 500, r.text[:300]
+    r = desk.clients["clerk-u"][0].get(f"/terminal{path}?record={query}")
     assert r.status_code < 500, r.text[:300]

@@ -268,3 +268,25 @@ def test_correction_keeps_each_item_type_and_required_items(
     (item,) = r.json()["detail"]
     assert item["type"] == rule
     assert item["loc"][:2] == ["body", "fields"]
+
+
+def test_no_correction_makes_or_unmakes_a_householder(target: Target) -> None:
+    """職権修正 of a 続柄 (令12条): never the householder's, never into 世帯主 (世帯主変更 does)."""
+    people = target.env.people
+    for record, relationship in ((people.head, "husband"), (people.wife, "householder")):
+        r = _post(
+            target,
+            "/api/v1/events/correction-by-authority",
+            {
+                "record_id": record.record_id,
+                "fields": {"relationship": relationship},
+                "effective_on": "2025-03-01",
+                "note": "続柄の誤記",
+            },
+        )
+        assert r.status_code == 422, r.text
+        (item,) = r.json()["detail"]
+        assert (item["loc"], item["type"]) == (
+            ["body", "fields", "relationship"],
+            "householder_by_event",
+        )

@@ -42,6 +42,7 @@ EXPIRED_SHOWN: Final = 20  # the latest changes that expired undecided, with why
 MESSAGES: Final = {
     "entered": "仮登録しました。審査（承認）されるまで住民票・証明書には反映されません",
     "applied": "転居を記録しました",
+    "recorded": "異動を記録しました",
     "approved": "承認しました（本登録）。住民票に反映し、本人確認情報を送信します",
     "rejected": "却下しました。理由は記録に残ります",
     "withdrawn": "取り下げました",

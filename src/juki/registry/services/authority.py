@@ -21,6 +21,7 @@ from juki.registry.commands import (
 )
 from juki.registry.model import (
     ChangeReason,
+    Relationship,
     ResidentRecord,
     decode_fields,
     initial_fields,
@@ -74,7 +75,8 @@ def enter_by_authority(uow: RegistryUnitOfWork, by: Actor, cmd: EnterByAuthority
     )
 
 
-# Items changed only through their own events: identity, lifecycle and household membership.
+# Items changed only through their own events: identity, lifecycle and household membership (a
+# 続柄 written wrongly is corrected here, but who heads the household only by 世帯主変更).
 NOT_CORRECTABLE: Final = frozenset(
     {
         "record_id",
@@ -85,7 +87,6 @@ NOT_CORRECTABLE: Final = frozenset(
         "removal_reason",
         "removed_on",
         "household_id",
-        "relationship",
         "alias_history",  # 通称履歴: written only by 通称の記載・削除 (services.people)
         "support_measure",  # follows the 支援措置 record (juki.registry.support), not set by hand
         "support_starts_on",  # the 支援措置's period, as the flag
@@ -150,6 +151,22 @@ def check_item_types(values: Mapping[str, Any]) -> None:
             )
 
 
+def check_relationship(record: ResidentRecord, values: Mapping[str, Any]) -> None:
+    """A 続柄 recorded wrongly (子 for 孫, 妻 for 妻（未届）) is corrected by authority (令12条3項);
+    but neither the householder's nor anyone's into 世帯主: who heads a household changes only
+    by 世帯主変更, which gives every member their new 続柄 at once."""
+    new = values.get("relationship")
+    if new is None:
+        return
+    if Relationship.HOUSEHOLDER in (new, record.relationship):
+        raise DomainRuleError(
+            "fields.relationship",
+            "householder_by_event",
+            "the householder changes only by a change of householder",
+            "世帯主の続柄は職権修正できません。世帯主変更で入力してください",
+        )
+
+
 def correct_by_authority(
     uow: RegistryUnitOfWork, by: Actor, cmd: CorrectByAuthority
 ) -> ResidentRecord:
@@ -181,6 +198,7 @@ def correct_by_authority(
                 "fields", "type", f"a value has the wrong type: {exc}", "値の形式が正しくありません"
             ) from exc
         check_item_types(values)
+        check_relationship(record, values)
         for name, value in values.items():
             if value is None:
                 continue

@@ -17,7 +17,7 @@ from juki.registry.commands import (
     NewHousehold,
     RemoveByAuthority,
 )
-from juki.registry.model import ChangeReason, RecordStatus
+from juki.registry.model import ChangeReason, RecordStatus, Relationship
 from juki.registry.ports import SearchQuery
 from support.backends import FakeBackend, refused
 from support.residents import CLERK, CS, PREFIX, SUPERVISOR, TODAY, family, history, move_in, person
@@ -55,6 +55,23 @@ def test_correction_by_authority_keeps_history(backend: FakeBackend) -> None:
             CorrectByAuthority(head.record_id, {"resident_code": "24727059608"}, TODAY, "x"),
         )
     assert (err.value.field, err.value.rule) == ("fields.resident_code", "not_correctable")
+
+
+def test_a_wrong_relationship_is_corrected_but_never_into_or_out_of_householder(
+    backend: FakeBackend,
+) -> None:
+    head, wife, _child = family(backend)
+    fixed = svc.correct_by_authority(
+        backend.uow(),
+        SUPERVISOR,
+        CorrectByAuthority(wife.record_id, {"relationship": "wife_unregistered"}, TODAY, "誤記"),
+    )
+    assert fixed.relationship is Relationship.WIFE_UNREGISTERED
+    for record_id, value in ((wife.record_id, "householder"), (head.record_id, "husband")):
+        cmd = CorrectByAuthority(record_id, {"relationship": value}, TODAY, "誤記")
+        with refused(backend), pytest.raises(DomainRuleError) as err:
+            svc.correct_by_authority(backend.uow(), SUPERVISOR, cmd)
+        assert (err.value.field, err.value.rule) == ("fields.relationship", "householder_by_event")
 
 
 def test_correction_to_the_current_values_is_refused(backend: FakeBackend) -> None:
