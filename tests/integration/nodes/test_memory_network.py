@@ -22,7 +22,7 @@ from juki.network.messages import MoveInNotice, body_of
 from juki.network.transport import ReplyStatus
 from juki.nodes import tables as node_tables
 from juki.nodes.layout import DEMO_MUNICIPALITIES, demo_layout
-from juki.nodes.memory import InProcessNetwork, build_network
+from juki.nodes.memory import InProcessNetwork, build_network, reopen_network
 from juki.nodes.municipality import MunicipalityNode
 from juki.registry import services as svc
 from juki.registry import tables as registry_tables
@@ -41,20 +41,37 @@ from juki.registry.uow import SqlRegistryUnitOfWork
 from juki.security.actors import Actor
 from juki.security.permissions import Role
 from support.card_holders import issue_card
+from support.db_copies import sqlite_copy
 
 CLERK = Actor("clerk", Role.COUNTER_CLERK, "T1")
 TODAY = date(2025, 4, 1)
 
 
-@pytest.fixture
-def net(tmp_path: Path) -> Iterator[InProcessNetwork]:
-    clock = FixedClock(datetime(2025, 4, 1, 9, 0, tzinfo=JST))
+def _clock() -> FixedClock:
+    return FixedClock(datetime(2025, 4, 1, 9, 0, tzinfo=JST))
+
+
+@pytest.fixture(scope="module")
+def _allotted(tmp_path_factory: pytest.TempPathFactory) -> tuple[InProcessNetwork, Path]:
+    """The demo network with every town's resident codes allotted, built once per module
+    (migrations, keys, certificates and directory: most of a test's former set-up)."""
+    directory = tmp_path_factory.mktemp("memory-network")
     network = build_network(
-        demo_layout(), lambda node_id: f"sqlite:///{tmp_path}/{node_id}.db", clock, seed=7
+        demo_layout(), lambda node_id: f"sqlite:///{directory}/{node_id}.db", _clock(), seed=7
     )
     for lg in DEMO_MUNICIPALITIES:
         network.national.allot(lg, 1_000)
     network.run_until_quiet()
+    network.dispose()
+    return network, directory
+
+
+@pytest.fixture
+def net(_allotted: tuple[InProcessNetwork, Path], tmp_path: Path) -> Iterator[InProcessNetwork]:
+    """Every node started again on its own copy of the allotted network's database."""
+    built, directory = _allotted
+    urls = {n: sqlite_copy(directory / f"{n}.db", tmp_path) for n in built.nodes}
+    network = reopen_network(built, urls.__getitem__, _clock(), seed=7)
     yield network
     network.dispose()
 

@@ -44,9 +44,12 @@ def api_routes(app: FastAPI) -> list[Any]:
     return [r for r in routes if isinstance(getattr(r, "original_route", r), APIRoute)]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def app() -> Iterator[FastAPI]:
-    # Building the app must not touch the database, so an engine that never connects will do.
+    """Built once for the module: no test changes it, and its OpenAPI document (cached on the
+    app) is then generated once, not once per test.
+
+    Building the app must not touch the database, so an engine that never connects will do."""
     engine = sa.create_engine("sqlite://")
     try:
         yield create_registry_app(engine)
