@@ -30,7 +30,7 @@ from juki.security.permissions import Role
 from juki.security.uow import SqlUnitOfWork
 from juki.storage.engine import make_engine
 from support.review_off import applied_as_filed
-from support.small_network import ADMIN, INAGI, MUNICIPALITIES, SmallNetwork
+from support.small_network import ADMIN, INAGI, MUNICIPALITIES, SmallNetwork, kiosks_all_day
 
 
 def _kill_all(files: NetworkFiles) -> None:
@@ -64,6 +64,7 @@ def small_network(tmp_path_factory: pytest.TempPathFactory, softhsm: str) -> Ite
     # these modules are about the network and the node's surfaces, not review (仮登録 → 本登録:
     # tests/e2e/test_review_browser.py)
     applied_as_filed(files, MUNICIPALITIES)
+    kiosks_all_day(files)
     # a supervisor (審査): the tests read the 個人番号 the network generated, which a counter
     # clerk's record view hides (docs/operators.md, "Who sees what")
     supervisors = {

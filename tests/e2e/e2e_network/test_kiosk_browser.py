@@ -14,16 +14,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from juki.cards.model import KeyKind
-from juki.certificates.kiosk.model import KioskSettings
-from juki.certificates.kiosk.services import set_kiosk_settings
-from juki.certificates.kiosk.store import SqlKioskUnitOfWork
 from juki.certificates.verify import verify_pdf
 from juki.core.errors import DomainRuleError
 from juki.kiosk.http_relay import HttpRelay
@@ -33,9 +29,8 @@ from juki.kiosk.wire import REQUESTS_PATH
 from juki.network import pki
 from juki.nodes.kiosk_demo import DEMO_PIN, KioskFiles, prepare
 from juki.nodes.kiosk_serve import ServeOptions, build_machine
-from juki.storage.engine import make_engine
 from support.cert_population import LiveServer
-from support.small_network import ADMIN, FUJISAWA, SmallNetwork
+from support.small_network import FUJISAWA, SmallNetwork
 
 STORE = "E2E-KIOSK-UI"
 
@@ -55,7 +50,6 @@ def kiosk(
     small_network: SmallNetwork, tmp_path_factory: pytest.TempPathFactory, artifacts: Path
 ) -> Iterator[Kiosk]:
     files = small_network.files
-    _all_day(files.root / FUJISAWA / "node.db")
     into = tmp_path_factory.mktemp("kiosk-ui")
     issued = prepare(files, 2, into=into, store_id=STORE, lg_codes=frozenset({FUJISAWA}))
     assert issued == {FUJISAWA: 2}
@@ -94,19 +88,6 @@ def _warm_up(machine: KioskMachine, card: dict[str, str]) -> None:
         if result.outcome == "issued":
             return
     pytest.fail("藤沢市 issued no certificate through the relay in three tries")
-
-
-def _all_day(db: Path) -> None:
-    """藤沢市's kiosk service open all day, every day, so the test does not depend on when it
-    runs (the default hours are 6:30-23:00 JST, closed 12/29-1/3); 23:59 stays closed."""
-    engine = make_engine(f"sqlite:///{db}")
-    try:
-        always = KioskSettings(
-            opens=time(0, 0), closes=time(23, 59), closed_from=None, closed_until=None
-        )
-        set_kiosk_settings(SqlKioskUnitOfWork(engine), ADMIN, always)
-    finally:
-        engine.dispose()
 
 
 class Screens:

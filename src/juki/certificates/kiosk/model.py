@@ -45,7 +45,8 @@ class KioskSettings:
 
     The defaults are seed 003's (2)ア: 6:30–23:00, and the 年末年始 closure 12/29–1/3 that every
     municipality of the service keeps; the 附票 is off until the municipality enables it.
-    `closes` is exclusive (23:00 is closed); `closed_from`..`closed_until` are inclusive and
+    `closes` is exclusive (23:00 is closed), and 00:00 means until midnight (opens 00:00 and
+    closes 00:00 is all day); `closed_from`..`closed_until` are inclusive and
     may wrap the year's end; both None means no closure.
     """
 

@@ -38,6 +38,8 @@ from juki.core.errors import RuleViolation, ValidationError
 from juki.registry.model import ChangeReason, ResidentRecord
 from juki.registry.standing import PLANNED_REMOVALS
 
+MIDNIGHT: Final = time(0, 0)  # as `closes`: the service runs to the end of the day (24:00)
+
 # What a kiosk offers to print on each kind. Never the 住民票コード (issue 12: not at a kiosk);
 # 個人番号 only when chosen (法12条5項); a 記載事項証明書's items one by one (法12条1項).
 _COPY_ITEMS: Final = frozenset(
@@ -101,7 +103,8 @@ def validate_settings(settings: KioskSettings) -> KioskSettings:
             )
     if set(settings.fees) - KIOSK_KINDS:
         raise _invalid("fees", "not_for_kiosk", "a fee for a kind no kiosk issues", "不正な手数料")
-    if _minute("opens", settings.opens) >= _minute("closes", settings.closes):
+    closes = _minute("closes", settings.closes)
+    if closes != MIDNIGHT and _minute("opens", settings.opens) >= closes:
         raise _invalid(
             "closes",
             "order",
@@ -131,11 +134,13 @@ def in_closure(settings: KioskSettings, day: date) -> bool:
 
 
 def is_open(settings: KioskSettings, at: datetime) -> bool:
-    """Open at `at` (in the municipality's time, JST): not a closure day, opens ≤ t < closes."""
+    """Open at `at` (in the municipality's time, JST): not a closure day, opens ≤ t < closes,
+    where a `closes` of 00:00 is the day's end (24:00)."""
     local = at.astimezone(JST)
     if in_closure(settings, local.date()):
         return False
-    return settings.opens <= local.time().replace(tzinfo=None) < settings.closes
+    t = local.time().replace(tzinfo=None)
+    return settings.opens <= t and (settings.closes == MIDNIGHT or t < settings.closes)
 
 
 def check_service(settings: KioskSettings, kind: CertificateKind, at: datetime) -> None:

@@ -171,7 +171,7 @@ def test_settings_are_valid_exactly_when_a_kiosk_can_follow_them(s: KioskSetting
     valid = (
         s.kinds <= KIOSK_KINDS
         and all(0 <= v <= 10_000 for v in s.fees.values())
-        and s.opens < s.closes
+        and (s.opens < s.closes or s.closes == time(0, 0))
         and (s.closed_from is None) == (s.closed_until is None)
         and _valid_month_day(s.closed_from)
         and _valid_month_day(s.closed_until)
@@ -185,6 +185,19 @@ def test_settings_are_valid_exactly_when_a_kiosk_can_follow_them(s: KioskSetting
         return
     checked = rules.validate_settings(s)
     assert settings_from_json(settings_to_json(checked)) == checked
+
+
+@given(day=days, hh=st.integers(0, 23), mm=st.integers(0, 59))
+def test_a_service_closing_at_0000_runs_to_midnight(day: date, hh: int, mm: int) -> None:
+    """00:00 as the closing time is the day's end: opens 00:00 and closes 00:00 is all day
+    (only the closure stops it); opens 22:00 and closes 00:00 is 22:00 until midnight."""
+    all_day = dataclasses.replace(
+        DEFAULT_SETTINGS, opens=time(0, 0), closes=time(0, 0), closed_from=None, closed_until=None
+    )
+    assert rules.validate_settings(all_day) == all_day
+    assert rules.is_open(all_day, at(day, hh, mm))
+    late = dataclasses.replace(all_day, opens=time(22, 0))
+    assert rules.is_open(late, at(day, hh, mm)) is (hh >= 22)
 
 
 def test_february_29_is_a_day_of_the_year_and_seconds_are_refused() -> None:
