@@ -58,6 +58,13 @@ def node(env: CertEnv) -> Iterator[TestClient]:
         yield c
 
 
+@pytest.fixture(scope="module")
+def read_node(read_env: CertEnv) -> Iterator[TestClient]:
+    """The mounted app on the module's shared registry (read_env), for tests that only read."""
+    with TestClient(on_node(read_env), base_url="https://testserver") as c:
+        yield c
+
+
 @pytest.fixture
 def issued(env: CertEnv) -> Any:
     return env.desk.issue(
@@ -110,56 +117,60 @@ def test_cert_verify_url_reads_the_public_status_endpoint(
 
 
 def test_page_takes_the_code_with_or_without_separators_and_in_full_width(
-    node: TestClient, issued: Any
+    read_node: TestClient, read_issued: Any
 ) -> None:
-    code = verification_code(issued.digest)
+    code = verification_code(read_issued.digest)
     plain = code.replace("-", "")
     full_width = "".join(chr(ord(c) + 0xFEE0) for c in plain)
     for typed in (code, plain, plain.lower(), full_width, " ".join(code.split("-"))):
-        page = node.get(
+        page = read_node.get(
             "/registry/verify/check",
-            params={"certificate_id": issued.certificate_id, "d": typed},
+            params={"certificate_id": read_issued.certificate_id, "d": typed},
         )
         assert page.status_code == 200, typed
         assert "発行元の記録と一致し、有効です" in page.text
-    wrong = node.get(
+    wrong = read_node.get(
         "/registry/verify/check",
-        params={"certificate_id": issued.certificate_id, "d": "0000-0000-0000-0000"},
+        params={"certificate_id": read_issued.certificate_id, "d": "0000-0000-0000-0000"},
     )
     assert wrong.status_code == 404 and "発行されていません" in wrong.text
-    qr = node.get(f"/registry/verify/{issued.certificate_id}", params={"d": issued.digest})
+    qr = read_node.get(
+        f"/registry/verify/{read_issued.certificate_id}", params={"d": read_issued.digest}
+    )
     assert qr.status_code == 200 and "有効です" in qr.text
 
 
-def test_verification_page_follows_its_mount(node: TestClient, issued: Any) -> None:
-    form = node.get("/registry/verify/")
+def test_verification_page_follows_its_mount(read_node: TestClient, read_issued: Any) -> None:
+    form = read_node.get("/registry/verify/")
     assert 'action="/registry/verify/check"' in form.text
     assert 'action="/registry/verify/pdf"' in form.text
     assert 'href="/verify' not in form.text and 'action="/verify' not in form.text
-    status = node.get(f"/registry/verify/{issued.certificate_id}", params={"d": issued.digest})
+    status = read_node.get(
+        f"/registry/verify/{read_issued.certificate_id}", params={"d": read_issued.digest}
+    )
     assert 'href="/registry/verify/"' in status.text
     assert re.search(r"令和\d+年\d+月\d+日 \d+時\d\d分", status.text)  # issued at, in the era
 
 
-def test_printed_certificate_carries_the_short_code(env: CertEnv, issued: Any) -> None:
+def test_printed_certificate_carries_the_short_code(read_env: CertEnv, read_issued: Any) -> None:
     from pypdf import PdfReader
 
-    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(issued.pdf)).pages)
-    assert verification_code(issued.digest) in text
-    assert issued.digest not in text
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(read_issued.pdf)).pages)
+    assert verification_code(read_issued.digest) in text
+    assert read_issued.digest not in text
 
 
 # -- limits ---------------------------------------------------------------------------------------
 
 
-def test_each_client_is_rate_limited_with_retry_after(env: CertEnv, issued: Any) -> None:
+def test_each_client_is_rate_limited_with_retry_after(read_env: CertEnv, read_issued: Any) -> None:
     ticks = Ticks()
     limiter = RateLimiter(rate=0.5, burst=3, clock=ticks)
-    url = f"/registry{API}/{issued.certificate_id}/status"
-    with TestClient(on_node(env, limiter), base_url="https://testserver") as client:
+    url = f"/registry{API}/{read_issued.certificate_id}/status"
+    with TestClient(on_node(read_env, limiter), base_url="https://testserver") as client:
         for _ in range(3):
-            assert client.get(url, params={"digest": issued.digest}).status_code == 200
-        refused = client.get(url, params={"digest": issued.digest})
+            assert client.get(url, params={"digest": read_issued.digest}).status_code == 200
+        refused = client.get(url, params={"digest": read_issued.digest})
         assert refused.status_code == 429
         assert refused.headers["Retry-After"] == "2"  # one token at 0.5 a second
         assert refused.json()["type"] == "rate_limited" and refused.json()["msg_ja"]
@@ -167,8 +178,8 @@ def test_each_client_is_rate_limited_with_retry_after(env: CertEnv, issued: Any)
         assert page.status_code == 429 and "秒後にもう一度" in page.text
         assert page.headers["Retry-After"] == "2"
         ticks.now += 2
-        assert client.get(url, params={"digest": issued.digest}).status_code == 200
-        assert client.get(url, params={"digest": issued.digest}).status_code == 429
+        assert client.get(url, params={"digest": read_issued.digest}).status_code == 200
+        assert client.get(url, params={"digest": read_issued.digest}).status_code == 429
     # Another address has its own bucket.
     assert limiter.take("192.0.2.7") == 0
 
@@ -187,17 +198,17 @@ def test_rate_limiter_refills_and_prices_a_pdf_higher() -> None:
     assert small.take("x", 2) == 0  # x was forgotten (oldest), so it starts with a full bucket
 
 
-def test_oversized_uploads_are_refused_before_parsing(node: TestClient) -> None:
+def test_oversized_uploads_are_refused_before_parsing(read_node: TestClient) -> None:
     big = b"%PDF-" + b"0" * (MAX_PDF_BYTES + 1)
-    page = node.post("/registry/verify/pdf", files={"file": ("c.pdf", big, "application/pdf")})
+    page = read_node.post("/registry/verify/pdf", files={"file": ("c.pdf", big, "application/pdf")})
     assert page.status_code == 413 and "ファイルが大きすぎます" in page.text
-    api = node.post(f"/registry{API}/verification", content=big)
+    api = read_node.post(f"/registry{API}/verification", content=big)
     assert api.status_code == 413 and api.json()["type"] == "too_large"
-    empty = node.post("/registry/verify/pdf", data={"other": "x"})
+    empty = read_node.post("/registry/verify/pdf", data={"other": "x"})
     assert empty.status_code == 422
 
 
-def test_a_pdf_with_more_pages_than_any_certificate_is_refused(env: CertEnv) -> None:
+def test_a_pdf_with_more_pages_than_any_certificate_is_refused(read_env: CertEnv) -> None:
     from pypdf import PdfWriter
 
     writer = PdfWriter()
@@ -205,30 +216,33 @@ def test_a_pdf_with_more_pages_than_any_certificate_is_refused(env: CertEnv) -> 
         writer.add_blank_page(595, 842)
     out = io.BytesIO()
     writer.write(out)
-    verdict = verify_pdf(out.getvalue(), env.desk.roots())
+    verdict = verify_pdf(out.getvalue(), read_env.desk.roots())
     assert verdict.reason == "too_complex" and "pages" in verdict.detail
 
 
-def test_a_pdf_with_more_revisions_than_a_certificate_is_refused(env: CertEnv, issued: Any) -> None:
+def test_a_pdf_with_more_revisions_than_a_certificate_is_refused(
+    read_env: CertEnv, read_issued: Any
+) -> None:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
-    writer = IncrementalPdfFileWriter(io.BytesIO(issued.pdf))
+    writer = IncrementalPdfFileWriter(io.BytesIO(read_issued.pdf))
     writer.update_root()  # a third revision, changing nothing
     out = io.BytesIO()
     writer.write(out)
-    verdict = verify_pdf(out.getvalue(), env.desk.roots())
+    verdict = verify_pdf(out.getvalue(), read_env.desk.roots())
     assert verdict.reason == "too_complex" and "revisions" in verdict.detail
 
 
 # -- the public listener's app ---------------------------------------------------------------
 
 
-def test_public_app_serves_verification_alone(env: CertEnv, issued: Any) -> None:
-    app = create_public_app(env.engine, env.desk.settings, clock=env.reg.clock)
-    app.routes[0].app.state.certificates.use(env.desk)  # type: ignore[attr-defined]
+def test_public_app_serves_verification_alone(read_env: CertEnv, read_issued: Any) -> None:
+    app = create_public_app(read_env.engine, read_env.desk.settings, clock=read_env.reg.clock)
+    app.routes[0].app.state.certificates.use(read_env.desk)  # type: ignore[attr-defined]
     with TestClient(app, base_url="https://testserver") as client:
         status = client.get(
-            f"/registry{API}/{issued.certificate_id}/status", params={"digest": issued.digest}
+            f"/registry{API}/{read_issued.certificate_id}/status",
+            params={"digest": read_issued.digest},
         )
         assert status.json() == {"status": "valid"}
         assert client.get("/registry/verify/").status_code == 200
@@ -240,16 +254,16 @@ def test_public_app_serves_verification_alone(env: CertEnv, issued: Any) -> None
 # -- API docs offline ---------------------------------------------------------------------------
 
 
-def test_api_docs_are_served_by_juki_under_the_mount(node: TestClient) -> None:
-    docs = node.get("/registry/docs")
+def test_api_docs_are_served_by_juki_under_the_mount(read_node: TestClient) -> None:
+    docs = read_node.get("/registry/docs")
     assert docs.status_code == 200
     assets = re.findall(r'(?:src|href)="([^"]+)"', docs.text)
     assert assets and all(a.startswith("/registry/docs-assets/") for a in assets), assets
     assert "cdn" not in docs.text.lower() and "https://" not in docs.text
     for asset in assets:
-        assert node.get(asset).status_code == 200, asset
+        assert read_node.get(asset).status_code == 200, asset
     assert "'/registry/openapi.json'" in docs.text or '"/registry/openapi.json"' in docs.text
-    assert node.get("/registry/openapi.json").status_code == 200
+    assert read_node.get("/registry/openapi.json").status_code == 200
 
 
 def same_name_household(env: CertEnv) -> tuple[Any, Any, Any]:

@@ -44,11 +44,11 @@ def squeezed(pdf: bytes) -> str:
 @pytest.mark.parametrize(
     "kind", [CertificateKind.RESIDENCE, CertificateKind.RECORD_ITEMS, CertificateKind.SEAL]
 )
-def test_former_surname_on_every_kind_unasked(env: CertEnv, kind: CertificateKind) -> None:
+def test_former_surname_on_every_kind_unasked(read_env: CertEnv, kind: CertificateKind) -> None:
     """令第30条の13, 法第12条第5項: the wife's 旧氏 佐藤 is printed though nobody asked for
     it; the seal certificate prints it without its reading (サトウ)."""
-    wife = env.people.wife
-    result = env.desk.issue(CLERK, CertificateRequest(kind, wife.resident_code))
+    wife = read_env.people.wife
+    result = read_env.desk.issue(CLERK, CertificateRequest(kind, wife.resident_code))
     text = squeezed(result.pdf)
     assert "旧氏" in text and "佐藤" in text
     assert lines(result)["former_surname"] == "佐藤"
@@ -102,10 +102,10 @@ def test_foreign_residents_certificate(env: CertEnv) -> None:
     ]
 
 
-def test_record_items_certificate_shows_only_what_was_asked(env: CertEnv) -> None:
+def test_record_items_certificate_shows_only_what_was_asked(read_env: CertEnv) -> None:
     """法第12条第1項: the name, the items asked for, and what the law adds (旧氏)."""
-    wife = env.people.wife
-    result = env.desk.issue(
+    wife = read_env.people.wife
+    result = read_env.desk.issue(
         CLERK,
         CertificateRequest(
             CertificateKind.RECORD_ITEMS,

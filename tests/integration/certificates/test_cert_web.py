@@ -42,12 +42,24 @@ def issued(env: CertEnv) -> Any:
     )
 
 
+# The public API and page tests that only read share one registry, app and certificate per
+# backend (read_env, read_issued); a test that changes what it reads (voiding) keeps its own (env).
+
+
+@pytest.fixture(scope="module")
+def reader(read_env: CertEnv) -> Iterator[TestClient]:
+    with TestClient(registry_app(read_env), base_url="https://testserver") as c:
+        yield c
+
+
 # -- the public API -----------------------------------------------------------------------------
 
 
-def test_status_needs_id_and_digest_and_reveals_only_names(client: TestClient, issued: Any) -> None:
-    url = f"{API}/{issued.certificate_id}/verification"
-    response = client.get(url, params={"digest": issued.digest})
+def test_status_needs_id_and_digest_and_reveals_only_names(
+    reader: TestClient, read_issued: Any
+) -> None:
+    url = f"{API}/{read_issued.certificate_id}/verification"
+    response = reader.get(url, params={"digest": read_issued.digest})
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "valid" and body["kind"] == "residence"
@@ -56,11 +68,11 @@ def test_status_needs_id_and_digest_and_reveals_only_names(client: TestClient, i
     text = response.text
     for secret in ("address", "birth", "resident_code", "my_number", "honseki"):
         assert secret not in text
-    wrong = client.get(url, params={"digest": "0" * 64})
+    wrong = reader.get(url, params={"digest": "0" * 64})
     assert wrong.status_code == 404 and wrong.json()["type"] == "not_found"
-    unknown = client.get(
+    unknown = reader.get(
         f"{API}/00000000-0000-0000-0000-000000000000/verification",
-        params={"digest": issued.digest},
+        params={"digest": read_issued.digest},
     )
     assert unknown.status_code == 404
     assert wrong.json() == unknown.json()  # no hint whether the id exists
@@ -73,9 +85,9 @@ MALFORMED_STATUS: list[tuple[str, dict[str, str]]] = [
 ]
 
 
-def test_malformed_status_requests_are_422(client: TestClient) -> None:
+def test_malformed_status_requests_are_422(reader: TestClient) -> None:
     for path, params in MALFORMED_STATUS:
-        response = client.get(f"{API}{path}", params=params)
+        response = reader.get(f"{API}{path}", params=params)
         assert response.status_code in (404, 422), (path, params)
         if response.status_code == 422:
             assert response.json()["detail"][0]["msg_ja"], (path, params)
@@ -105,28 +117,28 @@ def test_uploaded_pdf_is_verified(client: TestClient, env: CertEnv, issued: Any)
 # -- the public page ----------------------------------------------------------------------------
 
 
-def test_verification_page_from_the_qr_code(client: TestClient, issued: Any) -> None:
-    page = client.get(f"/verify/{issued.certificate_id}", params={"d": issued.digest})
+def test_verification_page_from_the_qr_code(reader: TestClient, read_issued: Any) -> None:
+    page = reader.get(f"/verify/{read_issued.certificate_id}", params={"d": read_issued.digest})
     assert page.status_code == 200
     assert "有効です" in page.text
     assert f"{KUZU_IVS}西　{TSUJI_IVS}" in page.text  # the variant reaches the page
-    assert issued.issue_numbers[0] in page.text
+    assert read_issued.issue_numbers[0] in page.text
     assert "東長沼" not in page.text  # no address
     assert page.headers["cache-control"] == "no-store"
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
-    forged = client.get(f"/verify/{issued.certificate_id}", params={"d": "1" * 64})
+    forged = reader.get(f"/verify/{read_issued.certificate_id}", params={"d": "1" * 64})
     assert forged.status_code == 404 and "発行されていません" in forged.text
-    bad = client.get("/verify/check", params={"certificate_id": "x", "d": "y"})
+    bad = reader.get("/verify/check", params={"certificate_id": "x", "d": "y"})
     assert bad.status_code == 422 and "入力してください" in bad.text
-    assert client.get("/verify/").status_code == 200
+    assert reader.get("/verify/").status_code == 200
 
 
-def test_verification_page_with_a_pdf(client: TestClient, issued: Any) -> None:
-    page = client.post("/verify/pdf", files={"file": ("c.pdf", issued.pdf, "application/pdf")})
+def test_verification_page_with_a_pdf(reader: TestClient, read_issued: Any) -> None:
+    page = reader.post("/verify/pdf", files={"file": ("c.pdf", read_issued.pdf, "application/pdf")})
     assert page.status_code == 200 and "真正かつ有効な証明書です" in page.text
-    tampered = bytearray(issued.pdf)
+    tampered = bytearray(read_issued.pdf)
     tampered[-50] ^= 0x01
-    page = client.post("/verify/pdf", files={"file": ("c.pdf", bytes(tampered), "application/pdf")})
+    page = reader.post("/verify/pdf", files={"file": ("c.pdf", bytes(tampered), "application/pdf")})
     assert "有効と確認できません" in page.text
     assert f"{KUZU_IVS}西" not in page.text  # nothing from a failed file is shown as fact
 
