@@ -151,7 +151,10 @@ def _sessions(
         samples.clear()
         failed.clear()
         started = time.perf_counter()
-        list(pool.map(one, range(n)))
+        step = max(1, n // 10)
+        for k, _ in enumerate(pool.map(one, range(n)), 1):
+            if k % step == 0 or k == n:
+                print(f"  セッション {k}/{n} (sessions done)", file=sys.stderr, flush=True)
         elapsed = time.perf_counter() - started
     return len(samples) / elapsed, samples, failed
 
