@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -60,7 +61,13 @@ def cmd_stress(args: argparse.Namespace, settings: Settings) -> int:
     files = _files(args)
     if not KioskFiles(files.root).manifest.exists():
         raise ConsoleError("dir: no demo cards; run `juki kiosk cards --dir DIR` first")
-    report = run(files, args.sessions, min(args.concurrency, 200), args.faults == "timeouts")
+    report = run(
+        files,
+        args.sessions,
+        min(args.concurrency, 200),
+        args.faults == "timeouts",
+        progress=sys.stderr,
+    )
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
     else:

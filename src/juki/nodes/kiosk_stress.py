@@ -24,7 +24,7 @@ import ssl
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TextIO
 
 import httpx
 import sqlalchemy as sa
@@ -149,8 +149,14 @@ def retained_bytes(engine: sa.Engine, needles: set[str]) -> int:
 
 
 def run(
-    files: NetworkFiles, sessions: int, concurrency: int, faults: bool, seed: int = 0
+    files: NetworkFiles,
+    sessions: int,
+    concurrency: int,
+    faults: bool,
+    seed: int = 0,
+    progress: TextIO | None = None,
 ) -> dict[str, Any]:
+    """`progress`: where to say, every tenth of the sessions, how many are done."""
     kiosk = KioskFiles(files.root)
     cards: list[dict[str, str]] = json.loads(kiosk.manifest.read_text())
     if not cards:
@@ -169,7 +175,10 @@ def run(
 
     client = _client(files, kiosk, national.endpoint)
     with client, ThreadPoolExecutor(max_workers=concurrency) as pool:
-        list(pool.map(session, range(sessions)))
+        step = max(1, sessions // 10)
+        for k, _ in enumerate(pool.map(session, range(sessions)), 1):
+            if progress is not None and (k % step == 0 or k == sessions):
+                print(f"セッション {k}/{sessions} (sessions done)", file=progress, flush=True)
     engine = make_engine(national.db)
     try:
         retained = retained_bytes(engine, tally.needles)

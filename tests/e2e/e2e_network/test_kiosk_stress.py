@@ -28,8 +28,10 @@ def test_kiosk_stress_prints_only_for_the_card_holder_and_the_relay_keeps_nothin
 
     argv = ["kiosk", "stress", "--dir", root, "--sessions", "6", "--concurrency", "3"]
     code = main([*argv, "--faults", "timeouts", "--json"])
-    report = json.loads(capsys.readouterr().out)
+    said = capsys.readouterr()
+    report = json.loads(said.out)  # the JSON alone on stdout; progress on stderr
     assert code == 0, report
+    assert "セッション 6/6" in said.err
     assert report["sessions"] == 6
     assert report["wrong_person"] == 0 and report["relay_retained_bytes"] == 0
     assert report["printed"] >= 1 and report["aborted"] >= 1, report
