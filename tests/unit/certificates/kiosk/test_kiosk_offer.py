@@ -8,6 +8,7 @@ import dataclasses
 from datetime import datetime, time, timedelta
 from types import MappingProxyType
 
+import pydantic
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -112,5 +113,5 @@ def test_the_offer_message_names_kinds_only_when_open() -> None:
         {**hours, "status": "open", "kinds": [{"kind": "move_out", "fee_yen": 300}]},
         {**hours, "status": "open", "kinds": kinds, "closes": "24:00"},
     ):
-        with pytest.raises(ValueError):
+        with pytest.raises(pydantic.ValidationError):
             KioskOfferAnswer.model_validate(bad)
