@@ -288,7 +288,7 @@ def test_the_kind_screen_shows_only_what_is_offered_with_its_fee(kiosk: Kiosk) -
         assert kiosk.post("/pin", pin=PIN) == "take_card"
         assert kiosk.post("/card-taken") == "kind"
         offered = kiosk.client.get("/").text.split('id="offered"')[1].split("</div>")[0]
-        assert "住民票の写し　1通 300円" in offered and "印鑑登録証明書　1通 200円" in offered
+        assert "住民票の写し 300円" in offered and "印鑑登録証明書 200円" in offered
         assert "記載事項証明書" not in offered
         assert kiosk.post("/kind", kind="record_items") == "kind"  # posted anyway: refused
         assert "交付していません" in kiosk.client.get("/").text
