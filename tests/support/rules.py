@@ -213,6 +213,7 @@ NODE_ROUTES: Final[dict[str, Rule]] = {
     # checked against the national store register (juki.nodes.kiosk_stores) on every call
     "POST /kiosk/v1/challenge": P.USE_KIOSK_RELAY,
     "GET /kiosk/v1/municipalities/{lg_code}/key": P.USE_KIOSK_RELAY,
+    "GET /kiosk/v1/municipalities/{lg_code}/offer": P.USE_KIOSK_RELAY,
     "POST /kiosk/v1/requests": P.USE_KIOSK_RELAY,
     "POST /kiosk/v1/requests/{request_id}/spoiled": P.USE_KIOSK_RELAY,
     "POST /kiosk/v1/requests/{request_id}/abandon": P.USE_KIOSK_RELAY,

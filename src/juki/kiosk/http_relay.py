@@ -14,17 +14,20 @@ from typing import Any, TypeVar
 import httpx
 import pydantic
 
+from juki.certificates.kiosk.offer import KioskOffer
 from juki.kiosk.ports import HopTimeout, KioskCall, RelayAnswer, RelayRefused
 from juki.kiosk.sealing import KeyStatement, SealError, b64, unb64
 from juki.kiosk.wire import (
     ABANDON_PATH,
     CHALLENGE_PATH,
     KEY_PATH,
+    OFFER_PATH,
     REQUESTS_PATH,
     SPOILED_PATH,
     ChallengeOut,
     KeyStatementOut,
     KioskCallIn,
+    OfferOut,
     RelayAnswerOut,
     VoidIn,
 )
@@ -54,6 +57,13 @@ class HttpRelay:
     def challenge(self) -> bytes:
         out = self._parsed(ChallengeOut, self._call("POST", CHALLENGE_PATH))
         return self._bytes(out.challenge)
+
+    def offer(self, lg_code: str) -> KioskOffer:
+        raw = self._call("GET", OFFER_PATH.format(lg_code=lg_code))
+        offer = self._parsed(OfferOut, raw).offer()
+        if offer.lg_code != lg_code:
+            raise RelayRefused("answer_malformed", "another municipality's offer", UNEXPECTED_JA)
+        return offer
 
     def municipality_key(self, lg_code: str) -> KeyStatement:
         out = self._parsed(KeyStatementOut, self._call("GET", KEY_PATH.format(lg_code=lg_code)))

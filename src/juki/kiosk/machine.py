@@ -24,6 +24,7 @@ from cryptography import x509
 
 from juki.cards.token import CardToken
 from juki.certificates.kiosk.model import MAX_KIOSK_COPIES
+from juki.certificates.kiosk.offer import KioskOffer, OfferStatus
 from juki.core.clock import Clock
 from juki.core.errors import DomainRuleError, ValidationError
 from juki.kiosk.coinbox import Payment, PaymentShort, Till
@@ -105,6 +106,7 @@ class Visit:
     card: CardToken | None = None
     session: KioskSession | None = None
     lg_code: str | None = None
+    offer: KioskOffer | None = None  # what the municipality offers now (advice for the screens)
     kind: str | None = None
     members: str = "self"
     items: tuple[str, ...] = ()
@@ -113,20 +115,21 @@ class Visit:
     payment: Payment | None = None
     notice: str | None = None  # one line for the current screen (tries left, payment short)
     stop: str | None = None  # the stopped screen's message
+    stop_hours: str = ""  # with it, the municipality's service hours when it is closed
     refunded_yen: int = 0
     receipt: ReceiptShown | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def erase(self) -> None:
-        self.card = self.session = self.lg_code = self.kind = None
+        self.card = self.session = self.lg_code = self.kind = self.offer = None
         self.result = self.payment = self.receipt = None
         self.items, self.members, self.copies = (), "self", 1
         self.notice = None
 
     @property
     def erased(self) -> bool:
-        held = (self.card, self.session, self.lg_code, self.kind, self.result, self.payment)
-        return all(v is None for v in held) and not self.items
+        held = (self.card, self.session, self.lg_code, self.offer, self.kind, self.result)
+        return all(v is None for v in held) and self.payment is None and not self.items
 
 
 @dataclass
@@ -214,10 +217,11 @@ class KioskMachine:
                 self._stopped(visit, TIMED_OUT_JA)
         return visit
 
-    def _stopped(self, visit: Visit, message: str) -> None:
+    def _stopped(self, visit: Visit, message: str, hours_ja: str = "") -> None:
         visit.refunded_yen = self._give_up(visit)
         visit.erase()
         visit.stop = message
+        visit.stop_hours = hours_ja
         visit.screen = Screen.STOPPED
 
     def _give_up(self, visit: Visit) -> int:
@@ -246,6 +250,13 @@ class KioskMachine:
         visit.session = KioskSession.start(
             self.relay, self.root, store_id=self.store_id, clock=self.clock
         )
+        offer = visit.session.offer(lg_code)
+        if not (offer.serviceable and any(k in KINDS_JA for k, _fee in offer.fees)):
+            # said before the PIN: outside its hours, 休止中, or no connection; nothing charged
+            status = OfferStatus.NOT_OFFERED if offer.serviceable else offer.status
+            self._stopped(visit, status.message_ja, offer.hours_ja)
+            return
+        visit.offer = offer
         visit.screen = Screen.PIN
 
     def enter_pin(self, visit: Visit, pin: str) -> None:
@@ -261,6 +272,13 @@ class KioskMachine:
         if kind not in KINDS_JA:
             raise ValidationError(
                 "kind", "unknown", "not a kiosk certificate", "証明書を選んでください"
+            )
+        if visit.offer is not None and visit.offer.fee(kind) is None:
+            raise ValidationError(
+                "kind",
+                "not_offered",
+                "the municipality does not offer this certificate at a kiosk",
+                "この証明書はこの市区町村では交付していません。表示されている証明書から選んでください",
             )
         visit.kind = kind
         visit.members, visit.items = "self", ()

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from cryptography import x509
 
+from juki.certificates.kiosk.offer import KioskOffer
 from juki.core.errors import DomainRuleError
 from juki.kiosk.sealing import KeyStatement
 
@@ -57,6 +58,8 @@ class RelayAnswer:
 
 class RelayPort(Protocol):
     def challenge(self) -> bytes: ...
+
+    def offer(self, lg_code: str) -> KioskOffer: ...
 
     def municipality_key(self, lg_code: str) -> KeyStatement: ...
 

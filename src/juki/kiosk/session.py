@@ -2,6 +2,7 @@
 `juki kiosk stress` call.
 
     session = KioskSession.start(relay, root_certificate, store_id="STORE-1", clock=clock)
+    offer = session.offer(lg_code)              # what it offers now; advice, before the PIN
     session.authenticate(card, "1234")          # WrongPinAtKiosk (tries left) / CardLockedAtKiosk
     session.choose(lg_code, "residence", copies=1)
     result = session.request()                  # the PDF, only for this request and this card
@@ -42,6 +43,7 @@ from juki.certificates.kiosk.messages import (
     new_request_id,
     open_answer,
 )
+from juki.certificates.kiosk.offer import KioskOffer, OfferStatus
 from juki.core.clock import Clock
 from juki.core.errors import DomainRuleError, ValidationError
 from juki.kiosk.ports import HopTimeout, KioskCall, RelayAnswer, RelayPort
@@ -197,6 +199,16 @@ class KioskSession:
             raise
 
     # -- the steps ------------------------------------------------------------------------------
+
+    def offer(self, lg_code: str) -> KioskOffer:
+        """What the municipality chosen offers now (kinds, fees, open or why not), asked before
+        the PIN so a closed or unreachable municipality is said first. A relay not answering
+        in time is an unreachable offer; the session goes on only if the caller chooses."""
+        self._alive(Step.STARTED)
+        try:
+            return self._relay.offer(lg_code)
+        except HopTimeout:
+            return KioskOffer(lg_code, OfferStatus.UNREACHABLE)
 
     def authenticate(self, card: CardToken, pin: str) -> str:
         """The card signs the relay's challenge with its 利用者証明用 key, opened by the PIN.

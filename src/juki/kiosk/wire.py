@@ -4,15 +4,18 @@ kiosk's client) use. Binary values are base64url, certificates PEM; every field 
 
 from __future__ import annotations
 
-from typing import Final
+from datetime import time
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from juki.certificates.kiosk.offer import KioskOffer, OfferStatus
 from juki.kiosk.ports import RelayAnswer
 
 PREFIX: Final = "/kiosk/v1"
 CHALLENGE_PATH: Final = f"{PREFIX}/challenge"
 KEY_PATH: Final = PREFIX + "/municipalities/{lg_code}/key"
+OFFER_PATH: Final = PREFIX + "/municipalities/{lg_code}/offer"
 REQUESTS_PATH: Final = f"{PREFIX}/requests"
 SPOILED_PATH: Final = PREFIX + "/requests/{request_id}/spoiled"
 ABANDON_PATH: Final = PREFIX + "/requests/{request_id}/abandon"
@@ -33,6 +36,37 @@ class KeyStatementOut(_Strict):
     public_key: str
     signature: str
     node_certificate: str
+
+
+class OfferedKindOut(_Strict):
+    kind: Literal["residence", "record_items", "seal", "fuhyo"]
+    fee_yen: int = Field(ge=0, le=100_000)
+
+
+class OfferOut(_Strict):
+    """What the municipality's kiosks offer now: advice for the screens, never authority."""
+
+    lg_code: str = Field(pattern=r"^[0-9]{6}$")
+    status: OfferStatus = Field(
+        description="open; outside_hours; closed_day; not_offered; disconnected; unreachable"
+    )
+    kinds: list[OfferedKindOut] = Field(default=[], max_length=4)
+    opens: time | None = None
+    closes: time | None = Field(default=None, description="00:00: until midnight")
+
+    @classmethod
+    def of(cls, o: KioskOffer) -> OfferOut:
+        return cls(
+            lg_code=o.lg_code,
+            status=o.status,
+            kinds=[OfferedKindOut(kind=k, fee_yen=fee) for k, fee in o.fees],
+            opens=o.opens,
+            closes=o.closes,
+        )
+
+    def offer(self) -> KioskOffer:
+        fees = tuple((k.kind, k.fee_yen) for k in self.kinds)
+        return KioskOffer(self.lg_code, self.status, fees, self.opens, self.closes)
 
 
 class KioskCallIn(_Strict):

@@ -26,6 +26,8 @@ from juki.network.kiosk_messages import (
     KIOSK_ANSWER,
     KIOSK_KEY_REQUEST,
     KIOSK_KEY_RESPONSE,
+    KIOSK_OFFER,
+    KIOSK_OFFER_REQUEST,
     KIOSK_REQUEST,
     KIOSK_VOID,
 )
@@ -336,6 +338,19 @@ AUTHORITY: Final[Mapping[str, Authority]] = {
         "the national relay, to the municipality that answered the request (lg_code); the "
         "handler voids only a request registered with the same request id and card serial",
         _for_here,
+    ),
+    KIOSK_OFFER_REQUEST: Authority(
+        _kinds(NATIONAL),
+        _kinds(MUNICIPALITY),
+        "the national relay, to the municipality named (lg_code); a query (nothing personal: "
+        "the kinds, fees and hours its kiosks offer now)",
+        _for_here,
+    ),
+    KIOSK_OFFER: Authority(
+        _kinds(MUNICIPALITY),
+        _kinds(NATIONAL),
+        "the municipality asked, of its own offer (lg_code = sender), to national; an answer",
+        _as_itself,
     ),
 }
 

@@ -8,6 +8,10 @@
   the kiosk session's ephemeral key. In clear: the request id, the card serial (which the
   municipality resolves to its resident), the store, the session's public key; in the answer
   only what the relay records and the store charges (outcome, kind, copies, fee).
+- `kiosk_offer_request` / `kiosk_offer` (a query): before the customer chooses, the relay asks
+  a municipality what its kiosks offer now: the kinds with their fees, its hours, and whether
+  it is open (or outside its hours, or in its closure). Nothing about any person; advice for
+  the kiosk's screens, checked again by the municipality at request time.
 - `kiosk_void` (a message, delivered through the outbox until acknowledged): the session
   abandoned the request (a timeout at any hop: the certificate is voided, nothing charged) or
   a page was spoiled (書損). Bound to the request id and the card serial.
@@ -29,6 +33,8 @@ KIOSK_KEY_RESPONSE: Final = "kiosk_key_response"
 KIOSK_REQUEST: Final = "kiosk_request"
 KIOSK_ANSWER: Final = "kiosk_answer"
 KIOSK_VOID: Final = "kiosk_void"
+KIOSK_OFFER_REQUEST: Final = "kiosk_offer_request"
+KIOSK_OFFER: Final = "kiosk_offer"
 
 RequestIdStr = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{43}$")]
 KioskSerialStr = Annotated[str, Field(pattern=r"^[0-9A-Za-z:_-]{1,64}$")]
@@ -36,6 +42,7 @@ StoreIdStr = Annotated[str, Field(pattern=r"^[0-9A-Za-z_-]{1,32}$")]
 KeyStr = Annotated[str, Field(min_length=44, max_length=44, pattern=r"^[A-Za-z0-9_=-]{44}$")]
 IssueNumberStr = Annotated[str, Field(pattern=r"^[0-9A-Za-z-]{1,32}$")]
 KindStr = Literal["residence", "record_items", "seal", "fuhyo"]
+HourStr = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 
 
 class KioskKeyRequest(MessageBody):
@@ -93,4 +100,29 @@ class KioskVoid(MessageBody):
     def _number_iff_spoiled(self) -> KioskVoid:
         if (self.action == "spoiled") != (self.issue_number is not None):
             raise ValueError("a spoiled page names its issue number, and only it does")
+        return self
+
+
+class KioskOfferRequest(MessageBody):
+    lg_code: LgCodeStr  # the municipality asked
+
+
+class KioskOfferedKind(MessageBody):
+    kind: KindStr
+    fee_yen: Annotated[int, Field(ge=0, le=100_000)]
+
+
+class KioskOfferAnswer(MessageBody):
+    lg_code: LgCodeStr  # the municipality answering (its own offer)
+    status: Literal["open", "outside_hours", "closed_day", "not_offered"]
+    kinds: Annotated[tuple[KioskOfferedKind, ...], Field(max_length=4)] = ()
+    opens: HourStr
+    closes: HourStr  # 00:00: until midnight
+
+    @model_validator(mode="after")
+    def _kinds_iff_open(self) -> KioskOfferAnswer:
+        if (self.status == "open") != bool(self.kinds):
+            raise ValueError("an open offer names its kinds, and only it does")
+        if len({k.kind for k in self.kinds}) != len(self.kinds):
+            raise ValueError("each kind once")
         return self

@@ -23,10 +23,14 @@ from juki.network.kiosk_messages import (
     KIOSK_ANSWER,
     KIOSK_KEY_REQUEST,
     KIOSK_KEY_RESPONSE,
+    KIOSK_OFFER,
+    KIOSK_OFFER_REQUEST,
     KIOSK_REQUEST,
     KIOSK_VOID,
     KioskKeyRequest,
     KioskKeyResponse,
+    KioskOfferAnswer,
+    KioskOfferRequest,
     KioskRelayAnswer,
     KioskRelayRequest,
     KioskVoid,
@@ -425,5 +429,15 @@ SCHEMAS[(KIOSK_KEY_RESPONSE, 1)] = KioskKeyResponse
 SCHEMAS[(KIOSK_REQUEST, 1)] = KioskRelayRequest
 SCHEMAS[(KIOSK_ANSWER, 1)] = KioskRelayAnswer
 SCHEMAS[(KIOSK_VOID, 1)] = KioskVoid
-for _kiosk_type in (KIOSK_KEY_REQUEST, KIOSK_KEY_RESPONSE, KIOSK_REQUEST, KIOSK_ANSWER, KIOSK_VOID):
+SCHEMAS[(KIOSK_OFFER_REQUEST, 1)] = KioskOfferRequest
+SCHEMAS[(KIOSK_OFFER, 1)] = KioskOfferAnswer
+for _kiosk_type in (
+    KIOSK_KEY_REQUEST,
+    KIOSK_KEY_RESPONSE,
+    KIOSK_REQUEST,
+    KIOSK_ANSWER,
+    KIOSK_VOID,
+    KIOSK_OFFER_REQUEST,
+    KIOSK_OFFER,
+):
     CURRENT_VERSION[_kiosk_type] = 1

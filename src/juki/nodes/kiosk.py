@@ -10,6 +10,9 @@ certificate desk. For the relay on the national node it
   resident (`juki.cards.resident_for_card`: a card not working here is `not_at_kiosk`), asks
   the certificate desk (`CertificateDesk.answer_kiosk`) and seals the whole answer to the kiosk
   session's ephemeral key; only the outcome, kind, copies and fee go back in clear;
+- answers `kiosk_offer_request` with what its kiosks offer now (`kiosk_offer`: kinds, fees,
+  hours, open or why not; nothing personal), advice the relay passes to the kiosk before the
+  customer chooses (the request is checked again when it comes);
 - applies `kiosk_void`: a session that gave up (`abandon_kiosk_request`: the certificate is
   void, nothing charged) or a spoiled page (`record_kiosk_spoiled`), bound to request id + serial.
 """
@@ -30,6 +33,7 @@ from juki.certificates.kiosk.messages import KioskAnswer, KioskRequest
 from juki.certificates.kiosk.model import RefusalCode
 from juki.certificates.kiosk.services import (
     abandon_kiosk_request,
+    kiosk_offer,
     record_kiosk_spoiled,
     relay_actor,
 )
@@ -52,6 +56,8 @@ from juki.network import pki
 from juki.network.envelope import Envelope
 from juki.network.kiosk_messages import (
     KioskKeyResponse,
+    KioskOfferAnswer,
+    KioskOfferedKind,
     KioskRelayAnswer,
     KioskRelayRequest,
     KioskVoid,
@@ -143,6 +149,19 @@ class MunicipalKiosk:
                 abandon_kiosk_request(uow, relay_actor(env.sender), q.request_id, q.card_serial)
             raise QueryRejected("answer_too_large", f"{len(sealed)} characters sealed") from exc
 
+    def offer(self, env: Envelope) -> KioskOfferAnswer:
+        offer = kiosk_offer(self.desk.kiosk_uow(), relay_actor(env.sender))
+        assert offer.opens is not None and offer.closes is not None  # always, from settings
+        return KioskOfferAnswer.model_validate(
+            {
+                "lg_code": self.node.node_id,
+                "status": offer.status.value,
+                "kinds": [KioskOfferedKind(kind=k, fee_yen=fee) for k, fee in offer.fees],
+                "opens": f"{offer.opens:%H:%M}",
+                "closes": f"{offer.closes:%H:%M}",
+            }
+        )
+
     def void(self, conn: sa.Connection, env: Envelope, body: KioskVoid) -> None:
         node = self.node
         uow = SqlKioskUnitOfWork(node.engine, clock=node.clock, connection=conn)
@@ -162,6 +181,10 @@ def _kiosk_of(node: MunicipalityNode) -> MunicipalKiosk:
 
 def answer_key_request(node: MunicipalityNode, env: Envelope, body: Any) -> KioskKeyResponse:
     return _kiosk_of(node).key_response()
+
+
+def answer_offer_request(node: MunicipalityNode, env: Envelope, body: Any) -> KioskOfferAnswer:
+    return _kiosk_of(node).offer(env)
 
 
 def answer_kiosk_request(node: MunicipalityNode, env: Envelope, body: Any) -> KioskRelayAnswer:

@@ -21,12 +21,14 @@ from juki.kiosk.wire import (
     ABANDON_PATH,
     CHALLENGE_PATH,
     KEY_PATH,
+    OFFER_PATH,
     REQUESTS_PATH,
     SPOILED_PATH,
     ChallengeOut,
     Done,
     KeyStatementOut,
     KioskCallIn,
+    OfferOut,
     RelayAnswerOut,
     VoidIn,
 )
@@ -90,6 +92,15 @@ def kiosk_router(node: NationalNode, relay: KioskRelay) -> APIRouter:
         """A fresh single-use challenge for the customer's card to sign."""
         logged(actor, "kiosk_challenge", f"store:{actor.terminal_id}")
         return ChallengeOut(challenge=b64(relay.challenge()))
+
+    @router.get(OFFER_PATH)
+    def municipality_offer(lg_code: LgCode, actor: Store) -> OfferOut:
+        """What the municipality's kiosks offer now (kinds, fees, hours; open, or outside its
+        hours, in its closure, not offering, disconnected or unreachable), asked of it over the
+        network before the customer chooses. Nothing personal; advice only: the municipality
+        checks the request again when it comes."""
+        logged(actor, "kiosk_municipality_offer", f"municipality:{lg_code}")
+        return OfferOut.of(relay.offer(lg_code))
 
     @router.get(KEY_PATH)
     def municipality_key(lg_code: LgCode, actor: Store) -> KeyStatementOut:

@@ -16,6 +16,11 @@ kiosk key (`juki.kiosk.sealing`). The relay
    (through the outbox, retried until acknowledged) so the certificate is void and nothing is
    charged, and tells the kiosk the issuance was aborted.
 
+Before the customer chooses, `offer` asks the municipality chosen what its kiosks offer now
+(`kiosk_offer_request`: kinds, fees, open or why not); a municipality disconnected or not
+answering is an offer saying so, for the kiosk to show before the PIN. Advice only: the
+municipality checks everything again at request time.
+
 Nothing of the request or the certificate is stored here, and challenges live in memory.
 """
 
@@ -24,6 +29,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from datetime import time as clock_time
 from typing import TYPE_CHECKING, Final
 
 import pydantic
@@ -32,6 +38,7 @@ import structlog
 
 from juki.cards import ca_store
 from juki.cards.verify import CardRefused, CardVerifier, ChallengeBook
+from juki.certificates.kiosk.offer import KioskOffer, OfferStatus
 from juki.kiosk.ports import KioskCall, RelayAnswer, RelayRefused
 from juki.kiosk.sealing import KeyStatement, SealError, b64, unb64
 from juki.kiosk.wire import first_error
@@ -40,8 +47,11 @@ from juki.network.directory import NodeKind
 from juki.network.kiosk_messages import (
     KIOSK_ANSWER,
     KIOSK_KEY_RESPONSE,
+    KIOSK_OFFER,
     KioskKeyRequest,
     KioskKeyResponse,
+    KioskOfferAnswer,
+    KioskOfferRequest,
     KioskRelayAnswer,
     KioskRelayRequest,
     KioskVoid,
@@ -125,6 +135,36 @@ class KioskRelay:
             )
         except (SealError, ValueError) as exc:
             raise RelayRefused("answer_not_verified", str(exc), UNREACHABLE_JA) from exc
+
+    def offer(self, lg_code: str) -> KioskOffer:
+        """What the municipality's kiosks offer now, as it answered; a municipality
+        disconnected, not answering or refusing the query is an offer saying it cannot serve."""
+        lg = _check(LG_CODE, lg_code, "lg_code")
+        try:
+            self._active_municipality(lg)
+        except RelayRefused as exc:
+            if exc.rule != "municipality_disconnected":
+                raise
+            return KioskOffer(lg, OfferStatus.DISCONNECTED)
+        try:
+            _q, _env, body = self.node.ask(lg, KioskOfferRequest(lg_code=lg), KIOSK_OFFER)
+        except QueryRefused as exc:
+            log.info("kiosk relay: offer refused", lg=lg, reason=exc.reply.reason)
+            status = OfferStatus.NOT_OFFERED
+            if exc.reply.reason != "no_kiosk_service":
+                status = OfferStatus.UNREACHABLE
+            return KioskOffer(lg, status)
+        except (TransportError, AnswerRejected) as exc:
+            log.info("kiosk relay: offer not answered", lg=lg, error=type(exc).__name__)
+            return KioskOffer(lg, OfferStatus.UNREACHABLE)
+        answer: KioskOfferAnswer = body
+        return KioskOffer(
+            lg,
+            OfferStatus(answer.status),
+            tuple((k.kind, k.fee_yen) for k in answer.kinds),
+            clock_time.fromisoformat(answer.opens),
+            clock_time.fromisoformat(answer.closes),
+        )
 
     def _active_municipality(self, lg_code: str) -> str:
         entry = self.node.directory().get(lg_code)

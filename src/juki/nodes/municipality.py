@@ -21,7 +21,12 @@ from juki.core.errors import DomainRuleError, NotFoundError
 from juki.network.authority import NotAuthorised
 from juki.network.directory import NATIONAL_ID, NodeKind
 from juki.network.envelope import Envelope
-from juki.network.kiosk_messages import KIOSK_KEY_REQUEST, KIOSK_REQUEST, KIOSK_VOID
+from juki.network.kiosk_messages import (
+    KIOSK_KEY_REQUEST,
+    KIOSK_OFFER_REQUEST,
+    KIOSK_REQUEST,
+    KIOSK_VOID,
+)
 from juki.network.messages import (
     FUHYO_NOTICE,
     IDENTITY_INFO_CHANGED,
@@ -54,6 +59,7 @@ from juki.nodes.kiosk import (
     MunicipalKiosk,
     answer_key_request,
     answer_kiosk_request,
+    answer_offer_request,
     on_kiosk_void,
 )
 from juki.nodes.node import Node, QueryHandler
@@ -222,6 +228,7 @@ class MunicipalityNode(Node):
             CERTIFICATE_CONTENT_REQUEST: lambda env, body: answer_content_request(self, env, body),
             KIOSK_KEY_REQUEST: lambda env, body: answer_key_request(self, env, body),
             KIOSK_REQUEST: lambda env, body: answer_kiosk_request(self, env, body),
+            KIOSK_OFFER_REQUEST: lambda env, body: answer_offer_request(self, env, body),
         }
 
     def _on_move_in_notice(self, conn: sa.Connection, env: Envelope, body: Any) -> None:

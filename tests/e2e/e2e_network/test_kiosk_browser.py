@@ -132,7 +132,7 @@ def test_a_resident_of_fujisawa_prints_her_certificate_at_the_store(
     s.to_pin(card)
     s.pin(DEMO_PIN, "take_card")
     s.press("カードを取りました", "kind")
-    s.press("住民票の写し", "options")
+    s.press("住民票の写し 300円", "options")  # each offered kind with its fee
     page.get_by_label("世帯主の氏名・続柄").check()
     s.press("次へ", "copies")
     s.press("1部", "confirm")
@@ -196,7 +196,7 @@ def test_a_timeout_at_the_relay_aborts_the_issuance_and_nothing_is_charged_or_pr
         s.to_pin(kiosk.cards[0])
         s.pin(DEMO_PIN, "take_card")
         s.press("カードを取りました", "kind")
-        s.press("印鑑登録証明書", "copies")
+        s.press("印鑑登録証明書 300円", "copies")
         s.press("1部", "stopped")
     finally:
         machine.relay = healthy

@@ -21,7 +21,7 @@ from juki.core.settings import Settings
 from juki.kiosk.http_relay import HttpRelay
 from juki.kiosk.ports import RelayRefused
 from juki.kiosk.session import KioskSession, SessionAborted
-from juki.kiosk.wire import REQUESTS_PATH
+from juki.kiosk.wire import OFFER_PATH, REQUESTS_PATH
 from juki.network import pki
 from juki.nodes.apps import create_node_app
 from juki.nodes.config import NodeConfig
@@ -206,3 +206,20 @@ def test_a_void_that_arrives_before_its_request_voids_it_all_the_same(http: Http
             sa.select(r.outcome, r.certificate_id).where(r.request_id == request.request_id)
         ).one()
     assert (row.outcome, row.certificate_id) == ("voided", None)
+
+
+def test_the_offer_over_http_is_logged_as_the_store_validated_and_in_the_schema(
+    http: Http,
+) -> None:
+    before = len(_oplog(http.world))
+    offer = HttpRelay(http.client).offer(INAGI)
+    assert offer.serviceable and offer.fee("residence") == 300 and offer.hours_ja == "6:30〜23:00"
+    new = _oplog(http.world)[before:]
+    assert [(r.action, r.target, r.actor_id) for r in new] == [
+        ("kiosk_municipality_offer", f"municipality:{INAGI}", f"store:{STORE}")
+    ]
+    malformed = http.client.get(OFFER_PATH.format(lg_code="13225x"))
+    assert malformed.status_code == 422 and "lg_code" in malformed.text
+    unknown = http.client.get(OFFER_PATH.format(lg_code="999999"))
+    assert unknown.status_code == 422 and "unknown_municipality" in unknown.text
+    assert OFFER_PATH in http.client.get("/openapi.json").json()["paths"]

@@ -13,7 +13,8 @@ import io
 import random
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import time, timedelta
+from types import MappingProxyType
 
 import pytest
 import sqlalchemy as sa
@@ -27,7 +28,11 @@ from juki.cards.model import Backend
 from juki.cards.soft import SoftCardToken
 from juki.cards.store import SqlCardUnitOfWork
 from juki.cards.verify import CardRefused
+from juki.certificates.kiosk.model import DEFAULT_SETTINGS, KioskSettings
+from juki.certificates.kiosk.offer import KioskOffer, OfferStatus
+from juki.certificates.kiosk.services import set_kiosk_settings
 from juki.certificates.kiosk.tables import kiosk_requests
+from juki.certificates.model import CertificateKind
 from juki.certificates.store import SqlCertificates
 from juki.certificates.tables import certificates
 from juki.core.errors import ValidationError
@@ -57,8 +62,9 @@ from juki.registry.commands import (
 )
 from juki.registry.model import ResidentRecord
 from juki.registry.uow import SqlRegistryUnitOfWork
+from juki.security.tables import oplog
 from support.card_holders import issue_card
-from support.cert_population import make_desk
+from support.cert_population import MANAGER, make_desk
 from support.kiosk_world import CLERK, INAGI, PIN, STORE, World, arrive, kiosk_world
 
 
@@ -523,3 +529,94 @@ def test_an_answer_too_large_for_one_envelope_is_voided_and_never_half_sent(worl
             .where(r.request_id == request.request_id)
         ).one()
     assert (row.outcome, row.status) == ("issued", "void")
+
+
+def _kiosk_settings(world: World, settings: KioskSettings) -> None:
+    inagi = world.net.municipality(INAGI)
+    assert inagi.kiosk is not None
+    set_kiosk_settings(inagi.kiosk.desk.kiosk_uow(), MANAGER, settings)
+
+
+def _shifted(world: World, delta: timedelta) -> KioskOffer:
+    world.clock.advance(delta)
+    try:
+        return world.relay.offer(INAGI)
+    finally:
+        world.clock.advance(-delta)
+
+
+class _NoAnswers:
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+
+    def query(self, recipient: str, endpoint: str, payload: bytes) -> bytes:
+        raise TransportError("timed out waiting for the answer")
+
+
+def test_the_relay_asks_the_municipality_what_it_offers_now_and_it_is_only_advice(
+    world: World,
+) -> None:
+    """The offer travels as `kiosk_offer_request`/`kiosk_offer`: the kinds and fees of the
+    municipality's settings while open, and why not otherwise; the request is checked again."""
+    hours = (time(6, 30), time(23, 0))
+    all_three = (("record_items", 300), ("residence", 300), ("seal", 300))
+    assert world.session().offer(INAGI) == KioskOffer(INAGI, OfferStatus.OPEN, all_three, *hours)
+    _kiosk_settings(
+        world,
+        replace(
+            DEFAULT_SETTINGS,
+            kinds=frozenset({CertificateKind.RESIDENCE, CertificateKind.SEAL}),
+            fees=MappingProxyType({**DEFAULT_SETTINGS.fees, CertificateKind.SEAL: 200}),
+        ),
+    )
+    try:
+        assert world.relay.offer(INAGI).fees == (("residence", 300), ("seal", 200))
+    finally:
+        _kiosk_settings(world, DEFAULT_SETTINGS)
+    assert _shifted(world, timedelta(hours=14, minutes=30)).status is OfferStatus.OUTSIDE_HOURS
+    closed = _shifted(world, timedelta(days=273))  # 12/30 09:00
+    assert (closed.status, closed.fees, closed.opens) == (OfferStatus.CLOSED_DAY, (), time(6, 30))
+    no_kiosk = next(
+        lg
+        for lg, node in world.net.nodes.items()
+        if getattr(node, "kiosk", False) is None and node.kind.value == "municipality"
+    )
+    assert world.relay.offer(no_kiosk).status is OfferStatus.NOT_OFFERED
+    national = world.net.national
+    saved = national.query_transport
+    national.query_transport = _NoAnswers(saved)
+    try:
+        assert world.relay.offer(INAGI).status is OfferStatus.UNREACHABLE
+    finally:
+        national.query_transport = saved
+    world.net.disconnect(INAGI)
+    try:
+        assert world.relay.offer(INAGI).status is OfferStatus.DISCONNECTED
+    finally:
+        world.net.reconnect(INAGI)
+    with pytest.raises(RelayRefused) as unknown:
+        world.relay.offer("999999")
+    assert unknown.value.field == "lg_code"
+
+    # advice, never authority: open at 22:59, refused at 23:00 when the request comes
+    world.clock.advance(timedelta(hours=13, minutes=59))
+    try:
+        session = world.session()
+        assert session.offer(INAGI).serviceable
+        session.authenticate(world.cards["A"], PIN)
+        session.choose(INAGI, "residence")
+        world.clock.advance(timedelta(minutes=1))
+        refused = session.request()
+        session.finish()
+    finally:
+        world.clock.advance(-timedelta(hours=14))
+    assert (refused.outcome, refused.refusal_code) == ("refused", "outside_hours")
+
+    # each answer is in the municipality's oplog as the relay; nothing personal in it
+    o = oplog.c
+    with world.net.municipality(INAGI).engine.connect() as conn:
+        logged = conn.execute(
+            sa.select(o.actor_id, o.detail).where(o.target == "kiosk_offer")
+        ).all()
+    assert {a for a, _d in logged} == {"relay:national"}
+    assert {d for _a, d in logged} >= {"open", "outside_hours", "closed_day"}

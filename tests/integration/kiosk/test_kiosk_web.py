@@ -6,12 +6,14 @@ server-side erasure)."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from types import MappingProxyType
 from urllib.parse import quote
 
 import pytest
@@ -23,11 +25,15 @@ from hypothesis import strategies as st
 
 from juki.cards.soft import SoftCardToken
 from juki.cards.token import CardToken
+from juki.certificates.kiosk.model import DEFAULT_SETTINGS, KioskSettings
+from juki.certificates.kiosk.services import set_kiosk_settings
+from juki.certificates.model import CertificateKind
 from juki.certificates.store import SqlCertificates
 from juki.certificates.tables import certificates
 from juki.kiosk.devices import CardNotPresent, FilePrintSink, PlaceableCard
 from juki.kiosk.machine import KioskMachine, Municipality
 from juki.kiosk.web import csrf_checked, kiosk_app, kiosk_visitor
+from support.cert_population import MANAGER
 from support.kiosk_world import INAGI, PIN, STORE, World, kiosk_world
 from support.no500 import ODD_STRINGS
 
@@ -253,3 +259,72 @@ def test_no_input_gives_a_server_error(
         assert answer.headers["content-type"].startswith("text/html")
     for key in list(kiosk.machine.visits):
         kiosk.machine.close(key)
+
+
+def _set_offer(kiosk: Kiosk, settings: KioskSettings) -> None:
+    inagi = kiosk.world.net.municipality(INAGI)
+    assert inagi.kiosk is not None
+    set_kiosk_settings(inagi.kiosk.desk.kiosk_uow(), MANAGER, settings)
+
+
+def _to_municipality(kiosk: Kiosk) -> None:
+    kiosk.fresh()
+    assert kiosk.post("/start") == "card"
+    assert kiosk.post("/card", serial=kiosk.world.cards["L"].serial) == "municipality"
+
+
+def test_the_kind_screen_shows_only_what_is_offered_with_its_fee(kiosk: Kiosk) -> None:
+    _set_offer(
+        kiosk,
+        dataclasses.replace(
+            DEFAULT_SETTINGS,
+            kinds=frozenset({CertificateKind.RESIDENCE, CertificateKind.SEAL}),
+            fees=MappingProxyType({**DEFAULT_SETTINGS.fees, CertificateKind.SEAL: 200}),
+        ),
+    )
+    try:
+        _to_municipality(kiosk)
+        assert kiosk.post("/municipality", lg_code=INAGI) == "pin"
+        assert kiosk.post("/pin", pin=PIN) == "take_card"
+        assert kiosk.post("/card-taken") == "kind"
+        offered = kiosk.client.get("/").text.split('id="offered"')[1].split("</div>")[0]
+        assert "住民票の写し 300円" in offered and "印鑑登録証明書 200円" in offered
+        assert "記載事項証明書" not in offered
+        assert kiosk.post("/kind", kind="record_items") == "kind"  # posted anyway: refused
+        assert "交付していません" in kiosk.client.get("/").text
+        assert kiosk.post("/kind", kind="seal") == "copies"
+        kiosk.post("/cancel")
+        assert kiosk.post("/finish") == "start"
+    finally:
+        _set_offer(kiosk, DEFAULT_SETTINGS)
+
+
+@pytest.mark.parametrize(
+    ("why", "said"),
+    [
+        ("outside_hours", "ただいまサービス時間外です"),
+        ("closure", "休止中"),
+        ("disconnected", "接続できません"),
+    ],
+)
+def test_a_municipality_that_cannot_serve_now_is_said_before_the_pin(
+    kiosk: Kiosk, why: str, said: str
+) -> None:
+    net, clock = kiosk.world.net, kiosk.world.clock
+    shift = {"outside_hours": timedelta(hours=14), "closure": timedelta(days=273)}.get(why)
+    if shift is not None:
+        clock.advance(shift)
+    else:
+        net.disconnect(INAGI)
+    try:
+        _to_municipality(kiosk)
+        assert kiosk.post("/municipality", lg_code=INAGI) == "stopped"  # no PIN asked
+        page = kiosk.client.get("/").text
+        assert said in page and "料金はかかりません" in page
+        assert ("6:30〜23:00" in page) is (why != "disconnected")
+        assert kiosk.post("/finish") == "start"
+    finally:
+        if shift is not None:
+            clock.advance(-shift)
+        else:
+            net.reconnect(INAGI)

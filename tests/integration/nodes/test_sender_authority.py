@@ -405,6 +405,8 @@ def test_every_message_type_has_a_forged_case_or_a_reason_it_has_none() -> None:
         "kiosk_key_response",
         "kiosk_request",
         "kiosk_answer",
+        "kiosk_offer_request",
+        "kiosk_offer",
     }
     assert forged | queries == {name for name, _v in SCHEMAS}
 
@@ -843,6 +845,9 @@ def _kiosk_request(lg: str) -> MessageBody:
         ("national", INAGI, lambda: _kiosk_request(FUJISAWA)),
         (FUJISAWA, INAGI, lambda: _key_request(INAGI)),
         ("national", INAGI, lambda: _key_request(NISHITOKYO)),
+        (FUJISAWA, INAGI, lambda: _offer_request(INAGI)),
+        (TOKYO, INAGI, lambda: _offer_request(INAGI)),
+        ("national", INAGI, lambda: _offer_request(NISHITOKYO)),
     ],
     ids=[
         "kiosk_request from a municipality",
@@ -850,13 +855,16 @@ def _kiosk_request(lg: str) -> MessageBody:
         "kiosk_request naming another municipality",
         "kiosk_key_request from a municipality",
         "kiosk_key_request naming another municipality",
+        "kiosk_offer_request from a municipality",
+        "kiosk_offer_request from a prefecture",
+        "kiosk_offer_request naming another municipality",
     ],
 )
 def test_a_kiosk_query_from_a_node_without_authority_is_refused_and_recorded(
     net: InProcessNetwork, asker: str, asked: str, question: Callable[[], MessageBody]
 ) -> None:
-    """Only the national relay asks a municipality for its kiosk key or a kiosk certificate,
-    and only of the municipality it names."""
+    """Only the national relay asks a municipality for its kiosk key, its kiosk offer or a
+    kiosk certificate, and only of the municipality it names."""
     answer = net.nodes[asked].answer(signed(net, asker, asked, question(), QUERY_SEQ))
     assert isinstance(answer, Reply)
     assert (answer.status, answer.reason) == (ReplyStatus.REFUSED, "unauthorised")
@@ -869,9 +877,17 @@ def _key_request(lg: str) -> MessageBody:
     return KioskKeyRequest(lg_code=lg)
 
 
-def _kiosk_answer(question: Envelope, lg: str) -> MessageBody:
-    from juki.network.kiosk_messages import KioskKeyResponse, KioskRelayAnswer
+def _offer_request(lg: str) -> MessageBody:
+    from juki.network.kiosk_messages import KioskOfferRequest
 
+    return KioskOfferRequest(lg_code=lg)
+
+
+def _kiosk_answer(question: Envelope, lg: str) -> MessageBody:
+    from juki.network.kiosk_messages import KioskKeyResponse, KioskOfferAnswer, KioskRelayAnswer
+
+    if question.message_type == "kiosk_offer_request":
+        return KioskOfferAnswer(lg_code=lg, status="closed_day", opens="06:30", closes="23:00")
     if question.message_type == "kiosk_key_request":
         return KioskKeyResponse(
             lg_code=lg, public_key="A" * 43 + "=", signature="A" * 12, node_certificate="x" * 64
@@ -885,7 +901,7 @@ def _kiosk_answer(question: Envelope, lg: str) -> MessageBody:
     )
 
 
-@pytest.mark.parametrize("answer_type", ["kiosk_key_response", "kiosk_answer"])
+@pytest.mark.parametrize("answer_type", ["kiosk_key_response", "kiosk_answer", "kiosk_offer"])
 @pytest.mark.parametrize(
     ("signer", "claimed", "reason"),
     [(FUJISAWA, FUJISAWA, "unexpected_answer"), (INAGI, FUJISAWA, "unauthorised")],
@@ -905,7 +921,10 @@ def test_a_kiosk_answer_without_authority_is_refused_and_recorded(
             question = Envelope.from_bytes(raw)
             return signed(net, signer, "national", _kiosk_answer(question, claimed), QUERY_SEQ)
 
-    question = _key_request(INAGI) if answer_type == "kiosk_key_response" else _kiosk_request(INAGI)
+    question = {
+        "kiosk_key_response": _key_request,
+        "kiosk_offer": _offer_request,
+    }.get(answer_type, _kiosk_request)(INAGI)
     saved = national.query_transport
     national.query_transport = Forging()
     try:

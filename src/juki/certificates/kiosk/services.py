@@ -36,6 +36,7 @@ from juki.certificates.kiosk.model import (
     RefusalCode,
     settings_to_json,
 )
+from juki.certificates.kiosk.offer import KioskOffer, offer_of
 from juki.certificates.kiosk.ports import (
     Gate,
     KioskReader,
@@ -410,6 +411,26 @@ def set_kiosk_settings(uow: KioskUnitOfWork, by: Actor, settings: KioskSettings)
         "kiosk_settings",
         run,
         describe=lambda s: settings_to_json(s)[:500],
+    )
+
+
+def kiosk_offer(uow: KioskUnitOfWork, by: Actor) -> KioskOffer:
+    """What this municipality's kiosks offer now (kinds, fees, open or why not), for the relay
+    to advise a kiosk before the customer chooses: nothing personal is read. Logged as the
+    relay, as its requests are; the request itself is checked again (`_gate`)."""
+
+    def run(_: object) -> KioskOffer:
+        lg_code = uow.municipality.lg_code
+        settings = uow.kiosk.settings(lg_code) or DEFAULT_SETTINGS
+        return offer_of(lg_code, settings, uow.clock.now())
+
+    return perform(
+        uow,
+        by,
+        Permission.ANSWER_KIOSK_REQUEST,
+        "kiosk_offer",
+        run,
+        describe=lambda o: o.status.value,
     )
 
 

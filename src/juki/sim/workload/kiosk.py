@@ -37,6 +37,7 @@ from juki.cards.commands import IssueCard
 from juki.cards.model import Backend
 from juki.cards.soft import SoftCardToken
 from juki.cards.store import SqlCardUnitOfWork
+from juki.certificates.kiosk.offer import KioskOffer
 from juki.certificates.verify import verify_pdf
 from juki.core.clock import JST
 from juki.core.errors import JukiError, RuleViolation
@@ -135,6 +136,9 @@ class SimRelay:
 
     def challenge(self) -> bytes:
         return self._call(self.relay.challenge)
+
+    def offer(self, lg_code: str) -> KioskOffer:
+        return self._call(lambda: self.relay.offer(lg_code))
 
     def municipality_key(self, lg_code: str) -> KeyStatement:
         return self._call(lambda: self.relay.municipality_key(lg_code))
