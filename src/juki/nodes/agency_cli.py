@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from juki.core.console import EXIT_OK, ConsoleError, Subparsers
 from juki.core.errors import PermissionDeniedError, RuleViolation
 from juki.core.settings import Settings
-from juki.nodes.kiosk_store_cli import _national
+from juki.nodes.kiosk_store_cli import national_config
 from juki.provision.model import AgencyKind
 from juki.security.actors import Actor
 from juki.security.credentials import add_token_arg, operator_for, require_token
@@ -49,7 +49,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from juki.nodes.national import NationalNode
 
     require_token(args, settings)
-    node = bootstrap(_national(args))
+    node = bootstrap(national_config(args))
     try:
         if not isinstance(node, NationalNode):  # pragma: no cover - from_json checks the kind
             raise ConsoleError("dir: not a national node")
@@ -194,7 +194,7 @@ def register(sub: Subparsers, name: str, settings: Settings) -> None:
         p = s.add_parser("add", help="issue an agency's client certificate and register it")
         p.add_argument("--agency-id", required=True, help="1-32 of A-Z, a-z, 0-9, _ and -")
         p.add_argument("--name", required=True, help="1-100 characters, e.g. 日本年金機構")
-        p.add_argument("--kind", required=True, choices=[k.value for k in AgencyKind])
+        p.add_argument("--kind", required=True, type=AgencyKind, choices=list(AgencyKind))
         p.add_argument("--out", required=True, help="where to write ID.key (0600) and ID.pem")
         p.set_defaults(register_action=_add)
         p = s.add_parser("withdraw", help="from a day on, the agency receives nothing")

@@ -136,10 +136,7 @@ def init_network(
                 progress(f"{config.name}: 住民{residents}人を作成中 (seeding)")
                 seeded[config.node_id] = _seed_demo(config, residents, seed, actor, clock)
         progress("端末・操作者・操作者カードを登録中 (demo terminals and operators)")
-        set_up_demo_operators(files, configs)
-        progress("提供先機関・利用事務を登録中 (the provision register)")
-        _load_provision_register(files, configs, clock)
-        configs = [NodeConfig.load(files.node_file(c.node_id)) for c in configs]
+        configs = _demo_registers(files, configs, clock)
     # Written last: a network directory without it is an init that did not finish.
     files.network_file.write_text(
         json.dumps(
@@ -155,6 +152,15 @@ def init_network(
         + "\n"
     )
     return InitResult(configs, seeded)
+
+
+def _demo_registers(
+    files: NetworkFiles, configs: list[NodeConfig], clock: Clock
+) -> list[NodeConfig]:
+    """The demo's operators and cards, and national's register of agencies and tasks."""
+    set_up_demo_operators(files, configs)
+    _load_provision_register(files, configs, clock)
+    return [NodeConfig.load(files.node_file(c.node_id)) for c in configs]
 
 
 def _load_provision_register(files: NetworkFiles, configs: list[NodeConfig], clock: Clock) -> None:

@@ -24,7 +24,7 @@ from juki.network import pki
 from juki.provision import services
 from juki.provision.commands import AddAgency, LoadTasks
 from juki.provision.model import Agency, AgencyKind
-from juki.provision.register_file import check_agency_id, parse_register
+from juki.provision.register_file import parse_register
 from juki.provision.store import SqlProvisionUnitOfWork
 from juki.security.actors import Actor
 
@@ -57,20 +57,27 @@ class IssuedAgency:
 def add_agency(
     node: NationalNode, by: Actor, agency_id: str, name: str, kind: AgencyKind, out: Path
 ) -> IssuedAgency:
-    """Issue the agency a key and root-signed client certificate, register it (the service
-    checks the permission and logs), and only then write the key to `out` (owner-only)."""
-    check_agency_id("agency_id", agency_id)
-    key_file, cert_file = out / f"{agency_id}.key", out / f"{agency_id}.pem"
+    """Register the agency with a key and root-signed client certificate issued once the
+    service has checked the permission and the request (each call logged), then write the key
+    and certificate to `out` (the key owner-only)."""
+    root_key = node.root_key
+    if root_key is None:
+        raise LookupError("the national node holds no root key")
+    key_file, cert_file = out / f"{agency_id[:32]}.key", out / f"{agency_id[:32]}.pem"
     if key_file.exists():
         raise FileExistsError(key_file)
-    if node.root_key is None:
-        raise LookupError("the national node holds no root key")
-    key, cert = pki.issue_key_pair(
-        node.root_key, node.root, node_id=agency_id, kind=AGENCY_KIND, now=node.clock.now()
-    )
-    agency = services.add_agency(
-        uow_of(node), by, AddAgency(agency_id, name, kind, fingerprint(cert))
-    )
+    issued: list[tuple[pki.PrivateKey, x509.Certificate]] = []
+
+    def issue(checked_id: str) -> str:
+        issued.append(
+            pki.issue_key_pair(
+                root_key, node.root, node_id=checked_id, kind=AGENCY_KIND, now=node.clock.now()
+            )
+        )
+        return fingerprint(issued[0][1])
+
+    agency = services.add_agency(uow_of(node), by, AddAgency(agency_id, name, kind, ""), issue)
+    key, cert = issued[0]
     out.mkdir(parents=True, exist_ok=True, mode=0o700)
     write_private(key_file, pki.key_to_pem(key))
     cert_file.write_bytes(pki.cert_to_pem(cert))

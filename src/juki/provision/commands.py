@@ -11,7 +11,8 @@ from juki.provision.model import AgencyKind, PermittedTask
 @dataclass(frozen=True, slots=True)
 class AddAgency:
     """Register a recipient agency with its credential's fingerprint (or renew the
-    certificate of one already active)."""
+    certificate of one already active); `services.add_agency` may issue the credential
+    itself, once the rest has passed, and then ignores `certificate_sha256`."""
 
     agency_id: str
     name: str

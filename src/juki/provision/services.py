@@ -9,12 +9,13 @@ with its own `effective_from`. A withdrawn agency stays in the register with its
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 
 from juki.core.errors import RuleViolation
 from juki.provision.commands import AddAgency, LoadTasks, WithdrawAgency
-from juki.provision.model import Agency, AgencyStatus, PermittedTask
+from juki.provision.model import Agency, AgencyKind, AgencyStatus, PermittedTask
 from juki.provision.ports import ProvisionUnitOfWork
 from juki.provision.register_file import check_agency_id, check_text
 from juki.security.actions import perform
@@ -22,6 +23,7 @@ from juki.security.actors import Actor
 from juki.security.permissions import Permission
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
+Issuer = Callable[[str], str]  # agency id → the SHA-256 of the client certificate issued it
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,14 +37,17 @@ def _today(uow: ProvisionUnitOfWork) -> date:
     return uow.clock.now().date()
 
 
-def add_agency(uow: ProvisionUnitOfWork, by: Actor, cmd: AddAgency) -> Agency:
+def add_agency(
+    uow: ProvisionUnitOfWork, by: Actor, cmd: AddAgency, issue: Issuer | None = None
+) -> Agency:
+    """With `issue`, the credential is issued once the request passed every rule, and its
+    fingerprint registered (`cmd.certificate_sha256` is then not read)."""
+
     def work(u: ProvisionUnitOfWork) -> Agency:
         agency_id = check_agency_id("agency_id", cmd.agency_id)
         name = check_text("name", cmd.name, 100)
-        if not SHA256.fullmatch(cmd.certificate_sha256):
-            raise RuleViolation(
-                "certificate", "fingerprint", "not a SHA-256 fingerprint", "証明書の指紋が不正です"
-            )
+        if cmd.kind not in set(AgencyKind):
+            raise RuleViolation("kind", "agency_kind", "not an agency kind", "機関の種別が不正です")
         old = u.provision.agency(agency_id)
         if old is not None and old.status is AgencyStatus.WITHDRAWN:
             raise RuleViolation(
@@ -58,12 +63,17 @@ def add_agency(uow: ProvisionUnitOfWork, by: Actor, cmd: AddAgency) -> Agency:
                 f"agency {agency_id} is registered as {old.kind} {old.name}",
                 "この機関IDは別の機関として登録されています",
             )
+        sha256 = issue(agency_id) if issue is not None else cmd.certificate_sha256
+        if not SHA256.fullmatch(sha256):
+            raise RuleViolation(
+                "certificate", "fingerprint", "not a SHA-256 fingerprint", "証明書の指紋が不正です"
+            )
         agency = Agency(
             agency_id,
             name,
-            cmd.kind,
+            AgencyKind(cmd.kind),
             AgencyStatus.ACTIVE,
-            cmd.certificate_sha256,
+            sha256,
             old.registered_on if old is not None else _today(u),
         )
         u.provision.put_agency(agency)
