@@ -305,6 +305,11 @@ COMMANDS: Final[dict[str, Rule]] = {
         "oplog as that store"
     ),
     # the production store register on the national node (juki.nodes.kiosk_store_cli)
+    "agency add": P.MANAGE_PROVISION_REGISTER,
+    "agency withdraw": P.MANAGE_PROVISION_REGISTER,
+    "agency list": P.VIEW_PROVISION_REGISTER,
+    "task load": P.MANAGE_PROVISION_REGISTER,
+    "task list": P.VIEW_PROVISION_REGISTER,
     "kiosk store add": P.MANAGE_KIOSK_STORES,
     "kiosk store withdraw": P.MANAGE_KIOSK_STORES,
     "kiosk store list": P.MANAGE_KIOSK_STORES,

@@ -33,6 +33,8 @@ COMMANDS: Final = {
         "juki.nodes.kiosk_cli",
         "コンビニ交付: the store register, the kiosk UI; demo cards and stress",
     ),
+    "agency": ("juki.nodes.agency_cli", "本人確認情報の提供: recipient agencies"),
+    "task": ("juki.nodes.agency_cli", "本人確認情報の提供: permitted tasks (法別表)"),
     "serve": ("juki.nodes.cli", "serve the registry API"),
     "demo": ("juki.nodes.cli", "start the demo network (one process per node) until Ctrl-C"),
     "network": ("juki.nodes.cli", "the network of nodes (住基ネット)"),

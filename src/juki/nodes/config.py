@@ -204,6 +204,11 @@ class NetworkFiles:
     def console_certificate(self) -> Path:
         return self.root / CONSOLE_DIR / "cert.pem"
 
+    @property
+    def agencies_dir(self) -> Path:
+        """The demo's recipient agencies' keys and client certificates (本人確認情報の提供)."""
+        return self.root / "agencies"
+
     def node_file(self, node_id: str) -> Path:
         return self.root / node_id / NODE_FILE
 

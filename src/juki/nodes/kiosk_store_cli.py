@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 EXIT_FAILED = 1
 
 
-def _national(args: argparse.Namespace) -> NodeConfig:
+def national_config(args: argparse.Namespace) -> NodeConfig:
+    """The national node's configuration in `--dir`, or a one-line error."""
     files = NetworkFiles(Path(args.dir).resolve())
     if not files.exists():
         raise ConsoleError(f"dir: no network here ({args.dir}) / ネットワークの設定がありません")
@@ -52,7 +53,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from juki.nodes.national import NationalNode
 
     require_token(args, settings)
-    node = bootstrap(_national(args))
+    node = bootstrap(national_config(args))
     try:
         if not isinstance(node, NationalNode):  # pragma: no cover - from_json checks the kind
             raise ConsoleError("dir: not a national node")

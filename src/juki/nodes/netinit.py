@@ -41,6 +41,7 @@ from juki.nodes.demo_operators import set_up_demo_operators
 from juki.nodes.layout import LAYOUTS, NodeSpec
 from juki.nodes.municipality import MunicipalityNode
 from juki.nodes.national import NationalNode
+from juki.nodes.provision_register import load_shipped_register
 from juki.population.seeding import seed_registry
 from juki.registry.model import Municipality
 from juki.registry.store.codes import NATIONAL, receive_pool
@@ -135,8 +136,7 @@ def init_network(
                 progress(f"{config.name}: 住民{residents}人を作成中 (seeding)")
                 seeded[config.node_id] = _seed_demo(config, residents, seed, actor, clock)
         progress("端末・操作者・操作者カードを登録中 (demo terminals and operators)")
-        set_up_demo_operators(files, configs)
-        configs = [NodeConfig.load(files.node_file(c.node_id)) for c in configs]
+        configs = _demo_registers(files, configs, clock)
     # Written last: a network directory without it is an init that did not finish.
     files.network_file.write_text(
         json.dumps(
@@ -152,6 +152,30 @@ def init_network(
         + "\n"
     )
     return InitResult(configs, seeded)
+
+
+def _demo_registers(
+    files: NetworkFiles, configs: list[NodeConfig], clock: Clock
+) -> list[NodeConfig]:
+    """The demo's operators and cards, and national's register of agencies and tasks."""
+    set_up_demo_operators(files, configs)
+    _load_provision_register(files, configs, clock)
+    return [NodeConfig.load(files.node_file(c.node_id)) for c in configs]
+
+
+def _load_provision_register(files: NetworkFiles, configs: list[NodeConfig], clock: Clock) -> None:
+    """The demo's national node holds the shipped register of agencies and permitted tasks,
+    loaded by a national operator as `juki task load` would; the agencies' keys are in
+    `agencies/` of the network directory."""
+    config = next(c for c in configs if c.kind is NodeKind.NATIONAL)
+    node = bootstrap(config, clock=clock)
+    try:
+        if not isinstance(node, NationalNode):  # pragma: no cover - the layout says so
+            raise TypeError(config.node_id)
+        by = Actor("network-init", Role.NATIONAL_OPERATOR, "console")
+        load_shipped_register(node, by, files.agencies_dir)
+    finally:
+        close_node(node)
 
 
 def _console_identity(

@@ -102,6 +102,10 @@ class Permission(StrEnum):
     WITHDRAW_CHANGE = "withdraw_change"  # the clerk takes back their own provisional change
     EDIT_RESIDENT = "edit_resident"  # 排他: open a resident for editing (the edit lock)
     EXPIRE_CHANGES = "expire_changes"  # the node closes pending changes left undecided too long
+    # 本人確認情報の提供 (issue 13): the register of recipient agencies (their network-root
+    # client certificates) and of permitted tasks (法別表第一〜第六, with their history).
+    MANAGE_PROVISION_REGISTER = "manage_provision_register"
+    VIEW_PROVISION_REGISTER = "view_provision_register"
 
 
 class Role(StrEnum):
@@ -246,14 +250,21 @@ _TABLE: Final = MappingProxyType(
         Role.INFO_ASSET_MANAGER: frozenset({Permission.VIEW_STATS, Permission.VIEW_OPLOG}),
         Role.PREFECTURE_OPERATOR: frozenset({Permission.VIEW_STATS, Permission.VIEW_OPLOG}),
         Role.NATIONAL_OPERATOR: frozenset(
-            {Permission.VIEW_STATS, Permission.VIEW_OPLOG, Permission.MANAGE_KIOSK_STORES}
+            {
+                Permission.VIEW_STATS,
+                Permission.VIEW_OPLOG,
+                Permission.MANAGE_KIOSK_STORES,
+                Permission.MANAGE_PROVISION_REGISTER,
+                Permission.VIEW_PROVISION_REGISTER,
+            }
         ),
         # Calls the relay for its customers' cards; reads and manages nothing.
         Role.KIOSK_STORE: frozenset({Permission.USE_KIOSK_RELAY}),
         # Answers one authenticated card holder's request; reads nothing else, manages nothing.
         Role.KIOSK_RELAY: frozenset({Permission.ANSWER_KIOSK_REQUEST}),
         # The register names the subject by resident code only, as the oplog's targets do.
-        Role.AUDITOR: _OVERSIGHT | {Permission.VIEW_CERTIFICATE_REGISTER},
+        Role.AUDITOR: _OVERSIGHT
+        | {Permission.VIEW_CERTIFICATE_REGISTER, Permission.VIEW_PROVISION_REGISTER},
         Role.SYSTEM: frozenset(
             {
                 Permission.VIEW_RECORD,

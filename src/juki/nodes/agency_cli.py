@@ -1,0 +1,217 @@
+"""`juki agency …` and `juki task …`: the register of recipient agencies and permitted tasks.
+
+    juki agency add      --dir DIR --agency-id ID --name NAME --kind KIND --out DIR [--token T]
+    juki agency withdraw --dir DIR --agency-id ID [--on YYYY-MM-DD] [--token T]
+    juki agency list     --dir DIR [--json] [--token T]
+    juki task load       --dir DIR FILE [--token T]
+    juki task list       --dir DIR [--on YYYY-MM-DD] [--json] [--token T]
+
+Run on the national node's console (the network directory holds its node.json and the root
+key). `agency add` issues the agency a key and a client certificate from the network root
+(kind `agency`) and registers its fingerprint; the key and certificate are written to `--out`
+(owner-only). `task load` reads a register file (docs/provision.md) and adds its new versions
+and withdrawals, all or nothing. Changes need a national operator's token
+(`manage_provision_register`); the lists also an auditor's (`view_provision_register`). Each
+use, refused ones included, is in the national oplog.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from juki.core.console import EXIT_OK, ConsoleError, Subparsers
+from juki.core.errors import PermissionDeniedError, RuleViolation
+from juki.core.settings import Settings
+from juki.nodes.kiosk_store_cli import national_config
+from juki.provision.model import AgencyKind
+from juki.security.actors import Actor
+from juki.security.credentials import add_token_arg, operator_for, require_token
+
+if TYPE_CHECKING:
+    from juki.nodes.national import NationalNode
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("a date YYYY-MM-DD / 日付は YYYY-MM-DD") from None
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    """Bootstrap the national node, identify the operator, run the action; rule and
+    permission refusals are one line in English and Japanese."""
+    from juki.nodes.bootstrap import bootstrap, close_node
+    from juki.nodes.national import NationalNode
+
+    require_token(args, settings)
+    node = bootstrap(national_config(args))
+    try:
+        if not isinstance(node, NationalNode):  # pragma: no cover - from_json checks the kind
+            raise ConsoleError("dir: not a national node")
+        by = operator_for(node.engine, args, settings)
+        try:
+            result: int = args.register_action(args, node, by)
+            return result
+        except RuleViolation as exc:
+            raise ConsoleError(f"{exc.field}: {exc.message_en} / {exc.message_ja}") from None
+        except PermissionDeniedError as exc:
+            raise ConsoleError(f"token: {exc.message_en} / {exc.message_ja}") from None
+    finally:
+        close_node(node)
+
+
+def _add(args: argparse.Namespace, node: NationalNode, by: Actor) -> int:
+    from juki.nodes.provision_register import add_agency
+
+    try:
+        issued = add_agency(node, by, args.agency_id, args.name, args.kind, Path(args.out))
+    except FileExistsError as exc:
+        raise ConsoleError(
+            f"out: {exc} exists / 鍵ファイルが既にあります（上書きしません）"
+        ) from None
+    except LookupError:
+        raise ConsoleError(
+            "dir: the national node holds no root key / ルート鍵がありません"
+        ) from None
+    print(
+        json.dumps(
+            {
+                "agency_id": issued.agency.agency_id,
+                "key": str(issued.key_file),
+                "certificate": str(issued.cert_file),
+                "certificate_sha256": issued.agency.certificate_sha256,
+            }
+        )
+    )
+    return EXIT_OK
+
+
+def _withdraw(args: argparse.Namespace, node: NationalNode, by: Actor) -> int:
+    from juki.nodes.provision_register import uow_of
+    from juki.provision import services
+    from juki.provision.commands import WithdrawAgency
+
+    agency = services.withdraw_agency(uow_of(node), by, WithdrawAgency(args.agency_id, args.on))
+    print(json.dumps({"agency_id": agency.agency_id, "withdrawn_on": str(agency.withdrawn_on)}))
+    return EXIT_OK
+
+
+def _list(args: argparse.Namespace, node: NationalNode, by: Actor) -> int:
+    from juki.nodes.provision_register import uow_of
+    from juki.provision import services
+
+    agencies = services.list_agencies(uow_of(node), by)
+    rows = [
+        {
+            "agency_id": a.agency_id,
+            "name": a.name,
+            "kind": a.kind.value,
+            "status": a.status.value,
+            "certificate_sha256": a.certificate_sha256,
+            "registered_on": a.registered_on.isoformat(),
+            "withdrawn_on": None if a.withdrawn_on is None else a.withdrawn_on.isoformat(),
+        }
+        for a in agencies
+    ]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+    for r in [] if args.json else rows:
+        print(f"{r['agency_id']}\t{r['status']}\t{r['kind']}\t{r['name']}")
+    return EXIT_OK
+
+
+def _load(args: argparse.Namespace, node: NationalNode, by: Actor) -> int:
+    from juki.nodes.provision_register import uow_of
+    from juki.provision import services
+    from juki.provision.commands import LoadTasks
+    from juki.provision.register_file import parse_register
+
+    try:
+        text = Path(args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConsoleError(f"file: cannot read {args.file}: {type(exc).__name__}") from None
+    register = parse_register(text)
+    done = services.load_tasks(uow_of(node), by, LoadTasks(register.tasks))
+    print(
+        json.dumps(
+            {
+                "added": list(done.added),
+                "withdrawn": list(done.withdrawn),
+                "unchanged": done.unchanged,
+            },
+            ensure_ascii=False,
+        )
+    )
+    return EXIT_OK
+
+
+def _tasks(args: argparse.Namespace, node: NationalNode, by: Actor) -> int:
+    from juki.nodes.provision_register import uow_of
+    from juki.provision import services
+
+    versions = services.list_tasks(uow_of(node), by)
+    if args.on is not None:
+        versions = [v for v in versions if v.in_force_on(args.on)]
+    rows = [
+        {
+            "ref": v.ref,
+            "title": v.title,
+            "items": sorted(v.items),
+            "my_number_task": v.my_number_task,
+            "agencies": sorted(v.agencies),
+            "effective_from": v.effective_from.isoformat(),
+            "withdrawn_on": None if v.withdrawn_on is None else v.withdrawn_on.isoformat(),
+            "basis": v.basis,
+            "verified": v.verified,
+        }
+        for v in versions
+    ]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+    for v in [] if args.json else versions:
+        end = "" if v.withdrawn_on is None else v.withdrawn_on.isoformat()
+        who = ",".join(sorted(v.agencies))
+        print(f"{v.ref}\t{v.effective_from.isoformat()}\t{end}\t{who}\t{v.title}")
+    return EXIT_OK
+
+
+def _common(s: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    for action in s.choices.values():
+        action.add_argument("--dir", required=True, help="the network directory (node.json files)")
+        add_token_arg(action)
+        action.set_defaults(handler=_run)
+
+
+def register(sub: Subparsers, name: str, settings: Settings) -> None:
+    if name == "agency":
+        top = sub.add_parser(name, help="recipient agencies of identity_info (本人確認情報の提供)")
+        s = top.add_subparsers(dest="agency_command", required=True)
+        p = s.add_parser("add", help="issue an agency's client certificate and register it")
+        p.add_argument("--agency-id", required=True, help="1-32 of A-Z, a-z, 0-9, _ and -")
+        p.add_argument("--name", required=True, help="1-100 characters, e.g. 日本年金機構")
+        p.add_argument("--kind", required=True, type=AgencyKind, choices=list(AgencyKind))
+        p.add_argument("--out", required=True, help="where to write ID.key (0600) and ID.pem")
+        p.set_defaults(register_action=_add)
+        p = s.add_parser("withdraw", help="from a day on, the agency receives nothing")
+        p.add_argument("--agency-id", required=True)
+        p.add_argument("--on", type=_day, default=None, help="YYYY-MM-DD (default: today)")
+        p.set_defaults(register_action=_withdraw)
+        p = s.add_parser("list", help="every agency, with its status")
+        p.add_argument("--json", action="store_true")
+        p.set_defaults(register_action=_list)
+    else:
+        top = sub.add_parser(name, help="permitted tasks (法別表第一〜第六) and their history")
+        s = top.add_subparsers(dest="task_command", required=True)
+        p = s.add_parser("load", help="add a register file's new versions and withdrawals")
+        p.add_argument("file", help="the register file (JSON, docs/provision.md)")
+        p.set_defaults(register_action=_load)
+        p = s.add_parser("list", help="every version of every task (or those in force on a day)")
+        p.add_argument("--on", type=_day, default=None, help="only those in force that day")
+        p.add_argument("--json", action="store_true")
+        p.set_defaults(register_action=_tasks)
+    _common(s)
