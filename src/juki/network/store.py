@@ -42,13 +42,21 @@ class Outgoing:
     attempts: int
 
 
+# Built once: each message reads its link twice (sender and receiver) and the receiver its
+# inbox; a statement built per call paid its construction and cache key every time.
+_LINK = sa.select(net_links).where(net_links.c.peer == sa.bindparam("k_peer"))
+_LOCKED_LINK = _LINK.with_for_update()
+_INBOX_OUTCOME = sa.select(net_inbox.c.outcome).where(
+    (net_inbox.c.sender == sa.bindparam("k_sender"))
+    & (net_inbox.c.message_id == sa.bindparam("k_message_id"))
+)
+
+
 def _link(conn: sa.Connection, peer: str) -> sa.Row[Any]:
-    row = conn.execute(
-        sa.select(net_links).where(net_links.c.peer == peer).with_for_update()
-    ).first()
+    row = conn.execute(_LOCKED_LINK, {"k_peer": peer}).first()
     if row is None:
         conn.execute(net_links.insert().values(peer=peer, next_send_seq=1, last_recv_seq=0))
-        row = conn.execute(sa.select(net_links).where(net_links.c.peer == peer)).one()
+        row = conn.execute(_LINK, {"k_peer": peer}).one()
     return row
 
 
@@ -149,9 +157,13 @@ def mark_retry(
     conn: sa.Connection, outbox_id: int, attempts: int, next_at: datetime, error: str
 ) -> None:
     conn.execute(
-        net_outbox.update()
-        .where(net_outbox.c.outbox_id == outbox_id)
-        .values(attempts=attempts, next_attempt_at=next_at.isoformat(), last_error=error[:1000])
+        _SETTLE_OUT,
+        {
+            "k_id": outbox_id,
+            "attempts": attempts,
+            "next_attempt_at": next_at.isoformat(),
+            "last_error": error[:1000],
+        },
     )
 
 
@@ -267,9 +279,7 @@ def dead_letter_direction(conn: sa.Connection, dead_letter_id: int) -> str | Non
 def inbox_outcome(conn: sa.Connection, sender: str, message_id: str) -> str | None:
     """What became of this sender's message, if it came before (ids are the sender's own)."""
     return conn.execute(
-        sa.select(net_inbox.c.outcome).where(
-            (net_inbox.c.sender == sender) & (net_inbox.c.message_id == message_id)
-        )
+        _INBOX_OUTCOME, {"k_sender": sender, "k_message_id": message_id}
     ).scalar_one_or_none()
 
 

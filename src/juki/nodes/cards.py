@@ -237,14 +237,18 @@ def answer_card_request(node: NationalNode, env: Any, body: Any) -> CardCertific
 NAME_FIELDS = ("family_name", "given_name", "former_surname", "alias_name")
 
 
+# Built once: national asks it before every identity_info it applies.
+_LIVE_CERTIFICATE = (
+    sa.select(sa.literal(1))
+    .where((cc.resident_code == sa.bindparam("k_code")) & cc.revoked_at.is_(None))
+    .limit(1)
+)
+
+
 def revoke_on_identity_change(conn: sa.Connection, info: IdentityInfoBody, now: datetime) -> int:
     """Before `info` is applied at national: revoke what the change makes untrue. Only for a
     resident with a live card certificate (one indexed look-up otherwise)."""
-    live = conn.execute(
-        sa.select(sa.literal(1))
-        .where((cc.resident_code == info.resident_code) & cc.revoked_at.is_(None))
-        .limit(1)
-    ).first()
+    live = conn.execute(_LIVE_CERTIFICATE, {"k_code": info.resident_code}).first()
     if live is None:
         return 0
     before = _resident_row(conn, info.resident_code)

@@ -84,9 +84,14 @@ def make_checkpoint(
     return checkpoint
 
 
+# Built once: every node reads it each time its checkpoint interval passes.
+_LAST_OWN_SEQ = sa.select(sa.func.max(oplog_checkpoints.c.seq)).where(
+    oplog_checkpoints.c.kind == OWN
+)
+
+
 def last_own_seq(conn: sa.Connection) -> int | None:
-    c = oplog_checkpoints.c
-    return conn.execute(sa.select(sa.func.max(c.seq)).where(c.kind == OWN)).scalar_one_or_none()
+    return conn.execute(_LAST_OWN_SEQ).scalar_one_or_none()
 
 
 def child_signature_holds(checkpoint: OplogCheckpoint, child_cert: x509.Certificate) -> bool:

@@ -63,28 +63,34 @@ def draw_pool(
     return codes
 
 
+# Built once: national runs these for every identity_info it applies.
+_LEDGER_ROW = sa.select(code_ledger.c.lg_code, code_ledger.c.used_at).where(
+    code_ledger.c.resident_code == sa.bindparam("k_code")
+)
+_MARK_USED = code_ledger.update().where(code_ledger.c.resident_code == sa.bindparam("k_code"))
+_TAKE_ONE = (
+    code_pools.update()
+    .where(code_pools.c.lg_code == sa.bindparam("k_lg"))
+    .values(unused=code_pools.c.unused - 1)
+)
+_UNUSED = sa.select(code_pools.c.unused).where(code_pools.c.lg_code == sa.bindparam("k_lg"))
+
+
 def note_used(conn: sa.Connection, code: str, lg_code: str, now: datetime) -> bool:
     """identity_info carried `code` from `lg_code`: enter it as used. True when that
     municipality's pool needs replenishing (below the low-water mark, or it has none yet)."""
-    c = code_ledger.c
-    row = conn.execute(sa.select(c.lg_code, c.used_at).where(c.resident_code == code)).first()
+    row = conn.execute(_LEDGER_ROW, {"k_code": code}).first()
     at = now.isoformat()
     if row is None:
         # a code from before the pools (a range, a standalone registry): in use, never allotted
         conn.execute(code_ledger.insert().values(resident_code=code, lg_code=lg_code, used_at=at))
     elif row.used_at is None:
-        conn.execute(code_ledger.update().where(c.resident_code == code).values(used_at=at))
-        conn.execute(
-            code_pools.update()
-            .where(code_pools.c.lg_code == row.lg_code)
-            .values(unused=code_pools.c.unused - 1)
-        )
+        conn.execute(_MARK_USED, {"k_code": code, "used_at": at})
+        conn.execute(_TAKE_ONE, {"k_lg": row.lg_code})
         lg_code = row.lg_code
     else:
         return False
-    unused = conn.execute(
-        sa.select(code_pools.c.unused).where(code_pools.c.lg_code == lg_code)
-    ).scalar_one_or_none()
+    unused = conn.execute(_UNUSED, {"k_lg": lg_code}).scalar_one_or_none()
     return unused is None or unused < POOL_LOW
 
 

@@ -83,6 +83,14 @@ from juki.security.actors import Actor
 log = structlog.get_logger("juki.nodes.municipality")
 
 PUMP_BATCH: Final = 100
+# Built once: every step of a municipality asks for its registry's unforwarded rows.
+_UNFORWARDED: Final = (
+    sa.select(outbox)
+    .where(outbox.c.delivered_at.is_(None))
+    .order_by(outbox.c.outbox_id)
+    .limit(PUMP_BATCH)
+)
+_FORWARDED: Final = outbox.update().where(outbox.c.outbox_id == sa.bindparam("k_id"))
 # Forwards one registry event (a message body) onto the network, in the pump's transaction.
 Forwarder = Callable[[sa.Connection, str, Any], None]
 # A new resident without a my_number gets one requested from the national node.
@@ -114,12 +122,7 @@ class MunicipalityNode(Node):
                 return 0
         forwarders = self.forwarders()
         with self.engine.begin() as conn:
-            rows = conn.execute(
-                sa.select(outbox)
-                .where(outbox.c.delivered_at.is_(None))
-                .order_by(outbox.c.outbox_id)
-                .limit(PUMP_BATCH)
-            ).all()
+            rows = conn.execute(_UNFORWARDED).all()
             now = self.clock.now().isoformat()
             for row in rows:
                 event = parse_body(row.message_type, row.schema_version, json.loads(row.payload))
@@ -127,11 +130,8 @@ class MunicipalityNode(Node):
                 if forward is None:
                     raise ValueError(f"the registry outbox holds {row.message_type}, not an event")
                 forward(conn, row.message_id, event)
-                conn.execute(
-                    outbox.update()
-                    .where(outbox.c.outbox_id == row.outbox_id)
-                    .values(delivered_at=now)
-                )
+            if rows:  # the whole batch at once, in the same transaction as its forwarding
+                conn.execute(_FORWARDED, [{"k_id": r.outbox_id, "delivered_at": now} for r in rows])
         return len(rows)
 
     def forwarders(self) -> Mapping[str, Forwarder]:

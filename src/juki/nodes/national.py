@@ -178,20 +178,17 @@ class NationalNode(Node):
             ).where(identity_copies.c.my_number.is_not(None))
         ).all()
         known = set(conn.execute(sa.select(my_numbers.c.my_number)).scalars())
-        added = 0
+        at = self.clock.now().isoformat()
+        new: list[dict[str, str]] = []
         for number, code, lg in rows:
             if number not in known:
-                conn.execute(
-                    my_numbers.insert().values(
-                        my_number=number,
-                        resident_code=code,
-                        lg_code=lg,
-                        assigned_at=self.clock.now().isoformat(),
-                    )
+                new.append(
+                    {"my_number": number, "resident_code": code, "lg_code": lg, "assigned_at": at}
                 )
                 known.add(number)
-                added += 1
-        return added
+        if new:  # one executemany, not one statement per number
+            conn.execute(my_numbers.insert(), new)
+        return len(new)
 
     # -- resident-code allotment ---------------------------------------------------------------
 

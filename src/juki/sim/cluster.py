@@ -52,6 +52,10 @@ ZERO: Final = timedelta(0)
 # How often each node signs a checkpoint of its oplog chain for its parent (when it grew).
 CHECKPOINT_EVERY: Final = timedelta(hours=6)
 VERIFY_URL: Final = "https://verify.sim.invalid"  # where a page's QR would lead
+# Built once: asked after every idle step of every node.
+_EARLIEST_RETRY: Final = sa.select(sa.func.min(net_outbox.c.next_attempt_at)).where(
+    (net_outbox.c.status == store.PENDING) & (net_outbox.c.next_attempt_at > sa.bindparam("now"))
+)
 
 
 @cache
@@ -338,12 +342,7 @@ class Cluster:
         """When this node's earliest retry falls due, on the simulated clock."""
         now = node.clock.now()
         with node.engine.connect() as conn:
-            stamp = conn.execute(
-                sa.select(sa.func.min(net_outbox.c.next_attempt_at)).where(
-                    (net_outbox.c.status == store.PENDING)
-                    & (net_outbox.c.next_attempt_at > now.isoformat())
-                )
-            ).scalar_one_or_none()
+            stamp = conn.execute(_EARLIEST_RETRY, {"now": now.isoformat()}).scalar_one_or_none()
         if stamp is None:
             return None
         return datetime.fromisoformat(stamp) - self.skews.get(node.node_id, ZERO)
