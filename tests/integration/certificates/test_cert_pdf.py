@@ -14,6 +14,8 @@ from pypdf import PdfReader
 
 from juki.certificates.content import ALLOWED_ITEMS, build_content
 from juki.certificates.document import digest_of
+from juki.certificates.font_blob import held_copies
+from juki.certificates.fonts import find_ipamj
 from juki.certificates.model import (
     CertificateKind,
     CertificateRequest,
@@ -291,3 +293,11 @@ def test_qr_code_carries_the_certificate_id_and_digest(issued: dict[Any, Any]) -
         im.size == expected.size and ImageChops.difference(im, expected).getbbox() is None
         for im in images
     )
+
+
+def test_the_whole_font_is_copied_once_per_process(issued: dict[Any, Any]) -> None:
+    """Every certificate above reused one copy of IPAmj明朝, and it is the font file itself."""
+    assert len(issued) > 1
+    copies = held_copies()
+    assert len(copies) == 1
+    assert copies[0] == find_ipamj().read_bytes()
