@@ -14,6 +14,8 @@ from pypdf import PdfReader
 
 from juki.certificates.content import ALLOWED_ITEMS, build_content
 from juki.certificates.document import digest_of
+from juki.certificates.font_blob import copies_made, held_copy
+from juki.certificates.fonts import find_ipamj
 from juki.certificates.model import (
     CertificateKind,
     CertificateRequest,
@@ -291,3 +293,15 @@ def test_qr_code_carries_the_certificate_id_and_digest(issued: dict[Any, Any]) -
         im.size == expected.size and ImageChops.difference(im, expected).getbbox() is None
         for im in images
     )
+
+
+def test_the_whole_font_is_copied_once_per_process(shared_env: CertEnv) -> None:
+    """A renderer's next certificates reuse its one copy of IPAmj明朝, the font file itself."""
+    subject = subject_for(shared_env, CertificateKind.RESIDENCE, None)
+    request = CertificateRequest(CertificateKind.RESIDENCE, subject.resident_code)
+    shared_env.desk.issue(CLERK, request)
+    made = copies_made()
+    shared_env.desk.issue(CLERK, request)
+    shared_env.desk.issue(CLERK, request)
+    assert copies_made() == made
+    assert held_copy() == find_ipamj().read_bytes()
