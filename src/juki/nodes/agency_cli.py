@@ -24,12 +24,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from juki.core.console import EXIT_OK, ConsoleError, Subparsers
-from juki.core.errors import PermissionDeniedError, RuleViolation
 from juki.core.settings import Settings
-from juki.nodes.kiosk_store_cli import national_config
+from juki.nodes.kiosk_store_cli import run_on_national
 from juki.provision.model import AgencyKind
 from juki.security.actors import Actor
-from juki.security.credentials import add_token_arg, operator_for, require_token
+from juki.security.credentials import add_token_arg
 
 if TYPE_CHECKING:
     from juki.nodes.national import NationalNode
@@ -43,26 +42,7 @@ def _day(value: str) -> date:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    """Bootstrap the national node, identify the operator, run the action; rule and
-    permission refusals are one line in English and Japanese."""
-    from juki.nodes.bootstrap import bootstrap, close_node
-    from juki.nodes.national import NationalNode
-
-    require_token(args, settings)
-    node = bootstrap(national_config(args))
-    try:
-        if not isinstance(node, NationalNode):  # pragma: no cover - from_json checks the kind
-            raise ConsoleError("dir: not a national node")
-        by = operator_for(node.engine, args, settings)
-        try:
-            result: int = args.register_action(args, node, by)
-            return result
-        except RuleViolation as exc:
-            raise ConsoleError(f"{exc.field}: {exc.message_en} / {exc.message_ja}") from None
-        except PermissionDeniedError as exc:
-            raise ConsoleError(f"token: {exc.message_en} / {exc.message_ja}") from None
-    finally:
-        close_node(node)
+    return run_on_national(args, settings, args.register_action)
 
 
 def _add(args: argparse.Namespace, node: NationalNode, by: Actor) -> int:

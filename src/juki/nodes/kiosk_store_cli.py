@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,7 +47,11 @@ def national_config(args: argparse.Namespace) -> NodeConfig:
     raise ConsoleError("dir: no national node here / 全国サーバの設定がありません")
 
 
-def _run(args: argparse.Namespace, settings: Settings) -> int:
+def run_on_national(
+    args: argparse.Namespace,
+    settings: Settings,
+    action: Callable[[argparse.Namespace, NationalNode, Actor], int],
+) -> int:
     """Bootstrap the national node, identify the operator, run the action; rule and
     permission refusals are one line in English and Japanese."""
     from juki.nodes.bootstrap import bootstrap, close_node
@@ -59,14 +64,17 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             raise ConsoleError("dir: not a national node")
         by = operator_for(node.engine, args, settings)
         try:
-            result: int = args.store_action(args, node, by)
-            return result
+            return action(args, node, by)
         except RuleViolation as exc:
             raise ConsoleError(f"{exc.field}: {exc.message_en} / {exc.message_ja}") from None
         except PermissionDeniedError as exc:
             raise ConsoleError(f"token: {exc.message_en} / {exc.message_ja}") from None
     finally:
         close_node(node)
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    return run_on_national(args, settings, args.store_action)
 
 
 def _add(args: argparse.Namespace, node: NationalNode, by: Actor) -> int:
