@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from juki.storage.metadata import Code, Timestamp, metadata
+from juki.storage.metadata import BigId, Code, Timestamp, metadata
 
 provision_agencies = sa.Table(
     "provision_agencies",
@@ -56,4 +56,32 @@ permitted_task_agencies = sa.Table(
         ["ref", "effective_from"], ["permitted_tasks.ref", "permitted_tasks.effective_from"]
     ),
     info={"class": "config"},
+)
+
+# Every answer given to an agency, and every refusal, at the node that answered (national, or a
+# prefecture for its own residents): one row per lookup, a batch line being one lookup. What
+# the resident sees in 提供状況開示 and what `juki provision stats` counts (提供状況の公表). The
+# person and items are null/empty for a refusal made before anyone was found; `reason` names
+# the rule that refused. Kept beside the oplog entry of the same request, never rewritten.
+provision_records = sa.Table(
+    "provision_records",
+    metadata,
+    sa.Column("record_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("request_id", sa.String(64), nullable=False),  # the agency's request (batch: + line)
+    sa.Column("at", Timestamp, nullable=False),
+    sa.Column("agency_id", sa.String(32), nullable=False),
+    sa.Column("task_ref", sa.String(64)),  # 別表第一 の 九十一; null if the request named none
+    sa.Column("task_effective_from", sa.Date),  # the version the request was judged by
+    sa.Column("purpose", sa.String(200), nullable=False),
+    sa.Column("lookup", Code, nullable=False),  # resident_code | basic_items
+    sa.Column("as_of", sa.Date),  # the day asked for, if not the day of the request
+    sa.Column("lg_code", sa.String(6)),
+    sa.Column("resident_code", sa.String(11)),
+    sa.Column("items", sa.String(200), nullable=False),  # Item values provided, comma-separated
+    sa.Column("outcome", Code, nullable=False),  # provided | not_found | refused
+    sa.Column("reason", sa.String(200)),
+    sa.Index(None, "resident_code"),
+    sa.Index(None, "at"),
+    sa.Index(None, "agency_id", "task_ref"),
+    info={"class": "audit"},
 )
