@@ -345,7 +345,16 @@ class PostgresServer:
         self._running = False
         self._port = None
         if self._base is not None:
-            shutil.rmtree(self._base, ignore_errors=True)
+            # Hundreds of test databases make gigabytes of files: removing them took 9 s at the
+            # end of each worker's run. The server is stopped, so nothing reads them any more;
+            # a detached `rm` removes them while the run goes on (or after it has ended).
+            subprocess.Popen(
+                ["rm", "-rf", "--", str(self._base)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
             self._base = None
 
     def __enter__(self) -> PostgresServer:
