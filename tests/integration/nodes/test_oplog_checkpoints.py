@@ -24,7 +24,6 @@ from juki.network.envelope import Envelope, uuid7
 from juki.network.messages import CURRENT_VERSION, OPLOG_CHECKPOINT, OplogCheckpoint, body_of
 from juki.network.transport import MemoryTransport, ReplyStatus
 from juki.nodes import admin_api
-from juki.nodes.provide import provide_batch
 from juki.nodes.checkpoints import (
     OWN,
     signed_bytes,
@@ -35,6 +34,7 @@ from juki.nodes.layout import small_layout
 from juki.nodes.memory import InProcessNetwork, build_network
 from juki.nodes.node import Node
 from juki.nodes.oplog_check import check_connection
+from juki.nodes.provide import provide_batch
 from juki.security.chain import GENESIS, HASHED, link
 from juki.security.permissions import Role
 from juki.security.tables import oplog, oplog_checkpoints, oplog_head
