@@ -311,6 +311,11 @@ COMMANDS: Final[dict[str, Rule]] = {
     "agency list": P.VIEW_PROVISION_REGISTER,
     "task load": P.MANAGE_PROVISION_REGISTER,
     "task list": P.VIEW_PROVISION_REGISTER,
+    "provide": Console(
+        "the agency's own client certificate, checked by the node against its provision "
+        "register; every lookup judged by the task and recorded there (no database opened)"
+    ),
+    "provision stats": P.VIEW_PROVISION_STATS,
     "kiosk store add": P.MANAGE_KIOSK_STORES,
     "kiosk store withdraw": P.MANAGE_KIOSK_STORES,
     "kiosk store list": P.MANAGE_KIOSK_STORES,
