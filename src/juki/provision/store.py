@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import date
 
 import sqlalchemy as sa
@@ -21,6 +21,7 @@ from juki.provision.tables import (
 from juki.security.uow import SqlUnitOfWork
 
 pa, pt, pta = provision_agencies.c, permitted_tasks.c, permitted_task_agencies.c
+_RECORD_FIELDS = tuple(f.name for f in fields(ProvisionRecord))
 
 
 class SqlProvisionRegister:
@@ -145,8 +146,12 @@ class SqlProvisionRecords:
     def record(self, rows: Sequence[ProvisionRecord]) -> None:
         if not rows:
             return
-        at = self._clock.now().isoformat()
-        self._conn.execute(provision_records.insert(), [{**asdict(r), "at": at} for r in rows])
+        at, names = self._clock.now().isoformat(), _RECORD_FIELDS
+        # not dataclasses.asdict: it deep-copies every value, the most of a 10,000-line batch
+        self._conn.execute(
+            provision_records.insert(),
+            [{"at": at, **{n: getattr(r, n) for n in names}} for r in rows],
+        )
 
     def counts(self, year: int) -> list[ProvisionCount]:
         """Per agency, task and outcome, the lookups of `year` (its days in UTC, as `at`)."""
