@@ -159,6 +159,11 @@ def _send(
 def cmd_provide(args: argparse.Namespace, settings: Settings) -> int:
     import httpx
 
+    if args.query is not None and (args.as_of or args.items):
+        raise ConsoleError(
+            "query: --as-of and --items are for --resident-code; put them on each line"
+            " / ファイルでは各行に as_of・items を指定してください"
+        )
     files = network(args)
     config = node_config(files, args.node)
     url = config.endpoint.rstrip("/") + "/provision/v1/requests"

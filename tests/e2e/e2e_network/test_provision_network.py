@@ -29,7 +29,7 @@ from juki.provision.commands import AddAgency
 from juki.provision.model import AgencyKind
 from juki.provision.requests import parse_lines
 from juki.provision.store import SqlProvisionUnitOfWork
-from juki.provision.tables import provision_records
+from juki.provision.tables import provision_agencies, provision_records
 from juki.security.actors import Actor
 from juki.security.operators import create_operator
 from juki.security.permissions import Role
@@ -289,3 +289,39 @@ def test_clients_that_are_not_agencies_are_refused(
         "a store certificate, not an agency's",
         "a municipality certificate, not an agency's",
     ]
+
+
+def test_a_prefecture_registers_an_agency_with_the_certificate_national_issued(
+    small_network: SmallNetwork, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    national = _national(small_network)
+    tokyo = NodeConfig.load(small_network.files.node_file("130001"))
+    engine = make_engine(tokyo.db)
+    try:
+        token = create_operator(
+            SqlUnitOfWork(engine), ADMIN, "e2e-tokyo", "都 試験", Role.PREFECTURE_OPERATOR
+        )
+    finally:
+        engine.dispose()
+    root_key = pki.key_from_pem(Path(str(national.root_key)).read_bytes())
+    root = pki.cert_from_pem(small_network.files.root_certificate.read_bytes())
+    for who, kind in (("tokyo-kyoiku", "agency"), ("not-agency", "store")):
+        _key, cert = pki.issue_key_pair(root_key, root, node_id=who, kind=kind,
+                                        now=datetime.now(JST))  # fmt: skip
+        (tmp_path / f"{who}.pem").write_bytes(pki.cert_to_pem(cert))
+    add = ["agency", "add", "--dir", str(small_network.files.root), "--node", "130001",
+           "--token", token, "--name", "東京都教育委員会", "--kind", "prefecture"]  # fmt: skip
+    assert main([*add, "--agency-id", "tokyo-kyoiku"]) == 1  # no --certificate
+    assert main([*add, "--agency-id", "not-agency",
+                 "--certificate", str(tmp_path / "not-agency.pem")]) == 1  # fmt: skip
+    assert "certificate: the certificate names store not-agency" in capsys.readouterr().err
+    assert main([*add, "--agency-id", "tokyo-kyoiku",
+                 "--certificate", str(tmp_path / "tokyo-kyoiku.pem")]) == 0  # fmt: skip
+    listed = ["agency", "list", "--dir", str(small_network.files.root), "--node", "130001"]
+    capsys.readouterr()
+    assert main([*listed, "--token", token, "--json"]) == 0
+    agencies = {a["agency_id"]: a for a in json.loads(capsys.readouterr().out)}
+    assert agencies["tokyo-kyoiku"]["status"] == "active" and "nenkin" in agencies
+    assert "tokyo-kyoiku" not in {
+        r.agency_id for r in _rows(national, sa.select(provision_agencies.c.agency_id))
+    }  # the prefecture's register is its own
