@@ -348,12 +348,11 @@ class PostgresServer:
             # Hundreds of test databases make gigabytes of files: removing them took 9 s at the
             # end of each worker's run. The server is stopped, so nothing reads them any more;
             # a detached `rm` removes them while the run goes on (or after it has ended).
-            subprocess.Popen(
-                ["rm", "-rf", "--", str(self._base)],
+            subprocess.run(
+                ["sh", "-c", 'rm -rf -- "$1" >/dev/null 2>&1 &', "sh", str(self._base)],
                 stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
                 start_new_session=True,
+                check=True,
             )
             self._base = None
 
