@@ -7,7 +7,6 @@ import io
 import re
 
 import pytest
-
 from bench import provision
 
 PERSONS, BATCH = 120, 25
