@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import date
 
 import sqlalchemy as sa
 
 from juki.core.clock import Clock
 from juki.provision.model import Agency, AgencyKind, AgencyStatus, Item, PermittedTask
-from juki.provision.tables import permitted_task_agencies, permitted_tasks, provision_agencies
+from juki.provision.ports import ProvisionCount, ProvisionRecord
+from juki.provision.tables import (
+    permitted_task_agencies,
+    permitted_tasks,
+    provision_agencies,
+    provision_records,
+)
 from juki.security.uow import SqlUnitOfWork
 
 pa, pt, pta = provision_agencies.c, permitted_tasks.c, permitted_task_agencies.c
@@ -125,3 +133,29 @@ class SqlProvisionUnitOfWork(SqlUnitOfWork):
     def _bind(self, conn: sa.Connection) -> None:
         super()._bind(conn)
         self.provision = SqlProvisionRegister(conn, self.clock)
+
+
+class SqlProvisionRecords:
+    """`provision_records`: written in one executemany per request, never rewritten."""
+
+    def __init__(self, conn: sa.Connection, clock: Clock) -> None:
+        self._conn = conn
+        self._clock = clock
+
+    def record(self, rows: Sequence[ProvisionRecord]) -> None:
+        if not rows:
+            return
+        at = self._clock.now().isoformat()
+        self._conn.execute(provision_records.insert(), [{**asdict(r), "at": at} for r in rows])
+
+    def counts(self, year: int) -> list[ProvisionCount]:
+        """Per agency, task and outcome, the lookups of `year` (its days in UTC, as `at`)."""
+        pr = provision_records.c
+        start, end = date(year, 1, 1).isoformat(), date(year + 1, 1, 1).isoformat()
+        rows = self._conn.execute(
+            sa.select(pr.agency_id, pr.task_ref, pr.outcome, sa.func.count().label("n"))
+            .where((pr.at >= start) & (pr.at < end))
+            .group_by(pr.agency_id, pr.task_ref, pr.outcome)
+            .order_by(pr.agency_id, pr.task_ref, pr.outcome)
+        )
+        return [ProvisionCount(r.agency_id, r.task_ref, r.outcome, int(r.n)) for r in rows]

@@ -106,6 +106,10 @@ class Permission(StrEnum):
     # client certificates) and of permitted tasks (法別表第一〜第六, with their history).
     MANAGE_PROVISION_REGISTER = "manage_provision_register"
     VIEW_PROVISION_REGISTER = "view_provision_register"
+    # An agency's lookup, judged by the register (juki.provision.provide); and the yearly
+    # counts of provisions by agency and task (提供状況の公表).
+    PROVIDE_IDENTITY_INFO = "provide_identity_info"
+    VIEW_PROVISION_STATS = "view_provision_stats"
 
 
 class Role(StrEnum):
@@ -135,6 +139,9 @@ class Role(StrEnum):
     # A registered store's kiosks (店舗: an operator company's multi-copy machines), known to
     # the relay by the client certificate the network root issued it: a machine, not a person.
     KIOSK_STORE = "kiosk_store"
+    # A recipient agency (本人確認情報の提供), known by the client certificate the network root
+    # issued it and registered in the provision register: a machine, not a person.
+    AGENCY = "agency"
 
 
 _CLERK: Final = frozenset(
@@ -248,7 +255,17 @@ _TABLE: Final = MappingProxyType(
         ),
         Role.IDENTITY_INFO_MANAGER: _OVERSIGHT | {Permission.VIEW_CERTIFICATE_REGISTER},
         Role.INFO_ASSET_MANAGER: frozenset({Permission.VIEW_STATS, Permission.VIEW_OPLOG}),
-        Role.PREFECTURE_OPERATOR: frozenset({Permission.VIEW_STATS, Permission.VIEW_OPLOG}),
+        Role.PREFECTURE_OPERATOR: frozenset(
+            {
+                Permission.VIEW_STATS,
+                Permission.VIEW_OPLOG,
+                # a prefecture provides its own municipalities' residents' identity_info, so it
+                # keeps the register too (docs/provision.md)
+                Permission.MANAGE_PROVISION_REGISTER,
+                Permission.VIEW_PROVISION_REGISTER,
+                Permission.VIEW_PROVISION_STATS,
+            }
+        ),
         Role.NATIONAL_OPERATOR: frozenset(
             {
                 Permission.VIEW_STATS,
@@ -256,15 +273,22 @@ _TABLE: Final = MappingProxyType(
                 Permission.MANAGE_KIOSK_STORES,
                 Permission.MANAGE_PROVISION_REGISTER,
                 Permission.VIEW_PROVISION_REGISTER,
+                Permission.VIEW_PROVISION_STATS,
             }
         ),
+        # Asks for identity_info for a permitted task; what it receives is the register's call.
+        Role.AGENCY: frozenset({Permission.PROVIDE_IDENTITY_INFO}),
         # Calls the relay for its customers' cards; reads and manages nothing.
         Role.KIOSK_STORE: frozenset({Permission.USE_KIOSK_RELAY}),
         # Answers one authenticated card holder's request; reads nothing else, manages nothing.
         Role.KIOSK_RELAY: frozenset({Permission.ANSWER_KIOSK_REQUEST}),
         # The register names the subject by resident code only, as the oplog's targets do.
         Role.AUDITOR: _OVERSIGHT
-        | {Permission.VIEW_CERTIFICATE_REGISTER, Permission.VIEW_PROVISION_REGISTER},
+        | {
+            Permission.VIEW_CERTIFICATE_REGISTER,
+            Permission.VIEW_PROVISION_REGISTER,
+            Permission.VIEW_PROVISION_STATS,
+        },
         Role.SYSTEM: frozenset(
             {
                 Permission.VIEW_RECORD,
@@ -291,7 +315,7 @@ _TABLE: Final = MappingProxyType(
 
 # Every operator enrols their own 照合情報 (with the code the アクセス管理責任者 handed over); the
 # node itself, the kiosk relay (a node too) and a store's kiosks have none.
-NODE_ROLES: Final = frozenset({Role.SYSTEM, Role.KIOSK_RELAY, Role.KIOSK_STORE})
+NODE_ROLES: Final = frozenset({Role.SYSTEM, Role.KIOSK_RELAY, Role.KIOSK_STORE, Role.AGENCY})
 ROLE_PERMISSIONS: Final = MappingProxyType(
     {
         role: perms if role in NODE_ROLES else perms | {Permission.REGISTER_VERIFIER}

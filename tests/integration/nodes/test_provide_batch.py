@@ -1,0 +1,161 @@
+"""Provision at a node's database (SQLite and PostgreSQL), through `provide_batch`: the task
+decides the items, the history answers `as_of`, a refusal is recorded with its reason, and
+every lookup has exactly one `provision_records` row beside one oplog entry per request."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from juki.core.clock import JST, FixedClock
+from juki.core.errors import PermissionDeniedError, RuleViolation
+from juki.core.identifiers import MyNumber, ResidentCode
+from juki.network.messages import IdentityInfoBody
+from juki.nodes.identity import apply_identity
+from juki.nodes.provide import SqlProvideUnitOfWork, provide_batch
+from juki.nodes.provision_register import shipped_register
+from juki.provision import services
+from juki.provision.commands import AddAgency, LoadTasks
+from juki.provision.provide import provide
+from juki.provision.register_file import parse_register
+from juki.provision.requests import parse_lines
+from juki.provision.tables import provision_records
+from juki.security.actors import Actor
+from juki.security.permissions import Role
+from juki.security.tables import oplog
+from juki.storage.engine import make_engine
+
+OPERATOR = Actor("nat-1", Role.NATIONAL_OPERATOR, "console")
+NOW = datetime(2026, 4, 1, 9, tzinfo=JST)
+INAGI = "132250"
+NENKIN, ONKYU = "別表第一 の 九十一", "別表第一 の 一"
+
+
+def _person(n: int, **changes: object) -> IdentityInfoBody:
+    values: dict[str, object] = {
+        "resident_code": ResidentCode.complete(f"{10**9 + n:010d}").value,
+        "my_number": MyNumber.complete(f"{10**10 + n:011d}").value,
+        "family_name": "髙橋" if n == 0 else "山田",
+        "given_name": f"太郎{n}",
+        "family_name_kana": "タカハシ" if n == 0 else "ヤマダ",
+        "given_name_kana": "タロウ",
+        "birth_date": date(1980, 1, 1 + n % 28),
+        "sex": "male",
+        "address": "東京都稲城市東長沼２１１１番地",
+        "status": "active",
+        "lg_code": INAGI,
+        "change_reason": "birth",
+        "changed_on": date(1980, 1, 1 + n % 28),
+    }
+    values.update(changes)
+    return IdentityInfoBody.model_validate(values)
+
+
+@pytest.fixture
+def node_engine(migrated_db_url: str) -> Iterator[sa.Engine]:
+    engine = make_engine(migrated_db_url)
+    clock = FixedClock(NOW)
+    uow = SqlProvideUnitOfWork(engine, clock=clock)
+    register = parse_register(shipped_register())
+    for i, entry in enumerate(register.agencies):
+        services.add_agency(
+            uow, OPERATOR, AddAgency(entry.agency_id, entry.name, entry.kind, f"{i:064x}")
+        )
+    services.load_tasks(uow, OPERATOR, LoadTasks(register.tasks))
+    with engine.begin() as conn:
+        for n in range(120):
+            apply_identity(conn, _person(n), message_id=f"m{n}", now=NOW)
+        # person 1 moved in 2020 (a new address, the old one in the history)
+        moved = _person(1, address="東京都稲城市平尾１丁目", change_reason="relocation",
+                        changed_on=date(2020, 6, 1))  # fmt: skip
+        apply_identity(conn, moved, message_id="m-moved", now=NOW)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def _lines(node_engine: sa.Engine) -> list[str]:
+    code = [_person(n).resident_code for n in range(120)]
+    lines = [f'{{"resident_code": "{c}"}}' for c in code]
+    lines += [
+        f'{{"resident_code": "{code[1]}", "as_of": "2019-01-01"}}',
+        '{"name_kana": "たかはし　たろう", "birth_date": "1980-01-01", "name": "髙󠄀橋太郎0"}',
+        '{"resident_code": "12345678901"}',  # a bad check digit: an error line
+        "not json",
+        f'{{"resident_code": "{ResidentCode.complete("9999999999").value}"}}',  # nobody
+    ]
+    return lines
+
+
+def _records(engine: sa.Engine) -> list[sa.Row[tuple[object, ...]]]:
+    with engine.connect() as conn:
+        return list(conn.execute(sa.select(provision_records).order_by("record_id")))
+
+
+def test_provision_answers_records_and_logs_each_request(node_engine: sa.Engine) -> None:
+    clock = FixedClock(NOW)
+    good, bad = parse_lines(_lines(node_engine))
+    assert [(b.line, b.field) for b in bad] == [(123, "resident_code"), (124, "line")]
+
+    onkyu = provide_batch(node_engine, "soumu-onkyu", ONKYU, "恩給の支給", good, clock=clock)
+    answers = [a.as_json() for a in onkyu.answers]
+    assert all(a["outcome"] == "provided" for a in answers[:122])
+    assert all("my_number" not in a["identity"] for a in answers[:122])  # not its to have
+    assert all("resident_code" not in a["identity"] for a in answers[:122])
+    assert answers[120]["identity"]["address"] == "東京都稲城市東長沼２１１１番地"  # as of 2019
+    assert answers[1]["identity"]["address"] == "東京都稲城市平尾１丁目"  # now
+    assert answers[121]["identity"]["family_name"] == "髙橋"  # kana and IVS aware
+    assert answers[-1] == {"line": 125, "outcome": "not_found"}
+
+    nenkin = provide_batch(node_engine, "nenkin", NENKIN, "年金給付", good[:1], clock=clock)
+    assert nenkin.answers[0].as_json()["identity"]["my_number"] == _person(0).my_number
+
+    # not registered for the task, and items the task does not allow: refused, with reasons
+    other = provide_batch(node_engine, "nenkin", ONKYU, "年金給付", good[:2], clock=clock)
+    assert {a.reason for a in other.answers} == {"agency nenkin is not registered for " + ONKYU}
+    asked, _ = parse_lines([f'{{"resident_code": "{_person(0).resident_code}", '
+                            '"items": ["name", "my_number"]}'])  # fmt: skip
+    too_much = provide_batch(node_engine, "soumu-onkyu", ONKYU, "恩給", asked, clock=clock)
+    assert too_much.answers[0].reason == "items not allowed for the task: my_number"
+
+    rows = _records(node_engine)
+    assert len(rows) == len(good) + 1 + 2 + 1  # exactly one per lookup
+    refused = [r for r in rows if r.outcome == "refused"]
+    assert len(refused) == 3 and all(r.resident_code is None and r.items == "" for r in refused)
+    shown = [r for r in rows if r.agency_id == "nenkin" and r.outcome == "provided"]
+    assert [r.items.split(",").count("my_number") for r in shown] == [1]
+    with node_engine.connect() as conn:
+        entries = conn.execute(
+            sa.select(oplog.c.actor_id, oplog.c.outcome, oplog.c.detail, oplog.c.purpose)
+            .where(oplog.c.action == "provide_identity_info")
+            .order_by(oplog.c.seq)
+        ).all()
+    assert [(e.actor_id, e.outcome) for e in entries] == [
+        ("agency:soumu-onkyu", "ok"),
+        ("agency:nenkin", "ok"),
+        ("agency:nenkin", "rejected"),
+        ("agency:soumu-onkyu", "ok"),
+    ]
+    assert "provided 122, not_found 1, refused 0" in entries[0].detail
+    assert entries[0].purpose == "恩給の支給"
+
+
+def test_provision_refuses_a_non_agency_and_a_bad_purpose(node_engine: sa.Engine) -> None:
+    clock = FixedClock(NOW)
+    good, _ = parse_lines([f'{{"resident_code": "{_person(0).resident_code}"}}'])
+    uow = SqlProvideUnitOfWork(node_engine, clock=clock)
+    with pytest.raises(PermissionDeniedError):
+        provide(uow, OPERATOR, ONKYU, "見たいだけ", good)
+    with pytest.raises(RuleViolation) as bad:
+        provide_batch(node_engine, "soumu-onkyu", ONKYU, "\x00", good, clock=clock)
+    assert bad.value.field == "purpose"
+    assert _records(node_engine) == []
+    with node_engine.connect() as conn:
+        outcomes = conn.execute(
+            sa.select(oplog.c.outcome).where(oplog.c.action == "provide_identity_info")
+        ).scalars()
+        assert sorted(outcomes) == ["denied", "rejected"]
