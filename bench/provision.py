@@ -7,15 +7,23 @@
    (`juki.nodes.identity_load`: COPY into tables without indexes, indexes built after, one
    transaction), chunk by chunk; each chunk's same rows are also COPYed into bare tables (no
    index, no key) in the same run: the raw limit. Generation (Python) is timed apart.
-2. **Raw lookups**: `--batch` persons drawn at random, looked up in plain SQL by prepared
-   SELECTs on the same indexes — by 住民票コード, and by the four items (kana key + birth date +
-   sex + address prefix, active only) — as lookups per second.
+2. **Lookups**: `--batch` persons drawn at random, looked up as one batch by 住民票コード and
+   one by the four items (reading + birth date + sex + address), two rounds, alternating:
+   - **juki**: the agency's JSONL lines through `juki.provision.requests.parse_lines` and
+     `juki.nodes.provide.provide_batch` (the agency and task judged by the register, the items
+     filtered, one `provision_records` row per lookup, one oplog entry per batch, one
+     transaction), and each answer written back as a JSON line;
+   - **raw**: the same lookups in plain SQL, one prepared SELECT each on the same indexes
+     (by code; by kana key + birth date + sex + address prefix, active only), one transaction
+     per batch — the database's limit for these lookups.
+   The goal (issue 13): juki at least half of raw.
 
 Figures on stdout, progress on stderr.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -30,7 +38,7 @@ import sqlalchemy as sa
 from psycopg import sql
 
 from bench.common import backends, table
-from juki.core.clock import JST
+from juki.core.clock import JST, FixedClock
 from juki.nodes.identity_load import (
     CHANGE_COLUMNS,
     COPY_COLUMNS,
@@ -40,12 +48,26 @@ from juki.nodes.identity_load import (
     copy_statement,
     identity_load,
 )
+from juki.nodes.provide import SqlProvideUnitOfWork, provide_batch
+from juki.nodes.provision_register import shipped_register
 from juki.population.national import PersonHistory, national_population
+from juki.provision import services
+from juki.provision.commands import AddAgency, LoadTasks
+from juki.provision.register_file import parse_register
+from juki.provision.requests import parse_lines
+from juki.provision.tables import provision_records
+from juki.security.actors import Actor
+from juki.security.permissions import Role
+from juki.security.tables import oplog
 from juki.storage.engine import make_engine
 from juki.storage.migrate import upgrade
 
 NOW: Final = datetime(2025, 4, 1, 10, 0, tzinfo=JST)
 CHUNK: Final = 10_000
+ROUNDS: Final = 2
+OPERATOR: Final = Actor("bench-national", Role.NATIONAL_OPERATOR, "bench")
+# 日本年金機構's 年金給付: a 個人番号利用事務 allowed every item, so the answers are full-size.
+AGENCY, TASK, PURPOSE = "nenkin", "別表第一 の 九十一", "年金給付 (bench)"
 RAW_COPIES: Final = "bench_raw_copies"
 RAW_CHANGES: Final = "bench_raw_changes"
 # What a lookup returns: identity_info and its change information, as the national node keeps it.
@@ -92,7 +114,11 @@ class LookupFigures:
     seconds: dict[str, float] = field(default_factory=dict)
 
     def rate(self, what: str) -> float:
-        return self.lookups / self.seconds[what]
+        return ROUNDS * self.lookups / self.seconds[what]
+
+    def add(self, what: str, seconds: float, found: int) -> None:
+        self.seconds[what] = self.seconds.get(what, 0.0) + seconds
+        self.found[what] = found
 
 
 def _progress(message: str) -> None:
@@ -183,33 +209,100 @@ def samples(engine: sa.Engine, n: int, seed: int) -> list[Sample]:
     return [Sample(r[0], f"{r[1]}\u3000{r[2]}", r[3], r[4], r[5], r[6]) for r in rows]
 
 
-def raw_lookups(engine: sa.Engine, picked: list[Sample], figures: LookupFigures) -> None:
-    """The same lookups in plain SQL: one prepared SELECT each, one transaction per batch."""
+def register(engine: sa.Engine) -> None:
+    """The shipped register of agencies and tasks, as `juki network init --demo` loads it
+    (the bench authenticates no one: the agency's credential is a stand-in fingerprint)."""
+    uow = SqlProvideUnitOfWork(engine, clock=FixedClock(NOW))
+    shipped = parse_register(shipped_register())
+    for i, entry in enumerate(shipped.agencies):
+        cmd = AddAgency(entry.agency_id, entry.name, entry.kind, f"{i + 1:064x}")
+        services.add_agency(uow, OPERATOR, cmd)
+    services.load_tasks(uow, OPERATOR, LoadTasks(shipped.tasks))
+
+
+def request_lines(picked: list[Sample]) -> dict[str, list[str]]:
+    """The agency's batches, as JSONL lines: by 住民票コード, and by the four items."""
+    return {
+        "code": [json.dumps({"resident_code": s.resident_code}) for s in picked],
+        "items": [
+            json.dumps(
+                {
+                    "name_kana": s.kana,
+                    "birth_date": s.birth_date.isoformat(),
+                    "sex": s.sex,
+                    "address": s.address,
+                },
+                ensure_ascii=False,
+            )
+            for s in picked
+        ],
+    }
+
+
+def juki_batch(engine: sa.Engine, lines: list[str]) -> tuple[float, int]:
+    """One batch through juki, from the agency's lines to its answer lines: seconds, provided."""
+    start = time.perf_counter()
+    good, bad = parse_lines(lines)
+    result = provide_batch(
+        engine, AGENCY, TASK, PURPOSE, good, clock=FixedClock(NOW), bad_lines=len(bad)
+    )
+    answer = [json.dumps(a.as_json(), ensure_ascii=False) for a in result.answers]
+    seconds = time.perf_counter() - start
+    if bad or len(answer) != len(lines):
+        raise RuntimeError(f"bench batch: {len(bad)} bad lines, {len(answer)} answers")
+    return seconds, result.counts()["provided"]
+
+
+def raw_batch(
+    conn: psycopg.Connection[Any], query: str, params: list[tuple[Any, ...]]
+) -> tuple[float, int]:
+    """One batch in plain SQL: a prepared SELECT per lookup, one transaction: seconds, rows."""
+    found = 0
+    start = time.perf_counter()
+    with conn.cursor() as cur:
+        for p in params:
+            cur.execute(query, p, prepare=True)
+            found += len(cur.fetchall())
+    conn.commit()
+    return time.perf_counter() - start, found
+
+
+def lookups(engine: sa.Engine, picked: list[Sample]) -> LookupFigures:
+    """Both kinds of batch through juki and in plain SQL, alternating, after a warm-up."""
+    figures = LookupFigures(lookups=len(picked))
+    lines = request_lines(picked)
+    raw_params = {
+        "code": (BY_CODE, [(s.resident_code,) for s in picked]),
+        "items": (BY_ITEMS, [(s.kana_key, s.birth_date, s.sex, s.address + "%") for s in picked]),
+    }
     raw_conn = engine.raw_connection()
     try:
         conn: psycopg.Connection[Any] = raw_conn.driver_connection  # type: ignore[assignment]
-        runs = {
-            "raw code": (BY_CODE, [(s.resident_code,) for s in picked]),
-            "raw items": (
-                BY_ITEMS,
-                [(s.kana_key, s.birth_date, s.sex, s.address + "%") for s in picked],
-            ),
-        }
-        for name, (query, params) in runs.items():
-            found = 0
-            start = time.perf_counter()
-            with conn.cursor() as cur:
-                for p in params:
-                    cur.execute(query, p, prepare=True)
-                    found += len(cur.fetchall())
-            conn.commit()
-            figures.seconds[name] = figures.seconds.get(name, 0.0) + time.perf_counter() - start
-            figures.found[name] = found
+        for query, params in raw_params.values():  # warm-up: the rows into the cache
+            raw_batch(conn, query, params)
+        for round_ in range(ROUNDS):
+            for kind, (query, params) in raw_params.items():
+                figures.add(f"raw {kind}", *raw_batch(conn, query, params))
+                figures.add(f"juki {kind}", *juki_batch(engine, lines[kind]))
+            _progress(f"lookups: round {round_ + 1}/{ROUNDS}")
     finally:
         raw_conn.close()
+    return figures
 
 
-def report(lf: LoadFigures, figures: LookupFigures, out: TextIO) -> None:
+def recorded(engine: sa.Engine) -> tuple[int, int]:
+    """provision_records rows and provision oplog entries written by the run."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(sa.func.count()).select_from(provision_records))
+        entries = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(oplog)
+            .where(oplog.c.action == "provide_identity_info")
+        )
+        return rows.scalar_one(), entries.scalar_one()
+
+
+def report(lf: LoadFigures, figures: LookupFigures, recorded: tuple[int, int], out: TextIO) -> None:
     load_rows = lf.rows / lf.load_s
     raw_rows = lf.rows / lf.raw_s
     print(
@@ -230,18 +323,32 @@ def report(lf: LoadFigures, figures: LookupFigures, out: TextIO) -> None:
     )
     print(
         f"{lf.persons:,} persons, {lf.rows:,} rows (identity_copies + identity_changes); "
-        f"indexes + ANALYZE {lf.index_s:.1f} s of the load; database {lf.database_mb:,.0f} MB",
+        f"indexes + ANALYZE {lf.index_s:.1f} s of the load; database {lf.database_mb:,.0f} MB\n",
         file=out,
     )
-    rows = [
-        [kind, figures.rate(f"raw {key}"), figures.found[f"raw {key}"]]
-        for kind, key in (("by resident code", "code"), ("by the four items", "items"))
+    rows = []
+    for kind, key in (("by resident code", "code"), ("by the four items", "items")):
+        juki, raw = figures.rate(f"juki {key}"), figures.rate(f"raw {key}")
+        rows.append(
+            [kind, juki, raw, juki / raw, figures.found[f"juki {key}"], figures.found[f"raw {key}"]]
+        )
+    headers = [
+        "batch lookup",
+        "juki lookups/s",
+        "raw SQL lookups/s",
+        "ratio",
+        "provided",
+        "raw rows",
     ]
-    print(table(["lookup", "raw SQL lookups/s", "rows found"], rows), file=out)
+    print(table(headers, rows), file=out)
     load_avg = os.getloadavg()
     print(
-        f"{figures.lookups:,} lookups of each kind, persons drawn at random; raw = a prepared "
-        "SELECT per lookup,\none transaction per batch, on the same indexes. load average "
+        f"{figures.lookups:,} lookups a batch, persons drawn at random, {ROUNDS} rounds "
+        "alternating juki and raw after a warm-up;\njuki = JSONL lines parsed, judged, answered "
+        "with the allowed items, recorded and logged, answers as JSONL;\nraw = a prepared "
+        "SELECT per lookup, one transaction per batch, on the same indexes. Goal: ratio ≥ 0.5."
+        f"\nprovision_records rows {recorded[0]:,} for {2 * ROUNDS * figures.lookups:,} lookups; "
+        f"oplog entries {recorded[1]:,} for {2 * ROUNDS} batches. load average "
         f"{load_avg[0]:.2f} {load_avg[1]:.2f} {load_avg[2]:.2f}",
         file=out,
     )
@@ -252,13 +359,13 @@ def run(url: str, persons: int, batch: int, seed: int, out: TextIO = sys.stdout)
     engine = make_engine(url)
     try:
         upgrade(engine)  # not timed: a one-off
+        register(engine)
         lf = load(engine, persons, seed)
-        picked = samples(engine, batch, seed)
-        figures = LookupFigures(lookups=len(picked))
-        raw_lookups(engine, picked, figures)
+        figures = lookups(engine, samples(engine, batch, seed))
+        written = recorded(engine)
     finally:
         engine.dispose()
-    report(lf, figures, out)
+    report(lf, figures, written, out)
 
 
 def main(persons: int, batch: int, seed: int = 1) -> None:
