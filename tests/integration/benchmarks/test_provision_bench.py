@@ -22,7 +22,12 @@ def test_bench_provision_loads_looks_up_and_prints_each_figure_beside_the_raw_on
     load = re.search(r"juki initial load +([\d,.]+) +([\d,.]+) +([\d,.]+) +([\d.]+)", text)
     assert load is not None, text
     assert f"{PERSONS:,} persons" in text
+    number = r"([\d,.]+)"
     for lookup in ("by resident code", "by the four items"):
-        found = re.search(rf"{lookup} +([\d,.]+) +(\d+)", text)
+        # juki lookups/s, raw lookups/s, ratio, provided by juki, rows found by raw SQL
+        found = re.search(rf"{lookup} +{number} +{number} +{number} +(\d+) +(\d+)", text)
         assert found is not None, text
-        assert int(found[2]) == BATCH  # every person drawn is found, by both keys
+        assert (int(found[4]), int(found[5])) == (BATCH, BATCH)  # every person drawn found
+    lookups = 2 * provision.ROUNDS * BATCH
+    assert f"provision_records rows {lookups:,} for {lookups:,} lookups" in text
+    assert f"oplog entries {2 * provision.ROUNDS} for {2 * provision.ROUNDS} batches" in text
