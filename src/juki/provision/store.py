@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import date
+from operator import attrgetter
+from typing import Final
 
 import sqlalchemy as sa
 
@@ -21,6 +23,10 @@ from juki.provision.tables import (
 from juki.security.uow import SqlUnitOfWork
 
 pa, pt, pta = provision_agencies.c, permitted_tasks.c, permitted_task_agencies.c
+# A record's values in field order: `dataclasses.asdict` deep-copies every value, which cost
+# more than the INSERT itself on a batch of 10,000 (bench provision).
+_RECORD_FIELDS: Final = tuple(f.name for f in fields(ProvisionRecord))
+_record_values: Final = attrgetter(*_RECORD_FIELDS)
 
 
 class SqlProvisionRegister:
@@ -146,7 +152,10 @@ class SqlProvisionRecords:
         if not rows:
             return
         at = self._clock.now().isoformat()
-        self._conn.execute(provision_records.insert(), [{**asdict(r), "at": at} for r in rows])
+        self._conn.execute(
+            provision_records.insert(),
+            [{**dict(zip(_RECORD_FIELDS, _record_values(r), strict=True)), "at": at} for r in rows],
+        )
 
     def counts(self, year: int) -> list[ProvisionCount]:
         """Per agency, task and outcome, the lookups of `year` (its days in UTC, as `at`)."""
