@@ -23,6 +23,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from operator import attrgetter
 from typing import Any, Final
 
 import psycopg
@@ -34,11 +36,15 @@ from juki.network.messages import IdentityInfoBody
 from juki.nodes.tables import identity_changes, identity_copies
 from juki.population.national import PersonHistory
 
-COPY_COLUMNS: Final = tuple(c.name for c in identity_copies.columns)
+# identity_copies' columns as COPY names them: the body's fields first, then those derived.
+_DERIVED: Final = ("name_kana_key", "updated_at", "snapshot_id")
+_BODY_COLUMNS: Final = tuple(c.name for c in identity_copies.columns if c.name not in _DERIVED)
+COPY_COLUMNS: Final = (*_BODY_COLUMNS, *_DERIVED)
 CHANGE_COLUMNS: Final = tuple(c.name for c in identity_changes.columns if c.name != "change_id")
 _TABLES: Final = (identity_copies.name, identity_changes.name)
-# identity_info's fields as the copy row takes them from the body, in COPY_COLUMNS order.
-_DERIVED: Final = frozenset({"name_kana_key", "updated_at", "snapshot_id"})
+_body_values: Final = attrgetter(*_BODY_COLUMNS)
+# Readings repeat (a national index has far fewer readings than people): normalise each once.
+_kana_key: Final = lru_cache(maxsize=1 << 16)(normalize_kana)
 
 
 class IdentityLoadError(RuntimeError):
@@ -94,12 +100,8 @@ def index_definitions(conn: psycopg.Connection[Any]) -> list[IndexDefinition]:
 
 def copy_row(info: IdentityInfoBody, updated_at: str) -> tuple[Any, ...]:
     """The identity_copies row `apply_identity` writes for `info`, in COPY_COLUMNS order."""
-    derived = {
-        "name_kana_key": normalize_kana(info.family_name_kana + info.given_name_kana),
-        "updated_at": updated_at,
-        "snapshot_id": None,
-    }
-    return tuple(derived[c] if c in _DERIVED else getattr(info, c) for c in COPY_COLUMNS)
+    key = _kana_key(info.family_name_kana + info.given_name_kana)
+    return (*_body_values(info), key, updated_at, None)
 
 
 def change_row(info: IdentityInfoBody, message_id: str, received_at: str) -> tuple[Any, ...]:
