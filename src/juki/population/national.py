@@ -88,7 +88,9 @@ def build_pool(
 class _Mixer:
     """Makes person `i` of a run from the pool's parts (the first `len(pool)` are the pool)."""
 
-    def __init__(self, pool: list[IdentityInfoBody], seed: int, today: date, first_body: int):
+    def __init__(
+        self, pool: list[IdentityInfoBody], seed: int, today: date, first_body: int
+    ) -> None:
         self.pool = pool
         self.japanese = [p for p in pool if _is_japanese(p)]
         self.by_lg: dict[str, list[IdentityInfoBody]] = {}
