@@ -207,8 +207,9 @@ NODE_ROUTES: Final[dict[str, Rule]] = {
     "POST /admin/v1/oplog/checkpoint": NodeAdmin("oplog_checkpoint"),
     "POST /admin/v1/snapshot": NodeAdmin("snapshot"),
     "POST /admin/v1/nodes/{node_id}/status": NodeAdmin("set_node_status"),
-    "GET /admin/v1/lookup/resident-code/{resident_code}": NodeAdmin("lookup_by_code"),
-    "GET /admin/v1/lookup/basic": NodeAdmin("lookup_basic"),
+    # 本人確認情報の提供 (national, prefectures): the agency's network-root client certificate,
+    # checked against the node's provision register on every call (juki.nodes.provide_api)
+    "POST /provision/v1/requests": P.PROVIDE_IDENTITY_INFO,
     # the relay for registered stores' kiosks: the store's network-root client certificate,
     # checked against the national store register (juki.nodes.kiosk_stores) on every call
     "POST /kiosk/v1/challenge": P.USE_KIOSK_RELAY,
@@ -310,6 +311,11 @@ COMMANDS: Final[dict[str, Rule]] = {
     "agency list": P.VIEW_PROVISION_REGISTER,
     "task load": P.MANAGE_PROVISION_REGISTER,
     "task list": P.VIEW_PROVISION_REGISTER,
+    "provide": Console(
+        "the agency's own client certificate, checked by the node against its provision "
+        "register; every lookup judged by the task and recorded there (no database opened)"
+    ),
+    "provision stats": P.VIEW_PROVISION_STATS,
     "kiosk store add": P.MANAGE_KIOSK_STORES,
     "kiosk store withdraw": P.MANAGE_KIOSK_STORES,
     "kiosk store list": P.MANAGE_KIOSK_STORES,

@@ -35,6 +35,11 @@ COMMANDS: Final = {
     ),
     "agency": ("juki.nodes.agency_cli", "本人確認情報の提供: recipient agencies"),
     "task": ("juki.nodes.agency_cli", "本人確認情報の提供: permitted tasks (法別表)"),
+    "provide": (
+        "juki.nodes.provide_cli",
+        "本人確認情報の提供: an agency's lookups, over the network",
+    ),
+    "provision": ("juki.nodes.provide_cli", "本人確認情報の提供: yearly counts (提供状況の公表)"),
     "serve": ("juki.nodes.cli", "serve the registry API"),
     "demo": ("juki.nodes.cli", "start the demo network (one process per node) until Ctrl-C"),
     "network": ("juki.nodes.cli", "the network of nodes (住基ネット)"),

@@ -1,15 +1,14 @@
 """A node's admin API (`/admin/v1/*`), for the operator console with the node's admin token:
 status, digests, disconnect/reconnect, dead letters, repair; on the national node the
-directory status and the first version of the agencies' lookups (protected by the admin token
-until the provision issue brings agencies, permitted tasks and disclosure)."""
+directory status. Agencies' lookups are not here: they are provision (`juki.nodes.provide_api`),
+judged by the register and recorded."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date
-from typing import Annotated, Any, Final, Literal, cast
+from typing import Annotated, Any, Final, cast
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
@@ -238,35 +237,9 @@ def set_node_status(
     )
 
 
-def lookup_by_code(
-    national: ThisNational, resident_code: Annotated[CleanStr, Path(max_length=11)]
-) -> list[dict[str, Any]]:
-    """本人確認情報 by 住民票コード (first version of agency provision)."""
-    return national.lookup_by_code(resident_code, by=ADMIN_ACTOR)
-
-
-def lookup_basic(
-    national: ThisNational,
-    name_kana: Annotated[CleanStr, Query(min_length=1, max_length=128)],
-    birth_date: date,
-    sex: Literal["male", "female"] | None = None,
-    address: Annotated[CleanStr | None, Query(max_length=200)] = None,
-) -> list[dict[str, Any]]:
-    """本人確認情報 by the basic items (基本4情報): reading, birth date, sex, address prefix."""
-    return list(
-        national.lookup_by_basic_items(
-            name_kana=name_kana,
-            birth_date=birth_date,
-            sex=sex,
-            address_prefix=address,
-            by=ADMIN_ACTOR,
-        )
-    )
-
-
 def admin_router(node: Node) -> APIRouter:
     """The admin routes of a node of this kind (the snapshot on a municipality, the directory
-    and lookups on the national node)."""
+    on the national node)."""
     router = APIRouter(prefix=ADMIN_PREFIX, tags=["admin"], dependencies=[ADMIN])
     router.add_api_route("/status", get_status, methods=["GET"])
     router.add_api_route("/digests", get_digests, methods=["GET"])
@@ -281,8 +254,4 @@ def admin_router(node: Node) -> APIRouter:
         router.add_api_route("/snapshot", snapshot, methods=["POST"])
     if isinstance(node, NationalNode):
         router.add_api_route("/nodes/{node_id}/status", set_node_status, methods=["POST"])
-        router.add_api_route(
-            "/lookup/resident-code/{resident_code}", lookup_by_code, methods=["GET"]
-        )
-        router.add_api_route("/lookup/basic", lookup_basic, methods=["GET"])
     return router

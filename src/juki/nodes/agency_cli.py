@@ -1,18 +1,23 @@
 """`juki agency …` and `juki task …`: the register of recipient agencies and permitted tasks.
 
     juki agency add      --dir DIR --agency-id ID --name NAME --kind KIND --out DIR [--token T]
+    juki agency add      --dir DIR --node PREF --agency-id ID --name NAME --kind KIND
+                         --certificate ID.pem [--token T]
     juki agency withdraw --dir DIR --agency-id ID [--on YYYY-MM-DD] [--token T]
     juki agency list     --dir DIR [--json] [--token T]
     juki task load       --dir DIR FILE [--token T]
     juki task list       --dir DIR [--on YYYY-MM-DD] [--json] [--token T]
 
 Run on the national node's console (the network directory holds its node.json and the root
-key). `agency add` issues the agency a key and a client certificate from the network root
-(kind `agency`) and registers its fingerprint; the key and certificate are written to `--out`
-(owner-only). `task load` reads a register file (docs/provision.md) and adds its new versions
-and withdrawals, all or nothing. Changes need a national operator's token
-(`manage_provision_register`); the lists also an auditor's (`view_provision_register`). Each
-use, refused ones included, is in the national oplog.
+key), or with `--node ID` on a prefecture's, which keeps its own register for the provision it
+answers (its operators: `prefecture_operator`); there `agency add` registers the certificate
+national issued (`--certificate ID.pem`) instead of issuing one. At national `agency add`
+issues the agency a key and a client certificate from the network root (kind `agency`) and
+registers its fingerprint; the key and certificate are written to `--out` (owner-only).
+`task load` reads a register file (docs/provision.md) and adds its new versions and
+withdrawals, all or nothing. Changes need a national (or that prefecture's) operator's token
+(`manage_provision_register`); the lists also an auditor's (`view_provision_register`).
+Each use, refused ones included, is in that node's oplog.
 """
 
 from __future__ import annotations
@@ -26,12 +31,13 @@ from typing import TYPE_CHECKING
 from juki.core.console import EXIT_OK, ConsoleError, Subparsers
 from juki.core.settings import Settings
 from juki.nodes.kiosk_store_cli import run_on_national
+from juki.nodes.provide_cli import run_on_node
 from juki.provision.model import AgencyKind
 from juki.security.actors import Actor
 from juki.security.credentials import add_token_arg
 
 if TYPE_CHECKING:
-    from juki.nodes.national import NationalNode
+    from juki.nodes.node import Node
 
 
 def _day(value: str) -> date:
@@ -42,12 +48,38 @@ def _day(value: str) -> date:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    return run_on_national(args, settings, args.register_action)
+    if args.node is None:
+        return run_on_national(args, settings, args.register_action)
+    return run_on_node(args, settings, lambda node, by: int(args.register_action(args, node, by)))
 
 
-def _add(args: argparse.Namespace, node: NationalNode, by: Actor) -> int:
+def _register_at_prefecture(args: argparse.Namespace, node: Node, by: Actor) -> int:
+    from juki.nodes.provision_register import register_certificate
+
+    if not args.certificate:
+        raise ConsoleError(
+            "certificate: a prefecture registers the certificate national issued "
+            "(--certificate ID.pem) / 全国サーバが発行した証明書を指定してください"
+        )
+    try:
+        pem = Path(args.certificate).read_bytes()
+    except OSError as exc:
+        raise ConsoleError(f"certificate: cannot read: {type(exc).__name__}") from None
+    agency = register_certificate(node, by, args.agency_id, args.name, args.kind, pem)
+    print(
+        json.dumps({"agency_id": agency.agency_id, "certificate_sha256": agency.certificate_sha256})
+    )
+    return EXIT_OK
+
+
+def _add(args: argparse.Namespace, node: Node, by: Actor) -> int:
+    from juki.nodes.national import NationalNode
     from juki.nodes.provision_register import add_agency
 
+    if not isinstance(node, NationalNode):
+        return _register_at_prefecture(args, node, by)
+    if not args.out:
+        raise ConsoleError("out: where to write ID.key and ID.pem / 鍵の出力先を指定してください")
     try:
         issued = add_agency(node, by, args.agency_id, args.name, args.kind, Path(args.out))
     except FileExistsError as exc:
@@ -71,7 +103,7 @@ def _add(args: argparse.Namespace, node: NationalNode, by: Actor) -> int:
     return EXIT_OK
 
 
-def _withdraw(args: argparse.Namespace, node: NationalNode, by: Actor) -> int:
+def _withdraw(args: argparse.Namespace, node: Node, by: Actor) -> int:
     from juki.nodes.provision_register import uow_of
     from juki.provision import services
     from juki.provision.commands import WithdrawAgency
@@ -81,7 +113,7 @@ def _withdraw(args: argparse.Namespace, node: NationalNode, by: Actor) -> int:
     return EXIT_OK
 
 
-def _list(args: argparse.Namespace, node: NationalNode, by: Actor) -> int:
+def _list(args: argparse.Namespace, node: Node, by: Actor) -> int:
     from juki.nodes.provision_register import uow_of
     from juki.provision import services
 
@@ -105,7 +137,7 @@ def _list(args: argparse.Namespace, node: NationalNode, by: Actor) -> int:
     return EXIT_OK
 
 
-def _load(args: argparse.Namespace, node: NationalNode, by: Actor) -> int:
+def _load(args: argparse.Namespace, node: Node, by: Actor) -> int:
     from juki.nodes.provision_register import uow_of
     from juki.provision import services
     from juki.provision.commands import LoadTasks
@@ -130,7 +162,7 @@ def _load(args: argparse.Namespace, node: NationalNode, by: Actor) -> int:
     return EXIT_OK
 
 
-def _tasks(args: argparse.Namespace, node: NationalNode, by: Actor) -> int:
+def _tasks(args: argparse.Namespace, node: Node, by: Actor) -> int:
     from juki.nodes.provision_register import uow_of
     from juki.provision import services
 
@@ -163,6 +195,9 @@ def _tasks(args: argparse.Namespace, node: NationalNode, by: Actor) -> int:
 def _common(s: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     for action in s.choices.values():
         action.add_argument("--dir", required=True, help="the network directory (node.json files)")
+        action.add_argument(
+            "--node", default=None, help="a prefecture's node id (default: the national node)"
+        )
         add_token_arg(action)
         action.set_defaults(handler=_run)
 
@@ -175,7 +210,10 @@ def register(sub: Subparsers, name: str, settings: Settings) -> None:
         p.add_argument("--agency-id", required=True, help="1-32 of A-Z, a-z, 0-9, _ and -")
         p.add_argument("--name", required=True, help="1-100 characters, e.g. 日本年金機構")
         p.add_argument("--kind", required=True, type=AgencyKind, choices=list(AgencyKind))
-        p.add_argument("--out", required=True, help="where to write ID.key (0600) and ID.pem")
+        p.add_argument("--out", help="national: where to write ID.key (0600) and ID.pem")
+        p.add_argument(
+            "--certificate", help="at a prefecture (--node): the ID.pem national issued the agency"
+        )
         p.set_defaults(register_action=_add)
         p = s.add_parser("withdraw", help="from a day on, the agency receives nothing")
         p.add_argument("--agency-id", required=True)

@@ -10,7 +10,9 @@
   `/health` and `/metrics` are `public` (a monitor with a console certificate reads them);
   `/admin/v1/*` needs the node's admin token (`juki.nodes.admin_api`); the national node
   serves the kiosk relay under `/kiosk/v1/*` to registered stores, each known by its
-  network-root client certificate (`juki.nodes.kiosk_api`); a municipality also
+  network-root client certificate (`juki.nodes.kiosk_api`); the national node and each
+  prefecture answer registered agencies under `/provision/v1/*`, each agency known by its
+  network-root client certificate (`juki.nodes.provide_api`); a municipality also
   serves its registry under `/registry`, with operator tokens as everywhere else.
 """
 
@@ -40,6 +42,8 @@ from juki.nodes.municipality import MunicipalityNode
 from juki.nodes.national import NationalNode
 from juki.nodes.net_api import network_router, service_router
 from juki.nodes.node import Node
+from juki.nodes.prefecture import PrefectureNode
+from juki.nodes.provide_api import provision_router
 from juki.nodes.wide_area import CsContentSource
 from juki.registry.api import DESCRIPTION, TAGS, routers
 from juki.registry.review.wiring import review_policy
@@ -155,6 +159,10 @@ def create_node_app(node: Node, config: NodeConfig, settings: Settings) -> FastA
         # the relay (証明書交付センター) for registered stores' kiosks (juki.nodes.kiosk_api)
         app.state.kiosk_relay = KioskRelay(node)
         app.include_router(kiosk_router(node, app.state.kiosk_relay))
+    if isinstance(node, NationalNode | PrefectureNode):
+        # 本人確認情報の提供 to registered agencies, each known by its network-root client
+        # certificate (juki.nodes.provide_api)
+        app.include_router(provision_router(node))
     if isinstance(node, MunicipalityNode):
         app.mount(
             "/registry",

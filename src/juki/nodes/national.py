@@ -1,11 +1,10 @@
 """The national node (機構): everyone's identity_info, my_number generation, resident-code
-pools (random unused codes, `juki.nodes.codes`), the directory it signs as the network's root,
-and lookups for agencies."""
+pools (random unused codes, `juki.nodes.codes`) and the directory it signs as the network's
+root. Agencies' lookups are provision (`juki.nodes.provide`, `juki.nodes.provide_api`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import date
+from collections.abc import Mapping
 from typing import Any, Final
 
 import sqlalchemy as sa
@@ -14,8 +13,7 @@ from cryptography import x509
 from juki.cards import ca_store
 from juki.cards.ca import CRL_LIFETIME, CardAuthority
 from juki.core.errors import DomainRuleError, ValidationError
-from juki.core.identifiers import LgCode, MyNumber, ResidentCode
-from juki.core.text import normalize_kana
+from juki.core.identifiers import LgCode, MyNumber
 from juki.network import pki, store
 from juki.network.card_messages import CARD_CERTIFICATE_REQUEST
 from juki.network.directory import Directory, NodeKind, NodeStatus
@@ -43,7 +41,6 @@ from juki.nodes.tables import identity_copies, my_numbers
 from juki.security.actors import Actor
 
 MAX_NUMBER_DRAWS: Final = 1000
-LOOKUP_LIMIT: Final = 100
 
 
 class NationalNode(Node):
@@ -251,80 +248,3 @@ class NationalNode(Node):
 
     def directory_bytes(self) -> bytes:
         return self.directory().to_bytes()
-
-    # -- lookups for agencies (permissions and disclosure come with the provision issue) --------
-
-    def _logged_lookup(
-        self, by: Actor | None, action: str, target: str, stmt: sa.Select[Any]
-    ) -> list[dict[str, Any]]:
-        """Read and, with `by`, write the oplog entry in the same transaction: the entry says
-        how many were found and whether a 個人番号 was among what was shown. Without `by`, a plain
-        read (the simulator's agencies; the admin API always passes its actor)."""
-        if by is None:
-            with self.engine.connect() as conn:
-                return [_public(r) for r in conn.execute(stmt).mappings().all()]
-        with self.engine.begin() as conn:
-            found = [_public(r) for r in conn.execute(stmt).mappings().all()]
-            self.log_operation(
-                conn,
-                by,
-                action,
-                target,
-                detail=f"{len(found)} found",
-                my_number_shown=any(f["my_number"] for f in found),
-            )
-        return found
-
-    def lookup_by_code(self, resident_code: str, by: Actor | None = None) -> list[dict[str, Any]]:
-        code = ResidentCode.parse(resident_code).value
-        stmt = sa.select(identity_copies).where(identity_copies.c.resident_code == code)
-        return self._logged_lookup(by, "lookup_identity_info", code, stmt)
-
-    def lookup_by_basic_items(
-        self,
-        *,
-        name_kana: str,
-        birth_date: date,
-        sex: str | None = None,
-        address_prefix: str | None = None,
-        by: Actor | None = None,
-    ) -> Sequence[dict[str, Any]]:
-        """基本4情報: reading (kana-normalised), birth date, and optionally sex and address."""
-        key = normalize_kana(name_kana)
-        if not key:
-            raise ValidationError(
-                "name_kana", "required", "a reading is required", "氏名（カナ）を入力してください"
-            )
-        c = identity_copies.c
-        stmt = sa.select(identity_copies).where(
-            (c.name_kana_key == key) & (c.birth_date == birth_date) & (c.status == "active")
-        )
-        if sex is not None:
-            stmt = stmt.where(c.sex == sex)
-        if address_prefix:
-            stmt = stmt.where(c.address.startswith(address_prefix, autoescape=True))
-        target = f"basic:{key}:{birth_date.isoformat()}"
-        stmt = stmt.order_by(c.lg_code, c.resident_code).limit(LOOKUP_LIMIT)
-        return self._logged_lookup(by, "lookup_identity_info_basic", target, stmt)
-
-
-def _public(row: Mapping[Any, Any]) -> dict[str, Any]:
-    fields = (
-        "lg_code",
-        "resident_code",
-        "my_number",
-        "family_name",
-        "given_name",
-        "family_name_kana",
-        "given_name_kana",
-        "birth_date",
-        "sex",
-        "address",
-        "status",
-        "change_reason",
-        "changed_on",
-    )
-    out = {k: row[k] for k in fields}
-    out["birth_date"] = row["birth_date"].isoformat()
-    out["changed_on"] = row["changed_on"].isoformat()
-    return out

@@ -166,16 +166,21 @@ def _demo_registers(
 def _load_provision_register(files: NetworkFiles, configs: list[NodeConfig], clock: Clock) -> None:
     """The demo's national node holds the shipped register of agencies and permitted tasks,
     loaded by a national operator as `juki task load` would; the agencies' keys are in
-    `agencies/` of the network directory."""
-    config = next(c for c in configs if c.kind is NodeKind.NATIONAL)
-    node = bootstrap(config, clock=clock)
-    try:
-        if not isinstance(node, NationalNode):  # pragma: no cover - the layout says so
-            raise TypeError(config.node_id)
-        by = Actor("network-init", Role.NATIONAL_OPERATOR, "console")
-        load_shipped_register(node, by, files.agencies_dir)
-    finally:
-        close_node(node)
+    `agencies/` of the network directory. Each prefecture loads the same register itself, as
+    its operator would (`--node`): its agencies with the certificates national issued."""
+    national = [c for c in configs if c.kind is NodeKind.NATIONAL]
+    prefectures = [c for c in configs if c.kind is NodeKind.PREFECTURE]
+    for config in national + prefectures:
+        node = bootstrap(config, clock=clock)
+        try:
+            role = (
+                Role.NATIONAL_OPERATOR
+                if node.kind is NodeKind.NATIONAL
+                else Role.PREFECTURE_OPERATOR
+            )
+            load_shipped_register(node, Actor("network-init", role, "console"), files.agencies_dir)
+        finally:
+            close_node(node)
 
 
 def _console_identity(

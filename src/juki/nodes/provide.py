@@ -21,6 +21,7 @@ from typing import Any, Final, TypeVar
 import sqlalchemy as sa
 
 from juki.core.clock import Clock
+from juki.core.ports import IdSource
 from juki.nodes.tables import identity_changes, identity_copies
 from juki.provision.answers import IdentityFound
 from juki.provision.provide import ProvisionResult, agency_actor, provide
@@ -110,10 +111,12 @@ def provide_batch(
     *,
     clock: Clock | None = None,
     bad_lines: int = 0,
+    ids: IdSource | None = None,
 ) -> ProvisionResult:
     """Answer an authenticated agency's lookups at the node whose database `engine` is: judged
     by the node's register on the clock's day, every lookup recorded and the request in the
     oplog, in one transaction (`juki.provision.provide.provide`). `requests` come from
-    `juki.provision.requests.parse_lines`; `bad_lines` is how many lines it refused."""
-    uow = SqlProvideUnitOfWork(engine, clock=clock)
+    `juki.provision.requests.parse_lines`; `bad_lines` is how many lines it refused; `ids`
+    draws the request id (the simulator passes a seeded source)."""
+    uow = SqlProvideUnitOfWork(engine, clock=clock, ids=ids)
     return provide(uow, agency_actor(agency_id), task_ref, purpose, requests, bad_lines=bad_lines)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Final
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from juki.core.errors import RuleViolation
 from juki.core.files import write_private
 from juki.network import pki
 from juki.provision import services
@@ -30,6 +31,7 @@ from juki.security.actors import Actor
 
 if TYPE_CHECKING:
     from juki.nodes.national import NationalNode
+    from juki.nodes.node import Node
 
 AGENCY_KIND: Final = "agency"
 
@@ -43,7 +45,7 @@ def fingerprint(cert: x509.Certificate) -> str:
     return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
-def uow_of(node: NationalNode) -> SqlProvisionUnitOfWork:
+def uow_of(node: Node) -> SqlProvisionUnitOfWork:
     return SqlProvisionUnitOfWork(node.engine, clock=node.clock)
 
 
@@ -84,10 +86,44 @@ def add_agency(
     return IssuedAgency(agency, key_file, cert_file)
 
 
-def load_shipped_register(node: NationalNode, by: Actor, out: Path) -> services.LoadResult:
+def register_certificate(
+    node: Node, by: Actor, agency_id: str, name: str, kind: AgencyKind, pem: bytes
+) -> Agency:
+    """At a prefecture (which holds no root key): register an agency with the certificate the
+    national node issued it, once it is shown to be root-issued, of kind `agency`, for this
+    agency id."""
+    try:
+        cert = pki.cert_from_pem(pem)
+        named = pki.check_issued_by(cert, node.root, node.clock.now())
+    except ValueError:
+        raise RuleViolation(
+            "certificate",
+            "not_root_issued",
+            "not a certificate issued by the network root",
+            "ネットワークのルートが発行した証明書ではありません",
+        ) from None
+    if (named.kind, named.node_id) != (AGENCY_KIND, agency_id):
+        raise RuleViolation(
+            "certificate",
+            "not_this_agency",
+            f"the certificate names {named.kind[:20]} {named.node_id[:32]}, not agency {agency_id}",
+            "証明書がこの機関のものではありません",
+        )
+    cmd = AddAgency(agency_id, name, kind, fingerprint(cert))
+    return services.add_agency(uow_of(node), by, cmd)
+
+
+def load_shipped_register(node: Node, by: Actor, out: Path) -> services.LoadResult:
     """The demo network's register: every agency of the shipped file with its credential in
-    `out`, then its tasks."""
+    `out` (issued at the national node; registered from there at a prefecture), then its
+    tasks."""
+    from juki.nodes.national import NationalNode
+
     register = parse_register(shipped_register())
     for entry in register.agencies:
-        add_agency(node, by, entry.agency_id, entry.name, entry.kind, out)
+        if isinstance(node, NationalNode):
+            add_agency(node, by, entry.agency_id, entry.name, entry.kind, out)
+        else:
+            pem = (out / f"{entry.agency_id}.pem").read_bytes()
+            register_certificate(node, by, entry.agency_id, entry.name, entry.kind, pem)
     return services.load_tasks(uow_of(node), by, LoadTasks(register.tasks))

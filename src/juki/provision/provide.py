@@ -15,6 +15,7 @@ without its record. A role without `PROVIDE_IDENTITY_INFO` is refused and logged
 
 from __future__ import annotations
 
+import contextlib
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
@@ -154,6 +155,15 @@ def _records(
     return rows
 
 
+def _logged(
+    uow: ProvideUnitOfWork, by: Actor, target: str, outcome: Outcome, detail: str, purpose: str
+) -> OpLogEntry:
+    return OpLogEntry(
+        uow.clock.now(), by.actor_id, by.role.value, by.terminal_id, ACTION.value, target,
+        outcome, detail[:500], purpose[:MAX_PURPOSE],
+    )  # fmt: skip
+
+
 def _entry(
     uow: ProvideUnitOfWork, by: Actor, result: ProvisionResult, purpose: str, bad_lines: int
 ) -> OpLogEntry:
@@ -203,14 +213,26 @@ def provide(
         task_ref, purpose = check_task_ref(task_ref), check_purpose(purpose)
     except (PermissionDeniedError, RuleViolation) as exc:
         outcome: Outcome = "denied" if isinstance(exc, PermissionDeniedError) else "rejected"
-        log_alone(
-            uow,
-            OpLogEntry(
-                uow.clock.now(), by.actor_id, by.role.value, by.terminal_id, ACTION.value,
-                target, outcome, str(exc)[:500], _printable(purpose),
-            ),
-        )  # fmt: skip
+        log_alone(uow, _logged(uow, by, target, outcome, str(exc), _printable(purpose)))
         raise
+    try:
+        result = _answered(uow, by, task_ref, purpose, requests, bad_lines)
+    except Exception as exc:
+        # nothing was answered (the transaction rolled back); the attempt stays on record
+        with contextlib.suppress(Exception):
+            log_alone(uow, _logged(uow, by, target, "failed", type(exc).__name__, purpose))
+        raise
+    return result
+
+
+def _answered(
+    uow: ProvideUnitOfWork,
+    by: Actor,
+    task_ref: str,
+    purpose: str,
+    requests: Sequence[LookupRequest],
+    bad_lines: int,
+) -> ProvisionResult:
     with uow:
         today = uow.clock.now().date()
         agency = uow.provision.agency(by.terminal_id)

@@ -201,8 +201,9 @@ def parse_object(obj: object, line: int) -> LookupRequest:
         )
     unknown = sorted(str(k) for k in obj if k not in KEYS)
     if unknown:
+        shown = "".join(c for c in unknown[0] if c.isprintable())[:40]
         raise _bad(
-            unknown[0][:40],
+            shown or "(key)",
             "unknown_key",
             f"unknown key; known: {', '.join(sorted(KEYS))}",
             "指定できない項目です",

@@ -20,7 +20,10 @@ import holidays
 
 from juki.core.clock import JST
 
-# The actions that show a person's data to the operator, and those that search for people.
+# The actions that show a person's data to the operator, and those that search for people
+# (`lookup_identity_info*`: the admin lookups older logs hold; a provision to an agency,
+# `provide_identity_info`, is judged by the provision register, always with its purpose, and
+# recorded per lookup in `provision_records`).
 VIEW_ACTIONS: Final = frozenset(
     {
         "view_record",

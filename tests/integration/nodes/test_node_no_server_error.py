@@ -415,7 +415,7 @@ def test_no_operation_of_the_node_schema_answers_500(door: Door) -> None:
     registered_store(door.net, door.clients["national"].app, "STORE-FUZZ")  # type: ignore[arg-type]
     labels = drive_schema(door, SCHEMA_EXAMPLES)
     assert "national POST /kiosk/v1/requests" in labels
-    for expected in ("132250 POST /net/v1/messages", "national GET /admin/v1/lookup/basic"):
+    for expected in ("132250 POST /net/v1/messages", "national POST /provision/v1/requests"):
         assert expected in labels
     assert "132250 POST /admin/v1/snapshot" in labels
     assert "national POST /admin/v1/snapshot" not in labels

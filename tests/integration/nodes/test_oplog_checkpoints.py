@@ -34,6 +34,7 @@ from juki.nodes.layout import small_layout
 from juki.nodes.memory import InProcessNetwork, build_network
 from juki.nodes.node import Node
 from juki.nodes.oplog_check import check_connection
+from juki.nodes.provide import provide_batch
 from juki.security.chain import GENESIS, HASHED, link
 from juki.security.permissions import Role
 from juki.security.tables import oplog, oplog_checkpoints, oplog_head
@@ -106,13 +107,13 @@ def test_node_administration_and_lookups_are_logged_and_checkpoints_countersigne
     inagi, tokyo, national = net.nodes[INAGI], net.nodes[TOKYO], net.national
     admin_api.disconnect(inagi)
     admin_api.reconnect(inagi)
-    admin_api.lookup_by_code(national, "12345678903")
+    provide_batch(national.engine, "nobody", "別表第一 の 一", "試験", [], clock=national.clock)
     assert [e["action"] for e in entries(inagi)] == ["disconnect_node", "reconnect_node"]
-    [lookup] = entries(national, "lookup_identity_info")
+    [lookup] = entries(national, "provide_identity_info")
     assert (lookup["actor_id"], lookup["target"], lookup["outcome"]) == (
-        "node-admin",
-        "12345678903",
-        "ok",
+        "agency:nobody",
+        "task:別表第一 の 一",
+        "rejected",
     )
 
     signed = inagi.checkpoint()

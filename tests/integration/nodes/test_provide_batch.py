@@ -19,7 +19,7 @@ from juki.nodes.provide import SqlProvideUnitOfWork, provide_batch
 from juki.nodes.provision_register import shipped_register
 from juki.provision import services
 from juki.provision.commands import AddAgency, LoadTasks
-from juki.provision.provide import provide
+from juki.provision.provide import agency_actor, provide
 from juki.provision.register_file import parse_register
 from juki.provision.requests import parse_lines
 from juki.provision.tables import provision_records
@@ -159,3 +159,22 @@ def test_provision_refuses_a_non_agency_and_a_bad_purpose(node_engine: sa.Engine
             sa.select(oplog.c.outcome).where(oplog.c.action == "provide_identity_info")
         ).scalars()
         assert sorted(outcomes) == ["denied", "rejected"]
+
+
+class _BrokenLog:
+    def append(self, entry: object) -> None:
+        raise OSError("the oplog cannot be written")
+
+
+class _UnloggedUnitOfWork(SqlProvideUnitOfWork):
+    def _bind(self, conn: sa.Connection) -> None:
+        super()._bind(conn)
+        self.oplog = _BrokenLog()  # type: ignore[assignment]
+
+
+def test_no_answer_leaves_without_its_oplog_entry(node_engine: sa.Engine) -> None:
+    good, _ = parse_lines([f'{{"resident_code": "{_person(0).resident_code}"}}'])
+    uow = _UnloggedUnitOfWork(node_engine, clock=FixedClock(NOW))
+    with pytest.raises(OSError, match="oplog cannot be written"):
+        provide(uow, agency_actor("soumu-onkyu"), ONKYU, "恩給", good)
+    assert _records(node_engine) == []  # the records rolled back with the answer

@@ -36,12 +36,20 @@ from juki.nodes.config import NodeConfig
 from juki.nodes.kiosk_api import kiosk_store
 from juki.nodes.layout import small_layout
 from juki.nodes.memory import InProcessNetwork, build_network
+from juki.nodes.provide_api import provision_agency
 from juki.nodes.wide_area import CsContentSource
 from juki.security.operators import token_sha256
+from juki.security.tables import oplog
 from juki.web.auth import operator_actor, public
 from support.rules import NODE_ROUTES, REGISTRY_ROUTES, route_keys
 
-AUTH_MARKERS: tuple[Callable[..., Any], ...] = (admin, operator_actor, public, kiosk_store)
+AUTH_MARKERS: tuple[Callable[..., Any], ...] = (
+    admin,
+    operator_actor,
+    public,
+    kiosk_store,
+    provision_agency,
+)
 TOKEN = "correct-admin-token"
 
 
@@ -182,11 +190,13 @@ def test_admin_routes_are_all_under_the_admin_prefix(apps: dict[str, FastAPI]) -
 
 def test_national_only_and_municipality_only_routes(apps: dict[str, FastAPI]) -> None:
     paths = {node_id: {p for p, _ in routes_of(app)} for node_id, app in apps.items()}
-    assert "/admin/v1/lookup/basic" in paths["national"]
     assert "/admin/v1/nodes/{node_id}/status" in paths["national"]
     assert "/admin/v1/snapshot" in paths["132250"]
+    # provision at national and the prefectures; the admin lookup that returned everything
+    # is gone from every node
+    assert {n for n, p in paths.items() if "/provision/v1/requests" in p} == {"national", "130001"}
+    assert not any(path.startswith("/admin/v1/lookup") for p in paths.values() for path in p)
     for node_id in ("130001", "132250"):
-        assert "/admin/v1/lookup/basic" not in paths[node_id]
         assert "/net/v1/directory" not in paths[node_id]
     assert "/admin/v1/snapshot" not in paths["national"]
 
@@ -205,8 +215,6 @@ def _admin_calls(node_id: str) -> list[tuple[str, str, dict[str, Any] | None]]:
     if node_id == "national":
         calls += [
             ("POST", "/admin/v1/nodes/132250/status", {"status": "active"}),
-            ("GET", "/admin/v1/lookup/resident-code/12345678901", None),
-            ("GET", "/admin/v1/lookup/basic?name_kana=ヤマダ&birth_date=1980-01-01", None),
         ]
     if node_id == "132250":
         calls.append(("POST", "/admin/v1/snapshot", None))
@@ -251,14 +259,24 @@ def test_admin_routes_answer_with_the_token(apps: dict[str, FastAPI]) -> None:
     assert client.post("/admin/v1/dead-letters/999/replay", headers=auth).status_code == 404
 
 
-def test_national_lookup_errors_are_422_in_the_registry_format(apps: dict[str, FastAPI]) -> None:
-    client = TestClient(apps["national"])
-    r = client.get(
-        "/admin/v1/lookup/resident-code/12345678901",
-        headers={"Authorization": f"Bearer {TOKEN}"},
-    )
-    assert r.status_code == 422
-    assert r.json()["detail"][0]["msg_ja"]
+@pytest.mark.parametrize("node_id", ["national", "130001"])
+def test_provision_without_an_agency_certificate_is_401_and_logged(
+    apps: dict[str, FastAPI], net: InProcessNetwork, node_id: str
+) -> None:
+    """No client certificate (an admin token is no agency's credential): refused, logged."""
+    client = TestClient(apps[node_id])
+    body = {"task": "別表第一 の 一", "purpose": "恩給", "lines": ['{"resident_code": "1"}']}
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    r = client.post("/provision/v1/requests", json=body, headers=auth)
+    assert (r.status_code, r.json()["type"]) == (401, "agency_not_registered")
+    assert r.json()["msg_ja"]
+    with net.nodes[node_id].engine.connect() as conn:
+        last = conn.execute(
+            sa.select(oplog.c.action, oplog.c.outcome, oplog.c.detail)
+            .order_by(oplog.c.seq.desc())
+            .limit(1)
+        ).one()
+    assert tuple(last) == ("provide_identity_info", "rejected", "no client certificate")
 
 
 def test_the_network_door_maps_refusals_to_http_and_counts_them(
@@ -411,17 +429,6 @@ def test_admin_inputs_the_database_cannot_hold_are_422(apps: dict[str, FastAPI])
     on PostgreSQL each reached the database as a 500."""
     auth = {"Authorization": f"Bearer {TOKEN}"}
     national = TestClient(apps["national"])
-    for path, params in [
-        ("/admin/v1/lookup/basic", {"name_kana": "ヤマ\x00ダ", "birth_date": "1980-01-01"}),
-        (
-            "/admin/v1/lookup/basic",
-            {"name_kana": "ヤマダ", "birth_date": "1980-01-01", "address": "東京都\ufffe"},
-        ),
-        ("/admin/v1/lookup/resident-code/1%00", {}),
-    ]:
-        r = national.get(path, params=params, headers=auth)
-        assert r.status_code == 422, (path, r.text)
-        assert r.json()["detail"][0]["type"] == "forbidden_character"
     r = national.post("/admin/v1/nodes/13%00/status", json={"status": "active"}, headers=auth)
     assert r.status_code == 422
     municipality = TestClient(apps["132250"])

@@ -32,6 +32,7 @@ from juki.sim.runner.seeding import seed_network
 from juki.sim.trace import Trace
 from juki.sim.transport import FaultyTransport
 from juki.sim.workload import Workload
+from juki.sim.workload.agencies import find
 
 SETUP_AT: Final = datetime(2025, 3, 31, 9, 0, tzinfo=JST)
 FIRST_DAY: Final = date(2025, 4, 1)
@@ -250,17 +251,14 @@ class Simulation:
             record = self.workload.active_record(self.truth.people[code])
             if record is None:
                 continue
-            hits = national.lookup_by_basic_items(
-                name_kana=record.family_name_kana + record.given_name_kana,
-                birth_date=record.birth_date,
-            )
-            mine = [h for h in hits if h["resident_code"] == code]
-            if [h["lg_code"] for h in mine] != [record.lg_code]:
+            hit = find(national, record, self.rng)
+            where_found = [] if hit is None or hit.resident_code != code else [hit.lg_code]
+            if where_found != [record.lg_code]:
                 out.append(
                     Violation(
                         "national_lookup",
                         f"looking up {code} by its four basic items finds "
-                        f"{[h['lg_code'] for h in mine]}, it lives in {record.lg_code}",
+                        f"{where_found}, it lives in {record.lg_code}",
                         (f"person:{code}",),
                     )
                 )
