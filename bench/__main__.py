@@ -1,17 +1,21 @@
-"""`python -m bench seed|events|network|certificates|oplog|kiosk|all [--residents N] …`."""
+"""`python -m bench seed|events|network|certificates|oplog|kiosk|all|provision [--residents N] …`.
+
+`provision` loads a national-size index (a million persons by default): it is not part of `all`.
+"""
 
 from __future__ import annotations
 
 import argparse
 
-from bench import certificates, events, kiosk, network, oplog, seed
+from bench import certificates, events, kiosk, network, oplog, provision, seed
 from juki.core.logs import configure_console
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "which", choices=["seed", "events", "network", "certificates", "oplog", "kiosk", "all"]
+        "which",
+        choices=["seed", "events", "network", "certificates", "oplog", "kiosk", "provision", "all"],
     )
     parser.add_argument("--residents", type=int, default=20_000, help="residents to seed")
     parser.add_argument("--events", type=int, default=500, help="events of each kind")
@@ -22,6 +26,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--certificates", type=int, default=100, help="certificates to issue")
     parser.add_argument("--sessions", type=int, default=300, help="kiosk sessions")
     parser.add_argument("--concurrency", type=int, default=30, help="kiosk sessions at once")
+    parser.add_argument("--persons", type=int, default=1_000_000, help="national index size")
+    parser.add_argument("--batch", type=int, default=10_000, help="lookups of each kind")
     args = parser.parse_args(argv)
     configure_console("WARNING")  # a log line per message would measure the terminal
     if args.which in ("seed", "all"):
@@ -36,6 +42,8 @@ def main(argv: list[str] | None = None) -> None:
         certificates.main(min(args.residents, 5_000), args.certificates, args.backend)
     if args.which in ("kiosk", "all"):
         kiosk.main(args.sessions, args.concurrency)
+    if args.which == "provision":  # a national-size load: not part of `all`
+        provision.main(args.persons, args.batch, args.seed)
 
 
 if __name__ == "__main__":

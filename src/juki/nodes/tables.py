@@ -20,7 +20,7 @@ identity_copies = sa.Table(
     sa.Column("given_name", Name, nullable=False),
     sa.Column("family_name_kana", Name, nullable=False),
     sa.Column("given_name_kana", Name, nullable=False),
-    sa.Column("name_kana_key", sa.String(400), nullable=False, index=True),
+    sa.Column("name_kana_key", sa.String(400), nullable=False),
     sa.Column("former_surname", Name),  # 旧氏 (identity_info v2)
     sa.Column("former_surname_kana", Name),
     sa.Column("alias_name", Name),  # 通称
@@ -34,6 +34,8 @@ identity_copies = sa.Table(
     sa.Column("updated_at", Timestamp, nullable=False),
     sa.Column("snapshot_id", sa.String(36)),
     sa.Index(None, "resident_code"),
+    # A lookup by the four items keys on the reading and the birth date (migration 0027).
+    sa.Index(None, "name_kana_key", "birth_date"),
     info={"class": "identity_info"},
 )
 

@@ -1,0 +1,195 @@
+"""The initial load of a node's identity_info by COPY: an empty national index filled at the
+speed of the database.
+
+Applying identity_info one message at a time (`identity.apply_identity`) is right for changes as
+they come, and far too slow to fill a national index of millions (STACK-NOTES: PostgreSQL COPY
+≈ 750 k rows/s, into an indexed table ≈ 110 k rows/s, SQLAlchemy executemany ≈ 60 k). An
+initial load therefore writes the same rows `apply_identity` would — the current version into
+`identity_copies` (with its kana search key), every version into `identity_changes` (its body
+the message body's JSON, so an as-of read parses a loaded change like a received one) — with
+`COPY … FROM STDIN`, into tables whose indexes and primary keys are dropped first and built
+again at the end ("load first, index after").
+
+All of it is one transaction: DDL is transactional in PostgreSQL, so a load that fails at any
+point leaves the tables empty and indexed as they were. It is refused on a node whose tables
+already hold identity_info: there, changes arrive as messages (or a repair snapshot).
+PostgreSQL only: SQLite nodes are the embedded default for a municipality, not a national index.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from operator import attrgetter
+from typing import Any, Final
+
+import psycopg
+import sqlalchemy as sa
+from psycopg import sql
+
+from juki.core.text import normalize_kana
+from juki.network.messages import IdentityInfoBody
+from juki.nodes.tables import identity_changes, identity_copies
+from juki.population.national import PersonHistory
+
+# identity_copies' columns as COPY names them: the body's fields first, then those derived.
+_DERIVED: Final = ("name_kana_key", "updated_at", "snapshot_id")
+_BODY_COLUMNS: Final = tuple(c.name for c in identity_copies.columns if c.name not in _DERIVED)
+COPY_COLUMNS: Final = (*_BODY_COLUMNS, *_DERIVED)
+CHANGE_COLUMNS: Final = tuple(c.name for c in identity_changes.columns if c.name != "change_id")
+_TABLES: Final = (identity_copies.name, identity_changes.name)
+_body_values: Final = attrgetter(*_BODY_COLUMNS)
+# Readings repeat (a national index has far fewer readings than people): normalise each once.
+_kana_key: Final = lru_cache(maxsize=1 << 16)(normalize_kana)
+
+
+class IdentityLoadError(RuntimeError):
+    """The load cannot start here: not PostgreSQL, or the index is not empty."""
+
+
+@dataclass(frozen=True, slots=True)
+class IndexDefinition:
+    """How to build one index (or primary key) again after the load."""
+
+    table: str
+    name: str
+    create: str  # CREATE INDEX …, or the constraint's definition (PRIMARY KEY (…))
+    constraint: bool
+
+    def drop(self) -> sql.Composed:
+        if self.constraint:
+            return sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
+                sql.Identifier(self.table), sql.Identifier(self.name)
+            )
+        return sql.SQL("DROP INDEX {}").format(sql.Identifier(self.name))
+
+    def build(self) -> sql.Composed:
+        # The definition is PostgreSQL's own text (pg_get_indexdef, pg_get_constraintdef).
+        definition = sql.SQL(self.create)
+        if self.constraint:
+            return sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
+                sql.Identifier(self.table), sql.Identifier(self.name), definition
+            )
+        return sql.Composed([definition])
+
+
+_INDEXES: Final = """
+SELECT t.relname, i.relname, pg_get_indexdef(i.oid), con.oid IS NOT NULL,
+       pg_get_constraintdef(con.oid)
+FROM pg_index AS x
+JOIN pg_class AS i ON i.oid = x.indexrelid
+JOIN pg_class AS t ON t.oid = x.indrelid
+LEFT JOIN pg_constraint AS con ON con.conindid = i.oid AND con.conrelid = t.oid
+WHERE t.relname = ANY(%s) AND t.relnamespace = current_schema()::regnamespace
+ORDER BY t.relname, i.relname
+"""
+
+
+def index_definitions(conn: psycopg.Connection[Any]) -> list[IndexDefinition]:
+    """Every index and primary key of identity_copies and identity_changes, as built now."""
+    rows = conn.execute(_INDEXES, (list(_TABLES),)).fetchall()
+    return [
+        IndexDefinition(table, name, condef if is_constraint else indexdef, is_constraint)
+        for table, name, indexdef, is_constraint, condef in rows
+    ]
+
+
+def copy_row(info: IdentityInfoBody, updated_at: str) -> tuple[Any, ...]:
+    """The identity_copies row `apply_identity` writes for `info`, in COPY_COLUMNS order."""
+    key = _kana_key(info.family_name_kana + info.given_name_kana)
+    return (*_body_values(info), key, updated_at, None)
+
+
+def change_row(info: IdentityInfoBody, message_id: str, received_at: str) -> tuple[Any, ...]:
+    """The identity_changes row `apply_identity` writes for `info`, in CHANGE_COLUMNS order."""
+    values = {
+        "lg_code": info.lg_code,
+        "resident_code": info.resident_code,
+        "message_id": message_id,
+        "body": info.model_dump_json(),
+        "received_at": received_at,
+    }
+    return tuple(values[c] for c in CHANGE_COLUMNS)
+
+
+def copy_statement(table: str, columns: Iterable[str]) -> sql.Composed:
+    return sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+
+
+def copy_rows(conn: psycopg.Connection[Any], statement: sql.Composed, rows: Iterable[Any]) -> None:
+    with conn.cursor() as cur, cur.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+@dataclass
+class IdentityLoad:
+    """An open load: `write` the people, chunk by chunk; the context that opened it builds the
+    indexes and commits when it ends, or rolls everything back on an error."""
+
+    conn: psycopg.Connection[Any]
+    message_id: str
+    at: str
+    persons: int = 0
+    changes: int = 0
+
+    def write(self, people: Iterable[PersonHistory]) -> None:
+        """COPY one chunk: the current version of each person, then all their versions."""
+        chunk = list(people)
+        copy_rows(
+            self.conn,
+            copy_statement(identity_copies.name, COPY_COLUMNS),
+            (copy_row(p.current, self.at) for p in chunk),
+        )
+        changes = [change_row(v, self.message_id, self.at) for p in chunk for v in p.versions]
+        copy_rows(self.conn, copy_statement(identity_changes.name, CHANGE_COLUMNS), changes)
+        self.persons += len(chunk)
+        self.changes += len(changes)
+
+
+def _require_empty(conn: psycopg.Connection[Any]) -> None:
+    for table in _TABLES:
+        query = sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(sql.Identifier(table))
+        row = conn.execute(query).fetchone()
+        if row is not None and row[0]:
+            raise IdentityLoadError(
+                f"{table} already holds identity_info: an initial load fills an empty index "
+                "only (changes arrive as messages, divergence is repaired by a snapshot)"
+            )
+
+
+@contextmanager
+def identity_load(engine: sa.Engine, *, now: datetime) -> Iterator[IdentityLoad]:
+    """Open an initial load on `engine`'s (empty, migrated) PostgreSQL database."""
+    if engine.dialect.name != "postgresql":
+        raise IdentityLoadError(
+            "the initial load uses PostgreSQL's COPY; this node's database is "
+            f"{engine.dialect.name}"
+        )
+    raw = engine.raw_connection()
+    try:
+        conn: psycopg.Connection[Any] = raw.driver_connection  # type: ignore[assignment]
+        conn.rollback()
+        try:
+            _require_empty(conn)
+            indexes = index_definitions(conn)
+            for index in sorted(indexes, key=lambda i: not i.constraint):
+                conn.execute(index.drop())
+            load = IdentityLoad(conn, str(uuid.uuid4()), now.isoformat())
+            yield load
+            for index in indexes:
+                conn.execute(index.build())
+            for table in _TABLES:
+                conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+    finally:
+        raw.close()

@@ -1,0 +1,138 @@
+"""The initial load by COPY writes what applying each change would, or nothing at all."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+
+from juki.core.clock import JST
+from juki.nodes.identity import apply_identity
+from juki.nodes.identity_load import (
+    IdentityLoadError,
+    IndexDefinition,
+    identity_load,
+    index_definitions,
+)
+from juki.nodes.tables import identity_changes, identity_copies
+from juki.population.national import PersonHistory, lg_codes_of, national_population
+from juki.storage.engine import make_engine
+
+NOW = datetime(2025, 4, 1, 10, 0, tzinfo=JST)
+N = 240
+
+
+@pytest.fixture(scope="module")
+def people() -> list[PersonHistory]:
+    codes = lg_codes_of(("13225", "14205"))
+    return list(national_population(N, seed=5, today=NOW.date(), lg_codes=codes, pool_size=80))
+
+
+@pytest.fixture
+def engine(migrated_pg_url: str) -> Iterator[sa.Engine]:
+    engine = make_engine(migrated_pg_url)
+    yield engine
+    engine.dispose()
+
+
+def indexes(engine: sa.Engine) -> list[IndexDefinition]:
+    raw = engine.raw_connection()
+    try:
+        conn: psycopg.Connection[Any] = raw.driver_connection  # type: ignore[assignment]
+        return index_definitions(conn)
+    finally:
+        raw.close()
+
+
+def rows(conn: sa.Connection) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    copies = conn.execute(
+        sa.select(identity_copies).order_by(identity_copies.c.resident_code)
+    ).all()
+    ch = identity_changes.c
+    changes = conn.execute(
+        sa.select(*(c for c in identity_changes.columns if c.name != "change_id")).order_by(
+            ch.change_id
+        )
+    ).all()
+    return [tuple(r) for r in copies], [tuple(r) for r in changes]
+
+
+@pytest.mark.postgres
+def test_load_writes_the_rows_applying_each_change_would_and_rebuilds_the_indexes(
+    engine: sa.Engine, people: list[PersonHistory]
+) -> None:
+    before = indexes(engine)
+    assert {i.name for i in before} >= {"pk_identity_copies", "pk_identity_changes"}
+    with identity_load(engine, now=NOW) as load:
+        load.write(people[:100])
+        load.write(people[100:])
+        message_id = load.message_id
+    assert (load.persons, load.changes) == (N, sum(len(p.versions) for p in people))
+    assert indexes(engine) == before
+    with engine.begin() as conn:
+        loaded = rows(conn)
+        # The same people applied one change at a time, as messages would, in the same tables.
+        conn.execute(identity_changes.delete())
+        conn.execute(identity_copies.delete())
+        for person in people:
+            for version in person.versions:
+                apply_identity(conn, version, message_id=message_id, now=NOW)
+        applied = rows(conn)
+        conn.rollback()
+    assert loaded == applied
+    assert len(loaded[0]) == N
+    with engine.connect() as conn:  # the planner knows the table's size: ANALYZE ran
+        estimate = conn.exec_driver_sql(
+            "SELECT reltuples FROM pg_class WHERE relname = 'identity_copies'"
+        ).scalar_one()
+    assert estimate == N
+
+
+@pytest.mark.postgres
+def test_a_failed_load_leaves_the_tables_empty_and_indexed(
+    engine: sa.Engine, people: list[PersonHistory]
+) -> None:
+    before = indexes(engine)
+
+    def fail_after_a_chunk() -> None:
+        with identity_load(engine, now=NOW) as load:
+            load.write(people[:50])
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        fail_after_a_chunk()
+    assert indexes(engine) == before
+    with engine.connect() as conn:
+        assert rows(conn) == ([], [])
+
+
+@pytest.mark.postgres
+def test_a_load_into_a_national_index_that_holds_anyone_is_refused(
+    engine: sa.Engine, people: list[PersonHistory]
+) -> None:
+    with engine.begin() as conn:
+        apply_identity(conn, people[0].current, message_id="m-1", now=NOW)
+    with (
+        pytest.raises(IdentityLoadError, match="identity_copies already holds identity_info"),
+        identity_load(engine, now=NOW),
+    ):
+        pytest.fail("the load must not start")
+    with engine.connect() as conn:
+        copies, changes = rows(conn)
+    assert len(copies) == len(changes) == 1
+
+
+def test_a_load_into_sqlite_is_refused_with_the_reason() -> None:
+    engine = make_engine("sqlite://")
+    try:
+        with (
+            pytest.raises(IdentityLoadError, match=r"PostgreSQL's COPY; .* is sqlite"),
+            identity_load(engine, now=NOW),
+        ):
+            pytest.fail("the load must not start")
+    finally:
+        engine.dispose()
