@@ -34,7 +34,7 @@ identity_copies = sa.Table(
     sa.Column("updated_at", Timestamp, nullable=False),
     sa.Column("snapshot_id", sa.String(36)),
     sa.Index(None, "resident_code"),
-    # A lookup by the four items keys on the reading and the birth date (migration 0027).
+    # A lookup by the four items keys on the reading and the birth date (migration 0026).
     sa.Index(None, "name_kana_key", "birth_date"),
     info={"class": "identity_info"},
 )

@@ -5,7 +5,7 @@ persons: a lookup fetched every person of a reading to keep those born that day,
 in plain SQL); the pair finds the few it needs. It replaces the index on the reading alone, of
 which it is a prefix.
 
-Revision ID: 0027
+Revision ID: 0026
 Revises: 0025
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0027"
+revision = "0026"
 down_revision = "0025"
 branch_labels = None
 depends_on = None
