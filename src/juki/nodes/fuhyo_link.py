@@ -10,6 +10,7 @@ snapshot work as identity_info's (`juki.nodes.identity`), per 本籍 municipalit
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -63,32 +64,33 @@ def link_fuhyo(node: Node, conn: sa.Connection, notice: FuhyoNotice) -> None:
         node.send(conn, parent, FuhyoIdentityInfoChanged(fuhyo_identity=info))
 
 
-def _body_of_entry(row: Any, lg_code: str) -> FuhyoIdentityInfoBody:
-    moved_abroad = bool(row.moved_abroad)
+def fuhyo_identity_of_entry(row: Mapping[Any, Any], lg_code: str) -> FuhyoIdentityInfoBody:
+    """The 附票本人確認情報 of one row of the 附票 (`fuhyo_entries`) kept by `lg_code`."""
+    moved_abroad = bool(row["moved_abroad"])
     return FuhyoIdentityInfoBody(
-        resident_code=row.resident_code,
-        family_name=row.family_name,
-        given_name=row.given_name,
-        family_name_kana=row.family_name_kana,
-        given_name_kana=row.given_name_kana,
-        birth_date=row.birth_date,
-        sex=row.sex,
-        address=row.address,
+        resident_code=row["resident_code"],
+        family_name=row["family_name"],
+        given_name=row["given_name"],
+        family_name_kana=row["family_name_kana"],
+        given_name_kana=row["given_name_kana"],
+        birth_date=row["birth_date"],
+        sex=row["sex"],
+        address=row["address"],
         moved_abroad=moved_abroad,
-        abroad_country=row.abroad_country if moved_abroad else None,
-        status=row.status,
+        abroad_country=row["abroad_country"] if moved_abroad else None,
+        status=row["status"],
         lg_code=lg_code,
-        change_reason=row.change_reason,
-        changed_on=row.changed_on,
+        change_reason=row["change_reason"],
+        changed_on=row["changed_on"],
     )
 
 
 def municipal_fuhyo_identities(conn: sa.Connection, lg_code: str) -> list[FuhyoIdentityInfoBody]:
     """The 附票本人確認情報 the municipality's 附票 holds now: per person, the latest entry."""
     f = fuhyo_entries.c
-    rows = conn.execute(sa.select(fuhyo_entries).order_by(f.changed_on, f.entry_id)).all()
-    latest = {row.resident_code: row for row in rows}
-    return [_body_of_entry(latest[code], lg_code) for code in sorted(latest)]
+    rows = conn.execute(sa.select(fuhyo_entries).order_by(f.changed_on, f.entry_id)).mappings()
+    latest = {row["resident_code"]: row for row in rows}
+    return [fuhyo_identity_of_entry(latest[code], lg_code) for code in sorted(latest)]
 
 
 def municipal_fuhyo_digest(conn: sa.Connection, lg_code: str) -> Digest:
