@@ -11,7 +11,12 @@ import sqlalchemy as sa
 
 from juki.network.directory import NATIONAL_ID
 from juki.network.tables import net_inbox
-from juki.nodes.tables import identity_changes, identity_copies
+from juki.nodes.tables import (
+    fuhyo_identity_changes,
+    fuhyo_identity_copies,
+    identity_changes,
+    identity_copies,
+)
 from juki.registry.tables import fuhyo_entries, resident_records
 from juki.security.tables import oplog, oplog_checkpoints
 from juki.sim.cluster import Cluster
@@ -92,6 +97,34 @@ def _a_fuhyo_entry_is_lost(c: Cluster) -> None:
             _write(c, lg, fuhyo_entries.delete().where(fuhyo_entries.c.entry_id == row.entry_id))
             return
     raise AssertionError("no 附票 entry in this run")
+
+
+def _a_fuhyo_link_copy_differs(c: Cluster) -> None:
+    """National's copy of a 附票本人確認情報 says something the 附票 does not (附票連携)."""
+    f = fuhyo_identity_copies.c
+    row = _first(c, NATIONAL_ID, sa.select(f.lg_code, f.resident_code))
+    _write(
+        c,
+        NATIONAL_ID,
+        fuhyo_identity_copies.update()
+        .where((f.lg_code == row.lg_code) & (f.resident_code == row.resident_code))
+        .values(address="改竄"),
+    )
+
+
+def _a_fuhyo_link_change_is_applied_twice(c: Cluster) -> None:
+    pref = c.specs[_muni(c, 0)].parent or ""
+    h = fuhyo_identity_changes.c
+    for node_id in (pref, NATIONAL_ID):
+        with c.node(node_id).engine.connect() as conn:
+            row = conn.execute(sa.select(fuhyo_identity_changes).order_by(h.change_id)).first()
+        if row is not None:
+            values = dict(row._mapping)
+            del values["change_id"]
+            values["message_id"] = "00000000-0000-7000-8000-00000000dup2"
+            _write(c, node_id, fuhyo_identity_changes.insert().values(values))
+            return
+    raise AssertionError("no 附票本人確認情報 in this run")
 
 
 def _a_confirmation_is_lost(c: Cluster) -> None:
@@ -199,6 +232,7 @@ TAMPERING: dict[str, Callable[[Cluster], None]] = {
     "my_numbers_unique": _two_people_share_a_number,
     "oplog_chain": _an_oplog_entry_is_rewritten,
     "checkpoints_countersigned": _a_countersigned_checkpoint_is_lost,
+    "fuhyo_link_agrees": _a_fuhyo_link_copy_differs,
 }
 
 
@@ -225,6 +259,7 @@ def test_every_final_check_catches_the_damage_it_owns(monkeypatch: Any) -> None:
             retired,
             lost,
             ("twice", _national_applied_a_change_twice),
+            ("fuhyo_twice", _a_fuhyo_link_change_is_applied_twice),
         ]:
             tamper(self.cluster)
             seen = FinalCheck(self.cluster, self.truth, faults=False).run()
@@ -243,3 +278,4 @@ def test_every_final_check_catches_the_damage_it_owns(monkeypatch: Any) -> None:
     ]:
         assert invariant in found[invariant], (invariant, found[invariant])
     assert found["twice"] == {"levels_agree"}  # the national history has one change too many
+    assert found["fuhyo_twice"] == {"fuhyo_link_agrees"}

@@ -198,6 +198,7 @@ NODE_ROUTES: Final[dict[str, Rule]] = {
     "GET /metrics": Open("Prometheus counters: no personal data, no ids"),
     "GET /admin/v1/status": NodeAdmin("(a read of queue sizes)"),
     "GET /admin/v1/digests": NodeAdmin("(counts and hashes, no records)"),
+    "GET /admin/v1/fuhyo-digests": NodeAdmin("(附票連携: counts and hashes, no records)"),
     "POST /admin/v1/disconnect": NodeAdmin("disconnect"),
     "POST /admin/v1/reconnect": NodeAdmin("reconnect"),
     "POST /admin/v1/directory/refresh": NodeAdmin("(a fetch of the signed directory)"),

@@ -22,6 +22,7 @@ from typing import Any, Final
 from juki.network.card_messages import CARD_CERTIFICATE_REQUEST, CARD_CERTIFICATE_RESPONSE
 from juki.network.directory import Directory, NodeKind
 from juki.network.envelope import Envelope
+from juki.network.fuhyo_link_messages import FUHYO_IDENTITY_INFO_CHANGED, FUHYO_IDENTITY_SNAPSHOT
 from juki.network.kiosk_messages import (
     KIOSK_ANSWER,
     KIOSK_KEY_REQUEST,
@@ -211,6 +212,20 @@ AUTHORITY: Final[Mapping[str, Authority]] = {
         _kinds(MUNICIPALITY, PREFECTURE),
         _kinds(PREFECTURE, NATIONAL),
         "a municipality for its own residents, to its prefecture; that prefecture, to national",
+        _reported_up(lambda b: b.lg_code),
+    ),
+    FUHYO_IDENTITY_INFO_CHANGED: Authority(
+        _kinds(MUNICIPALITY, PREFECTURE),
+        _kinds(PREFECTURE, NATIONAL),
+        "the 本籍 municipality, of its own 附票 (lg_code), to its prefecture; that prefecture, "
+        "to national",
+        _reported_up(lambda b: b.fuhyo_identity.lg_code),
+    ),
+    FUHYO_IDENTITY_SNAPSHOT: Authority(
+        _kinds(MUNICIPALITY, PREFECTURE),
+        _kinds(PREFECTURE, NATIONAL),
+        "the 本籍 municipality, of its own 附票 (lg_code), to its prefecture; that prefecture, "
+        "to national",
         _reported_up(lambda b: b.lg_code),
     ),
     MOVE_OUT_CERTIFICATE_INFO: Authority(

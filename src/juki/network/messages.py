@@ -19,6 +19,12 @@ from juki.network.card_messages import (
     CardCertificateRequest,
     CardCertificateResponse,
 )
+from juki.network.fuhyo_link_messages import (
+    FUHYO_IDENTITY_INFO_CHANGED,
+    FUHYO_IDENTITY_SNAPSHOT,
+    FuhyoIdentityInfoChanged,
+    FuhyoIdentitySnapshot,
+)
 from juki.network.kiosk_messages import (
     KIOSK_ANSWER,
     KIOSK_KEY_REQUEST,
@@ -202,7 +208,7 @@ class FuhyoNoticeV2(FuhyoNoticeV1):
     support_measure: bool = False
 
 
-class FuhyoNotice(FuhyoNoticeV2):
+class FuhyoNoticeV3(FuhyoNoticeV2):
     """附票記載事項通知 (法第19条): from the municipality where the person now lives (the new one
     after a move: 法第19条第1項) to the 本籍 municipality, which keeps the address history (附票).
     A 国外転出 is notified by the last municipality, saying so (国外転出者である旨, 法第17条).
@@ -216,7 +222,7 @@ class FuhyoNotice(FuhyoNoticeV2):
     support_ends_on: date | None = None
 
     @model_validator(mode="after")
-    def _period(self) -> FuhyoNotice:
+    def _period(self) -> FuhyoNoticeV3:
         start, end = self.support_starts_on, self.support_ends_on
         if (start is None) != (end is None):
             raise ValueError("a support measure's period has a first and a last day")
@@ -225,6 +231,20 @@ class FuhyoNotice(FuhyoNoticeV2):
                 raise ValueError("a support measure's period ends on or after its first day")
             if not self.support_measure:
                 raise ValueError("a support measure's period goes with the flag")
+        return self
+
+
+class FuhyoNotice(FuhyoNoticeV3):
+    """附票記載事項通知, version 4: a 国外転出 names the country the person moved to
+    (`abroad_country`), which the 本籍 municipality keeps and passes on in the 附票本人確認情報
+    (附票連携, `juki.network.fuhyo_link_messages`)."""
+
+    abroad_country: AddressStr | None = None
+
+    @model_validator(mode="after")
+    def _country(self) -> FuhyoNotice:
+        if self.abroad_country is not None and not self.moved_abroad:
+            raise ValueError("a country goes only with 国外転出 (moved_abroad)")
         return self
 
 
@@ -328,7 +348,8 @@ SCHEMAS: Final[dict[tuple[str, int], type[MessageBody]]] = {
     (MOVE_IN_NOTICE, 2): MoveInNotice,
     (FUHYO_NOTICE, 1): FuhyoNoticeV1,
     (FUHYO_NOTICE, 2): FuhyoNoticeV2,
-    (FUHYO_NOTICE, 3): FuhyoNotice,  # + the 支援措置's period
+    (FUHYO_NOTICE, 3): FuhyoNoticeV3,  # + the 支援措置's period
+    (FUHYO_NOTICE, 4): FuhyoNotice,  # + the country of a 国外転出
     (MY_NUMBER_REQUEST, 1): MyNumberRequest,
     (MY_NUMBER_ASSIGNED, 1): MyNumberAssigned,
     (RESIDENT_CODE_ALLOTMENT, 1): ResidentCodeAllotmentV1,
@@ -358,6 +379,7 @@ UPGRADED: Final[dict[tuple[str, int], type[MessageBody]]] = {
     (MOVE_OUT_CERTIFICATE_INFO, 2): MoveOutCertificateInfo,
     (FUHYO_NOTICE, 1): FuhyoNotice,
     (FUHYO_NOTICE, 2): FuhyoNotice,
+    (FUHYO_NOTICE, 3): FuhyoNotice,
 }
 
 
@@ -441,3 +463,9 @@ for _kiosk_type in (
     KIOSK_OFFER,
 ):
     CURRENT_VERSION[_kiosk_type] = 1
+
+
+SCHEMAS[(FUHYO_IDENTITY_INFO_CHANGED, 1)] = FuhyoIdentityInfoChanged
+SCHEMAS[(FUHYO_IDENTITY_SNAPSHOT, 1)] = FuhyoIdentitySnapshot
+CURRENT_VERSION[FUHYO_IDENTITY_INFO_CHANGED] = 1
+CURRENT_VERSION[FUHYO_IDENTITY_SNAPSHOT] = 1

@@ -18,6 +18,7 @@ from juki.network import store
 from juki.network.directory import DirectoryError, NodeStatus
 from juki.network.transport import ReplyStatus
 from juki.nodes.admin_token import AdminTokenCheck
+from juki.nodes.fuhyo_link import fuhyo_digests
 from juki.nodes.municipality import MunicipalityNode
 from juki.nodes.national import NationalNode
 from juki.nodes.node import Node
@@ -160,6 +161,11 @@ def get_digests(node: ThisNode) -> list[dict[str, Any]]:
     return [d.as_json() for d in node.digests()]
 
 
+def get_fuhyo_digests(node: ThisNode) -> list[dict[str, Any]]:
+    """Count and hash of the 附票本人確認情報 per 本籍 municipality this node holds (附票連携)."""
+    return [d.as_json() for d in fuhyo_digests(node)]
+
+
 def disconnect(node: ThisNode) -> dict[str, Any]:
     """離脱: stop sending and receiving; traffic waits in the outboxes."""
     node.set_disconnected(True, by=ADMIN_ACTOR)
@@ -243,6 +249,7 @@ def admin_router(node: Node) -> APIRouter:
     router = APIRouter(prefix=ADMIN_PREFIX, tags=["admin"], dependencies=[ADMIN])
     router.add_api_route("/status", get_status, methods=["GET"])
     router.add_api_route("/digests", get_digests, methods=["GET"])
+    router.add_api_route("/fuhyo-digests", get_fuhyo_digests, methods=["GET"])
     router.add_api_route("/disconnect", disconnect, methods=["POST"])
     router.add_api_route("/reconnect", reconnect, methods=["POST"])
     router.add_api_route("/directory/refresh", refresh_directory, methods=["POST"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from juki.nodes.identity import Digest
 
@@ -42,3 +42,12 @@ def compare(
             if found != expected:
                 out.append(Disagreement(lg_code, level, node_id, expected, found))
     return out
+
+
+FUHYO_LEVEL_SUFFIX = " (附票本人確認情報)"
+
+
+def fuhyo_disagreements(found: list[Disagreement]) -> list[Disagreement]:
+    """Disagreements of the 附票本人確認情報's digests (附票連携), named as such: a repair
+    snapshot of the municipality resends both sets."""
+    return [replace(d, level=d.level + FUHYO_LEVEL_SUFFIX) for d in found]

@@ -14,7 +14,7 @@ import httpx
 
 from juki.core.console import EXIT_FAILED, EXIT_OK, ConsoleError
 from juki.network.https import mtls_client
-from juki.nodes.check import Disagreement, compare
+from juki.nodes.check import Disagreement, compare, fuhyo_disagreements
 from juki.nodes.config import NetworkFiles, NodeConfig
 from juki.nodes.identity import Digest
 
@@ -127,8 +127,12 @@ class Console:
                     print(f"警告: {exc}", file=sys.stderr)
 
     def compare(self) -> list[Disagreement]:
+        """identity_info's digests at every level, then the 附票本人確認情報's (附票連携)."""
+        return self._compare("/digests") + fuhyo_disagreements(self._compare("/fuhyo-digests"))
+
+    def _compare(self, route: str) -> list[Disagreement]:
         def digests(node_id: str) -> dict[str, Digest]:
-            rows = self.admin("GET", node_id, "/digests")
+            rows = self.admin("GET", node_id, route)
             return {r["lg_code"]: Digest(r["lg_code"], int(r["count"]), r["sha256"]) for r in rows}
 
         municipal = {c.node_id: digests(c.node_id)[c.node_id] for c in self.of_kind("municipality")}

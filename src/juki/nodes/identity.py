@@ -12,13 +12,13 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import sqlalchemy as sa
 
 from juki.core.text import normalize_kana
 from juki.network.envelope import canonical_json
-from juki.network.messages import IdentityInfoBody, IdentitySnapshot
+from juki.network.messages import IdentityInfoBody, IdentitySnapshot, MessageBody
 from juki.nodes.tables import identity_changes, identity_copies
 from juki.registry.identity_info import IDENTITY_FIELDS
 from juki.registry.tables import record_changes, resident_records, retired_codes
@@ -136,16 +136,17 @@ _INSERT_CHANGE: Final = identity_changes.insert()
 # are like: entries are counted in encoded bytes, not only in number.
 SNAPSHOT_PART_ENTRIES: Final = 500
 SNAPSHOT_PART_BYTES: Final = 200 * 1024
+Entry = TypeVar("Entry", bound=MessageBody)  # identity_info, or 附票本人確認情報 (fuhyo_link)
 
 
 def snapshot_parts(
-    entries: Sequence[IdentityInfoBody],
+    entries: Sequence[Entry],
     max_entries: int = SNAPSHOT_PART_ENTRIES,
     max_bytes: int = SNAPSHOT_PART_BYTES,
-) -> list[list[IdentityInfoBody]]:
+) -> list[list[Entry]]:
     """Split a snapshot into parts of at most `max_entries` entries and about `max_bytes` of
     canonical JSON each (always at least one entry per part, and one part for no entries)."""
-    parts: list[list[IdentityInfoBody]] = [[]]
+    parts: list[list[Entry]] = [[]]
     size = 0
     for entry in entries:
         encoded = len(canonical_json(entry.model_dump(mode="json"))) + 1

@@ -19,7 +19,9 @@ from juki.network import pki
 from juki.network.directory import Directory, DirectoryEntry, NodeKind, NodeStatus
 from juki.network.receiver import NetworkEvents
 from juki.network.transport import MemoryTransport, Transport
-from juki.nodes.check import Disagreement, compare
+from juki.nodes.check import Disagreement, compare, fuhyo_disagreements
+from juki.nodes.fuhyo_link import fuhyo_digests
+from juki.nodes.identity import Digest
 from juki.nodes.layout import NodeSpec
 from juki.nodes.municipality import MunicipalityNode
 from juki.nodes.national import NationalNode
@@ -76,15 +78,22 @@ class InProcessNetwork:
         return sum(int(n.status()["pending"]) for n in self.nodes.values())
 
     def check(self) -> list[Disagreement]:
-        municipal = {m.node_id: m.digests()[0] for m in self.municipalities()}
-        pref_digests = {p.node_id: {d.lg_code: d for d in p.digests()} for p in self.prefectures()}
+        """identity_info's digests at every level, then the 附票本人確認情報's (附票連携)."""
+        found = self._compare(lambda node: node.digests())
+        return found + fuhyo_disagreements(self._compare(fuhyo_digests))
+
+    def _compare(self, digests_of: Callable[[Node], list[Digest]]) -> list[Disagreement]:
+        municipal = {m.node_id: digests_of(m)[0] for m in self.municipalities()}
+        pref_digests = {
+            p.node_id: {d.lg_code: d for d in digests_of(p)} for p in self.prefectures()
+        }
         directory = self.national.directory()
         prefectural = {
             lg: (pid, pref_digests.get(pid, {}))
             for lg in municipal
             for pid in [directory.require(lg).parent or ""]
         }
-        national = {d.lg_code: d for d in self.national.digests()}
+        national = {d.lg_code: d for d in digests_of(self.national)}
         return compare(municipal, prefectural, ("national", national))
 
     def repair(self, disagreements: Iterable[Disagreement]) -> int:

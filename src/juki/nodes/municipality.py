@@ -54,6 +54,7 @@ from juki.network.messages import (
 from juki.network.receiver import Handler
 from juki.network.wide_area_messages import CERTIFICATE_CONTENT_REQUEST
 from juki.nodes.codes import apply_code_change
+from juki.nodes.fuhyo_link import link_fuhyo, send_fuhyo_snapshot
 from juki.nodes.identity import Digest, apply_identity, registry_digest, snapshot_parts
 from juki.nodes.kiosk import (
     MunicipalKiosk,
@@ -176,6 +177,7 @@ class MunicipalityNode(Node):
             log.debug("本籍 outside the network", honseki_prefix=fuhyo.honseki[:6])
         elif target.node_id == self.node_id:
             record_fuhyo(conn, fuhyo, message_id, self.clock.now().isoformat())
+            link_fuhyo(self, conn, fuhyo)
         else:
             self.send(conn, target.node_id, fuhyo)
 
@@ -358,6 +360,7 @@ class MunicipalityNode(Node):
     def _on_fuhyo(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
         notice: FuhyoNotice = body
         record_fuhyo(conn, notice, env.message_id, self.clock.now().isoformat())
+        link_fuhyo(self, conn, notice)  # 附票連携: up to the prefecture and national
 
     def _on_allotment(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
         """A pool of random codes (version 2, ADR 0006), or a range (version 1, from a national
@@ -408,6 +411,7 @@ class MunicipalityNode(Node):
             parent = self.parent
             if parent is None:
                 return 0
+            send_fuhyo_snapshot(self, conn, snapshot_id)  # 附票連携 is repaired with it
             for i, chunk in enumerate(chunks):
                 self.send(
                     conn,

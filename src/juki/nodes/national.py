@@ -18,6 +18,12 @@ from juki.network import pki, store
 from juki.network.card_messages import CARD_CERTIFICATE_REQUEST
 from juki.network.directory import Directory, NodeKind, NodeStatus
 from juki.network.envelope import Envelope
+from juki.network.fuhyo_link_messages import (
+    FUHYO_IDENTITY_INFO_CHANGED,
+    FUHYO_IDENTITY_SNAPSHOT,
+    FuhyoIdentityInfoChanged,
+    FuhyoIdentitySnapshot,
+)
 from juki.network.messages import (
     IDENTITY_INFO_CHANGED,
     IDENTITY_SNAPSHOT,
@@ -35,6 +41,7 @@ from juki.network.messages import (
 from juki.network.receiver import Handler
 from juki.nodes import codes
 from juki.nodes.cards import answer_card_request, revoke_on_identity_change
+from juki.nodes.fuhyo_link import apply_fuhyo_identity, apply_fuhyo_snapshot
 from juki.nodes.identity import apply_identity, apply_snapshot
 from juki.nodes.node import DIRECTORY_KEY, Node, QueryHandler
 from juki.nodes.tables import identity_copies, my_numbers
@@ -57,7 +64,20 @@ class NationalNode(Node):
             OPLOG_CHECKPOINT: self._on_checkpoint,
             MY_NUMBER_REQUEST: self._on_my_number_request,
             RESIDENT_CODE_CHANGED: self._on_code_change,
+            FUHYO_IDENTITY_INFO_CHANGED: self._on_fuhyo_identity,
+            FUHYO_IDENTITY_SNAPSHOT: self._on_fuhyo_snapshot,
         }
+
+    def _on_fuhyo_identity(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
+        """附票連携: every 附票's 附票本人確認情報, kept with its changes."""
+        msg: FuhyoIdentityInfoChanged = body
+        apply_fuhyo_identity(
+            conn, msg.fuhyo_identity, message_id=env.message_id, now=self.clock.now()
+        )
+
+    def _on_fuhyo_snapshot(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
+        snap: FuhyoIdentitySnapshot = body
+        apply_fuhyo_snapshot(conn, snap, message_id=env.message_id, now=self.clock.now())
 
     def query_handlers(self) -> Mapping[str, QueryHandler]:
         return {CARD_CERTIFICATE_REQUEST: lambda env, body: answer_card_request(self, env, body)}

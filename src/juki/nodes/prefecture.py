@@ -9,6 +9,12 @@ import sqlalchemy as sa
 
 from juki.network.directory import NATIONAL_ID, NodeKind
 from juki.network.envelope import Envelope
+from juki.network.fuhyo_link_messages import (
+    FUHYO_IDENTITY_INFO_CHANGED,
+    FUHYO_IDENTITY_SNAPSHOT,
+    FuhyoIdentityInfoChanged,
+    FuhyoIdentitySnapshot,
+)
 from juki.network.messages import (
     IDENTITY_INFO_CHANGED,
     IDENTITY_SNAPSHOT,
@@ -20,6 +26,7 @@ from juki.network.messages import (
 )
 from juki.network.receiver import Handler
 from juki.nodes.codes import apply_code_change
+from juki.nodes.fuhyo_link import apply_fuhyo_identity, apply_fuhyo_snapshot
 from juki.nodes.identity import apply_identity, apply_snapshot
 from juki.nodes.node import Node
 
@@ -36,6 +43,8 @@ class PrefectureNode(Node):
             IDENTITY_SNAPSHOT: self._on_snapshot,
             RESIDENT_CODE_CHANGED: self._on_code_change,
             OPLOG_CHECKPOINT: self._on_checkpoint,
+            FUHYO_IDENTITY_INFO_CHANGED: self._on_fuhyo_identity,
+            FUHYO_IDENTITY_SNAPSHOT: self._on_fuhyo_snapshot,
         }
 
     def _on_code_change(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
@@ -51,4 +60,18 @@ class PrefectureNode(Node):
     def _on_snapshot(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
         snap: IdentitySnapshot = body
         apply_snapshot(conn, snap, message_id=env.message_id, now=self.clock.now())
+        self.send(conn, NATIONAL_ID, snap)
+
+    # -- 附票連携: the 附票本人確認情報 of the prefecture's 本籍 municipalities, kept and passed up
+
+    def _on_fuhyo_identity(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
+        msg: FuhyoIdentityInfoChanged = body
+        apply_fuhyo_identity(
+            conn, msg.fuhyo_identity, message_id=env.message_id, now=self.clock.now()
+        )
+        self.send(conn, NATIONAL_ID, msg)
+
+    def _on_fuhyo_snapshot(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
+        snap: FuhyoIdentitySnapshot = body
+        apply_fuhyo_snapshot(conn, snap, message_id=env.message_id, now=self.clock.now())
         self.send(conn, NATIONAL_ID, snap)

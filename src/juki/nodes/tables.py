@@ -144,3 +144,51 @@ kiosk_stores = sa.Table(
     sa.Column("withdrawn_at", Timestamp),
     info={"class": "audit"},
 )
+
+# -- 附票連携 (fuhyo_link, prefecture and national) ------------------------------------------------
+# The 附票本人確認情報 each 本籍 municipality sends up (住基法 第30条の41以下): a
+# prefecture's copy of its municipalities' 附票, national's of every 附票, keyed by the 本籍
+# municipality and resident code; and every change as received, for reading as of a day.
+# Never the 本籍 or the 筆頭者.
+fuhyo_identity_copies = sa.Table(
+    "fuhyo_identity_copies",
+    metadata,
+    sa.Column("lg_code", sa.String(6), primary_key=True),
+    sa.Column("resident_code", sa.String(11), primary_key=True),
+    sa.Column("family_name", Name, nullable=False),
+    sa.Column("given_name", Name, nullable=False),
+    sa.Column("family_name_kana", Name, nullable=False),
+    sa.Column("given_name_kana", Name, nullable=False),
+    sa.Column("name_kana_key", sa.String(400), nullable=False),
+    sa.Column("birth_date", sa.Date, nullable=False),
+    sa.Column("sex", Code, nullable=False),
+    sa.Column("address", Address, nullable=False),
+    sa.Column("moved_abroad", sa.Boolean, nullable=False),
+    sa.Column("abroad_country", Address),
+    sa.Column("status", Code, nullable=False),
+    sa.Column("change_reason", Code, nullable=False),
+    sa.Column("changed_on", sa.Date, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("snapshot_id", sa.String(36)),
+    sa.Index(None, "resident_code"),
+    sa.Index(None, "name_kana_key", "birth_date"),
+    info={"class": "identity_info"},
+)
+
+fuhyo_identity_changes = sa.Table(
+    "fuhyo_identity_changes",
+    metadata,
+    sa.Column("change_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("lg_code", sa.String(6), nullable=False),
+    sa.Column("resident_code", sa.String(11), nullable=False),
+    sa.Column("name_kana_key", sa.String(400), nullable=False),
+    sa.Column("birth_date", sa.Date, nullable=False),
+    sa.Column("changed_on", sa.Date, nullable=False),
+    sa.Column("message_id", sa.String(36), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("received_at", Timestamp, nullable=False),
+    sa.Index(None, "lg_code", "resident_code"),
+    sa.Index(None, "resident_code"),
+    sa.Index(None, "name_kana_key", "birth_date"),
+    info={"class": "identity_info"},
+)

@@ -88,6 +88,9 @@ def fuhyo_notice(record: ResidentRecord, change: RecordChange) -> FuhyoNotice:
         changed_on=change.effective_on,
         from_lg_code=record.lg_code,
         moved_abroad=change.reason is ChangeReason.EMIGRATION,
+        abroad_country=(
+            record.move_out_planned_address if change.reason is ChangeReason.EMIGRATION else None
+        ),
         support_measure=record.support_measure,
         support_starts_on=record.support_starts_on if record.support_measure else None,
         support_ends_on=record.support_ends_on if record.support_measure else None,

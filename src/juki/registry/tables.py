@@ -262,6 +262,8 @@ fuhyo_entries = sa.Table(
     # its period (first and last day) when in force on the change's date: notice v3
     sa.Column("support_starts_on", sa.Date),
     sa.Column("support_ends_on", sa.Date),
+    # the country of a 国外転出 (notice v4), passed on in the 附票本人確認情報 (附票連携)
+    sa.Column("abroad_country", Address),
     sa.Index(None, "honseki", "koseki_head"),
     info={"class": "fuhyo"},
 )

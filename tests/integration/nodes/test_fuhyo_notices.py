@@ -107,9 +107,12 @@ def test_a_move_abroad_is_notified_with_its_mark(net: InProcessNetwork) -> None:
     move_out(net, person, "アメリカ合衆国", abroad=True)
 
     entries = history(net, person.resident_code)
-    assert [(h["from_lg_code"], h["change_reason"], h["moved_abroad"]) for h in entries] == [
-        (NISHITOKYO, "immigration", False),
-        (NISHITOKYO, "emigration", True),
+    assert [
+        (h["from_lg_code"], h["change_reason"], h["moved_abroad"], h["abroad_country"])
+        for h in entries
+    ] == [
+        (NISHITOKYO, "immigration", False, None),
+        (NISHITOKYO, "emigration", True, "アメリカ合衆国"),  # the country: notice v4
     ]
 
 

@@ -128,6 +128,36 @@ def fuhyo(sender: str, address_lg: str, honseki_lg: str) -> FuhyoNotice:
     )
 
 
+def fuhyo_identity(lg: str) -> MessageBody:
+    """附票連携: one change of the 附票本人確認情報 of a 附票 kept by `lg`."""
+    from juki.network.fuhyo_link_messages import FuhyoIdentityInfoBody, FuhyoIdentityInfoChanged
+
+    info = FuhyoIdentityInfoBody(
+        resident_code=code(),
+        family_name="権限",
+        given_name="三郎",
+        family_name_kana="ケンゲン",
+        given_name_kana="サブロウ",
+        birth_date=date(1975, 5, 6),
+        sex="male",
+        address=AT[NISHITOKYO] + "田無町3番地",
+        moved_abroad=True,
+        abroad_country="カナダ",
+        status="removed",
+        lg_code=lg,
+        change_reason="emigration",
+        changed_on=TODAY,
+    )
+    return FuhyoIdentityInfoChanged(fuhyo_identity=info)
+
+
+def fuhyo_snapshot(lg: str) -> MessageBody:
+    from juki.network.fuhyo_link_messages import FuhyoIdentitySnapshot
+
+    entry = fuhyo_identity(lg).fuhyo_identity  # type: ignore[attr-defined]
+    return FuhyoIdentitySnapshot(lg_code=lg, snapshot_id="f-1", part=1, parts=1, entries=[entry])
+
+
 def withdrawal(sender: str, resident_code: str | None = None) -> MoveOutWithdrawn:
     """転出取消 of a card-based move-out `sender` recorded, told to 藤沢市."""
     return MoveOutWithdrawn(
@@ -226,6 +256,41 @@ FORGED: list[tuple[str, str, str, Maker, Maker | None]] = [
             lg_code=INAGI, snapshot_id="s-1", part=1, parts=1, entries=[identity(INAGI)]
         ),
         lambda: IdentityInfoChanged(identity=identity(NISHITOKYO)),
+    ),
+    (
+        "fuhyo_identity_info_changed: another municipality's 附票",
+        NISHITOKYO,
+        TOKYO,
+        lambda: fuhyo_identity(INAGI),
+        lambda: fuhyo_identity(NISHITOKYO),
+    ),
+    (
+        "fuhyo_identity_info_changed: not the 本籍 municipality's prefecture",
+        KANAGAWA,
+        "national",
+        lambda: fuhyo_identity(INAGI),
+        lambda: fuhyo_identity(FUJISAWA),
+    ),
+    (
+        "fuhyo_identity_info_changed: a municipality straight to national",
+        FUJISAWA,
+        "national",
+        lambda: fuhyo_identity(FUJISAWA),
+        lambda: MyNumberRequest(resident_code=code(), lg_code=FUJISAWA),
+    ),
+    (
+        "fuhyo_identity_snapshot: another municipality's 附票",
+        NISHITOKYO,
+        TOKYO,
+        lambda: fuhyo_snapshot(INAGI),
+        lambda: fuhyo_identity(NISHITOKYO),
+    ),
+    (
+        "fuhyo_identity_snapshot: not the 本籍 municipality's prefecture",
+        KANAGAWA,
+        "national",
+        lambda: fuhyo_snapshot(NISHITOKYO),
+        lambda: fuhyo_identity(FUJISAWA),
     ),
     (
         "move_out_certificate_info: in another municipality's name",

@@ -168,6 +168,7 @@ def test_outbox_carries_identity_info_only(backend: SqlBackend) -> None:
             "support_measure",  # 支援措置: 附票の写し refused to third parties
             "support_starts_on",  # …and its period, so the 本籍 knows when it lapses (v3)
             "support_ends_on",
+            "abroad_country",  # the country of a 国外転出 (v4), passed on by 附票連携
         },
     }
     types = set(outbox_types(backend))

@@ -205,6 +205,7 @@ def _admin_calls(node_id: str) -> list[tuple[str, str, dict[str, Any] | None]]:
     calls: list[tuple[str, str, dict[str, Any] | None]] = [
         ("GET", "/admin/v1/status", None),
         ("GET", "/admin/v1/digests", None),
+        ("GET", "/admin/v1/fuhyo-digests", None),
         ("POST", "/admin/v1/disconnect", None),
         ("POST", "/admin/v1/reconnect", None),
         ("POST", "/admin/v1/directory/refresh", None),
@@ -256,6 +257,9 @@ def test_admin_routes_answer_with_the_token(apps: dict[str, FastAPI]) -> None:
     assert status.json()["registry_outbox"] == 0
     digests = client.get("/admin/v1/digests", headers=auth).json()
     assert [d["lg_code"] for d in digests] == ["132250"]
+    fuhyo = client.get("/admin/v1/fuhyo-digests", headers=auth).json()
+    assert [(d["lg_code"], d["count"]) for d in fuhyo] == [("132250", 0)]
+    assert "/admin/v1/fuhyo-digests" in client.get("/openapi.json").json()["paths"]
     assert client.post("/admin/v1/dead-letters/999/replay", headers=auth).status_code == 404
 
 

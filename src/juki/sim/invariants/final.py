@@ -13,6 +13,7 @@ from typing import Final
 from juki.sim.cluster import Cluster
 from juki.sim.invariants.addresses import card_withdrawals, fuhyo, move_outs
 from juki.sim.invariants.findings import Found, Violation
+from juki.sim.invariants.fuhyo_link import fuhyo_link_agrees
 from juki.sim.invariants.levels import applied_once, levels_agree
 from juki.sim.invariants.messages import forgeries_refused, messages_accounted
 from juki.sim.invariants.oplog import checkpoints_countersigned, oplog_chains
@@ -31,6 +32,7 @@ CHECKS: Final[tuple[Callable[[Snapshot, Found], None], ...]] = (
     move_outs,
     card_withdrawals,
     fuhyo,
+    fuhyo_link_agrees,
     oplog_chains,
     checkpoints_countersigned,
 )

@@ -18,7 +18,14 @@ from juki.network.messages import IdentityInfoBody
 from juki.network.tables import net_dead_letters, net_inbox, net_links, net_outbox
 from juki.nodes.checkpoints import checkpoint_rows
 from juki.nodes.oplog_check import check_connection
-from juki.nodes.tables import code_ledger, identity_changes, identity_copies, my_numbers
+from juki.nodes.tables import (
+    code_ledger,
+    fuhyo_identity_changes,
+    fuhyo_identity_copies,
+    identity_changes,
+    identity_copies,
+    my_numbers,
+)
 from juki.registry.tables import (
     fuhyo_entries,
     move_out_infos,
@@ -82,6 +89,9 @@ class NodeData:
     # every checkpoint kept (own, and the children's it countersigned)
     oplog_problems: list[str] = field(default_factory=list)
     checkpoints: list[dict[str, Any]] = field(default_factory=list)
+    # 附票連携 (a prefecture, national): the 附票本人確認情報 copies and every change applied
+    fuhyo_copies: list[dict[str, Any]] = field(default_factory=list)
+    fuhyo_changes: list[dict[str, Any]] = field(default_factory=list)
 
 
 def read_node(cluster: Cluster, node_id: str) -> NodeData:
@@ -119,30 +129,9 @@ def read_node(cluster: Cluster, node_id: str) -> NodeData:
             ),
         )
         if kind is NodeKind.MUNICIPALITY:
-            r, rc, ob, f = resident_records.c, record_changes.c, outbox.c, fuhyo_entries.c
-            data.records = _rows(
-                engine, sa.select(*(r[f] for f in RECORD_FIELDS)).order_by(r.record_id)
-            )
-            data.record_changes = _rows(
-                engine,
-                sa.select(rc.record_id, rc.seq, rc.reason, rc.fields).order_by(
-                    rc.record_id, rc.seq
-                ),
-            )
-            data.registry_outbox = _rows(
-                engine,
-                sa.select(ob.message_type, ob.key, ob.payload, ob.delivered_at).order_by(
-                    ob.outbox_id
-                ),
-            )
-            data.fuhyo = _rows(engine, sa.select(fuhyo_entries).order_by(f.entry_id))
-            m = move_out_infos.c
-            data.move_out_infos = _rows(
-                engine,
-                sa.select(m.resident_code, m.from_lg_code, m.body, m.withdrawn_on).order_by(
-                    m.resident_code, m.from_lg_code
-                ),
-            )
+            _read_municipality(engine, data)
+        else:
+            _read_fuhyo_link(engine, data)
         if node_id == NATIONAL_ID:
             data.my_numbers = _rows(engine, sa.select(my_numbers))
             ledger = code_ledger.c
@@ -161,6 +150,37 @@ def read_node(cluster: Cluster, node_id: str) -> NodeData:
         if temporary:
             engine.dispose()
     return data
+
+
+def _read_municipality(engine: sa.Engine, data: NodeData) -> None:
+    """A municipality's registry side: records, their changes, its outbox, its 附票."""
+    r, rc, ob, f = resident_records.c, record_changes.c, outbox.c, fuhyo_entries.c
+    data.records = _rows(engine, sa.select(*(r[f] for f in RECORD_FIELDS)).order_by(r.record_id))
+    data.record_changes = _rows(
+        engine,
+        sa.select(rc.record_id, rc.seq, rc.reason, rc.fields).order_by(rc.record_id, rc.seq),
+    )
+    data.registry_outbox = _rows(
+        engine,
+        sa.select(ob.message_type, ob.key, ob.payload, ob.delivered_at).order_by(ob.outbox_id),
+    )
+    data.fuhyo = _rows(engine, sa.select(fuhyo_entries).order_by(f.entry_id))
+    m = move_out_infos.c
+    data.move_out_infos = _rows(
+        engine,
+        sa.select(m.resident_code, m.from_lg_code, m.body, m.withdrawn_on).order_by(
+            m.resident_code, m.from_lg_code
+        ),
+    )
+
+
+def _read_fuhyo_link(engine: sa.Engine, data: NodeData) -> None:
+    """A prefecture's or national's 附票本人確認情報 (附票連携): copies and changes."""
+    fc, fh = fuhyo_identity_copies.c, fuhyo_identity_changes.c
+    data.fuhyo_copies = _rows(engine, sa.select(fuhyo_identity_copies).order_by(fc.lg_code))
+    data.fuhyo_changes = _rows(
+        engine, sa.select(fh.lg_code, fh.resident_code, fh.body).order_by(fh.change_id)
+    )
 
 
 def directory_of(cluster: Cluster) -> Directory:

@@ -1,0 +1,110 @@
+"""附票連携 between node processes, over HTTPS with mutual TLS: a person whose 本籍 is in
+藤沢市 arrives in 稲城市 from abroad and leaves for abroad again; 稲城市 notifies 藤沢市
+(附票記載事項通知), and 藤沢市 — not 稲城市 — sends the 附票本人確認情報 up to 神奈川県 and
+national, where the 国外転出 is kept with its country; the operators' `juki network check`
+compares those copies too. Uses the package's one small network (its conftest) and leaves the
+levels in agreement."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from juki.cli import main
+from juki.core.clock import JST
+from juki.nodes.console import Console
+from juki.nodes.fuhyo_lookup import fuhyo_identity_by_code
+from support.small_network import FUJISAWA, INAGI, SmallNetwork
+
+KANAGAWA, TOKYO = "140007", "130001"
+API = "/registry/api/v1"
+
+
+@pytest.fixture(scope="module")
+def console(small_network: SmallNetwork) -> Iterator[Console]:
+    console = Console(small_network.files)
+    try:
+        assert console.wait_quiet(90.0)
+        yield console
+    finally:
+        console.close()
+
+
+def _api(
+    console: Console, tokens: dict[str, str], path: str, body: dict[str, Any]
+) -> httpx.Response:
+    return console.client.post(
+        console.node(INAGI).endpoint + API + path,
+        json=body,
+        headers={"Authorization": f"Bearer {tokens[INAGI]}", "X-Juki-Terminal": "E2E"},
+    )
+
+
+def _held(small_network: SmallNetwork, node_id: str, code: str) -> list[dict[str, Any]]:
+    engine = sa.create_engine(f"sqlite:///{small_network.files.root / node_id}/node.db")
+    try:
+        with engine.connect() as conn:
+            return fuhyo_identity_by_code(conn, code)
+    finally:
+        engine.dispose()
+
+
+def test_the_honseki_municipality_sends_its_fuhyo_up_and_a_move_abroad_keeps_its_country(
+    small_network: SmallNetwork, console: Console
+) -> None:
+    today = datetime.now(JST).date().isoformat()
+    tokens = small_network.supervisors
+    arrived = _api(
+        console,
+        tokens,
+        "/events/move-in",
+        {
+            "person": {
+                "family_name": "附票",
+                "given_name": "連子",
+                "family_name_kana": "フヒョウ",
+                "given_name_kana": "レンコ",
+                "birth_date": "1979-02-03",
+                "sex": "female",
+                "honseki": "神奈川県藤沢市辻堂元町1番地",
+                "koseki_head": "附票　一郎",
+            },
+            "origin": "abroad",
+            "address": "東京都稲城市東長沼7番地",
+            "moved_on": today,
+            "notified_on": today,
+            "previous_address": "ドイツ連邦共和国",
+            "placement": {"kind": "new_household"},
+        },
+    )
+    assert arrived.status_code == 201, arrived.text
+    record = arrived.json()
+    left = _api(
+        console,
+        tokens,
+        "/events/move-out",
+        {
+            "record_ids": [record["record_id"]],
+            "destination_address": "ブラジル連邦共和国",
+            "planned_on": today,
+            "notified_on": today,
+            "abroad": True,
+        },
+    )
+    assert left.status_code == 201, left.text
+    assert console.wait_quiet(90.0), console.statuses()
+
+    code = record["resident_code"]
+    (at_kanagawa,) = _held(small_network, KANAGAWA, code)
+    assert (at_kanagawa["lg_code"], at_kanagawa["moved_abroad"]) == (FUJISAWA, True)
+    assert at_kanagawa["abroad_country"] == "ブラジル連邦共和国"
+    assert _held(small_network, "national", code) == [at_kanagawa]
+    assert _held(small_network, TOKYO, code) == []  # the residence's prefecture keeps no 附票
+    digests = console.admin("GET", "national", "/fuhyo-digests")
+    assert any(d["lg_code"] == FUJISAWA and d["count"] >= 1 for d in digests)
+    assert main(["network", "check", "--dir", str(small_network.files.root)]) == 0
