@@ -2,8 +2,8 @@
 national with every change (fuhyo_identity_copies, fuhyo_identity_changes); and the country of
 a 国外転出 on the 附票 (fuhyo_entries.abroad_country, 附票記載事項通知 v4).
 
-Revision ID: 0028
-Revises: 0025
+Revision ID: 0027
+Revises: 0026
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0028"
-down_revision = "0025"
+revision = "0027"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 
