@@ -441,3 +441,8 @@ for _kiosk_type in (
     KIOSK_OFFER,
 ):
     CURRENT_VERSION[_kiosk_type] = 1
+
+
+# The resident portal's queries carry identity_info as defined above; their module registers
+# them in SCHEMAS (imported last, so either module may be imported first).
+from juki.network import disclosure_messages as _disclosure_messages  # noqa: E402, F401

@@ -106,6 +106,12 @@ class Permission(StrEnum):
     # client certificates) and of permitted tasks (法別表第一〜第六, with their history).
     MANAGE_PROVISION_REGISTER = "manage_provision_register"
     VIEW_PROVISION_REGISTER = "view_provision_register"
+    # The resident portal (issue 13 point 5): a node answers what it holds about the one card
+    # holder the national portal relay authenticated; the portal app calls that relay.
+    DISCLOSE_TO_HOLDER = "disclose_to_holder"
+    USE_RESIDENT_PORTAL = "use_resident_portal"
+    FILE_CORRECTION_REQUEST = "file_correction_request"  # 訂正の申出, for the holder
+    MANAGE_PORTAL = "manage_portal"  # register the portal app's credential (national)
 
 
 class Role(StrEnum):
@@ -135,6 +141,12 @@ class Role(StrEnum):
     # A registered store's kiosks (店舗: an operator company's multi-copy machines), known to
     # the relay by the client certificate the network root issued it: a machine, not a person.
     KIOSK_STORE = "kiosk_store"
+    # The portal relay on the national node acting at a municipality or prefecture for a card
+    # holder it authenticated (本人確認情報開示, 本人通知): a node, not a person.
+    PORTAL_RELAY = "portal_relay"
+    # The resident portal's web app, known to the relay by the client certificate the network
+    # root issued it and the national node registered: a machine, not a person.
+    RESIDENT_PORTAL = "resident_portal"
 
 
 _CLERK: Final = frozenset(
@@ -254,6 +266,7 @@ _TABLE: Final = MappingProxyType(
                 Permission.VIEW_STATS,
                 Permission.VIEW_OPLOG,
                 Permission.MANAGE_KIOSK_STORES,
+                Permission.MANAGE_PORTAL,
                 Permission.MANAGE_PROVISION_REGISTER,
                 Permission.VIEW_PROVISION_REGISTER,
             }
@@ -262,6 +275,16 @@ _TABLE: Final = MappingProxyType(
         Role.KIOSK_STORE: frozenset({Permission.USE_KIOSK_RELAY}),
         # Answers one authenticated card holder's request; reads nothing else, manages nothing.
         Role.KIOSK_RELAY: frozenset({Permission.ANSWER_KIOSK_REQUEST}),
+        # Answers one authenticated card holder about themself; registers their 本人通知.
+        Role.PORTAL_RELAY: frozenset(
+            {
+                Permission.DISCLOSE_TO_HOLDER,
+                Permission.FILE_CORRECTION_REQUEST,
+                Permission.REGISTER_SELF_NOTICE,
+                Permission.WITHDRAW_SELF_NOTICE,
+            }
+        ),
+        Role.RESIDENT_PORTAL: frozenset({Permission.USE_RESIDENT_PORTAL}),
         # The register names the subject by resident code only, as the oplog's targets do.
         Role.AUDITOR: _OVERSIGHT
         | {Permission.VIEW_CERTIFICATE_REGISTER, Permission.VIEW_PROVISION_REGISTER},
@@ -291,7 +314,9 @@ _TABLE: Final = MappingProxyType(
 
 # Every operator enrols their own 照合情報 (with the code the アクセス管理責任者 handed over); the
 # node itself, the kiosk relay (a node too) and a store's kiosks have none.
-NODE_ROLES: Final = frozenset({Role.SYSTEM, Role.KIOSK_RELAY, Role.KIOSK_STORE})
+NODE_ROLES: Final = frozenset(
+    {Role.SYSTEM, Role.KIOSK_RELAY, Role.KIOSK_STORE, Role.PORTAL_RELAY, Role.RESIDENT_PORTAL}
+)
 ROLE_PERMISSIONS: Final = MappingProxyType(
     {
         role: perms if role in NODE_ROLES else perms | {Permission.REGISTER_VERIFIER}
