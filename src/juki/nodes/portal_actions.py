@@ -80,13 +80,25 @@ def file_correction(node: MunicipalityNode, by: Actor, q: PortalActionRequest, c
     )
 
 
-def open_corrections(conn: sa.Connection, limit: int = 200) -> list[dict[str, Any]]:
-    """The counter's queue: the open requests, oldest first."""
+def list_corrections(engine: sa.Engine, by: Actor, limit: int = 200) -> list[dict[str, Any]]:
+    """The counter's queue: the open requests, oldest first (a reading of personal data:
+    `view_record`, in the oplog)."""
     c = correction_requests.c
-    rows = conn.execute(
-        sa.select(correction_requests)
-        .where(c.status == "open")
-        .order_by(c.filed_at, c.request_id)
-        .limit(limit)
-    ).mappings()
-    return [dict(r) for r in rows]
+
+    def run(u: SqlUnitOfWork) -> list[dict[str, Any]]:
+        rows = u.connection.execute(
+            sa.select(correction_requests)
+            .where(c.status == "open")
+            .order_by(c.filed_at, c.request_id)
+            .limit(limit)
+        ).mappings()
+        return [dict(r) for r in rows]
+
+    return perform(
+        SqlUnitOfWork(engine),
+        by,
+        Permission.VIEW_RECORD,
+        "correction_requests",
+        run,
+        describe=lambda rows: f"{len(rows)} open",
+    )
