@@ -10,6 +10,8 @@ person and keeps nothing of the question but its oplog entry.
   identity_info, the certificates issued about them (counter, kiosk, third party here; 広域交付
   answered for another municipality), the operators' views of their record (role and
   municipality, never the operator), the 本人通知 due to them and whether they are registered.
+  A 支援措置 hides a protected person's address from others, never from themself: the answer is
+  the same whether one protects them or not (and does not say).
 - `identity_disclosure_request` / `identity_disclosure_answer`: national → the prefecture of
   that municipality, for the resident code the municipality answered: the prefecture's copy,
   and the provisions the prefecture made about them to agencies (提供状況).
@@ -108,7 +110,6 @@ class DisclosureAnswer(MessageBody):
     views: Annotated[tuple[DisclosedView, ...], Field(max_length=MAX_ENTRIES)]
     notices: Annotated[tuple[DisclosedNotice, ...], Field(max_length=MAX_ENTRIES)]
     self_notice_registered: bool
-    support_measure: bool  # a 支援措置 protects them today: they still see everything
     truncated: bool = False
 
 

@@ -5,8 +5,8 @@
   (`disclose_to_holder`, by the relay): its CS's copy of their identity_info; every certificate
   about them issued here (counter, kiosk, for a third party) and every 広域交付 content it gave
   another municipality's counter; every operator's view of their record (role and
-  municipality, never the operator); the 本人通知 due to them and whether they are registered;
-  whether a 支援措置 protects them today (they see everything all the same).
+  municipality, never the operator); the 本人通知 due to them and whether they are registered.
+  A 支援措置 protecting them changes nothing here: it hides them from others, not from themself.
 - The prefecture (`answer_identity_disclosure`): its copy, and its provisions to agencies.
 - National (`national_part`): its copy, and its provisions to agencies.
 
@@ -47,8 +47,6 @@ from juki.nodes.node import Node, QueryRejected
 from juki.nodes.tables import identity_copies
 from juki.portal.rules import VIEW_ACTIONS, is_operator_view
 from juki.provision.tables import provision_records
-from juki.registry.support.model import protected_records
-from juki.registry.support.store import measures_for_records
 from juki.registry.tables import resident_records
 from juki.security.actions import perform
 from juki.security.actors import Actor
@@ -137,7 +135,6 @@ def holder_here(node: MunicipalityNode, card_serial: str) -> str:
 def answer_disclosure(node: MunicipalityNode, env: Envelope, body: Any) -> DisclosureAnswer:
     q: DisclosureRequest = body
     code = holder_here(node, q.card_serial)
-    today = node.clock.today()
 
     def gather(conn: sa.Connection) -> DisclosureAnswer:
         records = conn.execute(
@@ -149,7 +146,6 @@ def answer_disclosure(node: MunicipalityNode, env: Envelope, body: Any) -> Discl
         certs = _certificates(conn, node.node_id, code)
         views = _views(conn, node.node_id, record_ids, [r.household_id for r in records])
         notices = _notices(conn, code)
-        protected = protected_records(measures_for_records(conn, record_ids), today)
         return DisclosureAnswer(
             request_id=q.request_id,
             card_serial=q.card_serial,
@@ -160,7 +156,6 @@ def answer_disclosure(node: MunicipalityNode, env: Envelope, body: Any) -> Discl
             views=tuple(views[:MAX_ENTRIES]),
             notices=tuple(notices[:MAX_ENTRIES]),
             self_notice_registered=_registered(conn, code),
-            support_measure=bool(protected.intersection(record_ids)),
             truncated=max(len(certs), len(views), len(notices)) > MAX_ENTRIES,
         )
 

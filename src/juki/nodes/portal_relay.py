@@ -158,7 +158,6 @@ class PortalRelay:
             asked_on=self.node.clock.today(),
             lg_code=lg,
             resident_code=code,
-            support_measure=answer.support_measure,
             self_notice_registered=answer.self_notice_registered,
             levels=levels,
             provisions=tuple(sorted(prefecture[1] + national[1], key=lambda p: p.at, reverse=True)),

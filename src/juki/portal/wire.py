@@ -86,7 +86,6 @@ class DisclosureOut(Body):
     asked_on: date
     lg_code: str
     resident_code: str
-    support_measure: bool
     self_notice_registered: bool
     levels: tuple[LevelOut, ...]
     provisions: tuple[ProvisionOut, ...]
