@@ -34,9 +34,9 @@ from juki.nodes.admin_api import admin
 from juki.nodes.apps import create_node_app
 from juki.nodes.config import NodeConfig
 from juki.nodes.kiosk_api import kiosk_store
-from juki.nodes.portal_api import portal_app
 from juki.nodes.layout import small_layout
 from juki.nodes.memory import InProcessNetwork, build_network
+from juki.nodes.portal_api import portal_app
 from juki.nodes.wide_area import CsContentSource
 from juki.security.operators import token_sha256
 from juki.web.auth import operator_actor, public
