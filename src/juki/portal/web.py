@@ -31,6 +31,7 @@ from starlette.exceptions import HTTPException
 from juki.cards.rules import CardLocked, WrongPin, check_auth_pin
 from juki.certificates.model import CertificateKind
 from juki.certificates.pages import with_security_headers
+from juki.core.clock import JST
 from juki.core.errors import JukiError, RuleViolation
 from juki.kiosk.devices import CardReader
 from juki.portal import rules
@@ -269,11 +270,13 @@ def _kind_ja(kind: str) -> str:
 
 
 def _when(stamp: str) -> str:
-    """2025-04-01T09:00:00+09:00 → 2025年4月1日 9:00."""
+    """2025-04-01T00:00:00+00:00 → 2025年4月1日 9:00 (Japan time)."""
     try:
         at = datetime.fromisoformat(stamp)
     except ValueError:
         return stamp
+    if at.tzinfo is not None:
+        at = at.astimezone(JST)
     return f"{at.year}年{at.month}月{at.day}日 {at.hour}:{at.minute:02d}"
 
 
