@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from juki.cards.model import KeyKind
 from juki.cards.token import WrongPin
 from juki.cards.verify import CardRefused
+from juki.certificates.model import CertificateKind, CertificateRequest, Requester
+from juki.certificates.third_party import IdDocument, RequestBasis, ThirdPartyRequest
 from juki.network import tables as network_tables
 from juki.network.disclosure_messages import (
     DISCLOSURE_ANSWER,
@@ -33,6 +35,14 @@ from juki.security.tables import oplog
 from support.kiosk_world import CLERK, INAGI, PIN, World, kiosk_world
 
 APP = portal_actor()
+CREDITOR = ThirdPartyRequest(
+    basis=RequestBasis.OWN_RIGHTS,
+    purpose="貸金返還請求訴訟の提起のため、債務者の現住所を確認する",
+    requester_name="佐藤　一郎",
+    requester_address="東京都稲城市東長沼2丁目3番4号",
+    id_document=IdDocument.DRIVER_LICENCE,
+    id_document_number="第123456789012号",
+)
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +119,20 @@ def test_self_notice_registration_and_a_correction_reach_the_municipality(
     assert relay.disclosure(APP, token).self_notice_registered
     again = relay.act(APP, token, "register_self_notice", None)
     assert (again.outcome, again.rule) == ("refused", "already_registered")
+    # a third party obtains her certificate at the counter: she is told, in the portal's inbox
+    desk = world.net.municipality(INAGI).kiosk.desk  # type: ignore[union-attr]
+    code = world.people["R"].resident_code
+    desk.issue(
+        CLERK,
+        CertificateRequest(
+            CertificateKind.RESIDENCE, code, requester=Requester.THIRD_PARTY, third_party=CREDITOR
+        ),
+    )
+    told = relay.disclosure(APP, token)
+    assert [(n.kind, n.copies) for n in told.notices] == [("residence", 1)]
+    assert [(c.issued_by, c.channel, c.requester) for c in told.certificates] == [
+        (INAGI, "counter", "third_party")
+    ]
 
     assert relay.act(APP, token, "correction", "住所の番地が違います").outcome == "done"
     refused = relay.act(APP, token, "correction", "\x07")
