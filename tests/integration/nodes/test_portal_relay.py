@@ -16,6 +16,7 @@ from juki.cards.token import WrongPin
 from juki.cards.verify import CardRefused
 from juki.certificates.model import CertificateKind, CertificateRequest, Requester
 from juki.certificates.third_party import IdDocument, RequestBasis, ThirdPartyRequest
+from juki.core.errors import PermissionDeniedError
 from juki.network import tables as network_tables
 from juki.network.disclosure_messages import (
     DISCLOSURE_ANSWER,
@@ -24,6 +25,7 @@ from juki.network.disclosure_messages import (
     IdentityDisclosureRequest,
 )
 from juki.network.transport import QueryRefused
+from juki.nodes.portal_actions import list_corrections
 from juki.nodes.portal_api import portal_actor
 from juki.nodes.portal_relay import PortalRefused, PortalRelay
 from juki.portal.rules import SessionEnded
@@ -31,10 +33,13 @@ from juki.portal.tables import correction_requests
 from juki.provision.tables import provision_records
 from juki.registry import services as svc
 from juki.registry.uow import SqlRegistryUnitOfWork
+from juki.security.actors import Actor
+from juki.security.permissions import Role
 from juki.security.tables import oplog
 from support.kiosk_world import CLERK, INAGI, PIN, World, kiosk_world
 
 APP = portal_actor()
+AUDITOR = Actor("audit", Role.AUDITOR, "T9")
 CREDITOR = ThirdPartyRequest(
     basis=RequestBasis.OWN_RIGHTS,
     purpose="貸金返還請求訴訟の提起のため、債務者の現住所を確認する",
@@ -146,6 +151,11 @@ def test_self_notice_registration_and_a_correction_reach_the_municipality(
         (world.people["R"].resident_code, "住所の番地が違います", "open")
     ]
     assert ("file_correction_request", "rejected") in entries
+    # the counter's queue (`juki portal corrections`): a clerk reads it, an auditor may not
+    queue = list_corrections(world.net.municipality(INAGI).engine, CLERK)
+    assert [q["text"] for q in queue] == ["住所の番地が違います"]
+    with pytest.raises(PermissionDeniedError):
+        list_corrections(world.net.municipality(INAGI).engine, AUDITOR)
     assert ("disclose_to_holder", "ok") in entries
 
 
