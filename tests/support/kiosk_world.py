@@ -22,17 +22,20 @@ from juki.cards.store import SqlCardUnitOfWork
 from juki.core.clock import JST, FixedClock
 from juki.kiosk.session import KioskSession
 from juki.nodes.cards import NetworkCertifier
+from juki.nodes.config import NodeConfig
 from juki.nodes.kiosk import MunicipalKiosk
 from juki.nodes.kiosk_relay import KioskRelay
 from juki.nodes.kiosk_stores import issue_store_certificate, register_store
 from juki.nodes.layout import small_layout
 from juki.nodes.memory import InProcessNetwork, build_network
+from juki.nodes.node import Node
 from juki.nodes.tls_peers import PeerCertificates
 from juki.registry import services as svc
 from juki.registry.commands import MoveInOrigin, NewHousehold, PersonalItems, RecordMoveIn
 from juki.registry.model import ResidentRecord, Sex
 from juki.registry.uow import SqlRegistryUnitOfWork
 from juki.security.actors import Actor
+from juki.security.operators import token_sha256
 from juki.security.permissions import Role
 from support.cert_population import make_desk
 
@@ -139,3 +142,21 @@ def registered_store(net: InProcessNetwork, app: FastAPI, store_id: str) -> x509
     register_store(net.national, NATIONAL_OPERATOR, store_id, "ファミリーデモ株式会社", cert)
     as_store(app, cert)
     return cert
+
+
+def config_for(node: Node) -> NodeConfig:
+    return NodeConfig(
+        node_id=node.node_id,
+        kind=node.kind,
+        name=node.node_id,
+        parent=None,
+        host="127.0.0.1",
+        port=1,
+        db="sqlite://",
+        key="/nonexistent/key.pem",
+        certificate="/nonexistent/cert.pem",
+        root_certificate="/nonexistent/root.pem",
+        admin_token_sha256=token_sha256("kiosk-http-admin"),
+        directory_url="https://127.0.0.1:1",
+        log="/nonexistent/node.log",
+    )

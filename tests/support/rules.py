@@ -214,6 +214,11 @@ NODE_ROUTES: Final[dict[str, Rule]] = {
     # the relay for registered stores' kiosks: the store's network-root client certificate,
     # checked against the national store register (juki.nodes.kiosk_stores) on every call
     "POST /kiosk/v1/challenge": P.USE_KIOSK_RELAY,
+    "POST /portal/v1/challenge": P.USE_RESIDENT_PORTAL,
+    "POST /portal/v1/sessions": P.USE_RESIDENT_PORTAL,
+    "POST /portal/v1/sessions/end": P.USE_RESIDENT_PORTAL,
+    "POST /portal/v1/disclosure": P.USE_RESIDENT_PORTAL,
+    "POST /portal/v1/actions": P.USE_RESIDENT_PORTAL,
     "GET /kiosk/v1/municipalities/{lg_code}/key": P.USE_KIOSK_RELAY,
     "GET /kiosk/v1/municipalities/{lg_code}/offer": P.USE_KIOSK_RELAY,
     "POST /kiosk/v1/requests": P.USE_KIOSK_RELAY,
@@ -320,6 +325,15 @@ COMMANDS: Final[dict[str, Rule]] = {
     "kiosk store add": P.MANAGE_KIOSK_STORES,
     "kiosk store withdraw": P.MANAGE_KIOSK_STORES,
     "kiosk store list": P.MANAGE_KIOSK_STORES,
+    "portal init": Console(
+        "DEMO ONLY, refused on a network not made with --demo: issues the portal's credential "
+        "and registers it as the demo's national operator (manage_portal), in the national oplog"
+    ),
+    "portal serve": Console(
+        "the resident portal's UI for anonymous residents: the card and its PIN authenticate "
+        "them at the relay, whose every call is in the national oplog as the portal app"
+    ),
+    "portal corrections": P.VIEW_RECORD,
     "kiosk serve": Console(
         "a store's kiosk UI for anonymous customers: the card and its PIN authenticate each "
         "request at the relay, whose every call is in the national oplog as the store"

@@ -33,6 +33,7 @@ COMMANDS: Final = {
         "juki.nodes.kiosk_cli",
         "コンビニ交付: the store register, the kiosk UI; demo cards and stress",
     ),
+    "portal": ("juki.nodes.portal_cli", "the resident portal: credential, web UI, corrections"),
     "agency": ("juki.nodes.agency_cli", "本人確認情報の提供: recipient agencies"),
     "task": ("juki.nodes.agency_cli", "本人確認情報の提供: permitted tasks (法別表)"),
     "provide": (

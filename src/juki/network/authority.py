@@ -21,6 +21,14 @@ from typing import Any, Final
 
 from juki.network.card_messages import CARD_CERTIFICATE_REQUEST, CARD_CERTIFICATE_RESPONSE
 from juki.network.directory import Directory, NodeKind
+from juki.network.disclosure_messages import (
+    DISCLOSURE_ANSWER,
+    DISCLOSURE_REQUEST,
+    IDENTITY_DISCLOSURE_ANSWER,
+    IDENTITY_DISCLOSURE_REQUEST,
+    PORTAL_ACTION_ANSWER,
+    PORTAL_ACTION_REQUEST,
+)
 from juki.network.envelope import Envelope
 from juki.network.fuhyo_link_messages import FUHYO_IDENTITY_INFO_CHANGED, FUHYO_IDENTITY_SNAPSHOT
 from juki.network.kiosk_messages import (
@@ -189,6 +197,16 @@ def _own_checkpoint(env: Envelope, body: Any, directory: Directory, here: str) -
         return f"{env.sender} sent a checkpoint of {body.node_id}'s log"
     parent = _parent_of(directory, env.sender)
     return None if parent == here else f"{env.sender} reports to {parent}, not {here}"
+
+
+def _of_its_municipality(env: Envelope, body: Any, directory: Directory, here: str) -> str | None:
+    """The portal relay asks a prefecture only about a resident of one of its municipalities."""
+    parent = _parent_of(directory, body.lg_code)
+    return None if parent == here else f"{body.lg_code} is {parent}'s, not {here}'s"
+
+
+def _prefecture_itself(env: Envelope, body: Any, directory: Directory, here: str) -> str | None:
+    return None if body.node_id == env.sender else f"{env.sender} answered as {body.node_id}"
 
 
 def _any(env: Envelope, body: Any, directory: Directory, here: str) -> str | None:
@@ -365,6 +383,46 @@ AUTHORITY: Final[Mapping[str, Authority]] = {
         _kinds(MUNICIPALITY),
         _kinds(NATIONAL),
         "the municipality asked, of its own offer (lg_code = sender), to national; an answer",
+        _as_itself,
+    ),
+    DISCLOSURE_REQUEST: Authority(
+        _kinds(NATIONAL),
+        _kinds(MUNICIPALITY),
+        "the national portal relay, having checked the card holder's signature, to the "
+        "municipality that issued the card (lg_code); a query (answered only for a working card "
+        "of its own resident)",
+        _for_here,
+    ),
+    DISCLOSURE_ANSWER: Authority(
+        _kinds(MUNICIPALITY),
+        _kinds(NATIONAL),
+        "the municipality asked (lg_code = sender), to the national portal relay; an answer",
+        _as_itself,
+    ),
+    IDENTITY_DISCLOSURE_REQUEST: Authority(
+        _kinds(NATIONAL),
+        _kinds(PREFECTURE),
+        "the national portal relay, to the prefecture of the municipality that answered for the "
+        "card holder (lg_code); a query about that one resident code",
+        _of_its_municipality,
+    ),
+    IDENTITY_DISCLOSURE_ANSWER: Authority(
+        _kinds(PREFECTURE),
+        _kinds(NATIONAL),
+        "the prefecture asked (node_id = sender), to the national portal relay; an answer",
+        _prefecture_itself,
+    ),
+    PORTAL_ACTION_REQUEST: Authority(
+        _kinds(NATIONAL),
+        _kinds(MUNICIPALITY),
+        "the national portal relay, for the card holder it checked, to the municipality that "
+        "issued the card (lg_code); a query (本人通知 registration, a correction request)",
+        _for_here,
+    ),
+    PORTAL_ACTION_ANSWER: Authority(
+        _kinds(MUNICIPALITY),
+        _kinds(NATIONAL),
+        "the municipality asked (lg_code = sender), to the national portal relay; an answer",
         _as_itself,
     ),
 }

@@ -469,3 +469,6 @@ SCHEMAS[(FUHYO_IDENTITY_INFO_CHANGED, 1)] = FuhyoIdentityInfoChanged
 SCHEMAS[(FUHYO_IDENTITY_SNAPSHOT, 1)] = FuhyoIdentitySnapshot
 CURRENT_VERSION[FUHYO_IDENTITY_INFO_CHANGED] = 1
 CURRENT_VERSION[FUHYO_IDENTITY_SNAPSHOT] = 1
+# The resident portal's queries carry identity_info as defined above; their module registers
+# them in SCHEMAS (imported last, so either module may be imported first).
+from juki.network import disclosure_messages as _disclosure_messages  # noqa: E402, F401

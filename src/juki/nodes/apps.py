@@ -42,6 +42,8 @@ from juki.nodes.municipality import MunicipalityNode
 from juki.nodes.national import NationalNode
 from juki.nodes.net_api import network_router, service_router
 from juki.nodes.node import Node
+from juki.nodes.portal_api import portal_router
+from juki.nodes.portal_relay import PortalRelay
 from juki.nodes.prefecture import PrefectureNode
 from juki.nodes.provide_api import provision_router
 from juki.nodes.wide_area import CsContentSource
@@ -159,6 +161,9 @@ def create_node_app(node: Node, config: NodeConfig, settings: Settings) -> FastA
         # the relay (証明書交付センター) for registered stores' kiosks (juki.nodes.kiosk_api)
         app.state.kiosk_relay = KioskRelay(node)
         app.include_router(kiosk_router(node, app.state.kiosk_relay))
+        # the resident portal's relay (本人確認情報開示・提供状況開示: juki.nodes.portal_api)
+        app.state.portal_relay = PortalRelay(node)
+        app.include_router(portal_router(app.state.portal_relay))
     if isinstance(node, NationalNode | PrefectureNode):
         # 本人確認情報の提供 to registered agencies, each known by its network-root client
         # certificate (juki.nodes.provide_api)

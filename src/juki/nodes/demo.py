@@ -16,6 +16,7 @@ from juki.nodes.demo_operators import GUIDE_FILE
 from juki.nodes.kiosk_demo import DEMO_PIN
 from juki.nodes.kiosk_serve import DemoKiosk, start_demo_kiosk
 from juki.nodes.netinit import init_network
+from juki.nodes.portal_serve import DemoPortal, start_demo_portal
 from juki.nodes.supervisor import network_down, network_up, running_pid
 
 
@@ -44,6 +45,7 @@ def run_demo(root: Path, *, residents: int, seed: int, base_port: int, out: Text
 
     previous = signal.signal(signal.SIGTERM, on_term)
     kiosk: DemoKiosk | None = None
+    portal: DemoPortal | None = None
     try:
         code = network_up(files, out=out)
         if code != EXIT_OK:
@@ -69,6 +71,7 @@ def run_demo(root: Path, *, residents: int, seed: int, base_port: int, out: Text
             print(
                 f"コンビニ交付（キオスク）: {kiosk.url}  (PIN {DEMO_PIN}; docs/kiosk.md)", file=out
             )
+        portal = _start_portal(files, base_port, out)
         guide = files.root / GUIDE_FILE
         if guide.exists():
             print(guide.read_text(encoding="utf-8"), file=out)
@@ -87,5 +90,21 @@ def run_demo(root: Path, *, residents: int, seed: int, base_port: int, out: Text
         signal.signal(signal.SIGTERM, previous)
         if kiosk is not None:
             kiosk.stop()
+        if portal is not None:
+            portal.stop()
         network_down(files, out=out)
     return EXIT_OK
+
+
+def _start_portal(files: NetworkFiles, base_port: int, out: TextIO) -> DemoPortal | None:
+    """The resident portal beside the national node (after the kiosk: it reads its demo cards)."""
+    try:
+        portal = start_demo_portal(files, base_port)
+    except (JukiError, ConfigError, OSError, ValueError) as exc:  # the nodes run on
+        print(f"警告: 住民向けポータルを起動できません: {exc}", file=sys.stderr)
+        return None
+    print(
+        f"住民向けポータル（本人確認情報の開示）: {portal.url}  (PIN {DEMO_PIN}; docs/portal.md)",
+        file=out,
+    )
+    return portal

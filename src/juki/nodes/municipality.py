@@ -20,6 +20,7 @@ import structlog
 from juki.core.errors import DomainRuleError, NotFoundError
 from juki.network.authority import NotAuthorised
 from juki.network.directory import NATIONAL_ID, NodeKind
+from juki.network.disclosure_messages import DISCLOSURE_REQUEST, PORTAL_ACTION_REQUEST
 from juki.network.envelope import Envelope
 from juki.network.kiosk_messages import (
     KIOSK_KEY_REQUEST,
@@ -54,6 +55,7 @@ from juki.network.messages import (
 from juki.network.receiver import Handler
 from juki.network.wide_area_messages import CERTIFICATE_CONTENT_REQUEST
 from juki.nodes.codes import apply_code_change
+from juki.nodes.disclosure import answer_disclosure
 from juki.nodes.fuhyo_link import link_fuhyo, send_fuhyo_snapshot
 from juki.nodes.identity import Digest, apply_identity, registry_digest, snapshot_parts
 from juki.nodes.kiosk import (
@@ -64,6 +66,7 @@ from juki.nodes.kiosk import (
     on_kiosk_void,
 )
 from juki.nodes.node import Node, QueryHandler
+from juki.nodes.portal_actions import answer_portal_action
 from juki.nodes.tables import identity_copies, my_number_requests
 from juki.nodes.wide_area import answer_content_request
 from juki.registry.commands import AssignMyNumber, ConfirmMoveOut
@@ -231,6 +234,8 @@ class MunicipalityNode(Node):
             KIOSK_KEY_REQUEST: lambda env, body: answer_key_request(self, env, body),
             KIOSK_REQUEST: lambda env, body: answer_kiosk_request(self, env, body),
             KIOSK_OFFER_REQUEST: lambda env, body: answer_offer_request(self, env, body),
+            DISCLOSURE_REQUEST: lambda env, body: answer_disclosure(self, env, body),
+            PORTAL_ACTION_REQUEST: lambda env, body: answer_portal_action(self, env, body),
         }
 
     def _on_move_in_notice(self, conn: sa.Connection, env: Envelope, body: Any) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from juki.network.directory import NATIONAL_ID, NodeKind
+from juki.network.disclosure_messages import IDENTITY_DISCLOSURE_REQUEST
 from juki.network.envelope import Envelope
 from juki.network.fuhyo_link_messages import (
     FUHYO_IDENTITY_INFO_CHANGED,
@@ -26,9 +27,10 @@ from juki.network.messages import (
 )
 from juki.network.receiver import Handler
 from juki.nodes.codes import apply_code_change
+from juki.nodes.disclosure import answer_identity_disclosure
 from juki.nodes.fuhyo_link import apply_fuhyo_identity, apply_fuhyo_snapshot
 from juki.nodes.identity import apply_identity, apply_snapshot
-from juki.nodes.node import Node
+from juki.nodes.node import Node, QueryHandler
 
 
 class PrefectureNode(Node):
@@ -45,6 +47,13 @@ class PrefectureNode(Node):
             OPLOG_CHECKPOINT: self._on_checkpoint,
             FUHYO_IDENTITY_INFO_CHANGED: self._on_fuhyo_identity,
             FUHYO_IDENTITY_SNAPSHOT: self._on_fuhyo_snapshot,
+        }
+
+    def query_handlers(self) -> Mapping[str, QueryHandler]:
+        return {
+            IDENTITY_DISCLOSURE_REQUEST: lambda env, body: answer_identity_disclosure(
+                self, env, body
+            )
         }
 
     def _on_code_change(self, conn: sa.Connection, env: Envelope, body: Any) -> None:

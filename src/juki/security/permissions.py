@@ -110,6 +110,12 @@ class Permission(StrEnum):
     # counts of provisions by agency and task (提供状況の公表).
     PROVIDE_IDENTITY_INFO = "provide_identity_info"
     VIEW_PROVISION_STATS = "view_provision_stats"
+    # The resident portal (issue 13 point 5): a node answers what it holds about the one card
+    # holder the national portal relay authenticated; the portal app calls that relay.
+    DISCLOSE_TO_HOLDER = "disclose_to_holder"
+    USE_RESIDENT_PORTAL = "use_resident_portal"
+    FILE_CORRECTION_REQUEST = "file_correction_request"  # 訂正の申出, for the holder
+    MANAGE_PORTAL = "manage_portal"  # register the portal app's credential (national)
 
 
 class Role(StrEnum):
@@ -142,6 +148,12 @@ class Role(StrEnum):
     # A recipient agency (本人確認情報の提供), known by the client certificate the network root
     # issued it and registered in the provision register: a machine, not a person.
     AGENCY = "agency"
+    # The portal relay on the national node acting at a municipality or prefecture for a card
+    # holder it authenticated (本人確認情報開示, 本人通知): a node, not a person.
+    PORTAL_RELAY = "portal_relay"
+    # The resident portal's web app, known to the relay by the client certificate the network
+    # root issued it and the national node registered: a machine, not a person.
+    RESIDENT_PORTAL = "resident_portal"
 
 
 _CLERK: Final = frozenset(
@@ -271,6 +283,7 @@ _TABLE: Final = MappingProxyType(
                 Permission.VIEW_STATS,
                 Permission.VIEW_OPLOG,
                 Permission.MANAGE_KIOSK_STORES,
+                Permission.MANAGE_PORTAL,
                 Permission.MANAGE_PROVISION_REGISTER,
                 Permission.VIEW_PROVISION_REGISTER,
                 Permission.VIEW_PROVISION_STATS,
@@ -282,6 +295,16 @@ _TABLE: Final = MappingProxyType(
         Role.KIOSK_STORE: frozenset({Permission.USE_KIOSK_RELAY}),
         # Answers one authenticated card holder's request; reads nothing else, manages nothing.
         Role.KIOSK_RELAY: frozenset({Permission.ANSWER_KIOSK_REQUEST}),
+        # Answers one authenticated card holder about themself; registers their 本人通知.
+        Role.PORTAL_RELAY: frozenset(
+            {
+                Permission.DISCLOSE_TO_HOLDER,
+                Permission.FILE_CORRECTION_REQUEST,
+                Permission.REGISTER_SELF_NOTICE,
+                Permission.WITHDRAW_SELF_NOTICE,
+            }
+        ),
+        Role.RESIDENT_PORTAL: frozenset({Permission.USE_RESIDENT_PORTAL}),
         # The register names the subject by resident code only, as the oplog's targets do.
         Role.AUDITOR: _OVERSIGHT
         | {
@@ -315,7 +338,16 @@ _TABLE: Final = MappingProxyType(
 
 # Every operator enrols their own 照合情報 (with the code the アクセス管理責任者 handed over); the
 # node itself, the kiosk relay (a node too) and a store's kiosks have none.
-NODE_ROLES: Final = frozenset({Role.SYSTEM, Role.KIOSK_RELAY, Role.KIOSK_STORE, Role.AGENCY})
+NODE_ROLES: Final = frozenset(
+    {
+        Role.SYSTEM,
+        Role.KIOSK_RELAY,
+        Role.KIOSK_STORE,
+        Role.AGENCY,
+        Role.PORTAL_RELAY,
+        Role.RESIDENT_PORTAL,
+    }
+)
 ROLE_PERMISSIONS: Final = MappingProxyType(
     {
         role: perms if role in NODE_ROLES else perms | {Permission.REGISTER_VERIFIER}

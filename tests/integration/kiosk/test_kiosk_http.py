@@ -24,10 +24,7 @@ from juki.kiosk.session import KioskSession, SessionAborted
 from juki.kiosk.wire import OFFER_PATH, REQUESTS_PATH
 from juki.network import pki
 from juki.nodes.apps import create_node_app
-from juki.nodes.config import NodeConfig
 from juki.nodes.kiosk_stores import withdraw_store
-from juki.nodes.node import Node
-from juki.security.operators import token_sha256
 from juki.security.tables import oplog
 from support.kiosk_world import (
     CLERK,
@@ -37,28 +34,11 @@ from support.kiosk_world import (
     STORE,
     World,
     as_store,
+    config_for,
     kiosk_world,
     registered_store,
     store_certificate,
 )
-
-
-def config_for(node: Node) -> NodeConfig:
-    return NodeConfig(
-        node_id=node.node_id,
-        kind=node.kind,
-        name=node.node_id,
-        parent=None,
-        host="127.0.0.1",
-        port=1,
-        db="sqlite://",
-        key="/nonexistent/key.pem",
-        certificate="/nonexistent/cert.pem",
-        root_certificate="/nonexistent/root.pem",
-        admin_token_sha256=token_sha256("kiosk-http-admin"),
-        directory_url="https://127.0.0.1:1",
-        log="/nonexistent/node.log",
-    )
 
 
 @dataclass

@@ -472,6 +472,12 @@ def test_every_message_type_has_a_forged_case_or_a_reason_it_has_none() -> None:
         "kiosk_answer",
         "kiosk_offer_request",
         "kiosk_offer",
+        "disclosure_request",
+        "disclosure_answer",
+        "identity_disclosure_request",
+        "identity_disclosure_answer",
+        "portal_action_request",
+        "portal_action_answer",
     }
     assert forged | queries == {name for name, _v in SCHEMAS}
 
@@ -908,6 +914,12 @@ def _kiosk_request(lg: str) -> MessageBody:
         (FUJISAWA, INAGI, lambda: _kiosk_request(INAGI)),
         (TOKYO, INAGI, lambda: _kiosk_request(INAGI)),
         ("national", INAGI, lambda: _kiosk_request(FUJISAWA)),
+        (FUJISAWA, INAGI, lambda: _disclosure_request(INAGI)),
+        (TOKYO, INAGI, lambda: _disclosure_request(INAGI)),
+        ("national", INAGI, lambda: _disclosure_request(FUJISAWA)),
+        (FUJISAWA, INAGI, lambda: _portal_action(INAGI)),
+        (INAGI, TOKYO, lambda: _identity_disclosure(INAGI)),
+        ("national", TOKYO, lambda: _identity_disclosure(FUJISAWA)),
         (FUJISAWA, INAGI, lambda: _key_request(INAGI)),
         ("national", INAGI, lambda: _key_request(NISHITOKYO)),
         (FUJISAWA, INAGI, lambda: _offer_request(INAGI)),
@@ -918,6 +930,12 @@ def _kiosk_request(lg: str) -> MessageBody:
         "kiosk_request from a municipality",
         "kiosk_request from a prefecture",
         "kiosk_request naming another municipality",
+        "disclosure_request from a municipality",
+        "disclosure_request from a prefecture",
+        "disclosure_request naming another municipality",
+        "portal_action_request from a municipality",
+        "identity_disclosure_request from a municipality",
+        "identity_disclosure_request about another prefecture's resident",
         "kiosk_key_request from a municipality",
         "kiosk_key_request naming another municipality",
         "kiosk_offer_request from a municipality",
@@ -934,6 +952,26 @@ def test_a_kiosk_query_from_a_node_without_authority_is_refused_and_recorded(
     assert isinstance(answer, Reply)
     assert (answer.status, answer.reason) == (ReplyStatus.REFUSED, "unauthorised")
     assert refusals(net, asked, asker)[-1][0] == "unauthorised"
+
+
+def _disclosure_request(lg: str) -> MessageBody:
+    from juki.network.disclosure_messages import DisclosureRequest
+
+    return DisclosureRequest(request_id="d" * 43, card_serial="CARD-1", lg_code=lg)
+
+
+def _portal_action(lg: str) -> MessageBody:
+    from juki.network.disclosure_messages import PortalActionRequest
+
+    return PortalActionRequest(
+        request_id="a" * 43, card_serial="CARD-1", lg_code=lg, action="register_self_notice"
+    )
+
+
+def _identity_disclosure(lg: str) -> MessageBody:
+    from juki.network.disclosure_messages import IdentityDisclosureRequest
+
+    return IdentityDisclosureRequest(request_id="i" * 43, resident_code="1" * 11, lg_code=lg)
 
 
 def _key_request(lg: str) -> MessageBody:
@@ -953,6 +991,20 @@ def _kiosk_answer(question: Envelope, lg: str) -> MessageBody:
 
     if question.message_type == "kiosk_offer_request":
         return KioskOfferAnswer(lg_code=lg, status="closed_day", opens="06:30", closes="23:00")
+    if question.message_type == "disclosure_request":
+        from juki.network.disclosure_messages import DisclosureAnswer
+
+        return DisclosureAnswer(
+            request_id=question.body["request_id"],
+            card_serial=question.body["card_serial"],
+            lg_code=lg,
+            resident_code="1" * 11,
+            holdings=(),
+            certificates=(),
+            views=(),
+            notices=(),
+            self_notice_registered=False,
+        )
     if question.message_type == "kiosk_key_request":
         return KioskKeyResponse(
             lg_code=lg, public_key="A" * 43 + "=", signature="A" * 12, node_certificate="x" * 64
@@ -966,7 +1018,9 @@ def _kiosk_answer(question: Envelope, lg: str) -> MessageBody:
     )
 
 
-@pytest.mark.parametrize("answer_type", ["kiosk_key_response", "kiosk_answer", "kiosk_offer"])
+@pytest.mark.parametrize(
+    "answer_type", ["kiosk_key_response", "kiosk_answer", "kiosk_offer", "disclosure_answer"]
+)
 @pytest.mark.parametrize(
     ("signer", "claimed", "reason"),
     [(FUJISAWA, FUJISAWA, "unexpected_answer"), (INAGI, FUJISAWA, "unauthorised")],
@@ -989,6 +1043,7 @@ def test_a_kiosk_answer_without_authority_is_refused_and_recorded(
     question = {
         "kiosk_key_response": _key_request,
         "kiosk_offer": _offer_request,
+        "disclosure_answer": _disclosure_request,
     }.get(answer_type, _kiosk_request)(INAGI)
     saved = national.query_transport
     national.query_transport = Forging()

@@ -36,6 +36,7 @@ from juki.nodes.config import NodeConfig
 from juki.nodes.kiosk_api import kiosk_store
 from juki.nodes.layout import small_layout
 from juki.nodes.memory import InProcessNetwork, build_network
+from juki.nodes.portal_api import portal_app
 from juki.nodes.provide_api import provision_agency
 from juki.nodes.wide_area import CsContentSource
 from juki.security.operators import token_sha256
@@ -49,6 +50,7 @@ AUTH_MARKERS: tuple[Callable[..., Any], ...] = (
     public,
     kiosk_store,
     provision_agency,
+    portal_app,
 )
 TOKEN = "correct-admin-token"
 

@@ -1,0 +1,210 @@
+"""Playwright drives the resident portal (issue 13 point 5 acceptance) in Chromium, on the
+package's running network of node processes: a resident of 藤沢市 logs in with card and PIN and
+sees a provision to an agency made a moment ago, a residence certificate issued a moment ago at
+稲城市's counter (広域交付) and a 藤沢市 supervisor's view of her record, each gathered from the
+nodes at that moment; a second resident sees none of it; a wrong PIN is refused and counts
+toward the card's lock. Screenshots under test-artifacts/portal/.
+
+The portal app is the one `juki portal serve` builds (`build_portal`), served in a thread; its
+credential is registered on the national node by `init_portal`, and its cards (two of 藤沢市)
+are this module's own, so no other module's card is touched.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from juki.cards.model import KeyKind
+from juki.network.directory import NodeKind
+from juki.nodes.config import NetworkFiles
+from juki.nodes.console import Console
+from juki.nodes.kiosk_demo import DEMO_PIN, KioskFiles, prepare
+from juki.nodes.portal_serve import build_portal, init_portal
+from juki.portal.web import Portal, portal_app
+from juki.provision.tables import provision_records
+from juki.registry.tables import resident_records
+from juki.storage.engine import make_engine
+from support.cert_population import LiveServer
+from support.small_network import FUJISAWA, INAGI, SmallNetwork
+
+STORE = "E2E-PORTAL"
+API = "/registry/api/v1"
+
+
+@dataclass
+class Site:
+    files: NetworkFiles
+    portal: Portal
+    url: str
+    cards: list[dict[str, str]]
+    shots: Path
+    net: SmallNetwork
+
+
+@pytest.fixture(scope="module")
+def site(
+    small_network: SmallNetwork, tmp_path_factory: pytest.TempPathFactory, artifacts: Path
+) -> Iterator[Site]:
+    files = small_network.files
+    into = tmp_path_factory.mktemp("portal-ui")
+    assert prepare(files, 2, into=into, store_id=STORE, lg_codes=frozenset({FUJISAWA})) == {
+        FUJISAWA: 2
+    }
+    cards = json.loads(KioskFiles(into).manifest.read_text(encoding="utf-8"))
+    init_portal(files)
+    portal, client = build_portal(files, cards_root=into)
+    shots = artifacts / "portal"
+    shots.mkdir(exist_ok=True)
+    print(f"portal screenshots: {shots}")
+    try:
+        with LiveServer(portal_app(portal)) as server:
+            yield Site(files, portal, server.url, cards, shots, small_network)
+    finally:
+        client.close()
+
+
+def _engine(files: NetworkFiles, kind: NodeKind, node_id: str | None = None) -> sa.Engine:
+    config = next(
+        c for c in files.configs() if c.kind is kind and (node_id is None or c.node_id == node_id)
+    )
+    return make_engine(config.db)
+
+
+def _provide(site: Site, resident_code: str) -> None:
+    """A provision to 日本年金機構 as the provision service records it at national (that
+    service is another branch's: its row is written here directly)."""
+    engine = _engine(site.files, NodeKind.NATIONAL)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                provision_records.insert().values(
+                    request_id="e2e-portal-1",
+                    at=datetime.now(UTC).isoformat(),
+                    agency_id="nenkin",
+                    task_ref="別表第一 の 九十一",
+                    purpose="年金給付の受給権者の確認",
+                    lookup="resident_code",
+                    lg_code=FUJISAWA,
+                    resident_code=resident_code,
+                    items="name,birth_date,address",
+                    outcome="provided",
+                )
+            )
+    finally:
+        engine.dispose()
+
+
+def _record_id(site: Site, resident_code: str) -> str:
+    engine = _engine(site.files, NodeKind.MUNICIPALITY, FUJISAWA)
+    try:
+        with engine.connect() as conn:
+            r = resident_records.c
+            found = conn.execute(
+                sa.select(r.record_id).where(
+                    (r.resident_code == resident_code) & (r.status == "active")
+                )
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    return str(found)
+
+
+def _at_counters(site: Site, resident_code: str) -> None:
+    """稲城市's clerk issues her a residence certificate (広域交付, from 藤沢市's content) and a
+    藤沢市 supervisor opens her record: both over the network of processes, as operators do."""
+    console = Console(site.files)
+    try:
+        issued = console.client.post(
+            console.node(INAGI).endpoint + API + "/certificates/wide-area",
+            json={"from_lg_code": FUJISAWA, "resident_code": resident_code},
+            headers={"Authorization": f"Bearer {site.net.clerk}", "X-Juki-Terminal": "E2E"},
+            timeout=120,
+        )
+        assert issued.status_code == 200, issued.text
+        viewed = console.client.get(
+            console.node(FUJISAWA).endpoint + API + f"/residents/{_record_id(site, resident_code)}",
+            headers={
+                "Authorization": f"Bearer {site.net.supervisors[FUJISAWA]}",
+                "X-Juki-Terminal": "E2E",
+            },
+        )
+        assert viewed.status_code == 200, viewed.text
+    finally:
+        console.close()
+
+
+class Screens:
+    def __init__(self, page: Any, site: Site, prefix: str) -> None:
+        self.page, self.site, self.prefix, self.n = page, site, prefix, 0
+
+    def at(self, name: str) -> None:
+        from playwright.sync_api import expect
+
+        expect(self.page.locator(f'main[data-page="{name}"]')).to_be_visible()
+        self.n += 1
+        path = self.site.shots / f"{self.prefix}-{self.n:02d}-{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+
+    def login(self, card: dict[str, str], pin: str, then: str) -> None:
+        self.page.goto(self.site.url + "/")
+        self.at("login")
+        self.page.get_by_label(f"{card['name']}（{card['lg_code']}）").check()
+        self.page.get_by_label("暗証番号").fill(pin)
+        self.page.get_by_role("button", name="ログイン").click()
+        self.at(then)
+
+    def section(self, name: str) -> str:
+        text: str = self.page.locator(f'[data-section="{name}"]').inner_text()
+        return text
+
+
+def test_a_resident_sees_what_was_done_a_moment_ago_and_another_sees_none_of_it(
+    page: Any, site: Site
+) -> None:
+    her, other = site.cards
+    _provide(site, her["resident_code"])
+    _at_counters(site, her["resident_code"])
+
+    s = Screens(page, site, "holder")
+    s.login(her, DEMO_PIN, "mypage")
+    identity = s.section("identity")
+    assert identity.count(her["resident_code"]) == 3  # 藤沢市, 神奈川県 and 機構 each hold it
+    for holder in ("藤沢市", "神奈川県", "地方公共団体情報システム機構"):
+        assert holder in identity
+    provisions = s.section("provisions")
+    assert "日本年金機構" in provisions and "別表第一 の 九十一" in provisions
+    assert "氏名・生年月日・住所" in provisions
+    certificates = s.section("certificates")
+    assert "稲城市" in certificates and "広域交付" in certificates
+    views = s.section("views")
+    assert "藤沢市" in views and "審査担当者" in views
+    assert "審査 試験" not in page.locator("main").inner_text()  # never the operator's name
+    page.get_by_role("button", name="ログアウト").click()
+    s.at("login")
+
+    t = Screens(page, site, "other")
+    t.login(other, DEMO_PIN, "mypage")
+    assert her["resident_code"] not in page.locator("main").inner_text()
+    assert "提供の記録はありません" in t.section("provisions")
+    assert "交付の記録はありません" in t.section("certificates")
+    assert "閲覧の記録はありません" in t.section("views")
+
+
+def test_a_wrong_pin_is_refused_and_counts_toward_the_cards_lock(page: Any, site: Site) -> None:
+    card = site.cards[1]
+    token = site.portal.reader.take(card["serial"])
+    before = token.tries_left(KeyKind.AUTH)
+    s = Screens(page, site, "wrong-pin")
+    s.login(card, "0000", "login")
+    assert f"あと{before - 1}回" in page.get_by_role("alert").inner_text()
+    assert site.portal.reader.take(card["serial"]).tries_left(KeyKind.AUTH) == before - 1
+    s.login(card, DEMO_PIN, "mypage")  # the right PIN before the lock resets the count
+    assert site.portal.reader.take(card["serial"]).tries_left(KeyKind.AUTH) == before

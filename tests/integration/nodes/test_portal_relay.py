@@ -1,0 +1,217 @@
+"""The portal relay's queries on the in-memory network (built once for the module, the kiosk
+world: 稲城市 with four card holders): a card holder sees each level's copy of their
+identity_info, a provision made about them, an operator's view of their record, and can
+register for 本人通知 and file a correction; another holder sees none of it; a node without
+authority asking a municipality or a prefecture is refused and recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from juki.cards.model import KeyKind
+from juki.cards.token import WrongPin
+from juki.cards.verify import CardRefused
+from juki.certificates.model import CertificateKind, CertificateRequest, Requester
+from juki.certificates.third_party import IdDocument, RequestBasis, ThirdPartyRequest
+from juki.core.errors import PermissionDeniedError
+from juki.network import tables as network_tables
+from juki.network.disclosure_messages import (
+    DISCLOSURE_ANSWER,
+    IDENTITY_DISCLOSURE_ANSWER,
+    DisclosureRequest,
+    IdentityDisclosureRequest,
+)
+from juki.network.transport import QueryRefused
+from juki.nodes.portal_actions import list_corrections
+from juki.nodes.portal_api import portal_actor
+from juki.nodes.portal_relay import PortalRefused, PortalRelay
+from juki.portal.rules import SessionEnded
+from juki.portal.tables import correction_requests
+from juki.provision.tables import provision_records
+from juki.registry import services as svc
+from juki.registry.uow import SqlRegistryUnitOfWork
+from juki.security.actors import Actor
+from juki.security.permissions import Role
+from juki.security.tables import oplog
+from support.kiosk_world import CLERK, INAGI, PIN, World, kiosk_world
+
+APP = portal_actor()
+AUDITOR = Actor("audit", Role.AUDITOR, "T9")
+CREDITOR = ThirdPartyRequest(
+    basis=RequestBasis.OWN_RIGHTS,
+    purpose="貸金返還請求訴訟の提起のため、債務者の現住所を確認する",
+    requester_name="佐藤　一郎",
+    requester_address="東京都稲城市東長沼2丁目3番4号",
+    id_document=IdDocument.DRIVER_LICENCE,
+    id_document_number="第123456789012号",
+)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    with kiosk_world(tmp_path_factory.mktemp("portal")) as built:
+        yield built
+
+
+@pytest.fixture(scope="module")
+def relay(world: World) -> PortalRelay:
+    return PortalRelay(world.net.national)
+
+
+def _login(relay: PortalRelay, world: World, who: str) -> str:
+    card = world.cards[who]
+    challenge = relay.challenge()
+    token, _session = relay.login(
+        APP, card.auth_certificate(), challenge, card.sign_auth(PIN, challenge)
+    )
+    return token
+
+
+def _provide(world: World, resident_code: str, agency: str) -> None:
+    """A provision as the provision service records it (that service is another branch's)."""
+    with world.net.national.engine.begin() as conn:
+        conn.execute(
+            provision_records.insert().values(
+                request_id=f"req-{agency}",
+                at=world.clock.now().isoformat(),
+                agency_id=agency,
+                task_ref="別表第一 の 九十一",
+                purpose="年金給付の本人確認",
+                lookup="resident_code",
+                lg_code=INAGI,
+                resident_code=resident_code,
+                items="name,address",
+                outcome="provided",
+            )
+        )
+
+
+def test_a_holder_sees_each_level_a_provision_and_an_operator_view(
+    world: World, relay: PortalRelay
+) -> None:
+    a, b = world.people["A"], world.people["B"]
+    _provide(world, a.resident_code, "nenkin")
+    inagi = world.net.municipality(INAGI)
+    svc.get_record(SqlRegistryUnitOfWork(inagi.engine, clock=world.clock), CLERK, a.record_id)
+
+    shown = relay.disclosure(APP, _login(relay, world, "A"))
+    assert shown.resident_code == a.resident_code
+    assert [lv.level for lv in shown.levels] == ["municipality", "prefecture", "national"]
+    for level in shown.levels:
+        assert level.answered, level
+        assert [h.resident_code for h in level.holdings] == [a.resident_code]
+        assert level.holdings[0].given_name == a.given_name
+    assert [(p.agency_id, p.items, p.node_id) for p in shown.provisions] == [
+        ("nenkin", "name,address", world.net.national.node_id)
+    ]
+    assert [(v.role, v.lg_code) for v in shown.views] == [("counter_clerk", INAGI)]
+
+    other = relay.disclosure(APP, _login(relay, world, "B"))
+    assert other.resident_code == b.resident_code
+    assert other.provisions == () and other.views == ()
+    assert all(h.resident_code == b.resident_code for lv in other.levels for h in lv.holdings)
+
+
+def test_self_notice_registration_and_a_correction_reach_the_municipality(
+    world: World, relay: PortalRelay
+) -> None:
+    token = _login(relay, world, "R")
+    assert not relay.disclosure(APP, token).self_notice_registered
+    assert relay.act(APP, token, "register_self_notice", None).outcome == "done"
+    assert relay.disclosure(APP, token).self_notice_registered
+    again = relay.act(APP, token, "register_self_notice", None)
+    assert (again.outcome, again.rule) == ("refused", "already_registered")
+    # a third party obtains her certificate at the counter: she is told, in the portal's inbox
+    desk = world.net.municipality(INAGI).kiosk.desk  # type: ignore[union-attr]
+    code = world.people["R"].resident_code
+    desk.issue(
+        CLERK,
+        CertificateRequest(
+            CertificateKind.RESIDENCE, code, requester=Requester.THIRD_PARTY, third_party=CREDITOR
+        ),
+    )
+    told = relay.disclosure(APP, token)
+    assert [(n.kind, n.copies) for n in told.notices] == [("residence", 1)]
+    assert [(c.issued_by, c.channel, c.requester) for c in told.certificates] == [
+        (INAGI, "counter", "third_party")
+    ]
+
+    assert relay.act(APP, token, "correction", "住所の番地が違います").outcome == "done"
+    refused = relay.act(APP, token, "correction", "\x07")
+    assert (refused.outcome, refused.rule) == ("refused", "characters")
+    with world.net.municipality(INAGI).engine.connect() as conn:
+        rows = conn.execute(sa.select(correction_requests)).all()
+        entries = conn.execute(
+            sa.select(oplog.c.action, oplog.c.outcome).where(oplog.c.role == "portal_relay")
+        ).all()
+    assert [(r.resident_code, r.text, r.status) for r in rows] == [
+        (world.people["R"].resident_code, "住所の番地が違います", "open")
+    ]
+    assert ("file_correction_request", "rejected") in entries
+    # the counter's queue (`juki portal corrections`): a clerk reads it, an auditor may not
+    queue = list_corrections(world.net.municipality(INAGI).engine, CLERK)
+    assert [q["text"] for q in queue] == ["住所の番地が違います"]
+    with pytest.raises(PermissionDeniedError):
+        list_corrections(world.net.municipality(INAGI).engine, AUDITOR)
+    assert ("disclose_to_holder", "ok") in entries
+
+
+def test_a_wrong_pin_counts_toward_the_lock_and_a_foreign_signature_is_refused(
+    world: World, relay: PortalRelay
+) -> None:
+    card = world.cards["L"]
+    before = card.tries_left(KeyKind.AUTH)
+    with pytest.raises(WrongPin):
+        card.sign_auth("9999", relay.challenge())
+    assert card.tries_left(KeyKind.AUTH) == before - 1
+    challenge = relay.challenge()
+    signature = world.cards["B"].sign_auth(PIN, challenge)  # B's key, L's certificate
+    with pytest.raises(CardRefused):
+        relay.login(APP, card.auth_certificate(), challenge, signature)
+    card.sign_auth(PIN, relay.challenge())  # the right PIN restores the count
+    assert card.tries_left(KeyKind.AUTH) == before
+
+
+def test_an_ended_session_sees_nothing(world: World, relay: PortalRelay) -> None:
+    token = _login(relay, world, "A")
+    assert relay.end(APP, token)
+    with pytest.raises(SessionEnded):
+        relay.disclosure(APP, token)
+    with pytest.raises(SessionEnded):
+        relay.disclosure(APP, "x" * 43)
+
+
+def test_only_the_national_relay_may_ask_a_municipality_or_a_prefecture(world: World) -> None:
+    net = world.net
+    nagano = next(n for n in net.municipalities() if n.node_id != INAGI)
+    serial = world.cards["A"].card_serial
+    asked = DisclosureRequest(request_id="r" * 43, card_serial=serial, lg_code=INAGI)
+    with pytest.raises(QueryRefused) as refused:
+        nagano.ask(INAGI, asked, DISCLOSURE_ANSWER)
+    assert refused.value.reply.reason == "unauthorised"
+    prefecture = net.national.directory().require(INAGI).parent
+    assert prefecture is not None
+    code = world.people["A"].resident_code
+    about = IdentityDisclosureRequest(request_id="p" * 43, resident_code=code, lg_code=INAGI)
+    with pytest.raises(QueryRefused) as refused:
+        nagano.ask(prefecture, about, IDENTITY_DISCLOSURE_ANSWER)
+    assert refused.value.reply.reason == "unauthorised"
+    with net.municipality(INAGI).engine.connect() as conn:
+        logged = conn.execute(
+            sa.select(network_tables.net_refusals).where(
+                network_tables.net_refusals.c.claimed_sender == nagano.node_id
+            )
+        ).all()
+    assert logged
+
+
+def test_a_card_of_no_resident_here_is_refused_by_the_municipality(
+    world: World, relay: PortalRelay
+) -> None:
+    relay_session = relay.sessions.open("NO-SUCH-CARD", INAGI)[0]
+    with pytest.raises(PortalRefused) as refused:
+        relay.disclosure(APP, relay_session)
+    assert refused.value.rule == "card_not_usable"
