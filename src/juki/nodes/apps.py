@@ -153,7 +153,7 @@ def create_node_app(node: Node, config: NodeConfig, settings: Settings) -> FastA
     app.include_router(admin_router(node))
     if isinstance(node, NationalNode) and node.card_ca is not None:
         # the relay (証明書交付センター) for registered stores' kiosks (juki.nodes.kiosk_api)
-        app.state.kiosk_relay = KioskRelay(node)
+        app.state.kiosk_relay = KioskRelay(node, slots=settings.kiosk_slots)
         app.include_router(kiosk_router(node, app.state.kiosk_relay))
     if isinstance(node, MunicipalityNode):
         app.mount(
