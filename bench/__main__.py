@@ -22,6 +22,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--certificates", type=int, default=100, help="certificates to issue")
     parser.add_argument("--sessions", type=int, default=300, help="kiosk sessions")
     parser.add_argument("--concurrency", type=int, default=30, help="kiosk sessions at once")
+    parser.add_argument(
+        "--slots", type=int, default=None, help="kiosk requests in flight per municipality"
+    )
     args = parser.parse_args(argv)
     configure_console("WARNING")  # a log line per message would measure the terminal
     if args.which in ("seed", "all"):
@@ -35,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.which in ("certificates", "all"):
         certificates.main(min(args.residents, 5_000), args.certificates, args.backend)
     if args.which in ("kiosk", "all"):
-        kiosk.main(args.sessions, args.concurrency)
+        kiosk.main(args.sessions, args.concurrency, args.slots)
 
 
 if __name__ == "__main__":

@@ -61,7 +61,7 @@ from juki.network.kiosk_messages import (
     KioskVoid,
 )
 from juki.network.transport import QueryRefused, TransportError
-from juki.nodes.kiosk_admission import DEFAULT_SLOTS, KioskAdmission
+from juki.nodes.kiosk_admission import DEFAULT_SLOTS, HOLD_S, KioskAdmission
 from juki.nodes.kiosk_stores import store_actor
 from juki.nodes.node import AnswerRejected
 from juki.nodes.tables import kiosk_issuances
@@ -200,7 +200,7 @@ class KioskRelay:
         _check(REQUEST_ID, call.request_id, "request_id")
         lg = self._active_municipality(_check(LG_CODE, call.lg_code, "lg_code"))
         target = f"kiosk_request:{call.request_id[:8]}"
-        turn = self.admission.enter(lg, call.request_id)
+        turn = self.admission.enter(lg, call.request_id, hold=HOLD_S)
         if not turn.admitted:
             if turn.first:  # once per request, not once per knock
                 self._log(store, target, "rejected", f"{lg} busy: told to wait, {turn.position}")

@@ -3,6 +3,8 @@ per municipality, the others told their place in line, first come first served."
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -63,6 +65,31 @@ def test_when_to_ask_again_follows_the_time_requests_take_within_bounds() -> Non
     assert turns[-1].retry_after == MAX_RETRY_S
     with pytest.raises(ValueError, match="slots"):
         KioskAdmission(0)
+
+
+def test_the_next_in_line_is_held_and_admitted_the_moment_a_slot_frees() -> None:
+    looks = threading.Semaphore(0)
+
+    def now() -> float:  # each look at the line asks the time once
+        looks.release()
+        return 0.0
+
+    gate = KioskAdmission(1, now=now)
+    assert gate.enter(LG, "a").admitted
+    assert gate.enter(LG, "b").position == 1
+    while looks.acquire(blocking=False):
+        pass
+    turns: list[bool] = []
+    knock = threading.Thread(target=lambda: turns.append(gate.enter(LG, "b", hold=60).admitted))
+    knock.start()
+    assert looks.acquire(timeout=60)  # it looked, found no slot, and is held (not told)
+    assert not turns
+    gate.leave(LG, 0.1)
+    knock.join(timeout=60)
+    assert turns == [True] and gate.in_flight(LG) == 1
+    # one further back is not held: told its place at once, however long the hold
+    assert gate.enter(LG, "c").position == 1
+    assert gate.enter(LG, "d", hold=60).position == 2
 
 
 OPS = st.lists(
