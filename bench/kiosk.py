@@ -254,8 +254,9 @@ def _report(
         f"told to wait: {told} sessions ({sum(waits)} answers 'wait')"
     )
     print(
-        f"Little's law: {concurrency} sessions at once ÷ {rate:.2f} sessions/s = "
-        f"{concurrency / rate:.2f} s a session must take on average; measured mean "
-        f"{mean_session:.2f} s (a session's own work without queueing ≈ "
-        f"{statistics.fmean(s[3] - s[5] for s in samples):.2f} s)"
+        f"Little's law: at {concurrency} sessions at once and {rate:.2f} sessions/s a session "
+        f"takes {concurrency / rate:.2f} s on average, whatever the hops do; measured mean "
+        f"{mean_session:.2f} s, so {rate * mean_session:.1f} sessions were in the system on "
+        f"average (fewer than {concurrency} while the run starts and drains); without its wait "
+        f"in line a session took {statistics.fmean(s[3] - s[5] for s in samples):.2f} s"
     )

@@ -26,9 +26,10 @@ DEFAULT_EDIT_LOCK_MINUTES = 30
 # A provisional change no supervisor decided within this many days expires (期限切れ), with a
 # trace saying so: the record it was entered against has likely moved on.
 DEFAULT_PENDING_CHANGE_DAYS = 14
-# The kiosk relay (national node): kiosk requests in flight at once per municipality; the rest
-# wait their turn (juki.nodes.kiosk_admission, docs/kiosk.md "Capacity").
-DEFAULT_KIOSK_SLOTS = 2
+# The kiosk relay (national node): kiosk requests in flight at once per municipality, the rest
+# waiting their turn (juki.nodes.kiosk_admission, docs/kiosk.md "Capacity"); 1 because a
+# certificate server renders one page at a time (its renderer is one per process).
+DEFAULT_KIOSK_SLOTS = 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from juki.core.settings import Settings, SettingsError
+from juki.core.settings import DEFAULT_KIOSK_SLOTS, Settings, SettingsError
 from juki.nodes.kiosk_admission import MAX_RETRY_S, MIN_RETRY_S, KioskAdmission
 
 LG, OTHER = "132250", "142050"
@@ -144,4 +144,4 @@ def test_a_bad_slot_count_in_the_environment_is_refused_by_name(raw: str) -> Non
         with pytest.raises(SettingsError, match="JUKI_KIOSK_SLOTS"):
             Settings.from_env({"JUKI_KIOSK_SLOTS": raw})
     else:
-        assert Settings.from_env({"JUKI_KIOSK_SLOTS": raw}).kiosk_slots == 2
+        assert Settings.from_env({"JUKI_KIOSK_SLOTS": raw}).kiosk_slots == DEFAULT_KIOSK_SLOTS
