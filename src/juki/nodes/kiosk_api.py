@@ -86,6 +86,19 @@ def kiosk_store(request: Request) -> Actor:
 Store = Annotated[Actor, Depends(kiosk_store)]
 
 
+def _busy(busy: RelayBusy) -> JSONResponse:
+    """503: the request's place in line and when to send it again (`Retry-After`, whole s)."""
+    out = BusyOut(
+        type="busy",
+        detail=busy.message_en,
+        msg_ja=busy.message_ja,
+        position=busy.position,
+        retry_after_ms=round(busy.retry_after * 1000),
+    )
+    headers = {"retry-after": str(max(1, math.ceil(busy.retry_after)))}
+    return JSONResponse(status_code=503, content=out.model_dump(), headers=headers)
+
+
 def kiosk_router(node: NationalNode, relay: KioskRelay) -> APIRouter:
     router = APIRouter(tags=["kiosk"], responses={**RESPONSES_401, **RESPONSES_422})
 
@@ -141,15 +154,7 @@ def kiosk_router(node: NationalNode, relay: KioskRelay) -> APIRouter:
         try:
             answer = RelayAnswerOut.of(relay.request(call))
         except RelayBusy as busy:
-            out = BusyOut(
-                type=busy.rule,
-                detail=busy.message_en,
-                msg_ja=busy.message_ja,
-                position=busy.position,
-                retry_after_ms=round(busy.retry_after * 1000),
-            )
-            headers = {"retry-after": str(max(1, math.ceil(busy.retry_after)))}
-            return JSONResponse(status_code=503, content=out.model_dump(), headers=headers)
+            return _busy(busy)
         timing = relay.last_timing()
         if timing:
             response.headers["server-timing"] = timing
