@@ -28,6 +28,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=30, help="kiosk sessions at once")
     parser.add_argument("--persons", type=int, default=1_000_000, help="national index size")
     parser.add_argument("--batch", type=int, default=10_000, help="lookups of each kind")
+    parser.add_argument(
+        "--slots", type=int, default=None, help="kiosk requests in flight per municipality"
+    )
     args = parser.parse_args(argv)
     configure_console("WARNING")  # a log line per message would measure the terminal
     if args.which in ("seed", "all"):
@@ -41,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.which in ("certificates", "all"):
         certificates.main(min(args.residents, 5_000), args.certificates, args.backend)
     if args.which in ("kiosk", "all"):
-        kiosk.main(args.sessions, args.concurrency)
+        kiosk.main(args.sessions, args.concurrency, args.slots)
     if args.which == "provision":  # a national-size load: not part of `all`
         provision.main(args.persons, args.batch, args.seed)
 

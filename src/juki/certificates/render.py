@@ -23,6 +23,7 @@ from typing import Any, Final
 from juki.certificates.codes import verification_code
 from juki.certificates.document import canonical_json
 from juki.certificates.font_blob import install as install_shared_font_copies
+from juki.certificates.font_face import install as install_prepared_font_face
 from juki.certificates.fonts import find_ipamj
 from juki.certificates.model import CertificateContent, Issuance, Line
 from juki.core.era import to_wareki
@@ -219,6 +220,7 @@ class CertificateRenderer:
         with self._lock:
             if self._font_config is None:
                 install_shared_font_copies()
+                install_prepared_font_face()
                 self._font_config = FontConfiguration()
                 css = files("juki.certificates").joinpath("templates/certificate.css")
                 self._stylesheet = CSS(string=css.read_text("utf-8"), font_config=self._font_config)

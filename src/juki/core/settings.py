@@ -26,6 +26,10 @@ DEFAULT_EDIT_LOCK_MINUTES = 30
 # A provisional change no supervisor decided within this many days expires (期限切れ), with a
 # trace saying so: the record it was entered against has likely moved on.
 DEFAULT_PENDING_CHANGE_DAYS = 14
+# The kiosk relay (national node): kiosk requests in flight at once per municipality, the rest
+# waiting their turn (juki.nodes.kiosk_admission, docs/kiosk.md "Capacity"); 1 because a
+# certificate server renders one page at a time (its renderer is one per process).
+DEFAULT_KIOSK_SLOTS = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,7 @@ class Settings:
     change_review: bool = True
     edit_lock_minutes: int = DEFAULT_EDIT_LOCK_MINUTES
     pending_change_days: int = DEFAULT_PENDING_CHANGE_DAYS
+    kiosk_slots: int = DEFAULT_KIOSK_SLOTS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -85,6 +90,7 @@ class Settings:
             pending_change_days=_count(
                 env, "JUKI_PENDING_CHANGE_DAYS", DEFAULT_PENDING_CHANGE_DAYS, 1, 365
             ),
+            kiosk_slots=_count(env, "JUKI_KIOSK_SLOTS", DEFAULT_KIOSK_SLOTS, 1, 64),
         )
 
     def __repr__(self) -> str:
@@ -100,7 +106,7 @@ class Settings:
             f"pkcs11_module={self.pkcs11_module!r}, webauthn_rp_id={self.webauthn_rp_id!r}, "
             f"login_max_failures={self.login_max_failures}, idle_minutes={self.idle_minutes}, "
             f"change_review={self.change_review}, edit_lock_minutes={self.edit_lock_minutes}, "
-            f"pending_change_days={self.pending_change_days})"
+            f"pending_change_days={self.pending_change_days}, kiosk_slots={self.kiosk_slots})"
         )
 
 
@@ -121,7 +127,7 @@ def _count(env: Mapping[str, str], name: str, default: int, low: int, high: int)
     raw = env.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:  # not '²'
         raise SettingsError(f"{name}: a whole number from {low} to {high} is required")
     return int(raw)
 

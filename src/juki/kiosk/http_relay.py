@@ -15,7 +15,7 @@ import httpx
 import pydantic
 
 from juki.certificates.kiosk.offer import KioskOffer
-from juki.kiosk.ports import HopTimeout, KioskCall, RelayAnswer, RelayRefused
+from juki.kiosk.ports import HopTimeout, KioskCall, RelayAnswer, RelayBusy, RelayRefused
 from juki.kiosk.sealing import KeyStatement, SealError, b64, unb64
 from juki.kiosk.wire import (
     ABANDON_PATH,
@@ -24,6 +24,7 @@ from juki.kiosk.wire import (
     OFFER_PATH,
     REQUESTS_PATH,
     SPOILED_PATH,
+    BusyOut,
     ChallengeOut,
     KeyStatementOut,
     KioskCallIn,
@@ -52,6 +53,10 @@ class HttpRelay:
             raise HopTimeout(f"{path}: no answer ({type(exc).__name__})") from exc
         if reply.status_code == 200:
             return reply.json()
+        if reply.status_code == 503:
+            busy = _busy(reply)
+            if busy is not None:
+                raise busy
         raise _refusal(reply)
 
     def challenge(self) -> bytes:
@@ -113,6 +118,15 @@ class HttpRelay:
             return unb64(text)
         except SealError as exc:
             raise RelayRefused("answer_malformed", str(exc), UNEXPECTED_JA) from exc
+
+
+def _busy(reply: httpx.Response) -> RelayBusy | None:
+    """The relay's "wait your turn" (503, `BusyOut`), or None for any other 503."""
+    try:
+        out = BusyOut.model_validate_json(reply.content)
+    except pydantic.ValidationError:
+        return None
+    return RelayBusy(out.position, out.retry_after_ms / 1000)
 
 
 def _refusal(reply: httpx.Response) -> RelayRefused:

@@ -28,6 +28,23 @@ class RelayRefused(DomainRuleError):
         super().__init__(field, rule, message_en, message_ja)
 
 
+class RelayBusy(RelayRefused):
+    """The municipality's certificate server has as many requests in flight as it may: this
+    one is in line (`position`, 1 = next) and should be sent again, unchanged, after
+    `retry_after` seconds. Nothing was checked or used: the card's signed challenge stays
+    good for the next try (within its validity)."""
+
+    def __init__(self, position: int, retry_after: float) -> None:
+        super().__init__(
+            "busy",
+            f"the municipality is busy: number {position} in line, ask again in "
+            f"{retry_after:.2f} s",
+            f"ただいま混み合っています。順番にお受けしますので、このままお待ちください（{position}番目）",
+        )
+        self.position = position
+        self.retry_after = retry_after
+
+
 @dataclass(frozen=True, slots=True)
 class KioskCall:
     """One kiosk request as it reaches the relay."""

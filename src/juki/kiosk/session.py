@@ -6,6 +6,7 @@
     session.authenticate(card, "1234")          # WrongPinAtKiosk (tries left) / CardLockedAtKiosk
     session.choose(lg_code, "residence", copies=1)
     result = session.request()                  # the PDF, only for this request and this card
+                                                # (waiting its turn when the relay says so)
     session.spoiled(result.issue_numbers[0])    # a paper jam (書損), if any
     receipt = session.finish()                  # the fee to charge; everything erased
 
@@ -18,11 +19,16 @@ End to end: the request is sealed to the municipality's kiosk key, which the ses
 only as signed by that municipality's node certificate under the network root; the answer
 opens only with this session's ephemeral key and only for the request id and card serial it
 sent, and `open_answer` checks both again before any page exists.
+
+When the relay says the municipality is busy (`RelayBusy`: its place in line and when to ask
+again), `request` waits that long (`pause`) and sends the very same request again — the card's
+signed challenge was not used — until it is admitted or the session's deadline passes.
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -46,7 +52,7 @@ from juki.certificates.kiosk.messages import (
 from juki.certificates.kiosk.offer import KioskOffer, OfferStatus
 from juki.core.clock import Clock
 from juki.core.errors import DomainRuleError, ValidationError
-from juki.kiosk.ports import HopTimeout, KioskCall, RelayAnswer, RelayPort
+from juki.kiosk.ports import HopTimeout, KioskCall, RelayAnswer, RelayBusy, RelayPort
 from juki.kiosk.sealing import (
     TO_KIOSK,
     TO_MUNICIPALITY,
@@ -141,8 +147,10 @@ class KioskSession:
         store_id: str,
         clock: Clock,
         timeout: timedelta = SESSION_TIMEOUT,
+        pause: Callable[[float], None] = time.sleep,
     ) -> None:
         self._relay = relay
+        self._pause = pause
         self._root = root
         self.store_id = store_id
         self._clock = clock
@@ -156,6 +164,7 @@ class KioskSession:
         self._result: KioskResult | None = None
         self._spoiled: list[str] = []
         self.step = Step.STARTED
+        self.waits = 0  # how many times the relay said to wait (kept for the caller's figures)
 
     @classmethod
     def start(
@@ -166,9 +175,10 @@ class KioskSession:
         store_id: str,
         clock: Clock,
         timeout: timedelta = SESSION_TIMEOUT,
+        pause: Callable[[float], None] = time.sleep,
     ) -> KioskSession:
         """A new session: a fresh ephemeral key here and a fresh challenge from the relay."""
-        session = cls(relay, root, store_id, clock, timeout)
+        session = cls(relay, root, store_id, clock, timeout, pause)
         session._challenge = session._hop(relay.challenge)
         return session
 
@@ -192,6 +202,8 @@ class KioskSession:
         except HopTimeout as exc:
             self.abandon()
             raise SessionAborted(f"hop timed out: {exc}") from exc
+        except RelayBusy:
+            raise  # nothing was used: the same call may be sent again
         except DomainRuleError:
             # the relay refused (the card, the municipality) or aborted on its own timeout: the
             # session cannot go on, and a request the relay aborted is voided by the relay
@@ -294,10 +306,21 @@ class KioskSession:
             sealed,
         )
         self._challenge = None  # used: a new session needs a new one
-        answer = self._hop(lambda: self._relay.request(call))
+        answer = self._admitted(call)
         self._result = self._opened(answer)
         self.step = Step.ANSWERED
         return self._result
+
+    def _admitted(self, call: KioskCall) -> RelayAnswer:
+        """Send the request; while the relay says the municipality is busy, wait as long as
+        it says and send the same request again (within the session's deadline)."""
+        while True:
+            try:
+                return self._hop(lambda: self._relay.request(call))
+            except RelayBusy as busy:
+                self.waits += 1
+                self._alive(Step.CHOSEN)  # past the deadline: abandoned, nothing charged
+                self._pause(busy.retry_after)
 
     def _opened(self, answer: RelayAnswer) -> KioskResult:
         request, key, serial = self._request, self._key, self.card_serial

@@ -5,7 +5,7 @@ kiosk's client) use. Binary values are base64url, certificates PEM; every field 
 from __future__ import annotations
 
 from datetime import time
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -77,6 +77,26 @@ class KioskCallIn(_Strict):
     signature: str = Field(min_length=1, max_length=400, pattern=B64)
     session_key: str = Field(min_length=1, max_length=100, pattern=B64)
     sealed_request: str = Field(min_length=1, max_length=200_000)
+
+
+class BusyOut(_Strict):
+    """503 to a request the relay cannot admit yet: its place in line (1 = next) and when to
+    send the same request again; nothing of it was checked or used."""
+
+    type: Literal["busy"]
+    detail: str = Field(max_length=500)
+    msg_ja: str = Field(max_length=500)
+    position: int = Field(ge=1, le=100_000)
+    retry_after_ms: int = Field(ge=0, le=60_000)
+
+
+BUSY_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    503: {
+        "description": "The municipality is busy: wait `retry_after_ms` and send the same "
+        "request again (混み合っています。このままお待ちください)",
+        "model": BusyOut,
+    }
+}
 
 
 class RelayAnswerOut(_Strict):

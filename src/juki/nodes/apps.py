@@ -159,7 +159,7 @@ def create_node_app(node: Node, config: NodeConfig, settings: Settings) -> FastA
     app.include_router(admin_router(node))
     if isinstance(node, NationalNode) and node.card_ca is not None:
         # the relay (証明書交付センター) for registered stores' kiosks (juki.nodes.kiosk_api)
-        app.state.kiosk_relay = KioskRelay(node)
+        app.state.kiosk_relay = KioskRelay(node, slots=settings.kiosk_slots)
         app.include_router(kiosk_router(node, app.state.kiosk_relay))
         # the resident portal's relay (本人確認情報開示・提供状況開示: juki.nodes.portal_api)
         app.state.portal_relay = PortalRelay(node)

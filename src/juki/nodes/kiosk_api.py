@@ -5,25 +5,31 @@ A kiosk reaches the national node's mutual-TLS listener with its store's client 
 register, so an unregistered or withdrawn store is refused (401) and logged, and each call is
 in the national oplog as the store (`Role.KIOSK_STORE`). The bodies are `juki.kiosk.wire`; bad
 input is a 422 naming the field, a refusal by the relay a 422 with its rule
-(`juki.kiosk.ports.RelayRefused`, `juki.cards.verify.CardRefused`), never a 500.
+(`juki.kiosk.ports.RelayRefused`, `juki.cards.verify.CardRefused`), never a 500. A request
+the relay cannot admit yet (`juki.kiosk.ports.RelayBusy`) is a 503 with its place in line and
+`Retry-After`: the kiosk sends the same request again.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 from cryptography import x509
 from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi.responses import JSONResponse
 
-from juki.kiosk.ports import KioskCall, RelayRefused
+from juki.kiosk.ports import KioskCall, RelayBusy, RelayRefused
 from juki.kiosk.sealing import SealError, b64, unb64
 from juki.kiosk.wire import (
     ABANDON_PATH,
+    BUSY_RESPONSES,
     CHALLENGE_PATH,
     KEY_PATH,
     OFFER_PATH,
     REQUESTS_PATH,
     SPOILED_PATH,
+    BusyOut,
     ChallengeOut,
     Done,
     KeyStatementOut,
@@ -80,6 +86,19 @@ def kiosk_store(request: Request) -> Actor:
 Store = Annotated[Actor, Depends(kiosk_store)]
 
 
+def _busy(busy: RelayBusy) -> JSONResponse:
+    """503: the request's place in line and when to send it again (`Retry-After`, whole s)."""
+    out = BusyOut(
+        type="busy",
+        detail=busy.message_en,
+        msg_ja=busy.message_ja,
+        position=busy.position,
+        retry_after_ms=round(busy.retry_after * 1000),
+    )
+    headers = {"retry-after": str(max(1, math.ceil(busy.retry_after)))}
+    return JSONResponse(status_code=503, content=out.model_dump(), headers=headers)
+
+
 def kiosk_router(node: NationalNode, relay: KioskRelay) -> APIRouter:
     router = APIRouter(tags=["kiosk"], responses={**RESPONSES_401, **RESPONSES_422})
 
@@ -114,12 +133,14 @@ def kiosk_router(node: NationalNode, relay: KioskRelay) -> APIRouter:
             node_certificate=pki.cert_to_pem(statement.node_certificate).decode("ascii"),
         )
 
-    @router.post(REQUESTS_PATH)
-    def request(body: KioskCallIn, actor: Store, response: Response) -> RelayAnswerOut:
+    @router.post(REQUESTS_PATH, responses=BUSY_RESPONSES, response_model=RelayAnswerOut)
+    def request(body: KioskCallIn, actor: Store, response: Response) -> Response | RelayAnswerOut:
         """A customer's request, card-signed and sealed to the municipality; the answer comes
         back sealed to the kiosk session (the relay cannot read either). `Server-Timing` says
         how long the relay took, how long it waited on the municipality and how long that took
-        to make the answer (durations only; `python -m bench kiosk` reads them)."""
+        to make the answer (durations only; `python -m bench kiosk` reads them). While the
+        municipality has as many requests in flight as the relay lets through, a 503 says the
+        request's place in line and when to send it again (nothing of it was used)."""
         call = KioskCall(
             store_id=actor.terminal_id,
             request_id=body.request_id,
@@ -130,7 +151,10 @@ def kiosk_router(node: NationalNode, relay: KioskRelay) -> APIRouter:
             session_key=_bytes(body.session_key, "session_key"),
             sealed_request=body.sealed_request,
         )
-        answer = RelayAnswerOut.of(relay.request(call))
+        try:
+            answer = RelayAnswerOut.of(relay.request(call))
+        except RelayBusy as busy:
+            return _busy(busy)
         timing = relay.last_timing()
         if timing:
             response.headers["server-timing"] = timing

@@ -21,6 +21,10 @@ Before the customer chooses, `offer` asks the municipality chosen what its kiosk
 answering is an offer saying so, for the kiosk to show before the PIN. Advice only: the
 municipality checks everything again at request time.
 
+Before any of that, admission (`juki.nodes.kiosk_admission`): at most a few requests in flight
+per municipality; any other is told at once its place in line and when to send the same
+request again (`RelayBusy`, logged once per request), its challenge unused.
+
 Nothing of the request or the certificate is stored here, and challenges live in memory.
 """
 
@@ -39,7 +43,7 @@ import structlog
 from juki.cards import ca_store
 from juki.cards.verify import CardRefused, CardVerifier, ChallengeBook
 from juki.certificates.kiosk.offer import KioskOffer, OfferStatus
-from juki.kiosk.ports import KioskCall, RelayAnswer, RelayRefused
+from juki.kiosk.ports import KioskCall, RelayAnswer, RelayBusy, RelayRefused
 from juki.kiosk.sealing import KeyStatement, SealError, b64, unb64
 from juki.kiosk.wire import first_error
 from juki.network import pki
@@ -57,6 +61,7 @@ from juki.network.kiosk_messages import (
     KioskVoid,
 )
 from juki.network.transport import QueryRefused, TransportError
+from juki.nodes.kiosk_admission import DEFAULT_SLOTS, HOLD_S, KioskAdmission
 from juki.nodes.kiosk_stores import store_actor
 from juki.nodes.node import AnswerRejected
 from juki.nodes.tables import kiosk_issuances
@@ -89,10 +94,11 @@ def _malformed(exc: pydantic.ValidationError) -> RelayRefused:
 
 
 class KioskRelay:
-    def __init__(self, node: NationalNode) -> None:
+    def __init__(self, node: NationalNode, *, slots: int = DEFAULT_SLOTS) -> None:
         if node.card_ca is None:
             raise RuntimeError("the kiosk relay needs the card CA on this node")
         self.node = node
+        self.admission = KioskAdmission(slots)
         self._timing = threading.local()  # per request thread: `last_timing`
         self.verifier = CardVerifier(
             node.card_ca.certificate, node.card_crl, ChallengeBook(node.clock.now), node.clock.now
@@ -187,11 +193,24 @@ class KioskRelay:
     # -- the request ----------------------------------------------------------------------------
 
     def request(self, call: KioskCall) -> RelayAnswer:
+        """Admit the request (or tell it to wait, `RelayBusy`), then carry it."""
         started = time.perf_counter()
         self._timing.last = None
         store = _check(STORE_ID, call.store_id, "store_id")
         _check(REQUEST_ID, call.request_id, "request_id")
+        lg = self._active_municipality(_check(LG_CODE, call.lg_code, "lg_code"))
         target = f"kiosk_request:{call.request_id[:8]}"
+        turn = self.admission.enter(lg, call.request_id, hold=HOLD_S)
+        if not turn.admitted:
+            if turn.first:  # once per request, not once per knock
+                self._log(store, target, "rejected", f"{lg} busy: told to wait, {turn.position}")
+            raise RelayBusy(turn.position, turn.retry_after)
+        try:
+            return self._carry(call, store, target, started)
+        finally:
+            self.admission.leave(lg, time.perf_counter() - started)
+
+    def _carry(self, call: KioskCall, store: str, target: str, started: float) -> RelayAnswer:
         try:
             serial = self.verifier.verify(call.card_certificate, call.challenge, call.signature)
         except CardRefused as exc:

@@ -15,6 +15,7 @@ from pypdf import PdfReader
 from juki.certificates.content import ALLOWED_ITEMS, build_content
 from juki.certificates.document import digest_of
 from juki.certificates.font_blob import copies_made, held_copy
+from juki.certificates.font_face import PreparedSubsetter, faces_prepared, held_face
 from juki.certificates.fonts import find_ipamj
 from juki.certificates.model import (
     CertificateKind,
@@ -305,3 +306,50 @@ def test_the_whole_font_is_copied_once_per_process(shared_env: CertEnv) -> None:
     shared_env.desk.issue(CLERK, request)
     assert copies_made() == made
     assert held_copy() == find_ipamj().read_bytes()
+
+
+def _subset(library: Any, face: Any, glyphs: list[int]) -> bytes:
+    """WeasyPrint's first pass over a whole font (its flags), through `library`."""
+    from weasyprint.text.ffi import ffi, harfbuzz
+
+    subset_input = library.hb_subset_input_create_or_fail()
+    try:
+        wanted = library.hb_subset_input_glyph_set(subset_input)
+        harfbuzz.hb_set_add_sorted_array(
+            wanted, ffi.new(f"hb_codepoint_t[{len(glyphs)}]", glyphs), len(glyphs)
+        )
+        library.hb_subset_input_set_flags(
+            subset_input,
+            library.HB_SUBSET_FLAGS_RETAIN_GIDS
+            | library.HB_SUBSET_FLAGS_PASSTHROUGH_UNRECOGNIZED
+            | library.HB_SUBSET_FLAGS_DESUBROUTINIZE,
+        )
+        out = library.hb_subset_or_fail(face, subset_input)
+    finally:
+        library.hb_subset_input_destroy(subset_input)
+    assert out != ffi.NULL
+    blob = harfbuzz.hb_face_reference_blob(out)
+    length = ffi.new("unsigned int *")
+    data = ffi.unpack(harfbuzz.hb_blob_get_data(blob, length), length[0])
+    harfbuzz.hb_blob_destroy(blob)
+    harfbuzz.hb_face_destroy(out)
+    return bytes(data)
+
+
+def test_the_whole_font_is_subset_from_a_face_prepared_once(shared_env: CertEnv) -> None:
+    """IPAmj明朝 is prepared for subsetting once per process, and a subset cut from the prepared
+    face is the very subset HarfBuzz cuts from the font itself (the PDF does not change)."""
+    from weasyprint.pdf import fonts as pdf_fonts
+
+    subject = subject_for(shared_env, CertificateKind.RESIDENCE, None)
+    request = CertificateRequest(CertificateKind.RESIDENCE, subject.resident_code)
+    shared_env.desk.issue(CLERK, request)
+    prepared = faces_prepared()
+    shared_env.desk.issue(CLERK, request)
+    assert faces_prepared() == prepared >= 1
+    subsetter, face = pdf_fonts.harfbuzz_subset, held_face()
+    assert isinstance(subsetter, PreparedSubsetter) and face is not None
+    glyphs = sorted({1, 2, 3, 60_000, *range(100, 20_000, 37)})
+    cut = _subset(subsetter, face, glyphs)
+    assert cut == _subset(subsetter.library, face, glyphs)
+    assert len(cut) < len(held_copy() or b"")

@@ -203,3 +203,54 @@ def test_the_offer_over_http_is_logged_as_the_store_validated_and_in_the_schema(
     unknown = http.client.get(OFFER_PATH.format(lg_code="999999"))
     assert unknown.status_code == 422 and "unknown_municipality" in unknown.text
     assert OFFER_PATH in http.client.get("/openapi.json").json()["paths"]
+
+
+def test_a_busy_municipality_tells_the_kiosk_to_wait_and_the_same_request_then_goes_through(
+    http: Http,
+) -> None:
+    """Admission: with every slot of 稲城市 taken, a request is answered at once with a 503, its
+    place in line and when to ask again, logged once however often it knocks; nothing of it is
+    used, so the same request (the same signed challenge) goes through when a slot frees, and
+    the certificate is the card holder's."""
+    world, app = http.world, http.client.app
+    admission = app.state.kiosk_relay.admission  # type: ignore[attr-defined]
+    held = [f"held-{i}".ljust(43, "x") for i in range(admission.slots)]
+    assert all(admission.enter(INAGI, h).admitted for h in held)
+    replies: list[httpx.Response] = []
+    http.client.event_hooks["response"] = [replies.append]
+    pauses: list[float] = []
+
+    def pause(seconds: float) -> None:  # the kiosk waits; meanwhile the slots free up
+        pauses.append(seconds)
+        if len(pauses) == 2:
+            for _ in held:
+                admission.leave(INAGI, 0.3)
+
+    session = KioskSession.start(
+        HttpRelay(http.client), world.net.root_cert, store_id=STORE, clock=world.clock, pause=pause
+    )
+    before = len(_oplog(world))
+    try:
+        session.authenticate(world.cards["A"], PIN)
+        request = session.choose(INAGI, "residence", copies=1)
+        result = session.request()
+    finally:
+        http.client.event_hooks["response"] = []
+    busy = [r for r in replies if r.status_code == 503]
+    assert len(busy) == 2 and session.waits == 2 and len(pauses) == 2
+    body = busy[0].json()
+    assert (body["type"], body["position"]) == ("busy", 1) and "お待ちください" in body["msg_ja"]
+    assert int(busy[0].headers["retry-after"]) >= 1 and 0 < pauses[0] <= 2.0
+    assert result.outcome == "issued" and result.pdf is not None
+    with world.net.municipality(INAGI).engine.connect() as conn:
+        row = conn.execute(
+            sa.select(kiosk_requests).where(kiosk_requests.c.request_id == request.request_id)
+        ).one()
+    assert row.subject_resident_code == world.people["A"].resident_code
+    waits = [r for r in _oplog(world)[before:] if "told to wait" in r.detail]
+    assert len(waits) == 1 and waits[0].outcome == "rejected"
+    assert (admission.in_flight(INAGI), admission.waiting(INAGI)) == (0, 0)
+    session.finish()
+    # the schema says so: a 503 with its body, for kiosks written from the OpenAPI document
+    responses = http.client.get("/openapi.json").json()["paths"][REQUESTS_PATH]["post"]
+    assert "BusyOut" in str(responses["responses"]["503"])
