@@ -1,0 +1,112 @@
+"""Seed 001 第11 on the structure: the juki network independent, no shared terminals.
+
+Three things break it: a host in the juki segment and another segment at once (a shared
+terminal, ⑵); a host of another segment that reaches a juki host without passing a firewall
+(through a hub, a switch, a router: the juki network is not independent, ⑴ and seed 000 §2.4.1
+①); and a VLAN or L3 switch carrying the juki VLAN beside another segment's (independent only
+while nobody takes the switch over, §2.4.2).
+"""
+
+from __future__ import annotations
+
+from juki.governance.topology.findings import Finding, Severity
+from juki.governance.topology.model import HOSTS, VLAN_AWARE, DeviceKind, SegmentKind, Topology
+from juki.governance.topology.reach import Walker, actors
+from juki.governance.topology.remedies import REMEDIES, Text
+
+RULE = "seed 001 第11"
+
+
+def _shared_terminals(topology: Topology) -> list[Finding]:
+    out = []
+    for d in topology.devices:
+        kinds = topology.segment_kinds_of(d.id)
+        if d.kind in HOSTS and SegmentKind.JUKI in kinds and len(d.segments) > 1:
+            others = ", ".join(
+                s for s in d.segments if topology.segment_kind(s) != SegmentKind.JUKI
+            )
+            out.append(
+                Finding(
+                    code="shared_terminal",
+                    severity=Severity.HIGH,
+                    case=None,
+                    path=(d.id,),
+                    summary=Text(
+                        f"{d.id} is in the juki segment and in {others}: a shared terminal ({RULE}"
+                        " ⑵)",
+                        f"{d.id} は住基セグメントと {others} の両方に属している: 端末の共用（稲"
+                        "城市基準 第11 ⑵）",
+                    ),
+                    remedy=REMEDIES["independent"],
+                    target=d.id,
+                )
+            )
+    return out
+
+
+def _unfirewalled(topology: Topology, walker: Walker) -> list[Finding]:
+    everyone = [a for a in actors(topology) if not a.pseudo]
+    hosts = [a for a in everyone if topology.device(a.id).kind in HOSTS]
+    juki = [a for a in hosts if SegmentKind.JUKI in topology.segment_kinds_of(a.id)]
+    others = [a for a in hosts if SegmentKind.JUKI not in topology.segment_kinds_of(a.id)]
+    out = []
+    for j in juki:
+        for x in others:
+            path = walker.path(x, j)
+            if path is None:
+                continue
+            if any(topology.device(d).kind == DeviceKind.FIREWALL for d in path[1:-1]):
+                continue
+            out.append(
+                Finding(
+                    code="juki_not_independent",
+                    severity=Severity.HIGH,
+                    case=None,
+                    path=path,
+                    summary=Text(
+                        f"{x.id} reaches juki host {j.id} without passing a firewall ({RULE} ⑴)",
+                        f"{x.id} から F/W を通らずに住基の {j.id} に到達できる（稲城市基準 第11 "
+                        "⑴）",
+                    ),
+                    remedy=REMEDIES["independent"],
+                    source=x.id,
+                    target=j.id,
+                )
+            )
+            break
+    return out
+
+
+def _shared_switches(topology: Topology) -> list[Finding]:
+    out = []
+    for d in topology.devices:
+        if d.kind not in VLAN_AWARE:
+            continue
+        segments = sorted(set(d.vlan_map.values()))
+        kinds = {topology.segment_kind(s) for s in segments}
+        if SegmentKind.JUKI in kinds and len(kinds) > 1:
+            out.append(
+                Finding(
+                    code="juki_shared_switch",
+                    severity=Severity.MEDIUM,
+                    case=None,
+                    path=(d.id,),
+                    summary=Text(
+                        f"{d.id} carries the juki VLAN beside {', '.join(segments)}: separated "
+                        "only "
+                        f"while the switch is not taken over ({RULE} ⑴)",
+                        f"{d.id} は住基の VLAN を {', '.join(segments)} と同じ機器で収容してい"
+                        "る: スイッチが乗っ取られれば"
+                        "分離は失われる（稲城市基準 第11 ⑴）",
+                    ),
+                    remedy=REMEDIES["independent"],
+                    target=d.id,
+                )
+            )
+    return out
+
+
+def independence_findings(topology: Topology, walker: Walker) -> list[Finding]:
+    return (
+        _shared_terminals(topology) + _unfirewalled(topology, walker) + _shared_switches(topology)
+    )
