@@ -153,8 +153,8 @@ class Topology:
         return None
 
     def segment_kinds_of(self, device_id: str) -> frozenset[SegmentKind]:
-        kinds = (self.segment_kind(s) for s in self.device(device_id).segments)
-        return frozenset(k for k in kinds if k is not None)
+        kinds = {s.id: s.kind for s in self.segments}
+        return frozenset(kinds[s] for s in self.device(device_id).segments if s in kinds)
 
     def with_device(self, device: Device) -> Topology:
         """The same network with `device` in place of the device of that id (what-if)."""

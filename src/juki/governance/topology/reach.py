@@ -19,7 +19,7 @@ lets a PC reach a server lets the server's answer (a worm, a malicious mail) rea
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import networkx as nx
@@ -111,30 +111,40 @@ class Walker:
             elif link.vlan == vlan or routes:
                 yield link, link.vlan
 
-    def path(self, src: Actor, dst: Actor) -> tuple[str, ...] | None:
-        """The shortest way a packet from `src` reaches `dst` (device ids), or None."""
+    def first_states(self, src: Actor) -> list[tuple[str, int | None]]:
         start = self.topology.device(src.device)
-        first: list[tuple[str, int | None]] = []
         if src.inside:
-            first.append((start.id, src.vlan))
-        else:
-            for link in self.links[start.id]:
-                other = self.topology.device(link.b if link.a == start.id else link.a)
-                first.append((other.id, self._entry_vlan(link, other, None)))
+            return [(start.id, src.vlan)]
+        out = []
+        for link in self.links[start.id]:
+            other = self.topology.device(link.b if link.a == start.id else link.a)
+            out.append((other.id, self._entry_vlan(link, other, None)))
+        return out
+
+    def paths(self, src: Actor, dsts: list[Actor]) -> dict[str, tuple[str, ...]]:
+        """The shortest way a packet from `src` reaches each of `dsts` (device ids), for
+        destinations every rule treats alike (`dsts[0]` stands for them all)."""
+        first = self.first_states(src)
+        wanted = {d.device: d.id for d in dsts}
+        found: dict[str, tuple[str, ...]] = {}
         parent: dict[tuple[str, int | None], tuple[str, int | None] | None] = dict.fromkeys(first)
         queue = deque(first)
         while queue:
             state = queue.popleft()
-            if state[0] == dst.device:
-                return self._trace(src, state, parent)
+            if state[0] in wanted and wanted[state[0]] not in found:
+                found[wanted[state[0]]] = self._trace(src, state, parent)
             device = self.topology.device(state[0])
-            for link, carried in self._out(device, state[1], src, dst):
+            for link, carried in self._out(device, state[1], src, dsts[0]):
                 other = self.topology.device(link.b if link.a == device.id else link.a)
                 nxt = (other.id, self._entry_vlan(link, other, carried))
                 if nxt not in parent:
                     parent[nxt] = state
                     queue.append(nxt)
-        return None
+        return found
+
+    def path(self, src: Actor, dst: Actor) -> tuple[str, ...] | None:
+        """The shortest way a packet from `src` reaches `dst` (device ids), or None."""
+        return self.paths(src, [dst]).get(dst.id)
 
     def _trace(
         self,
@@ -152,27 +162,57 @@ class Walker:
         return tuple(reversed(nodes))
 
 
+def _classes(items: list[Actor], key: Callable[[Actor], object]) -> list[list[Actor]]:
+    groups: dict[object, list[Actor]] = {}
+    for item in items:
+        groups.setdefault(key(item), []).append(item)
+    return list(groups.values())
+
+
+def actor_classes(topology: Topology, walker: Walker, members: list[Actor]) -> list[list[Actor]]:
+    """Actors that are cabled alike, named alike by every rule, of one kind and in the same
+    segments: what one of them can send and receive, each can. A source stays on its own."""
+    rules = [r for d in topology.devices for r in d.rules]
+    terms = frozenset(r.src for r in rules) | frozenset(r.dst for r in rules)
+
+    def key(a: Actor) -> object:
+        device = topology.device(a.device)
+        if a.pseudo or device.kind not in HOSTS:
+            return a.id
+        states = tuple(sorted(walker.first_states(a), key=str))
+        return (states, a.names & terms, device.kind, device.segments)
+
+    return _classes(members, key)
+
+
 def attack_graph(topology: Topology, takeover: frozenset[str] = frozenset()) -> nx.DiGraph:
     """Actors joined by every passage, both ways; each edge carries its `path` of devices and
-    `reply` when it is the answering direction of a passage opened the other way."""
+    `reply` when it is the answering direction of a passage opened the other way.
+
+    Actors of one class (`actor_classes`: two terminals on one switch in one segment) are one
+    node, named by the first of them (`members` lists them all): a passage from one is a
+    passage from each, so walking each would add nothing but time.
+    """
     walker = Walker(topology, takeover)
-    everyone = actors(topology)
+    dst_terms = frozenset(r.dst for d in topology.devices for r in d.rules) - {ANY}
     graph: nx.DiGraph = nx.DiGraph()
-    for a in everyone:
-        graph.add_node(a.id, actor=a)
+    reps = []
+    for group in actor_classes(topology, walker, actors(topology)):
+        graph.add_node(group[0].id, actor=group[0], members=tuple(a.id for a in group))
+        reps.append(group[0])
     targets = [
-        a
-        for a in everyone
-        if not a.pseudo and topology.device(a.device).kind != DeviceKind.VENDOR_LINE
+        a for a in reps if not a.pseudo and topology.device(a.device).kind != DeviceKind.VENDOR_LINE
     ]
-    for src in everyone:
-        for dst in targets:
-            if dst.id == src.id:
-                continue
-            path = walker.path(src, dst)
-            if path is None:
-                continue
-            graph.add_edge(src.id, dst.id, path=path, reply=False)
-            if not graph.has_edge(dst.id, src.id) or graph.edges[dst.id, src.id]["reply"]:
-                graph.add_edge(dst.id, src.id, path=tuple(reversed(path)), reply=True)
+    dst_classes = _classes(targets, lambda a: a.names & dst_terms)
+    for src in reps:
+        for dsts in dst_classes:
+            for dst_id, path in walker.paths(src, dsts).items():
+                if dst_id != src.id:
+                    _add_passage(graph, src.id, dst_id, path)
     return graph
+
+
+def _add_passage(graph: nx.DiGraph, src: str, dst: str, path: tuple[str, ...]) -> None:
+    graph.add_edge(src, dst, path=path, reply=False)
+    if not graph.has_edge(dst, src) or graph.edges[dst, src]["reply"]:
+        graph.add_edge(dst, src, path=tuple(reversed(path)), reply=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from juki.governance.topology.findings import Finding, Severity
 from juki.governance.topology.model import HOSTS, VLAN_AWARE, DeviceKind, SegmentKind, Topology
-from juki.governance.topology.reach import Walker, actors
+from juki.governance.topology.reach import Walker, actor_classes, actors
 from juki.governance.topology.remedies import REMEDIES, Text
 
 RULE = "seed 001 第11"
@@ -45,10 +45,10 @@ def _shared_terminals(topology: Topology) -> list[Finding]:
 
 
 def _unfirewalled(topology: Topology, walker: Walker) -> list[Finding]:
-    everyone = [a for a in actors(topology) if not a.pseudo]
-    hosts = [a for a in everyone if topology.device(a.id).kind in HOSTS]
+    hosts = [a for a in actors(topology) if topology.device(a.device).kind in HOSTS]
     juki = [a for a in hosts if SegmentKind.JUKI in topology.segment_kinds_of(a.id)]
-    others = [a for a in hosts if SegmentKind.JUKI not in topology.segment_kinds_of(a.id)]
+    outside = [a for a in hosts if SegmentKind.JUKI not in topology.segment_kinds_of(a.id)]
+    others = [group[0] for group in actor_classes(topology, walker, outside)]
     out = []
     for j in juki:
         for x in others:
