@@ -136,8 +136,8 @@ def render_svg(topology: Topology, result: AuditResult) -> str:
     graph, _ = _graph(topology)
     pos = layout(topology)
     styles, hot = _edge_styles(result)
-    width = max(x for x, _ in pos.values()) + BOX_W // 2 + MARGIN
-    height = max(max(y for _, y in pos.values()) + BOX_H // 2 + MARGIN, TOP + 2 * ROW)
+    width = max(max((x for x, _ in pos.values()), default=0) + BOX_W // 2 + MARGIN, 4 * COL)
+    height = max(max((y for _, y in pos.values()), default=0) + BOX_H // 2 + MARGIN, TOP + 2 * ROW)
     title = escape(topology.municipality or "network")
     highs = sum(f.severity == Severity.HIGH for f in result.findings)
     parts = [

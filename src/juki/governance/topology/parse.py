@@ -30,6 +30,7 @@ from juki.governance.topology.model import (
 E = TypeVar("E", SegmentKind, DeviceKind, Action)
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
 MAX_FREE_PORTS = 1024
+DOCUMENT = "(document)"
 
 COMMON = {"id", "kind", "name"}
 FIELDS: dict[DeviceKind, set[str]] = {
@@ -72,6 +73,12 @@ def _type_name(value: object) -> str:
     return "nothing" if value is None else type(value).__name__
 
 
+def _place(path: str, key: object) -> str:
+    """`path.key`; a key that is not a plain word (empty, a number, null) shown as in Python."""
+    shown = key if isinstance(key, str) and ID_PATTERN.fullmatch(key) else repr(key)
+    return str(shown) if path == DOCUMENT else f"{path}.{shown}"
+
+
 def _mapping(value: object, path: str, keys: set[str], required: set[str]) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise TopologyError(
@@ -83,13 +90,13 @@ def _mapping(value: object, path: str, keys: set[str], required: set[str]) -> di
     for key in value:
         if not isinstance(key, str) or key not in keys:
             raise TopologyError(
-                f"{path}.{key}",
+                _place(path, key),
                 "unknown_key",
                 f"unknown key; allowed here: {', '.join(sorted(keys))}",
                 f"使えないキーです。ここで使えるキー: {', '.join(sorted(keys))}",
             )
     for key in sorted(required - set(value)):
-        raise TopologyError(f"{path}.{key}", "required", "is required", "必須の項目です")
+        raise TopologyError(_place(path, key), "required", "is required", "必須の項目です")
     return dict(value)
 
 
@@ -420,7 +427,7 @@ def parse_topology(doc: object) -> Topology:
     """Validate a loaded document; raise `TopologyError` at the first problem."""
     top = _mapping(
         doc,
-        "(document)",
+        DOCUMENT,
         {"municipality", "segments", "devices", "links"},
         {"segments", "devices", "links"},
     )

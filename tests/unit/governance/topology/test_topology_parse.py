@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from juki.governance.topology.audit import audit
+from juki.governance.topology.diagram import render_svg
 from juki.governance.topology.loader import EXAMPLES, example_text, topology_from_text
 from juki.governance.topology.parse import TopologyError, parse_topology
 
@@ -157,7 +158,7 @@ def _refusal_or_none(doc: object) -> TopologyError | None:
         topology = parse_topology(doc)
     except TopologyError as error:
         return error
-    audit(topology)  # a document that parses is audited without error
+    render_svg(topology, audit(topology))  # a document that parses is audited and drawn
     return None
 
 
@@ -216,3 +217,23 @@ def test_any_text_parses_or_is_refused(text: str) -> None:
     except TopologyError as error:
         refused.append(error)
     assert all(str(e).startswith("any.yaml: ") for e in refused)
+
+
+def test_a_key_written_twice_is_refused_not_silently_replaced() -> None:
+    text = example_text("safe").replace(
+        "    default: deny\n", "    default: deny\n    default: allow\n", 1
+    )
+    with pytest.raises(TopologyError) as caught:
+        topology_from_text(text, "safe.yaml")
+    assert caught.value.rule == "yaml" and "duplicate key 'default'" in caught.value.message_en
+
+
+def test_an_empty_network_is_audited_and_drawn() -> None:
+    _parse_or_refuse({"segments": [], "devices": [], "links": []})
+    assert _refusal_or_none({"segments": [], "devices": [], "links": []}) is None
+
+
+def test_a_missing_top_level_key_is_named_plainly() -> None:
+    doc = _safe()
+    del doc["links"]
+    assert (_refusal(doc).field, _refusal(doc).rule) == ("links", "required")
