@@ -1,17 +1,18 @@
-"""`python -m bench seed|events|network|certificates|oplog|kiosk|all [--residents N] …`."""
+"""`python -m bench seed|events|network|certificates|oplog|kiosk|topology|all [--residents N] …`."""
 
 from __future__ import annotations
 
 import argparse
 
-from bench import certificates, events, kiosk, network, oplog, seed
+from bench import certificates, events, kiosk, network, oplog, seed, topology
 from juki.core.logs import configure_console
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "which", choices=["seed", "events", "network", "certificates", "oplog", "kiosk", "all"]
+        "which",
+        choices=["seed", "events", "network", "certificates", "oplog", "kiosk", "topology", "all"],
     )
     parser.add_argument("--residents", type=int, default=20_000, help="residents to seed")
     parser.add_argument("--events", type=int, default=500, help="events of each kind")
@@ -36,6 +37,8 @@ def main(argv: list[str] | None = None) -> None:
         certificates.main(min(args.residents, 5_000), args.certificates, args.backend)
     if args.which in ("kiosk", "all"):
         kiosk.main(args.sessions, args.concurrency)
+    if args.which in ("topology", "all"):
+        topology.main()
 
 
 if __name__ == "__main__":

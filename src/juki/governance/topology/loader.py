@@ -31,7 +31,10 @@ EXAMPLES = (
 )
 
 
-class _StrictLoader(yaml.SafeLoader):
+_SAFE: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml if built
+
+
+class _StrictLoader(_SAFE):  # type: ignore[valid-type,misc]
     """The safe loader, refusing a key written twice in one mapping (YAML would keep the last
     silently: a second `rules:` would replace the first without a word)."""
 
@@ -46,7 +49,8 @@ class _StrictLoader(yaml.SafeLoader):
                     None, None, f"duplicate key {key!r}", key_node.start_mark
                 )
             seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
 
 
 def topology_from_text(text: str, source: str = "") -> Topology:

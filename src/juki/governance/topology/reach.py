@@ -26,6 +26,7 @@ import networkx as nx
 
 from juki.governance.topology.model import (
     ANY,
+    ENDPOINTS,
     HOSTS,
     Action,
     Device,
@@ -78,6 +79,7 @@ class Walker:
     def __init__(self, topology: Topology, takeover: frozenset[str] = frozenset()) -> None:
         self.topology = topology
         self.takeover = takeover
+        self.devices = {d.id: d for d in topology.devices}
         self.links: dict[str, list[Link]] = {d.id: [] for d in topology.devices}
         for link in topology.links:
             self.links[link.a].append(link)
@@ -93,7 +95,7 @@ class Walker:
     ) -> Iterator[tuple[Link, int | None]]:
         """The links a packet in `vlan` leaves `device` by, with the VLAN it carries."""
         kind = device.kind
-        if kind in HOSTS or kind in (DeviceKind.INTERNET, DeviceKind.VENDOR_LINE):
+        if kind in ENDPOINTS:
             return
         if kind in (DeviceKind.FIREWALL, DeviceKind.ROUTER) and not allows(device, src, dst):
             return
@@ -129,13 +131,15 @@ class Walker:
         found: dict[str, tuple[str, ...]] = {}
         parent: dict[tuple[str, int | None], tuple[str, int | None] | None] = dict.fromkeys(first)
         queue = deque(first)
-        while queue:
+        while queue and len(found) < len(wanted):
             state = queue.popleft()
             if state[0] in wanted and wanted[state[0]] not in found:
                 found[wanted[state[0]]] = self._trace(src, state, parent)
-            device = self.topology.device(state[0])
+            device = self.devices[state[0]]
             for link, carried in self._out(device, state[1], src, dsts[0]):
-                other = self.topology.device(link.b if link.a == device.id else link.a)
+                other = self.devices[link.b if link.a == device.id else link.a]
+                if other.kind in ENDPOINTS and other.id not in wanted:
+                    continue  # an endpoint forwards nothing: only a wanted one is worth a visit
                 nxt = (other.id, self._entry_vlan(link, other, carried))
                 if nxt not in parent:
                     parent[nxt] = state
