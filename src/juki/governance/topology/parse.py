@@ -9,10 +9,12 @@ their own file. Nothing here trusts the document's shape: any value of any type 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from juki.core.errors import ValidationError
+from juki.core.text import is_noncharacter
 from juki.governance.topology.model import (
     ANY,
     HOSTS,
@@ -125,12 +127,15 @@ def _identifier(value: object, path: str) -> str:
 
 
 def _text(value: object, path: str) -> str:
-    if not isinstance(value, str) or len(value) > 200:
+    """A name or note: at most 200 characters, none a control character, a surrogate or a
+    noncharacter (it is printed on the console and drawn in the SVG)."""
+    bad = (unicodedata.category(c) in ("Cc", "Cs") or is_noncharacter(c) for c in str(value))
+    if not isinstance(value, str) or len(value) > 200 or any(bad):
         raise TopologyError(
             path,
             "text",
-            "must be a text of at most 200 characters",
-            "200文字以内の文字列で書いてください",
+            "must be a text of at most 200 characters, without control characters",
+            "制御文字を含まない200文字以内の文字列で書いてください",
         )
     return value
 

@@ -17,6 +17,18 @@ from juki.governance.topology.remedies import REMEDIES, Text
 RULE = "seed 001 第11"
 
 
+def _finding(
+    code: str,
+    severity: Severity,
+    path: tuple[str, ...],
+    en: str,
+    ja: str,
+    source: str | None = None,
+) -> Finding:
+    summary = Text(f"{en} ({RULE})", f"{ja}（稲城市基準 第11）")
+    return Finding(code, severity, None, path, summary, REMEDIES["independent"], source, path[-1])
+
+
 def _shared_terminals(topology: Topology) -> list[Finding]:
     out = []
     for d in topology.devices:
@@ -25,22 +37,9 @@ def _shared_terminals(topology: Topology) -> list[Finding]:
             others = ", ".join(
                 s for s in d.segments if topology.segment_kind(s) != SegmentKind.JUKI
             )
-            out.append(
-                Finding(
-                    code="shared_terminal",
-                    severity=Severity.HIGH,
-                    case=None,
-                    path=(d.id,),
-                    summary=Text(
-                        f"{d.id} is in the juki segment and in {others}: a shared terminal ({RULE}"
-                        " ⑵)",
-                        f"{d.id} は住基セグメントと {others} の両方に属している: 端末の共用（稲"
-                        "城市基準 第11 ⑵）",
-                    ),
-                    remedy=REMEDIES["independent"],
-                    target=d.id,
-                )
-            )
+            en = f"{d.id} is in the juki segment and in {others}: a shared terminal, ⑵"
+            ja = f"{d.id} は住基セグメントと {others} の両方に属している: 端末の共用 ⑵"
+            out.append(_finding("shared_terminal", Severity.HIGH, (d.id,), en, ja))
     return out
 
 
@@ -57,22 +56,9 @@ def _unfirewalled(topology: Topology, walker: Walker) -> list[Finding]:
                 continue
             if any(topology.device(d).kind == DeviceKind.FIREWALL for d in path[1:-1]):
                 continue
-            out.append(
-                Finding(
-                    code="juki_not_independent",
-                    severity=Severity.HIGH,
-                    case=None,
-                    path=path,
-                    summary=Text(
-                        f"{x.id} reaches juki host {j.id} without passing a firewall ({RULE} ⑴)",
-                        f"{x.id} から F/W を通らずに住基の {j.id} に到達できる（稲城市基準 第11 "
-                        "⑴）",
-                    ),
-                    remedy=REMEDIES["independent"],
-                    source=x.id,
-                    target=j.id,
-                )
-            )
+            en = f"{x.id} reaches juki host {j.id} without passing a firewall, ⑴"
+            ja = f"{x.id} から F/W を通らずに住基の {j.id} に到達できる ⑴"
+            out.append(_finding("juki_not_independent", Severity.HIGH, path, en, ja, x.id))
             break
     return out
 
@@ -80,29 +66,15 @@ def _unfirewalled(topology: Topology, walker: Walker) -> list[Finding]:
 def _shared_switches(topology: Topology) -> list[Finding]:
     out = []
     for d in topology.devices:
-        if d.kind not in VLAN_AWARE:
-            continue
         segments = sorted(set(d.vlan_map.values()))
         kinds = {topology.segment_kind(s) for s in segments}
-        if SegmentKind.JUKI in kinds and len(kinds) > 1:
-            out.append(
-                Finding(
-                    code="juki_shared_switch",
-                    severity=Severity.MEDIUM,
-                    case=None,
-                    path=(d.id,),
-                    summary=Text(
-                        f"{d.id} carries the juki VLAN beside {', '.join(segments)}: separated "
-                        "only "
-                        f"while the switch is not taken over ({RULE} ⑴)",
-                        f"{d.id} は住基の VLAN を {', '.join(segments)} と同じ機器で収容してい"
-                        "る: スイッチが乗っ取られれば"
-                        "分離は失われる（稲城市基準 第11 ⑴）",
-                    ),
-                    remedy=REMEDIES["independent"],
-                    target=d.id,
-                )
+        if d.kind in VLAN_AWARE and SegmentKind.JUKI in kinds and len(kinds) > 1:
+            beside = ", ".join(segments)
+            en = f"{d.id} carries the juki VLAN beside {beside}: apart until taken over, ⑴"
+            ja = (
+                f"{d.id} は住基の VLAN を {beside} と同じ機器で収容: 乗っ取られれば分離は失われる ⑴"
             )
+            out.append(_finding("juki_shared_switch", Severity.MEDIUM, (d.id,), en, ja))
     return out
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import functools
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 import yaml
@@ -158,7 +159,8 @@ def _refusal_or_none(doc: object) -> TopologyError | None:
         topology = parse_topology(doc)
     except TopologyError as error:
         return error
-    render_svg(topology, audit(topology))  # a document that parses is audited and drawn
+    svg = render_svg(topology, audit(topology))  # a document that parses is audited and drawn
+    ElementTree.fromstring(svg)  # noqa: S314 - our own output, parsed to check it is XML
     return None
 
 
@@ -231,6 +233,12 @@ def test_a_key_written_twice_is_refused_not_silently_replaced() -> None:
 def test_an_empty_network_is_audited_and_drawn() -> None:
     _parse_or_refuse({"segments": [], "devices": [], "links": []})
     assert _refusal_or_none({"segments": [], "devices": [], "links": []}) is None
+
+
+def test_a_control_character_in_a_name_is_refused() -> None:
+    doc = _safe()
+    doc["municipality"] = "安全町\x1b[2J"
+    assert (_refusal(doc).field, _refusal(doc).rule) == ("municipality", "text")
 
 
 def test_a_missing_top_level_key_is_named_plainly() -> None:
