@@ -170,7 +170,7 @@ def _parse_or_refuse(doc: object) -> None:
         assert error.field and error.rule and error.message_en and error.message_ja
 
 
-@settings(max_examples=60)
+@settings(max_examples=40)
 @given(_values)
 def test_any_document_parses_or_is_refused(doc: object) -> None:
     _parse_or_refuse(doc)
@@ -192,7 +192,7 @@ def _loaded(name: str) -> Any:
     return yaml.safe_load(example_text(name))
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(EXAMPLES), st.data(), _values, st.booleans())
 def test_a_damaged_example_parses_or_is_refused(
     name: str, data: st.DataObject, value: object, delete: bool
