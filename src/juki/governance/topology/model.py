@@ -135,7 +135,7 @@ class Topology:
     segments: tuple[Segment, ...]
     devices: tuple[Device, ...]
     links: tuple[Link, ...]
-    _by_id: dict[str, Device] = field(default_factory=dict, compare=False, repr=False)
+    _by_id: dict[str, Device] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self._by_id.update({d.id: d for d in self.devices})
