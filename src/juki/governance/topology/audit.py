@@ -50,8 +50,10 @@ def _source_label(topology: Topology, actor: Actor) -> Text:
 
 
 def _source_case_and_protected(topology: Topology, actor: Actor) -> tuple[int | None, bool]:
-    """The case a source itself makes (4, 5, 6, or None for the Internet) and whether it is
-    protected as the report asks (caller-id check; a vendor line restricted and not always on)."""
+    """The case a source itself makes (4, 5, 6, or None: classify the path) and whether it is
+    protected as the report asks (caller-id check; a vendor line restricted and not always on).
+    A free port is case 6 when it is on the core or juki network (§2.4.7); a free port on the
+    intranet is one more way into the intranet, and the path decides the case."""
     device = topology.device(actor.device)
     if device.kind == DeviceKind.DIALUP_ROUTER:
         return 4, device.caller_id_check
@@ -59,7 +61,8 @@ def _source_case_and_protected(topology: Topology, actor: Actor) -> tuple[int | 
         return 5, device.restricted and not device.always_on
     if device.kind == DeviceKind.INTERNET:
         return None, False
-    return 6, False
+    lands = {topology.segment_kind(s) for s in actor.names}
+    return (6 if lands & PROTECTED else None), False
 
 
 def _is_source(topology: Topology, actor: Actor) -> bool:
@@ -106,8 +109,9 @@ def classify(topology: Topology, graph: nx.DiGraph, hosts: list[str]) -> int | N
     kinds = {d.kind for d in interior}
     if DeviceKind.L3_SWITCH in kinds:
         return 3
-    before = topology.segment_kinds_of(prev) if topology.device(prev).kind in HOSTS else frozenset()
-    if topology.device(prev).kind == DeviceKind.INTERNET:
+    actor: Actor = graph.nodes[prev]["actor"]
+    before = {topology.segment_kind(s) for s in actor.names}
+    if topology.device(actor.device).kind == DeviceKind.INTERNET:
         return 2 if edge["reply"] else None
     if before & OUTSIDE and not kinds & FILTERING and not any(d.has_vlans for d in interior):
         return 2

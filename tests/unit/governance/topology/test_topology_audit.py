@@ -175,3 +175,12 @@ def test_a_switch_carrying_the_juki_vlan_beside_the_core_is_noted() -> None:
 def test_every_example_parses_and_audits() -> None:
     for name in EXAMPLES:
         assert audit(_example(name)).municipality.endswith("(example)")
+
+
+def test_a_free_port_on_the_intranet_is_classified_by_its_path_not_as_case_six() -> None:
+    safe = _example("safe")
+    opened = _with_rule_first(safe, "fw-internal", Rule("info", "core", Action.ALLOW))
+    switch = dataclasses.replace(opened.device("sw-info"), free_ports=3)
+    result = audit(opened.with_device(switch))
+    laptop = next(f for f in result.findings if f.source == "laptop@sw-info")
+    assert (laptop.severity, laptop.case, laptop.target) == (Severity.HIGH, 1, "cs")
