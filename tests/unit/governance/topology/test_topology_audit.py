@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from juki.governance.topology.audit import audit
 from juki.governance.topology.findings import AuditResult, Finding, Severity
@@ -184,3 +186,26 @@ def test_a_free_port_on_the_intranet_is_classified_by_its_path_not_as_case_six()
     result = audit(opened.with_device(switch))
     laptop = next(f for f in result.findings if f.source == "laptop@sw-info")
     assert (laptop.severity, laptop.case, laptop.target) == (Severity.HIGH, 1, "cs")
+
+
+def _high_sources(topology: Topology) -> set[str | None]:
+    return {
+        f.source for f in audit(topology).findings if f.code == "reach" and f.severity == "high"
+    }
+
+
+@settings(max_examples=20)
+@given(st.sampled_from(EXAMPLES), st.data())
+def test_cutting_cables_or_closing_a_firewall_never_opens_a_way_in(
+    name: str, data: st.DataObject
+) -> None:
+    topology = _example(name)
+    before = _high_sources(topology)
+    kept = data.draw(st.lists(st.sampled_from(topology.links), unique=True))
+    cut = Topology(topology.municipality, topology.segments, topology.devices, tuple(kept))
+    assert _high_sources(cut) <= before
+    firewalls = [d for d in topology.devices if d.kind == DeviceKind.FIREWALL]
+    if firewalls:
+        fw = data.draw(st.sampled_from(firewalls))
+        closed = _with_rule_first(topology, fw.id, Rule("any", "any", Action.DENY))
+        assert _high_sources(closed) <= before

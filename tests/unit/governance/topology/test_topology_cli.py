@@ -82,3 +82,10 @@ def test_a_missing_file_is_one_clear_line(
 ) -> None:
     assert main(["audit", "network", str(tmp_path / "none.yaml")]) == 1
     assert "none.yaml: (file): cannot read" in capsys.readouterr().err
+
+
+def test_medium_findings_alone_exit_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit", "network", _file(tmp_path, "case1-vlan"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["high"] is False
+    assert [f["severity"] for f in report["findings"]] == ["medium"]
