@@ -17,7 +17,7 @@ from juki.core.console import EXIT_FAILED, EXIT_OK, ConsoleError, Subparsers
 from juki.core.settings import Settings
 from juki.governance.topology.audit import audit
 from juki.governance.topology.diagram import render_svg
-from juki.governance.topology.findings import AuditResult
+from juki.governance.topology.findings import AuditResult, Severity
 from juki.governance.topology.loader import load_topology
 from juki.governance.topology.parse import TopologyError
 from juki.governance.topology.remedies import CASES
@@ -50,6 +50,8 @@ def _text_report(result: AuditResult) -> list[str]:
         lines.append(f"   経路 / path: {' → '.join(f.path)}")
         lines.append(f"   対策: {f.remedy.ja}")
         lines.append(f"   remedy: {f.remedy.en}")
+    counts = {s: sum(f.severity == s for f in result.findings) for s in Severity}
+    lines.append(" / ".join(f"{s.value}: {n}" for s, n in counts.items()))
     return lines
 
 

@@ -24,6 +24,7 @@ def test_the_safe_layout_exits_0_and_a_case_exits_1(
     assert main(["audit", "network", _file(tmp_path, "safe")]) == 0
     out = capsys.readouterr().out
     assert "[low] 事例1 / case 1" in out and "[high]" not in out
+    assert out.endswith("high: 0 / medium: 0 / low: 1\n")
     assert main(["audit", "network", _file(tmp_path, "case6")]) == 1
     out = capsys.readouterr().out
     assert "[high] 事例6 / case 6" in out
