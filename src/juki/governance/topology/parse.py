@@ -130,14 +130,10 @@ def _text(value: object, path: str) -> str:
     """A name or note: at most 200 characters, none a control character, a surrogate or a
     noncharacter (it is printed on the console and drawn in the SVG)."""
     bad = (unicodedata.category(c) in ("Cc", "Cs") or is_noncharacter(c) for c in str(value))
-    if not isinstance(value, str) or len(value) > 200 or any(bad):
-        raise TopologyError(
-            path,
-            "text",
-            "must be a text of at most 200 characters, without control characters",
-            "制御文字を含まない200文字以内の文字列で書いてください",
-        )
-    return value
+    if isinstance(value, str) and len(value) <= 200 and not any(bad):
+        return value
+    en = "must be a text of at most 200 characters, without control characters"
+    raise TopologyError(path, "text", en, "制御文字を含まない200文字以内の文字列で書いてください")
 
 
 def _flag(value: object, path: str) -> bool:
