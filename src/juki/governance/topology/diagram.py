@@ -24,7 +24,7 @@ from juki.governance.topology.model import (
 )
 from juki.governance.topology.reach import actors
 
-COL, ROW, BOX_W, BOX_H, MARGIN, TOP = 190, 64, 150, 46, 30, 70
+COL, ROW, BOX_W, BOX_H, MARGIN, TOP, LEGEND_X = 190, 64, 150, 46, 30, 70, 440
 FILL = {
     SegmentKind.PUBLIC: "#e3f4e1",
     SegmentKind.INFO: "#deebfa",
@@ -131,12 +131,26 @@ def _edge(p: tuple[int, int], q: tuple[int, int], style: str) -> str:
     return f'<path d="M {side} {y1} C {bow} {y1}, {bow} {y2}, {side} {y2}" fill="none" {style}/>'
 
 
+def _legend() -> list[str]:
+    """The colour of each kind of box, to the right of the line colours."""
+    keys = [("外部", OUTSIDE_FILL)]
+    keys += [(SEGMENT_NAMES_JA[k], FILL[k]) for k in sorted(FILL, key=lambda k: ORDER[k])]
+    keys.append(("中継機器", DEVICE_FILL))
+    out = []
+    for i, (label, fill) in enumerate(keys):
+        x = LEGEND_X + i * 72
+        out.append(f'<rect x="{x}" y="38" width="12" height="12" fill="{fill}" stroke="#555"/>')
+        out.append(f'<text x="{x + 16}" y="48" font-size="11">{label}</text>')
+    return out
+
+
 def render_svg(topology: Topology, result: AuditResult) -> str:
     """The SVG document for `topology` with the paths of `result`."""
     graph, _ = _graph(topology)
     pos = layout(topology)
     styles, hot = _edge_styles(result)
-    width = max(max((x for x, _ in pos.values()), default=0) + BOX_W // 2 + MARGIN, 4 * COL)
+    right = max((x for x, _ in pos.values()), default=0) + BOX_W // 2 + MARGIN
+    width = max(right, LEGEND_X + 6 * 72 + MARGIN)
     height = max(max((y for _, y in pos.values()), default=0) + BOX_H // 2 + MARGIN, TOP + 2 * ROW)
     title = escape(topology.municipality or "network")
     highs = sum(f.severity == Severity.HIGH for f in result.findings)
@@ -149,6 +163,7 @@ def render_svg(topology: Topology, result: AuditResult) -> str:
         f"(high: {highs}, findings: {len(result.findings)})</text>",
         f'<text x="{MARGIN}" y="48" font-size="11" fill="{RED}">赤の実線: 危険な経路 (high)'
         f'<tspan fill="{ORANGE}">　橙の破線: 乗っ取り等で開く経路 (medium)</tspan></text>',
+        *_legend(),
     ]
     for a, b in sorted(graph.edges, key=sorted):
         style = styles.get(frozenset((a, b)), f'stroke="{GREY}" stroke-width="1.5"')
