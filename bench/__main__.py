@@ -1,4 +1,4 @@
-"""`python -m bench seed|events|network|certificates|oplog|kiosk|all|provision [--residents N] …`.
+"""`python -m bench seed|events|network|certificates|oplog|kiosk|topology|all|provision [--residents N] …`.
 
 `provision` loads a national-size index (a million persons by default): it is not part of `all`.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench import certificates, events, kiosk, network, oplog, provision, seed
+from bench import certificates, events, kiosk, network, oplog, provision, seed, topology
 from juki.core.logs import configure_console
 
 
@@ -15,7 +15,17 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
         "which",
-        choices=["seed", "events", "network", "certificates", "oplog", "kiosk", "provision", "all"],
+        choices=[
+            "seed",
+            "events",
+            "network",
+            "certificates",
+            "oplog",
+            "kiosk",
+            "topology",
+            "provision",
+            "all",
+        ],
     )
     parser.add_argument("--residents", type=int, default=20_000, help="residents to seed")
     parser.add_argument("--events", type=int, default=500, help="events of each kind")
@@ -45,6 +55,8 @@ def main(argv: list[str] | None = None) -> None:
         certificates.main(min(args.residents, 5_000), args.certificates, args.backend)
     if args.which in ("kiosk", "all"):
         kiosk.main(args.sessions, args.concurrency, args.slots)
+    if args.which in ("topology", "all"):
+        topology.main()
     if args.which == "provision":  # a national-size load: not part of `all`
         provision.main(args.persons, args.batch, args.seed)
 

@@ -338,6 +338,10 @@ COMMANDS: Final[dict[str, Rule]] = {
         "a store's kiosk UI for anonymous customers: the card and its PIN authenticate each "
         "request at the relay, whose every call is in the national oplog as the store"
     ),
+    "audit network": Console(
+        "reads a topology YAML file and writes at most a diagram: no node, database or "
+        "personal data (docs/topology.md)"
+    ),
 }
 
 # `juki operator …` takes a token, and without one acts as the console's アクセス管理責任者

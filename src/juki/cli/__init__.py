@@ -46,6 +46,7 @@ COMMANDS: Final = {
     "network": ("juki.nodes.cli", "the network of nodes (住基ネット)"),
     "node": ("juki.nodes.cli", "run one node"),
     "sim": ("juki.sim.cli", "simulate the whole network in one process, seeded, with faults"),
+    "audit": ("juki.governance.topology.cli", "audits: the network topology (seed 000 §2.4)"),
 }
 
 
