@@ -1,4 +1,5 @@
-"""`python -m bench seed|events|network|certificates|oplog|kiosk|topology|all|provision [--residents N] …`.
+"""`python -m bench NAME [--residents N] …`, NAME one of seed, events, network, certificates,
+oplog, kiosk, topology, all, provision.
 
 `provision` loads a national-size index (a million persons by default): it is not part of `all`.
 """
