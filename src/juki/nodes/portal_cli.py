@@ -24,7 +24,7 @@ from juki.nodes.kiosk_demo import is_demo
 from juki.nodes.kiosk_serve import DEFAULT_HOST
 from juki.nodes.portal_actions import list_corrections
 from juki.nodes.portal_serve import PortalSetupError, init_portal, serve
-from juki.security.credentials import add_token_arg, operator_for
+from juki.security.credentials import add_token_arg, operator_for, require_token
 from juki.storage.engine import make_engine
 
 
@@ -54,6 +54,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_corrections(args: argparse.Namespace, settings: Settings) -> int:
+    require_token(args, settings)  # refused before the network's files are read
     files = _files(args)
     if args.lg not in files.node_ids():
         raise ConsoleError(f"lg: {args.lg} is not a node of this network")

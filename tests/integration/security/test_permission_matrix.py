@@ -194,6 +194,8 @@ def _argv(path: str, parser: argparse.ArgumentParser, tmp: Path, url: str) -> li
             value = str(tmp / "out")
         elif getattr(action.type, "__name__", "") == "_date":
             value = date(2025, 4, 1).isoformat()
+        elif getattr(action.type, "__name__", "") == "_year":
+            value = "2025"
         else:
             value = "24727059608"
         argv += [action.option_strings[0], value] if action.option_strings else [value]
