@@ -70,6 +70,7 @@ class FuhyoEntry:
     changed_on: date
     moved_abroad: bool  # 国外転出者である旨
     support_measure: bool  # 支援措置, as the notice carried it
+    abroad_country: str | None = None  # the country of a 国外転出, as the notice carried it
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,7 @@ def entry_from_row(row: Mapping[Any, Any]) -> FuhyoEntry:
         changed_on=row["changed_on"],
         moved_abroad=bool(row["moved_abroad"]),
         support_measure=bool(row["support_measure"]),
+        abroad_country=row["abroad_country"],
     )
 
 
@@ -104,7 +105,8 @@ def fuhyo_snapshot(
             resident_code=code,
             entries=tuple(entries),
             protected=entries[-1].support_measure or code in protected,
-            abroad_destination=abroad.get(code),
+            # this municipality's own record first; else the country the notice carried
+            abroad_destination=abroad.get(code) or entries[-1].abroad_country,
         )
         for code, entries in by_code.items()
     ]

@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 import pytest
 
+from juki.certificates.fuhyo_store import fuhyo_snapshot
 from juki.core.clock import JST, FixedClock
 from juki.network.messages import FuhyoNotice, SchemaError, parse_body
 from juki.nodes.layout import DEMO_MUNICIPALITIES, demo_layout
@@ -21,7 +22,7 @@ from juki.registry.commands import (
     RecordMoveIn,
     RecordMoveOut,
 )
-from juki.registry.model import ResidentRecord, Sex
+from juki.registry.model import Municipality, ResidentRecord, Sex
 from juki.registry.store.journal import fuhyo_history
 from juki.registry.uow import SqlRegistryUnitOfWork
 from juki.security.actors import Actor
@@ -114,6 +115,26 @@ def test_a_move_abroad_is_notified_with_its_mark(net: InProcessNetwork) -> None:
         (NISHITOKYO, "immigration", False, None),
         (NISHITOKYO, "emigration", True, "アメリカ合衆国"),  # the country: notice v4
     ]
+
+
+def test_the_honseki_municipality_shows_the_country_the_notice_carried(
+    net: InProcessNetwork,
+) -> None:
+    """稲城市 keeps no 住民票 of him: the 転出先 on his 附票の写し comes from the notice."""
+    person = settle_in_nishitokyo(net, "四郎")
+    net.run_until_quiet()
+    move_out(net, person, "アメリカ合衆国", abroad=True)
+
+    with net.municipality(INAGI).engine.connect() as conn:
+        snapshot = fuhyo_snapshot(
+            conn,
+            person.resident_code,
+            Municipality(INAGI, "東京都", "稲城市"),
+            net.municipality(INAGI).clock.now(),
+            lock=False,
+        )
+    assert snapshot.subject.is_abroad
+    assert snapshot.subject.abroad_destination == "アメリカ合衆国"
 
 
 def test_a_version_1_notice_still_parses_as_the_current_one_and_is_not_marked_abroad() -> None:
