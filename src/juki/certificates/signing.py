@@ -18,7 +18,6 @@ parsed once and kept loaded (STACK-NOTES: pyhanko's SimpleSigner re-parses it pe
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import io
 import shutil
 import tempfile
@@ -66,10 +65,6 @@ class SigningSetupError(RuntimeError):
     """The signing key cannot be used as configured; the message says what to fix."""
 
 
-def fingerprint(cert: x509.Certificate) -> str:
-    return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
-
-
 def _attr(name: x509.Name, oid: x509.ObjectIdentifier) -> str | None:
     values = name.get_attributes_for_oid(oid)
     return str(values[0].value) if values else None
@@ -88,7 +83,7 @@ class SigningMaterial:
 
     @property
     def fingerprint(self) -> str:
-        return fingerprint(self.cert)
+        return pki.fingerprint(self.cert)
 
 
 def _read_pem(path: Path, what: str) -> bytes:

@@ -6,6 +6,7 @@ and P-256 works with every TLS stack a municipality's firewall or proxy might ha
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -194,6 +195,11 @@ def named_in(cert: x509.Certificate) -> CertifiedNode:
     if not cn or not ou:
         raise ValueError("certificate does not name a node")
     return CertifiedNode(node_id=str(cn[0].value), kind=str(ou[0].value))
+
+
+def fingerprint(cert: x509.Certificate) -> str:
+    """SHA-256 of the certificate's DER, in hex: how a register names the one it accepts."""
+    return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
 def sign(key: PrivateKey, data: bytes) -> bytes:

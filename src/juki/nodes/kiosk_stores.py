@@ -16,16 +16,15 @@ and the refusal is in the national oplog, as every call is.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import TYPE_CHECKING, Final
 
 import sqlalchemy as sa
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 
 from juki.core.errors import PermissionDeniedError, RuleViolation
 from juki.network import pki
+from juki.nodes.registered_peers import PeerRegister, why_refused
 from juki.nodes.tables import kiosk_stores
 from juki.security.actors import Actor
 from juki.security.permissions import Permission, Role, authorize
@@ -48,10 +47,6 @@ class StoreRefused(AuthenticationRequired):
     @property
     def type(self) -> str:
         return "store_not_registered"
-
-
-def fingerprint(cert: x509.Certificate) -> str:
-    return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
 def store_actor(store_id: str) -> Actor:
@@ -113,7 +108,7 @@ def register_store(
         )
     row = {
         "operator_company": company,
-        "certificate_sha256": fingerprint(cert),
+        "certificate_sha256": pki.fingerprint(cert),
         "status": "active",
         "registered_at": node.clock.now().isoformat(),
         "withdrawn_at": None,
@@ -166,7 +161,7 @@ def list_stores(node: NationalNode, by: Actor) -> list[dict[str, str | None]]:
 def authenticate(node: NationalNode, der: bytes | None, action: str) -> Actor:
     """The store the connection's client certificate names, if registered and active, with
     the relay permission; a refusal is logged (who tried, and why) and raised."""
-    why, store_id = _why_not(node, der)
+    why, store_id = why_refused(node, der, STORES)
     actor = store_actor(store_id or "-")
     if why is None:
         authorize(actor.actor_id, actor.role, Permission.USE_KIOSK_RELAY)
@@ -176,23 +171,6 @@ def authenticate(node: NationalNode, der: bytes | None, action: str) -> Actor:
     raise StoreRefused(why, f"this store may not use the kiosk relay: {why}")
 
 
-def _why_not(node: NationalNode, der: bytes | None) -> tuple[str | None, str | None]:
-    if not der:
-        return "no client certificate", None
-    try:
-        cert = x509.load_der_x509_certificate(der)
-        named = pki.check_issued_by(cert, node.root, node.clock.now())
-    except ValueError:
-        return "certificate not issued by the network root", None
-    store_id = named.node_id[:32]
-    if named.kind != STORE_KIND:
-        return f"a {named.kind[:20]} certificate, not a store's", store_id
-    with node.engine.connect() as conn:
-        row = conn.execute(sa.select(kiosk_stores).where(ks.store_id == store_id)).first()
-    if row is None:
-        return "store not registered", store_id
-    if row.status != "active":
-        return "store withdrawn", store_id
-    if row.certificate_sha256 != fingerprint(cert):
-        return "certificate is not the one registered", store_id
-    return None, store_id
+STORES: Final = PeerRegister(
+    kiosk_stores, "store_id", STORE_KIND, "store", "a store", "store not registered"
+)

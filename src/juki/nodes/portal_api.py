@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Request
 
 from juki.kiosk.sealing import SealError, b64, unb64
 from juki.network import pki, store
-from juki.nodes.kiosk_stores import fingerprint
+from juki.network.pki import fingerprint
 from juki.nodes.portal_relay import PortalRefused, PortalRelay
 from juki.nodes.tls_peers import PeerCertificates
 from juki.portal.wire import (

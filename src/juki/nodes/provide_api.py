@@ -18,15 +18,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Final
 
-import sqlalchemy as sa
-from cryptography import x509
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from juki.network import pki
 from juki.nodes.node import Node
 from juki.nodes.provide import provide_batch
-from juki.nodes.provision_register import AGENCY_KIND, fingerprint
+from juki.nodes.provision_register import AGENCY_KIND
+from juki.nodes.registered_peers import PeerRegister, why_refused
 from juki.nodes.tls_peers import PeerCertificates
 from juki.provision.provide import agency_actor
 from juki.provision.requests import MAX_BATCH, MAX_LINE_CHARS, parse_lines
@@ -49,33 +47,21 @@ class AgencyRefused(AuthenticationRequired):
         return "agency_not_registered"
 
 
-def _why_not(node: Node, der: bytes | None) -> tuple[str | None, str | None]:
-    if not der:
-        return "no client certificate", None
-    try:
-        cert = x509.load_der_x509_certificate(der)
-        named = pki.check_issued_by(cert, node.root, node.clock.now())
-    except ValueError:
-        return "certificate not issued by the network root", None
-    agency_id = named.node_id[:32]
-    if named.kind != AGENCY_KIND:
-        return f"a {named.kind[:20]} certificate, not an agency's", agency_id
-    with node.engine.connect() as conn:
-        row = conn.execute(sa.select(provision_agencies).where(pa.agency_id == agency_id)).first()
-    if row is None:
-        return "agency not registered at this node", agency_id
-    if row.status != "active":
-        return "agency withdrawn", agency_id
-    if row.certificate_sha256 != fingerprint(cert):
-        return "certificate is not the one registered", agency_id
-    return None, agency_id
+AGENCIES: Final = PeerRegister(
+    provision_agencies,
+    "agency_id",
+    AGENCY_KIND,
+    "agency",
+    "an agency",
+    "agency not registered at this node",
+)
 
 
 def authenticate_agency(node: Node, der: bytes | None, action: str) -> Actor:
     """The agency the connection's certificate names, registered and active here; a refusal is
     logged (who tried, and why) and raised. What it may receive is the register's call, made
     per request (`juki.provision.provide`)."""
-    why, agency_id = _why_not(node, der)
+    why, agency_id = why_refused(node, der, AGENCIES)
     actor = agency_actor(agency_id or "-")
     if why is None:
         return actor

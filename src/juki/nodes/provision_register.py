@@ -10,14 +10,12 @@ the certificate, and loads the register file the repository ships for the demo n
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 
 from juki.core.errors import RuleViolation
 from juki.core.files import write_private
@@ -39,10 +37,6 @@ AGENCY_KIND: Final = "agency"
 def shipped_register() -> str:
     """The register file in the repository (`juki/provision/data/register.json`)."""
     return resources.files("juki.provision").joinpath("data/register.json").read_text("utf-8")
-
-
-def fingerprint(cert: x509.Certificate) -> str:
-    return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
 def uow_of(node: Node) -> SqlProvisionUnitOfWork:
@@ -76,7 +70,7 @@ def add_agency(
                 root_key, node.root, node_id=checked_id, kind=AGENCY_KIND, now=node.clock.now()
             )
         )
-        return fingerprint(issued[0][1])
+        return pki.fingerprint(issued[0][1])
 
     agency = services.add_agency(uow_of(node), by, AddAgency(agency_id, name, kind, ""), issue)
     key, cert = issued[0]
@@ -109,7 +103,7 @@ def register_certificate(
             f"the certificate names {named.kind[:20]} {named.node_id[:32]}, not agency {agency_id}",
             "証明書がこの機関のものではありません",
         )
-    cmd = AddAgency(agency_id, name, kind, fingerprint(cert))
+    cmd = AddAgency(agency_id, name, kind, pki.fingerprint(cert))
     return services.add_agency(uow_of(node), by, cmd)
 
 

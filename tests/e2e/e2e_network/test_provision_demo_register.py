@@ -7,8 +7,9 @@ from operator import attrgetter
 
 from cryptography import x509
 
+from juki.network.pki import fingerprint
 from juki.nodes.config import NodeConfig
-from juki.nodes.provision_register import fingerprint, shipped_register
+from juki.nodes.provision_register import shipped_register
 from juki.provision.register_file import parse_register
 from juki.provision.store import SqlProvisionUnitOfWork
 from juki.storage.engine import make_engine

@@ -20,9 +20,9 @@ from juki.core.clock import JST, FixedClock
 from juki.core.files import write_private
 from juki.network import pki
 from juki.network.directory import NodeKind
+from juki.network.pki import fingerprint
 from juki.nodes.config import NodeConfig
 from juki.nodes.provide import provide_batch
-from juki.nodes.provision_register import fingerprint
 from juki.nodes.tables import identity_copies
 from juki.provision import services
 from juki.provision.commands import AddAgency

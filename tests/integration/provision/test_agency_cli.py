@@ -14,9 +14,9 @@ from cryptography import x509
 
 from juki import cli
 from juki.network import pki
+from juki.network.pki import fingerprint
 from juki.nodes.config import NetworkFiles, NodeConfig
 from juki.nodes.netinit import free_ports, init_network
-from juki.nodes.provision_register import fingerprint
 from juki.provision.register_file import FORMAT
 from juki.security.permissions import Role
 from juki.security.tables import oplog
