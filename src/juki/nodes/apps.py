@@ -32,6 +32,7 @@ from juki.certificates.ratelimit import RateLimiter
 from juki.certificates.web import install_certificates, install_verification
 from juki.core.clock import Clock, SystemClock
 from juki.core.settings import Settings
+from juki.governance.ledgers.api import ledgers_router
 from juki.nodes.admin_api import AdminAuthenticationRequired, admin_router, on_admin_unauthenticated
 from juki.nodes.admin_token import AdminTokenCheck
 from juki.nodes.config import NodeConfig
@@ -105,6 +106,7 @@ def create_registry_app(
     install_error_handlers(app)
     for router in routers():
         app.include_router(router)
+    app.include_router(ledgers_router())  # the governance ledgers (docs/ledgers.md)
     install_certificates(app, wide_area=wide_area, settings=settings, limiter=limiter)
     return app
 
