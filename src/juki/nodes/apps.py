@@ -38,6 +38,7 @@ from juki.nodes.admin_token import AdminTokenCheck
 from juki.nodes.config import NodeConfig
 from juki.nodes.kiosk_api import kiosk_router
 from juki.nodes.kiosk_relay import KioskRelay
+from juki.nodes.ledger_screens import LEDGER_SCREENS
 from juki.nodes.metrics import NodeMetrics
 from juki.nodes.municipality import MunicipalityNode
 from juki.nodes.national import NationalNode
@@ -107,7 +108,13 @@ def create_registry_app(
     for router in routers():
         app.include_router(router)
     app.include_router(ledgers_router())  # the governance ledgers (docs/ledgers.md)
-    install_certificates(app, wide_area=wide_area, settings=settings, limiter=limiter)
+    install_certificates(
+        app,
+        wide_area=wide_area,
+        settings=settings,
+        limiter=limiter,
+        screens=(LEDGER_SCREENS,),
+    )
     return app
 
 
