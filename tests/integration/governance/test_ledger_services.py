@@ -5,6 +5,7 @@ every change and every refusal in the oplog, and the reads a transparency report
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -149,9 +150,7 @@ def test_a_contract_is_active_only_with_every_mandatory_clause(uow: SqlLedgerUni
     error = refused(contracts.record_contract, uow, OPS, cmd)
     assert (error.field, error.rule) == ("clauses", "missing_clauses")
     assert "事故発生時の報告義務" in error.message_ja
-    lacking = contracts.record_contract(
-        uow, OPS, c.RecordContract(**{**_fields(cmd), "non_compliant": True})
-    )
+    lacking = contracts.record_contract(uow, OPS, replace(cmd, non_compliant=True))
     assert lacking.status is ContractStatus.NON_COMPLIANT
     assert set(lacking.missing) == set(CLAUSE_CODES) - some
     full = c.RecordContract(
@@ -159,7 +158,7 @@ def test_a_contract_is_active_only_with_every_mandatory_clause(uow: SqlLedgerUni
     )
     assert contracts.record_contract(uow, OPS, full).status is ContractStatus.ACTIVE
     assert refused(contracts.record_contract, uow, OPS, full).rule == "duplicate"
-    flagged = c.RecordContract(**{**_fields(full), "contract_id": "K-3", "non_compliant": True})
+    flagged = replace(full, contract_id="K-3", non_compliant=True)
     assert refused(contracts.record_contract, uow, OPS, flagged).rule == "nothing_missing"
 
     amended = contracts.amend_contract(
@@ -184,10 +183,6 @@ def test_a_contract_is_active_only_with_every_mandatory_clause(uow: SqlLedgerUni
             )
         ).first()
     assert detail is not None and "missing: no_other_use" in detail.detail
-
-
-def _fields(cmd: c.RecordContract) -> dict[str, object]:
-    return {f: getattr(cmd, f) for f in cmd.__dataclass_fields__}
 
 
 def test_an_incident_follows_the_seeds_steps_in_order(uow: SqlLedgerUnitOfWork) -> None:
