@@ -233,3 +233,48 @@ def test_the_cards_ledger_is_a_view_over_the_operators(uow: SqlLedgerUnitOfWork)
         ("view_operator_ledger", "ok", "am"),
         ("view_operator_ledger", "denied", "sysadm"),
     ]
+
+
+def longest(n: int, base: str = "葛") -> str:
+    """`n` characters of two code points each (葛 with its variation selector): the most a
+    field of `n` characters holds, which the columns must hold on PostgreSQL too."""
+    return (base + "\U000e0102") * n
+
+
+def test_the_longest_values_the_rules_allow_fit_the_columns(uow: SqlLedgerUnitOfWork) -> None:
+    access = rooms.permit_room_access(
+        uow,
+        ADMIN,
+        c.PermitRoomAccess("media_store", longest(64), longest(100), longest(200), TODAY),
+    )
+    assert access.purpose == longest(200)
+    item = config.add_config_item(
+        uow,
+        ADMIN,
+        c.AddConfigItem(
+            "medium", longest(100), longest(100), longest(40), longest(100), longest(200),
+            longest(64),
+        ),
+    )  # fmt: skip
+    changed = c.ChangeConfigItem(
+        item.item_id, longest(200), longest(100, "辻"), longest(100, "辻"), longest(40, "辻"),
+        longest(64, "辻"), longest(100, "辻"),
+    )  # fmt: skip
+    assert config.change_config_item(uow, ADMIN, changed).location == longest(100, "辻")
+    assert len(config.config_history(uow, ADMIN, item.item_id)[-1].detail) == 1000
+    contracts.record_contract(
+        uow,
+        OPS,
+        c.RecordContract(
+            "A" * 40, longest(100), longest(200), TODAY, TODAY, frozenset(CLAUSE_CODES)
+        ),
+    )
+    audit = c.RecordContractAudit("A" * 40, TODAY, longest(64), "satisfactory", longest(1000))
+    assert contracts.record_contract_audit(uow, OPS, audit).findings == longest(1000)
+    opened = incidents.open_incident(uow, OPS, c.OpenIncident("leak", longest(200), NOW))
+    step = c.RecordIncidentStep(opened.incident_id, "request_report", longest(1000))
+    assert incidents.record_incident_step(uow, OPS, step).steps[0].note == longest(1000)
+    early = c.OpenIncident("leak", "x", datetime(1999, 12, 31, tzinfo=JST))
+    assert refused(incidents.open_incident, uow, OPS, early).rule == "too_early"
+    with uow.engine.connect() as conn:
+        assert ledger_summary(conn, date(1, 1, 1), date(9999, 12, 31)).incidents_open == 1

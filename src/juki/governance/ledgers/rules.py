@@ -29,6 +29,7 @@ E = TypeVar("E", bound=StrEnum)
 CLOCK_SKEW: Final = timedelta(minutes=5)
 # How far ahead a permission may be given, and how long a contract may run.
 PERMIT_AHEAD_DAYS: Final = 90
+EARLIEST_YEAR: Final = 2002  # 住基ネット began in August 2002; nothing here happened before
 CONTRACT_ID_CHARS: Final = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_./"
 )
@@ -104,6 +105,7 @@ def choice(field: str, value: str, kind: type[E]) -> E:
 
 
 def not_future(field: str, at: datetime, now: datetime) -> datetime:
+    """A time that has happened (give or take the clock skew) since the network began."""
     if at.tzinfo is None:
         raise ValidationError(
             field, "timezone", "a time must carry its offset", f"{label(field)}に時差がありません"
@@ -114,6 +116,13 @@ def not_future(field: str, at: datetime, now: datetime) -> datetime:
             "future",
             "cannot be in the future",
             f"{label(field)}に未来の日時は指定できません",
+        )
+    if at.year < EARLIEST_YEAR:
+        raise ValidationError(
+            field,
+            "too_early",
+            f"before {EARLIEST_YEAR}",
+            f"{label(field)}に{EARLIEST_YEAR}年より前の日時は指定できません",
         )
     return at.astimezone(now.tzinfo)  # stored in the node's zone, so they sort as text
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 
 import sqlalchemy as sa
@@ -176,7 +176,7 @@ def ledger_summary(conn: sa.Connection, since: date, until: date) -> LedgerSumma
     """Counts over the days `since`..`until` (inclusive, JST) and the state at the time of
     reading: for a transparency report. Reads only; logs nothing; names nobody."""
     start = datetime.combine(since, time.min, JST).isoformat()
-    end = datetime.combine(until + timedelta(days=1), time.min, JST).isoformat()
+    end = datetime.combine(until, time.max, JST).isoformat()  # inclusive; 9999-12-31 too
     in_use = Counter(
         r.kind
         for r in conn.execute(sa.select(ci.kind).where(ci.status == ConfigStatus.IN_USE.value))
@@ -184,12 +184,12 @@ def ledger_summary(conn: sa.Connection, since: date, until: date) -> LedgerSumma
     return LedgerSummary(
         since=since,
         until=until,
-        room_entries=_count(conn, room_access_log, ra.entered_at >= start, ra.entered_at < end),
+        room_entries=_count(conn, room_access_log, ra.entered_at >= start, ra.entered_at <= end),
         still_in_room=_count(
             conn, room_access_log, ra.entered_at.is_not(None), ra.exited_at.is_(None)
         ),
         config_in_use={k.value: in_use.get(k.value, 0) for k in ConfigKind},
-        config_changes=_count(conn, config_changes, cc.at >= start, cc.at < end),
+        config_changes=_count(conn, config_changes, cc.at >= start, cc.at <= end),
         contracts_active=_count(
             conn, outsourcing_contracts, oc.status == ContractStatus.ACTIVE.value
         ),
@@ -206,8 +206,8 @@ def ledger_summary(conn: sa.Connection, since: date, until: date) -> LedgerSumma
             ca.audited_on <= until,
             ca.result == AuditResult.NEEDS_ACTION.value,
         ),
-        incidents_opened=_count(conn, incidents, inc.opened_at >= start, inc.opened_at < end),
-        incidents_closed=_count(conn, incidents, inc.closed_at >= start, inc.closed_at < end),
+        incidents_opened=_count(conn, incidents, inc.opened_at >= start, inc.opened_at <= end),
+        incidents_closed=_count(conn, incidents, inc.closed_at >= start, inc.closed_at <= end),
         incidents_open=_count(conn, incidents, inc.status == IncidentStatus.OPEN.value),
     )
 

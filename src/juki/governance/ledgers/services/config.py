@@ -26,6 +26,7 @@ from juki.security.actions import perform
 from juki.security.actors import Actor
 from juki.security.permissions import Permission
 
+MAX_DETAIL = 1000  # config_changes.detail
 MAX_LEN = {"name": 100, "model": 100, "version": 40, "serial": 64, "location": 100}
 
 
@@ -45,7 +46,7 @@ def add_config_item(uow: LedgerUnitOfWork, by: Actor, cmd: AddConfigItem) -> Con
             0, kind, status=ConfigStatus.IN_USE, registered_at=now, updated_at=now, **values
         )
         item = replace(item, item_id=u.ledgers.add_item(item))
-        detail = "; ".join(f"{f}: {values[f]}" for f in CONFIG_FIELDS if values[f])
+        detail = "; ".join(f"{f}: {values[f]}" for f in CONFIG_FIELDS if values[f])[:MAX_DETAIL]
         u.ledgers.add_change(
             ConfigChange(item.item_id, now, ConfigEvent.REGISTERED, detail, reason, by.actor_id)
         )
@@ -87,6 +88,7 @@ def change_config_item(uow: LedgerUnitOfWork, by: Actor, cmd: ChangeConfigItem) 
         updated = item.changed(changed, now)
         u.ledgers.put_item(updated)
         detail = "; ".join(f"{f}: {getattr(item, f)} → {v}" for f, v in changed.items())
+        detail = detail[:MAX_DETAIL]  # the item's row holds the values whole
         u.ledgers.add_change(
             ConfigChange(item.item_id, now, ConfigEvent.CHANGED, detail, reason, by.actor_id)
         )
