@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from juki.core.clock import JST, FixedClock
 from juki.core.errors import NotFoundError, PermissionDeniedError, RuleViolation
+from juki.core.ports import OpLogEntry
 from juki.governance.ledgers import commands as c
 from juki.governance.ledgers.model import CLAUSE_CODES, STEPS, ContractStatus, IncidentKind
 from juki.governance.ledgers.services import config, contracts, incidents, rooms, views
@@ -20,6 +21,7 @@ from juki.governance.ledgers.store import SqlLedgerUnitOfWork, ledger_summary, o
 from juki.security.actors import Actor
 from juki.security.operators import create_operator
 from juki.security.permissions import Role
+from juki.security.store import SqlOpLog
 from juki.security.tables import oplog
 from juki.storage.engine import make_engine
 
@@ -278,3 +280,21 @@ def test_the_longest_values_the_rules_allow_fit_the_columns(uow: SqlLedgerUnitOf
     assert refused(incidents.open_incident, uow, OPS, early).rule == "too_early"
     with uow.engine.connect() as conn:
         assert ledger_summary(conn, date(1, 1, 1), date(9999, 12, 31)).incidents_open == 1
+
+
+def test_a_change_whose_oplog_entry_cannot_be_written_is_not_kept(
+    uow: SqlLedgerUnitOfWork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = SqlOpLog.append
+
+    def failing(self: SqlOpLog, entry: OpLogEntry) -> None:
+        if entry.outcome == "ok":
+            raise RuntimeError("the log is full")
+        real(self, entry)
+
+    monkeypatch.setattr(SqlOpLog, "append", failing)
+    with pytest.raises(RuntimeError):
+        incidents.open_incident(uow, OPS, c.OpenIncident("failure", "CS停止", NOW))
+    monkeypatch.undo()
+    assert incidents.incidents(uow, OPS) == []
+    assert logged(uow, "incident:failure") == [("report_incident", "failed", "ops")]
