@@ -25,9 +25,14 @@ from juki.governance.ledgers import model as m
 from juki.governance.ledgers.services import config, contracts, incidents, rooms, views
 from juki.governance.ledgers.store import SqlLedgerUnitOfWork
 from juki.security.permissions import Permission
+from juki.web.text import CleanStr
 
-Line = Annotated[str, Form(max_length=400)]
-Long = Annotated[str, Form(max_length=2000)]
+# Every form field is a `CleanStr`: NUL, lone surrogates and noncharacters are a 422 page before
+# anything runs (PostgreSQL could store none of them, not even in the oplog's refusal).
+Line = Annotated[CleanStr, Form(max_length=400)]
+Long = Annotated[CleanStr, Form(max_length=2000)]
+Short = Annotated[CleanStr, Form(max_length=64)]
+Moment = Annotated[CleanStr, Form(max_length=40)]
 IdPath = Annotated[int, Path(ge=1, le=2**62)]
 DONE: Final = {
     "permitted": "入室を許可しました。",
@@ -146,7 +151,7 @@ def permit(
     entrant_org: Line,
     purpose: Long,
     permitted_on: Line,
-    entrant_operator_id: Annotated[str, Form(max_length=64)] = "",
+    entrant_operator_id: Short = "",
 ) -> Response:
     def run() -> str:
         cmd = c.PermitRoomAccess(
@@ -168,7 +173,7 @@ def _passage(exit_: bool) -> Callable[..., Response]:
         session: FormSession,
         screens: TerminalScreens,
         access_id: Annotated[int, Form(ge=1, le=2**62)],
-        at: Annotated[str, Form(max_length=40)] = "",
+        at: Moment = "",
     ) -> Response:
         def run() -> str:
             when = _moment("at", at)
@@ -234,7 +239,7 @@ def change_item(
     reason: Line,
     version: Line = "",
     location: Line = "",
-    action: Annotated[str, Form(max_length=16)] = "change",
+    action: Short = "change",
 ) -> Response:
     def run() -> str:
         uow = _uow(screens)
@@ -278,13 +283,13 @@ def contracts_page(
 def record_contract(
     session: FormSession,
     screens: TerminalScreens,
-    contract_id: Annotated[str, Form(max_length=64)],
+    contract_id: Short,
     contractor: Line,
     subject: Long,
     starts_on: Line,
     ends_on: Line,
-    clause: Annotated[list[str], Form(max_length=7)] = [],  # noqa: B006 (FastAPI's form default)
-    non_compliant: Annotated[str, Form(max_length=4)] = "",
+    clause: Annotated[list[CleanStr], Form(max_length=7)] = [],  # noqa: B006 (FastAPI's form default)
+    non_compliant: Short = "",
 ) -> Response:
     def run() -> str:
         cmd = c.RecordContract(
@@ -305,7 +310,7 @@ def record_contract(
 def audit_contract(
     session: FormSession,
     screens: TerminalScreens,
-    contract_id: Annotated[str, Form(max_length=64)],
+    contract_id: Short,
     audited_on: Line,
     auditor: Line,
     result: Line,
@@ -324,7 +329,7 @@ def audit_contract(
 def end_contract(
     session: FormSession,
     screens: TerminalScreens,
-    contract_id: Annotated[str, Form(max_length=64)],
+    contract_id: Short,
     ended_on: Line,
     reason: Line,
 ) -> Response:
@@ -359,7 +364,7 @@ def open_incident(
     screens: TerminalScreens,
     kind: Line,
     title: Long,
-    occurred_at: Annotated[str, Form(max_length=40)] = "",
+    occurred_at: Moment = "",
 ) -> Response:
     def run() -> str:
         when = _moment("occurred_at", occurred_at) or screens.desk().clock.now()
@@ -399,7 +404,7 @@ def incident_step(
     incident_id: IdPath,
     session: FormSession,
     screens: TerminalScreens,
-    step: Annotated[str, Form(max_length=32)],
+    step: Short,
     note: Long,
 ) -> Response:
     def run() -> str:

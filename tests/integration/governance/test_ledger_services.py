@@ -298,3 +298,16 @@ def test_a_change_whose_oplog_entry_cannot_be_written_is_not_kept(
     monkeypatch.undo()
     assert incidents.incidents(uow, OPS) == []
     assert logged(uow, "incident:failure") == [("report_incident", "failed", "ops")]
+
+
+@pytest.mark.parametrize("junk", ["\x00", "K\ud800", "\ufffe"])
+def test_a_refusal_of_text_no_database_holds_is_still_logged(
+    uow: SqlLedgerUnitOfWork, junk: str
+) -> None:
+    cmd = c.RecordContract(junk, "x", "y", TODAY, TODAY, frozenset(CLAUSE_CODES))
+    assert refused(contracts.record_contract, uow, OPS, cmd).field == "contract_id"
+    bad_kind = c.OpenIncident(junk, "x", NOW)
+    assert refused(incidents.open_incident, uow, OPS, bad_kind).field == "kind"
+    assert refused(contracts.contract_audits, uow, OPS, junk).field == "contract_id"
+    assert [o[1] for o in logged(uow, "contract:")] == ["rejected"]
+    assert [o[1] for o in logged(uow, "incident:")] == ["rejected"]

@@ -106,6 +106,9 @@ def test_every_ledger_page_draws_and_a_refused_post_names_its_field(web: Web) ->
     assert (
         _error_of(r.text) == "step: 次の対応手順は「運用管理者から管理者への報告」（001 第22③）です"
     )
+    nul = {**posts["/terminal/ledgers/room-access"], "purpose": "点\x00検"}
+    r = admin.post("/terminal/ledgers/room-access", data={"csrf": csrf, **nul})
+    assert r.status_code == 422 and "入力内容が正しくありません" in r.text
     r = admin.post("/terminal/ledgers/room-access", data={"csrf": "x", **posts[next(iter(posts))]})
     assert r.status_code == 422 and "画面の有効期限が切れました" in r.text
 

@@ -73,6 +73,13 @@ LABELS: Final = {
 }
 
 
+def target(kind: str, value: object, n: int = 40) -> str:
+    """An oplog target naming what the request named, as printable ASCII: a refused request's
+    raw text (a NUL, a lone surrogate) could not be written to the log it must be written to."""
+    text = str(value)[:n]
+    return f"{kind}:" + "".join(c if c.isascii() and c.isprintable() else "?" for c in text)
+
+
 def label(field: str) -> str:
     return LABELS.get(field, field)
 
@@ -211,7 +218,7 @@ def clauses(values: Iterable[str]) -> frozenset[str]:
         raise ValidationError(
             "clauses",
             "unknown_clause",
-            f"unknown clause: {', '.join(unknown)[:80]}",
+            f"{len(unknown)} unknown clause(s); the clauses are: {', '.join(CLAUSE_CODES)}",
             "契約書の記載事項に不明なものがあります",
         )
     return chosen

@@ -56,7 +56,7 @@ def add_config_item(uow: LedgerUnitOfWork, by: Actor, cmd: AddConfigItem) -> Con
         uow,
         by,
         Permission.MANAGE_CONFIG_LEDGER,
-        f"config_item:{cmd.kind[:16]}",
+        rules.target("config_item", cmd.kind),
         run,
         describe=lambda i: f"item {i.item_id} registered: {i.kind} {i.name[:40]} {i.version[:20]}",
     )
@@ -98,7 +98,7 @@ def change_config_item(uow: LedgerUnitOfWork, by: Actor, cmd: ChangeConfigItem) 
         uow,
         by,
         Permission.MANAGE_CONFIG_LEDGER,
-        f"config_item:{cmd.item_id}",
+        rules.target("config_item", cmd.item_id),
         run,
         describe=lambda r: f"changed: {r[1]}",
     )
@@ -121,7 +121,7 @@ def remove_config_item(uow: LedgerUnitOfWork, by: Actor, cmd: RemoveConfigItem) 
         uow,
         by,
         Permission.MANAGE_CONFIG_LEDGER,
-        f"config_item:{cmd.item_id}",
+        rules.target("config_item", cmd.item_id),
         run,
         describe=lambda i: "removed",
     )

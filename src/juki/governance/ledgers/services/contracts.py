@@ -70,7 +70,7 @@ def record_contract(uow: LedgerUnitOfWork, by: Actor, cmd: RecordContract) -> Co
         uow,
         by,
         Permission.MANAGE_CONTRACTS,
-        f"contract:{cmd.contract_id[:40]}",
+        rules.target("contract", cmd.contract_id),
         run,
         describe=_said,
     )
@@ -101,7 +101,7 @@ def amend_contract(uow: LedgerUnitOfWork, by: Actor, cmd: AmendContract) -> Cont
         uow,
         by,
         Permission.MANAGE_CONTRACTS,
-        f"contract:{cmd.contract_id[:40]}",
+        rules.target("contract", cmd.contract_id),
         run,
         describe=lambda c: f"amended ({cmd.reason[:100]}): {_said(c)}",
     )
@@ -122,7 +122,7 @@ def end_contract(uow: LedgerUnitOfWork, by: Actor, cmd: EndContract) -> Contract
         uow,
         by,
         Permission.MANAGE_CONTRACTS,
-        f"contract:{cmd.contract_id[:40]}",
+        rules.target("contract", cmd.contract_id),
         run,
         describe=lambda c: f"ended on {c.ended_on} ({cmd.reason[:100]})",
     )
@@ -152,7 +152,7 @@ def record_contract_audit(
         uow,
         by,
         Permission.MANAGE_CONTRACTS,
-        f"contract:{cmd.contract_id[:40]}",
+        rules.target("contract", cmd.contract_id),
         run,
         describe=lambda a: f"audit {a.audit_id} on {a.audited_on}: {a.result}",
     )
@@ -178,7 +178,7 @@ def contract_audits(
         uow,
         by,
         Permission.VIEW_LEDGERS,
-        "ledger:contracts" if contract_id is None else f"contract:{contract_id[:40]}",
+        "ledger:contracts" if contract_id is None else rules.target("contract", contract_id),
         lambda u: list(u.ledgers.audits(contract_id)),
         describe=lambda rows: f"{len(rows)} audits",
     )

@@ -39,7 +39,7 @@ def open_incident(uow: LedgerUnitOfWork, by: Actor, cmd: OpenIncident) -> Incide
         uow,
         by,
         Permission.REPORT_INCIDENT,
-        f"incident:{cmd.kind[:16]}",
+        rules.target("incident", cmd.kind),
         run,
         describe=lambda i: f"incident {i.incident_id} opened: {i.kind}",
     )
@@ -65,7 +65,7 @@ def record_incident_step(uow: LedgerUnitOfWork, by: Actor, cmd: RecordIncidentSt
         uow,
         by,
         Permission.HANDLE_INCIDENT,
-        f"incident:{cmd.incident_id}",
+        rules.target("incident", cmd.incident_id),
         run,
         describe=lambda i: f"step {cmd.step[:32]} done; {len(i.open_steps)} left",
     )
@@ -90,7 +90,7 @@ def close_incident(uow: LedgerUnitOfWork, by: Actor, cmd: CloseIncident) -> Inci
         uow,
         by,
         Permission.HANDLE_INCIDENT,
-        f"incident:{cmd.incident_id}",
+        rules.target("incident", cmd.incident_id),
         run,
         describe=lambda i: "closed",
     )

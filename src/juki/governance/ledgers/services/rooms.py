@@ -56,7 +56,7 @@ def permit_room_access(uow: LedgerUnitOfWork, by: Actor, cmd: PermitRoomAccess) 
         uow,
         by,
         Permission.APPROVE_ROOM_ACCESS,
-        f"room_access:{cmd.room[:20]}",
+        rules.target("room_access", cmd.room),
         run,
         describe=lambda a: f"access {a.access_id} permitted: {a.room} on {a.permitted_on}",
     )
@@ -86,7 +86,7 @@ def record_room_entry(uow: LedgerUnitOfWork, by: Actor, cmd: RecordRoomEntry) ->
         uow,
         by,
         Permission.RECORD_ROOM_ACCESS,
-        f"room_access:{cmd.access_id}",
+        rules.target("room_access", cmd.access_id),
         run,
         describe=lambda a: f"entered {a.room} at {a.entered_at}",
     )
@@ -104,7 +104,7 @@ def record_room_exit(uow: LedgerUnitOfWork, by: Actor, cmd: RecordRoomExit) -> R
         uow,
         by,
         Permission.RECORD_ROOM_ACCESS,
-        f"room_access:{cmd.access_id}",
+        rules.target("room_access", cmd.access_id),
         run,
         describe=lambda a: f"exited {a.room} at {a.exited_at}",
     )
