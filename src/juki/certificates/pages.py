@@ -27,11 +27,13 @@ SECURITY_HEADERS: Final = {
 }
 
 
-def templates() -> Environment:
-    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+def templates(*more: str) -> Environment:
+    """`more`: packages whose `templates/` add pages (screens another feature adds to the
+    terminal, wired by `juki.nodes`); ours are found first."""
+    from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
 
     return Environment(
-        loader=PackageLoader("juki.certificates", "templates"),
+        loader=ChoiceLoader([PackageLoader(p, "templates") for p in ("juki.certificates", *more)]),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
     )

@@ -31,6 +31,7 @@ from juki.certificates.ratelimit import RateLimiter
 from juki.certificates.requests_api import requests_router
 from juki.certificates.services import IssuedCertificate
 from juki.certificates.terminal.app import terminal_app
+from juki.certificates.terminal.screens import ScreenSet
 from juki.certificates.wide_area import REGISTER_LIMIT, refuse_off_network, wide_area_register
 from juki.core.clock import Clock
 from juki.core.settings import Settings
@@ -228,12 +229,14 @@ def install_certificates(
     settings: Settings,
     wide_area: ContentSource | None = None,
     limiter: RateLimiter | None = None,
+    screens: tuple[ScreenSet, ...] = (),
 ) -> CertificateDeskHolder:
     """Add certificate verification (API and page), wide-area issuance (when the registry has a
-    CS to ask through) and the counter terminal to the registry app."""
+    CS to ask through) and the counter terminal to the registry app, with `screens` of other
+    features in the terminal."""
     holder = install_verification(app, settings=settings, limiter=limiter)
     app.include_router(wide_area_router(holder, wide_area))
     app.include_router(requests_router(holder))  # counter issuance, 第三者請求, 本人通知
     app.include_router(kiosk_router(holder))  # コンビニ交付: the kiosk settings
-    app.mount("/terminal", terminal_app(holder, wide_area))
+    app.mount("/terminal", terminal_app(holder, wide_area, screens))
     return holder

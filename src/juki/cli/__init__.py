@@ -47,6 +47,10 @@ COMMANDS: Final = {
     "node": ("juki.nodes.cli", "run one node"),
     "sim": ("juki.sim.cli", "simulate the whole network in one process, seeded, with faults"),
     "audit": ("juki.governance.topology.cli", "audits: the network topology (seed 000 §2.4)"),
+    "ledger": (
+        "juki.governance.ledgers.cli",
+        "governance ledgers: server room, configuration, cards, contracts, incidents",
+    ),
 }
 
 

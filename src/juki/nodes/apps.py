@@ -32,11 +32,13 @@ from juki.certificates.ratelimit import RateLimiter
 from juki.certificates.web import install_certificates, install_verification
 from juki.core.clock import Clock, SystemClock
 from juki.core.settings import Settings
+from juki.governance.ledgers.api import ledgers_router
 from juki.nodes.admin_api import AdminAuthenticationRequired, admin_router, on_admin_unauthenticated
 from juki.nodes.admin_token import AdminTokenCheck
 from juki.nodes.config import NodeConfig
 from juki.nodes.kiosk_api import kiosk_router
 from juki.nodes.kiosk_relay import KioskRelay
+from juki.nodes.ledger_screens import LEDGER_SCREENS
 from juki.nodes.metrics import NodeMetrics
 from juki.nodes.municipality import MunicipalityNode
 from juki.nodes.national import NationalNode
@@ -105,7 +107,14 @@ def create_registry_app(
     install_error_handlers(app)
     for router in routers():
         app.include_router(router)
-    install_certificates(app, wide_area=wide_area, settings=settings, limiter=limiter)
+    app.include_router(ledgers_router())  # the governance ledgers (docs/ledgers.md)
+    install_certificates(
+        app,
+        wide_area=wide_area,
+        settings=settings,
+        limiter=limiter,
+        screens=(LEDGER_SCREENS,),
+    )
     return app
 
 

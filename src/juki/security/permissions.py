@@ -116,6 +116,17 @@ class Permission(StrEnum):
     USE_RESIDENT_PORTAL = "use_resident_portal"
     FILE_CORRECTION_REQUEST = "file_correction_request"  # 訂正の申出, for the holder
     MANAGE_PORTAL = "manage_portal"  # register the portal app's credential (national)
+    # The governance ledgers (issue 14 point 3; docs/ledgers.md). 入退室管理簿: the prior
+    # permission (seed 001 第12②, 002 第9条: the 管理者 permits beforehand), then the entry and
+    # exit as they happen; 構成管理簿 (001 第14⑸, 様式第1号); 委託契約 and 受託者の調査 (001
+    # 第23–第25, 002 第17–第20条); 事故: reporting one, and following it through its steps.
+    APPROVE_ROOM_ACCESS = "approve_room_access"
+    RECORD_ROOM_ACCESS = "record_room_access"
+    MANAGE_CONFIG_LEDGER = "manage_config_ledger"
+    MANAGE_CONTRACTS = "manage_contracts"
+    REPORT_INCIDENT = "report_incident"
+    HANDLE_INCIDENT = "handle_incident"
+    VIEW_LEDGERS = "view_ledgers"
 
 
 class Role(StrEnum):
@@ -195,7 +206,17 @@ _CLERK: Final = frozenset(
 )
 
 _OVERSIGHT: Final = frozenset(
-    {Permission.VIEW_STATS, Permission.VIEW_OPLOG, Permission.VIEW_OPERATOR_LEDGER}
+    {
+        Permission.VIEW_STATS,
+        Permission.VIEW_OPLOG,
+        Permission.VIEW_OPERATOR_LEDGER,
+        Permission.VIEW_LEDGERS,
+    }
+)
+# Who answers for the machines and their rooms and handles what goes wrong with them: the
+# 運用管理者 (001 第6, 第19③, 第22③, 第28) and the システム管理者 (002 第4条, 第9条).
+_INCIDENTS: Final = frozenset(
+    {Permission.REPORT_INCIDENT, Permission.HANDLE_INCIDENT, Permission.VIEW_LEDGERS}
 )
 
 _TABLE: Final = MappingProxyType(
@@ -232,13 +253,22 @@ _TABLE: Final = MappingProxyType(
                 Permission.MANAGE_KIOSK_SETTINGS,
                 Permission.SET_CERTIFICATE_SIGNATORY,
                 Permission.VIEW_OPERATOR_LEDGER,
+                # 管理者等 (001 第23–第25): contracts; 運用管理者: reports and handles incidents.
+                Permission.MANAGE_CONTRACTS,
+                Permission.RECORD_ROOM_ACCESS,
             }
-        ),
+        )
+        | _INCIDENTS,
         # Those who answer for security read the oplog and the operator ledger; none of them
         # reads a resident's record by that role alone.
         Role.GENERAL_SUPERVISOR: _OVERSIGHT,
-        Role.SECURITY_CHIEF: _OVERSIGHT,
-        Role.SECURITY_OFFICER: _OVERSIGHT,
+        # セキュリティ統括責任者 (002 第3条, 第8条, 第10条, 第18条): approves outsourcing, may
+        # permit a room entry, and takes up a leak or misuse of 本人確認情報.
+        Role.SECURITY_CHIEF: _OVERSIGHT
+        | _INCIDENTS
+        | {Permission.APPROVE_ROOM_ACCESS, Permission.MANAGE_CONTRACTS},
+        Role.SECURITY_OFFICER: _OVERSIGHT
+        | {Permission.REPORT_INCIDENT, Permission.RECORD_ROOM_ACCESS},
         # 暗証番号管理者: issues and takes back operator cards, and lets a locked-out operator in.
         Role.PIN_MANAGER: frozenset(
             {
@@ -260,13 +290,35 @@ _TABLE: Final = MappingProxyType(
             Permission.REGISTER_TERMINAL,
             Permission.EXPORT_OPLOG,
             Permission.CHECKPOINT_OPLOG,
+            Permission.RECORD_ROOM_ACCESS,
+            Permission.REPORT_INCIDENT,
         },
-        # システム管理者 (002 第4条, 第9条): the machines, so the terminals and their places.
+        # システム管理者 (002 第4条, 第9条): the machines, so the terminals and their places,
+        # the permission to enter their rooms, their configuration ledger (001 第14: 管理者),
+        # the contracts of those who maintain them, and what goes wrong with them.
         Role.SYSTEM_ADMINISTRATOR: frozenset(
-            {Permission.REGISTER_TERMINAL, Permission.VIEW_STATS, Permission.VIEW_OPLOG}
-        ),
+            {
+                Permission.REGISTER_TERMINAL,
+                Permission.VIEW_STATS,
+                Permission.VIEW_OPLOG,
+                Permission.APPROVE_ROOM_ACCESS,
+                Permission.RECORD_ROOM_ACCESS,
+                Permission.MANAGE_CONFIG_LEDGER,
+                Permission.MANAGE_CONTRACTS,
+            }
+        )
+        | _INCIDENTS,
         Role.IDENTITY_INFO_MANAGER: _OVERSIGHT | {Permission.VIEW_CERTIFICATE_REGISTER},
-        Role.INFO_ASSET_MANAGER: frozenset({Permission.VIEW_STATS, Permission.VIEW_OPLOG}),
+        # 情報資産管理責任者 (002 第16条の3): software, hardware, network and disks.
+        Role.INFO_ASSET_MANAGER: frozenset(
+            {
+                Permission.VIEW_STATS,
+                Permission.VIEW_OPLOG,
+                Permission.VIEW_LEDGERS,
+                Permission.RECORD_ROOM_ACCESS,
+                Permission.MANAGE_CONFIG_LEDGER,
+            }
+        ),
         Role.PREFECTURE_OPERATOR: frozenset(
             {
                 Permission.VIEW_STATS,

@@ -97,8 +97,14 @@ def schema_routes(spec: dict[str, Any]) -> list[str]:
 
 
 # Every route of the app's schema, read from an app built on an unused engine: a route added
-# later joins the property without anyone listing it.
-ROUTES = schema_routes(create_registry_app(sa.create_engine("sqlite://")).openapi())
+# later joins the property without anyone listing it. The governance ledgers' routes are driven
+# by their own property, as an operator whose role lets the body reach the rules (here they
+# would stop at 403): tests/integration/governance/test_ledger_web.py.
+ROUTES = [
+    r
+    for r in schema_routes(create_registry_app(sa.create_engine("sqlite://")).openapi())
+    if " /api/v1/ledgers" not in r
+]
 
 
 def test_routes_cover_the_registry_and_certificate_apis() -> None:

@@ -85,8 +85,11 @@ def _path(template: str, env: CertEnv) -> tuple[str, dict[str, str]]:
         .replace("{household_id}", head.household_id)
         .replace("{measure_id}", "m-1")
         .replace("{change_id}", "00000000-0000-0000-0000-000000000000")
+        .replace("{incident_id}", "1")
     )
     query = {"name_kana": "カサイ"} if template.endswith("/residents") else {}
+    if template.endswith("/ledgers/summary"):
+        query = {"since": "2025-04-01", "until": "2025-04-30"}
     return path, query
 
 

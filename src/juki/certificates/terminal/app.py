@@ -27,19 +27,23 @@ from juki.certificates.terminal import counter, entry, notices, review, signin
 from juki.certificates.terminal import wide_area as wide_area_screens
 from juki.certificates.terminal.forms import WIDE_AREA_ITEMS
 from juki.certificates.terminal.requester import BASES, ID_DOCUMENTS, QUALIFICATIONS
-from juki.certificates.terminal.screens import Screens, screens_of
+from juki.certificates.terminal.screens import Screens, ScreenSet, screens_of
 from juki.certificates.terminal.session import LoginRequired
 from juki.core.errors import JukiError, NotFoundError, PermissionDeniedError, StateConflictError
 from juki.web.auth import PUBLIC
 
 
 def terminal_app(
-    desk: Callable[[], CertificateDesk], wide_area: ContentSource | None = None
+    desk: Callable[[], CertificateDesk],
+    wide_area: ContentSource | None = None,
+    more: tuple[ScreenSet, ...] = (),
 ) -> FastAPI:
     """The terminal; `wide_area` is this municipality's CS when the registry runs in a
-    network node (the same source the API's 広域交付 route uses), None when it runs alone."""
+    network node (the same source the API's 広域交付 route uses), None when it runs alone;
+    `more`: other features' screens (`ScreenSet`)."""
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
-    env = templates()
+    env = templates(*(m.template_package for m in more))
+    env.globals["more_menu"] = [link for m in more for link in m.menu]
     add_date_filters(env)
     env.globals["kinds"] = list(CertificateKind)
     env.globals["optional_items"] = list(OptionalItem)
@@ -56,6 +60,8 @@ def terminal_app(
     app.add_exception_handler(JukiError, _refused)
     app.add_exception_handler(HTTPException, _no_such_screen)
     app.router.routes.extend(_screen_routes())
+    for screen_set in more:
+        app.router.routes.extend(_more_routes(screen_set))
     return app
 
 
@@ -80,6 +86,17 @@ def _screen_routes() -> tuple[BaseRoute, ...]:
             methods=[route.method],
             response_class=HTMLResponse,
             dependencies=[PUBLIC] if route.public else None,
+        )
+    return tuple(router.routes)
+
+
+@cache
+def _more_routes(screen_set: ScreenSet) -> tuple[BaseRoute, ...]:
+    """Another feature's screens, prepared once per process as ours are."""
+    router = APIRouter()
+    for route in screen_set.routes:
+        router.add_api_route(
+            route.path, route.endpoint, methods=[route.method], response_class=HTMLResponse
         )
     return tuple(router.routes)
 

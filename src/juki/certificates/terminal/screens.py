@@ -77,3 +77,15 @@ class Route:
     path: str
     endpoint: Callable[..., Any]
     public: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenSet:
+    """Screens of a feature this package does not know (the governance ledgers), added to the
+    terminal by the node's wiring: their routes (each taking the terminal's session as every
+    screen does), the package whose `templates/terminal/` draws them, and the menu's links as
+    (path, label, the permission that shows the link)."""
+
+    routes: tuple[Route, ...]
+    template_package: str
+    menu: tuple[tuple[str, str, str], ...] = ()
