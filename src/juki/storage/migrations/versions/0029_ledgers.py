@@ -1,7 +1,7 @@
 """The governance ledgers: 入退室管理簿, 構成管理簿 and its history, outsourcing contracts and
 their audits, incidents and their response steps (juki.governance.ledgers.tables).
 
-Revision ID: 0031
+Revision ID: 0029
 Revises: 0028
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0031"
+revision = "0029"
 down_revision = "0028"
 branch_labels = None
 depends_on = None
