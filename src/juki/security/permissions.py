@@ -116,6 +116,12 @@ class Permission(StrEnum):
     USE_RESIDENT_PORTAL = "use_resident_portal"
     FILE_CORRECTION_REQUEST = "file_correction_request"  # 訂正の申出, for the holder
     MANAGE_PORTAL = "manage_portal"  # register the portal app's credential (national)
+    # 離脱 (issue 14): the municipality's or prefecture's own decision to leave the network for a
+    # while (住基法 第36条の2, 必要な措置), recorded with who decided and why, and its end.
+    DECIDE_DISCONNECTION = "decide_disconnection"
+    # The transparency report for a privacy council (issue 14): counts and verdicts read from
+    # every node's records, never a person.
+    COMPILE_TRANSPARENCY_REPORT = "compile_transparency_report"
 
 
 class Role(StrEnum):
@@ -232,11 +238,13 @@ _TABLE: Final = MappingProxyType(
                 Permission.MANAGE_KIOSK_SETTINGS,
                 Permission.SET_CERTIFICATE_SIGNATORY,
                 Permission.VIEW_OPERATOR_LEDGER,
+                Permission.DECIDE_DISCONNECTION,
+                Permission.COMPILE_TRANSPARENCY_REPORT,
             }
         ),
         # Those who answer for security read the oplog and the operator ledger; none of them
         # reads a resident's record by that role alone.
-        Role.GENERAL_SUPERVISOR: _OVERSIGHT,
+        Role.GENERAL_SUPERVISOR: _OVERSIGHT | {Permission.DECIDE_DISCONNECTION},
         Role.SECURITY_CHIEF: _OVERSIGHT,
         Role.SECURITY_OFFICER: _OVERSIGHT,
         # 暗証番号管理者: issues and takes back operator cards, and lets a locked-out operator in.
@@ -311,6 +319,7 @@ _TABLE: Final = MappingProxyType(
             Permission.VIEW_CERTIFICATE_REGISTER,
             Permission.VIEW_PROVISION_REGISTER,
             Permission.VIEW_PROVISION_STATS,
+            Permission.COMPILE_TRANSPARENCY_REPORT,
         },
         Role.SYSTEM: frozenset(
             {
