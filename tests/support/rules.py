@@ -340,6 +340,11 @@ COMMANDS: Final[dict[str, Rule]] = {
         "a store's kiosk UI for anonymous customers: the card and its PIN authenticate each "
         "request at the relay, whose every call is in the national oplog as the store"
     ),
+    "report transparency": Console(
+        "the network host's own reading, as `oplog verify --dir`: counts, verdicts and the "
+        "register, never a person; each node's reading is authorised and logged there as the "
+        "console's 運用管理者 (compile_transparency_report)"
+    ),
     "audit network": Console(
         "reads a topology YAML file and writes at most a diagram: no node, database or "
         "personal data (docs/topology.md)"

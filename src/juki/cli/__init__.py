@@ -47,6 +47,7 @@ COMMANDS: Final = {
     "node": ("juki.nodes.cli", "run one node"),
     "sim": ("juki.sim.cli", "simulate the whole network in one process, seeded, with faults"),
     "audit": ("juki.governance.topology.cli", "audits: the network topology (seed 000 §2.4)"),
+    "report": ("juki.nodes.transparency.cli", "reports for councils: the transparency report"),
 }
 
 
