@@ -198,11 +198,7 @@ def decide_disconnection(
         return f"decision {made[0]}: {decider}: {why}"
 
     node.set_disconnected(True, by, record)
-    with node.engine.connect() as conn:
-        row = conn.execute(
-            sa.select(disconnection_decisions).where(dd.decision_id == made[0])
-        ).mappings()
-        return _decision(row.one())
+    return _read_back(node, made[0])
 
 
 def end_disconnection(
@@ -228,10 +224,10 @@ def end_disconnection(
         return f"decision {current.decision_id} ended" + (f": {said}" if said else "")
 
     node.set_disconnected(False, by, record)
-    if not ended:
-        return None
+    return _read_back(node, ended[0]) if ended else None
+
+
+def _read_back(node: Node, decision_id: int) -> DisconnectionDecision:
     with node.engine.connect() as conn:
-        row = conn.execute(
-            sa.select(disconnection_decisions).where(dd.decision_id == ended[0])
-        ).mappings()
-        return _decision(row.one())
+        query = sa.select(disconnection_decisions).where(dd.decision_id == decision_id)
+        return _decision(conn.execute(query).mappings().one())

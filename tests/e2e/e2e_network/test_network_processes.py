@@ -413,8 +413,12 @@ def test_a_node_killed_mid_burst_loses_nothing_and_applies_nothing_twice(net: Ne
 def test_disconnected_nagano_catches_up_after_reconnect(net: Net) -> None:
     with pytest.raises(SystemExit):  # no decision without who decided and why
         net.cli("network", "disconnect", NAGANO)
+    blank = ["--decided-by", "長野市長", "--reason", "  "]
+    assert net.cli("network", "disconnect", NAGANO, *blank) == 1  # refused by the node: nothing
+    assert net.admin("GET", NAGANO, "/status")["disconnected"] is False
     decision = ["--decided-by", "長野市長", "--reason", "庁内LANとの接続を点検するため"]
     assert net.cli("network", "disconnect", NAGANO, *decision) == 0
+    assert net.cli("network", "decisions") == 0
     local = arrive_from_abroad(net, NAGANO, "三子", "ミツコ", "長野県長野市大字鶴賀1番地")
     elsewhere = arrive_from_abroad(net, INAGI, "四子", "ヨツコ", "東京都稲城市東長沼4番地")
     wait_for(lambda: copy_at(net, "national", INAGI, elsewhere["resident_code"]) is not None)
