@@ -102,7 +102,7 @@ def provisions_of(conn: sa.Connection, node_id: str) -> list[ProvisionCountRow]:
         .group_by(year, pr.agency_id, pr.task_ref, pr.outcome)
         .order_by(year, pr.agency_id, pr.task_ref, pr.outcome)
     )
-    return [
+    found = [
         ProvisionCountRow(
             node_id,
             r.year,
@@ -114,6 +114,8 @@ def provisions_of(conn: sa.Connection, node_id: str) -> list[ProvisionCountRow]:
         )
         for r in rows
     ]
+    # one order on every backend (PostgreSQL sorts a null task last, SQLite first)
+    return sorted(found, key=lambda p: (p.year, p.agency_id, p.task_ref, p.outcome))
 
 
 def kiosk_of(conn: sa.Connection) -> list[KioskCountRow]:
