@@ -27,6 +27,7 @@ from juki.nodes.console import (
     require_member,
 )
 from juki.nodes.demo import run_demo
+from juki.nodes.disconnection import MAX_DECIDED_BY, MAX_REASON, check_text
 from juki.nodes.layout import LAYOUTS
 from juki.nodes.netinit import init_network
 from juki.nodes.runner import run_node, trusts_proxy_headers
@@ -153,7 +154,11 @@ def cmd_admin_token(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_disconnect(args: argparse.Namespace, settings: Settings) -> int:
     """離脱 as the node's body's decision, recorded at the node (who decided, why), then marked
     in the national directory; the node's traffic waits in the outboxes."""
-    decision = {"decided_by": args.decided_by, "reason": args.reason, "operator": _operator()}
+    decision = {
+        "decided_by": check_text("decided_by", args.decided_by, MAX_DECIDED_BY),
+        "reason": check_text("reason", args.reason, MAX_REASON),
+        "operator": _operator(),
+    }  # checked here too, so nothing is changed anywhere for a decision the node would refuse
     recorded = True
     with Console(files_of(args)) as console:
         try:
@@ -184,7 +189,8 @@ def cmd_disconnect(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_reconnect(args: argparse.Namespace, settings: Settings) -> int:
-    ending = {"note": args.reason, "operator": _operator()}
+    note = check_text("reason", args.reason, MAX_REASON) if args.reason is not None else None
+    ending = {"note": note, "operator": _operator()}
     with Console(files_of(args)) as console:
         try:
             require_member(console, args.node_id)

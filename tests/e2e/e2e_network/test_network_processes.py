@@ -414,7 +414,7 @@ def test_disconnected_nagano_catches_up_after_reconnect(net: Net) -> None:
     with pytest.raises(SystemExit):  # no decision without who decided and why
         net.cli("network", "disconnect", NAGANO)
     blank = ["--decided-by", "長野市長", "--reason", "  "]
-    assert net.cli("network", "disconnect", NAGANO, *blank) == 1  # refused by the node: nothing
+    assert net.cli("network", "disconnect", NAGANO, *blank) == 1  # refused before anything
     assert net.admin("GET", NAGANO, "/status")["disconnected"] is False
     decision = ["--decided-by", "長野市長", "--reason", "庁内LANとの接続を点検するため"]
     assert net.cli("network", "disconnect", NAGANO, *decision) == 0
