@@ -240,8 +240,9 @@ NODE_ROUTES: Final[dict[str, Rule]] = {
     "GET /admin/v1/status": NodeAdmin("(a read of queue sizes)"),
     "GET /admin/v1/digests": NodeAdmin("(counts and hashes, no records)"),
     "GET /admin/v1/fuhyo-digests": NodeAdmin("(附票連携: counts and hashes, no records)"),
-    "POST /admin/v1/disconnect": NodeAdmin("disconnect"),
-    "POST /admin/v1/reconnect": NodeAdmin("reconnect"),
+    "POST /admin/v1/disconnect": NodeAdmin("disconnect_node (the decision, decide_disconnection)"),
+    "POST /admin/v1/reconnect": NodeAdmin("reconnect_node (ends the decision)"),
+    "GET /admin/v1/disconnections": NodeAdmin("(a read of the node's own 離脱 decisions)"),
     "POST /admin/v1/directory/refresh": NodeAdmin("(a fetch of the signed directory)"),
     "POST /admin/v1/check-result": NodeAdmin("(the last digest comparison)"),
     "GET /admin/v1/dead-letters": NodeAdmin("(listed without their bodies)"),
@@ -340,6 +341,7 @@ COMMANDS: Final[dict[str, Rule]] = {
     "network status": NETWORK,
     "network disconnect": NETWORK,
     "network reconnect": NETWORK,
+    "network decisions": NETWORK,
     "network check": NETWORK,
     "network admin-token": NETWORK,
     "node run": NETWORK,
@@ -400,6 +402,11 @@ COMMANDS: Final[dict[str, Rule]] = {
     "kiosk serve": Console(
         "a store's kiosk UI for anonymous customers: the card and its PIN authenticate each "
         "request at the relay, whose every call is in the national oplog as the store"
+    ),
+    "report transparency": Console(
+        "the network host's own reading, as `oplog verify --dir`: counts, verdicts and the "
+        "register, never a person; each node's reading is authorised and logged there as the "
+        "console's 運用管理者 (compile_transparency_report)"
     ),
     "audit network": Console(
         "reads a topology YAML file and writes at most a diagram: no node, database or "

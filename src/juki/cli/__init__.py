@@ -51,6 +51,7 @@ COMMANDS: Final = {
         "juki.governance.ledgers.cli",
         "governance ledgers: server room, configuration, cards, contracts, incidents",
     ),
+    "report": ("juki.nodes.transparency.cli", "reports for councils: the transparency report"),
 }
 
 

@@ -32,7 +32,10 @@ TO_MUNICIPALITY: Final = "request"
 TO_KIOSK: Final = "answer"
 KEY_BYTES: Final = 32
 KEY_STATEMENT: Final = b"juki-kiosk-key/1\n"
-SUITE: Final = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
+KEM: Final = hpke.KEM.X25519
+KDF: Final = hpke.KDF.HKDF_SHA256
+AEAD: Final = hpke.AEAD.AES_256_GCM
+SUITE: Final = hpke.Suite(KEM, KDF, AEAD)
 
 
 class SealError(Exception):

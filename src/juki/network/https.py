@@ -32,6 +32,9 @@ READ_TIMEOUT: Final = 10.0
 MAX_REPLY_BYTES: Final = 64 * 1024
 MAX_DIRECTORY_BYTES: Final = 16 * 1024 * 1024
 
+# The oldest TLS either end of a node connection accepts (client here, server `nodes.runner`).
+MIN_TLS_VERSION: Final = ssl.TLSVersion.TLSv1_2
+
 # Refusals that say "this message is malformed", as opposed to "you may not send it" (403).
 _BAD_REQUEST_REASONS: Final = frozenset({"malformed", "unsigned", "misaddressed"})
 
@@ -92,7 +95,7 @@ def _text(data: dict[str, object] | None, name: str) -> str:
 def client_ssl_context(certificate: Path, key: Path, root: Path) -> ssl.SSLContext:
     """Present the node's certificate; trust only the network root (not the system CAs)."""
     ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(root))
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.minimum_version = MIN_TLS_VERSION
     ctx.check_hostname = True  # node certificates carry SAN localhost / 127.0.0.1
     ctx.verify_mode = ssl.CERT_REQUIRED
     ctx.load_cert_chain(certfile=str(certificate), keyfile=str(key))

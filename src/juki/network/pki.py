@@ -10,6 +10,7 @@ import hashlib
 import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Final
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -19,10 +20,13 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 PrivateKey = ec.EllipticCurvePrivateKey
 KIND_ATTRIBUTE = NameOID.ORGANIZATIONAL_UNIT_NAME
+# What every node key and envelope signature is: one place, read by the transparency report.
+CURVE: Final = ec.SECP256R1
+SIGNATURE_HASH: Final = hashes.SHA256
 
 
 def generate_key() -> PrivateKey:
-    return ec.generate_private_key(ec.SECP256R1())
+    return ec.generate_private_key(CURVE())
 
 
 def key_to_pem(key: PrivateKey) -> bytes:
@@ -203,12 +207,12 @@ def fingerprint(cert: x509.Certificate) -> str:
 
 
 def sign(key: PrivateKey, data: bytes) -> bytes:
-    return key.sign(data, ec.ECDSA(hashes.SHA256()))
+    return key.sign(data, ec.ECDSA(SIGNATURE_HASH()))
 
 
 def verify(public_key: ec.EllipticCurvePublicKey, signature: bytes, data: bytes) -> bool:
     try:
-        public_key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
+        public_key.verify(signature, data, ec.ECDSA(SIGNATURE_HASH()))
     except InvalidSignature:
         return False
     return True

@@ -1,7 +1,7 @@
 """A node's admin API (`/admin/v1/*`), for the operator console with the node's admin token:
-status, digests, disconnect/reconnect, dead letters, repair; on the national node the
-directory status. Agencies' lookups are not here: they are provision (`juki.nodes.provide_api`),
-judged by the register and recorded."""
+status, digests, disconnect/reconnect (離脱 as a recorded decision), dead letters, repair; on
+the national node the directory status. Agencies' lookups are not here: they are provision
+(`juki.nodes.provide_api`), judged by the register and recorded."""
 
 from __future__ import annotations
 
@@ -18,6 +18,14 @@ from juki.network import store
 from juki.network.directory import DirectoryError, NodeStatus
 from juki.network.transport import ReplyStatus
 from juki.nodes.admin_token import AdminTokenCheck
+from juki.nodes.disconnection import (
+    MAX_DECIDED_BY,
+    MAX_OPERATOR,
+    MAX_REASON,
+    decide_disconnection,
+    decisions_in,
+    end_disconnection,
+)
 from juki.nodes.fuhyo_link import fuhyo_digests
 from juki.nodes.municipality import MunicipalityNode
 from juki.nodes.national import NationalNode
@@ -120,6 +128,21 @@ class NodeStatusIn(BaseModel):
     status: NodeStatus
 
 
+class DisconnectIn(BaseModel):
+    """離脱 as the body's own decision (住基法 第36条の2): who decided and why."""
+
+    decided_by: Annotated[CleanStr, Field(min_length=1, max_length=MAX_DECIDED_BY)]
+    reason: Annotated[CleanStr, Field(min_length=1, max_length=MAX_REASON)]
+    operator: Annotated[CleanStr, Field(min_length=1, max_length=MAX_OPERATOR)] | None = None
+
+
+class ReconnectIn(BaseModel):
+    """The end of the decision in force: optionally why it ended."""
+
+    note: Annotated[CleanStr, Field(min_length=1, max_length=MAX_REASON)] | None = None
+    operator: Annotated[CleanStr, Field(min_length=1, max_length=MAX_OPERATOR)] | None = None
+
+
 def node_status(node: Node) -> dict[str, Any]:
     """`Node.status()`, plus registry changes the municipality's CS has not forwarded yet."""
     status = node.status()
@@ -166,16 +189,30 @@ def get_fuhyo_digests(node: ThisNode) -> list[dict[str, Any]]:
     return [d.as_json() for d in fuhyo_digests(node)]
 
 
-def disconnect(node: ThisNode) -> dict[str, Any]:
-    """離脱: stop sending and receiving; traffic waits in the outboxes."""
-    node.set_disconnected(True, by=ADMIN_ACTOR)
-    return {"node_id": node.node_id, "disconnected": True}
+def disconnect(node: ThisNode, body: DisconnectIn) -> dict[str, Any]:
+    """離脱, recorded as this municipality's or prefecture's decision (who decided, why, the
+    legal basis): stop sending and receiving; traffic waits in the outboxes."""
+    decision = decide_disconnection(
+        node, ADMIN_ACTOR, decided_by=body.decided_by, reason=body.reason, operator=body.operator
+    )
+    return {"node_id": node.node_id, "disconnected": True, "decision": decision.as_json()}
 
 
-def reconnect(node: ThisNode) -> dict[str, Any]:
-    """Back on the network: the queues drain in order."""
-    node.set_disconnected(False, by=ADMIN_ACTOR)
-    return {"node_id": node.node_id, "disconnected": False}
+def reconnect(node: ThisNode, body: ReconnectIn | None = None) -> dict[str, Any]:
+    """Back on the network, ending the decision in force: the queues drain in order."""
+    said = body or ReconnectIn()
+    ended = end_disconnection(node, ADMIN_ACTOR, note=said.note, operator=said.operator)
+    return {
+        "node_id": node.node_id,
+        "disconnected": False,
+        "decision": ended.as_json() if ended is not None else None,
+    }
+
+
+def disconnections(node: ThisNode) -> list[dict[str, Any]]:
+    """This node's disconnection decisions (離脱の決定), oldest first."""
+    with node.engine.connect() as conn:
+        return [d.as_json() for d in decisions_in(conn)]
 
 
 def refresh_directory(node: ThisNode) -> dict[str, Any]:
@@ -252,6 +289,7 @@ def admin_router(node: Node) -> APIRouter:
     router.add_api_route("/fuhyo-digests", get_fuhyo_digests, methods=["GET"])
     router.add_api_route("/disconnect", disconnect, methods=["POST"])
     router.add_api_route("/reconnect", reconnect, methods=["POST"])
+    router.add_api_route("/disconnections", disconnections, methods=["GET"])
     router.add_api_route("/directory/refresh", refresh_directory, methods=["POST"])
     router.add_api_route("/check-result", check_result, methods=["POST"])
     router.add_api_route("/dead-letters", dead_letters, methods=["GET"])

@@ -4,6 +4,7 @@ the console, one node's process, a standalone registry, and the demo network."""
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from pathlib import Path
@@ -17,8 +18,16 @@ from juki.core.settings import Settings
 from juki.nodes.admin_token import rotate_admin_token
 from juki.nodes.apps import create_registry_app
 from juki.nodes.config import DEFAULT_BASE_PORT, ConfigError, NetworkFiles
-from juki.nodes.console import DEFAULT_DIR, DRAIN_TIMEOUT, Console, check_network, require_member
+from juki.nodes.console import (
+    DEFAULT_DIR,
+    DRAIN_TIMEOUT,
+    Console,
+    NodeRefused,
+    check_network,
+    require_member,
+)
 from juki.nodes.demo import run_demo
+from juki.nodes.disconnection import MAX_DECIDED_BY, MAX_REASON, check_text
 from juki.nodes.layout import LAYOUTS
 from juki.nodes.netinit import init_network
 from juki.nodes.runner import run_node, trusts_proxy_headers
@@ -143,12 +152,23 @@ def cmd_admin_token(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_disconnect(args: argparse.Namespace, settings: Settings) -> int:
+    """離脱 as the node's body's decision, recorded at the node (who decided, why), then marked
+    in the national directory; the node's traffic waits in the outboxes."""
+    decision = {
+        "decided_by": check_text("decided_by", args.decided_by, MAX_DECIDED_BY),
+        "reason": check_text("reason", args.reason, MAX_REASON),
+        "operator": _operator(),
+    }  # checked here too, so nothing is changed anywhere for a decision the node would refuse
+    recorded = True
     with Console(files_of(args)) as console:
         try:
             require_member(console, args.node_id)
             try:
-                console.admin("POST", args.node_id, "/disconnect")
+                console.admin("POST", args.node_id, "/disconnect", decision)
+            except NodeRefused:
+                raise
             except ConsoleError as exc:  # a node that is down is disconnected anyway
+                recorded = False
                 print(f"警告: {exc}", file=sys.stderr)
             console.admin(
                 "POST", "national", f"/nodes/{args.node_id}/status", {"status": "disconnected"}
@@ -158,21 +178,66 @@ def cmd_disconnect(args: argparse.Namespace, settings: Settings) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_FAILED
     print(f"{args.node_id} を離脱させました (disconnected); its traffic waits in the outboxes")
+    if not recorded:
+        print(
+            "警告: ノードが応答しないため離脱の決定を記録できませんでした。起動後に同じコマンドを"
+            "もう一度実行してください (the decision is not recorded: run this again once the node"
+            " is up)",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 
 def cmd_reconnect(args: argparse.Namespace, settings: Settings) -> int:
+    note = check_text("reason", args.reason, MAX_REASON) if args.reason is not None else None
+    ending = {"note": note, "operator": _operator()}
     with Console(files_of(args)) as console:
         try:
             require_member(console, args.node_id)
             console.admin("POST", "national", f"/nodes/{args.node_id}/status", {"status": "active"})
             console.refresh_directories()
-            console.admin("POST", args.node_id, "/reconnect")
+            console.admin("POST", args.node_id, "/reconnect", ending)
         except ConsoleError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_FAILED
         print(f"{args.node_id} を再接続しました (reconnected); 送信待ちを配送中 …")
         return check_network(console, repair=False, timeout=args.timeout, wait=True)
+
+
+def cmd_decisions(args: argparse.Namespace, settings: Settings) -> int:
+    """Every municipality's and prefecture's disconnection decisions, from each node."""
+    rows = [["node", "body", "decided by", "started", "ended", "reason"]]
+    found: list[dict[str, Any]] = []
+    failed = False
+    with Console(files_of(args)) as console:
+        for config in console.configs.values():
+            if config.kind.value == "national" or (args.node and config.node_id != args.node):
+                continue
+            try:
+                found += console.admin("GET", config.node_id, "/disconnections")
+            except ConsoleError as exc:
+                failed = True
+                print(f"error: {exc}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(found, ensure_ascii=False, indent=2))
+    else:
+        for d in found:
+            ended = (d["ended_at"] or "離脱中 (in force)")[:19]
+            body = f"{d['body_name']} ({d['node_id']})"
+            rows.append(
+                [d["node_id"], body, d["decided_by"], d["started_at"][:19], ended, d["reason"]]
+            )
+        print("\n".join(table(rows)))
+        print(f"離脱の決定 {len(found)} 件 (decisions)")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _operator() -> str:
+    """Who types the command, for the decision's record (the admin token says which node)."""
+    try:
+        return f"cli:{getpass.getuser()}"[:64]
+    except (KeyError, OSError):
+        return "cli:unknown"
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
@@ -258,16 +323,31 @@ def _register_network(sub: Subparsers) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_status)
 
-    for name, func, text in (
-        ("disconnect", cmd_disconnect, "離脱: the node's traffic waits in the outboxes"),
-        ("reconnect", cmd_reconnect, "reconnect, wait for the queues to drain, then check"),
-    ):
-        p = net_sub.add_parser(name, help=text)
-        p.add_argument("node_id", metavar="LGCODE")
-        _dir_arg(p)
-        if name == "reconnect":
-            p.add_argument("--timeout", type=float, default=DRAIN_TIMEOUT, metavar="SECONDS")
-        p.set_defaults(handler=func)
+    p = net_sub.add_parser(
+        "disconnect", help="離脱 as the body's decision: the node's traffic waits in the outboxes"
+    )
+    p.add_argument("node_id", metavar="LGCODE")
+    _dir_arg(p)
+    p.add_argument("--reason", required=True, help="why (理由), 1-500 characters; required")
+    p.add_argument(
+        "--decided-by", required=True, help="who decided (決定者), e.g. 稲城市長; required"
+    )
+    p.set_defaults(handler=cmd_disconnect)
+
+    p = net_sub.add_parser(
+        "reconnect", help="end the decision, reconnect, wait for the queues to drain, then check"
+    )
+    p.add_argument("node_id", metavar="LGCODE")
+    _dir_arg(p)
+    p.add_argument("--reason", help="why it ends (再接続の理由), optional")
+    p.add_argument("--timeout", type=float, default=DRAIN_TIMEOUT, metavar="SECONDS")
+    p.set_defaults(handler=cmd_reconnect)
+
+    p = net_sub.add_parser("decisions", help="離脱の決定: who decided, why, when it ended")
+    _dir_arg(p)
+    p.add_argument("--node", metavar="LGCODE", help="only this node")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_decisions)
 
     p = net_sub.add_parser("check", help="compare digests at every level (exit 1 on disagreement)")
     _dir_arg(p)

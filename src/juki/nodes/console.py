@@ -23,6 +23,26 @@ DRAIN_TIMEOUT: Final = 120.0
 POLL: Final = 0.2
 
 
+class NodeRefused(ConsoleError):
+    """The node answered and refused (an HTTP error status), as opposed to not answering."""
+
+
+def _refusal_of(response: httpx.Response) -> str:
+    """What a refusal says, in a line: the first field error's name and Japanese, or its detail."""
+    try:
+        data = response.json()
+    except ValueError:
+        return ""
+    detail = data.get("detail") if isinstance(data, dict) else None
+    if isinstance(detail, list) and detail and isinstance(detail[0], dict):
+        first = detail[0]
+        where = ".".join(str(p) for p in first.get("loc", [])[1:])
+        return f": {where}: {first.get('msg_ja') or first.get('msg', '')}"
+    if isinstance(data, dict) and (data.get("msg_ja") or isinstance(detail, str)):
+        return f": {data.get('msg_ja') or detail}"
+    return ""
+
+
 class Console:
     """The operator's view of a network directory: configurations, tokens, an mTLS client."""
 
@@ -79,7 +99,9 @@ class Console:
         except httpx.HTTPError as exc:
             raise ConsoleError(f"{node_id}: 到達できません (unreachable): {exc}") from exc
         if response.status_code >= 300:
-            raise ConsoleError(f"{node_id}: {method} {path} → HTTP {response.status_code}")
+            raise NodeRefused(
+                f"{node_id}: {method} {path} → HTTP {response.status_code}" + _refusal_of(response)
+            )
         return response.json()
 
     def healthy(self, node_id: str) -> bool:

@@ -204,13 +204,21 @@ class Node:
                 self._disconnected = store.get_state(conn, DISCONNECTED_KEY) == "1"
         return self._disconnected
 
-    def set_disconnected(self, disconnected: bool, by: Actor | None = None) -> None:
-        """離脱 or back; with `by`, the oplog says who did it, in the same transaction."""
+    def set_disconnected(
+        self,
+        disconnected: bool,
+        by: Actor | None = None,
+        record: Callable[[sa.Connection], str] | None = None,
+    ) -> None:
+        """離脱 or back; with `by`, the oplog says who did it, in the same transaction, and
+        `record` (the decision, `juki.nodes.disconnection`) is written there too, its return
+        value the oplog entry's detail."""
         with self.engine.begin() as conn:
             store.set_state(conn, DISCONNECTED_KEY, "1" if disconnected else "0")
+            detail = record(conn) if record is not None else ""
             if by is not None:
                 action = "disconnect_node" if disconnected else "reconnect_node"
-                self.log_operation(conn, by, action, self.node_id)
+                self.log_operation(conn, by, action, self.node_id, detail=detail)
         self._disconnected = disconnected
         log.info("disconnect" if disconnected else "reconnect", node=self.node_id)
 

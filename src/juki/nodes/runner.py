@@ -34,6 +34,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from juki.core.settings import Settings
+from juki.network.https import MIN_TLS_VERSION
 from juki.nodes.apps import create_node_app, create_public_app
 from juki.nodes.bootstrap import bootstrap, close_node
 from juki.nodes.config import NodeConfig
@@ -159,7 +160,7 @@ def _server_ssl_context(
 ) -> ssl.SSLContext:
     """uvicorn's context (certificate, key, CA, CERT_REQUIRED) with TLS 1.2 as the floor."""
     ctx = default()
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.minimum_version = MIN_TLS_VERSION
     return ctx
 
 

@@ -192,3 +192,26 @@ fuhyo_identity_changes = sa.Table(
     sa.Index(None, "name_kana_key", "birth_date"),
     info={"class": "identity_info"},
 )
+
+# -- 離脱 as a decision (municipality and prefecture) ---------------------------------------------
+# Each disconnection of this node from the network, as the municipality's or prefecture's own
+# decision under 住基法 第36条の2 (必要な措置): which body decided (this node's own), who decided
+# and why, on what legal basis, who recorded it, and when it ended. Written only by
+# `juki.nodes.disconnection`, each start and end in the oplog in the same transaction.
+disconnection_decisions = sa.Table(
+    "disconnection_decisions",
+    metadata,
+    sa.Column("decision_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("node_id", sa.String(16), nullable=False),
+    sa.Column("body_kind", Code, nullable=False),  # municipality | prefecture
+    sa.Column("body_name", sa.String(100), nullable=False),  # the directory's name of the node
+    sa.Column("decided_by", sa.String(100), nullable=False),  # the office or official deciding
+    sa.Column("legal_basis", sa.String(200), nullable=False),
+    sa.Column("reason", sa.String(500), nullable=False),
+    sa.Column("recorded_by", sa.String(100), nullable=False),  # the actor, and who typed it
+    sa.Column("started_at", Timestamp, nullable=False, index=True),
+    sa.Column("ended_at", Timestamp),
+    sa.Column("ended_by", sa.String(100)),
+    sa.Column("end_note", sa.String(500)),
+    info={"class": "audit"},
+)

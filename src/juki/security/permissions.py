@@ -127,6 +127,12 @@ class Permission(StrEnum):
     REPORT_INCIDENT = "report_incident"
     HANDLE_INCIDENT = "handle_incident"
     VIEW_LEDGERS = "view_ledgers"
+    # 離脱 (issue 14): the municipality's or prefecture's own decision to leave the network for a
+    # while (住基法 第36条の2, 必要な措置), recorded with who decided and why, and its end.
+    DECIDE_DISCONNECTION = "decide_disconnection"
+    # The transparency report for a privacy council (issue 14): counts and verdicts read from
+    # every node's records, never a person.
+    COMPILE_TRANSPARENCY_REPORT = "compile_transparency_report"
 
 
 class Role(StrEnum):
@@ -256,12 +262,14 @@ _TABLE: Final = MappingProxyType(
                 # 管理者等 (001 第23–第25): contracts; 運用管理者: reports and handles incidents.
                 Permission.MANAGE_CONTRACTS,
                 Permission.RECORD_ROOM_ACCESS,
+                Permission.DECIDE_DISCONNECTION,
+                Permission.COMPILE_TRANSPARENCY_REPORT,
             }
         )
         | _INCIDENTS,
         # Those who answer for security read the oplog and the operator ledger; none of them
         # reads a resident's record by that role alone.
-        Role.GENERAL_SUPERVISOR: _OVERSIGHT,
+        Role.GENERAL_SUPERVISOR: _OVERSIGHT | {Permission.DECIDE_DISCONNECTION},
         # セキュリティ統括責任者 (002 第3条, 第8条, 第10条, 第18条): approves outsourcing, may
         # permit a room entry, and takes up a leak or misuse of 本人確認情報.
         Role.SECURITY_CHIEF: _OVERSIGHT
@@ -363,6 +371,7 @@ _TABLE: Final = MappingProxyType(
             Permission.VIEW_CERTIFICATE_REGISTER,
             Permission.VIEW_PROVISION_REGISTER,
             Permission.VIEW_PROVISION_STATS,
+            Permission.COMPILE_TRANSPARENCY_REPORT,
         },
         Role.SYSTEM: frozenset(
             {

@@ -220,7 +220,7 @@ def test_a_move_from_inagi_to_fujisawa_reaches_every_level_and_a_notice_applies_
     net.wait_quiet()
 
     # 藤沢市 holds its traffic (its own flag only), so this test can deliver the notice itself.
-    net.admin("POST", FUJISAWA, "/disconnect")
+    net.admin("POST", FUJISAWA, "/disconnect", {"decided_by": "藤沢市長", "reason": "試験"})
     r = net.api(
         FUJISAWA,
         "POST",
@@ -411,7 +411,14 @@ def test_a_node_killed_mid_burst_loses_nothing_and_applies_nothing_twice(net: Ne
 
 
 def test_disconnected_nagano_catches_up_after_reconnect(net: Net) -> None:
-    assert net.cli("network", "disconnect", NAGANO) == 0
+    with pytest.raises(SystemExit):  # no decision without who decided and why
+        net.cli("network", "disconnect", NAGANO)
+    blank = ["--decided-by", "長野市長", "--reason", "  "]
+    assert net.cli("network", "disconnect", NAGANO, *blank) == 1  # refused before anything
+    assert net.admin("GET", NAGANO, "/status")["disconnected"] is False
+    decision = ["--decided-by", "長野市長", "--reason", "庁内LANとの接続を点検するため"]
+    assert net.cli("network", "disconnect", NAGANO, *decision) == 0
+    assert net.cli("network", "decisions") == 0
     local = arrive_from_abroad(net, NAGANO, "三子", "ミツコ", "長野県長野市大字鶴賀1番地")
     elsewhere = arrive_from_abroad(net, INAGI, "四子", "ヨツコ", "東京都稲城市東長沼4番地")
     wait_for(lambda: copy_at(net, "national", INAGI, elsewhere["resident_code"]) is not None)
@@ -427,6 +434,9 @@ def test_disconnected_nagano_catches_up_after_reconnect(net: Net) -> None:
     record = net.api(NAGANO, "GET", f"/residents/{local['record_id']}").json()
     assert record["my_number"] is not None and copy.my_number == record["my_number"]
     assert net.admin("GET", NAGANO, "/status")["disconnected"] is False
+    [ended] = net.admin("GET", NAGANO, "/disconnections")[-1:]
+    assert (ended["decided_by"], ended["body_kind"]) == ("長野市長", "municipality")
+    assert ended["reason"] == "庁内LANとの接続を点検するため" and ended["ended_at"] is not None
     statuses = net.console.statuses()
     assert all(s is not None and s["pending"] == 0 for s in statuses.values())
     assert all(json.loads(s["last_digest_check"])["agree"] for s in statuses.values() if s)

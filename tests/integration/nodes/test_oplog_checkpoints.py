@@ -40,6 +40,7 @@ from juki.security.permissions import Role
 from juki.security.tables import oplog, oplog_checkpoints, oplog_head
 from support.console_tokens import ConsoleTokens
 
+DECISION = admin_api.DisconnectIn(decided_by="稲城市長", reason="点検")
 INAGI, FUJISAWA, TOKYO = "132250", "142051", "130001"
 _rng = random.Random(16)
 
@@ -105,7 +106,7 @@ def test_node_administration_and_lookups_are_logged_and_checkpoints_countersigne
     net: InProcessNetwork,
 ) -> None:
     inagi, tokyo, national = net.nodes[INAGI], net.nodes[TOKYO], net.national
-    admin_api.disconnect(inagi)
+    admin_api.disconnect(inagi, DECISION)
     admin_api.reconnect(inagi)
     provide_batch(national.engine, "nobody", "別表第一 の 一", "試験", [], clock=national.clock)
     assert [e["action"] for e in entries(inagi)] == ["disconnect_node", "reconnect_node"]
@@ -216,7 +217,7 @@ def test_verify_dir_checks_every_node_against_its_parent(
     configs = {c.node_id: c for c in files.configs()}
     nodes = {node_id: bootstrap(c) for node_id, c in configs.items()}
     try:
-        admin_api.disconnect(nodes[INAGI])
+        admin_api.disconnect(nodes[INAGI], DECISION)
         admin_api.reconnect(nodes[INAGI])
         checkpoint = ["oplog", "checkpoint", "--dir", str(files.root), "--node", INAGI]
         assert main(checkpoint) == 1  # no token: nothing signed

@@ -19,6 +19,7 @@ from juki.network import pki
 from juki.network.https import (
     ENVELOPE_CONTENT_TYPE,
     MESSAGES_PATH,
+    MIN_TLS_VERSION,
     QUERIES_PATH,
     HttpsTransport,
     client_ssl_context,
@@ -165,6 +166,7 @@ def test_the_client_trusts_only_the_network_root(node_files: tuple[Path, Path, P
     assert ctx.check_hostname is True
     assert ctx.verify_mode is ssl.CERT_REQUIRED
     assert ctx.minimum_version >= ssl.TLSVersion.TLSv1_2
+    assert ctx.minimum_version == MIN_TLS_VERSION  # what the transparency report states
     (only,) = ctx.get_ca_certs()
     assert dict(x[0] for x in only["subject"])["commonName"] == "juki national root"
 
