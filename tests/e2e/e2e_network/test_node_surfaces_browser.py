@@ -33,10 +33,13 @@ from juki.nodes.config import NetworkFiles, NodeConfig
 from juki.nodes.console import Console
 from juki.nodes.demo_operators import DEMO_PIN, DEMO_TERMINAL, GUIDE_FILE, SUPERVISOR
 from juki.registry import tables as registry_tables
+from juki.security.operators import create_operator
+from juki.security.permissions import Role
 from juki.security.tables import oplog
+from juki.security.uow import SqlUnitOfWork
 from juki.storage.engine import make_engine
 from support.browser_keys import wait_for_focus
-from support.small_network import INAGI, SmallNetwork
+from support.small_network import ADMIN, INAGI, SmallNetwork
 from support.soft_authenticator import chromium_authenticator
 from support.terminal_session import browser_session
 
@@ -350,3 +353,37 @@ def test_a_demo_operator_enrols_and_signs_in_at_a_node_terminal_with_the_card_pi
     finally:
         engine.dispose()
     assert [tuple(r) for r in logins] == [("ok", DEMO_TERMINAL)]
+
+
+def test_a_security_officer_reports_an_incident_at_a_node_terminal(
+    staff_page: Any, inagi: Node, artifacts: Path
+) -> None:
+    """The incident ledger (事故の記録, docs/ledgers.md) on the running node: reported from the
+    terminal's form, listed with the seed's next response step, and in the node's oplog."""
+    from playwright.sync_api import expect
+
+    engine = make_engine(f"sqlite:///{inagi.config.directory}/node.db")
+    try:
+        token = create_operator(
+            SqlUnitOfWork(engine), ADMIN, "e2e-sec", "保安 試験", Role.SECURITY_OFFICER
+        )
+        browser_session(staff_page.context, f"{inagi.terminal}/", engine, token, "E2E-02")
+        staff_page.goto(f"{inagi.terminal}/ledgers/incidents")
+        staff_page.get_by_label("種別").select_option("failure")
+        staff_page.get_by_label("概要").fill("CSの応答停止（試験）")
+        staff_page.get_by_role("button", name="報告する").click()
+        main_text = staff_page.locator("main")  # the incident's page, with the steps to follow
+        expect(main_text).to_contain_text("事故を報告しました")
+        expect(main_text).to_contain_text("1. 障害対策マニュアルの作業手順による対処")
+        staff_page.screenshot(path=str(artifacts / "node-ledger-incident.png"), full_page=True)
+        staff_page.get_by_role("link", name="一覧に戻る").click()
+        row = staff_page.locator("#incidents tbody tr", has_text="CSの応答停止（試験）")
+        expect(row).to_contain_text("システム障害")
+        expect(row).to_contain_text("対応中")
+        with engine.connect() as conn:
+            logged = conn.execute(
+                sa.select(oplog.c.action, oplog.c.outcome).where(oplog.c.actor_id == "e2e-sec")
+            ).all()
+    finally:
+        engine.dispose()
+    assert ("report_incident", "ok") in [tuple(r) for r in logged]
