@@ -17,8 +17,10 @@ correction_requests = sa.Table(
     sa.Column("resident_code", sa.String(11), nullable=False, index=True),
     sa.Column("card_serial", sa.String(64), nullable=False),
     sa.Column("text", sa.String(400), nullable=False),
-    sa.Column("status", Code, nullable=False),  # open | done
+    sa.Column("status", Code, nullable=False),  # open | accepted | rejected (done: before 0033)
     sa.Column("handled_at", Timestamp),
     sa.Column("handled_by", sa.String(64)),
+    sa.Column("decision_reason", sa.String(400)),  # a rejection's reason, shown to the resident
+    sa.Column("change_id", sa.String(36)),  # the provisional change an acceptance filed
     info={"class": "personal"},
 )

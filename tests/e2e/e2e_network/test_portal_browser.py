@@ -178,9 +178,8 @@ def test_a_resident_sees_what_was_done_a_moment_ago_and_another_sees_none_of_it(
     identity = s.section("identity")
     # 藤沢市, 神奈川県 and 機構 each hold her current entry; an earlier module of this package may
     # have moved her here, and then 機構 also shows the old municipality's entry as 消除.
-    current = [
-        row for row in identity.splitlines() if her["resident_code"] in row and "（消除）" not in row
-    ]
+    code = her["resident_code"]
+    current = [row for row in identity.splitlines() if code in row and "（消除）" not in row]
     assert len(current) == 3, identity
     for holder in ("藤沢市", "神奈川県", "地方公共団体情報システム機構"):
         assert holder in identity
