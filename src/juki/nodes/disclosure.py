@@ -33,6 +33,7 @@ from juki.core.errors import DomainRuleError
 from juki.network.disclosure_messages import (
     MAX_ENTRIES,
     DisclosedCertificate,
+    DisclosedCorrection,
     DisclosedNotice,
     DisclosedProvision,
     DisclosedView,
@@ -47,6 +48,7 @@ from juki.nodes.node import Node, QueryRejected
 from juki.nodes.tables import identity_copies
 from juki.portal.rules import VIEW_ACTIONS, is_operator_view
 from juki.provision.tables import provision_records
+from juki.registry.corrections import for_resident as corrections_for
 from juki.registry.tables import resident_records
 from juki.security.actions import perform
 from juki.security.actors import Actor
@@ -157,9 +159,19 @@ def answer_disclosure(node: MunicipalityNode, env: Envelope, body: Any) -> Discl
             notices=tuple(notices[:MAX_ENTRIES]),
             self_notice_registered=_registered(conn, code),
             truncated=max(len(certs), len(views), len(notices)) > MAX_ENTRIES,
+            corrections=_corrections(conn, code),
         )
 
     return disclosed(node, portal_relay_actor(env.sender), f"card:{q.card_serial}", gather)
+
+
+def _corrections(conn: sa.Connection, code: str) -> tuple[DisclosedCorrection, ...]:
+    return tuple(
+        DisclosedCorrection(
+            filed_at=r.filed_at, status=r.status, decided_at=r.handled_at, reason=r.decision_reason
+        )
+        for r in corrections_for(conn, code, MAX_ENTRIES)
+    )
 
 
 def _certificates(conn: sa.Connection, lg: str, code: str) -> list[DisclosedCertificate]:

@@ -2,8 +2,8 @@
 藤沢市 arrives in 稲城市 from abroad and leaves for abroad again; 稲城市 notifies 藤沢市
 (附票記載事項通知), and 藤沢市 — not 稲城市 — sends the 附票本人確認情報 up to 神奈川県 and
 national, where the 国外転出 is kept with its country; the operators' `juki network check`
-compares those copies too; provision to an agency finds her abroad through them. Uses the package's one small network (its conftest) and leaves the
-levels in agreement."""
+compares those copies too; provision to an agency finds her abroad through them. Uses the
+package's one small network (its conftest) and leaves the levels in agreement."""
 
 from __future__ import annotations
 

@@ -32,10 +32,12 @@ from juki.portal.rules import SessionEnded
 from juki.portal.tables import correction_requests
 from juki.provision.tables import provision_records
 from juki.registry import services as svc
+from juki.registry.corrections import reject_request
 from juki.registry.uow import SqlRegistryUnitOfWork
 from juki.security.actors import Actor
 from juki.security.permissions import Role
 from juki.security.tables import oplog
+from juki.security.uow import SqlUnitOfWork
 from support.kiosk_world import CLERK, INAGI, PIN, World, kiosk_world
 
 APP = portal_actor()
@@ -157,6 +159,14 @@ def test_self_notice_registration_and_a_correction_reach_the_municipality(
     with pytest.raises(PermissionDeniedError):
         list_corrections(world.net.municipality(INAGI).engine, AUDITOR)
     assert ("disclose_to_holder", "ok") in entries
+    # the counter rejects it with a reason (the terminal's screen: test_corrections_terminal.py);
+    # she reads the reason in the portal, and no one else sees her request
+    assert [c.status for c in relay.disclosure(APP, token).corrections] == ["open"]
+    uow = SqlUnitOfWork(world.net.municipality(INAGI).engine)
+    reject_request(uow, CLERK, queue[0]["request_id"], "住民票の記載は届出のとおりです")
+    (mine,) = relay.disclosure(APP, token).corrections
+    assert (mine.status, mine.reason) == ("rejected", "住民票の記載は届出のとおりです")
+    assert relay.disclosure(APP, _login(relay, world, "A")).corrections == ()
 
 
 def test_a_wrong_pin_counts_toward_the_lock_and_a_foreign_signature_is_refused(
