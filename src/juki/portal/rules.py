@@ -79,8 +79,11 @@ def role_ja(role: str) -> str:
 
 
 def items_ja(items: str) -> str:
-    """`name,address` → 氏名・住所 (an unknown item is shown as it is)."""
-    return "・".join(ITEM_JA.get(i, i) for i in items.split(",") if i) or "なし"
+    """`address,name` → 氏名・住所: in the order of 本人確認情報's items (an unknown item is
+    shown as it is, last)."""
+    order = {item: n for n, item in enumerate(ITEM_JA)}  # the law's order, as residents read it
+    shown = sorted((i for i in items.split(",") if i), key=lambda i: (order.get(i, len(order)), i))
+    return "・".join(ITEM_JA.get(i, i) for i in shown) or "なし"
 
 
 def check_correction(text: str) -> str:

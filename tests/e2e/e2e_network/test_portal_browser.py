@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +22,13 @@ import pytest
 import sqlalchemy as sa
 
 from juki.cards.model import KeyKind
+from juki.cli import main
 from juki.network.directory import NodeKind
 from juki.nodes.config import NetworkFiles
 from juki.nodes.console import Console
 from juki.nodes.kiosk_demo import DEMO_PIN, KioskFiles, prepare
 from juki.nodes.portal_serve import build_portal, init_portal
 from juki.portal.web import Portal, portal_app
-from juki.provision.tables import provision_records
 from juki.registry.tables import resident_records
 from juki.storage.engine import make_engine
 from support.cert_population import LiveServer
@@ -79,27 +78,16 @@ def _engine(files: NetworkFiles, kind: NodeKind, node_id: str | None = None) -> 
 
 
 def _provide(site: Site, resident_code: str) -> None:
-    """A provision to 日本年金機構 as the provision service records it at national (that
-    service is another branch's: its row is written here directly)."""
-    engine = _engine(site.files, NodeKind.NATIONAL)
-    try:
-        with engine.begin() as conn:
-            conn.execute(
-                provision_records.insert().values(
-                    request_id="e2e-portal-1",
-                    at=datetime.now(UTC).isoformat(),
-                    agency_id="nenkin",
-                    task_ref="別表第一 の 九十一",
-                    purpose="年金給付の受給権者の確認",
-                    lookup="resident_code",
-                    lg_code=FUJISAWA,
-                    resident_code=resident_code,
-                    items="name,birth_date,address",
-                    outcome="provided",
-                )
-            )
-    finally:
-        engine.dispose()
+    """日本年金機構 asks national about her a moment ago: `juki provide` with the agency's own
+    credential over mutual TLS, as any agency does (the names, birth date and address only)."""
+    out = site.shots / "provision.jsonl"
+    asked = ["provide", "--dir", str(site.files.root), "--agency", "nenkin",
+             "--task", "別表第一 の 九十一", "--purpose", "年金給付の受給権者の確認",
+             "--resident-code", resident_code, "--items", "name,birth_date,address",
+             "--out", str(out)]  # fmt: skip
+    assert main(asked) == 0
+    (answer,) = map(json.loads, out.read_text(encoding="utf-8").splitlines())
+    assert answer["outcome"] == "provided"
 
 
 def _record_id(site: Site, resident_code: str) -> str:

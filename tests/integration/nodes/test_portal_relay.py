@@ -6,6 +6,7 @@ authority asking a municipality or a prefecture is refused and recorded."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -28,9 +29,11 @@ from juki.network.transport import QueryRefused
 from juki.nodes.portal_actions import list_corrections
 from juki.nodes.portal_api import portal_actor
 from juki.nodes.portal_relay import PortalRefused, PortalRelay
+from juki.nodes.provide import provide_batch
+from juki.nodes.provision_register import load_shipped_register
 from juki.portal.rules import SessionEnded
 from juki.portal.tables import correction_requests
-from juki.provision.tables import provision_records
+from juki.provision.requests import parse_lines
 from juki.registry import services as svc
 from juki.registry.corrections import reject_request
 from juki.registry.uow import SqlRegistryUnitOfWork
@@ -73,22 +76,17 @@ def _login(relay: PortalRelay, world: World, who: str) -> str:
 
 
 def _provide(world: World, resident_code: str, agency: str) -> None:
-    """A provision as the provision service records it (that service is another branch's)."""
-    with world.net.national.engine.begin() as conn:
-        conn.execute(
-            provision_records.insert().values(
-                request_id=f"req-{agency}",
-                at=world.clock.now().isoformat(),
-                agency_id=agency,
-                task_ref="別表第一 の 九十一",
-                purpose="年金給付の本人確認",
-                lookup="resident_code",
-                lg_code=INAGI,
-                resident_code=resident_code,
-                items="name,address",
-                outcome="provided",
-            )
-        )
+    """A real provision at national: the shipped register loaded, the agency's lookup answered
+    by the provision service (the names and address only), which records it."""
+    national = world.net.national
+    operator = Actor("nat-1", Role.NATIONAL_OPERATOR, "console")
+    (world.where / "agencies").mkdir(exist_ok=True)
+    load_shipped_register(national, operator, world.where / "agencies")
+    line = json.dumps({"resident_code": resident_code, "items": ["name", "address"]})
+    lookups, _ = parse_lines([line])
+    result = provide_batch(national.engine, agency, "別表第一 の 九十一", "年金給付の本人確認",
+                           lookups, clock=world.clock)  # fmt: skip
+    assert [a.outcome.value for a in result.answers] == ["provided"]
 
 
 def test_a_holder_sees_each_level_a_provision_and_an_operator_view(
@@ -107,7 +105,7 @@ def test_a_holder_sees_each_level_a_provision_and_an_operator_view(
         assert [h.resident_code for h in level.holdings] == [a.resident_code]
         assert level.holdings[0].given_name == a.given_name
     assert [(p.agency_id, p.items, p.node_id) for p in shown.provisions] == [
-        ("nenkin", "name,address", world.net.national.node_id)
+        ("nenkin", "address,name", world.net.national.node_id)  # as recorded: sorted
     ]
     assert [(v.role, v.lg_code) for v in shown.views] == [("counter_clerk", INAGI)]
 
