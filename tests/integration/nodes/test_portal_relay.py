@@ -2,7 +2,8 @@
 world: 稲城市 with four card holders): a card holder sees each level's copy of their
 identity_info, a provision made about them, an operator's view of their record, and can
 register for 本人通知 and file a correction; another holder sees none of it; a node without
-authority asking a municipality or a prefecture is refused and recorded."""
+authority asking a municipality or a prefecture is refused and recorded; a person under a
+支援措置 sees everything, their household nothing of theirs."""
 
 from __future__ import annotations
 
@@ -35,13 +36,18 @@ from juki.portal.rules import SessionEnded
 from juki.portal.tables import correction_requests
 from juki.provision.requests import parse_lines
 from juki.registry import services as svc
+from juki.registry.commands import JoinHousehold
 from juki.registry.corrections import reject_request
+from juki.registry.model import Relationship
+from juki.registry.support.commands import RecordSupportMeasure
+from juki.registry.support.model import RestrainedParty, SupportKind
+from juki.registry.support.services import record_support_measure
 from juki.registry.uow import SqlRegistryUnitOfWork
 from juki.security.actors import Actor
 from juki.security.permissions import Role
 from juki.security.tables import oplog
 from juki.security.uow import SqlUnitOfWork
-from support.kiosk_world import CLERK, INAGI, PIN, World, kiosk_world
+from support.kiosk_world import CLERK, INAGI, PIN, World, arrive, give_card, kiosk_world
 
 APP = portal_actor()
 AUDITOR = Actor("audit", Role.AUDITOR, "T9")
@@ -223,3 +229,41 @@ def test_a_card_of_no_resident_here_is_refused_by_the_municipality(
     with pytest.raises(PortalRefused) as refused:
         relay.disclosure(APP, relay_session)
     assert refused.value.rule == "card_not_usable"
+
+
+def test_a_person_under_a_support_measure_sees_everything_their_household_does_not(
+    world: World, relay: PortalRelay
+) -> None:
+    """P is protected (DV) from her household's other member M. An operator opens the household
+    and P's record: P sees both views, M neither (the household's view shows P), though M
+    still sees the view of his own record. Both see their own identity and nothing of the
+    other's."""
+    p = arrive(world.net, "保護", "花子", "ハナコ", 21)
+    m = arrive(world.net, "保護", "太郎", "タロウ", 21,
+               JoinHousehold(p.household_id, Relationship.HUSBAND))  # fmt: skip
+    world.net.run_until_quiet()
+    world.cards["P"] = give_card(world.net, p, "INAGI-K021")
+    world.cards["M"] = give_card(world.net, m, "INAGI-K022")
+    inagi = world.net.municipality(INAGI)
+    uow = lambda: SqlRegistryUnitOfWork(inagi.engine, clock=world.clock)  # noqa: E731
+    supervisor = Actor("sup", Role.REGISTRY_SUPERVISOR, "T2")
+    record_support_measure(uow(), supervisor, RecordSupportMeasure(
+        SupportKind.DOMESTIC_VIOLENCE, world.clock.today(), (p.record_id,),
+        (RestrainedParty("保護", "太郎"),), "相談機関の意見"))  # fmt: skip
+    svc.household_view(uow(), CLERK, p.household_id)
+    svc.get_record(uow(), CLERK, p.record_id)
+    svc.get_record(uow(), CLERK, m.record_id)
+
+    hers = relay.disclosure(APP, _login(relay, world, "P"))
+    his = relay.disclosure(APP, _login(relay, world, "M"))
+    assert len(hers.views) > len(his.views) >= 1
+    assert {h.resident_code for lv in hers.levels for h in lv.holdings} == {p.resident_code}
+    assert {h.resident_code for lv in his.levels for h in lv.holdings} == {m.resident_code}
+    o = oplog.c
+    with inagi.engine.connect() as conn:
+        about_him = conn.execute(
+            sa.select(sa.func.count()).where(
+                (o.target == f"record:{m.record_id}") & (o.action == "view_record")
+            )
+        ).scalar_one()
+    assert len(his.views) == about_him  # his own record's views, no household's
