@@ -102,7 +102,7 @@ class SqlIdentitySource:
                 sa.select(*self._t.columns).where(c.resident_code.in_(part))
             ).mappings()
             for r in rows:
-                out[r["resident_code"]].append(_found(r, source=self._t.source))
+                out[r["resident_code"]].append(_found(dict(r), source=self._t.source))
         return out
 
     def histories(self, codes: Sequence[str]) -> dict[str, list[IdentityFound]]:
@@ -128,7 +128,7 @@ class SqlIdentitySource:
                 )
             ).mappings()
             for r in rows:
-                found = _found(r, source=self._t.source)
+                found = _found(dict(r), source=self._t.source)
                 out[(r["name_kana_key"], found.birth_date)].append(found)
         return out
 
