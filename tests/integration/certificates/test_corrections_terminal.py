@@ -89,6 +89,8 @@ def test_accepting_files_the_change_through_review(counter: Counter) -> None:
     assert rid not in counter.get("clerk-e", "/corrections").text  # no longer open
     again = counter.post("super-e", f"/corrections/{rid}/rejection", {"reason": "x"})
     assert again.status_code == 409 and "処理済み" in again.text
+    reopened = counter.get("super-e", link.replace("&amp;", "&"))  # no second change for it
+    assert reopened.status_code == 409 and "処理済み" in reopened.text
 
 
 @settings(max_examples=10, suppress_health_check=list(HealthCheck), database=None, deadline=None)

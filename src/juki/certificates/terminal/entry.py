@@ -160,6 +160,7 @@ def entry_form(
     訂正の申出 the change answers, carried to the filing."""
     screen = _screen(kind)
     _permitted(screens, session, screen, record)
+    _open_correction(screens, session, correction)
     ctx = _context(screens, session, record, screen)
     errors: dict[str, str] = {}
     if ctx.subject is not None:
@@ -204,6 +205,7 @@ def enter(
         cmd = screen.build(posted, ctx)
         if step != "file":
             return _confirm_page(screens, session, screen, ctx, form, correction)
+        _open_correction(screens, session, correction)
         return _file(request, screens, session, screen, cmd, correction)
     except (RuleViolation, StateConflictError) as exc:
         status = 409 if isinstance(exc, StateConflictError) else 422
@@ -240,6 +242,19 @@ def _confirm_page(
         carried=[(k, v) for k, vs in form.items() for v in vs],
         reviewing=policy_of(screens).review,
     )
+
+
+def _open_correction(screens: Screens, session: Session, correction: str) -> None:
+    """The 訂正の申出 a change is entered for must exist and be undecided (checked before the
+    form and before filing, so a change is not filed for a request decided meanwhile)."""
+    if correction:
+        found = corrections.get_request(screens.desk().uow(), session.actor, correction)
+        if found.status != corrections.OPEN:
+            raise StateConflictError(
+                "already_decided",
+                "this correction request was already decided",
+                "この訂正の申出は処理済みです",
+            )
 
 
 def _file(
