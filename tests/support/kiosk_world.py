@@ -31,7 +31,13 @@ from juki.nodes.memory import InProcessNetwork, build_network
 from juki.nodes.node import Node
 from juki.nodes.tls_peers import PeerCertificates
 from juki.registry import services as svc
-from juki.registry.commands import MoveInOrigin, NewHousehold, PersonalItems, RecordMoveIn
+from juki.registry.commands import (
+    MoveInOrigin,
+    NewHousehold,
+    PersonalItems,
+    Placement,
+    RecordMoveIn,
+)
 from juki.registry.model import ResidentRecord, Sex
 from juki.registry.uow import SqlRegistryUnitOfWork
 from juki.security.actors import Actor
@@ -63,7 +69,15 @@ class World:
         )
 
 
-def arrive(net: InProcessNetwork, family: str, given: str, kana: str, lot: int) -> ResidentRecord:
+def arrive(
+    net: InProcessNetwork,
+    family: str,
+    given: str,
+    kana: str,
+    lot: int,
+    placement: Placement | None = None,
+) -> ResidentRecord:
+    """Someone comes back from abroad to 稲城市: a household of their own, or `placement`."""
     node = net.municipality(INAGI)
     return svc.record_move_in(
         SqlRegistryUnitOfWork(node.engine, clock=node.clock),
@@ -82,9 +96,23 @@ def arrive(net: InProcessNetwork, family: str, given: str, kana: str, lot: int) 
             moved_on=date(2025, 3, 20),
             notified_on=date(2025, 3, 25),
             previous_address="アメリカ合衆国",
-            placement=NewHousehold(),
+            placement=placement or NewHousehold(),
         ),
     )
+
+
+def give_card(net: InProcessNetwork, person: ResidentRecord, serial: str) -> SoftCardToken:
+    """A card with PIN `PIN` for a resident of 稲城市, certified by the network's card CA."""
+    inagi = net.municipality(INAGI)
+    token = SoftCardToken(serial)
+    cards.issue_card(
+        SqlCardUnitOfWork(inagi.engine, clock=inagi.clock),
+        CLERK,
+        IssueCard(person.resident_code, serial, Backend.SOFT, inagi.clock.today(), PIN),
+        token,
+        NetworkCertifier(inagi),
+    )
+    return token
 
 
 @contextmanager
@@ -101,16 +129,7 @@ def kiosk_world(where: Path) -> Iterator[World]:
     for lot, (key, (family, given, kana)) in enumerate(names.items(), start=1):
         people[key] = arrive(net, family, given, kana, lot)
         net.run_until_quiet()
-        tokens[key] = SoftCardToken(f"INAGI-K00{lot}")
-        cards.issue_card(
-            SqlCardUnitOfWork(inagi.engine, clock=clock),
-            CLERK,
-            IssueCard(
-                people[key].resident_code, tokens[key].serial, Backend.SOFT, clock.today(), PIN
-            ),
-            tokens[key],
-            NetworkCertifier(inagi),
-        )
+        tokens[key] = give_card(net, people[key], f"INAGI-K00{lot}")
     inagi.kiosk = MunicipalKiosk(inagi, make_desk(inagi.engine, where, clock))
     try:
         yield World(net, KioskRelay(net.national), clock, where, people, tokens)

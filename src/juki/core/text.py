@@ -193,3 +193,26 @@ def validate_name(field: str, s: str, max_len: int = 64) -> str:
             f"{label}は{max_len}文字以内で入力してください（入力は{length}文字）",
         )
     return text
+
+
+def validate_free_text(field: str, text: str, max_len: int, what_ja: str) -> str:
+    """What a person writes in their own words (a correction request, a reason): 1–`max_len`
+    characters of printable text, line breaks allowed, kept as written (NFC). `what_ja` names
+    it in the message when it is missing (例: 訂正を求める内容)."""
+    cleaned = unicodedata.normalize("NFC", text).strip()
+    if not cleaned:
+        raise ValidationError(field, "required", "say what it is", f"{what_ja}を入力してください")
+    if len(cleaned) > max_len:
+        raise ValidationError(
+            field, "length", f"at most {max_len} characters", f"{max_len}文字以内で入力してください"
+        )
+    if any(
+        unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn") and c not in "\n\t" for c in cleaned
+    ):
+        raise ValidationError(
+            field,
+            "characters",
+            "control or unassigned characters are not accepted",
+            "使用できない文字が含まれています",
+        )
+    return cleaned

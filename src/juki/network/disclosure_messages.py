@@ -11,7 +11,8 @@ person and keeps nothing of the question but its oplog entry.
   answered for another municipality), the operators' views of their record (role and
   municipality, never the operator), the 本人通知 due to them and whether they are registered.
   A 支援措置 hides a protected person's address from others, never from themself: the answer is
-  the same whether one protects them or not (and does not say).
+  the same whether one protects them or not (and does not say). And the 訂正の申出 they filed,
+  with the counter's decision (a rejection's reason).
 - `identity_disclosure_request` / `identity_disclosure_answer`: national → the prefecture of
   that municipality, for the resident code the municipality answered: the prefecture's copy,
   and the provisions the prefecture made about them to agencies (提供状況).
@@ -100,6 +101,15 @@ class DisclosedProvision(MessageBody):
     as_of: date | None = None
 
 
+class DisclosedCorrection(MessageBody):
+    """訂正の申出: one the person filed, and the counter's decision (a rejection's reason)."""
+
+    filed_at: StampStr
+    status: CodeStr  # open | accepted | rejected | done
+    decided_at: StampStr | None = None
+    reason: CorrectionStr | None = None
+
+
 class DisclosureAnswer(MessageBody):
     request_id: PortalRequestIdStr
     card_serial: CardSerialStr
@@ -111,6 +121,7 @@ class DisclosureAnswer(MessageBody):
     notices: Annotated[tuple[DisclosedNotice, ...], Field(max_length=MAX_ENTRIES)]
     self_notice_registered: bool
     truncated: bool = False
+    corrections: Annotated[tuple[DisclosedCorrection, ...], Field(max_length=MAX_ENTRIES)] = ()
 
 
 class IdentityDisclosureRequest(MessageBody):

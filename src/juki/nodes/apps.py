@@ -47,7 +47,7 @@ from juki.nodes.node import Node
 from juki.nodes.portal_api import portal_router
 from juki.nodes.portal_relay import PortalRelay
 from juki.nodes.prefecture import PrefectureNode
-from juki.nodes.provide_api import provision_router
+from juki.nodes.provide_api import ProvisionBodyLimit, provision_router
 from juki.nodes.wide_area import CsContentSource
 from juki.registry.api import DESCRIPTION, TAGS, routers
 from juki.registry.review.wiring import review_policy
@@ -177,6 +177,7 @@ def create_node_app(node: Node, config: NodeConfig, settings: Settings) -> FastA
         # 本人確認情報の提供 to registered agencies, each known by its network-root client
         # certificate (juki.nodes.provide_api)
         app.include_router(provision_router(node))
+        app.add_middleware(ProvisionBodyLimit)
     if isinstance(node, MunicipalityNode):
         app.mount(
             "/registry",

@@ -7,6 +7,8 @@
   another municipality's counter; every operator's view of their record (role and
   municipality, never the operator); the 本人通知 due to them and whether they are registered.
   A 支援措置 protecting them changes nothing here: it hides them from others, not from themself.
+  It hides them from the rest of their household: a view of the household (which shows the
+  protected person) is left out of every other member's answer.
 - The prefecture (`answer_identity_disclosure`): its copy, and its provisions to agencies.
 - National (`national_part`): its copy, and its provisions to agencies.
 
@@ -16,6 +18,7 @@ Nothing is kept: the question's only trace is its oplog entry at each node.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import sqlalchemy as sa
@@ -33,6 +36,7 @@ from juki.core.errors import DomainRuleError
 from juki.network.disclosure_messages import (
     MAX_ENTRIES,
     DisclosedCertificate,
+    DisclosedCorrection,
     DisclosedNotice,
     DisclosedProvision,
     DisclosedView,
@@ -47,6 +51,9 @@ from juki.nodes.node import Node, QueryRejected
 from juki.nodes.tables import identity_copies
 from juki.portal.rules import VIEW_ACTIONS, is_operator_view
 from juki.provision.tables import provision_records
+from juki.registry.corrections import for_resident as corrections_for
+from juki.registry.support.model import protected_records
+from juki.registry.support.store import measures_for_records
 from juki.registry.tables import resident_records
 from juki.security.actions import perform
 from juki.security.actors import Actor
@@ -143,8 +150,11 @@ def answer_disclosure(node: MunicipalityNode, env: Envelope, body: Any) -> Discl
             )
         ).all()
         record_ids = [r.record_id for r in records]
+        households = [r.household_id for r in records]
+        if _another_protected(conn, record_ids, households, node.clock.today()):
+            households = []  # a view of the household may be of them: not the holder's to see
         certs = _certificates(conn, node.node_id, code)
-        views = _views(conn, node.node_id, record_ids, [r.household_id for r in records])
+        views = _views(conn, node.node_id, record_ids, households)
         notices = _notices(conn, code)
         return DisclosureAnswer(
             request_id=q.request_id,
@@ -157,9 +167,36 @@ def answer_disclosure(node: MunicipalityNode, env: Envelope, body: Any) -> Discl
             notices=tuple(notices[:MAX_ENTRIES]),
             self_notice_registered=_registered(conn, code),
             truncated=max(len(certs), len(views), len(notices)) > MAX_ENTRIES,
+            corrections=_corrections(conn, code),
         )
 
     return disclosed(node, portal_relay_actor(env.sender), f"card:{q.card_serial}", gather)
+
+
+def _corrections(conn: sa.Connection, code: str) -> tuple[DisclosedCorrection, ...]:
+    return tuple(
+        DisclosedCorrection(
+            filed_at=r.filed_at, status=r.status, decided_at=r.handled_at, reason=r.decision_reason
+        )
+        for r in corrections_for(conn, code, MAX_ENTRIES)
+    )
+
+
+def _another_protected(
+    conn: sa.Connection, record_ids: Sequence[str], household_ids: Sequence[str], day: date
+) -> bool:
+    """Whether someone else in the holder's household is under a 支援措置 in force `day`:
+    then an operator's view of the household (which shows them) is theirs, not the holder's,
+    and is left out; the protected person themself sees it, as everything of theirs."""
+    if not household_ids:
+        return False
+    rr = resident_records.c
+    others = conn.execute(
+        sa.select(rr.record_id).where(
+            rr.household_id.in_(household_ids) & rr.record_id.not_in(record_ids)
+        )
+    ).scalars()
+    return bool(protected_records(measures_for_records(conn, list(others)), day))
 
 
 def _certificates(conn: sa.Connection, lg: str, code: str) -> list[DisclosedCertificate]:

@@ -1,11 +1,12 @@
-"""Reading the 附票本人確認情報 a prefecture or national keeps (附票連携): the hook provision uses.
+"""Reading one person's 附票本人確認情報 a prefecture or national keeps (附票連携). Provision
+reads the same tables set-based for a whole batch (`juki.nodes.provide.SqlIdentitySource`).
 
 Two reads, by 住民票コード and by the four items (基本4情報: the name's reading, birth date, and
 optionally sex and the start of the address), each now or as of a day (the change the 附票
 recorded latest with a date on or before it). They take a connection and return plain dicts of
 the message's fields (`FuhyoIdentityInfoBody`): they decide nothing about who may ask or which
-items an answer may hold, and write no log. The caller — provision (docs/provision.md) — judges
-the agency and task, trims the items and records the provision in the same transaction.
+items an answer may hold, and write no log: a caller that answers someone judges, trims and
+records in its own transaction, as provision does (docs/provision.md).
 `lg_codes` narrows the read to some 本籍 municipalities (a prefecture answering only for its own).
 """
 

@@ -118,6 +118,8 @@ def apply_identity(
             "message_id": message_id,
             "body": info.model_dump_json(),
             "received_at": now.isoformat(),
+            "name_kana_key": values["name_kana_key"],
+            "birth_date": info.birth_date,
         },
     )
 

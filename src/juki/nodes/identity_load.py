@@ -112,6 +112,8 @@ def change_row(info: IdentityInfoBody, message_id: str, received_at: str) -> tup
         "message_id": message_id,
         "body": info.model_dump_json(),
         "received_at": received_at,
+        "name_kana_key": _kana_key(info.family_name_kana + info.given_name_kana),
+        "birth_date": info.birth_date,
     }
     return tuple(values[c] for c in CHANGE_COLUMNS)
 

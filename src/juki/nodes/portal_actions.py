@@ -7,6 +7,7 @@ action in its oplog, refusals too."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -19,6 +20,7 @@ from juki.network.envelope import Envelope
 from juki.nodes.disclosure import holder_here, portal_relay_actor
 from juki.portal.rules import check_correction
 from juki.portal.tables import correction_requests
+from juki.registry.corrections import open_requests
 from juki.security.actions import perform
 from juki.security.actors import Actor
 from juki.security.permissions import Permission
@@ -82,23 +84,6 @@ def file_correction(node: MunicipalityNode, by: Actor, q: PortalActionRequest, c
 
 def list_corrections(engine: sa.Engine, by: Actor, limit: int = 200) -> list[dict[str, Any]]:
     """The counter's queue: the open requests, oldest first (a reading of personal data:
-    `view_record`, in the oplog)."""
-    c = correction_requests.c
-
-    def run(u: SqlUnitOfWork) -> list[dict[str, Any]]:
-        rows = u.connection.execute(
-            sa.select(correction_requests)
-            .where(c.status == "open")
-            .order_by(c.filed_at, c.request_id)
-            .limit(limit)
-        ).mappings()
-        return [dict(r) for r in rows]
-
-    return perform(
-        SqlUnitOfWork(engine),
-        by,
-        Permission.VIEW_RECORD,
-        "correction_requests",
-        run,
-        describe=lambda rows: f"{len(rows)} open",
-    )
+    `view_record`, in the oplog; `juki.registry.corrections`, as the terminal's screen reads it)."""
+    found = open_requests(SqlUnitOfWork(engine), by, limit)
+    return [asdict(r) for r in found]

@@ -165,6 +165,7 @@ class PortalRelay:
             views=answer.views,
             notices=answer.notices,
             truncated=answer.truncated,
+            corrections=answer.corrections,
         )
 
     def _session(self, app: Actor, token: str, action: str) -> HolderSession:

@@ -7,14 +7,17 @@ point every caller uses (the HTTP route, the simulator's agencies, `python -m be
 It runs the whole request in one transaction: lookups, one `provision_records` row per lookup,
 one oplog entry. Lookups by 住民票コード read `identity_copies` by code (`IN`, 500 at a time);
 by the four items, by (reading key, birth date) pairs; `as_of` reads the change history
-(`identity_changes`), whose bodies are the identity_info messages as the node applied them.
+(`identity_changes`), whose bodies are the identity_info messages as the node applied them;
+by the four items with `as_of`, the history's (reading, birth date) columns find who had them.
+A lookup identity_info finds no one reachable for is asked again of the 附票連携's copies
+(`fuhyo_identity_copies`, `fuhyo_identity_changes`): a person who moved abroad is there.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any, Final, TypeVar
 
@@ -22,17 +25,28 @@ import sqlalchemy as sa
 
 from juki.core.clock import Clock
 from juki.core.ports import IdSource
-from juki.nodes.tables import identity_changes, identity_copies
-from juki.provision.answers import IdentityFound
+from juki.nodes.tables import (
+    fuhyo_identity_changes,
+    fuhyo_identity_copies,
+    identity_changes,
+    identity_copies,
+)
+from juki.provision.answers import IdentityFound, Source
 from juki.provision.provide import ProvisionResult, agency_actor, provide
 from juki.provision.requests import LookupRequest
 from juki.provision.store import SqlProvisionRecords, SqlProvisionUnitOfWork
 
 CHUNK: Final = 500
 T = TypeVar("T")
+Key = tuple[str, date | None]
 ic, ich = identity_copies.c, identity_changes.c
-FIELDS: Final = tuple(f for f in IdentityFound.__dataclass_fields__ if f != "order")
+fc, fch = fuhyo_identity_copies.c, fuhyo_identity_changes.c
+_NOT_COLUMNS: Final = ("order", "source", "moved_abroad", "abroad_country")
+FIELDS: Final = tuple(f for f in IdentityFound.__dataclass_fields__ if f not in _NOT_COLUMNS)
 _COLUMNS: Final = [ic[f] for f in FIELDS]
+# 附票本人確認情報 has no 個人番号, 旧氏 or 通称: those stay None in what it finds.
+FUHYO_FIELDS: Final = (*(f for f in FIELDS if f in fc), "moved_abroad", "abroad_country")
+_FUHYO_COLUMNS: Final = [fc[f] for f in FUHYO_FIELDS]
 
 
 def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
@@ -40,65 +54,113 @@ def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
         yield items[i : i + CHUNK]
 
 
-def _found(values: dict[str, Any], order: int = 0) -> IdentityFound:
-    data: dict[str, Any] = {f: values.get(f) for f in FIELDS}
+def _found(
+    values: Mapping[Any, Any], order: int = 0, source: Source = Source.IDENTITY
+) -> IdentityFound:
+    names = FIELDS if source is Source.IDENTITY else FUHYO_FIELDS
+    data: dict[str, Any] = {f: values.get(f) for f in names}
     for day in ("birth_date", "changed_on"):
         if isinstance(data[day], str):
             data[day] = date.fromisoformat(str(data[day]))
-    return IdentityFound(**data, order=order)
+    if source is Source.FUHYO:
+        data["moved_abroad"] = bool(data["moved_abroad"])
+        data["my_number"] = None
+    return IdentityFound(**data, order=order, source=source)
+
+
+class _Tables:
+    """The copies and the change history one source reads (identity_info, or the 附票's)."""
+
+    def __init__(
+        self, copies: sa.Table, changes: sa.Table, columns: list[Any], source: Source
+    ) -> None:
+        self.copies, self.changes, self.columns, self.source = copies, changes, columns, source
+
+
+_IDENTITY: Final = _Tables(identity_copies, identity_changes, _COLUMNS, Source.IDENTITY)
+_FUHYO: Final = _Tables(fuhyo_identity_copies, fuhyo_identity_changes, _FUHYO_COLUMNS, Source.FUHYO)
 
 
 class SqlIdentitySource:
-    def __init__(self, conn: sa.Connection) -> None:
+    """A node's identity_info (`identity_copies`, `identity_changes`), or with `fuhyo=True`
+    its 附票本人確認情報 (`fuhyo_identity_copies`, `fuhyo_identity_changes`), read for
+    provision in chunks. The 附票 answers only for a person who moved abroad (`reachable`)."""
+
+    def __init__(self, conn: sa.Connection, *, fuhyo: bool = False) -> None:
         self._conn = conn
+        self._t = _FUHYO if fuhyo else _IDENTITY
+
+    def _reachable(self) -> sa.ColumnElement[bool]:
+        c = self._t.copies.c
+        return c.moved_abroad.is_(True) if self._t is _FUHYO else c.status == "active"
 
     def by_codes(self, codes: Sequence[str]) -> dict[str, list[IdentityFound]]:
         out: defaultdict[str, list[IdentityFound]] = defaultdict(list)
+        c = self._t.copies.c
         for part in _chunks(codes):
             rows = self._conn.execute(
-                sa.select(*_COLUMNS).where(ic.resident_code.in_(part))
+                sa.select(*self._t.columns).where(c.resident_code.in_(part))
             ).mappings()
             for r in rows:
-                out[r["resident_code"]].append(_found(dict(r)))
+                out[r["resident_code"]].append(_found(dict(r), source=self._t.source))
         return out
 
     def histories(self, codes: Sequence[str]) -> dict[str, list[IdentityFound]]:
         out: defaultdict[str, list[IdentityFound]] = defaultdict(list)
+        h = self._t.changes.c
         for part in _chunks(codes):
             rows = self._conn.execute(
-                sa.select(ich.change_id, ich.resident_code, ich.body)
-                .where(ich.resident_code.in_(part))
-                .order_by(ich.change_id)
+                sa.select(h.change_id, h.resident_code, h.body)
+                .where(h.resident_code.in_(part))
+                .order_by(h.change_id)
             )
             for change_id, code, body in rows:
-                out[code].append(_found(json.loads(body), int(change_id)))
+                out[code].append(_found(json.loads(body), int(change_id), self._t.source))
         return out
 
-    def by_reading(
-        self, keys: Sequence[tuple[str, date | None]]
-    ) -> dict[tuple[str, date | None], list[IdentityFound]]:
-        out: defaultdict[tuple[str, date | None], list[IdentityFound]] = defaultdict(list)
+    def by_reading(self, keys: Sequence[Key]) -> dict[Key, list[IdentityFound]]:
+        out: defaultdict[Key, list[IdentityFound]] = defaultdict(list)
+        c = self._t.copies.c
         for part in _chunks(keys):
             rows = self._conn.execute(
-                sa.select(ic.name_kana_key, *_COLUMNS).where(
-                    sa.tuple_(ic.name_kana_key, ic.birth_date).in_(list(part))
-                    & (ic.status == "active")
+                sa.select(c.name_kana_key, *self._t.columns).where(
+                    sa.tuple_(c.name_kana_key, c.birth_date).in_(list(part)) & self._reachable()
                 )
             ).mappings()
             for r in rows:
-                values = dict(r)
-                found = _found(values)
-                out[(values["name_kana_key"], found.birth_date)].append(found)
+                found = _found(dict(r), source=self._t.source)
+                out[(r["name_kana_key"], found.birth_date)].append(found)
         return out
+
+    def histories_by_reading(self, keys: Sequence[Key]) -> dict[Key, list[IdentityFound]]:
+        """Who had each (reading, birth date) in some version (the history's own index on
+        them, migration 0031), then their whole histories."""
+        h = self._t.changes.c
+        who: defaultdict[Key, set[str]] = defaultdict(set)
+        for part in _chunks(keys):
+            rows = self._conn.execute(
+                sa.select(h.name_kana_key, h.birth_date, h.resident_code)
+                .where(sa.tuple_(h.name_kana_key, h.birth_date).in_(list(part)))
+                .distinct()
+            )
+            for key, born, code in rows:
+                day = date.fromisoformat(born) if isinstance(born, str) else born
+                who[(key, day)].add(code)
+        histories = self.histories(sorted(set().union(*who.values())))
+        return {
+            k: [v for code in sorted(codes) for v in histories[code]] for k, codes in who.items()
+        }
 
 
 class SqlProvideUnitOfWork(SqlProvisionUnitOfWork):
     identities: SqlIdentitySource
+    abroad: SqlIdentitySource
     provisions: SqlProvisionRecords
 
     def _bind(self, conn: sa.Connection) -> None:
         super()._bind(conn)
         self.identities = SqlIdentitySource(conn)
+        self.abroad = SqlIdentitySource(conn, fuhyo=True)
         self.provisions = SqlProvisionRecords(conn, self.clock)
 
 

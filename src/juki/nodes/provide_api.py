@@ -9,8 +9,9 @@ active, or not the one registered, is refused (401) and the refusal is in the no
 The body names the task and the purpose and carries the lookups as JSONL lines, checked one by
 one (`juki.provision.requests`): a bad line is answered by an error line naming it, the rest
 are answered (`juki.nodes.provide.provide_batch`: judged by the register in force today, every
-lookup in `provision_records`, the request in the oplog, one transaction). A malformed task or
-purpose is a 422 naming the field; nothing here answers a 500.
+lookup in `provision_records`, the request in the oplog, one transaction); a line of any length
+is checked as a line, so one too long is one error line. A malformed task or purpose is a 422
+naming the field; a body over a full batch's size is a 413, unread; nothing here answers a 500.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from datetime import date
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from juki.nodes.node import Node
 from juki.nodes.provide import provide_batch
@@ -31,6 +34,7 @@ from juki.provision.requests import MAX_BATCH, MAX_LINE_CHARS, parse_lines
 from juki.provision.tables import provision_agencies
 from juki.security.actors import Actor
 from juki.web.errors import RESPONSES_401, RESPONSES_422, AuthenticationRequired
+from juki.web.schemas import ErrorOut
 
 PROVISION_PATH: Final = "/provision/v1/requests"
 pa = provision_agencies.c
@@ -88,10 +92,36 @@ class ProvisionIn(BaseModel):
     task: Annotated[str, Field(min_length=1, max_length=64, examples=["別表第一 の 九十一"])]
     purpose: Annotated[str, Field(min_length=1, max_length=200, examples=["年金給付の支給"])]
     first_line: Annotated[int, Field(ge=1, le=10**9)] = 1
-    lines: Annotated[
-        list[Annotated[str, Field(max_length=4 * MAX_LINE_CHARS)]],
-        Field(min_length=1, max_length=MAX_BATCH),
-    ]
+    # No bound per line here: a line too long is that line's error (`parse_lines`), the rest
+    # answered; the body as a whole is capped before it is read (`ProvisionBodyLimit`).
+    lines: Annotated[list[str], Field(min_length=1, max_length=MAX_BATCH)]
+
+
+# The largest body a full batch of the longest lines makes (each character up to 4 bytes of UTF-8,
+# with room for JSON's escapes); anything larger is refused unread.
+MAX_BODY_BYTES: Final = MAX_BATCH * MAX_LINE_CHARS * 6
+
+
+class ProvisionBodyLimit:
+    """ASGI middleware: a provision request whose declared length is over `limit` is refused
+    (413) before its body is read, so a node never holds more than one full batch's worth."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == PROVISION_PATH:
+            declared = dict(scope["headers"]).get(b"content-length", b"")
+            if declared.isdigit() and int(declared) > self.limit:
+                body = ErrorOut(
+                    detail=f"a provision request is at most {self.limit} bytes",
+                    type="too_large",
+                    msg_ja="照会の件数又は大きさが上限を超えています",
+                )
+                response = JSONResponse(status_code=413, content=body.model_dump())
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class ProvisionOut(BaseModel):
@@ -104,7 +134,12 @@ class ProvisionOut(BaseModel):
 
 
 def provision_router(node: Node) -> APIRouter:
-    router = APIRouter(tags=["provision"], responses={**RESPONSES_401, **RESPONSES_422})
+    too_large: dict[int | str, dict[str, Any]] = {
+        413: {"model": ErrorOut, "description": "the body is over a full batch's size"}
+    }
+    router = APIRouter(
+        tags=["provision"], responses={**RESPONSES_401, **RESPONSES_422, **too_large}
+    )
 
     @router.post(PROVISION_PATH)
     def provide(body: ProvisionIn, agency: AgencyActor) -> ProvisionOut:

@@ -48,7 +48,13 @@ identity_changes = sa.Table(
     sa.Column("message_id", sa.String(36), nullable=False),
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("received_at", Timestamp, nullable=False),
+    # The version's reading key and birth date, so a lookup by the four items `as_of` a day
+    # finds who had them then; and the code alone, for every `as_of` (migration 0031).
+    sa.Column("name_kana_key", sa.String(400), nullable=False),
+    sa.Column("birth_date", sa.Date, nullable=False),
     sa.Index(None, "lg_code", "resident_code"),
+    sa.Index(None, "resident_code"),
+    sa.Index(None, "name_kana_key", "birth_date"),
     info={"class": "identity_info"},
 )
 

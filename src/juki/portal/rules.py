@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from juki.core.errors import DomainRuleError, ValidationError
+from juki.core.errors import DomainRuleError
+from juki.core.text import validate_free_text
 from juki.security.permissions import NODE_ROLES, Role
 
 SESSION_LIFETIME: Final = timedelta(minutes=15)  # from the card's signature, not renewed
@@ -62,6 +62,15 @@ def is_operator_view(role: str, action: str) -> bool:
         return False
 
 
+# 訂正の申出's state as the resident reads it (`done`: handled before decisions were kept)
+CORRECTION_JA: Final = {
+    "open": "受付済み（窓口で確認中）",
+    "accepted": "訂正の手続を開始しました",
+    "rejected": "訂正できませんでした",
+    "done": "処理済み",
+}
+
+
 def role_ja(role: str) -> str:
     try:
         return ROLE_JA.get(Role(role), role)
@@ -70,35 +79,17 @@ def role_ja(role: str) -> str:
 
 
 def items_ja(items: str) -> str:
-    """`name,address` → 氏名・住所 (an unknown item is shown as it is)."""
-    return "・".join(ITEM_JA.get(i, i) for i in items.split(",") if i) or "なし"
+    """`address,name` → 氏名・住所: in the order of 本人確認情報's items (an unknown item is
+    shown as it is, last)."""
+    order = {item: n for n, item in enumerate(ITEM_JA)}  # the law's order, as residents read it
+    shown = sorted((i for i in items.split(",") if i), key=lambda i: (order.get(i, len(order)), i))
+    return "・".join(ITEM_JA.get(i, i) for i in shown) or "なし"
 
 
 def check_correction(text: str) -> str:
     """What a resident says is wrong in their record: 1–400 characters of printable text (line
     breaks allowed), kept as written (NFC)."""
-    cleaned = unicodedata.normalize("NFC", text).strip()
-    if not cleaned:
-        raise ValidationError(
-            "text", "required", "say what is wrong", "訂正を求める内容を入力してください"
-        )
-    if len(cleaned) > CORRECTION_MAX:
-        raise ValidationError(
-            "text",
-            "length",
-            f"at most {CORRECTION_MAX} characters",
-            f"{CORRECTION_MAX}文字以内で入力してください",
-        )
-    if any(
-        unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn") and c not in "\n\t" for c in cleaned
-    ):
-        raise ValidationError(
-            "text",
-            "characters",
-            "control or unassigned characters are not accepted",
-            "使用できない文字が含まれています",
-        )
-    return cleaned
+    return validate_free_text("text", text, CORRECTION_MAX, "訂正を求める内容")
 
 
 # -- the card holder's sessions at the relay ------------------------------------------------------

@@ -1,24 +1,10 @@
 """The portal's one table, kept at the card holder's municipality: the requests to correct
-(訂正の申出) a record that residents file through the portal, for the counter to handle."""
+(訂正の申出) a record that residents file through the portal. The counter handles them
+(`juki.registry.corrections`, the terminal's 訂正の申出 screen), so the table lives with the
+registry; it is named here too, for the portal's side."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from juki.registry.tables import correction_requests
 
-from juki.storage.metadata import Code, Timestamp, metadata
-
-# 訂正の申出: what a card holder says is wrong in their record, in their words, filed through the
-# portal (the relay checked their card). The counter handles it as any 申出 and marks it done.
-correction_requests = sa.Table(
-    "correction_requests",
-    metadata,
-    sa.Column("request_id", sa.String(43), primary_key=True),
-    sa.Column("filed_at", Timestamp, nullable=False, index=True),
-    sa.Column("resident_code", sa.String(11), nullable=False, index=True),
-    sa.Column("card_serial", sa.String(64), nullable=False),
-    sa.Column("text", sa.String(400), nullable=False),
-    sa.Column("status", Code, nullable=False),  # open | done
-    sa.Column("handled_at", Timestamp),
-    sa.Column("handled_by", sa.String(64)),
-    info={"class": "personal"},
-)
+__all__ = ["correction_requests"]

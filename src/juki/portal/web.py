@@ -214,6 +214,7 @@ def mypage(
         name_of=lambda node_id: portal.names.get(node_id, node_id),
         kind_ja=_kind_ja,
         role_ja=rules.role_ja,
+        correction_ja=lambda status: rules.CORRECTION_JA.get(status, status),
         items_ja=rules.items_ja,
         channel_ja=rules.CHANNEL_JA,
         requester_ja=rules.REQUESTER_JA,

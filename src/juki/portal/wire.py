@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from juki.network.disclosure_messages import (
     DisclosedCertificate,
+    DisclosedCorrection,
     DisclosedNotice,
     DisclosedProvision,
     DisclosedView,
@@ -93,3 +94,4 @@ class DisclosureOut(Body):
     views: tuple[DisclosedView, ...]
     notices: tuple[DisclosedNotice, ...]
     truncated: bool = False
+    corrections: tuple[DisclosedCorrection, ...] = ()

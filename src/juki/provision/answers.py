@@ -4,8 +4,14 @@ and the answer cut down to the items the task allows (法30条の9〜30条の15,
 `IdentityFound` is one identity_info as a node keeps it (its copy, or a version from its change
 history). A lookup by 住民票コード finds the person's current entry (the active one, else the
 latest: a person who moved keeps a removed entry at the old municipality), or, with `as_of`,
-the version in force that day. A lookup by the four items must find exactly one active person;
-more is "ambiguous" and answered with nothing, so a lookup never hands out a list of people.
+the version in force that day. A lookup by the four items must find exactly one active person
+(with `as_of`, one whose version in force that day fits); more is "ambiguous" and answered with
+nothing, so a lookup never hands out a list of people.
+
+A person who moved abroad (国外転出) has no active entry: the 附票連携 holds them
+(`Source.FUHYO`, 附票本人確認情報, with the country). When identity_info finds no one active,
+the 附票's entry that says 国外転出 answers under the same task rules, stating its source; it
+carries no 個人番号, 旧氏 or 通称, so those are never among the items it provides.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, Final
 
+from juki.core.text import normalize_kana
 from juki.provision.model import Item
 from juki.provision.requests import Lookup, LookupRequest, address_key, name_key
 
@@ -35,6 +42,16 @@ ITEM_FIELDS: Final = {
     Item.MY_NUMBER: ("my_number",),
     Item.CHANGE_INFO: ("status", "change_reason", "changed_on"),
 }
+
+
+# What a 附票本人確認情報 does not hold: an answer from it never provides these.
+NOT_IN_FUHYO: Final = frozenset({Item.MY_NUMBER})
+ABROAD_FIELDS: Final = ("moved_abroad", "abroad_country")
+
+
+class Source(StrEnum):
+    IDENTITY = "identity_info"  # 本人確認情報 (the identity index)
+    FUHYO = "fuhyo_identity_info"  # 附票本人確認情報 (附票連携)
 
 
 class Outcome(StrEnum):
@@ -63,9 +80,17 @@ class IdentityFound:
     alias_name: str | None = None
     alias_name_kana: str | None = None
     order: int = 0  # among versions of one history: later received, higher
+    source: Source = Source.IDENTITY
+    moved_abroad: bool = False  # 附票: 国外転出者である旨
+    abroad_country: str | None = None
 
     def rank(self) -> tuple[date, bool, int]:
         return (self.changed_on, self.status == "active", self.order)
+
+    def reachable(self) -> bool:
+        """Whether a lookup may find this entry: a resident (active), or, on the 附票, a
+        person who moved abroad (the 附票 keeps them, its status removed)."""
+        return self.moved_abroad if self.source is Source.FUHYO else self.status == "active"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +108,12 @@ class Answer:
         if self.found is None:
             return {}
         out: dict[str, Any] = {}
+        abroad = self.found.source is Source.FUHYO
         for item in sorted(self.items):
-            for field in ITEM_FIELDS[item]:
+            fields = ITEM_FIELDS[item]
+            if abroad and item is Item.ADDRESS:
+                fields = (*fields, *ABROAD_FIELDS)
+            for field in fields:
                 value = getattr(self.found, field)
                 out[field] = value.isoformat() if isinstance(value, date) else value
         return out
@@ -93,10 +122,22 @@ class Answer:
         out: dict[str, Any] = {"line": self.line, "outcome": self.outcome.value}
         if self.reason is not None:
             out["reason"] = self.reason
-        if self.outcome is Outcome.PROVIDED:
+        if self.outcome is Outcome.PROVIDED and self.found is not None:
+            out["source"] = self.found.source.value
             out["items"] = sorted(self.items)
             out["identity"] = self.identity()
         return out
+
+    def source(self) -> Source | None:
+        return None if self.found is None else self.found.source
+
+    def may_be_abroad(self) -> bool:
+        """Whether the 附票 might answer this better: nobody found, or by code only an entry
+        removed (a 国外転出 leaves the identity index so). An ambiguous lookup stays so."""
+        if self.outcome is Outcome.NOT_FOUND:
+            return self.reason is None
+        found = self.found
+        return self.outcome is Outcome.PROVIDED and found is not None and not found.reachable()
 
 
 def current(entries: Iterable[IdentityFound]) -> IdentityFound | None:
@@ -111,11 +152,20 @@ def as_of(history: Iterable[IdentityFound], day: date) -> IdentityFound | None:
     return max((v for v in history if v.changed_on <= day), key=IdentityFound.rank, default=None)
 
 
+def reading_key(entry: IdentityFound) -> str:
+    """The reading as the stores key it (the read by reading already compared it, but not
+    for the version in force on an `as_of` day)."""
+    return normalize_kana(entry.family_name_kana + entry.given_name_kana)
+
+
 def matches(entry: IdentityFound, request: LookupRequest) -> bool:
-    """Whether an active entry found by reading and birth date fits the rest of the four
-    items: sex, the name without variation selectors, the address as a prefix."""
-    if entry.status != "active" or entry.birth_date != request.birth_date:
+    """Whether an entry found by reading and birth date is one a lookup may find and fits the
+    rest of the four items: sex, the name without variation selectors, the address as a prefix
+    (for a person abroad, the last address in Japan the 附票 records)."""
+    if not entry.reachable() or entry.birth_date != request.birth_date:
         return False
+    if request.as_of is not None and request.name_kana_key != reading_key(entry):
+        return False  # the version in force then may have had another reading
     if request.sex is not None and entry.sex != request.sex:
         return False
     if request.name_key is not None:
@@ -133,24 +183,53 @@ def refused(request: LookupRequest, reason: str) -> Answer:
     return Answer(request.line, request.lookup, Outcome.REFUSED, reason, request.as_of)
 
 
+def _people(versions: Iterable[IdentityFound], day: date | None) -> list[IdentityFound]:
+    """One entry per person among `versions`: now (`current`), or the version in force `day`."""
+    by_code: dict[str, list[IdentityFound]] = {}
+    for v in versions:
+        by_code.setdefault(v.resident_code, []).append(v)
+    pick = current if day is None else (lambda vs: as_of(vs, day))
+    return [hit for vs in by_code.values() if (hit := pick(vs)) is not None]
+
+
+def _by_code(request: LookupRequest, found: Sequence[IdentityFound]) -> IdentityFound | None:
+    return current(found) if request.as_of is None else as_of(found, request.as_of)
+
+
+def _abroad(hit: IdentityFound | None) -> IdentityFound | None:
+    return hit if hit is not None and hit.moved_abroad else None
+
+
 def answer(
-    request: LookupRequest, candidates: Sequence[IdentityFound], allowed: frozenset[Item]
+    request: LookupRequest,
+    candidates: Sequence[IdentityFound],
+    allowed: frozenset[Item],
+    abroad: Sequence[IdentityFound] = (),
 ) -> Answer:
     """The answer to one lookup the task may make, from what the node found for its key (by
-    code: every entry, or the history with `as_of`; by the four items: reading + birth date)."""
+    code: every entry, or the history with `as_of`; by the four items: reading + birth date,
+    with `as_of` the histories of everyone who had them). `abroad` is what the 附票連携 holds
+    for the same key (`Source.FUHYO`), asked when identity_info finds no one reachable."""
     asked = allowed if request.items is None else request.items
     if not asked <= allowed:
         extra = ", ".join(sorted(asked - allowed))
         return refused(request, f"items not allowed for the task: {extra}")
     if request.lookup is Lookup.RESIDENT_CODE:
-        hit = current(candidates) if request.as_of is None else as_of(candidates, request.as_of)
+        hit = _by_code(request, candidates)
+        if hit is None or not hit.reachable():
+            hit = _abroad(_by_code(request, abroad)) or hit
         if hit is None:
             return Answer(request.line, request.lookup, Outcome.NOT_FOUND, None, request.as_of)
-        return Answer(
-            request.line, request.lookup, Outcome.PROVIDED, None, request.as_of, hit, asked
-        )
-    fitting = [c for c in candidates if matches(c, request)]
+        return _provided(request, hit, asked)
+    fitting = [c for c in _people(candidates, request.as_of) if matches(c, request)]
+    if not fitting:
+        fitting = [c for c in _people(abroad, request.as_of) if matches(c, request)]
     if len(fitting) != 1:
         why = None if not fitting else f"ambiguous: {len(fitting)} persons match"
-        return Answer(request.line, request.lookup, Outcome.NOT_FOUND, why)
-    return Answer(request.line, request.lookup, Outcome.PROVIDED, None, None, fitting[0], asked)
+        return Answer(request.line, request.lookup, Outcome.NOT_FOUND, why, request.as_of)
+    return _provided(request, fitting[0], asked)
+
+
+def _provided(request: LookupRequest, hit: IdentityFound, asked: frozenset[Item]) -> Answer:
+    items = asked - NOT_IN_FUHYO if hit.source is Source.FUHYO else asked
+    return Answer(request.line, request.lookup, Outcome.PROVIDED, None, request.as_of, hit, items)

@@ -50,6 +50,7 @@ class ProvisionRecord:
     items: str
     outcome: str
     reason: str | None
+    source: str | None = None  # identity_info | fuhyo_identity_info, for what was provided
 
 
 class IdentitySource(Protocol):
@@ -64,7 +65,14 @@ class IdentitySource(Protocol):
     def by_reading(
         self, keys: Sequence[tuple[str, date | None]]
     ) -> Mapping[tuple[str, date | None], list[IdentityFound]]:
-        """The active entries of each (reading key, birth date)."""
+        """The entries a lookup may find (`IdentityFound.reachable`) of each (reading key,
+        birth date)."""
+
+    def histories_by_reading(
+        self, keys: Sequence[tuple[str, date | None]]
+    ) -> Mapping[tuple[str, date | None], list[IdentityFound]]:
+        """Per (reading key, birth date), every version of everyone who ever had them (their
+        whole history: the version in force on a day may have another reading)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +94,10 @@ class ProvisionRecords(Protocol):
 class ProvideUnitOfWork(ProvisionUnitOfWork, Protocol):
     @property
     def identities(self) -> IdentitySource: ...
+
+    @property
+    def abroad(self) -> IdentitySource:
+        """The 附票本人確認情報 this node keeps (附票連携), for people who moved abroad."""
 
     @property
     def provisions(self) -> ProvisionRecords: ...

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Final
@@ -29,7 +29,12 @@ from juki.provision.answers import Answer, IdentityFound, refused
 from juki.provision.answers import Outcome as Answered
 from juki.provision.answers import answer as answer_one
 from juki.provision.model import Agency, Item, PermittedTask
-from juki.provision.ports import ProvideUnitOfWork, ProvisionCount, ProvisionRecord
+from juki.provision.ports import (
+    IdentitySource,
+    ProvideUnitOfWork,
+    ProvisionCount,
+    ProvisionRecord,
+)
 from juki.provision.requests import Lookup, LookupRequest
 from juki.provision.rules import allowed_items, refusal, task_on
 from juki.security.actions import log_alone, perform
@@ -102,31 +107,63 @@ def judge(
     return task, allowed_items(task, agency, on=day), why
 
 
+Key = tuple[str, date | None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """What one source found for a set of lookups, set-based, by the key each lookup has."""
+
+    now: Mapping[str, list[IdentityFound]]
+    history: Mapping[str, list[IdentityFound]]
+    reading: Mapping[Key, list[IdentityFound]]
+    past: Mapping[Key, list[IdentityFound]]
+
+    def of(self, r: LookupRequest) -> Sequence[IdentityFound]:
+        if r.lookup is Lookup.BASIC_ITEMS:
+            key = (r.name_kana_key or "", r.birth_date)
+            return (self.past if r.as_of else self.reading).get(key, [])
+        return (self.history if r.as_of else self.now).get(r.resident_code or "", [])
+
+
+def _read(source: IdentitySource, requests: Sequence[LookupRequest]) -> _Read:
+    by_code = [r for r in requests if r.lookup is Lookup.RESIDENT_CODE]
+    basic = [r for r in requests if r.lookup is Lookup.BASIC_ITEMS and r.birth_date]
+    now_codes = sorted({r.resident_code for r in by_code if r.resident_code and r.as_of is None})
+    past_codes = sorted({r.resident_code for r in by_code if r.resident_code and r.as_of})
+    now_keys = sorted({(r.name_kana_key or "", r.birth_date) for r in basic if not r.as_of})
+    past_keys = sorted({(r.name_kana_key or "", r.birth_date) for r in basic if r.as_of})
+    return _Read(
+        source.by_codes(now_codes),
+        source.histories(past_codes) if past_codes else {},
+        source.by_reading(now_keys),
+        source.histories_by_reading(past_keys) if past_keys else {},
+    )
+
+
 def _answers(
     uow: ProvideUnitOfWork,
     requests: Sequence[LookupRequest],
     allowed: frozenset[Item],
     today: date,
 ) -> list[Answer]:
-    by_code = [r for r in requests if r.lookup is Lookup.RESIDENT_CODE]
-    basic = [r for r in requests if r.lookup is Lookup.BASIC_ITEMS]
-    now_codes = sorted({r.resident_code for r in by_code if r.resident_code and r.as_of is None})
-    past_codes = sorted({r.resident_code for r in by_code if r.resident_code and r.as_of})
-    entries = uow.identities.by_codes(now_codes)
-    history = uow.identities.histories(past_codes)
-    keys = sorted({(r.name_kana_key or "", r.birth_date) for r in basic if r.birth_date})
-    candidates = uow.identities.by_reading(keys)
+    """Each lookup answered from identity_info; those it finds no one reachable for asked
+    again of the 附票連携 (people abroad), in a second set-based read of only those."""
+    future = [r.as_of is not None and r.as_of > today for r in requests]
+    asked = [r for r, late in zip(requests, future, strict=True) if not late]
+    read = _read(uow.identities, asked)
     answers: list[Answer] = []
-    for r in requests:
-        found: Sequence[IdentityFound]
-        if r.lookup is Lookup.BASIC_ITEMS:
-            found = candidates.get((r.name_kana_key or "", r.birth_date or today), [])
-        elif r.as_of is not None and r.as_of > today:
+    for r, late in zip(requests, future, strict=True):
+        if late:
             answers.append(refused(r, "as_of is after the day of the request"))
-            continue
         else:
-            found = (history if r.as_of else entries).get(r.resident_code or "", [])
-        answers.append(answer_one(r, found, allowed))
+            answers.append(answer_one(r, read.of(r), allowed))
+    again = [i for i, a in enumerate(answers) if a.may_be_abroad()]
+    if again:
+        abroad = _read(uow.abroad, [requests[i] for i in again])
+        for i in again:
+            r = requests[i]
+            answers[i] = answer_one(r, read.of(r), allowed, abroad.of(r))
     return answers
 
 
@@ -150,6 +187,7 @@ def _records(
                 items=",".join(sorted(a.items)) if hit is not None else "",
                 outcome=a.outcome.value,
                 reason=None if a.reason is None else a.reason[:200],
+                source=None if hit is None else hit.source.value,
             )
         )
     return rows

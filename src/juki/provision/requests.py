@@ -4,6 +4,7 @@
     {"resident_code": "12345678901", "as_of": "2020-04-01"}             as it was that day
     {"name_kana": "ヤマダ タロウ", "birth_date": "1980-01-01",
      "sex": "male", "name": "山田太郎", "address": "東京都稲城市"}         by the four items
+    … by the four items with "as_of": the person they fitted that day
     … any of them with "items": ["name", "address"]                    only these items
 
 A lookup by the four items (基本4情報) needs the reading and the birth date; the name, sex and
@@ -172,13 +173,6 @@ def _by_basic_items(obj: dict[str, Any], line: int) -> LookupRequest:
     sex = obj.get("sex")
     if sex is not None and sex not in SEXES:
         raise _bad("sex", "choice", "must be male or female", "性別は male か female です")
-    if "as_of" in obj:
-        raise _bad(
-            "as_of",
-            "by_code_only",
-            "as_of is for a lookup by resident_code only",
-            "日付指定の検索は住民票コードによる検索に限ります",
-        )
     name = _text(obj, "name", 64)
     address = _text(obj, "address", 200)
     return LookupRequest(
@@ -189,6 +183,7 @@ def _by_basic_items(obj: dict[str, Any], line: int) -> LookupRequest:
         birth_date=birth_date,
         sex=sex,
         address_key=None if address is None else address_key(address),
+        as_of=_day(obj, "as_of"),
         items=_items(obj),
     )
 

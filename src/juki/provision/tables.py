@@ -80,6 +80,8 @@ provision_records = sa.Table(
     sa.Column("items", sa.String(200), nullable=False),  # Item values provided, comma-separated
     sa.Column("outcome", Code, nullable=False),  # provided | not_found | refused
     sa.Column("reason", sa.String(200)),
+    # what answered a provided lookup: identity_info, or 附票本人確認情報 (a person abroad)
+    sa.Column("source", sa.String(32)),
     sa.Index(None, "resident_code"),
     sa.Index(None, "at"),
     sa.Index(None, "agency_id", "task_ref"),

@@ -308,3 +308,23 @@ support_measure_persons = sa.Table(
     ),
     info={"class": "personal"},
 )
+
+# 訂正の申出: what a card holder says is wrong in their record, in their words, filed through the
+# resident portal (the relay checked their card), for the counter (`juki.registry.corrections`):
+# accepted — the change entered through review like any other — or rejected with a reason the
+# resident sees in the portal.
+correction_requests = sa.Table(
+    "correction_requests",
+    metadata,
+    sa.Column("request_id", sa.String(43), primary_key=True),
+    sa.Column("filed_at", Timestamp, nullable=False, index=True),
+    sa.Column("resident_code", sa.String(11), nullable=False, index=True),
+    sa.Column("card_serial", sa.String(64), nullable=False),
+    sa.Column("text", sa.String(400), nullable=False),
+    sa.Column("status", Code, nullable=False),  # open | accepted | rejected (done: before 0031)
+    sa.Column("handled_at", Timestamp),
+    sa.Column("handled_by", sa.String(64)),
+    sa.Column("decision_reason", sa.String(400)),  # a rejection's reason, shown to the resident
+    sa.Column("change_id", sa.String(36)),  # the provisional change an acceptance filed
+    info={"class": "personal"},
+)

@@ -115,6 +115,9 @@ class Permission(StrEnum):
     DISCLOSE_TO_HOLDER = "disclose_to_holder"
     USE_RESIDENT_PORTAL = "use_resident_portal"
     FILE_CORRECTION_REQUEST = "file_correction_request"  # 訂正の申出, for the holder
+    # The counter's decision on a 訂正の申出: accepted (the change entered through review) or
+    # rejected with a reason the resident sees in the portal.
+    DECIDE_CORRECTION_REQUEST = "decide_correction_request"
     MANAGE_PORTAL = "manage_portal"  # register the portal app's credential (national)
     # The governance ledgers (issue 14 point 3; docs/ledgers.md). 入退室管理簿: the prior
     # permission (seed 001 第12②, 002 第9条: the 管理者 permits beforehand), then the entry and
@@ -208,6 +211,7 @@ _CLERK: Final = frozenset(
         Permission.VIEW_PROVISIONAL_CHANGES,
         Permission.WITHDRAW_CHANGE,
         Permission.EDIT_RESIDENT,
+        Permission.DECIDE_CORRECTION_REQUEST,
     }
 )
 

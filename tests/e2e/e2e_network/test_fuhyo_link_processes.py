@@ -2,13 +2,15 @@
 藤沢市 arrives in 稲城市 from abroad and leaves for abroad again; 稲城市 notifies 藤沢市
 (附票記載事項通知), and 藤沢市 — not 稲城市 — sends the 附票本人確認情報 up to 神奈川県 and
 national, where the 国外転出 is kept with its country; the operators' `juki network check`
-compares those copies too. Uses the package's one small network (its conftest) and leaves the
-levels in agreement."""
+compares those copies too; provision to an agency finds her abroad through them. Uses the
+package's one small network (its conftest) and leaves the levels in agreement."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -55,7 +57,7 @@ def _held(small_network: SmallNetwork, node_id: str, code: str) -> list[dict[str
 
 
 def test_the_honseki_municipality_sends_its_fuhyo_up_and_a_move_abroad_keeps_its_country(
-    small_network: SmallNetwork, console: Console
+    small_network: SmallNetwork, console: Console, tmp_path: Path
 ) -> None:
     today = datetime.now(JST).date().isoformat()
     tokens = small_network.supervisors
@@ -108,3 +110,14 @@ def test_the_honseki_municipality_sends_its_fuhyo_up_and_a_move_abroad_keeps_its
     digests = console.admin("GET", "national", "/fuhyo-digests")
     assert any(d["lg_code"] == FUJISAWA and d["count"] >= 1 for d in digests)
     assert main(["network", "check", "--dir", str(small_network.files.root)]) == 0
+
+    # provision reaches her abroad: `juki provide` at national answers from the 附票
+    out = tmp_path / "answers.jsonl"
+    asked = ["provide", "--dir", str(small_network.files.root), "--agency", "nenkin",
+             "--task", "別表第一 の 九十一", "--purpose", "年金給付", "--resident-code", code,
+             "--out", str(out)]  # fmt: skip
+    assert main(asked) == 0
+    (answer,) = map(json.loads, out.read_text(encoding="utf-8").splitlines())
+    assert answer["source"] == "fuhyo_identity_info"
+    assert answer["identity"]["abroad_country"] == "ブラジル連邦共和国"
+    assert answer["identity"]["resident_code"] == code and "my_number" not in answer["identity"]

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +22,13 @@ import pytest
 import sqlalchemy as sa
 
 from juki.cards.model import KeyKind
+from juki.cli import main
 from juki.network.directory import NodeKind
 from juki.nodes.config import NetworkFiles
 from juki.nodes.console import Console
 from juki.nodes.kiosk_demo import DEMO_PIN, KioskFiles, prepare
 from juki.nodes.portal_serve import build_portal, init_portal
 from juki.portal.web import Portal, portal_app
-from juki.provision.tables import provision_records
 from juki.registry.tables import resident_records
 from juki.storage.engine import make_engine
 from support.cert_population import LiveServer
@@ -79,27 +78,16 @@ def _engine(files: NetworkFiles, kind: NodeKind, node_id: str | None = None) -> 
 
 
 def _provide(site: Site, resident_code: str) -> None:
-    """A provision to 日本年金機構 as the provision service records it at national (that
-    service is another branch's: its row is written here directly)."""
-    engine = _engine(site.files, NodeKind.NATIONAL)
-    try:
-        with engine.begin() as conn:
-            conn.execute(
-                provision_records.insert().values(
-                    request_id="e2e-portal-1",
-                    at=datetime.now(UTC).isoformat(),
-                    agency_id="nenkin",
-                    task_ref="別表第一 の 九十一",
-                    purpose="年金給付の受給権者の確認",
-                    lookup="resident_code",
-                    lg_code=FUJISAWA,
-                    resident_code=resident_code,
-                    items="name,birth_date,address",
-                    outcome="provided",
-                )
-            )
-    finally:
-        engine.dispose()
+    """日本年金機構 asks national about her a moment ago: `juki provide` with the agency's own
+    credential over mutual TLS, as any agency does (the names, birth date and address only)."""
+    out = site.shots / "provision.jsonl"
+    asked = ["provide", "--dir", str(site.files.root), "--agency", "nenkin",
+             "--task", "別表第一 の 九十一", "--purpose", "年金給付の受給権者の確認",
+             "--resident-code", resident_code, "--items", "name,birth_date,address",
+             "--out", str(out)]  # fmt: skip
+    assert main(asked) == 0
+    (answer,) = map(json.loads, out.read_text(encoding="utf-8").splitlines())
+    assert answer["outcome"] == "provided"
 
 
 def _record_id(site: Site, resident_code: str) -> str:
@@ -178,8 +166,8 @@ def test_a_resident_sees_what_was_done_a_moment_ago_and_another_sees_none_of_it(
     identity = s.section("identity")
     # 藤沢市, 神奈川県 and 機構 each hold her current entry; an earlier module of this package may
     # have moved her here, and then 機構 also shows the old municipality's entry as 消除.
-    rows = [row for row in identity.splitlines() if her["resident_code"] in row]
-    current = [row for row in rows if "（消除）" not in row]
+    code = her["resident_code"]
+    current = [row for row in identity.splitlines() if code in row and "（消除）" not in row]
     assert len(current) == 3, identity
     for holder in ("藤沢市", "神奈川県", "地方公共団体情報システム機構"):
         assert holder in identity

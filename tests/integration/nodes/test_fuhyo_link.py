@@ -2,7 +2,8 @@
 附票本人確認情報, to its own prefecture (not the residence's) and to national, exactly once and in
 order; a 国外転出 arrives with the country, so the person stays reachable; the reads provision uses
 answer by 住民票コード and by the four items, now and as of a day; a copy that diverged is found by
-the digests and repaired by the municipality's snapshot. One network for the module (SQLite)."""
+the digests and repaired by the municipality's snapshot; provision finds a person abroad
+through it. One network for the module (SQLite)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,11 @@ from juki.nodes.fuhyo_link import municipal_fuhyo_identities
 from juki.nodes.fuhyo_lookup import fuhyo_identity_by_basic_items, fuhyo_identity_by_code
 from juki.nodes.layout import DEMO_MUNICIPALITIES, demo_layout
 from juki.nodes.memory import InProcessNetwork, build_network
+from juki.nodes.provide import provide_batch
+from juki.nodes.provision_register import load_shipped_register
 from juki.nodes.tables import fuhyo_identity_changes, fuhyo_identity_copies
+from juki.provision.requests import parse_lines
+from juki.provision.tables import provision_records
 from juki.registry import services as svc
 from juki.registry.commands import (
     MoveInOrigin,
@@ -200,3 +205,49 @@ def test_a_diverged_copy_is_found_by_the_digests_and_repaired_by_the_snapshot(
             r for r in (fuhyo_identity_by_code(conn, e["resident_code"]) for e in mine) for r in r
         ]
     assert held == mine
+
+
+def test_provision_finds_a_person_abroad_through_the_fuhyo_link(
+    net: InProcessNetwork, tmp_path: Path
+) -> None:
+    """国外転出: national's identity index holds him removed, yet provision by code and by the
+    four items answers from the 附票本人確認情報 — at national, and at the prefecture of his 本籍
+    (not at another) — with the country, under the task's rules, recorded with the source."""
+    person = arrive(net, "五郎", "東京都稲城市東長沼3番地", kana="ゴロウ")
+    emigrate(net, person, "ドイツ連邦共和国")
+    operator = Actor("nat-1", Role.NATIONAL_OPERATOR, "console")
+    load_shipped_register(net.national, operator, tmp_path)
+    for pref in (TOKYO, KANAGAWA):
+        load_shipped_register(
+            net.nodes[pref], Actor("p-1", Role.PREFECTURE_OPERATOR, "c"), tmp_path
+        )
+    good, _ = parse_lines([
+        f'{{"resident_code": "{person.resident_code}"}}',
+        '{"name_kana": "レンケイ ゴロウ", "birth_date": "1971-08-09", "sex": "male"}',
+    ])  # fmt: skip
+
+    def ask(node_id: str, agency: str, task: str) -> list[dict[str, object]]:
+        node = net.nodes[node_id]
+        result = provide_batch(node.engine, agency, task, "確認", good, clock=node.clock)
+        return [a.as_json() for a in result.answers]
+
+    for answer in ask(NATIONAL, "nenkin", "別表第一 の 九十一"):
+        assert answer["source"] == "fuhyo_identity_info"
+        identity = answer["identity"]
+        assert isinstance(identity, dict)
+        assert (identity["moved_abroad"], identity["abroad_country"]) == (True, "ドイツ連邦共和国")
+        assert identity["resident_code"] == person.resident_code and "my_number" not in identity
+    passport = "別表第五 の 二"
+    (by_code, by_items) = ask(TOKYO, "tokyo", passport)
+    assert by_code["source"] == by_items["source"] == "fuhyo_identity_info"
+    assert ask(KANAGAWA, "kanagawa", passport) == [
+        {"line": 1, "outcome": "not_found"},
+        {"line": 2, "outcome": "not_found"},
+    ]
+    with net.national.engine.connect() as conn:
+        sources = conn.execute(
+            sa.select(provision_records.c.source).where(
+                provision_records.c.resident_code == person.resident_code
+            )
+        ).scalars()
+        assert list(sources) == ["fuhyo_identity_info"] * 2

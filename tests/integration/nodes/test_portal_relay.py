@@ -2,10 +2,12 @@
 world: 稲城市 with four card holders): a card holder sees each level's copy of their
 identity_info, a provision made about them, an operator's view of their record, and can
 register for 本人通知 and file a correction; another holder sees none of it; a node without
-authority asking a municipality or a prefecture is refused and recorded."""
+authority asking a municipality or a prefecture is refused and recorded; a person under a
+支援措置 sees everything, their household nothing of theirs."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -28,15 +30,24 @@ from juki.network.transport import QueryRefused
 from juki.nodes.portal_actions import list_corrections
 from juki.nodes.portal_api import portal_actor
 from juki.nodes.portal_relay import PortalRefused, PortalRelay
+from juki.nodes.provide import provide_batch
+from juki.nodes.provision_register import load_shipped_register
 from juki.portal.rules import SessionEnded
 from juki.portal.tables import correction_requests
-from juki.provision.tables import provision_records
+from juki.provision.requests import parse_lines
 from juki.registry import services as svc
+from juki.registry.commands import JoinHousehold
+from juki.registry.corrections import reject_request
+from juki.registry.model import Relationship
+from juki.registry.support.commands import RecordSupportMeasure
+from juki.registry.support.model import RestrainedParty, SupportKind
+from juki.registry.support.services import record_support_measure
 from juki.registry.uow import SqlRegistryUnitOfWork
 from juki.security.actors import Actor
 from juki.security.permissions import Role
 from juki.security.tables import oplog
-from support.kiosk_world import CLERK, INAGI, PIN, World, kiosk_world
+from juki.security.uow import SqlUnitOfWork
+from support.kiosk_world import CLERK, INAGI, PIN, World, arrive, give_card, kiosk_world
 
 APP = portal_actor()
 AUDITOR = Actor("audit", Role.AUDITOR, "T9")
@@ -71,22 +82,17 @@ def _login(relay: PortalRelay, world: World, who: str) -> str:
 
 
 def _provide(world: World, resident_code: str, agency: str) -> None:
-    """A provision as the provision service records it (that service is another branch's)."""
-    with world.net.national.engine.begin() as conn:
-        conn.execute(
-            provision_records.insert().values(
-                request_id=f"req-{agency}",
-                at=world.clock.now().isoformat(),
-                agency_id=agency,
-                task_ref="別表第一 の 九十一",
-                purpose="年金給付の本人確認",
-                lookup="resident_code",
-                lg_code=INAGI,
-                resident_code=resident_code,
-                items="name,address",
-                outcome="provided",
-            )
-        )
+    """A real provision at national: the shipped register loaded, the agency's lookup answered
+    by the provision service (the names and address only), which records it."""
+    national = world.net.national
+    operator = Actor("nat-1", Role.NATIONAL_OPERATOR, "console")
+    (world.where / "agencies").mkdir(exist_ok=True)
+    load_shipped_register(national, operator, world.where / "agencies")
+    line = json.dumps({"resident_code": resident_code, "items": ["name", "address"]})
+    lookups, _ = parse_lines([line])
+    result = provide_batch(national.engine, agency, "別表第一 の 九十一", "年金給付の本人確認",
+                           lookups, clock=world.clock)  # fmt: skip
+    assert [a.outcome.value for a in result.answers] == ["provided"]
 
 
 def test_a_holder_sees_each_level_a_provision_and_an_operator_view(
@@ -105,7 +111,7 @@ def test_a_holder_sees_each_level_a_provision_and_an_operator_view(
         assert [h.resident_code for h in level.holdings] == [a.resident_code]
         assert level.holdings[0].given_name == a.given_name
     assert [(p.agency_id, p.items, p.node_id) for p in shown.provisions] == [
-        ("nenkin", "name,address", world.net.national.node_id)
+        ("nenkin", "address,name", world.net.national.node_id)  # as recorded: sorted
     ]
     assert [(v.role, v.lg_code) for v in shown.views] == [("counter_clerk", INAGI)]
 
@@ -157,6 +163,14 @@ def test_self_notice_registration_and_a_correction_reach_the_municipality(
     with pytest.raises(PermissionDeniedError):
         list_corrections(world.net.municipality(INAGI).engine, AUDITOR)
     assert ("disclose_to_holder", "ok") in entries
+    # the counter rejects it with a reason (the terminal's screen: test_corrections_terminal.py);
+    # she reads the reason in the portal, and no one else sees her request
+    assert [c.status for c in relay.disclosure(APP, token).corrections] == ["open"]
+    uow = SqlUnitOfWork(world.net.municipality(INAGI).engine)
+    reject_request(uow, CLERK, queue[0]["request_id"], "住民票の記載は届出のとおりです")
+    (mine,) = relay.disclosure(APP, token).corrections
+    assert (mine.status, mine.reason) == ("rejected", "住民票の記載は届出のとおりです")
+    assert relay.disclosure(APP, _login(relay, world, "A")).corrections == ()
 
 
 def test_a_wrong_pin_counts_toward_the_lock_and_a_foreign_signature_is_refused(
@@ -215,3 +229,41 @@ def test_a_card_of_no_resident_here_is_refused_by_the_municipality(
     with pytest.raises(PortalRefused) as refused:
         relay.disclosure(APP, relay_session)
     assert refused.value.rule == "card_not_usable"
+
+
+def test_a_person_under_a_support_measure_sees_everything_their_household_does_not(
+    world: World, relay: PortalRelay
+) -> None:
+    """P is protected (DV) from her household's other member M. An operator opens the household
+    and P's record: P sees both views, M neither (the household's view shows P), though M
+    still sees the view of his own record. Both see their own identity and nothing of the
+    other's."""
+    p = arrive(world.net, "保護", "花子", "ハナコ", 21)
+    m = arrive(world.net, "保護", "太郎", "タロウ", 21,
+               JoinHousehold(p.household_id, Relationship.HUSBAND))  # fmt: skip
+    world.net.run_until_quiet()
+    world.cards["P"] = give_card(world.net, p, "INAGI-K021")
+    world.cards["M"] = give_card(world.net, m, "INAGI-K022")
+    inagi = world.net.municipality(INAGI)
+    uow = lambda: SqlRegistryUnitOfWork(inagi.engine, clock=world.clock)  # noqa: E731
+    supervisor = Actor("sup", Role.REGISTRY_SUPERVISOR, "T2")
+    record_support_measure(uow(), supervisor, RecordSupportMeasure(
+        SupportKind.DOMESTIC_VIOLENCE, world.clock.today(), (p.record_id,),
+        (RestrainedParty("保護", "太郎"),), "相談機関の意見"))  # fmt: skip
+    svc.household_view(uow(), CLERK, p.household_id)
+    svc.get_record(uow(), CLERK, p.record_id)
+    svc.get_record(uow(), CLERK, m.record_id)
+
+    hers = relay.disclosure(APP, _login(relay, world, "P"))
+    his = relay.disclosure(APP, _login(relay, world, "M"))
+    assert len(hers.views) > len(his.views) >= 1
+    assert {h.resident_code for lv in hers.levels for h in lv.holdings} == {p.resident_code}
+    assert {h.resident_code for lv in his.levels for h in lv.holdings} == {m.resident_code}
+    o = oplog.c
+    with inagi.engine.connect() as conn:
+        about_him = conn.execute(
+            sa.select(sa.func.count()).where(
+                (o.target == f"record:{m.record_id}") & (o.action == "view_record")
+            )
+        ).scalar_one()
+    assert len(his.views) == about_him  # his own record's views, no household's

@@ -1,6 +1,7 @@
 """Provision's door in-process (a prefecture's node app, a registered agency's certificate as
 the TLS server records it): any body is an answer or a 422 naming the field, never a 500; a
-withdrawn agency and a re-issued certificate not yet registered are refused and logged."""
+withdrawn agency and a re-issued certificate not yet registered are refused and logged; a line
+too long is one error line, a body over a full batch a 413."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from cryptography import x509
+from fastapi.responses import PlainTextResponse
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -27,10 +29,12 @@ from juki.nodes.apps import create_node_app
 from juki.nodes.identity import apply_identity
 from juki.nodes.layout import small_layout
 from juki.nodes.memory import InProcessNetwork, build_network
+from juki.nodes.provide_api import MAX_BODY_BYTES, ProvisionBodyLimit
 from juki.nodes.provision_register import AGENCY_KIND, register_certificate, uow_of
 from juki.provision import services
 from juki.provision.commands import LoadTasks, WithdrawAgency
 from juki.provision.model import AgencyKind, Item, PermittedTask
+from juki.provision.requests import MAX_BATCH, MAX_LINE_CHARS
 from juki.security.actors import Actor
 from juki.security.permissions import Role
 from juki.security.tables import oplog
@@ -121,6 +125,55 @@ def test_no_body_is_a_server_error(door: Door, body: Any) -> None:
     assert r.status_code in (200, 422), r.text
     if r.status_code == 422:
         assert r.json()["detail"]
+
+
+long_lines = st.one_of(
+    # any text repeated past the limit (8,000 characters was the old whole-batch 422)
+    # (not all blank: a blank line is skipped, whatever its length, and keeps its number)
+    st.tuples(
+        st.text(min_size=1, max_size=4).filter(str.strip), st.integers(MAX_LINE_CHARS + 1, 12_000)
+    ).map(lambda t: (t[0] * t[1])[: t[1]]),
+    # a well-formed lookup made long by its name
+    st.integers(MAX_LINE_CHARS, 9_000).map(
+        lambda n: json.dumps({"resident_code": CODE, "name": "長" * n}, ensure_ascii=False)
+    ),
+)
+
+
+@settings(max_examples=15, suppress_health_check=list(HealthCheck), database=None, deadline=None)
+@given(st.lists(long_lines, min_size=1, max_size=3), st.randoms(use_true_random=False))
+def test_a_line_too_long_is_its_own_error_and_the_rest_are_answered(
+    door: Door, bad: list[str], order: Any
+) -> None:
+    good = json.dumps({"resident_code": CODE})
+    lines = [good, *bad, good]
+    order.shuffle(lines)
+    body = {"task": TASK.ref, "purpose": "試験", "lines": lines}
+    r = door.client.post(PATH, json=body)
+    assert r.status_code == 200, r.text[:300]
+    answers = r.json()["lines"]
+    assert [a["line"] for a in answers] == list(range(1, len(lines) + 1))
+    for text, a in zip(lines, answers, strict=True):
+        if text == good:
+            assert a["outcome"] == "provided"
+        else:
+            assert a["error"]["field"] == "line" and a["error"]["rule"] == "length"
+    assert r.json()["counts"]["error"] == len(bad)
+
+
+def test_a_body_over_a_full_batch_is_refused_unread() -> None:
+    seen: list[bytes] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append((await receive())["body"])
+        await PlainTextResponse("read")(scope, receive, send)
+
+    client = TestClient(ProvisionBodyLimit(app, limit=100))
+    r = client.post(PATH, content=b"x" * 101)
+    assert (r.status_code, r.json()["type"]) == (413, "too_large") and seen == []
+    assert client.post(PATH, content=b"x" * 100).text == "read"
+    assert client.post("/elsewhere", content=b"x" * 101).text == "read"
+    assert MAX_BODY_BYTES >= MAX_BATCH * MAX_LINE_CHARS * 4  # a full batch in UTF-8 fits
 
 
 def test_a_withdrawn_agency_and_an_unregistered_certificate_are_refused_and_logged(

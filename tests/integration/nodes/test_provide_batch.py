@@ -13,7 +13,9 @@ import sqlalchemy as sa
 from juki.core.clock import JST, FixedClock
 from juki.core.errors import PermissionDeniedError, RuleViolation
 from juki.core.identifiers import MyNumber, ResidentCode
+from juki.network.fuhyo_link_messages import FuhyoIdentityInfoBody
 from juki.network.messages import IdentityInfoBody
+from juki.nodes.fuhyo_link import apply_fuhyo_identity
 from juki.nodes.identity import apply_identity
 from juki.nodes.provide import SqlProvideUnitOfWork, provide_batch
 from juki.nodes.provision_register import shipped_register
@@ -178,3 +180,82 @@ def test_no_answer_leaves_without_its_oplog_entry(node_engine: sa.Engine) -> Non
     with pytest.raises(OSError, match="oplog cannot be written"):
         provide(uow, agency_actor("soumu-onkyu"), ONKYU, "恩給", good)
     assert _records(node_engine) == []  # the records rolled back with the answer
+
+
+def _abroad(n: int, **changes: object) -> FuhyoIdentityInfoBody:
+    person = _person(n)
+    values = person.model_dump(exclude={"my_number", "former_surname", "former_surname_kana",
+                                        "alias_name", "alias_name_kana"})  # fmt: skip
+    values.update(status="removed", change_reason="emigration", changed_on=date(2024, 4, 1),
+                  moved_abroad=True, abroad_country="フランス共和国")  # fmt: skip
+    values.update(changes)
+    return FuhyoIdentityInfoBody.model_validate(values)
+
+
+def test_a_person_abroad_is_provided_from_the_fuhyo_under_the_same_rules(
+    node_engine: sa.Engine,
+) -> None:
+    """Person 200 left for France in 2024: the identity index holds her removed, the 附票
+    連携 abroad. By code, by the four items and as of a day before, she is answered."""
+    clock = FixedClock(NOW)
+    gone = _person(200, change_reason="emigration", status="removed", changed_on=date(2024, 4, 1))
+    with node_engine.begin() as conn:
+        apply_identity(conn, _person(200), message_id="m200", now=NOW)
+        apply_identity(conn, gone, message_id="m200b", now=NOW)
+        home = _abroad(200, status="active", change_reason="birth", changed_on=date(1980, 1, 5),
+                       moved_abroad=False, abroad_country=None)  # fmt: skip
+        apply_fuhyo_identity(conn, home, message_id="f200", now=NOW)
+        apply_fuhyo_identity(conn, _abroad(200), message_id="f200b", now=NOW)
+    code = gone.resident_code
+    lines = [
+        f'{{"resident_code": "{code}"}}',
+        '{"name_kana": "ヤマダタロウ", "birth_date": "1980-01-05", "name": "山田太郎200"}',
+        f'{{"resident_code": "{code}", "items": ["name", "my_number"]}}',
+        '{"name_kana": "ヤマダタロウ", "birth_date": "1980-01-05", "name": "山田太郎200",'
+        ' "as_of": "2020-01-01"}',
+    ]
+    good, bad = parse_lines(lines)
+    assert bad == []
+    nenkin = provide_batch(node_engine, "nenkin", NENKIN, "年金給付", good, clock=clock)
+    by_code, by_items, with_number, then = (a.as_json() for a in nenkin.answers)
+    for got in (by_code, by_items):
+        assert got["source"] == "fuhyo_identity_info"
+        assert got["identity"]["abroad_country"] == "フランス共和国"
+        assert got["identity"]["resident_code"] == code
+        assert "my_number" not in got["identity"]  # the 附票 has none to give
+    assert with_number["identity"] == {k: by_code["identity"][k] for k in
+                                       ("family_name", "given_name", "former_surname",
+                                        "alias_name")}  # fmt: skip
+    # as of 2020 she lived in 稲城市: identity_info answers, the 個人番号 with it
+    assert then["source"] == "identity_info" and then["identity"]["my_number"] == gone.my_number
+    assert "abroad_country" not in then["identity"]
+
+    onkyu = provide_batch(node_engine, "soumu-onkyu", ONKYU, "恩給", good[:1], clock=clock)
+    (answer,) = (a.as_json() for a in onkyu.answers)
+    assert answer["source"] == "fuhyo_identity_info"
+    assert "resident_code" not in answer["identity"]  # not the task's to have
+    rows = [r for r in _records(node_engine) if r.resident_code == code]
+    fuhyo = "fuhyo_identity_info"
+    assert [r.source for r in rows] == [fuhyo, fuhyo, fuhyo, "identity_info", fuhyo]
+    assert all("my_number" not in r.items for r in rows[:3])
+
+
+def test_the_four_items_as_of_a_day_find_a_renamed_person(node_engine: sa.Engine) -> None:
+    """Person 201 read タナカ until 2022, ヤマダ since: asked by タナカ as of 2021 she is
+    found (the history's reading), as of today she is not."""
+    renamed = _person(201, change_reason="name_change", changed_on=date(2022, 1, 1))
+    with node_engine.begin() as conn:
+        apply_identity(conn, _person(201, family_name="田中", family_name_kana="タナカ"),
+                       message_id="m201", now=NOW)  # fmt: skip
+        apply_identity(conn, renamed, message_id="m201b", now=NOW)
+    lines = [
+        '{"name_kana": "たなか たろう", "birth_date": "1980-01-06", "as_of": "2021-06-01"}',
+        '{"name_kana": "たなか たろう", "birth_date": "1980-01-06", "as_of": "2023-06-01"}',
+        '{"name_kana": "たなか たろう", "birth_date": "1980-01-06", "as_of": "2027-01-01"}',
+    ]
+    good, _ = parse_lines(lines)
+    result = provide_batch(node_engine, "soumu-onkyu", ONKYU, "恩給", good, clock=FixedClock(NOW))
+    then, later, future = (a.as_json() for a in result.answers)
+    assert then["outcome"] == "provided" and then["identity"]["family_name"] == "田中"
+    assert later == {"line": 2, "outcome": "not_found"}
+    assert future["reason"] == "as_of is after the day of the request"

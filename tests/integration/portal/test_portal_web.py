@@ -28,8 +28,11 @@ from juki.nodes.portal_api import issue_portal_certificate, register_portal
 from juki.portal.client import HttpPortalRelay
 from juki.portal.web import BrowserSessions, Portal, portal_app
 from juki.portal.wire import DISCLOSURE_PATH, SESSIONS_PATH
+from juki.registry.corrections import open_requests, reject_request
 from juki.security.tables import oplog
+from juki.security.uow import SqlUnitOfWork
 from support.kiosk_world import (
+    CLERK,
     INAGI,
     NATIONAL_OPERATOR,
     PIN,
@@ -114,6 +117,21 @@ def test_a_holder_logs_in_and_sees_their_own_page(site: Site) -> None:
     logout = site.browser.post("/logout", data={"csrf": _csrf_on(site, page.text)})
     assert logout.status_code == 303
     assert site.browser.get("/mypage").status_code == 401
+
+
+def test_a_holder_reads_the_counters_answer_to_their_correction(site: Site) -> None:
+    assert _login(site, "B").status_code == 303  # type: ignore[attr-defined]
+    page = site.browser.get("/mypage").text
+    filed = site.browser.post(
+        "/correction", data={"csrf": _csrf_on(site, page), "text": "生年月日が違います"}
+    )
+    assert filed.status_code == 303
+    assert "受付済み" in site.browser.get("/mypage").text
+    inagi = site.world.net.municipality(INAGI).engine
+    (request,) = open_requests(SqlUnitOfWork(inagi), CLERK)
+    reject_request(SqlUnitOfWork(inagi), CLERK, request.request_id, "戸籍の記載どおりです")
+    shown = site.browser.get("/mypage").text
+    assert "訂正できませんでした" in shown and "戸籍の記載どおりです" in shown
 
 
 def _csrf_on(site: Site, html: str) -> str:

@@ -38,6 +38,7 @@ def test_every_persons_role_has_a_japanese_name() -> None:
             assert role_ja(role.value) != role.value, role
     assert role_ja("unknown") == "unknown"
     assert items_ja("name,address,my_number") == "氏名・住所・個人番号"
+    assert items_ja("address,my_number,name,x") == "氏名・住所・個人番号・x"  # as recorded: sorted
     assert items_ja("") == "なし"
 
 

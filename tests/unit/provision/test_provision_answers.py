@@ -11,7 +11,16 @@ from hypothesis import strategies as st
 
 from juki.core.errors import RuleViolation
 from juki.core.identifiers import ResidentCode
-from juki.provision.answers import ITEM_FIELDS, IdentityFound, Outcome, answer, as_of, current
+from juki.provision.answers import (
+    ITEM_FIELDS,
+    IdentityFound,
+    Outcome,
+    Source,
+    answer,
+    as_of,
+    current,
+    reading_key,
+)
 from juki.provision.model import Agency, AgencyKind, AgencyStatus, Item, PermittedTask
 from juki.provision.provide import judge
 from juki.provision.requests import Lookup, parse_line, parse_lines, parse_object
@@ -74,7 +83,7 @@ def test_the_faults_name_the_field_and_the_rule() -> None:
         '{"resident_code": "' + CODE + '", "name": "山田"}': "name",
         '{"name_kana": "ヤマダ"}': "birth_date",
         '{"name_kana": "山田", "birth_date": "1980-01-01"}': "name_kana",
-        '{"name_kana": "ヤマダ", "birth_date": "1980-01-01", "as_of": "2020-01-01"}': "as_of",
+        '{"name_kana": "ヤマダ", "birth_date": "1980-01-01", "as_of": "2020-13-01"}': "as_of",
         '{"resident_code": "' + CODE + '", "items": ["everything"]}': "items",
         '{"resident_code": "' + CODE + '", "colour": "red"}': "colour",
         "[1]": "line",
@@ -156,3 +165,66 @@ def test_a_request_is_judged_by_the_register_on_its_day(day: date) -> None:
     else:
         assert why is not None and allowed == frozenset() and version is None
     assert judge(None, [task], task.ref, day)[2] == "agency not registered"
+
+
+ABROAD = replace(
+    PERSON,
+    my_number=None,
+    status="removed",
+    change_reason="emigration",
+    changed_on=date(2024, 4, 1),
+    source=Source.FUHYO,
+    moved_abroad=True,
+    abroad_country="フランス共和国",
+)
+LEFT = replace(PERSON, status="removed", change_reason="emigration", changed_on=date(2024, 4, 1))
+EVERY_ITEM = frozenset(Item)
+
+
+def test_a_person_abroad_is_answered_from_the_fuhyo_stating_it() -> None:
+    by_code = parse_line(json.dumps({"resident_code": CODE}), 1)
+    got = answer(by_code, [LEFT], EVERY_ITEM, abroad=[ABROAD]).as_json()
+    assert got["source"] == "fuhyo_identity_info"
+    assert got["identity"]["moved_abroad"] is True
+    assert got["identity"]["abroad_country"] == "フランス共和国"
+    assert "my_number" not in got["items"] and "my_number" not in got["identity"]
+    # the same task rules: an address the task does not allow carries no country
+    names = answer(by_code, [LEFT], frozenset({Item.NAME}), abroad=[ABROAD]).as_json()
+    assert set(names["identity"]) == set(ITEM_FIELDS[Item.NAME])
+    asked = parse_line(json.dumps({"resident_code": CODE, "items": ["my_number"]}), 1)
+    assert answer(asked, [LEFT], frozenset({Item.NAME}), abroad=[ABROAD]).outcome is Outcome.REFUSED
+    # a resident's own active entry wins; a 附票 entry not abroad answers no one
+    assert (
+        answer(by_code, [PERSON], EVERY_ITEM, abroad=[ABROAD]).as_json()["source"]
+        == "identity_info"
+    )
+    home = replace(ABROAD, moved_abroad=False, abroad_country=None)
+    assert answer(by_code, [LEFT], EVERY_ITEM, abroad=[home]).found == LEFT
+    assert answer(by_code, [], EVERY_ITEM, abroad=[home]).outcome is Outcome.NOT_FOUND
+
+    four = parse_line(
+        json.dumps({"name_kana": "かさい はなこ", "birth_date": "1990-04-01", "sex": "female"}), 2
+    )
+    found = answer(four, [], EVERY_ITEM, abroad=[ABROAD])
+    assert found.outcome is Outcome.PROVIDED and found.source() is Source.FUHYO
+    assert answer(four, [], EVERY_ITEM, abroad=[home]).outcome is Outcome.NOT_FOUND
+
+
+def test_the_four_items_as_of_a_day_find_who_fitted_them_then() -> None:
+    married = replace(PERSON, family_name="山田", family_name_kana="ヤマダ",
+                      changed_on=date(2020, 6, 1), change_reason="renamed", order=1)  # fmt: skip
+    history = [PERSON, married]
+    then = parse_line(
+        json.dumps(
+            {"name_kana": "カサイ ハナコ", "birth_date": "1990-04-01", "as_of": "2019-01-01"}
+        ),
+        1,
+    )
+    got = answer(then, history, EVERY_ITEM)
+    assert got.outcome is Outcome.PROVIDED and got.found == PERSON and got.as_of == date(2019, 1, 1)
+    later = replace(then, as_of=date(2021, 1, 1))  # by then she read ヤマダ: not her any more
+    assert answer(later, history, EVERY_ITEM).outcome is Outcome.NOT_FOUND
+    now_name = replace(later, name_kana_key=reading_key(married))
+    assert answer(now_name, history, EVERY_ITEM).found == married
+    before_birth = replace(then, as_of=date(1980, 1, 1))
+    assert answer(before_birth, history, EVERY_ITEM).outcome is Outcome.NOT_FOUND

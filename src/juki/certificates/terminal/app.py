@@ -23,7 +23,7 @@ from juki.certificates.jadates import add_date_filters
 from juki.certificates.model import CertificateKind, OptionalItem
 from juki.certificates.pages import templates, with_security_headers
 from juki.certificates.ports import ContentSource
-from juki.certificates.terminal import counter, entry, notices, review, signin
+from juki.certificates.terminal import corrections, counter, entry, notices, review, signin
 from juki.certificates.terminal import wide_area as wide_area_screens
 from juki.certificates.terminal.forms import WIDE_AREA_ITEMS
 from juki.certificates.terminal.requester import BASES, ID_DOCUMENTS, QUALIFICATIONS
@@ -77,6 +77,7 @@ def _screen_routes() -> tuple[BaseRoute, ...]:
         *counter.ROUTES,
         *wide_area_screens.ROUTES,
         *notices.ROUTES,
+        *corrections.ROUTES,
         *review.ROUTES,
         *entry.ROUTES,
     ):

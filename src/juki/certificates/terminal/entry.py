@@ -37,6 +37,7 @@ from juki.certificates.terminal.session import (
     TerminalSession,
 )
 from juki.core.errors import NotFoundError, PermissionDeniedError, RuleViolation, StateConflictError
+from juki.registry import corrections
 from juki.registry import services as registry
 from juki.registry.ports import SearchQuery
 from juki.registry.review import services as review
@@ -50,6 +51,9 @@ KindPath = Annotated[str, Path(max_length=40)]
 RecordQuery = Annotated[CleanStr, Query(max_length=36)]
 RecordForm = Annotated[CleanStr, Form(max_length=36)]
 StepForm = Annotated[CleanStr, Form(max_length=16)]
+# the 訂正の申出 a change is entered for (`corrections`): accepted when the change is filed
+CorrectionQuery = Annotated[CleanStr, Query(max_length=43, pattern=r"^[A-Za-z0-9_-]*$")]
+CorrectionForm = Annotated[CleanStr, Form(max_length=43, pattern=r"^[A-Za-z0-9_-]*$")]
 DEFAULTS: Final = {"origin": "certificate", "abroad": "domestic", "card": "paper"}
 
 
@@ -104,11 +108,13 @@ def _form_page(
     form: Mapping[str, Sequence[str]],
     errors: Mapping[str, str] | None = None,
     status: int = 200,
+    correction: str = "",
 ) -> HTMLResponse:
     return screens.page(
         "entry.html",
         session,
         status,
+        correction=correction,
         screen=screen,
         subject=ctx.subject,
         members=ctx.members,
@@ -147,11 +153,14 @@ def entry_form(
     screens: TerminalScreens,
     kind: KindPath,
     record: RecordQuery = "",
+    correction: CorrectionQuery = "",
 ) -> HTMLResponse:
     """The empty form; a resident chosen is opened for editing (their lock taken for this
-    session), and one another operator is editing is said so (409)."""
+    session), and one another operator is editing is said so (409). `correction`: the
+    訂正の申出 the change answers, carried to the filing."""
     screen = _screen(kind)
     _permitted(screens, session, screen, record)
+    _open_correction(screens, session, correction)
     ctx = _context(screens, session, record, screen)
     errors: dict[str, str] = {}
     if ctx.subject is not None:
@@ -170,7 +179,8 @@ def entry_form(
     form |= {"notified_on": [today], "effective_on": [today]}
     if ctx.subject is not None:
         form["record_ids"] = [ctx.subject.record_id]
-    return _form_page(screens, session, screen, ctx, form, errors, 409 if errors else 200)
+    status = 409 if errors else 200
+    return _form_page(screens, session, screen, ctx, form, errors, status, correction)
 
 
 def enter(
@@ -181,6 +191,7 @@ def enter(
     values: PostedValues,
     record: RecordForm = "",
     step: StepForm = "confirm",
+    correction: CorrectionForm = "",
 ) -> Response:
     """確認 (`step=confirm`), 修正 (`edit`: the form again) or 仮登録 (`file`)."""
     screen = _screen(kind)
@@ -189,17 +200,19 @@ def enter(
     posted = Posted(values, screen.fields)
     form = posted.echo(screen.fields, ctx.members)
     if step == "edit":
-        return _form_page(screens, session, screen, ctx, form)
+        return _form_page(screens, session, screen, ctx, form, correction=correction)
     try:
         cmd = screen.build(posted, ctx)
         if step != "file":
-            return _confirm_page(screens, session, screen, ctx, form)
-        return _file(request, screens, session, screen, cmd)
+            return _confirm_page(screens, session, screen, ctx, form, correction)
+        _open_correction(screens, session, correction)
+        return _file(request, screens, session, screen, cmd, correction)
     except (RuleViolation, StateConflictError) as exc:
         status = 409 if isinstance(exc, StateConflictError) else 422
         where = screen.field_of(getattr(exc, "field", ""))
         message = getattr(exc, "message_ja", "この入力は受け付けられませんでした")
-        return _form_page(screens, session, screen, ctx, form, {where: message}, status)
+        errors = {where: message}
+        return _form_page(screens, session, screen, ctx, form, errors, status, correction)
 
 
 def _confirm_page(
@@ -208,6 +221,7 @@ def _confirm_page(
     screen: EntryScreen,
     ctx: Context,
     form: Mapping[str, Sequence[str]],
+    correction: str = "",
 ) -> HTMLResponse:
     rows = [
         (
@@ -221,6 +235,7 @@ def _confirm_page(
     return screens.page(
         "entry_confirm.html",
         session,
+        correction=correction,
         screen=screen,
         subject=ctx.subject,
         rows=rows,
@@ -229,8 +244,26 @@ def _confirm_page(
     )
 
 
+def _open_correction(screens: Screens, session: Session, correction: str) -> None:
+    """The 訂正の申出 a change is entered for must exist and be undecided (checked before the
+    form and before filing, so a change is not filed for a request decided meanwhile)."""
+    if correction:
+        found = corrections.get_request(screens.desk().uow(), session.actor, correction)
+        if found.status != corrections.OPEN:
+            raise StateConflictError(
+                "already_decided",
+                "this correction request was already decided",
+                "この訂正の申出は処理済みです",
+            )
+
+
 def _file(
-    request: Request, screens: Screens, session: Session, screen: EntryScreen, cmd: Any
+    request: Request,
+    screens: Screens,
+    session: Session,
+    screen: EntryScreen,
+    cmd: Any,
+    correction: str = "",
 ) -> Response:
     d = screens.desk()
     filed = review.file_change(
@@ -241,9 +274,12 @@ def _file(
         policy=policy_of(screens),
         holder=holder_of(request),
     )
-    if not isinstance(filed, ProvisionalChange):
-        return screens.see_other("/review?msg=recorded")
-    return screens.see_other("/review?msg=entered")
+    change_id = filed.change_id if isinstance(filed, ProvisionalChange) else None
+    if correction:
+        # the 訂正の申出 answered by this change (its own action: the change stays filed if
+        # the request was decided meanwhile, and the page says so)
+        corrections.accept_request(d.uow(), session.actor, correction, change_id)
+    return screens.see_other("/review?msg=" + ("entered" if change_id else "recorded"))
 
 
 ROUTES: Final = (
