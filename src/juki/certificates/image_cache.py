@@ -7,15 +7,17 @@ seal, the same bytes for every certificate. `install()` makes that method keep, 
 `KEPT` such images, the finished image streams' bytes, and answer the next PDF that draws the
 same image with new stream objects (each PDF numbers its own) holding those very bytes.
 
-An image is the same image when WeasyPrint gives it the same id: the MD5 of its URL, which for
-the data URIs certificates use is the image's bytes themselves (an image read from a file,
-whose content may change under the same URL, is made as before, as is one without alpha: the
-QR code, different on every certificate). Nothing changes in the PDF:
-`tests/unit/certificates/test_cert_image_cache.py` compares the streams with WeasyPrint's own.
+An image is the same image when its bytes are: the cache is keyed by their SHA-256, not by
+WeasyPrint's id for the image (an MD5 of its URL, which two crafted seal images could share).
+Only images WeasyPrint holds in memory (data URIs, as certificates use) are kept; one read from
+a file, and one without alpha (the QR code, different on every certificate), is made as before.
+Nothing changes in the PDF: `tests/unit/certificates/test_cert_image_cache.py` compares the
+streams with WeasyPrint's own.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from typing import Any, Final
@@ -24,7 +26,7 @@ KEPT: Final = 16
 ALPHA_MODES: Final = frozenset({"RGBA", "LA"})
 
 _lock = threading.Lock()
-_kept: OrderedDict[tuple[str, str, bool, float], Any] = OrderedDict()
+_kept: OrderedDict[tuple[bytes, str, bool, float], Any] = OrderedDict()
 _made = 0
 _installed = False
 
@@ -77,7 +79,8 @@ def install() -> None:
             global _made
             if image.mode not in ALPHA_MODES or not isinstance(image.image_data, LazyImage):
                 return original(image, interpolate, dpi_ratio)
-            key = (str(image.id), str(image.mode), bool(interpolate), float(dpi_ratio))
+            digest = hashlib.sha256(image.image_data.data).digest()
+            key = (digest, str(image.mode), bool(interpolate), float(dpi_ratio))
             with _lock:
                 kept = _kept.get(key)
                 if kept is not None:
