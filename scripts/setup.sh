@@ -18,6 +18,7 @@ APT_PACKAGES=(
     fonts-ipaexfont-gothic
     chromium
     softhsm2
+    libzbar0          # QR decoding in the certificate tests (pyzbar)
 )
 
 log() { printf '[setup] %s\n' "$*"; }

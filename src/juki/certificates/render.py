@@ -25,6 +25,7 @@ from juki.certificates.document import canonical_json
 from juki.certificates.font_blob import install as install_shared_font_copies
 from juki.certificates.font_face import install as install_prepared_font_face
 from juki.certificates.fonts import find_ipamj
+from juki.certificates.image_cache import install as install_image_cache
 from juki.certificates.model import CertificateContent, Issuance, Line
 from juki.core.era import to_wareki
 
@@ -42,6 +43,11 @@ WIDE_KEYS: Final = frozenset(
     }
 )
 SEAL_RED: Final = (196, 24, 36, 235)
+# The QR code's mask (ISO/IEC 18004 pattern 2, `j mod 3 = 0`), fixed instead of searched: any
+# mask makes a valid code (its number is in the code's format bits), and searching all eight
+# cost ≈ 10 ms of a page's CPU. Pattern 2 has the lowest penalty score, on average and at worst,
+# over sixty verification URLs of this length.
+QR_MASK: Final = 2
 
 
 def verification_url(issuance: Issuance, digest: str) -> str:
@@ -58,12 +64,14 @@ def qr_png(text: str) -> bytes:
     """The QR code as a 1-bit PNG, one pixel per module (drawn without smoothing).
 
     A PNG, not an SVG: WeasyPrint draws an SVG QR code path by path, which cost more than
-    the rest of the page.
+    the rest of the page. The mask is fixed (`QR_MASK`).
     """
     import qrcode  # type: ignore[import-untyped]
     from PIL import Image
 
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2)
+    code = qrcode.QRCode(
+        error_correction=qrcode.constants.ERROR_CORRECT_M, border=2, mask_pattern=QR_MASK
+    )
     code.add_data(text)
     code.make(fit=True)
     matrix = code.get_matrix()
@@ -221,6 +229,7 @@ class CertificateRenderer:
             if self._font_config is None:
                 install_shared_font_copies()
                 install_prepared_font_face()
+                install_image_cache()
                 self._font_config = FontConfiguration()
                 css = files("juki.certificates").joinpath("templates/certificate.css")
                 self._stylesheet = CSS(string=css.read_text("utf-8"), font_config=self._font_config)

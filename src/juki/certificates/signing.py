@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -217,10 +217,55 @@ def _asn1_cert(cert: x509.Certificate):  # type: ignore[no-untyped-def]
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
+def _pades_attributes(signing_cert: Any) -> Any:
+    """pyhanko's PAdES signed attributes, with the signing-certificate-v2 value made once.
+
+    asn1crypto re-encodes a structure built in Python on every read of its contents, twice per
+    level of nesting: the value pyhanko builds per signature (hash, issuer and serial of the
+    signer's certificate) had its digest algorithm encoded ≈ 550 times per signature, more
+    than half of a signature's CPU. The value is the same for every signature of this signer:
+    it is built once, and each signature gets it parsed from its DER (encoded once, kept).
+    Every other attribute is pyhanko's own choice for a PAdES signature.
+    """
+    from asn1crypto import tsp
+    from pyhanko.sign.attributes import (
+        SignedAttributeProviderSpec,
+        SigningCertificateV2Provider,
+    )
+    from pyhanko.sign.general import as_signing_certificate_v2
+    from pyhanko.sign.signers.pdf_cms import (
+        CAdESSignedAttributeProviderSpec,
+        PdfCMSSignedAttributes,
+    )
+
+    der = as_signing_certificate_v2(signing_cert).dump()
+
+    class ParsedSigningCertificate(SigningCertificateV2Provider):
+        async def build_attr_value(self, dry_run: bool = False) -> Any:
+            return tsp.SigningCertificateV2.load(der)
+
+    class PadesAttributes(SignedAttributeProviderSpec):
+        def signed_attr_providers(self, data_digest: bytes, digest_algorithm: str) -> Any:
+            pades = CAdESSignedAttributeProviderSpec(
+                attr_settings=PdfCMSSignedAttributes(),
+                signing_cert=signing_cert,
+                is_pades=True,
+                timestamper=None,
+            )
+            for provider in pades.signed_attr_providers(data_digest, digest_algorithm):
+                if isinstance(provider, SigningCertificateV2Provider):
+                    yield ParsedSigningCertificate(signing_cert)
+                else:
+                    yield provider
+
+    return PadesAttributes()
+
+
 class PdfCertificateSigner:
     """Signs PDFs with one loaded key; build once per process and reuse."""
 
     def __init__(self, material: SigningMaterial) -> None:
+        from asn1crypto import cms as asn1_cms
         from asn1crypto import keys as asn1_keys
         from cryptography.hazmat.primitives.asymmetric.ec import ECDSA
         from pyhanko.sign.signers.pdf_cms import SimpleSigner
@@ -230,10 +275,18 @@ class PdfCertificateSigner:
         key = material.key
 
         class LoadedSigner(SimpleSigner):
-            """SimpleSigner that signs with an already-parsed key."""
+            """SimpleSigner that signs with an already-parsed key, and hands pyhanko its
+            signed attributes as parsed DER (`signed_attrs`)."""
 
             def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
                 return key.sign(data, ECDSA(get_pyca_cryptography_hash(digest_algorithm)))
+
+            async def signed_attrs(self, *args: Any, **kwargs: Any) -> Any:
+                """The same attributes, read back from their DER encoding: the signer info
+                and the signed data around them then encode them once, not once per level
+                of nesting per read (`_pades_attributes`). Same bytes either way."""
+                built = await super().signed_attrs(*args, **kwargs)
+                return asn1_cms.CMSAttributes.load(built.dump())
 
         self.material = material
         self._signer = LoadedSigner(
@@ -251,6 +304,7 @@ class PdfCertificateSigner:
             # unsigned blob a forger could alter. Verifiers bring their own root.
             embed_roots=False,
         )
+        self._signer.signed_attr_prov_spec = _pades_attributes(self._signer.signing_cert)
 
     def sign(self, pdf: bytes, *, reason: str, location: str) -> bytes:
         """A certification (DocMDP: no changes allowed) PAdES signature over the whole file."""

@@ -296,6 +296,18 @@ def test_qr_code_carries_the_certificate_id_and_digest(issued: dict[Any, Any]) -
     )
 
 
+def test_qr_code_on_the_printed_page_reads_as_the_verification_url(issued: dict[Any, Any]) -> None:
+    """The page as a 216 dpi scan (pdfium), read by zbar: the URL with the id and digest."""
+    from pyzbar.pyzbar import decode  # type: ignore[import-untyped]
+
+    from juki.certificates.render import verification_url
+
+    _, result, _ = issued[(CertificateKind.RESIDENCE, None)]
+    page = pdfium.PdfDocument(result.pdf)[0].render(scale=3).to_pil().convert("L")
+    found = [code.data.decode("utf-8") for code in decode(page)]
+    assert found == [verification_url(result.issuance, result.digest)]
+
+
 def test_the_whole_font_is_copied_once_per_process(shared_env: CertEnv) -> None:
     """A renderer's next certificates reuse its one copy of IPAmj明朝, the font file itself."""
     subject = subject_for(shared_env, CertificateKind.RESIDENCE, None)

@@ -105,3 +105,51 @@ def test_unreadable_pem_is_reported(tmp_path: Path) -> None:
     (tmp_path / "c.pem").write_text("not a certificate")
     with pytest.raises(SigningSetupError, match="not valid"):
         load_signing_material(settings, "132250", NOW)
+
+
+def _signed_attributes(pdf: bytes) -> dict[str, bytes]:
+    import io
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    (signature,) = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
+    return {a["type"].native: a.dump() for a in signature.signer_info["signed_attrs"]}
+
+
+def test_the_signature_has_pyhankos_own_pades_attributes_and_validates(tmp_path: Path) -> None:
+    """The signing-certificate value made once per signer (`_pades_attributes`) is the one
+    pyhanko makes per signature, byte for byte; the attributes are those of a PAdES signature;
+    and each signature validates against the root."""
+    import asyncio
+    import io
+
+    from asn1crypto import x509 as asn1_x509  # type: ignore[import-untyped]
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.general import as_signing_certificate_v2, simple_cms_attribute
+    from pyhanko.sign.validation import async_validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+    from weasyprint import HTML  # type: ignore[import-untyped]
+
+    from juki.certificates.signing import PdfCertificateSigner
+
+    def asn1(cert: object) -> asn1_x509.Certificate:
+        return asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))  # type: ignore[attr-defined]
+
+    material = load_signing_material(standalone(tmp_path), "132250", NOW)
+    pdf = HTML(string="<p>住民票の写し</p>").write_pdf()
+    signer = PdfCertificateSigner(material)
+    expected = simple_cms_attribute(  # type: ignore[no-untyped-call]
+        "signing_certificate_v2", as_signing_certificate_v2(asn1(material.cert))
+    ).dump()
+    context = ValidationContext(trust_roots=[asn1(material.root)])
+    for _ in range(2):  # the second from the value made once
+        signed = signer.sign(pdf, reason="r", location="l")
+        attrs = _signed_attributes(signed)
+        assert set(attrs) == {"content_type", "message_digest", "signing_certificate_v2"}
+        assert attrs["signing_certificate_v2"] == expected
+        (embedded,) = PdfFileReader(io.BytesIO(signed)).embedded_signatures
+        status = asyncio.run(
+            async_validate_pdf_signature(embedded, signer_validation_context=context)
+        )
+        assert status.intact and status.valid and status.trusted
