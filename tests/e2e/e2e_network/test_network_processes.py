@@ -32,7 +32,7 @@ from juki.network import tables as network_tables
 from juki.network.envelope import Envelope
 from juki.network.https import mtls_client
 from juki.nodes import tables as node_tables
-from juki.nodes.config import NetworkFiles, NodeConfig
+from juki.nodes.config import NetworkFiles, NodeConfig, port_is_free
 from juki.nodes.console import Console
 from juki.nodes.supervisor import running_pid
 from juki.registry import tables as registry_tables
@@ -367,7 +367,16 @@ def test_a_node_killed_mid_burst_loses_nothing_and_applies_nothing_twice(net: Ne
             )[0][0]
         )
         print(f"killed after {burst.successes} relocations; {at_kill} changes not yet delivered")
-        wait_for(lambda: running_pid(net.files, INAGI) is None, timeout=60)
+        # gone from the process table's point of view (its cmdline is empty as soon as its memory
+        # is released), and its listening sockets closed, which the kernel does a moment later
+        inagi = NodeConfig.load(net.files.node_file(INAGI))
+        wait_for(
+            lambda: (
+                running_pid(net.files, INAGI) is None
+                and all(port_is_free(p, inagi.host) for p in (inagi.port, inagi.public_port) if p)
+            ),
+            timeout=60,
+        )
         assert net.cli("network", "up", "--timeout", "60") == 0  # restarts only 稲城市
     finally:
         thread.join(timeout=180)
