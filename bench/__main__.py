@@ -1,14 +1,15 @@
 """`python -m bench NAME [--residents N] …`, NAME one of seed, events, network, certificates,
-oplog, kiosk, topology, all, provision.
+oplog, kiosk, topology, all, provision, idle, startup.
 
-`provision` loads a national-size index (a million persons by default): it is not part of `all`.
+`provision` loads a national-size index (a million persons by default), `idle` watches an idle
+demo network for a minute (`--seconds`): neither is part of `all`.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from bench import certificates, events, kiosk, network, oplog, provision, seed, topology
+from bench import certificates, events, idle, kiosk, network, oplog, provision, seed, topology
 from juki.core.logs import configure_console
 
 
@@ -25,6 +26,7 @@ def main(argv: list[str] | None = None) -> None:
             "kiosk",
             "topology",
             "provision",
+            "idle",
             "all",
         ],
     )
@@ -42,6 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--slots", type=int, default=None, help="kiosk requests in flight per municipality"
     )
+    parser.add_argument("--seconds", type=float, default=60.0, help="idle: seconds measured")
     args = parser.parse_args(argv)
     configure_console("WARNING")  # a log line per message would measure the terminal
     if args.which in ("seed", "all"):
@@ -60,6 +63,8 @@ def main(argv: list[str] | None = None) -> None:
         topology.main()
     if args.which == "provision":  # a national-size load: not part of `all`
         provision.main(args.persons, args.batch, args.seed)
+    if args.which == "idle":  # a minute of an idle network: not part of `all`
+        idle.main(args.seconds, residents=min(args.residents, 100))
 
 
 if __name__ == "__main__":
