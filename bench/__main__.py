@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.which == "provision":  # a national-size load: not part of `all`
         provision.main(args.persons, args.batch, args.seed)
     if args.which == "idle":  # a minute of an idle network: not part of `all`
-        idle.main(args.seconds, residents=min(args.residents, 100))
+        idle.main(args.seconds, min(args.residents, 100), args.backend)
 
 
 if __name__ == "__main__":
