@@ -16,6 +16,7 @@ in the national index — no request wakes the node, only its watch on the datab
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import socket
 import subprocess
@@ -31,6 +32,7 @@ from bench.kiosk import _free_base_port
 from juki.core.clock import SystemClock
 from juki.nodes.config import NetworkFiles, NodeConfig
 from juki.nodes.console import Console
+from juki.nodes.layout import demo_layout
 from juki.nodes.netinit import init_network
 from juki.nodes.supervisor import running_pid
 from juki.nodes.tables import identity_changes
@@ -136,20 +138,34 @@ def one_change(files: NetworkFiles, attempt: int, timeout: float = 60.0) -> floa
         national.dispose()
 
 
+def _init(net: Path, residents: int, base_port: int, urls: dict[str, str] | None) -> None:
+    db_url = urls.__getitem__ if urls is not None else None
+    init_network(net, layout="demo", demo=True, residents=residents, base_port=base_port,
+                 db_url=db_url)  # fmt: skip
+
+
+def _init_in_child(net: Path, residents: int, urls: dict[str, str] | None) -> None:
+    """`init_network` in a process of its own: the demo's operator cards load SoftHSM2 with
+    this network's token directory, which a process keeps reading once it has loaded it."""
+    child = multiprocessing.get_context("spawn").Process(
+        target=_init, args=(net, residents, _free_base_port(), urls)
+    )
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        raise RuntimeError(f"creating the demo network failed (exit {child.exitcode})")
+
+
 def run_network(
     backend: Backend, seconds: float, residents: int, settle: float, changes: int
 ) -> tuple[dict[str, str], dict[str, float], list[float]]:
     """Start the demo network on `backend`, measure it idle, then time one change at a time."""
     with tempfile.TemporaryDirectory(prefix="juki-bench-idle-") as tmpdir:
         net = Path(tmpdir) / "net"
-        init_network(
-            net,
-            layout="demo",
-            demo=True,
-            residents=residents,
-            base_port=_free_base_port(),
-            db_url=None if backend.name == "sqlite" else lambda _: backend.new_url(),
-        )
+        urls = None
+        if backend.name != "sqlite":
+            urls = {spec.node_id: backend.new_url() for spec in demo_layout()}
+        _init_in_child(net, residents, urls)
         files = NetworkFiles(net)
         _juki("network", "up", "--dir", str(net))
         bare = None
