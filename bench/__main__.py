@@ -1,14 +1,27 @@
 """`python -m bench NAME [--residents N] …`, NAME one of seed, events, network, certificates,
-oplog, kiosk, topology, all, provision.
+oplog, kiosk, topology, all, provision, idle, startup.
 
-`provision` loads a national-size index (a million persons by default): it is not part of `all`.
+`provision` loads a national-size index (a million persons by default), `idle` watches an idle
+demo network for a minute (`--seconds`): neither is part of `all`. `startup` times light
+commands next to a bare `python -c pass`.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from bench import certificates, events, kiosk, network, oplog, provision, seed, topology
+from bench import (
+    certificates,
+    events,
+    idle,
+    kiosk,
+    network,
+    oplog,
+    provision,
+    seed,
+    startup,
+    topology,
+)
 from juki.core.logs import configure_console
 
 
@@ -25,6 +38,8 @@ def main(argv: list[str] | None = None) -> None:
             "kiosk",
             "topology",
             "provision",
+            "idle",
+            "startup",
             "all",
         ],
     )
@@ -42,6 +57,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--slots", type=int, default=None, help="kiosk requests in flight per municipality"
     )
+    parser.add_argument("--seconds", type=float, default=60.0, help="idle: seconds measured")
+    parser.add_argument("--runs", type=int, default=10, help="startup: runs of each command")
     args = parser.parse_args(argv)
     configure_console("WARNING")  # a log line per message would measure the terminal
     if args.which in ("seed", "all"):
@@ -58,8 +75,12 @@ def main(argv: list[str] | None = None) -> None:
         kiosk.main(args.sessions, args.concurrency, args.slots)
     if args.which in ("topology", "all"):
         topology.main()
+    if args.which in ("startup", "all"):
+        startup.main(args.runs)
     if args.which == "provision":  # a national-size load: not part of `all`
         provision.main(args.persons, args.batch, args.seed)
+    if args.which == "idle":  # a minute of an idle network: not part of `all`
+        idle.main(args.seconds, min(args.residents, 100), args.backend)
 
 
 if __name__ == "__main__":

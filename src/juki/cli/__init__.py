@@ -2,9 +2,9 @@
 
 Each command belongs to the package that does the work (`juki.<feature>.cli`), which declares
 its arguments (`register`) and its handler. The parser loads only the module of the command
-being run, so `juki id validate` imports identifiers and nothing else; `juki --help` lists
-every command from the table below without importing any of them. Settings are read once,
-here, and handed to the handler.
+being run, so `juki id validate` imports identifiers and nothing else (not even the logging
+library: `SILENT`); `juki --help` lists every command from the table below without importing
+any of them. Settings are read once, here, and handed to the handler.
 """
 
 from __future__ import annotations
@@ -54,6 +54,10 @@ COMMANDS: Final = {
     "report": ("juki.nodes.transparency.cli", "reports for councils: the transparency report"),
 }
 
+# Commands that log nothing: their console logging is not set up, which would import structlog
+# (and rich through it), about a hundred modules and most of their start-up.
+SILENT: Final = frozenset({"id"})
+
 
 def _command_in(argv: Sequence[str]) -> str | None:
     for arg in argv:
@@ -91,12 +95,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         return fail(str(exc))
     args = build_parser(settings, args_in).parse_args(args_in)
-    try:
-        from juki.core.logs import configure_console
+    from juki.core.logs import configure_console, console_level
 
-        configure_console(settings.log_level)
+    try:
+        console_level(settings.log_level)
     except ValueError as exc:
         return fail(f"JUKI_LOG_LEVEL: {exc}")
+    if args.command not in SILENT:
+        configure_console(settings.log_level)
     try:
         code: int = args.handler(args, settings)
     except ConsoleError as exc:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
 import sqlalchemy as sa
@@ -116,6 +116,14 @@ class DeliveryWorker:
         except TransportError as exc:
             return self._failed(msg, "transport", str(exc))
         return self._settle(msg, reply)
+
+    def next_attempt_at(self) -> datetime | None:
+        """When `step` will have a message to send if nothing new is queued (a retry waiting out
+        its backoff), or None: how long an idle node may sleep."""
+        if self.is_disconnected():
+            return None
+        with self.engine.connect() as conn:
+            return store.next_attempt_at(conn, self._blocked(self.directory()))
 
     def _settle(self, msg: store.Outgoing, reply: Reply) -> StepResult:
         now = self.clock.now()

@@ -23,6 +23,7 @@ from juki.network.tables import (
     net_refusals,
     net_state,
 )
+from juki.storage.watch import announce
 
 PENDING = "pending"
 DELIVERED = "delivered"
@@ -70,7 +71,8 @@ def enqueue(
     message_id: str,
     now: datetime,
 ) -> int:
-    """Queue a message for `peer`, taking the link's next sequence number."""
+    """Queue a message for `peer`, taking the link's next sequence number (and wake the node's
+    stepper when it commits, should another process be queueing it)."""
     seq = int(_link(conn, peer).next_send_seq)
     conn.execute(_ADVANCE_SEND, {"k_peer": peer, "next_send_seq": seq + 1})
     stamp = now.isoformat()
@@ -89,6 +91,7 @@ def enqueue(
             "next_attempt_at": stamp,
         },
     )
+    announce(conn)
     return seq
 
 
@@ -120,14 +123,26 @@ def next_due(conn: sa.Connection, now: datetime, blocked: frozenset[str]) -> Out
     return _outgoing(row) if row is not None else None
 
 
-def _next_due_statement() -> sa.Select[Any]:
+def next_attempt_at(conn: sa.Connection, blocked: frozenset[str]) -> datetime | None:
+    """When the soonest link head comes due (a retry waiting out its backoff), or None: how
+    long an idle node may sleep before `next_due` has something for it."""
+    stamp = conn.execute(_NEXT_ATTEMPT_AT, {"blocked": sorted(blocked)}).scalar()
+    return datetime.fromisoformat(stamp) if stamp is not None else None
+
+
+def _link_heads() -> sa.Subquery:
     o = net_outbox.c
-    heads = (
+    return (
         sa.select(o.peer, sa.func.min(o.seq).label("seq"))
         .where(o.status == PENDING)
         .group_by(o.peer)
         .subquery()
     )
+
+
+def _next_due_statement() -> sa.Select[Any]:
+    o = net_outbox.c
+    heads = _link_heads()
     return (
         sa.select(net_outbox)
         .join(heads, (o.peer == heads.c.peer) & (o.seq == heads.c.seq))
@@ -138,7 +153,19 @@ def _next_due_statement() -> sa.Select[Any]:
     )
 
 
+def _next_attempt_statement() -> sa.Select[Any]:
+    o = net_outbox.c
+    heads = _link_heads()
+    return (
+        sa.select(sa.func.min(o.next_attempt_at))
+        .select_from(net_outbox)
+        .join(heads, (o.peer == heads.c.peer) & (o.seq == heads.c.seq))
+        .where(o.peer.not_in(sa.bindparam("blocked", expanding=True)))
+    )
+
+
 _NEXT_DUE = _next_due_statement()
+_NEXT_ATTEMPT_AT = _next_attempt_statement()
 
 
 def mark_delivered(conn: sa.Connection, outbox_id: int, outcome: str, now: datetime) -> None:

@@ -1,5 +1,10 @@
 """`juki network …`, `juki node run`, `juki serve` and `juki demo`: the network of nodes from
-the console, one node's process, a standalone registry, and the demo network."""
+the console, one node's process, a standalone registry, and the demo network.
+
+What only a node, a standalone registry or the creation of a network needs (uvicorn, the
+apps and through them every feature, the migrations) is imported by the handler that uses it:
+`juki network status|up|down` are console commands, run often, and loaded it all for nothing.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +15,9 @@ import sys
 from pathlib import Path
 from typing import Any, Final
 
-import uvicorn
-
 from juki.core.clock import SystemClock
 from juki.core.console import EXIT_FAILED, EXIT_OK, ConsoleError, Subparsers, fail, table
 from juki.core.settings import Settings
-from juki.nodes.admin_token import rotate_admin_token
-from juki.nodes.apps import create_registry_app
 from juki.nodes.config import DEFAULT_BASE_PORT, ConfigError, NetworkFiles
 from juki.nodes.console import (
     DEFAULT_DIR,
@@ -26,14 +27,9 @@ from juki.nodes.console import (
     check_network,
     require_member,
 )
-from juki.nodes.demo import run_demo
 from juki.nodes.disconnection import MAX_DECIDED_BY, MAX_REASON, check_text
 from juki.nodes.layout import LAYOUTS
-from juki.nodes.netinit import init_network
-from juki.nodes.runner import run_node, trusts_proxy_headers
 from juki.nodes.supervisor import DOWN_TIMEOUT, UP_TIMEOUT, network_down, network_up
-from juki.storage.cli import db_arg
-from juki.storage.engine import open_existing
 
 MAX_DEMO_RESIDENTS: Final = 100_000
 
@@ -42,6 +38,8 @@ MAX_DEMO_RESIDENTS: Final = 100_000
 
 
 def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
+    from juki.nodes.netinit import init_network
+
     if not 1 <= args.residents <= MAX_DEMO_RESIDENTS:
         return fail(f"residents: must be between 1 and {MAX_DEMO_RESIDENTS} [range]")
     try:
@@ -134,6 +132,8 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_admin_token(args: argparse.Namespace, settings: Settings) -> int:
     """Written to DIR/<node>/admin-token (0600), where the console reads it; a running node
     takes the change at its next admin request."""
+    from juki.nodes.admin_token import rotate_admin_token
+
     files = files_of(args)
     if args.node_id not in files.node_ids():
         raise ConsoleError(f"{args.node_id}: not a node of {files.root}")
@@ -246,6 +246,8 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_node_run(args: argparse.Namespace, settings: Settings) -> int:
+    from juki.nodes.runner import run_node
+
     try:
         return run_node(Path(args.config), settings)
     except ConfigError as exc:
@@ -255,6 +257,12 @@ def cmd_node_run(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """The registry API of one municipality, standalone (no network)."""
+    import uvicorn
+
+    from juki.nodes.apps import create_registry_app
+    from juki.nodes.runner import trusts_proxy_headers
+    from juki.storage.engine import open_existing
+
     engine = open_existing(args.db)
     app = create_registry_app(engine, settings=settings)
     print(f"API docs: http://{args.host}:{args.port}/docs")
@@ -273,6 +281,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """The demo network: created once under --dir, started, stopped again on Ctrl-C."""
+    from juki.nodes.demo import run_demo
+
     if not 1 <= args.residents <= MAX_DEMO_RESIDENTS:
         return fail(f"residents: must be between 1 and {MAX_DEMO_RESIDENTS} [range]")
     return run_demo(
@@ -377,6 +387,8 @@ def _register_node(sub: Subparsers) -> None:
 
 
 def _register_serve(sub: Subparsers, settings: Settings) -> None:
+    from juki.storage.cli import db_arg
+
     p = sub.add_parser("serve", help="serve the registry API")
     db_arg(p, settings)
     p.add_argument("--host", default="127.0.0.1")

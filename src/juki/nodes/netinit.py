@@ -85,15 +85,14 @@ def init_network(
     by: Actor | None = None,
     progress: Callable[[str], None] = lambda _: None,
     admin_token_days: int = DEFAULT_ADMIN_TOKEN_DAYS,
+    db_url: Callable[[str], str] | None = None,
 ) -> InitResult:
-    """Create root, keys, certificates, configurations, databases and the first directory."""
+    """Create root, keys, certificates, configurations, databases and the first directory.
+    Each node's database is a SQLite file in its directory, or `db_url(node_id)` (an empty
+    PostgreSQL database, say: `python -m bench idle --backend postgres`)."""
     if layout not in LAYOUTS:
         raise ConfigError(f"layout must be one of {sorted(LAYOUTS)}")
-    files = NetworkFiles(root_dir.resolve())
-    if files.exists():
-        raise ConfigError(f"{files.root} already holds a network; use another --dir")
-    if files.root.exists() and any(files.root.iterdir()):
-        raise ConfigError(f"{files.root} is not empty; use an empty or new --dir")
+    files = _new_network_files(root_dir)
     specs = LAYOUTS[layout]()
     actor = by or Actor("network-init", Role.OPERATIONS_MANAGER, "console")
     clock = SystemClock()
@@ -121,6 +120,7 @@ def init_network(
             clock,
             public_port=next(public_ports) if spec.kind is NodeKind.MUNICIPALITY else None,
             admin_token_days=admin_token_days,
+            db=db_url(spec.node_id) if db_url else None,
         )
         for spec, port in zip(specs, ports, strict=True)
     ]
@@ -203,6 +203,16 @@ def _console_identity(
     write_private(console / "console.p12", bundle)
 
 
+def _new_network_files(root_dir: Path) -> NetworkFiles:
+    """The files of a network about to be created: the directory must be new or empty."""
+    files = NetworkFiles(root_dir.resolve())
+    if files.exists():
+        raise ConfigError(f"{files.root} already holds a network; use another --dir")
+    if files.root.exists() and any(files.root.iterdir()):
+        raise ConfigError(f"{files.root} is not empty; use an empty or new --dir")
+    return files
+
+
 def _create_node(
     files: NetworkFiles,
     spec: NodeSpec,
@@ -214,6 +224,7 @@ def _create_node(
     *,
     public_port: int | None = None,
     admin_token_days: int = DEFAULT_ADMIN_TOKEN_DAYS,
+    db: str | None = None,
 ) -> NodeConfig:
     home = files.root / spec.node_id
     home.mkdir(mode=0o700)
@@ -250,7 +261,7 @@ def _create_node(
         parent=spec.parent,
         host=HOST,
         port=port,
-        db=f"sqlite:///{home / 'node.db'}",
+        db=db or f"sqlite:///{home / 'node.db'}",
         key=str(home / "key.pem"),
         certificate=str(home / "cert.pem"),
         root_certificate=str(files.root_certificate),

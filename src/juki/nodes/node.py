@@ -261,6 +261,14 @@ class Node:
             return True
         return self.worker.step() is not None
 
+    def next_due(self) -> datetime | None:
+        """When there is work without anything new arriving (a retry, a checkpoint), or None:
+        the stepper of an idle node sleeps until then, or until it is woken."""
+        due = [self.worker.next_attempt_at()]
+        if self.checkpoint_interval is not None:
+            due.append(self._next_checkpoint_at)
+        return min((d for d in due if d is not None), default=None)
+
     # -- the operation log: entries, checkpoints ---------------------------------------------
 
     def log_operation(

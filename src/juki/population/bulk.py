@@ -33,6 +33,7 @@ from juki.registry.model import ALIAS_HISTORY, RecordChange, ResidentRecord
 from juki.registry.store.journal import outbox_row
 from juki.registry.store.records import change_row, household_row, name_kana_key
 from juki.registry.tables import households, outbox, record_changes, resident_records
+from juki.storage.watch import NOTIFY_SQL
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +241,7 @@ class _PostgresWriter:
                     with cur.copy(statement) as copy:
                         for row in rows:
                             copy.write_row(row)
+                cur.execute(NOTIFY_SQL)  # the CS, if it runs, forwards the outbox rows at once
             self.conn.commit()
         except BaseException:
             self.conn.rollback()

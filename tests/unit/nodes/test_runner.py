@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import math
 import threading
+from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.testclient import TestClient
 
-from juki.nodes.runner import Stepper, WakeOnWrite, trusts_proxy_headers
+from juki.core.clock import SystemClock
+from juki.nodes.runner import IDLE_WAIT, Stepper, WakeOnWrite, trusts_proxy_headers
 
 
 class FakeNode:
     node_id = "132250"
+    clock = SystemClock()
 
     def __init__(self) -> None:
         self.steps = 0
@@ -31,6 +35,9 @@ class FakeNode:
         if self.steps >= 10:
             self.enough.set()
         return self.steps % 2 == 0  # busy, idle, busy, …
+
+    def next_due(self) -> datetime | None:
+        return None
 
 
 def test_the_stepper_survives_faults_refreshes_and_stops() -> None:
@@ -53,10 +60,15 @@ def test_the_stepper_survives_faults_refreshes_and_stops() -> None:
 
 class IdleNode:
     node_id = "132250"
+    clock = SystemClock()
 
-    def __init__(self) -> None:
+    def __init__(self, due: datetime | None = None) -> None:
         self.steps = 0
         self.stepped = threading.Event()
+        self.due = due
+
+    def next_due(self) -> datetime | None:
+        return self.due
 
     def refresh_directory(self) -> bool:
         return False
@@ -86,10 +98,33 @@ def test_idle_waits_double_up_to_the_limit_and_a_wake_starts_them_again() -> Non
     stepper = Stepper(IdleNode(), idle_wait=0.001, max_idle_wait=0.004)  # type: ignore[arg-type]
     waits = [0.001]
     for _ in range(4):
-        waits.append(stepper._idle(waits[-1]))
+        waits.append(stepper._idle(waits[-1], math.inf))
     assert waits == [0.001, 0.002, 0.004, 0.004, 0.004]
     stepper.wake()
-    assert stepper._idle(0.004) == 0.001 and not stepper.woken.is_set()
+    assert stepper._idle(0.004, math.inf) == 0.001 and not stepper.woken.is_set()
+
+
+def test_an_idle_stepper_sleeps_no_longer_than_until_work_falls_due() -> None:
+    """A retry waiting out its backoff is sent when due, not at the end of a long idle wait;
+    a due time already past waits 50 ms, so it cannot spin the loop."""
+    soon = IdleNode(due=SystemClock().now() + timedelta(seconds=2))
+    stepper = Stepper(soon, idle_wait=0.05, max_idle_wait=3600)  # type: ignore[arg-type]
+    assert 1.0 < stepper._until_due() <= 2.0
+    assert Stepper(IdleNode(), idle_wait=0.05)._until_due() == math.inf  # type: ignore[arg-type]
+    past = IdleNode(due=SystemClock().now() - timedelta(hours=1))
+    assert Stepper(past, idle_wait=60)._until_due() == IDLE_WAIT == 0.05  # type: ignore[arg-type]
+
+
+def test_an_idle_stepper_steps_again_when_a_retry_falls_due() -> None:
+    node = IdleNode(due=SystemClock().now() + timedelta(seconds=0.2))
+    stepper = Stepper(node, idle_wait=60.0, max_idle_wait=60.0)  # type: ignore[arg-type]
+    stepper.start()
+    try:
+        assert node.stepped.wait(10)
+        node.stepped.clear()
+        assert node.stepped.wait(30)  # not woken: due, long before the minute's idle wait
+    finally:
+        stepper.join(timeout=5)
 
 
 def test_a_writing_request_wakes_the_stepper_a_reading_one_does_not() -> None:

@@ -21,6 +21,7 @@ from juki.network.messages import (
 )
 from juki.registry.events import RegistryEvent
 from juki.registry.tables import fuhyo_entries, move_out_infos, outbox
+from juki.storage.watch import announce
 
 _INSERT_OUTBOX = outbox.insert()
 
@@ -46,7 +47,9 @@ class SqlOutbox:
         self._now = now
 
     def put(self, event: RegistryEvent, key: str) -> None:
+        """Queue the event for the CS; a CS in another process is woken when this commits."""
         self._conn.execute(_INSERT_OUTBOX, outbox_row(self._ids.new_id(), event, key, self._now()))
+        announce(self._conn)
 
 
 class SqlMoveOutInfos:
