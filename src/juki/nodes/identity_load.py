@@ -18,10 +18,11 @@ PostgreSQL only: SQLite nodes are the embedded default for a municipality, not a
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from operator import attrgetter
@@ -35,6 +36,7 @@ from juki.core.text import normalize_kana
 from juki.network.messages import IdentityInfoBody
 from juki.nodes.tables import identity_changes, identity_copies
 from juki.population.national import PersonHistory
+from juki.population.national_rows import CURRENT_COLUMNS, VERSION_COLUMNS, CopyChunk
 
 # identity_copies' columns as COPY names them: the body's fields first, then those derived.
 _DERIVED: Final = ("name_kana_key", "updated_at", "snapshot_id")
@@ -42,6 +44,8 @@ _BODY_COLUMNS: Final = tuple(c.name for c in identity_copies.columns if c.name n
 COPY_COLUMNS: Final = (*_BODY_COLUMNS, *_DERIVED)
 CHANGE_COLUMNS: Final = tuple(c.name for c in identity_changes.columns if c.name != "change_id")
 _TABLES: Final = (identity_copies.name, identity_changes.name)
+# Sorting for the index builds in memory: at 10 M persons the largest index sorts ≈ 600 MB.
+MAINTENANCE_WORK_MEM: Final = "1GB"
 _body_values: Final = attrgetter(*_BODY_COLUMNS)
 # Readings repeat (a national index has far fewer readings than people): normalise each once.
 _kana_key: Final = lru_cache(maxsize=1 << 16)(normalize_kana)
@@ -130,14 +134,16 @@ def copy_rows(conn: psycopg.Connection[Any], statement: sql.Composed, rows: Iter
 
 @dataclass
 class IdentityLoad:
-    """An open load: `write` the people, chunk by chunk; the context that opened it builds the
-    indexes and commits when it ends, or rolls everything back on an error."""
+    """An open load: `write` the people (or `write_text` them, rendered by
+    `population.national_rows`), chunk by chunk; the context that opened it builds the indexes
+    and commits when it ends, or rolls everything back on an error."""
 
     conn: psycopg.Connection[Any]
     message_id: str
     at: str
     persons: int = 0
     changes: int = 0
+    index_seconds: dict[str, float] = field(default_factory=dict)  # each build, as it ran
 
     def write(self, people: Iterable[PersonHistory]) -> None:
         """COPY one chunk: the current version of each person, then all their versions."""
@@ -151,6 +157,48 @@ class IdentityLoad:
         copy_rows(self.conn, copy_statement(identity_changes.name, CHANGE_COLUMNS), changes)
         self.persons += len(chunk)
         self.changes += len(changes)
+
+    def write_text(self, chunk: CopyChunk) -> None:
+        """COPY one chunk already rendered as COPY text; the load's own columns (when, which
+        message) take the defaults the load set for them."""
+        copy_text(self.conn, copy_statement(identity_copies.name, CURRENT_COLUMNS), chunk.current)
+        copy_text(self.conn, copy_statement(identity_changes.name, VERSION_COLUMNS), chunk.history)
+        self.persons += chunk.persons
+        self.changes += chunk.versions
+
+    def build(self, indexes: Iterable[IndexDefinition]) -> None:
+        for index in indexes:
+            start = time.perf_counter()
+            self.conn.execute(index.build())
+            self.index_seconds[index.name] = time.perf_counter() - start
+
+
+def copy_text(conn: psycopg.Connection[Any], statement: sql.Composed, text: bytes) -> None:
+    """COPY rows already in PostgreSQL's text format."""
+    with conn.cursor() as cur, cur.copy(statement) as copy:
+        copy.write(text)
+
+
+# While a load runs, the columns that are the same for every row it writes default to it.
+_LOAD_DEFAULTS: Final = (
+    (identity_copies.name, "updated_at", "at"),
+    (identity_changes.name, "message_id", "message_id"),
+    (identity_changes.name, "received_at", "at"),
+)
+
+
+def _set_load_defaults(load: IdentityLoad, *, on: bool) -> None:
+    for table, column, attribute in _LOAD_DEFAULTS:
+        action = (
+            sql.SQL("SET DEFAULT {}").format(sql.Literal(getattr(load, attribute)))
+            if on
+            else sql.SQL("DROP DEFAULT")
+        )
+        load.conn.execute(
+            sql.SQL("ALTER TABLE {} ALTER COLUMN {} {}").format(
+                sql.Identifier(table), sql.Identifier(column), action
+            )
+        )
 
 
 def _require_empty(conn: psycopg.Connection[Any]) -> None:
@@ -181,10 +229,16 @@ def identity_load(engine: sa.Engine, *, now: datetime) -> Iterator[IdentityLoad]
             indexes = index_definitions(conn)
             for index in sorted(indexes, key=lambda i: not i.constraint):
                 conn.execute(index.drop())
+            conn.execute(
+                sql.SQL("SET LOCAL maintenance_work_mem = {}").format(
+                    sql.Literal(MAINTENANCE_WORK_MEM)
+                )
+            )
             load = IdentityLoad(conn, str(uuid.uuid4()), now.isoformat())
+            _set_load_defaults(load, on=True)
             yield load
-            for index in indexes:
-                conn.execute(index.build())
+            _set_load_defaults(load, on=False)
+            load.build(indexes)
             for table in _TABLES:
                 conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
         except BaseException:
