@@ -1,14 +1,25 @@
 """`python -m bench NAME [--residents N] …`, NAME one of seed, events, network, certificates,
-oplog, kiosk, topology, all, provision.
+oplog, kiosk, topology, all, provision, national.
 
-`provision` loads a national-size index (a million persons by default): it is not part of `all`.
+`provision` and `national` load a national-size index (a million persons by default): they are
+not part of `all`.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from bench import certificates, events, kiosk, network, oplog, provision, seed, topology
+from bench import (
+    certificates,
+    events,
+    kiosk,
+    national,
+    network,
+    oplog,
+    provision,
+    seed,
+    topology,
+)
 from juki.core.logs import configure_console
 
 
@@ -25,6 +36,7 @@ def main(argv: list[str] | None = None) -> None:
             "kiosk",
             "topology",
             "provision",
+            "national",
             "all",
         ],
     )
@@ -39,6 +51,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=30, help="kiosk sessions at once")
     parser.add_argument("--persons", type=int, default=1_000_000, help="national index size")
     parser.add_argument("--batch", type=int, default=10_000, help="lookups of each kind")
+    parser.add_argument("--lookups", type=int, default=5_000, help="persons looked up (national)")
+    parser.add_argument(
+        "--partitions", type=int, default=0, help="hash partitions to measure (national)"
+    )
     parser.add_argument(
         "--slots", type=int, default=None, help="kiosk requests in flight per municipality"
     )
@@ -60,6 +76,8 @@ def main(argv: list[str] | None = None) -> None:
         topology.main()
     if args.which == "provision":  # a national-size load: not part of `all`
         provision.main(args.persons, args.batch, args.seed)
+    if args.which == "national":
+        national.main(args.persons, args.lookups, args.backend, args.seed, args.partitions)
 
 
 if __name__ == "__main__":
