@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any, Final, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from juki.core.clock import Clock
 from juki.core.ports import IdSource
@@ -27,12 +28,26 @@ from juki.provision.answers import IdentityFound
 from juki.provision.provide import ProvisionResult, agency_actor, provide
 from juki.provision.requests import LookupRequest
 from juki.provision.store import SqlProvisionRecords, SqlProvisionUnitOfWork
+from juki.storage.driver_query import DriverQuery
 
 CHUNK: Final = 500
 T = TypeVar("T")
 ic, ich = identity_copies.c, identity_changes.c
 FIELDS: Final = tuple(f for f in IdentityFound.__dataclass_fields__ if f != "order")
 _COLUMNS: Final = [ic[f] for f in FIELDS]
+# On PostgreSQL a lookup is one prepared statement whatever the number of codes or readings:
+# an array parameter instead of an IN list whose length changes the SQL (bench national).
+_CODES: Final = sa.bindparam("codes", type_=postgresql.ARRAY(sa.String))
+_BY_CODES: Final = DriverQuery(sa.select(*_COLUMNS).where(ic.resident_code == sa.any_(_CODES)))
+_READINGS: Final = sa.select(
+    sa.func.unnest(sa.bindparam("keys", type_=postgresql.ARRAY(sa.String))),
+    sa.func.unnest(sa.bindparam("days", type_=postgresql.ARRAY(sa.Date))),
+)
+_BY_READING: Final = DriverQuery(
+    sa.select(ic.name_kana_key, *_COLUMNS).where(
+        sa.tuple_(ic.name_kana_key, ic.birth_date).in_(_READINGS) & (ic.status == "active")
+    )
+)
 
 
 def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
@@ -51,16 +66,23 @@ def _found(values: dict[str, Any], order: int = 0) -> IdentityFound:
 class SqlIdentitySource:
     def __init__(self, conn: sa.Connection) -> None:
         self._conn = conn
+        self._driver = conn.dialect.name == "postgresql"
 
     def by_codes(self, codes: Sequence[str]) -> dict[str, list[IdentityFound]]:
         out: defaultdict[str, list[IdentityFound]] = defaultdict(list)
         for part in _chunks(codes):
-            rows = self._conn.execute(
-                sa.select(*_COLUMNS).where(ic.resident_code.in_(part))
-            ).mappings()
-            for r in rows:
-                out[r["resident_code"]].append(_found(dict(r)))
+            for found in self._rows_by_codes(part):
+                out[found.resident_code].append(found)
         return out
+
+    def _rows_by_codes(self, codes: Sequence[str]) -> Iterator[IdentityFound]:
+        if self._driver:
+            for row in _BY_CODES.rows(self._conn, {"codes": list(codes)}):
+                yield _found(dict(zip(FIELDS, row, strict=True)))
+            return
+        rows = self._conn.execute(sa.select(*_COLUMNS).where(ic.resident_code.in_(codes)))
+        for r in rows.mappings():
+            yield _found(dict(r))
 
     def histories(self, codes: Sequence[str]) -> dict[str, list[IdentityFound]]:
         out: defaultdict[str, list[IdentityFound]] = defaultdict(list)
@@ -79,17 +101,26 @@ class SqlIdentitySource:
     ) -> dict[tuple[str, date | None], list[IdentityFound]]:
         out: defaultdict[tuple[str, date | None], list[IdentityFound]] = defaultdict(list)
         for part in _chunks(keys):
-            rows = self._conn.execute(
-                sa.select(ic.name_kana_key, *_COLUMNS).where(
-                    sa.tuple_(ic.name_kana_key, ic.birth_date).in_(list(part))
-                    & (ic.status == "active")
-                )
-            ).mappings()
-            for r in rows:
-                values = dict(r)
-                found = _found(values)
-                out[(values["name_kana_key"], found.birth_date)].append(found)
+            for key, found in self._rows_by_reading(part):
+                out[(key, found.birth_date)].append(found)
         return out
+
+    def _rows_by_reading(
+        self, keys: Sequence[tuple[str, date | None]]
+    ) -> Iterator[tuple[str, IdentityFound]]:
+        if self._driver:
+            params = {"keys": [k for k, _ in keys], "days": [d for _, d in keys]}
+            for key, *row in _BY_READING.rows(self._conn, params):
+                yield key, _found(dict(zip(FIELDS, row, strict=True)))
+            return
+        rows = self._conn.execute(
+            sa.select(ic.name_kana_key, *_COLUMNS).where(
+                sa.tuple_(ic.name_kana_key, ic.birth_date).in_(list(keys)) & (ic.status == "active")
+            )
+        )
+        for r in rows.mappings():
+            values = dict(r)
+            yield values["name_kana_key"], _found(values)
 
 
 class SqlProvideUnitOfWork(SqlProvisionUnitOfWork):

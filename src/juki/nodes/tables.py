@@ -6,21 +6,21 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from juki.storage.metadata import Address, BigId, Code, Name, Timestamp, metadata
+from juki.storage.metadata import Address, BigId, Code, Name, Timestamp, bytewise, metadata
 
 # A node's copy of identity_info: the CS's of its residents, a prefecture's of its
 # municipalities', the national node's of everyone. Keyed by municipality and resident code.
 identity_copies = sa.Table(
     "identity_copies",
     metadata,
-    sa.Column("lg_code", sa.String(6), primary_key=True),
-    sa.Column("resident_code", sa.String(11), primary_key=True),
-    sa.Column("my_number", sa.String(12), index=True),
+    sa.Column("lg_code", bytewise(6), primary_key=True),
+    sa.Column("resident_code", bytewise(11), primary_key=True),
+    sa.Column("my_number", bytewise(12), index=True),
     sa.Column("family_name", Name, nullable=False),
     sa.Column("given_name", Name, nullable=False),
     sa.Column("family_name_kana", Name, nullable=False),
     sa.Column("given_name_kana", Name, nullable=False),
-    sa.Column("name_kana_key", sa.String(400), nullable=False),
+    sa.Column("name_kana_key", bytewise(400), nullable=False),
     sa.Column("former_surname", Name),  # 旧氏 (identity_info v2)
     sa.Column("former_surname_kana", Name),
     sa.Column("alias_name", Name),  # 通称
@@ -43,12 +43,13 @@ identity_changes = sa.Table(
     "identity_changes",
     metadata,
     sa.Column("change_id", BigId, primary_key=True, autoincrement=True),
-    sa.Column("lg_code", sa.String(6), nullable=False),
-    sa.Column("resident_code", sa.String(11), nullable=False),
+    sa.Column("lg_code", bytewise(6), nullable=False),
+    sa.Column("resident_code", bytewise(11), nullable=False),
     sa.Column("message_id", sa.String(36), nullable=False),
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("received_at", Timestamp, nullable=False),
-    sa.Index(None, "lg_code", "resident_code"),
+    # A person's history by code, in order (provision as_of), whichever municipality wrote it.
+    sa.Index(None, "resident_code", "change_id"),
     info={"class": "identity_info"},
 )
 

@@ -1,0 +1,67 @@
+"""The national index's codes compare byte by byte, and a person's history is found by code.
+
+At national size (`python -m bench national`) the index builds of an initial load take as long
+as the COPY itself, and sorting text in the database's locale (strcoll, no abbreviated keys) is
+most of it. Resident codes, my_numbers, lg_codes and the reading's search key are digits and
+katakana compared for equality: in the "C" collation they sort by their bytes — the same order
+for digits, code-point order for kana — and an index builds and is searched faster. SQLite
+compares bytes already.
+
+identity_changes was indexed on (lg_code, resident_code), but a provision `as_of` reads a
+person's history by resident_code alone (across the municipalities they lived in), which that
+index cannot serve: at 10 million persons a history read scanned the table. It is now indexed
+on (resident_code, change_id), in history order.
+
+Revision ID: 0030
+Revises: 0028
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0030"
+down_revision = "0028"
+branch_labels = None
+depends_on = None
+
+# (table, column, length): the columns that become bytewise on PostgreSQL.
+BYTEWISE = (
+    ("identity_copies", "lg_code", 6),
+    ("identity_copies", "resident_code", 11),
+    ("identity_copies", "my_number", 12),
+    ("identity_copies", "name_kana_key", 400),
+    ("identity_changes", "lg_code", 6),
+    ("identity_changes", "resident_code", 11),
+)
+
+
+def _collate(collation: str | None) -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for table, column, length in BYTEWISE:
+        op.alter_column(
+            table,
+            column,
+            type_=sa.String(length, collation=collation),
+            existing_type=sa.String(length),
+        )
+
+
+def upgrade() -> None:
+    _collate("C")
+    with op.batch_alter_table("identity_changes") as batch:
+        batch.drop_index("ix_identity_changes_lg_code_resident_code")
+        batch.create_index(
+            "ix_identity_changes_resident_code_change_id", ["resident_code", "change_id"]
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("identity_changes") as batch:
+        batch.drop_index("ix_identity_changes_resident_code_change_id")
+        batch.create_index(
+            "ix_identity_changes_lg_code_resident_code", ["lg_code", "resident_code"]
+        )
+    _collate(None)
