@@ -56,6 +56,9 @@ def main(argv: list[str] | None = None) -> None:
         "--partitions", type=int, default=0, help="hash partitions to measure (national)"
     )
     parser.add_argument(
+        "--raw-every", type=int, default=1, help="bare COPY of every Nth chunk (national)"
+    )
+    parser.add_argument(
         "--slots", type=int, default=None, help="kiosk requests in flight per municipality"
     )
     args = parser.parse_args(argv)
@@ -77,7 +80,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.which == "provision":  # a national-size load: not part of `all`
         provision.main(args.persons, args.batch, args.seed)
     if args.which == "national":
-        national.main(args.persons, args.lookups, args.backend, args.seed, args.partitions)
+        national.main(
+            args.persons, args.lookups, args.backend, args.seed, args.partitions, args.raw_every
+        )
 
 
 if __name__ == "__main__":

@@ -25,27 +25,26 @@ Figures on stdout, progress on stderr; the load average is printed beside them.
 from __future__ import annotations
 
 import os
+import queue
 import sys
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, TextIO
 
-import numpy as np
 import psycopg
 import sqlalchemy as sa
 from psycopg import sql
 
 from bench.common import backends, table
+from bench.national_lookups import Latencies, changes, lookups, samples
 from bench.national_schema import partition, sizes
 from juki.core.clock import JST
 from juki.nodes.identity_load import copy_statement, copy_text, identity_load
-from juki.nodes.provide import SqlIdentitySource
-from juki.nodes.tables import identity_copies
-from juki.population.national import FIRST_BODY, national_pool
+from juki.population.national import national_pool
 from juki.population.national_rows import CURRENT_COLUMNS, VERSION_COLUMNS, CopyChunk, copy_chunks
-from juki.population.synthetic.my_numbers import mod11_check_digits
 from juki.storage.engine import make_engine
 from juki.storage.migrate import upgrade
 
@@ -56,17 +55,11 @@ NOW: Final = datetime(2025, 4, 1, 10, 0, tzinfo=JST)
 # ratio run with them off).
 SERVER_SETTINGS: Final = {
     "shared_buffers": "2GB",
-    "max_wal_size": "16GB",
+    "max_wal_size": "8GB",
     "checkpoint_timeout": "30min",
     "effective_cache_size": "12GB",
 }
 RAW: Final = {"identity_copies": "bench_raw_copies", "identity_changes": "bench_raw_changes"}
-BY_CODE: Final = "SELECT * FROM identity_copies WHERE resident_code = %s"
-BY_ITEMS: Final = (
-    "SELECT * FROM identity_copies WHERE name_kana_key = %s AND birth_date = %s "
-    "AND status = 'active'"
-)
-BY_NUMBER: Final = "SELECT my_number FROM identity_copies WHERE my_number = %s LIMIT 1"
 
 
 @dataclass
@@ -79,7 +72,9 @@ class LoadFigures:
     generate_cpu_s: float = 0.0  # the same, CPU seconds of this process
     load_s: float = 0.0  # juki's loader: COPY, indexes, ANALYZE
     index_s: dict[str, float] = field(default_factory=dict)
-    raw_s: float = 0.0  # bare COPY of the same bytes
+    raw_s: float = 0.0  # bare COPY of the same bytes (every `raw_every`-th chunk)
+    raw_rows: int = 0
+    wall_s: float = 0.0  # the whole load phase: rendering, both COPYs, indexes
     sizes: list[tuple[str, int]] = field(default_factory=list)
 
 
@@ -91,15 +86,30 @@ def _load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def _timed_chunks(chunks: Iterator[CopyChunk], figures: LoadFigures) -> Iterator[CopyChunk]:
-    while True:
-        wall, cpu = time.perf_counter(), time.process_time()
-        chunk = next(chunks, None)
-        figures.generate_s += time.perf_counter() - wall
-        figures.generate_cpu_s += time.process_time() - cpu
-        if chunk is None:
-            return
+def _produced(chunks: Iterator[CopyChunk], figures: LoadFigures) -> Iterator[CopyChunk]:
+    """The chunks, rendered by a thread of their own while the caller COPYs the previous ones:
+    psycopg waits for the server without the GIL, so Python and PostgreSQL work at once."""
+    ready: queue.Queue[CopyChunk | None] = queue.Queue(maxsize=4)
+
+    def produce() -> None:
+        try:
+            while True:
+                wall, cpu = time.perf_counter(), time.thread_time()
+                chunk = next(chunks, None)
+                figures.generate_s += time.perf_counter() - wall
+                figures.generate_cpu_s += time.thread_time() - cpu
+                ready.put(chunk)
+                if chunk is None:
+                    return
+        except BaseException:
+            ready.put(None)
+            raise
+
+    thread = threading.Thread(target=produce, name="national-rows", daemon=True)
+    thread.start()
+    while (chunk := ready.get()) is not None:
         yield chunk
+    thread.join()
 
 
 def _raw_tables(raw: psycopg.Connection[Any]) -> None:
@@ -129,7 +139,7 @@ def _raw_copy(raw: psycopg.Connection[Any], chunk: CopyChunk) -> float:
     return time.perf_counter() - start
 
 
-def load(engine: sa.Engine, persons: int, seed: int) -> LoadFigures:
+def load(engine: sa.Engine, persons: int, seed: int, raw_every: int = 1) -> LoadFigures:
     """Fill the national index through juki's loader, timing the raw COPY beside it."""
     figures = LoadFigures()
     start = time.perf_counter()
@@ -143,17 +153,20 @@ def load(engine: sa.Engine, persons: int, seed: int) -> LoadFigures:
         raw.commit()  # its locks released: the load drops and builds indexes
         load_start = time.perf_counter()
         with identity_load(engine, now=NOW) as loader:
-            for chunk in _timed_chunks(chunks, figures):
+            for i, chunk in enumerate(_produced(chunks, figures)):
                 start = time.perf_counter()
                 loader.write_text(chunk)
                 figures.load_s += time.perf_counter() - start
-                figures.raw_s += _raw_copy(raw, chunk)
+                if i % raw_every == 0:
+                    figures.raw_s += _raw_copy(raw, chunk)
+                    figures.raw_rows += chunk.persons + chunk.versions
                 figures.bytes += len(chunk.current) + len(chunk.history)
                 if loader.persons % 1_000_000 < chunk.persons:
                     _progress(f"{loader.persons:,}/{persons:,} persons loaded ({_load_average()})")
             figures.persons, figures.rows = loader.persons, loader.persons + loader.changes
             index_start = time.perf_counter()
         figures.load_s += time.perf_counter() - index_start
+        figures.wall_s = time.perf_counter() - load_start
         figures.index_s = dict(loader.index_seconds)
         figures.index_s["ANALYZE"] = (
             time.perf_counter() - index_start - sum(loader.index_seconds.values())
@@ -171,108 +184,41 @@ def load(engine: sa.Engine, persons: int, seed: int) -> LoadFigures:
 
 
 @dataclass
-class Latencies:
-    """Seconds per lookup, by kind: juki and raw."""
+class Figures:
+    """Everything one run measured."""
 
-    seconds: dict[str, list[float]] = field(default_factory=dict)
-    found: dict[str, int] = field(default_factory=dict)
-
-    def add(self, kind: str, seconds: float, found: int) -> None:
-        self.seconds.setdefault(kind, []).append(seconds)
-        self.found[kind] = self.found.get(kind, 0) + found
-
-    def ms(self, kind: str, q: float) -> float:
-        return float(np.quantile(self.seconds[kind], q)) * 1000
+    load: LoadFigures
+    lookups: Latencies
+    changes: Latencies
+    partitions: int
+    raw_every: int
 
 
-def _samples(engine: sa.Engine, persons: int, n: int, seed: int) -> list[tuple[Any, ...]]:
-    """`n` loaded persons drawn at random: code, reading key, birth date, my_number."""
-    rng = np.random.default_rng(seed)
-    bodies = FIRST_BODY + rng.choice(persons, size=min(n, persons), replace=False)
-    codes = [f"{c:011d}" for c in (bodies * 10 + mod11_check_digits(bodies)).tolist()]
-    with engine.connect() as conn:
-        rows = conn.exec_driver_sql(
-            "SELECT resident_code, name_kana_key, birth_date, my_number FROM identity_copies "
-            "WHERE resident_code = ANY(%(codes)s)",
-            {"codes": codes},
-        ).all()
-    return [tuple(r) for r in rows]
-
-
-Lookup = Callable[[tuple[Any, ...]], int]
-
-
-def _ways(conn: sa.Connection, cur: psycopg.Cursor[Any]) -> dict[str, tuple[Lookup, Lookup]]:
-    """Each kind of lookup as juki makes it and as a raw prepared SELECT: rows found."""
-    source = SqlIdentitySource(conn)
-    number_query = sa.select(identity_copies.c.my_number).where(
-        identity_copies.c.my_number == sa.bindparam("n")
+def report(figures: Figures, out: TextIO) -> None:
+    lf, lat, raw_every, partitions = (
+        figures.load,
+        figures.lookups,
+        figures.raw_every,
+        figures.partitions,
     )
-
-    def prepared(query: str) -> Lookup:
-        def run(params: tuple[Any, ...]) -> int:
-            cur.execute(query, params, prepare=True)
-            return len(cur.fetchall())
-
-        return run
-
-    def by_code(p: tuple[Any, ...]) -> int:
-        return len(source.by_codes([p[0]]).get(p[0], []))
-
-    def by_items(p: tuple[Any, ...]) -> int:
-        return len(source.by_reading([(p[1], p[2])]).get((p[1], p[2]), []))
-
-    def by_number(p: tuple[Any, ...]) -> int:
-        return int(conn.execute(number_query, {"n": p[3]}).first() is not None)
-
-    code, items, number = prepared(BY_CODE), prepared(BY_ITEMS), prepared(BY_NUMBER)
-    return {
-        "code": (by_code, lambda p: code((p[0],))),
-        "items": (by_items, lambda p: items((p[1], p[2]))),
-        "my_number": (by_number, lambda p: number((p[3],))),
-    }
-
-
-def lookups(engine: sa.Engine, picked: list[tuple[Any, ...]]) -> Latencies:
-    """Each person looked up three ways, raw and juki alternating, one connection each."""
-    out = Latencies()
-    raw_conn = engine.raw_connection()
-    try:
-        raw: psycopg.Connection[Any] = raw_conn.driver_connection  # type: ignore[assignment]
-        with engine.connect() as conn, raw.cursor() as cur:
-            ways = _ways(conn, cur)
-            for i, person in enumerate(picked):
-                for kind, (juki, plain) in ways.items():
-                    for name, way in ((f"raw {kind}", plain), (f"juki {kind}", juki)):
-                        start = time.perf_counter()
-                        found = way(person)
-                        out.add(name, time.perf_counter() - start, found)
-                if i % 1000 == 999:
-                    _progress(f"lookups: {i + 1:,}/{len(picked):,}")
-            conn.rollback()
-        raw.rollback()
-    finally:
-        raw_conn.close()
-    return out
-
-
-def report(lf: LoadFigures, lat: Latencies, partitions: int, out: TextIO) -> None:
-    load_rows, raw_rows = lf.rows / lf.load_s, lf.rows / lf.raw_s
+    load_rows, raw_rows = lf.rows / lf.load_s, lf.raw_rows / lf.raw_s
     generation = lf.persons / lf.generate_s
     ratio = load_rows / raw_rows
-    both = lf.persons / (lf.load_s + lf.generate_s)
+    both = lf.persons / lf.wall_s
     rows: list[list[object]] = [
         ["generation, wall", generation, "", lf.bytes / lf.generate_s / 2**20, "", ""],
         ["generation, CPU", lf.persons / lf.generate_cpu_s, "", "", "", ""],
         ["juki initial load", lf.persons / lf.load_s, load_rows, "", raw_rows, ratio],
-        ["generation + load, in turn", both, "", "", "", ""],
+        ["the load phase, overlapped", both, "", "", "", ""],
     ]
     headers = ["load", "persons/s", "rows/s", "MB/s", "raw COPY rows/s", "ratio"]
     print(table(headers, rows), file=out)
     builds = ", ".join(f"{k} {v:.1f} s" for k, v in lf.index_s.items())
     print(
         f"{lf.persons:,} persons, {lf.rows:,} rows, {lf.bytes / 2**30:.2f} GiB of COPY text; "
-        f"pool {lf.pool_s:.1f} s; hash partitions: {partitions or 'none'}\n"
+        f"pool {lf.pool_s:.1f} s; hash partitions: {partitions or 'none'}; raw COPY of "
+        f"{lf.raw_rows:,} of the rows (every {raw_every} chunk(s)); load phase {lf.wall_s:,.0f} s "
+        "(rendering in a thread, beside the COPYs)\n"
         f"of the load's {lf.load_s:,.0f} s, index builds: {builds}\n",
         file=out,
     )
@@ -293,24 +239,50 @@ def report(lf: LoadFigures, lat: Latencies, partitions: int, out: TextIO) -> Non
         "one at a time, juki and raw alternating. Goal: p50 × ≤ 2.\n",
         file=out,
     )
+    _report_changes(figures.changes, out)
     print(table(["relation", "MB"], [[k, v / 2**20] for k, v in lf.sizes]), file=out)
     print(f"load average {_load_average()} on {os.cpu_count()} cores", file=out)
 
 
-def run(url: str, persons: int, n_lookups: int, seed: int, partitions: int) -> None:
+def _report_changes(writes: Latencies, out: TextIO) -> None:
+    rows: list[list[object]] = []
+    for kind in ("juki change", "raw change"):
+        seconds = writes.seconds[kind]
+        rows.append(
+            [kind, writes.ms(kind, 0.5), writes.ms(kind, 0.99), len(seconds) / sum(seconds)]
+        )
+    print(table(["one change, one commit", "p50 ms", "p99 ms", "changes/s"], rows), file=out)
+    print(
+        "a 転居 applied to a person drawn at random: juki = apply_identity in its own "
+        "transaction; raw = a prepared UPDATE + INSERT and commit (synchronous_commit off, "
+        "as the test server runs).\n",
+        file=out,
+    )
+
+
+def run(url: str, persons: int, n_lookups: int, seed: int, partitions: int, raw_every: int) -> None:
     engine = make_engine(url)
     try:
         upgrade(engine)  # not timed: a one-off
         if partitions:
             partition(engine, partitions)
-        lf = load(engine, persons, seed)
-        lat = lookups(engine, _samples(engine, persons, n_lookups, seed))
+        lf = load(engine, persons, seed, raw_every)
+        picked = samples(engine, persons, n_lookups, seed)
+        lat = lookups(engine, picked)
+        writes = changes(engine, picked, NOW)
     finally:
         engine.dispose()
-    report(lf, lat, partitions, sys.stdout)
+    report(Figures(lf, lat, writes, partitions, raw_every), sys.stdout)
 
 
-def main(persons: int, n_lookups: int, backend: str, seed: int = 1, partitions: int = 0) -> None:
+def main(
+    persons: int,
+    n_lookups: int,
+    backend: str,
+    seed: int = 1,
+    partitions: int = 0,
+    raw_every: int = 1,
+) -> None:
     print(f"\n== national: {persons:,} persons on PostgreSQL (load average {_load_average()}) ==")
     if backend == "sqlite":
         print("(the national node's index runs on PostgreSQL only: nothing measured)")
@@ -319,4 +291,4 @@ def main(persons: int, n_lookups: int, backend: str, seed: int = 1, partitions: 
         if not available:
             print("(no PostgreSQL server: nothing measured)")
             return
-        run(available[0].new_url(), persons, n_lookups, seed, partitions)
+        run(available[0].new_url(), persons, n_lookups, seed, partitions, raw_every)

@@ -39,13 +39,15 @@ _COLUMNS: Final = [ic[f] for f in FIELDS]
 # an array parameter instead of an IN list whose length changes the SQL (bench national).
 _CODES: Final = sa.bindparam("codes", type_=postgresql.ARRAY(sa.String))
 _BY_CODES: Final = DriverQuery(sa.select(*_COLUMNS).where(ic.resident_code == sa.any_(_CODES)))
-_READINGS: Final = sa.select(
-    sa.func.unnest(sa.bindparam("keys", type_=postgresql.ARRAY(sa.String))),
-    sa.func.unnest(sa.bindparam("days", type_=postgresql.ARRAY(sa.Date))),
-)
+_BY_CODE: Final = DriverQuery(sa.select(*_COLUMNS).where(ic.resident_code == sa.bindparam("code")))
+# One reading and birth date: the index's two columns by equality. (An array of pairs joined
+# through unnest was planned as scans of every partition of a partitioned index: batches of
+# readings keep the IN list of pairs.)
 _BY_READING: Final = DriverQuery(
     sa.select(ic.name_kana_key, *_COLUMNS).where(
-        sa.tuple_(ic.name_kana_key, ic.birth_date).in_(_READINGS) & (ic.status == "active")
+        (ic.name_kana_key == sa.bindparam("key"))
+        & (ic.birth_date == sa.bindparam("day", type_=sa.Date))
+        & (ic.status == "active")
     )
 )
 
@@ -77,7 +79,12 @@ class SqlIdentitySource:
 
     def _rows_by_codes(self, codes: Sequence[str]) -> Iterator[IdentityFound]:
         if self._driver:
-            for row in _BY_CODES.rows(self._conn, {"codes": list(codes)}):
+            found = (
+                _BY_CODE.rows(self._conn, {"code": codes[0]})
+                if len(codes) == 1
+                else _BY_CODES.rows(self._conn, {"codes": list(codes)})
+            )
+            for row in found:
                 yield _found(dict(zip(FIELDS, row, strict=True)))
             return
         rows = self._conn.execute(sa.select(*_COLUMNS).where(ic.resident_code.in_(codes)))
@@ -108,8 +115,8 @@ class SqlIdentitySource:
     def _rows_by_reading(
         self, keys: Sequence[tuple[str, date | None]]
     ) -> Iterator[tuple[str, IdentityFound]]:
-        if self._driver:
-            params = {"keys": [k for k, _ in keys], "days": [d for _, d in keys]}
+        if self._driver and len(keys) == 1:
+            params = {"key": keys[0][0], "day": keys[0][1]}
             for key, *row in _BY_READING.rows(self._conn, params):
                 yield key, _found(dict(zip(FIELDS, row, strict=True)))
             return

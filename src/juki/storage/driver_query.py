@@ -24,22 +24,27 @@ class DriverQuery:
 
     def __init__(self, statement: sa.Select[Any]) -> None:
         self.statement = statement
-        self._compiled: dict[str, tuple[str, SQLCompiler]] = {}
+        self._compiled: dict[str, tuple[str, dict[str, Any], tuple[str, ...] | None]] = {}
 
-    def _compile(self, dialect: sa.Dialect) -> tuple[str, SQLCompiler]:
+    def _compile(self, dialect: sa.Dialect) -> tuple[str, dict[str, Any], tuple[str, ...] | None]:
+        """The SQL text, the values of the statement's own literals, the parameters' order
+        (for a positional driver such as sqlite3)."""
         found = self._compiled.get(dialect.name)
         if found is None:
             compiled = self.statement.compile(dialect=dialect)
             assert isinstance(compiled, SQLCompiler)  # a select always compiles to SQL
-            found = self._compiled[dialect.name] = (str(compiled), compiled)
+            order = tuple(compiled.positiontup or ()) if compiled.positional else None
+            literals = {n: b.effective_value for n, b in compiled.binds.items() if not b.required}
+            found = (str(compiled), literals, order)
+            self._compiled[dialect.name] = found
         return found
 
     def rows(self, conn: sa.Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """The rows, as the driver returns them, in the Connection's transaction."""
-        text, compiled = self._compile(conn.dialect)
-        values: Any = compiled.construct_params(dict(params))
-        if compiled.positional:
-            values = [values[name] for name in compiled.positiontup or ()]
+        text, literals, order = self._compile(conn.dialect)
+        values: Any = {**literals, **params}
+        if order is not None:
+            values = [values[name] for name in order]
         cursor = conn.connection.cursor()
         try:
             cursor.execute(text, values)
