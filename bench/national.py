@@ -231,8 +231,10 @@ def report(figures: Figures, out: TextIO) -> None:
         j50, j99 = lat.ms(f"juki {kind}", 0.5), lat.ms(f"juki {kind}", 0.99)
         r50, r99 = lat.ms(f"raw {kind}", 0.5), lat.ms(f"raw {kind}", 0.99)
         found = f"{lat.found[f'juki {kind}']:,} / {lat.found[f'raw {kind}']:,}"
-        rows.append([name, j50, j99, r50, r99, j50 / r50, found])
-    headers = ["lookup", "juki p50 ms", "juki p99 ms", "raw p50 ms", "raw p99 ms", "p50 ×", "rows"]
+        rates = (lat.rate(f"juki {kind}"), lat.rate(f"raw {kind}"))
+        rows.append([name, j50, j99, r50, r99, j50 / r50, *rates, found])
+    headers = ["lookup", "juki p50 ms", "juki p99 ms", "raw p50 ms", "raw p99 ms", "p50 ×"]
+    headers += ["juki /s", "raw /s", "rows"]
     print(table(headers, rows), file=out)
     print(
         f"{len(lat.seconds['raw code']):,} persons drawn at random, each looked up three ways, "
@@ -247,10 +249,7 @@ def report(figures: Figures, out: TextIO) -> None:
 def _report_changes(writes: Latencies, out: TextIO) -> None:
     rows: list[list[object]] = []
     for kind in ("juki change", "raw change"):
-        seconds = writes.seconds[kind]
-        rows.append(
-            [kind, writes.ms(kind, 0.5), writes.ms(kind, 0.99), len(seconds) / sum(seconds)]
-        )
+        rows.append([kind, writes.ms(kind, 0.5), writes.ms(kind, 0.99), writes.rate(kind)])
     print(table(["one change, one commit", "p50 ms", "p99 ms", "changes/s"], rows), file=out)
     print(
         "a 転居 applied to a person drawn at random: juki = apply_identity in its own "

@@ -61,6 +61,10 @@ class Latencies:
     def ms(self, kind: str, q: float) -> float:
         return float(np.quantile(self.seconds[kind], q)) * 1000
 
+    def rate(self, kind: str) -> float:
+        """Per second, one after another on one connection (1 / the mean)."""
+        return len(self.seconds[kind]) / sum(self.seconds[kind])
+
 
 def _ways(conn: sa.Connection, cur: psycopg.Cursor[Any]) -> dict[str, tuple[Lookup, Lookup]]:
     """Each kind of lookup as juki makes it and as a raw prepared SELECT: rows found."""
