@@ -97,9 +97,17 @@ def index_definitions(conn: psycopg.Connection[Any]) -> list[IndexDefinition]:
     """Every index and primary key of identity_copies and identity_changes, as built now."""
     rows = conn.execute(_INDEXES, (list(_TABLES),)).fetchall()
     return [
-        IndexDefinition(table, name, condef if is_constraint else indexdef, is_constraint)
+        IndexDefinition(
+            table, name, condef if is_constraint else _on_every_partition(indexdef), is_constraint
+        )
         for table, name, indexdef, is_constraint, condef in rows
     ]
+
+
+def _on_every_partition(indexdef: str) -> str:
+    """A partitioned table's index reads `CREATE INDEX … ON ONLY t …` (the parent alone,
+    invalid until each partition has its own): built again after a load it must cover them."""
+    return indexdef.replace(" ON ONLY ", " ON ", 1)
 
 
 def copy_row(info: IdentityInfoBody, updated_at: str) -> tuple[Any, ...]:
