@@ -128,6 +128,40 @@ def test_a_load_of_copy_text_writes_the_rows_applying_the_same_people_would(
     assert defaults == 0
 
 
+HASH_PARTITIONED = (
+    "CREATE TABLE identity_copies_h (LIKE identity_copies INCLUDING ALL) "
+    "PARTITION BY HASH (resident_code)",
+    "DROP TABLE identity_copies",
+    "ALTER TABLE identity_copies_h RENAME TO identity_copies",
+    "CREATE TABLE identity_copies_0 PARTITION OF identity_copies "
+    "FOR VALUES WITH (MODULUS 2, REMAINDER 0)",
+    "CREATE TABLE identity_copies_1 PARTITION OF identity_copies "
+    "FOR VALUES WITH (MODULUS 2, REMAINDER 1)",
+)
+
+
+@pytest.mark.postgres
+def test_a_load_into_a_partitioned_table_indexes_every_partition(
+    engine: sa.Engine, people: list[PersonHistory]
+) -> None:
+    with engine.begin() as conn:
+        for statement in HASH_PARTITIONED:
+            conn.exec_driver_sql(statement)
+    with identity_load(engine, now=NOW) as load:
+        load.write(people)
+    with engine.connect() as conn:
+        counts = conn.exec_driver_sql(
+            "SELECT t.relname, count(*), bool_and(x.indisvalid) FROM pg_index AS x "
+            "JOIN pg_class AS t ON t.oid = x.indrelid WHERE t.relname LIKE 'identity_copies%%' "
+            "GROUP BY t.relname ORDER BY t.relname"
+        ).all()
+    assert [tuple(c) for c in counts] == [
+        ("identity_copies", 4, True),
+        ("identity_copies_0", 4, True),
+        ("identity_copies_1", 4, True),
+    ]
+
+
 @pytest.mark.postgres
 def test_a_failed_load_leaves_the_tables_empty_and_indexed(
     engine: sa.Engine, people: list[PersonHistory]
