@@ -10,6 +10,11 @@ the message body's JSON, so an as-of read parses a loaded change like a received
 `COPY … FROM STDIN`, into tables whose indexes and primary keys are dropped first and built
 again at the end ("load first, index after").
 
+A national-size load writes rows already rendered as COPY text (`write_text`, from
+`population.national_rows`): no model per person, and the columns that are the same for the
+whole load (when, which message) take a default set for the load's transaction only. Index
+builds sort in MAINTENANCE_WORK_MEM; a partitioned table's indexes are built on every partition.
+
 All of it is one transaction: DDL is transactional in PostgreSQL, so a load that fails at any
 point leaves the tables empty and indexed as they were. It is refused on a node whose tables
 already hold identity_info: there, changes arrive as messages (or a repair snapshot).

@@ -14,6 +14,10 @@ person gets a resident code of their own and the my_number `my_number_for` deriv
 About one person in ten has moved within their municipality (転居) since they were registered,
 so their history holds two versions and an as-of lookup before the move finds the old address.
 Everything is reproducible from the seed.
+
+Who is made of whom is drawn with numpy, PLAN_CHUNK persons at a time (`plan_chunks`), codes
+included (`my_numbers_for`): the same plan gives the pydantic bodies here (`histories`) and the
+COPY text of `national_rows`, which a national-size load uses.
 """
 
 from __future__ import annotations
