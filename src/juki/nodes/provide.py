@@ -5,8 +5,9 @@ point every caller uses (the HTTP route, the simulator's agencies, `python -m be
     provide_batch(engine, agency_id, task_ref, purpose, requests, clock=…) -> ProvisionResult
 
 It runs the whole request in one transaction: lookups, one `provision_records` row per lookup,
-one oplog entry. Lookups by 住民票コード read `identity_copies` by code (`IN`, 500 at a time);
-by the four items, by (reading key, birth date) pairs; `as_of` reads the change history
+one oplog entry. Lookups by 住民票コード read `identity_copies` by code (500 at a time; on
+PostgreSQL one prepared statement on the driver's cursor, `storage.driver_query`, whatever the
+number); by the four items, by (reading key, birth date) pairs (one pair: a prepared equality); `as_of` reads the change history
 (`identity_changes`), whose bodies are the identity_info messages as the node applied them.
 """
 
