@@ -7,8 +7,9 @@ point every caller uses (the HTTP route, the simulator's agencies, `python -m be
 It runs the whole request in one transaction: lookups, one `provision_records` row per lookup,
 one oplog entry. Lookups by 住民票コード read `identity_copies` by code (500 at a time; on
 PostgreSQL one prepared statement on the driver's cursor, `storage.driver_query`, whatever the
-number); by the four items, by (reading key, birth date) pairs (one pair: a prepared equality); `as_of` reads the change history
-(`identity_changes`), whose bodies are the identity_info messages as the node applied them.
+number); by the four items, by (reading key, birth date) pairs (one pair: a prepared
+equality); `as_of` reads the change history (`identity_changes`), whose bodies are the
+identity_info messages as the node applied them.
 """
 
 from __future__ import annotations
