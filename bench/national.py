@@ -259,7 +259,15 @@ def _report_changes(writes: Latencies, out: TextIO) -> None:
     )
 
 
-def run(url: str, persons: int, n_lookups: int, seed: int, partitions: int, raw_every: int) -> None:
+def run(
+    url: str,
+    persons: int,
+    n_lookups: int,
+    seed: int,
+    partitions: int,
+    raw_every: int,
+    out: TextIO = sys.stdout,
+) -> None:
     engine = make_engine(url)
     try:
         upgrade(engine)  # not timed: a one-off
@@ -271,7 +279,7 @@ def run(url: str, persons: int, n_lookups: int, seed: int, partitions: int, raw_
         writes = changes(engine, picked, NOW)
     finally:
         engine.dispose()
-    report(Figures(lf, lat, writes, partitions, raw_every), sys.stdout)
+    report(Figures(lf, lat, writes, partitions, raw_every), out)
 
 
 def main(
