@@ -155,8 +155,8 @@ def load(engine: sa.Engine, persons: int, seed: int, raw_every: int = 1) -> Load
         with identity_load(engine, now=NOW) as loader:
             for i, chunk in enumerate(_produced(chunks, figures)):
                 # Taking a chunk wakes the rendering thread, which then competes with whichever
-                # COPY comes first: juki's goes first on even chunks, the raw one on odd.
-                raw_first = i % 2 == 1 and i % raw_every == 0
+                # COPY comes first: of the chunks COPYed twice, juki's is first on every other.
+                raw_first = i % raw_every == 0 and (i // raw_every) % 2 == 1
                 if raw_first:
                     figures.raw_s += _raw_copy(raw, chunk)
                 start = time.perf_counter()
