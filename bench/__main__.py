@@ -1,9 +1,9 @@
 """`python -m bench NAME [--residents N] …`, NAME one of seed, events, network, certificates,
-oplog, kiosk, topology, all, provision, idle, startup.
+oplog, kiosk, topology, all, provision, national, idle, startup.
 
-`provision` loads a national-size index (a million persons by default), `idle` watches an idle
-demo network for a minute (`--seconds`): neither is part of `all`. `startup` times light
-commands next to a bare `python -c pass`.
+`provision` and `national` load a national-size index (a million persons by default), `idle`
+watches an idle demo network for a minute (`--seconds`): none of them is part of `all`.
+`startup` times light commands next to a bare `python -c pass`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from bench import (
     events,
     idle,
     kiosk,
+    national,
     network,
     oplog,
     provision,
@@ -40,6 +41,7 @@ def main(argv: list[str] | None = None) -> None:
             "provision",
             "idle",
             "startup",
+            "national",
             "all",
         ],
     )
@@ -54,6 +56,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=30, help="kiosk sessions at once")
     parser.add_argument("--persons", type=int, default=1_000_000, help="national index size")
     parser.add_argument("--batch", type=int, default=10_000, help="lookups of each kind")
+    parser.add_argument("--lookups", type=int, default=5_000, help="persons looked up (national)")
+    parser.add_argument(
+        "--partitions", type=int, default=0, help="hash partitions to measure (national)"
+    )
+    parser.add_argument(
+        "--raw-every", type=int, default=1, help="bare COPY of every Nth chunk (national)"
+    )
     parser.add_argument(
         "--slots", type=int, default=None, help="kiosk requests in flight per municipality"
     )
@@ -81,6 +90,10 @@ def main(argv: list[str] | None = None) -> None:
         provision.main(args.persons, args.batch, args.seed)
     if args.which == "idle":  # a minute of an idle network: not part of `all`
         idle.main(args.seconds, min(args.residents, 100), args.backend)
+    if args.which == "national":
+        national.main(
+            args.persons, args.lookups, args.backend, args.seed, args.partitions, args.raw_every
+        )
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +24,9 @@ class Backend:
 
 
 @contextmanager
-def backends(which: str) -> Iterator[list[Backend]]:
-    """SQLite files in a temporary directory and/or databases on a throwaway PostgreSQL server."""
+def backends(which: str, settings: Mapping[str, str] | None = None) -> Iterator[list[Backend]]:
+    """SQLite files in a temporary directory and/or databases on a throwaway PostgreSQL server
+    (started with `settings` beyond the test server's)."""
     out: list[Backend] = []
     with tempfile.TemporaryDirectory(prefix="juki-bench-") as tmp:
         if which in ("sqlite", "both"):
@@ -36,7 +37,7 @@ def backends(which: str) -> Iterator[list[Backend]]:
             from support.pgserver import PostgresServer, PostgresServerError  # type: ignore[import-not-found]
 
             try:
-                server = PostgresServer().start()
+                server = PostgresServer(settings=settings).start()
             except PostgresServerError as exc:
                 print(f"(postgres skipped: {exc})")
             else:

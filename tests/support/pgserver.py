@@ -22,7 +22,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from glob import glob
 from pathlib import Path
 from types import TracebackType
@@ -113,8 +113,16 @@ def _tail(path: Path, lines: int = 40) -> str:
 class PostgresServer:
     """A private PostgreSQL cluster living in a temporary directory."""
 
-    def __init__(self, *, dbname: str = "juki", bindir: Path | str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        dbname: str = "juki",
+        bindir: Path | str | None = None,
+        settings: Mapping[str, str] | None = None,
+    ) -> None:
+        """`settings`: server parameters beyond the defaults (a benchmark's shared_buffers)."""
         self.dbname = dbname
+        self.settings = dict(settings or {})
         self._bindir = Path(bindir) if bindir is not None else None
         self._base: Path | None = None
         self._port: int | None = None
@@ -289,6 +297,7 @@ class PostgresServer:
                     "-c fsync=off",
                     "-c synchronous_commit=off",
                     "-c full_page_writes=off",
+                    *(f"-c {k}={v}" for k, v in self.settings.items()),
                 ]
             )
             result = self._run(

@@ -10,6 +10,11 @@ the message body's JSON, so an as-of read parses a loaded change like a received
 `COPY … FROM STDIN`, into tables whose indexes and primary keys are dropped first and built
 again at the end ("load first, index after").
 
+A national-size load writes rows already rendered as COPY text (`write_text`, from
+`population.national_rows`): no model per person, and the columns that are the same for the
+whole load (when, which message) take a default set for the load's transaction only. Index
+builds sort in MAINTENANCE_WORK_MEM; a partitioned table's indexes are built on every partition.
+
 All of it is one transaction: DDL is transactional in PostgreSQL, so a load that fails at any
 point leaves the tables empty and indexed as they were. It is refused on a node whose tables
 already hold identity_info: there, changes arrive as messages (or a repair snapshot).
@@ -18,10 +23,11 @@ PostgreSQL only: SQLite nodes are the embedded default for a municipality, not a
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from operator import attrgetter
@@ -35,6 +41,7 @@ from juki.core.text import normalize_kana
 from juki.network.messages import IdentityInfoBody
 from juki.nodes.tables import identity_changes, identity_copies
 from juki.population.national import PersonHistory
+from juki.population.national_rows import CURRENT_COLUMNS, VERSION_COLUMNS, CopyChunk
 
 # identity_copies' columns as COPY names them: the body's fields first, then those derived.
 _DERIVED: Final = ("name_kana_key", "updated_at", "snapshot_id")
@@ -42,6 +49,8 @@ _BODY_COLUMNS: Final = tuple(c.name for c in identity_copies.columns if c.name n
 COPY_COLUMNS: Final = (*_BODY_COLUMNS, *_DERIVED)
 CHANGE_COLUMNS: Final = tuple(c.name for c in identity_changes.columns if c.name != "change_id")
 _TABLES: Final = (identity_copies.name, identity_changes.name)
+# Sorting for the index builds in memory: at 10 M persons the largest index sorts ≈ 600 MB.
+MAINTENANCE_WORK_MEM: Final = "1GB"
 _body_values: Final = attrgetter(*_BODY_COLUMNS)
 # Readings repeat (a national index has far fewer readings than people): normalise each once.
 _kana_key: Final = lru_cache(maxsize=1 << 16)(normalize_kana)
@@ -93,9 +102,17 @@ def index_definitions(conn: psycopg.Connection[Any]) -> list[IndexDefinition]:
     """Every index and primary key of identity_copies and identity_changes, as built now."""
     rows = conn.execute(_INDEXES, (list(_TABLES),)).fetchall()
     return [
-        IndexDefinition(table, name, condef if is_constraint else indexdef, is_constraint)
+        IndexDefinition(
+            table, name, condef if is_constraint else _on_every_partition(indexdef), is_constraint
+        )
         for table, name, indexdef, is_constraint, condef in rows
     ]
+
+
+def _on_every_partition(indexdef: str) -> str:
+    """A partitioned table's index reads `CREATE INDEX … ON ONLY t …` (the parent alone,
+    invalid until each partition has its own): built again after a load it must cover them."""
+    return indexdef.replace(" ON ONLY ", " ON ", 1)
 
 
 def copy_row(info: IdentityInfoBody, updated_at: str) -> tuple[Any, ...]:
@@ -132,14 +149,16 @@ def copy_rows(conn: psycopg.Connection[Any], statement: sql.Composed, rows: Iter
 
 @dataclass
 class IdentityLoad:
-    """An open load: `write` the people, chunk by chunk; the context that opened it builds the
-    indexes and commits when it ends, or rolls everything back on an error."""
+    """An open load: `write` the people (or `write_text` them, rendered by
+    `population.national_rows`), chunk by chunk; the context that opened it builds the indexes
+    and commits when it ends, or rolls everything back on an error."""
 
     conn: psycopg.Connection[Any]
     message_id: str
     at: str
     persons: int = 0
     changes: int = 0
+    index_seconds: dict[str, float] = field(default_factory=dict)  # each build, as it ran
 
     def write(self, people: Iterable[PersonHistory]) -> None:
         """COPY one chunk: the current version of each person, then all their versions."""
@@ -153,6 +172,48 @@ class IdentityLoad:
         copy_rows(self.conn, copy_statement(identity_changes.name, CHANGE_COLUMNS), changes)
         self.persons += len(chunk)
         self.changes += len(changes)
+
+    def write_text(self, chunk: CopyChunk) -> None:
+        """COPY one chunk already rendered as COPY text; the load's own columns (when, which
+        message) take the defaults the load set for them."""
+        copy_text(self.conn, copy_statement(identity_copies.name, CURRENT_COLUMNS), chunk.current)
+        copy_text(self.conn, copy_statement(identity_changes.name, VERSION_COLUMNS), chunk.history)
+        self.persons += chunk.persons
+        self.changes += chunk.versions
+
+    def build(self, indexes: Iterable[IndexDefinition]) -> None:
+        for index in indexes:
+            start = time.perf_counter()
+            self.conn.execute(index.build())
+            self.index_seconds[index.name] = time.perf_counter() - start
+
+
+def copy_text(conn: psycopg.Connection[Any], statement: sql.Composed, text: bytes) -> None:
+    """COPY rows already in PostgreSQL's text format."""
+    with conn.cursor() as cur, cur.copy(statement) as copy:
+        copy.write(text)
+
+
+# While a load runs, the columns that are the same for every row it writes default to it.
+_LOAD_DEFAULTS: Final = (
+    (identity_copies.name, "updated_at", "at"),
+    (identity_changes.name, "message_id", "message_id"),
+    (identity_changes.name, "received_at", "at"),
+)
+
+
+def _set_load_defaults(load: IdentityLoad, *, on: bool) -> None:
+    for table, column, attribute in _LOAD_DEFAULTS:
+        action = (
+            sql.SQL("SET DEFAULT {}").format(sql.Literal(getattr(load, attribute)))
+            if on
+            else sql.SQL("DROP DEFAULT")
+        )
+        load.conn.execute(
+            sql.SQL("ALTER TABLE {} ALTER COLUMN {} {}").format(
+                sql.Identifier(table), sql.Identifier(column), action
+            )
+        )
 
 
 def _require_empty(conn: psycopg.Connection[Any]) -> None:
@@ -183,10 +244,16 @@ def identity_load(engine: sa.Engine, *, now: datetime) -> Iterator[IdentityLoad]
             indexes = index_definitions(conn)
             for index in sorted(indexes, key=lambda i: not i.constraint):
                 conn.execute(index.drop())
+            conn.execute(
+                sql.SQL("SET LOCAL maintenance_work_mem = {}").format(
+                    sql.Literal(MAINTENANCE_WORK_MEM)
+                )
+            )
             load = IdentityLoad(conn, str(uuid.uuid4()), now.isoformat())
+            _set_load_defaults(load, on=True)
             yield load
-            for index in indexes:
-                conn.execute(index.build())
+            _set_load_defaults(load, on=False)
+            load.build(indexes)
             for table in _TABLES:
                 conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
         except BaseException:

@@ -5,12 +5,14 @@ point every caller uses (the HTTP route, the simulator's agencies, `python -m be
     provide_batch(engine, agency_id, task_ref, purpose, requests, clock=…) -> ProvisionResult
 
 It runs the whole request in one transaction: lookups, one `provision_records` row per lookup,
-one oplog entry. Lookups by 住民票コード read `identity_copies` by code (`IN`, 500 at a time);
-by the four items, by (reading key, birth date) pairs; `as_of` reads the change history
-(`identity_changes`), whose bodies are the identity_info messages as the node applied them;
-by the four items with `as_of`, the history's (reading, birth date) columns find who had them.
-A lookup identity_info finds no one reachable for is asked again of the 附票連携's copies
-(`fuhyo_identity_copies`, `fuhyo_identity_changes`): a person who moved abroad is there.
+one oplog entry. Lookups by 住民票コード read `identity_copies` by code (500 at a time; on
+PostgreSQL one prepared statement on the driver's cursor, `storage.driver_query`, whatever the
+number); by the four items, by (reading key, birth date) pairs (one pair: a prepared
+equality); `as_of` reads the change history (`identity_changes`), whose bodies are the
+identity_info messages as the node applied them; by the four items with `as_of`, the history's
+(reading, birth date) columns find who had them. A lookup identity_info finds no one reachable
+for is asked again of the 附票連携's copies (`fuhyo_identity_copies`, `fuhyo_identity_changes`):
+a person who moved abroad is there.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from datetime import date
 from typing import Any, Final, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from juki.core.clock import Clock
 from juki.core.ports import IdSource
@@ -35,6 +38,7 @@ from juki.provision.answers import IdentityFound, Source
 from juki.provision.provide import ProvisionResult, agency_actor, provide
 from juki.provision.requests import LookupRequest
 from juki.provision.store import SqlProvisionRecords, SqlProvisionUnitOfWork
+from juki.storage.driver_query import DriverQuery
 
 CHUNK: Final = 500
 T = TypeVar("T")
@@ -47,6 +51,21 @@ _COLUMNS: Final = [ic[f] for f in FIELDS]
 # 附票本人確認情報 has no 個人番号, 旧氏 or 通称: those stay None in what it finds.
 FUHYO_FIELDS: Final = (*(f for f in FIELDS if f in fc), "moved_abroad", "abroad_country")
 _FUHYO_COLUMNS: Final = [fc[f] for f in FUHYO_FIELDS]
+# On PostgreSQL an identity_info lookup is one prepared statement whatever the number of codes:
+# an array parameter instead of an IN list whose length changes the SQL (bench national).
+_CODES: Final = sa.bindparam("codes", type_=postgresql.ARRAY(sa.String))
+_BY_CODES: Final = DriverQuery(sa.select(*_COLUMNS).where(ic.resident_code == sa.any_(_CODES)))
+_BY_CODE: Final = DriverQuery(sa.select(*_COLUMNS).where(ic.resident_code == sa.bindparam("code")))
+# One reading and birth date: the index's two columns by equality. (An array of pairs joined
+# through unnest was planned as scans of every partition of a partitioned index: batches of
+# readings keep the IN list of pairs.)
+_BY_READING: Final = DriverQuery(
+    sa.select(ic.name_kana_key, *_COLUMNS).where(
+        (ic.name_kana_key == sa.bindparam("key"))
+        & (ic.birth_date == sa.bindparam("day", type_=sa.Date))
+        & (ic.status == "active")
+    )
+)
 
 
 def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
@@ -89,6 +108,8 @@ class SqlIdentitySource:
     def __init__(self, conn: sa.Connection, *, fuhyo: bool = False) -> None:
         self._conn = conn
         self._t = _FUHYO if fuhyo else _IDENTITY
+        # identity_info on PostgreSQL: the prepared statements above, on the driver's cursor
+        self._driver = not fuhyo and conn.dialect.name == "postgresql"
 
     def _reachable(self) -> sa.ColumnElement[bool]:
         c = self._t.copies.c
@@ -96,14 +117,25 @@ class SqlIdentitySource:
 
     def by_codes(self, codes: Sequence[str]) -> dict[str, list[IdentityFound]]:
         out: defaultdict[str, list[IdentityFound]] = defaultdict(list)
-        c = self._t.copies.c
         for part in _chunks(codes):
-            rows = self._conn.execute(
-                sa.select(*self._t.columns).where(c.resident_code.in_(part))
-            ).mappings()
-            for r in rows:
-                out[r["resident_code"]].append(_found(dict(r), source=self._t.source))
+            for found in self._rows_by_codes(part):
+                out[found.resident_code].append(found)
         return out
+
+    def _rows_by_codes(self, codes: Sequence[str]) -> Iterator[IdentityFound]:
+        if self._driver:
+            found = (
+                _BY_CODE.rows(self._conn, {"code": codes[0]})
+                if len(codes) == 1
+                else _BY_CODES.rows(self._conn, {"codes": list(codes)})
+            )
+            for row in found:
+                yield _found(dict(zip(FIELDS, row, strict=True)))
+            return
+        c = self._t.copies.c
+        rows = self._conn.execute(sa.select(*self._t.columns).where(c.resident_code.in_(codes)))
+        for r in rows.mappings():
+            yield _found(dict(r), source=self._t.source)
 
     def histories(self, codes: Sequence[str]) -> dict[str, list[IdentityFound]]:
         out: defaultdict[str, list[IdentityFound]] = defaultdict(list)
@@ -120,17 +152,26 @@ class SqlIdentitySource:
 
     def by_reading(self, keys: Sequence[Key]) -> dict[Key, list[IdentityFound]]:
         out: defaultdict[Key, list[IdentityFound]] = defaultdict(list)
-        c = self._t.copies.c
         for part in _chunks(keys):
-            rows = self._conn.execute(
-                sa.select(c.name_kana_key, *self._t.columns).where(
-                    sa.tuple_(c.name_kana_key, c.birth_date).in_(list(part)) & self._reachable()
-                )
-            ).mappings()
-            for r in rows:
-                found = _found(dict(r), source=self._t.source)
-                out[(r["name_kana_key"], found.birth_date)].append(found)
+            for key, found in self._rows_by_reading(part):
+                out[(key, found.birth_date)].append(found)
         return out
+
+    def _rows_by_reading(self, keys: Sequence[Key]) -> Iterator[tuple[str, IdentityFound]]:
+        if self._driver and len(keys) == 1:
+            params = {"key": keys[0][0], "day": keys[0][1]}
+            for key, *row in _BY_READING.rows(self._conn, params):
+                yield key, _found(dict(zip(FIELDS, row, strict=True)))
+            return
+        c = self._t.copies.c
+        rows = self._conn.execute(
+            sa.select(c.name_kana_key, *self._t.columns).where(
+                sa.tuple_(c.name_kana_key, c.birth_date).in_(list(keys)) & self._reachable()
+            )
+        )
+        for r in rows.mappings():
+            values = dict(r)
+            yield values["name_kana_key"], _found(values, source=self._t.source)
 
     def histories_by_reading(self, keys: Sequence[Key]) -> dict[Key, list[IdentityFound]]:
         """Who had each (reading, birth date) in some version (the history's own index on

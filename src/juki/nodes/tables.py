@@ -6,21 +6,21 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from juki.storage.metadata import Address, BigId, Code, Name, Timestamp, metadata
+from juki.storage.metadata import Address, BigId, Code, Name, Timestamp, bytewise, metadata
 
 # A node's copy of identity_info: the CS's of its residents, a prefecture's of its
-# municipalities', the national node's of everyone. Keyed by municipality and resident code.
+# municipalities', the national node's of everyone. Keyed by resident code and municipality.
 identity_copies = sa.Table(
     "identity_copies",
     metadata,
-    sa.Column("lg_code", sa.String(6), primary_key=True),
-    sa.Column("resident_code", sa.String(11), primary_key=True),
-    sa.Column("my_number", sa.String(12), index=True),
+    sa.Column("lg_code", bytewise(6), nullable=False),
+    sa.Column("resident_code", bytewise(11), nullable=False),
+    sa.Column("my_number", bytewise(12), index=True),
     sa.Column("family_name", Name, nullable=False),
     sa.Column("given_name", Name, nullable=False),
     sa.Column("family_name_kana", Name, nullable=False),
     sa.Column("given_name_kana", Name, nullable=False),
-    sa.Column("name_kana_key", sa.String(400), nullable=False),
+    sa.Column("name_kana_key", bytewise(400), nullable=False),
     sa.Column("former_surname", Name),  # 旧氏 (identity_info v2)
     sa.Column("former_surname_kana", Name),
     sa.Column("alias_name", Name),  # 通称
@@ -33,7 +33,10 @@ identity_copies = sa.Table(
     sa.Column("changed_on", sa.Date, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
     sa.Column("snapshot_id", sa.String(36)),
-    sa.Index(None, "resident_code"),
+    # The code first: a lookup by code uses the key; by municipality alone, its own index
+    # (migration 0032: a key led by lg_code was the slowest index to build at size).
+    sa.PrimaryKeyConstraint("resident_code", "lg_code"),
+    sa.Index(None, "lg_code"),
     # A lookup by the four items keys on the reading and the birth date (migration 0026).
     sa.Index(None, "name_kana_key", "birth_date"),
     info={"class": "identity_info"},
@@ -43,17 +46,18 @@ identity_changes = sa.Table(
     "identity_changes",
     metadata,
     sa.Column("change_id", BigId, primary_key=True, autoincrement=True),
-    sa.Column("lg_code", sa.String(6), nullable=False),
-    sa.Column("resident_code", sa.String(11), nullable=False),
+    sa.Column("lg_code", bytewise(6), nullable=False),
+    sa.Column("resident_code", bytewise(11), nullable=False),
     sa.Column("message_id", sa.String(36), nullable=False),
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("received_at", Timestamp, nullable=False),
     # The version's reading key and birth date, so a lookup by the four items `as_of` a day
-    # finds who had them then; and the code alone, for every `as_of` (migration 0031).
-    sa.Column("name_kana_key", sa.String(400), nullable=False),
+    # finds who had them then (migration 0031).
+    sa.Column("name_kana_key", bytewise(400), nullable=False),
     sa.Column("birth_date", sa.Date, nullable=False),
-    sa.Index(None, "lg_code", "resident_code"),
-    sa.Index(None, "resident_code"),
+    # A person's history by code, in order (provision as_of), whichever municipality wrote it
+    # (migration 0032).
+    sa.Index(None, "resident_code", "change_id"),
     sa.Index(None, "name_kana_key", "birth_date"),
     info={"class": "identity_info"},
 )

@@ -29,6 +29,13 @@ Address = sa.String(400)
 Code = sa.String(32)
 Timestamp = sa.String(40)  # ISO 8601 with offset: exact and ordered the same on every backend
 
+
+def bytewise(length: int) -> sa.types.TypeEngine[str]:
+    """A code or search key compared by its bytes: the "C" collation on PostgreSQL, whose index
+    builds and lookups skip the locale's rules (migration 0032); SQLite compares bytes anyway."""
+    return sa.String(length).with_variant(sa.String(length, collation="C"), "postgresql")
+
+
 # How a table is treated: `personal` tables hold data about residents and never leave the
 # municipality except as typed events in the registry's outbox, whose payload is identity_info.
 TABLE_CLASSES: Final = frozenset(

@@ -19,17 +19,23 @@ from juki.nodes.identity_load import (
     index_definitions,
 )
 from juki.nodes.tables import identity_changes, identity_copies
-from juki.population.national import PersonHistory, lg_codes_of, national_population
+from juki.population.national import (
+    PersonHistory,
+    lg_codes_of,
+    national_pool,
+    national_population,
+)
+from juki.population.national_rows import copy_chunks
 from juki.storage.engine import make_engine
 
 NOW = datetime(2025, 4, 1, 10, 0, tzinfo=JST)
 N = 240
+LG_CODES = lg_codes_of(("13225", "14205"))
 
 
 @pytest.fixture(scope="module")
 def people() -> list[PersonHistory]:
-    codes = lg_codes_of(("13225", "14205"))
-    return list(national_population(N, seed=5, today=NOW.date(), lg_codes=codes, pool_size=80))
+    return list(national_population(N, seed=5, today=NOW.date(), lg_codes=LG_CODES, pool_size=80))
 
 
 @pytest.fixture
@@ -90,6 +96,70 @@ def test_load_writes_the_rows_applying_each_change_would_and_rebuilds_the_indexe
             "SELECT reltuples FROM pg_class WHERE relname = 'identity_copies'"
         ).scalar_one()
     assert estimate == N
+
+
+@pytest.mark.postgres
+def test_a_load_of_copy_text_writes_the_rows_applying_the_same_people_would(
+    engine: sa.Engine, people: list[PersonHistory]
+) -> None:
+    pool = national_pool(N, seed=5, today=NOW.date(), lg_codes=LG_CODES, pool_size=80)
+    with identity_load(engine, now=NOW) as load:
+        for chunk in copy_chunks(pool, N, seed=5, today=NOW.date()):
+            load.write_text(chunk)
+        message_id = load.message_id
+    assert (load.persons, load.changes) == (N, sum(len(p.versions) for p in people))
+    assert set(load.index_seconds) == {i.name for i in indexes(engine)}
+    with engine.begin() as conn:
+        loaded = rows(conn)
+        conn.execute(identity_changes.delete())
+        conn.execute(identity_copies.delete())
+        for person in people:
+            for version in person.versions:
+                apply_identity(conn, version, message_id=message_id, now=NOW)
+        applied = rows(conn)
+        conn.rollback()
+    assert loaded == applied
+    with engine.connect() as conn:  # the load's defaults were for the load only
+        defaults = conn.exec_driver_sql(
+            "SELECT count(*) FROM information_schema.columns WHERE column_name IN "
+            "('updated_at', 'message_id', 'received_at') AND column_default IS NOT NULL "
+            "AND table_name IN ('identity_copies', 'identity_changes')"
+        ).scalar_one()
+    assert defaults == 0
+
+
+HASH_PARTITIONED = (
+    "CREATE TABLE identity_copies_h (LIKE identity_copies INCLUDING ALL) "
+    "PARTITION BY HASH (resident_code)",
+    "DROP TABLE identity_copies",
+    "ALTER TABLE identity_copies_h RENAME TO identity_copies",
+    "CREATE TABLE identity_copies_0 PARTITION OF identity_copies "
+    "FOR VALUES WITH (MODULUS 2, REMAINDER 0)",
+    "CREATE TABLE identity_copies_1 PARTITION OF identity_copies "
+    "FOR VALUES WITH (MODULUS 2, REMAINDER 1)",
+)
+
+
+@pytest.mark.postgres
+def test_a_load_into_a_partitioned_table_indexes_every_partition(
+    engine: sa.Engine, people: list[PersonHistory]
+) -> None:
+    with engine.begin() as conn:
+        for statement in HASH_PARTITIONED:
+            conn.exec_driver_sql(statement)
+    with identity_load(engine, now=NOW) as load:
+        load.write(people)
+    with engine.connect() as conn:
+        counts = conn.exec_driver_sql(
+            "SELECT t.relname, count(*), bool_and(x.indisvalid) FROM pg_index AS x "
+            "JOIN pg_class AS t ON t.oid = x.indrelid WHERE t.relname LIKE 'identity_copies%%' "
+            "GROUP BY t.relname ORDER BY t.relname"
+        ).all()
+    assert [tuple(c) for c in counts] == [
+        ("identity_copies", 4, True),
+        ("identity_copies_0", 4, True),
+        ("identity_copies_1", 4, True),
+    ]
 
 
 @pytest.mark.postgres
