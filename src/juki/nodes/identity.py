@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Final, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from juki.core.text import normalize_kana
 from juki.network.envelope import canonical_json
@@ -103,10 +104,7 @@ def apply_identity(
     snapshot_id: str | None = None,
 ) -> None:
     """Upsert one person's identity_info and append it to this level's history."""
-    values = info.model_dump()
-    values["name_kana_key"] = normalize_kana(info.family_name_kana + info.given_name_kana)
-    values["updated_at"] = now.isoformat()
-    values["snapshot_id"] = snapshot_id
+    values = _copy_values(info, now, snapshot_id)
     keyed = {**values, "k_lg": info.lg_code, "k_code": info.resident_code}
     if conn.execute(_UPDATE_COPY, keyed).rowcount == 0:
         conn.execute(_INSERT_COPY, values)
@@ -120,6 +118,60 @@ def apply_identity(
             "received_at": now.isoformat(),
         },
     )
+
+
+def _copy_values(info: IdentityInfoBody, now: datetime, snapshot_id: str | None) -> dict[str, Any]:
+    values = info.model_dump()
+    values["name_kana_key"] = normalize_kana(info.family_name_kana + info.given_name_kana)
+    values["updated_at"] = now.isoformat()
+    values["snapshot_id"] = snapshot_id
+    return values
+
+
+def apply_identities(
+    conn: sa.Connection,
+    changes: Sequence[tuple[IdentityInfoBody, str]],
+    *,
+    now: datetime,
+    snapshot_id: str | None = None,
+) -> None:
+    """`apply_identity` for many (identity_info, message id) at once, in order (a later change
+    of the same person wins): one upsert and one insert, each executed for all the rows."""
+    if not changes:
+        return
+    conn.execute(
+        _upsert_copy(conn.dialect.name),
+        [_copy_values(info, now, snapshot_id) for info, _ in changes],
+    )
+    stamp = now.isoformat()
+    conn.execute(
+        _INSERT_CHANGE,
+        [
+            {
+                "lg_code": info.lg_code,
+                "resident_code": info.resident_code,
+                "message_id": message_id,
+                "body": info.model_dump_json(),
+                "received_at": stamp,
+            }
+            for info, message_id in changes
+        ],
+    )
+
+
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert_copy(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (lg_code, resident_code) DO UPDATE, built once per dialect."""
+    if dialect not in _UPSERTS:
+        insert = (postgresql if dialect == "postgresql" else sqlite).insert(identity_copies)
+        keys = ("lg_code", "resident_code")
+        _UPSERTS[dialect] = insert.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={c.name: insert.excluded[c.name] for c in identity_copies.c if c.name not in keys},
+        )
+    return _UPSERTS[dialect]
 
 
 # Built once: with parameters passed at execution, SQLAlchemy compiles these a single time
@@ -167,9 +219,12 @@ def apply_snapshot(
     for entry in snapshot.entries:
         if entry.lg_code != snapshot.lg_code:
             raise ValueError(f"snapshot of {snapshot.lg_code} carries {entry.lg_code}")
-        apply_identity(
-            conn, entry, message_id=message_id, now=now, snapshot_id=snapshot.snapshot_id
-        )
+    apply_identities(
+        conn,
+        [(entry, message_id) for entry in snapshot.entries],
+        now=now,
+        snapshot_id=snapshot.snapshot_id,
+    )
     if snapshot.part < snapshot.parts:
         return 0
     stale = (identity_copies.c.lg_code == snapshot.lg_code) & (

@@ -57,7 +57,13 @@ from juki.network.wide_area_messages import CERTIFICATE_CONTENT_REQUEST
 from juki.nodes.codes import apply_code_change
 from juki.nodes.disclosure import answer_disclosure
 from juki.nodes.fuhyo_link import link_fuhyo, send_fuhyo_snapshot
-from juki.nodes.identity import Digest, apply_identity, registry_digest, snapshot_parts
+from juki.nodes.identity import (
+    Digest,
+    apply_identities,
+    apply_identity,
+    registry_digest,
+    snapshot_parts,
+)
 from juki.nodes.kiosk import (
     MunicipalKiosk,
     answer_key_request,
@@ -86,7 +92,7 @@ from juki.security.actors import Actor
 
 log = structlog.get_logger("juki.nodes.municipality")
 
-PUMP_BATCH: Final = 100
+PUMP_BATCH: Final = 256  # registry changes forwarded per transaction (a batch's worth)
 # Built once: every step of a municipality asks for its registry's unforwarded rows.
 _UNFORWARDED: Final = (
     sa.select(outbox)
@@ -128,15 +134,36 @@ class MunicipalityNode(Node):
         with self.engine.begin() as conn:
             rows = conn.execute(_UNFORWARDED).all()
             now = self.clock.now().isoformat()
+            run: list[tuple[str, IdentityInfoChanged]] = []  # identity_info, forwarded together
             for row in rows:
                 event = parse_body(row.message_type, row.schema_version, json.loads(row.payload))
+                if row.message_type == IDENTITY_INFO_CHANGED:
+                    run.append((row.message_id, event))  # type: ignore[arg-type]
+                    continue
+                self._forward_identities(conn, run)
+                run = []
                 forward = forwarders.get(row.message_type)
                 if forward is None:
                     raise ValueError(f"the registry outbox holds {row.message_type}, not an event")
                 forward(conn, row.message_id, event)
+            self._forward_identities(conn, run)
             if rows:  # the whole batch at once, in the same transaction as its forwarding
                 conn.execute(_FORWARDED, [{"k_id": r.outbox_id, "delivered_at": now} for r in rows])
         return len(rows)
+
+    def _forward_identities(self, conn: sa.Connection, run: list[tuple[str, Any]]) -> None:
+        """`_forward_identity` for a run of changes: the CS's copy and the messages up written
+        for all of them at once (a repair's or a 離脱's backlog is thousands)."""
+        if not run:
+            return
+        apply_identities(conn, [(c.identity, mid) for mid, c in run], now=self.clock.now())
+        parent = self.parent
+        if parent is not None:
+            self.send_many(conn, parent, [c for _, c in run])
+        for _, changed in run:
+            info = changed.identity
+            if info.my_number is None and info.status == "active":
+                self._request_my_number(conn, info)
 
     def forwarders(self) -> Mapping[str, Forwarder]:
         """The registry's events (`juki.registry.events`) and where each goes, by message type."""
