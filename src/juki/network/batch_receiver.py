@@ -18,7 +18,7 @@ fault and makes it a dead letter, as it would have been alone.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 import sqlalchemy as sa
 
@@ -28,6 +28,10 @@ from juki.network.envelope import Envelope, EnvelopeError
 from juki.network.messages import LINK_SKIP
 from juki.network.receiver import TRANSIENT, Receiver
 from juki.network.transport import Reply, ReplyStatus
+
+# Set in a connection's `info` while it applies a batch (to the batch's id): what the
+# connection is doing, for whoever watches its statements (the simulator crashes a node here).
+APPLYING_BATCH: Final = "juki.applying_batch"
 
 
 class BatchRun:
@@ -51,8 +55,12 @@ class BatchRun:
             return receiver.refuse(exc.reason, exc.detail, batch.sender, batch.message_id)
         now = receiver.clock.now()
         with receiver.engine.begin() as conn:
-            replayed = self._apply_all(conn, items, now)
-            batch_store.record_received(conn, self.received, now)
+            conn.info[APPLYING_BATCH] = batch.message_id
+            try:
+                replayed = self._apply_all(conn, items, now)
+                batch_store.record_received(conn, self.received, now)
+            finally:
+                conn.info.pop(APPLYING_BATCH, None)
         if replayed is not None:  # refused outside the transaction: SQLite has one writer
             env, last = replayed
             self.replies.append(
