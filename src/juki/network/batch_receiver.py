@@ -9,10 +9,11 @@ acknowledged ends the batch: the ones before it commit with their inbox rows and
 number in one transaction, the ones after it are not looked at, and the reply says so message by
 message. A crash before the commit leaves nothing; the sender sends the batch again.
 
-A run of admitted messages of one type goes to the node's batch handler in one savepoint when it
-has one (identity_info: a few statements for the run, not a few per message); if that raises,
-the savepoint is rolled back and the run applied message by message, which finds the one at
-fault and makes it a dead letter, as it would have been alone.
+A run of admitted messages goes to the node's batch handlers in one savepoint when its types
+have them (identity_info and 附票本人確認情報: a few statements for the run, not a few per
+message; such types touch state of their own, so a run mixing them is applied type by type); if
+that raises, the savepoint is rolled back and the run applied message by message in its order,
+which finds the one at fault and makes it a dead letter, as it would have been alone.
 """
 
 from __future__ import annotations
@@ -108,8 +109,7 @@ class BatchRun:
             if env.seq <= last:
                 return None if not self._flush(conn, now) else (env, last)
             last = env.seq
-            changes_type = bool(self.run) and self.run[0][0].message_type != env.message_type
-            if changes_type and not self._flush(conn, now):
+            if not self._joins_run(env) and not self._flush(conn, now):
                 return None
             if env.message_type == LINK_SKIP:
                 if not self._flush(conn, now):
@@ -133,18 +133,31 @@ class BatchRun:
         self.replies.append(reply)
         return reply.acknowledged
 
+    def _joins_run(self, env: Envelope) -> bool:
+        """Whether `env` may wait with the run: of its type, or both of types applied together
+        (each such type has a batch handler and touches state of its own, so a run holding
+        several is applied type by type, each in its order)."""
+        if not self.run:
+            return True
+        together = self.receiver.batch_handlers
+        first = self.run[0][0].message_type
+        return env.message_type == first or (env.message_type in together and first in together)
+
     def _flush(self, conn: sa.Connection, now: datetime) -> bool:
-        """Apply the waiting run: together when its type has a batch handler, else (or when
+        """Apply the waiting run: together when its types have batch handlers, else (or when
         that fails) one by one. False when one was refused: the batch ends there."""
         run, self.run = self.run, []
         if not run:
             return True
         receiver = self.receiver
-        together = receiver.batch_handlers.get(run[0][0].message_type)
-        if together is not None and len(run) > 1:
+        by_type: dict[str, list[tuple[Envelope, Any]]] = {}
+        for env, body in run:
+            by_type.setdefault(env.message_type, []).append((env, body))
+        if len(run) > 1 and all(t in receiver.batch_handlers for t in by_type):
             try:
                 with conn.begin_nested():
-                    together(conn, run)
+                    for message_type, of_type in by_type.items():
+                        receiver.batch_handlers[message_type](conn, of_type)
             except TRANSIENT:
                 raise
             except Exception:  # noqa: S110 - one by one below finds the message at fault

@@ -159,19 +159,28 @@ def apply_identities(
     )
 
 
-_UPSERTS: dict[str, Any] = {}
+_UPSERTS: dict[tuple[str, str, str], Any] = {}
 
 
 def _upsert_copy(dialect: str) -> Any:
-    """INSERT … ON CONFLICT (lg_code, resident_code) DO UPDATE, built once per dialect."""
-    if dialect not in _UPSERTS:
-        insert = (postgresql if dialect == "postgresql" else sqlite).insert(identity_copies)
+    return upsert_statement(identity_copies, dialect)
+
+
+def upsert_statement(table: sa.Table, dialect: str, *, newer_than: str | None = None) -> Any:
+    """INSERT … ON CONFLICT (lg_code, resident_code) DO UPDATE every other column, built once
+    per table and dialect; with `newer_than`, the row is replaced only when that column of the
+    row held is not later than the new one's."""
+    key = (table.name, dialect, newer_than or "")
+    if key not in _UPSERTS:
+        insert = (postgresql if dialect == "postgresql" else sqlite).insert(table)
         keys = ("lg_code", "resident_code")
-        _UPSERTS[dialect] = insert.on_conflict_do_update(
+        where = None if newer_than is None else table.c[newer_than] <= insert.excluded[newer_than]
+        _UPSERTS[key] = insert.on_conflict_do_update(
             index_elements=list(keys),
-            set_={c.name: insert.excluded[c.name] for c in identity_copies.c if c.name not in keys},
+            set_={c.name: insert.excluded[c.name] for c in table.c if c.name not in keys},
+            where=where,
         )
-    return _UPSERTS[dialect]
+    return _UPSERTS[key]
 
 
 # Built once: with parameters passed at execution, SQLAlchemy compiles these a single time

@@ -103,6 +103,9 @@ _UNFORWARDED: Final = (
 _FORWARDED: Final = outbox.update().where(outbox.c.outbox_id == sa.bindparam("k_id"))
 # Forwards one registry event (a message body) onto the network, in the pump's transaction.
 Forwarder = Callable[[sa.Connection, str, Any], None]
+# Registry events whose forwarding touches nothing identity_info does (the 附票, 附票連携):
+# a run of identity_info is forwarded together across them, not cut into pieces.
+_BESIDE_IDENTITY: Final = frozenset({FUHYO_NOTICE})
 # A new resident without a my_number gets one requested from the national node.
 _NEEDS_NUMBER: Final = frozenset({"birth", "immigration", "entry_by_authority", "move_in"})
 
@@ -140,8 +143,9 @@ class MunicipalityNode(Node):
                 if row.message_type == IDENTITY_INFO_CHANGED:
                     run.append((row.message_id, event))  # type: ignore[arg-type]
                     continue
-                self._forward_identities(conn, run)
-                run = []
+                if row.message_type not in _BESIDE_IDENTITY:
+                    self._forward_identities(conn, run)
+                    run = []
                 forward = forwarders.get(row.message_type)
                 if forward is None:
                     raise ValueError(f"the registry outbox holds {row.message_type}, not an event")

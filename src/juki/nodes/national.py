@@ -41,7 +41,11 @@ from juki.network.messages import (
 from juki.network.receiver import BatchHandler, Handler
 from juki.nodes import cards, codes
 from juki.nodes.cards import answer_card_request, revoke_on_identity_change
-from juki.nodes.fuhyo_link import apply_fuhyo_identity, apply_fuhyo_snapshot
+from juki.nodes.fuhyo_link import (
+    apply_fuhyo_identities,
+    apply_fuhyo_identity,
+    apply_fuhyo_snapshot,
+)
 from juki.nodes.identity import apply_identities, apply_identity, apply_snapshot
 from juki.nodes.node import DIRECTORY_KEY, Node, QueryHandler
 from juki.nodes.tables import identity_copies, my_numbers
@@ -111,7 +115,21 @@ class NationalNode(Node):
             self._send_pool(conn, msg.identity.lg_code, codes.POOL_BATCH)
 
     def batch_handlers(self) -> Mapping[str, BatchHandler]:
-        return {IDENTITY_INFO_CHANGED: self._on_identities}
+        return {
+            IDENTITY_INFO_CHANGED: self._on_identities,
+            FUHYO_IDENTITY_INFO_CHANGED: self._on_fuhyo_identities,
+        }
+
+    def _on_fuhyo_identities(
+        self, conn: sa.Connection, run: Sequence[tuple[Envelope, Any]]
+    ) -> None:
+        """附票連携: a batch's run, as `_on_fuhyo_identity` does each."""
+        changes: list[FuhyoIdentityInfoChanged] = [body for _, body in run]
+        apply_fuhyo_identities(
+            conn,
+            [(c.fuhyo_identity, env.message_id) for (env, _), c in zip(run, changes, strict=True)],
+            now=self.clock.now(),
+        )
 
     def _on_identities(self, conn: sa.Connection, run: Sequence[tuple[Envelope, Any]]) -> None:
         """A batch's run of identity_info, as `_on_identity` does each: one query finds the
