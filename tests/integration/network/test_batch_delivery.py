@@ -15,8 +15,9 @@ import sqlalchemy as sa
 from juki.core.clock import JST, FixedClock
 from juki.network import tables as nt
 from juki.network.batch import MESSAGE_BATCH
+from juki.network.envelope import Envelope, uuid7
 from juki.network.messages import IdentityInfoBody, IdentityInfoChanged
-from juki.network.transport import Reply
+from juki.network.transport import Reply, ReplyStatus
 from juki.nodes.codes import POOL_BATCH
 from juki.nodes.layout import municipality, national, prefecture
 from juki.nodes.memory import InProcessNetwork, build_network, reopen_network
@@ -244,3 +245,70 @@ def _codes_of(net: InProcessNetwork, lg_code: str, n: int) -> list[str]:
                 .limit(n)
             ).scalars()
         )
+
+
+def test_a_malformed_batch_is_refused_whole_and_recorded(net: InProcessNetwork) -> None:
+    """Signed by a node of the network, but a message in it is not one: refused as malformed
+    (recorded, nothing applied), an answer and not a server error."""
+    inagi = net.municipality(INAGI)
+    now = inagi.clock.now()
+    items = [
+        {
+            "message_id": uuid7(now, inagi.rng),
+            "message_type": "identity_info_changed",
+            "schema_version": 2,
+            "seq": 1,
+            "body": {},
+        },
+        {
+            "message_id": "not-a-uuid",
+            "message_type": "identity_info_changed",
+            "schema_version": 2,
+            "seq": 2,
+            "body": {},
+        },
+    ]
+    env = Envelope(
+        uuid7(now, inagi.rng),
+        MESSAGE_BATCH,
+        1,
+        INAGI,
+        TOKYO,
+        now.isoformat(),
+        1,
+        {"messages": items},
+    ).signed(inagi.identity.key)
+    reply = net.transport.send(TOKYO, "", env.to_bytes())
+    assert (reply.status, reply.reason) == (ReplyStatus.REFUSED, "malformed")
+    assert "messages[1].message_id" in reply.detail
+    tokyo = net.nodes[TOKYO]
+    assert count(tokyo, nt.net_refusals, nt.net_refusals.c.reason == "malformed") == 1
+    assert count(tokyo, nt.net_inbox) == 0
+
+
+def test_a_batch_past_the_next_number_is_answered_with_a_gap(net: InProcessNetwork) -> None:
+    inagi = net.municipality(INAGI)
+    now = inagi.clock.now()
+    body = {"identity": {}}
+    items = [
+        {
+            "message_id": uuid7(now, inagi.rng),
+            "message_type": "identity_info_changed",
+            "schema_version": 2,
+            "seq": seq,
+            "body": body,
+        }
+        for seq in (5, 6)
+    ]
+    env = Envelope(
+        uuid7(now, inagi.rng),
+        MESSAGE_BATCH,
+        1,
+        INAGI,
+        TOKYO,
+        now.isoformat(),
+        5,
+        {"messages": items},
+    ).signed(inagi.identity.key)
+    reply = net.transport.send(TOKYO, "", env.to_bytes())
+    assert [(r.status, r.expected_seq) for r in reply.items] == [(ReplyStatus.GAP, 1)]
