@@ -224,14 +224,30 @@ def quiet_latency(net: InProcessNetwork, clock: FixedClock, tries: int = 5) -> l
     return out
 
 
-def backlog_drain(backend: Backend, clock: FixedClock, backlog: int) -> tuple[int, float, float]:
+class RowsWritten:
+    """Rows the nodes' statements insert, update or delete (upserts count once), all nodes."""
+
+    def __init__(self, net: InProcessNetwork) -> None:
+        self.rows = 0
+        for engine in net.engines:
+            sa.event.listen(engine, "after_cursor_execute", self.count)
+
+    def count(self, conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE") and cursor.rowcount > 0:
+            self.rows += cursor.rowcount
+
+
+def backlog_drain(
+    backend: Backend, clock: FixedClock, backlog: int
+) -> tuple[int, float, float, int]:
     """稲城市 disconnected (離脱) while `backlog` identity_info are recorded (a seeded
     population's) and its CS queues them; reconnected, the queue drains: (arrived, seconds,
-    seconds of the CS queueing them)."""
+    seconds of the CS queueing them, rows written for them in all)."""
     net = new_network(backend, clock, backlog)
     try:
         net.disconnect(INAGI)
         seed(net, clock, backlog)
+        written = RowsWritten(net)
         start = time.perf_counter()
         net.run_until_quiet()  # the CS forwards into its outbox; nothing leaves
         queued_s = time.perf_counter() - start
@@ -243,7 +259,7 @@ def backlog_drain(backend: Backend, clock: FixedClock, backlog: int) -> tuple[in
         arrived = count_changes(net) - before
         assert arrived == backlog, (arrived, backlog)
         assert not net.check()
-        return arrived, drain_s, queued_s
+        return arrived, drain_s, queued_s, written.rows
     finally:
         net.dispose()
 
@@ -269,7 +285,7 @@ def run_backend(backend: Backend, residents: int, changes: int, backlog: int) ->
         latency = quiet_latency(net, clock)
     finally:
         net.dispose()
-    drained, drain_s, queued_s = backlog_drain(backend, clock, backlog)
+    drained, drain_s, queued_s, written = backlog_drain(backend, clock, backlog)
     limit = raw["executemany"]
     rows: list[list[object]] = []
 
@@ -286,6 +302,16 @@ def run_backend(backend: Backend, residents: int, changes: int, backlog: int) ->
     row(f"backlog after 離脱 drained ({drained:,})", drained / drain_s)
     rows.append(
         [backend.name, "  its queueing at the CS while away", f"{drained / queued_s:,.0f}", "", ""]
+    )
+    per = written / drained
+    rows.append(
+        [
+            backend.name,
+            f"  rows written per identity_info: {per:.1f}; rows/s",
+            f"{per * drained / (drain_s + queued_s):,.0f}",
+            f"{limit:,.0f}",
+            " / ".join(f"{per * drained / (drain_s + queued_s) / v:.0%}" for v in raw.values()),
+        ]
     )
     rows.append(
         [
