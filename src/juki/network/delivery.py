@@ -31,10 +31,10 @@ from juki.network.batch import (
     MAX_BATCH_BODY_BYTES,
     MAX_BATCH_MESSAGES,
     MESSAGE_BATCH,
-    batch_body,
+    signed_batch,
 )
 from juki.network.directory import Directory, DirectoryError, NodeStatus
-from juki.network.envelope import Envelope, uuid7
+from juki.network.envelope import PROTOCOL_VERSION, Envelope, uuid7
 from juki.network.transport import Reply, ReplyStatus, Transport, TransportError
 
 log = structlog.get_logger("juki.network.delivery")
@@ -147,18 +147,23 @@ class DeliveryWorker:
         batch not taken at all (refused whole, unreachable) fails its first message only: it
         goes alone next time, so a fault is found on the message that has it."""
         head, now = batch[0], self.clock.now()
-        env = Envelope(
-            message_id=head.message_id,
-            message_type=MESSAGE_BATCH,
-            schema_version=BATCH_VERSION,
-            sender=self.node_id,
-            recipient=head.peer,
-            created_at=now.isoformat(),
-            seq=head.seq,
-            body=batch_body([vars_of(m) for m in batch]),
-        ).signed(self.key)
+        header = {
+            "protocol": PROTOCOL_VERSION,
+            "message_id": head.message_id,
+            "message_type": MESSAGE_BATCH,
+            "schema_version": BATCH_VERSION,
+            "sender": self.node_id,
+            "recipient": head.peer,
+            "created_at": now.isoformat(),
+            "seq": head.seq,
+        }
+        payload = signed_batch(
+            self.key,
+            header,
+            [(m.message_id, m.message_type, m.schema_version, m.seq, m.raw_body) for m in batch],
+        )
         try:
-            reply = self.transport.send(head.peer, endpoint, env.to_bytes())
+            reply = self.transport.send(head.peer, endpoint, payload)
         except TransportError as exc:
             return self._failed(head, "transport", str(exc))
         if not reply.items:
@@ -223,14 +228,3 @@ class DeliveryWorker:
         while sent < limit and self.step() is not None:
             sent += 1
         return sent
-
-
-def vars_of(msg: store.Outgoing) -> dict[str, object]:
-    """A queued message's fields as a batch carries them."""
-    return {
-        "message_id": msg.message_id,
-        "message_type": msg.message_type,
-        "schema_version": msg.schema_version,
-        "seq": msg.seq,
-        "body": msg.body,
-    }

@@ -37,9 +37,14 @@ class Outgoing:
     seq: int
     message_type: str
     schema_version: int
-    body: dict[str, Any]
+    raw_body: str  # canonical JSON, as queued: a batch carries it without decoding it
     created_at: str
     attempts: int
+
+    @property
+    def body(self) -> dict[str, Any]:
+        parsed: dict[str, Any] = json.loads(self.raw_body)
+        return parsed
 
 
 # Built once: each message reads its link twice (sender and receiver) and the receiver its
@@ -109,7 +114,7 @@ def outgoing_of(row: Any) -> Outgoing:
         seq=int(row.seq),
         message_type=row.message_type,
         schema_version=int(row.schema_version),
-        body=json.loads(row.body),
+        raw_body=row.body,
         created_at=row.created_at,
         attempts=int(row.attempts),
     )

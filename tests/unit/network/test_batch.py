@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from juki.network import pki
-from juki.network.batch import MAX_BATCH_MESSAGES, MESSAGE_BATCH, batch_body, unpack
-from juki.network.envelope import Envelope, EnvelopeError, uuid7
+from juki.network.batch import MAX_BATCH_MESSAGES, MESSAGE_BATCH, signed_batch, unpack
+from juki.network.envelope import Envelope, EnvelopeError, canonical_json, uuid7
 from juki.network.https import reply_from_response, status_code_for
 from juki.network.transport import Reply, ReplyStatus
 
@@ -45,9 +45,42 @@ def batch_of(messages: list[Any]) -> Envelope:
     ).signed(KEY)
 
 
+def signed_bytes(sent: list[dict[str, Any]]) -> bytes:
+    header = {
+        "protocol": 1,
+        "message_id": sent[0]["message_id"],
+        "message_type": MESSAGE_BATCH,
+        "schema_version": 1,
+        "sender": "132250",
+        "recipient": "130001",
+        "created_at": NOW.isoformat(),
+        "seq": sent[0]["seq"],
+    }
+    queued = [
+        (m["message_id"], m["message_type"], m["schema_version"], m["seq"], canonical(m["body"]))
+        for m in sent
+    ]
+    return signed_batch(KEY, header, queued)
+
+
+def canonical(body: Any) -> str:
+    return canonical_json(body).decode()
+
+
+def test_a_batch_is_signed_as_the_canonical_form_of_its_envelope() -> None:
+    """The sender assembles a batch around the bodies as queued; the bytes are exactly the
+    canonical encoding of the envelope they parse to, and its signature verifies."""
+    sent = [message(7), message(8, body={"名": "髙﨑", "n": [1, None, 2.5]})]
+    raw = signed_bytes(sent)
+    env = Envelope.from_bytes(raw)
+    assert env.has_valid_signature(KEY.public_key())
+    assert canonical_json({**env._unsigned(), "signature": env.signature}) == raw
+    assert [i.body for i in unpack(env)] == [m["body"] for m in sent]
+
+
 def test_a_batch_unpacks_into_the_envelopes_its_messages_would_have_been() -> None:
     sent = [message(7), message(8), message(9)]
-    env = Envelope.from_bytes(batch_of(batch_body(sent)["messages"]).to_bytes())
+    env = Envelope.from_bytes(signed_bytes(sent))
     assert env.has_valid_signature(KEY.public_key())
     items = unpack(env)
     assert [i.seq for i in items] == [7, 8, 9]
