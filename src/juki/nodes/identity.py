@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from juki.core.text import normalize_kana
 from juki.network.envelope import canonical_json
 from juki.network.messages import IdentityInfoBody, IdentitySnapshot, MessageBody
+from juki.nodes.identity_load import copy_snapshot_part
 from juki.nodes.tables import identity_changes, identity_copies
 from juki.registry.identity_info import IDENTITY_FIELDS
 from juki.registry.tables import record_changes, resident_records, retired_codes
@@ -228,12 +229,17 @@ def apply_snapshot(
     for entry in snapshot.entries:
         if entry.lg_code != snapshot.lg_code:
             raise ValueError(f"snapshot of {snapshot.lg_code} carries {entry.lg_code}")
-    apply_identities(
-        conn,
-        [(entry, message_id) for entry in snapshot.entries],
-        now=now,
-        snapshot_id=snapshot.snapshot_id,
-    )
+    if conn.dialect.name == "postgresql":  # streamed by COPY (ADR 0008)
+        copy_snapshot_part(
+            conn, snapshot.entries, message_id=message_id, now=now, snapshot_id=snapshot.snapshot_id
+        )
+    else:
+        apply_identities(
+            conn,
+            [(entry, message_id) for entry in snapshot.entries],
+            now=now,
+            snapshot_id=snapshot.snapshot_id,
+        )
     if snapshot.part < snapshot.parts:
         return 0
     stale = (identity_copies.c.lg_code == snapshot.lg_code) & (
