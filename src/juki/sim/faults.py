@@ -150,7 +150,7 @@ class DiskState:
     full: bool = False
     crash_at_commit: bool = False
     writes_refused: int = 0
-    # armed: the node dies at this write of the next batch it applies (1: the first)
+    # armed: the node dies at this many writes into the batches it applies next (1: the first)
     crash_mid_batch: int = 0
 
 

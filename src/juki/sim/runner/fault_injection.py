@@ -84,8 +84,9 @@ class FaultInjector:
                 self.loop.at(when, "forge", self._forge)
 
     def _crash_mid_batch(self) -> None:
-        """Arm a node to die at the 1st to 6th write of the next batch it applies: some of the
-        batch's messages written, none committed; the sender must send it again."""
+        """Arm a node to die at its 1st to 6th write while applying batches (the next one, or a
+        later one if that one writes less): some of a batch written, none of it committed; the
+        sender must send it again."""
         if self.over or self.batch_rng is None:
             return
         up = [n for n in self.cluster.order if self.cluster.up(n)]
