@@ -51,6 +51,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lg-code", default="132250", help="municipality (default 稲城市)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--changes", type=int, default=300, help="relocations through the network")
+    parser.add_argument(
+        "--backlog", type=int, default=10_000, help="identity_info queued during a 離脱 (network)"
+    )
     parser.add_argument("--certificates", type=int, default=100, help="certificates to issue")
     parser.add_argument("--sessions", type=int, default=300, help="kiosk sessions")
     parser.add_argument("--concurrency", type=int, default=30, help="kiosk sessions at once")
@@ -75,7 +78,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.which in ("events", "all"):
         events.main(args.residents, args.events, args.backend, args.lg_code, args.seed)
     if args.which in ("network", "all"):
-        network.main(min(args.residents, 5_000), args.changes, args.backend)
+        network.main(min(args.residents, 5_000), args.changes, args.backend, args.backlog)
     if args.which in ("oplog", "all"):
         oplog.main(min(args.residents, 5_000), args.events, args.backend, args.seed)
     if args.which in ("certificates", "all"):

@@ -27,6 +27,7 @@ FAULT_CLASSES = {
     "crash": 40.0,
     "disk_full": 8.0,
     "forge": 8.0,
+    "crash_mid_batch": 40.0,
 }
 
 

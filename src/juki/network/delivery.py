@@ -1,4 +1,11 @@
-"""Sending: the outbox is drained in order per link, one message per step, until acknowledged.
+"""Sending: the outbox is drained in order per link, one batch per step, until acknowledged.
+
+A step sends the link's next message and as many of those queued right behind it as fit in one
+signed batch (`juki.network.batch`): one message alone when the queue is short, full batches
+when there is a backlog, so a quiet network adds no wait and a busy one pays one signature and
+one request for many messages. The receiver answers each message of a batch; the acknowledged
+ones are settled together and the first one that was not is settled as if sent alone. A message
+whose last attempt failed is sent alone until it is through, so a fault stays with its message.
 
 Retries are not a loop here: a failed attempt writes its next attempt time (exponential backoff
 with full jitter, from the node's seeded random source) into the outbox row, so a crash or a
@@ -18,9 +25,16 @@ import sqlalchemy as sa
 import structlog
 
 from juki.core.clock import Clock
-from juki.network import pki, store
+from juki.network import batch_store, pki, store
+from juki.network.batch import (
+    BATCH_VERSION,
+    MAX_BATCH_BODY_BYTES,
+    MAX_BATCH_MESSAGES,
+    MESSAGE_BATCH,
+    signed_batch,
+)
 from juki.network.directory import Directory, DirectoryError, NodeStatus
-from juki.network.envelope import Envelope, uuid7
+from juki.network.envelope import PROTOCOL_VERSION, Envelope, uuid7
 from juki.network.transport import Reply, ReplyStatus, Transport, TransportError
 
 log = structlog.get_logger("juki.network.delivery")
@@ -71,6 +85,7 @@ class DeliveryWorker:
         *,
         is_disconnected: Callable[[], bool] = lambda: False,
         backoff: Backoff | None = None,
+        max_batch: int = MAX_BATCH_MESSAGES,
     ) -> None:
         self.engine = engine
         self.node_id = node_id
@@ -81,6 +96,7 @@ class DeliveryWorker:
         self.rng = rng
         self.is_disconnected = is_disconnected
         self.backoff = backoff or Backoff()
+        self.max_batch = max_batch
 
     @staticmethod
     def _blocked(directory: Directory) -> frozenset[str]:
@@ -88,19 +104,27 @@ class DeliveryWorker:
         return frozenset(e.node_id for e in directory.entries if e.status is not NodeStatus.ACTIVE)
 
     def step(self) -> StepResult | None:
-        """Send the next due message, if any; return what happened to it."""
+        """Send the next due message, with those queued behind it, if any; return what
+        happened to the first."""
         if self.is_disconnected():
             return None
         directory = self.directory()
         now = self.clock.now()
         with self.engine.connect() as conn:
             msg = store.next_due(conn, now, self._blocked(directory))
-        if msg is None:
-            return None
+            if msg is None:
+                return None
+            batch = (
+                batch_store.following(conn, msg, self.max_batch, MAX_BATCH_BODY_BYTES)
+                if self.max_batch > 1 and msg.attempts == 0
+                else [msg]
+            )
         try:
             endpoint = directory.require(msg.peer).endpoint
         except DirectoryError as exc:
             return self._failed(msg, "unknown_peer", str(exc))
+        if len(batch) > 1:
+            return self._send_batch(batch, endpoint)
         env = Envelope(
             message_id=msg.message_id,
             message_type=msg.message_type,
@@ -124,6 +148,44 @@ class DeliveryWorker:
             return None
         with self.engine.connect() as conn:
             return store.next_attempt_at(conn, self._blocked(self.directory()))
+
+    def _send_batch(self, batch: list[store.Outgoing], endpoint: str) -> StepResult:
+        """One signed envelope for the whole batch (named by its first message's id); each
+        acknowledged message is settled, then the first one that was not, as if sent alone. A
+        batch not taken at all (refused whole, unreachable) fails its first message only: it
+        goes alone next time, so a fault is found on the message that has it."""
+        head, now = batch[0], self.clock.now()
+        header = {
+            "protocol": PROTOCOL_VERSION,
+            "message_id": head.message_id,
+            "message_type": MESSAGE_BATCH,
+            "schema_version": BATCH_VERSION,
+            "sender": self.node_id,
+            "recipient": head.peer,
+            "created_at": now.isoformat(),
+            "seq": head.seq,
+        }
+        payload = signed_batch(
+            self.key,
+            header,
+            [(m.message_id, m.message_type, m.schema_version, m.seq, m.raw_body) for m in batch],
+        )
+        try:
+            reply = self.transport.send(head.peer, endpoint, payload)
+        except TransportError as exc:
+            return self._failed(head, "transport", str(exc))
+        if not reply.items:
+            return self._failed(head, reply.reason or reply.status.value, reply.detail)
+        acked: list[tuple[store.Outgoing, str]] = []
+        for m, r in zip(batch, reply.items, strict=False):
+            if not r.acknowledged:
+                break
+            acked.append((m, r.status.value))
+        with self.engine.begin() as conn:
+            batch_store.mark_delivered(conn, acked, self.clock.now())
+        if len(acked) < min(len(batch), len(reply.items)):
+            self._settle(batch[len(acked)], reply.items[len(acked)])
+        return StepResult(head.message_id, head.peer, head.seq, reply.items[0].status.value)
 
     def _settle(self, msg: store.Outgoing, reply: Reply) -> StepResult:
         now = self.clock.now()

@@ -29,7 +29,7 @@ DIRECTORY_PATH: Final = "/net/v1/directory"
 ENVELOPE_CONTENT_TYPE: Final = "application/juki-envelope+json"
 CONNECT_TIMEOUT: Final = 2.0
 READ_TIMEOUT: Final = 10.0
-MAX_REPLY_BYTES: Final = 64 * 1024
+MAX_REPLY_BYTES: Final = 256 * 1024  # a batch's reply: one short reply per message
 MAX_DIRECTORY_BYTES: Final = 16 * 1024 * 1024
 
 # The oldest TLS either end of a node connection accepts (client here, server `nodes.runner`).

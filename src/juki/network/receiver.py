@@ -10,7 +10,7 @@ row; a genuine message that cannot be applied goes to the dead-letter list.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
@@ -22,6 +22,7 @@ from juki.core.clock import Clock
 from juki.core.errors import RuleViolation
 from juki.network import authority, store
 from juki.network.authority import NotAuthorised
+from juki.network.batch import MESSAGE_BATCH
 from juki.network.directory import Directory
 from juki.network.envelope import MAX_ENVELOPE_BYTES, Envelope, EnvelopeError
 from juki.network.messages import LINK_SKIP, LinkSkip, MessageBody, SchemaError, parse_body
@@ -30,6 +31,11 @@ from juki.network.transport import Reply, ReplyStatus
 log = structlog.get_logger("juki.network.receiver")
 
 Handler = Callable[[sa.Connection, Envelope, Any], None]
+# Applies several admitted messages of one type at once (a batch's run of identity_info): all
+# or nothing; when it raises, the receiver applies them one by one to find the one at fault.
+BatchHandler = Callable[[sa.Connection, Sequence[tuple[Envelope, Any]]], None]
+# Writes a message's inbox row: at once for a message alone, with its batch's for a batch.
+Record = Callable[[Envelope, str], None]
 
 UNAUTHORISED: Final = "unauthorised"
 # Failures of the database itself (down, locked, disk full): the message is not at fault, so it
@@ -72,12 +78,14 @@ class Receiver:
         is_disconnected: Callable[[], bool] = lambda: False,
         events: NetworkEvents | None = None,
         config: ReceiverConfig | None = None,
+        batch_handlers: Mapping[str, BatchHandler] | None = None,
     ) -> None:
         self.engine = engine
         self.node_id = node_id
         self.directory = directory
         self.clock = clock
         self.handlers = dict(handlers)
+        self.batch_handlers = dict(batch_handlers or {})
         self.is_disconnected = is_disconnected
         self.events: NetworkEvents = events or NoEvents()
         self.config = config or ReceiverConfig()
@@ -158,6 +166,8 @@ class Receiver:
             return checked
         env = checked
         try:
+            if env.message_type == MESSAGE_BATCH:
+                return apply_batch(self, env)
             return self._apply(env)
         except sa.exc.SQLAlchemyError as exc:
             log.error(
@@ -196,46 +206,75 @@ class Receiver:
         return reply
 
     def _apply_in(self, conn: sa.Connection, env: Envelope, now: datetime) -> Reply:
+        record = _recorder(conn, now)
         if env.message_type == LINK_SKIP:
-            return self._skip(conn, env, now)
+            return self.skip(env, record)
         try:
-            body = parse_body(env.message_type, env.schema_version, dict(env.body))
-            handler = self.handlers.get(env.message_type)
-            if handler is None:
-                raise SchemaError("unhandled", f"{self.node_id} does not take {env.message_type}")
-            denied = authority.refusal(env, body, self.directory(), self.node_id)
-            if denied is not None:
-                raise NotAuthorised(denied)
+            body = self.admit(env)
+        except Exception as exc:  # any failure of one message must not stall its link
+            return self.turned_away(conn, env, exc, now, record)
+        return self.run_one(conn, env, body, now, record)
+
+    def admit(self, env: Envelope) -> Any:
+        """The body, parsed, for a type this node takes from this sender; raises
+        `NotAuthorised`, `SchemaError` or the schema's own error otherwise."""
+        body = parse_body(env.message_type, env.schema_version, dict(env.body))
+        if env.message_type not in self.handlers:
+            raise SchemaError("unhandled", f"{self.node_id} does not take {env.message_type}")
+        denied = authority.refusal(env, body, self.directory(), self.node_id)
+        if denied is not None:
+            raise NotAuthorised(denied)
+        return body
+
+    def turned_away(
+        self, conn: sa.Connection, env: Envelope, exc: Exception, now: datetime, record: Record
+    ) -> Reply:
+        """A message `admit` would not take: refused if its sender may not send it, else a
+        dead letter (it is genuine, but cannot be applied)."""
+        if isinstance(exc, TRANSIENT):
+            raise exc  # the database, not the message: the sender retries
+        if isinstance(exc, NotAuthorised):
+            return self.unauthorised(conn, env, exc.detail, now)
+        return self._dead(conn, env, exc, now, record)
+
+    def run_one(
+        self, conn: sa.Connection, env: Envelope, body: Any, now: datetime, record: Record
+    ) -> Reply:
+        """Apply one admitted message in a savepoint: applied, a dead letter, or refused."""
+        try:
             with conn.begin_nested():
-                handler(conn, env, body)
+                self.handlers[env.message_type](conn, env, body)
         except NotAuthorised as exc:
-            return self._unauthorised(conn, env, exc.detail, now)
+            return self.unauthorised(conn, env, exc.detail, now)
         except TRANSIENT:
             raise  # the database, not the message: the sender retries
         except Exception as exc:  # any failure of one message must not stall its link
-            reason, detail = _reason(exc)
-            store.add_dead_letter(
-                conn,
-                direction="in",
-                message_id=env.message_id,
-                peer=env.sender,
-                seq=env.seq,
-                message_type=env.message_type,
-                schema_version=env.schema_version,
-                body=dict(env.body),
-                reason=reason,
-                detail=detail,
-                now=now,
-            )
-            store.record_received(conn, env, "dead_letter", now)
-            log.warning("dead letter", node=self.node_id, message_id=env.message_id, reason=reason)
-            return Reply(ReplyStatus.DEAD_LETTER, reason, detail)
-        store.record_received(conn, env, "applied", now)
+            return self._dead(conn, env, exc, now, record)
+        record(env, "applied")
         return Reply(ReplyStatus.APPLIED)
 
-    def _unauthorised(
-        self, conn: sa.Connection, env: Envelope, detail: str, now: datetime
+    def _dead(
+        self, conn: sa.Connection, env: Envelope, exc: Exception, now: datetime, record: Record
     ) -> Reply:
+        reason, detail = _reason(exc)
+        store.add_dead_letter(
+            conn,
+            direction="in",
+            message_id=env.message_id,
+            peer=env.sender,
+            seq=env.seq,
+            message_type=env.message_type,
+            schema_version=env.schema_version,
+            body=dict(env.body),
+            reason=reason,
+            detail=detail,
+            now=now,
+        )
+        record(env, "dead_letter")
+        log.warning("dead letter", node=self.node_id, message_id=env.message_id, reason=reason)
+        return Reply(ReplyStatus.DEAD_LETTER, reason, detail)
+
+    def unauthorised(self, conn: sa.Connection, env: Envelope, detail: str, now: datetime) -> Reply:
         """A signed message its sender may not send: refused like a bad signature, and recorded
         with the rule it broke. Its number is not used up: the sender gives the message up (a
         dead letter there) and a `link_skip` takes the number, as for any permanent refusal."""
@@ -258,7 +297,7 @@ class Receiver:
         )
         return Reply(ReplyStatus.REFUSED, UNAUTHORISED, detail)
 
-    def _skip(self, conn: sa.Connection, env: Envelope, now: datetime) -> Reply:
+    def skip(self, env: Envelope, record: Record) -> Reply:
         """The sender gave up on this number (it holds the message as a dead letter): record the
         number as skipped, so the link goes on and the inbox shows what never came."""
         try:
@@ -266,7 +305,7 @@ class Receiver:
         except SchemaError as exc:
             return Reply(ReplyStatus.REFUSED, "malformed", exc.detail)
         assert isinstance(notice, LinkSkip)
-        store.record_received(conn, env, "skipped", now)
+        record(env, "skipped")
         log.warning(
             "sender skipped a message",
             node=self.node_id,
@@ -320,6 +359,19 @@ class Receiver:
                 .values(replayed_at=now.isoformat())
             )
         return Reply(ReplyStatus.APPLIED, "replayed")
+
+
+def apply_batch(receiver: Receiver, batch: Envelope) -> Reply:
+    from juki.network.batch_receiver import BatchRun  # it builds on this module
+
+    return BatchRun(receiver, batch).apply()
+
+
+def _recorder(conn: sa.Connection, now: datetime) -> Record:
+    def record(env: Envelope, outcome: str) -> None:
+        store.record_received(conn, env, outcome, now)
+
+    return record
 
 
 def _reason(exc: Exception) -> tuple[str, str]:

@@ -38,9 +38,14 @@ class Outgoing:
     seq: int
     message_type: str
     schema_version: int
-    body: dict[str, Any]
+    raw_body: str  # canonical JSON, as queued: a batch carries it without decoding it
     created_at: str
     attempts: int
+
+    @property
+    def body(self) -> dict[str, Any]:
+        parsed: dict[str, Any] = json.loads(self.raw_body)
+        return parsed
 
 
 # Built once: each message reads its link twice (sender and receiver) and the receiver its
@@ -53,7 +58,8 @@ _INBOX_OUTCOME = sa.select(net_inbox.c.outcome).where(
 )
 
 
-def _link(conn: sa.Connection, peer: str) -> sa.Row[Any]:
+def link_row(conn: sa.Connection, peer: str) -> sa.Row[Any]:
+    """The link to `peer`, locked for this transaction (made on first use)."""
     row = conn.execute(_LOCKED_LINK, {"k_peer": peer}).first()
     if row is None:
         conn.execute(net_links.insert().values(peer=peer, next_send_seq=1, last_recv_seq=0))
@@ -73,7 +79,7 @@ def enqueue(
 ) -> int:
     """Queue a message for `peer`, taking the link's next sequence number (and wake the node's
     stepper when it commits, should another process be queueing it)."""
-    seq = int(_link(conn, peer).next_send_seq)
+    seq = int(link_row(conn, peer).next_send_seq)
     conn.execute(_ADVANCE_SEND, {"k_peer": peer, "next_send_seq": seq + 1})
     stamp = now.isoformat()
     conn.execute(
@@ -103,7 +109,7 @@ _INSERT_IN = net_inbox.insert()
 _SETTLE_OUT = net_outbox.update().where(net_outbox.c.outbox_id == sa.bindparam("k_id"))
 
 
-def _outgoing(row: Any) -> Outgoing:
+def outgoing_of(row: Any) -> Outgoing:
     return Outgoing(
         outbox_id=int(row.outbox_id),
         message_id=row.message_id,
@@ -111,7 +117,7 @@ def _outgoing(row: Any) -> Outgoing:
         seq=int(row.seq),
         message_type=row.message_type,
         schema_version=int(row.schema_version),
-        body=json.loads(row.body),
+        raw_body=row.body,
         created_at=row.created_at,
         attempts=int(row.attempts),
     )
@@ -120,7 +126,7 @@ def _outgoing(row: Any) -> Outgoing:
 def next_due(conn: sa.Connection, now: datetime, blocked: frozenset[str]) -> Outgoing | None:
     """The head of the link whose head is due soonest: links are sent strictly in order."""
     row = conn.execute(_NEXT_DUE, {"now": now.isoformat(), "blocked": sorted(blocked)}).first()
-    return _outgoing(row) if row is not None else None
+    return outgoing_of(row) if row is not None else None
 
 
 def next_attempt_at(conn: sa.Connection, blocked: frozenset[str]) -> datetime | None:
@@ -311,7 +317,7 @@ def inbox_outcome(conn: sa.Connection, sender: str, message_id: str) -> str | No
 
 
 def last_received(conn: sa.Connection, peer: str) -> int:
-    return int(_link(conn, peer).last_recv_seq)
+    return int(link_row(conn, peer).last_recv_seq)
 
 
 def record_received(conn: sa.Connection, env: Envelope, outcome: str, now: datetime) -> None:

@@ -14,7 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Final, Protocol
+
+MAX_ITEM_DETAIL: Final = 200  # a batch reply's detail per message: the reply stays small
 
 
 class ReplyStatus(StrEnum):
@@ -35,27 +37,41 @@ class Reply:
     reason: str = ""
     detail: str = ""
     expected_seq: int | None = None
+    # A batch's answer (`juki.network.batch`): one reply per message, in order, up to and
+    # including the first one not acknowledged; the messages after it were not looked at.
+    items: tuple[Reply, ...] = ()
 
     @property
     def acknowledged(self) -> bool:
         return self.status in ACKNOWLEDGED
 
     def as_json(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "status": self.status.value,
             "reason": self.reason,
             "detail": self.detail,
             "expected_seq": self.expected_seq,
         }
+        if self.items:
+            out["items"] = [
+                {**r.as_json(), "detail": r.detail[:MAX_ITEM_DETAIL]} for r in self.items
+            ]
+        return out
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> Reply:
         expected = data.get("expected_seq")
+        items = data.get("items", [])
+        if not isinstance(items, list) or not all(
+            isinstance(i, dict) and "items" not in i for i in items
+        ):
+            raise ValueError("items must be a list of replies, none of them a batch's")
         return cls(
             status=ReplyStatus(str(data["status"])),
             reason=str(data.get("reason", "")),
             detail=str(data.get("detail", "")),
             expected_seq=int(expected) if isinstance(expected, int) else None,
+            items=tuple(cls.from_json(i) for i in items),
         )
 
 

@@ -14,7 +14,7 @@ answer to its question, turning every failure into `CertifierRefused` naming the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -243,6 +243,17 @@ _LIVE_CERTIFICATE = (
     .where((cc.resident_code == sa.bindparam("k_code")) & cc.revoked_at.is_(None))
     .limit(1)
 )
+
+
+def with_live_certificates(conn: sa.Connection, codes: Sequence[str]) -> set[str]:
+    """Which of these residents hold a live card certificate (one query for a batch)."""
+    return set(
+        conn.execute(
+            sa.select(cc.resident_code)
+            .where(cc.resident_code.in_(sorted(set(codes))) & cc.revoked_at.is_(None))
+            .distinct()
+        ).scalars()
+    )
 
 
 def revoke_on_identity_change(conn: sa.Connection, info: IdentityInfoBody, now: datetime) -> int:

@@ -11,7 +11,8 @@ identity_info shows the pool running low. A retired code stays in the ledger for
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Final
 
@@ -92,6 +93,48 @@ def note_used(conn: sa.Connection, code: str, lg_code: str, now: datetime) -> bo
         return False
     unused = conn.execute(_UNUSED, {"k_lg": lg_code}).scalar_one_or_none()
     return unused is None or unused < POOL_LOW
+
+
+def note_used_many(conn: sa.Connection, used: Sequence[tuple[str, str]], now: datetime) -> set[str]:
+    """`note_used` for many (code, lg_code) at once, in a few statements: the municipalities
+    whose pool now needs replenishing (each once, however many of its codes came)."""
+    ledger: dict[str, tuple[str, str | None]] = {}
+    wanted = sorted({code for code, _ in used})
+    for i in range(0, len(wanted), _IN_CHUNK):
+        rows = conn.execute(
+            sa.select(
+                code_ledger.c.resident_code, code_ledger.c.lg_code, code_ledger.c.used_at
+            ).where(code_ledger.c.resident_code.in_(wanted[i : i + _IN_CHUNK]))
+        ).all()
+        ledger.update({r.resident_code: (r.lg_code, r.used_at) for r in rows})
+    at = now.isoformat()
+    new: dict[str, dict[str, str]] = {}
+    marked: dict[str, str] = {}  # code → the municipality whose pool it came from
+    for code, lg_code in used:
+        row = ledger.get(code)
+        if row is None and code not in new:
+            new[code] = {"resident_code": code, "lg_code": lg_code, "used_at": at}
+        elif row is not None and row[1] is None and code not in marked:
+            marked[code] = row[0]
+    if new:
+        conn.execute(code_ledger.insert(), list(new.values()))
+    if marked:
+        conn.execute(_MARK_USED, [{"k_code": c, "used_at": at} for c in marked])
+        for lg_code, taken in Counter(marked.values()).items():
+            conn.execute(_TAKE_MANY, {"k_lg": lg_code, "k_n": taken})
+    touched = {v["lg_code"] for v in new.values()} | set(marked.values())
+    return {
+        lg
+        for lg in sorted(touched)
+        if (n := conn.execute(_UNUSED, {"k_lg": lg}).scalar_one_or_none()) is None or n < POOL_LOW
+    }
+
+
+_TAKE_MANY = (
+    code_pools.update()
+    .where(code_pools.c.lg_code == sa.bindparam("k_lg"))
+    .values(unused=code_pools.c.unused - sa.bindparam("k_n"))
+)
 
 
 def retire(conn: sa.Connection, code: str, successor: str, lg_code: str, now: datetime) -> None:

@@ -10,7 +10,7 @@ snapshot work as identity_info's (`juki.nodes.identity`), per 本籍 municipalit
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -24,7 +24,7 @@ from juki.network.fuhyo_link_messages import (
     FuhyoIdentitySnapshot,
 )
 from juki.network.messages import FuhyoNotice
-from juki.nodes.identity import Digest, digest_of, snapshot_parts
+from juki.nodes.identity import Digest, digest_of, snapshot_parts, upsert_statement
 from juki.nodes.tables import fuhyo_identity_changes, fuhyo_identity_copies
 from juki.registry.tables import fuhyo_entries
 
@@ -162,6 +162,40 @@ def apply_fuhyo_identity(
     held = conn.execute(sa.select(c.changed_on).where(_KEY), keyed).first()
     if held is None:
         conn.execute(_INSERT_COPY, values)
+
+
+def apply_fuhyo_identities(
+    conn: sa.Connection, changes: Sequence[tuple[FuhyoIdentityInfoBody, str]], *, now: datetime
+) -> None:
+    """`apply_fuhyo_identity` for many (附票本人確認情報, message id) at once, in order: the
+    history in one insert, the copies in one upsert that keeps a copy holding a later change."""
+    if not changes:
+        return
+    stamp = now.isoformat()
+    keys = [normalize_kana(i.family_name_kana + i.given_name_kana) for i, _ in changes]
+    conn.execute(
+        _INSERT_CHANGE,
+        [
+            {
+                "lg_code": info.lg_code,
+                "resident_code": info.resident_code,
+                "name_kana_key": key,
+                "birth_date": info.birth_date,
+                "changed_on": info.changed_on,
+                "message_id": message_id,
+                "body": info.model_dump_json(),
+                "received_at": stamp,
+            }
+            for (info, message_id), key in zip(changes, keys, strict=True)
+        ],
+    )
+    conn.execute(
+        upsert_statement(fuhyo_identity_copies, conn.dialect.name, newer_than="changed_on"),
+        [
+            {**info.model_dump(), "name_kana_key": key, "updated_at": stamp, "snapshot_id": None}
+            for (info, _), key in zip(changes, keys, strict=True)
+        ],
+    )
 
 
 def apply_fuhyo_snapshot(

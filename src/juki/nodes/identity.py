@@ -15,10 +15,12 @@ from datetime import datetime
 from typing import Any, Final, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from juki.core.text import normalize_kana
 from juki.network.envelope import canonical_json
 from juki.network.messages import IdentityInfoBody, IdentitySnapshot, MessageBody
+from juki.nodes.identity_load import copy_snapshot_part
 from juki.nodes.tables import identity_changes, identity_copies
 from juki.registry.identity_info import IDENTITY_FIELDS
 from juki.registry.tables import record_changes, resident_records, retired_codes
@@ -103,25 +105,78 @@ def apply_identity(
     snapshot_id: str | None = None,
 ) -> None:
     """Upsert one person's identity_info and append it to this level's history."""
+    values = _copy_values(info, now, snapshot_id)
+    keyed = {**values, "k_lg": info.lg_code, "k_code": info.resident_code}
+    if conn.execute(_UPDATE_COPY, keyed).rowcount == 0:
+        conn.execute(_INSERT_COPY, values)
+    conn.execute(_INSERT_CHANGE, _change_values(info, message_id, now.isoformat()))
+
+
+def _change_values(info: IdentityInfoBody, message_id: str, received_at: str) -> dict[str, Any]:
+    """A version in the history, with its reading key and birth date (a lookup by the four
+    items `as_of` a day finds who had them then)."""
+    return {
+        "lg_code": info.lg_code,
+        "resident_code": info.resident_code,
+        "message_id": message_id,
+        "body": info.model_dump_json(),
+        "received_at": received_at,
+        "name_kana_key": normalize_kana(info.family_name_kana + info.given_name_kana),
+        "birth_date": info.birth_date,
+    }
+
+
+def _copy_values(info: IdentityInfoBody, now: datetime, snapshot_id: str | None) -> dict[str, Any]:
     values = info.model_dump()
     values["name_kana_key"] = normalize_kana(info.family_name_kana + info.given_name_kana)
     values["updated_at"] = now.isoformat()
     values["snapshot_id"] = snapshot_id
-    keyed = {**values, "k_lg": info.lg_code, "k_code": info.resident_code}
-    if conn.execute(_UPDATE_COPY, keyed).rowcount == 0:
-        conn.execute(_INSERT_COPY, values)
+    return values
+
+
+def apply_identities(
+    conn: sa.Connection,
+    changes: Sequence[tuple[IdentityInfoBody, str]],
+    *,
+    now: datetime,
+    snapshot_id: str | None = None,
+) -> None:
+    """`apply_identity` for many (identity_info, message id) at once, in order (a later change
+    of the same person wins): one upsert and one insert, each executed for all the rows."""
+    if not changes:
+        return
     conn.execute(
-        _INSERT_CHANGE,
-        {
-            "lg_code": info.lg_code,
-            "resident_code": info.resident_code,
-            "message_id": message_id,
-            "body": info.model_dump_json(),
-            "received_at": now.isoformat(),
-            "name_kana_key": values["name_kana_key"],
-            "birth_date": info.birth_date,
-        },
+        _upsert_copy(conn.dialect.name),
+        [_copy_values(info, now, snapshot_id) for info, _ in changes],
     )
+    stamp = now.isoformat()
+    conn.execute(
+        _INSERT_CHANGE, [_change_values(info, message_id, stamp) for info, message_id in changes]
+    )
+
+
+_UPSERTS: dict[tuple[str, str, str], Any] = {}
+
+
+def _upsert_copy(dialect: str) -> Any:
+    return upsert_statement(identity_copies, dialect)
+
+
+def upsert_statement(table: sa.Table, dialect: str, *, newer_than: str | None = None) -> Any:
+    """INSERT … ON CONFLICT (lg_code, resident_code) DO UPDATE every other column, built once
+    per table and dialect; with `newer_than`, the row is replaced only when that column of the
+    row held is not later than the new one's."""
+    key = (table.name, dialect, newer_than or "")
+    if key not in _UPSERTS:
+        insert = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+        keys = ("lg_code", "resident_code")
+        where = None if newer_than is None else table.c[newer_than] <= insert.excluded[newer_than]
+        _UPSERTS[key] = insert.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={c.name: insert.excluded[c.name] for c in table.c if c.name not in keys},
+            where=where,
+        )
+    return _UPSERTS[key]
 
 
 # Built once: with parameters passed at execution, SQLAlchemy compiles these a single time
@@ -169,8 +224,16 @@ def apply_snapshot(
     for entry in snapshot.entries:
         if entry.lg_code != snapshot.lg_code:
             raise ValueError(f"snapshot of {snapshot.lg_code} carries {entry.lg_code}")
-        apply_identity(
-            conn, entry, message_id=message_id, now=now, snapshot_id=snapshot.snapshot_id
+    if conn.dialect.name == "postgresql":  # streamed by COPY (ADR 0008)
+        copy_snapshot_part(
+            conn, snapshot.entries, message_id=message_id, now=now, snapshot_id=snapshot.snapshot_id
+        )
+    else:
+        apply_identities(
+            conn,
+            [(entry, message_id) for entry in snapshot.entries],
+            now=now,
+            snapshot_id=snapshot.snapshot_id,
         )
     if snapshot.part < snapshot.parts:
         return 0

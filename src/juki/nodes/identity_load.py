@@ -147,6 +147,57 @@ def copy_rows(conn: psycopg.Connection[Any], statement: sql.Composed, rows: Iter
             copy.write_row(row)
 
 
+_STAGING: Final = "identity_snapshot_staging"
+_UPSERT_STAGED: Final = sql.SQL(
+    "INSERT INTO {copies} ({columns}) SELECT {columns} FROM {staging} "
+    "ON CONFLICT (lg_code, resident_code) DO UPDATE SET {updates}"
+).format(
+    copies=sql.Identifier(identity_copies.name),
+    staging=sql.Identifier(_STAGING),
+    columns=sql.SQL(", ").join(map(sql.Identifier, COPY_COLUMNS)),
+    updates=sql.SQL(", ").join(
+        sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
+        for c in COPY_COLUMNS
+        if c not in ("lg_code", "resident_code")
+    ),
+)
+
+
+def copy_snapshot_part(
+    conn: sa.Connection,
+    entries: Iterable[IdentityInfoBody],
+    *,
+    message_id: str,
+    now: datetime,
+    snapshot_id: str,
+) -> None:
+    """A repair snapshot's part streamed in by COPY, in the caller's transaction: what
+    `apply_identity` would write for each entry (their codes are distinct), the history rows
+    straight into identity_changes, the copies through a session-local staging table and one
+    upsert (COPY cannot replace a row)."""
+    at = now.isoformat()
+    listed = list(entries)
+    raw: psycopg.Connection[Any] = conn.connection.driver_connection  # type: ignore[assignment]
+    copy_rows(
+        raw,
+        copy_statement(identity_changes.name, CHANGE_COLUMNS),
+        (change_row(e, message_id, at) for e in listed),
+    )
+    raw.execute(
+        sql.SQL(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS {} (LIKE {} INCLUDING DEFAULTS) "
+            "ON COMMIT DELETE ROWS"
+        ).format(sql.Identifier(_STAGING), sql.Identifier(identity_copies.name))
+    )
+    raw.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(_STAGING)))
+    copy_rows(
+        raw,
+        copy_statement(_STAGING, COPY_COLUMNS),
+        ((*copy_row(e, at)[:-1], snapshot_id) for e in listed),
+    )
+    raw.execute(_UPSERT_STAGED)
+
+
 @dataclass
 class IdentityLoad:
     """An open load: `write` the people (or `write_text` them, rendered by

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import random
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Final
 
 import sqlalchemy as sa
@@ -50,14 +50,20 @@ from juki.network.messages import (
     ResidentCodeAllotment,
     ResidentCodeAllotmentV1,
     ResidentCodeChanged,
-    parse_body,
 )
 from juki.network.receiver import Handler
 from juki.network.wide_area_messages import CERTIFICATE_CONTENT_REQUEST
 from juki.nodes.codes import apply_code_change
+from juki.nodes.cs_pump import Forwarder, pump_registry
 from juki.nodes.disclosure import answer_disclosure
 from juki.nodes.fuhyo_link import link_fuhyo, send_fuhyo_snapshot
-from juki.nodes.identity import Digest, apply_identity, registry_digest, snapshot_parts
+from juki.nodes.identity import (
+    Digest,
+    apply_identities,
+    apply_identity,
+    registry_digest,
+    snapshot_parts,
+)
 from juki.nodes.kiosk import (
     MunicipalKiosk,
     answer_key_request,
@@ -80,23 +86,12 @@ from juki.registry.store.journal import (
     withdraw_move_out_info,
 )
 from juki.registry.store.municipality import add_allotment
-from juki.registry.tables import outbox, resident_records
+from juki.registry.tables import resident_records
 from juki.registry.uow import SqlRegistryUnitOfWork
 from juki.security.actors import Actor
 
 log = structlog.get_logger("juki.nodes.municipality")
 
-PUMP_BATCH: Final = 100
-# Built once: every step of a municipality asks for its registry's unforwarded rows.
-_UNFORWARDED: Final = (
-    sa.select(outbox)
-    .where(outbox.c.delivered_at.is_(None))
-    .order_by(outbox.c.outbox_id)
-    .limit(PUMP_BATCH)
-)
-_FORWARDED: Final = outbox.update().where(outbox.c.outbox_id == sa.bindparam("k_id"))
-# Forwards one registry event (a message body) onto the network, in the pump's transaction.
-Forwarder = Callable[[sa.Connection, str, Any], None]
 # A new resident without a my_number gets one requested from the national node.
 _NEEDS_NUMBER: Final = frozenset({"birth", "immigration", "entry_by_authority", "move_in"})
 
@@ -124,19 +119,23 @@ class MunicipalityNode(Node):
                 self.directory()
             except Exception:  # no directory yet: nothing can be routed
                 return 0
-        forwarders = self.forwarders()
-        with self.engine.begin() as conn:
-            rows = conn.execute(_UNFORWARDED).all()
-            now = self.clock.now().isoformat()
-            for row in rows:
-                event = parse_body(row.message_type, row.schema_version, json.loads(row.payload))
-                forward = forwarders.get(row.message_type)
-                if forward is None:
-                    raise ValueError(f"the registry outbox holds {row.message_type}, not an event")
-                forward(conn, row.message_id, event)
-            if rows:  # the whole batch at once, in the same transaction as its forwarding
-                conn.execute(_FORWARDED, [{"k_id": r.outbox_id, "delivered_at": now} for r in rows])
-        return len(rows)
+        return pump_registry(
+            self.engine, self.clock.now().isoformat(), self.forwarders(), self._forward_identities
+        )
+
+    def _forward_identities(self, conn: sa.Connection, run: list[tuple[str, Any]]) -> None:
+        """`_forward_identity` for a run of changes: the CS's copy and the messages up written
+        for all of them at once (a repair's or a 離脱's backlog is thousands)."""
+        if not run:
+            return
+        apply_identities(conn, [(c.identity, mid) for mid, c in run], now=self.clock.now())
+        parent = self.parent
+        if parent is not None:
+            self.send_many(conn, parent, [c for _, c in run])
+        for _, changed in run:
+            info = changed.identity
+            if info.my_number is None and info.status == "active":
+                self._request_my_number(conn, info)
 
     def forwarders(self) -> Mapping[str, Forwarder]:
         """The registry's events (`juki.registry.events`) and where each goes, by message type."""

@@ -4,7 +4,7 @@ root. Agencies' lookups are provision (`juki.nodes.provide`, `juki.nodes.provide
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import sqlalchemy as sa
@@ -38,11 +38,15 @@ from juki.network.messages import (
     ResidentCodeAllotment,
     ResidentCodeChanged,
 )
-from juki.network.receiver import Handler
-from juki.nodes import codes
+from juki.network.receiver import BatchHandler, Handler
+from juki.nodes import cards, codes
 from juki.nodes.cards import answer_card_request, revoke_on_identity_change
-from juki.nodes.fuhyo_link import apply_fuhyo_identity, apply_fuhyo_snapshot
-from juki.nodes.identity import apply_identity, apply_snapshot
+from juki.nodes.fuhyo_link import (
+    apply_fuhyo_identities,
+    apply_fuhyo_identity,
+    apply_fuhyo_snapshot,
+)
+from juki.nodes.identity import apply_identities, apply_identity, apply_snapshot
 from juki.nodes.node import DIRECTORY_KEY, Node, QueryHandler
 from juki.nodes.tables import identity_copies, my_numbers
 from juki.security.actors import Actor
@@ -109,6 +113,39 @@ class NationalNode(Node):
         apply_identity(conn, msg.identity, message_id=env.message_id, now=now)
         if codes.note_used(conn, msg.identity.resident_code, msg.identity.lg_code, now):
             self._send_pool(conn, msg.identity.lg_code, codes.POOL_BATCH)
+
+    def batch_handlers(self) -> Mapping[str, BatchHandler]:
+        return {
+            IDENTITY_INFO_CHANGED: self._on_identities,
+            FUHYO_IDENTITY_INFO_CHANGED: self._on_fuhyo_identities,
+        }
+
+    def _on_fuhyo_identities(
+        self, conn: sa.Connection, run: Sequence[tuple[Envelope, Any]]
+    ) -> None:
+        """附票連携: a batch's run, as `_on_fuhyo_identity` does each."""
+        changes: list[FuhyoIdentityInfoChanged] = [body for _, body in run]
+        apply_fuhyo_identities(
+            conn,
+            [(c.fuhyo_identity, env.message_id) for (env, _), c in zip(run, changes, strict=True)],
+            now=self.clock.now(),
+        )
+
+    def _on_identities(self, conn: sa.Connection, run: Sequence[tuple[Envelope, Any]]) -> None:
+        """A batch's run of identity_info, as `_on_identity` does each: one query finds the
+        residents with a live card certificate (each of those is taken alone, revocation
+        before the copy changes); the code ledger is written for all of them at once."""
+        changes: list[tuple[Envelope, IdentityInfoChanged]] = list(run)
+        codes_in = [msg.identity.resident_code for _, msg in changes]
+        if cards.with_live_certificates(conn, codes_in):
+            for env, msg in changes:
+                self._on_identity(conn, env, msg)
+            return
+        now = self.clock.now()
+        apply_identities(conn, [(msg.identity, env.message_id) for env, msg in changes], now=now)
+        used = [(msg.identity.resident_code, msg.identity.lg_code) for _, msg in changes]
+        for lg_code in sorted(codes.note_used_many(conn, used, now)):
+            self._send_pool(conn, lg_code, codes.POOL_BATCH)
 
     def _on_code_change(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
         """住民票コードの変更 (法第30条の4): the former code is retired for good, the new one is

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,11 +25,15 @@ from juki.network.messages import (
     IdentitySnapshot,
     ResidentCodeChanged,
 )
-from juki.network.receiver import Handler
+from juki.network.receiver import BatchHandler, Handler
 from juki.nodes.codes import apply_code_change
 from juki.nodes.disclosure import answer_identity_disclosure
-from juki.nodes.fuhyo_link import apply_fuhyo_identity, apply_fuhyo_snapshot
-from juki.nodes.identity import apply_identity, apply_snapshot
+from juki.nodes.fuhyo_link import (
+    apply_fuhyo_identities,
+    apply_fuhyo_identity,
+    apply_fuhyo_snapshot,
+)
+from juki.nodes.identity import apply_identities, apply_identity, apply_snapshot
 from juki.nodes.node import Node, QueryHandler
 
 
@@ -48,6 +52,34 @@ class PrefectureNode(Node):
             FUHYO_IDENTITY_INFO_CHANGED: self._on_fuhyo_identity,
             FUHYO_IDENTITY_SNAPSHOT: self._on_fuhyo_snapshot,
         }
+
+    def batch_handlers(self) -> Mapping[str, BatchHandler]:
+        return {
+            IDENTITY_INFO_CHANGED: self._on_identities,
+            FUHYO_IDENTITY_INFO_CHANGED: self._on_fuhyo_identities,
+        }
+
+    def _on_fuhyo_identities(
+        self, conn: sa.Connection, run: Sequence[tuple[Envelope, Any]]
+    ) -> None:
+        """附票連携: a batch's run, as `_on_fuhyo_identity` does each."""
+        changes: list[FuhyoIdentityInfoChanged] = [body for _, body in run]
+        apply_fuhyo_identities(
+            conn,
+            [(c.fuhyo_identity, env.message_id) for (env, _), c in zip(run, changes, strict=True)],
+            now=self.clock.now(),
+        )
+        self.send_many(conn, NATIONAL_ID, changes)
+
+    def _on_identities(self, conn: sa.Connection, run: Sequence[tuple[Envelope, Any]]) -> None:
+        """A batch's run of identity_info, kept and passed up as `_on_identity` does each."""
+        changes: list[IdentityInfoChanged] = [body for _, body in run]
+        apply_identities(
+            conn,
+            [(c.identity, env.message_id) for (env, _), c in zip(run, changes, strict=True)],
+            now=self.clock.now(),
+        )
+        self.send_many(conn, NATIONAL_ID, changes)
 
     def query_handlers(self) -> Mapping[str, QueryHandler]:
         return {

@@ -92,7 +92,11 @@ class Cluster:
         rates: FaultRates,
     ) -> None:
         self.directory = directory
-        self.hooks = {"full": rates.disk_full > 0, "crash": rates.crash > 0}
+        self.hooks = {
+            "full": rates.disk_full > 0,
+            "crash": rates.crash > 0,
+            "mid_batch": rates.crash_mid_batch > 0,
+        }
         self.master = clock
         self.rng = rng
         self.wire = wire
@@ -222,6 +226,7 @@ class Cluster:
         node.engine.dispose()
         self.network.engines = [e for e in self.network.engines if e is not node.engine]
         self.disks[node_id].crash_at_commit = False
+        self.disks[node_id].crash_mid_batch = 0
         self.wire.crash_after_send.discard(node_id)
         self.runnable.discard(node_id)
         self.wake.pop(node_id, None)

@@ -21,6 +21,8 @@ from typing import Any, Final
 
 import sqlalchemy as sa
 
+from juki.network.batch_receiver import APPLYING_BATCH
+
 
 class SimCrash(BaseException):
     """The node's process dies here. A BaseException, so no `except Exception` in node code
@@ -57,12 +59,13 @@ class FaultRates:
     crash: float = 0.0  # a node's process dies and restarts
     disk_full: float = 0.0  # a node's writes fail for a while
     forge: float = 0.0  # a municipality sends what it has no authority to send (validly signed)
+    crash_mid_batch: float = 0.0  # a node dies while applying a batch, before it commits
 
     def any(self) -> bool:
         return any(getattr(self, f.name) > 0 for f in fields(self))
 
     def network_only(self) -> bool:
-        return self.crash == 0 and self.disk_full == 0
+        return self.crash == 0 and self.disk_full == 0 and self.crash_mid_batch == 0
 
     def as_json(self) -> dict[str, float]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -78,13 +81,18 @@ NETWORK: Final = FaultRates(
     disconnect=0.7,
     skew=1.5,
 )
-CRASH: Final = FaultRates(crash=6.0, disk_full=1.0)
+CRASH: Final = FaultRates(crash=6.0, disk_full=1.0, crash_mid_batch=3.0)
 PRESETS: Final[Mapping[str, FaultRates]] = {
     "none": FaultRates(),
     "network": NETWORK,
     "crash": CRASH,
     "all": replace(
-        NETWORK, crash=CRASH.crash, disk_full=CRASH.disk_full, skew_beyond=0.3, forge=1.0
+        NETWORK,
+        crash=CRASH.crash,
+        disk_full=CRASH.disk_full,
+        crash_mid_batch=CRASH.crash_mid_batch,
+        skew_beyond=0.3,
+        forge=1.0,
     ),
 }
 
@@ -142,6 +150,8 @@ class DiskState:
     full: bool = False
     crash_at_commit: bool = False
     writes_refused: int = 0
+    # armed: the node dies at this many writes into the batches it applies next (1: the first)
+    crash_mid_batch: int = 0
 
 
 DISK_FULL: Final = "database or disk is full"
@@ -167,7 +177,13 @@ def never_wait_for_locks(engine: sa.Engine) -> None:
 
 
 def install_disk_hooks(
-    engine: sa.Engine, node_id: str, disk: DiskState, *, full: bool = True, crash: bool = True
+    engine: sa.Engine,
+    node_id: str,
+    disk: DiskState,
+    *,
+    full: bool = True,
+    crash: bool = True,
+    mid_batch: bool = False,
 ) -> None:
     """Make `engine` refuse writes while the disk is full, and die at a commit when armed.
 
@@ -187,6 +203,20 @@ def install_disk_hooks(
             disk.crash_at_commit = False
             raise SimCrash(node_id, "commit")
 
+    def die_in_batch(
+        conn: sa.Connection, cursor: Any, statement: str, params: Any, context: Any, many: bool
+    ) -> None:
+        """Armed, at the chosen write of a batch being applied: the process dies with the
+        batch's earlier writes done and nothing committed."""
+        if not disk.crash_mid_batch or APPLYING_BATCH not in conn.info:
+            return
+        if statement.lstrip()[:7].upper().startswith(_WRITES):
+            disk.crash_mid_batch -= 1
+            if disk.crash_mid_batch == 0:
+                raise SimCrash(node_id, f"in the middle of batch {conn.info[APPLYING_BATCH]}")
+
+    if mid_batch:
+        sa.event.listen(engine, "before_cursor_execute", die_in_batch)
     if full:
         sa.event.listen(engine, "do_execute", refuse)
         sa.event.listen(engine, "do_executemany", refuse)

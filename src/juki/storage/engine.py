@@ -96,6 +96,10 @@ def make_engine(url: str, *, echo: bool = False, durable: bool = True) -> sa.Eng
             cur.execute(f"PRAGMA synchronous={'FULL' if durable else 'OFF'}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
+            # 64 MiB of page cache (the default is 2 MiB), taken only as pages are read: a
+            # national-size backlog writes random-keyed indexes (resident codes) that miss a
+            # small cache on every row (40,000 drained 1.4× faster with it: docs/network.md)
+            cur.execute("PRAGMA cache_size=-65536")
             cur.close()
 
         @sa.event.listens_for(engine, "begin")

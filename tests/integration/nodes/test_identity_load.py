@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -11,7 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from juki.core.clock import JST
-from juki.nodes.identity import apply_identity
+from juki.network.messages import IdentitySnapshot
+from juki.nodes.identity import apply_identity, apply_snapshot
 from juki.nodes.identity_load import (
     IdentityLoadError,
     IndexDefinition,
@@ -206,3 +208,42 @@ def test_a_load_into_sqlite_is_refused_with_the_reason() -> None:
             pytest.fail("the load must not start")
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_snapshot_streamed_by_copy_writes_what_applying_it_entry_by_entry_would(
+    engine: sa.Engine, people: list[PersonHistory]
+) -> None:
+    """On PostgreSQL a repair snapshot's part goes in by COPY (a staging table and one upsert
+    for the copies): the rows are those `apply_identity` writes, over copies already held, and
+    two parts in one transaction (a batch) each land whole."""
+    lg = people[0].current.lg_code
+    entries = [p.current for p in people if p.current.lg_code == lg]
+    half = len(entries) // 2
+    with engine.begin() as conn:
+        for person in people[:30]:  # copies already held, some of them replaced
+            apply_identity(conn, person.versions[0], message_id=str(uuid.uuid4()), now=NOW)
+    with engine.begin() as conn:
+        for part, chunk in enumerate((entries[:half], entries[half:]), start=1):
+            snapshot = IdentitySnapshot(
+                lg_code=lg, snapshot_id="snap-1", part=part, parts=2, entries=chunk
+            )
+            apply_snapshot(conn, snapshot, message_id=f"m-{part}", now=NOW)
+        copied = rows(conn)
+        conn.rollback()
+    with engine.begin() as conn:
+        for person in people[:30]:
+            apply_identity(conn, person.versions[0], message_id=str(uuid.uuid4()), now=NOW)
+    with engine.begin() as conn:
+        for part, chunk in enumerate((entries[:half], entries[half:]), start=1):
+            for entry in chunk:
+                apply_identity(conn, entry, message_id=f"m-{part}", now=NOW, snapshot_id="snap-1")
+        conn.execute(  # what the last part drops: copies the snapshot did not carry
+            identity_copies.delete().where(
+                (identity_copies.c.lg_code == lg) & identity_copies.c.snapshot_id.is_(None)
+            )
+        )
+        applied = rows(conn)
+    assert copied[0] == applied[0]
+    assert copied[1][-len(entries) :] == applied[1][-len(entries) :]
+    assert len([c for c in copied[0] if c[0] == lg]) == len(entries)

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from juki.network import pki
-from juki.network.envelope import Envelope, EnvelopeError, uuid7
+from juki.network.envelope import Envelope, EnvelopeError, canonical_json, uuid7
 
 KEY = pki.generate_key()
 NOW = datetime(2025, 4, 1, tzinfo=UTC)
@@ -121,3 +121,16 @@ def test_uuid7_is_time_ordered_and_versioned() -> None:
     assert uuid.UUID(a).version == 7
     assert a < b
     assert uuid7(NOW, random.Random(9)) == uuid7(NOW, random.Random(9))
+
+
+def test_a_signed_envelope_encodes_as_the_canonical_form_and_a_changed_copy_anew() -> None:
+    """`to_bytes` reuses the bytes just signed; a copy changed after signing is encoded from
+    its own fields (so a tampered copy is sent as tampered, and fails its signature)."""
+    env = envelope()
+    full = {**env._unsigned(), "signature": env.signature}
+    assert env.to_bytes() == canonical_json(full)
+    tampered = dataclasses.replace(env, seq=99)
+    assert tampered.signed_bytes is None
+    parsed = Envelope.from_bytes(tampered.to_bytes())
+    assert parsed.seq == 99
+    assert not parsed.has_valid_signature(KEY.public_key())

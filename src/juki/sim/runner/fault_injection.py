@@ -62,6 +62,10 @@ class FaultInjector:
             self.forger = Forger(self.cluster, trace, random.Random(rng.getrandbits(64)))
             if forged is not None:
                 self.forger.forged = forged
+        # its own rng (as the forger's), so runs without this fault keep their course
+        self.batch_rng: random.Random | None = None
+        if rates.crash_mid_batch > 0:
+            self.batch_rng = random.Random(rng.getrandbits(64))
 
     def plan_day(self, day_start: datetime) -> None:
         """Schedule the day's node, link and clock faults at random times in it."""
@@ -70,10 +74,30 @@ class FaultInjector:
             for _ in range(poisson(self.rng, rate)):
                 when = day_start + timedelta(seconds=round(self.rng.random() * 86_400, 3))
                 self.loop.at(when, kind, self._fault_action(kind))
+        if self.batch_rng is not None:
+            for _ in range(poisson(self.batch_rng, self.rates.crash_mid_batch)):
+                when = day_start + timedelta(seconds=round(self.batch_rng.random() * 86_400, 3))
+                self.loop.at(when, "crash_mid_batch", self._crash_mid_batch)
         if self.forger is not None:
             for _ in range(poisson(self.forger.rng, self.rates.forge)):
                 when = day_start + timedelta(seconds=round(self.forger.rng.random() * 86_400, 3))
                 self.loop.at(when, "forge", self._forge)
+
+    def _crash_mid_batch(self) -> None:
+        """Arm a node to die at its 1st to 6th write while applying batches (the next one, or a
+        later one if that one writes less): some of a batch written, none of it committed; the
+        sender must send it again."""
+        if self.over or self.batch_rng is None:
+            return
+        up = [n for n in self.cluster.order if self.cluster.up(n)]
+        if not up:
+            return
+        node_id = up[self.batch_rng.randrange(len(up))]
+        at_write = self.batch_rng.randint(1, 6)
+        self.cluster.disks[node_id].crash_mid_batch = at_write
+        self._note(
+            "crash_mid_batch", f"{node_id} will crash at write {at_write} of a batch", node_id
+        )
 
     def _fault_action(self, kind: str) -> Callable[[], None]:
         return lambda: self._fault(kind)
@@ -228,6 +252,7 @@ class FaultInjector:
         for disk in cluster.disks.values():
             disk.full = False
             disk.crash_at_commit = False
+            disk.crash_mid_batch = 0
         for node_id in sorted(cluster.down):
             cluster.restart(node_id)
         for node_id in sorted(self.disconnected):

@@ -13,6 +13,8 @@ import random
 from datetime import date
 from typing import Final
 
+import sqlalchemy as sa
+
 from juki.core.text import normalize_kana
 from juki.nodes.national import NationalNode
 from juki.nodes.provide import provide_batch
@@ -25,6 +27,7 @@ from juki.provision.store import SqlProvisionUnitOfWork
 from juki.registry.model import ResidentRecord
 from juki.security.actors import Actor
 from juki.security.permissions import Role
+from juki.sim.faults import SimCrash, is_disk_full
 from juki.sim.population import SeededIds, Whereabouts
 from juki.sim.workload.desk import Desk
 
@@ -91,7 +94,24 @@ def lookup(desk: Desk) -> None:
     if record is None:
         desk.stats.skipped["lookup"] += 1
         return
-    hit = find(national, record, desk.rng)
+    try:
+        hit = find(national, record, desk.rng)
+    except sa.exc.SQLAlchemyError as exc:  # the national node's disk is full: no answer
+        if not is_disk_full(exc):
+            raise
+        desk.stats.failed["lookup"] += 1
+        desk.trace.add(
+            desk.cluster.master.now(),
+            f"national lookup failed: {str(exc).splitlines()[0]}",
+            [f"person:{person.resident_code}", "node:national"],
+        )
+        return
+    except SimCrash as crash:  # the national node died while recording the provision
+        desk.stats.failed["lookup"] += 1
+        desk.trace.add(desk.cluster.master.now(), "national lookup lost: the node crashed", [])
+        desk.cluster.crashes.append(crash)
+        desk.cluster.settle_crashes()
+        return
     desk.stats.lookups += 1
     found = hit is not None and hit.resident_code == person.resident_code
     desk.stats.lookup_hits += found

@@ -1,0 +1,136 @@
+"""The outbox and inbox for batches: many rows of one link in a few statements.
+
+Functions take a connection in an open transaction, as in `juki.network.store`: the caller
+decides what commits together. Rows are written with executemany (one statement for a batch),
+so a batch costs the database a fixed handful of round trips, not a handful per message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Final
+
+import sqlalchemy as sa
+
+from juki.network.batch import ITEM_OVERHEAD_BYTES
+from juki.network.envelope import Envelope, canonical_json
+from juki.network.store import DELIVERED, PENDING, Outgoing, link_row, outgoing_of
+from juki.network.tables import net_inbox, net_links, net_outbox
+
+_FOLLOWING: Final = (
+    sa.select(net_outbox)
+    .where(
+        (net_outbox.c.peer == sa.bindparam("k_peer"))
+        & (net_outbox.c.status == PENDING)
+        & (net_outbox.c.seq >= sa.bindparam("k_seq"))
+    )
+    .order_by(net_outbox.c.seq)
+    .limit(sa.bindparam("k_limit"))
+)
+_SETTLE: Final = net_outbox.update().where(net_outbox.c.outbox_id == sa.bindparam("k_id"))
+_ADVANCE: Final = net_links.update().where(net_links.c.peer == sa.bindparam("k_peer"))
+_INBOX_OF: Final = sa.select(net_inbox.c.message_id, net_inbox.c.outcome).where(
+    (net_inbox.c.sender == sa.bindparam("k_sender"))
+    & net_inbox.c.message_id.in_(sa.bindparam("k_ids", expanding=True))
+)
+
+
+def following(
+    conn: sa.Connection, head: Outgoing, max_messages: int, max_bytes: int
+) -> list[Outgoing]:
+    """`head` and the pending messages right behind it on its link, in order, as many as fit
+    in `max_messages` and about `max_bytes`: the backlog decides the batch's size, so a lone
+    message goes at once and a long queue goes in full batches."""
+    rows = conn.execute(
+        _FOLLOWING, {"k_peer": head.peer, "k_seq": head.seq, "k_limit": max_messages}
+    ).all()
+    out: list[Outgoing] = []
+    size = 0
+    for row in rows:
+        size += len(row.body) + ITEM_OVERHEAD_BYTES
+        if out and (int(row.seq) != out[-1].seq + 1 or size > max_bytes):
+            break
+        out.append(outgoing_of(row))
+    return out or [head]
+
+
+def mark_delivered(
+    conn: sa.Connection, settled: Sequence[tuple[Outgoing, str]], now: datetime
+) -> None:
+    """Acknowledged messages of a batch, each with the outcome its reply named."""
+    if not settled:
+        return
+    stamp = now.isoformat()
+    conn.execute(
+        _SETTLE,
+        [
+            {"k_id": m.outbox_id, "status": DELIVERED, "outcome": o, "delivered_at": stamp}
+            for m, o in settled
+        ],
+    )
+
+
+def enqueue(
+    conn: sa.Connection,
+    peer: str,
+    messages: Sequence[tuple[str, int, dict[str, Any], str]],
+    now: datetime,
+) -> list[int]:
+    """Queue (type, schema version, body, message id) messages for `peer`, in order, taking
+    the link's next sequence numbers: one read and one write of the link for them all."""
+    if not messages:
+        return []
+    first = int(link_row(conn, peer).next_send_seq)
+    conn.execute(_ADVANCE, {"k_peer": peer, "next_send_seq": first + len(messages)})
+    stamp = now.isoformat()
+    conn.execute(
+        net_outbox.insert(),
+        [
+            {
+                "message_id": message_id,
+                "peer": peer,
+                "seq": first + i,
+                "message_type": message_type,
+                "schema_version": version,
+                "body": canonical_json(body).decode("utf-8"),
+                "created_at": stamp,
+                "status": PENDING,
+                "attempts": 0,
+                "next_attempt_at": stamp,
+            }
+            for i, (message_type, version, body, message_id) in enumerate(messages)
+        ],
+    )
+    return [first + i for i in range(len(messages))]
+
+
+def inbox_outcomes(conn: sa.Connection, sender: str, message_ids: Sequence[str]) -> dict[str, str]:
+    """What became of those of these messages that came before (by id), in one query."""
+    rows = conn.execute(_INBOX_OF, {"k_sender": sender, "k_ids": list(message_ids)}).all()
+    return {r.message_id: r.outcome for r in rows}
+
+
+def record_received(
+    conn: sa.Connection, received: Sequence[tuple[Envelope, str]], now: datetime
+) -> None:
+    """Inbox rows for a batch's messages, and the link's last number: the last of them."""
+    if not received:
+        return
+    stamp = now.isoformat()
+    conn.execute(
+        net_inbox.insert(),
+        [
+            {
+                "message_id": env.message_id,
+                "sender": env.sender,
+                "seq": env.seq,
+                "message_type": env.message_type,
+                "received_at": stamp,
+                "outcome": outcome,
+            }
+            for env, outcome in received
+        ],
+    )
+    last = max(env.seq for env, _ in received)
+    conn.execute(_ADVANCE, {"k_peer": received[0][0].sender, "last_recv_seq": last})

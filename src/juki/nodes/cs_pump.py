@@ -1,0 +1,65 @@
+"""The CS's pump: its registry's outbox rows onto the network, a batch per transaction.
+
+The registry writes each change's event to its own outbox in the change's transaction; the CS
+takes up to `PUMP_BATCH` of them at a time, in order, forwards each (its own copy, a message
+queued for the network) and marks them forwarded, all in one transaction: a crash leaves them
+either all forwarded or all still waiting. identity_info is forwarded in runs (one write of the
+copies and the link for the run), and a run goes on across the events whose forwarding touches
+nothing identity_info does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+import sqlalchemy as sa
+
+from juki.network.messages import FUHYO_NOTICE, IDENTITY_INFO_CHANGED, parse_body
+from juki.registry.tables import outbox
+
+PUMP_BATCH: Final = 256  # registry changes forwarded per transaction (a batch's worth)
+# Built once: every step of a municipality asks for its registry's unforwarded rows.
+_UNFORWARDED: Final = (
+    sa.select(outbox)
+    .where(outbox.c.delivered_at.is_(None))
+    .order_by(outbox.c.outbox_id)
+    .limit(PUMP_BATCH)
+)
+_FORWARDED: Final = outbox.update().where(outbox.c.outbox_id == sa.bindparam("k_id"))
+# Forwards one registry event (a message body) onto the network, in the pump's transaction.
+Forwarder = Callable[[sa.Connection, str, Any], None]
+# Forwards a run of identity_info_changed events, given as (registry message id, event).
+RunForwarder = Callable[[sa.Connection, list[tuple[str, Any]]], None]
+# Registry events whose forwarding touches nothing identity_info does (the 附票, 附票連携):
+# a run of identity_info is forwarded together across them, not cut into pieces.
+BESIDE_IDENTITY: Final = frozenset({FUHYO_NOTICE})
+
+
+def pump_registry(
+    engine: sa.Engine,
+    now: str,
+    forwarders: Mapping[str, Forwarder],
+    forward_identities: RunForwarder,
+) -> int:
+    """Forward up to a batch of registry outbox rows in one transaction; how many."""
+    with engine.begin() as conn:
+        rows = conn.execute(_UNFORWARDED).all()
+        run: list[tuple[str, Any]] = []  # identity_info, forwarded together
+        for row in rows:
+            event = parse_body(row.message_type, row.schema_version, json.loads(row.payload))
+            if row.message_type == IDENTITY_INFO_CHANGED:
+                run.append((row.message_id, event))
+                continue
+            if row.message_type not in BESIDE_IDENTITY:
+                forward_identities(conn, run)
+                run = []
+            forward = forwarders.get(row.message_type)
+            if forward is None:
+                raise ValueError(f"the registry outbox holds {row.message_type}, not an event")
+            forward(conn, row.message_id, event)
+        forward_identities(conn, run)
+        if rows:  # the whole batch at once, in the same transaction as its forwarding
+            conn.execute(_FORWARDED, [{"k_id": r.outbox_id, "delivered_at": now} for r in rows])
+    return len(rows)

@@ -1,0 +1,316 @@
+"""Batches on the network: a backlog goes in few requests, still exactly once and in order, a
+crash at any write of a batch loses and duplicates nothing, and each message inside a batch is
+held to its sender's authority as if it came alone."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from juki.core.clock import JST, FixedClock
+from juki.network import tables as nt
+from juki.network.batch import MESSAGE_BATCH
+from juki.network.envelope import Envelope, uuid7
+from juki.network.messages import IdentityInfoBody, IdentityInfoChanged
+from juki.network.transport import Reply, ReplyStatus
+from juki.nodes.codes import POOL_BATCH
+from juki.nodes.layout import municipality, national, prefecture
+from juki.nodes.memory import InProcessNetwork, build_network, reopen_network
+from juki.nodes.tables import code_ledger, identity_changes, identity_copies
+from juki.population.seeding import seed_registry
+from juki.registry import services as svc
+from juki.registry.commands import RecordRelocation
+from juki.registry.tables import resident_records
+from juki.registry.uow import SqlRegistryUnitOfWork
+from juki.security.actors import Actor
+from juki.security.permissions import Role
+from juki.sim.faults import DiskState, SimCrash, install_disk_hooks
+from support.db_copies import sqlite_copy
+
+INAGI, TOKYO, NAGANO_CITY = "132250", "130001", "202011"
+RESIDENTS = 120
+CLERK = Actor("clerk", Role.COUNTER_CLERK, "T1")
+
+
+def _clock() -> FixedClock:
+    return FixedClock(datetime(2025, 4, 1, 9, 0, tzinfo=JST))
+
+
+def _layout() -> tuple[object, ...]:
+    tokyo = prefecture(TOKYO, "東京都")
+    nagano = prefecture("200000", "長野県")
+    return (
+        national(),
+        tokyo,
+        nagano,
+        municipality(INAGI, tokyo, "稲城市"),
+        municipality(NAGANO_CITY, nagano, "長野市"),
+    )
+
+
+@pytest.fixture(scope="module")
+def _seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[InProcessNetwork, Path]:
+    """稲城市 with its residents seeded, their identity_info not yet sent (built once)."""
+    directory = tmp_path_factory.mktemp("batches")
+    net = build_network(
+        _layout(),  # type: ignore[arg-type]
+        lambda node_id: f"sqlite:///{directory}/{node_id}.db",
+        _clock(),
+        seed=3,
+    )
+    net.national.allot(INAGI, RESIDENTS + POOL_BATCH)
+    net.national.allot(NAGANO_CITY, POOL_BATCH)
+    net.run_until_quiet()
+    seed_registry(
+        net.municipality(INAGI).engine,
+        lg_code=INAGI,
+        residents=RESIDENTS,
+        seed=3,
+        by=Actor.system("test"),
+        clock=_clock(),
+    )
+    net.dispose()
+    return net, directory
+
+
+@pytest.fixture
+def net(_seeded: tuple[InProcessNetwork, Path], tmp_path: Path) -> Iterator[InProcessNetwork]:
+    built, directory = _seeded
+    urls = {n: sqlite_copy(directory / f"{n}.db", tmp_path) for n in built.nodes}
+    network = reopen_network(built, urls.__getitem__, _clock(), seed=3)
+    yield network
+    network.dispose()
+
+
+class Counting:
+    """The in-memory transport, counting requests by the kind of envelope they carry."""
+
+    def __init__(self, net: InProcessNetwork) -> None:
+        self.inner = net.transport
+        self.requests: Counter[str] = Counter()
+        for node in net.nodes.values():
+            node.worker.transport = self
+
+    def send(self, recipient: str, endpoint: str, payload: bytes) -> Reply:
+        batch = f'"message_type":"{MESSAGE_BATCH}"'.encode() in payload
+        self.requests["batch" if batch else "single"] += 1
+        return self.inner.send(recipient, endpoint, payload)
+
+
+def count(node: object, table: sa.Table, *where: sa.ColumnElement[bool]) -> int:
+    with node.engine.connect() as conn:  # type: ignore[attr-defined]
+        query = sa.select(sa.func.count()).select_from(table)
+        return int(conn.execute(query.where(*where) if where else query).scalar_one())
+
+
+def relocate(net: InProcessNetwork, how_many: int, street: str) -> int:
+    """Relocate the first `how_many` active residents' households; the changes made."""
+    inagi = net.municipality(INAGI)
+    with inagi.engine.connect() as conn:
+        ids = conn.execute(
+            sa.select(resident_records.c.record_id)
+            .where(resident_records.c.status == "active")
+            .order_by(resident_records.c.record_id)
+            .limit(how_many)
+        ).scalars()
+        ids = list(ids)
+    made = 0
+    for i, rid in enumerate(ids):
+        uow = SqlRegistryUnitOfWork(inagi.engine, clock=inagi.clock)
+        record = svc.get_record(uow, CLERK, rid)
+        address = f"東京都稲城市{street}{i + 1}番地"
+        if record.address == address:
+            continue
+        members = svc.household_view(
+            SqlRegistryUnitOfWork(inagi.engine, clock=inagi.clock), CLERK, record.household_id
+        )[1]
+        made += len(
+            svc.record_relocation(
+                SqlRegistryUnitOfWork(inagi.engine, clock=inagi.clock),
+                CLERK,
+                RecordRelocation(
+                    tuple(m.record_id for m in members), address, date(2025, 4, 1), date(2025, 4, 1)
+                ),
+            )
+        )
+    return made
+
+
+def test_a_backlog_goes_in_batches_and_every_change_arrives_once(net: InProcessNetwork) -> None:
+    wire = Counting(net)
+    net.run_until_quiet()
+    assert count(net.national, identity_copies, identity_copies.c.lg_code == INAGI) == RESIDENTS
+    assert count(net.national, identity_changes) == RESIDENTS
+    # two hops of 120 identity_info each (and a few my_number and pool messages): in batches
+    assert wire.requests["batch"] >= 2
+    assert wire.requests["batch"] + wire.requests["single"] < RESIDENTS // 4
+    assert net.check() == []
+    for node in net.nodes.values():
+        assert count(node, nt.net_outbox, nt.net_outbox.c.status == "pending") == 0
+        assert count(node, nt.net_dead_letters) == 0
+
+
+# The writes every batch of identity_info makes there: the copies' upsert, the history, (at the
+# prefecture: the link and the outbox, for national), the inbox, the link's number.
+@pytest.mark.parametrize(("node_id", "writes"), [(TOKYO, 6), ("national", 4)])
+def test_a_crash_at_any_write_of_a_batch_loses_and_duplicates_nothing(
+    net: InProcessNetwork, node_id: str, writes: int
+) -> None:
+    """The receiver dies at its 1st, 2nd, … write of a batch: nothing of it is committed, the
+    sender was not answered and sends it again, and each message is applied exactly once."""
+    net.run_until_quiet()
+    disk = DiskState()
+    install_disk_hooks(
+        net.nodes[node_id].engine, node_id, disk, full=False, crash=False, mid_batch=True
+    )
+    made = 0
+    for write in range(1, writes + 1):
+        made += relocate(net, 3, f"百村{write}-")
+        disk.crash_mid_batch = write
+        with pytest.raises(SimCrash, match="in the middle of batch"):
+            net.run_until_quiet()
+        net.run_until_quiet()
+        assert disk.crash_mid_batch == 0
+    assert made >= writes * 3
+    changes = count(net.national, identity_changes)
+    assert changes == RESIDENTS + made
+    with net.national.engine.connect() as conn:  # each message applied once, at each level
+        dup = conn.execute(
+            sa.select(identity_changes.c.message_id)
+            .group_by(identity_changes.c.message_id)
+            .having(sa.func.count() > 1)
+        ).all()
+    assert dup == []
+    assert net.check() == []
+
+
+def test_a_message_its_sender_may_not_send_is_refused_inside_a_batch(
+    net: InProcessNetwork,
+) -> None:
+    """長野市 reports a 稲城市 resident in the middle of its own changes: that one message is
+    refused and recorded, those before it are applied, and the link goes on past it."""
+    net.run_until_quiet()
+    nagano = net.municipality(NAGANO_CITY)
+    with net.national.engine.connect() as conn:
+        inagi_row = (
+            conn.execute(
+                sa.select(identity_copies).where(identity_copies.c.lg_code == INAGI).limit(1)
+            )
+            .mappings()
+            .one()
+        )
+    stolen = IdentityInfoBody.model_validate(
+        {k: inagi_row[k] for k in IdentityInfoBody.model_fields} | {"address": "長野県長野市1"}
+    )
+    own = [
+        IdentityInfoBody.model_validate(
+            stolen.model_dump() | {"lg_code": NAGANO_CITY, "resident_code": code}
+        )
+        for code in _codes_of(net, NAGANO_CITY, 4)
+    ]
+    with nagano.engine.begin() as conn:
+        nagano.send_many(
+            conn,
+            "200000",
+            [IdentityInfoChanged(identity=i) for i in (own[0], own[1], stolen, own[2], own[3])],
+        )
+    net.run_until_quiet()
+    refusals = count(
+        net.nodes["200000"], nt.net_refusals, nt.net_refusals.c.reason == "unauthorised"
+    )
+    assert refusals == 1
+    assert count(nagano, nt.net_dead_letters, nt.net_dead_letters.c.reason == "unauthorised") == 1
+    assert count(net.national, identity_copies, identity_copies.c.lg_code == NAGANO_CITY) == 4
+    with net.national.engine.connect() as conn:
+        kept = conn.execute(
+            sa.select(identity_copies.c.address).where(
+                (identity_copies.c.lg_code == INAGI)
+                & (identity_copies.c.resident_code == stolen.resident_code)
+            )
+        ).scalar_one()
+    assert kept != "長野県長野市1"
+
+
+def _codes_of(net: InProcessNetwork, lg_code: str, n: int) -> list[str]:
+    """Codes of `lg_code`'s pool at national: valid resident codes nobody holds yet."""
+    with net.national.engine.connect() as conn:
+        return list(
+            conn.execute(
+                sa.select(code_ledger.c.resident_code)
+                .where((code_ledger.c.lg_code == lg_code) & code_ledger.c.used_at.is_(None))
+                .order_by(code_ledger.c.resident_code)
+                .limit(n)
+            ).scalars()
+        )
+
+
+def test_a_malformed_batch_is_refused_whole_and_recorded(net: InProcessNetwork) -> None:
+    """Signed by a node of the network, but a message in it is not one: refused as malformed
+    (recorded, nothing applied), an answer and not a server error."""
+    inagi = net.municipality(INAGI)
+    now = inagi.clock.now()
+    items = [
+        {
+            "message_id": uuid7(now, inagi.rng),
+            "message_type": "identity_info_changed",
+            "schema_version": 2,
+            "seq": 1,
+            "body": {},
+        },
+        {
+            "message_id": "not-a-uuid",
+            "message_type": "identity_info_changed",
+            "schema_version": 2,
+            "seq": 2,
+            "body": {},
+        },
+    ]
+    env = Envelope(
+        uuid7(now, inagi.rng),
+        MESSAGE_BATCH,
+        1,
+        INAGI,
+        TOKYO,
+        now.isoformat(),
+        1,
+        {"messages": items},
+    ).signed(inagi.identity.key)
+    reply = net.transport.send(TOKYO, "", env.to_bytes())
+    assert (reply.status, reply.reason) == (ReplyStatus.REFUSED, "malformed")
+    assert "messages[1].message_id" in reply.detail
+    tokyo = net.nodes[TOKYO]
+    assert count(tokyo, nt.net_refusals, nt.net_refusals.c.reason == "malformed") == 1
+    assert count(tokyo, nt.net_inbox) == 0
+
+
+def test_a_batch_past_the_next_number_is_answered_with_a_gap(net: InProcessNetwork) -> None:
+    inagi = net.municipality(INAGI)
+    now = inagi.clock.now()
+    body = {"identity": {}}
+    items = [
+        {
+            "message_id": uuid7(now, inagi.rng),
+            "message_type": "identity_info_changed",
+            "schema_version": 2,
+            "seq": seq,
+            "body": body,
+        }
+        for seq in (5, 6)
+    ]
+    env = Envelope(
+        uuid7(now, inagi.rng),
+        MESSAGE_BATCH,
+        1,
+        INAGI,
+        TOKYO,
+        now.isoformat(),
+        5,
+        {"messages": items},
+    ).signed(inagi.identity.key)
+    reply = net.transport.send(TOKYO, "", env.to_bytes())
+    assert [(r.status, r.expected_seq) for r in reply.items] == [(ReplyStatus.GAP, 1)]
