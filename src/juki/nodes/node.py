@@ -21,7 +21,7 @@ from juki.core.clock import Clock
 from juki.core.ports import OpLogEntry, Outcome
 from juki.network import authority, batch_store, pki, store
 from juki.network.delivery import DeliveryWorker
-from juki.network.directory import Directory, DirectoryError, NodeKind, NodeStatus
+from juki.network.directory import Directory, DirectoryError, NodeKind
 from juki.network.envelope import Envelope, uuid7
 from juki.network.messages import (
     CURRENT_VERSION,
@@ -469,7 +469,11 @@ class Node:
             dead = store.dead_letter_count(conn)
             last_check = store.get_state(conn, LAST_CHECK_KEY)
         oldest = [q.oldest_created_at for q in queues if q.oldest_created_at]
-        oldest_age = (now - min(_parse(o) for o in oldest)).total_seconds() if oldest else None
+        oldest_age = (
+            (now - min(datetime.fromisoformat(o) for o in oldest)).total_seconds()
+            if oldest
+            else None
+        )
         try:
             serial: int | None = self.directory().serial
         except DirectoryError:
@@ -489,14 +493,3 @@ class Node:
     def record_check(self, summary: str) -> None:
         with self.engine.begin() as conn:
             store.set_state(conn, LAST_CHECK_KEY, summary)
-
-
-def _parse(stamp: str) -> Any:
-    from datetime import datetime
-
-    return datetime.fromisoformat(stamp)
-
-
-def node_status_in(directory: Directory, node_id: str) -> NodeStatus | None:
-    entry = directory.get(node_id)
-    return entry.status if entry else None
