@@ -16,6 +16,7 @@ from juki.certificates.signing import (
     SIGNER_KIND,
     SigningSetupError,
     load_signing_material,
+    outside_event_loop,
     trust_roots,
 )
 from juki.core.errors import ValidationError
@@ -120,14 +121,13 @@ def test_the_signature_has_pyhankos_own_pades_attributes_and_validates(tmp_path:
     """The signing-certificate value made once per signer (`_pades_attributes`) is the one
     pyhanko makes per signature, byte for byte; the attributes are those of a PAdES signature;
     and each signature validates against the root."""
-    import asyncio
     import io
 
     from asn1crypto import x509 as asn1_x509  # type: ignore[import-untyped]
     from cryptography.hazmat.primitives.serialization import Encoding
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.general import as_signing_certificate_v2, simple_cms_attribute
-    from pyhanko.sign.validation import async_validate_pdf_signature
+    from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
     from weasyprint import HTML  # type: ignore[import-untyped]
 
@@ -149,7 +149,8 @@ def test_the_signature_has_pyhankos_own_pades_attributes_and_validates(tmp_path:
         assert set(attrs) == {"content_type", "message_digest", "signing_certificate_v2"}
         assert attrs["signing_certificate_v2"] == expected
         (embedded,) = PdfFileReader(io.BytesIO(signed)).embedded_signatures
-        status = asyncio.run(
-            async_validate_pdf_signature(embedded, signer_validation_context=context)
+        # pyhanko's validation runs its own event loop: outside any loop this worker runs
+        status = outside_event_loop(
+            lambda sig=embedded: validate_pdf_signature(sig, signer_validation_context=context)
         )
         assert status.intact and status.valid and status.trusted
