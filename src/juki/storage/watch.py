@@ -26,7 +26,7 @@ import sqlalchemy as sa
 CHANNEL: Final = "juki_work"  # one channel per database: each node has a database of its own
 NOTIFY_SQL: Final = f"SELECT pg_notify('{CHANNEL}', '')"
 SQLITE_POLL: Final = 0.2  # seconds between two reads of data_version
-LISTEN_TIMEOUT: Final = 5.0  # seconds a listener blocks before it checks whether to stop
+LISTEN_TIMEOUT: Final = 1.0  # seconds a listener blocks before it checks whether to stop
 RECONNECT_WAIT: Final = 5.0  # after the listening connection failed
 
 _ANNOUNCED: Final = "juki_announced"  # conn.info: the transaction already announced
