@@ -17,16 +17,25 @@ ARGS = [
 ]  # fmt: skip
 
 
-def juki(*args: str, hash_seed: str) -> subprocess.CompletedProcess[bytes]:
+def juki(*args: str, hash_seed: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-    return subprocess.run(
-        [sys.executable, "-m", "juki", *args], capture_output=True, env=env, check=False
+    return subprocess.Popen(
+        [sys.executable, "-m", "juki", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
     )
 
 
+def finished(process: subprocess.Popen[bytes]) -> subprocess.CompletedProcess[bytes]:
+    out, err = process.communicate(timeout=600)
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
 def test_same_seed_prints_the_same_json_in_two_processes() -> None:
-    first = juki(*ARGS, hash_seed="1")
-    second = juki(*ARGS, hash_seed="2")  # set and dict-of-str order differ between the two
+    # the two run side by side; set and dict-of-str order differ between them
+    running = [juki(*ARGS, hash_seed="1"), juki(*ARGS, hash_seed="2")]
+    first, second = (finished(p) for p in running)
     assert first.returncode == 0, first.stderr.decode()[-2000:]
     assert first.stdout == second.stdout
     result = json.loads(first.stdout)
