@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from juki.core.text import normalize_kana
 from juki.network.envelope import canonical_json
 from juki.network.messages import IdentityInfoBody, IdentitySnapshot, MessageBody
-from juki.nodes.identity_load import copy_snapshot_part
+from juki.nodes.identity_load import change_values, copy_snapshot_part
 from juki.nodes.tables import identity_changes, identity_copies
 from juki.registry.identity_info import IDENTITY_FIELDS
 from juki.registry.tables import record_changes, resident_records, retired_codes
@@ -109,21 +109,7 @@ def apply_identity(
     keyed = {**values, "k_lg": info.lg_code, "k_code": info.resident_code}
     if conn.execute(_UPDATE_COPY, keyed).rowcount == 0:
         conn.execute(_INSERT_COPY, values)
-    conn.execute(_INSERT_CHANGE, _change_values(info, message_id, now.isoformat()))
-
-
-def _change_values(info: IdentityInfoBody, message_id: str, received_at: str) -> dict[str, Any]:
-    """A version in the history, with its reading key and birth date (a lookup by the four
-    items `as_of` a day finds who had them then)."""
-    return {
-        "lg_code": info.lg_code,
-        "resident_code": info.resident_code,
-        "message_id": message_id,
-        "body": info.model_dump_json(),
-        "received_at": received_at,
-        "name_kana_key": normalize_kana(info.family_name_kana + info.given_name_kana),
-        "birth_date": info.birth_date,
-    }
+    conn.execute(_INSERT_CHANGE, change_values(info, message_id, now.isoformat()))
 
 
 def _copy_values(info: IdentityInfoBody, now: datetime, snapshot_id: str | None) -> dict[str, Any]:
@@ -151,7 +137,7 @@ def apply_identities(
     )
     stamp = now.isoformat()
     conn.execute(
-        _INSERT_CHANGE, [_change_values(info, message_id, stamp) for info, message_id in changes]
+        _INSERT_CHANGE, [change_values(info, message_id, stamp) for info, message_id in changes]
     )
 
 
