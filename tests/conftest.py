@@ -114,6 +114,15 @@ def migrated_pg_url(pg_pool: DatabasePool) -> Iterator[str]:
 
 
 @pytest.fixture
+def restructured_pg_url(pg_pool: DatabasePool) -> Iterator[str]:
+    """The same, for a test that changes the schema itself (partitions a table, …): the
+    database is dropped afterwards instead of going back to the pool."""
+    url = pg_pool.take()
+    yield url
+    pg_pool.discard(url)
+
+
+@pytest.fixture
 def migrated_sqlite_url(sqlite_url: str) -> str:
     """A new SQLite database at the head revision."""
     create_migrated(sqlite_url)

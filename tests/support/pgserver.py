@@ -409,6 +409,11 @@ class DatabasePool:
     def give_back(self, url: str) -> None:
         self._free.append(url.rsplit("/", 1)[1])
 
+    def discard(self, url: str) -> None:
+        """Drop a database whose schema its user changed (emptying keeps the schema, so the
+        next user would get the changed one)."""
+        self.server.drop_database(url.rsplit("/", 1)[1])  # WITH (FORCE): its sessions end
+
     def _empty(self, name: str) -> None:
         """Delete every row and restart every sequence: for tables this small, DELETE (with
         foreign-key triggers off for the transaction) is five times faster than TRUNCATE."""

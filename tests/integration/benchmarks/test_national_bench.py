@@ -15,10 +15,10 @@ PERSONS, LOOKUPS = 300, 20
 @pytest.mark.postgres
 @pytest.mark.parametrize("partitions", [0, 2])
 def test_bench_national_loads_looks_up_changes_and_prints_each_figure_beside_the_raw_one(
-    migrated_pg_url: str, partitions: int
+    restructured_pg_url: str, partitions: int
 ) -> None:
     out = io.StringIO()
-    national.run(migrated_pg_url, PERSONS, LOOKUPS, 1, partitions, 1, out=out)
+    national.run(restructured_pg_url, PERSONS, LOOKUPS, 1, partitions, 1, out=out)
     text = out.getvalue()
     assert re.search(r"juki initial load +[\d,.]+ +[\d,.]+ +[\d,.]+ +[\d.]+", text), text
     assert f"{PERSONS:,} persons" in text
