@@ -17,6 +17,7 @@ from juki.network.batch import ITEM_OVERHEAD_BYTES
 from juki.network.envelope import Envelope, canonical_json
 from juki.network.store import DELIVERED, PENDING, Outgoing, link_row, outgoing_of
 from juki.network.tables import net_inbox, net_links, net_outbox
+from juki.storage.bulk import BulkWrite, PerDialect, one_of
 
 _FOLLOWING: Final = (
     sa.select(net_outbox)
@@ -28,11 +29,35 @@ _FOLLOWING: Final = (
     .order_by(net_outbox.c.seq)
     .limit(sa.bindparam("k_limit"))
 )
-_SETTLE: Final = net_outbox.update().where(net_outbox.c.outbox_id == sa.bindparam("k_id"))
+# A batch's acknowledged messages, one statement per outcome (they share the rest).
+_SETTLE: Final = PerDialect(
+    lambda dialect: net_outbox.update().where(one_of(net_outbox.c.outbox_id, "k_ids", dialect))
+)
 _ADVANCE: Final = net_links.update().where(net_links.c.peer == sa.bindparam("k_peer"))
-_INBOX_OF: Final = sa.select(net_inbox.c.message_id, net_inbox.c.outcome).where(
-    (net_inbox.c.sender == sa.bindparam("k_sender"))
-    & net_inbox.c.message_id.in_(sa.bindparam("k_ids", expanding=True))
+# Rows written on the driver's own executemany / arrays (`juki.storage.bulk`).
+_WRITE_OUTBOX: Final = BulkWrite(
+    net_outbox,
+    (
+        "message_id",
+        "peer",
+        "seq",
+        "message_type",
+        "schema_version",
+        "body",
+        "created_at",
+        "status",
+        "attempts",
+        "next_attempt_at",
+    ),
+)
+_WRITE_INBOX: Final = BulkWrite(
+    net_inbox, ("message_id", "sender", "seq", "message_type", "received_at", "outcome")
+)
+_INBOX_OF: Final = PerDialect(
+    lambda dialect: sa.select(net_inbox.c.message_id, net_inbox.c.outcome).where(
+        (net_inbox.c.sender == sa.bindparam("k_sender"))
+        & one_of(net_inbox.c.message_id, "k_ids", dialect)
+    )
 )
 
 
@@ -62,13 +87,14 @@ def mark_delivered(
     if not settled:
         return
     stamp = now.isoformat()
-    conn.execute(
-        _SETTLE,
-        [
-            {"k_id": m.outbox_id, "status": DELIVERED, "outcome": o, "delivered_at": stamp}
-            for m, o in settled
-        ],
-    )
+    by_outcome: dict[str, list[int]] = {}
+    for m, outcome in settled:
+        by_outcome.setdefault(outcome, []).append(m.outbox_id)
+    for outcome, ids in by_outcome.items():
+        conn.execute(
+            _SETTLE(conn),
+            {"k_ids": ids, "status": DELIVERED, "outcome": outcome, "delivered_at": stamp},
+        )
 
 
 def enqueue(
@@ -84,21 +110,21 @@ def enqueue(
     first = int(link_row(conn, peer).next_send_seq)
     conn.execute(_ADVANCE, {"k_peer": peer, "next_send_seq": first + len(messages)})
     stamp = now.isoformat()
-    conn.execute(
-        net_outbox.insert(),
+    _WRITE_OUTBOX.write(
+        conn,
         [
-            {
-                "message_id": message_id,
-                "peer": peer,
-                "seq": first + i,
-                "message_type": message_type,
-                "schema_version": version,
-                "body": canonical_json(body).decode("utf-8"),
-                "created_at": stamp,
-                "status": PENDING,
-                "attempts": 0,
-                "next_attempt_at": stamp,
-            }
+            (
+                message_id,
+                peer,
+                first + i,
+                message_type,
+                version,
+                canonical_json(body).decode("utf-8"),
+                stamp,
+                PENDING,
+                0,
+                stamp,
+            )
             for i, (message_type, version, body, message_id) in enumerate(messages)
         ],
     )
@@ -107,7 +133,7 @@ def enqueue(
 
 def inbox_outcomes(conn: sa.Connection, sender: str, message_ids: Sequence[str]) -> dict[str, str]:
     """What became of those of these messages that came before (by id), in one query."""
-    rows = conn.execute(_INBOX_OF, {"k_sender": sender, "k_ids": list(message_ids)}).all()
+    rows = conn.execute(_INBOX_OF(conn), {"k_sender": sender, "k_ids": list(message_ids)}).all()
     return {r.message_id: r.outcome for r in rows}
 
 
@@ -118,17 +144,10 @@ def record_received(
     if not received:
         return
     stamp = now.isoformat()
-    conn.execute(
-        net_inbox.insert(),
+    _WRITE_INBOX.write(
+        conn,
         [
-            {
-                "message_id": env.message_id,
-                "sender": env.sender,
-                "seq": env.seq,
-                "message_type": env.message_type,
-                "received_at": stamp,
-                "outcome": outcome,
-            }
+            (env.message_id, env.sender, env.seq, env.message_type, stamp, outcome)
             for env, outcome in received
         ],
     )

@@ -62,6 +62,12 @@ def uuid7(now: datetime, rng: random.Random) -> str:
     return str(uuid.UUID(int=value))
 
 
+_SIGNATURE_FIELD: Final = b',"signature":"'
+# A JSON escape of a UTF-16 surrogate: the only way a lone surrogate (which cannot be encoded,
+# so cannot have been signed) gets into a parsed envelope; canonical JSON writes none.
+_ESCAPED_SURROGATE: Final = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
 def canonical_json(value: Any) -> bytes:
     return json.dumps(
         value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
@@ -108,6 +114,11 @@ class Envelope:
             return False
         if base64.b64encode(sig).decode("ascii") != self.signature:
             return False  # only the canonical encoding: no two spellings of one signature
+        # The bytes received, when they end in the signature field as canonical JSON does:
+        # a signature over exactly the bytes parsed holds for what was parsed, so the envelope
+        # need not be encoded again; else (or when that fails) its canonical encoding.
+        if self.signed_bytes is not None and pki.verify(public_key, sig, self.signed_bytes):
+            return True
         return pki.verify(public_key, sig, self.signing_bytes())
 
     def to_bytes(self) -> bytes:
@@ -158,11 +169,17 @@ class Envelope:
             uuid.UUID(env.message_id)
             if env.created.utcoffset() is None:  # parses, or raises ValueError
                 raise ValueError("created_at must carry its offset from UTC")
-            env.signing_bytes()  # a lone surrogate from a JSON escape cannot be signed
+            if _ESCAPED_SURROGATE.search(raw):
+                env.signing_bytes()  # a lone surrogate from a JSON escape cannot be signed
         except (TypeError, ValueError) as exc:
             raise EnvelopeError("malformed", str(exc)) from exc
         if not env.signature:
             raise EnvelopeError("unsigned", "empty signature")
+        # The bytes as sent, up to their signature field: what the sender signed when it sent
+        # canonical JSON (every node does), checked first without encoding the envelope again.
+        cut = raw.rfind(_SIGNATURE_FIELD)
+        if cut > 0 and raw[cut:] == _SIGNATURE_FIELD + env.signature.encode() + b'"}':
+            object.__setattr__(env, "signed_bytes", raw[:cut] + b"}")
         return env
 
 

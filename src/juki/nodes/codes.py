@@ -23,6 +23,7 @@ from juki.network.messages import ResidentCodeChanged
 from juki.nodes.identity import apply_identity
 from juki.nodes.tables import code_ledger, code_pools, identity_copies, issued_allotments
 from juki.registry.codes import draw_unused
+from juki.storage.bulk import PerDialect, one_of
 
 POOL_BATCH: Final = 1000  # codes national sends when it replenishes a pool
 POOL_LOW: Final = 250  # …once it has seen all but this many of the pool used
@@ -69,6 +70,16 @@ _LEDGER_ROW = sa.select(code_ledger.c.lg_code, code_ledger.c.used_at).where(
     code_ledger.c.resident_code == sa.bindparam("k_code")
 )
 _MARK_USED = code_ledger.update().where(code_ledger.c.resident_code == sa.bindparam("k_code"))
+_MARK_USED_MANY = PerDialect(
+    lambda dialect: code_ledger.update().where(
+        one_of(code_ledger.c.resident_code, "k_codes", dialect)
+    )
+)
+_LEDGER_ROWS = PerDialect(
+    lambda dialect: sa.select(
+        code_ledger.c.resident_code, code_ledger.c.lg_code, code_ledger.c.used_at
+    ).where(one_of(code_ledger.c.resident_code, "k_codes", dialect))
+)
 _TAKE_ONE = (
     code_pools.update()
     .where(code_pools.c.lg_code == sa.bindparam("k_lg"))
@@ -101,11 +112,7 @@ def note_used_many(conn: sa.Connection, used: Sequence[tuple[str, str]], now: da
     ledger: dict[str, tuple[str, str | None]] = {}
     wanted = sorted({code for code, _ in used})
     for i in range(0, len(wanted), _IN_CHUNK):
-        rows = conn.execute(
-            sa.select(
-                code_ledger.c.resident_code, code_ledger.c.lg_code, code_ledger.c.used_at
-            ).where(code_ledger.c.resident_code.in_(wanted[i : i + _IN_CHUNK]))
-        ).all()
+        rows = conn.execute(_LEDGER_ROWS(conn), {"k_codes": wanted[i : i + _IN_CHUNK]}).all()
         ledger.update({r.resident_code: (r.lg_code, r.used_at) for r in rows})
     at = now.isoformat()
     new: dict[str, dict[str, str]] = {}
@@ -119,7 +126,11 @@ def note_used_many(conn: sa.Connection, used: Sequence[tuple[str, str]], now: da
     if new:
         conn.execute(code_ledger.insert(), list(new.values()))
     if marked:
-        conn.execute(_MARK_USED, [{"k_code": c, "used_at": at} for c in marked])
+        codes = sorted(marked)
+        for i in range(0, len(codes), _IN_CHUNK):
+            conn.execute(
+                _MARK_USED_MANY(conn), {"k_codes": codes[i : i + _IN_CHUNK], "used_at": at}
+            )
         for lg_code, taken in Counter(marked.values()).items():
             conn.execute(_TAKE_MANY, {"k_lg": lg_code, "k_n": taken})
     touched = {v["lg_code"] for v in new.values()} | set(marked.values())

@@ -20,10 +20,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 from juki.core.text import normalize_kana
 from juki.network.envelope import canonical_json
 from juki.network.messages import IdentityInfoBody, IdentitySnapshot, MessageBody
-from juki.nodes.identity_load import change_values, copy_snapshot_part
+from juki.nodes.identity_load import (
+    CHANGE_COLUMNS,
+    COPY_COLUMNS,
+    change_row,
+    change_values,
+    copy_row,
+    copy_snapshot_part,
+)
 from juki.nodes.tables import identity_changes, identity_copies
 from juki.registry.identity_info import IDENTITY_FIELDS
 from juki.registry.tables import record_changes, resident_records, retired_codes
+from juki.storage.bulk import BulkWrite
 
 DIGEST_FIELDS: Final = IDENTITY_FIELDS  # identity_info, not the change information
 
@@ -128,24 +136,23 @@ def apply_identities(
     snapshot_id: str | None = None,
 ) -> None:
     """`apply_identity` for many (identity_info, message id) at once, in order (a later change
-    of the same person wins): one upsert and one insert, each executed for all the rows."""
+    of the same person wins): one upsert and one insert for all the rows, on the driver's own
+    executemany (SQLite) or arrays (PostgreSQL) — `juki.storage.bulk`."""
     if not changes:
         return
-    conn.execute(
-        _upsert_copy(conn.dialect.name),
-        [_copy_values(info, now, snapshot_id) for info, _ in changes],
-    )
     stamp = now.isoformat()
-    conn.execute(
-        _INSERT_CHANGE, [change_values(info, message_id, stamp) for info, message_id in changes]
+    _WRITE_COPIES.write(conn, [(*copy_row(info, stamp)[:-1], snapshot_id) for info, _ in changes])
+    _WRITE_CHANGES.write(
+        conn, [change_row(info, message_id, stamp) for info, message_id in changes]
     )
 
+
+_WRITE_COPIES: Final = BulkWrite(
+    identity_copies, COPY_COLUMNS, upsert_on=("lg_code", "resident_code")
+)
+_WRITE_CHANGES: Final = BulkWrite(identity_changes, CHANGE_COLUMNS)
 
 _UPSERTS: dict[tuple[str, str, str], Any] = {}
-
-
-def _upsert_copy(dialect: str) -> Any:
-    return upsert_statement(identity_copies, dialect)
 
 
 def upsert_statement(table: sa.Table, dialect: str, *, newer_than: str | None = None) -> Any:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import json
 import random
 import uuid
 from datetime import UTC, datetime
@@ -133,4 +135,33 @@ def test_a_signed_envelope_encodes_as_the_canonical_form_and_a_changed_copy_anew
     assert tampered.signed_bytes is None
     parsed = Envelope.from_bytes(tampered.to_bytes())
     assert parsed.seq == 99
+    assert not parsed.has_valid_signature(KEY.public_key())
+
+
+def test_a_received_envelope_is_verified_on_the_bytes_as_sent() -> None:
+    """The receiver need not encode a large batch again: the bytes up to the signature field
+    are what the sender signed."""
+    parsed = Envelope.from_bytes(RAW)
+    assert parsed.signed_bytes == SIGNED.signing_bytes()
+    assert parsed.has_valid_signature(KEY.public_key())
+
+
+def test_bytes_not_in_canonical_form_are_checked_on_the_canonical_encoding() -> None:
+    """A sender whose JSON is spaced or ordered otherwise, signing the canonical form: still
+    genuine; and a signature over the spaced bytes themselves holds for what they say."""
+    spaced = json.dumps(json.loads(RAW), ensure_ascii=False, indent=1).encode()
+    assert spaced != RAW
+    parsed = Envelope.from_bytes(spaced)
+    assert parsed == SIGNED
+    assert parsed.has_valid_signature(KEY.public_key())
+    unsigned = spaced[: spaced.rindex(b',\n "signature"')] + b"\n}"
+    resigned = unsigned[:-1] + b',"signature":"' + base64.b64encode(pki.sign(KEY, unsigned)) + b'"}'
+    assert Envelope.from_bytes(resigned).has_valid_signature(KEY.public_key())
+
+
+def test_a_signature_moved_onto_other_bytes_fails() -> None:
+    """The bytes before the signature field are the ones checked: changing them breaks it."""
+    tampered = RAW.replace("辻堂".encode(), "藤沢".encode())
+    parsed = Envelope.from_bytes(tampered)
+    assert parsed.signed_bytes is not None
     assert not parsed.has_valid_signature(KEY.public_key())

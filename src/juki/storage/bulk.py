@@ -1,0 +1,124 @@
+"""Many rows of one table in one statement's worth of database work.
+
+SQLAlchemy Core's executemany costs several microseconds of Python per row (each row's
+parameters processed into a new dict), and on PostgreSQL psycopg runs an executemany as one
+statement per row in a pipeline. On the network's hot path — a batch of identity_info applied at
+a prefecture and at national, its inbox and outbox rows — that was most of the time (issue 15).
+
+A `BulkWrite` renders its statement once per dialect and hands the rows to the driver as tuples,
+through `Connection.exec_driver_sql` (so the engine's statement events still see every write: the
+simulator's faults and the benchmarks' counters rely on them):
+- SQLite: one prepared INSERT stepped per row by sqlite3's executemany, in C;
+- PostgreSQL: one `INSERT … SELECT FROM unnest(column arrays …)`, the arrays sent in binary
+  (psycopg's text arrays escape element by element), one round trip for the run.
+
+With `upsert_on`, a row whose key is held replaces it (ON CONFLICT … DO UPDATE), the last row of a
+key winning, as rows applied one by one in order would; PostgreSQL cannot touch a row twice in one
+statement, so the rows are folded by key first. Values go to the driver as they are (str, int,
+bool, None, `date`); SQLite is given dates as ISO text, as SQLAlchemy's Date type would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any, Final, Generic, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+# The array type a column's values travel in on PostgreSQL; the column's own type takes them by
+# assignment (text into VARCHAR with its collation, bigint into INTEGER).
+_PG_ARRAYS: Final = {str: "text", int: "bigint", bool: "boolean", date: "date"}
+S = TypeVar("S")
+
+
+class BulkWrite:
+    """INSERT (or upsert) of `columns` of `table`, for rows given as tuples in that order."""
+
+    def __init__(
+        self, table: sa.Table, columns: Sequence[str], *, upsert_on: Sequence[str] = ()
+    ) -> None:
+        missing = [c for c in (*columns, *upsert_on) if c not in table.c]
+        if missing:
+            raise ValueError(f"{table.name} has no column {', '.join(missing)}")
+        if not set(upsert_on) <= set(columns):
+            raise ValueError("an upsert's key columns must be among those written")
+        self.table = table
+        self.columns = tuple(columns)
+        self.upsert_on = tuple(upsert_on)
+        self._key = tuple(self.columns.index(c) for c in self.upsert_on)
+        self._dates = tuple(
+            i for i, c in enumerate(self.columns) if table.c[c].type.python_type is date
+        )
+        self._sql: dict[str, str] = {}
+
+    def _render(self, dialect: sa.Dialect) -> str:
+        found = self._sql.get(dialect.name)
+        if found is not None:
+            return found
+        quote = dialect.identifier_preparer.quote
+        names = ", ".join(quote(c) for c in self.columns)
+        if dialect.name == "postgresql":
+            arrays = ", ".join(
+                f"%b::{_PG_ARRAYS[self.table.c[c].type.python_type]}[]" for c in self.columns
+            )
+            text = f"INSERT INTO {quote(self.table.name)} ({names}) SELECT * FROM unnest({arrays})"
+        else:
+            marks = ", ".join("?" for _ in self.columns)
+            text = f"INSERT INTO {quote(self.table.name)} ({names}) VALUES ({marks})"
+        if self.upsert_on:
+            updates = ", ".join(
+                f"{quote(c)} = excluded.{quote(c)}" for c in self.columns if c not in self.upsert_on
+            )
+            keys = ", ".join(quote(c) for c in self.upsert_on)
+            text += f" ON CONFLICT ({keys}) DO UPDATE SET {updates}"
+        self._sql[dialect.name] = text
+        return text
+
+    def write(self, conn: sa.Connection, rows: Sequence[tuple[Any, ...]]) -> int:
+        """Write `rows` in the connection's transaction: how many were written."""
+        if not rows:
+            return 0
+        text = self._render(conn.dialect)
+        if conn.dialect.name == "postgresql":
+            if self._key:
+                key = self._key
+                rows = list({tuple(r[i] for i in key): r for r in rows}.values())
+            conn.exec_driver_sql(text, tuple(list(column) for column in zip(*rows, strict=True)))
+            return len(rows)
+        if self._dates:
+            rows = [self._dates_as_text(r) for r in rows]
+        conn.exec_driver_sql(text, list(rows))
+        return len(rows)
+
+    def _dates_as_text(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
+        out = list(row)
+        for i in self._dates:
+            if out[i] is not None:
+                out[i] = out[i].isoformat()
+        return tuple(out)
+
+
+def one_of(column: sa.ColumnElement[Any], name: str, dialect: str) -> sa.ColumnElement[bool]:
+    """`column` is one of the list bound as `name`: `= ANY(array)` on PostgreSQL (one parameter,
+    the same statement text whatever the list's length, so the server plans it once), an
+    expanding IN elsewhere. Statements using it are built per dialect (`PerDialect`)."""
+    if dialect == "postgresql":
+        return column == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(column.type)))
+    return column.in_(sa.bindparam(name, expanding=True))
+
+
+class PerDialect(Generic[S]):
+    """A statement built once for each dialect it runs on, by `build(dialect name)`."""
+
+    def __init__(self, build: Callable[[str], S]) -> None:
+        self.build = build
+        self._built: dict[str, S] = {}
+
+    def __call__(self, conn: sa.Connection) -> S:
+        name = conn.dialect.name
+        found = self._built.get(name)
+        if found is None:
+            found = self._built[name] = self.build(name)
+        return found
