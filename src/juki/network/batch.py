@@ -12,6 +12,7 @@ number of its own, nothing records it, and no handler sees it.
 from __future__ import annotations
 
 import base64
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
@@ -51,12 +52,22 @@ def signed_batch(
         raise ValueError("the envelope's fields must sort after its body")
     items = b",".join(
         b'{"body":%s,"message_id":%s,"message_type":%s,"schema_version":%d,"seq":%d}'
-        % (body.encode(), canonical_json(mid), canonical_json(kind), version, seq)
+        % (body.encode(), _quoted(mid), _quoted(kind), version, seq)
         for mid, kind, version, seq, body in messages
     )
     unsigned = opening + items + shell[len(opening) :]
     signature = base64.b64encode(pki.sign(key, unsigned))
     return unsigned[:-1] + b',"signature":"' + signature + b'"}'
+
+
+def _quoted(text: str) -> bytes:
+    """`canonical_json(text)`, directly for the plain ASCII a message id or type is."""
+    if _PLAIN.fullmatch(text):
+        return b'"' + text.encode("ascii") + b'"'
+    return canonical_json(text)
+
+
+_PLAIN: Final = re.compile(r"[A-Za-z0-9_.:-]*")
 
 
 def unpack(batch: Envelope) -> list[Envelope]:

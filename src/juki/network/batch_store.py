@@ -15,12 +15,25 @@ import sqlalchemy as sa
 
 from juki.network.batch import ITEM_OVERHEAD_BYTES
 from juki.network.envelope import Envelope, canonical_json
-from juki.network.store import DELIVERED, PENDING, Outgoing, link_row, outgoing_of
+from juki.network.store import DELIVERED, PENDING, Outgoing, link_row
 from juki.network.tables import net_inbox, net_links, net_outbox
 from juki.storage.bulk import BulkWrite, PerDialect, one_of
+from juki.storage.driver_query import DriverQuery
 
-_FOLLOWING: Final = (
-    sa.select(net_outbox)
+# The columns of `Outgoing`, in its order, on the driver's cursor: a batch's 256 rows are read
+# as plain tuples, without SQLAlchemy's row processing.
+_FOLLOWING: Final = DriverQuery(
+    sa.select(
+        net_outbox.c.outbox_id,
+        net_outbox.c.message_id,
+        net_outbox.c.peer,
+        net_outbox.c.seq,
+        net_outbox.c.message_type,
+        net_outbox.c.schema_version,
+        net_outbox.c.body,
+        net_outbox.c.created_at,
+        net_outbox.c.attempts,
+    )
     .where(
         (net_outbox.c.peer == sa.bindparam("k_peer"))
         & (net_outbox.c.status == PENDING)
@@ -29,7 +42,6 @@ _FOLLOWING: Final = (
     .order_by(net_outbox.c.seq)
     .limit(sa.bindparam("k_limit"))
 )
-# A batch's acknowledged messages, one statement per outcome (they share the rest).
 _SETTLE: Final = PerDialect(
     lambda dialect: net_outbox.update().where(one_of(net_outbox.c.outbox_id, "k_ids", dialect))
 )
@@ -67,16 +79,14 @@ def following(
     """`head` and the pending messages right behind it on its link, in order, as many as fit
     in `max_messages` and about `max_bytes`: the backlog decides the batch's size, so a lone
     message goes at once and a long queue goes in full batches."""
-    rows = conn.execute(
-        _FOLLOWING, {"k_peer": head.peer, "k_seq": head.seq, "k_limit": max_messages}
-    ).all()
+    rows = _FOLLOWING.rows(conn, {"k_peer": head.peer, "k_seq": head.seq, "k_limit": max_messages})
     out: list[Outgoing] = []
     size = 0
     for row in rows:
-        size += len(row.body) + ITEM_OVERHEAD_BYTES
-        if out and (int(row.seq) != out[-1].seq + 1 or size > max_bytes):
+        size += len(row[6]) + ITEM_OVERHEAD_BYTES
+        if out and (row[3] != out[-1].seq + 1 or size > max_bytes):
             break
-        out.append(outgoing_of(row))
+        out.append(Outgoing(*row))
     return out or [head]
 
 

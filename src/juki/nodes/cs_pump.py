@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from juki.network.messages import FUHYO_NOTICE, IDENTITY_INFO_CHANGED, parse_body
 from juki.registry.tables import outbox
+from juki.storage.bulk import PerDialect, one_of
 
 PUMP_BATCH: Final = 256  # registry changes forwarded per transaction (a batch's worth)
 # Built once: every step of a municipality asks for its registry's unforwarded rows.
@@ -27,7 +28,9 @@ _UNFORWARDED: Final = (
     .order_by(outbox.c.outbox_id)
     .limit(PUMP_BATCH)
 )
-_FORWARDED: Final = outbox.update().where(outbox.c.outbox_id == sa.bindparam("k_id"))
+_FORWARDED: Final = PerDialect(
+    lambda dialect: outbox.update().where(one_of(outbox.c.outbox_id, "k_ids", dialect))
+)
 # Forwards one registry event (a message body) onto the network, in the pump's transaction.
 Forwarder = Callable[[sa.Connection, str, Any], None]
 # Forwards a run of identity_info_changed events, given as (registry message id, event).
@@ -61,5 +64,6 @@ def pump_registry(
             forward(conn, row.message_id, event)
         forward_identities(conn, run)
         if rows:  # the whole batch at once, in the same transaction as its forwarding
-            conn.execute(_FORWARDED, [{"k_id": r.outbox_id, "delivered_at": now} for r in rows])
+            ids = [r.outbox_id for r in rows]
+            conn.execute(_FORWARDED(conn), {"k_ids": ids, "delivered_at": now})
     return len(rows)

@@ -8,6 +8,7 @@ from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
+from tests.support.identity_rows import rows
 
 from juki.core.clock import JST
 from juki.network.messages import IdentityInfoBody
@@ -15,7 +16,6 @@ from juki.nodes.identity import apply_identities, apply_identity
 from juki.nodes.tables import identity_changes, identity_copies
 from juki.population.national import PersonHistory, lg_codes_of, national_population
 from juki.storage.engine import make_engine
-from tests.integration.nodes.test_identity_load import rows
 
 NOW = datetime(2025, 4, 1, 10, 0, tzinfo=JST)
 

@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 import sqlalchemy as sa
+from tests.support.identity_rows import rows
 
 from juki.core.clock import JST
 from juki.network.messages import IdentitySnapshot
@@ -62,19 +63,6 @@ def indexes(engine: sa.Engine) -> list[IndexDefinition]:
         return index_definitions(conn)
     finally:
         raw.close()
-
-
-def rows(conn: sa.Connection) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    copies = conn.execute(
-        sa.select(identity_copies).order_by(identity_copies.c.resident_code)
-    ).all()
-    ch = identity_changes.c
-    changes = conn.execute(
-        sa.select(*(c for c in identity_changes.columns if c.name != "change_id")).order_by(
-            ch.change_id
-        )
-    ).all()
-    return [tuple(r) for r in copies], [tuple(r) for r in changes]
 
 
 @pytest.mark.postgres
