@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 import tempfile
 import time
@@ -11,6 +12,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import psycopg
+from sqlalchemy.pool import PoolProxiedConnection
 
 TESTS = Path(__file__).resolve().parent.parent / "tests"
 
@@ -50,6 +54,23 @@ def backends(which: str, settings: Mapping[str, str] | None = None) -> Iterator[
         finally:
             if server is not None:
                 server.stop()
+
+
+def psycopg_connection(raw: PoolProxiedConnection) -> psycopg.Connection[Any]:
+    """The psycopg connection under SQLAlchemy's pool proxy, typed (the proxy's is `Any | None`)
+    for the benchmarks that COPY or prepare statements on it directly."""
+    driver = raw.driver_connection
+    if not isinstance(driver, psycopg.Connection):
+        raise TypeError(f"not a psycopg connection: {type(driver).__name__}")
+    return driver
+
+
+def sqlite_connection(raw: PoolProxiedConnection) -> sqlite3.Connection:
+    """The same for SQLite's stdlib driver."""
+    driver = raw.driver_connection
+    if not isinstance(driver, sqlite3.Connection):
+        raise TypeError(f"not a sqlite3 connection: {type(driver).__name__}")
+    return driver
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:

@@ -38,7 +38,7 @@ import psycopg
 import sqlalchemy as sa
 from psycopg import sql
 
-from bench.common import backends, table
+from bench.common import backends, psycopg_connection, table
 from bench.national_lookups import Latencies, changes, lookups, samples
 from bench.national_schema import partition, sizes
 from juki.core.clock import JST
@@ -148,7 +148,7 @@ def load(engine: sa.Engine, persons: int, seed: int, raw_every: int = 1) -> Load
     chunks = copy_chunks(pool, persons, seed=seed, today=NOW.date())
     raw_conn = engine.raw_connection()
     try:
-        raw: psycopg.Connection[Any] = raw_conn.driver_connection  # type: ignore[assignment]
+        raw = psycopg_connection(raw_conn)
         _raw_tables(raw)
         raw.commit()  # its locks released: the load drops and builds indexes
         load_start = time.perf_counter()

@@ -17,6 +17,7 @@ import numpy as np
 import psycopg
 import sqlalchemy as sa
 
+from bench.common import psycopg_connection
 from juki.core.text import normalize_kana
 from juki.network.messages import IdentityInfoBody
 from juki.nodes.identity import apply_identity
@@ -111,7 +112,7 @@ def lookups(engine: sa.Engine, people: list[IdentityInfoBody]) -> Latencies:
     ]
     raw_conn = engine.raw_connection()
     try:
-        raw: psycopg.Connection[Any] = raw_conn.driver_connection  # type: ignore[assignment]
+        raw = psycopg_connection(raw_conn)
         with engine.connect() as conn, raw.cursor() as cur:
             ways = _ways(conn, cur)
             for i, person in enumerate(picked):
@@ -160,7 +161,7 @@ def changes(engine: sa.Engine, picked: list[IdentityInfoBody], now: datetime) ->
     ]
     raw_conn = engine.raw_connection()
     try:
-        raw: psycopg.Connection[Any] = raw_conn.driver_connection  # type: ignore[assignment]
+        raw = psycopg_connection(raw_conn)
         for i in range(0, len(moves) - 1, 2):
             mine, theirs = moves[i], moves[i + 1]
             values = (mine.address, mine.change_reason, mine.changed_on, at)

@@ -7,12 +7,12 @@ run can measure what partitioning costs or gains at size, before anyone migrates
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Final
 
-import psycopg
 import sqlalchemy as sa
 from psycopg import sql
 
+from bench.common import psycopg_connection
 from juki.nodes.identity_load import index_definitions
 
 TABLES: Final = ("identity_copies", "identity_changes")
@@ -39,7 +39,7 @@ def partition(engine: sa.Engine, partitions: int) -> None:
     identity_changes' becomes (change_id, resident_code))."""
     raw = engine.raw_connection()
     try:
-        conn: psycopg.Connection[Any] = raw.driver_connection  # type: ignore[assignment]
+        conn = psycopg_connection(raw)
         indexes = index_definitions(conn)
         conn.execute(sql.SQL("ALTER SEQUENCE {} OWNED BY NONE").format(sql.Identifier(_SEQUENCE)))
         for table in TABLES:

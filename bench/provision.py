@@ -37,7 +37,7 @@ import psycopg
 import sqlalchemy as sa
 from psycopg import sql
 
-from bench.common import backends, table
+from bench.common import backends, psycopg_connection, table
 from juki.core.clock import JST, FixedClock
 from juki.nodes.identity_load import (
     CHANGE_COLUMNS,
@@ -168,21 +168,23 @@ def load(engine: sa.Engine, persons: int, seed: int) -> LoadFigures:
     people = national_population(persons, seed=seed, today=NOW.date())
     raw_conn = engine.raw_connection()
     try:
-        raw: psycopg.Connection[Any] = raw_conn.driver_connection  # type: ignore[assignment]
-        _raw_tables(raw)
-        with identity_load(engine, now=NOW) as loader:
-            for chunk in _chunks(people, figures):
-                start = time.perf_counter()
-                loader.write(chunk)
-                figures.load_s += time.perf_counter() - start
-                figures.raw_s += _raw_copy(raw, chunk)
-                _progress(f"{loader.persons:,}/{persons:,} persons loaded")
-            figures.persons, figures.rows = loader.persons, loader.persons + loader.changes
-            index_start = time.perf_counter()
-        figures.index_s = time.perf_counter() - index_start
-        figures.load_s += figures.index_s
+        raw = psycopg_connection(raw_conn)
+        try:
+            _raw_tables(raw)
+            with identity_load(engine, now=NOW) as loader:
+                for chunk in _chunks(people, figures):
+                    start = time.perf_counter()
+                    loader.write(chunk)
+                    figures.load_s += time.perf_counter() - start
+                    figures.raw_s += _raw_copy(raw, chunk)
+                    _progress(f"{loader.persons:,}/{persons:,} persons loaded")
+                figures.persons, figures.rows = loader.persons, loader.persons + loader.changes
+                index_start = time.perf_counter()
+            figures.index_s = time.perf_counter() - index_start
+            figures.load_s += figures.index_s
+        finally:
+            _drop_raw_tables(raw)
     finally:
-        _drop_raw_tables(raw_conn.driver_connection)
         raw_conn.close()
     with engine.connect() as conn:
         size = conn.exec_driver_sql("SELECT pg_database_size(current_database())").scalar_one()
@@ -271,13 +273,13 @@ def lookups(engine: sa.Engine, picked: list[Sample]) -> LookupFigures:
     """Both kinds of batch through juki and in plain SQL, alternating, after a warm-up."""
     figures = LookupFigures(lookups=len(picked))
     lines = request_lines(picked)
-    raw_params = {
+    raw_params: dict[str, tuple[str, list[tuple[Any, ...]]]] = {
         "code": (BY_CODE, [(s.resident_code,) for s in picked]),
         "items": (BY_ITEMS, [(s.kana_key, s.birth_date, s.sex, s.address + "%") for s in picked]),
     }
     raw_conn = engine.raw_connection()
     try:
-        conn: psycopg.Connection[Any] = raw_conn.driver_connection  # type: ignore[assignment]
+        conn = psycopg_connection(raw_conn)
         for query, params in raw_params.values():  # warm-up: the rows into the cache
             raw_batch(conn, query, params)
         for round_ in range(ROUNDS):

@@ -10,15 +10,13 @@ same indexes as `resident_records` (what the real table costs).
 from __future__ import annotations
 
 import re
-import sqlite3
 from datetime import datetime
 from typing import Any
 
-import psycopg
 import sqlalchemy as sa
 from psycopg import sql
 
-from bench.common import Backend, backends, table, timed
+from bench.common import Backend, backends, psycopg_connection, sqlite_connection, table, timed
 from juki.core.clock import JST, FixedClock
 from juki.population.addresses import municipality_from_lg_code, town_areas
 from juki.population.bulk import RECORD_COLUMNS
@@ -43,7 +41,7 @@ def _raw_sqlite(engine: sa.Engine, rows: list[Any], indexed: bool) -> float:
     name = "raw_idx" if indexed else "raw_plain"
     raw = engine.raw_connection()
     try:
-        conn: sqlite3.Connection = raw.driver_connection  # type: ignore[assignment]
+        conn = sqlite_connection(raw)
         conn.execute(f"CREATE TABLE {name} AS SELECT * FROM resident_records WHERE 0")
         if indexed:
             ddl = conn.execute(
@@ -74,7 +72,7 @@ def _raw_postgres(engine: sa.Engine, rows: list[Any], indexed: bool) -> float:
     name = "raw_idx" if indexed else "raw_plain"
     raw = engine.raw_connection()
     try:
-        conn: psycopg.Connection[Any] = raw.driver_connection  # type: ignore[assignment]
+        conn = psycopg_connection(raw)
         including = "INCLUDING ALL" if indexed else "INCLUDING DEFAULTS"
         conn.execute(f"CREATE TABLE {name} (LIKE resident_records {including})")
         conn.commit()

@@ -1,11 +1,11 @@
 """DEMO ONLY: cards with known PINs and a registered store on a running demo network, for
 `juki kiosk stress` (`juki kiosk cards --dir DIR --residents K`).
 
-For each municipality of the network directory, K active residents aged 15 or more get a
-software card (PIN `DEMO_PIN`) issued through the municipality node's code as at the counter:
-the national card CA certifies it over the network, as for any card. A demo store
-(`DEMO_STORE`) gets a client certificate from the network root and is registered on the
-national node by a national operator. Everything is kept under `DIR/kiosk/` in owner-only
+For each municipality of the network directory, K active residents aged 15 or more who hold
+no card yet get a software card (PIN `DEMO_PIN`) issued through the municipality node's code
+as at the counter: the national card CA certifies it over the network, as for any card. A
+demo store (`DEMO_STORE`) gets a client certificate from the network root and is registered
+on the national node by a national operator. Everything is kept under `DIR/kiosk/` in owner-only
 files: `store.key`, `store.pem`, `cards/<serial>.json` (the software tokens) and `cards.json`
 (serial, municipality, resident code, name, PIN). A PIN in a file is only ever acceptable on a
 demo network: the command refuses a directory not made with `juki network init --demo`.
@@ -14,6 +14,7 @@ demo network: the command refuses a directory not made with `juki network init -
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -24,9 +25,10 @@ import structlog
 
 from juki.cards import services as cards
 from juki.cards.commands import IssueCard
-from juki.cards.model import Backend
+from juki.cards.model import Backend, CardStatus
 from juki.cards.soft import SoftCardToken
 from juki.cards.store import SqlCardUnitOfWork
+from juki.cards.tables import cards as card_table
 from juki.core.errors import RuleViolation
 from juki.core.files import write_private
 from juki.network import pki
@@ -87,12 +89,14 @@ def prepare(
     into: Path | None = None,
     store_id: str = DEMO_STORE,
     lg_codes: frozenset[str] | None = None,
+    resident_codes: Collection[str] | None = None,
 ) -> dict[str, int]:
     """Issue the cards and register the store; returns cards issued per municipality.
 
     `into` keeps them under another directory than the network's (`INTO/kiosk/`), for a
     second demo kiosk (another `store_id`) whose cards no other kiosk uses; `lg_codes` limits
-    the municipalities (all by default)."""
+    the municipalities (all by default); `resident_codes` the residents (a test's own, whom
+    nothing else touches)."""
     kiosk = KioskFiles(into or files.root)
     (kiosk.dir / "cards").mkdir(parents=True, exist_ok=True, mode=0o700)
     kiosk.dir.chmod(0o700)
@@ -108,7 +112,7 @@ def prepare(
         if config.kind is NodeKind.MUNICIPALITY and (
             lg_codes is None or config.node_id in lg_codes
         ):
-            new = _cards(kiosk, config, residents, done)
+            new = _cards(kiosk, config, residents, done, resident_codes)
             manifest += new
             issued[config.node_id] = len(new)
     kiosk.manifest.unlink(missing_ok=True)
@@ -130,7 +134,11 @@ def _store(kiosk: KioskFiles, config: NodeConfig, store_id: str) -> None:
 
 
 def _cards(
-    kiosk: KioskFiles, config: NodeConfig, residents: int, done: set[str]
+    kiosk: KioskFiles,
+    config: NodeConfig,
+    residents: int,
+    done: set[str],
+    only: Collection[str] | None,
 ) -> list[dict[str, str]]:
     node = bootstrap(config)
     out: list[dict[str, str]] = []
@@ -138,11 +146,19 @@ def _cards(
         assert isinstance(node, MunicipalityNode)
         today = node.clock.today()
         adult = date(today.year - 16, today.month, 1)
-        r = resident_records.c
+        r, c = resident_records.c, card_table.c
+        # who holds no card yet (one live card per resident), so that cards issued before
+        # (another kiosk's, a counter's) never use up the residents looked at
+        live = sa.exists().where(
+            (c.resident_code == r.resident_code) & (c.status != CardStatus.ABOLISHED.value)
+        )
+        wanted = (r.status == "active") & (r.birth_date <= adult) & ~live
+        if only is not None:
+            wanted &= r.resident_code.in_(sorted(only))
         with node.engine.connect() as conn:
             rows = conn.execute(
                 sa.select(r.resident_code, r.family_name, r.given_name)
-                .where((r.status == "active") & (r.birth_date <= adult))
+                .where(wanted)
                 .order_by(r.resident_code)
                 .limit(residents * 3)
             ).all()

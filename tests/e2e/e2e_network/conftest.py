@@ -7,9 +7,13 @@ Created and started once with the operator's commands (`juki network init --layo
 whole, and the fixture is package-scoped, so the nodes stop as soon as its last test is done
 (idle nodes would otherwise poll on while the worker runs other modules).
 
-Every test leaves the levels in agreement and its node processes running; no test relies on
-another having run before it. Every node process is stopped in teardown, with SIGKILL if it
-must.
+Every test leaves its node processes running, and every module starts once the levels agree
+(`settled`: what an earlier module did a moment ago has reached every level). No test relies
+on another having run before it, or on not having run after one: the modules run in any order,
+so a test that needs people in a state other modules change (no card, no provision, no
+certificate yet) makes them (`support.small_network.newcomers`) instead of taking the first
+residents, and checks what it made, not that nothing else is there. Every node process is
+stopped in teardown, with SIGKILL if it must.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import pytest
 
 from juki.cli import main
 from juki.nodes.config import NetworkFiles
+from juki.nodes.console import Console
 from juki.nodes.netinit import free_ports
 from juki.nodes.supervisor import running_pid
 from juki.security.operators import create_operator
@@ -30,7 +35,14 @@ from juki.security.permissions import Role
 from juki.security.uow import SqlUnitOfWork
 from juki.storage.engine import make_engine
 from support.review_off import applied_as_filed
-from support.small_network import ADMIN, INAGI, MUNICIPALITIES, SmallNetwork, kiosks_all_day
+from support.small_network import (
+    ADMIN,
+    INAGI,
+    MUNICIPALITIES,
+    QUIET_TIMEOUT,
+    SmallNetwork,
+    kiosks_all_day,
+)
 
 
 def _kill_all(files: NetworkFiles) -> None:
@@ -80,3 +92,11 @@ def small_network(tmp_path_factory: pytest.TempPathFactory, softhsm: str) -> Ite
             main(["network", "down", "--dir", str(root), "--timeout", "10"])
         finally:
             _kill_all(files)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def settled(small_network: SmallNetwork) -> None:
+    """Before a module's first test: nothing pending anywhere (an earlier module's last
+    move-in may still be on its way up), so every level holds what national names."""
+    with Console(small_network.files) as console:
+        assert console.wait_quiet(QUIET_TIMEOUT), console.statuses()

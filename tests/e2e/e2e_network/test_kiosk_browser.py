@@ -6,7 +6,8 @@ nothing charged or printed.
 
 One kiosk for the module: the machine `juki kiosk serve` builds (`build_machine`), served by
 uvicorn in a thread so the test can read its till and make its relay time out; its store and
-cards (two of 藤沢市) are this module's own, so no other module's card gets locked.
+cards are this module's own, held by two residents of 藤沢市 it makes (`newcomers`), so no
+other module's card gets locked and no other module decides who holds these.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from juki.network import pki
 from juki.nodes.kiosk_demo import DEMO_PIN, KioskFiles, prepare
 from juki.nodes.kiosk_serve import ServeOptions, build_machine
 from support.cert_population import LiveServer
-from support.small_network import FUJISAWA, SmallNetwork
+from support.small_network import FUJISAWA, SmallNetwork, newcomers
 
 STORE = "E2E-KIOSK-UI"
 
@@ -51,7 +52,13 @@ def kiosk(
 ) -> Iterator[Kiosk]:
     files = small_network.files
     into = tmp_path_factory.mktemp("kiosk-ui")
-    issued = prepare(files, 2, into=into, store_id=STORE, lg_codes=frozenset({FUJISAWA}))
+    holders = newcomers(
+        small_network, FUJISAWA, ("小島", "コジマ"), [("春子", "ハルコ"), ("夏子", "ナツコ")]
+    )
+    codes = {h["resident_code"] for h in holders}
+    issued = prepare(
+        files, 2, into=into, store_id=STORE, lg_codes=frozenset({FUJISAWA}), resident_codes=codes
+    )
     assert issued == {FUJISAWA: 2}
     cards = json.loads(KioskFiles(into).manifest.read_text(encoding="utf-8"))
     machine, client = build_machine(files, ServeOptions(store_id=STORE), kiosk_root=into)
@@ -196,8 +203,6 @@ def test_a_timeout_at_the_relay_aborts_the_issuance_and_nothing_is_charged_or_pr
         s.to_pin(kiosk.cards[0])
         s.pin(DEMO_PIN, "take_card")
         s.press("カードを取りました", "kind")
-        # a 住民票の写し: every card holder has one (which demo resident holds cards[0] depends
-        # on the cards other modules of the package issued first; not all of them have a seal)
         s.press("住民票の写し 300円", "options")
         s.press("次へ", "copies")
         s.press("1部", "stopped")
