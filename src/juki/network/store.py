@@ -23,6 +23,7 @@ from juki.network.tables import (
     net_refusals,
     net_state,
 )
+from juki.storage.bulk import PerDialect
 from juki.storage.watch import announce
 
 PENDING = "pending"
@@ -125,33 +126,45 @@ def outgoing_of(row: Any) -> Outgoing:
 
 def next_due(conn: sa.Connection, now: datetime, blocked: frozenset[str]) -> Outgoing | None:
     """The head of the link whose head is due soonest: links are sent strictly in order."""
-    row = conn.execute(_NEXT_DUE, {"now": now.isoformat(), "blocked": sorted(blocked)}).first()
+    row = conn.execute(
+        _NEXT_DUE(conn), {"now": now.isoformat(), "blocked": sorted(blocked)}
+    ).first()
     return outgoing_of(row) if row is not None else None
 
 
 def next_attempt_at(conn: sa.Connection, blocked: frozenset[str]) -> datetime | None:
     """When the soonest link head comes due (a retry waiting out its backoff), or None: how
     long an idle node may sleep before `next_due` has something for it."""
-    stamp = conn.execute(_NEXT_ATTEMPT_AT, {"blocked": sorted(blocked)}).scalar()
+    stamp = conn.execute(_NEXT_ATTEMPT_AT(conn), {"blocked": sorted(blocked)}).scalar()
     return datetime.fromisoformat(stamp) if stamp is not None else None
 
 
-def _link_heads() -> sa.Subquery:
-    o = net_outbox.c
-    return (
-        sa.select(o.peer, sa.func.min(o.seq).label("seq"))
-        .where(o.status == PENDING)
-        .group_by(o.peer)
-        .subquery()
+def _link_heads(dialect: str) -> sa.ColumnElement[bool]:
+    """The outbox row is a link's head, its lowest pending number. Each link's head is looked
+    up in the (status, peer, seq) index, link by link, and the rows fetched by key: grouping
+    every pending row instead (or joining on a correlated head, which both planners turned
+    into a scan of the outbox) made each step cost the whole backlog, quadratic in a
+    100,000-change drain after a 離脱. Every queued message's peer has a link row (`link_row`
+    makes it when the first is queued)."""
+    o, head = net_outbox.c, net_outbox.alias("head")
+    first = (
+        sa.select(head.c.outbox_id)
+        .where((head.c.status == PENDING) & (head.c.peer == net_links.c.peer))
+        .order_by(head.c.seq)
+        .limit(1)
+        .scalar_subquery()
     )
+    heads = sa.select(first).select_from(net_links)
+    if dialect == "postgresql":  # the heads first (one InitPlan), then each fetched by key
+        return o.outbox_id == sa.any_(sa.func.array(heads.scalar_subquery()))
+    return o.outbox_id.in_(heads)
 
 
-def _next_due_statement() -> sa.Select[Any]:
+def _next_due_statement(dialect: str) -> sa.Select[Any]:
     o = net_outbox.c
-    heads = _link_heads()
     return (
         sa.select(net_outbox)
-        .join(heads, (o.peer == heads.c.peer) & (o.seq == heads.c.seq))
+        .where(_link_heads(dialect))
         .where(o.next_attempt_at <= sa.bindparam("now"))
         .where(o.peer.not_in(sa.bindparam("blocked", expanding=True)))
         .order_by(o.next_attempt_at, o.peer)
@@ -159,19 +172,17 @@ def _next_due_statement() -> sa.Select[Any]:
     )
 
 
-def _next_attempt_statement() -> sa.Select[Any]:
+def _next_attempt_statement(dialect: str) -> sa.Select[Any]:
     o = net_outbox.c
-    heads = _link_heads()
     return (
         sa.select(sa.func.min(o.next_attempt_at))
-        .select_from(net_outbox)
-        .join(heads, (o.peer == heads.c.peer) & (o.seq == heads.c.seq))
+        .where(_link_heads(dialect))
         .where(o.peer.not_in(sa.bindparam("blocked", expanding=True)))
     )
 
 
-_NEXT_DUE = _next_due_statement()
-_NEXT_ATTEMPT_AT = _next_attempt_statement()
+_NEXT_DUE = PerDialect(_next_due_statement)
+_NEXT_ATTEMPT_AT = PerDialect(_next_attempt_statement)
 
 
 def mark_delivered(conn: sa.Connection, outbox_id: int, outcome: str, now: datetime) -> None:
