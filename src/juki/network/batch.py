@@ -68,6 +68,10 @@ def _quoted(text: str) -> bytes:
 
 
 _PLAIN: Final = re.compile(r"[A-Za-z0-9_.:-]*")
+_ITEM_FIELDS: Final = frozenset({"message_id", "message_type", "schema_version", "seq", "body"})
+_CANONICAL_UUID: Final = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
 
 
 def unpack(batch: Envelope) -> list[Envelope]:
@@ -84,13 +88,7 @@ def unpack(batch: Envelope) -> list[Envelope]:
     out: list[Envelope] = []
     for i, item in enumerate(items):
         where = f"messages[{i}]"
-        if not isinstance(item, dict) or set(item) != {
-            "message_id",
-            "message_type",
-            "schema_version",
-            "seq",
-            "body",
-        }:
+        if not isinstance(item, dict) or item.keys() != _ITEM_FIELDS:
             raise EnvelopeError("malformed", f"{where} must hold exactly the message fields")
         env = Envelope(
             message_id=_message_id(item.get("message_id"), where),
@@ -112,6 +110,8 @@ def unpack(batch: Envelope) -> list[Envelope]:
 def _message_id(value: object, where: str) -> str:
     if not isinstance(value, str) or len(value) > 36:
         raise EnvelopeError("malformed", f"{where}.message_id must be a UUID")
+    if _CANONICAL_UUID.fullmatch(value):  # as every node writes them; else as uuid.UUID reads
+        return value
     try:
         uuid.UUID(value)
     except ValueError as exc:

@@ -121,25 +121,24 @@ def copy_row(info: IdentityInfoBody, updated_at: str) -> tuple[Any, ...]:
     return (*_body_values(info), key, updated_at, None)
 
 
-def change_values(info: IdentityInfoBody, message_id: str, received_at: str) -> dict[str, Any]:
-    """The identity_changes row `apply_identity` writes for `info`: a version in the history,
-    with its reading key and birth date (a lookup by the four items `as_of` a day finds who had
-    them then)."""
-    return {
-        "lg_code": info.lg_code,
-        "resident_code": info.resident_code,
-        "message_id": message_id,
-        "body": info.model_dump_json(),
-        "received_at": received_at,
-        "name_kana_key": _kana_key(info.family_name_kana + info.given_name_kana),
-        "birth_date": info.birth_date,
-    }
-
-
 def change_row(info: IdentityInfoBody, message_id: str, received_at: str) -> tuple[Any, ...]:
-    """`change_values` in CHANGE_COLUMNS order, for COPY."""
-    values = change_values(info, message_id, received_at)
-    return tuple(values[c] for c in CHANGE_COLUMNS)
+    """The identity_changes row `apply_identity` writes for `info`, in CHANGE_COLUMNS order: a
+    version in the history, with its reading key and birth date (a lookup by the four items
+    `as_of` a day finds who had them then)."""
+    return (
+        info.lg_code,
+        info.resident_code,
+        message_id,
+        info.model_dump_json(),
+        received_at,
+        _kana_key(info.family_name_kana + info.given_name_kana),
+        info.birth_date,
+    )
+
+
+def change_values(info: IdentityInfoBody, message_id: str, received_at: str) -> dict[str, Any]:
+    """`change_row` by column name."""
+    return dict(zip(CHANGE_COLUMNS, change_row(info, message_id, received_at), strict=True))
 
 
 def copy_statement(table: str, columns: Iterable[str]) -> sql.Composed:
