@@ -66,6 +66,15 @@ def link_fuhyo(node: Node, conn: sa.Connection, notice: FuhyoNotice) -> None:
         node.send(conn, parent, FuhyoIdentityInfoChanged(fuhyo_identity=info))
 
 
+def link_fuhyos(node: Node, conn: sa.Connection, notices: Sequence[FuhyoNotice]) -> None:
+    """`link_fuhyo` for notices recorded in one transaction, in order: one write of the
+    link up for them all."""
+    parent = node.parent
+    if parent is not None and notices:
+        infos = [fuhyo_identity_of(n, node.node_id) for n in notices]
+        node.send_many(conn, parent, [FuhyoIdentityInfoChanged(fuhyo_identity=i) for i in infos])
+
+
 def fuhyo_identity_of_entry(row: Mapping[Any, Any], lg_code: str) -> FuhyoIdentityInfoBody:
     """The 附票本人確認情報 of one row of the 附票 (`fuhyo_entries`) kept by `lg_code`."""
     moved_abroad = bool(row["moved_abroad"])
