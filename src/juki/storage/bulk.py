@@ -113,14 +113,14 @@ class BulkWrite:
         row of the key, or with `newer_than` the last of those whose column is the greatest (a
         row replaces the one before unless that one's column is later, ties included)."""
         key, newer = self._key, self._newer
+        if newer is None:
+            return list({tuple(r[i] for i in key): r for r in rows}.values())
         kept: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         for row in rows:
             k = tuple(row[i] for i in key)
-            if newer is not None:
-                held = kept.get(k)
-                if held is not None and held[newer] > row[newer]:
-                    continue
-            kept[k] = row
+            held = kept.get(k)
+            if held is None or held[newer] <= row[newer]:
+                kept[k] = row
         return list(kept.values())
 
     def _dates_as_text(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
