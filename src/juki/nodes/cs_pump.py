@@ -5,7 +5,9 @@ takes up to `PUMP_BATCH` of them at a time, in order, forwards each (its own cop
 queued for the network) and marks them forwarded, all in one transaction: a crash leaves them
 either all forwarded or all still waiting. identity_info is forwarded in runs (one write of the
 copies and the link for the run), and a run goes on across the events whose forwarding touches
-nothing identity_info does.
+nothing identity_info does. 附票 notices are forwarded in runs as well (a household's
+relocation brings one per member), each run before anything after it: every peer is sent what
+it was sent forwarding the rows one at a time, in the same order.
 """
 
 from __future__ import annotations
@@ -45,16 +47,24 @@ def pump_registry(
     now: str,
     forwarders: Mapping[str, Forwarder],
     forward_identities: RunForwarder,
+    forward_fuhyo: RunForwarder,
 ) -> int:
-    """Forward up to a batch of registry outbox rows in one transaction; how many."""
+    """Forward up to a batch of registry outbox rows in one transaction; how many.
+    `forward_fuhyo` takes a run of fuhyo_notice events as `forward_identities` takes theirs."""
     with engine.begin() as conn:
         rows = conn.execute(_UNFORWARDED).all()
         run: list[tuple[str, Any]] = []  # identity_info, forwarded together
+        notices: list[tuple[str, Any]] = []  # 附票 notices, together until another event
         for row in rows:
             event = parse_body(row.message_type, row.schema_version, json.loads(row.payload))
             if row.message_type == IDENTITY_INFO_CHANGED:
                 run.append((row.message_id, event))
                 continue
+            if row.message_type == FUHYO_NOTICE:
+                notices.append((row.message_id, event))
+                continue
+            forward_fuhyo(conn, notices)
+            notices = []
             if row.message_type not in BESIDE_IDENTITY:
                 forward_identities(conn, run)
                 run = []
@@ -62,6 +72,7 @@ def pump_registry(
             if forward is None:
                 raise ValueError(f"the registry outbox holds {row.message_type}, not an event")
             forward(conn, row.message_id, event)
+        forward_fuhyo(conn, notices)
         forward_identities(conn, run)
         if rows:  # the whole batch at once, in the same transaction as its forwarding
             ids = [r.outbox_id for r in rows]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Final
 
 import sqlalchemy as sa
@@ -24,9 +25,10 @@ from juki.network.fuhyo_link_messages import (
     FuhyoIdentitySnapshot,
 )
 from juki.network.messages import FuhyoNotice
-from juki.nodes.identity import Digest, digest_of, snapshot_parts, upsert_statement
+from juki.nodes.identity import Digest, digest_of, snapshot_parts
 from juki.nodes.tables import fuhyo_identity_changes, fuhyo_identity_copies
 from juki.registry.tables import fuhyo_entries
+from juki.storage.bulk import BulkWrite
 
 if TYPE_CHECKING:
     from juki.nodes.node import Node
@@ -62,6 +64,15 @@ def link_fuhyo(node: Node, conn: sa.Connection, notice: FuhyoNotice) -> None:
     if parent is not None:
         info = fuhyo_identity_of(notice, node.node_id)
         node.send(conn, parent, FuhyoIdentityInfoChanged(fuhyo_identity=info))
+
+
+def link_fuhyos(node: Node, conn: sa.Connection, notices: Sequence[FuhyoNotice]) -> None:
+    """`link_fuhyo` for notices recorded in one transaction, in order: one write of the
+    link up for them all."""
+    parent = node.parent
+    if parent is not None and notices:
+        infos = [fuhyo_identity_of(n, node.node_id) for n in notices]
+        node.send_many(conn, parent, [FuhyoIdentityInfoChanged(fuhyo_identity=i) for i in infos])
 
 
 def fuhyo_identity_of_entry(row: Mapping[Any, Any], lg_code: str) -> FuhyoIdentityInfoBody:
@@ -164,49 +175,73 @@ def apply_fuhyo_identity(
         conn.execute(_INSERT_COPY, values)
 
 
+# The rows `apply_fuhyo_identity` writes, for many at once on the driver (`juki.storage.bulk`).
+_CHANGE_COLUMNS: Final = (
+    "lg_code",
+    "resident_code",
+    "name_kana_key",
+    "birth_date",
+    "changed_on",
+    "message_id",
+    "body",
+    "received_at",
+)
+_COPY_COLUMNS: Final = (*FIELDS, "name_kana_key", "updated_at", "snapshot_id")
+_COPY_KEY: Final = ("lg_code", "resident_code")
+_WRITE_CHANGES: Final = BulkWrite(fuhyo_identity_changes, _CHANGE_COLUMNS)
+# a change replaces the copy unless the copy holds a later one; a snapshot's entry always does
+_WRITE_COPIES: Final = BulkWrite(
+    fuhyo_identity_copies, _COPY_COLUMNS, upsert_on=_COPY_KEY, newer_than="changed_on"
+)
+_REPLACE_COPIES: Final = BulkWrite(fuhyo_identity_copies, _COPY_COLUMNS, upsert_on=_COPY_KEY)
+_fields_of: Final = attrgetter(*FIELDS)
+
+
 def apply_fuhyo_identities(
-    conn: sa.Connection, changes: Sequence[tuple[FuhyoIdentityInfoBody, str]], *, now: datetime
+    conn: sa.Connection,
+    changes: Sequence[tuple[FuhyoIdentityInfoBody, str]],
+    *,
+    now: datetime,
+    snapshot_id: str | None = None,
 ) -> None:
     """`apply_fuhyo_identity` for many (附票本人確認情報, message id) at once, in order: the
-    history in one insert, the copies in one upsert that keeps a copy holding a later change."""
+    history in one insert, the copies in one upsert that keeps a copy holding a later change
+    (a snapshot's entries, with `snapshot_id`, replace it)."""
     if not changes:
         return
     stamp = now.isoformat()
-    keys = [normalize_kana(i.family_name_kana + i.given_name_kana) for i, _ in changes]
-    conn.execute(
-        _INSERT_CHANGE,
-        [
-            {
-                "lg_code": info.lg_code,
-                "resident_code": info.resident_code,
-                "name_kana_key": key,
-                "birth_date": info.birth_date,
-                "changed_on": info.changed_on,
-                "message_id": message_id,
-                "body": info.model_dump_json(),
-                "received_at": stamp,
-            }
-            for (info, message_id), key in zip(changes, keys, strict=True)
-        ],
-    )
-    conn.execute(
-        upsert_statement(fuhyo_identity_copies, conn.dialect.name, newer_than="changed_on"),
-        [
-            {**info.model_dump(), "name_kana_key": key, "updated_at": stamp, "snapshot_id": None}
-            for (info, _), key in zip(changes, keys, strict=True)
-        ],
-    )
+    history: list[tuple[Any, ...]] = []
+    copies: list[tuple[Any, ...]] = []
+    for info, message_id in changes:
+        key = normalize_kana(info.family_name_kana + info.given_name_kana)
+        history.append(
+            (
+                info.lg_code,
+                info.resident_code,
+                key,
+                info.birth_date,
+                info.changed_on,
+                message_id,
+                info.model_dump_json(),
+                stamp,
+            )
+        )
+        copies.append((*_fields_of(info), key, stamp, snapshot_id))
+    _WRITE_CHANGES.write(conn, history)
+    (_WRITE_COPIES if snapshot_id is None else _REPLACE_COPIES).write(conn, copies)
 
 
 def apply_fuhyo_snapshot(
     conn: sa.Connection, snapshot: FuhyoIdentitySnapshot, *, message_id: str, now: datetime
 ) -> int:
-    """Apply one part of a repair snapshot; the last part drops what the municipality's 附票 no
-    longer holds. Returns how many copies the last part removed."""
-    for entry in snapshot.entries:
-        apply_fuhyo_identity(
-            conn, entry, message_id=message_id, now=now, snapshot_id=snapshot.snapshot_id
-        )
+    """Apply one part of a repair snapshot (its entries at once); the last part drops what the
+    municipality's 附票 no longer holds. Returns how many copies the last part removed."""
+    apply_fuhyo_identities(
+        conn,
+        [(entry, message_id) for entry in snapshot.entries],
+        now=now,
+        snapshot_id=snapshot.snapshot_id,
+    )
     if snapshot.part < snapshot.parts:
         return 0
     c = fuhyo_identity_copies.c

@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any, Final, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from juki.core.text import normalize_kana
 from juki.network.envelope import canonical_json
@@ -151,26 +150,6 @@ _WRITE_COPIES: Final = BulkWrite(
     identity_copies, COPY_COLUMNS, upsert_on=("lg_code", "resident_code")
 )
 _WRITE_CHANGES: Final = BulkWrite(identity_changes, CHANGE_COLUMNS)
-
-_UPSERTS: dict[tuple[str, str, str], Any] = {}
-
-
-def upsert_statement(table: sa.Table, dialect: str, *, newer_than: str | None = None) -> Any:
-    """INSERT … ON CONFLICT (lg_code, resident_code) DO UPDATE every other column, built once
-    per table and dialect; with `newer_than`, the row is replaced only when that column of the
-    row held is not later than the new one's."""
-    key = (table.name, dialect, newer_than or "")
-    if key not in _UPSERTS:
-        insert = (postgresql if dialect == "postgresql" else sqlite).insert(table)
-        keys = ("lg_code", "resident_code")
-        where = None if newer_than is None else table.c[newer_than] <= insert.excluded[newer_than]
-        _UPSERTS[key] = insert.on_conflict_do_update(
-            index_elements=list(keys),
-            set_={c.name: insert.excluded[c.name] for c in table.c if c.name not in keys},
-            where=where,
-        )
-    return _UPSERTS[key]
-
 
 # Built once: with parameters passed at execution, SQLAlchemy compiles these a single time
 # (building `.values(...)` per call cost more than the database work on the hot path).

@@ -56,7 +56,7 @@ from juki.network.wide_area_messages import CERTIFICATE_CONTENT_REQUEST
 from juki.nodes.codes import apply_code_change
 from juki.nodes.cs_pump import Forwarder, pump_registry
 from juki.nodes.disclosure import answer_disclosure
-from juki.nodes.fuhyo_link import link_fuhyo, send_fuhyo_snapshot
+from juki.nodes.fuhyo_link import link_fuhyo, link_fuhyos, send_fuhyo_snapshot
 from juki.nodes.identity import (
     Digest,
     apply_identities,
@@ -120,7 +120,11 @@ class MunicipalityNode(Node):
             except Exception:  # no directory yet: nothing can be routed
                 return 0
         return pump_registry(
-            self.engine, self.clock.now().isoformat(), self.forwarders(), self._forward_identities
+            self.engine,
+            self.clock.now().isoformat(),
+            self.forwarders(),
+            self._forward_identities,
+            self._forward_fuhyo,
         )
 
     def _forward_identities(self, conn: sa.Connection, run: list[tuple[str, Any]]) -> None:
@@ -138,11 +142,12 @@ class MunicipalityNode(Node):
                 self._request_my_number(conn, info)
 
     def forwarders(self) -> Mapping[str, Forwarder]:
-        """The registry's events (`juki.registry.events`) and where each goes, by message type."""
+        """The registry's events (`juki.registry.events`) and where each goes, by message type;
+        the pump forwards identity_info and 附票 notices in runs (`_forward_identities`,
+        `_forward_fuhyo`)."""
         return {
             IDENTITY_INFO_CHANGED: self._forward_identity,
             MOVE_IN_NOTICE: self._forward_move_in_notice,
-            FUHYO_NOTICE: self._forward_fuhyo,
             MOVE_OUT_CERTIFICATE_INFO: self._forward_move_out_info,
             RESIDENT_CODE_CHANGED: self._forward_code_change,
             MOVE_OUT_WITHDRAWN: self._forward_move_out_withdrawn,
@@ -172,16 +177,29 @@ class MunicipalityNode(Node):
         else:
             self.send(conn, notice.from_lg_code, notice)
 
-    def _forward_fuhyo(self, conn: sa.Connection, message_id: str, event: Any) -> None:
-        fuhyo: FuhyoNotice = event
-        target = self.directory().municipality_at(fuhyo.honseki)
-        if target is None:
-            log.debug("本籍 outside the network", honseki_prefix=fuhyo.honseki[:6])
-        elif target.node_id == self.node_id:
-            record_fuhyo(conn, fuhyo, message_id, self.clock.now().isoformat())
-            link_fuhyo(self, conn, fuhyo)
-        else:
-            self.send(conn, target.node_id, fuhyo)
+    def _forward_fuhyo(self, conn: sa.Connection, run: list[tuple[str, Any]]) -> None:
+        """A run of 附票 notices (a household's relocation brings one per member), each to the
+        municipality of its 本籍: one kept here is recorded on the 附票 and linked up (附票連携);
+        the others are queued for each 本籍 municipality in the order they came, one write of
+        that link for them all."""
+        if not run:
+            return
+        directory = self.directory()
+        stamp = self.clock.now().isoformat()
+        here: list[FuhyoNotice] = []
+        away: dict[str, list[FuhyoNotice]] = {}
+        for message_id, fuhyo in run:
+            target = directory.municipality_at(fuhyo.honseki)
+            if target is None:
+                log.debug("本籍 outside the network", honseki_prefix=fuhyo.honseki[:6])
+            elif target.node_id == self.node_id:
+                record_fuhyo(conn, fuhyo, message_id, stamp)
+                here.append(fuhyo)
+            else:
+                away.setdefault(target.node_id, []).append(fuhyo)
+        link_fuhyos(self, conn, here)
+        for peer, notices in away.items():
+            self.send_many(conn, peer, notices)
 
     def _forward_move_out_info(self, conn: sa.Connection, message_id: str, event: Any) -> None:
         info: MoveOutCertificateInfo = event

@@ -14,8 +14,12 @@ simulator's faults and the benchmarks' counters rely on them):
 
 With `upsert_on`, a row whose key is held replaces it (ON CONFLICT … DO UPDATE), the last row of a
 key winning, as rows applied one by one in order would; PostgreSQL cannot touch a row twice in one
-statement, so the rows are folded by key first. Values go to the driver as they are (str, int,
-bool, None, `date`); SQLite is given dates as ISO text, as SQLAlchemy's Date type would.
+statement, so the rows are folded by key first. With `newer_than` as well, a held row is replaced
+only when that column of it is not later than the new row's (a late notice of an earlier change
+leaves the copy as it is): the fold then keeps, per key, the last of the rows whose column is the
+greatest — what applying them one by one would leave, whatever was held before. Values go to the
+driver as they are (str, int, bool, None, `date`); SQLite is given dates as ISO text, as
+SQLAlchemy's Date type would.
 """
 
 from __future__ import annotations
@@ -37,17 +41,27 @@ class BulkWrite:
     """INSERT (or upsert) of `columns` of `table`, for rows given as tuples in that order."""
 
     def __init__(
-        self, table: sa.Table, columns: Sequence[str], *, upsert_on: Sequence[str] = ()
+        self,
+        table: sa.Table,
+        columns: Sequence[str],
+        *,
+        upsert_on: Sequence[str] = (),
+        newer_than: str | None = None,
     ) -> None:
-        missing = [c for c in (*columns, *upsert_on) if c not in table.c]
+        named = (*columns, *upsert_on, *([newer_than] if newer_than else []))
+        missing = [c for c in named if c not in table.c]
         if missing:
             raise ValueError(f"{table.name} has no column {', '.join(missing)}")
         if not set(upsert_on) <= set(columns):
             raise ValueError("an upsert's key columns must be among those written")
+        if newer_than is not None:
+            _check_newer_than(table, columns, upsert_on, newer_than)
         self.table = table
         self.columns = tuple(columns)
         self.upsert_on = tuple(upsert_on)
+        self.newer_than = newer_than
         self._key = tuple(self.columns.index(c) for c in self.upsert_on)
+        self._newer = None if newer_than is None else self.columns.index(newer_than)
         self._dates = tuple(
             i for i, c in enumerate(self.columns) if table.c[c].type.python_type is date
         )
@@ -73,6 +87,9 @@ class BulkWrite:
             )
             keys = ", ".join(quote(c) for c in self.upsert_on)
             text += f" ON CONFLICT ({keys}) DO UPDATE SET {updates}"
+            if self.newer_than is not None:
+                col = quote(self.newer_than)
+                text += f" WHERE {quote(self.table.name)}.{col} <= excluded.{col}"
         self._sql[dialect.name] = text
         return text
 
@@ -83,8 +100,7 @@ class BulkWrite:
         text = self._render(conn.dialect)
         if conn.dialect.name == "postgresql":
             if self._key:
-                key = self._key
-                rows = list({tuple(r[i] for i in key): r for r in rows}.values())
+                rows = self._folded(rows)
             conn.exec_driver_sql(text, tuple(list(column) for column in zip(*rows, strict=True)))
             return len(rows)
         if self._dates:
@@ -92,12 +108,42 @@ class BulkWrite:
         conn.exec_driver_sql(text, list(rows))
         return len(rows)
 
+    def _folded(self, rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """One row per key, leaving what the rows applied one by one in order would: the last
+        row of the key, or with `newer_than` the last of those whose column is the greatest (a
+        row replaces the one before unless that one's column is later, ties included)."""
+        key, newer = self._key, self._newer
+        if newer is None:
+            return list({tuple(r[i] for i in key): r for r in rows}.values())
+        kept: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        for row in rows:
+            k = tuple(row[i] for i in key)
+            held = kept.get(k)
+            if held is None or held[newer] <= row[newer]:
+                kept[k] = row
+        return list(kept.values())
+
     def _dates_as_text(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
         out = list(row)
         for i in self._dates:
             if out[i] is not None:
                 out[i] = out[i].isoformat()
         return tuple(out)
+
+
+def _check_newer_than(
+    table: sa.Table, columns: Sequence[str], upsert_on: Sequence[str], newer_than: str
+) -> None:
+    """The fold compares the column in Python, so it must be written, never NULL (NULL compares
+    to nothing) and ordered alike in Python and in SQL: a date or a number, not text (a
+    collation)."""
+    if not upsert_on:
+        raise ValueError("newer_than goes with an upsert (upsert_on)")
+    if newer_than not in columns:
+        raise ValueError("newer_than must be among the columns written")
+    column = table.c[newer_than]
+    if column.nullable or column.type.python_type not in (date, int):
+        raise ValueError(f"newer_than needs a date or integer column never NULL: {newer_than}")
 
 
 def one_of(column: sa.ColumnElement[Any], name: str, dialect: str) -> sa.ColumnElement[bool]:

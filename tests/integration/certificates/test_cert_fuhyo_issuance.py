@@ -85,7 +85,7 @@ def notice(code: str, given: str, address: str, since: date, **over: Any) -> Fuh
 
 
 def keep(env: CertEnv, *notices: FuhyoNotice) -> None:
-    """What the CS does with a 附票 notice for a 本籍 here (`MunicipalityNode._forward_fuhyo`)."""
+    """What the CS does with 附票 notices for a 本籍 here (`MunicipalityNode._forward_fuhyo`)."""
     with env.engine.begin() as conn:
         for n in notices:
             record_fuhyo(conn, n, str(uuid.uuid4()), "2025-04-01T09:00:00+09:00")

@@ -29,6 +29,8 @@ people = sa.Table(
 COLUMNS = ("lg_code", "code", "name", "born", "moved_on", "count", "abroad")
 INSERT = BulkWrite(people, COLUMNS)
 UPSERT = BulkWrite(people, COLUMNS, upsert_on=("lg_code", "code"))
+# replaces a held row only when its `born` is not later (as 附票連携's copies: changed_on)
+NEWER = BulkWrite(people, COLUMNS, upsert_on=("lg_code", "code"), newer_than="born")
 BY_CODES = PerDialect(lambda d: sa.select(people.c.code).where(one_of(people.c.code, "k", d)))
 
 
@@ -86,6 +88,44 @@ def test_upsert_replaces_held_rows_and_the_last_row_of_a_key_wins(engine: sa.Eng
             ("132250", "00000000001", "新", date(1980, 4, 2), date(2025, 4, 1), 3, True),
             ("132250", "00000000002", "別", date(1990, 1, 1), None, None, False),
         ]
+
+
+def test_newer_than_keeps_a_held_row_that_is_later(engine: sa.Engine) -> None:
+    """Ties replace; a later row of a key with an earlier date changes nothing, in one write as
+    in two."""
+    held = [
+        ("132250", "00000000001", "later", date(2025, 4, 1), None, 1, False),
+        ("132250", "00000000002", "same", date(2025, 4, 1), None, 1, False),
+    ]
+    with engine.begin() as conn:
+        INSERT.write(conn, held)
+        NEWER.write(
+            conn,
+            [
+                ("132250", "00000000001", "older", date(2025, 3, 1), None, 2, False),
+                ("132250", "00000000002", "tie", date(2025, 4, 1), None, 2, False),
+                ("132250", "00000000003", "new", date(2025, 5, 1), None, 1, False),
+                ("132250", "00000000003", "late notice", date(2025, 4, 1), None, 2, False),
+                ("132250", "00000000002", "tie again", date(2025, 4, 1), None, 3, True),
+            ],
+        )
+        assert [(r[1], r[2]) for r in _all(conn)] == [
+            ("00000000001", "later"),
+            ("00000000002", "tie again"),
+            ("00000000003", "new"),
+        ]
+
+
+def test_newer_than_needs_an_upsert_on_a_date_or_number_never_null() -> None:
+    with pytest.raises(ValueError, match="upsert_on"):
+        BulkWrite(people, COLUMNS, newer_than="born")
+    with pytest.raises(ValueError, match="among the columns"):
+        BulkWrite(
+            people, ("lg_code", "code", "name"), upsert_on=("lg_code", "code"), newer_than="born"
+        )
+    for column in ("moved_on", "name"):  # NULL allowed; text (ordered by a collation)
+        with pytest.raises(ValueError, match="never NULL"):
+            BulkWrite(people, COLUMNS, upsert_on=("lg_code", "code"), newer_than=column)
 
 
 def test_writes_belong_to_the_callers_transaction(engine: sa.Engine) -> None:
@@ -153,3 +193,37 @@ def test_any_text_dates_and_nulls_survive_an_upsert(engine: sa.Engine, drawn: li
         UPSERT.write(conn, rows)
         expected = {r[1]: r for r in rows}  # the last row of each key
         assert _all(conn) == [expected[k] for k in sorted(expected)]
+
+
+days = st.dates(date(2025, 4, 1), date(2025, 4, 4))  # few days: ties and late notices
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(st.tuples(st.integers(0, 4), days), max_size=5, unique_by=lambda t: t[0]),
+    st.lists(st.tuples(st.integers(0, 4), days), max_size=30),
+)
+def test_newer_than_in_one_write_is_the_rows_applied_one_by_one(
+    engine: sa.Engine, held: list[tuple[int, date]], drawn: list[tuple[int, date]]
+) -> None:
+    """The fold PostgreSQL needs leaves what each row written alone leaves (and what the rule
+    says: a row replaces the one held unless that one is later)."""
+    before = [("132250", f"{k:011d}", "held", d, None, None, False) for k, d in held]
+    rows = [("132250", f"{k:011d}", f"r{i}", d, None, i, False) for i, (k, d) in enumerate(drawn)]
+    expected = {r[1]: r for r in before}
+    for row in rows:
+        if row[1] not in expected or expected[row[1]][3] <= row[3]:
+            expected[row[1]] = row
+    with engine.begin() as conn:
+        conn.execute(people.delete())
+        INSERT.write(conn, before)
+        NEWER.write(conn, rows)
+        at_once = _all(conn)
+        conn.execute(people.delete())
+        INSERT.write(conn, before)
+        for row in rows:
+            NEWER.write(conn, [row])
+        one_by_one = _all(conn)
+    assert at_once == one_by_one == [expected[k] for k in sorted(expected)]
