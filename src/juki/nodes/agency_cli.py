@@ -180,6 +180,7 @@ def _tasks(args: argparse.Namespace, node: Node, by: Actor) -> int:
             "withdrawn_on": None if v.withdrawn_on is None else v.withdrawn_on.isoformat(),
             "basis": v.basis,
             "verified": v.verified,
+            "fuhyo": v.fuhyo,
         }
         for v in versions
     ]
