@@ -180,6 +180,7 @@ def _tasks(args: argparse.Namespace, node: Node, by: Actor) -> int:
             "withdrawn_on": None if v.withdrawn_on is None else v.withdrawn_on.isoformat(),
             "basis": v.basis,
             "verified": v.verified,
+            "fuhyo": v.fuhyo,
         }
         for v in versions
     ]
@@ -188,7 +189,8 @@ def _tasks(args: argparse.Namespace, node: Node, by: Actor) -> int:
     for v in [] if args.json else versions:
         end = "" if v.withdrawn_on is None else v.withdrawn_on.isoformat()
         who = ",".join(sorted(v.agencies))
-        print(f"{v.ref}\t{v.effective_from.isoformat()}\t{end}\t{who}\t{v.title}")
+        fuhyo = "附票可" if v.fuhyo else "-"  # may use 附票本人確認情報 (法30条の44の6)
+        print(f"{v.ref}\t{v.effective_from.isoformat()}\t{end}\t{who}\t{fuhyo}\t{v.title}")
     return EXIT_OK
 
 

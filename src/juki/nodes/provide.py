@@ -10,9 +10,10 @@ PostgreSQL one prepared statement on the driver's cursor, `storage.driver_query`
 number); by the four items, by (reading key, birth date) pairs (one pair: a prepared
 equality); `as_of` reads the change history (`identity_changes`), whose bodies are the
 identity_info messages as the node applied them; by the four items with `as_of`, the history's
-(reading, birth date) columns find who had them. A lookup identity_info finds no one reachable
-for is asked again of the 附票連携's copies (`fuhyo_identity_copies`, `fuhyo_identity_changes`):
-a person who moved abroad is there.
+(reading, birth date) columns find who had them. A lookup by the four items identity_info finds
+no one for is asked again of the 附票連携's copies (`fuhyo_identity_copies`,
+`fuhyo_identity_changes`): a person who moved abroad is there — answered only as
+住基法30条の44の6 allows (`juki.provision.answers`: never by or with the 住民票コード).
 """
 
 from __future__ import annotations

@@ -9,9 +9,21 @@ the version in force that day. A lookup by the four items must find exactly one 
 nothing, so a lookup never hands out a list of people.
 
 A person who moved abroad (国外転出) has no active entry: the 附票連携 holds them
-(`Source.FUHYO`, 附票本人確認情報, with the country). When identity_info finds no one active,
-the 附票's entry that says 国外転出 answers under the same task rules, stating its source; it
-carries no 個人番号, 旧氏 or 通称, so those are never among the items it provides.
+(`Source.FUHYO`, 附票本人確認情報, with the country). 法30条の44の6 (as in force 2024-10-01)
+lets the prefecture use it only for 別表第五's tasks (and provide it for 別表第六's) "国外転出者に
+係る事務を処理する場合に限る", and only "住民票コードを除く". So:
+
+- Only a task whose register entry may use the 附票 (`rules.may_use_fuhyo`) is answered from
+  it. For any other task the agency gets the answer it would get were the person in neither
+  (`not_found`, nothing about the 附票), and the node records the lookup as refused under the
+  article (`Answer.recorded_refusal`).
+- An answer from the 附票 never carries the 住民票コード, nor the 個人番号 (the 附票 holds none),
+  whatever the task allows; it names them as `omitted`, with the reason.
+- A lookup by 住民票コード is never answered from the 附票: matching the code the agency holds
+  against the code the 附票 keeps is a use (利用) of that code, which the article's "住民票コードを
+  除く" takes out of what the prefecture may use — the limit is on use, not only on what is
+  provided. Such a lookup is answered from identity_info alone (a removed entry, if that is
+  all it holds); for a task that may use the 附票 the `not_found` says to ask by the four items.
 """
 
 from __future__ import annotations
@@ -44,9 +56,33 @@ ITEM_FIELDS: Final = {
 }
 
 
-# What a 附票本人確認情報 does not hold: an answer from it never provides these.
-NOT_IN_FUHYO: Final = frozenset({Item.MY_NUMBER})
+# What an answer from 附票本人確認情報 never provides, and why, in English and Japanese.
+NOT_FROM_FUHYO: Final = {
+    Item.RESIDENT_CODE: (
+        "the 住民票コード is not used or provided from 附票本人確認情報 (住基法30条の44の6第1項)",
+        "附票本人確認情報の住民票コードは利用・提供しません（住基法30条の44の6第1項）",
+    ),
+    Item.MY_NUMBER: (
+        "附票本人確認情報 holds no 個人番号",
+        "附票本人確認情報に個人番号は含まれません",
+    ),
+}
 ABROAD_FIELDS: Final = ("moved_abroad", "abroad_country")
+# Recorded (not shown) when the 附票 would have answered a task that may not use it.
+FUHYO_TASK_REFUSAL: Final = (
+    "附票本人確認情報 not used: the task may not use it (住基法30条の44の6: 別表第五・第六, "
+    "国外転出者に係る事務に限る)"
+)
+# Told to a task that may use the 附票 when a lookup of it cannot reach the 附票.
+FUHYO_NOT_BY_CODE: Final = (
+    "not found in identity_info; 附票本人確認情報 is not searched by 住民票コード "
+    "(住基法30条の44の6第1項): ask by the four items / "
+    "附票本人確認情報は住民票コードで検索しません。基本4情報で照会してください"
+)
+FUHYO_NOTHING_TO_GIVE: Final = (
+    "not found in identity_info; 附票本人確認情報 cannot give the items asked "
+    "(no 住民票コード, no 個人番号) / 附票本人確認情報からは求められた項目を提供できません"
+)
 
 
 class Source(StrEnum):
@@ -102,6 +138,9 @@ class Answer:
     as_of: date | None = None
     found: IdentityFound | None = None
     items: frozenset[Item] = frozenset()
+    omitted: frozenset[Item] = frozenset()  # asked, allowed, not from the 附票 (NOT_FROM_FUHYO)
+    # the agency is told `outcome`; the record says refused, with this reason (FUHYO_TASK_REFUSAL)
+    recorded_refusal: str | None = None
 
     def identity(self) -> dict[str, Any]:
         """Only the items provided: nothing else of the person leaves the node."""
@@ -126,18 +165,34 @@ class Answer:
             out["source"] = self.found.source.value
             out["items"] = sorted(self.items)
             out["identity"] = self.identity()
+            if self.omitted:
+                out["omitted"] = sorted(self.omitted)
+                out["omitted_reason"] = omitted_reason(self.omitted)
         return out
+
+    def recorded_outcome(self) -> Outcome:
+        """The outcome the node records: a lookup withheld from the 附票 is a refusal."""
+        return Outcome.REFUSED if self.recorded_refusal is not None else self.outcome
 
     def source(self) -> Source | None:
         return None if self.found is None else self.found.source
 
-    def may_be_abroad(self) -> bool:
-        """Whether the 附票 might answer this better: nobody found, or by code only an entry
-        removed (a 国外転出 leaves the identity index so). An ambiguous lookup stays so."""
-        if self.outcome is Outcome.NOT_FOUND:
-            return self.reason is None
-        found = self.found
-        return self.outcome is Outcome.PROVIDED and found is not None and not found.reachable()
+    def asks_fuhyo(self) -> bool:
+        """Whether the 附票 is to be read for this lookup: by the four items (never by code),
+        and identity_info found no one (an ambiguous lookup stays so; a `not_found` with a
+        reason already says why the 附票 is not asked)."""
+        return (
+            self.lookup is Lookup.BASIC_ITEMS
+            and self.outcome is Outcome.NOT_FOUND
+            and self.reason is None
+            and self.recorded_refusal is None
+        )
+
+
+def omitted_reason(omitted: Iterable[Item]) -> str:
+    """Why each item omitted from an answer from the 附票 is, English then Japanese."""
+    why = [NOT_FROM_FUHYO[i] for i in sorted(omitted) if i in NOT_FROM_FUHYO]
+    return "; ".join(en for en, _ in why) + " / " + "。".join(ja for _, ja in why)
 
 
 def current(entries: Iterable[IdentityFound]) -> IdentityFound | None:
@@ -196,40 +251,64 @@ def _by_code(request: LookupRequest, found: Sequence[IdentityFound]) -> Identity
     return current(found) if request.as_of is None else as_of(found, request.as_of)
 
 
-def _abroad(hit: IdentityFound | None) -> IdentityFound | None:
-    return hit if hit is not None and hit.moved_abroad else None
-
-
 def answer(
     request: LookupRequest,
     candidates: Sequence[IdentityFound],
     allowed: frozenset[Item],
     abroad: Sequence[IdentityFound] = (),
+    *,
+    fuhyo: bool = False,
 ) -> Answer:
     """The answer to one lookup the task may make, from what the node found for its key (by
     code: every entry, or the history with `as_of`; by the four items: reading + birth date,
     with `as_of` the histories of everyone who had them). `abroad` is what the 附票連携 holds
-    for the same key (`Source.FUHYO`), asked when identity_info finds no one reachable."""
+    for the four items (`Source.FUHYO`), read when identity_info found no one
+    (`Answer.asks_fuhyo`); `fuhyo` is whether the task may use it (`rules.may_use_fuhyo`)."""
     asked = allowed if request.items is None else request.items
     if not asked <= allowed:
         extra = ", ".join(sorted(asked - allowed))
         return refused(request, f"items not allowed for the task: {extra}")
     if request.lookup is Lookup.RESIDENT_CODE:
         hit = _by_code(request, candidates)
-        if hit is None or not hit.reachable():
-            hit = _abroad(_by_code(request, abroad)) or hit
-        if hit is None:
-            return Answer(request.line, request.lookup, Outcome.NOT_FOUND, None, request.as_of)
-        return _provided(request, hit, asked)
+        if hit is not None:
+            return _provided(request, hit, asked)
+        why = FUHYO_NOT_BY_CODE if fuhyo else None
+        return Answer(request.line, request.lookup, Outcome.NOT_FOUND, why, request.as_of)
     fitting = [c for c in _people(candidates, request.as_of) if matches(c, request)]
     if not fitting:
-        fitting = [c for c in _people(abroad, request.as_of) if matches(c, request)]
+        return _from_fuhyo(request, asked, abroad, fuhyo=fuhyo)
     if len(fitting) != 1:
-        why = None if not fitting else f"ambiguous: {len(fitting)} persons match"
+        why = f"ambiguous: {len(fitting)} persons match"
         return Answer(request.line, request.lookup, Outcome.NOT_FOUND, why, request.as_of)
     return _provided(request, fitting[0], asked)
 
 
+def _from_fuhyo(
+    request: LookupRequest, asked: frozenset[Item], abroad: Sequence[IdentityFound], *, fuhyo: bool
+) -> Answer:
+    """A lookup by the four items identity_info found no one for, asked of the 附票's entries
+    that say 国外転出: answered for a task that may use it; for another, `not_found` to the
+    agency (the same as for no one: not even "ambiguous") and refused in the record."""
+    line, lookup, day = request.line, request.lookup, request.as_of
+    if not asked - NOT_FROM_FUHYO.keys():
+        why = FUHYO_NOTHING_TO_GIVE if fuhyo else None
+        return Answer(line, lookup, Outcome.NOT_FOUND, why, day)
+    fitting = [c for c in _people(abroad, day) if matches(c, request)]
+    if len(fitting) == 1 and fuhyo:
+        return _provided(request, fitting[0], asked)
+    if len(fitting) == 1:
+        return Answer(
+            line, lookup, Outcome.NOT_FOUND, None, day, recorded_refusal=FUHYO_TASK_REFUSAL
+        )
+    why = f"ambiguous: {len(fitting)} persons match" if fitting and fuhyo else None
+    return Answer(line, lookup, Outcome.NOT_FOUND, why, day)
+
+
 def _provided(request: LookupRequest, hit: IdentityFound, asked: frozenset[Item]) -> Answer:
-    items = asked - NOT_IN_FUHYO if hit.source is Source.FUHYO else asked
-    return Answer(request.line, request.lookup, Outcome.PROVIDED, None, request.as_of, hit, items)
+    """Only the items asked; from the 附票, never the 住民票コード or the 個人番号 (named as
+    omitted)."""
+    omitted = asked & NOT_FROM_FUHYO.keys() if hit.source is Source.FUHYO else frozenset()
+    return Answer(
+        request.line, request.lookup, Outcome.PROVIDED, None, request.as_of, hit,
+        asked - omitted, frozenset(omitted),
+    )  # fmt: skip

@@ -63,6 +63,10 @@ ITEM_JA: Final = {
 
 # 別表第一〜第六: the law's numbering of its tables, as the file and the reference spell them.
 TABLES: Final = ("第一", "第二", "第三", "第四", "第五", "第六")
+# The tables whose tasks may use 附票本人確認情報, as they concern 国外転出者: 別表第五 (the
+# 都道府県知事's own use) and 別表第六 (its other 執行機関), 法30条の44の6第1項1号・第2項1号. Which
+# other tables the law lets 附票本人確認情報 reach (機構's provision) is not in a source here.
+FUHYO_TABLES: Final = ("第五", "第六")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +99,8 @@ class PermittedTask:
     withdrawn_on: date | None = None  # from this day the version is no longer in force
     basis: str = ""  # the citation, as docs/law.md writes them
     verified: bool = False  # False: "to check" against the current 法令 text
+    # may use 附票本人確認情報 (国外転出者に係る事務, 法30条の44の6): only a row of FUHYO_TABLES
+    fuhyo: bool = False
 
     @property
     def ref(self) -> str:

@@ -5,7 +5,9 @@ One call is one request of one agency, for one task and one purpose, with one or
 (`rules.task_on`, `rules.allowed_items`): an agency not registered for the task, a task not in
 force, an agency withdrawn, is a refusal of every lookup with the reason; a lookup asking for
 an item the task does not allow (the 個人番号 to a task that is not a 個人番号利用事務) is refused
-on its own. The rest is answered with only the items the task allows.
+on its own. The rest is answered with only the items the task allows. A lookup identity_info
+finds no one for is asked of 附票本人確認情報 (a person abroad) only as 法30条の44の6 allows
+(`juki.provision.answers`): for a task the register lets use it, without the 住民票コード.
 
 Everything happens in one transaction: the lookups are read (set-based, in chunks, by the
 store), every lookup gets its row in `provision_records` — answered, not found or refused,
@@ -25,7 +27,7 @@ from typing import Final
 
 from juki.core.errors import PermissionDeniedError, RuleViolation
 from juki.core.ports import OpLogEntry, Outcome
-from juki.provision.answers import Answer, IdentityFound, refused
+from juki.provision.answers import FUHYO_TASK_REFUSAL, Answer, IdentityFound, refused
 from juki.provision.answers import Outcome as Answered
 from juki.provision.answers import answer as answer_one
 from juki.provision.model import Agency, Item, PermittedTask
@@ -36,7 +38,7 @@ from juki.provision.ports import (
     ProvisionRecord,
 )
 from juki.provision.requests import Lookup, LookupRequest
-from juki.provision.rules import allowed_items, refusal, task_on
+from juki.provision.rules import allowed_items, may_use_fuhyo, refusal, task_on
 from juki.security.actions import log_alone, perform
 from juki.security.actors import Actor
 from juki.security.permissions import Permission, Role, authorize
@@ -55,7 +57,13 @@ class ProvisionResult:
     answers: tuple[Answer, ...]
 
     def counts(self) -> Counter[str]:
+        """The outcomes as the agency is told them."""
         return Counter(a.outcome.value for a in self.answers)
+
+    def recorded_counts(self) -> Counter[str]:
+        """The outcomes as the node records them (a lookup the 附票 would have answered for a
+        task that may not use it: refused)."""
+        return Counter(a.recorded_outcome().value for a in self.answers)
 
 
 def agency_actor(agency_id: str) -> Actor:
@@ -146,9 +154,12 @@ def _answers(
     requests: Sequence[LookupRequest],
     allowed: frozenset[Item],
     today: date,
+    *,
+    fuhyo: bool,
 ) -> list[Answer]:
-    """Each lookup answered from identity_info; those it finds no one reachable for asked
-    again of the 附票連携 (people abroad), in a second set-based read of only those."""
+    """Each lookup answered from identity_info; those by the four items it finds no one for
+    asked again of the 附票連携 (people abroad), in a second set-based read of only those —
+    answered from it when the task may use it (`fuhyo`), recorded as refused when not."""
     future = [r.as_of is not None and r.as_of > today for r in requests]
     asked = [r for r, late in zip(requests, future, strict=True) if not late]
     read = _read(uow.identities, asked)
@@ -157,13 +168,13 @@ def _answers(
         if late:
             answers.append(refused(r, "as_of is after the day of the request"))
         else:
-            answers.append(answer_one(r, read.of(r), allowed))
-    again = [i for i, a in enumerate(answers) if a.may_be_abroad()]
+            answers.append(answer_one(r, read.of(r), allowed, fuhyo=fuhyo))
+    again = [i for i, a in enumerate(answers) if a.asks_fuhyo()]
     if again:
         abroad = _read(uow.abroad, [requests[i] for i in again])
         for i in again:
             r = requests[i]
-            answers[i] = answer_one(r, read.of(r), allowed, abroad.of(r))
+            answers[i] = answer_one(r, read.of(r), allowed, abroad.of(r), fuhyo=fuhyo)
     return answers
 
 
@@ -185,8 +196,8 @@ def _records(
                 lg_code=None if hit is None else hit.lg_code,
                 resident_code=None if hit is None else hit.resident_code,
                 items=",".join(sorted(a.items)) if hit is not None else "",
-                outcome=a.outcome.value,
-                reason=None if a.reason is None else a.reason[:200],
+                outcome=a.recorded_outcome().value,
+                reason=None if (why := a.recorded_refusal or a.reason) is None else why[:200],
                 source=None if hit is None else hit.source.value,
             )
         )
@@ -205,7 +216,7 @@ def _logged(
 def _entry(
     uow: ProvideUnitOfWork, by: Actor, result: ProvisionResult, purpose: str, bad_lines: int
 ) -> OpLogEntry:
-    counts = result.counts()
+    counts = result.recorded_counts()
     detail = (
         f"request {result.request_id}: {len(result.answers)} lookups, provided "
         f"{counts['provided']}, not_found {counts['not_found']}, refused {counts['refused']}"
@@ -213,6 +224,9 @@ def _entry(
     )
     if result.refusal is not None:
         detail += f"; refused: {result.refusal}"
+    withheld = sum(a.recorded_refusal is not None for a in result.answers)
+    if withheld:
+        detail += f"; refused {withheld} (told not_found): {FUHYO_TASK_REFUSAL}"
     shown = any(
         Item.MY_NUMBER in a.items and a.found is not None and a.found.my_number
         for a in result.answers
@@ -278,7 +292,7 @@ def _answered(
         if why is not None:
             answers = [refused(r, why) for r in requests]
         else:
-            answers = _answers(uow, requests, allowed, today)
+            answers = _answers(uow, requests, allowed, today, fuhyo=may_use_fuhyo(task))
         result = ProvisionResult(
             uow.ids.new_id()[:36],
             task_ref,

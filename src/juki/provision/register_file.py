@@ -9,6 +9,9 @@ A JSON document (`data/register.json`):
                 "effective_from": "2002-08-05", "withdrawn_on": null,
                 "basis": "法別表第一 九十一の項", "verified": false, "note": "…"}, …]}
 
+`fuhyo` (default false) lets a task be answered from 附票本人確認情報 for a person abroad; only a
+row of 別表第五 or 第六 may have it (法30条の44の6: "国外転出者に係る事務を処理する場合に限る").
+
 Every fault is a `RuleViolation` whose field names where it is: `line 3` for a JSON syntax
 error, else the path (`tasks[4].items[1]`) and the row's reference when it has one, with the
 rule broken in English and Japanese. Unknown keys are faults too, so a misspelt
@@ -27,7 +30,7 @@ from typing import Any, Final
 
 from juki.core.errors import RuleViolation
 from juki.core.text import is_noncharacter
-from juki.provision.model import TABLES, AgencyKind, Item, PermittedTask
+from juki.provision.model import FUHYO_TABLES, TABLES, AgencyKind, Item, PermittedTask
 
 FORMAT: Final = "juki-provision-register/1"
 MAX_BYTES: Final = 4 * 1024 * 1024
@@ -39,7 +42,7 @@ AGENCY_KEYS: Final = frozenset({"id", "name", "kind", "note"})
 TASK_REQUIRED: Final = frozenset(
     {"table", "row", "title", "items", "my_number_task", "agencies", "effective_from"}
 )
-TASK_KEYS: Final = TASK_REQUIRED | {"withdrawn_on", "basis", "verified", "note"}
+TASK_KEYS: Final = TASK_REQUIRED | {"withdrawn_on", "basis", "verified", "note", "fuhyo"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +191,16 @@ def _task(where: str, raw: Any, known: frozenset[str]) -> PermittedTask:
             "only a 個人番号利用事務 (my_number_task: true) may receive my_number",
             "個人番号は個人番号利用事務に限り提供できます",
         )
+    fuhyo = _bool(f"{at}.fuhyo", raw.get("fuhyo", False))
+    if fuhyo and raw["table"] not in FUHYO_TABLES:
+        raise fault(
+            f"{at}.fuhyo",
+            "fuhyo_not_allowed",
+            "only a task of 別表第五 or 第六 concerning 国外転出者 may use 附票本人確認情報"
+            " (住基法30条の44の6)",
+            "附票本人確認情報を利用できるのは別表第五・第六の国外転出者に係る事務に限ります"
+            "（住基法30条の44の6）",
+        )
     agencies = _list(f"{at}.agencies", raw["agencies"])
     ids = [check_agency_id(f"{at}.agencies[{i}]", a) for i, a in enumerate(agencies)]
     for i, agency_id in enumerate(ids):
@@ -219,6 +232,7 @@ def _task(where: str, raw: Any, known: frozenset[str]) -> PermittedTask:
         withdrawn_on=end,
         basis=check_text(f"{at}.basis", raw.get("basis", ""), 200, required=False),
         verified=_bool(f"{at}.verified", raw.get("verified", False)),
+        fuhyo=fuhyo,
     )
 
 

@@ -5,6 +5,10 @@ point 2): the items the task's version in force on that day allows, for an agenc
 it and active that day, and never the 個人番号 unless the task is a 個人番号利用事務 (番号法
 第19条: the 個人番号 is provided only where the law allows it). Anything else is a refusal with a
 reason (`refusal`), which a provision will record.
+
+`may_use_fuhyo(task)` is the rule for 附票本人確認情報 (a person who moved abroad): only a task
+whose register entry says so (`fuhyo`), of 別表第五 or 第六 (法30条の44の6第1項1号・第2項1号:
+"国外転出者に係る事務を処理する場合に限る").
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from juki.provision.model import Agency, Item, PermittedTask
+from juki.provision.model import FUHYO_TABLES, Agency, Item, PermittedTask
 
 
 def task_on(versions: Iterable[PermittedTask], ref: str, day: date) -> PermittedTask | None:
@@ -49,3 +53,10 @@ def disallowed(
 ) -> frozenset[Item]:
     """The items asked for that the rules in force on `on` do not allow."""
     return frozenset(asked) - allowed_items(task, agency, on=on)
+
+
+def may_use_fuhyo(task: PermittedTask | None) -> bool:
+    """Whether a lookup for `task` may be answered from 附票本人確認情報: the register entry
+    says so, and the row is of a table 法30条の44の6 names (the file refuses the flag on any
+    other; checked again here so a register written otherwise cannot widen it)."""
+    return task is not None and task.fuhyo and task.table in FUHYO_TABLES

@@ -91,6 +91,7 @@ class SqlProvisionRegister:
                 withdrawn_on=r.withdrawn_on,
                 basis=r.basis,
                 verified=bool(r.verified),
+                fuhyo=bool(r.fuhyo),
             )
             for r in rows
         ]
@@ -108,6 +109,7 @@ class SqlProvisionRegister:
                 withdrawn_on=task.withdrawn_on,
                 basis=task.basis,
                 verified=task.verified,
+                fuhyo=task.fuhyo,
                 loaded_at=self._clock.now().isoformat(),
             )
         )

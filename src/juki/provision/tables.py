@@ -37,6 +37,8 @@ permitted_tasks = sa.Table(
     sa.Column("withdrawn_on", sa.Date),
     sa.Column("basis", sa.String(200), nullable=False),
     sa.Column("verified", sa.Boolean, nullable=False),
+    # may use 附票本人確認情報 (法30条の44の6: 別表第五・第六, 国外転出者に係る事務): migration 0034
+    sa.Column("fuhyo", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("loaded_at", Timestamp, nullable=False),
     info={"class": "config"},
 )

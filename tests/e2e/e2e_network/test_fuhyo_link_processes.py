@@ -2,8 +2,9 @@
 藤沢市 arrives in 稲城市 from abroad and leaves for abroad again; 稲城市 notifies 藤沢市
 (附票記載事項通知), and 藤沢市 — not 稲城市 — sends the 附票本人確認情報 up to 神奈川県 and
 national, where the 国外転出 is kept with its country; the operators' `juki network check`
-compares those copies too; provision to an agency finds her abroad through them. Uses the
-package's one small network (its conftest) and leaves the levels in agreement."""
+compares those copies too; provision finds her abroad through them for a task that may use
+the 附票 (住基法30条の44の6), and for no other. Uses the package's one small network (its
+conftest) and leaves the levels in agreement."""
 
 from __future__ import annotations
 
@@ -111,13 +112,27 @@ def test_the_honseki_municipality_sends_its_fuhyo_up_and_a_move_abroad_keeps_its
     assert any(d["lg_code"] == FUJISAWA and d["count"] >= 1 for d in digests)
     assert main(["network", "check", "--dir", str(small_network.files.root)]) == 0
 
-    # provision reaches her abroad: `juki provide` at national answers from the 附票
+    # provision reaches her abroad only as 住基法30条の44の6 allows: 神奈川県 (her 本籍's
+    # prefecture) answers its 旅券 task (別表第五, which the shipped register lets use the 附票)
+    # by the four items from the 附票, without the 住民票コード
+    query = tmp_path / "query.jsonl"
+    query.write_text(
+        '{"name_kana": "フヒョウ レンコ", "birth_date": "1979-02-03", "sex": "female"}\n',
+        encoding="utf-8",
+    )
     out = tmp_path / "answers.jsonl"
-    asked = ["provide", "--dir", str(small_network.files.root), "--agency", "nenkin",
-             "--task", "別表第一 の 九十一", "--purpose", "年金給付", "--resident-code", code,
-             "--out", str(out)]  # fmt: skip
+    asked = ["provide", "--dir", str(small_network.files.root), "--node", KANAGAWA,
+             "--agency", "kanagawa", "--task", "別表第五 の 二", "--purpose", "旅券の発給",
+             "--query", str(query), "--out", str(out)]  # fmt: skip
     assert main(asked) == 0
     (answer,) = map(json.loads, out.read_text(encoding="utf-8").splitlines())
     assert answer["source"] == "fuhyo_identity_info"
     assert answer["identity"]["abroad_country"] == "ブラジル連邦共和国"
-    assert answer["identity"]["resident_code"] == code and "my_number" not in answer["identity"]
+    assert "resident_code" not in answer["identity"] and "my_number" not in answer["identity"]
+    # national's 別表第一 task may not use the 附票: told not_found (as if she were nowhere)
+    asked = ["provide", "--dir", str(small_network.files.root), "--agency", "nenkin",
+             "--task", "別表第一 の 九十一", "--purpose", "年金給付", "--query", str(query),
+             "--out", str(out)]  # fmt: skip
+    assert main(asked) == 0
+    (answer,) = map(json.loads, out.read_text(encoding="utf-8").splitlines())
+    assert answer == {"line": 1, "outcome": "not_found"}

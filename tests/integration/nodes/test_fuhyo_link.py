@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -24,6 +25,7 @@ from juki.nodes.memory import InProcessNetwork, build_network
 from juki.nodes.provide import provide_batch
 from juki.nodes.provision_register import load_shipped_register
 from juki.nodes.tables import fuhyo_identity_changes, fuhyo_identity_copies
+from juki.provision.answers import FUHYO_NOT_BY_CODE
 from juki.provision.requests import parse_lines
 from juki.provision.tables import provision_records
 from juki.registry import services as svc
@@ -210,9 +212,11 @@ def test_a_diverged_copy_is_found_by_the_digests_and_repaired_by_the_snapshot(
 def test_provision_finds_a_person_abroad_through_the_fuhyo_link(
     net: InProcessNetwork, tmp_path: Path
 ) -> None:
-    """国外転出: national's identity index holds him removed, yet provision by code and by the
-    four items answers from the 附票本人確認情報 — at national, and at the prefecture of his 本籍
-    (not at another) — with the country, under the task's rules, recorded with the source."""
+    """国外転出: the identity index holds him removed. The four items find him in the 附票本人確認
+    情報 at the prefecture of his 本籍 (not at another) for the task the shipped register lets
+    use it (旅券, 別表第五), with the country and without the 住民票コード; national's 別表第一 task
+    may not (住基法30条の44の6): told not_found, recorded refused. By code, only identity_info's
+    removed entry answers (the 附票 is not searched by 住民票コード)."""
     person = arrive(net, "五郎", "東京都稲城市東長沼3番地", kana="ゴロウ")
     emigrate(net, person, "ドイツ連邦共和国")
     operator = Actor("nat-1", Role.NATIONAL_OPERATOR, "console")
@@ -226,28 +230,37 @@ def test_provision_finds_a_person_abroad_through_the_fuhyo_link(
         '{"name_kana": "レンケイ ゴロウ", "birth_date": "1971-08-09", "sex": "male"}',
     ])  # fmt: skip
 
-    def ask(node_id: str, agency: str, task: str) -> list[dict[str, object]]:
+    def ask(node_id: str, agency: str, task: str) -> list[dict[str, Any]]:
         node = net.nodes[node_id]
         result = provide_batch(node.engine, agency, task, "確認", good, clock=node.clock)
         return [a.as_json() for a in result.answers]
 
-    for answer in ask(NATIONAL, "nenkin", "別表第一 の 九十一"):
-        assert answer["source"] == "fuhyo_identity_info"
-        identity = answer["identity"]
-        assert isinstance(identity, dict)
-        assert (identity["moved_abroad"], identity["abroad_country"]) == (True, "ドイツ連邦共和国")
-        assert identity["resident_code"] == person.resident_code and "my_number" not in identity
+    by_code, by_items = ask(NATIONAL, "nenkin", "別表第一 の 九十一")
+    assert (by_code["source"], by_code["identity"]["status"]) == ("identity_info", "removed")
+    assert by_items == {"line": 2, "outcome": "not_found"}
     passport = "別表第五 の 二"
-    (by_code, by_items) = ask(TOKYO, "tokyo", passport)
-    assert by_code["source"] == by_items["source"] == "fuhyo_identity_info"
+    by_code, by_items = ask(TOKYO, "tokyo", passport)
+    assert by_code["source"] == "identity_info"
+    assert by_items["source"] == "fuhyo_identity_info"
+    identity = by_items["identity"]
+    assert (identity["moved_abroad"], identity["abroad_country"]) == (True, "ドイツ連邦共和国")
+    assert "resident_code" not in identity and "my_number" not in identity
     assert ask(KANAGAWA, "kanagawa", passport) == [
-        {"line": 1, "outcome": "not_found"},
+        {"line": 1, "outcome": "not_found", "reason": FUHYO_NOT_BY_CODE},  # holds neither
         {"line": 2, "outcome": "not_found"},
     ]
+    pr = provision_records.c
     with net.national.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(pr.outcome, pr.source, pr.reason).where(pr.agency_id == "nenkin")
+        ).all()
+    assert [(r.outcome, r.source) for r in rows] == [
+        ("provided", "identity_info"),
+        ("refused", None),
+    ]
+    assert "30条の44の6" in str(rows[1].reason)
+    with net.nodes[TOKYO].engine.connect() as conn:
         sources = conn.execute(
-            sa.select(provision_records.c.source).where(
-                provision_records.c.resident_code == person.resident_code
-            )
+            sa.select(pr.source).where(pr.resident_code == person.resident_code)
         ).scalars()
-        assert list(sources) == ["fuhyo_identity_info"] * 2
+        assert list(sources) == ["identity_info", "fuhyo_identity_info"]

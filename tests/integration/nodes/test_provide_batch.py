@@ -15,12 +15,14 @@ from juki.core.errors import PermissionDeniedError, RuleViolation
 from juki.core.identifiers import MyNumber, ResidentCode
 from juki.network.fuhyo_link_messages import FuhyoIdentityInfoBody
 from juki.network.messages import IdentityInfoBody
+from juki.nodes.disclosure import provisions_of
 from juki.nodes.fuhyo_link import apply_fuhyo_identity
 from juki.nodes.identity import apply_identity
 from juki.nodes.provide import SqlProvideUnitOfWork, provide_batch
 from juki.nodes.provision_register import shipped_register
 from juki.provision import services
 from juki.provision.commands import AddAgency, LoadTasks
+from juki.provision.model import Item, PermittedTask
 from juki.provision.provide import agency_actor, provide
 from juki.provision.register_file import parse_register
 from juki.provision.requests import parse_lines
@@ -192,11 +194,17 @@ def _abroad(n: int, **changes: object) -> FuhyoIdentityInfoBody:
     return FuhyoIdentityInfoBody.model_validate(values)
 
 
-def test_a_person_abroad_is_provided_from_the_fuhyo_under_the_same_rules(
+PASSPORT, ABROAD_TASK = "別表第五 の 二", "別表第五 の 九十九"
+
+
+def test_a_person_abroad_is_provided_from_the_fuhyo_only_as_the_article_allows(
     node_engine: sa.Engine,
 ) -> None:
-    """Person 200 left for France in 2024: the identity index holds her removed, the 附票
-    連携 abroad. By code, by the four items and as of a day before, she is answered."""
+    """住基法30条の44の6. Person 200 left for France in 2024: the identity index holds her
+    removed, the 附票連携 abroad. A task the register lets use the 附票 (旅券, 別表第五) finds
+    her by the four items, without the 住民票コード even where the task allows it (omitted,
+    with the reason); by code only identity_info's removed entry answers; a task without the
+    flag (年金, 別表第一) is told not_found, and the node records and logs a refusal."""
     clock = FixedClock(NOW)
     gone = _person(200, change_reason="emigration", status="removed", changed_on=date(2024, 4, 1))
     with node_engine.begin() as conn:
@@ -206,38 +214,67 @@ def test_a_person_abroad_is_provided_from_the_fuhyo_under_the_same_rules(
                        moved_abroad=False, abroad_country=None)  # fmt: skip
         apply_fuhyo_identity(conn, home, message_id="f200", now=NOW)
         apply_fuhyo_identity(conn, _abroad(200), message_id="f200b", now=NOW)
+    every = frozenset(Item) - {Item.MY_NUMBER}
+    task = PermittedTask("第五", "九十九", "試験の事務（国外転出者）", every, False,
+                         frozenset({"tokyo"}), date(2020, 1, 1), fuhyo=True)  # fmt: skip
+    services.load_tasks(
+        SqlProvideUnitOfWork(node_engine, clock=clock), OPERATOR, LoadTasks((task,))
+    )
     code = gone.resident_code
-    lines = [
+    four = '{"name_kana": "ヤマダタロウ", "birth_date": "1980-01-05", "name": "山田太郎200"'
+    good, bad = parse_lines([
         f'{{"resident_code": "{code}"}}',
-        '{"name_kana": "ヤマダタロウ", "birth_date": "1980-01-05", "name": "山田太郎200"}',
-        f'{{"resident_code": "{code}", "items": ["name", "my_number"]}}',
-        '{"name_kana": "ヤマダタロウ", "birth_date": "1980-01-05", "name": "山田太郎200",'
-        ' "as_of": "2020-01-01"}',
-    ]
-    good, bad = parse_lines(lines)
+        four + "}",
+        four + ', "items": ["name", "resident_code"]}',
+        four + ', "as_of": "2020-01-01"}',
+    ])  # fmt: skip
     assert bad == []
-    nenkin = provide_batch(node_engine, "nenkin", NENKIN, "年金給付", good, clock=clock)
-    by_code, by_items, with_number, then = (a.as_json() for a in nenkin.answers)
-    for got in (by_code, by_items):
-        assert got["source"] == "fuhyo_identity_info"
-        assert got["identity"]["abroad_country"] == "フランス共和国"
-        assert got["identity"]["resident_code"] == code
-        assert "my_number" not in got["identity"]  # the 附票 has none to give
-    assert with_number["identity"] == {k: by_code["identity"][k] for k in
-                                       ("family_name", "given_name", "former_surname",
-                                        "alias_name")}  # fmt: skip
-    # as of 2020 she lived in 稲城市: identity_info answers, the 個人番号 with it
-    assert then["source"] == "identity_info" and then["identity"]["my_number"] == gone.my_number
-    assert "abroad_country" not in then["identity"]
 
-    onkyu = provide_batch(node_engine, "soumu-onkyu", ONKYU, "恩給", good[:1], clock=clock)
-    (answer,) = (a.as_json() for a in onkyu.answers)
-    assert answer["source"] == "fuhyo_identity_info"
-    assert "resident_code" not in answer["identity"]  # not the task's to have
-    rows = [r for r in _records(node_engine) if r.resident_code == code]
-    fuhyo = "fuhyo_identity_info"
-    assert [r.source for r in rows] == [fuhyo, fuhyo, fuhyo, "identity_info", fuhyo]
-    assert all("my_number" not in r.items for r in rows[:3])
+    passport = provide_batch(node_engine, "tokyo", PASSPORT, "旅券の発給", good[:2], clock=clock)
+    by_code, by_items = (a.as_json() for a in passport.answers)
+    assert by_code["source"] == "identity_info" and by_code["identity"]["status"] == "removed"
+    assert by_items["source"] == "fuhyo_identity_info"
+    assert by_items["identity"]["abroad_country"] == "フランス共和国"
+    assert "omitted" not in by_items  # the passport task allows no 住民票コード to omit
+
+    wide = provide_batch(node_engine, "tokyo", ABROAD_TASK, "試験", good, clock=clock)
+    _, all_items, asked, then = (a.as_json() for a in wide.answers)
+    for got in (all_items, asked):
+        assert got["source"] == "fuhyo_identity_info"
+        assert "resident_code" not in got["identity"] and "resident_code" not in got["items"]
+        assert got["omitted"] == ["resident_code"] and "30条の44の6" in got["omitted_reason"]
+    assert asked["items"] == ["name"]
+    # as of 2020 she lived in 稲城市: identity_info answers, the 住民票コード with it
+    assert then["source"] == "identity_info" and then["identity"]["resident_code"] == code
+
+    nenkin = provide_batch(node_engine, "nenkin", NENKIN, "年金給付", good[:2], clock=clock)
+    by_code, by_items = (a.as_json() for a in nenkin.answers)
+    assert by_code["source"] == "identity_info"  # her removed entry, as identity_info holds it
+    assert by_items == {"line": 2, "outcome": "not_found"}  # as if she were in neither
+    assert nenkin.counts()["not_found"] == 1 and nenkin.recorded_counts()["refused"] == 1
+
+    rows = [r for r in _records(node_engine) if r.agency_id in ("tokyo", "nenkin")]
+    fuhyo = [r for r in rows if r.source == "fuhyo_identity_info"]
+    assert len(fuhyo) == 3 and all("resident_code" not in r.items.split(",") for r in fuhyo)
+    assert all(r.resident_code == code for r in fuhyo)  # the node's record keeps whom
+    (withheld,) = [r for r in rows if r.outcome == "refused"]
+    assert (withheld.agency_id, withheld.lookup, withheld.resident_code, withheld.items) == (
+        "nenkin", "basic_items", None, "")  # fmt: skip
+    assert withheld.reason is not None and "30条の44の6" in withheld.reason
+    with node_engine.connect() as conn:
+        (entry,) = conn.execute(
+            sa.select(oplog.c.outcome, oplog.c.detail).where(
+                (oplog.c.actor_id == "agency:nenkin") & (oplog.c.detail.contains("30条の44の6"))
+            )
+        ).all()
+        shown = provisions_of(conn, "national", code)
+    assert entry.outcome == "ok" and "not_found 0, refused 1" in entry.detail
+    # the resident's 提供状況 shows the items as provided (from the 附票: no 住民票コード), and
+    # not the refusal, which provided nothing
+    assert sorted(p.items for p in shown) == sorted(
+        r.items for r in _records(node_engine) if r.resident_code == code)  # fmt: skip
+    with_code = [p for p in shown if "resident_code" in p.items.split(",")]
+    assert len(with_code) == 3  # identity_info's: wide by code and as of 2020, nenkin by code
 
 
 def test_the_four_items_as_of_a_day_find_a_renamed_person(node_engine: sa.Engine) -> None:

@@ -98,7 +98,12 @@ def test_a_national_operator_registers_an_agency_and_loads_and_amends_its_tasks(
     code, printed, _ = run("task", "list", *d, "--on", "2026-01-01", "--json", "--token", auditor)
     assert code == 0 and json.loads(printed) == []
     code, printed, _ = run("task", "list", *d, "--on", "2020-01-01", "--json", "--token", auditor)
-    assert [t["withdrawn_on"] for t in json.loads(printed)] == ["2025-04-01"]
+    assert [(t["withdrawn_on"], t["fuhyo"]) for t in json.loads(printed)] == [("2025-04-01", False)]
+    # 住基法30条の44の6: a 別表第一 row may not use the 附票, and the load says which article
+    abroad = register_file(tmp_path / "abroad.json", fuhyo=True)
+    code, _, err = run("task", "load", *d, abroad, "--token", operator)
+    assert code == 1 and err.startswith("tasks[0] (別表第一 の 九十一).fuhyo:")
+    assert "30条の44の6" in err
 
     assert run("agency", "withdraw", *d, "--agency-id", "nenkin", "--token", operator)[0] == 0
     code, _, err = run("agency", "withdraw", *d, "--agency-id", "nenkin", "--token", operator)

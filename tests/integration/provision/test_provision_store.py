@@ -69,6 +69,11 @@ def test_the_register_keeps_its_history_and_logs_every_call(migrated_db_url: str
         with pytest.raises(RuleViolation) as rewritten:
             services.load_tasks(uow, OPERATOR, LoadTasks((replace(passport, title="別の事務"),)))
         assert rewritten.value.rule == "history"
+        # nor may a loaded version lose (or gain) the 附票: an amendment is a new version
+        assert passport.fuhyo
+        with pytest.raises(RuleViolation) as unflagged:
+            services.load_tasks(uow, OPERATOR, LoadTasks((replace(passport, fuhyo=False),)))
+        assert unflagged.value.rule == "history"
 
         versions = services.list_tasks(uow, OPERATOR)
         tokyo = next(a for a in services.list_agencies(uow, AUDITOR) if a.agency_id == "tokyo")
@@ -103,6 +108,7 @@ def test_the_register_keeps_its_history_and_logs_every_call(migrated_db_url: str
         ("view_provision_register", "ok", "auditor"),
         ("manage_provision_register", "ok", "national_operator"),  # the withdrawal
         ("manage_provision_register", "rejected", "national_operator"),  # history rewritten
+        ("manage_provision_register", "rejected", "national_operator"),  # the 附票 unflagged
         ("view_provision_register", "ok", "national_operator"),
         ("view_provision_register", "ok", "auditor"),
         ("manage_provision_register", "ok", "national_operator"),  # agency withdrawn

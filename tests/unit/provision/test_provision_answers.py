@@ -182,32 +182,31 @@ EVERY_ITEM = frozenset(Item)
 
 
 def test_a_person_abroad_is_answered_from_the_fuhyo_stating_it() -> None:
-    by_code = parse_line(json.dumps({"resident_code": CODE}), 1)
-    got = answer(by_code, [LEFT], EVERY_ITEM, abroad=[ABROAD]).as_json()
+    """For a task that may use the 附票 (`fuhyo`): the four items find her there, the answer
+    says so, with the country beside the address (the article's own limits:
+    tests/unit/provision/test_provision_fuhyo.py)."""
+    four = parse_line(
+        json.dumps({"name_kana": "かさい はなこ", "birth_date": "1990-04-01", "sex": "female"}), 2
+    )
+    got = answer(four, [], EVERY_ITEM, abroad=[ABROAD], fuhyo=True).as_json()
     assert got["source"] == "fuhyo_identity_info"
     assert got["identity"]["moved_abroad"] is True
     assert got["identity"]["abroad_country"] == "フランス共和国"
     assert "my_number" not in got["items"] and "my_number" not in got["identity"]
     # the same task rules: an address the task does not allow carries no country
-    names = answer(by_code, [LEFT], frozenset({Item.NAME}), abroad=[ABROAD]).as_json()
+    names = answer(four, [], frozenset({Item.NAME}), abroad=[ABROAD], fuhyo=True).as_json()
     assert set(names["identity"]) == set(ITEM_FIELDS[Item.NAME])
-    asked = parse_line(json.dumps({"resident_code": CODE, "items": ["my_number"]}), 1)
-    assert answer(asked, [LEFT], frozenset({Item.NAME}), abroad=[ABROAD]).outcome is Outcome.REFUSED
+    asked = replace(four, items=frozenset({Item.MY_NUMBER}))
+    refused = answer(asked, [], frozenset({Item.NAME}), abroad=[ABROAD], fuhyo=True)
+    assert refused.outcome is Outcome.REFUSED
     # a resident's own active entry wins; a 附票 entry not abroad answers no one
-    assert (
-        answer(by_code, [PERSON], EVERY_ITEM, abroad=[ABROAD]).as_json()["source"]
-        == "identity_info"
-    )
+    mine = answer(four, [PERSON], EVERY_ITEM, abroad=[ABROAD], fuhyo=True)
+    assert mine.source() is Source.IDENTITY
     home = replace(ABROAD, moved_abroad=False, abroad_country=None)
-    assert answer(by_code, [LEFT], EVERY_ITEM, abroad=[home]).found == LEFT
-    assert answer(by_code, [], EVERY_ITEM, abroad=[home]).outcome is Outcome.NOT_FOUND
-
-    four = parse_line(
-        json.dumps({"name_kana": "かさい はなこ", "birth_date": "1990-04-01", "sex": "female"}), 2
-    )
-    found = answer(four, [], EVERY_ITEM, abroad=[ABROAD])
-    assert found.outcome is Outcome.PROVIDED and found.source() is Source.FUHYO
-    assert answer(four, [], EVERY_ITEM, abroad=[home]).outcome is Outcome.NOT_FOUND
+    assert answer(four, [], EVERY_ITEM, abroad=[home], fuhyo=True).outcome is Outcome.NOT_FOUND
+    # by code, identity_info's removed entry is what answers (the 附票 is not searched by code)
+    by_code = parse_line(json.dumps({"resident_code": CODE}), 1)
+    assert answer(by_code, [LEFT], EVERY_ITEM, abroad=[ABROAD], fuhyo=True).found == LEFT
 
 
 def test_the_four_items_as_of_a_day_find_who_fitted_them_then() -> None:

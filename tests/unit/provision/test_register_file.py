@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from juki.core.errors import RuleViolation
 from juki.nodes.provision_register import shipped_register
-from juki.provision.model import Item
+from juki.provision.model import TABLES, Item
 from juki.provision.register_file import FORMAT, parse_register
+from juki.provision.rules import may_use_fuhyo
 
 SHIPPED = shipped_register()
 
@@ -43,6 +44,37 @@ def test_the_shipped_register_parses_and_only_my_number_tasks_receive_the_my_num
     assert len(register.tasks) >= 6
     assert all(t.my_number_task for t in register.tasks if Item.MY_NUMBER in t.items)
     assert any(t.withdrawn_on is not None for t in register.tasks)  # its history shows
+
+
+def test_the_shipped_register_lets_one_task_use_the_fuhyo_and_not_the_others() -> None:
+    """住基法30条の44の6: a 別表第五 task (旅券) may use 附票本人確認情報; 別表第一's may not."""
+    register = parse_register(SHIPPED)
+    flagged = {t.ref for t in register.tasks if t.fuhyo}
+    assert flagged == {"別表第五 の 二"}
+    assert len(register.tasks) > len(flagged)
+    assert all(may_use_fuhyo(t) == t.fuhyo for t in register.tasks)
+
+
+@given(st.sampled_from(TABLES), st.sampled_from([True, False, None, 1, "true"]))
+def test_the_register_file_refuses_fuhyo_outside_the_fifth_and_sixth_tables(
+    table: str, flag: object
+) -> None:
+    """住基法30条の44の6第1項1号・第2項1号: only 別表第五 and 第六 may use the 附票. A row of
+    another table with `"fuhyo": true` is refused naming the article; the flag is a boolean,
+    false when left out."""
+    text = doc(table=table) if flag is None else doc(table=table, fuhyo=flag)
+    if flag is not None and not isinstance(flag, bool):
+        assert fault(text).rule == "type"
+    elif flag and table not in ("第五", "第六"):
+        got = fault(text)
+        assert (got.field, got.rule) == (
+            f"tasks[0] (別表{table} の 九十一).fuhyo",
+            "fuhyo_not_allowed",
+        )
+        assert "30条の44の6" in got.message_en and "30条の44の6" in got.message_ja
+    else:
+        (task,) = parse_register(text).tasks
+        assert task.fuhyo is bool(flag) and may_use_fuhyo(task) is bool(flag)
 
 
 @pytest.mark.parametrize(
