@@ -80,10 +80,11 @@ def identity_rows(engine: sa.Engine, n: int) -> list[dict[str, Any]]:
     ]
 
 
-def raw_inserts(url: str, rows: list[dict[str, Any]]) -> dict[str, float]:
+def raw_inserts(url: str, rows: list[dict[str, Any]], durable: bool = False) -> dict[str, float]:
     """Batched insert of identity rows into a fresh table with the index's indexes: executemany
-    in transactions of 1,000 rows; on PostgreSQL COPY as well (into a second fresh table)."""
-    engine = make_engine(url, durable=False)  # the nodes' own setting in this benchmark
+    in transactions of 1,000 rows; on PostgreSQL COPY as well (into a second fresh table).
+    `durable=False` is the in-process nodes' setting; node processes commit durably."""
+    engine = make_engine(url, durable=durable)
     out: dict[str, float] = {}
     try:
         identity_copies.create(engine)
