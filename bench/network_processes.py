@@ -42,6 +42,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import sqlalchemy as sa
 
@@ -317,9 +318,12 @@ def stop(files: NetworkFiles, seen: dict[str, int]) -> None:
             os.killpg(pid, signal.SIGKILL)
 
 
-def run_network(backend: Backend, backlog: int) -> tuple[list[Phase], dict[str, float]]:
-    """Create and start the network, measure the phases, stop it; then the raw limits."""
-    with tempfile.TemporaryDirectory(prefix="juki-bench-processes-") as tmp:
+def run_network(
+    backend: Backend, backlog: int, root: Path | None = None
+) -> tuple[list[Phase], dict[str, float]]:
+    """Create and start the network (in a temporary directory under `root`), measure the
+    phases, stop it; then the raw limits."""
+    with tempfile.TemporaryDirectory(prefix="juki-bench-processes-", dir=root) as tmp:
         net = Path(tmp) / "net"
         urls = None
         if backend.name != "sqlite":
@@ -375,6 +379,16 @@ def report(
     return rates, cpus
 
 
+def run(backend: Backend, backlog: int, out: TextIO, root: Path | None = None) -> None:
+    """One backend's network, measured and printed."""
+    found, raw = run_network(backend, backlog, root)
+    rates, cpus = report(backend.name, found, raw)
+    print(table(HEADERS, rates), file=out)
+    names = [LABELS.get(k, k) for k in found[0].cpu]
+    print(table(["backend", "phase", "wall s", *(f"{n} CPU s" for n in names)], cpus), file=out)
+    print(f"load average after {backend.name}: {os.getloadavg()[0]:.1f}", file=out)
+
+
 def main(backlog: int, which: str) -> None:
     print(
         f"network, one process per node (national, 東京都, 稲城市; HTTPS, mutual TLS): a backlog "
@@ -382,12 +396,7 @@ def main(backlog: int, which: str) -> None:
     )
     with backends(which) as found_backends:
         for backend in found_backends:
-            found, raw = run_network(backend, backlog)
-            rates, cpus = report(backend.name, found, raw)
-            print(table(HEADERS, rates))
-            names = [LABELS.get(k, k) for k in found[0].cpu]
-            print(table(["backend", "phase", "wall s", *(f"{n} CPU s" for n in names)], cpus))
-            print(f"load average after {backend.name}: {os.getloadavg()[0]:.1f}")
+            run(backend, backlog, sys.stdout)
     print(
         "CPU s (% of the phase's wall time) per process; the node with the most CPU is the "
         "bottleneck once each node has a machine of its own. The raw limit is executemany of "
