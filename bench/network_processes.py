@@ -68,7 +68,7 @@ TOKYO = "130001"
 NATIONAL = "national"
 LAYOUT = "bench-three"
 POLL = 0.05
-SERVER = "postgres server"
+REST = "postgres, the rest"
 POLLER = "this process (poll)"
 LABELS = {NATIONAL: "national", TOKYO: "東京都", INAGI: "稲城市"}
 HEADERS = ("backend", "flow", "identity_info/s", "raw executemany/s", "ratio (executemany / COPY)")
@@ -123,6 +123,11 @@ class Reader:
         else:
             self.engine = sa.create_engine(url)
         self.conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        self.pid = (
+            self.scalar(sa.text("SELECT pg_backend_pid()"))
+            if self.engine.name != "sqlite"
+            else None
+        )
 
     def scalar(self, query: sa.Executable) -> object:
         return self.conn.execute(query).scalar()
@@ -167,35 +172,48 @@ def arrived(national_db: Reader, target: int) -> Callable[[], bool]:
     return done
 
 
-def _postmaster(url: str) -> int:
-    """The PostgreSQL server's main process: the parent of its checkpointer."""
-    reader = Reader(url)
-    try:
-        pid = reader.scalar(
+def _stat(pid: int | str) -> list[str]:
+    """/proc/PID/stat's fields after the command name: [0] state, [1] ppid, [11:15] CPU ticks."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+class Server:
+    """A PostgreSQL server's CPU seconds: each node's database's backends (the node's pool
+    keeps them for the run), and the rest — the main process, background workers, the poll's
+    backends, and any backend that exited (counted when the main process reaps it)."""
+
+    def __init__(self, urls: dict[str, str]) -> None:
+        self.reader = Reader(urls[NATIONAL])
+        self.node_of = {sa.engine.make_url(url).database: node for node, url in urls.items()}
+        checkpointer = self.reader.scalar(
             sa.text("SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'")
         )
-    finally:
-        reader.close()
-    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(stat[1])
+        self.postmaster = int(_stat(str(checkpointer))[1])
+        self.polls: set[int] = set()  # this process's backends, in the rest
 
+    def read(self) -> dict[str, float]:
+        ticks = os.sysconf("SC_CLK_TCK")
+        children: dict[int, int] = {}
+        for proc in Path("/proc").iterdir():
+            try:
+                fields = _stat(proc.name) if proc.name.isdigit() else None
+            except OSError:
+                continue
+            if fields is not None and int(fields[1]) == self.postmaster:
+                children[int(proc.name)] = int(fields[11]) + int(fields[12])
+        own = sum(int(v) for v in _stat(self.postmaster)[11:15])  # reaped children included
+        backends = self.reader.conn.execute(
+            sa.text("SELECT pid, datname FROM pg_stat_activity WHERE pid <> pg_backend_pid()")
+        ).all()
+        out = {f"{node} db": 0.0 for node in self.node_of.values()}
+        for pid, datname in backends:
+            if datname in self.node_of and pid not in self.polls:
+                out[f"{self.node_of[datname]} db"] += children.pop(pid, 0) / ticks
+        out[REST] = (own + sum(children.values())) / ticks
+        return out
 
-def server_cpu(postmaster: int) -> float:
-    """CPU seconds of a PostgreSQL server: its main process, the children it has reaped, and
-    every child running now (a backend that exits mid-phase is counted at the end only)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    own = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
-    total = sum(int(v) for v in own[11:15])
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == postmaster:
-            total += int(fields[11]) + int(fields[12])
-    return total / ticks
+    def close(self) -> None:
+        self.reader.close()
 
 
 @dataclass
@@ -213,14 +231,14 @@ class Phase:
 class Meter:
     """CPU seconds of every node process, the database server's and this process's."""
 
-    def __init__(self, pids: dict[str, int], postmaster: int | None) -> None:
+    def __init__(self, pids: dict[str, int], server: Server | None) -> None:
         self.pids = pids
-        self.postmaster = postmaster
+        self.server = server
 
     def read(self) -> dict[str, float]:
         out = {node_id: cpu_seconds(pid) for node_id, pid in self.pids.items()}
-        if self.postmaster is not None:
-            out[SERVER] = server_cpu(self.postmaster)
+        if self.server is not None:
+            out |= self.server.read()
         out[POLLER] = time.process_time()
         return out
 
@@ -260,6 +278,8 @@ def phases(files: NetworkFiles, meter: Meter, backlog: int) -> list[Phase]:
     configs = {c.node_id: c for c in files.configs()}
     national_db = Reader(configs[NATIONAL].db)
     inagi_db = Reader(configs[INAGI].db)
+    if meter.server is not None:
+        meter.server.polls |= {r.pid for r in (national_db, inagi_db) if isinstance(r.pid, int)}
     limit = 300 + backlog / 50
     out: list[Phase] = []
     try:
@@ -341,8 +361,12 @@ def run_network(
             with Console(files, timeout=60) as console:
                 if not console.wait_quiet(timeout=300):
                     raise RuntimeError("the network did not settle in 300 s")
-            postmaster = _postmaster(urls[NATIONAL]) if urls is not None else None
-            found = phases(files, Meter(dict(seen), postmaster), backlog)
+            server = Server(urls) if urls is not None else None
+            try:
+                found = phases(files, Meter(dict(seen), server), backlog)
+            finally:
+                if server is not None:
+                    server.close()
         finally:
             stop(files, seen)
         inagi = make_engine(NodeConfig.load(files.node_file(INAGI)).db)
@@ -352,6 +376,11 @@ def run_network(
             inagi.dispose()
         raw = raw_inserts(backend.new_url(), rows, durable=True)  # the nodes' own setting
     return found, raw
+
+
+def _label(key: str) -> str:
+    node, _, db = key.partition(" ")
+    return f"{LABELS[node]} {db}".strip() if node in LABELS else key
 
 
 def report(
@@ -367,10 +396,12 @@ def report(
     for phase in found:
         flow = f"{phase.name} ({phase.count:,})"
         rates.append([backend, flow, f"{phase.rate:,.0f}", f"{limit:,.0f}", ratios(phase.rate)])
-        nodes = {k: v for k, v in phase.cpu.items() if k in (NATIONAL, TOKYO, INAGI)}
+        # a node's own CPU, and on PostgreSQL its database's backends' as well
+        nodes = {n: phase.cpu[n] + phase.cpu.get(f"{n} db", 0.0) for n in LABELS}
         slowest = max(nodes, key=nodes.__getitem__)
         alone = phase.count / nodes[slowest] if nodes[slowest] > 0 else float("inf")
-        flow = f"  {LABELS[slowest]} alone on a core (count ÷ its CPU s)"
+        own = " + its database's" if f"{slowest} db" in phase.cpu else ""
+        flow = f"  {LABELS[slowest]} alone: count ÷ its CPU s{own}"
         rates.append([backend, flow, f"{alone:,.0f}", f"{limit:,.0f}", ratios(alone)])
         cpu = [f"{v:.2f} ({v / phase.seconds:.0%})" for v in phase.cpu.values()]
         cpus.append([backend, phase.name, f"{phase.seconds:.2f}", *cpu])
@@ -384,7 +415,7 @@ def run(backend: Backend, backlog: int, out: TextIO, root: Path | None = None) -
     found, raw = run_network(backend, backlog, root)
     rates, cpus = report(backend.name, found, raw)
     print(table(HEADERS, rates), file=out)
-    names = [LABELS.get(k, k) for k in found[0].cpu]
+    names = [_label(k) for k in found[0].cpu]
     print(table(["backend", "phase", "wall s", *(f"{n} CPU s" for n in names)], cpus), file=out)
     print(f"load average after {backend.name}: {os.getloadavg()[0]:.1f}", file=out)
 

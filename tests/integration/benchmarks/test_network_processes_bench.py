@@ -39,7 +39,7 @@ def _check_printed(text: str, backend: str) -> None:
         assert re.search(row, text), text
         cpu = rf"{backend} +{phase} +{NUMBER}" + rf" +{NUMBER} \(\d+%\)" * 4
         assert re.search(cpu, text), text
-    assert len(re.findall(r"alone on a core \(count ÷ its CPU s\)", text)) == len(PHASES), text
+    assert len(re.findall(r" alone: count ÷ its CPU s", text)) == len(PHASES), text
     for node in ("national CPU s", "東京都 CPU s", "稲城市 CPU s", "this process (poll) CPU s"):
         assert node in text, text
 
@@ -73,7 +73,7 @@ def test_bench_network_processes_stops_every_node_and_removes_its_files_when_a_p
 
 @pytest.mark.slow
 @pytest.mark.postgres
-def test_bench_network_processes_on_postgres_prints_the_server_cpu_and_copy(
+def test_bench_network_processes_on_postgres_prints_each_database_cpu_and_copy(
     postgres_server: PostgresServer, tmp_path: Path
 ) -> None:
     backend = Backend("postgres", lambda: postgres_server.create_database(f"b_{uuid.uuid4().hex}"))
@@ -81,6 +81,8 @@ def test_bench_network_processes_on_postgres_prints_the_server_cpu_and_copy(
     network_processes.run(backend, BACKLOG, out, root=tmp_path)
     text = out.getvalue()
     _check_printed(text, "postgres")
-    assert "postgres server CPU s" in text
+    for column in ("national db CPU s", "東京都 db CPU s", "稲城市 db CPU s", "the rest CPU s"):
+        assert column in text, text
+    assert "alone: count ÷ its CPU s + its database's" in text, text
     assert re.search(rf"postgres +raw COPY of identity rows +{NUMBER}", text), text
     assert _processes_under(tmp_path) == []
