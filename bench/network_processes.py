@@ -16,15 +16,17 @@ seeded population, one transaction of `--backlog` residents) until a read-only p
 - reconnected (the steps of `juki network reconnect`, without its wait), the backlog drained:
   until national's identity_changes has grown by the backlog;
 - a second population seeded into the connected 稲城市: until it is all at national.
-Each node's CPU seconds (and the PostgreSQL server's, all its processes) over each phase are
-read from /proc: the node that spends the most is the bottleneck once each has a core of its
-own, and backlog ÷ its CPU seconds is the rate it could sustain alone. This machine has two
-cores for three nodes, a database server and the poll, so wall-clock rates are lower than a
-network of machines would reach.
+Each node's CPU seconds over each phase are read from /proc (on PostgreSQL its database's
+backends' too, and the rest of the server apart): the node that spends the most is the
+bottleneck once each has a machine of its own, and backlog ÷ its CPU seconds the rate it could
+sustain alone (if CPU were all it waited for: fsyncs and round trips are not counted). This
+machine has two cores for three nodes, a database server and the poll, so wall-clock rates are
+lower than a network of machines would reach.
 
 Printed next to the raw limit measured in the same run: executemany of identity rows into a
-fresh database of the same backend with the nodes' durability (SQLite synchronous=FULL), and
-COPY on PostgreSQL. The run checks the levels agree (`juki network check`) after each phase.
+fresh database of the same backend with the nodes' durability (SQLite synchronous=FULL; the
+throwaway PostgreSQL server runs with fsync off, as in every bench), and COPY on PostgreSQL.
+After the drain and after the connected seed the levels must agree (`juki network check`).
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ NATIONAL = "national"
 LAYOUT = "bench-three"
 POLL = 0.05
 REST = "postgres, the rest"
-POLLER = "this process (poll)"
+POLLER = "this process"  # the poll, and the seed's tail after its commit
 LABELS = {NATIONAL: "national", TOKYO: "東京都", INAGI: "稲城市"}
 HEADERS = ("backend", "flow", "identity_info/s", "raw executemany/s", "ratio (executemany / COPY)")
 
@@ -246,7 +248,20 @@ class Meter:
         return {k: v - before[k] for k, v in self.read().items()}
 
 
-def seed(db: str, residents: int, seed_number: int) -> int:
+class Commit:
+    """The moment a seed commits (the load's progress callback, called once for its one
+    chunk): CPU and clock, before the seed's own tail (releasing its code reservations)."""
+
+    def __init__(self, meter: Meter) -> None:
+        self.meter = meter
+        self.cpu: dict[str, float] = {}
+        self.start = 0.0
+
+    def __call__(self, _residents: int) -> None:
+        self.cpu, self.start = self.meter.read(), time.perf_counter()
+
+
+def seed(db: str, residents: int, seed_number: int, committed: Commit) -> int:
     """`residents` written into 稲城市's registry in one transaction: the last outbox id."""
     engine = make_engine(db)
     try:
@@ -258,6 +273,7 @@ def seed(db: str, residents: int, seed_number: int) -> int:
             by=Actor.system("bench"),
             clock=SystemClock(),
             chunk=residents,
+            progress=committed,
         )
         with engine.connect() as conn:
             return int(conn.execute(sa.select(sa.func.max(outbox.c.outbox_id))).scalar_one())
@@ -289,8 +305,9 @@ def phases(files: NetworkFiles, meter: Meter, backlog: int) -> list[Phase]:
                 "--decided-by", "稲城市長", "--reason", "ベンチマーク (滞留の配送を測る)",
             )  # fmt: skip
             before = changes(national_db)
-            last = seed(configs[INAGI].db, backlog, 1)
-            cpu, start = meter.read(), time.perf_counter()
+            at = Commit(meter)
+            last = seed(configs[INAGI].db, backlog, 1, at)
+            cpu, start = at.cpu, at.start
             forwarded = sa.select(outbox.c.delivered_at).where(outbox.c.outbox_id == last)
             end = wait_for(lambda: inagi_db.scalar(forwarded) is not None, limit, "queueing")
             out.append(Phase("queued at the CS while away", backlog, end - start, meter.since(cpu)))
@@ -304,10 +321,10 @@ def phases(files: NetworkFiles, meter: Meter, backlog: int) -> list[Phase]:
             end = wait_for(done, limit, "the drain")
             out.append(Phase("backlog after 離脱 drained", backlog, end - start, meter.since(cpu)))
             agree(console)
-            before = changes(national_db)
-            seed(configs[INAGI].db, backlog, 2)
-            done = arrived(national_db, before + backlog)
-            cpu, start = meter.read(), time.perf_counter()
+            done = arrived(national_db, changes(national_db) + backlog)
+            at = Commit(meter)
+            seed(configs[INAGI].db, backlog, 2, at)
+            cpu, start = at.cpu, at.start
             end = wait_for(done, limit, "seeded while connected")
             out.append(Phase("seeded while connected", backlog, end - start, meter.since(cpu)))
             agree(console)
