@@ -14,6 +14,9 @@ Flows: the seeded population's identity_info (a backlog in the registry's outbox
 relocations (registry services, then the network); a backlog queued at the CS during a 離脱,
 drained after reconnecting (`--backlog`, 100,000 for the issue's figure); and one change on a
 quiet network, with every node's real stepper thread idling as a node process does.
+
+`--processes` runs the backlog and a connected seed with each node in a process of its own, over
+HTTPS, and reads each node's CPU (`bench/network_processes.py`).
 """
 
 from __future__ import annotations
