@@ -3,7 +3,8 @@ oplog, kiosk, topology, all, provision, national, idle, startup.
 
 `provision` and `national` load a national-size index (a million persons by default), `idle`
 watches an idle demo network for a minute (`--seconds`): none of them is part of `all`.
-`startup` times light commands next to a bare `python -c pass`.
+`startup` times light commands next to a bare `python -c pass`. `network --processes` runs the
+network benchmark's backlog with each node in a process of its own.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from bench import (
     kiosk,
     national,
     network,
+    network_processes,
     oplog,
     provision,
     seed,
@@ -54,6 +56,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--backlog", type=int, default=10_000, help="identity_info queued during a 離脱 (network)"
     )
+    parser.add_argument(
+        "--processes",
+        action="store_true",
+        help="network: national, 東京都 and 稲城市 as node processes over HTTPS (the backlog only)",
+    )
     parser.add_argument("--certificates", type=int, default=100, help="certificates to issue")
     parser.add_argument("--sessions", type=int, default=300, help="kiosk sessions")
     parser.add_argument("--concurrency", type=int, default=30, help="kiosk sessions at once")
@@ -77,7 +84,9 @@ def main(argv: list[str] | None = None) -> None:
         seed.main(args.residents, args.backend, args.lg_code, args.seed)
     if args.which in ("events", "all"):
         events.main(args.residents, args.events, args.backend, args.lg_code, args.seed)
-    if args.which in ("network", "all"):
+    if args.which in ("network", "all") and args.processes:
+        network_processes.main(args.backlog, args.backend)
+    elif args.which in ("network", "all"):
         network.main(min(args.residents, 5_000), args.changes, args.backend, args.backlog)
     if args.which in ("oplog", "all"):
         oplog.main(min(args.residents, 5_000), args.events, args.backend, args.seed)

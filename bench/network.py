@@ -14,6 +14,9 @@ Flows: the seeded population's identity_info (a backlog in the registry's outbox
 relocations (registry services, then the network); a backlog queued at the CS during a 離脱,
 drained after reconnecting (`--backlog`, 100,000 for the issue's figure); and one change on a
 quiet network, with every node's real stepper thread idling as a node process does.
+
+`--processes` runs the backlog and a connected seed with each node in a process of its own, over
+HTTPS, and reads each node's CPU (`bench/network_processes.py`).
 """
 
 from __future__ import annotations
@@ -80,10 +83,11 @@ def identity_rows(engine: sa.Engine, n: int) -> list[dict[str, Any]]:
     ]
 
 
-def raw_inserts(url: str, rows: list[dict[str, Any]]) -> dict[str, float]:
+def raw_inserts(url: str, rows: list[dict[str, Any]], durable: bool = False) -> dict[str, float]:
     """Batched insert of identity rows into a fresh table with the index's indexes: executemany
-    in transactions of 1,000 rows; on PostgreSQL COPY as well (into a second fresh table)."""
-    engine = make_engine(url, durable=False)  # the nodes' own setting in this benchmark
+    in transactions of 1,000 rows; on PostgreSQL COPY as well (into a second fresh table).
+    `durable=False` is the in-process nodes' setting; node processes commit durably."""
+    engine = make_engine(url, durable=durable)
     out: dict[str, float] = {}
     try:
         identity_copies.create(engine)
