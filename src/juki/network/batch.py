@@ -19,6 +19,7 @@ from typing import Any, Final
 
 from juki.network import pki
 from juki.network.envelope import (
+    MAX_ENVELOPE_BYTES,
     MAX_SCHEMA_VERSION,
     MAX_SEQ,
     MESSAGE_TYPE_RE,
@@ -29,11 +30,14 @@ from juki.network.envelope import (
 
 MESSAGE_BATCH: Final = "message_batch"
 BATCH_VERSION: Final = 1
-# At most this many messages per batch, and about this many bytes of their bodies, so a full
-# batch stays under the envelope limit (256 KiB) with its per-message headers.
-MAX_BATCH_MESSAGES: Final = 256
-MAX_BATCH_BODY_BYTES: Final = 160 * 1024
-ITEM_OVERHEAD_BYTES: Final = 200  # a message's header fields inside the batch, generously
+# At most this many messages per batch, and this many bytes of their bodies and headers
+# (counted generously), so a full batch stays under the envelope limit that any envelope has:
+# a message in a batch can be no larger than it could be alone. About 400 identity_info fit;
+# a batch commits far less often than 256 did at the 160 KiB this was before (a durable commit
+# at each node: `python -m bench network --processes`).
+MAX_BATCH_MESSAGES: Final = 1024
+MAX_BATCH_BODY_BYTES: Final = MAX_ENVELOPE_BYTES - 4096  # the envelope's own fields fit in 4 KiB
+ITEM_OVERHEAD_BYTES: Final = 200  # a message's header fields inside the batch: at most 192
 
 
 def signed_batch(

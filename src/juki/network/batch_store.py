@@ -83,7 +83,7 @@ def following(
     out: list[Outgoing] = []
     size = 0
     for row in rows:
-        size += len(row[6]) + ITEM_OVERHEAD_BYTES
+        size += len(row[6].encode()) + ITEM_OVERHEAD_BYTES  # bytes, as the envelope counts
         if out and (row[3] != out[-1].seq + 1 or size > max_bytes):
             break
         out.append(Outgoing(*row))

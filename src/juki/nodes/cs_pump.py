@@ -22,7 +22,7 @@ from juki.network.messages import FUHYO_NOTICE, IDENTITY_INFO_CHANGED, parse_bod
 from juki.registry.tables import outbox
 from juki.storage.bulk import PerDialect, one_of
 
-PUMP_BATCH: Final = 256  # registry changes forwarded per transaction (a batch's worth)
+PUMP_BATCH: Final = 1024  # registry changes forwarded per transaction (a few batches)
 # Built once: every step of a municipality asks for its registry's unforwarded rows.
 _UNFORWARDED: Final = (
     sa.select(outbox)

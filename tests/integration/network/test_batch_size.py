@@ -1,0 +1,73 @@
+"""A batch the sender assembles always fits in one envelope, whatever its messages hold: so a
+message in a batch is never larger than it could be alone."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from juki.network import batch_store, pki, store
+from juki.network.batch import MAX_BATCH_BODY_BYTES, MAX_BATCH_MESSAGES, MESSAGE_BATCH, signed_batch
+from juki.network.envelope import MAX_ENVELOPE_BYTES, MAX_SEQ, Envelope, uuid7
+from juki.network.tables import net_inbox, net_links, net_outbox
+
+NOW = datetime(2025, 4, 1, tzinfo=UTC)
+KEY = pki.generate_key()
+LONGEST_TYPE = "x" * 64  # the longest a message type may be
+
+texts = st.text(st.sampled_from('東京都稲城市アイウ葛󠄂\U0002000b a"\\\n'), max_size=3000)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(bodies=["葛󠄂" * 3000] * (MAX_BATCH_MESSAGES + 10), first_seq=MAX_SEQ // 2)
+@example(bodies=["東京都稲城市東長沼1丁目" * 20] * (MAX_BATCH_MESSAGES + 10), first_seq=1)
+@given(st.lists(texts, min_size=1, max_size=MAX_BATCH_MESSAGES + 50), st.integers(1, MAX_SEQ // 2))
+def test_a_full_batch_fits_in_one_envelope(bodies: list[str], first_seq: int) -> None:
+    engine = sa.create_engine("sqlite://")
+    for table in (net_outbox, net_links, net_inbox):
+        table.create(engine)
+    rng = random.Random(1)
+    with engine.begin() as conn:
+        conn.execute(
+            net_links.insert().values(peer="130001", next_send_seq=first_seq, last_recv_seq=0)
+        )
+        batch_store.enqueue(
+            conn,
+            "130001",
+            [(LONGEST_TYPE, 32767, {"text": b}, uuid7(NOW, rng)) for b in bodies],
+            NOW,
+        )
+    with engine.connect() as conn:
+        head = store.next_due(conn, NOW, frozenset())
+        assert head is not None
+        batch = batch_store.following(conn, head, MAX_BATCH_MESSAGES, MAX_BATCH_BODY_BYTES)
+    header: dict[str, Any] = {
+        "protocol": 1,
+        "message_id": head.message_id,
+        "message_type": MESSAGE_BATCH,
+        "schema_version": 1,
+        "sender": "x" * 16,
+        "recipient": "y" * 16,
+        "created_at": NOW.isoformat(),
+        "seq": head.seq,
+    }
+    payload = signed_batch(
+        KEY,
+        header,
+        [(m.message_id, m.message_type, m.schema_version, m.seq, m.raw_body) for m in batch],
+    )
+    assert len(batch) >= 1
+    if len(batch) > 1:
+        assert len(payload) <= MAX_ENVELOPE_BYTES
+        Envelope.from_bytes(payload)  # parses within the limit
+    assert (
+        len(batch) == len(bodies)
+        or len(batch) == MAX_BATCH_MESSAGES
+        or len(payload) > (MAX_ENVELOPE_BYTES // 2)
+    )
+    engine.dispose()
