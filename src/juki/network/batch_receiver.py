@@ -18,6 +18,7 @@ which finds the one at fault and makes it a dead letter, as it would have been a
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Any, Final
 
@@ -72,8 +73,12 @@ class BatchRun:
                     env.message_id,
                 )
             )
-        for env, reply in zip(items, self.replies, strict=False):
-            receiver.events.received(env.message_type, reply.status.value)
+        counted = Counter(
+            (env.message_type, reply.status.value)
+            for env, reply in zip(items, self.replies, strict=False)
+        )
+        for (message_type, outcome), count in counted.items():  # one update per kind, not each
+            receiver.events.received(message_type, outcome, count)
         return Reply(
             ReplyStatus.APPLIED,
             "batch",

@@ -47,13 +47,13 @@ TRANSIENT: Final = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.Timeo
 class NetworkEvents(Protocol):
     """What a node reports about its traffic (Prometheus in production, nothing in tests)."""
 
-    def received(self, message_type: str, outcome: str) -> None: ...
+    def received(self, message_type: str, outcome: str, count: int = 1) -> None: ...
 
     def refused(self, reason: str) -> None: ...
 
 
 class NoEvents:
-    def received(self, message_type: str, outcome: str) -> None:
+    def received(self, message_type: str, outcome: str, count: int = 1) -> None:
         return None
 
     def refused(self, reason: str) -> None:

@@ -36,8 +36,8 @@ class NodeMetrics:
         )
         self._watching: Node | None = None
 
-    def received(self, message_type: str, outcome: str) -> None:
-        self._received.labels(message_type=message_type[:64], outcome=outcome).inc()
+    def received(self, message_type: str, outcome: str, count: int = 1) -> None:
+        self._received.labels(message_type=message_type[:64], outcome=outcome).inc(count)
 
     def refused(self, reason: str) -> None:
         self._refused.labels(reason=reason[:64]).inc()

@@ -21,6 +21,7 @@ from juki.network.transport import Reply, ReplyStatus
 from juki.nodes.codes import POOL_BATCH
 from juki.nodes.layout import municipality, national, prefecture
 from juki.nodes.memory import InProcessNetwork, build_network, reopen_network
+from juki.nodes.metrics import NodeMetrics
 from juki.nodes.tables import code_ledger, identity_changes, identity_copies
 from juki.population.seeding import seed_registry
 from juki.registry import services as svc
@@ -153,6 +154,24 @@ def test_a_backlog_goes_in_batches_and_every_change_arrives_once(net: InProcessN
     for node in net.nodes.values():
         assert count(node, nt.net_outbox, nt.net_outbox.c.status == "pending") == 0
         assert count(node, nt.net_dead_letters) == 0
+
+
+def test_a_batchs_messages_are_counted_in_the_metrics_each(net: InProcessNetwork) -> None:
+    """The counters are updated once per kind of reply, by how many had it: still one count
+    per message received."""
+    metrics = {node_id: NodeMetrics() for node_id in (TOKYO, "national")}
+    for node_id, events in metrics.items():
+        net.nodes[node_id].receiver.events = events
+    net.run_until_quiet()
+    for node_id, events in metrics.items():
+        received = events.registry.get_sample_value(
+            "juki_messages_received_total",
+            {"message_type": "identity_info_changed", "outcome": "applied"},
+        )
+        assert received == count(
+            net.nodes[node_id], nt.net_inbox, nt.net_inbox.c.message_type == "identity_info_changed"
+        )
+        assert received is not None and received >= RESIDENTS
 
 
 # The writes every batch of identity_info makes there: the copies' upsert, the history, (at the
