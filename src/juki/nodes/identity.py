@@ -16,14 +16,12 @@ from typing import Any, Final, TypeVar
 
 import sqlalchemy as sa
 
-from juki.core.text import normalize_kana
 from juki.network.envelope import canonical_json
 from juki.network.messages import IdentityInfoBody, IdentitySnapshot, MessageBody
 from juki.nodes.identity_load import (
     CHANGE_COLUMNS,
     COPY_COLUMNS,
     change_row,
-    change_values,
     copy_row,
     copy_snapshot_part,
 )
@@ -111,20 +109,8 @@ def apply_identity(
     now: datetime,
     snapshot_id: str | None = None,
 ) -> None:
-    """Upsert one person's identity_info and append it to this level's history."""
-    values = _copy_values(info, now, snapshot_id)
-    keyed = {**values, "k_lg": info.lg_code, "k_code": info.resident_code}
-    if conn.execute(_UPDATE_COPY, keyed).rowcount == 0:
-        conn.execute(_INSERT_COPY, values)
-    conn.execute(_INSERT_CHANGE, change_values(info, message_id, now.isoformat()))
-
-
-def _copy_values(info: IdentityInfoBody, now: datetime, snapshot_id: str | None) -> dict[str, Any]:
-    values = info.model_dump()
-    values["name_kana_key"] = normalize_kana(info.family_name_kana + info.given_name_kana)
-    values["updated_at"] = now.isoformat()
-    values["snapshot_id"] = snapshot_id
-    return values
+    """Upsert one person's identity_info and append it to this level's history: a run of one."""
+    apply_identities(conn, [(info, message_id)], now=now, snapshot_id=snapshot_id)
 
 
 def apply_identities(
@@ -150,15 +136,6 @@ _WRITE_COPIES: Final = BulkWrite(
     identity_copies, COPY_COLUMNS, upsert_on=("lg_code", "resident_code")
 )
 _WRITE_CHANGES: Final = BulkWrite(identity_changes, CHANGE_COLUMNS)
-
-# Built once: with parameters passed at execution, SQLAlchemy compiles these a single time
-# (building `.values(...)` per call cost more than the database work on the hot path).
-_UPDATE_COPY: Final = identity_copies.update().where(
-    (identity_copies.c.lg_code == sa.bindparam("k_lg"))
-    & (identity_copies.c.resident_code == sa.bindparam("k_code"))
-)
-_INSERT_COPY: Final = identity_copies.insert()
-_INSERT_CHANGE: Final = identity_changes.insert()
 
 
 # A snapshot part's body stays well under the envelope limit (256 KiB) whatever the addresses

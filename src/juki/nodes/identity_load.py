@@ -136,11 +136,6 @@ def change_row(info: IdentityInfoBody, message_id: str, received_at: str) -> tup
     )
 
 
-def change_values(info: IdentityInfoBody, message_id: str, received_at: str) -> dict[str, Any]:
-    """`change_row` by column name."""
-    return dict(zip(CHANGE_COLUMNS, change_row(info, message_id, received_at), strict=True))
-
-
 def copy_statement(table: str, columns: Iterable[str]) -> sql.Composed:
     return sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))

@@ -6,7 +6,7 @@ from datetime import date
 
 from juki.core.text import normalize_kana
 from juki.network.messages import IdentityInfoBody
-from juki.nodes.identity_load import CHANGE_COLUMNS, change_values
+from juki.nodes.identity_load import CHANGE_COLUMNS, change_row
 
 
 def test_each_value_is_under_its_own_column() -> None:
@@ -25,8 +25,8 @@ def test_each_value_is_under_its_own_column() -> None:
         change_reason="relocation",
         changed_on=date(2025, 4, 1),
     )
-    values = change_values(info, "m-1", "2025-04-01T10:00:00+09:00")
-    assert tuple(values) == CHANGE_COLUMNS
+    row = change_row(info, "m-1", "2025-04-01T10:00:00+09:00")
+    values = dict(zip(CHANGE_COLUMNS, row, strict=True))  # one value per column
     assert values == {
         "lg_code": "132250",
         "resident_code": info.resident_code,
