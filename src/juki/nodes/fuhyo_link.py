@@ -60,10 +60,7 @@ def fuhyo_identity_of(notice: FuhyoNotice, lg_code: str) -> FuhyoIdentityInfoBod
 def link_fuhyo(node: Node, conn: sa.Connection, notice: FuhyoNotice) -> None:
     """The 本籍 municipality recorded `notice` on its 附票: send the change up, in the same
     transaction (exactly once, in order, through the outbox)."""
-    parent = node.parent
-    if parent is not None:
-        info = fuhyo_identity_of(notice, node.node_id)
-        node.send(conn, parent, FuhyoIdentityInfoChanged(fuhyo_identity=info))
+    link_fuhyos(node, conn, [notice])
 
 
 def link_fuhyos(node: Node, conn: sa.Connection, notices: Sequence[FuhyoNotice]) -> None:
@@ -126,13 +123,6 @@ def fuhyo_digests(node: Node) -> list[Digest]:
         return [copies_fuhyo_digest(conn, lg) for lg in node.covered_lg_codes()]
 
 
-_INSERT_CHANGE: Final = fuhyo_identity_changes.insert()
-_INSERT_COPY: Final = fuhyo_identity_copies.insert()
-_KEY: Final = (fuhyo_identity_copies.c.lg_code == sa.bindparam("k_lg")) & (
-    fuhyo_identity_copies.c.resident_code == sa.bindparam("k_code")
-)
-
-
 def apply_fuhyo_identity(
     conn: sa.Connection,
     info: FuhyoIdentityInfoBody,
@@ -142,40 +132,11 @@ def apply_fuhyo_identity(
     snapshot_id: str | None = None,
 ) -> None:
     """Append the change to this level's history; upsert the copy unless it holds a later
-    change (a snapshot's entry always replaces it)."""
-    key = normalize_kana(info.family_name_kana + info.given_name_kana)
-    conn.execute(
-        _INSERT_CHANGE,
-        {
-            "lg_code": info.lg_code,
-            "resident_code": info.resident_code,
-            "name_kana_key": key,
-            "birth_date": info.birth_date,
-            "changed_on": info.changed_on,
-            "message_id": message_id,
-            "body": info.model_dump_json(),
-            "received_at": now.isoformat(),
-        },
-    )
-    values = {
-        **info.model_dump(),
-        "name_kana_key": key,
-        "updated_at": now.isoformat(),
-        "snapshot_id": snapshot_id,
-    }
-    keyed = {**values, "k_lg": info.lg_code, "k_code": info.resident_code}
-    c = fuhyo_identity_copies.c
-    update = fuhyo_identity_copies.update().where(_KEY)
-    if snapshot_id is None:
-        update = update.where(c.changed_on <= info.changed_on)
-    if conn.execute(update, keyed).rowcount:
-        return
-    held = conn.execute(sa.select(c.changed_on).where(_KEY), keyed).first()
-    if held is None:
-        conn.execute(_INSERT_COPY, values)
+    change (a snapshot's entry always replaces it): a run of one."""
+    apply_fuhyo_identities(conn, [(info, message_id)], now=now, snapshot_id=snapshot_id)
 
 
-# The rows `apply_fuhyo_identity` writes, for many at once on the driver (`juki.storage.bulk`).
+# The history and copy rows of 附票本人確認情報, written on the driver (`juki.storage.bulk`).
 _CHANGE_COLUMNS: Final = (
     "lg_code",
     "resident_code",
