@@ -19,9 +19,10 @@ from juki.network.store import DELIVERED, PENDING, Outgoing, link_row
 from juki.network.tables import net_inbox, net_links, net_outbox
 from juki.storage.bulk import BulkWrite, PerDialect, one_of
 from juki.storage.driver_query import DriverQuery
+from juki.storage.watch import announce
 
-# The columns of `Outgoing`, in its order, on the driver's cursor: a batch's 256 rows are read
-# as plain tuples, without SQLAlchemy's row processing.
+# The columns of `Outgoing`, in its order, on the driver's cursor: a batch's rows are read as
+# plain tuples, without SQLAlchemy's row processing.
 _FOLLOWING: Final = DriverQuery(
     sa.select(
         net_outbox.c.outbox_id,
@@ -138,6 +139,7 @@ def enqueue(
             for i, (message_type, version, body, message_id) in enumerate(messages)
         ],
     )
+    announce(conn)  # as `store.enqueue`: the node wakes once this commits
     return [first + i for i in range(len(messages))]
 
 

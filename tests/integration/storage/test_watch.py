@@ -112,3 +112,29 @@ def test_announce_does_nothing_on_sqlite(tmp_path: Path) -> None:
         announce(conn)
         assert "juki_announced" not in conn.info
     engine.dispose()
+
+
+@pytest.mark.postgres
+def test_messages_queued_as_a_batch_wake_the_node_as_one_queued_alone(
+    migrated_pg_url: str,
+) -> None:
+    """`Node.send_many` (the batch store) announces its queued messages like `Node.send`."""
+    from datetime import UTC, datetime
+
+    from juki.network import batch_store
+
+    engine = make_engine(migrated_pg_url)
+    wakes = Wakes()
+    watch = _watching(engine, wakes)
+    try:
+        with engine.begin() as conn:
+            batch_store.enqueue(
+                conn,
+                "130001",
+                [("link_skip", 1, {"seq": 1}, "01890000-0000-7000-8000-000000000001")],
+                datetime(2025, 4, 1, tzinfo=UTC),
+            )
+        assert wakes.event.wait(30)
+    finally:
+        watch.join(timeout=30)
+        engine.dispose()
