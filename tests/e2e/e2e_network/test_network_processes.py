@@ -339,6 +339,11 @@ class Burst:
                 break
 
 
+# CPython 3.11's ssl.SSLSocket._create leaks the socket it has taken over when the peer resets the
+# connection before the handshake (getpeername/recv raise, and it re-raises without closing it): a
+# connection accepted by the kernel just before the node died. The leak is in the standard library,
+# so only its ResourceWarning is ignored, and only in the test that kills a node under load.
+@pytest.mark.filterwarnings("ignore:unclosed <ssl.SSLSocket:ResourceWarning")
 def test_a_node_killed_mid_burst_loses_nothing_and_applies_nothing_twice(net: Net) -> None:
     person_ = arrive_from_abroad(net, INAGI, "次子", "ツギコ", "東京都稲城市東長沼2番地")
     net.wait_quiet()
