@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from functools import cached_property
@@ -78,6 +78,12 @@ class Directory:
     issued_at: str
     entries: tuple[DirectoryEntry, ...]
     signature: str = ""
+    # Looked up for every message received (its sender's kind and parent): a plain dict, not a
+    # cached_property, whose lock in Python 3.11 cost more than the lookup.
+    _by_id: dict[str, DirectoryEntry] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", {e.node_id: e for e in self.entries})
 
     def _unsigned(self) -> dict[str, Any]:
         return {
@@ -119,10 +125,6 @@ class Directory:
             if named.node_id != entry.node_id or named.kind != entry.kind.value:
                 raise DirectoryError(f"{entry.node_id}: certificate names {named.node_id}")
         return directory
-
-    @cached_property
-    def _by_id(self) -> dict[str, DirectoryEntry]:
-        return {e.node_id: e for e in self.entries}
 
     @cached_property
     def _certs(self) -> dict[str, x509.Certificate]:

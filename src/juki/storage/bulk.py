@@ -18,12 +18,14 @@ statement, so the rows are folded by key first. With `newer_than` as well, a hel
 only when that column of it is not later than the new row's (a late notice of an earlier change
 leaves the copy as it is): the fold then keeps, per key, the last of the rows whose column is the
 greatest — what applying them one by one would leave, whatever was held before. Values go to the
-driver as they are (str, int, bool, None, `date`); SQLite is given dates as ISO text, as
-SQLAlchemy's Date type would.
+driver as they are (str, int, bool, None, `date`); sqlite3 turns dates into ISO text, as
+SQLAlchemy's Date type would, by the adapter registered here (Python 3.11's own does the same,
+and is deprecated from 3.12): in C's loop, not a Python copy of every row.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any, Final, Generic, TypeVar
@@ -35,6 +37,7 @@ from sqlalchemy.dialects import postgresql
 # assignment (text into VARCHAR with its collation, bigint into INTEGER).
 _PG_ARRAYS: Final = {str: "text", int: "bigint", bool: "boolean", date: "date"}
 S = TypeVar("S")
+sqlite3.register_adapter(date, date.isoformat)
 
 
 class BulkWrite:
@@ -62,9 +65,6 @@ class BulkWrite:
         self.newer_than = newer_than
         self._key = tuple(self.columns.index(c) for c in self.upsert_on)
         self._newer = None if newer_than is None else self.columns.index(newer_than)
-        self._dates = tuple(
-            i for i, c in enumerate(self.columns) if table.c[c].type.python_type is date
-        )
         self._sql: dict[str, str] = {}
 
     def _render(self, dialect: sa.Dialect) -> str:
@@ -103,8 +103,6 @@ class BulkWrite:
                 rows = self._folded(rows)
             conn.exec_driver_sql(text, tuple(list(column) for column in zip(*rows, strict=True)))
             return len(rows)
-        if self._dates:
-            rows = [self._dates_as_text(r) for r in rows]
         conn.exec_driver_sql(text, list(rows))
         return len(rows)
 
@@ -123,13 +121,6 @@ class BulkWrite:
                 kept[k] = row
         return list(kept.values())
 
-    def _dates_as_text(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
-        out = list(row)
-        for i in self._dates:
-            if out[i] is not None:
-                out[i] = out[i].isoformat()
-        return tuple(out)
-
 
 def _check_newer_than(
     table: sa.Table, columns: Sequence[str], upsert_on: Sequence[str], newer_than: str
@@ -147,12 +138,15 @@ def _check_newer_than(
 
 
 def one_of(column: sa.ColumnElement[Any], name: str, dialect: str) -> sa.ColumnElement[bool]:
-    """`column` is one of the list bound as `name`: `= ANY(array)` on PostgreSQL (one parameter,
-    the same statement text whatever the list's length, so the server plans it once), an
-    expanding IN elsewhere. Statements using it are built per dialect (`PerDialect`)."""
+    """`column` is one of the list bound as `name`, one parameter whatever the list's length:
+    `= ANY(array)` on PostgreSQL (the server plans it once), `IN (SELECT value FROM
+    json_each(…))` on SQLite (an expanding IN is compiled again for every length, which cost
+    more than the query on a batch's hundreds of ids). Statements using it are built per dialect
+    (`PerDialect`)."""
     if dialect == "postgresql":
         return column == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(column.type)))
-    return column.in_(sa.bindparam(name, expanding=True))
+    listed = sa.func.json_each(sa.bindparam(name, type_=sa.JSON)).table_valued("value")
+    return column.in_(sa.select(listed.c.value))
 
 
 class PerDialect(Generic[S]):

@@ -32,6 +32,8 @@ UPSERT = BulkWrite(people, COLUMNS, upsert_on=("lg_code", "code"))
 # replaces a held row only when its `born` is not later (as 附票連携's copies: changed_on)
 NEWER = BulkWrite(people, COLUMNS, upsert_on=("lg_code", "code"), newer_than="born")
 BY_CODES = PerDialect(lambda d: sa.select(people.c.code).where(one_of(people.c.code, "k", d)))
+BY_NAMES = PerDialect(lambda d: sa.select(people.c.name).where(one_of(people.c.name, "k", d)))
+BY_COUNTS = PerDialect(lambda d: sa.select(people.c.count).where(one_of(people.c.count, "k", d)))
 
 
 @pytest.fixture
@@ -154,6 +156,19 @@ def test_one_of_finds_the_listed_keys_whatever_their_number(engine: sa.Engine) -
         for wanted in ([], ["00000000003"], [f"{i:011d}" for i in range(0, 1200, 2)]):
             found = set(conn.execute(BY_CODES(conn), {"k": wanted}).scalars())
             assert found == {c for c in wanted if int(c) < 600}
+
+
+def test_one_of_matches_integers_and_any_text_exactly(engine: sa.Engine) -> None:
+    """SQLite passes the list as one JSON array: numbers stay numbers, text stays as written."""
+    odd = ['O\'Brien "{x,y}" \\ NULL', "山田　太郎", "１２", "12", "", "a\u3099", "\u304c"]
+    rows = [("132250", f"{i:011d}", n, date(2000, 1, 1), None, i, False) for i, n in enumerate(odd)]
+    with engine.begin() as conn:
+        INSERT.write(conn, rows)
+        assert set(conn.execute(BY_NAMES(conn), {"k": odd[:3] + ["nope"]}).scalars()) == set(
+            odd[:3]
+        )
+        assert set(conn.execute(BY_NAMES(conn), {"k": ["12"]}).scalars()) == {"12"}
+        assert set(conn.execute(BY_COUNTS(conn), {"k": [0, 3, 99]}).scalars()) == {0, 3}
 
 
 def test_columns_must_exist_and_keys_be_written() -> None:
