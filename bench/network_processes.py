@@ -23,9 +23,10 @@ sustain alone (if CPU were all it waited for: fsyncs and round trips are not cou
 machine has two cores for three nodes, a database server and the poll, so wall-clock rates are
 lower than a network of machines would reach.
 
-Printed next to the raw limit measured in the same run: executemany of identity rows into a
-fresh database of the same backend with the nodes' durability (SQLite synchronous=FULL; the
-throwaway PostgreSQL server runs with fsync off, as in every bench), and COPY on PostgreSQL.
+Printed next to the raw limits measured in the same run, each into a fresh database of the same
+backend with the nodes' durability (SQLite synchronous=FULL; the throwaway PostgreSQL server runs
+with fsync off, as in every bench): executemany of identity rows, COPY on PostgreSQL, and a
+level's writes (`bench.network.level_writes`).
 After the drain and after the connected seed the levels must agree (`juki network check`).
 """
 
@@ -51,7 +52,7 @@ import sqlalchemy as sa
 from bench.common import Backend, backends, table
 from bench.idle import cpu_seconds
 from bench.kiosk import _free_base_port
-from bench.network import identity_rows, raw_inserts
+from bench.network import LEVEL_WRITES, LIMITS_NOTE, RATIOS, identity_rows, raw_limits
 from juki.core.clock import SystemClock
 from juki.core.console import EXIT_OK
 from juki.nodes.codes import POOL_BATCH
@@ -73,7 +74,7 @@ POLL = 0.05
 REST = "postgres, the rest"
 POLLER = "this process"  # the poll, and the seed's tail after its commit
 LABELS = {NATIONAL: "national", TOKYO: "東京都", INAGI: "稲城市"}
-HEADERS = ("backend", "flow", "identity_info/s", "raw executemany/s", "ratio (executemany / COPY)")
+HEADERS = ("backend", "flow", "identity_info/s", "raw executemany/s", RATIOS)
 
 
 def three_nodes() -> tuple[NodeSpec, ...]:
@@ -391,7 +392,7 @@ def run_network(
             rows = identity_rows(inagi, 20_000)
         finally:
             inagi.dispose()
-        raw = raw_inserts(backend.new_url(), rows, durable=True)  # the nodes' own setting
+        raw = raw_limits(backend.new_url, rows, durable=True)  # the nodes' own setting
     return found, raw
 
 
@@ -424,6 +425,8 @@ def report(
         cpus.append([backend, phase.name, f"{phase.seconds:.2f}", *cpu])
     if "COPY" in raw:
         rates.append([backend, "  raw COPY of identity rows", f"{raw['COPY']:,.0f}", "", ""])
+    level = raw[LEVEL_WRITES]
+    rates.append([backend, "  raw: a level's writes (one node)", f"{level:,.0f}", "", ""])
     return rates, cpus
 
 
@@ -447,7 +450,6 @@ def main(backlog: int, which: str) -> None:
             run(backend, backlog, sys.stdout)
     print(
         "CPU s (% of the phase's wall time) per process; the node with the most CPU is the "
-        "bottleneck once each node has a machine of its own. The raw limit is executemany of "
-        "identity rows into a fresh database of the same kind, with the nodes' durability, in "
-        "the same run."
+        "bottleneck once each node has a machine of its own. " + LIMITS_NOTE + " Here with the "
+        "nodes' durability."
     )
