@@ -31,6 +31,7 @@ from juki.network.disclosure_messages import (
 )
 from juki.network.envelope import Envelope
 from juki.network.fuhyo_link_messages import FUHYO_IDENTITY_INFO_CHANGED, FUHYO_IDENTITY_SNAPSHOT
+from juki.network.identity_runs import IDENTITY_INFO_CHANGES
 from juki.network.kiosk_messages import (
     KIOSK_ANSWER,
     KIOSK_KEY_REQUEST,
@@ -225,6 +226,12 @@ AUTHORITY: Final[Mapping[str, Authority]] = {
         _kinds(PREFECTURE, NATIONAL),
         "a municipality for its own residents, to its prefecture; that prefecture, to national",
         _reported_up(lambda b: b.identity.lg_code),
+    ),
+    IDENTITY_INFO_CHANGES: Authority(
+        _kinds(MUNICIPALITY, PREFECTURE),
+        _kinds(PREFECTURE, NATIONAL),
+        "as identity_info_changed: every change is of lg_code (the schema holds them to it)",
+        _reported_up(lambda b: b.lg_code),
     ),
     IDENTITY_SNAPSHOT: Authority(
         _kinds(MUNICIPALITY, PREFECTURE),

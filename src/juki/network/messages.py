@@ -472,3 +472,4 @@ CURRENT_VERSION[FUHYO_IDENTITY_SNAPSHOT] = 1
 # The resident portal's queries carry identity_info as defined above; their module registers
 # them in SCHEMAS (imported last, so either module may be imported first).
 from juki.network import disclosure_messages as _disclosure_messages  # noqa: E402, F401
+from juki.network import identity_runs as _identity_runs  # noqa: E402, F401

@@ -22,6 +22,7 @@ from juki.network.authority import NotAuthorised
 from juki.network.directory import NATIONAL_ID, NodeKind
 from juki.network.disclosure_messages import DISCLOSURE_REQUEST, PORTAL_ACTION_REQUEST
 from juki.network.envelope import Envelope
+from juki.network.identity_runs import up_messages
 from juki.network.kiosk_messages import (
     KIOSK_KEY_REQUEST,
     KIOSK_OFFER_REQUEST,
@@ -135,7 +136,7 @@ class MunicipalityNode(Node):
         apply_identities(conn, [(c.identity, mid) for mid, c in run], now=self.clock.now())
         parent = self.parent
         if parent is not None:
-            self.send_many(conn, parent, [c for _, c in run])
+            self.send_many(conn, parent, up_messages([c for _, c in run]))
         for _, changed in run:
             info = changed.identity
             if info.my_number is None and info.status == "active":

@@ -24,6 +24,7 @@ from juki.network.fuhyo_link_messages import (
     FuhyoIdentityInfoChanged,
     FuhyoIdentitySnapshot,
 )
+from juki.network.identity_runs import IDENTITY_INFO_CHANGES, IdentityInfoChanges
 from juki.network.messages import (
     IDENTITY_INFO_CHANGED,
     IDENTITY_SNAPSHOT,
@@ -31,6 +32,7 @@ from juki.network.messages import (
     MY_NUMBER_REQUEST,
     OPLOG_CHECKPOINT,
     RESIDENT_CODE_CHANGED,
+    IdentityInfoBody,
     IdentityInfoChanged,
     IdentitySnapshot,
     MyNumberAssigned,
@@ -64,6 +66,7 @@ class NationalNode(Node):
     def handlers(self) -> Mapping[str, Handler]:
         return {
             IDENTITY_INFO_CHANGED: self._on_identity,
+            IDENTITY_INFO_CHANGES: self._on_identity_run,
             IDENTITY_SNAPSHOT: self._on_snapshot,
             OPLOG_CHECKPOINT: self._on_checkpoint,
             MY_NUMBER_REQUEST: self._on_my_number_request,
@@ -108,11 +111,19 @@ class NationalNode(Node):
 
     def _on_identity(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
         msg: IdentityInfoChanged = body
+        self._apply_change(conn, env.message_id, msg.identity)
+
+    def _apply_change(self, conn: sa.Connection, message_id: str, info: IdentityInfoBody) -> None:
         now = self.clock.now()
-        revoke_on_identity_change(conn, msg.identity, now)  # before the copy changes
-        apply_identity(conn, msg.identity, message_id=env.message_id, now=now)
-        if codes.note_used(conn, msg.identity.resident_code, msg.identity.lg_code, now):
-            self._send_pool(conn, msg.identity.lg_code, codes.POOL_BATCH)
+        revoke_on_identity_change(conn, info, now)  # before the copy changes
+        apply_identity(conn, info, message_id=message_id, now=now)
+        if codes.note_used(conn, info.resident_code, info.lg_code, now):
+            self._send_pool(conn, info.lg_code, codes.POOL_BATCH)
+
+    def _on_identity_run(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
+        """identity_info_changes: its changes in order, under the message's id."""
+        run: IdentityInfoChanges = body
+        self._apply_changes(conn, [(env.message_id, info) for info in run.changes])
 
     def batch_handlers(self) -> Mapping[str, BatchHandler]:
         return {
@@ -135,15 +146,20 @@ class NationalNode(Node):
         """A batch's run of identity_info, as `_on_identity` does each: one query finds the
         residents with a live card certificate (each of those is taken alone, revocation
         before the copy changes); the code ledger is written for all of them at once."""
-        changes: list[tuple[Envelope, IdentityInfoChanged]] = list(run)
-        codes_in = [msg.identity.resident_code for _, msg in changes]
-        if cards.with_live_certificates(conn, codes_in):
-            for env, msg in changes:
-                self._on_identity(conn, env, msg)
+        self._apply_changes(conn, [(env.message_id, msg.identity) for env, msg in run])
+
+    def _apply_changes(
+        self, conn: sa.Connection, changes: Sequence[tuple[str, IdentityInfoBody]]
+    ) -> None:
+        """(message id, identity_info) changes in order: together, unless one of them holds a
+        live card certificate (then each alone, its revocation before its copy changes)."""
+        if cards.with_live_certificates(conn, [info.resident_code for _, info in changes]):
+            for message_id, info in changes:
+                self._apply_change(conn, message_id, info)
             return
         now = self.clock.now()
-        apply_identities(conn, [(msg.identity, env.message_id) for env, msg in changes], now=now)
-        used = [(msg.identity.resident_code, msg.identity.lg_code) for _, msg in changes]
+        apply_identities(conn, [(info, message_id) for message_id, info in changes], now=now)
+        used = [(info.resident_code, info.lg_code) for _, info in changes]
         for lg_code in sorted(codes.note_used_many(conn, used, now)):
             self._send_pool(conn, lg_code, codes.POOL_BATCH)
 

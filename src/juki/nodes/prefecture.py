@@ -16,6 +16,7 @@ from juki.network.fuhyo_link_messages import (
     FuhyoIdentityInfoChanged,
     FuhyoIdentitySnapshot,
 )
+from juki.network.identity_runs import IDENTITY_INFO_CHANGES, IdentityInfoChanges
 from juki.network.messages import (
     IDENTITY_INFO_CHANGED,
     IDENTITY_SNAPSHOT,
@@ -46,6 +47,7 @@ class PrefectureNode(Node):
     def handlers(self) -> Mapping[str, Handler]:
         return {
             IDENTITY_INFO_CHANGED: self._on_identity,
+            IDENTITY_INFO_CHANGES: self._on_identity_run,
             IDENTITY_SNAPSHOT: self._on_snapshot,
             RESIDENT_CODE_CHANGED: self._on_code_change,
             OPLOG_CHECKPOINT: self._on_checkpoint,
@@ -97,6 +99,14 @@ class PrefectureNode(Node):
         msg: IdentityInfoChanged = body
         apply_identity(conn, msg.identity, message_id=env.message_id, now=self.clock.now())
         self.send(conn, NATIONAL_ID, msg)
+
+    def _on_identity_run(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
+        """identity_info_changes: kept in order under the message's id, passed up as one."""
+        run: IdentityInfoChanges = body
+        apply_identities(
+            conn, [(info, env.message_id) for info in run.changes], now=self.clock.now()
+        )
+        self.send(conn, NATIONAL_ID, run)
 
     def _on_snapshot(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
         snap: IdentitySnapshot = body

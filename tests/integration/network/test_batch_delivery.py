@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,7 @@ from juki.core.clock import JST, FixedClock
 from juki.network import tables as nt
 from juki.network.batch import MESSAGE_BATCH
 from juki.network.envelope import Envelope, uuid7
+from juki.network.identity_runs import IdentityInfoChanges
 from juki.network.messages import IdentityInfoBody, IdentityInfoChanged
 from juki.network.transport import Reply, ReplyStatus
 from juki.nodes.codes import POOL_BATCH
@@ -24,18 +25,12 @@ from juki.nodes.memory import InProcessNetwork, build_network, reopen_network
 from juki.nodes.metrics import NodeMetrics
 from juki.nodes.tables import code_ledger, identity_changes, identity_copies
 from juki.population.seeding import seed_registry
-from juki.registry import services as svc
-from juki.registry.commands import RecordRelocation
-from juki.registry.tables import resident_records
-from juki.registry.uow import SqlRegistryUnitOfWork
 from juki.security.actors import Actor
-from juki.security.permissions import Role
 from juki.sim.faults import DiskState, SimCrash, install_disk_hooks
 from support.db_copies import sqlite_copy
 
 INAGI, TOKYO, NAGANO_CITY = "132250", "130001", "202011"
 RESIDENTS = 120
-CLERK = Actor("clerk", Role.COUNTER_CLERK, "T1")
 
 
 def _clock() -> FixedClock:
@@ -109,46 +104,56 @@ def count(node: object, table: sa.Table, *where: sa.ColumnElement[bool]) -> int:
         return int(conn.execute(query.where(*where) if where else query).scalar_one())
 
 
-def relocate(net: InProcessNetwork, how_many: int, street: str) -> int:
-    """Relocate the first `how_many` active residents' households; the changes made."""
+def held_by_inagi(net: InProcessNetwork, limit: int | None = None) -> list[IdentityInfoBody]:
+    """稲城市's CS's copies of its residents' identity_info, in code order."""
     inagi = net.municipality(INAGI)
+    query = sa.select(identity_copies).order_by(identity_copies.c.resident_code).limit(limit)
     with inagi.engine.connect() as conn:
-        ids = conn.execute(
-            sa.select(resident_records.c.record_id)
-            .where(resident_records.c.status == "active")
-            .order_by(resident_records.c.record_id)
-            .limit(how_many)
-        ).scalars()
-        ids = list(ids)
-    made = 0
-    for i, rid in enumerate(ids):
-        uow = SqlRegistryUnitOfWork(inagi.engine, clock=inagi.clock)
-        record = svc.get_record(uow, CLERK, rid)
-        address = f"東京都稲城市{street}{i + 1}番地"
-        if record.address == address:
-            continue
-        members = svc.household_view(
-            SqlRegistryUnitOfWork(inagi.engine, clock=inagi.clock), CLERK, record.household_id
-        )[1]
-        made += len(
-            svc.record_relocation(
-                SqlRegistryUnitOfWork(inagi.engine, clock=inagi.clock),
-                CLERK,
-                RecordRelocation(
-                    tuple(m.record_id for m in members), address, date(2025, 4, 1), date(2025, 4, 1)
-                ),
-            )
-        )
-    return made
+        rows = conn.execute(query).mappings().all()
+    fields = IdentityInfoBody.model_fields
+    return [IdentityInfoBody.model_validate({k: r[k] for k in fields}) for r in rows]
 
 
-def test_a_backlog_goes_in_batches_and_every_change_arrives_once(net: InProcessNetwork) -> None:
+def queue_singles(net: InProcessNetwork) -> int:
+    """稲城市's CS queues each of its residents' identity_info again as a message of its own
+    (as many small changes each forwarded alone would be): how many."""
+    net.run_until_quiet()
+    inagi = net.municipality(INAGI)
+    singles = [IdentityInfoChanged(identity=i) for i in held_by_inagi(net)]
+    with inagi.engine.begin() as conn:
+        inagi.send_many(conn, TOKYO, singles)
+    return len(singles)
+
+
+def queue_mixed(net: InProcessNetwork) -> int:
+    """A batch of both shapes: one change alone, then a message of two (identity_info held
+    again, so every level still agrees): the changes queued."""
+    inagi = net.municipality(INAGI)
+    first, *two = held_by_inagi(net, 3)
+    messages = [
+        IdentityInfoChanged(identity=first),
+        IdentityInfoChanges(lg_code=INAGI, changes=two),
+    ]
+    with inagi.engine.begin() as conn:
+        inagi.send_many(conn, TOKYO, messages)
+    return 3
+
+
+def inbox_of(node: object, message_type: str) -> int:
+    return count(node, nt.net_inbox, nt.net_inbox.c.message_type == message_type)
+
+
+def test_a_seeded_backlog_goes_up_as_runs_and_every_change_arrives_once(
+    net: InProcessNetwork,
+) -> None:
     wire = Counting(net)
     net.run_until_quiet()
     assert count(net.national, identity_copies, identity_copies.c.lg_code == INAGI) == RESIDENTS
     assert count(net.national, identity_changes) == RESIDENTS
-    # two hops of 120 identity_info each (and a few my_number and pool messages): in batches
-    assert wire.requests["batch"] >= 2
+    # 120 changes forwarded together: one identity_info_changes at each level, not 120 messages
+    for node in (net.nodes[TOKYO], net.national):
+        assert 1 <= inbox_of(node, "identity_info_changes") <= 2
+        assert inbox_of(node, "identity_info_changed") == 0
     assert wire.requests["batch"] + wire.requests["single"] < RESIDENTS // 4
     assert net.check() == []
     for node in net.nodes.values():
@@ -156,22 +161,37 @@ def test_a_backlog_goes_in_batches_and_every_change_arrives_once(net: InProcessN
         assert count(node, nt.net_dead_letters) == 0
 
 
+def test_a_backlog_of_single_messages_goes_in_batches_and_each_arrives_once(
+    net: InProcessNetwork,
+) -> None:
+    net.run_until_quiet()
+    before = count(net.national, identity_changes)
+    wire = Counting(net)
+    queued = queue_singles(net)
+    net.run_until_quiet()
+    assert count(net.national, identity_changes) == before + queued
+    assert inbox_of(net.nodes[TOKYO], "identity_info_changed") == queued
+    # two hops of 120 messages each: in batches
+    assert wire.requests["batch"] >= 2
+    assert wire.requests["batch"] + wire.requests["single"] < queued // 4
+    assert net.check() == []
+
+
 def test_a_batchs_messages_are_counted_in_the_metrics_each(net: InProcessNetwork) -> None:
     """The counters are updated once per kind of reply, by how many had it: still one count
     per message received."""
+    net.run_until_quiet()
     metrics = {node_id: NodeMetrics() for node_id in (TOKYO, "national")}
     for node_id, events in metrics.items():
         net.nodes[node_id].receiver.events = events
+    queued = queue_singles(net)
     net.run_until_quiet()
-    for node_id, events in metrics.items():
+    for events in metrics.values():
         received = events.registry.get_sample_value(
             "juki_messages_received_total",
             {"message_type": "identity_info_changed", "outcome": "applied"},
         )
-        assert received == count(
-            net.nodes[node_id], nt.net_inbox, nt.net_inbox.c.message_type == "identity_info_changed"
-        )
-        assert received is not None and received >= RESIDENTS
+        assert received == queued
 
 
 # The writes every batch of identity_info makes there: the copies' upsert, the history, (at the
@@ -189,19 +209,25 @@ def test_a_crash_at_any_write_of_a_batch_loses_and_duplicates_nothing(
     )
     made = 0
     for write in range(1, writes + 1):
-        made += relocate(net, 3, f"百村{write}-")
+        made += queue_mixed(net)
         disk.crash_mid_batch = write
         with pytest.raises(SimCrash, match="in the middle of batch"):
             net.run_until_quiet()
         net.run_until_quiet()
         assert disk.crash_mid_batch == 0
-    assert made >= writes * 3
+    assert made == writes * 3
     changes = count(net.national, identity_changes)
     assert changes == RESIDENTS + made
-    with net.national.engine.connect() as conn:  # each message applied once, at each level
+    # each message applied once, at each level: no change of a message twice (a message of
+    # changes writes one history row for each of its changes, under its own id)
+    with net.national.engine.connect() as conn:
         dup = conn.execute(
             sa.select(identity_changes.c.message_id)
-            .group_by(identity_changes.c.message_id)
+            .group_by(
+                identity_changes.c.message_id,
+                identity_changes.c.resident_code,
+                identity_changes.c.body,
+            )
             .having(sa.func.count() > 1)
         ).all()
     assert dup == []

@@ -96,6 +96,13 @@ def identity(lg: str, resident_code: str | None = None, given: str = "太郎") -
     )
 
 
+def changes(lg: str) -> MessageBody:
+    """identity_info_changes: two changes of `lg`'s residents."""
+    from juki.network.identity_runs import IdentityInfoChanges
+
+    return IdentityInfoChanges(lg_code=lg, changes=[identity(lg), identity(lg, given="次郎")])
+
+
 def checkpoint(signer: str, about: str | None = None) -> OplogCheckpoint:
     """A checkpoint of `about`'s chain (default: the signer's own), signed by `signer`."""
     from juki.nodes.checkpoints import signed_bytes
@@ -246,6 +253,27 @@ FORGED: list[tuple[str, str, str, Maker, Maker | None]] = [
         INAGI,
         "national",
         lambda: IdentityInfoChanged(identity=identity(INAGI)),
+        lambda: MyNumberRequest(resident_code=code(), lg_code=INAGI),
+    ),
+    (
+        "identity_info_changes: another municipality's residents",
+        NISHITOKYO,
+        TOKYO,
+        lambda: changes(INAGI),
+        lambda: changes(NISHITOKYO),
+    ),
+    (
+        "identity_info_changes: not the municipality's prefecture",
+        KANAGAWA,
+        "national",
+        lambda: changes(INAGI),
+        lambda: changes(FUJISAWA),
+    ),
+    (
+        "identity_info_changes: a municipality straight to national",
+        INAGI,
+        "national",
+        lambda: changes(INAGI),
         lambda: MyNumberRequest(resident_code=code(), lg_code=INAGI),
     ),
     (

@@ -164,7 +164,7 @@ def test_one_of_matches_integers_and_any_text_exactly(engine: sa.Engine) -> None
     rows = [("132250", f"{i:011d}", n, date(2000, 1, 1), None, i, False) for i, n in enumerate(odd)]
     with engine.begin() as conn:
         INSERT.write(conn, rows)
-        assert set(conn.execute(BY_NAMES(conn), {"k": odd[:3] + ["nope"]}).scalars()) == set(
+        assert set(conn.execute(BY_NAMES(conn), {"k": [*odd[:3], "nope"]}).scalars()) == set(
             odd[:3]
         )
         assert set(conn.execute(BY_NAMES(conn), {"k": ["12"]}).scalars()) == {"12"}

@@ -32,6 +32,7 @@ from juki.kiosk.wire import KioskCallIn, RelayAnswerOut
 from juki.network import pki
 from juki.network.directory import NodeKind
 from juki.network.https import MIN_TLS_VERSION
+from juki.network.identity_runs import IDENTITY_INFO_CHANGES
 from juki.network.kiosk_messages import KIOSK_ANSWER, KIOSK_REQUEST
 from juki.network.messages import CURRENT_VERSION, IDENTITY_INFO_CHANGED, SCHEMAS
 from juki.network.wide_area_messages import (
@@ -216,11 +217,12 @@ HOPS: Final[tuple[Hop, ...]] = (
         "juki.registry.api.events"),
     Hop(C, 2, Party.REGISTRY, Party.CS, Channel.SAME_DATABASE, (message(IDENTITY_INFO_CHANGED),),
         (table("outbox"), table("identity_copies")), "juki.nodes.municipality.MunicipalityNode"),
-    Hop(C, 3, Party.CS, Party.PREFECTURE, Channel.NODE_MTLS, (message(IDENTITY_INFO_CHANGED),),
+    Hop(C, 3, Party.CS, Party.PREFECTURE, Channel.NODE_MTLS,
+        (message(IDENTITY_INFO_CHANGED), message(IDENTITY_INFO_CHANGES)),
         (table("net_inbox"), table("identity_copies"), table("identity_changes")),
         "juki.network.delivery.DeliveryWorker"),
     Hop(C, 4, Party.PREFECTURE, Party.NATIONAL, Channel.NODE_MTLS,
-        (message(IDENTITY_INFO_CHANGED),),
+        (message(IDENTITY_INFO_CHANGED), message(IDENTITY_INFO_CHANGES)),
         (table("net_inbox"), table("identity_copies"), table("identity_changes")),
         "juki.nodes.prefecture.PrefectureNode"),
     # -- 広域交付: B's counter asks A's CS for one applicant's certificate content -------------
