@@ -382,12 +382,18 @@ def record_refusal(
     conn.execute(
         net_refusals.insert().values(
             at=now.isoformat(),
-            claimed_sender=sender[:64],
-            claimed_message_id=message_id[:64],
+            claimed_sender=_storable(sender[:64]),
+            claimed_message_id=_storable(message_id[:64]),
             reason=reason,
-            detail=detail[:2000],
+            detail=_storable(detail[:2000]),
         )
     )
+
+
+def _storable(claimed: str) -> str:
+    """What a refused message claimed, as text any database takes: a lone surrogate from a JSON
+    escape (`"\\ud800"`) cannot be encoded as UTF-8, so it is kept as its escape."""
+    return claimed.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 # -- state ------------------------------------------------------------------------------------

@@ -220,6 +220,25 @@ def test_anything_unsigned_is_refused_never_a_server_error(door: Door) -> None:
         assert others == before[n][1]
 
 
+@pytest.mark.parametrize("door", ["sqlite"], indirect=True)
+def test_a_claimed_id_or_sender_no_database_can_store_is_refused_and_recorded_escaped(
+    door: Door,
+) -> None:
+    """A lone surrogate (a JSON escape no UTF-8 text holds) in what a malformed envelope claims
+    to be: refused, and recorded as its escape (it had made the refusal log fail, a 500)."""
+    node_id = DRIVEN[0]
+    for raw in (b'{"message_id":"\\ud800"}', b'{"sender":"\\udfff","message_id":"x\\ud83d"}'):
+        response = door.clients[node_id].post(MESSAGES_PATH, content=raw)
+        assert assert_refused_or_acknowledged(response)["status"] == "refused"
+    with door.net.nodes[node_id].engine.connect() as conn:
+        last = conn.execute(
+            sa.select(net_refusals.c.claimed_sender, net_refusals.c.claimed_message_id)
+            .order_by(net_refusals.c.refusal_id.desc())
+            .limit(2)
+        ).all()
+    assert [tuple(r) for r in last] == [("\\udfff", "x\\ud83d"), ("?", "\\ud800")]
+
+
 def _counts(node: Node) -> tuple[int, dict[str, int]]:
     """Rows in the refusal log, and in the inbox, dead letters and links."""
     tables = (net_refusals, net_inbox, net_dead_letters, net_links)
