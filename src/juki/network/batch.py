@@ -11,7 +11,6 @@ number of its own, nothing records it, and no handler sees it.
 
 from __future__ import annotations
 
-import base64
 import re
 import uuid
 from collections.abc import Mapping, Sequence
@@ -26,6 +25,7 @@ from juki.network.envelope import (
     Envelope,
     EnvelopeError,
     canonical_json,
+    signed_around,
 )
 
 MESSAGE_BATCH: Final = "message_batch"
@@ -50,18 +50,12 @@ def signed_batch(
     assembled around the bodies as queued: what `Envelope(...).signed(key).to_bytes()` gives
     for the decoded bodies (a test holds them equal), without decoding and encoding each body
     again."""
-    shell = canonical_json({**header, "body": {"messages": []}})
-    opening = b'{"body":{"messages":['
-    if not shell.startswith(opening + b"]}"):
-        raise ValueError("the envelope's fields must sort after its body")
     items = b",".join(
         b'{"body":%s,"message_id":%s,"message_type":%s,"schema_version":%d,"seq":%d}'
         % (body.encode(), _quoted(mid), _quoted(kind), version, seq)
         for mid, kind, version, seq, body in messages
     )
-    unsigned = opening + items + shell[len(opening) :]
-    signature = base64.b64encode(pki.sign(key, unsigned))
-    return unsigned[:-1] + b',"signature":"' + signature + b'"}'
+    return signed_around(key, header, b'{"messages":[' + items + b"]}")
 
 
 def _quoted(text: str) -> bytes:

@@ -34,7 +34,7 @@ from juki.network.batch import (
     signed_batch,
 )
 from juki.network.directory import Directory, DirectoryError, NodeStatus
-from juki.network.envelope import PROTOCOL_VERSION, Envelope, uuid7
+from juki.network.envelope import PROTOCOL_VERSION, signed_around, uuid7
 from juki.network.transport import Reply, ReplyStatus, Transport, TransportError
 
 log = structlog.get_logger("juki.network.delivery")
@@ -125,18 +125,19 @@ class DeliveryWorker:
             return self._failed(msg, "unknown_peer", str(exc))
         if len(batch) > 1:
             return self._send_batch(batch, endpoint)
-        env = Envelope(
-            message_id=msg.message_id,
-            message_type=msg.message_type,
-            schema_version=msg.schema_version,
-            sender=self.node_id,
-            recipient=msg.peer,
-            created_at=now.isoformat(),  # signed at each attempt: freshness is per attempt
-            seq=msg.seq,
-            body=msg.body,
-        ).signed(self.key)
+        header = {
+            "protocol": PROTOCOL_VERSION,
+            "message_id": msg.message_id,
+            "message_type": msg.message_type,
+            "schema_version": msg.schema_version,
+            "sender": self.node_id,
+            "recipient": msg.peer,
+            "created_at": now.isoformat(),  # signed at each attempt: freshness is per attempt
+            "seq": msg.seq,
+        }
+        payload = signed_around(self.key, header, msg.raw_body.encode())
         try:
-            reply = self.transport.send(msg.peer, endpoint, env.to_bytes())
+            reply = self.transport.send(msg.peer, endpoint, payload)
         except TransportError as exc:
             return self._failed(msg, "transport", str(exc))
         return self._settle(msg, reply)

@@ -12,8 +12,14 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from juki.network import batch_store, pki, store
-from juki.network.batch import MAX_BATCH_BODY_BYTES, MAX_BATCH_MESSAGES, MESSAGE_BATCH, signed_batch
-from juki.network.envelope import MAX_ENVELOPE_BYTES, MAX_SEQ, Envelope, uuid7
+from juki.network.batch import (
+    ITEM_OVERHEAD_BYTES,
+    MAX_BATCH_BODY_BYTES,
+    MAX_BATCH_MESSAGES,
+    MESSAGE_BATCH,
+    signed_batch,
+)
+from juki.network.envelope import MAX_ENVELOPE_BYTES, MAX_SEQ, Envelope, canonical_json, uuid7
 from juki.network.tables import net_inbox, net_links, net_outbox
 
 NOW = datetime(2025, 4, 1, tzinfo=UTC)
@@ -70,4 +76,42 @@ def test_a_full_batch_fits_in_one_envelope(bodies: list[str], first_seq: int) ->
         or len(batch) == MAX_BATCH_MESSAGES
         or len(payload) > (MAX_ENVELOPE_BYTES // 2)
     )
+    engine.dispose()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(
+    sizes=[10] + [200_000] * 5, max_messages=MAX_BATCH_MESSAGES, max_bytes=MAX_BATCH_BODY_BYTES
+)
+@example(
+    sizes=[200_000] + [10] * 50, max_messages=MAX_BATCH_MESSAGES, max_bytes=MAX_BATCH_BODY_BYTES
+)
+@given(
+    sizes=st.lists(st.sampled_from([0, 10, 300, 2_000, 40_000, 200_000]), min_size=1, max_size=80),
+    max_messages=st.sampled_from([1, 2, 7, MAX_BATCH_MESSAGES]),
+    max_bytes=st.sampled_from([1_000, 50_000, MAX_BATCH_BODY_BYTES]),
+)
+def test_a_batch_is_the_longest_run_behind_the_head_that_fits(
+    sizes: list[int], max_messages: int, max_bytes: int
+) -> None:
+    """Read in pages sized by the messages already read: still exactly the longest stretch from
+    the head within both limits (the head alone when nothing fits with it), whatever the mix."""
+    engine = sa.create_engine("sqlite://")
+    for table in (net_outbox, net_links, net_inbox):
+        table.create(engine)
+    rng = random.Random(2)
+    bodies = [{"text": "葛" * (n // 3)} for n in sizes]
+    with engine.begin() as conn:
+        conn.execute(net_links.insert().values(peer="130001", next_send_seq=1, last_recv_seq=0))
+        batch_store.enqueue(conn, "130001", [("t", 1, b, uuid7(NOW, rng)) for b in bodies], NOW)
+    weights = [len(canonical_json(b)) + ITEM_OVERHEAD_BYTES for b in bodies]
+    expected, total = 1, weights[0]
+    while expected < min(len(weights), max_messages) and total + weights[expected] <= max_bytes:
+        total += weights[expected]
+        expected += 1
+    with engine.connect() as conn:
+        head = store.next_due(conn, NOW, frozenset())
+        assert head is not None
+        batch = batch_store.following(conn, head, max_messages, max_bytes)
+    assert [m.seq for m in batch] == list(range(1, expected + 1))
     engine.dispose()

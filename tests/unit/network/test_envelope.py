@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from juki.network import pki
-from juki.network.envelope import Envelope, EnvelopeError, canonical_json, uuid7
+from juki.network.envelope import Envelope, EnvelopeError, canonical_json, signed_around, uuid7
 
 KEY = pki.generate_key()
 NOW = datetime(2025, 4, 1, tzinfo=UTC)
@@ -165,3 +165,41 @@ def test_a_signature_moved_onto_other_bytes_fails() -> None:
     parsed = Envelope.from_bytes(tampered)
     assert parsed.signed_bytes is not None
     assert not parsed.has_valid_signature(KEY.public_key())
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.dictionaries(
+        st.text(max_size=8),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.text(max_size=30),
+            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+            max_leaves=10,
+        ),
+        max_size=6,
+    )
+)
+def test_an_envelope_signed_around_its_queued_body_is_its_canonical_form(
+    body: dict[str, object],
+) -> None:
+    """The sender assembles a message around the body as the outbox keeps it (canonical JSON):
+    the bytes are the canonical encoding of the envelope they parse to, signed."""
+    header = {
+        "protocol": 1,
+        "message_id": uuid7(NOW, random.Random(3)),
+        "message_type": "identity_info_changes",
+        "schema_version": 1,
+        "sender": "132250",
+        "recipient": "130001",
+        "created_at": NOW.isoformat(),
+        "seq": 9,
+    }
+    try:
+        queued = canonical_json(body)
+    except UnicodeEncodeError:  # a lone surrogate: never queued (canonical JSON cannot hold it)
+        return
+    raw = signed_around(KEY, header, queued)
+    env = Envelope.from_bytes(raw)
+    assert env.has_valid_signature(KEY.public_key())
+    assert env.body == body
+    assert canonical_json({**env._unsigned(), "signature": env.signature}) == raw
