@@ -23,6 +23,7 @@ HTTPS, and reads each node's CPU (`bench/network_processes.py`).
 
 from __future__ import annotations
 
+import random
 import time
 import uuid
 from collections.abc import Callable
@@ -59,7 +60,6 @@ INAGI = "132250"
 
 def raw_sign_verify(n: int = 2000) -> float:
     """Sign and verify envelopes of the size an identity_info message has."""
-    import random
 
     key = pki.generate_key()
     now = datetime(2025, 4, 1, tzinfo=JST)
@@ -82,11 +82,15 @@ def raw_sign_verify(n: int = 2000) -> float:
 
 
 def identity_rows(engine: sa.Engine, n: int) -> list[dict[str, Any]]:
-    """`n` identity rows made from the CS's copies (real names and addresses), codes renumbered."""
+    """`n` identity rows made from the CS's copies (real names and addresses), under distinct
+    random codes: the nodes' codes are random (ADR 0006), and an index takes keys in order far
+    faster than at random."""
     with engine.connect() as conn:
         rows = [dict(r) for r in conn.execute(sa.select(identity_copies)).mappings()]
+    codes = random.Random(n).sample(range(10**11), n)
     return [
-        rows[i % len(rows)] | {"lg_code": "999999", "resident_code": f"{i:011d}"} for i in range(n)
+        rows[i % len(rows)] | {"lg_code": "999999", "resident_code": f"{code:011d}"}
+        for i, code in enumerate(codes)
     ]
 
 
@@ -334,7 +338,8 @@ def run_backend(backend: Backend, residents: int, changes: int, backlog: int) ->
         start = time.perf_counter()
         net.run_until_quiet()
         seed_s = time.perf_counter() - start
-        raw = raw_limits(backend.new_url, identity_rows(net.municipality(INAGI).engine, 20_000))
+        sample = identity_rows(net.municipality(INAGI).engine, max(20_000, backlog))
+        raw = raw_limits(backend.new_url, sample)  # on as many rows as the backlog drained
         before = count_changes(net)
         start = time.perf_counter()
         moved = relocate(net, clock, changes, "百村")

@@ -71,6 +71,7 @@ TOKYO = "130001"
 NATIONAL = "national"
 LAYOUT = "bench-three"
 POLL = 0.05
+RAW_ROWS = 20_000  # at least: the raw limits are measured on as many rows as the backlog
 REST = "postgres, the rest"
 POLLER = "this process"  # the poll, and the seed's tail after its commit
 LABELS = {NATIONAL: "national", TOKYO: "東京都", INAGI: "稲城市"}
@@ -389,7 +390,7 @@ def run_network(
             stop(files, seen)
         inagi = make_engine(NodeConfig.load(files.node_file(INAGI)).db)
         try:
-            rows = identity_rows(inagi, 20_000)
+            rows = identity_rows(inagi, max(RAW_ROWS, backlog))  # as many as were drained
         finally:
             inagi.dispose()
         raw = raw_limits(backend.new_url, rows, durable=True)  # the nodes' own setting
