@@ -4,14 +4,12 @@ municipality."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from juki.core.identifiers import ResidentCode
 from juki.network.envelope import canonical_json
 from juki.network.identity_runs import (
     IDENTITY_INFO_CHANGES,
@@ -28,6 +26,7 @@ from juki.network.messages import (
     body_of,
     parse_body,
 )
+from support.identities import identity_info
 
 INAGI, FUCHU = "132250", "132063"
 
@@ -35,21 +34,7 @@ INAGI, FUCHU = "132250", "132063"
 def person(
     i: int, lg_code: str = INAGI, address: str = "東京都稲城市東長沼1番地"
 ) -> IdentityInfoBody:
-    return IdentityInfoBody(
-        resident_code=ResidentCode.complete(f"{1_000_000_000 + i:010d}").value,
-        my_number=None,
-        family_name="連続",
-        given_name="太郎",
-        family_name_kana="レンゾク",
-        given_name_kana="タロウ",
-        birth_date=date(1980, 1, 2),
-        sex="male",
-        address=address,
-        status="active",
-        lg_code=lg_code,
-        change_reason="relocation",
-        changed_on=date(2025, 4, 1),
-    )
+    return identity_info(i, lg_code=lg_code, address=address)
 
 
 def body(lg_code: str, changes: list[IdentityInfoBody]) -> dict[str, Any]:
