@@ -181,10 +181,21 @@ def _stat(pid: int | str) -> list[str]:
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
 
+@dataclass(frozen=True)
+class Reading:
+    """CPU seconds at one moment: per process (or part of the server), and each node
+    database's backends by pid, so a backend that exits between two readings is not taken
+    away from its node (its CPU since the first reading lands in the server's rest, where the
+    main process counts what it reaped)."""
+
+    totals: dict[str, float]
+    backends: dict[int, tuple[str, float]]
+
+
 class Server:
-    """A PostgreSQL server's CPU seconds: each node's database's backends (the node's pool
-    keeps them for the run), and the rest — the main process, background workers, the poll's
-    backends, and any backend that exited (counted when the main process reaps it)."""
+    """A PostgreSQL server's CPU seconds: each node's database's backends, and the rest — the
+    main process, background workers, the poll's backends, and any backend that exited
+    (counted when the main process reaps it)."""
 
     def __init__(self, urls: dict[str, str]) -> None:
         self.reader = Reader(urls[NATIONAL])
@@ -195,7 +206,9 @@ class Server:
         self.postmaster = int(_stat(str(checkpointer))[1])
         self.polls: set[int] = set()  # this process's backends, in the rest
 
-    def read(self) -> dict[str, float]:
+    def read(self) -> tuple[float, dict[int, tuple[str, float]]]:
+        """The whole server's CPU seconds (reaped children included), and each node database
+        backend's: (its node's key, its CPU seconds) by pid."""
         ticks = os.sysconf("SC_CLK_TCK")
         children: dict[int, int] = {}
         for proc in Path("/proc").iterdir():
@@ -209,12 +222,12 @@ class Server:
         backends = self.reader.conn.execute(
             sa.text("SELECT pid, datname FROM pg_stat_activity WHERE pid <> pg_backend_pid()")
         ).all()
-        out = {f"{node} db": 0.0 for node in self.node_of.values()}
-        for pid, datname in backends:
-            if datname in self.node_of and pid not in self.polls:
-                out[f"{self.node_of[datname]} db"] += children.pop(pid, 0) / ticks
-        out[REST] = (own + sum(children.values())) / ticks
-        return out
+        ours = {
+            pid: (f"{self.node_of[datname]} db", children[pid] / ticks)
+            for pid, datname in backends
+            if datname in self.node_of and pid not in self.polls and pid in children
+        }
+        return (own + sum(children.values())) / ticks, ours
 
     def close(self) -> None:
         self.reader.close()
@@ -239,15 +252,30 @@ class Meter:
         self.pids = pids
         self.server = server
 
-    def read(self) -> dict[str, float]:
-        out = {node_id: cpu_seconds(pid) for node_id, pid in self.pids.items()}
+    def read(self) -> Reading:
+        totals = {node_id: cpu_seconds(pid) for node_id, pid in self.pids.items()}
+        backends: dict[int, tuple[str, float]] = {}
         if self.server is not None:
-            out |= self.server.read()
-        out[POLLER] = time.process_time()
-        return out
+            totals[REST], backends = self.server.read()  # the whole server, until `since`
+        totals[POLLER] = time.process_time()
+        return Reading(totals, backends)
 
-    def since(self, before: dict[str, float]) -> dict[str, float]:
-        return {k: v - before[k] for k, v in self.read().items()}
+    def since(self, before: Reading) -> dict[str, float]:
+        """CPU seconds spent since `before`: a node database's are its backends' that were
+        alive at the end (a backend born since counts whole); the server's rest is the rest."""
+        now = self.read()
+        out = {k: v - before.totals[k] for k, v in now.totals.items() if k != POLLER}
+        if self.server is not None:
+            dbs = {f"{node} db": 0.0 for node in self.server.node_of.values()}
+            for pid, (key, cpu) in now.backends.items():
+                held = before.backends.get(pid)
+                dbs[key] += cpu - (held[1] if held is not None and held[0] == key else 0.0)
+            out[REST] -= sum(dbs.values())
+            rest = out.pop(REST)
+            out |= dbs
+            out[REST] = rest
+        out[POLLER] = now.totals[POLLER] - before.totals[POLLER]
+        return out
 
 
 class Commit:
@@ -256,7 +284,7 @@ class Commit:
 
     def __init__(self, meter: Meter) -> None:
         self.meter = meter
-        self.cpu: dict[str, float] = {}
+        self.cpu = Reading({}, {})
         self.start = 0.0
 
     def __call__(self, _residents: int) -> None:
