@@ -19,7 +19,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 import sqlalchemy as sa
 import structlog
@@ -125,16 +125,7 @@ class DeliveryWorker:
             return self._failed(msg, "unknown_peer", str(exc))
         if len(batch) > 1:
             return self._send_batch(batch, endpoint)
-        header = {
-            "protocol": PROTOCOL_VERSION,
-            "message_id": msg.message_id,
-            "message_type": msg.message_type,
-            "schema_version": msg.schema_version,
-            "sender": self.node_id,
-            "recipient": msg.peer,
-            "created_at": now.isoformat(),  # signed at each attempt: freshness is per attempt
-            "seq": msg.seq,
-        }
+        header = self._header(msg, msg.message_type, msg.schema_version, now)
         payload = signed_around(self.key, header, msg.raw_body.encode())
         try:
             reply = self.transport.send(msg.peer, endpoint, payload)
@@ -156,19 +147,9 @@ class DeliveryWorker:
         batch not taken at all (refused whole, unreachable) fails its first message only: it
         goes alone next time, so a fault is found on the message that has it."""
         head, now = batch[0], self.clock.now()
-        header = {
-            "protocol": PROTOCOL_VERSION,
-            "message_id": head.message_id,
-            "message_type": MESSAGE_BATCH,
-            "schema_version": BATCH_VERSION,
-            "sender": self.node_id,
-            "recipient": head.peer,
-            "created_at": now.isoformat(),
-            "seq": head.seq,
-        }
         payload = signed_batch(
             self.key,
-            header,
+            self._header(head, MESSAGE_BATCH, BATCH_VERSION, now),
             [(m.message_id, m.message_type, m.schema_version, m.seq, m.raw_body) for m in batch],
         )
         try:
@@ -187,6 +168,22 @@ class DeliveryWorker:
         if len(acked) < min(len(batch), len(reply.items)):
             self._settle(batch[len(acked)], reply.items[len(acked)])
         return StepResult(head.message_id, head.peer, head.seq, reply.items[0].status.value)
+
+    def _header(
+        self, head: store.Outgoing, message_type: str, version: int, now: datetime
+    ) -> dict[str, Any]:
+        """Every envelope field but body and signature, for `head` (a message alone, or the
+        first of a batch): signed at each attempt, so freshness is per attempt."""
+        return {
+            "protocol": PROTOCOL_VERSION,
+            "message_id": head.message_id,
+            "message_type": message_type,
+            "schema_version": version,
+            "sender": self.node_id,
+            "recipient": head.peer,
+            "created_at": now.isoformat(),
+            "seq": head.seq,
+        }
 
     def _settle(self, msg: store.Outgoing, reply: Reply) -> StepResult:
         now = self.clock.now()
