@@ -1,7 +1,8 @@
 """`python -m bench NAME [--residents N] …`, NAME one of seed, events, network, certificates,
-oplog, kiosk, topology, all, provision, national, idle, startup.
+oplog, kiosk, topology, all, provision, standby, national, idle, startup.
 
-`provision` and `national` load a national-size index (a million persons by default), `idle`
+`provision`, `standby` and `national` load a national-size index (a million persons by default;
+`standby` then reads it on a hot standby made of it), `idle`
 watches an idle demo network for a minute (`--seconds`): none of them is part of `all`.
 `startup` times light commands next to a bare `python -c pass`. `network --processes` runs the
 network benchmark's backlog with each node in a process of its own.
@@ -22,6 +23,7 @@ from bench import (
     oplog,
     provision,
     seed,
+    standby,
     startup,
     topology,
 )
@@ -41,6 +43,7 @@ def main(argv: list[str] | None = None) -> None:
             "kiosk",
             "topology",
             "provision",
+            "standby",
             "idle",
             "startup",
             "national",
@@ -100,6 +103,8 @@ def main(argv: list[str] | None = None) -> None:
         startup.main(args.runs)
     if args.which == "provision":  # a national-size load: not part of `all`
         provision.main(args.persons, args.batch, args.seed)
+    if args.which == "standby":  # a national-size load and a base backup: not part of `all`
+        standby.main(args.persons, args.batch, args.seed)
     if args.which == "idle":  # a minute of an idle network: not part of `all`
         idle.main(args.seconds, min(args.residents, 100), args.backend)
     if args.which == "national":

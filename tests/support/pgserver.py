@@ -267,6 +267,50 @@ class PostgresServer:
             raise
         return self
 
+    def standby(self, *, settings: Mapping[str, str] | None = None) -> PostgresServer:
+        """A hot standby of this server, started: a base backup (`pg_basebackup -R`) streaming
+        the WAL from here, read-only, `hot_standby_feedback` on (the primary keeps the rows a
+        standby query still reads). The caller stops it."""
+        standby = PostgresServer(
+            dbname=self.dbname,
+            bindir=self._bindir,
+            settings={"hot_standby_feedback": "on", **(settings or {})},
+        )
+        standby._start_following(self)
+        return standby
+
+    def _start_following(self, primary: PostgresServer) -> None:
+        bindir = primary._bindir or find_bindir()
+        try:
+            self._prepare_dirs()
+            backup = self._run(
+                [
+                    str(bindir / "pg_basebackup"),
+                    "-D",
+                    str(self.data_dir),
+                    "-h",
+                    HOST,
+                    "-p",
+                    str(primary.port),
+                    "-U",
+                    SUPERUSER,
+                    "-R",
+                    "-X",
+                    "stream",
+                    "--checkpoint=fast",  # the default waits for a spread checkpoint: minutes
+                    "--no-sync",
+                ]
+            )
+            if backup.returncode != 0:
+                raise PostgresServerError(
+                    f"pg_basebackup failed ({backup.returncode}):\n{backup.stdout}\n{backup.stderr}"
+                )
+            self._start_server(bindir)
+            atexit.register(self.stop)
+        except BaseException:
+            self.stop()
+            raise
+
     def stop_abandoned(self, bindir: Path) -> None:
         """A killed test run (a timeout, SIGKILL) cannot stop its servers: its atexit hook never
         runs. Stop and remove those whose run is gone; a directory without an owner file is

@@ -8,6 +8,8 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from juki.cards.local_ca import load_or_create
 from juki.certificates.desk import CertificateDesk
 from juki.core.clock import Clock, SystemClock
@@ -21,7 +23,8 @@ from juki.nodes.metrics import NodeMetrics
 from juki.nodes.municipality import MunicipalityNode
 from juki.nodes.national import NationalNode
 from juki.nodes.node import Node, NodeIdentity
-from juki.storage.engine import make_engine
+from juki.storage.engine import DatabaseUrlError, make_engine
+from juki.storage.standby import Standby, StandbyError
 
 
 def bootstrap(config: NodeConfig, *, clock: Clock | None = None) -> Node:
@@ -62,6 +65,8 @@ def bootstrap(config: NodeConfig, *, clock: Clock | None = None) -> Node:
         events=NodeMetrics(),
         query_transport=transport,
     )
+    if config.standby_db:
+        node.standby = standby_of(config, node.engine)
     if config.checkpoint_interval_s:
         node.checkpoint_interval = timedelta(seconds=config.checkpoint_interval_s)
     if isinstance(node, MunicipalityNode):
@@ -81,9 +86,25 @@ def bootstrap(config: NodeConfig, *, clock: Clock | None = None) -> Node:
     return node
 
 
+def standby_of(config: NodeConfig, primary: sa.Engine) -> Standby:
+    """The configured hot standby, refused unless it is one and of this node's database."""
+    try:
+        standby = Standby(make_engine(config.standby_db))
+    except (StandbyError, DatabaseUrlError) as exc:
+        raise ConfigError(f"{config.node_id}: {exc}") from exc
+    try:
+        standby.check(primary)
+    except StandbyError as exc:
+        standby.engine.dispose()
+        raise ConfigError(f"{config.node_id}: {exc}") from exc
+    return standby
+
+
 def close_node(node: Node) -> None:
     """Release what `bootstrap` opened."""
     transport = node.worker.transport
     if isinstance(transport, HttpsTransport):
         transport.close()
     node.engine.dispose()
+    if node.standby is not None:
+        node.standby.engine.dispose()

@@ -95,6 +95,10 @@ class NodeConfig:
     pkcs11_module: str = ""
     softhsm2_conf: str = ""
     webauthn_rp_id: str = ""
+    # National and prefectures on PostgreSQL: a hot standby of `db` (streaming replication)
+    # that provision reads from once it has caught up (juki.storage.standby, docs/scale.md).
+    # Checked at start: in recovery, and a copy of `db`. Empty: provision reads `db`.
+    standby_db: str = ""
 
     @property
     def endpoint(self) -> str:
@@ -161,6 +165,8 @@ class NodeConfig:
             raise ConfigError("checkpoint_interval_s must be 0 (on demand only) or more seconds")
         if config.kind is NodeKind.NATIONAL and not config.root_key:
             raise ConfigError("the national node's configuration must name its root_key")
+        if config.standby_db and config.kind not in (NodeKind.NATIONAL, NodeKind.PREFECTURE):
+            raise ConfigError("standby_db: only the national node and prefectures provide")
         return config
 
     def to_text(self) -> str:

@@ -46,6 +46,7 @@ from juki.nodes import checkpoints
 from juki.nodes.identity import Digest, copies_digest
 from juki.security.actors import Actor
 from juki.security.store import append_entry, chain_head
+from juki.storage.standby import Standby
 
 log = structlog.get_logger("juki.nodes")
 
@@ -89,6 +90,8 @@ class Node:
     # How often the node signs a checkpoint of its oplog chain head and sends it to its parent
     # (when the chain grew since the last one); None: only on demand (`checkpoint`).
     checkpoint_interval: timedelta | None = None
+    # A hot standby provision reads from (`juki.storage.standby`); None: the node's database.
+    standby: Standby | None = None
     _next_checkpoint_at: datetime | None = None
 
     def __init__(

@@ -22,6 +22,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
+from types import TracebackType
 from typing import Any, Final, TypeVar
 
 import sqlalchemy as sa
@@ -40,6 +41,7 @@ from juki.provision.provide import ProvisionResult, agency_actor, provide
 from juki.provision.requests import LookupRequest
 from juki.provision.store import SqlProvisionRecords, SqlProvisionUnitOfWork
 from juki.storage.driver_query import DriverQuery
+from juki.storage.standby import Standby
 
 CHUNK: Final = 500
 T = TypeVar("T")
@@ -195,15 +197,66 @@ class SqlIdentitySource:
 
 
 class SqlProvideUnitOfWork(SqlProvisionUnitOfWork):
-    identities: SqlIdentitySource
-    abroad: SqlIdentitySource
+    """With a `standby`, identity_info and the 附票's copies are read on it once it has
+    replayed what the primary held when the first lookup is read (`juki.storage.standby`); the
+    register, the records and the oplog stay on the primary, in the request's transaction. A
+    request refused as a whole reads nothing, and waits for no standby."""
+
     provisions: SqlProvisionRecords
+    read_on: str = ""
+
+    def __init__(
+        self,
+        engine: sa.Engine,
+        *,
+        clock: Clock | None = None,
+        ids: IdSource | None = None,
+        standby: Standby | None = None,
+    ) -> None:
+        super().__init__(engine, clock=clock, ids=ids)
+        self._standby = standby
+        self._reads: tuple[SqlIdentitySource, SqlIdentitySource] | None = None
+        self._standby_conn: sa.Connection | None = None
 
     def _bind(self, conn: sa.Connection) -> None:
         super()._bind(conn)
-        self.identities = SqlIdentitySource(conn)
-        self.abroad = SqlIdentitySource(conn, fuhyo=True)
+        self._reads = None
+        self.read_on = ""
         self.provisions = SqlProvisionRecords(conn, self.clock)
+
+    def _sources(self) -> tuple[SqlIdentitySource, SqlIdentitySource]:
+        if self._reads is None:
+            reads = self.connection
+            if self._standby is not None:
+                on = self._standby.caught_up(reads)
+                self.read_on = on.describe()
+                if on.connection is not None:
+                    reads = self._standby_conn = on.connection
+            self._reads = (SqlIdentitySource(reads), SqlIdentitySource(reads, fuhyo=True))
+        return self._reads
+
+    @property
+    def identities(self) -> SqlIdentitySource:
+        return self._sources()[0]
+
+    @property
+    def abroad(self) -> SqlIdentitySource:
+        """The 附票本人確認情報 (people abroad), read where identity_info is."""
+        return self._sources()[1]
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            super().__exit__(exc_type, exc, tb)
+        finally:
+            self._reads = None
+            if self._standby_conn is not None:
+                self._standby_conn.close()
+                self._standby_conn = None
 
 
 def provide_batch(
@@ -216,11 +269,13 @@ def provide_batch(
     clock: Clock | None = None,
     bad_lines: int = 0,
     ids: IdSource | None = None,
+    standby: Standby | None = None,
 ) -> ProvisionResult:
     """Answer an authenticated agency's lookups at the node whose database `engine` is: judged
     by the node's register on the clock's day, every lookup recorded and the request in the
     oplog, in one transaction (`juki.provision.provide.provide`). `requests` come from
     `juki.provision.requests.parse_lines`; `bad_lines` is how many lines it refused; `ids`
-    draws the request id (the simulator passes a seeded source)."""
-    uow = SqlProvideUnitOfWork(engine, clock=clock, ids=ids)
+    draws the request id (the simulator passes a seeded source); `standby`, a hot standby the
+    lookups are read on when it has caught up (the oplog entry says where they were read)."""
+    uow = SqlProvideUnitOfWork(engine, clock=clock, ids=ids, standby=standby)
     return provide(uow, agency_actor(agency_id), task_ref, purpose, requests, bad_lines=bad_lines)

@@ -156,6 +156,7 @@ def provision_router(node: Node) -> APIRouter:
             good,
             clock=node.clock,
             bad_lines=len(bad),
+            standby=node.standby,
         )
         lines = [a.as_json() for a in result.answers] + [b.as_json() for b in bad]
         lines.sort(key=lambda d: int(d["line"]))

@@ -101,3 +101,8 @@ class ProvideUnitOfWork(ProvisionUnitOfWork, Protocol):
 
     @property
     def provisions(self) -> ProvisionRecords: ...
+
+    @property
+    def read_on(self) -> str:
+        """Where the lookups were read when not simply on the node's database (a standby, or
+        the primary because the standby could not be): the oplog entry says it. '' otherwise."""

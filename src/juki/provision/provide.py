@@ -222,6 +222,8 @@ def _entry(
         f"{counts['provided']}, not_found {counts['not_found']}, refused {counts['refused']}"
         f"; bad lines {bad_lines}"
     )
+    if uow.read_on:  # before the reasons, which may be long: the entry keeps 500 characters
+        detail += f"; {uow.read_on}"
     if result.refusal is not None:
         detail += f"; refused: {result.refusal}"
     withheld = sum(a.recorded_refusal is not None for a in result.answers)

@@ -256,3 +256,13 @@ def test_a_national_operator_adds_lists_and_withdraws_a_store_and_its_calls_stop
         ("kiosk POST /kiosk/v1/challenge", "rejected", "kiosk_store"),
         ("withdraw_kiosk_store", "rejected", "national_operator"),
     ]
+
+
+def test_only_the_nodes_that_provide_may_name_a_standby(network: NetworkFiles) -> None:
+    for config in network.configs():
+        data = {**config.to_json(), "standby_db": "postgresql://juki@127.0.0.1/standby"}
+        if config.kind in (NodeKind.NATIONAL, NodeKind.PREFECTURE):
+            assert NodeConfig.from_json(data).standby_db.endswith("/standby")
+        else:
+            with pytest.raises(ConfigError, match="standby_db: only the national node"):
+                NodeConfig.from_json(data)
