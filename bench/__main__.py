@@ -1,8 +1,9 @@
 """`python -m bench NAME [--residents N] …`, NAME one of seed, events, network, certificates,
-oplog, kiosk, topology, all, provision, standby, national, idle, startup.
+oplog, kiosk, topology, all, provision, standby, connections, national, idle, startup.
 
 `provision`, `standby` and `national` load a national-size index (a million persons by default;
-`standby` then reads it on a hot standby made of it), `idle`
+`standby` then reads it on a hot standby made of it; `connections` measures what each server
+connection holds after provision work on it), `idle`
 watches an idle demo network for a minute (`--seconds`): none of them is part of `all`.
 `startup` times light commands next to a bare `python -c pass`. `network --processes` runs the
 network benchmark's backlog with each node in a process of its own.
@@ -14,6 +15,7 @@ import argparse
 
 from bench import (
     certificates,
+    connections,
     events,
     idle,
     kiosk,
@@ -44,6 +46,7 @@ def main(argv: list[str] | None = None) -> None:
             "topology",
             "provision",
             "standby",
+            "connections",
             "idle",
             "startup",
             "national",
@@ -79,6 +82,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--slots", type=int, default=None, help="kiosk requests in flight per municipality"
     )
+    parser.add_argument("--clients", type=int, default=200, help="connections (connections)")
     parser.add_argument("--seconds", type=float, default=60.0, help="idle: seconds measured")
     parser.add_argument("--runs", type=int, default=10, help="startup: runs of each command")
     args = parser.parse_args(argv)
@@ -105,6 +109,8 @@ def main(argv: list[str] | None = None) -> None:
         provision.main(args.persons, args.batch, args.seed)
     if args.which == "standby":  # a national-size load and a base backup: not part of `all`
         standby.main(args.persons, args.batch, args.seed)
+    if args.which == "connections":  # a server of its own and a loaded index: not part of `all`
+        connections.main(args.persons, args.clients, args.seed)
     if args.which == "idle":  # a minute of an idle network: not part of `all`
         idle.main(args.seconds, min(args.residents, 100), args.backend)
     if args.which == "national":
