@@ -35,7 +35,9 @@ import sqlalchemy as sa
 from bench.common import Backend, backends, table
 from juki.core.clock import JST, FixedClock
 from juki.network import pki
+from juki.network.batch import MAX_BATCH_BODY_BYTES
 from juki.network.envelope import Envelope, uuid7
+from juki.network.identity_runs import RUN_BYTES
 from juki.network.messages import IdentityInfoBody
 from juki.network.transport import Reply
 from juki.nodes.codes import POOL_BATCH
@@ -94,16 +96,19 @@ def identity_rows(engine: sa.Engine, n: int) -> list[dict[str, Any]]:
     ]
 
 
-# About the identity_info one full batch carries (`juki.network.batch`: 256 KiB of messages).
-LEVEL_BATCH = 400
+# About the identity_info one message of changes carries (`identity_runs.RUN_BYTES`, a message
+# alone: 252 KiB), and as many as the messages one full batch carries (`juki.network.batch`:
+# 4 MiB): a level applies each message's changes together and commits once per batch.
+LEVEL_RUN = 400
+LEVEL_BATCH = LEVEL_RUN * (MAX_BATCH_BODY_BYTES // RUN_BYTES)
 RATIOS = "ratio to each raw limit"
 LEVEL_WRITES = "a level's writes"
 LIMITS_NOTE = (
     "Raw limits, each measured in the same run into a fresh database of the same kind: "
     "executemany of identity rows (and COPY on PostgreSQL); and a level's writes, what any "
     "level (prefecture, national) must write for each identity_info however it travels "
-    "(apply_identities: its copy upserted and its history appended, "
-    f"{LEVEL_BATCH} to a transaction): a level's rate can reach that, never executemany's."
+    f"(apply_identities: its copy upserted and its history appended, {LEVEL_RUN} at a time, "
+    f"{LEVEL_BATCH:,} to a transaction): a level's rate can reach that, never executemany's."
 )
 
 
@@ -118,8 +123,9 @@ def raw_limits(
 
 def level_writes(url: str, rows: list[dict[str, Any]], durable: bool = False) -> float:
     """`apply_identities` of `rows` (as bodies, built untimed and unchecked: the rows are a
-    CS's copies renumbered) into a fresh node database, in transactions of `LEVEL_BATCH`: the
-    database work a level cannot avoid for a change, with no network, parsing or checks."""
+    CS's copies renumbered) into a fresh node database, `LEVEL_RUN` at a time in transactions
+    of `LEVEL_BATCH`: the database work a level cannot avoid for a change, with no network,
+    parsing or checks."""
     fields = IdentityInfoBody.model_fields
     bodies = [IdentityInfoBody.model_construct(**{k: r[k] for k in fields}) for r in rows]
     ids = [str(uuid.UUID(int=i + 1)) for i in range(len(bodies))]
@@ -128,10 +134,11 @@ def level_writes(url: str, rows: list[dict[str, Any]], durable: bool = False) ->
     try:
         now = datetime.now(JST)
         start = time.perf_counter()
-        for i in range(0, len(bodies), LEVEL_BATCH):
-            run = list(zip(bodies[i : i + LEVEL_BATCH], ids[i : i + LEVEL_BATCH], strict=True))
+        changes = list(zip(bodies, ids, strict=True))
+        for i in range(0, len(changes), LEVEL_BATCH):
             with engine.begin() as conn:
-                apply_identities(conn, run, now=now)
+                for j in range(i, min(i + LEVEL_BATCH, len(changes)), LEVEL_RUN):
+                    apply_identities(conn, changes[j : j + LEVEL_RUN], now=now)
         return len(bodies) / (time.perf_counter() - start)
     finally:
         engine.dispose()

@@ -14,8 +14,8 @@ from typing import Any, Final
 import sqlalchemy as sa
 
 from juki.network.batch import ITEM_OVERHEAD_BYTES
-from juki.network.envelope import Envelope, canonical_json
-from juki.network.store import DELIVERED, PENDING, Outgoing, link_row
+from juki.network.envelope import Envelope
+from juki.network.store import DELIVERED, PENDING, Outgoing, link_row, queued_body
 from juki.network.tables import net_inbox, net_links, net_outbox
 from juki.storage.bulk import BulkWrite, PerDialect, one_of
 from juki.storage.driver_query import DriverQuery
@@ -130,9 +130,11 @@ def enqueue(
     now: datetime,
 ) -> list[int]:
     """Queue (type, schema version, body, message id) messages for `peer`, in order, taking
-    the link's next sequence numbers: one read and one write of the link for them all."""
+    the link's next sequence numbers: one read and one write of the link for them all.
+    `store.MessageTooLarge` (nothing queued) if a body could not go alone."""
     if not messages:
         return []
+    bodies = [queued_body(body) for _, _, body, _ in messages]
     first = int(link_row(conn, peer).next_send_seq)
     conn.execute(_ADVANCE, {"k_peer": peer, "next_send_seq": first + len(messages)})
     stamp = now.isoformat()
@@ -145,13 +147,13 @@ def enqueue(
                 first + i,
                 message_type,
                 version,
-                canonical_json(body).decode("utf-8"),
+                bodies[i],
                 stamp,
                 PENDING,
                 0,
                 stamp,
             )
-            for i, (message_type, version, body, message_id) in enumerate(messages)
+            for i, (message_type, version, _, message_id) in enumerate(messages)
         ],
     )
     announce(conn)  # as `store.enqueue`: the node wakes once this commits

@@ -34,7 +34,13 @@ from juki.network.batch import (
     signed_batch,
 )
 from juki.network.directory import Directory, DirectoryError, NodeStatus
-from juki.network.envelope import PROTOCOL_VERSION, signed_around, uuid7
+from juki.network.envelope import (
+    MAX_ENVELOPE_BYTES,
+    MAX_MESSAGE_BODY_BYTES,
+    PROTOCOL_VERSION,
+    signed_around,
+    uuid7,
+)
 from juki.network.transport import Reply, ReplyStatus, Transport, TransportError
 
 log = structlog.get_logger("juki.network.delivery")
@@ -97,6 +103,9 @@ class DeliveryWorker:
         self.is_disconnected = is_disconnected
         self.backoff = backoff or Backoff()
         self.max_batch = max_batch
+        # Peers that refused a batch larger than a message alone as oversized (a node from
+        # before ADR 0010): batches to them no larger than that, for this process's life.
+        self._small_batches: set[str] = set()
 
     @staticmethod
     def _blocked(directory: Directory) -> frozenset[str]:
@@ -114,8 +123,11 @@ class DeliveryWorker:
             msg = store.next_due(conn, now, self._blocked(directory))
             if msg is None:
                 return None
+            limit = (
+                MAX_MESSAGE_BODY_BYTES if msg.peer in self._small_batches else MAX_BATCH_BODY_BYTES
+            )
             batch = (
-                batch_store.following(conn, msg, self.max_batch, MAX_BATCH_BODY_BYTES)
+                batch_store.following(conn, msg, self.max_batch, limit)
                 if self.max_batch > 1 and msg.attempts == 0
                 else [msg]
             )
@@ -156,6 +168,17 @@ class DeliveryWorker:
             reply = self.transport.send(head.peer, endpoint, payload)
         except TransportError as exc:
             return self._failed(head, "transport", str(exc))
+        if (
+            not reply.items
+            and reply.reason == "oversized"
+            and len(payload) > MAX_ENVELOPE_BYTES
+            and head.peer not in self._small_batches
+        ):
+            # a receiver that takes no batch larger than a message alone: nothing failed, the
+            # same messages go again at once in batches it takes (ADR 0010, upgrade order)
+            self._small_batches.add(head.peer)
+            log.warning("peer takes only small batches", node=self.node_id, peer=head.peer)
+            return StepResult(head.message_id, head.peer, head.seq, "oversized")
         if not reply.items:
             return self._failed(head, reply.reason or reply.status.value, reply.detail)
         acked: list[tuple[store.Outgoing, str]] = []

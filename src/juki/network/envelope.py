@@ -22,7 +22,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from juki.network import pki
 
 PROTOCOL_VERSION: Final = 1
+# A message alone, a query or an answer: at most this; a batch of messages may be larger
+# (`juki.network.batch.MAX_BATCH_ENVELOPE_BYTES`), each message in it no larger than this allows.
 MAX_ENVELOPE_BYTES: Final = 256 * 1024
+MAX_MESSAGE_BODY_BYTES: Final = MAX_ENVELOPE_BYTES - 4096  # the envelope's own fields fit in 4 KiB
 # What the header may hold, checked before the signature: every value fits the columns the inbox,
 # dead-letter and refusal logs keep it in (on SQLite and PostgreSQL alike: no NUL, no integer
 # past BIGINT), so a signed message of any body is recorded, never an error of the database.

@@ -27,8 +27,8 @@ from typing import Annotated, Final
 
 from pydantic import Field, model_validator
 
-from juki.network.batch import ITEM_OVERHEAD_BYTES, MAX_BATCH_BODY_BYTES
-from juki.network.envelope import canonical_json
+from juki.network.batch import ITEM_OVERHEAD_BYTES
+from juki.network.envelope import MAX_MESSAGE_BODY_BYTES, canonical_json
 from juki.network.message_base import LgCodeStr, MessageBody
 from juki.network.messages import (
     CURRENT_VERSION,
@@ -40,8 +40,8 @@ from juki.network.messages import (
 
 IDENTITY_INFO_CHANGES: Final = "identity_info_changes"
 MAX_CHANGES: Final = 1024
-# A message of changes fits a batch alone: about 400 changes of ordinary length.
-RUN_BYTES: Final = MAX_BATCH_BODY_BYTES - ITEM_OVERHEAD_BYTES
+# A message of changes could go alone (a retry does): about 400 changes of ordinary length.
+RUN_BYTES: Final = MAX_MESSAGE_BODY_BYTES - ITEM_OVERHEAD_BYTES
 
 
 class IdentityInfoChanges(MessageBody):

@@ -22,7 +22,7 @@ from juki.core.clock import Clock
 from juki.core.errors import RuleViolation
 from juki.network import authority, store
 from juki.network.authority import NotAuthorised
-from juki.network.batch import MESSAGE_BATCH
+from juki.network.batch import MAX_BATCH_ENVELOPE_BYTES, MESSAGE_BATCH
 from juki.network.directory import Directory
 from juki.network.envelope import MAX_ENVELOPE_BYTES, Envelope, EnvelopeError
 from juki.network.messages import LINK_SKIP, LinkSkip, MessageBody, SchemaError, parse_body
@@ -62,8 +62,11 @@ class NoEvents:
 
 @dataclass(frozen=True, slots=True)
 class ReceiverConfig:
+    """`max_bytes`: a message alone, a query; `max_batch_bytes`: a batch of messages."""
+
     freshness: timedelta = timedelta(minutes=5)
     max_bytes: int = MAX_ENVELOPE_BYTES
+    max_batch_bytes: int = MAX_BATCH_ENVELOPE_BYTES
 
 
 class Receiver:
@@ -119,8 +122,12 @@ class Receiver:
             log.error("could not record refusal", node=self.node_id, reason=reason)
         return Reply(ReplyStatus.REFUSED, reason, detail)
 
-    def check(self, raw: bytes, tls_peer: str | None = None) -> Envelope | Reply:
+    def check(
+        self, raw: bytes, tls_peer: str | None = None, *, batch: bool = False
+    ) -> Envelope | Reply:
         """Every check before the body is looked at; also run on queries and their answers.
+        Only where a batch may come (`batch`: the messages door) may the envelope be larger
+        than a message alone, and then only a batch.
 
         `tls_peer` is the node the connection's client certificate names, where the transport
         knows it (`juki.nodes.tls_peers`): the envelope must be signed by that same node."""
@@ -128,12 +135,17 @@ class Receiver:
             return Reply(
                 ReplyStatus.UNAVAILABLE, "recipient_disconnected", f"{self.node_id} 離脱中"
             )
+        limit = max(self.config.max_bytes, self.config.max_batch_bytes if batch else 0)
         try:
-            env = Envelope.from_bytes(raw, max_bytes=self.config.max_bytes)
+            env = Envelope.from_bytes(raw, max_bytes=limit)
         except EnvelopeError as exc:
             sender, mid = _claimed(raw)
             return self.refuse(exc.reason, exc.detail, sender, mid)
         who = {"sender": env.sender, "message_id": env.message_id}
+        if env.message_type != MESSAGE_BATCH and len(raw) > self.config.max_bytes:
+            # only a batch may be larger: what is alone here could not be retried anywhere
+            detail = f"{len(raw)} bytes, limit {self.config.max_bytes} (a batch: {limit})"
+            return self.refuse("oversized", detail, **who)
         if env.recipient != self.node_id:
             return self.refuse("misaddressed", f"addressed to {env.recipient}", **who)
         directory = self.directory()
@@ -161,7 +173,7 @@ class Receiver:
     # -- receiving ---------------------------------------------------------------------------
 
     def receive(self, raw: bytes, tls_peer: str | None = None) -> Reply:
-        checked = self.check(raw, tls_peer)
+        checked = self.check(raw, tls_peer, batch=True)
         if isinstance(checked, Reply):
             return checked
         env = checked

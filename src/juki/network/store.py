@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from juki.network.envelope import Envelope, canonical_json
+from juki.network.envelope import MAX_MESSAGE_BODY_BYTES, Envelope, canonical_json
 from juki.network.messages import CURRENT_VERSION, LINK_SKIP, LinkSkip, body_of
 from juki.network.tables import (
     net_dead_letters,
@@ -68,6 +68,20 @@ def link_row(conn: sa.Connection, peer: str) -> sa.Row[Any]:
     return row
 
 
+class MessageTooLarge(ValueError):
+    """A body larger than a message alone may carry: queued, it could travel in a batch but
+    never be retried alone. Nothing was queued (raised before the link's sequence moves)."""
+
+
+def queued_body(body: dict[str, Any]) -> str:
+    """A message's body as the outbox keeps it (canonical JSON), refused over
+    `MAX_MESSAGE_BODY_BYTES`."""
+    data = canonical_json(body)
+    if len(data) > MAX_MESSAGE_BODY_BYTES:
+        raise MessageTooLarge(f"a body of {len(data)} bytes, limit {MAX_MESSAGE_BODY_BYTES}")
+    return data.decode("utf-8")
+
+
 def enqueue(
     conn: sa.Connection,
     *,
@@ -79,7 +93,9 @@ def enqueue(
     now: datetime,
 ) -> int:
     """Queue a message for `peer`, taking the link's next sequence number (and wake the node's
-    stepper when it commits, should another process be queueing it)."""
+    stepper when it commits, should another process be queueing it). `MessageTooLarge` if
+    the body could not go alone."""
+    text = queued_body(body)
     seq = int(link_row(conn, peer).next_send_seq)
     conn.execute(_ADVANCE_SEND, {"k_peer": peer, "next_send_seq": seq + 1})
     stamp = now.isoformat()
@@ -91,7 +107,7 @@ def enqueue(
             "seq": seq,
             "message_type": message_type,
             "schema_version": schema_version,
-            "body": canonical_json(body).decode("utf-8"),
+            "body": text,
             "created_at": stamp,
             "status": PENDING,
             "attempts": 0,

@@ -16,7 +16,12 @@ from juki.network.fuhyo_link_messages import (
     FuhyoIdentityInfoChanged,
     FuhyoIdentitySnapshot,
 )
-from juki.network.identity_runs import IDENTITY_INFO_CHANGES, IdentityInfoChanges
+from juki.network.identity_runs import (
+    IDENTITY_INFO_CHANGES,
+    RUN_BYTES,
+    IdentityInfoChanges,
+    pack,
+)
 from juki.network.messages import (
     IDENTITY_INFO_CHANGED,
     IDENTITY_SNAPSHOT,
@@ -27,6 +32,7 @@ from juki.network.messages import (
     ResidentCodeChanged,
 )
 from juki.network.receiver import BatchHandler, Handler
+from juki.network.store import MessageTooLarge
 from juki.nodes.codes import apply_code_change
 from juki.nodes.disclosure import answer_identity_disclosure
 from juki.nodes.fuhyo_link import (
@@ -101,12 +107,17 @@ class PrefectureNode(Node):
         self.send(conn, NATIONAL_ID, msg)
 
     def _on_identity_run(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
-        """identity_info_changes: kept in order under the message's id, passed up as one."""
+        """identity_info_changes: kept in order under the message's id, passed up as one — or,
+        larger than a message alone may be (a batch carried it; no CS packs one so), in parts
+        that each could go alone, so a retry to national never refuses it as oversized."""
         run: IdentityInfoChanges = body
         apply_identities(
             conn, [(info, env.message_id) for info in run.changes], now=self.clock.now()
         )
-        self.send(conn, NATIONAL_ID, run)
+        try:
+            self.send(conn, NATIONAL_ID, run)
+        except MessageTooLarge:
+            self.send_many(conn, NATIONAL_ID, pack(run.lg_code, run.changes, RUN_BYTES))
 
     def _on_snapshot(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
         snap: IdentitySnapshot = body

@@ -13,11 +13,19 @@ import pytest
 import sqlalchemy as sa
 
 from juki.core.clock import JST, FixedClock
+from juki.network import store
 from juki.network import tables as nt
-from juki.network.batch import MESSAGE_BATCH
-from juki.network.envelope import Envelope, uuid7
-from juki.network.identity_runs import IdentityInfoChanges
-from juki.network.messages import IdentityInfoBody, IdentityInfoChanged
+from juki.network.batch import MESSAGE_BATCH, signed_batch
+from juki.network.envelope import (
+    MAX_ENVELOPE_BYTES,
+    MAX_MESSAGE_BODY_BYTES,
+    Envelope,
+    canonical_json,
+    uuid7,
+)
+from juki.network.identity_runs import MAX_CHANGES, IdentityInfoChanges
+from juki.network.messages import IdentityInfoBody, IdentityInfoChanged, body_of
+from juki.network.receiver import ReceiverConfig
 from juki.network.transport import Reply, ReplyStatus
 from juki.nodes.codes import POOL_BATCH
 from juki.nodes.layout import municipality, national, prefecture
@@ -359,3 +367,100 @@ def test_a_batch_past_the_next_number_is_answered_with_a_gap(net: InProcessNetwo
     ).signed(inagi.identity.key)
     reply = net.transport.send(TOKYO, "", env.to_bytes())
     assert [(r.status, r.expected_seq) for r in reply.items] == [(ReplyStatus.GAP, 1)]
+
+
+def _larger_than_alone(net: InProcessNetwork) -> IdentityInfoChanges:
+    """A run of 稲城市's changes larger than a message alone may be (its residents moved again
+    and again, to long addresses): none of our CSs packs one, a batch could carry it."""
+    held = held_by_inagi(net)
+    changes = [
+        held[i % len(held)].model_copy(update={"address": f"東京都稲城市{i:04d}" + "番" * 380})
+        for i in range(MAX_CHANGES)
+    ]
+    return IdentityInfoChanges(lg_code=INAGI, changes=changes)
+
+
+def test_a_run_too_large_to_go_alone_is_passed_up_in_parts_that_can(
+    net: InProcessNetwork,
+) -> None:
+    net.run_until_quiet()
+    inagi, tokyo = net.municipality(INAGI), net.nodes[TOKYO]
+    run = _larger_than_alone(net)
+    body = canonical_json(body_of(run))
+    assert len(body) > MAX_MESSAGE_BODY_BYTES
+    with tokyo.engine.connect() as conn:
+        seq = int(store.link_row(conn, INAGI).last_recv_seq) + 1
+    with inagi.engine.begin() as conn:  # the CS's link moves as if it had sent it
+        conn.execute(
+            nt.net_links.update().where(nt.net_links.c.peer == TOKYO).values(next_send_seq=seq + 1)
+        )
+    now, before = inagi.clock.now(), count(net.national, identity_changes)
+    header = {"protocol": 1, "message_id": uuid7(now, inagi.rng), "message_type": MESSAGE_BATCH,
+              "schema_version": 1, "sender": INAGI, "recipient": TOKYO,
+              "created_at": now.isoformat(), "seq": seq}  # fmt: skip
+    item = (uuid7(now, inagi.rng), "identity_info_changes", 1, seq, body.decode())
+    reply = net.transport.send(TOKYO, "", signed_batch(inagi.identity.key, header, [item]))
+    assert [r.status for r in reply.items] == [ReplyStatus.APPLIED]
+    with tokyo.engine.connect() as conn:
+        parts = conn.execute(
+            sa.select(nt.net_outbox.c.body).where(
+                (nt.net_outbox.c.peer == "national") & (nt.net_outbox.c.status == "pending")
+            )
+        ).scalars()
+        sizes = [len(p.encode()) for p in parts]
+    assert len(sizes) >= 4 and max(sizes) <= MAX_MESSAGE_BODY_BYTES
+    net.run_until_quiet()
+    assert count(net.national, identity_changes) == before + MAX_CHANGES
+    # both levels hold every resident's last change (the CS, never told, still its own)
+    assert (
+        _addresses(tokyo)
+        == _addresses(net.national)
+        == {c.resident_code: c.address for c in run.changes}
+    )
+    for node in net.nodes.values():
+        assert count(node, nt.net_dead_letters) == 0
+
+
+def _addresses(node: object) -> dict[str, str]:
+    c = identity_copies.c
+    with node.engine.connect() as conn:  # type: ignore[attr-defined]
+        rows = conn.execute(sa.select(c.resident_code, c.address).where(c.lg_code == INAGI))
+        return {code: address for code, address in rows}
+
+
+class OldReceiver:
+    """東京都 as a node from before batches could be larger than a message alone: it takes none
+    larger than that (ADR 0010); the wire's refusals counted by reason."""
+
+    def __init__(self, net: InProcessNetwork) -> None:
+        self.inner = net.transport
+        self.refused: Counter[str] = Counter()
+        net.nodes[TOKYO].receiver.config = ReceiverConfig(max_batch_bytes=MAX_ENVELOPE_BYTES)
+        for node in net.nodes.values():
+            node.worker.transport = self
+
+    def send(self, recipient: str, endpoint: str, payload: bytes) -> Reply:
+        reply = self.inner.send(recipient, endpoint, payload)
+        if reply.status is ReplyStatus.REFUSED:
+            self.refused[reply.reason or ""] += 1
+        return reply
+
+
+def test_a_receiver_that_takes_only_small_batches_gets_them_and_nothing_waits(
+    net: InProcessNetwork,
+) -> None:
+    """The first large batch is refused as oversized; the same messages go again at once in
+    batches it takes: nothing is retried later, nothing dead, every change arrives once."""
+    net.run_until_quiet()
+    inagi = net.municipality(INAGI)
+    wire = OldReceiver(net)
+    held, before = held_by_inagi(net), count(net.national, identity_changes)
+    runs = [IdentityInfoChanges(lg_code=INAGI, changes=held) for _ in range(8)]
+    with inagi.engine.begin() as conn:
+        inagi.send_many(conn, TOKYO, runs)
+    net.run_until_quiet()
+    assert wire.refused == Counter({"oversized": 1})
+    assert count(net.national, identity_changes) == before + 8 * len(held)
+    assert count(inagi, nt.net_outbox, nt.net_outbox.c.attempts > 0) == 0
+    for node in net.nodes.values():
+        assert count(node, nt.net_dead_letters) == 0

@@ -1,5 +1,5 @@
-"""A batch the sender assembles always fits in one envelope, whatever its messages hold: so a
-message in a batch is never larger than it could be alone."""
+"""A batch the sender assembles always fits in one batch envelope, whatever its messages hold,
+and no message in it is larger than it could be alone: the outbox refuses to queue one."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import random
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -15,11 +16,18 @@ from juki.network import batch_store, pki, store
 from juki.network.batch import (
     ITEM_OVERHEAD_BYTES,
     MAX_BATCH_BODY_BYTES,
+    MAX_BATCH_ENVELOPE_BYTES,
     MAX_BATCH_MESSAGES,
     MESSAGE_BATCH,
     signed_batch,
 )
-from juki.network.envelope import MAX_ENVELOPE_BYTES, MAX_SEQ, Envelope, canonical_json, uuid7
+from juki.network.envelope import (
+    MAX_MESSAGE_BODY_BYTES,
+    MAX_SEQ,
+    Envelope,
+    canonical_json,
+    uuid7,
+)
 from juki.network.tables import net_inbox, net_links, net_outbox
 
 NOW = datetime(2025, 4, 1, tzinfo=UTC)
@@ -69,12 +77,12 @@ def test_a_full_batch_fits_in_one_envelope(bodies: list[str], first_seq: int) ->
     )
     assert len(batch) >= 1
     if len(batch) > 1:
-        assert len(payload) <= MAX_ENVELOPE_BYTES
-        Envelope.from_bytes(payload)  # parses within the limit
+        assert len(payload) <= MAX_BATCH_ENVELOPE_BYTES
+        Envelope.from_bytes(payload, max_bytes=MAX_BATCH_ENVELOPE_BYTES)  # within the limit
     assert (
         len(batch) == len(bodies)
         or len(batch) == MAX_BATCH_MESSAGES
-        or len(payload) > (MAX_ENVELOPE_BYTES // 2)
+        or len(payload) > (MAX_BATCH_ENVELOPE_BYTES // 2)
     )
     engine.dispose()
 
@@ -114,4 +122,30 @@ def test_a_batch_is_the_longest_run_behind_the_head_that_fits(
         assert head is not None
         batch = batch_store.following(conn, head, max_messages, max_bytes)
     assert [m.seq for m in batch] == list(range(1, expected + 1))
+    engine.dispose()
+
+
+def test_a_body_that_could_not_go_alone_is_never_queued() -> None:
+    """A batch may be larger than a message alone; a message retried goes alone, so one larger
+    than that is refused when queued, alone or among others, and the link does not move."""
+    engine = sa.create_engine("sqlite://")
+    for table in (net_outbox, net_links, net_inbox):
+        table.create(engine)
+    rng = random.Random(3)
+    fits = {"text": "x" * (MAX_MESSAGE_BODY_BYTES - 20)}
+    over = {"text": "x" * MAX_MESSAGE_BODY_BYTES}
+    assert len(canonical_json(fits)) <= MAX_MESSAGE_BODY_BYTES < len(canonical_json(over))
+    with engine.begin() as conn:
+        conn.execute(net_links.insert().values(peer="130001", next_send_seq=1, last_recv_seq=0))
+        with pytest.raises(store.MessageTooLarge, match=f"limit {MAX_MESSAGE_BODY_BYTES}"):
+            store.enqueue(conn, peer="130001", message_type="t", schema_version=1, body=over,
+                          message_id=uuid7(NOW, rng), now=NOW)  # fmt: skip
+        with pytest.raises(store.MessageTooLarge):
+            batch_store.enqueue(conn, "130001", [("t", 1, fits, uuid7(NOW, rng)),
+                                                 ("t", 1, over, uuid7(NOW, rng))], NOW)  # fmt: skip
+        assert store.link_row(conn, "130001").next_send_seq == 1
+        assert conn.execute(sa.select(sa.func.count()).select_from(net_outbox)).scalar() == 0
+        store.enqueue(conn, peer="130001", message_type="t", schema_version=1, body=fits,
+                      message_id=uuid7(NOW, rng), now=NOW)  # fmt: skip
+        assert store.link_row(conn, "130001").next_send_seq == 2
     engine.dispose()

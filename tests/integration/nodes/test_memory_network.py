@@ -16,8 +16,9 @@ from juki.core.clock import JST, FixedClock
 from juki.core.identifiers import MyNumber, ResidentCode
 from juki.network import pki
 from juki.network import tables as network_tables
+from juki.network.batch import MAX_BATCH_ENVELOPE_BYTES
 from juki.network.directory import NodeStatus
-from juki.network.envelope import Envelope
+from juki.network.envelope import MAX_ENVELOPE_BYTES, Envelope
 from juki.network.messages import MoveInNotice, body_of
 from juki.network.transport import ReplyStatus
 from juki.nodes import tables as node_tables
@@ -465,6 +466,7 @@ def _state(node: MunicipalityNode) -> tuple[int, int, int]:
         ("unsigned", "unsigned"),
         ("misaddressed", "misaddressed"),
         ("oversized", "oversized"),
+        ("oversized_alone", "oversized"),
         ("unknown_sender", "unknown_sender"),
         ("wrong_key", "bad_signature"),
         ("stale", "stale"),
@@ -488,7 +490,10 @@ def test_bad_messages_are_refused_with_a_logged_reason(
     elif attack == "misaddressed":
         raw = _envelope(net, recipient="132292").to_bytes()
     elif attack == "oversized":
-        raw = b"{" + b" " * (300 * 1024) + b"}"
+        raw = b"{" + b" " * MAX_BATCH_ENVELOPE_BYTES + b"}"  # the most a batch may be, and more
+    elif attack == "oversized_alone":
+        # signed and well formed, larger than a message alone may be (only a batch may)
+        raw = _envelope(net, body={"padding": "x" * MAX_ENVELOPE_BYTES}).to_bytes()
     elif attack == "unknown_sender":
         raw = dataclasses.replace(_envelope(net), sender="999999").to_bytes()
     elif attack == "wrong_key":
@@ -559,24 +564,31 @@ def test_a_message_the_sender_gives_up_on_is_skipped_and_the_link_goes_on(
     net: InProcessNetwork,
 ) -> None:
     """A permanent refusal dead-letters the message at the sender; a link_skip notice takes its
-    sequence number, so the next change is not held behind a gap that can never be filled."""
+    sequence number, so the next change is not held behind a gap that can never be filled.
+    (Tokyo takes less than a message may be, for the test.)"""
     from juki.network import store
+    from juki.network.receiver import ReceiverConfig
 
     inagi = net.municipality("132250")
+    tokyo = net.nodes["130001"]
     with inagi.engine.begin() as conn:
         oversized_seq = store.enqueue(
             conn,
             peer="130001",
             message_type="identity_info_changed",
             schema_version=1,
-            body={"padding": "x" * (300 * 1024)},
+            body={"padding": "x" * (100 * 1024)},
             message_id="01890000-0000-7000-8000-0000000000aa",
             now=inagi.clock.now(),
         )
+    usual, tokyo.receiver.config = tokyo.receiver.config, ReceiverConfig(max_bytes=64 * 1024)
+    try:
+        net.run_until_quiet()  # alone in the outbox: sent alone, refused as oversized
+    finally:
+        tokyo.receiver.config = usual
     person = arrive(inagi, "十郎", "ジュウロウ")
     net.run_until_quiet()
 
-    tokyo = net.nodes["130001"]
     assert copy_of(tokyo, "132250", person.resident_code) is not None
     assert copy_of(net.national, "132250", person.resident_code) is not None
     assert inagi.status()["dead_letters"] == 1
@@ -624,16 +636,18 @@ def test_an_outgoing_dead_letter_is_queued_again_once_its_cause_is_fixed(
             peer="130001",
             message_type="identity_info_changed",
             schema_version=1,
-            body={"padding": "x" * (300 * 1024)},
+            body={"padding": "x" * (100 * 1024)},
             message_id="01890000-0000-7000-8000-0000000000bb",
             now=inagi.clock.now(),
         )
+    usual = tokyo.receiver.config
+    tokyo.receiver.config = ReceiverConfig(max_bytes=64 * 1024)
     net.run_until_quiet()
     with inagi.engine.connect() as conn:
         dead_id = conn.execute(
             sa.select(network_tables.net_dead_letters.c.dead_letter_id)
         ).scalar_one()
-    tokyo.receiver.config = ReceiverConfig(max_bytes=1024 * 1024)  # the cause, fixed
+    tokyo.receiver.config = usual  # the cause, fixed
 
     reply = inagi.replay_dead_letter(int(dead_id))
     assert (reply.status, reply.reason) == (ReplyStatus.APPLIED, "queued")

@@ -26,6 +26,7 @@ from juki.certificates.ports import WideAreaAsk
 from juki.certificates.wide_area import WideAreaRefused
 from juki.core.clock import JST, FixedClock
 from juki.core.settings import Settings
+from juki.network.batch import MAX_BATCH_ENVELOPE_BYTES
 from juki.network.directory import NodeKind
 from juki.network.envelope import Envelope
 from juki.network.https import HttpsTransport
@@ -292,7 +293,8 @@ def test_the_network_door_maps_refusals_to_http_and_counts_them(
     client = TestClient(apps["130001"])
     garbage = client.post("/net/v1/messages", content=b"\xff not json")
     assert (garbage.status_code, garbage.json()["reason"]) == (400, "malformed")
-    huge = client.post("/net/v1/messages", content=b"{" + b" " * (300 * 1024) + b"}")
+    # more than a batch may be (a message alone: less; `test_memory_network.py`)
+    huge = client.post("/net/v1/messages", content=b"{" + b" " * MAX_BATCH_ENVELOPE_BYTES + b"}")
     assert (huge.status_code, huge.json()["reason"]) == (413, "oversized")
     metrics = client.get("/metrics").text
     assert 'juki_messages_refused_total{reason="malformed"} 1.0' in metrics
