@@ -425,7 +425,7 @@ def _addresses(node: object) -> dict[str, str]:
     c = identity_copies.c
     with node.engine.connect() as conn:  # type: ignore[attr-defined]
         rows = conn.execute(sa.select(c.resident_code, c.address).where(c.lg_code == INAGI))
-        return {code: address for code, address in rows}
+        return {r.resident_code: r.address for r in rows}
 
 
 class OldReceiver:
