@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import sys
 import tempfile
@@ -71,6 +72,11 @@ def sqlite_connection(raw: PoolProxiedConnection) -> sqlite3.Connection:
     if not isinstance(driver, sqlite3.Connection):
         raise TypeError(f"not a sqlite3 connection: {type(driver).__name__}")
     return driver
+
+
+def load_average() -> str:
+    """The machine's load averages (1, 5, 15 minutes), printed beside every figure."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:

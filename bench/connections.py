@@ -19,7 +19,6 @@ Figures on stdout, progress on stderr.
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +26,7 @@ from typing import Final, TextIO
 
 import sqlalchemy as sa
 
-from bench.common import TESTS, table
+from bench.common import TESTS, load_average, table
 from bench.national import SERVER_SETTINGS
 from bench.provision import AGENCY, NOW, PURPOSE, TASK, load, register, request_lines, samples
 from juki.core.clock import FixedClock
@@ -121,14 +120,13 @@ def report(idle: Memory, working: list[Memory], clients: int, out: TextIO) -> No
     ]
     print(table(["backend", "PSS MiB", "private MiB", "backends"], rows), file=out)
     japan = CONNECTIONS_JAPAN * private / 1024
-    load_avg = os.getloadavg()
     print(
         f"{clients} connections opened, each by an engine of its own; PSS shares the shared "
         "buffers a backend touched between the processes that did, private is its own alone.\n"
         f"{CONNECTIONS_JAPAN:,} connections (1,741 CSs, prefectures, agencies, relays) held "
         f"directly: ≈ {japan:,.1f} GiB of private backend memory alone; behind a pooler with "
         f"a few server connections per core, that of a few dozen. load average "
-        f"{load_avg[0]:.2f} {load_avg[1]:.2f} {load_avg[2]:.2f}",
+        f"{load_average()}",
         file=out,
     )
 

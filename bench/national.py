@@ -38,7 +38,7 @@ import psycopg
 import sqlalchemy as sa
 from psycopg import sql
 
-from bench.common import backends, psycopg_connection, table
+from bench.common import backends, load_average, psycopg_connection, table
 from bench.national_lookups import Latencies, changes, lookups, samples
 from bench.national_schema import partition, sizes
 from juki.core.clock import JST
@@ -80,10 +80,6 @@ class LoadFigures:
 
 def _progress(message: str) -> None:
     print(f"  {message}", file=sys.stderr, flush=True)
-
-
-def _load_average() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def _produced(chunks: Iterator[CopyChunk], figures: LoadFigures) -> Iterator[CopyChunk]:
@@ -168,7 +164,7 @@ def load(engine: sa.Engine, persons: int, seed: int, raw_every: int = 1) -> Load
                     figures.raw_rows += chunk.persons + chunk.versions
                 figures.bytes += len(chunk.current) + len(chunk.history)
                 if loader.persons % 1_000_000 < chunk.persons:
-                    _progress(f"{loader.persons:,}/{persons:,} persons loaded ({_load_average()})")
+                    _progress(f"{loader.persons:,}/{persons:,} persons loaded ({load_average()})")
             figures.persons, figures.rows = loader.persons, loader.persons + loader.changes
             index_start = time.perf_counter()
         figures.load_s += time.perf_counter() - index_start
@@ -249,7 +245,7 @@ def report(figures: Figures, out: TextIO) -> None:
     )
     _report_changes(figures.changes, out)
     print(table(["relation", "MB"], [[k, v / 2**20] for k, v in lf.sizes]), file=out)
-    print(f"load average {_load_average()} on {os.cpu_count()} cores", file=out)
+    print(f"load average {load_average()} on {os.cpu_count()} cores", file=out)
 
 
 def _report_changes(writes: Latencies, out: TextIO) -> None:
@@ -296,7 +292,7 @@ def main(
     partitions: int = 0,
     raw_every: int = 1,
 ) -> None:
-    print(f"\n== national: {persons:,} persons on PostgreSQL (load average {_load_average()}) ==")
+    print(f"\n== national: {persons:,} persons on PostgreSQL (load average {load_average()}) ==")
     if backend == "sqlite":
         print("(the national node's index runs on PostgreSQL only: nothing measured)")
         return

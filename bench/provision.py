@@ -24,7 +24,6 @@ Figures on stdout, progress on stderr.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from collections.abc import Iterator
@@ -37,7 +36,7 @@ import psycopg
 import sqlalchemy as sa
 from psycopg import sql
 
-from bench.common import backends, psycopg_connection, table
+from bench.common import backends, load_average, psycopg_connection, table
 from juki.core.clock import JST, FixedClock
 from juki.nodes.identity_load import (
     CHANGE_COLUMNS,
@@ -343,7 +342,6 @@ def report(lf: LoadFigures, figures: LookupFigures, recorded: tuple[int, int], o
         "raw rows",
     ]
     print(table(headers, rows), file=out)
-    load_avg = os.getloadavg()
     print(
         f"{figures.lookups:,} lookups a batch, persons drawn at random, {ROUNDS} rounds "
         "alternating juki and raw after a warm-up;\njuki = JSONL lines parsed, judged, answered "
@@ -351,7 +349,7 @@ def report(lf: LoadFigures, figures: LookupFigures, recorded: tuple[int, int], o
         "SELECT per lookup, one transaction per batch, on the same indexes. Goal: ratio ≥ 0.5."
         f"\nprovision_records rows {recorded[0]:,} for {2 * ROUNDS * figures.lookups:,} lookups; "
         f"oplog entries {recorded[1]:,} for {2 * ROUNDS} batches. load average "
-        f"{load_avg[0]:.2f} {load_avg[1]:.2f} {load_avg[2]:.2f}",
+        f"{load_average()}",
         file=out,
     )
 

@@ -35,7 +35,7 @@ from typing import Any, Final, TextIO
 
 import sqlalchemy as sa
 
-from bench.common import TESTS, psycopg_connection, table
+from bench.common import TESTS, load_average, psycopg_connection, table
 from bench.provision import (
     AGENCY,
     BY_CODE,
@@ -241,7 +241,6 @@ def report(figures: Lookups, wait: CatchUp, out: TextIO) -> None:
     read_on = {k: sorted(v) for k, v in figures.read_on.items() if k.startswith("standby")}
     waits = sorted(wait.waits)
     p99 = waits[min(len(waits) - 1, round(0.99 * len(waits)))]
-    load_avg = os.getloadavg()
     print(
         f"{figures.lookups:,} lookups a batch, {ROUNDS} rounds after a warm-up; CPU s = the "
         "server's CPU seconds per 10,000 lookups (primary: every batch's provision_records and "
@@ -251,7 +250,7 @@ def report(figures: Lookups, wait: CatchUp, out: TextIO) -> None:
         f"p50 {1000 * statistics.median(waits):.1f} ms, p99 {1000 * p99:.1f} ms, "
         f"max {1000 * waits[-1]:.1f} ms; {wait.fell_back} read on the primary instead "
         f"(limit {DEFAULT_MAX_WAIT_S:g} s).\n"
-        f"load average {load_avg[0]:.2f} {load_avg[1]:.2f} {load_avg[2]:.2f}",
+        f"load average {load_average()}",
         file=out,
     )
 
