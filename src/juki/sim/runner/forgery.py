@@ -3,10 +3,11 @@
 A node that is compromised, or misconfigured, holds a real key: its messages pass every check
 of the signature. What stops it is the rule per message type (`juki.network.authority`). At
 random times a municipality queues, in its own outbox, one of: another municipality's resident
-as its own identity_info, a 住民票コード allotment for another municipality, a 個人番号 request
-for another municipality's resident, a 転出取消 of a card-based move in another municipality's
-name (`move_out_withdrawn`). The receiver must refuse each (`unauthorised`) and apply
-nothing; the sender keeps it as a dead letter (`juki.sim.invariants.messages.forgeries_refused`).
+as its own identity_info, alone or a run of them (`identity_info_changes`), a 住民票コード
+allotment for another municipality, a 個人番号 request for another municipality's resident, a
+転出取消 of a card-based move in another municipality's name (`move_out_withdrawn`). The
+receiver must refuse each (`unauthorised`) and apply nothing; the sender keeps it as a dead
+letter (`juki.sim.invariants.messages.forgeries_refused`).
 
 The draws come from an rng of their own, taken from the run's only when forging is on, so runs
 without it keep their seeded course.
@@ -22,6 +23,7 @@ from juki.core.identifiers import ResidentCode
 from juki.network import store
 from juki.network.directory import NATIONAL_ID, NodeKind
 from juki.network.envelope import uuid7
+from juki.network.identity_runs import IdentityInfoChanges
 from juki.network.messages import (
     CURRENT_VERSION,
     IdentityInfoBody,
@@ -43,6 +45,7 @@ KINDS: Final = (
     "allotment",
     "my_number_of_another",
     "withdrawal_in_anothers_name",
+    "run_of_another",
 )
 
 
@@ -105,8 +108,16 @@ class Forger:
                 from_lg_code=victim,  # as if the victim had recorded the move-out
                 to_lg_code=victim,
             )
-        name = self.cluster.specs[victim].name
-        identity = IdentityInfoBody(
+        parent = self.cluster.specs[sender].parent
+        if kind == "run_of_another":
+            other = ResidentCode.complete(f"{self.rng.randrange(10**9, 10**10):010d}").value
+            run = [self._identity(victim, c, today) for c in (code, other)]
+            return parent, IdentityInfoChanges(lg_code=victim, changes=run)
+        return parent, IdentityInfoChanged(identity=self._identity(victim, code, today))
+
+    def _identity(self, victim: str, code: str, today: date) -> IdentityInfoBody:
+        """A resident of `victim`'s, as a forger would report one."""
+        return IdentityInfoBody(
             resident_code=code,
             my_number=None,
             family_name="偽造",
@@ -115,10 +126,9 @@ class Forger:
             given_name_kana="タロウ",
             birth_date=date(1980, 1, 1),
             sex="male",
-            address=f"{name}1番地",
+            address=f"{self.cluster.specs[victim].name}1番地",
             status="active",
             lg_code=victim,
             change_reason="move_in",
             changed_on=today,
         )
-        return self.cluster.specs[sender].parent, IdentityInfoChanged(identity=identity)
