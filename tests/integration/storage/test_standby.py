@@ -120,3 +120,21 @@ def test_only_a_standby_of_this_primary_is_accepted(
         Standby(make_engine("sqlite://"))
     with pytest.raises(StandbyError, match="not PostgreSQL"):
         standby.check(make_engine("sqlite://"))
+
+
+def test_a_promoted_standby_is_read_no_more() -> None:
+    """Failover made the standby a primary of its own: what it holds is no longer this
+    primary's, so no read goes there, and the check at start refuses it."""
+    with standby_pair(migrated=False) as made:
+        primary, standby = make_engine(made.primary_url), Standby(make_engine(made.standby_url))
+        try:
+            with made.standby.connect() as conn:
+                conn.execute("SELECT pg_promote(wait => true)")
+            with primary.connect() as conn:
+                read = standby.caught_up(conn)
+            assert (read.connection, read.why_not) == (None, "the standby was promoted")
+            with pytest.raises(StandbyError, match="not in recovery"):
+                standby.check(primary)
+        finally:
+            primary.dispose()
+            standby.engine.dispose()
