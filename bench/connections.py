@@ -6,8 +6,9 @@ server with the national bench's settings (`bench.national.SERVER_SETTINGS`, so 
 is what a national node's server would have):
 
 1. The national index is loaded as `bench provision` loads it, and the shipped register.
-2. `--clients` connections are opened, each from an engine of its own as a CS, prefecture,
-   agency or relay would hold one, and each answers a provision batch of 200 lookups by
+2. `--clients` connections are opened, each from an engine of its own as a node process holds
+   its pool (the national node's clients reach it over HTTPS, never its database), and each
+   answers a provision batch of 200 lookups by
    住民票コード and 200 by the four items (`provide_batch`: the register read, lookups,
    records, the oplog), so each backend holds the catalog and plan caches real work fills.
 3. Each backend's memory is read from /proc/PID/smaps_rollup: its proportional share (PSS:
@@ -36,7 +37,7 @@ from juki.storage.engine import make_engine
 from juki.storage.migrate import upgrade
 
 LOOKUPS: Final = 200
-CONNECTIONS_JAPAN: Final = 2_000  # 1,741 CSs, 47 prefectures, agencies, the relays
+CONNECTIONS_JAPAN: Final = 2_000  # 130 node processes of 15 pooled connections, and more
 
 
 def _progress(message: str) -> None:
@@ -123,9 +124,9 @@ def report(idle: Memory, working: list[Memory], clients: int, out: TextIO) -> No
     print(
         f"{clients} connections opened, each by an engine of its own; PSS shares the shared "
         "buffers a backend touched between the processes that did, private is its own alone.\n"
-        f"{CONNECTIONS_JAPAN:,} connections (1,741 CSs, prefectures, agencies, relays) held "
-        f"directly: ≈ {japan:,.1f} GiB of private backend memory alone; behind a pooler with "
-        f"a few server connections per core, that of a few dozen. load average "
+        f"{CONNECTIONS_JAPAN:,} connections (130 node processes of 15) held directly: "
+        f"≈ {japan:,.1f} GiB of private backend memory alone; behind a pooler with a few "
+        f"server connections per core, that of a few dozen. load average "
         f"{load_average()}",
         file=out,
     )
