@@ -150,5 +150,11 @@ def test_a_configured_standby_that_is_not_one_is_refused(door: Door) -> None:
         standby_of(dataclasses.replace(config, standby_db=door.pair.primary_url), national)
     with pytest.raises(ConfigError, match="only a PostgreSQL standby"):
         standby_of(dataclasses.replace(config, standby_db="sqlite://"), national)
+    with pytest.raises(ConfigError, match="not a database URL"):
+        standby_of(dataclasses.replace(config, standby_db="::not a url::"), national)
+    with pytest.raises(ConfigError, match="cannot reach it"):
+        standby_of(
+            dataclasses.replace(config, standby_db="postgresql://juki@127.0.0.1:1/x"), national
+        )
     standby = standby_of(dataclasses.replace(config, standby_db=door.pair.standby_url), national)
     standby.engine.dispose()
