@@ -87,3 +87,21 @@ class _QueueCollector(Collector):
         yield GaugeMetricFamily(
             "juki_directory_serial", "Serial of the directory in use", value=float(serial or 0)
         )
+        if self.node.standby is not None:
+            yield from _standby(self.node.standby.behind(self.node.engine))
+
+
+def _standby(behind: int | None) -> Iterator[Metric]:
+    """The standby provision reads from: up (a standby of this node's database, reachable), and
+    how far behind the primary it is; a standby down or behind sends reads to the primary."""
+    yield GaugeMetricFamily(
+        "juki_standby_up",
+        "1 while the standby provision reads from is reachable and in recovery",
+        value=0.0 if behind is None else 1.0,
+    )
+    if behind is not None:
+        yield GaugeMetricFamily(
+            "juki_standby_replay_lag_bytes",
+            "Bytes of the primary's WAL the standby has not replayed yet",
+            value=float(behind),
+        )

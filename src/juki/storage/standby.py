@@ -28,6 +28,8 @@ DEFAULT_MAX_WAIT_S: Final = 1.0
 _POLL_S: Final = 0.002
 _SYSTEM_ID: Final = "SELECT system_identifier::text FROM pg_control_system()"
 _REPLAYED: Final = "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn() >= %(lsn)s::pg_lsn"
+_BEHIND: Final = "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text"
+_DIFF: Final = "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), %(lsn)s::pg_lsn)"
 
 
 class StandbyError(JukiError):
@@ -75,6 +77,20 @@ class Standby:
             raise StandbyError(
                 f"standby: a copy of another cluster (system identifier {theirs}, not {mine})"
             )
+
+    def behind(self, primary: sa.Engine) -> int | None:
+        """How many bytes of the primary's WAL the standby has not replayed yet (what an
+        operator watches: `juki_standby_replay_lag_bytes`), or None when it cannot be read or
+        is no standby any more."""
+        try:
+            with self.engine.connect() as s:
+                recovering, replayed = s.exec_driver_sql(_BEHIND).one()
+            if not recovering or replayed is None:
+                return None
+            with primary.connect() as p:
+                return max(0, int(p.exec_driver_sql(_DIFF, {"lsn": replayed}).scalar_one()))
+        except sa.exc.DBAPIError:
+            return None
 
     def caught_up(self, primary: sa.Connection) -> StandbyRead:
         """A standby connection in a read-only snapshot that holds every commit the primary had

@@ -158,3 +158,31 @@ def test_a_configured_standby_that_is_not_one_is_refused(door: Door) -> None:
         )
     standby = standby_of(dataclasses.replace(config, standby_db=door.pair.standby_url), national)
     standby.engine.dispose()
+
+
+def _metric(door: Door, name: str) -> float | None:
+    for line in door.client.get("/metrics").text.splitlines():
+        if line.startswith(f"{name} "):
+            return float(line.split()[1])
+    return None
+
+
+def test_the_metrics_show_the_standby_up_and_how_far_behind(door: Door) -> None:
+    """What an operator watches: a standby behind sends reads to the primary."""
+    door.pair.pause_replay()
+    try:
+        _moved(door, "東京都稲城市向陽台６", 7)
+        assert _metric(door, "juki_standby_up") == 1.0
+        behind = _metric(door, "juki_standby_replay_lag_bytes")
+        assert behind is not None and behind > 0
+    finally:
+        door.pair.resume_replay()
+    national = door.net.national
+    standby = national.standby
+    national.standby = Standby(make_engine("postgresql://juki@127.0.0.1:1/x"))
+    try:
+        assert _metric(door, "juki_standby_up") == 0.0
+        assert _metric(door, "juki_standby_replay_lag_bytes") is None
+    finally:
+        national.standby.engine.dispose()
+        national.standby = standby
