@@ -7,6 +7,7 @@ import random
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
+from typing import Final
 
 import sqlalchemy as sa
 
@@ -23,7 +24,7 @@ from juki.nodes.metrics import NodeMetrics
 from juki.nodes.municipality import MunicipalityNode
 from juki.nodes.national import NationalNode
 from juki.nodes.node import Node, NodeIdentity
-from juki.storage.engine import DatabaseUrlError, make_engine
+from juki.storage.engine import DatabaseUrlError, database_url, make_engine
 from juki.storage.standby import Standby, StandbyError
 
 
@@ -86,10 +87,18 @@ def bootstrap(config: NodeConfig, *, clock: Clock | None = None) -> Node:
     return node
 
 
+STANDBY_CONNECT_TIMEOUT_S: Final = 2
+
+
 def standby_of(config: NodeConfig, primary: sa.Engine) -> Standby:
-    """The configured hot standby, refused unless it is one and of this node's database."""
+    """The configured hot standby, refused unless it is one and of this node's database.
+    Connecting to it gives up after `STANDBY_CONNECT_TIMEOUT_S` unless the URL says otherwise:
+    a standby gone from the network must cost a request a fallback, not minutes."""
     try:
-        standby = Standby(make_engine(config.standby_db))
+        url = database_url(config.standby_db)
+        if "connect_timeout" not in url.query:
+            url = url.update_query_dict({"connect_timeout": str(STANDBY_CONNECT_TIMEOUT_S)})
+        standby = Standby(make_engine(url.render_as_string(hide_password=False)))
     except (StandbyError, DatabaseUrlError) as exc:
         raise ConfigError(f"{config.node_id}: {exc}") from exc
     try:

@@ -157,6 +157,7 @@ def test_a_configured_standby_that_is_not_one_is_refused(door: Door) -> None:
             dataclasses.replace(config, standby_db="postgresql://juki@127.0.0.1:1/x"), national
         )
     standby = standby_of(dataclasses.replace(config, standby_db=door.pair.standby_url), national)
+    assert standby.engine.url.query["connect_timeout"] == "2"  # never minutes on a lost host
     standby.engine.dispose()
 
 
