@@ -30,7 +30,9 @@ def pair() -> Iterator[StandbyPair]:
 
 @pytest.fixture
 def engines(pair: StandbyPair) -> Iterator[tuple[sa.Engine, Standby]]:
-    primary, standby = make_engine(pair.primary_url), Standby(make_engine(pair.standby_url))
+    # a busy machine may take a while to stream the WAL: the wait is not what is tested here
+    standby = Standby(make_engine(pair.standby_url), max_wait_s=30)
+    primary = make_engine(pair.primary_url)
     try:
         yield primary, standby
     finally:
