@@ -120,12 +120,16 @@ class Servers:
         return server_cpu(self.dirs[0]), server_cpu(self.dirs[1])
 
 
-def _juki(engine: sa.Engine, lines: list[str], standby: Standby | None) -> str:
+def _juki(engine: sa.Engine, lines: list[str], standby: Standby | None) -> None:
     good, bad = parse_lines(lines)
     result = provide_batch(engine, AGENCY, TASK, PURPOSE, good, clock=FixedClock(NOW),
                            bad_lines=len(bad), standby=standby)  # fmt: skip
     if bad or len(result.answers) != len(lines) or result.refusal:
         raise RuntimeError(f"bench batch: {len(bad)} bad lines, {result.refusal}")
+
+
+def _read_on(engine: sa.Engine) -> str:
+    """Where the last batch was read, as its oplog entry says (untimed)."""
     with engine.connect() as conn:
         detail = conn.exec_driver_sql(
             "SELECT detail FROM oplog WHERE action = 'provide_identity_info' "
@@ -151,10 +155,10 @@ def lookups(engine: sa.Engine, standby: Standby, servers: Servers, picked: list[
             for kind, (query, params) in raw_params.items():
                 for what, on in (("primary", None), ("standby", standby)):
                     before, start = servers.cpu(), time.perf_counter()
-                    where = _juki(engine, lines[kind], on)
+                    _juki(engine, lines[kind], on)
                     seconds, after = time.perf_counter() - start, servers.cpu()
                     figures.add(f"{what} {kind}", seconds, _minus(after, before))
-                    figures.read_on.setdefault(f"{what} {kind}", set()).add(where)
+                    figures.read_on.setdefault(f"{what} {kind}", set()).add(_read_on(engine))
                 before = servers.cpu()
                 seconds, _ = raw_batch(conn, query, params)
                 figures.add(f"raw {kind}", seconds, _minus(servers.cpu(), before))
