@@ -122,6 +122,11 @@ class Receiver:
             log.error("could not record refusal", node=self.node_id, reason=reason)
         return Reply(ReplyStatus.REFUSED, reason, detail)
 
+    def read_limit(self, *, batch: bool) -> int:
+        """The most of a request's body this node reads: a batch may be larger than a message
+        alone (the messages door), a query may not."""
+        return max(self.config.max_bytes, self.config.max_batch_bytes if batch else 0)
+
     def check(
         self, raw: bytes, tls_peer: str | None = None, *, batch: bool = False
     ) -> Envelope | Reply:
@@ -135,7 +140,7 @@ class Receiver:
             return Reply(
                 ReplyStatus.UNAVAILABLE, "recipient_disconnected", f"{self.node_id} 離脱中"
             )
-        limit = max(self.config.max_bytes, self.config.max_batch_bytes if batch else 0)
+        limit = self.read_limit(batch=batch)
         try:
             env = Envelope.from_bytes(raw, max_bytes=limit)
         except EnvelopeError as exc:

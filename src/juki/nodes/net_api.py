@@ -46,7 +46,6 @@ async def read_limited(request: Request, limit: int) -> bytes:
 
 def network_router(node: Node) -> APIRouter:
     router = APIRouter(tags=["network"])
-    config = node.receiver.config
 
     def tls_peer(request: Request) -> str | Reply | None:
         """The node the connection's client certificate names, where the server records it
@@ -78,7 +77,7 @@ def network_router(node: Node) -> APIRouter:
     async def receive_message(request: Request) -> JSONResponse:
         """One signed envelope from another node (mutual TLS + envelope signature): a message,
         or a batch of them (larger; each message in it no larger than it could be alone)."""
-        raw = await read_limited(request, max(config.max_bytes, config.max_batch_bytes))
+        raw = await read_limited(request, node.receiver.read_limit(batch=True))
         peer = tls_peer(request)
         if isinstance(peer, Reply):
             return JSONResponse(status_code=status_code_for(peer), content=peer.as_json())
@@ -101,7 +100,7 @@ def network_router(node: Node) -> APIRouter:
     )
     async def answer_query(request: Request) -> Response:
         """One signed question from another node, answered at once with a signed envelope."""
-        raw = await read_limited(request, config.max_bytes)
+        raw = await read_limited(request, node.receiver.read_limit(batch=False))
         peer = tls_peer(request)
         if isinstance(peer, Reply):
             return JSONResponse(status_code=status_code_for(peer), content=peer.as_json())
