@@ -22,7 +22,6 @@ import json
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
-from types import TracebackType
 from typing import Any, Final, TypeVar
 
 import sqlalchemy as sa
@@ -244,19 +243,11 @@ class SqlProvideUnitOfWork(SqlProvisionUnitOfWork):
         """The 附票本人確認情報 (people abroad), read where identity_info is."""
         return self._sources()[1]
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        try:
-            super().__exit__(exc_type, exc, tb)
-        finally:
-            self._reads = None
-            if self._standby_conn is not None:
-                self._standby_conn.close()
-                self._standby_conn = None
+    def _unbind(self) -> None:
+        self._reads = None
+        if self._standby_conn is not None:
+            self._standby_conn.close()
+            self._standby_conn = None
 
 
 def provide_batch(

@@ -10,7 +10,7 @@ so every chunk of a batch sees the same state. A standby that is unreachable, pr
 still behind after `max_wait_s` is not read: the caller reads on the primary and says why
 (`StandbyRead.why_not`). Nothing is ever written on the standby; it cannot be.
 
-`check_standby` is the start-up check: the standby is in recovery and is a copy of this
+`Standby.check` is the start-up check: the standby is in recovery and is a copy of this
 primary (the same system identifier), so a mistyped URL never serves another database's data.
 """
 

@@ -51,6 +51,10 @@ class SqlTransaction:
     def _bind(self, conn: sa.Connection) -> None:
         """Bind the repositories to this transaction's connection."""
 
+    def _unbind(self) -> None:
+        """Release what `_bind` (or a repository since) opened beside the connection: called
+        when the transaction ends, however it ends."""
+
     def __enter__(self) -> Self:
         if self._conn is not None:
             raise RuntimeError("unit of work is already in a transaction")
@@ -73,6 +77,7 @@ class SqlTransaction:
             if self._tx is not None and self._tx.is_active:
                 self._tx.rollback()
         finally:
+            self._unbind()
             if self._conn is not None and self._outer is None:
                 self._conn.close()
             self._conn = None
