@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any, Final
 
@@ -21,6 +22,14 @@ class DatabaseUrlError(ConsoleError):
 # psycopg 3, which SQLAlchemy would otherwise only use for `postgresql+psycopg://`.
 _POSTGRES_SPELLINGS: Final = frozenset({"postgresql", "postgres"})
 _SUPPORTED: Final = "sqlite:///PATH or postgresql://USER@HOST/DB"
+BUSY_TIMEOUT_S: Final = 30
+_HOLDS_WRITE_LOCK: Final = "juki.sqlite.write_lock"
+_SNAPSHOT_READ: Final = "juki_snapshot_read"
+SNAPSHOT_READ: Final = {_SNAPSHOT_READ: True}
+"""Execution options for a connection that only reads (`conn.execution_options(**SNAPSHOT_READ)`,
+before its first statement): on SQLite its transaction begins deferred, a WAL snapshot that
+neither takes nor waits for the write lock, so a reader does not queue behind a writer's long
+transaction. Writing on such a connection is a programming error. PostgreSQL ignores it."""
 
 
 def database_url(url: str | sa.URL) -> sa.URL:
@@ -68,7 +77,8 @@ def make_engine(url: str, *, echo: bool = False, durable: bool = True) -> sa.Eng
     """Build an engine; for SQLite create the directory and take the write lock up front.
 
     SQLite's deferred transactions fail with "database is locked" when a reader upgrades to a
-    writer under contention; BEGIN IMMEDIATE makes writers queue on busy_timeout instead.
+    writer under contention; BEGIN IMMEDIATE makes writers queue instead (`_WriterQueue`), and
+    only a connection opened with `SNAPSHOT_READ` begins deferred.
     Records of legal effect use synchronous=FULL (STACK-NOTES: NORMAL can lose commits).
     `durable=False` (synchronous=OFF) is only for databases thrown away after the process:
     the simulator's nodes and in-process test networks, whose crashes are simulated above the
@@ -85,8 +95,11 @@ def make_engine(url: str, *, echo: bool = False, durable: bool = True) -> sa.Eng
                     f"db: cannot create the SQLite database {database}: {exc.strerror}"
                 ) from None
         engine = sa.create_engine(
-            parsed, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}
+            parsed,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_S},
         )
+        writers = _WriterQueue()
 
         @sa.event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -95,7 +108,7 @@ def make_engine(url: str, *, echo: bool = False, durable: bool = True) -> sa.Eng
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute(f"PRAGMA synchronous={'FULL' if durable else 'OFF'}")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
             # 64 MiB of page cache (the default is 2 MiB), taken only as pages are read: a
             # national-size backlog writes random-keyed indexes (resident codes) that miss a
             # small cache on every row (40,000 drained 1.4× faster with it: docs/network.md)
@@ -104,23 +117,66 @@ def make_engine(url: str, *, echo: bool = False, durable: bool = True) -> sa.Eng
 
         @sa.event.listens_for(engine, "begin")
         def _on_begin(conn: sa.Connection) -> None:
-            _begin_immediate(conn)
+            if conn.get_execution_options().get(_SNAPSHOT_READ):
+                _begin(conn, "BEGIN DEFERRED")
+                return
+            writers.enter(conn)
+            try:
+                _begin(conn, "BEGIN IMMEDIATE")
+            except BaseException:
+                writers.leave(conn.info)
+                raise
+
+        @sa.event.listens_for(engine, "commit")
+        @sa.event.listens_for(engine, "rollback")
+        def _on_end(conn: sa.Connection) -> None:
+            writers.leave(conn.info)
+
+        @sa.event.listens_for(engine, "checkin")
+        def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+            writers.leave(record.info)  # a connection gone back with its transaction open
 
         return engine
     return sa.create_engine(parsed, echo=echo, pool_pre_ping=True)
 
 
-def _begin_immediate(conn: sa.Connection) -> None:
-    """BEGIN IMMEDIATE on the DBAPI connection itself: every transaction, reads included, starts
-    here, and `exec_driver_sql` cost each one SQLAlchemy's whole statement path (an execution
+class _WriterQueue:
+    """An engine's transactions wait for SQLite's write lock here, in the process, rather than
+    in SQLite's busy handler, which sleeps between tries (up to 100 ms at a time): a thread
+    that wants the lock back-to-back (a receiver applying batch after batch) took it again
+    while another (the delivery worker) slept, so a node's threads took turns at a fraction of
+    the database's pace. A waiter here wakes when the lock is let go. Other processes and other
+    engines on the same file still meet in SQLite's busy handler, and a wait here ends as
+    SQLite's would, "database is locked" after the busy timeout."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def enter(self, conn: sa.Connection) -> None:
+        if not self._lock.acquire(timeout=BUSY_TIMEOUT_S):
+            raise sa.exc.OperationalError(
+                "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
+            )
+        conn.info[_HOLDS_WRITE_LOCK] = True
+
+    def leave(self, info: dict[Any, Any]) -> None:
+        """Let the lock go, once, however the transaction ended (commit, rollback, or its
+        connection returned to the pool)."""
+        if info.pop(_HOLDS_WRITE_LOCK, False):
+            self._lock.release()
+
+
+def _begin(conn: sa.Connection, statement: str) -> None:
+    """BEGIN on the DBAPI connection itself: every transaction, reads included, starts here,
+    and `exec_driver_sql` cost each one SQLAlchemy's whole statement path (an execution
     context, events, a result) — about a tenth of a node's CPU per message. A failure is wrapped
     as SQLAlchemy would (`sa.exc.OperationalError` for "database is locked"), so callers that
     map or retry it see the same exception."""
     try:
-        conn.connection.driver_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+        conn.connection.driver_connection.execute(statement)  # type: ignore[union-attr]
     except sqlite3.Error as exc:
         raise sa.exc.DBAPIError.instance(
-            "BEGIN IMMEDIATE", None, exc, sqlite3.Error, dialect=conn.dialect
+            statement, None, exc, sqlite3.Error, dialect=conn.dialect
         ) from exc
 
 
