@@ -101,6 +101,22 @@ def following(
     return out or [head]
 
 
+def due_after(conn: sa.Connection, peer: str, seq: int, now: datetime) -> Outgoing | None:
+    """The message right after `seq` on `peer`'s link if it is pending, never tried and due:
+    where the link goes on while the messages up to `seq` are being settled."""
+    rows = _FOLLOWING.rows(conn, {"k_peer": peer, "k_seq": seq + 1, "k_limit": 1})
+    if not rows or rows[0][3] != seq + 1 or rows[0][8] != 0:
+        return None
+    msg = Outgoing(*rows[0])
+    due = conn.execute(_DUE_AT, {"k_id": msg.outbox_id}).scalar_one()
+    return msg if due <= now.isoformat() else None
+
+
+_DUE_AT: Final = sa.select(net_outbox.c.next_attempt_at).where(
+    net_outbox.c.outbox_id == sa.bindparam("k_id")
+)
+
+
 def _weight(body: str) -> int:
     """A message's bytes in a batch, as the envelope counts them."""
     return len(body.encode()) + ITEM_OVERHEAD_BYTES

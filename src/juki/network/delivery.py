@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -42,6 +43,7 @@ from juki.network.envelope import (
     uuid7,
 )
 from juki.network.transport import Reply, ReplyStatus, Transport, TransportError
+from juki.storage.engine import SNAPSHOT_READ
 
 log = structlog.get_logger("juki.network.delivery")
 
@@ -68,6 +70,16 @@ class Backoff:
     def delay(self, attempts: int, rng: random.Random) -> timedelta:
         ceiling: timedelta = min(self.cap, self.base * (2 ** min(attempts, 20)))
         return ceiling * rng.random()
+
+
+@dataclass(frozen=True, slots=True)
+class _Settling:
+    """A batch acknowledged whole, being marked delivered by the settler: its link's messages
+    up to `last_seq` are not sent again meanwhile."""
+
+    future: Future[None]
+    peer: str
+    last_seq: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +118,30 @@ class DeliveryWorker:
         # Peers that refused a batch larger than a message alone as oversized (a node from
         # before ADR 0010): batches to them no larger than that, for this process's life.
         self._small_batches: set[str] = set()
+        self._reader = engine
+        self._settler: ThreadPoolExecutor | None = None
+        self._settling: _Settling | None = None
+
+    def settle_behind(self) -> None:
+        """Mark acknowledged batches delivered on a thread of their own while the next batch
+        goes (a node process; the simulator and the in-process network step synchronously).
+
+        On SQLite the write lock is the node's: its receiver holds it for a whole batch, and
+        a worker that waited for it to settle the last batch, and again to read the next,
+        left the next level idle for that long (a third of national's time in a drain after a
+        離脱). Here the worker reads on a snapshot and sends on; the settler waits for the
+        lock. Exactly once holds as before: a batch acknowledged but not yet settled when the
+        process dies is sent again, and the receiver answers each message a duplicate."""
+        self._reader = self.engine.execution_options(**SNAPSHOT_READ)
+        if self._settler is None:
+            self._settler = ThreadPoolExecutor(1, thread_name_prefix=f"settle-{self.node_id}")
+
+    def close(self) -> None:
+        """Wait for the batch being settled, if any, and stop the settler."""
+        self._join()
+        if self._settler is not None:
+            self._settler.shutdown(wait=True)
+            self._settler = None
 
     @staticmethod
     def _blocked(directory: Directory) -> frozenset[str]:
@@ -119,8 +155,13 @@ class DeliveryWorker:
             return None
         directory = self.directory()
         now = self.clock.now()
-        with self.engine.connect() as conn:
-            msg = store.next_due(conn, now, self._blocked(directory))
+        with self._reader.connect() as conn:
+            msg = self._due(conn, now, self._blocked(directory))
+            if msg is None and self._settling is not None:
+                # nothing due but what is being settled: once it is, read again
+                conn.rollback()
+                self._join()
+                msg = store.next_due(conn, now, self._blocked(directory))
             if msg is None:
                 return None
             limit = (
@@ -144,6 +185,34 @@ class DeliveryWorker:
         except TransportError as exc:
             return self._failed(msg, "transport", str(exc))
         return self._settle(msg, reply)
+
+    def _due(
+        self, conn: sa.Connection, now: datetime, blocked: frozenset[str]
+    ) -> store.Outgoing | None:
+        """The next due message (`store.next_due`), past what the settler is marking
+        delivered: that link goes on behind it if its next message is due, else None."""
+        msg = store.next_due(conn, now, blocked)
+        settling = self._settling
+        if msg is None or settling is None:
+            return msg
+        if msg.peer != settling.peer or msg.seq > settling.last_seq:
+            return msg
+        return batch_store.due_after(conn, settling.peer, settling.last_seq, now)
+
+    def _join(self) -> None:
+        """Wait for the batch being settled. Should marking it have failed, its messages
+        stay pending: they are sent again and answered as duplicates, never applied twice."""
+        settling, self._settling = self._settling, None
+        if settling is None:
+            return
+        try:
+            settling.future.result()
+        except Exception:
+            log.exception("settling an acknowledged batch failed", node=self.node_id)
+
+    def _mark_delivered(self, acked: list[tuple[store.Outgoing, str]]) -> None:
+        with self.engine.begin() as conn:
+            batch_store.mark_delivered(conn, acked, self.clock.now())
 
     def next_attempt_at(self) -> datetime | None:
         """When `step` will have a message to send if nothing new is queued (a retry waiting out
@@ -186,8 +255,12 @@ class DeliveryWorker:
             if not r.acknowledged:
                 break
             acked.append((m, r.status.value))
-        with self.engine.begin() as conn:
-            batch_store.mark_delivered(conn, acked, self.clock.now())
+        self._join()  # settled in the order they were sent
+        if self._settler is not None and len(acked) == len(batch):
+            future = self._settler.submit(self._mark_delivered, acked)
+            self._settling = _Settling(future, head.peer, batch[-1].seq)
+            return StepResult(head.message_id, head.peer, head.seq, reply.items[0].status.value)
+        self._mark_delivered(acked)
         if len(acked) < min(len(batch), len(reply.items)):
             self._settle(batch[len(acked)], reply.items[len(acked)])
         return StepResult(head.message_id, head.peer, head.seq, reply.items[0].status.value)
@@ -209,6 +282,7 @@ class DeliveryWorker:
         }
 
     def _settle(self, msg: store.Outgoing, reply: Reply) -> StepResult:
+        self._join()
         now = self.clock.now()
         result = StepResult(msg.message_id, msg.peer, msg.seq, reply.status.value)
         if reply.acknowledged:
@@ -244,6 +318,7 @@ class DeliveryWorker:
         return result
 
     def _failed(self, msg: store.Outgoing, reason: str, detail: str) -> StepResult:
+        self._join()
         now = self.clock.now()
         attempts = msg.attempts + 1
         next_at = now + self.backoff.delay(attempts, self.rng)

@@ -111,6 +111,7 @@ def standby_of(config: NodeConfig, primary: sa.Engine) -> Standby:
 
 def close_node(node: Node) -> None:
     """Release what `bootstrap` opened."""
+    node.worker.close()
     transport = node.worker.transport
     if isinstance(transport, HttpsTransport):
         transport.close()
