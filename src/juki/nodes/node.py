@@ -279,20 +279,20 @@ class Node:
 
     def step(self) -> bool:
         """Do one unit of work: forward local changes, else a checkpoint when one is due, else
-        send one message."""
-        if self.pump():
-            return True
-        if self.maybe_checkpoint():
-            return True
-        return self.worker.step() is not None
+        send one batch (a node process sends on a thread of its own: `juki.nodes.runner`)."""
+        return self.step_local() or self.worker.step() is not None
+
+    def step_local(self) -> bool:
+        return bool(self.pump()) or self.maybe_checkpoint()
 
     def next_due(self) -> datetime | None:
         """When there is work without anything new arriving (a retry, a checkpoint), or None:
         the stepper of an idle node sleeps until then, or until it is woken."""
-        due = [self.worker.next_attempt_at()]
-        if self.checkpoint_interval is not None:
-            due.append(self._next_checkpoint_at)
+        due = (self.worker.next_attempt_at(), self.next_local_due())
         return min((d for d in due if d is not None), default=None)
+
+    def next_local_due(self) -> datetime | None:
+        return self._next_checkpoint_at if self.checkpoint_interval is not None else None
 
     # -- the operation log: entries, checkpoints ---------------------------------------------
 

@@ -3,18 +3,20 @@
 A municipality also serves its public listener (ordinary TLS, no client certificate) on
 `public_port`: certificate verification for anyone, in a second uvicorn server on a thread.
 
-Two things run: uvicorn serving the node app, and a stepper thread that forwards local changes
-and delivers the outbox one message at a time. The network code never sleeps or reads the wall
-clock; the waiting happens here (an `Event.wait` when there is nothing to do), so the same
-network code runs under the simulator's clock elsewhere.
+Three things run: uvicorn serving the node app, a stepper thread that forwards local changes
+(and writes checkpoints), and a sender thread that delivers the outbox a batch at a time, so a
+CS forwarding a large run of registry changes sends the first of them meanwhile. The network
+code never sleeps or reads the wall clock; the waiting happens here (an `Event.wait` when there
+is nothing to do), so the same network code runs under the simulator's clock elsewhere.
 
 An idle node sleeps until there is work: it is woken, not polled. A request that may have
 written something (every method but GET, HEAD and OPTIONS: a filed event, a message received,
-an administrator's command) wakes the stepper when it has been answered; a commit by another
-process on the node's database (a `juki` command on it) wakes it through the database watch
+an administrator's command) wakes both when it has been answered; a commit by another
+process on the node's database (a `juki` command on it) wakes them through the database watch
 (`juki.storage.watch`: LISTEN/NOTIFY on PostgreSQL, `data_version` read every 0.2 s on
 SQLite); a retry waiting out its backoff or a checkpoint falls due at a time the node knows
-(`Node.next_due`), and the stepper sleeps no longer than that. Between them, an idle wait
+(`Node.next_local_due`, `DeliveryWorker.next_attempt_at`), and neither sleeps longer than
+that; work the stepper forwards wakes the sender. Between them, an idle wait
 doubles from 50 ms up to 30 s, a safety net for work nothing announced. Polling every 50 ms
 cost an idle node about 5% of a core (`python -m bench idle`).
 """
@@ -29,6 +31,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import Final, TextIO
@@ -84,8 +87,8 @@ def configure_logging(path: Path, node_id: str) -> TextIO:
 
 
 class Stepper:
-    """Calls `node.step()` until told to stop; waits when idle, longer the longer it is idle,
-    until woken (`wake`)."""
+    """Calls `node.step()` (or the `step` given) until told to stop; waits when idle, longer the
+    longer it is idle, until woken (`wake`) or until `due` says work falls due."""
 
     def __init__(
         self,
@@ -94,10 +97,15 @@ class Stepper:
         idle_wait: float = IDLE_WAIT,
         max_idle_wait: float = MAX_IDLE_WAIT,
         error_wait: float = ERROR_WAIT,
-        refresh_every: float = DIRECTORY_REFRESH,
+        refresh_every: float | None = DIRECTORY_REFRESH,
         monotonic: Callable[[], float] = time.monotonic,
+        step: Callable[[], bool] | None = None,
+        due: Callable[[], datetime | None] | None = None,
+        name: str = "stepper",
     ) -> None:
         self.node = node
+        self.step = step or node.step
+        self.due = due or node.next_due
         self.idle_wait = idle_wait
         self.max_idle_wait = max_idle_wait
         self.error_wait = error_wait
@@ -105,9 +113,7 @@ class Stepper:
         self.monotonic = monotonic
         self.stop = threading.Event()
         self.woken = threading.Event()
-        self.thread = threading.Thread(
-            target=self._run, name=f"stepper-{node.node_id}", daemon=True
-        )
+        self.thread = threading.Thread(target=self._run, name=f"{name}-{node.node_id}", daemon=True)
 
     def start(self) -> None:
         self.thread.start()
@@ -134,7 +140,7 @@ class Stepper:
     def _until_due(self) -> float:
         """Seconds until the node has work that nothing will announce (a retry, a checkpoint);
         never less than `IDLE_WAIT`, so a due time in the past cannot spin the loop."""
-        due = self.node.next_due()
+        due = self.due()
         if due is None:
             return math.inf
         return max((due - self.node.clock.now()).total_seconds(), IDLE_WAIT)
@@ -144,10 +150,10 @@ class Stepper:
         wait = self.idle_wait
         while not self.stop.is_set():
             try:
-                if self.monotonic() >= next_refresh:
+                if self.refresh_every is not None and self.monotonic() >= next_refresh:
                     next_refresh = self.monotonic() + self.refresh_every
                     self.node.refresh_directory()
-                if self.node.step():
+                if self.step():
                     wait = self.idle_wait
                     continue
                 due_in = self._until_due()
@@ -244,12 +250,30 @@ def run_node(config_path: Path, settings: Settings) -> int:
         os.environ["SOFTHSM2_CONF"] = config.softhsm2_conf
     stream = configure_logging(Path(config.log), config.node_id)
     node = bootstrap(config)
+    node.worker.settle_behind()  # the sender goes on while the last batch is settled
     app = create_node_app(node, config, settings)
-    stepper = Stepper(node)
-    app.add_middleware(WakeOnWrite, wake=stepper.wake)
-    watch = (
-        DatabaseWatch(node.engine, stepper.wake) if DatabaseWatch.supported(node.engine) else None
+    sender = Stepper(
+        node,
+        step=lambda: node.worker.step() is not None,
+        due=node.worker.next_attempt_at,
+        refresh_every=None,
+        name="sender",
     )
+
+    def step_local() -> bool:
+        if node.step_local():
+            sender.wake()  # what was forwarded is queued for it
+            return True
+        return False
+
+    stepper = Stepper(node, step=step_local, due=node.next_local_due)
+
+    def wake() -> None:
+        stepper.wake()
+        sender.wake()
+
+    app.add_middleware(WakeOnWrite, wake=wake)
+    watch = DatabaseWatch(node.engine, wake) if DatabaseWatch.supported(node.engine) else None
     public = public_server(config, node, settings)
     server = node_server(config, app)
 
@@ -257,6 +281,7 @@ def run_node(config_path: Path, settings: Settings) -> int:
         # uvicorn handles the signal while serving and raises it again once it has shut
         # down; this handler then only makes sure the stepper stops too.
         stepper.request_stop()
+        sender.request_stop()
         server.should_exit = True
         if public is not None:
             public.should_exit = True
@@ -265,6 +290,7 @@ def run_node(config_path: Path, settings: Settings) -> int:
     signal.signal(signal.SIGINT, on_signal)
     log.info("node starting", endpoint=config.endpoint, kind=config.kind.value)
     stepper.start()
+    sender.start()
     if watch is not None:
         watch.start()
     public_thread = None
@@ -278,6 +304,7 @@ def run_node(config_path: Path, settings: Settings) -> int:
             public.should_exit = True
             public_thread.join(timeout=10)
         stepper.join(timeout=30)
+        sender.join(timeout=30)
         if watch is not None:
             watch.join(timeout=10)
         close_node(node)
