@@ -10,6 +10,7 @@ row; a genuine message that cannot be applied goes to the dead-letter list.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -62,11 +63,20 @@ class NoEvents:
 
 @dataclass(frozen=True, slots=True)
 class ReceiverConfig:
-    """`max_bytes`: a message alone, a query; `max_batch_bytes`: a batch of messages."""
+    """`max_bytes`: a message alone, a query; `max_batch_bytes`: a batch of messages.
+
+    `large_at_once`: how many requests larger than a message alone (large batches) are parsed
+    and applied at once; another waits up to `large_wait` for its turn, then is answered
+    `unavailable` (busy) and sent again later. A parsed 4 MiB batch holds about 25 MB (ADR
+    0010), and every prefecture draining into national at once after a 離脱 would otherwise be
+    one each per request thread. On SQLite they are applied one at a time anyway (one writer);
+    PostgreSQL gains nothing from more than its cores."""
 
     freshness: timedelta = timedelta(minutes=5)
     max_bytes: int = MAX_ENVELOPE_BYTES
     max_batch_bytes: int = MAX_BATCH_ENVELOPE_BYTES
+    large_at_once: int = 4
+    large_wait: timedelta = timedelta(seconds=5)
 
 
 class Receiver:
@@ -92,6 +102,7 @@ class Receiver:
         self.is_disconnected = is_disconnected
         self.events: NetworkEvents = events or NoEvents()
         self.config = config or ReceiverConfig()
+        self._large = threading.BoundedSemaphore(self.config.large_at_once)
 
     # -- refusals ----------------------------------------------------------------------------
 
@@ -178,6 +189,19 @@ class Receiver:
     # -- receiving ---------------------------------------------------------------------------
 
     def receive(self, raw: bytes, tls_peer: str | None = None) -> Reply:
+        if len(raw) <= self.config.max_bytes:
+            return self._receive(raw, tls_peer)
+        if not self._large.acquire(timeout=self.config.large_wait.total_seconds()):
+            log.warning("large batch turned away: busy", node=self.node_id, size=len(raw))
+            self.events.refused("busy")
+            detail = f"{self.config.large_at_once} large batches are being applied"
+            return Reply(ReplyStatus.UNAVAILABLE, "busy", detail)
+        try:
+            return self._receive(raw, tls_peer)
+        finally:
+            self._large.release()
+
+    def _receive(self, raw: bytes, tls_peer: str | None) -> Reply:
         checked = self.check(raw, tls_peer, batch=True)
         if isinstance(checked, Reply):
             return checked

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -464,3 +464,52 @@ def test_a_receiver_that_takes_only_small_batches_gets_them_and_nothing_waits(
     assert count(inagi, nt.net_outbox, nt.net_outbox.c.attempts > 0) == 0
     for node in net.nodes.values():
         assert count(node, nt.net_dead_letters) == 0
+
+
+class Statuses:
+    """The in-memory transport, counting replies by their reason."""
+
+    def __init__(self, net: InProcessNetwork) -> None:
+        self.inner = net.transport
+        self.reasons: Counter[str] = Counter()
+        for node in net.nodes.values():
+            node.worker.transport = self
+
+    def send(self, recipient: str, endpoint: str, payload: bytes) -> Reply:
+        reply = self.inner.send(recipient, endpoint, payload)
+        self.reasons[reply.reason or reply.status.value] += 1
+        return reply
+
+
+def test_large_batches_past_the_receivers_turns_are_answered_busy_and_go_later(
+    net: InProcessNetwork,
+) -> None:
+    """While as many large batches as 東京都 parses at once are being applied, another waits
+    its turn and is then answered busy (memory stays bounded), while a request no larger than
+    a message alone is not held; the batch goes again later and every change arrives once."""
+    net.run_until_quiet()
+    tokyo, inagi = net.nodes[TOKYO], net.municipality(INAGI)
+    tokyo.receiver.config = ReceiverConfig(large_wait=timedelta(milliseconds=50))
+    wire = Statuses(net)
+    held, before = held_by_inagi(net), count(net.national, identity_changes)
+    runs = [IdentityInfoChanges(lg_code=INAGI, changes=held) for _ in range(8)]
+    turns = tokyo.receiver.config.large_at_once
+    for _ in range(turns):  # every turn taken: large batches being applied
+        assert tokyo.receiver._large.acquire(timeout=1)
+    try:
+        with inagi.engine.begin() as conn:
+            inagi.send_many(conn, TOKYO, runs)
+        net.run_until_quiet()
+        assert wire.reasons["busy"] == 1
+        assert count(inagi, nt.net_outbox, nt.net_outbox.c.attempts > 0) == 1  # to go again
+        assert count(net.national, identity_changes) == before
+        assert tokyo.receiver.receive(b"{}").reason == "malformed"  # small: not held
+    finally:
+        for _ in range(turns):
+            tokyo.receiver._large.release()
+    inagi.clock.advance(timedelta(minutes=10))  # past the retry's backoff (one clock)
+    net.run_until_quiet()
+    assert count(net.national, identity_changes) == before + 8 * len(held)
+    for node in net.nodes.values():
+        assert count(node, nt.net_dead_letters) == 0
+    assert net.check() == []
