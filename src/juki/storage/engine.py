@@ -147,22 +147,27 @@ class _WriterQueue:
     while another (the delivery worker) slept, so a node's threads took turns at a fraction of
     the database's pace. A waiter here wakes when the lock is let go. Other processes and other
     engines on the same file still meet in SQLite's busy handler, and a wait here ends as
-    SQLite's would, "database is locked" after the busy timeout."""
+    SQLite's would, "database is locked" after the busy timeout — at once for a thread that
+    already holds the lock, which could only wait on itself."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._holder: int | None = None
 
     def enter(self, conn: sa.Connection) -> None:
-        if not self._lock.acquire(timeout=BUSY_TIMEOUT_S):
+        me = threading.get_ident()
+        if self._holder == me or not self._lock.acquire(timeout=BUSY_TIMEOUT_S):
             raise sa.exc.OperationalError(
                 "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
             )
+        self._holder = me
         conn.info[_HOLDS_WRITE_LOCK] = True
 
     def leave(self, info: dict[Any, Any]) -> None:
         """Let the lock go, once, however the transaction ended (commit, rollback, or its
         connection returned to the pool)."""
         if info.pop(_HOLDS_WRITE_LOCK, False):
+            self._holder = None
             self._lock.release()
 
 

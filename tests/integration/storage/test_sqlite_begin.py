@@ -144,3 +144,32 @@ def test_the_lock_is_let_go_however_a_transaction_ends(tmp_path: Path) -> None:
     finally:
         engine.dispose()
         other.dispose()
+
+
+def test_a_thread_that_holds_the_lock_is_refused_a_second_transaction_at_once(
+    tmp_path: Path,
+) -> None:
+    """A second transaction of the same engine in the thread that holds the first could only
+    wait on itself: "database is locked" at once, not after the busy timeout."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'self.db'}")
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("CREATE TABLE t (x INTEGER)"))
+        outcome: list[str] = []
+
+        def nested() -> None:
+            with engine.begin() as first:
+                first.execute(sa.text("INSERT INTO t VALUES (1)"))
+                try:
+                    with engine.begin():
+                        outcome.append("began")
+                except sa.exc.OperationalError as exc:
+                    outcome.append(str(exc.orig))
+
+        thread = _in_thread(nested)
+        thread.join(10)  # far less than the 30 s a wait would take
+        assert outcome == ["database is locked"]
+        with engine.begin() as conn:  # the first committed and let go
+            assert conn.execute(sa.text("SELECT count(*) FROM t")).scalar_one() == 1
+    finally:
+        engine.dispose()
