@@ -10,7 +10,7 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from juki.core.clock import SystemClock
-from juki.nodes.runner import IDLE_WAIT, Stepper, WakeOnWrite, trusts_proxy_headers
+from juki.nodes.runner import IDLE_WAIT, Gather, Stepper, WakeOnWrite, trusts_proxy_headers
 
 
 class FakeNode:
@@ -149,3 +149,43 @@ def test_forwarded_headers_are_believed_only_when_a_proxy_is_named(monkeypatch: 
     assert not trusts_proxy_headers()
     monkeypatch.setenv("FORWARDED_ALLOW_IPS", "10.0.0.5")
     assert trusts_proxy_headers()
+
+
+def _waiting(gather: Gather) -> threading.Thread:
+    thread = threading.Thread(target=gather.wait, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_the_sender_goes_at_once_when_nothing_is_being_forwarded() -> None:
+    gather = Gather(linger=3600)
+    _waiting(gather).join(10)
+    gather.stepped(True)
+    gather.stepped(False)  # a change on a quiet network: one step forwarded it, the next none
+    thread = _waiting(gather)
+    thread.join(10)
+    assert not thread.is_alive()
+
+
+def test_the_sender_waits_for_a_run_being_forwarded_until_enough_steps_or_its_end() -> None:
+    gather = Gather(steps=3, linger=3600)
+    gather.stepped(True)
+    thread = _waiting(gather)
+    for _ in range(2):
+        gather.stepped(True)
+    thread.join(0.2)
+    assert thread.is_alive()  # two more steps of the run: not yet a batch's worth
+    gather.stepped(True)
+    thread.join(10)
+    assert not thread.is_alive()
+    thread = _waiting(gather)
+    gather.stepped(False)  # the run is all forwarded
+    thread.join(10)
+    assert not thread.is_alive()
+
+
+def test_the_sender_waits_no_longer_than_its_linger() -> None:
+    ticks = iter([0.0, 2.0])
+    gather = Gather(steps=100, linger=1.5, monotonic=lambda: next(ticks))
+    gather.stepped(True)
+    gather.wait()  # returns: the clock passed the linger, with the run still being forwarded
