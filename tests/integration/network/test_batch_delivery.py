@@ -1,6 +1,7 @@
 """Batches on the network: a backlog goes in few requests, still exactly once and in order, a
 crash at any write of a batch loses and duplicates nothing, and each message inside a batch is
-held to its sender's authority as if it came alone."""
+held to its sender's authority as if it came alone. A node process settles an acknowledged
+batch behind the next one (`DeliveryWorker.settle_behind`), with the same guarantees."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from juki.core.clock import JST, FixedClock
 from juki.network import store
 from juki.network import tables as nt
 from juki.network.batch import MESSAGE_BATCH, signed_batch
+from juki.network.delivery import DeliveryWorker
 from juki.network.envelope import (
     MAX_ENVELOPE_BYTES,
     MAX_MESSAGE_BODY_BYTES,
@@ -26,7 +28,8 @@ from juki.network.envelope import (
 from juki.network.identity_runs import MAX_CHANGES, IdentityInfoChanges
 from juki.network.messages import IdentityInfoBody, IdentityInfoChanged, body_of
 from juki.network.receiver import ReceiverConfig
-from juki.network.transport import Reply, ReplyStatus
+from juki.network.store import Outgoing
+from juki.network.transport import ReplyStatus
 from juki.nodes.codes import POOL_BATCH
 from juki.nodes.layout import municipality, national, prefecture
 from juki.nodes.memory import InProcessNetwork, build_network, reopen_network
@@ -36,6 +39,7 @@ from juki.population.seeding import seed_registry
 from juki.security.actors import Actor
 from juki.sim.faults import DiskState, SimCrash, install_disk_hooks
 from support.db_copies import sqlite_copy
+from support.wire import Wire
 
 INAGI, TOKYO, NAGANO_CITY = "132250", "130001", "202011"
 RESIDENTS = 120
@@ -91,21 +95,6 @@ def net(_seeded: tuple[InProcessNetwork, Path], tmp_path: Path) -> Iterator[InPr
     network.dispose()
 
 
-class Counting:
-    """The in-memory transport, counting requests by the kind of envelope they carry."""
-
-    def __init__(self, net: InProcessNetwork) -> None:
-        self.inner = net.transport
-        self.requests: Counter[str] = Counter()
-        for node in net.nodes.values():
-            node.worker.transport = self
-
-    def send(self, recipient: str, endpoint: str, payload: bytes) -> Reply:
-        batch = f'"message_type":"{MESSAGE_BATCH}"'.encode() in payload
-        self.requests["batch" if batch else "single"] += 1
-        return self.inner.send(recipient, endpoint, payload)
-
-
 def count(node: object, table: sa.Table, *where: sa.ColumnElement[bool]) -> int:
     with node.engine.connect() as conn:  # type: ignore[attr-defined]
         query = sa.select(sa.func.count()).select_from(table)
@@ -154,7 +143,7 @@ def inbox_of(node: object, message_type: str) -> int:
 def test_a_seeded_backlog_goes_up_as_runs_and_every_change_arrives_once(
     net: InProcessNetwork,
 ) -> None:
-    wire = Counting(net)
+    wire = Wire(net)
     net.run_until_quiet()
     assert count(net.national, identity_copies, identity_copies.c.lg_code == INAGI) == RESIDENTS
     assert count(net.national, identity_changes) == RESIDENTS
@@ -174,7 +163,7 @@ def test_a_backlog_of_single_messages_goes_in_batches_and_each_arrives_once(
 ) -> None:
     net.run_until_quiet()
     before = count(net.national, identity_changes)
-    wire = Counting(net)
+    wire = Wire(net)
     queued = queue_singles(net)
     net.run_until_quiet()
     assert count(net.national, identity_changes) == before + queued
@@ -428,24 +417,6 @@ def _addresses(node: object) -> dict[str, str]:
         return {r.resident_code: r.address for r in rows}
 
 
-class OldReceiver:
-    """東京都 as a node from before batches could be larger than a message alone: it takes none
-    larger than that (ADR 0010); the wire's refusals counted by reason."""
-
-    def __init__(self, net: InProcessNetwork) -> None:
-        self.inner = net.transport
-        self.refused: Counter[str] = Counter()
-        net.nodes[TOKYO].receiver.config = ReceiverConfig(max_batch_bytes=MAX_ENVELOPE_BYTES)
-        for node in net.nodes.values():
-            node.worker.transport = self
-
-    def send(self, recipient: str, endpoint: str, payload: bytes) -> Reply:
-        reply = self.inner.send(recipient, endpoint, payload)
-        if reply.status is ReplyStatus.REFUSED:
-            self.refused[reply.reason or ""] += 1
-        return reply
-
-
 def test_a_receiver_that_takes_only_small_batches_gets_them_and_nothing_waits(
     net: InProcessNetwork,
 ) -> None:
@@ -453,7 +424,9 @@ def test_a_receiver_that_takes_only_small_batches_gets_them_and_nothing_waits(
     batches it takes: nothing is retried later, nothing dead, every change arrives once."""
     net.run_until_quiet()
     inagi = net.municipality(INAGI)
-    wire = OldReceiver(net)
+    # 東京都 as a node from before batches could be larger than a message alone (ADR 0010)
+    net.nodes[TOKYO].receiver.config = ReceiverConfig(max_batch_bytes=MAX_ENVELOPE_BYTES)
+    wire = Wire(net)
     held, before = held_by_inagi(net), count(net.national, identity_changes)
     runs = [IdentityInfoChanges(lg_code=INAGI, changes=held) for _ in range(8)]
     with inagi.engine.begin() as conn:
@@ -466,21 +439,6 @@ def test_a_receiver_that_takes_only_small_batches_gets_them_and_nothing_waits(
         assert count(node, nt.net_dead_letters) == 0
 
 
-class Statuses:
-    """The in-memory transport, counting replies by their reason."""
-
-    def __init__(self, net: InProcessNetwork) -> None:
-        self.inner = net.transport
-        self.reasons: Counter[str] = Counter()
-        for node in net.nodes.values():
-            node.worker.transport = self
-
-    def send(self, recipient: str, endpoint: str, payload: bytes) -> Reply:
-        reply = self.inner.send(recipient, endpoint, payload)
-        self.reasons[reply.reason or reply.status.value] += 1
-        return reply
-
-
 def test_large_batches_past_the_receivers_turns_are_answered_busy_and_go_later(
     net: InProcessNetwork,
 ) -> None:
@@ -490,7 +448,7 @@ def test_large_batches_past_the_receivers_turns_are_answered_busy_and_go_later(
     net.run_until_quiet()
     tokyo, inagi = net.nodes[TOKYO], net.municipality(INAGI)
     tokyo.receiver.config = ReceiverConfig(large_wait=timedelta(milliseconds=50))
-    wire = Statuses(net)
+    wire = Wire(net)
     held, before = held_by_inagi(net), count(net.national, identity_changes)
     runs = [IdentityInfoChanges(lg_code=INAGI, changes=held) for _ in range(8)]
     turns = tokyo.receiver.config.large_at_once
@@ -512,4 +470,88 @@ def test_large_batches_past_the_receivers_turns_are_answered_busy_and_go_later(
     assert count(net.national, identity_changes) == before + 8 * len(held)
     for node in net.nodes.values():
         assert count(node, nt.net_dead_letters) == 0
+    assert net.check() == []
+
+
+SMALL_BATCH = 8  # messages to a batch: 120 go in many, each settled behind the next
+
+
+@pytest.fixture
+def settling(net: InProcessNetwork) -> Iterator[InProcessNetwork]:
+    """`net` with every node settling behind, as a node process does, in small batches."""
+    net.run_until_quiet()
+    for node in net.nodes.values():
+        node.worker.max_batch = SMALL_BATCH
+        node.worker.settle_behind()
+    yield net
+    for node in net.nodes.values():
+        node.worker.close()
+
+
+def applied_twice(net: InProcessNetwork) -> list[object]:
+    """Changes national holds twice under one message id (a message applied twice)."""
+    c = identity_changes.c
+    with net.national.engine.connect() as conn:
+        return list(
+            conn.execute(
+                sa.select(c.message_id, c.resident_code)
+                .group_by(c.message_id, c.resident_code)
+                .having(sa.func.count() > 1)
+            ).all()
+        )
+
+
+def test_batches_settled_behind_arrive_once_in_order_and_none_goes_twice(
+    settling: InProcessNetwork,
+) -> None:
+    net = settling
+    before = count(net.national, identity_changes)
+    wire = Wire(net)
+    queued = queue_singles(net)
+    net.run_until_quiet()
+    assert count(net.national, identity_changes) == before + queued
+    assert wire.statuses == Counter({"applied": 2 * queued})  # two hops, no duplicate
+    assert wire.requests["batch"] >= 2 * queued // SMALL_BATCH
+    assert applied_twice(net) == []
+    for node in net.nodes.values():  # every acknowledged message settled, none left pending
+        assert count(node, nt.net_outbox, nt.net_outbox.c.status != "delivered") == 0
+    # in order: 東京都 holds each of 稲城市's numbers once, none skipped (a message out of
+    # order would have been answered with a gap, above)
+    with net.nodes[TOKYO].engine.connect() as conn:
+        seqs = sorted(
+            conn.execute(
+                sa.select(nt.net_inbox.c.seq).where(nt.net_inbox.c.sender == INAGI)
+            ).scalars()
+        )
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert len(seqs) > queued
+    assert net.check() == []
+
+
+def test_a_batch_whose_settling_failed_goes_again_and_is_answered_as_duplicates(
+    settling: InProcessNetwork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As if the process had died between the reply and the settling: the messages stay
+    pending, go again, and the receiver answers each a duplicate."""
+    net = settling
+    failed: list[int] = []
+    mark = DeliveryWorker._mark_delivered
+
+    def fail_once(self: DeliveryWorker, acked: list[tuple[Outgoing, str]]) -> None:
+        if self.node_id == INAGI and not failed:
+            failed.append(len(acked))
+            raise RuntimeError("the process died before it settled the batch")
+        mark(self, acked)
+
+    monkeypatch.setattr(DeliveryWorker, "_mark_delivered", fail_once)
+    before = count(net.national, identity_changes)
+    wire = Wire(net)
+    queued = queue_singles(net)
+    net.run_until_quiet()
+    assert failed == [SMALL_BATCH]
+    assert wire.statuses["duplicate"] == SMALL_BATCH
+    assert count(net.national, identity_changes) == before + queued
+    assert applied_twice(net) == []
+    inagi = net.municipality(INAGI)
+    assert count(inagi, nt.net_outbox, nt.net_outbox.c.status != "delivered") == 0
     assert net.check() == []
