@@ -88,16 +88,28 @@ def bootstrap(config: NodeConfig, *, clock: Clock | None = None) -> Node:
 
 
 STANDBY_CONNECT_TIMEOUT_S: Final = 2
+# What bounds a standby that stops answering once connected, each unless the URL sets it: a
+# statement it runs longer than this is cancelled on the server, and a host gone from the
+# network (a partition: no cancel can come back) is found dead by TCP keepalives after about
+# 5 + 2 × 2 s.
+STANDBY_LIMITS: Final = {
+    "options": "-c statement_timeout=5s",
+    "keepalives": "1",
+    "keepalives_idle": "5",
+    "keepalives_interval": "2",
+    "keepalives_count": "2",
+}
 
 
 def standby_of(config: NodeConfig, primary: sa.Engine) -> Standby:
     """The configured hot standby, refused unless it is one and of this node's database.
-    Connecting to it gives up after `STANDBY_CONNECT_TIMEOUT_S` unless the URL says otherwise:
-    a standby gone from the network must cost a request a fallback, not minutes."""
+    Connecting to it gives up after `STANDBY_CONNECT_TIMEOUT_S`, and a stalled statement or a
+    lost host after a few seconds (`STANDBY_LIMITS`), unless the URL says otherwise: a standby
+    gone from the network must cost a request a fallback or an error, not minutes."""
     try:
         url = database_url(config.standby_db)
-        if "connect_timeout" not in url.query:
-            url = url.update_query_dict({"connect_timeout": str(STANDBY_CONNECT_TIMEOUT_S)})
+        limits = {"connect_timeout": str(STANDBY_CONNECT_TIMEOUT_S)} | STANDBY_LIMITS
+        url = url.update_query_dict({k: v for k, v in limits.items() if k not in url.query})
         standby = Standby(make_engine(url.render_as_string(hide_password=False)))
     except (StandbyError, DatabaseUrlError) as exc:
         raise ConfigError(f"{config.node_id}: {exc}") from exc

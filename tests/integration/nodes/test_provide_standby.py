@@ -161,6 +161,37 @@ def test_a_configured_standby_that_is_not_one_is_refused(door: Door) -> None:
     standby.engine.dispose()
 
 
+def test_a_standby_that_stalls_once_connected_is_bounded_unless_its_url_says_otherwise(
+    door: Door,
+) -> None:
+    """A statement running on past 5 s is cancelled, and TCP keepalives find a host gone from
+    the network; a URL's own settings are kept."""
+    config = app_config(door.net.national, "x")
+    national = door.net.national.engine
+    standby = standby_of(dataclasses.replace(config, standby_db=door.pair.standby_url), national)
+    try:
+        with standby.engine.connect() as conn:
+            assert conn.exec_driver_sql("SHOW statement_timeout").scalar_one() == "5s"
+            params = conn.connection.dbapi_connection.info.get_parameters()  # type: ignore[union-attr]
+            assert (params["keepalives"], params["keepalives_idle"]) == ("1", "5")
+    finally:
+        standby.engine.dispose()
+    own = sa.make_url(door.pair.standby_url).update_query_dict(
+        {"options": "-c statement_timeout=7s", "keepalives_idle": "30"}
+    )
+    standby = standby_of(
+        dataclasses.replace(config, standby_db=own.render_as_string(hide_password=False)),
+        national,
+    )
+    try:
+        with standby.engine.connect() as conn:
+            assert conn.exec_driver_sql("SHOW statement_timeout").scalar_one() == "7s"
+            params = conn.connection.dbapi_connection.info.get_parameters()  # type: ignore[union-attr]
+            assert params["keepalives_idle"] == "30"
+    finally:
+        standby.engine.dispose()
+
+
 def _metric(door: Door, name: str) -> float | None:
     for line in door.client.get("/metrics").text.splitlines():
         if line.startswith(f"{name} "):
