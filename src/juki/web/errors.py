@@ -192,10 +192,35 @@ def is_transient(exc: sa.exc.DBAPIError) -> bool:
     return isinstance(exc, sa.exc.OperationalError) and "database is locked" in str(exc.orig)
 
 
+# PostgreSQL's query_canceled (a statement past its timeout: a hot standby that stalled),
+# admin_shutdown and cannot_connect_now; and every connection exception (class 08).
+_UNAVAILABLE_SQLSTATES: Final = frozenset({"57014", "57P01", "57P03"})
+
+
+def is_unavailable(exc: sa.exc.DBAPIError) -> bool:
+    """The database did not answer (a timeout, a lost connection), not the request that was
+    wrong: nothing was changed, and the same request may succeed later."""
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    return (
+        sqlstate in _UNAVAILABLE_SQLSTATES
+        or sqlstate.startswith("08")
+        or bool(getattr(exc, "connection_invalidated", False))
+    )
+
+
 async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, sa.exc.DBAPIError)
     if is_transient(exc):
         return await _on_concurrent_change(request, exc)
+    if is_unavailable(exc):
+        log.warning("database unavailable", path=request.url.path, error=type(exc.orig).__name__)
+        return _error(
+            503,
+            "database_unavailable",
+            "the database did not answer in time; nothing was changed, try again shortly",
+            "データベースが応答しませんでした。変更は行われていません。しばらくしてからやり直してください",
+            headers={"Retry-After": "5"},
+        )
     log.error("database error", path=request.url.path, error=type(exc.orig).__name__)
     return _error(
         500,

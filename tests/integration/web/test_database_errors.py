@@ -1,5 +1,6 @@
-"""A transaction that lost a race is a 409 the client may retry; any other database error is a
-500 that names no SQL. The errors are real ones, raised by real databases."""
+"""A transaction that lost a race is a 409 the client may retry; a database that did not answer
+(a statement timeout, a lost connection) a 503 to try again later; any other database error is
+a 500. None names SQL. The errors are real ones, raised by real databases."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from juki.web.errors import install_error_handlers, is_transient
+from juki.web.errors import install_error_handlers, is_transient, is_unavailable
 
 
 def _client(exc: Exception) -> TestClient:
@@ -92,3 +93,45 @@ def test_any_other_database_error_is_a_500_without_the_sql(tmp_path: Path) -> No
     assert response.status_code == 500
     assert response.json()["type"] == "storage_error"
     assert "no_such_table" not in response.text
+
+
+def _cancelled(url: str) -> sa.exc.DBAPIError:
+    """A statement past its statement_timeout, as on a hot standby that stalled."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SET statement_timeout = '10ms'"))
+            with pytest.raises(sa.exc.DBAPIError) as info:
+                conn.execute(sa.text("SELECT pg_sleep(5)"))
+        return info.value
+    finally:
+        engine.dispose()
+
+
+def _connection_lost(url: str) -> sa.exc.DBAPIError:
+    """The server ended the connection under a request (a restart, a host gone)."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as victim, engine.connect() as killer:
+            pid = victim.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+            victim.commit()
+            killer.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            with pytest.raises(sa.exc.DBAPIError) as info:
+                victim.execute(sa.text("SELECT 1"))
+        return info.value
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("make", [_cancelled, _connection_lost])
+def test_a_database_that_did_not_answer_is_a_503_to_try_again(pg_url: str, make: object) -> None:
+    exc = make(pg_url)  # type: ignore[operator]
+    assert is_unavailable(exc) and not is_transient(exc)
+    response = _client(exc).get("/boom")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    body = response.json()
+    assert body["type"] == "database_unavailable"
+    assert "やり直して" in body["msg_ja"]
+    assert "SELECT" not in response.text  # no SQL in the answer
