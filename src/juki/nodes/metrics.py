@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from juki.nodes.node import Node
@@ -89,6 +89,15 @@ class _QueueCollector(Collector):
         )
         if self.node.standby is not None:
             yield from _standby(self.node.standby.behind(self.node.engine))
+            reads = CounterMetricFamily(
+                "juki_standby_reads",
+                "Provision requests by where their lookups were read: on the standby, or on "
+                "the primary and why (unreachable, promoted, behind, failed)",
+                labels=["read_on"],
+            )
+            for where, count in sorted(self.node.standby.reads().items()):
+                reads.add_metric([where], count)
+            yield reads
 
 
 def _standby(behind: int | None) -> Iterator[Metric]:

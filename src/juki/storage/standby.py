@@ -16,7 +16,9 @@ primary (the same system identifier), so a mistyped URL never serves another dat
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from typing import Final
 
@@ -44,6 +46,7 @@ class StandbyRead:
     connection: sa.Connection | None
     lsn: str
     why_not: str = ""
+    reason: str = "standby"  # or why not, in a word: unreachable, promoted, behind, failed
 
     def describe(self) -> str:
         if self.connection is not None:
@@ -59,6 +62,19 @@ class Standby:
             raise StandbyError("standby: only a PostgreSQL standby (streaming replication)")
         self.engine = engine
         self.max_wait_s = max_wait_s
+        # Where requests' reads went since start: "standby", or why the primary read instead
+        # (unreachable, promoted, behind, failed), for the node's metrics.
+        self._counted: Counter[str] = Counter()
+        self._counting = threading.Lock()
+
+    def reads(self) -> dict[str, int]:
+        """How many requests were read where (`juki_standby_reads_total`)."""
+        with self._counting:
+            return dict(self._counted)
+
+    def _count(self, where: str) -> None:
+        with self._counting:
+            self._counted[where] += 1
 
     def check(self, primary: sa.Engine) -> None:
         """Refuse a standby that is not in recovery or not a copy of `primary`."""
@@ -95,33 +111,40 @@ class Standby:
     def caught_up(self, primary: sa.Connection) -> StandbyRead:
         """A standby connection in a read-only snapshot that holds every commit the primary had
         when this was called, or the reason there is none (the primary reads instead)."""
+        read = self._caught_up(primary)
+        self._count(read.reason)
+        return read
+
+    def _caught_up(self, primary: sa.Connection) -> StandbyRead:
         lsn = str(primary.exec_driver_sql("SELECT pg_current_wal_insert_lsn()::text").scalar_one())
         try:
             conn = self.engine.connect()
         except sa.exc.DBAPIError as exc:
-            return StandbyRead(None, lsn, f"standby unreachable ({type(exc.orig).__name__})")
+            why = f"standby unreachable ({type(exc.orig).__name__})"
+            return StandbyRead(None, lsn, why, "unreachable")
         try:
-            why_not = self._wait(conn, lsn)
+            reason, why_not = self._wait(conn, lsn)
             if why_not:
                 conn.close()
-                return StandbyRead(None, lsn, why_not)
+                return StandbyRead(None, lsn, why_not, reason)
             conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         except sa.exc.DBAPIError as exc:
             conn.close()
-            return StandbyRead(None, lsn, f"standby failed ({type(exc.orig).__name__})")
+            return StandbyRead(None, lsn, f"standby failed ({type(exc.orig).__name__})", "failed")
         return StandbyRead(conn, lsn)
 
-    def _wait(self, conn: sa.Connection, lsn: str) -> str:
+    def _wait(self, conn: sa.Connection, lsn: str) -> tuple[str, str]:
         """Poll the standby's replay position until it reaches `lsn` (PostgreSQL 15 has no
-        statement that waits for it); '' when it has, else why it will not be read."""
+        statement that waits for it); ('', '') when it has, else why it will not be read (a
+        word, a sentence)."""
         deadline = time.monotonic() + self.max_wait_s
         while True:
             recovering, replayed = conn.exec_driver_sql(_REPLAYED, {"lsn": lsn}).one()
             conn.commit()  # the snapshot the reads take must start after the wait
             if not recovering:
-                return "the standby was promoted"
+                return "promoted", "the standby was promoted"
             if replayed:
-                return ""
+                return "", ""
             if time.monotonic() >= deadline:
-                return f"the standby had not replayed {lsn} within {self.max_wait_s:g} s"
+                return "behind", f"the standby had not replayed {lsn} within {self.max_wait_s:g} s"
             time.sleep(_POLL_S)

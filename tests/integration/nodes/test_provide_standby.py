@@ -129,6 +129,8 @@ def test_the_standby_answers_with_what_the_primary_committed_just_before(door: D
 
 
 def test_a_standby_still_behind_is_not_read_and_the_oplog_says_why(door: Door) -> None:
+    """… and the metrics count it: one more read on the primary for it being behind."""
+    before = _reads(door)
     door.pair.pause_replay()
     try:
         door.standby.max_wait_s = 0.3
@@ -141,6 +143,19 @@ def test_a_standby_still_behind_is_not_read_and_the_oplog_says_why(door: Door) -
         door.standby.max_wait_s = 30
     _, detail = _ask(door)
     assert "; read on the standby" in detail
+    after = _reads(door)
+    assert after["behind"] == before.get("behind", 0) + 1
+    assert after["standby"] == before.get("standby", 0) + 1
+
+
+def _reads(door: Door) -> dict[str, float]:
+    """`juki_standby_reads_total` by where requests' lookups were read."""
+    prefix = 'juki_standby_reads_total{read_on="'
+    return {
+        line[len(prefix) :].split('"')[0]: float(line.split()[-1])
+        for line in door.client.get("/metrics").text.splitlines()
+        if line.startswith(prefix)
+    }
 
 
 def test_a_configured_standby_that_is_not_one_is_refused(door: Door) -> None:
