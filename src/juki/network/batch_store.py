@@ -104,16 +104,21 @@ def following(
 def due_after(conn: sa.Connection, peer: str, seq: int, now: datetime) -> Outgoing | None:
     """The message right after `seq` on `peer`'s link if it is pending, never tried and due:
     where the link goes on while the messages up to `seq` are being settled."""
-    rows = _FOLLOWING.rows(conn, {"k_peer": peer, "k_seq": seq + 1, "k_limit": 1})
-    if not rows or rows[0][3] != seq + 1 or rows[0][8] != 0:
+    rows = _NEXT_ON_LINK.rows(conn, {"k_peer": peer, "k_seq": seq + 1})
+    if not rows:
         return None
-    msg = Outgoing(*rows[0])
-    due = conn.execute(_DUE_AT, {"k_id": msg.outbox_id}).scalar_one()
-    return msg if due <= now.isoformat() else None
+    *outgoing, due = rows[0]
+    msg = Outgoing(*outgoing)
+    return msg if msg.attempts == 0 and due <= now.isoformat() else None
 
 
-_DUE_AT: Final = sa.select(net_outbox.c.next_attempt_at).where(
-    net_outbox.c.outbox_id == sa.bindparam("k_id")
+# `_FOLLOWING`'s columns for the one message numbered `k_seq`, and when it is due.
+_NEXT_ON_LINK: Final = DriverQuery(
+    sa.select(*_FOLLOWING.statement.selected_columns, net_outbox.c.next_attempt_at).where(
+        (net_outbox.c.peer == sa.bindparam("k_peer"))
+        & (net_outbox.c.status == PENDING)
+        & (net_outbox.c.seq == sa.bindparam("k_seq"))
+    )
 )
 
 
