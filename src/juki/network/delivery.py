@@ -219,7 +219,8 @@ class DeliveryWorker:
         its backoff), or None: how long an idle node may sleep."""
         if self.is_disconnected():
             return None
-        with self.engine.connect() as conn:
+        # on the snapshot when settling behind: a read that need not wait for the write lock
+        with self._reader.connect() as conn:
             return store.next_attempt_at(conn, self._blocked(self.directory()))
 
     def _send_batch(self, batch: list[store.Outgoing], endpoint: str) -> StepResult:

@@ -5,6 +5,7 @@ batch behind the next one (`DeliveryWorker.settle_behind`), with the same guaran
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -555,3 +556,31 @@ def test_a_batch_whose_settling_failed_goes_again_and_is_answered_as_duplicates(
     inagi = net.municipality(INAGI)
     assert count(inagi, nt.net_outbox, nt.net_outbox.c.status != "delivered") == 0
     assert net.check() == []
+
+
+def test_a_settling_sender_learns_when_it_is_due_while_its_node_holds_the_write_lock(
+    settling: InProcessNetwork,
+) -> None:
+    """How long the sender may sleep is read on the snapshot: a receiver applying a batch
+    (here a transaction held open) does not hold the sender up until it commits."""
+    worker = settling.municipality(INAGI).worker
+    held, release = threading.Event(), threading.Event()
+
+    def hold_the_lock() -> None:
+        with worker.engine.begin():  # BEGIN IMMEDIATE: the node's write lock
+            held.set()
+            release.wait(60)
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    try:
+        assert held.wait(30)
+        answered: list[object] = []
+        reader = threading.Thread(target=lambda: answered.append(worker.next_attempt_at()))
+        reader.start()
+        reader.join(30)
+        assert not reader.is_alive()  # answered while the lock was still held
+        assert answered == [None]  # nothing waits out a backoff
+    finally:
+        release.set()
+        holder.join()
