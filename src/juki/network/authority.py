@@ -145,7 +145,7 @@ def _move_in_notice(env: Envelope, body: Any, directory: Directory, here: str) -
 def _move_out_withdrawn(env: Envelope, body: Any, directory: Directory, here: str) -> str | None:
     """Only the municipality that recorded the move-out withdraws it, and only to the
     destination it sent the 転出証明書情報 to (the handler checks that information is held
-    from the sender: `MunicipalityNode._on_move_out_withdrawn`)."""
+    from the sender: `juki.nodes.moves.withdraw_move_out`)."""
     if body.from_lg_code != env.sender:
         return f"{env.sender} withdrew a move-out recorded by {body.from_lg_code}"
     if body.to_lg_code != here:

@@ -8,7 +8,6 @@ into signed messages, and applies what other nodes send (seed 002 第2条: 転�
 
 from __future__ import annotations
 
-import json
 import random
 import uuid
 from collections.abc import Mapping
@@ -18,7 +17,6 @@ import sqlalchemy as sa
 import structlog
 
 from juki.core.errors import DomainRuleError, NotFoundError
-from juki.network.authority import NotAuthorised
 from juki.network.directory import NATIONAL_ID, NodeKind
 from juki.network.disclosure_messages import DISCLOSURE_REQUEST, PORTAL_ACTION_REQUEST
 from juki.network.envelope import Envelope
@@ -72,19 +70,17 @@ from juki.nodes.kiosk import (
     answer_offer_request,
     on_kiosk_void,
 )
+from juki.nodes.moves import check_move_in_notice, withdraw_move_out
 from juki.nodes.node import Node, QueryHandler
 from juki.nodes.portal_actions import answer_portal_action
 from juki.nodes.tables import identity_copies, my_number_requests
 from juki.nodes.wide_area import answer_content_request
 from juki.registry.commands import AssignMyNumber, ConfirmMoveOut
-from juki.registry.model import ChangeReason
 from juki.registry.services import assign_my_number, confirm_move_out
 from juki.registry.store.codes import NATIONAL, receive_pool, successor_of
 from juki.registry.store.journal import (
-    held_move_out_infos,
     keep_move_out_info,
     record_fuhyo,
-    withdraw_move_out_info,
 )
 from juki.registry.store.municipality import add_allotment
 from juki.registry.tables import resident_records
@@ -258,7 +254,7 @@ class MunicipalityNode(Node):
 
     def _on_move_in_notice(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
         notice: MoveInNotice | MoveInNoticeV1 = body
-        self._check_move_in_notice(conn, env.sender, notice)
+        check_move_in_notice(conn, self.directory(), env.sender, notice)
         confirm_move_out(
             self._uow(conn),
             self.system_actor(),
@@ -268,60 +264,6 @@ class MunicipalityNode(Node):
                 confirmed_on=notice.moved_on,
                 notified_on=notice.notified_on,
             ),
-        )
-
-    def _check_move_in_notice(
-        self, conn: sa.Connection, sender: str, notice: MoveInNotice | MoveInNoticeV1
-    ) -> None:
-        """A move-in notice is taken only from the destination the move-out recorded (the
-        転出届's 転出先), and only for the person the record names: its four items must agree
-        with the record, or the notice is refused with the items that disagree (a dead letter
-        with rule `four_items_mismatch`, kept here and answered to the sender)."""
-        r = resident_records.c
-        planned = conn.execute(
-            sa.select(
-                r.move_out_planned_address,
-                r.family_name,
-                r.given_name,
-                r.birth_date,
-                r.sex,
-                r.address,
-            ).where(
-                (r.resident_code == notice.resident_code)
-                & (r.removal_reason == ChangeReason.MOVE_OUT_PLANNED.value)
-                & r.move_out_planned_address.is_not(None)
-            )
-        ).all()
-        if not planned:
-            return  # nothing to confirm: the service says so, as a dead letter
-        directory = self.directory()
-        ours = [
-            row
-            for row in planned
-            if getattr(directory.municipality_at(row.move_out_planned_address), "node_id", None)
-            == sender
-        ]
-        if not ours:
-            raise NotAuthorised(f"{sender} is not the destination the move-out recorded")
-        if isinstance(notice, MoveInNoticeV1):
-            log.warning("move-in notice without the four items", sender=sender)
-            return
-        told = {
-            "family_name": notice.family_name,
-            "given_name": notice.given_name,
-            "birth_date": notice.birth_date,
-            "sex": notice.sex,
-            "address": notice.previous_address,
-        }
-        for row in ours:
-            differ = [k for k, v in told.items() if getattr(row, k) != v]
-            if not differ:
-                return
-        raise DomainRuleError(
-            "four_items",
-            "four_items_mismatch",
-            f"the notice's {', '.join(differ)} disagree with the record",
-            f"転入通知の{'、'.join(FOUR_ITEMS_JA[k] for k in differ)}が住民票と一致しません",
         )
 
     def _on_my_number(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
@@ -350,35 +292,7 @@ class MunicipalityNode(Node):
         keep_move_out_info(conn, info, self.clock.now().isoformat())
 
     def _on_move_out_withdrawn(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
-        """転出取消 of a card-based move: the 転出証明書情報 held from the sender is withdrawn,
-        so a 特例転入 on it is refused. Only the municipality that sent it may withdraw it
-        (information held from another one only: refused and recorded); with nothing held
-        there is nothing to withdraw. Information a move-in already took cannot be withdrawn:
-        a dead letter (`move_out_info_used`) both counters see."""
-        withdrawal: MoveOutWithdrawn = body
-        held = held_move_out_infos(conn, withdrawal.resident_code)
-        ours = [h for h in held if h["from_lg_code"] == env.sender]
-        if not ours:
-            if held:
-                raise NotAuthorised(f"{env.sender} sent no move-out information for this person")
-            log.info("move-out withdrawn with no information held", sender=env.sender)
-            return
-        info = json.loads(ours[0]["body"])
-        if info.get("planned_on") != withdrawal.planned_on.isoformat():
-            raise DomainRuleError(
-                "planned_on",
-                "move_out_info_differs",
-                "the withdrawn move-out is not the one whose information is held",
-                "取り消された転出届の転出予定日が、受け取った転出証明書情報と一致しません",
-            )
-        if ours[0]["used_at"] is not None:
-            raise DomainRuleError(
-                "resident_code",
-                "move_out_info_used",
-                "a card-based move-in was already recorded on this move-out information",
-                "この転出証明書情報で既に転入届の特例を受け付けています。転出元と調整してください",
-            )
-        withdraw_move_out_info(conn, withdrawal.resident_code, env.sender, withdrawal.withdrawn_on)
+        withdraw_move_out(conn, env.sender, body)
 
     def _on_fuhyo(self, conn: sa.Connection, env: Envelope, body: Any) -> None:
         notice: FuhyoNotice = body
@@ -478,15 +392,6 @@ class MunicipalityNode(Node):
             if row["move_out_planned_on"] is not None
             and row["move_out_planned_on"].toordinal() <= cutoff
         ]
-
-
-FOUR_ITEMS_JA: Final = {
-    "family_name": "氏",
-    "given_name": "名",
-    "birth_date": "出生の年月日",
-    "sex": "男女の別",
-    "address": "転出前の住所",
-}
 
 
 class _RngIds:
