@@ -38,7 +38,7 @@ from juki.network.card_messages import (
 from juki.network.messages import IdentityInfoBody
 from juki.network.receiver import UNAUTHORISED
 from juki.network.transport import QueryRefused, TransportError
-from juki.nodes.node import AnswerRejected, QueryRejected
+from juki.nodes.queries import AnswerRejected, QueryRejected
 from juki.nodes.tables import identity_copies
 from juki.security.actors import Actor
 from juki.security.permissions import Role

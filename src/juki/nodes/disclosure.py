@@ -47,7 +47,8 @@ from juki.network.disclosure_messages import (
 )
 from juki.network.envelope import Envelope
 from juki.network.messages import IdentityInfoBody
-from juki.nodes.node import Node, QueryRejected
+from juki.nodes.node import Node
+from juki.nodes.queries import QueryRejected
 from juki.nodes.tables import identity_copies
 from juki.portal.rules import VIEW_ACTIONS, is_operator_view
 from juki.provision.tables import provision_records

@@ -62,7 +62,7 @@ from juki.network.kiosk_messages import (
     KioskRelayRequest,
     KioskVoid,
 )
-from juki.nodes.node import QueryRejected
+from juki.nodes.queries import QueryRejected
 
 if TYPE_CHECKING:
     from juki.nodes.municipality import MunicipalityNode

@@ -63,7 +63,7 @@ from juki.network.kiosk_messages import (
 from juki.network.transport import QueryRefused, TransportError
 from juki.nodes.kiosk_admission import DEFAULT_SLOTS, HOLD_S, KioskAdmission
 from juki.nodes.kiosk_stores import store_actor
-from juki.nodes.node import AnswerRejected
+from juki.nodes.queries import AnswerRejected
 from juki.nodes.tables import kiosk_issuances
 from juki.security.actors import Actor
 

@@ -71,8 +71,9 @@ from juki.nodes.kiosk import (
     on_kiosk_void,
 )
 from juki.nodes.moves import check_move_in_notice, withdraw_move_out
-from juki.nodes.node import Node, QueryHandler
+from juki.nodes.node import Node
 from juki.nodes.portal_actions import answer_portal_action
+from juki.nodes.queries import QueryHandler
 from juki.nodes.tables import identity_copies, my_number_requests
 from juki.nodes.wide_area import answer_content_request
 from juki.registry.commands import AssignMyNumber, ConfirmMoveOut

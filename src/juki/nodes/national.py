@@ -49,7 +49,8 @@ from juki.nodes.fuhyo_link import (
     apply_fuhyo_snapshot,
 )
 from juki.nodes.identity import apply_identities, apply_identity, apply_snapshot
-from juki.nodes.node import DIRECTORY_KEY, Node, QueryHandler
+from juki.nodes.node import DIRECTORY_KEY, Node
+from juki.nodes.queries import QueryHandler
 from juki.nodes.tables import identity_copies, my_numbers
 from juki.security.actors import Actor
 

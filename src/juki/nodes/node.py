@@ -19,7 +19,7 @@ from cryptography import x509
 
 from juki.core.clock import Clock
 from juki.core.ports import OpLogEntry, Outcome
-from juki.network import authority, batch_store, pki, store
+from juki.network import batch_store, pki, store
 from juki.network.delivery import DeliveryWorker
 from juki.network.directory import Directory, DirectoryError, NodeKind
 from juki.network.envelope import Envelope, uuid7
@@ -27,13 +27,10 @@ from juki.network.messages import (
     CURRENT_VERSION,
     MessageBody,
     OplogCheckpoint,
-    SchemaError,
     body_of,
-    parse_body,
     type_of,
 )
 from juki.network.receiver import (
-    UNAUTHORISED,
     BatchHandler,
     Handler,
     NetworkEvents,
@@ -41,9 +38,9 @@ from juki.network.receiver import (
     Receiver,
 )
 from juki.network.transport import QueryTransport, Reply, ReplyStatus, Transport
-from juki.network.wide_area_messages import QUERY_SEQ
-from juki.nodes import checkpoints
+from juki.nodes import checkpoints, queries
 from juki.nodes.identity import Digest, copies_digest
+from juki.nodes.queries import QueryHandler
 from juki.security.actors import Actor
 from juki.security.store import append_entry, chain_head
 from juki.storage.standby import Standby
@@ -53,28 +50,6 @@ log = structlog.get_logger("juki.nodes")
 DIRECTORY_KEY = "directory"
 DISCONNECTED_KEY = "disconnected"
 LAST_CHECK_KEY = "last_digest_check"
-
-
-# Answers a verified query: returns the answer's body, or raises `QueryRejected`.
-QueryHandler = Callable[[Envelope, Any], MessageBody]
-
-
-class QueryRejected(Exception):
-    """A genuine query this node will not answer (a replayed id, a question not for it)."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
-
-
-class AnswerRejected(Exception):
-    """The answer to this node's query failed a check; nothing of it may be used."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -378,90 +353,16 @@ class Node:
     def query_handlers(self) -> Mapping[str, QueryHandler]:
         return {}
 
-    def _refused_query(self, sender: str, message_id: str, reason: str, detail: str) -> Reply:
-        return self.receiver.refuse(reason, detail, sender, message_id, what="query")
-
     def answer(self, raw: bytes, tls_peer: str | None = None) -> bytes | Reply:
-        """Answer a query envelope, or say why not.
-
-        The checks are the receiver's own (size, shape, recipient, sender in the directory and
-        connected, signature, freshness; this node not disconnected), so a query passes exactly
-        what a message passes. Replay is the handler's to refuse: it keeps the ids it answered.
-        """
-        checked = self.receiver.check(raw, tls_peer)
-        if isinstance(checked, Reply):
-            return checked
-        env = checked
-        handler = self.query_handlers().get(env.message_type)
-        if handler is None:
-            return self._refused_query(
-                env.sender,
-                env.message_id,
-                "unhandled",
-                f"{self.node_id} answers no {env.message_type}",
-            )
-        try:
-            body = parse_body(env.message_type, env.schema_version, dict(env.body))
-            denied = authority.refusal(env, body, self.directory(), self.node_id)
-            if denied is not None:
-                raise QueryRejected(UNAUTHORISED, denied)
-            answer = handler(env, body)
-        except SchemaError as exc:
-            return self._refused_query(env.sender, env.message_id, exc.reason, exc.detail)
-        except QueryRejected as exc:
-            return self._refused_query(env.sender, env.message_id, exc.reason, exc.detail)
-        except sa.exc.SQLAlchemyError as exc:
-            log.error("could not answer", node=self.node_id, error=str(exc))
-            return Reply(ReplyStatus.UNAVAILABLE, "storage", type(exc).__name__)
-        return self._signed(env.sender, answer).to_bytes()
-
-    def _signed(self, peer: str, message: MessageBody) -> Envelope:
-        name = type_of(message)
-        return Envelope(
-            message_id=uuid7(self.clock.now(), self.rng),
-            message_type=name,
-            schema_version=CURRENT_VERSION[name],
-            sender=self.node_id,
-            recipient=peer,
-            created_at=self.clock.now().isoformat(),
-            seq=QUERY_SEQ,
-            body=body_of(message),
-        ).signed(self.identity.key)
+        """Answer a query envelope, or say why not (`juki.nodes.queries.answer`)."""
+        return queries.answer(self, raw, tls_peer)
 
     def ask(
         self, peer: str, question: MessageBody, answer_type: str
     ) -> tuple[Envelope, Envelope, Any]:
-        """Send a signed question and return (question, answer envelope, answer body).
-
-        The answer passes the receiver's checks (signed by `peer`, addressed here, fresh, the
-        peer still connected) or `AnswerRejected` is raised; binding the answer to the
-        question's content is the caller's. `TransportError` and `QueryRefused` pass through.
-        """
-        if self.query_transport is None:
-            raise AnswerRejected("no_query_transport", f"{self.node_id} cannot send queries")
-        endpoint = self.directory().require(peer).endpoint
-        request = self._signed(peer, question)
-        raw = self.query_transport.query(peer, endpoint, request.to_bytes())
-        checked = self.receiver.check(raw)
-        if isinstance(checked, Reply):
-            raise AnswerRejected(checked.reason, checked.detail)
-        if checked.sender != peer or checked.message_type != answer_type:
-            self._refused_query(
-                checked.sender, checked.message_id, "unexpected_answer", checked.message_type
-            )
-            raise AnswerRejected(
-                "unexpected_answer", f"{checked.message_type} from {checked.sender}"
-            )
-        try:
-            body = parse_body(checked.message_type, checked.schema_version, dict(checked.body))
-        except SchemaError as exc:
-            self._refused_query(checked.sender, checked.message_id, exc.reason, exc.detail)
-            raise AnswerRejected(exc.reason, exc.detail) from exc
-        denied = authority.refusal(checked, body, self.directory(), self.node_id)
-        if denied is not None:
-            self._refused_query(checked.sender, checked.message_id, UNAUTHORISED, denied)
-            raise AnswerRejected(UNAUTHORISED, denied)
-        return request, checked, body
+        """Send a signed question and return (question, answer envelope, answer body)
+        (`juki.nodes.queries.ask`)."""
+        return queries.ask(self, peer, question, answer_type)
 
     # -- operations -------------------------------------------------------------------------
 

@@ -45,7 +45,7 @@ from juki.network.disclosure_messages import (
 )
 from juki.network.transport import QueryRefused, TransportError
 from juki.nodes.disclosure import disclosed, holdings_of, portal_relay_actor, provisions_of
-from juki.nodes.node import AnswerRejected
+from juki.nodes.queries import AnswerRejected
 from juki.portal.rules import HolderSession, HolderSessions
 from juki.portal.wire import ActionOut, DisclosureOut, LevelOut, ProvisionOut
 from juki.provision.tables import provision_agencies

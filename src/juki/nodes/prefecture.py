@@ -41,7 +41,8 @@ from juki.nodes.fuhyo_link import (
     apply_fuhyo_snapshot,
 )
 from juki.nodes.identity import apply_identities, apply_identity, apply_snapshot
-from juki.nodes.node import Node, QueryHandler
+from juki.nodes.node import Node
+from juki.nodes.queries import QueryHandler
 
 
 class PrefectureNode(Node):

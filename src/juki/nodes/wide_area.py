@@ -39,7 +39,7 @@ from juki.network.wide_area_messages import (
     CertificateContentResponse,
     WideAreaContent,
 )
-from juki.nodes.node import AnswerRejected, QueryRejected
+from juki.nodes.queries import AnswerRejected, QueryRejected
 
 if TYPE_CHECKING:
     from juki.nodes.municipality import MunicipalityNode

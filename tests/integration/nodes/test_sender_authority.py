@@ -730,7 +730,7 @@ def test_a_card_ca_answer_without_authority_is_refused_and_recorded(
     """Only national answers for the card CA, and only to the municipality that asked: a
     validly signed answer otherwise is refused and recorded by the asker."""
     from juki.network.card_messages import CardCertificateRequest, CardCertificateResponse
-    from juki.nodes.node import AnswerRejected
+    from juki.nodes.queries import AnswerRejected
 
     fujisawa = net.municipality(FUJISAWA)
 
@@ -769,7 +769,7 @@ def test_an_answer_from_a_node_that_was_not_asked_is_refused(net: InProcessNetwo
     """An answer signed by the node asked, but naming another municipality's record (or
     addressed to another asker), is not taken."""
     from juki.network.wide_area_messages import CertificateContentResponse
-    from juki.nodes.node import AnswerRejected
+    from juki.nodes.queries import AnswerRejected
 
     fujisawa = net.municipality(FUJISAWA)
 
@@ -1059,7 +1059,7 @@ def test_a_kiosk_answer_without_authority_is_refused_and_recorded(
 ) -> None:
     """Only the municipality the relay asked answers it, as itself: a validly signed answer
     otherwise is refused and recorded by the relay."""
-    from juki.nodes.node import AnswerRejected
+    from juki.nodes.queries import AnswerRejected
 
     national = net.national
 
