@@ -66,3 +66,35 @@ def test_a_light_command_imports_no_heavy_module(
     heavy = [m for m in modules if m.split(".")[0] in HEAVY or m.startswith(HEAVY)]
     assert heavy == []
     assert "juki.core.identifiers" in modules or args == ("--help",)
+
+
+# What the network's console commands never need: they speak HTTPS to the nodes (httpx,
+# cryptography) and read the network's files, but hold no database, serve nothing, validate
+# no message and log through no library.
+NOT_FOR_THE_CONSOLE = (
+    "sqlalchemy",
+    "psycopg",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "pydantic",
+    "structlog",
+    "numpy",
+    "juki.storage",
+    "juki.registry",
+    "juki.nodes.node",
+    "juki.nodes.identity",
+)
+
+
+@pytest.mark.parametrize("command", ["status", "check", "disconnect", "reconnect"])
+def test_the_network_consoles_commands_load_no_database_or_web_stack(command: str) -> None:
+    exit_code, modules, out = _imported("network", command, "--help")
+    assert exit_code == 0
+    assert "usage: juki network" in out
+    loaded = [
+        m
+        for m in modules
+        if m.split(".")[0] in NOT_FOR_THE_CONSOLE or m.startswith(NOT_FOR_THE_CONSOLE)
+    ]
+    assert loaded == []

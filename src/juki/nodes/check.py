@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from juki.nodes.identity import Digest
+from juki.nodes.digest import Digest
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,6 @@ from juki.nodes.console import (
     check_network,
     require_member,
 )
-from juki.nodes.disconnection import MAX_DECIDED_BY, MAX_REASON, check_text
 from juki.nodes.layout import LAYOUTS
 from juki.nodes.supervisor import DOWN_TIMEOUT, UP_TIMEOUT, network_down, network_up
 
@@ -154,6 +153,8 @@ def cmd_admin_token(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_disconnect(args: argparse.Namespace, settings: Settings) -> int:
     """離脱 as the node's body's decision, recorded at the node (who decided, why), then marked
     in the national directory; the node's traffic waits in the outboxes."""
+    from juki.nodes.disconnection import MAX_DECIDED_BY, MAX_REASON, check_text
+
     decision = {
         "decided_by": check_text("decided_by", args.decided_by, MAX_DECIDED_BY),
         "reason": check_text("reason", args.reason, MAX_REASON),
@@ -189,6 +190,8 @@ def cmd_disconnect(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_reconnect(args: argparse.Namespace, settings: Settings) -> int:
+    from juki.nodes.disconnection import MAX_REASON, check_text
+
     note = check_text("reason", args.reason, MAX_REASON) if args.reason is not None else None
     ending = {"note": note, "operator": _operator()}
     with Console(files_of(args)) as console:

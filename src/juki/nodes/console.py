@@ -16,7 +16,7 @@ from juki.core.console import EXIT_FAILED, EXIT_OK, ConsoleError
 from juki.network.https import mtls_client
 from juki.nodes.check import Disagreement, compare, fuhyo_disagreements
 from juki.nodes.config import NetworkFiles, NodeConfig
-from juki.nodes.identity import Digest
+from juki.nodes.digest import Digest
 
 DEFAULT_DIR: Final = "var/demo-network"
 DRAIN_TIMEOUT: Final = 120.0

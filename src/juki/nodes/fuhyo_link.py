@@ -25,7 +25,8 @@ from juki.network.fuhyo_link_messages import (
     FuhyoIdentitySnapshot,
 )
 from juki.network.messages import FuhyoNotice
-from juki.nodes.identity import Digest, digest_of, snapshot_parts
+from juki.nodes.digest import Digest
+from juki.nodes.identity import digest_of, snapshot_parts
 from juki.nodes.tables import fuhyo_identity_changes, fuhyo_identity_copies
 from juki.registry.tables import fuhyo_entries
 from juki.storage.bulk import BulkWrite

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, TypeVar
 
@@ -18,6 +17,7 @@ import sqlalchemy as sa
 
 from juki.network.envelope import canonical_json
 from juki.network.messages import IdentityInfoBody, IdentitySnapshot, MessageBody
+from juki.nodes.digest import Digest
 from juki.nodes.identity_load import (
     CHANGE_COLUMNS,
     COPY_COLUMNS,
@@ -31,16 +31,6 @@ from juki.registry.tables import record_changes, resident_records, retired_codes
 from juki.storage.bulk import BulkWrite
 
 DIGEST_FIELDS: Final = IDENTITY_FIELDS  # identity_info, not the change information
-
-
-@dataclass(frozen=True, slots=True)
-class Digest:
-    lg_code: str
-    count: int
-    sha256: str
-
-    def as_json(self) -> dict[str, Any]:
-        return {"lg_code": self.lg_code, "count": self.count, "sha256": self.sha256}
 
 
 def _line(values: Sequence[Any]) -> bytes:

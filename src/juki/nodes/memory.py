@@ -20,8 +20,8 @@ from juki.network.directory import Directory, DirectoryEntry, NodeKind, NodeStat
 from juki.network.receiver import NetworkEvents
 from juki.network.transport import MemoryTransport, Transport
 from juki.nodes.check import Disagreement, compare, fuhyo_disagreements
+from juki.nodes.digest import Digest
 from juki.nodes.fuhyo_link import fuhyo_digests
-from juki.nodes.identity import Digest
 from juki.nodes.layout import NodeSpec
 from juki.nodes.municipality import MunicipalityNode
 from juki.nodes.national import NationalNode

@@ -54,10 +54,10 @@ from juki.network.receiver import Handler
 from juki.network.wide_area_messages import CERTIFICATE_CONTENT_REQUEST
 from juki.nodes.codes import apply_code_change
 from juki.nodes.cs_pump import Forwarder, pump_registry
+from juki.nodes.digest import Digest
 from juki.nodes.disclosure import answer_disclosure
 from juki.nodes.fuhyo_link import link_fuhyo, link_fuhyos, send_fuhyo_snapshot
 from juki.nodes.identity import (
-    Digest,
     apply_identities,
     apply_identity,
     registry_digest,

@@ -39,7 +39,8 @@ from juki.network.receiver import (
 )
 from juki.network.transport import QueryTransport, Reply, ReplyStatus, Transport
 from juki.nodes import checkpoints, queries
-from juki.nodes.identity import Digest, copies_digest
+from juki.nodes.digest import Digest
+from juki.nodes.identity import copies_digest
 from juki.nodes.queries import QueryHandler
 from juki.security.actors import Actor
 from juki.security.store import append_entry, chain_head
