@@ -33,7 +33,7 @@ VALUES = st.recursive(
 )
 
 
-@settings(max_examples=1000)
+@settings(max_examples=200)
 @given(VALUES)
 def test_canonical_json_is_the_standard_librarys_bytes(value: Any) -> None:
     assert canonical_json(value) == standard(value)
