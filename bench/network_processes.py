@@ -21,7 +21,8 @@ backends' too, and the rest of the server apart): the node that spends the most 
 bottleneck once each has a machine of its own, and backlog ÷ its CPU seconds the rate it could
 sustain alone (if CPU were all it waited for: fsyncs and round trips are not counted). This
 machine has two cores for three nodes, a database server and the poll, so wall-clock rates are
-lower than a network of machines would reach.
+lower than a network of machines would reach; backlog × cores ÷ all the phase's CPU seconds (the
+poll's apart) is the most this machine could carry for that work, every core busy throughout.
 
 Printed next to the raw limits measured in the same run, each into a fresh database of the same
 backend with the nodes' durability (SQLite synchronous=FULL; the throwaway PostgreSQL server runs
@@ -74,6 +75,7 @@ POLL = 0.05
 RAW_ROWS = 20_000  # at least: the raw limits are measured on as many rows as the backlog
 REST = "postgres, the rest"
 POLLER = "this process"  # the poll, and the seed's tail after its commit
+CORES = os.cpu_count() or 1
 LABELS = {NATIONAL: "national", TOKYO: "東京都", INAGI: "稲城市"}
 HEADERS = ("backend", "flow", "identity_info/s", "raw executemany/s", RATIOS)
 
@@ -450,6 +452,11 @@ def report(
         own = " + its database's" if f"{slowest} db" in phase.cpu else ""
         flow = f"  {LABELS[slowest]} alone: count ÷ its CPU s{own}"
         rates.append([backend, flow, f"{alone:,.0f}", f"{limit:,.0f}", ratios(alone)])
+        # what this machine could carry if the phase's work kept every core busy all the time
+        work = sum(v for k, v in phase.cpu.items() if k != POLLER)
+        ceiling = phase.count * CORES / work if work > 0 else float("inf")
+        flow = f"  all on {CORES} cores, none idle: count × {CORES} ÷ their CPU s"
+        rates.append([backend, flow, f"{ceiling:,.0f}", f"{limit:,.0f}", ratios(ceiling)])
         cpu = [f"{v:.2f} ({v / phase.seconds:.0%})" for v in phase.cpu.values()]
         cpus.append([backend, phase.name, f"{phase.seconds:.2f}", *cpu])
     if "COPY" in raw:
@@ -479,6 +486,9 @@ def main(backlog: int, which: str) -> None:
             run(backend, backlog, sys.stdout)
     print(
         "CPU s (% of the phase's wall time) per process; the node with the most CPU is the "
-        "bottleneck once each node has a machine of its own. " + LIMITS_NOTE + " Here with the "
-        "nodes' durability."
+        "bottleneck once each node has a machine of its own. 'All on N cores' is the most this "
+        "machine could carry for the phase's work: its CPU seconds (every node's, and the "
+        "database server's, the poll's not counted) spread over every core with none idle. "
+        + LIMITS_NOTE
+        + " Here with the nodes' durability."
     )

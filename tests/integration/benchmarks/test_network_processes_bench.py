@@ -40,6 +40,8 @@ def _check_printed(text: str, backend: str) -> None:
         cpu = rf"{backend} +{phase} +{NUMBER}" + rf" +{NUMBER} \(\d+%\)" * 4
         assert re.search(cpu, text), text
     assert len(re.findall(r" alone: count ÷ its CPU s", text)) == len(PHASES), text
+    ceiling = rf" all on \d+ cores, none idle: count × \d+ ÷ their CPU s +{NUMBER}"
+    assert len(re.findall(ceiling, text)) == len(PHASES), text
     # beside executemany, the rows a level must write for a change: each rate shows two ratios
     assert re.search(rf"{backend} +raw: a level's writes \(one node\) +{NUMBER}", text), text
     assert re.search(rf"drained \({BACKLOG:,}\) .* {NUMBER}% / {NUMBER}%", text), text
