@@ -22,7 +22,14 @@ from juki.network.messages import FUHYO_NOTICE, IDENTITY_INFO_CHANGED, parse_bod
 from juki.registry.tables import outbox
 from juki.storage.bulk import PerDialect, one_of
 
-PUMP_BATCH: Final = 1024  # registry changes forwarded per transaction (a few batches)
+# Registry changes forwarded per transaction (about one batch to the prefecture). The CS's own
+# copy of each change's identity_info goes into indexes keyed by resident code and reading key,
+# at random places; more changes to a transaction share more of the pages it writes, so the
+# CS wrote half as much per change as at 1,024 (docs/scale.md, stop 28). A step holds the
+# municipality's write lock about 0.8 s on this project's machine: a counter's write waits
+# that long at most, and only while a run (a seeded or loaded population, a 離脱's backlog) is
+# forwarded; otherwise a step takes the few changes there are.
+PUMP_BATCH: Final = 8192
 # Built once: every step of a municipality asks for its registry's unforwarded rows.
 _UNFORWARDED: Final = (
     sa.select(outbox)
