@@ -9,6 +9,7 @@ rule it broke (`DomainRuleError`), both recorded and seen at the sending counter
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Final
 
 import sqlalchemy as sa
@@ -46,6 +47,8 @@ def check_move_in_notice(
     r = resident_records.c
     planned = conn.execute(
         sa.select(
+            r.record_id,
+            r.removed_on,
             r.move_out_planned_address,
             r.family_name,
             r.given_name,
@@ -55,18 +58,17 @@ def check_move_in_notice(
         ).where(
             (r.resident_code == notice.resident_code)
             & (r.removal_reason == ChangeReason.MOVE_OUT_PLANNED.value)
-            & r.move_out_planned_address.is_not(None)
         )
     ).all()
     if not planned:
         return  # nothing to confirm: the service says so, as a dead letter
-    ours = [
-        row
-        for row in planned
-        if getattr(directory.municipality_at(row.move_out_planned_address), "node_id", None)
-        == sender
-    ]
-    if not ours:
+    # the move-out the notice would confirm, as `confirm_move_out` picks it: the latest. An
+    # earlier one (confirmed, the person came back under the same code) authorises no one now.
+    row = max(planned, key=lambda p: (p.removed_on or date.min, p.record_id))
+    if row.move_out_planned_address is None:
+        return
+    destination = directory.municipality_at(row.move_out_planned_address)
+    if getattr(destination, "node_id", None) != sender:
         raise NotAuthorised(f"{sender} is not the destination the move-out recorded")
     if isinstance(notice, MoveInNoticeV1):
         log.warning("move-in notice without the four items", sender=sender)
@@ -78,10 +80,9 @@ def check_move_in_notice(
         "sex": notice.sex,
         "address": notice.previous_address,
     }
-    for row in ours:
-        differ = [k for k, v in told.items() if getattr(row, k) != v]
-        if not differ:
-            return
+    differ = [k for k, v in told.items() if getattr(row, k) != v]
+    if not differ:
+        return
     raise DomainRuleError(
         "four_items",
         "four_items_mismatch",
@@ -94,8 +95,9 @@ def withdraw_move_out(conn: sa.Connection, sender: str, withdrawal: MoveOutWithd
     """転出取消 of a card-based move: the 転出証明書情報 held from the sender is withdrawn,
     so a 特例転入 on it is refused. Only the municipality that sent it may withdraw it
     (information held from another one only: refused and recorded); with nothing held
-    there is nothing to withdraw. Information a move-in already took cannot be withdrawn:
-    a dead letter (`move_out_info_used`) both counters see."""
+    there is nothing to withdraw, and withdrawn again it keeps the first date. Information a
+    move-in already took cannot be withdrawn: a dead letter (`move_out_info_used`) both
+    counters see."""
     held = held_move_out_infos(conn, withdrawal.resident_code)
     ours = [h for h in held if h["from_lg_code"] == sender]
     if not ours:
@@ -118,4 +120,7 @@ def withdraw_move_out(conn: sa.Connection, sender: str, withdrawal: MoveOutWithd
             "a card-based move-in was already recorded on this move-out information",
             "この転出証明書情報で既に転入届の特例を受け付けています。転出元と調整してください",
         )
+    if ours[0]["withdrawn_on"] is not None:  # withdrawn already: the first date stands
+        log.info("move-out withdrawn again", sender=sender, first=str(ours[0]["withdrawn_on"]))
+        return
     withdraw_move_out_info(conn, withdrawal.resident_code, sender, withdrawal.withdrawn_on)
