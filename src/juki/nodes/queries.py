@@ -118,9 +118,13 @@ def ask(
     The answer passes the receiver's checks (signed by `peer`, addressed here, fresh, the
     peer still connected) or `AnswerRejected` is raised; binding the answer to the
     question's content is the caller's. `TransportError` and `QueryRefused` pass through.
+    A node disconnected (離脱) asks nothing: its question would be answered and acted on
+    (a request registered, a certificate revoked) before its own answer was refused.
     """
     if node.query_transport is None:
         raise AnswerRejected("no_query_transport", f"{node.node_id} cannot send queries")
+    if node.is_disconnected():
+        raise AnswerRejected("disconnected", f"{node.node_id} is disconnected: it sends no query")
     endpoint = node.directory().require(peer).endpoint
     request = signed(node, peer, question)
     raw = node.query_transport.query(peer, endpoint, request.to_bytes())
