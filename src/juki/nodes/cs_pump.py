@@ -1,13 +1,13 @@
 """The CS's pump: its registry's outbox rows onto the network, a batch per transaction.
 
 The registry writes each change's event to its own outbox in the change's transaction; the CS
-takes up to `PUMP_BATCH` of them at a time, in order, forwards each (its own copy, a message
-queued for the network) and marks them forwarded, all in one transaction: a crash leaves them
-either all forwarded or all still waiting. identity_info is forwarded in runs (one write of the
-copies and the link for the run), and a run goes on across the events whose forwarding touches
-nothing identity_info does. 附票 notices are forwarded in runs as well (a household's
-relocation brings one per member), each run before anything after it: every peer is sent what
-it was sent forwarding the rows one at a time, in the same order.
+takes up to `PUMP_BATCH` of them at a time (its database's), in order, forwards each (its own
+copy, a message queued for the network) and marks them forwarded, all in one transaction: a
+crash leaves them either all forwarded or all still waiting. identity_info is forwarded in
+runs (one write of the copies and the link for the run), and a run goes on across the events
+whose forwarding touches nothing identity_info does. 附票 notices are forwarded in runs as
+well (a household's relocation brings one per member), each run before anything after it:
+every peer is sent what it was sent forwarding the rows one at a time, in the same order.
 """
 
 from __future__ import annotations
@@ -22,20 +22,30 @@ from juki.network.messages import FUHYO_NOTICE, IDENTITY_INFO_CHANGED, parse_bod
 from juki.registry.tables import outbox
 from juki.storage.bulk import PerDialect, one_of
 
-# Registry changes forwarded per transaction (about one batch to the prefecture). The CS's own
-# copy of each change's identity_info goes into indexes keyed by resident code and reading key,
-# at random places; more changes to a transaction share more of the pages it writes, so the
-# CS wrote half as much per change as at 1,024 (docs/scale.md, stop 28). A step holds the
-# municipality's write lock about 0.8 s on this project's machine: a counter's write waits
-# that long at most, and only while a run (a seeded or loaded population, a 離脱's backlog) is
-# forwarded; otherwise a step takes the few changes there are.
-PUMP_BATCH: Final = 8192
-# Built once: every step of a municipality asks for its registry's unforwarded rows.
-_UNFORWARDED: Final = (
-    sa.select(outbox)
-    .where(outbox.c.delivered_at.is_(None))
-    .order_by(outbox.c.outbox_id)
-    .limit(PUMP_BATCH)
+# Registry changes forwarded per transaction, by database. SQLite's WAL takes each page a
+# transaction changed whole, and the CS's own copy of each change's identity_info goes into
+# indexes keyed by resident code and reading key, at random places: more changes to a
+# transaction share more of those pages, and at 8,192 the CS queued a 100 k backlog about a
+# third faster than at 1,024 (docs/scale.md, stop 28). PostgreSQL logs rows, not pages, and
+# was slower at 8,192. A step holds a SQLite municipality's write lock about 0.8 s on this
+# project's machine: a counter's write waits that long at most, and only while a run (a
+# seeded or loaded population, a 離脱's backlog) is forwarded; otherwise a step takes the few
+# changes there are.
+PUMP_BATCH: Final = {"sqlite": 8192, "postgresql": 1024}
+
+
+def pump_batch(dialect: str) -> int:
+    return PUMP_BATCH.get(dialect, 1024)
+
+
+# Built once per dialect: every step of a municipality asks for its registry's unforwarded rows.
+_UNFORWARDED: Final = PerDialect(
+    lambda dialect: (
+        sa.select(outbox)
+        .where(outbox.c.delivered_at.is_(None))
+        .order_by(outbox.c.outbox_id)
+        .limit(pump_batch(dialect))
+    )
 )
 _FORWARDED: Final = PerDialect(
     lambda dialect: outbox.update().where(one_of(outbox.c.outbox_id, "k_ids", dialect))
@@ -59,7 +69,7 @@ def pump_registry(
     """Forward up to a batch of registry outbox rows in one transaction; how many.
     `forward_fuhyo` takes a run of fuhyo_notice events as `forward_identities` takes theirs."""
     with engine.begin() as conn:
-        rows = conn.execute(_UNFORWARDED).all()
+        rows = conn.execute(_UNFORWARDED(conn)).all()
         run: list[tuple[str, Any]] = []  # identity_info, forwarded together
         notices: list[tuple[str, Any]] = []  # 附票 notices, together until another event
         for row in rows:

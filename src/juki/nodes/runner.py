@@ -46,6 +46,7 @@ from juki.network.https import MIN_TLS_VERSION
 from juki.nodes.apps import create_node_app, create_public_app
 from juki.nodes.bootstrap import bootstrap, close_node
 from juki.nodes.config import NodeConfig
+from juki.nodes.cs_pump import pump_batch
 from juki.nodes.municipality import MunicipalityNode
 from juki.nodes.node import Node
 from juki.nodes.tls_peers import PeerCertificates, recording_protocol
@@ -58,6 +59,7 @@ ERROR_WAIT: Final = 1.0  # after an unexpected error in a step (the database is 
 # Seconds between directory refreshes. A changed directory is pushed at once (`juki network
 # disconnect|reconnect` has every node refresh); the periodic fetch catches a node that missed it.
 DIRECTORY_REFRESH: Final = 60.0
+GATHER_CHANGES: Final = 6144  # a CS's sender waits for this many changes' steps (`Gather`)
 
 log = structlog.get_logger("juki.nodes.runner")
 
@@ -168,15 +170,16 @@ class Gather:
     """While the stepper is forwarding a run of local changes (a CS forwarding a seeded, loaded
     or reconnected population, `PUMP_BATCH` a step), the sender waits for `steps` more of
     them, for the forwarding to end, or `linger` seconds, whichever comes first, before it
-    sends: the run goes up in full batches (4 MiB, about 9,000 changes), not a part of a
-    step's changes at a time, each of which every level pays a request, a signature and a
-    commit for. A change on a quiet network is forwarded in one step, and the sender goes as
-    soon as the next finds nothing more."""
+    sends: the run goes up in batches of some 6,000 changes or more (`GATHER_CHANGES`; a
+    batch holds up to 4 MiB, about 9,000), not one for each step of 1,024 (PostgreSQL), each of
+    which every level pays a request, a signature and a commit for. A change on a quiet
+    network is forwarded in one step, and the sender goes as soon as the next finds nothing
+    more."""
 
     def __init__(
         self,
         *,
-        steps: int = 1,
+        steps: int = 6,
         linger: float = 0.5,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -292,7 +295,7 @@ def run_node(config_path: Path, settings: Settings) -> int:
     node = bootstrap(config)
     node.worker.settle_behind()  # the sender goes on while the last batch is settled
     app = create_node_app(node, config, settings)
-    gather = Gather()
+    gather = Gather(steps=max(1, GATHER_CHANGES // pump_batch(node.engine.dialect.name)))
 
     def send() -> bool:
         gather.wait()
