@@ -110,6 +110,13 @@ def refusals(node: Node) -> list[tuple[str, str, str, str]]:
         return [tuple(row) for row in rows]
 
 
+def refused_as(reply: bytes | Reply, reason: str) -> Reply:
+    """`reply` is a refusal for `reason`, not an answer."""
+    assert isinstance(reply, Reply), reply
+    assert (reply.status, reply.reason) == (ReplyStatus.REFUSED, reason)
+    return reply
+
+
 def registered(net: InProcessNetwork, request_id: str) -> int:
     """How many wide-area requests 稲城市's register holds under `request_id`."""
     w = certificate_tables.wide_area_requests.c
@@ -187,9 +194,7 @@ def test_answer_refuses_a_query_with_a_bad_signature(
     spy = Spy(not_called)
     handled_by(monkeypatch, inagi, spy)
     question = signed(net.municipality(FUJISAWA), INAGI, request("1" * 11))
-    reply = inagi.answer(resigned(question, net.nodes[NAGANO]))
-    assert isinstance(reply, Reply)
-    assert (reply.status, reply.reason) == (ReplyStatus.REFUSED, "bad_signature")
+    refused_as(inagi.answer(resigned(question, net.nodes[NAGANO])), "bad_signature")
     assert refusals(inagi)[-1] == (
         FUJISAWA,
         question.message_id,
@@ -204,9 +209,7 @@ def test_answer_refuses_a_query_changed_after_it_was_signed(net: InProcessNetwor
     question = signed(net.municipality(FUJISAWA), INAGI, request("1" * 11))
     data = json.loads(question.to_bytes())
     data["body"]["operator_id"] = "someone-else"
-    reply = inagi.answer(json.dumps(data, ensure_ascii=False).encode())
-    assert isinstance(reply, Reply)
-    assert (reply.status, reply.reason) == (ReplyStatus.REFUSED, "bad_signature")
+    refused_as(inagi.answer(json.dumps(data, ensure_ascii=False).encode()), "bad_signature")
 
 
 def test_answer_refuses_a_query_for_another_node(
@@ -217,9 +220,7 @@ def test_answer_refuses_a_query_for_another_node(
     spy = Spy(not_called)
     handled_by(monkeypatch, inagi, spy)
     question = signed(net.municipality(FUJISAWA), NAGANO, request("1" * 11, asked=NAGANO))
-    reply = inagi.answer(question.to_bytes())
-    assert isinstance(reply, Reply)
-    assert (reply.status, reply.reason) == (ReplyStatus.REFUSED, "misaddressed")
+    refused_as(inagi.answer(question.to_bytes()), "misaddressed")
     assert refusals(inagi)[-1] == (
         FUJISAWA,
         question.message_id,
@@ -233,9 +234,7 @@ def test_answer_refuses_a_query_over_a_connection_of_another_node(net: InProcess
     """The TLS client certificate names 長野市; the envelope, 藤沢市."""
     inagi = net.municipality(INAGI)
     question = signed(net.municipality(FUJISAWA), INAGI, request("1" * 11))
-    reply = inagi.answer(question.to_bytes(), tls_peer=NAGANO)
-    assert isinstance(reply, Reply)
-    assert (reply.status, reply.reason) == (ReplyStatus.REFUSED, "sender_mismatch")
+    refused_as(inagi.answer(question.to_bytes(), tls_peer=NAGANO), "sender_mismatch")
     assert refusals(inagi)[-1][:3] == (FUJISAWA, question.message_id, "sender_mismatch")
 
 
@@ -243,9 +242,7 @@ def test_answer_refuses_a_stale_query(net: InProcessNetwork) -> None:
     inagi = net.municipality(INAGI)
     question = signed(net.municipality(FUJISAWA), INAGI, request("1" * 11))
     old = (inagi.clock.now() - timedelta(minutes=6)).isoformat()
-    reply = inagi.answer(resigned(question, net.nodes[FUJISAWA], created_at=old))
-    assert isinstance(reply, Reply)
-    assert (reply.status, reply.reason) == (ReplyStatus.REFUSED, "stale")
+    refused_as(inagi.answer(resigned(question, net.nodes[FUJISAWA], created_at=old)), "stale")
 
 
 def test_answer_refuses_a_query_type_the_node_does_not_answer(net: InProcessNetwork) -> None:
@@ -262,9 +259,7 @@ def test_answer_refuses_a_query_type_the_node_does_not_answer(net: InProcessNetw
             reason="lost",
         ),
     )
-    reply = inagi.answer(question.to_bytes())
-    assert isinstance(reply, Reply)
-    assert (reply.status, reply.reason) == (ReplyStatus.REFUSED, "unhandled")
+    reply = refused_as(inagi.answer(question.to_bytes()), "unhandled")
     assert reply.detail == f"{INAGI} answers no card_certificate_request"
     assert refusals(inagi)[-1] == (FUJISAWA, question.message_id, "unhandled", reply.detail)
 
@@ -277,9 +272,7 @@ def test_answer_refuses_a_query_whose_body_fails_its_schema(
     handled_by(monkeypatch, inagi, spy)
     question = signed(net.municipality(FUJISAWA), INAGI, request("1" * 11))
     body = {k: v for k, v in question.body.items() if k != "operator_id"}
-    reply = inagi.answer(resigned(question, net.nodes[FUJISAWA], body=body))
-    assert isinstance(reply, Reply)
-    assert (reply.status, reply.reason) == (ReplyStatus.REFUSED, "schema")
+    reply = refused_as(inagi.answer(resigned(question, net.nodes[FUJISAWA], body=body)), "schema")
     assert "operator_id" in reply.detail
     assert refusals(inagi)[-1][:3] == (FUJISAWA, question.message_id, "schema")
     assert spy.calls == []
