@@ -66,6 +66,8 @@ def answer(node: Node, raw: bytes, tls_peer: str | None = None) -> bytes | Reply
     The checks are the receiver's own (size, shape, recipient, sender in the directory and
     connected, signature, freshness; this node not disconnected), so a query passes exactly
     what a message passes. Replay is the handler's to refuse: it keeps the ids it answered.
+    A handler that fails otherwise than the database has the query refused and recorded (as
+    a message that fails is made a dead letter), never a 500 the asker cannot read.
     """
     checked = node.receiver.check(raw, tls_peer)
     if isinstance(checked, Reply):
@@ -90,9 +92,14 @@ def answer(node: Node, raw: bytes, tls_peer: str | None = None) -> bytes | Reply
         return refused(node, env.sender, env.message_id, exc.reason, exc.detail)
     except QueryRejected as exc:
         return refused(node, env.sender, env.message_id, exc.reason, exc.detail)
+    except authority.NotAuthorised as exc:
+        return refused(node, env.sender, env.message_id, UNAUTHORISED, exc.detail)
     except sa.exc.SQLAlchemyError as exc:
         log.error("could not answer", node=node.node_id, error=str(exc))
         return Reply(ReplyStatus.UNAVAILABLE, "storage", type(exc).__name__)
+    except Exception as exc:  # a handler's fault: refused and recorded, as a message's is kept
+        log.exception("query handler failed", node=node.node_id, query=env.message_type)
+        return refused(node, env.sender, env.message_id, "handler_failed", type(exc).__name__)
     return signed(node, env.sender, answer).to_bytes()
 
 

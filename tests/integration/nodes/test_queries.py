@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from juki.certificates import tables as certificate_tables
 from juki.core.clock import JST, FixedClock
 from juki.network import tables as network_tables
+from juki.network.authority import NotAuthorised
 from juki.network.card_messages import CardCertificateRequest
 from juki.network.envelope import Envelope
 from juki.network.messages import CURRENT_VERSION, MessageBody
@@ -360,6 +361,34 @@ def test_answer_passes_on_what_the_handler_rejects_and_records_it(
         "nothing to say about this one",
     )
     assert spy.calls == [question.message_id]
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason", "detail"),
+    [
+        (NotAuthorised("稲城市 keeps nothing for this asker"), "unauthorised", None),
+        (RuntimeError("a handler's bug"), "handler_failed", "RuntimeError"),
+    ],
+)
+def test_answer_refuses_and_records_a_query_whose_handler_fails(
+    net: InProcessNetwork,
+    monkeypatch: pytest.MonkeyPatch,
+    fault: Exception,
+    reason: str,
+    detail: str | None,
+) -> None:
+    """Not a 500: the asker reads why, and the answering node keeps the refusal."""
+    inagi = net.municipality(INAGI)
+
+    def failing(env: Envelope, body: Any) -> MessageBody:
+        raise fault
+
+    handled_by(monkeypatch, inagi, Spy(failing))
+    question = signed(net.municipality(FUJISAWA), INAGI, request("1" * 11))
+    reply = refused_as(inagi.answer(question.to_bytes()), reason)
+    expected = detail if detail is not None else "稲城市 keeps nothing for this asker"
+    assert reply.detail == expected
+    assert refusals(inagi)[-1] == (FUJISAWA, question.message_id, reason, expected)
 
 
 def test_answer_is_unavailable_when_the_handlers_database_fails_and_records_no_refusal(
